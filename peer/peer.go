@@ -1,0 +1,351 @@
+package peer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/bits"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/packetpeer/packetpeer/variant"
+)
+
+// Transport is what a transport implements: Godot's PacketPeer virtuals, the
+// interface a PacketPeerExtension fills in. Wrap one with New to get a *Peer
+// with PutVar, GetVar, ReadPacket and the rest.
+//
+// Implementations must be safe for concurrent PutPacket calls and for one
+// reader (GetPacket) running beside them.
+type Transport interface {
+	// PutPacket sends p as one packet. p must not be retained after return.
+	// Peer never passes an empty packet (Godot sends nothing for those).
+	PutPacket(p []byte) error
+	// GetPacket returns the next queued packet without blocking. The slice
+	// may be reused by the transport on the next GetPacket. With nothing
+	// queued it returns an error matching ErrUnavailable; after the remote end
+	// is gone and the queue is drained, io.EOF or the transport's error.
+	GetPacket() ([]byte, error)
+	// AvailablePacketCount is the number of whole packets queued.
+	AvailablePacketCount() int
+	// MaxPacketSize is the largest packet the transport carries.
+	MaxPacketSize() int
+	// Close releases the transport. Peer calls it once.
+	Close() error
+}
+
+// Waiter is implemented by transports that can block until a packet is
+// queued. WaitPacket returns nil when GetPacket has something to report (a
+// packet, or the error that ended the connection), ctx's error when ctx ends,
+// and must return promptly once the transport is closed. Transports without it
+// are polled by ReadPacket at a short interval.
+type Waiter interface {
+	WaitPacket(ctx context.Context) error
+}
+
+// PacketPeer is the API every peer type in this module has: Godot's PacketPeer
+// plus Go's blocking reads. *Peer implements it, and so does every transport's
+// peer type, because they embed *Peer. Write code against it to switch
+// transports by changing an import.
+type PacketPeer interface {
+	PutPacket(p []byte) error
+	GetPacket() ([]byte, error)
+	AvailablePacketCount() int
+	MaxPacketSize() int
+	ReadPacket(ctx context.Context) ([]byte, error)
+	PutVar(v any) error
+	GetVar() (any, error)
+	ReadVar(ctx context.Context) (any, error)
+	PacketError() error
+	EncodeBufferMaxSize() int
+	SetEncodeBufferMaxSize(n int) error
+	Close() error
+}
+
+// Encode-buffer limits, as Godot's PacketPeer.encode_buffer_max_size.
+const (
+	DefaultEncodeBufferMaxSize = 8 << 20   // 8 MiB
+	MinEncodeBufferMaxSize     = 1 << 10   // 1 KiB
+	MaxEncodeBufferMaxSize     = 256 << 20 // 256 MiB
+)
+
+// Peer gives a Transport the behaviour Godot's PacketPeer base class gives
+// every subclass: Variant encoding into a bounded, reused buffer
+// (PutVar/GetVar), the last-get error, blocking reads with a context, and
+// uniform behaviour after Close. Transports embed *Peer in their own peer type.
+//
+// A Peer is safe for concurrent use by multiple goroutines, with one rule from
+// Godot: a slice returned by GetPacket or ReadPacket is valid only until the
+// next GetPacket, ReadPacket, GetVar or ReadVar; copy it to keep it.
+type Peer struct {
+	t      Transport
+	waiter Waiter
+	done   chan struct{}
+	closed atomic.Bool
+
+	encMu   sync.Mutex
+	encBuf  []byte
+	encMax  int
+	encOpts variant.EncodeOptions
+
+	decMu   sync.Mutex
+	decOpts variant.DecodeOptions
+	lastErr atomic.Pointer[errBox]
+}
+
+type errBox struct{ err error }
+
+// New returns a Peer on top of t with Godot's defaults: an 8 MiB encode buffer
+// limit, objects encoded as instance ids and full objects refused on decode.
+func New(t Transport) *Peer {
+	p := &Peer{t: t, done: make(chan struct{}), encMax: DefaultEncodeBufferMaxSize}
+	p.waiter, _ = t.(Waiter)
+	return p
+}
+
+// Transport returns the transport p wraps.
+func (p *Peer) Transport() Transport { return p.t }
+
+func (p *Peer) closedError(op string) error {
+	return &OpError{Op: op, Err: ErrClosed}
+}
+
+// PutPacket sends data as one packet (Godot's put_packet). An empty packet is
+// not sent and returns nil, as in Godot.
+func (p *Peer) PutPacket(data []byte) error {
+	if p.closed.Load() {
+		return p.closedError("put packet")
+	}
+	if len(data) == 0 {
+		return nil
+	}
+	return p.t.PutPacket(data)
+}
+
+// GetPacket returns the next queued packet without blocking (Godot's
+// get_packet), or an error matching ErrUnavailable when none is queued. The
+// error is also kept for PacketError.
+func (p *Peer) GetPacket() ([]byte, error) {
+	if p.closed.Load() {
+		err := p.closedError("get packet")
+		p.setPacketError(err)
+		return nil, err
+	}
+	b, err := p.t.GetPacket()
+	p.setPacketError(err)
+	return b, err
+}
+
+func (p *Peer) setPacketError(err error) {
+	if err == nil {
+		if p.lastErr.Load() != nil {
+			p.lastErr.Store(nil)
+		}
+		return
+	}
+	p.lastErr.Store(&errBox{err})
+}
+
+// PacketError returns the error of the last GetPacket or ReadPacket, nil if it
+// succeeded (Godot's get_packet_error).
+func (p *Peer) PacketError() error {
+	if b := p.lastErr.Load(); b != nil {
+		return b.err
+	}
+	return nil
+}
+
+// AvailablePacketCount returns the number of packets that GetPacket can
+// return without waiting (Godot's get_available_packet_count); 0 after Close.
+func (p *Peer) AvailablePacketCount() int {
+	if p.closed.Load() {
+		return 0
+	}
+	return p.t.AvailablePacketCount()
+}
+
+// MaxPacketSize returns the transport's largest packet (Godot's
+// get_max_packet_size).
+func (p *Peer) MaxPacketSize() int { return p.t.MaxPacketSize() }
+
+// ReadPacket waits for the next packet and returns it. It returns ctx's error
+// when ctx ends first, and an error matching ErrClosed when the peer is
+// closed, even while waiting. The slice is valid until the next read.
+func (p *Peer) ReadPacket(ctx context.Context) ([]byte, error) {
+	var poll *time.Timer
+	delay := 100 * time.Microsecond
+	for {
+		b, err := p.GetPacket()
+		if err == nil || !errors.Is(err, ErrUnavailable) {
+			return b, err
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if p.waiter != nil {
+			if err := p.waiter.WaitPacket(ctx); err != nil {
+				if p.closed.Load() {
+					return nil, p.closedError("read packet")
+				}
+				return nil, err
+			}
+			continue
+		}
+		// A transport without Waiter is polled, backing off to 10ms.
+		if poll == nil {
+			poll = time.NewTimer(delay)
+			defer poll.Stop()
+		} else {
+			poll.Reset(delay)
+		}
+		select {
+		case <-poll.C:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-p.done:
+			return nil, p.closedError("read packet")
+		}
+		if delay < 10*time.Millisecond {
+			delay *= 2
+		}
+	}
+}
+
+// PutVar encodes v with Godot's binary Variant format (package variant) and
+// sends it as one packet (Godot's put_var). An encoding larger than
+// EncodeBufferMaxSize fails with an error matching ErrOutOfMemory and sends
+// nothing. Objects are encoded as instance ids unless SetEncodeOptions asks
+// for full objects.
+func (p *Peer) PutVar(v any) error {
+	if p.closed.Load() {
+		return p.closedError("put var")
+	}
+	p.encMu.Lock()
+	defer p.encMu.Unlock()
+	buf, err := p.encOpts.Append(p.encBuf[:0], v)
+	if err != nil {
+		return err
+	}
+	if len(buf) > p.encMax {
+		return &OpError{Op: "put var", Err: ErrOutOfMemory,
+			Detail: fmt.Sprintf("encoded size %d exceeds encode buffer max size %d", len(buf), p.encMax)}
+	}
+	if cap(buf) > cap(p.encBuf) {
+		// Keep a buffer of the next power of two, never above the limit.
+		nb := make([]byte, len(buf), min(nextPowerOfTwo(len(buf)), p.encMax))
+		copy(nb, buf)
+		p.encBuf, buf = nb, nb
+	}
+	return p.t.PutPacket(buf)
+}
+
+// GetVar decodes the next queued packet as a Variant without blocking
+// (Godot's get_var). Full objects are refused (ErrUnauthorized) unless
+// SetDecodeOptions allows them. Decoding errors match Godot's codes, e.g.
+// ErrInvalidData.
+func (p *Peer) GetVar() (any, error) {
+	b, err := p.GetPacket()
+	if err != nil {
+		return nil, err
+	}
+	return p.decode(b)
+}
+
+// ReadVar waits for the next packet, as ReadPacket, and decodes it as GetVar.
+func (p *Peer) ReadVar(ctx context.Context) (any, error) {
+	b, err := p.ReadPacket(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return p.decode(b)
+}
+
+func (p *Peer) decode(b []byte) (any, error) {
+	p.decMu.Lock()
+	opts := p.decOpts
+	p.decMu.Unlock()
+	v, _, err := opts.Decode(b)
+	return v, err
+}
+
+// EncodeBufferMaxSize returns the largest encoding PutVar sends (Godot's
+// encode_buffer_max_size, default 8 MiB).
+func (p *Peer) EncodeBufferMaxSize() int {
+	p.encMu.Lock()
+	defer p.encMu.Unlock()
+	return p.encMax
+}
+
+// SetEncodeBufferMaxSize sets the PutVar limit, rounded up to a power of two,
+// and frees the cached encode buffer. Values below 1 KiB or above 256 MiB are
+// refused with ErrInvalidParameter and change nothing, as in Godot.
+func (p *Peer) SetEncodeBufferMaxSize(n int) error {
+	if n < MinEncodeBufferMaxSize || n > MaxEncodeBufferMaxSize {
+		return &OpError{Op: "set encode buffer max size", Err: ErrInvalidParameter,
+			Detail: fmt.Sprintf("%d is outside [%d, %d]", n, MinEncodeBufferMaxSize, MaxEncodeBufferMaxSize)}
+	}
+	p.encMu.Lock()
+	defer p.encMu.Unlock()
+	p.encMax = nextPowerOfTwo(n)
+	p.encBuf = nil
+	return nil
+}
+
+// SetEncodeOptions sets how PutVar encodes (full objects, double precision).
+func (p *Peer) SetEncodeOptions(o variant.EncodeOptions) {
+	p.encMu.Lock()
+	p.encOpts = o
+	p.encMu.Unlock()
+}
+
+// SetDecodeOptions sets how GetVar and ReadVar decode. Allowing objects
+// (Godot's allow_objects) only makes them decodable; they are decoded into
+// inert values.
+func (p *Peer) SetDecodeOptions(o variant.DecodeOptions) {
+	p.decMu.Lock()
+	p.decOpts = o
+	p.decMu.Unlock()
+}
+
+// Close closes the transport. Afterwards every call returns an error matching
+// ErrClosed (net.ErrClosed), including reads already waiting. Calling Close
+// again returns nil.
+func (p *Peer) Close() error {
+	if !p.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	close(p.done)
+	return p.t.Close()
+}
+
+// Done returns a channel closed when Close is called.
+func (p *Peer) Done() <-chan struct{} { return p.done }
+
+// IsClosed reports whether Close has been called.
+func (p *Peer) IsClosed() bool { return p.closed.Load() }
+
+func nextPowerOfTwo(n int) int {
+	if n <= 1 {
+		return 1
+	}
+	return 1 << bits.Len(uint(n-1))
+}
+
+// OpError describes a failed peer operation. Err is the cause (a Godot
+// sentinel such as ErrOutOfMemory, or ErrClosed); errors.Is sees through it.
+type OpError struct {
+	Op     string // "put var", "read packet", ...
+	Err    error
+	Detail string // optional explanation
+}
+
+func (e *OpError) Error() string {
+	s := "peer: " + e.Op + ": " + e.Err.Error()
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	return s
+}
+
+func (e *OpError) Unwrap() error { return e.Err }
