@@ -1,0 +1,327 @@
+package variant
+
+import (
+	"math"
+	"reflect"
+	"strings"
+)
+
+// Assign stores a decoded Variant value v (as returned by Decode) into the
+// value ptr points to, converting like Unmarshal does. It is exported for
+// callers that decode once and then convert.
+func Assign(ptr any, v any) error {
+	rv := reflect.ValueOf(ptr)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return newError(ErrInvalidParameter, -1, "Unmarshal needs a non-nil pointer, got "+typeName(ptr))
+	}
+	return assign(rv.Elem(), v, "", 0)
+}
+
+func typeName(v any) string {
+	if v == nil {
+		return "nil"
+	}
+	return reflect.TypeOf(v).String()
+}
+
+func assignErr(path string, v any, dst reflect.Type, why string) error {
+	where := path
+	if where == "" {
+		where = "value"
+	}
+	r := where + ": cannot store " + variantTypeName(v) + " in Go " + dst.String()
+	if why != "" {
+		r += ": " + why
+	}
+	return newError(ErrInvalidData, -1, r)
+}
+
+// variantTypeName names the Variant type of a decoded value.
+func variantTypeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "Nil"
+	case bool:
+		return "bool"
+	case int64:
+		return "int"
+	case float64:
+		return "float"
+	case string:
+		return "String"
+	case []any:
+		return "Array"
+	case *Dictionary:
+		return "Dictionary"
+	}
+	return typeName(v)
+}
+
+func join(path, elem string) string {
+	if path == "" {
+		return elem
+	}
+	if strings.HasPrefix(elem, "[") {
+		return path + elem
+	}
+	return path + "." + elem
+}
+
+var anyType = reflect.TypeFor[any]()
+
+func assign(dst reflect.Value, v any, path string, depth int) error {
+	if depth > MaxDepth {
+		return newError(ErrOutOfMemory, -1, path+": nesting deeper than 1024")
+	}
+	// Unmarshaler takes precedence.
+	if dst.CanAddr() {
+		if u, ok := dst.Addr().Interface().(Unmarshaler); ok {
+			return u.UnmarshalVariant(v)
+		}
+	}
+	if dst.Kind() == reflect.Pointer {
+		if v == nil {
+			dst.SetZero()
+			return nil
+		}
+		if dst.IsNil() {
+			dst.Set(reflect.New(dst.Type().Elem()))
+		}
+		return assign(dst.Elem(), v, path, depth+1)
+	}
+	if dst.Kind() == reflect.Interface {
+		if v == nil {
+			dst.SetZero()
+			return nil
+		}
+		sv := reflect.ValueOf(v)
+		if !sv.Type().AssignableTo(dst.Type()) {
+			return assignErr(path, v, dst.Type(), "")
+		}
+		dst.Set(sv)
+		return nil
+	}
+	if v == nil {
+		dst.SetZero()
+		return nil
+	}
+	sv := reflect.ValueOf(v)
+	if sv.Type() == dst.Type() {
+		dst.Set(sv)
+		return nil
+	}
+	switch dst.Kind() {
+	case reflect.Bool:
+		if b, ok := v.(bool); ok {
+			dst.SetBool(b)
+			return nil
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		i, ok := toInt(v)
+		if !ok {
+			break
+		}
+		if dst.OverflowInt(i) {
+			return assignErr(path, v, dst.Type(), "value "+itoa(i)+" overflows "+dst.Type().String())
+		}
+		dst.SetInt(i)
+		return nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		i, ok := toInt(v)
+		if !ok {
+			break
+		}
+		if i < 0 || dst.OverflowUint(uint64(i)) {
+			return assignErr(path, v, dst.Type(), "value "+itoa(i)+" overflows "+dst.Type().String())
+		}
+		dst.SetUint(uint64(i))
+		return nil
+	case reflect.Float32, reflect.Float64:
+		var f float64
+		switch x := v.(type) {
+		case float64:
+			f = x
+		case int64:
+			f = float64(x)
+		default:
+			return assignErr(path, v, dst.Type(), "")
+		}
+		if dst.Kind() == reflect.Float32 && !math.IsInf(f, 0) && math.Abs(f) > math.MaxFloat32 {
+			return assignErr(path, v, dst.Type(), "value overflows float32")
+		}
+		dst.SetFloat(f)
+		return nil
+	case reflect.String:
+		switch x := v.(type) {
+		case string:
+			dst.SetString(x)
+			return nil
+		case StringName:
+			dst.SetString(string(x))
+			return nil
+		case NodePath:
+			dst.SetString(x.String())
+			return nil
+		}
+	case reflect.Slice:
+		return assignSlice(dst, v, path, depth)
+	case reflect.Array:
+		vs, ok := listOf(v)
+		if !ok {
+			break
+		}
+		if vs.Len() > dst.Len() {
+			return assignErr(path, v, dst.Type(), itoa(int64(vs.Len()))+" elements do not fit")
+		}
+		for i := 0; i < dst.Len(); i++ {
+			if i >= vs.Len() {
+				dst.Index(i).SetZero()
+				continue
+			}
+			if err := assign(dst.Index(i), vs.Index(i).Interface(), join(path, "["+itoa(int64(i))+"]"), depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	case reflect.Map:
+		d, ok := v.(*Dictionary)
+		if !ok {
+			break
+		}
+		if dst.IsNil() {
+			dst.Set(reflect.MakeMapWithSize(dst.Type(), d.Len()))
+		}
+		kt, et := dst.Type().Key(), dst.Type().Elem()
+		for i := 0; i < d.Len(); i++ {
+			k, val := d.At(i)
+			kv := reflect.New(kt).Elem()
+			kp := join(path, "[key "+Format(k)+"]")
+			if err := assign(kv, k, kp, depth+1); err != nil {
+				return err
+			}
+			if !kv.Type().Comparable() {
+				return assignErr(kp, k, kt, "map key not comparable")
+			}
+			ev := reflect.New(et).Elem()
+			if err := assign(ev, val, join(path, "["+Format(k)+"]"), depth+1); err != nil {
+				return err
+			}
+			dst.SetMapIndex(kv, ev)
+		}
+		return nil
+	case reflect.Struct:
+		d, ok := v.(*Dictionary)
+		if !ok {
+			break
+		}
+		return assignStruct(dst, d, path, depth)
+	}
+	if sv.Type().ConvertibleTo(dst.Type()) && sv.Kind() == dst.Kind() && sv.Kind() != reflect.Pointer {
+		dst.Set(sv.Convert(dst.Type()))
+		return nil
+	}
+	return assignErr(path, v, dst.Type(), "")
+}
+
+func toInt(v any) (int64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return x, true
+	case float64:
+		if x == math.Trunc(x) && x >= math.MinInt64 && x < math.MaxInt64 {
+			return int64(x), true
+		}
+	case bool:
+		if x {
+			return 1, true
+		}
+		return 0, true
+	}
+	return 0, false
+}
+
+// listOf returns the elements of any decoded list value.
+func listOf(v any) (reflect.Value, bool) {
+	switch x := v.(type) {
+	case TypedArray:
+		return reflect.ValueOf(x.Values), true
+	case []any, []byte, []int32, []int64, []float32, []float64, []string, []Vector2, []Vector3, []Vector4, []Color:
+		return reflect.ValueOf(x), true
+	}
+	return reflect.Value{}, false
+}
+
+func assignSlice(dst reflect.Value, v any, path string, depth int) error {
+	vs, ok := listOf(v)
+	if !ok {
+		return assignErr(path, v, dst.Type(), "")
+	}
+	if vs.Type().ConvertibleTo(dst.Type()) && vs.Type().Elem().Kind() == dst.Type().Elem().Kind() {
+		dst.Set(vs.Convert(dst.Type()))
+		return nil
+	}
+	n := vs.Len()
+	out := reflect.MakeSlice(dst.Type(), n, n)
+	for i := 0; i < n; i++ {
+		if err := assign(out.Index(i), vs.Index(i).Interface(), join(path, "["+itoa(int64(i))+"]"), depth+1); err != nil {
+			return err
+		}
+	}
+	dst.Set(out)
+	return nil
+}
+
+func assignStruct(dst reflect.Value, d *Dictionary, path string, depth int) error {
+	fields := structFields(dst.Type())
+	for i := 0; i < d.Len(); i++ {
+		k, val := d.At(i)
+		var name string
+		switch x := k.(type) {
+		case string:
+			name = x
+		case StringName:
+			name = string(x)
+		default:
+			continue
+		}
+		f := findField(fields, name)
+		if f == nil {
+			continue
+		}
+		fv, err := fieldByIndexAlloc(dst, f.index)
+		if err != nil {
+			return err
+		}
+		if err := assign(fv, val, join(path, f.name), depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func findField(fields []field, name string) *field {
+	for i := range fields {
+		if fields[i].name == name {
+			return &fields[i]
+		}
+	}
+	for i := range fields {
+		if strings.EqualFold(fields[i].name, name) {
+			return &fields[i]
+		}
+	}
+	return nil
+}
+
+func fieldByIndexAlloc(v reflect.Value, index []int) (reflect.Value, error) {
+	for i, x := range index {
+		if i > 0 && v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				v.Set(reflect.New(v.Type().Elem()))
+			}
+			v = v.Elem()
+		}
+		v = v.Field(x)
+	}
+	return v, nil
+}

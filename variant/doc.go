@@ -1,0 +1,101 @@
+// Package variant is the Godot 4 binary Variant codec: the bytes of Godot's
+// var_to_bytes / bytes_to_var, PacketPeer.put_var / get_var and
+// StreamPeer.put_var (without its length prefix), for Godot 4.3 – 4.6.
+//
+// Encoding is byte-exact with Godot's encoder: ints use 32 bits unless they
+// need 64, floats use binary32 when the value survives the round trip (NaN
+// always uses binary64), strings are padded to 4 bytes, PackedStringArray
+// elements carry their NUL, NodePaths use the 4.x layout, null Objects are a
+// bare NIL header, typed containers carry their descriptors. Math types are
+// written as binary32 like official (single-precision) builds, or as
+// binary64 with FLAG_64 with EncodeOptions.DoublePrecision; decoding accepts
+// both widths everywhere Godot defines FLAG_64.
+//
+// Decoding follows Godot's order of checks and reports Godot's error for
+// each malformed input (ERR_INVALID_DATA, ERR_FILE_EOF for bad string
+// lengths, ERR_UNAUTHORIZED for full objects unless allowed,
+// ERR_OUT_OF_MEMORY beyond 1024 nesting levels) as an *Error carrying the
+// byte offset and a reason. It never panics, never recurses without bound and
+// never allocates much more than the input size: counts are checked against
+// the remaining bytes before anything is allocated. Full Objects are decoded
+// into an inert *Object; nothing is instantiated or run.
+//
+// # Type mapping
+//
+// Encoding (Marshal, Append) accepts the Go values on the left; decoding
+// (Decode) into any returns the value on the right.
+//
+//	Godot Variant (id)          encoded from                           decoded as
+//	Nil (0)                     nil, nil pointer/interface/*Object     nil
+//	bool (1)                    bool                                   bool
+//	int (2)                     int*, uint* (uint64 > MaxInt64 fails)  int64
+//	float (3)                   float32, float64                       float64
+//	String (4)                  string                                 string
+//	Vector2 (5) ... Projection  Vector2, Vector2i, Rect2, Rect2i,      the same type
+//	  (19)                      Vector3, Vector3i, Transform2D,
+//	                            Vector4, Vector4i, Plane, Quaternion,
+//	                            AABB, Basis, Transform3D, Projection
+//	Color (20)                  Color                                  Color
+//	StringName (21)             StringName                             StringName
+//	NodePath (22)               NodePath, *NodePath                    NodePath
+//	RID (23)                    RID                                    RID
+//	Object (24)                 ObjectID (instance id);                ObjectID (id; 0 = null Object),
+//	                            *Object (full with FullObjects,        *Object (full, only with
+//	                            else its ID)                           DecodeOptions.AllowObjects)
+//	Callable (25)               Callable                               Callable
+//	Signal (26)                 Signal                                 Signal
+//	Dictionary (27)             *Dictionary, maps, structs             *Dictionary
+//	Array (28)                  []any, other slices and arrays,        []any, or TypedArray when
+//	                            TypedArray, *TypedArray                typed (Array[int], ...)
+//	PackedByteArray (29)        []byte                                 []byte
+//	PackedInt32Array (30)       []int32                                []int32
+//	PackedInt64Array (31)       []int64                                []int64
+//	PackedFloat32Array (32)     []float32                              []float32
+//	PackedFloat64Array (33)     []float64                              []float64
+//	PackedStringArray (34)      []string                               []string
+//	PackedVector2Array (35)     []Vector2                              []Vector2
+//	PackedVector3Array (36)     []Vector3                              []Vector3
+//	PackedColorArray (37)       []Color                                []Color
+//	PackedVector4Array (38)     []Vector4                              []Vector4
+//
+// Other Go values are mapped the way encoding/json users expect: pointers
+// are followed (nil → Nil); named types use their underlying kind; slices of
+// other element types and arrays become an Array; maps become a Dictionary
+// with keys sorted (naturally for strings, numbers and bools, by encoding
+// otherwise) so output is deterministic; structs become a Dictionary with
+// String keys of their exported fields in declaration order, renamed with
+// the tag `godot:"name"`, skipped with `godot:"-"`, left out when empty with
+// `godot:"name,omitempty"`, and untagged embedded structs flattened. Types
+// implementing Marshaler encode as the value MarshalVariant returns.
+//
+// Strings must be valid UTF-8 without NUL bytes or a leading BOM: Godot's
+// decoder would reject or alter anything else, so encoding fails with
+// ERR_INVALID_PARAMETER instead of silently producing lossy bytes.
+//
+// # Unmarshal
+//
+// Unmarshal decodes and then stores the value into a Go variable like
+// encoding/json: bool into bools; int into any integer kind (with an
+// overflow check naming the field) and into floats; float into floats and,
+// when whole, into integers; String, StringName and NodePath into strings;
+// Array, typed Array and packed arrays into slices and arrays element by
+// element; Dictionary into maps (keys converted the same way) and into
+// structs (String or StringName keys matched against field names, exactly
+// first, then case-insensitively; unknown keys are ignored); Nil into the
+// zero value; any value into an interface it satisfies, and any value of the
+// destination's own type (Vector2, *Dictionary, ...) as is. Pointers are
+// allocated as needed and types implementing Unmarshaler receive the
+// decoded value.
+//
+// # Dictionaries
+//
+// Dictionary keeps insertion order, takes any Variant as key (two keys are
+// equal when they encode identically, so 1 and int64(1) are one key while 1
+// and 1.0 are two, as in Godot), and a later duplicate key overwrites the
+// earlier value in place, which is how Godot decodes duplicates.
+//
+// # Formatting
+//
+// Format(v) and the String methods print values in Godot's text form on one
+// line: Vector2(1, 2), {"a": 1}, [1, "x"], &"name", ^"path".
+package variant

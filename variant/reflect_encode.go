@@ -1,0 +1,290 @@
+package variant
+
+import (
+	"cmp"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+)
+
+var (
+	marshalerType   = reflect.TypeFor[Marshaler]()
+	unmarshalerType = reflect.TypeFor[Unmarshaler]()
+)
+
+// reflectValue encodes values the type switch in value does not know:
+// pointers, named scalar types, slices, arrays, maps and structs.
+func (e *encoder) reflectValue(b []byte, rv reflect.Value, depth int) ([]byte, error) {
+	// Follow pointers and interfaces; a chain longer than MaxDepth is cyclic.
+	for hops := 0; rv.Kind() == reflect.Pointer || rv.Kind() == reflect.Interface; hops++ {
+		if rv.IsNil() {
+			return appendU32(b, 0), nil
+		}
+		if hops > MaxDepth {
+			return b, encErr(ErrOutOfMemory, "pointer chain deeper than 1024 (cyclic value?)")
+		}
+		if rv.Kind() == reflect.Pointer && rv.Type().Implements(marshalerType) {
+			return e.value(b, rv.Interface(), depth)
+		}
+		rv = rv.Elem()
+		if rv.Kind() != reflect.Pointer && rv.Kind() != reflect.Interface {
+			// Known concrete types (Vector2, []any, ...) take the fast path.
+			if isKnownType(rv.Type()) || rv.Type().Implements(marshalerType) {
+				return e.value(b, rv.Interface(), depth)
+			}
+		}
+	}
+	if !rv.IsValid() {
+		return appendU32(b, 0), nil
+	}
+	switch rv.Kind() {
+	case reflect.Bool:
+		return e.value(b, rv.Bool(), depth)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return appendInt(b, rv.Int()), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return appendUint(b, rv.Uint())
+	case reflect.Float32, reflect.Float64:
+		return appendFloat(b, rv.Float()), nil
+	case reflect.String:
+		return appendStr(appendU32(b, uint32(TypeString)), rv.String())
+	case reflect.Slice:
+		return e.reflectSlice(b, rv, depth)
+	case reflect.Array:
+		return e.reflectList(b, rv, depth)
+	case reflect.Map:
+		return e.reflectMap(b, rv, depth)
+	case reflect.Struct:
+		return e.reflectStruct(b, rv, depth)
+	}
+	return b, encErr(ErrInvalidParameter, "cannot encode Go type "+rv.Type().String()+" as a Variant")
+}
+
+var knownTypes = map[reflect.Type]bool{}
+
+func init() {
+	for _, v := range []any{
+		Vector2{}, Vector2i{}, Rect2{}, Rect2i{}, Vector3{}, Vector3i{}, Transform2D{}, Vector4{},
+		Vector4i{}, Plane{}, Quaternion{}, AABB{}, Basis{}, Transform3D{}, Projection{}, Color{},
+		NodePath{}, Callable{}, Signal{}, TypedArray{}, Dictionary{},
+		[]any(nil), []byte(nil), []int32(nil), []int64(nil), []float32(nil), []float64(nil),
+		[]string(nil), []Vector2(nil), []Vector3(nil), []Vector4(nil), []Color(nil),
+	} {
+		knownTypes[reflect.TypeOf(v)] = true
+	}
+}
+
+func isKnownType(t reflect.Type) bool { return knownTypes[t] }
+
+var (
+	typeVector2 = reflect.TypeFor[Vector2]()
+	typeVector3 = reflect.TypeFor[Vector3]()
+	typeVector4 = reflect.TypeFor[Vector4]()
+	typeColor   = reflect.TypeFor[Color]()
+)
+
+func (e *encoder) reflectSlice(b []byte, rv reflect.Value, depth int) ([]byte, error) {
+	et := rv.Type().Elem()
+	n := rv.Len()
+	switch et.Kind() {
+	case reflect.Uint8:
+		return e.value(b, rv.Bytes(), depth)
+	case reflect.Int32:
+		s := make([]int32, n)
+		for i := range s {
+			s[i] = int32(rv.Index(i).Int())
+		}
+		return e.value(b, s, depth)
+	case reflect.Int64:
+		s := make([]int64, n)
+		for i := range s {
+			s[i] = rv.Index(i).Int()
+		}
+		return e.value(b, s, depth)
+	case reflect.Float32:
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = float32(rv.Index(i).Float())
+		}
+		return e.value(b, s, depth)
+	case reflect.Float64:
+		s := make([]float64, n)
+		for i := range s {
+			s[i] = rv.Index(i).Float()
+		}
+		return e.value(b, s, depth)
+	case reflect.String:
+		s := make([]string, n)
+		for i := range s {
+			s[i] = rv.Index(i).String()
+		}
+		return e.value(b, s, depth)
+	}
+	if !et.Implements(marshalerType) {
+		switch et {
+		case typeVector2, typeVector3, typeVector4, typeColor:
+			return e.value(b, rv.Convert(reflect.SliceOf(et)).Interface(), depth)
+		}
+	}
+	return e.reflectList(b, rv, depth)
+}
+
+// reflectList encodes a Go slice or array as an untyped Array.
+func (e *encoder) reflectList(b []byte, rv reflect.Value, depth int) ([]byte, error) {
+	n := rv.Len()
+	if n > maxCount {
+		return b, countErr("Array", n)
+	}
+	b = appendU32(appendU32(b, uint32(TypeArray)), uint32(n))
+	var err error
+	for i := 0; i < n; i++ {
+		if b, err = e.value(b, rv.Index(i).Interface(), depth+1); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+func (e *encoder) reflectMap(b []byte, rv reflect.Value, depth int) ([]byte, error) {
+	if depth+1 > MaxDepth {
+		return b, encErr(ErrOutOfMemory, "nesting deeper than 1024 levels (cyclic value?)")
+	}
+	keys := rv.MapKeys()
+	if len(keys) > maxCount {
+		return b, countErr("Dictionary", len(keys))
+	}
+	sortKeys(keys)
+	b = appendU32(appendU32(b, uint32(TypeDictionary)), uint32(len(keys)))
+	var err error
+	for _, k := range keys {
+		if b, err = e.value(b, k.Interface(), depth+1); err != nil {
+			return b, err
+		}
+		if b, err = e.value(b, rv.MapIndex(k).Interface(), depth+1); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+// sortKeys orders map keys deterministically: naturally for strings, numbers
+// and bools, by their encoding otherwise.
+func sortKeys(keys []reflect.Value) {
+	if len(keys) < 2 {
+		return
+	}
+	switch keys[0].Kind() {
+	case reflect.String:
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return cmp.Compare(a.Int(), b.Int()) })
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return cmp.Compare(a.Uint(), b.Uint()) })
+	case reflect.Float32, reflect.Float64:
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return cmp.Compare(a.Float(), b.Float()) })
+	case reflect.Bool:
+		slices.SortFunc(keys, func(a, b reflect.Value) int {
+			return cmp.Compare(boolInt(a.Bool()), boolInt(b.Bool()))
+		})
+	default:
+		enc := make(map[reflect.Value]string, len(keys))
+		for _, k := range keys {
+			enc[k] = keyString(k.Interface())
+		}
+		slices.SortStableFunc(keys, func(a, b reflect.Value) int { return strings.Compare(enc[a], enc[b]) })
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// field describes one encoded struct field.
+type field struct {
+	name      string
+	index     []int
+	omitEmpty bool
+}
+
+var fieldCache sync.Map // reflect.Type → []field
+
+// structFields lists the exported fields of t like encoding/json does:
+// `godot:"name,omitempty"` renames, `godot:"-"` skips, untagged embedded
+// structs are flattened.
+func structFields(t reflect.Type) []field {
+	if f, ok := fieldCache.Load(t); ok {
+		return f.([]field)
+	}
+	var fields []field
+	seen := map[string]bool{}
+	var walk func(t reflect.Type, index []int, level int)
+	walk = func(t reflect.Type, index []int, level int) {
+		for i := 0; i < t.NumField(); i++ {
+			sf := t.Field(i)
+			tag := sf.Tag.Get("godot")
+			if tag == "-" {
+				continue
+			}
+			name, opts, _ := strings.Cut(tag, ",")
+			idx := append(append([]int(nil), index...), i)
+			if sf.Anonymous && name == "" {
+				ft := sf.Type
+				if ft.Kind() == reflect.Pointer {
+					ft = ft.Elem()
+				}
+				if ft.Kind() == reflect.Struct && level < 8 && sf.Type.Kind() != reflect.Pointer && sf.IsExported() {
+					walk(ft, idx, level+1)
+					continue
+				}
+			}
+			if !sf.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = sf.Name
+			}
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			fields = append(fields, field{name: name, index: idx, omitEmpty: strings.Contains(","+opts+",", ",omitempty,")})
+		}
+	}
+	walk(t, nil, 0)
+	fieldCache.Store(t, fields)
+	return fields
+}
+
+func (e *encoder) reflectStruct(b []byte, rv reflect.Value, depth int) ([]byte, error) {
+	if depth+1 > MaxDepth {
+		return b, encErr(ErrOutOfMemory, "nesting deeper than 1024 levels (cyclic value?)")
+	}
+	fields := structFields(rv.Type())
+	countAt := len(b) + 4
+	b = appendU32(appendU32(b, uint32(TypeDictionary)), 0)
+	n := 0
+	var err error
+	for _, f := range fields {
+		fv := rv.FieldByIndex(f.index)
+		if f.omitEmpty && fv.IsZero() {
+			continue
+		}
+		if b, err = appendStr(appendU32(b, uint32(TypeString)), f.name); err != nil {
+			return b, err
+		}
+		if b, err = e.value(b, fv.Interface(), depth+1); err != nil {
+			return b, err
+		}
+		n++
+	}
+	putU32(b[countAt:], uint32(n))
+	return b, nil
+}
+
+func putU32(b []byte, v uint32) {
+	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+}
