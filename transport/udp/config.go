@@ -1,0 +1,106 @@
+package udp
+
+import "math/bits"
+
+// Limits and defaults.
+const (
+	// GodotMaxPacketSize is what Godot's PacketPeerUDP.get_max_packet_size
+	// returns: 512 bytes, advisory only (Godot never enforces it). Games that
+	// want every datagram to cross any network unfragmented should stay at or
+	// under it (or under ~1200 bytes for typical internet paths).
+	GodotMaxPacketSize = 512
+	// DefaultMaxPacketSize is the Go-side default of Config.MaxPacketSize:
+	// the largest UDP payload over IPv4 (65535 − 20-byte IP header − 8-byte
+	// UDP header).
+	DefaultMaxPacketSize = 65507
+	// MaxMaxPacketSize is the largest MaxPacketSize accepted.
+	MaxMaxPacketSize = 65535
+	// DefaultRecvBufSize is Godot's default recv_buf_size of bind(); the
+	// receive ring is 2^nearest_shift(RecvBufSize) bytes, 131072 by default.
+	DefaultRecvBufSize = 65536
+	// DefaultMaxPendingConnections is Godot's UDPServer default.
+	DefaultMaxPendingConnections = 16
+	// RefuseNewConnections, as Config.MaxPendingConnections, makes a Listener
+	// refuse every new remote (Godot's max_pending_connections = 0). Any
+	// negative value does the same.
+	RefuseNewConnections = -1
+
+	// scratchSize is the receive buffer: large enough for any UDP datagram,
+	// so oversize ones are detected rather than silently truncated.
+	scratchSize = 1 << 16
+)
+
+// Config configures Bind, Dial and Listen. A nil *Config and every zero field
+// mean the documented default.
+type Config struct {
+	// MaxPacketSize is the largest payload PutPacket sends and the largest
+	// datagram kept on receive; bigger received datagrams are dropped and
+	// counted in Stats.DroppedOversize, bigger sends fail with
+	// ErrInvalidParameter. Default DefaultMaxPacketSize (65507); at most
+	// 65535. Godot's own figure is GodotMaxPacketSize (512, advisory).
+	MaxPacketSize int
+
+	// RecvBufSize is Godot's recv_buf_size: the receive ring holds
+	// 2^nearest_shift(RecvBufSize) bytes of packets (nearest_shift = index of
+	// the highest set bit + 1), so the default 65536 gives 131072 bytes, as
+	// in Godot. Each packet costs its length plus 22 bytes of record header.
+	// The ring is raised, if needed, to hold one MaxPacketSize packet. When
+	// it is full, new datagrams are dropped (older ones kept) and counted in
+	// Stats.DroppedFull. Listener-accepted peers use the same size.
+	RecvBufSize int
+
+	// SocketBuffer, if > 0, sets the kernel's SO_RCVBUF and SO_SNDBUF.
+	// Default: the OS default.
+	SocketBuffer int
+
+	// Broadcast enables SO_BROADCAST (Godot's set_broadcast_enabled).
+	// Default false, as in Godot (Go itself would enable it).
+	Broadcast bool
+
+	// LocalAddr is the local address Dial binds to, e.g. ":4000" (Godot's
+	// bind followed by connect_to_host). Default: any address, an ephemeral
+	// port.
+	LocalAddr string
+
+	// MaxPendingConnections bounds a Listener's queue of new remotes not yet
+	// taken with Accept/TakeConnection (Godot's max_pending_connections).
+	// Default (0) DefaultMaxPendingConnections = 16. A negative value (e.g.
+	// RefuseNewConnections) refuses every new remote, which is Godot's 0.
+	// Datagrams from further new remotes are dropped and counted in
+	// ListenerStats.DroppedPending.
+	MaxPendingConnections int
+
+	// ReuseAddress sets SO_REUSEADDR on a Listener's socket, as Godot's
+	// UDPServer does. Default false, so a port already in use is an error.
+	ReuseAddress bool
+}
+
+func (c *Config) withDefaults() Config {
+	var o Config
+	if c != nil {
+		o = *c
+	}
+	if o.MaxPacketSize <= 0 {
+		o.MaxPacketSize = DefaultMaxPacketSize
+	}
+	o.MaxPacketSize = min(o.MaxPacketSize, MaxMaxPacketSize)
+	if o.RecvBufSize <= 0 {
+		o.RecvBufSize = DefaultRecvBufSize
+	}
+	o.RecvBufSize = min(o.RecvBufSize, 1<<30)
+	if o.MaxPendingConnections == 0 {
+		o.MaxPendingConnections = DefaultMaxPendingConnections
+	}
+	return o
+}
+
+// ringBytes is Godot's ring size for recv_buf_size n: 2^nearest_shift(n),
+// raised to hold one packet of maxPacket bytes.
+func ringBytes(n, maxPacket int) int {
+	size := 1 << bits.Len(uint(n))
+	need := maxPacket + recordHeader + 4 // + ringbuf's own length prefix
+	for size < need {
+		size <<= 1
+	}
+	return size
+}

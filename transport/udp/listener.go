@@ -1,0 +1,304 @@
+package udp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+
+	"github.com/packetpeer/packetpeer/peer"
+)
+
+// ListenerStats are a Listener's counters since Listen.
+type ListenerStats struct {
+	PacketsReceived uint64 // datagrams read from the socket
+	BytesReceived   uint64 // their payload bytes
+	DroppedPending  uint64 // datagrams from new remotes dropped: pending queue full or refusing
+	DroppedOversize uint64 // datagrams larger than MaxPacketSize
+	DroppedFull     uint64 // datagrams dropped because their peer's receive ring was full
+	ReadErrors      uint64 // transient socket read errors
+	Pending         int    // remotes waiting for Accept/TakeConnection
+	Active          int    // accepted peers not yet closed
+}
+
+// Listener is Godot's UDPServer: one UDP socket whose datagrams are sorted by
+// their exact source (IP, port). A datagram from a new source creates a
+// pending peer, which Accept or TakeConnection hands out; later datagrams
+// from that source go to that peer. Peers send through the Listener's
+// socket. Unlike Godot, nothing needs polling: one goroutine reads the socket
+// until Close.
+type Listener struct {
+	conn       *net.UDPConn
+	cfg        Config
+	readerDone chan struct{}
+	done       chan struct{}
+	ready      chan struct{} // cap 1: a pending peer may be available
+
+	mu         sync.Mutex
+	peers      map[netip.AddrPort]*transport // pending and active
+	pending    []*Peer                       // FIFO
+	maxPending int                           // <= 0: refuse new remotes
+	closed     bool
+
+	pktIn, bytesIn, dropPending, dropBig, dropFull, readErr atomic.Uint64
+}
+
+// Listen opens a UDP socket on addr ("host:port"; empty host or "*" = every
+// address, port 0 = ephemeral), Godot's UDPServer.listen.
+func Listen(addr string, cfg *Config) (*Listener, error) {
+	c := cfg.withDefaults()
+	lc := net.ListenConfig{Control: control(&c, true)}
+	pc, err := lc.ListenPacket(context.Background(), "udp", normalize(addr))
+	if err != nil {
+		return nil, fmt.Errorf("udp: listen %s: %w", addr, wrapOpen(err))
+	}
+	conn := pc.(*net.UDPConn)
+	if err := setBuffers(conn, &c); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("udp: listen %s: %w", addr, err)
+	}
+	l := newListener(conn, c)
+	go l.readLoop()
+	return l, nil
+}
+
+func newListener(conn *net.UDPConn, c Config) *Listener {
+	return &Listener{
+		conn:       conn,
+		cfg:        c,
+		readerDone: make(chan struct{}),
+		done:       make(chan struct{}),
+		ready:      make(chan struct{}, 1),
+		peers:      make(map[netip.AddrPort]*transport),
+		maxPending: c.MaxPendingConnections,
+	}
+}
+
+func (l *Listener) readLoop() {
+	defer close(l.readerDone)
+	buf := make([]byte, recordHeader+scratchSize)
+	for {
+		n, src, err := l.conn.ReadFromUDPAddrPort(buf[recordHeader:])
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) || l.isClosed() {
+				return
+			}
+			if transientReadError(err) {
+				l.readErr.Add(1)
+				continue
+			}
+			l.fail(fmt.Errorf("udp: listener read: %w: %w", peer.ErrConnectionError, err))
+			return
+		}
+		l.demux(netip.AddrPortFrom(src.Addr().Unmap(), src.Port()), buf, n)
+	}
+}
+
+func (l *Listener) isClosed() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.closed
+}
+
+// fail ends every peer's queue with err after a fatal socket error.
+func (l *Listener) fail(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, t := range l.peers {
+		t.ring.Close(err)
+	}
+}
+
+// demux routes the datagram buf[recordHeader:recordHeader+n] from src: to the
+// peer registered for src, else to a new pending peer if the pending queue
+// has room, else it is dropped and counted. It never allocates more than one
+// peer per call, and never more than the pending cap in total.
+func (l *Listener) demux(src netip.AddrPort, buf []byte, n int) {
+	l.pktIn.Add(1)
+	l.bytesIn.Add(uint64(n))
+	if n > l.cfg.MaxPacketSize {
+		l.dropBig.Add(1)
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return
+	}
+	t := l.peers[src]
+	if t == nil {
+		if len(l.pending) >= l.maxPending {
+			l.dropPending.Add(1)
+			return
+		}
+		t = &transport{
+			connected: true,
+			remote:    src,
+			listener:  l,
+			maxPacket: l.cfg.MaxPacketSize,
+			ring:      newRing(&l.cfg),
+		}
+		l.peers[src] = t
+		l.pending = append(l.pending, newPeer(t))
+		signal(l.ready)
+	}
+	before := t.stats.dropFull.Load()
+	t.receive(buf, n, src)
+	if t.stats.dropFull.Load() != before {
+		l.dropFull.Add(1)
+	}
+}
+
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// unregister forgets t (its peer was closed): the next datagram from its
+// remote becomes a new pending peer.
+func (l *Listener) unregister(t *transport) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.peers[t.remote] == t {
+		delete(l.peers, t.remote)
+	}
+	for i, p := range l.pending {
+		if p.t == t {
+			l.pending = append(l.pending[:i], l.pending[i+1:]...)
+			break
+		}
+	}
+}
+
+// TakeConnection returns the oldest pending peer without blocking (Godot's
+// take_connection), or an error matching ErrUnavailable when none is
+// pending, or ErrClosed after Close.
+func (l *Listener) TakeConnection() (*Peer, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil, &peer.OpError{Op: "take connection", Err: peer.ErrClosed}
+	}
+	if len(l.pending) == 0 {
+		return nil, &peer.OpError{Op: "take connection", Err: peer.ErrUnavailable, Detail: "no pending connection"}
+	}
+	p := l.pending[0]
+	l.pending[0] = nil
+	l.pending = l.pending[1:]
+	if len(l.pending) > 0 {
+		signal(l.ready)
+	}
+	return p, nil
+}
+
+// Accept waits for a datagram from a new remote and returns its peer, with
+// that first datagram queued. It returns ctx's error when ctx ends and an
+// error matching net.ErrClosed once the Listener is closed.
+func (l *Listener) Accept(ctx context.Context) (*Peer, error) {
+	for {
+		p, err := l.TakeConnection()
+		if err == nil || !errors.Is(err, peer.ErrUnavailable) {
+			return p, err
+		}
+		select {
+		case <-l.ready:
+		case <-l.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// IsConnectionAvailable reports whether a pending peer is waiting (Godot's
+// is_connection_available).
+func (l *Listener) IsConnectionAvailable() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return !l.closed && len(l.pending) > 0
+}
+
+// IsListening reports whether the Listener is open (Godot's is_listening).
+func (l *Listener) IsListening() bool { return !l.isClosed() }
+
+// MaxPendingConnections returns the pending cap; 0 means new remotes are
+// refused (Godot's max_pending_connections).
+func (l *Listener) MaxPendingConnections() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return max(l.maxPending, 0)
+}
+
+// SetMaxPendingConnections changes the pending cap (Godot's
+// set_max_pending_connections). 0 or a negative n refuses new remotes. When
+// the cap is lowered, the newest pending peers beyond it are closed. (Godot
+// 4's setter trims the wrong way round; that quirk is not reproduced.)
+func (l *Listener) SetMaxPendingConnections(n int) {
+	l.mu.Lock()
+	l.maxPending = n
+	var extra []*Peer
+	if keep := max(n, 0); len(l.pending) > keep {
+		extra = append(extra, l.pending[keep:]...)
+		clear(l.pending[keep:])
+		l.pending = l.pending[:keep]
+		for _, p := range extra {
+			delete(l.peers, p.t.remote)
+		}
+	}
+	l.mu.Unlock()
+	for _, p := range extra {
+		p.Close()
+	}
+}
+
+// Addr returns the socket's local address.
+func (l *Listener) Addr() net.Addr { return l.conn.LocalAddr() }
+
+// LocalPort returns the local port (Godot's get_local_port).
+func (l *Listener) LocalPort() int { return l.conn.LocalAddr().(*net.UDPAddr).Port }
+
+// Stats returns the Listener's counters.
+func (l *Listener) Stats() ListenerStats {
+	l.mu.Lock()
+	pending, active := len(l.pending), len(l.peers)-len(l.pending)
+	l.mu.Unlock()
+	return ListenerStats{
+		PacketsReceived: l.pktIn.Load(),
+		BytesReceived:   l.bytesIn.Load(),
+		DroppedPending:  l.dropPending.Load(),
+		DroppedOversize: l.dropBig.Load(),
+		DroppedFull:     l.dropFull.Load(),
+		ReadErrors:      l.readErr.Load(),
+		Pending:         pending,
+		Active:          active,
+	}
+}
+
+// Close closes the socket, every pending and accepted peer, and waits for
+// the reader goroutine to end (Godot's stop). Calling it again returns nil.
+func (l *Listener) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	all := make([]*transport, 0, len(l.peers))
+	for _, t := range l.peers {
+		all = append(all, t)
+	}
+	l.peers = map[netip.AddrPort]*transport{}
+	l.pending = nil
+	l.mu.Unlock()
+	close(l.done)
+	err := l.conn.Close()
+	<-l.readerDone
+	for _, t := range all {
+		t.pp.Close()
+	}
+	return err
+}

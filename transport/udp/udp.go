@@ -1,0 +1,534 @@
+package udp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
+
+	"github.com/packetpeer/packetpeer/internal/ringbuf"
+	"github.com/packetpeer/packetpeer/peer"
+)
+
+// Stats are a peer's counters since it was opened.
+type Stats struct {
+	PacketsReceived uint64 // datagrams queued for GetPacket
+	BytesReceived   uint64 // payload bytes of those
+	PacketsSent     uint64 // successful PutPacket calls
+	BytesSent       uint64 // payload bytes of those
+	DroppedFull     uint64 // datagrams dropped because the receive ring was full
+	DroppedOversize uint64 // datagrams dropped because they exceeded MaxPacketSize
+	ReadErrors      uint64 // transient socket read errors (e.g. ECONNREFUSED after an ICMP port unreachable)
+	Queued          int    // packets queued now (AvailablePacketCount)
+}
+
+type counters struct {
+	pktIn, bytesIn, pktOut, bytesOut, dropFull, dropBig, readErr atomic.Uint64
+}
+
+// Peer is Godot's PacketPeerUDP: a UDP socket whose datagrams are packets.
+// It embeds *peer.Peer for PutPacket, GetPacket, PutVar, GetVar, ReadPacket
+// and the rest; the methods below are the UDP-specific ones. Make one with
+// Bind, Dial or Listener.Accept.
+type Peer struct {
+	*peer.Peer
+	t *transport
+}
+
+// transport implements peer.Transport for the three kinds of UDP peer: a
+// bound socket (Bind), a kernel-connected socket (Dial), and a peer sharing a
+// Listener's socket.
+type transport struct {
+	conn      *net.UDPConn
+	connected bool           // Dial or Listener peer: one remote only
+	remote    netip.AddrPort // the remote when connected
+	listener  *Listener      // non-nil for a Listener peer (shares conn)
+	dest      atomic.Pointer[netip.AddrPort]
+	maxPacket int
+	ring      *ringbuf.Buffer
+	stats     counters
+	pp        *peer.Peer
+
+	readMu  sync.Mutex
+	readBuf []byte
+	last    netip.AddrPort
+
+	closed     atomic.Bool
+	readerDone chan struct{} // closed when the reader goroutine ends; nil for Listener peers
+}
+
+var errNoPacket = &peer.OpError{Op: "get packet", Err: peer.ErrUnavailable, Detail: "no packet queued"}
+
+func newRing(cfg *Config) *ringbuf.Buffer {
+	size := ringBytes(cfg.RecvBufSize, cfg.MaxPacketSize)
+	// Packets are bounded by bytes, as in Godot; the count bound never binds.
+	return ringbuf.New(ringbuf.Config{MaxBytes: size, MaxPackets: size / (recordHeader + 4), Policy: ringbuf.DropNewest})
+}
+
+func newPeer(t *transport) *Peer {
+	t.pp = peer.New(t)
+	return &Peer{Peer: t.pp, t: t}
+}
+
+// normalize maps Godot's "*" wildcard host to Go's empty host.
+func normalize(addr string) string {
+	if addr == "" || addr == "*" {
+		return ":0"
+	}
+	if rest, ok := strings.CutPrefix(addr, "*:"); ok {
+		return ":" + rest
+	}
+	return addr
+}
+
+func control(cfg *Config, listener bool) func(network, address string, c syscall.RawConn) error {
+	return func(network, address string, c syscall.RawConn) error {
+		var err error
+		cerr := c.Control(func(fd uintptr) {
+			if err = setBroadcast(fd, cfg.Broadcast); err != nil {
+				return
+			}
+			if listener && cfg.ReuseAddress {
+				err = setReuseAddr(fd)
+			}
+		})
+		if cerr != nil {
+			return cerr
+		}
+		return err
+	}
+}
+
+func setBuffers(conn *net.UDPConn, cfg *Config) error {
+	if cfg.SocketBuffer <= 0 {
+		return nil
+	}
+	if err := conn.SetReadBuffer(cfg.SocketBuffer); err != nil {
+		return err
+	}
+	return conn.SetWriteBuffer(cfg.SocketBuffer)
+}
+
+// Bind opens a UDP socket on addr (Godot's bind): "host:port", where an
+// empty host or "*" means every address (a dual-stack socket) and port 0 an
+// ephemeral port, e.g. ":4242", "*:4242", "127.0.0.1:0". It accepts datagrams
+// from anyone; PacketAddr tells who sent the last one. Set a destination
+// with SetDestAddress before PutPacket.
+func Bind(addr string, cfg *Config) (*Peer, error) {
+	c := cfg.withDefaults()
+	lc := net.ListenConfig{Control: control(&c, false)}
+	pc, err := lc.ListenPacket(context.Background(), "udp", normalize(addr))
+	if err != nil {
+		return nil, fmt.Errorf("udp: bind %s: %w", addr, wrapOpen(err))
+	}
+	conn := pc.(*net.UDPConn)
+	if err := setBuffers(conn, &c); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("udp: bind %s: %w", addr, err)
+	}
+	return start(conn, &c, false, netip.AddrPort{}), nil
+}
+
+// Dial opens a UDP socket connected to addr ("host:port"; the host is
+// resolved with ctx), Godot's connect_to_host. The kernel then delivers only
+// datagrams from that remote, and PutPacket sends to it. Config.LocalAddr
+// picks the local address and port.
+func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
+	c := cfg.withDefaults()
+	d := net.Dialer{Control: control(&c, false)}
+	if c.LocalAddr != "" {
+		la, err := net.ResolveUDPAddr("udp", normalize(c.LocalAddr))
+		if err != nil {
+			return nil, fmt.Errorf("udp: dial %s: local address: %w: %w", addr, peer.ErrInvalidParameter, err)
+		}
+		d.LocalAddr = la
+	}
+	nc, err := d.DialContext(ctx, "udp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("udp: dial %s: %w: %w", addr, peer.ErrCantConnect, err)
+	}
+	conn := nc.(*net.UDPConn)
+	if err := setBuffers(conn, &c); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("udp: dial %s: %w", addr, err)
+	}
+	remote := conn.RemoteAddr().(*net.UDPAddr).AddrPort()
+	remote = netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())
+	return start(conn, &c, true, remote), nil
+}
+
+func wrapOpen(err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%w: %w", peer.ErrAlreadyInUse, err)
+	}
+	var ae *net.AddrError
+	if errors.As(err, &ae) {
+		return fmt.Errorf("%w: %w", peer.ErrInvalidParameter, err)
+	}
+	return fmt.Errorf("%w: %w", peer.ErrCantCreate, err)
+}
+
+func start(conn *net.UDPConn, c *Config, connected bool, remote netip.AddrPort) *Peer {
+	t := &transport{
+		conn:       conn,
+		connected:  connected,
+		remote:     remote,
+		maxPacket:  c.MaxPacketSize,
+		ring:       newRing(c),
+		readerDone: make(chan struct{}),
+	}
+	p := newPeer(t)
+	go t.readLoop()
+	return p
+}
+
+// readLoop moves datagrams from the socket into the ring until Close.
+func (t *transport) readLoop() {
+	defer close(t.readerDone)
+	buf := make([]byte, recordHeader+scratchSize)
+	for {
+		n, src, err := t.conn.ReadFromUDPAddrPort(buf[recordHeader:])
+		if err != nil {
+			if t.closed.Load() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			if transientReadError(err) {
+				t.stats.readErr.Add(1)
+				continue
+			}
+			t.ring.Close(fmt.Errorf("udp: read: %w: %w", peer.ErrConnectionError, err))
+			return
+		}
+		if t.connected {
+			src = t.remote
+		} else {
+			src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+		}
+		t.receive(buf, n, src)
+	}
+}
+
+func transientReadError(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH) ||
+		errors.Is(err, syscall.EINTR) || errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.ENOBUFS)
+}
+
+// receive queues the datagram in buf[recordHeader:recordHeader+n] from src.
+func (t *transport) receive(buf []byte, n int, src netip.AddrPort) {
+	if n > t.maxPacket {
+		t.stats.dropBig.Add(1)
+		return
+	}
+	putRecordHeader(buf, src)
+	switch err := t.ring.Push(nil, buf[:recordHeader+n]); err {
+	case nil:
+		t.stats.pktIn.Add(1)
+		t.stats.bytesIn.Add(uint64(n))
+	case ringbuf.ErrFull, ringbuf.ErrTooLarge:
+		t.stats.dropFull.Add(1)
+	}
+}
+
+func (t *transport) PutPacket(p []byte) error {
+	if len(p) > t.maxPacket {
+		return &peer.OpError{Op: "put packet", Err: peer.ErrInvalidParameter,
+			Detail: fmt.Sprintf("packet of %d bytes exceeds max packet size %d", len(p), t.maxPacket)}
+	}
+	var err error
+	switch {
+	case t.listener != nil:
+		_, err = t.listener.conn.WriteToUDPAddrPort(p, t.remote)
+	case t.connected:
+		_, err = t.conn.Write(p)
+	default:
+		d := t.dest.Load()
+		if d == nil {
+			return &peer.OpError{Op: "put packet", Err: peer.ErrUnconfigured, Detail: "no destination address (call SetDestAddress)"}
+		}
+		_, err = t.conn.WriteToUDPAddrPort(p, *d)
+	}
+	if err != nil {
+		if errors.Is(err, net.ErrClosed) {
+			return &peer.OpError{Op: "put packet", Err: peer.ErrClosed}
+		}
+		return fmt.Errorf("udp: put packet: %w: %w", peer.ErrFailed, err)
+	}
+	t.stats.pktOut.Add(1)
+	t.stats.bytesOut.Add(uint64(len(p)))
+	return nil
+}
+
+func (t *transport) GetPacket() ([]byte, error) {
+	t.readMu.Lock()
+	defer t.readMu.Unlock()
+	b, err := t.ring.TryPop(t.readBuf)
+	if err != nil {
+		if err == ringbuf.ErrEmpty {
+			return nil, errNoPacket
+		}
+		return nil, err
+	}
+	t.readBuf = b
+	src, payload, err := decodeRecord(b)
+	if err != nil {
+		return nil, err
+	}
+	t.last = src
+	return payload, nil
+}
+
+func (t *transport) WaitPacket(ctx context.Context) error { return t.ring.Wait(ctx) }
+
+func (t *transport) AvailablePacketCount() int { return t.ring.Len() }
+
+func (t *transport) MaxPacketSize() int { return t.maxPacket }
+
+func (t *transport) Close() error {
+	if !t.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	t.ring.Close(nil)
+	if t.listener != nil {
+		t.listener.unregister(t)
+		return nil
+	}
+	err := t.conn.Close()
+	<-t.readerDone
+	return err
+}
+
+// socket returns the socket this peer sends on (a Listener's for its peers).
+func (t *transport) socket() *net.UDPConn {
+	if t.listener != nil {
+		return t.listener.conn
+	}
+	return t.conn
+}
+
+// PacketAddr returns the source of the packet last returned by GetPacket,
+// ReadPacket, GetVar or ReadVar (Godot's get_packet_ip and get_packet_port
+// together). IPv4 senders are reported as IPv4 addresses, also on
+// dual-stack sockets. It is the zero AddrPort before the first packet.
+func (p *Peer) PacketAddr() netip.AddrPort {
+	p.t.readMu.Lock()
+	defer p.t.readMu.Unlock()
+	return p.t.last
+}
+
+// PacketIP returns the source IP of the last packet read, as text (Godot's
+// get_packet_ip); "" before the first packet.
+func (p *Peer) PacketIP() string {
+	a := p.PacketAddr()
+	if !a.IsValid() {
+		return ""
+	}
+	return a.Addr().String()
+}
+
+// PacketPort returns the source port of the last packet read (Godot's
+// get_packet_port); 0 before the first packet.
+func (p *Peer) PacketPort() int { return int(p.PacketAddr().Port()) }
+
+// SetDestAddress sets where PutPacket sends (Godot's set_dest_address). host
+// is an IP literal or a name, resolved now. It fails with ErrLocked on a
+// connected peer (from Dial or a Listener), whose destination is fixed,
+// ErrInvalidParameter for a port outside 1..65535 and ErrCantResolve when
+// the name does not resolve.
+func (p *Peer) SetDestAddress(host string, port int) error {
+	if p.t.connected {
+		return &peer.OpError{Op: "set dest address", Err: peer.ErrLocked, Detail: "the socket is connected to " + p.t.remote.String()}
+	}
+	if port < 1 || port > 65535 {
+		return &peer.OpError{Op: "set dest address", Err: peer.ErrInvalidParameter, Detail: "port " + strconv.Itoa(port) + " is outside 1..65535"}
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		ua, rerr := net.ResolveUDPAddr("udp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if rerr != nil {
+			return fmt.Errorf("udp: set dest address %q: %w: %w", host, peer.ErrCantResolve, rerr)
+		}
+		addr = ua.AddrPort().Addr()
+	}
+	return p.SetDestAddrPort(netip.AddrPortFrom(addr, uint16(port)))
+}
+
+// SetDestAddrPort is SetDestAddress for an already parsed address.
+func (p *Peer) SetDestAddrPort(ap netip.AddrPort) error {
+	if p.t.connected {
+		return &peer.OpError{Op: "set dest address", Err: peer.ErrLocked, Detail: "the socket is connected to " + p.t.remote.String()}
+	}
+	if !ap.IsValid() || ap.Port() == 0 {
+		return &peer.OpError{Op: "set dest address", Err: peer.ErrInvalidParameter, Detail: "invalid address " + ap.String()}
+	}
+	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	p.t.dest.Store(&ap)
+	return nil
+}
+
+// DestAddr returns where PutPacket sends: the remote of a connected peer,
+// the address set with SetDestAddress, or the zero AddrPort.
+func (p *Peer) DestAddr() netip.AddrPort {
+	if p.t.connected {
+		return p.t.remote
+	}
+	if d := p.t.dest.Load(); d != nil {
+		return *d
+	}
+	return netip.AddrPort{}
+}
+
+// Wait blocks until a packet is queued, the peer is closed or ctx ends
+// (Godot's wait, with a context). It returns nil when GetPacket has
+// something to report.
+func (p *Peer) Wait(ctx context.Context) error {
+	if p.IsClosed() {
+		return &peer.OpError{Op: "wait", Err: peer.ErrClosed}
+	}
+	return p.t.ring.Wait(ctx)
+}
+
+// IsBound reports whether the peer has an open socket (Godot's is_bound):
+// true until Close.
+func (p *Peer) IsBound() bool { return !p.IsClosed() }
+
+// IsSocketConnected reports whether the peer talks to one remote only
+// (Godot's is_socket_connected): true for peers from Dial and Listener.
+func (p *Peer) IsSocketConnected() bool { return p.t.connected && !p.IsClosed() }
+
+// LocalAddr returns the socket's local address (shared with the Listener
+// for its peers).
+func (p *Peer) LocalAddr() net.Addr { return p.t.socket().LocalAddr() }
+
+// LocalPort returns the local port (Godot's get_local_port).
+func (p *Peer) LocalPort() int {
+	if ua, ok := p.LocalAddr().(*net.UDPAddr); ok {
+		return ua.Port
+	}
+	return 0
+}
+
+// RemoteAddr returns the remote of a connected peer (Dial, Listener), or nil.
+func (p *Peer) RemoteAddr() net.Addr {
+	if !p.t.connected {
+		return nil
+	}
+	return net.UDPAddrFromAddrPort(p.t.remote)
+}
+
+// Stats returns the peer's counters.
+func (p *Peer) Stats() Stats {
+	s := &p.t.stats
+	return Stats{
+		PacketsReceived: s.pktIn.Load(),
+		BytesReceived:   s.bytesIn.Load(),
+		PacketsSent:     s.pktOut.Load(),
+		BytesSent:       s.bytesOut.Load(),
+		DroppedFull:     s.dropFull.Load(),
+		DroppedOversize: s.dropBig.Load(),
+		ReadErrors:      s.readErr.Load(),
+		Queued:          p.t.ring.Len(),
+	}
+}
+
+func (p *Peer) ownSocket(op string) (syscall.RawConn, error) {
+	if p.IsClosed() {
+		return nil, &peer.OpError{Op: op, Err: peer.ErrClosed}
+	}
+	if p.t.listener != nil {
+		return nil, &peer.OpError{Op: op, Err: peer.ErrLocked, Detail: "the peer shares its Listener's socket"}
+	}
+	return p.t.conn.SyscallConn()
+}
+
+// SetBroadcastEnabled turns SO_BROADCAST on or off (Godot's
+// set_broadcast_enabled; off by default). It fails with ErrLocked on a
+// Listener's peer.
+func (p *Peer) SetBroadcastEnabled(on bool) error {
+	rc, err := p.ownSocket("set broadcast enabled")
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = setBroadcast(fd, on) }); err != nil {
+		return err
+	}
+	if serr != nil {
+		return fmt.Errorf("udp: set broadcast enabled: %w: %w", peer.ErrFailed, serr)
+	}
+	return nil
+}
+
+// IsBroadcastEnabled reads SO_BROADCAST back from the socket.
+func (p *Peer) IsBroadcastEnabled() (bool, error) {
+	rc, err := p.ownSocket("is broadcast enabled")
+	if err != nil {
+		return false, err
+	}
+	var on bool
+	var gerr error
+	if err := rc.Control(func(fd uintptr) { on, gerr = getBroadcast(fd) }); err != nil {
+		return false, err
+	}
+	return on, gerr
+}
+
+// JoinMulticastGroup joins the IPv4 or IPv6 multicast group addr on the
+// interface named ifaceName ("" for the system's choice), Godot's
+// join_multicast_group. Bind to the group's port (any address) to receive
+// its datagrams. Errors: ErrInvalidParameter for a non-multicast address or
+// an unknown interface, ErrLocked on a Listener's peer.
+func (p *Peer) JoinMulticastGroup(addr, ifaceName string) error {
+	return p.multicast("join multicast group", addr, ifaceName, true)
+}
+
+// LeaveMulticastGroup leaves a group joined with JoinMulticastGroup (Godot's
+// leave_multicast_group).
+func (p *Peer) LeaveMulticastGroup(addr, ifaceName string) error {
+	return p.multicast("leave multicast group", addr, ifaceName, false)
+}
+
+func (p *Peer) multicast(op, addr, ifaceName string, join bool) error {
+	if _, err := p.ownSocket(op); err != nil {
+		return err
+	}
+	ip, err := netip.ParseAddr(addr)
+	if err != nil || !ip.IsMulticast() {
+		return &peer.OpError{Op: op, Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf("%q is not a multicast address", addr)}
+	}
+	var ifi *net.Interface
+	if ifaceName != "" {
+		if ifi, err = net.InterfaceByName(ifaceName); err != nil {
+			return fmt.Errorf("udp: %s: interface %q: %w: %w", op, ifaceName, peer.ErrInvalidParameter, err)
+		}
+	}
+	group := &net.UDPAddr{IP: ip.AsSlice()}
+	if ip.Is4() {
+		pc := ipv4.NewPacketConn(p.t.conn)
+		if join {
+			err = pc.JoinGroup(ifi, group)
+		} else {
+			err = pc.LeaveGroup(ifi, group)
+		}
+	} else {
+		pc := ipv6.NewPacketConn(p.t.conn)
+		if join {
+			err = pc.JoinGroup(ifi, group)
+		} else {
+			err = pc.LeaveGroup(ifi, group)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("udp: %s %s: %w: %w", op, addr, peer.ErrFailed, err)
+	}
+	return nil
+}
