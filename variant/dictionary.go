@@ -143,12 +143,13 @@ func (d *Dictionary) find(key any) int {
 	return -1
 }
 
-// keyString is the identity of a key: its default Variant encoding. Values
+// keyString is the identity of a key: its Variant encoding with binary64
+// reals (so double-precision keys stay distinct). Values
 // that cannot be encoded fall back to their formatted text, prefixed so they
 // never collide with an encoding.
 func keyString(k any) string {
 	var buf [64]byte
-	b, err := EncodeOptions{}.Append(buf[:0], k)
+	b, err := EncodeOptions{DoublePrecision: true}.Append(buf[:0], k)
 	if err != nil {
 		return "\xff" + Format(k)
 	}
