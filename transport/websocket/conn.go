@@ -1,0 +1,543 @@
+package websocket
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	gws "github.com/gorilla/websocket"
+
+	"github.com/packetpeer/packetpeer/internal/ringbuf"
+	"github.com/packetpeer/packetpeer/peer"
+)
+
+// State is a connection's ready state, with Godot's WebSocketPeer.State
+// numbers.
+type State int32
+
+// Godot's WebSocketPeer.State values.
+const (
+	StateConnecting State = 0 // opening handshake in progress
+	StateOpen       State = 1 // messages flow both ways
+	StateClosing    State = 2 // a close frame was sent, waiting for the remote's
+	StateClosed     State = 3 // the connection is gone
+)
+
+func (s State) String() string {
+	switch s {
+	case StateConnecting:
+		return "CONNECTING"
+	case StateOpen:
+		return "OPEN"
+	case StateClosing:
+		return "CLOSING"
+	case StateClosed:
+		return "CLOSED"
+	}
+	return fmt.Sprintf("State(%d)", int32(s))
+}
+
+// WriteMode says whether Send sends a text or a binary message, with
+// Godot's WebSocketPeer.WriteMode numbers.
+type WriteMode int
+
+// Godot's WebSocketPeer.WriteMode values.
+const (
+	WriteModeText   WriteMode = 0
+	WriteModeBinary WriteMode = 1
+)
+
+// Close codes used by this package (RFC 6455 section 7.4).
+const (
+	CloseNormalClosure   = 1000
+	CloseGoingAway       = 1001
+	CloseProtocolError   = 1002
+	CloseNoStatus        = 1005
+	CloseMessageTooBig   = 1009
+	CloseTryAgainLater   = 1013
+	CloseCodeUnclean     = -1 // Godot's get_close_code when no close frame was received
+	maxCloseReasonLength = 123
+)
+
+// CloseError ends a connection. GetPacket and ReadPacket return it once the
+// queued packets are drained. Code is the close code from the remote's close
+// frame, or the code this side sent when it failed the connection (1009,
+// 1002), or -1 when the connection ended without a close frame; Err is the
+// underlying cause then. A normal close (1000, 1001, or a close frame
+// without a code) matches io.EOF with errors.Is.
+type CloseError struct {
+	Code   int
+	Reason string
+	Err    error
+}
+
+func (e *CloseError) Error() string {
+	s := fmt.Sprintf("websocket: closed with code %d", e.Code)
+	if e.Reason != "" {
+		s += fmt.Sprintf(" (%q)", e.Reason)
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the cause of an unclean close.
+func (e *CloseError) Unwrap() error { return e.Err }
+
+// Is reports io.EOF for a normal close.
+func (e *CloseError) Is(target error) bool {
+	return target == io.EOF && (e.Code == CloseNormalClosure || e.Code == CloseGoingAway || e.Code == CloseNoStatus)
+}
+
+var (
+	errHeartbeat    = &peer.OpError{Op: "heartbeat", Err: peer.ErrTimeout, Detail: "no pong before the next ping was due"}
+	errCloseTimeout = &peer.OpError{Op: "close", Err: peer.ErrTimeout, Detail: "the remote did not answer the close frame in time"}
+	errLocalClose   = errors.New("websocket: closed locally")
+)
+
+// record kinds in the outbound queue and the inbound ring (first byte)
+const (
+	kindBinary = 0
+	kindText   = 1
+	outHeader  = 5 // kind + u32 length
+)
+
+// conn is the peer.Transport over one gorilla connection.
+type conn struct {
+	ws        *gws.Conn
+	cfg       Config
+	server    bool
+	url       string
+	protocol  string
+	req       *http.Request
+	respHdr   http.Header
+	remote    net.Addr
+	local     net.Addr
+	maxPacket int
+
+	in        *ringbuf.Buffer
+	getBuf    []byte
+	wasString atomic.Bool
+	discard   atomic.Bool // set by a local close: inbound data is dropped
+
+	state atomic.Int32
+
+	omu        sync.Mutex
+	oq         []byte // queued records: kind, u32 LE length, payload
+	ocount     int    // messages queued or being written
+	obytes     int    // their payload bytes
+	closeFrame []byte // close frame to send after the queued data
+	owake      chan struct{}
+	oroom      chan struct{}
+
+	cmu         sync.Mutex
+	closeSet    bool
+	closeCode   int
+	closeReason string
+	closeTimer  *time.Timer
+
+	pong     atomic.Bool
+	stop     chan struct{} // closed by teardown
+	finished chan struct{} // closed by teardown, after state is CLOSED
+	tdOnce   sync.Once
+
+	readerDone chan struct{}
+	writerDone chan struct{}
+
+	onClose func() // called once by teardown (a Handler untracks the peer)
+}
+
+func newConn(ws *gws.Conn, cfg Config, server bool, url string) *conn {
+	c := &conn{
+		ws:         ws,
+		cfg:        cfg,
+		server:     server,
+		url:        url,
+		protocol:   ws.Subprotocol(),
+		remote:     ws.RemoteAddr(),
+		local:      ws.LocalAddr(),
+		maxPacket:  cfg.maxPacketSize(),
+		closeCode:  CloseCodeUnclean,
+		owake:      make(chan struct{}, 1),
+		oroom:      make(chan struct{}, 1),
+		stop:       make(chan struct{}),
+		finished:   make(chan struct{}),
+		readerDone: make(chan struct{}),
+		writerDone: make(chan struct{}),
+	}
+	c.in = ringbuf.New(ringbuf.Config{
+		// Room for one largest message plus slack for small ones, as
+		// Godot's payload ring of about inbound_buffer_size bytes.
+		MaxBytes:   cfg.InboundBufferSize + outHeader + 4*min(cfg.MaxQueuedPackets, 256),
+		MaxPackets: max(cfg.MaxQueuedPackets, 1),
+		Policy:     ringbuf.Block,
+	})
+	c.state.Store(int32(StateOpen))
+	ws.SetReadLimit(int64(cfg.InboundBufferSize))
+	ws.SetCloseHandler(c.handleClose)
+	ws.SetPongHandler(func(string) error {
+		c.pong.Store(true)
+		return nil
+	})
+	return c
+}
+
+// start launches the reader and writer goroutines.
+func (c *conn) start() {
+	go c.readLoop()
+	go c.writeLoop()
+}
+
+// handleClose runs in the reader when the remote's close frame arrives.
+func (c *conn) handleClose(code int, text string) error {
+	c.setClose(code, text)
+	if c.state.CompareAndSwap(int32(StateOpen), int32(StateClosing)) {
+		// The remote started the close: answer with its code.
+		msg := gws.FormatCloseMessage(code, "")
+		c.ws.WriteControl(gws.CloseMessage, msg, time.Now().Add(c.cfg.CloseTimeout))
+	}
+	return nil
+}
+
+// setClose records the close code and reason; the first record wins.
+func (c *conn) setClose(code int, reason string) {
+	c.cmu.Lock()
+	if !c.closeSet {
+		c.closeSet, c.closeCode, c.closeReason = true, code, reason
+	}
+	c.cmu.Unlock()
+}
+
+func (c *conn) closeInfo() (int, string) {
+	c.cmu.Lock()
+	defer c.cmu.Unlock()
+	return c.closeCode, c.closeReason
+}
+
+func (c *conn) readLoop() {
+	defer close(c.readerDone)
+	limit := c.cfg.InboundBufferSize
+	buf := make([]byte, 1, min(limit+2, 1024))
+	for {
+		mt, r, err := c.ws.NextReader()
+		if err != nil {
+			c.readFailed(err)
+			return
+		}
+		buf = buf[:1]
+		buf[0] = kindBinary
+		if mt == gws.TextMessage {
+			buf[0] = kindText
+		}
+		for {
+			if len(buf) == cap(buf) {
+				nb := make([]byte, len(buf), min(2*cap(buf), limit+2))
+				copy(nb, buf)
+				buf = nb
+			}
+			n, err := r.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				c.readFailed(err)
+				return
+			}
+		}
+		if c.discard.Load() {
+			continue
+		}
+		// Block: a full queue stops reading, and TCP flow control slows
+		// the sender. Push fails only once teardown closed the ring.
+		c.in.Push(nil, buf)
+	}
+}
+
+// readFailed classifies the reader's final error and tears down.
+func (c *conn) readFailed(err error) {
+	var ce *gws.CloseError
+	var ne net.Error
+	switch {
+	case errors.As(err, &ce):
+		// handleClose recorded the code.
+	case errors.Is(err, gws.ErrReadLimit):
+		// gorilla sent a 1009 close frame.
+		c.setClose(CloseMessageTooBig, "Message too big")
+		err = &peer.OpError{Op: "read", Err: peer.ErrOutOfMemory,
+			Detail: fmt.Sprintf("message larger than InboundBufferSize %d", c.cfg.InboundBufferSize)}
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed), errors.As(err, &ne):
+		// connection dropped: unclean
+	default:
+		// gorilla found a protocol error and sent a 1002 close frame.
+		c.setClose(CloseProtocolError, "Protocol error")
+		err = &peer.OpError{Op: "read", Err: peer.ErrInvalidData, Detail: err.Error()}
+	}
+	c.teardown(err)
+}
+
+func (c *conn) writeLoop() {
+	defer close(c.writerDone)
+	var tick <-chan time.Time
+	if hb := c.cfg.HeartbeatInterval; hb > 0 {
+		t := time.NewTicker(hb)
+		defer t.Stop()
+		tick = t.C
+	}
+	awaitingPong := false
+	var spare []byte
+	for {
+		select {
+		case <-c.owake:
+		case <-tick:
+			if awaitingPong && !c.pong.Load() {
+				c.teardown(errHeartbeat)
+				return
+			}
+			c.pong.Store(false)
+			awaitingPong = true
+			if err := c.ws.WriteControl(gws.PingMessage, nil, time.Now().Add(c.cfg.HeartbeatInterval)); err != nil {
+				c.teardown(err)
+				return
+			}
+			continue
+		case <-c.stop:
+			return
+		}
+		c.omu.Lock()
+		batch := c.oq
+		c.oq = spare[:0]
+		closeFrame := c.closeFrame
+		c.closeFrame = nil
+		c.omu.Unlock()
+		n, bytes := 0, 0
+		for off := 0; off < len(batch); {
+			kind := batch[off]
+			size := int(binary.LittleEndian.Uint32(batch[off+1:]))
+			p := batch[off+outHeader : off+outHeader+size]
+			off += outHeader + size
+			mt := gws.BinaryMessage
+			if kind == kindText {
+				mt = gws.TextMessage
+			}
+			if err := c.ws.WriteMessage(mt, p); err != nil {
+				c.teardown(err)
+				return
+			}
+			n++
+			bytes += size
+		}
+		spare = batch
+		if n > 0 {
+			c.omu.Lock()
+			c.ocount -= n
+			c.obytes -= bytes
+			c.omu.Unlock()
+			signal(c.oroom)
+		}
+		if closeFrame != nil {
+			if err := c.ws.WriteControl(gws.CloseMessage, closeFrame, time.Now().Add(c.cfg.CloseTimeout)); err != nil && !errors.Is(err, gws.ErrCloseSent) {
+				c.teardown(err)
+				return
+			}
+		}
+	}
+}
+
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// enqueue queues one message for the writer. It never blocks: a full queue
+// is an error matching ErrOutOfMemory, as Godot's send.
+func (c *conn) enqueue(op string, kind byte, p []byte) error {
+	c.omu.Lock()
+	if st := State(c.state.Load()); st != StateOpen {
+		c.omu.Unlock()
+		return c.notOpen(op, st)
+	}
+	if err := c.checkRoom(op, len(p)); err != nil {
+		c.omu.Unlock()
+		return err
+	}
+	c.oq = append(c.oq, kind, 0, 0, 0, 0)
+	binary.LittleEndian.PutUint32(c.oq[len(c.oq)-4:], uint32(len(p)))
+	c.oq = append(c.oq, p...)
+	c.ocount++
+	c.obytes += len(p)
+	c.omu.Unlock()
+	signal(c.owake)
+	return nil
+}
+
+// checkRoom reports whether a message of n bytes fits the outbound limits
+// now. c.omu is held.
+func (c *conn) checkRoom(op string, n int) error {
+	if c.cfg.OutboundBufferSize > 0 && n > c.cfg.OutboundBufferSize {
+		return &peer.OpError{Op: op, Err: peer.ErrOutOfMemory,
+			Detail: fmt.Sprintf("message of %d bytes exceeds OutboundBufferSize %d", n, c.cfg.OutboundBufferSize)}
+	}
+	if c.ocount >= c.cfg.MaxQueuedPackets {
+		return &peer.OpError{Op: op, Err: peer.ErrOutOfMemory,
+			Detail: fmt.Sprintf("%d messages already queued (MaxQueuedPackets)", c.ocount)}
+	}
+	if c.cfg.OutboundBufferSize > 0 && c.obytes+n > c.cfg.OutboundBufferSize {
+		return &peer.OpError{Op: op, Err: peer.ErrOutOfMemory,
+			Detail: fmt.Sprintf("%d bytes queued, %d more exceed OutboundBufferSize %d", c.obytes, n, c.cfg.OutboundBufferSize)}
+	}
+	return nil
+}
+
+func (c *conn) notOpen(op string, st State) error {
+	code, reason := c.closeInfo()
+	return &peer.OpError{Op: op, Err: peer.ErrFailed,
+		Detail: fmt.Sprintf("connection is %v (close code %d %q)", st, code, reason)}
+}
+
+// write queues p, waiting for room in the outbound queue until ctx ends.
+func (c *conn) write(ctx context.Context, kind byte, p []byte) error {
+	for {
+		err := c.enqueue("write", kind, p)
+		if err == nil || !errors.Is(err, peer.ErrOutOfMemory) {
+			return err
+		}
+		c.omu.Lock()
+		tooBig := c.cfg.OutboundBufferSize > 0 && len(p) > c.cfg.OutboundBufferSize
+		c.omu.Unlock()
+		if tooBig {
+			return err
+		}
+		select {
+		case <-c.oroom:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c.stop:
+		}
+	}
+}
+
+// PutPacket implements peer.Transport: one binary message, never blocking.
+func (c *conn) PutPacket(p []byte) error { return c.enqueue("put packet", kindBinary, p) }
+
+// GetPacket implements peer.Transport.
+func (c *conn) GetPacket() ([]byte, error) {
+	b, err := c.in.TryPop(c.getBuf[:0])
+	if err != nil {
+		return nil, err
+	}
+	c.getBuf = b
+	c.wasString.Store(b[0] == kindText)
+	return b[1:], nil
+}
+
+func (c *conn) AvailablePacketCount() int { return c.in.Len() }
+func (c *conn) MaxPacketSize() int        { return c.maxPacket }
+
+// WaitPacket implements peer.Waiter.
+func (c *conn) WaitPacket(ctx context.Context) error { return c.in.Wait(ctx) }
+
+// startClose begins the closing handshake (Godot's close). code < 0 drops
+// the connection at once.
+func (c *conn) startClose(code int, reason string) error {
+	if code < 0 {
+		c.discard.Store(true)
+		c.in.Reset()
+		c.teardown(errLocalClose)
+		return nil
+	}
+	if err := validCloseCode(code, reason); err != nil {
+		return err
+	}
+	c.omu.Lock()
+	if !c.state.CompareAndSwap(int32(StateOpen), int32(StateClosing)) {
+		c.omu.Unlock()
+		return nil // already closing or closed
+	}
+	c.closeFrame = gws.FormatCloseMessage(code, reason)
+	c.omu.Unlock()
+	// Godot discards pending inbound packets on close.
+	c.discard.Store(true)
+	c.in.Reset()
+	c.cmu.Lock()
+	c.closeTimer = time.AfterFunc(c.cfg.CloseTimeout, func() { c.teardown(errCloseTimeout) })
+	c.cmu.Unlock()
+	signal(c.owake)
+	return nil
+}
+
+func validCloseCode(code int, reason string) error {
+	bad := func(d string) error {
+		return &peer.OpError{Op: "close", Err: peer.ErrInvalidParameter, Detail: d}
+	}
+	switch {
+	case code < 1000 || code > 4999 || code == 1004 || code == 1005 || code == 1006 || code == 1015 || (code > 1014 && code < 3000):
+		return bad(fmt.Sprintf("close code %d cannot be sent (use 1000-1003, 1007-1014 or 3000-4999)", code))
+	case len(reason) > maxCloseReasonLength:
+		return bad(fmt.Sprintf("close reason of %d bytes exceeds %d", len(reason), maxCloseReasonLength))
+	case !utf8.ValidString(reason):
+		return bad("close reason is not valid UTF-8")
+	}
+	return nil
+}
+
+// teardown drops the connection: state CLOSED, socket closed, goroutines
+// told to stop, the inbound queue closed with the CloseError.
+func (c *conn) teardown(cause error) {
+	c.tdOnce.Do(func() {
+		c.cmu.Lock()
+		clean := c.closeSet
+		code, reason := c.closeCode, c.closeReason
+		if c.closeTimer != nil {
+			c.closeTimer.Stop()
+		}
+		c.cmu.Unlock()
+		c.state.Store(int32(StateClosed))
+		c.ws.Close()
+		close(c.stop)
+		ce := &CloseError{Code: code, Reason: reason}
+		if !clean || (code != CloseNormalClosure && code != CloseGoingAway && code != CloseNoStatus) {
+			ce.Err = cause
+		}
+		c.in.Close(ce)
+		close(c.finished)
+		if c.onClose != nil {
+			c.onClose()
+		}
+	})
+}
+
+// Close implements peer.Transport: close code 1000, wait for the remote's
+// close frame (at most CloseTimeout), drop the socket and wait for the
+// goroutines.
+func (c *conn) Close() error {
+	c.startClose(CloseNormalClosure, "")
+	<-c.finished
+	<-c.readerDone
+	<-c.writerDone
+	return nil
+}
+
+func (c *conn) setNoDelay(on bool) error {
+	nc := c.ws.NetConn()
+	if tc, ok := nc.(*tls.Conn); ok {
+		nc = tc.NetConn()
+	}
+	tcp, ok := nc.(*net.TCPConn)
+	if !ok {
+		return &peer.OpError{Op: "set no delay", Err: peer.ErrUnavailable, Detail: "not a TCP connection"}
+	}
+	return tcp.SetNoDelay(on)
+}

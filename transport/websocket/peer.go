@@ -1,0 +1,257 @@
+package websocket
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	gws "github.com/gorilla/websocket"
+
+	"github.com/packetpeer/packetpeer/peer"
+)
+
+// Peer is one WebSocket connection (Godot's WebSocketPeer), client or
+// server side. It embeds *peer.Peer for PutPacket, GetPacket, PutVar,
+// GetVar, ReadPacket and the rest; PutPacket and PutVar send binary
+// messages. It is safe for concurrent use, with one reader at a time.
+type Peer struct {
+	*peer.Peer
+	c *conn
+}
+
+func newPeer(c *conn) *Peer {
+	p := &Peer{Peer: peer.New(c), c: c}
+	c.start()
+	return p
+}
+
+// ReadyState returns the connection's state (Godot's get_ready_state).
+// Dial, Accept and Upgrade return peers in StateOpen.
+func (p *Peer) ReadyState() State { return State(p.c.state.Load()) }
+
+// Send queues data as one message, text or binary (Godot's send). It never
+// blocks: when MaxQueuedPackets messages or OutboundBufferSize bytes are
+// already queued it returns an error matching ErrOutOfMemory, as Godot
+// does. Unlike PutPacket it sends empty messages too. Text must be valid
+// UTF-8 (ErrInvalidParameter otherwise): browsers fail the connection on
+// bad text.
+func (p *Peer) Send(data []byte, mode WriteMode) error {
+	if p.IsClosed() {
+		return &peer.OpError{Op: "send", Err: peer.ErrClosed}
+	}
+	switch mode {
+	case WriteModeBinary:
+		return p.c.enqueue("send", kindBinary, data)
+	case WriteModeText:
+		if !utf8.Valid(data) {
+			return &peer.OpError{Op: "send", Err: peer.ErrInvalidParameter, Detail: "text message is not valid UTF-8"}
+		}
+		return p.c.enqueue("send", kindText, data)
+	}
+	return &peer.OpError{Op: "send", Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf("unknown write mode %d", mode)}
+}
+
+// SendText queues s as one text message (Godot's send_text).
+func (p *Peer) SendText(s string) error {
+	if p.IsClosed() {
+		return &peer.OpError{Op: "send text", Err: peer.ErrClosed}
+	}
+	if !utf8.ValidString(s) {
+		return &peer.OpError{Op: "send text", Err: peer.ErrInvalidParameter, Detail: "text message is not valid UTF-8"}
+	}
+	// enqueue copies s; the conversion does not escape.
+	return p.c.enqueue("send text", kindText, []byte(s))
+}
+
+// WritePacket queues data as one binary message like PutPacket, but when
+// the outbound queue is full it waits for room until ctx ends instead of
+// failing: Go-style back-pressure for bulk senders.
+func (p *Peer) WritePacket(ctx context.Context, data []byte) error {
+	if p.IsClosed() {
+		return &peer.OpError{Op: "write", Err: peer.ErrClosed}
+	}
+	if len(data) == 0 {
+		return nil
+	}
+	return p.c.write(ctx, kindBinary, data)
+}
+
+// WasStringPacket reports whether the packet last returned by GetPacket or
+// ReadPacket arrived as a text message (Godot's was_string_packet).
+func (p *Peer) WasStringPacket() bool { return p.c.wasString.Load() }
+
+// CloseWithCode starts the closing handshake with code and reason (Godot's
+// close(code, reason)) and returns at once: the state becomes
+// StateClosing, queued outgoing messages are sent, then the close frame;
+// the connection is StateClosed when the remote answers, or after
+// CloseTimeout. Queued incoming packets are discarded, as in Godot. A
+// negative code drops the connection at once without a close frame. Codes
+// that cannot be sent (1004-1006, 1015, 0-999, 1016-2999, >4999) and
+// reasons over 123 bytes are refused with ErrInvalidParameter. Call Close
+// afterwards to release the peer (it then returns promptly).
+func (p *Peer) CloseWithCode(code int, reason string) error {
+	if p.IsClosed() {
+		return &peer.OpError{Op: "close", Err: peer.ErrClosed}
+	}
+	return p.c.startClose(code, reason)
+}
+
+// Disconnected returns a channel closed when the connection reaches
+// StateClosed, whoever closed it.
+func (p *Peer) Disconnected() <-chan struct{} { return p.c.finished }
+
+// CloseCode returns the code of the remote's close frame (Godot's
+// get_close_code), the code this side failed the connection with (1009
+// for an oversize message, 1002 for a protocol error), or -1 while open or
+// when the connection ended without a close frame.
+func (p *Peer) CloseCode() int {
+	code, _ := p.c.closeInfo()
+	return code
+}
+
+// CloseReason returns the reason of the remote's close frame (Godot's
+// get_close_reason).
+func (p *Peer) CloseReason() string {
+	_, reason := p.c.closeInfo()
+	return reason
+}
+
+// SelectedProtocol returns the negotiated subprotocol, "" for none (Godot's
+// get_selected_protocol).
+func (p *Peer) SelectedProtocol() string { return p.c.protocol }
+
+// RequestedURL returns the URL dialled (client) or requested by the client
+// (server; Godot's get_requested_url).
+func (p *Peer) RequestedURL() string { return p.c.url }
+
+// Request returns the client's upgrade request on a server-side peer (its
+// headers, cookies, URL), nil on a client.
+func (p *Peer) Request() *http.Request { return p.c.req }
+
+// ResponseHeader returns the server's 101 response headers on a client
+// peer, nil on a server.
+func (p *Peer) ResponseHeader() http.Header { return p.c.respHdr }
+
+// RemoteAddr returns the remote TCP address.
+func (p *Peer) RemoteAddr() net.Addr { return p.c.remote }
+
+// LocalAddr returns the local TCP address.
+func (p *Peer) LocalAddr() net.Addr { return p.c.local }
+
+// ConnectedHost returns the remote IP address as a string (Godot's
+// get_connected_host).
+func (p *Peer) ConnectedHost() string {
+	if a, ok := p.c.remote.(*net.TCPAddr); ok {
+		return a.IP.String()
+	}
+	h, _, _ := net.SplitHostPort(p.c.remote.String())
+	return h
+}
+
+// ConnectedPort returns the remote TCP port (Godot's get_connected_port).
+func (p *Peer) ConnectedPort() int {
+	if a, ok := p.c.remote.(*net.TCPAddr); ok {
+		return a.Port
+	}
+	_, port, _ := net.SplitHostPort(p.c.remote.String())
+	n, _ := strconv.Atoi(port)
+	return n
+}
+
+// CurrentOutboundBufferedAmount returns the payload bytes queued for
+// sending and not yet written to the socket (Godot's
+// get_current_outbound_buffered_amount).
+func (p *Peer) CurrentOutboundBufferedAmount() int {
+	p.c.omu.Lock()
+	defer p.c.omu.Unlock()
+	return p.c.obytes
+}
+
+// SetNoDelay switches Nagle's algorithm off (true, the default here and in
+// Godot) or on (Godot's set_no_delay).
+func (p *Peer) SetNoDelay(enabled bool) error { return p.c.setNoDelay(enabled) }
+
+// Dial connects to a ws:// or wss:// URL (Godot's connect_to_url) and
+// returns an open peer. A URL without a scheme is taken as ws://, as in
+// Godot; other schemes are refused with ErrInvalidParameter. cfg.TLSConfig
+// configures wss (nil: system roots). The whole handshake is bounded by
+// cfg.HandshakeTimeout and ctx. Failures match ErrCantConnect, and the
+// error names the cause (refused, TLS, HTTP status, subprotocol).
+func Dial(ctx context.Context, rawURL string, cfg *Config) (*Peer, error) {
+	c, err := cfg.resolved()
+	if err != nil {
+		return nil, err
+	}
+	if rawURL == "" {
+		return nil, &peer.OpError{Op: "dial", Err: peer.ErrInvalidParameter, Detail: "empty URL"}
+	}
+	if !strings.Contains(rawURL, "://") {
+		rawURL = "ws://" + rawURL
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, &peer.OpError{Op: "dial", Err: peer.ErrParseError, Detail: err.Error()}
+	}
+	if u.Scheme != "ws" && u.Scheme != "wss" {
+		return nil, &peer.OpError{Op: "dial", Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf("scheme %q is not ws or wss", u.Scheme)}
+	}
+	if u.Host == "" {
+		return nil, &peer.OpError{Op: "dial", Err: peer.ErrInvalidParameter, Detail: "URL has no host"}
+	}
+	d := gws.Dialer{
+		HandshakeTimeout:  c.HandshakeTimeout,
+		TLSClientConfig:   c.TLSConfig,
+		EnableCompression: false,
+	}
+	hdr := c.HandshakeHeaders
+	if hdr == nil {
+		hdr = http.Header{}
+	}
+	if len(c.SupportedProtocols) > 0 {
+		// One header, no spaces, as Godot sends it.
+		hdr["Sec-WebSocket-Protocol"] = []string{strings.Join(c.SupportedProtocols, ",")}
+	}
+	ws, resp, err := d.DialContext(ctx, u.String(), hdr)
+	if err != nil {
+		detail := err.Error()
+		if resp != nil && errors.Is(err, gws.ErrBadHandshake) {
+			detail = fmt.Sprintf("%v: HTTP %s", err, resp.Status)
+		}
+		return nil, &dialError{url: u.String(), detail: detail, err: err}
+	}
+	sel := ws.Subprotocol()
+	if (sel == "" && len(c.SupportedProtocols) > 0) || (sel != "" && !slices.Contains(c.SupportedProtocols, sel)) {
+		ws.Close()
+		return nil, &dialError{url: u.String(), detail: fmt.Sprintf("server selected subprotocol %q, offered %q", sel, c.SupportedProtocols)}
+	}
+	// Godot switches TCP_NODELAY on; Go's default already is.
+	cn := newConn(ws, c, false, u.String())
+	if resp != nil {
+		cn.respHdr = resp.Header
+	}
+	return newPeer(cn), nil
+}
+
+// dialError matches ErrCantConnect and wraps the cause (e.g. a context
+// error or a *net.OpError).
+type dialError struct {
+	url, detail string
+	err         error
+}
+
+func (e *dialError) Error() string {
+	return "websocket: dial " + e.url + ": " + peer.ErrCantConnect.Error() + ": " + e.detail
+}
+func (e *dialError) Unwrap() []error {
+	if e.err == nil {
+		return []error{peer.ErrCantConnect}
+	}
+	return []error{peer.ErrCantConnect, e.err}
+}

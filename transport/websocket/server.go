@@ -1,0 +1,345 @@
+package websocket
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	gws "github.com/gorilla/websocket"
+
+	"github.com/packetpeer/packetpeer/peer"
+)
+
+// Upgrade upgrades an HTTP request to a WebSocket connection (Godot's
+// accept_stream) and returns an open peer. On failure it has already
+// answered the client with an HTTP error (400 for a bad handshake or no
+// matching subprotocol, 403 for a refused Origin) and returns an error
+// matching ErrCantConnect. The caller owns the peer and must Close it.
+func Upgrade(w http.ResponseWriter, r *http.Request, cfg *Config) (*Peer, error) {
+	c, err := cfg.resolved()
+	if err != nil {
+		http.Error(w, "websocket: server misconfigured", http.StatusInternalServerError)
+		return nil, err
+	}
+	return upgrade(w, r, c, nil)
+}
+
+func upgrade(w http.ResponseWriter, r *http.Request, c Config, track func(*conn) bool) (*Peer, error) {
+	fail := func(status int, detail string) (*Peer, error) {
+		http.Error(w, "websocket: "+detail, status)
+		return nil, &peer.OpError{Op: "upgrade", Err: peer.ErrCantConnect, Detail: detail}
+	}
+	sel, ok := selectProtocol(gws.Subprotocols(r), c.SupportedProtocols)
+	if !ok {
+		return fail(http.StatusBadRequest, fmt.Sprintf("no acceptable subprotocol: client offered %q, server supports %q",
+			gws.Subprotocols(r), c.SupportedProtocols))
+	}
+	up := gws.Upgrader{
+		HandshakeTimeout:  c.HandshakeTimeout,
+		CheckOrigin:       c.originChecker(),
+		EnableCompression: false, // Godot drops compressed frames
+		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
+			http.Error(w, reason.Error(), status)
+		},
+	}
+	if sel != "" {
+		// Only the protocol chosen above, which the client offered.
+		up.Subprotocols = []string{sel}
+	}
+	ws, err := up.Upgrade(w, r, c.HandshakeHeaders)
+	if err != nil {
+		return nil, &peer.OpError{Op: "upgrade", Err: peer.ErrCantConnect, Detail: err.Error()}
+	}
+	scheme := "ws"
+	if r.TLS != nil {
+		scheme = "wss"
+	}
+	cn := newConn(ws, c, true, (&url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawQuery: r.URL.RawQuery}).String())
+	cn.req = r
+	if track != nil && !track(cn) {
+		ws.Close()
+		return nil, &peer.OpError{Op: "upgrade", Err: peer.ErrClosed}
+	}
+	return newPeer(cn), nil
+}
+
+// selectProtocol picks the first of the client's protocols the server
+// supports, as Godot's server does. ok is false when the handshake must be
+// refused: the client offered protocols and none matched, or offered none
+// while the server requires one.
+func selectProtocol(offered, supported []string) (string, bool) {
+	if len(offered) == 0 {
+		return "", len(supported) == 0
+	}
+	for _, o := range offered {
+		for _, s := range supported {
+			if o == s {
+				return o, true
+			}
+		}
+	}
+	return "", false
+}
+
+// sameOrigin reports whether origin's host equals the request's Host, the
+// rule gorilla/websocket applies by default.
+func sameOrigin(r *http.Request, origin string) bool {
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	return strings.EqualFold(u.Host, r.Host)
+}
+
+// Handler is an http.Handler that upgrades every request to a WebSocket
+// connection, to mount on your own server (mux.Handle("/ws", h)). Peers
+// either go to the serve function given to NewHandler or, without one,
+// wait in a queue for Accept or TakeConnection (Godot's polling style).
+// Close closes every peer it produced.
+type Handler struct {
+	cfg   Config
+	serve func(*Peer)
+	queue chan *Peer
+
+	mu     sync.Mutex
+	closed bool
+	peers  map[*conn]*Peer
+	wg     sync.WaitGroup
+	done   chan struct{}
+}
+
+// NewHandler returns a Handler using cfg. With serve non-nil every new peer
+// is passed to serve, in the request's goroutine, and closed when serve
+// returns; with serve nil peers are queued (at most
+// cfg.MaxPendingConnections, more are refused with HTTP 503) for Accept.
+func NewHandler(cfg *Config, serve func(*Peer)) (*Handler, error) {
+	c, err := cfg.resolved()
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{
+		cfg:   c,
+		serve: serve,
+		queue: make(chan *Peer, c.MaxPendingConnections),
+		peers: map[*conn]*Peer{},
+		done:  make(chan struct{}),
+	}, nil
+}
+
+// ServeHTTP upgrades the request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		http.Error(w, "websocket: server closed", http.StatusServiceUnavailable)
+		return
+	}
+	h.wg.Add(1)
+	h.mu.Unlock()
+	defer h.wg.Done()
+	if h.serve == nil && len(h.queue) >= cap(h.queue) {
+		http.Error(w, "websocket: too many pending connections", http.StatusServiceUnavailable)
+		return
+	}
+	var self *Peer
+	p, err := upgrade(w, r, h.cfg, func(c *conn) bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if h.closed {
+			return false
+		}
+		h.peers[c] = nil
+		c.onClose = func() {
+			h.mu.Lock()
+			delete(h.peers, c)
+			h.mu.Unlock()
+		}
+		return true
+	})
+	if err != nil {
+		return
+	}
+	self = p
+	h.mu.Lock()
+	if _, ok := h.peers[p.c]; ok {
+		h.peers[p.c] = p
+	}
+	h.mu.Unlock()
+	if h.serve != nil {
+		defer self.Close()
+		h.serve(self)
+		return
+	}
+	select {
+	case h.queue <- p:
+	default:
+		p.CloseWithCode(CloseTryAgainLater, "too many pending connections")
+		p.Close()
+	}
+}
+
+// Accept waits for the next connection. After Close it returns an error
+// matching net.ErrClosed.
+func (h *Handler) Accept(ctx context.Context) (*Peer, error) {
+	select {
+	case p := <-h.queue:
+		return p, nil
+	default:
+	}
+	select {
+	case p := <-h.queue:
+		return p, nil
+	case <-h.done:
+		return nil, &peer.OpError{Op: "accept", Err: peer.ErrClosed}
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// IsConnectionAvailable reports whether TakeConnection has a connection
+// (Godot's is_connection_available).
+func (h *Handler) IsConnectionAvailable() bool { return len(h.queue) > 0 }
+
+// TakeConnection returns a waiting connection without blocking (Godot's
+// take_connection), or an error matching ErrUnavailable when none waits.
+func (h *Handler) TakeConnection() (*Peer, error) {
+	select {
+	case p := <-h.queue:
+		return p, nil
+	default:
+	}
+	select {
+	case <-h.done:
+		return nil, &peer.OpError{Op: "take connection", Err: peer.ErrClosed}
+	default:
+		return nil, &peer.OpError{Op: "take connection", Err: peer.ErrUnavailable}
+	}
+}
+
+// Close refuses new upgrades, closes every peer the handler produced
+// (pending or accepted, with close code 1001 going away), and waits for
+// running ServeHTTP calls and serve functions to return.
+func (h *Handler) Close() error {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil
+	}
+	h.closed = true
+	close(h.done)
+	var all []*Peer
+	var raw []*conn
+	for c, p := range h.peers {
+		if p != nil {
+			all = append(all, p)
+		} else {
+			raw = append(raw, c)
+		}
+	}
+	h.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, p := range all {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.CloseWithCode(CloseGoingAway, "server closing")
+			p.Close()
+		}()
+	}
+	for _, c := range raw {
+		c.teardown(errLocalClose)
+	}
+	wg.Wait()
+	h.wg.Wait()
+	// Peers that were registered while closing.
+	for {
+		select {
+		case p := <-h.queue:
+			p.Close()
+			continue
+		default:
+		}
+		break
+	}
+	return nil
+}
+
+// Listener is a WebSocket server on its own TCP (or TLS) listener: Godot's
+// TCPServer + WebSocketPeer.accept_stream in one. It accepts upgrades on
+// every path; Peer.RequestedURL tells which.
+type Listener struct {
+	h         *Handler
+	ln        net.Listener
+	srv       *http.Server
+	serveDone chan struct{}
+}
+
+// Listen listens on a TCP address such as "127.0.0.1:9080" or ":9080" and
+// serves ws:// (wss:// with cfg.TLSConfig). Clients that do not finish TLS
+// and the upgrade request within cfg.HandshakeTimeout are disconnected.
+func Listen(addr string, cfg *Config) (*Listener, error) {
+	h, err := NewHandler(cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, &peer.OpError{Op: "listen", Err: peer.ErrCantCreate, Detail: err.Error()}
+	}
+	if h.cfg.TLSConfig != nil {
+		tc := h.cfg.TLSConfig.Clone()
+		tc.NextProtos = []string{"http/1.1"}
+		ln = tls.NewListener(ln, tc)
+	}
+	l := &Listener{
+		h:  h,
+		ln: ln,
+		srv: &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: h.cfg.HandshakeTimeout,
+			IdleTimeout:       h.cfg.HandshakeTimeout,
+			MaxHeaderBytes:    16 << 10,
+			ErrorLog:          log.New(io.Discard, "", 0),
+			TLSNextProto:      map[string]func(*http.Server, *tls.Conn, http.Handler){},
+		},
+		serveDone: make(chan struct{}),
+	}
+	go func() {
+		defer close(l.serveDone)
+		l.srv.Serve(ln)
+	}()
+	return l, nil
+}
+
+// Addr returns the listening address.
+func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
+
+// Accept waits for the next connection; see Handler.Accept.
+func (l *Listener) Accept(ctx context.Context) (*Peer, error) { return l.h.Accept(ctx) }
+
+// IsConnectionAvailable reports whether TakeConnection has a connection.
+func (l *Listener) IsConnectionAvailable() bool { return l.h.IsConnectionAvailable() }
+
+// TakeConnection returns a waiting connection without blocking, or an
+// error matching ErrUnavailable.
+func (l *Listener) TakeConnection() (*Peer, error) { return l.h.TakeConnection() }
+
+// Close stops listening, closes every connection accepted or pending and
+// waits for the server's goroutines.
+func (l *Listener) Close() error {
+	err := l.srv.Close()
+	l.h.Close()
+	<-l.serveDone
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
