@@ -1,0 +1,233 @@
+package quic
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"time"
+
+	quicgo "github.com/quic-go/quic-go"
+
+	"github.com/packetpeer/packetpeer/peer"
+)
+
+// TransferMode says how a packet travels, with the names and values of
+// Godot's MultiplayerPeer.TransferMode.
+type TransferMode int
+
+const (
+	// TransferModeUnreliable sends a packet as one QUIC datagram (RFC 9221):
+	// it may be lost or arrive out of order, and is never retransmitted.
+	// Godot's TRANSFER_MODE_UNRELIABLE (0).
+	TransferModeUnreliable TransferMode = 0
+	// TransferModeUnreliableOrdered sends a packet as one QUIC datagram with a
+	// sequence number; the receiver drops any that arrives after a later one.
+	// Godot's TRANSFER_MODE_UNRELIABLE_ORDERED (1).
+	TransferModeUnreliableOrdered TransferMode = 1
+	// TransferModeReliable sends a packet on the connection's one
+	// bidirectional stream: delivered once, in order, retransmitted when lost.
+	// Godot's TRANSFER_MODE_RELIABLE (2), the default.
+	TransferModeReliable TransferMode = 2
+)
+
+// String returns Godot's constant name, e.g. "TRANSFER_MODE_RELIABLE".
+func (m TransferMode) String() string {
+	switch m {
+	case TransferModeUnreliable:
+		return "TRANSFER_MODE_UNRELIABLE"
+	case TransferModeUnreliableOrdered:
+		return "TRANSFER_MODE_UNRELIABLE_ORDERED"
+	case TransferModeReliable:
+		return "TRANSFER_MODE_RELIABLE"
+	}
+	return fmt.Sprintf("TransferMode(%d)", int(m))
+}
+
+func (m TransferMode) valid() bool {
+	return m == TransferModeUnreliable || m == TransferModeUnreliableOrdered || m == TransferModeReliable
+}
+
+// Defaults for zero Config fields.
+const (
+	// DefaultALPN is the TLS application protocol both ends announce when
+	// Config.TLSConfig.NextProtos is empty. Both ends must agree on it.
+	DefaultALPN = "packetpeer"
+	// DefaultMaxPacketSize is the largest reliable packet: 65532 bytes, the
+	// payload limit of Godot's PacketPeerStream with default buffers.
+	DefaultMaxPacketSize = 65532
+	// MaxMaxPacketSize is the largest Config.MaxPacketSize accepted (16 MiB).
+	MaxMaxPacketSize = 16 << 20
+	// DefaultQueueBytes bounds the receive queue (1 MiB).
+	DefaultQueueBytes = 1 << 20
+	// DefaultQueuePackets bounds the receive queue in packets.
+	DefaultQueuePackets = 4096
+	// DefaultHandshakeTimeout bounds the QUIC/TLS handshake and the opening
+	// of the reliable stream.
+	DefaultHandshakeTimeout = 10 * time.Second
+	// DefaultIdleTimeout closes a connection that received nothing for this
+	// long (quic-go's default).
+	DefaultIdleTimeout = 30 * time.Second
+	// DefaultKeepAlivePeriod is how often an otherwise idle connection sends
+	// a keep-alive (capped by quic-go at half the idle timeout).
+	DefaultKeepAlivePeriod = 10 * time.Second
+	// DefaultCloseTimeout is how long Close waits for the remote end to
+	// acknowledge the end of the reliable stream.
+	DefaultCloseTimeout = time.Second
+	// DefaultMaxPendingConnections bounds the connections a Listener holds
+	// for Accept/TakeConnection (handshaking ones included).
+	DefaultMaxPendingConnections = 32
+)
+
+// Config configures Dial and Listen. A nil *Config, and each zero field,
+// means the documented default.
+type Config struct {
+	// TLSConfig is the TLS configuration. A Listener needs a certificate
+	// (Certificates or GetCertificate; devcert.New makes a self-signed one for
+	// development). A client verifies the server against RootCAs (the system
+	// pool when nil); ServerName defaults to the host of the dialled address.
+	// NextProtos defaults to []string{DefaultALPN}. It is cloned, never
+	// modified.
+	TLSConfig *tls.Config
+
+	// UnsafeSkipVerify makes a client accept ANY server certificate, like
+	// Godot's TLSOptions.client_unsafe(): the connection is encrypted but not
+	// authenticated, so anyone on the path can intercept it. For development
+	// only; prefer trusting the server's self-signed certificate via
+	// TLSConfig.RootCAs.
+	UnsafeSkipVerify bool
+
+	// MaxPacketSize is the largest reliable packet, sent or received. A
+	// larger PutPacket fails with ErrInvalidParameter; a larger incoming
+	// frame closes the connection with ErrInvalidData before anything is
+	// allocated for it. Both ends should use the same value. Default
+	// DefaultMaxPacketSize (65532), at most MaxMaxPacketSize.
+	MaxPacketSize int
+
+	// QueueBytes bounds the receive queue in bytes (5 bytes of overhead per
+	// packet). Default DefaultQueueBytes, raised if needed to hold one
+	// MaxPacketSize packet.
+	QueueBytes int
+	// QueuePackets bounds the receive queue in packets. Default
+	// DefaultQueuePackets.
+	QueuePackets int
+
+	// HandshakeTimeout bounds the handshake and the opening of the reliable
+	// stream. Default DefaultHandshakeTimeout.
+	HandshakeTimeout time.Duration
+	// IdleTimeout closes the connection when nothing was received for this
+	// long; the smaller of both ends' values applies. The read then fails
+	// with an error matching peer.ErrTimeout. Default DefaultIdleTimeout.
+	IdleTimeout time.Duration
+	// KeepAlivePeriod is how often an idle connection sends a keep-alive
+	// packet so that neither end times out and NAT bindings stay open.
+	// Default DefaultKeepAlivePeriod; negative disables keep-alives.
+	KeepAlivePeriod time.Duration
+
+	// DisableDatagrams turns off QUIC datagrams: only TransferModeReliable
+	// works, and unreliable puts fail with ErrUnavailable.
+	DisableDatagrams bool
+
+	// CloseTimeout is how long Close waits for the remote end to confirm it
+	// read the whole reliable stream before the connection is torn down
+	// (packets put just before Close are delivered within it). Default
+	// DefaultCloseTimeout; negative closes at once.
+	CloseTimeout time.Duration
+
+	// MaxPendingConnections bounds the connections a Listener has accepted
+	// (or is handshaking) that Accept or TakeConnection have not taken yet.
+	// Beyond it the Listener stops accepting and quic-go refuses new
+	// connections once its own queue is full. Default
+	// DefaultMaxPendingConnections.
+	MaxPendingConnections int
+}
+
+// config is a Config with every default applied.
+type config struct {
+	Config
+	maxQueue int
+}
+
+func resolve(c *Config) (*config, error) {
+	var r config
+	if c != nil {
+		r.Config = *c
+	}
+	switch {
+	case r.MaxPacketSize == 0:
+		r.MaxPacketSize = DefaultMaxPacketSize
+	case r.MaxPacketSize < 0 || r.MaxPacketSize > MaxMaxPacketSize:
+		return nil, &peer.OpError{Op: "config", Err: peer.ErrInvalidParameter,
+			Detail: fmt.Sprintf("MaxPacketSize %d is outside [1, %d]", r.MaxPacketSize, MaxMaxPacketSize)}
+	}
+	if r.QueueBytes <= 0 {
+		r.QueueBytes = DefaultQueueBytes
+	}
+	r.QueueBytes = max(r.QueueBytes, r.MaxPacketSize+queueOverhead)
+	if r.QueuePackets <= 0 {
+		r.QueuePackets = DefaultQueuePackets
+	}
+	if r.HandshakeTimeout <= 0 {
+		r.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if r.IdleTimeout <= 0 {
+		r.IdleTimeout = DefaultIdleTimeout
+	}
+	if r.KeepAlivePeriod == 0 {
+		r.KeepAlivePeriod = DefaultKeepAlivePeriod
+	}
+	if r.CloseTimeout == 0 {
+		r.CloseTimeout = DefaultCloseTimeout
+	}
+	if r.MaxPendingConnections <= 0 {
+		r.MaxPendingConnections = DefaultMaxPendingConnections
+	}
+	return &r, nil
+}
+
+// quicConfig is the quic-go configuration for c.
+func (c *config) quicConfig() *quicgo.Config {
+	keepAlive := c.KeepAlivePeriod
+	if keepAlive < 0 {
+		keepAlive = 0
+	}
+	return &quicgo.Config{
+		HandshakeIdleTimeout: c.HandshakeTimeout,
+		MaxIdleTimeout:       c.IdleTimeout,
+		KeepAlivePeriod:      keepAlive,
+		// One bidirectional stream, opened by the client; nothing else.
+		MaxIncomingStreams:    1,
+		MaxIncomingUniStreams: -1,
+		EnableDatagrams:       !c.DisableDatagrams,
+	}
+}
+
+// tlsConfig returns the TLS configuration for a client dialling host
+// (server == false) or for a Listener.
+func (c *config) tlsConfig(server bool, host string) (*tls.Config, error) {
+	var t *tls.Config
+	if c.TLSConfig != nil {
+		t = c.TLSConfig.Clone()
+	} else {
+		t = &tls.Config{}
+	}
+	if len(t.NextProtos) == 0 {
+		t.NextProtos = []string{DefaultALPN}
+	}
+	if server {
+		if len(t.Certificates) == 0 && t.GetCertificate == nil && t.GetConfigForClient == nil {
+			return nil, &peer.OpError{Op: "listen", Err: peer.ErrUnconfigured,
+				Detail: "no server certificate: set Config.TLSConfig.Certificates (devcert.New makes a self-signed one for development)"}
+		}
+		return t, nil
+	}
+	if c.UnsafeSkipVerify {
+		t.InsecureSkipVerify = true
+	}
+	if t.ServerName == "" {
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		t.ServerName = host
+	}
+	return t, nil
+}

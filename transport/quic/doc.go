@@ -1,0 +1,112 @@
+// Package quic carries packets over QUIC (quic-go): one encrypted UDP
+// connection with reliable ordered packets and unreliable datagrams
+// (RFC 9221), the transport Godot 4 does not have. Its Peer is a
+// peer.PacketPeer like every other transport in this module, so code written
+// against PutPacket/GetPacket/PutVar/GetVar switches to QUIC by changing an
+// import, and it adds the transfer modes of Godot's MultiplayerPeer.
+//
+//	ln, _ := quic.Listen("127.0.0.1:4433", &quic.Config{TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert.TLS}}})
+//	p, _ := ln.Accept(ctx)          // server side
+//	c, _ := quic.Dial(ctx, addr, &quic.Config{TLSConfig: &tls.Config{RootCAs: cert.Pool}})
+//	c.PutPacket([]byte("hello"))    // reliable, ordered
+//	c.PutPacketMode(pos, quic.TransferModeUnreliableOrdered)
+//
+// # Transfer modes
+//
+// Named and numbered as Godot's MultiplayerPeer.TransferMode:
+//
+//   - TransferModeReliable (2, the default, as in Godot): the packet goes on
+//     the connection's one bidirectional stream, framed like Godot's
+//     PacketPeerStream (a 4-byte little-endian length, then the payload).
+//     Delivered exactly once, in order. At most Config.MaxPacketSize bytes
+//     (default 65532, PacketPeerStream's limit).
+//   - TransferModeUnreliable (0): one QUIC datagram. May be lost or
+//     reordered, never retransmitted. At most MaxDatagramSize bytes (about
+//     1200 at first, more once path MTU discovery finds a larger MTU).
+//   - TransferModeUnreliableOrdered (1): one QUIC datagram with a 24-bit
+//     sequence number; the receiver drops one that arrives after a later one
+//     (counted in DroppedPackets), so what arrives is in order.
+//
+// PutPacket and PutVar use the peer's mode (SetTransferMode); PutPacketMode
+// chooses per packet. Packets of all modes arrive in ONE receive queue in
+// arrival order, so a datagram can overtake reliable packets sent before it;
+// PacketMode tells the mode of the packet last read. MaxPacketSize reports
+// the limit of the peer's current mode.
+//
+// Datagrams carry a 4-byte header (mode byte, 24-bit little-endian sequence
+// number). An unreliable packet larger than MaxDatagramSize is an error
+// matching peer.ErrInvalidParameter that names both sizes; it is never
+// silently dropped or fragmented.
+//
+// # Godot → Go
+//
+//	PacketPeer.put_packet / get_packet          PutPacket / GetPacket (ReadPacket blocks)
+//	PacketPeer.put_var / get_var                PutVar / GetVar (ReadVar blocks)
+//	PacketPeer.get_available_packet_count       AvailablePacketCount
+//	PacketPeer.get_max_packet_size              MaxPacketSize
+//	PacketPeer.get_packet_error                 PacketError
+//	PacketPeer.encode_buffer_max_size           EncodeBufferMaxSize / SetEncodeBufferMaxSize
+//	MultiplayerPeer.transfer_mode               TransferMode / SetTransferMode
+//	MultiplayerPeer.get_packet_mode             PacketMode
+//	MultiplayerPeer.TRANSFER_MODE_*             TransferModeUnreliable, ...UnreliableOrdered, ...Reliable
+//	StreamPeerTCP.connect_to_host               Dial
+//	StreamPeerTCP.get_connected_host/port       RemoteAddr
+//	StreamPeerTCP.disconnect_from_host          Close
+//	TCPServer.listen                            Listen
+//	TCPServer.is_connection_available           Listener.IsConnectionAvailable
+//	TCPServer.take_connection                   Listener.TakeConnection (Accept blocks)
+//	TCPServer.get_local_port                    Listener.Addr
+//	TCPServer.stop                              Listener.Close
+//	TLSOptions.client(trusted_chain)            Config.TLSConfig.RootCAs
+//	TLSOptions.client_unsafe()                  Config.UnsafeSkipVerify
+//	TLSOptions.server(key, cert)                Config.TLSConfig.Certificates
+//
+// # TLS
+//
+// QUIC is always encrypted. A Listener needs a certificate; for development
+// package devcert makes a self-signed one, and a client trusts it through
+// RootCAs: devcert.New() → Config{TLSConfig: &tls.Config{RootCAs: cert.Pool}}.
+// Config.UnsafeSkipVerify accepts any certificate and is for development
+// only. Both ends announce the ALPN protocol DefaultALPN ("packetpeer")
+// unless TLSConfig.NextProtos says otherwise.
+//
+// # Defaults, limits and back-pressure
+//
+// Received packets wait in a bounded queue (Config.QueueBytes, default
+// 1 MiB; Config.QueuePackets, default 4096). When it is full, the reliable
+// reader stops reading and QUIC flow control makes the sender's PutPacket
+// wait (back-pressure); datagrams that find it full are dropped and counted
+// (DroppedPackets). PutPacket of an unreliable packet waits only while
+// quic-go's send queue of 32 datagrams is full.
+//
+// Connections close after Config.IdleTimeout (default 30 s) without any
+// packet from the other end, with an error matching peer.ErrTimeout;
+// keep-alives (Config.KeepAlivePeriod, default 10 s) prevent that while the
+// other end is alive. Close sends the end of the reliable stream and waits
+// up to Config.CloseTimeout (default 1 s) for the remote end to read it, so
+// packets put just before Close arrive; the remote end then reads them and
+// io.EOF. Listener.Close closes every connection at once.
+//
+// QUIC connection migration is handled by quic-go: a client whose address
+// changes (NAT rebinding) keeps its connection; RemoteAddr follows.
+//
+// # Bad input
+//
+// A reliable frame longer than the receiver's Config.MaxPacketSize (for
+// example a hostile 2 GiB length), a stream that ends inside a frame, or a
+// malformed datagram header closes the connection before anything is
+// allocated for it; reads then fail with an error matching
+// peer.ErrInvalidData, and the remote end sees the same Godot code as the
+// QUIC application error code. Errors the remote end closes with are matched
+// by their Godot code; other connection failures match
+// peer.ErrConnectionError.
+//
+// # UDP buffer warning
+//
+// quic-go asks the kernel for about 7 MiB UDP buffers and logs a warning
+// once per process when it gets less (many Linux systems cap
+// net.core.rmem_max at a few MiB). It is harmless at game traffic rates. Raise
+// the limit (sysctl -w net.core.rmem_max=7500000 net.core.wmem_max=7500000)
+// or set QUIC_GO_DISABLE_RECEIVE_BUFFER_WARNING=true to silence it; this
+// package's tests set the variable.
+package quic

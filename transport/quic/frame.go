@@ -1,0 +1,70 @@
+package quic
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/packetpeer/packetpeer/peer"
+)
+
+// frameHeaderSize is the length prefix of a reliable frame: a little-endian
+// uint32 counting the payload bytes, as Godot's PacketPeerStream writes it.
+const frameHeaderSize = 4
+
+// appendFrame appends p as one frame to dst.
+func appendFrame(dst, p []byte) []byte {
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(p)))
+	return append(dst, p...)
+}
+
+// frameDecoder reads length-prefixed frames from a byte stream and refuses
+// any frame longer than max before allocating room for it.
+type frameDecoder struct {
+	r   io.Reader
+	max int
+	hdr [frameHeaderSize]byte
+}
+
+// errFrameTooLarge and errTruncated are wrapped with the sizes involved.
+var (
+	errFrameTooLarge = errors.New("frame exceeds max packet size")
+	errTruncated     = errors.New("stream ended inside a frame")
+)
+
+// next reads one frame and appends its payload to dst, growing dst only when
+// its capacity is too small. It returns io.EOF when the stream ends cleanly
+// between frames, and an error matching peer.ErrInvalidData for a frame
+// longer than max or a stream that ends inside a frame. Other errors are the
+// reader's.
+func (d *frameDecoder) next(dst []byte) ([]byte, error) {
+	if _, err := io.ReadFull(d.r, d.hdr[:]); err != nil {
+		if err == io.ErrUnexpectedEOF {
+			return dst, &peer.OpError{Op: "read frame", Err: peer.ErrInvalidData,
+				Detail: fmt.Sprintf("%v (in the 4-byte header)", errTruncated)}
+		}
+		return dst, err
+	}
+	n := uint64(binary.LittleEndian.Uint32(d.hdr[:]))
+	if n > uint64(d.max) {
+		return dst, &peer.OpError{Op: "read frame", Err: peer.ErrInvalidData,
+			Detail: fmt.Sprintf("%v: frame of %d bytes, max %d", errFrameTooLarge, n, d.max)}
+	}
+	start := len(dst)
+	need := start + int(n)
+	if cap(dst) < need {
+		nb := make([]byte, need)
+		copy(nb, dst)
+		dst = nb
+	}
+	dst = dst[:need]
+	if _, err := io.ReadFull(d.r, dst[start:]); err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return dst[:start], &peer.OpError{Op: "read frame", Err: peer.ErrInvalidData,
+				Detail: fmt.Sprintf("%v (frame of %d bytes)", errTruncated, n)}
+		}
+		return dst[:start], err
+	}
+	return dst, nil
+}

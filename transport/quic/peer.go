@@ -1,0 +1,481 @@
+package quic
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	quicgo "github.com/quic-go/quic-go"
+
+	"github.com/packetpeer/packetpeer/internal/ringbuf"
+	"github.com/packetpeer/packetpeer/peer"
+)
+
+// queueOverhead is what one packet costs in the receive queue beyond its
+// payload: ringbuf's 4-byte length and our 1-byte transfer mode.
+const queueOverhead = 5
+
+// copyLimit is the largest reliable packet copied next to its header for a
+// single stream write; larger ones are written as header, then payload.
+const copyLimit = 16 << 10
+
+// Peer is one end of a QUIC connection: a peer.Peer (Godot's PacketPeer:
+// PutPacket, GetPacket, PutVar, GetVar, ReadPacket, ...) plus the transfer
+// modes of Godot's MultiplayerPeer and the connection's addresses.
+//
+// PutPacket sends with the peer's transfer mode (SetTransferMode, default
+// TransferModeReliable); PutPacketMode chooses per packet. Packets of every
+// mode arrive in one receive queue, in arrival order; PacketMode tells how
+// the last one read travelled.
+//
+// A Peer is safe for concurrent use; a slice returned by GetPacket or
+// ReadPacket is valid until the next read.
+type Peer struct {
+	*peer.Peer
+	c *conn
+}
+
+func newPeer(c *conn) *Peer { return &Peer{Peer: peer.New(c), c: c} }
+
+// PutPacketMode sends p with the given transfer mode, whatever the peer's
+// default. An empty p sends nothing and returns nil, as PutPacket. An
+// unreliable packet larger than MaxDatagramSize fails with an error matching
+// peer.ErrInvalidParameter that names both sizes; nothing is sent.
+func (p *Peer) PutPacketMode(b []byte, mode TransferMode) error {
+	if p.IsClosed() {
+		return &peer.OpError{Op: "put packet", Err: peer.ErrClosed}
+	}
+	if !mode.valid() {
+		return &peer.OpError{Op: "put packet", Err: peer.ErrInvalidParameter,
+			Detail: fmt.Sprintf("unknown transfer mode %d", int(mode))}
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	return p.c.put(b, mode)
+}
+
+// SetTransferMode sets the mode PutPacket and PutVar use (Godot's
+// MultiplayerPeer.transfer_mode). An unknown mode fails with
+// peer.ErrInvalidParameter and changes nothing.
+func (p *Peer) SetTransferMode(mode TransferMode) error {
+	if !mode.valid() {
+		return &peer.OpError{Op: "set transfer mode", Err: peer.ErrInvalidParameter,
+			Detail: fmt.Sprintf("unknown transfer mode %d", int(mode))}
+	}
+	p.c.mode.Store(int32(mode))
+	return nil
+}
+
+// TransferMode returns the mode PutPacket uses (default TransferModeReliable).
+func (p *Peer) TransferMode() TransferMode { return TransferMode(p.c.mode.Load()) }
+
+// PacketMode returns the transfer mode of the packet last returned by
+// GetPacket or ReadPacket (Godot's get_packet_mode); TransferModeReliable
+// before any.
+func (p *Peer) PacketMode() TransferMode { return TransferMode(p.c.lastMode.Load()) }
+
+// MaxDatagramSize returns the largest unreliable packet that can be sent now:
+// the QUIC datagram limit of the current path minus this package's 4-byte
+// datagram header. It starts around 1200 bytes and may grow as path MTU
+// discovery probes larger packets. It is 0 when datagrams are not available
+// (disabled at either end) or the connection is closed.
+func (p *Peer) MaxDatagramSize() int {
+	if p.IsClosed() {
+		return 0
+	}
+	return p.c.maxDatagramSize()
+}
+
+// DatagramsEnabled reports whether both ends enabled QUIC datagrams, which
+// the unreliable transfer modes need.
+func (p *Peer) DatagramsEnabled() bool { return p.c.dgram }
+
+// DroppedPackets returns how many received unreliable packets were discarded:
+// ordered ones that arrived after a later one, and any that found the
+// receive queue full.
+func (p *Peer) DroppedPackets() uint64 { return p.c.droppedLate.Load() + p.c.droppedFull.Load() }
+
+// LocalAddr returns the local UDP address.
+func (p *Peer) LocalAddr() net.Addr { return p.c.qc.LocalAddr() }
+
+// RemoteAddr returns the remote UDP address (Godot's get_connected_host and
+// get_connected_port). It can change when the client migrates.
+func (p *Peer) RemoteAddr() net.Addr { return p.c.qc.RemoteAddr() }
+
+// TLSConnectionState returns the TLS state of the connection: the negotiated
+// ALPN protocol, the peer's certificates, and so on.
+func (p *Peer) TLSConnectionState() tls.ConnectionState {
+	return p.c.qc.ConnectionState().TLS
+}
+
+// conn is the peer.Transport over one QUIC connection.
+type conn struct {
+	cfg *config
+	qc  *quicgo.Conn
+	str *quicgo.Stream
+	// owned by a dialled conn, nil on a Listener's:
+	tr  *quicgo.Transport
+	udp net.PacketConn
+
+	dgram bool // both ends support datagrams
+	in    *ringbuf.Buffer
+
+	ctx    context.Context // cancelled by Close: stops the readers
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mode     atomic.Int32 // default transfer mode
+	lastMode atomic.Int32
+
+	readMu  sync.Mutex
+	readBuf []byte
+
+	writeMu sync.Mutex // serialises frames on the stream
+	wbuf    []byte
+
+	orderedMu sync.Mutex // keeps sequence numbers in send order
+	seq       uint32
+
+	closeOnce sync.Once
+	closing   atomic.Bool
+	noLinger  atomic.Bool
+	onClose   func(*conn)
+
+	droppedLate atomic.Uint64
+	droppedFull atomic.Uint64
+}
+
+func newConn(cfg *config, qc *quicgo.Conn, str *quicgo.Stream, tr *quicgo.Transport, udp net.PacketConn) *conn {
+	st := qc.ConnectionState()
+	c := &conn{
+		cfg:   cfg,
+		qc:    qc,
+		str:   str,
+		tr:    tr,
+		udp:   udp,
+		dgram: st.SupportsDatagrams.Local && st.SupportsDatagrams.Remote,
+		in: ringbuf.New(ringbuf.Config{
+			MaxBytes:   cfg.QueueBytes,
+			MaxPackets: cfg.QueuePackets,
+			Policy:     ringbuf.Block,
+		}),
+	}
+	c.mode.Store(int32(TransferModeReliable))
+	c.lastMode.Store(int32(TransferModeReliable))
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.wg.Add(1)
+	go c.readStream()
+	if c.dgram {
+		c.wg.Add(1)
+		go c.readDatagrams()
+	}
+	return c
+}
+
+// readStream moves reliable frames from the stream to the receive queue.
+// Block policy: when the queue is full it stops reading, and QUIC flow
+// control slows the sender down.
+func (c *conn) readStream() {
+	defer c.wg.Done()
+	d := frameDecoder{r: bufio.NewReaderSize(c.str, 16<<10), max: c.cfg.MaxPacketSize}
+	buf := make([]byte, 1, 1+min(c.cfg.MaxPacketSize, 2048))
+	for {
+		b, err := d.next(buf[:1])
+		if err != nil {
+			c.endRead(err)
+			return
+		}
+		buf = b
+		if len(b) == 1 {
+			continue // an empty frame: the client's stream-opening marker
+		}
+		b[0] = byte(TransferModeReliable)
+		if err := c.in.Push(c.ctx, b); err != nil {
+			return // closing
+		}
+	}
+}
+
+// endRead ends the receive queue after the stream reader stopped with err.
+func (c *conn) endRead(err error) {
+	if c.closing.Load() {
+		c.in.Close(peer.ErrClosed)
+		return
+	}
+	switch {
+	case err == io.EOF:
+		// The remote end closed: everything it sent has been read. Close the
+		// connection, which tells its Close it can stop waiting.
+		c.qc.CloseWithError(0, "")
+		c.in.Close(io.EOF)
+	case errors.Is(err, peer.ErrInvalidData):
+		c.fail(err)
+	default:
+		c.in.Close(connError("read", err))
+	}
+}
+
+// fail closes the connection because the remote end broke the protocol,
+// telling it why with the Godot error code, and ends the receive queue.
+func (c *conn) fail(err error) {
+	code := quicgo.ApplicationErrorCode(peer.ErrFailed.Code())
+	var ge interface{ GodotCode() int }
+	if errors.As(err, &ge) {
+		code = quicgo.ApplicationErrorCode(ge.GodotCode())
+	}
+	c.qc.CloseWithError(code, err.Error())
+	c.in.Close(err)
+}
+
+var cancelled = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
+
+// readDatagrams moves datagrams to the receive queue, dropping late ordered
+// ones and, when the queue is full, new ones (never blocking: they are
+// unreliable anyway).
+func (c *conn) readDatagrams() {
+	defer c.wg.Done()
+	var order orderFilter
+	for {
+		d, err := c.qc.ReceiveDatagram(c.ctx)
+		if err != nil {
+			return // the stream reader reports why
+		}
+		if len(d) < datagramHeaderSize || d[0] > byte(TransferModeUnreliableOrdered) {
+			c.fail(&peer.OpError{Op: "read datagram", Err: peer.ErrInvalidData,
+				Detail: fmt.Sprintf("datagram of %d bytes with an invalid header %x", len(d), d[:min(len(d), datagramHeaderSize)])})
+			return
+		}
+		mode := TransferMode(d[0])
+		if mode == TransferModeUnreliableOrdered && !order.accept(datagramSeq(d)) {
+			c.droppedLate.Add(1)
+			continue
+		}
+		if len(d) == datagramHeaderSize {
+			continue // empty packets are never sent; ignore
+		}
+		q := d[datagramHeaderSize-1:]
+		q[0] = byte(mode)
+		if err := c.in.Push(cancelled, q); err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			c.droppedFull.Add(1)
+		}
+	}
+}
+
+func (c *conn) PutPacket(p []byte) error { return c.put(p, TransferMode(c.mode.Load())) }
+
+func (c *conn) put(p []byte, mode TransferMode) error {
+	if mode == TransferModeReliable {
+		return c.putReliable(p)
+	}
+	return c.putDatagram(p, mode)
+}
+
+func (c *conn) putReliable(p []byte) error {
+	if len(p) > c.cfg.MaxPacketSize {
+		return &peer.OpError{Op: "put packet", Err: peer.ErrInvalidParameter,
+			Detail: fmt.Sprintf("packet of %d bytes exceeds max packet size %d", len(p), c.cfg.MaxPacketSize)}
+	}
+	c.writeMu.Lock()
+	var err error
+	if len(p) <= copyLimit {
+		c.wbuf = appendFrame(c.wbuf[:0], p)
+		_, err = c.str.Write(c.wbuf)
+	} else {
+		c.wbuf = binary.LittleEndian.AppendUint32(c.wbuf[:0], uint32(len(p)))
+		if _, err = c.str.Write(c.wbuf); err == nil {
+			_, err = c.str.Write(p)
+		}
+	}
+	c.writeMu.Unlock()
+	if err != nil {
+		return c.writeError(err)
+	}
+	return nil
+}
+
+var datagramPool = sync.Pool{New: func() any { b := make([]byte, 0, 1500); return &b }}
+
+// maxQUICDatagram bounds any QUIC datagram quic-go can send (its largest
+// packet is 1452 bytes); bigger packets fail without being copied.
+const maxQUICDatagram = 1500
+
+func (c *conn) putDatagram(p []byte, mode TransferMode) error {
+	if !c.dgram {
+		return &peer.OpError{Op: "put packet", Err: peer.ErrUnavailable,
+			Detail: mode.String() + " needs QUIC datagrams, which are disabled at one end (Config.DisableDatagrams)"}
+	}
+	if len(p)+datagramHeaderSize > maxQUICDatagram {
+		return c.tooLarge(len(p), c.maxDatagramSize())
+	}
+	bp := datagramPool.Get().(*[]byte)
+	b := append((*bp)[:datagramHeaderSize], p...)
+	var err error
+	if mode == TransferModeUnreliableOrdered {
+		c.orderedMu.Lock()
+		putDatagramHeader(b, mode, c.seq)
+		err = c.qc.SendDatagram(b)
+		if err == nil {
+			c.seq = (c.seq + 1) & seqMask
+		}
+		c.orderedMu.Unlock()
+	} else {
+		putDatagramHeader(b, mode, 0)
+		err = c.qc.SendDatagram(b)
+	}
+	*bp = b
+	datagramPool.Put(bp)
+	if err != nil {
+		if tl, ok := errors.AsType[*quicgo.DatagramTooLargeError](err); ok {
+			return c.tooLarge(len(p), int(tl.MaxDatagramPayloadSize)-datagramHeaderSize)
+		}
+		return c.writeError(err)
+	}
+	return nil
+}
+
+func (c *conn) tooLarge(n, limit int) error {
+	return &peer.OpError{Op: "put packet", Err: peer.ErrInvalidParameter,
+		Detail: fmt.Sprintf("unreliable packet of %d bytes exceeds max datagram size %d; send it reliably", n, max(limit, 0))}
+}
+
+// probe is larger than any QUIC datagram, so SendDatagram refuses it and
+// reports the current limit. Its first byte is an invalid mode, should it
+// ever be sent.
+var probe = func() []byte {
+	b := make([]byte, 2*maxQUICDatagram)
+	b[0] = 0xff
+	return b
+}()
+
+func (c *conn) maxDatagramSize() int {
+	if !c.dgram {
+		return 0
+	}
+	if tl, ok := errors.AsType[*quicgo.DatagramTooLargeError](c.qc.SendDatagram(probe)); ok {
+		return max(int(tl.MaxDatagramPayloadSize)-datagramHeaderSize, 0)
+	}
+	return 0
+}
+
+func (c *conn) writeError(err error) error {
+	if c.closing.Load() {
+		return &peer.OpError{Op: "put packet", Err: peer.ErrClosed}
+	}
+	return connError("put packet", err)
+}
+
+// connError maps a quic-go connection error to one matching Godot's codes:
+// the remote end's normal close is io.EOF, an idle or handshake timeout
+// matches peer.ErrTimeout, a close with a Godot code matches that code, and
+// anything else matches peer.ErrConnectionError.
+func connError(op string, err error) error {
+	if ae, ok := errors.AsType[*quicgo.ApplicationError](err); ok {
+		if ae.ErrorCode == 0 {
+			if ae.Remote {
+				return io.EOF
+			}
+			return &peer.OpError{Op: op, Err: peer.ErrClosed}
+		}
+		detail := "connection closed by the remote end"
+		if !ae.Remote {
+			detail = "connection closed"
+		}
+		if ae.ErrorMessage != "" {
+			detail += ": " + ae.ErrorMessage
+		}
+		if ge := peer.ErrorFromCode(int(ae.ErrorCode)); ge != nil {
+			return &peer.OpError{Op: op, Err: ge, Detail: detail}
+		}
+		return &peer.OpError{Op: op, Err: peer.ErrConnectionError, Detail: fmt.Sprintf("%s (code %d)", detail, ae.ErrorCode)}
+	}
+	if _, ok := errors.AsType[*quicgo.IdleTimeoutError](err); ok {
+		return &peer.OpError{Op: op, Err: peer.ErrTimeout, Detail: "nothing received within the idle timeout: " + err.Error()}
+	}
+	if _, ok := errors.AsType[*quicgo.HandshakeTimeoutError](err); ok {
+		return &peer.OpError{Op: op, Err: peer.ErrTimeout, Detail: err.Error()}
+	}
+	if errors.Is(err, peer.ErrClosed) {
+		return &peer.OpError{Op: op, Err: peer.ErrClosed}
+	}
+	return &peer.OpError{Op: op, Err: peer.ErrConnectionError, Detail: err.Error()}
+}
+
+func (c *conn) GetPacket() ([]byte, error) {
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
+	b, err := c.in.TryPop(c.readBuf)
+	if err != nil {
+		if err == ringbuf.ErrEmpty {
+			return nil, peer.ErrUnavailable
+		}
+		return nil, err
+	}
+	c.readBuf = b
+	c.lastMode.Store(int32(b[0]))
+	return b[1:], nil
+}
+
+func (c *conn) WaitPacket(ctx context.Context) error { return c.in.Wait(ctx) }
+
+func (c *conn) AvailablePacketCount() int { return c.in.Len() }
+
+// MaxPacketSize is the limit of the peer's current transfer mode.
+func (c *conn) MaxPacketSize() int {
+	if TransferMode(c.mode.Load()) == TransferModeReliable {
+		return c.cfg.MaxPacketSize
+	}
+	return c.maxDatagramSize()
+}
+
+// Close ends the reliable stream, waits up to CloseTimeout for the remote end
+// to read it and close the connection, then closes the connection and waits
+// for the readers to stop.
+func (c *conn) Close() error {
+	c.closeOnce.Do(func() {
+		c.closing.Store(true)
+		if linger := c.cfg.CloseTimeout; linger > 0 && !c.noLinger.Load() {
+			deadline := time.Now().Add(linger)
+			// A write blocked by flow control gives up at the deadline.
+			c.str.SetWriteDeadline(deadline)
+			c.writeMu.Lock()
+			err := c.str.Close() // FIN after everything written
+			c.writeMu.Unlock()
+			if err == nil {
+				t := time.NewTimer(time.Until(deadline))
+				select {
+				case <-c.qc.Context().Done():
+				case <-t.C:
+				}
+				t.Stop()
+			}
+		}
+		c.qc.CloseWithError(0, "")
+		c.cancel()
+		c.in.Close(peer.ErrClosed)
+		c.wg.Wait()
+		if c.tr != nil {
+			c.tr.Close()
+			c.udp.Close()
+		}
+		if c.onClose != nil {
+			c.onClose(c)
+		}
+	})
+	return nil
+}
