@@ -1,0 +1,100 @@
+// Package udp is Godot 4's PacketPeerUDP and UDPServer for Go: one UDP
+// datagram is one packet, with no framing, so a Godot game using
+// PacketPeerUDP or UDPServer talks to this package byte for byte, and
+// PutVar/GetVar carry exactly the Variant bytes Godot's put_var/get_var do.
+//
+// Three ways to get a *Peer:
+//
+//   - Bind opens a socket that takes datagrams from anyone (Godot's bind);
+//     PacketAddr says who sent the last one, SetDestAddress says where
+//     PutPacket goes.
+//   - Dial opens a connected socket (Godot's connect_to_host): the kernel
+//     drops datagrams from anyone but the remote.
+//   - Listen opens a Listener (Godot's UDPServer): one socket whose datagrams
+//     are sorted by exact source (IP, port) into one Peer per remote; a
+//     datagram from a new remote makes a pending peer, which Accept or
+//     TakeConnection returns. Accepted peers send through the Listener's
+//     socket.
+//
+// Every Peer embeds *peer.Peer, so PutPacket, GetPacket, PutVar, GetVar,
+// ReadPacket(ctx), ReadVar(ctx) and the rest of peer.PacketPeer work as on
+// every other transport of this module.
+//
+// # Godot → Go
+//
+//	PacketPeerUDP.bind(port, addr, recv_buf_size)   Bind("addr:port", &Config{RecvBufSize: n})
+//	PacketPeerUDP.connect_to_host(host, port)       Dial(ctx, "host:port", cfg)
+//	PacketPeerUDP.set_dest_address(host, port)      (*Peer).SetDestAddress(host, port), SetDestAddrPort
+//	PacketPeerUDP.get_packet_ip()                   (*Peer).PacketIP()      (or PacketAddr() netip.AddrPort)
+//	PacketPeerUDP.get_packet_port()                 (*Peer).PacketPort()
+//	PacketPeerUDP.get_local_port()                  (*Peer).LocalPort()
+//	PacketPeerUDP.is_bound()                        (*Peer).IsBound()
+//	PacketPeerUDP.is_socket_connected()             (*Peer).IsSocketConnected()
+//	PacketPeerUDP.wait()                            (*Peer).Wait(ctx)
+//	PacketPeerUDP.close()                           (*Peer).Close()
+//	PacketPeerUDP.set_broadcast_enabled(on)         (*Peer).SetBroadcastEnabled(on), Config.Broadcast
+//	PacketPeerUDP.join_multicast_group(addr, iface) (*Peer).JoinMulticastGroup(addr, iface)
+//	PacketPeerUDP.leave_multicast_group(addr, iface) (*Peer).LeaveMulticastGroup(addr, iface)
+//	PacketPeer.put_packet / get_packet              PutPacket / GetPacket (or ReadPacket(ctx) to block)
+//	PacketPeer.put_var / get_var                    PutVar / GetVar (or ReadVar(ctx))
+//	PacketPeer.get_available_packet_count()         AvailablePacketCount()
+//	PacketPeer.get_max_packet_size()                MaxPacketSize() (Godot: 512, see below)
+//	PacketPeer.get_packet_error()                   PacketError()
+//	UDPServer.listen(port, addr)                    Listen("addr:port", cfg)
+//	UDPServer.poll()                                not needed: a goroutine reads the socket
+//	UDPServer.is_connection_available()             (*Listener).IsConnectionAvailable()
+//	UDPServer.take_connection()                     (*Listener).TakeConnection() (or Accept(ctx) to block)
+//	UDPServer.max_pending_connections               Config.MaxPendingConnections, (*Listener).SetMaxPendingConnections
+//	UDPServer.get_local_port()                      (*Listener).LocalPort()
+//	UDPServer.is_listening()                        (*Listener).IsListening()
+//	UDPServer.stop()                                (*Listener).Close()
+//
+// Addresses are "host:port". An empty host or Godot's "*" means every
+// address (a dual-stack socket where the system has IPv6); port 0 picks an
+// ephemeral port. IPv4 senders are reported as IPv4 (never IPv4-mapped
+// IPv6), as Godot's get_packet_ip prints them; IPv6 zones are not kept.
+//
+// # Defaults and limits
+//
+// MaxPacketSize defaults to 65507 bytes, the largest IPv4 UDP payload.
+// Godot's get_max_packet_size returns 512 (GodotMaxPacketSize), an advisory
+// number Godot never enforces; keep game packets under it (or under ~1200
+// bytes) to avoid IP fragmentation on real networks. A PutPacket larger than
+// MaxPacketSize fails with ErrInvalidParameter and sends nothing.
+//
+// Each peer queues received packets in a ring of 2^nearest_shift(RecvBufSize)
+// bytes: 131072 bytes for Godot's default recv_buf_size of 65536. Each packet
+// costs its length plus 22 bytes (Godot: 24). The ring is filled by one
+// reader goroutine per socket, so unlike Godot nothing needs polling:
+// AvailablePacketCount and GetPacket never touch the socket.
+//
+// A Listener keeps at most MaxPendingConnections (default 16, Godot's)
+// remotes waiting for Accept; a zero Config field means that default, so to
+// refuse every new remote (Godot's max_pending_connections = 0) set it to
+// RefuseNewConnections (any negative value) or call
+// SetMaxPendingConnections(0). Accepted peers are not limited: each one is
+// taken on purpose by the program.
+//
+// # Drops and bad input
+//
+// UDP has no back-pressure, and neither has this package: like Godot, a
+// datagram that does not fit in its peer's ring is dropped (the newest is
+// dropped, queued ones are kept) and counted in Stats.DroppedFull. Datagrams
+// larger than MaxPacketSize are dropped and counted in Stats.DroppedOversize
+// (ListenerStats.DroppedOversize on a Listener, before any peer is made).
+// Datagrams from new remotes beyond the pending cap are dropped and counted in
+// ListenerStats.DroppedPending; no memory is allocated for them. Transient
+// socket errors (an ICMP port unreachable reported as ECONNREFUSED on a
+// connected socket, for one) are counted in ReadErrors and reading goes on.
+// Nothing in this package panics on received bytes: datagrams are queued as
+// they are, and only PutVar/GetVar interpret them (package variant).
+//
+// # Closing
+//
+// Closing a Dial or Bind peer closes its socket and ends its reader
+// goroutine. Closing an accepted peer only unregisters it: the next datagram
+// from that remote makes a new pending peer, as in Godot. Closing a Listener
+// closes its socket, every pending and accepted peer, and its goroutine.
+// After Close every call returns an error matching net.ErrClosed. A closed
+// peer cannot be re-bound, unlike Godot's; open a new one.
+package udp

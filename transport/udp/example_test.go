@@ -1,0 +1,55 @@
+package udp_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/packetpeer/packetpeer/transport/udp"
+)
+
+// A UDPServer-style Listener and a connected client exchange Variants, as a
+// Go server and a Godot game using PacketPeerUDP.put_var would.
+func Example() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+
+	l, err := udp.Listen("127.0.0.1:0", nil)
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+
+	// The client: Godot's connect_to_host + put_var.
+	c, err := udp.Dial(ctx, l.Addr().String(), nil)
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	if err := c.PutVar("hello"); err != nil {
+		panic(err)
+	}
+
+	// The server: the first datagram from a new remote makes a connection.
+	srv, err := l.Accept(ctx)
+	if err != nil {
+		panic(err)
+	}
+	v, err := srv.ReadVar(ctx)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("server got", v, "from", srv.PacketIP())
+
+	if err := srv.PutVar(int64(42)); err != nil {
+		panic(err)
+	}
+	v, err = c.ReadVar(ctx)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("client got", v)
+	// Output:
+	// server got hello from 127.0.0.1
+	// client got 42
+}
