@@ -79,6 +79,10 @@ func assign(dst reflect.Value, v any, path string, depth int) error {
 			return u.UnmarshalVariant(v)
 		}
 	}
+	if v != nil && reflect.TypeOf(v) == dst.Type() {
+		dst.Set(reflect.ValueOf(v))
+		return nil
+	}
 	if dst.Kind() == reflect.Pointer {
 		if v == nil {
 			dst.SetZero()
@@ -138,11 +142,13 @@ func assign(dst reflect.Value, v any, path string, depth int) error {
 		return nil
 	case reflect.Float32, reflect.Float64:
 		var f float64
-		switch x := v.(type) {
-		case float64:
-			f = x
-		case int64:
-			f = float64(x)
+		switch sv.Kind() {
+		case reflect.Float32, reflect.Float64:
+			f = sv.Float()
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			f = float64(sv.Int())
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+			f = float64(sv.Uint())
 		default:
 			return assignErr(path, v, dst.Type(), "")
 		}
@@ -231,11 +237,23 @@ func toInt(v any) (int64, bool) {
 		if x == math.Trunc(x) && x >= math.MinInt64 && x < math.MaxInt64 {
 			return int64(x), true
 		}
+		return 0, false
 	case bool:
 		if x {
 			return 1, true
 		}
 		return 0, true
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return rv.Int(), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		if u := rv.Uint(); u <= math.MaxInt64 {
+			return int64(u), true
+		}
+	case reflect.Float32:
+		return toInt(rv.Float())
 	}
 	return 0, false
 }
