@@ -1,0 +1,95 @@
+// Package dtls is Godot 4's PacketPeerDTLS and DTLSServer in Go, on
+// github.com/pion/dtls/v3: DTLS 1.2 over UDP, wire-compatible with a Godot
+// game's PacketPeerDTLS (mbedTLS) in both directions, with the same *Peer
+// shape as every packetpeer transport.
+//
+//	p, err := dtls.Dial(ctx, "game.example.com:4433", &dtls.Config{
+//		TLS: dtls.ClientOptions(nil, ""), // system CAs, name checked
+//	})
+//
+//	l, err := dtls.Listen(":4433", &dtls.Config{TLS: dtls.ServerOptions(cert)})
+//	p, err := l.Accept(ctx)
+//
+// # Godot → Go
+//
+//	PacketPeerUDP.connect_to_host + PacketPeerDTLS.connect_to_peer  Dial (blocks until connected)
+//	PacketPeerDTLS.poll                     not needed: a goroutine per peer reads and handshakes
+//	PacketPeerDTLS.get_status               (*Peer).Status
+//	PacketPeerDTLS.disconnect_from_peer     (*Peer).Close (sends close_notify)
+//	put_packet / get_packet / put_var / get_var / get_available_packet_count / get_packet_error
+//	                                        PutPacket / GetPacket / PutVar / GetVar / AvailablePacketCount / PacketError
+//	get_max_packet_size                     MaxPacketSize
+//	UDPServer.listen + DTLSServer.setup     Listen(addr, &Config{TLS: ServerOptions(cert)})
+//	UDPServer.poll                          not needed: the Listener's goroutine reads the socket
+//	UDPServer.is_connection_available       (*Listener).IsConnectionAvailable
+//	UDPServer.take_connection + DTLSServer.take_connection  (*Listener).TakeConnection, or Accept(ctx) to wait
+//	UDPServer.get_local_port                (*Listener).Addr
+//	UDPServer.stop                          (*Listener).Close
+//	UDPServer.max_pending_connections       Config.MaxPendingHandshakes, Config.AcceptBacklog
+//	TLSOptions.client / client_unsafe / server  ClientOptions / UnsafeClientOptions / ServerOptions
+//	STATUS_* constants                      StatusDisconnected .. StatusErrorHostnameMismatch (same values)
+//
+// # Authentication
+//
+// ClientOptions verifies the server's chain against the given roots (nil: the
+// system bundle) and its name against the dialled host or the override.
+// Failures are told apart as Godot does: ErrUntrustedCertificate for a chain
+// that does not verify, ErrHostnameMismatch (HandshakeError.Status =
+// StatusErrorHostnameMismatch) for a trusted certificate of another name.
+// UnsafeClientOptions(nil) verifies nothing; UnsafeClientOptions(roots)
+// verifies the chain only. Servers do not ask for client certificates. For
+// development, package devcert makes a self-signed certificate whose PEM a
+// Godot client loads with X509Certificate.load_from_string.
+//
+// Cipher suites default to DefaultCipherSuites: ECDHE with ECDSA or RSA and
+// AES-128/256-GCM, which Godot's mbedTLS offers and pion implements.
+// Extended master secret is requested. Only DTLS 1.2 is spoken (Godot's
+// mbedTLS has no DTLS 1.3 either).
+//
+// # Packets and limits
+//
+// One PutPacket is one DTLS application-data record in one UDP datagram;
+// delivery is unreliable and unordered, as UDP. MaxPacketSize defaults to
+// and is at most MaxPacketSizeLimit, 8155 bytes: pion reads a datagram into
+// 8192 bytes, and a DTLS 1.2 AES-GCM record adds 37. Godot's PacketPeerDTLS
+// advertises 488 (512 − 24) but does not enforce it, and mbedTLS sends
+// records up to 16 KiB, so a Godot game's put_var of a few KiB reaches us;
+// records over 8155 bytes from Godot are dropped. Packets above
+// UnfragmentedPacketSize (1415) are IP-fragmented; keep frequent real-time
+// traffic below it, and set Config.MaxPacketSize to enforce that. A larger
+// PutPacket fails with
+// peer.ErrInvalidParameter and sends nothing.
+//
+// Received packets wait in a bounded queue per peer (Config.QueueBytes,
+// default 128 KiB, and QueuePackets, default 4096); when it is full new
+// packets are dropped and counted by DroppedPackets, as Godot's
+// PacketPeerUDP drops the newest. PutPacket does not block on the network.
+//
+// # Handshakes, cookies and floods
+//
+// Every handshake is bounded by Config.HandshakeTimeout (default 10 s). The
+// server answers a ClientHello with a HelloVerifyRequest cookie (pion's
+// cookie exchange, which Godot's mbedTLS client and OpenSSL perform) and goes
+// on only when the client echoes it, which proves the source address.
+// pion keeps a little state per address while it waits for the echo, so the
+// Listener bounds that state: at most Config.MaxPendingHandshakes (default
+// 128) handshakes run at once, and when a new ClientHello finds them all
+// taken it evicts the oldest one whose client has not echoed its cookie for
+// a second (a spoofed or silent source), or, if there is none, is dropped
+// and waits for the client's retransmission (mbedTLS and pion retransmit
+// after 1 s). A flood of fake ClientHellos therefore costs a fixed amount of
+// memory, and an honest client, who needs its slot for one round trip, gets
+// in at a retransmission. (An evicted client that had already received its
+// cookie cannot finish: pion only accepts the cookie its own connection
+// issued, so eviction waits a second.) Datagrams from unknown addresses that
+// are not ClientHellos are ignored.
+//
+// # Closing
+//
+// Close sends close_notify. The other side reads the packets already queued,
+// then io.EOF, and its Status becomes StatusDisconnected. After Close every
+// method returns an error matching net.ErrClosed. Closing a Listener closes
+// every connection it accepted or is handshaking; no goroutine outlives it.
+// Bad input from the network (garbage datagrams, bad records, oversized
+// datagrams) is dropped without effect on the connection.
+package dtls

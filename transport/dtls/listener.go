@@ -1,0 +1,514 @@
+package dtls
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	pdtls "github.com/pion/dtls/v3"
+
+	"github.com/packetpeer/packetpeer/peer"
+)
+
+// maxDatagram is the largest datagram routed to a connection: pion reads
+// records into an 8192-byte buffer, so a bigger one could not be processed.
+const maxDatagram = 8192
+
+// evictAfter is how long a handshake waits for its cookie echo before a
+// newer ClientHello may evict it. An honest client echoes within one round
+// trip; evicting it earlier would doom its attempt, because pion cannot
+// accept a cookie that another connection issued.
+const evictAfter = time.Second
+
+// connQueue is how many datagrams wait for pion per connection before new
+// ones are dropped.
+const connQueue = 64
+
+// Connection stages, guarded by Listener.mu.
+const (
+	stagePreCookie   = iota // sent a ClientHello, has not echoed a cookie
+	stageVerified           // echoed a cookie: the address is real
+	stageEstablished        // handshake done
+	stageGone               // removed from the listener
+)
+
+// Listener is Godot's DTLSServer together with the UDPServer it takes
+// connections from: one UDP socket, many DTLS clients demultiplexed by source
+// address. A background goroutine reads the socket and runs the handshakes
+// (with pion's HelloVerifyRequest cookie exchange); handshaken connections
+// queue for Accept or TakeConnection.
+type Listener struct {
+	pc     *net.UDPConn
+	cfg    config
+	opts   []pdtls.ServerOption
+	ctx    context.Context // cancelled by Close
+	cancel context.CancelFunc
+	ready  chan *Peer
+	wg     sync.WaitGroup // read loop and handshakes
+
+	mu      sync.Mutex
+	closed  bool
+	conns   map[netip.AddrPort]*serverConn
+	pre     []*serverConn // stagePreCookie, oldest first
+	pending int           // conns in stagePreCookie or stageVerified
+	peers   map[*Peer]struct{}
+
+	evicted atomic.Uint64
+	refused atomic.Uint64
+}
+
+// Listen opens a UDP socket on addr ("host:port"; port 0 picks one) and
+// serves DTLS on it: Godot's UDPServer.listen plus DTLSServer.setup.
+// cfg.TLS must come from ServerOptions. Close the Listener to stop.
+func Listen(addr string, cfg *Config) (*Listener, error) {
+	c, err := resolve(cfg)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := c.serverOptions()
+	if err != nil {
+		return nil, err
+	}
+	laddr, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("dtls: listen %q: %w", addr, err)
+	}
+	pc, err := net.ListenUDP("udp", laddr)
+	if err != nil {
+		return nil, fmt.Errorf("dtls: listen %q: %w", addr, err)
+	}
+	_ = pc.SetReadBuffer(1 << 20) // bursts of handshakes; best effort
+	l := &Listener{
+		pc:    pc,
+		cfg:   c,
+		opts:  opts,
+		ready: make(chan *Peer, c.acceptBacklog),
+		conns: make(map[netip.AddrPort]*serverConn),
+		peers: make(map[*Peer]struct{}),
+	}
+	l.ctx, l.cancel = context.WithCancel(context.Background())
+	l.wg.Add(1)
+	go l.readLoop()
+	return l, nil
+}
+
+// Addr returns the local UDP address (Godot's get_local_port is its Port).
+func (l *Listener) Addr() net.Addr { return l.pc.LocalAddr() }
+
+// Accept waits for the next handshaken connection. It returns ctx's error
+// when ctx ends and an error matching net.ErrClosed once the Listener is
+// closed.
+func (l *Listener) Accept(ctx context.Context) (*Peer, error) {
+	if l.ctx.Err() != nil {
+		return nil, &peer.OpError{Op: "accept", Err: peer.ErrClosed}
+	}
+	select {
+	case p := <-l.ready:
+		return p, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-l.ctx.Done():
+		return nil, &peer.OpError{Op: "accept", Err: peer.ErrClosed}
+	}
+}
+
+// IsConnectionAvailable reports whether TakeConnection has a connection
+// (Godot's UDPServer.is_connection_available).
+func (l *Listener) IsConnectionAvailable() bool { return len(l.ready) > 0 }
+
+// TakeConnection returns the next handshaken connection without blocking, or
+// an error matching peer.ErrUnavailable when there is none (Godot's
+// UDPServer.take_connection followed by DTLSServer.take_connection, keeping
+// only connected peers).
+func (l *Listener) TakeConnection() (*Peer, error) {
+	select {
+	case <-l.ctx.Done():
+		return nil, &peer.OpError{Op: "take connection", Err: peer.ErrClosed}
+	default:
+	}
+	select {
+	case p := <-l.ready:
+		return p, nil
+	default:
+		return nil, &peer.OpError{Op: "take connection", Err: peer.ErrUnavailable}
+	}
+}
+
+// Stats are a Listener's counters.
+type Stats struct {
+	Pending     int    // handshakes in progress
+	Connections int    // connections routed (pending and established)
+	Evicted     uint64 // pending handshakes evicted by newer ClientHellos
+	Refused     uint64 // ClientHellos dropped because every slot was taken, and connections closed because the accept queue was full
+}
+
+// Stats returns the Listener's counters.
+func (l *Listener) Stats() Stats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return Stats{Pending: l.pending, Connections: len(l.conns), Evicted: l.evicted.Load(), Refused: l.refused.Load()}
+}
+
+// Close stops the Listener (Godot's UDPServer.stop): it closes every
+// connection it accepted or is still handshaking (established ones get
+// close_notify), then the socket, and waits for its goroutines to exit.
+func (l *Listener) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	peers := make([]*Peer, 0, len(l.peers))
+	for p := range l.peers {
+		peers = append(peers, p)
+	}
+	conns := make([]*serverConn, 0, len(l.conns))
+	for _, c := range l.conns {
+		conns = append(conns, c)
+	}
+	l.mu.Unlock()
+
+	l.cancel()
+	for _, p := range peers {
+		p.Close()
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	err := l.pc.Close()
+	l.wg.Wait()
+	for {
+		select {
+		case p := <-l.ready:
+			p.Close() // already closed above; drop the reference
+		default:
+			return err
+		}
+	}
+}
+
+func (l *Listener) readLoop() {
+	defer l.wg.Done()
+	buf := make([]byte, 1<<16)
+	for {
+		n, ap, err := l.pc.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) || l.ctx.Err() != nil {
+				return
+			}
+			continue
+		}
+		if n > maxDatagram {
+			continue
+		}
+		l.route(ap, buf[:n])
+	}
+}
+
+// route hands a datagram to its connection, making one for a ClientHello
+// from a new address.
+func (l *Listener) route(ap netip.AddrPort, b []byte) {
+	l.mu.Lock()
+	sc := l.conns[ap]
+	var victim *serverConn
+	start := false
+	if sc != nil {
+		if sc.stage == stagePreCookie {
+			if hello, cookie := classify(b); hello && cookie {
+				sc.stage = stageVerified
+				l.removePre(sc)
+			}
+		}
+	} else {
+		hello, _ := classify(b)
+		if !hello || l.closed {
+			l.mu.Unlock()
+			return
+		}
+		if l.pending >= l.cfg.maxPendingHandshakes {
+			if len(l.pre) == 0 || time.Since(l.pre[0].created) < evictAfter {
+				l.mu.Unlock()
+				l.refused.Add(1)
+				return
+			}
+			victim = l.pre[0]
+			l.forgetLocked(victim)
+			l.evicted.Add(1)
+		}
+		sc = &serverConn{
+			l:       l,
+			ap:      ap,
+			raddr:   net.UDPAddrFromAddrPort(ap),
+			in:      make(chan *[]byte, connQueue),
+			done:    make(chan struct{}),
+			stage:   stagePreCookie,
+			created: time.Now(),
+		}
+		l.conns[ap] = sc
+		l.pre = append(l.pre, sc)
+		l.pending++
+		l.wg.Add(1)
+		start = true
+	}
+	l.mu.Unlock()
+	if victim != nil {
+		victim.Close()
+	}
+	sc.deliver(b)
+	if start {
+		go l.handshake(sc)
+	}
+}
+
+func (l *Listener) removePre(sc *serverConn) {
+	for i, c := range l.pre {
+		if c == sc {
+			l.pre = append(l.pre[:i], l.pre[i+1:]...)
+			return
+		}
+	}
+}
+
+// forgetLocked removes sc from the listener's books. l.mu must be held.
+func (l *Listener) forgetLocked(sc *serverConn) {
+	switch sc.stage {
+	case stageGone:
+		return
+	case stagePreCookie:
+		l.removePre(sc)
+		l.pending--
+	case stageVerified:
+		l.pending--
+	}
+	sc.stage = stageGone
+	if l.conns[sc.ap] == sc {
+		delete(l.conns, sc.ap)
+	}
+}
+
+// handshake runs the server handshake for sc and queues the connection.
+func (l *Listener) handshake(sc *serverConn) {
+	defer l.wg.Done()
+	dc, err := pdtls.ServerWithOptions(sc, sc.raddr, l.opts...)
+	if err != nil {
+		sc.Close()
+		return
+	}
+	ctx, cancel := context.WithTimeout(l.ctx, l.cfg.handshakeTimeout)
+	err = dc.HandshakeContext(ctx)
+	cancel()
+	if err != nil {
+		dc.Close()
+		sc.Close()
+		return
+	}
+	l.mu.Lock()
+	if l.closed || sc.stage == stageGone {
+		l.mu.Unlock()
+		dc.Close()
+		return
+	}
+	if sc.stage == stagePreCookie {
+		l.removePre(sc)
+	}
+	l.pending--
+	sc.stage = stageEstablished
+	var p *Peer
+	p = newPeer(dc, &l.cfg, func() { l.forgetPeer(p) })
+	l.peers[p] = struct{}{}
+	select {
+	case l.ready <- p:
+		l.mu.Unlock()
+	default:
+		l.mu.Unlock()
+		l.refused.Add(1)
+		p.Close()
+	}
+}
+
+func (l *Listener) forgetPeer(p *Peer) {
+	l.mu.Lock()
+	delete(l.peers, p)
+	l.mu.Unlock()
+}
+
+// serverConn is the net.PacketConn pion's server reads one client's
+// datagrams from; the Listener's read loop fills it.
+type serverConn struct {
+	l       *Listener
+	ap      netip.AddrPort
+	raddr   *net.UDPAddr
+	in      chan *[]byte
+	done    chan struct{}
+	stage   int       // guarded by l.mu
+	created time.Time // for eviction
+
+	closeOnce sync.Once
+	rdl       deadline
+}
+
+var bufPool = sync.Pool{New: func() any {
+	b := make([]byte, 0, maxDatagram)
+	return &b
+}}
+
+func (c *serverConn) deliver(b []byte) {
+	bp := bufPool.Get().(*[]byte)
+	*bp = append((*bp)[:0], b...)
+	select {
+	case c.in <- bp:
+	default:
+		bufPool.Put(bp) // pion is behind: drop, as a full socket buffer would
+	}
+}
+
+func (c *serverConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	dl := c.rdl.done()
+	select {
+	case <-dl:
+		return 0, nil, errDeadline
+	default:
+	}
+	select {
+	case bp := <-c.in:
+		n := copy(b, *bp)
+		bufPool.Put(bp)
+		return n, c.raddr, nil
+	case <-c.done:
+		return 0, nil, net.ErrClosed
+	case <-dl:
+		return 0, nil, errDeadline
+	}
+}
+
+func (c *serverConn) WriteTo(b []byte, _ net.Addr) (int, error) {
+	select {
+	case <-c.done:
+		return 0, net.ErrClosed
+	default:
+	}
+	return c.l.pc.WriteToUDPAddrPort(b, c.ap)
+}
+
+func (c *serverConn) Close() error {
+	c.closeOnce.Do(func() {
+		close(c.done)
+		c.l.mu.Lock()
+		c.l.forgetLocked(c)
+		c.l.mu.Unlock()
+	})
+	return nil
+}
+
+func (c *serverConn) LocalAddr() net.Addr { return c.l.pc.LocalAddr() }
+
+func (c *serverConn) SetDeadline(t time.Time) error {
+	c.rdl.set(t)
+	return nil
+}
+
+func (c *serverConn) SetReadDeadline(t time.Time) error {
+	c.rdl.set(t)
+	return nil
+}
+
+// SetWriteDeadline is a no-op: writes go straight to the UDP socket.
+func (c *serverConn) SetWriteDeadline(time.Time) error { return nil }
+
+var errDeadline = fmt.Errorf("dtls: read deadline: %w", os.ErrDeadlineExceeded)
+
+// deadline is a read deadline whose channel closes when it passes.
+type deadline struct {
+	mu    sync.Mutex
+	ch    chan struct{}
+	fired bool
+	gen   uint64
+	timer *time.Timer
+}
+
+func (d *deadline) done() <-chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ch == nil {
+		d.ch = make(chan struct{})
+	}
+	return d.ch
+}
+
+func (d *deadline) set(t time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.gen++
+	if d.timer != nil {
+		d.timer.Stop()
+		d.timer = nil
+	}
+	if d.ch == nil || d.fired {
+		d.ch, d.fired = make(chan struct{}), false
+	}
+	if t.IsZero() {
+		return
+	}
+	dur := time.Until(t)
+	if dur <= 0 {
+		close(d.ch)
+		d.fired = true
+		return
+	}
+	ch, gen := d.ch, d.gen
+	d.timer = time.AfterFunc(dur, func() {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if d.gen == gen && d.ch == ch && !d.fired {
+			close(ch)
+			d.fired = true
+		}
+	})
+}
+
+// classify looks at a datagram from an unknown address: is it a DTLS
+// handshake record carrying the first fragment of a ClientHello, and does
+// that ClientHello echo a cookie? It never reads past b.
+func classify(b []byte) (hello, cookie bool) {
+	const recHdr, hsHdr = 13, 12
+	if len(b) < recHdr+hsHdr {
+		return false, false
+	}
+	if b[0] != 22 || b[1] != 0xfe || b[3] != 0 || b[4] != 0 { // handshake, DTLS, epoch 0
+		return false, false
+	}
+	recLen := int(b[11])<<8 | int(b[12])
+	if recLen < hsHdr || recHdr+recLen > len(b) {
+		return false, false
+	}
+	hs := b[recHdr : recHdr+recLen]
+	if hs[0] != 1 { // client_hello
+		return false, false
+	}
+	if hs[6] != 0 || hs[7] != 0 || hs[8] != 0 { // fragment_offset
+		return false, false
+	}
+	fragLen := int(hs[9])<<16 | int(hs[10])<<8 | int(hs[11])
+	body := hs[hsHdr:]
+	if fragLen < len(body) {
+		body = body[:fragLen]
+	}
+	// client_version(2) random(32) session_id<0..32> cookie<0..255>
+	const sidAt = 2 + 32
+	if len(body) < sidAt+1 {
+		return true, false
+	}
+	cookieAt := sidAt + 1 + int(body[sidAt])
+	if len(body) < cookieAt+1 {
+		return true, false
+	}
+	n := int(body[cookieAt])
+	return true, n > 0 && cookieAt+1+n <= len(body)
+}
