@@ -1,0 +1,512 @@
+package webrtc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+
+	"github.com/packetpeer/packetpeer/peer"
+	"github.com/packetpeer/packetpeer/transport/webrtc/signaling"
+)
+
+// session is one peer connection set up through the signalling server with
+// the remote peer id.
+type session struct {
+	remote int
+	pc     *PeerConnection
+	chans  []*DataChannel
+	sig    *signaling.Client
+
+	failOnce sync.Once
+	err      error // first setup error; read after the channels ended
+}
+
+// newSession creates the connection and the configured channels; the side
+// with the larger id makes the offer, as in Godot's demo client.
+func newSession(cfg Config, sig *signaling.Client, self, remote int) (*session, error) {
+	for _, ch := range cfg.Channels {
+		if !ch.Negotiated {
+			return nil, &peer.OpError{Op: "dial", Err: peer.ErrInvalidParameter,
+				Detail: fmt.Sprintf("channel %q is not negotiated; Dial and Listen create every channel on both sides, so each needs Negotiated and an ID", ch.Label)}
+		}
+	}
+	s := &session{remote: remote, sig: sig}
+	user := cfg
+	cfg.OnSessionDescription = func(typ, sdp string) {
+		if err := s.pc.SetLocalDescription(typ, sdp); err != nil {
+			s.fail(err)
+			return
+		}
+		var err error
+		if typ == "offer" {
+			err = sig.SendOffer(remote, sdp)
+		} else {
+			err = sig.SendAnswer(remote, sdp)
+		}
+		if err != nil {
+			s.fail(err)
+		}
+	}
+	cfg.OnICECandidate = func(media string, index int, name string) {
+		if err := sig.SendCandidate(remote, media, index, name); err != nil {
+			s.fail(err)
+		}
+	}
+	cfg.OnDataChannel = user.OnDataChannel
+	pc, err := NewPeerConnection(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.pc = pc
+	for _, ch := range cfg.Channels {
+		dc, err := pc.CreateDataChannel(ch.Label, &ch.DataChannelConfig)
+		if err != nil {
+			pc.Close()
+			return nil, err
+		}
+		s.chans = append(s.chans, dc)
+	}
+	if remote < self {
+		if err := pc.CreateOffer(); err != nil {
+			pc.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func (s *session) fail(err error) {
+	s.failOnce.Do(func() { s.err = err })
+	s.pc.Close()
+}
+
+// handle applies a message relayed from the remote peer.
+func (s *session) handle(m signaling.Message) {
+	var err error
+	switch m.Type {
+	case signaling.Offer:
+		err = s.pc.SetRemoteDescription("offer", m.Data)
+	case signaling.Answer:
+		err = s.pc.SetRemoteDescription("answer", m.Data)
+	case signaling.Candidate:
+		mid, idx, cand, perr := signaling.ParseCandidate(m.Data)
+		if perr != nil {
+			return // a bad candidate is ignored, as Godot's demo client does
+		}
+		err = s.pc.AddICECandidate(mid, idx, cand)
+	}
+	if err != nil {
+		s.fail(err)
+	}
+}
+
+// waitOpen waits until every channel is open.
+func (s *session) waitOpen(ctx context.Context) error {
+	for _, dc := range s.chans {
+		if err := dc.WaitOpen(ctx); err != nil {
+			if s.err != nil {
+				return fmt.Errorf("%w: %w", err, s.err)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// peer returns the first channel, set up to own the connection.
+func (s *session) peer(extra func()) *DataChannel {
+	dc := s.chans[0]
+	dc.addOnClose(func() {
+		s.pc.Close()
+		if extra != nil {
+			extra()
+		}
+	})
+	return dc
+}
+
+// Channel returns the connection's channel with the given label, or nil. On
+// a peer from Dial or Accept these are the Config.Channels (by default
+// "reliable", "ordered" and "unreliable").
+func (p *PeerConnection) Channel(label string) *DataChannel {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, dc := range p.channels {
+		if dc.Label() == label {
+			return dc
+		}
+	}
+	return nil
+}
+
+// Channels returns the connection's channels in creation order.
+func (p *PeerConnection) Channels() []*DataChannel {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]*DataChannel(nil), p.channels...)
+}
+
+// Dial joins lobby cfg.Lobby on the signalling server at url (ws:// or
+// wss://, speaking Godot's webrtc_signaling protocol, e.g. signaling.Server),
+// connects to the lobby's host (a Listener, or a Godot game hosting the
+// lobby) and returns once every channel of cfg.Channels is open. The peer is
+// the first channel; the others are reached with
+// p.Connection().Channel(label). Closing the peer closes the connection and
+// the signalling link, which stays open until then (Godot's demo hosts drop
+// peers whose signalling link closes).
+//
+// Errors: a missing lobby name matches ErrInvalidParameter; a lobby without
+// host, a host that leaves or a connection that fails matches ErrCantConnect;
+// ctx's error when ctx ends first.
+func Dial(ctx context.Context, url string, cfg *Config) (*Peer, error) {
+	c := cfg.withDefaults()
+	if c.Lobby == "" {
+		return nil, &peer.OpError{Op: "dial", Err: peer.ErrInvalidParameter, Detail: "Config.Lobby is empty; name the lobby a Listener opened"}
+	}
+	sig, err := signaling.Dial(ctx, url, nil)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &peer.OpError{Op: "dial", Err: peer.ErrCantConnect, Detail: err.Error()}
+	}
+	stop := context.AfterFunc(ctx, func() { sig.Close() })
+	fail := func(err error) (*Peer, error) {
+		stop()
+		sig.Close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		var oe *peer.OpError
+		if errors.As(err, &oe) {
+			return nil, err
+		}
+		return nil, &peer.OpError{Op: "dial", Err: peer.ErrCantConnect, Detail: err.Error()}
+	}
+	if err := sig.Join(c.Lobby, false); err != nil {
+		return fail(err)
+	}
+	self := 0
+	for {
+		m, err := sig.Read()
+		if errors.Is(err, signaling.ErrBadMessage) {
+			continue
+		}
+		if err != nil {
+			return fail(fmt.Errorf("signalling: %w", err))
+		}
+		if m.Type == signaling.ID {
+			self = m.ID
+			if self == 1 {
+				return fail(fmt.Errorf("lobby %q has no host (is the Listener running?)", c.Lobby))
+			}
+		}
+		if m.Type == signaling.PeerConnect && m.ID == 1 && self != 0 {
+			break
+		}
+	}
+	s, err := newSession(c, sig, self, 1)
+	if err != nil {
+		return fail(err)
+	}
+	// Relay the host's messages for as long as the peer lives.
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		for {
+			m, err := sig.Read()
+			if errors.Is(err, signaling.ErrBadMessage) {
+				continue
+			}
+			if err != nil {
+				return
+			}
+			if m.ID == 1 {
+				if m.Type == signaling.PeerDisconnect {
+					if s.chans[0].ReadyState() != ChannelOpen {
+						s.fail(errors.New("the lobby host left"))
+					}
+					continue
+				}
+				s.handle(m)
+			}
+		}
+	}()
+	if err := s.waitOpen(ctx); err != nil {
+		s.pc.Close()
+		sig.Close()
+		<-readerDone
+		stop()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &peer.OpError{Op: "dial", Err: peer.ErrCantConnect, Detail: err.Error()}
+	}
+	stop()
+	return s.peer(func() {
+		sig.Close()
+		<-readerDone
+	}), nil
+}
+
+// Listener hosts a signalling lobby and accepts a peer for each member that
+// joins it (Godot's client-server mode: the listener is peer 1). Create one
+// with Listen.
+type Listener struct {
+	cfg   Config
+	url   string
+	lobby string
+	sig   *signaling.Client
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	sessions map[int]*session      // setting up, by remote id
+	live     map[*session]struct{} // accepted or ready
+	ready    []*DataChannel
+	readyCh  chan struct{} // cap 1: ready may have grown or the listener ended
+	err      error         // why the listener ended
+}
+
+// Listen connects to the signalling server at url, opens lobby cfg.Lobby
+// (empty: the server names it; see Lobby) as its host, and returns a
+// Listener whose Accept returns a peer for each member that joins and
+// connects. It waits at most cfg.HandshakeTimeout for the server. A lobby
+// that already has a host matches ErrAlreadyInUse.
+//
+// Each connection is set up in the background; one that does not open all
+// its channels within HandshakeTimeout is dropped. The signalling link
+// stays open for the Listener's lifetime; if it drops, Accept returns the
+// error (peers already accepted are unaffected).
+func Listen(url string, cfg *Config) (*Listener, error) {
+	c := cfg.withDefaults()
+	ctx, cancel := context.WithTimeout(context.Background(), c.HandshakeTimeout)
+	defer cancel()
+	sig, err := signaling.Dial(ctx, url, nil)
+	if err != nil {
+		return nil, &peer.OpError{Op: "listen", Err: peer.ErrCantConnect, Detail: err.Error()}
+	}
+	stop := context.AfterFunc(ctx, func() { sig.Close() })
+	defer stop()
+	fail := func(e error, detail string) (*Listener, error) {
+		sig.Close()
+		if ctx.Err() != nil {
+			return nil, &peer.OpError{Op: "listen", Err: peer.ErrTimeout, Detail: "no answer from the signalling server"}
+		}
+		return nil, &peer.OpError{Op: "listen", Err: e, Detail: detail}
+	}
+	if err := sig.Join(c.Lobby, false); err != nil {
+		return fail(peer.ErrCantConnect, err.Error())
+	}
+	l := &Listener{cfg: c, url: url, sig: sig, sessions: map[int]*session{}, live: map[*session]struct{}{}, readyCh: make(chan struct{}, 1)}
+	for l.lobby == "" {
+		m, err := sig.Read()
+		if errors.Is(err, signaling.ErrBadMessage) {
+			continue
+		}
+		if err != nil {
+			return fail(peer.ErrCantConnect, "signalling: "+err.Error())
+		}
+		switch m.Type {
+		case signaling.ID:
+			if m.ID != 1 {
+				return fail(peer.ErrAlreadyInUse, fmt.Sprintf("lobby %q already has a host", c.Lobby))
+			}
+		case signaling.Join:
+			l.lobby = m.Data
+		}
+	}
+	if !stop() {
+		return fail(peer.ErrTimeout, "no answer from the signalling server")
+	}
+	l.ctx, l.cancel = context.WithCancel(context.Background())
+	l.wg.Add(1)
+	go l.readLoop()
+	return l, nil
+}
+
+func (l *Listener) readLoop() {
+	defer l.wg.Done()
+	for {
+		m, err := l.sig.Read()
+		if errors.Is(err, signaling.ErrBadMessage) {
+			continue
+		}
+		if err != nil {
+			l.end(fmt.Errorf("webrtc: signalling link lost: %w", err))
+			return
+		}
+		switch m.Type {
+		case signaling.PeerConnect:
+			l.start(m.ID)
+		case signaling.PeerDisconnect:
+			l.mu.Lock()
+			s := l.sessions[m.ID]
+			delete(l.sessions, m.ID)
+			l.mu.Unlock()
+			if s != nil {
+				s.fail(errors.New("the peer left the lobby"))
+			}
+		case signaling.Offer, signaling.Answer, signaling.Candidate:
+			l.mu.Lock()
+			s := l.sessions[m.ID]
+			l.mu.Unlock()
+			if s != nil {
+				s.handle(m)
+			}
+		}
+	}
+}
+
+// start sets up a connection to a new lobby member.
+func (l *Listener) start(remote int) {
+	s, err := newSession(l.cfg, l.sig, 1, remote)
+	if err != nil {
+		return
+	}
+	l.mu.Lock()
+	if l.err != nil {
+		l.mu.Unlock()
+		s.pc.Close()
+		return
+	}
+	if old := l.sessions[remote]; old != nil {
+		old.fail(errors.New("replaced"))
+	}
+	l.sessions[remote] = s
+	l.live[s] = struct{}{}
+	l.wg.Add(1)
+	l.mu.Unlock()
+	go func() {
+		defer l.wg.Done()
+		ctx, cancel := context.WithTimeout(l.ctx, l.cfg.HandshakeTimeout)
+		err := s.waitOpen(ctx)
+		cancel()
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.sessions[remote] == s {
+			delete(l.sessions, remote)
+		}
+		if err != nil || l.err != nil {
+			delete(l.live, s)
+			s.pc.Close()
+			return
+		}
+		dc := s.peer(func() {
+			l.mu.Lock()
+			delete(l.live, s)
+			l.mu.Unlock()
+		})
+		l.ready = append(l.ready, dc)
+		signal(l.readyCh)
+	}()
+}
+
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+func (l *Listener) end(err error) {
+	l.mu.Lock()
+	if l.err == nil {
+		l.err = err
+	}
+	l.mu.Unlock()
+	signal(l.readyCh)
+}
+
+// Accept waits for the next connected peer. It returns ctx's error when ctx
+// ends, an error matching net.ErrClosed after Close, and the signalling
+// error if the link to the server was lost.
+func (l *Listener) Accept(ctx context.Context) (*Peer, error) {
+	for {
+		p, err := l.TakeConnection()
+		if err == nil || !errors.Is(err, peer.ErrUnavailable) {
+			return p, err
+		}
+		select {
+		case <-l.readyCh:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// IsConnectionAvailable reports whether TakeConnection has a peer (Godot's
+// is_connection_available).
+func (l *Listener) IsConnectionAvailable() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.ready) > 0
+}
+
+// TakeConnection returns a connected peer without waiting, or an error
+// matching ErrUnavailable when none is ready (Godot's take_connection).
+func (l *Listener) TakeConnection() (*Peer, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.ready) > 0 {
+		dc := l.ready[0]
+		l.ready[0] = nil
+		l.ready = l.ready[1:]
+		if len(l.ready) > 0 {
+			signal(l.readyCh) // wake another waiting Accept
+		}
+		return dc, nil
+	}
+	if l.err != nil {
+		signal(l.readyCh) // every waiting Accept sees the end
+		return nil, l.err
+	}
+	return nil, &peer.OpError{Op: "take connection", Err: peer.ErrUnavailable}
+}
+
+// Lobby returns the lobby's name: cfg.Lobby, or the name the server made up.
+// Clients Dial with it.
+func (l *Listener) Lobby() string { return l.lobby }
+
+// Addr returns the signalling URL and lobby as a net.Addr (network
+// "webrtc-signaling", string "URL#lobby").
+func (l *Listener) Addr() net.Addr { return lobbyAddr{l.url + "#" + l.lobby} }
+
+type lobbyAddr struct{ s string }
+
+func (a lobbyAddr) Network() string { return "webrtc-signaling" }
+func (a lobbyAddr) String() string  { return a.s }
+
+// Close leaves the lobby (the server then closes it), closes every peer
+// accepted or being set up, and waits for the Listener's goroutines.
+func (l *Listener) Close() error {
+	l.mu.Lock()
+	if l.err != nil && errors.Is(l.err, net.ErrClosed) {
+		l.mu.Unlock()
+		return nil
+	}
+	l.err = &peer.OpError{Op: "accept", Err: peer.ErrClosed}
+	var live []*session
+	for s := range l.live {
+		live = append(live, s)
+	}
+	ready := l.ready
+	l.ready = nil
+	l.mu.Unlock()
+	signal(l.readyCh)
+	l.cancel()
+	err := l.sig.Close()
+	for _, dc := range ready {
+		dc.Close()
+	}
+	for _, s := range live {
+		s.chans[0].Close()
+		s.pc.Close()
+	}
+	l.wg.Wait()
+	return err
+}
