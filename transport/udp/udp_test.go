@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -523,4 +524,28 @@ func TestPutPacketAllocs(t *testing.T) {
 	got, err := a.GetPacket()
 	_ = got
 	require.True(t, err == nil || errors.Is(err, peer.ErrUnavailable))
+}
+
+func TestDualStackListener(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	l, err := Listen("*:0", nil)
+	if err != nil {
+		t.Skipf("no dual-stack socket: %v", err)
+	}
+	defer l.Close()
+	ctx := testCtx(t)
+	c, err := Dial(ctx, net.JoinHostPort("127.0.0.1", strconv.Itoa(l.LocalPort())), nil)
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.PutPacket([]byte("v4 over dual-stack")))
+	srv, err := l.Accept(ctx)
+	require.NoError(t, err)
+	_, err = srv.ReadPacket(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1", srv.PacketIP())
+	require.Equal(t, c.LocalAddr().String(), srv.RemoteAddr().String())
+	require.NoError(t, srv.PutPacket([]byte("back")))
+	got, err := c.ReadPacket(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "back", string(got))
 }
