@@ -119,11 +119,18 @@ func deliver(t *testing.T, a, b peer.PacketPeer, packets [][]byte, cfg Config) {
 		if round > 0 && !cfg.Unreliable {
 			break
 		}
-		for _, p := range packets {
-			if err := a.PutPacket(p); err != nil {
-				t.Fatalf("PutPacket(%d bytes): %v", len(p), err)
+		// Send from another goroutine: a transport with back-pressure may
+		// block the sender until the receiver reads.
+		sent := make(chan error, 1)
+		go func() {
+			for _, p := range packets {
+				if err := a.PutPacket(p); err != nil {
+					sent <- fmt.Errorf("PutPacket(%d bytes): %w", len(p), err)
+					return
+				}
 			}
-		}
+			sent <- nil
+		}()
 		// Read until everything arrived, or (unreliable) until a short quiet spell.
 		for missing > 0 {
 			rctx := ctx
@@ -153,6 +160,14 @@ func deliver(t *testing.T, a, b peer.PacketPeer, packets [][]byte, cfg Config) {
 				seen[key]++
 				missing--
 			}
+		}
+		select {
+		case err := <-sent:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-ctx.Done():
+			t.Fatalf("PutPacket still blocked after every packet was read")
 		}
 	}
 	if missing > 0 {

@@ -1,0 +1,263 @@
+package ringbuf
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"testing"
+	"time"
+)
+
+func TestFIFOAndWrap(t *testing.T) {
+	b := New(Config{MaxBytes: 64, MaxPackets: 100})
+	rng := rand.New(rand.NewPCG(1, 2))
+	var queue [][]byte
+	var dst []byte
+	for i := 0; i < 5000; i++ {
+		if rng.IntN(2) == 0 {
+			p := make([]byte, rng.IntN(20))
+			for j := range p {
+				p[j] = byte(rng.Uint32())
+			}
+			err := b.Push(nil, p)
+			if err == nil {
+				queue = append(queue, p)
+			} else if err != ErrFull {
+				t.Fatalf("Push: %v", err)
+			}
+		} else {
+			got, err := b.TryPop(dst)
+			if len(queue) == 0 {
+				if err != ErrEmpty {
+					t.Fatalf("TryPop on empty = %v", err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("TryPop: %v", err)
+			}
+			if !bytes.Equal(got, queue[0]) {
+				t.Fatalf("step %d: got %x, want %x", i, got, queue[0])
+			}
+			queue = queue[1:]
+			dst = got
+		}
+		if b.Len() != len(queue) {
+			t.Fatalf("Len = %d, want %d", b.Len(), len(queue))
+		}
+	}
+}
+
+func TestDropNewestCounts(t *testing.T) {
+	b := New(Config{MaxBytes: 1 << 10, MaxPackets: 2})
+	for i := 0; i < 5; i++ {
+		err := b.Push(nil, []byte{byte(i)})
+		if i < 2 && err != nil {
+			t.Fatalf("push %d: %v", i, err)
+		}
+		if i >= 2 && err != ErrFull {
+			t.Fatalf("push %d into a full buffer = %v, want ErrFull", i, err)
+		}
+	}
+	if b.Dropped() != 3 {
+		t.Fatalf("Dropped = %d, want 3", b.Dropped())
+	}
+	for i := 0; i < 2; i++ { // the oldest packets were kept
+		p, _ := b.TryPop(nil)
+		if len(p) != 1 || p[0] != byte(i) {
+			t.Fatalf("pop %d = %x", i, p)
+		}
+	}
+}
+
+func TestByteLimit(t *testing.T) {
+	b := New(Config{MaxBytes: 20})
+	if err := b.Push(nil, make([]byte, 17)); err != ErrTooLarge {
+		t.Fatalf("packet bigger than the ring = %v, want ErrTooLarge", err)
+	}
+	if b.MaxPacketSize() != 16 {
+		t.Fatalf("MaxPacketSize = %d", b.MaxPacketSize())
+	}
+	if err := b.Push(nil, make([]byte, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Push(nil, make([]byte, 3)); err != ErrFull {
+		t.Fatalf("push beyond the byte limit = %v, want ErrFull", err)
+	}
+	if b.Bytes() != 14 {
+		t.Fatalf("Bytes = %d, want 14", b.Bytes())
+	}
+}
+
+func TestBlockWaitsForRoom(t *testing.T) {
+	b := New(Config{MaxPackets: 1, Policy: Block})
+	if err := b.Push(nil, []byte("a")); err != nil {
+		t.Fatal(err)
+	}
+	pushed := make(chan error, 1)
+	go func() { pushed <- b.Push(context.Background(), []byte("b")) }()
+	p, err := b.Pop(context.Background(), nil)
+	if err != nil || string(p) != "a" {
+		t.Fatalf("Pop = %q, %v", p, err)
+	}
+	if err := <-pushed; err != nil {
+		t.Fatalf("blocked Push = %v", err)
+	}
+	p, _ = b.TryPop(nil)
+	if string(p) != "b" {
+		t.Fatalf("second packet = %q", p)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	b.Push(nil, []byte("c"))
+	if err := b.Push(ctx, []byte("d")); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Push into a full Block buffer past the deadline = %v", err)
+	}
+}
+
+func TestPopHonoursContext(t *testing.T) {
+	b := New(Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := b.Pop(ctx, nil)
+		done <- err
+	}()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Pop after cancel = %v", err)
+	}
+}
+
+func TestCloseDrainsThenReportsError(t *testing.T) {
+	b := New(Config{Policy: Block})
+	b.Push(nil, []byte("queued"))
+	cause := errors.New("remote went away")
+	waiting := make(chan error, 1)
+	b2 := New(Config{})
+	go func() { waiting <- b2.Wait(context.Background()) }()
+	b2.Close(nil)
+	if err := <-waiting; err != nil {
+		t.Fatalf("Wait on close = %v, want nil", err)
+	}
+
+	b.Close(cause)
+	b.Close(errors.New("ignored: only the first Close counts"))
+	if err := b.Push(nil, []byte("x")); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("Push after Close = %v, want net.ErrClosed", err)
+	}
+	p, err := b.TryPop(nil)
+	if err != nil || string(p) != "queued" {
+		t.Fatalf("TryPop after Close = %q, %v; want the queued packet", p, err)
+	}
+	if _, err := b.Pop(context.Background(), nil); err != cause {
+		t.Fatalf("Pop after draining = %v, want %v", err, cause)
+	}
+}
+
+func TestManyWaitersAllWake(t *testing.T) {
+	b := New(Config{})
+	const n = 4
+	got := make(chan string, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			p, err := b.Pop(context.Background(), nil)
+			if err != nil {
+				got <- err.Error()
+				return
+			}
+			got <- string(p)
+		}()
+	}
+	for i := 0; i < n; i++ {
+		b.Push(nil, []byte(fmt.Sprint(i)))
+	}
+	seen := map[string]bool{}
+	timeout := time.After(5 * time.Second)
+	for i := 0; i < n; i++ {
+		select {
+		case s := <-got:
+			seen[s] = true
+		case <-timeout:
+			t.Fatalf("only %d of %d waiters woke", i, n)
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("waiters got %v", seen)
+	}
+}
+
+func TestSteadyStateDoesNotAllocate(t *testing.T) {
+	b := New(Config{})
+	p := make([]byte, 200)
+	dst := make([]byte, 0, 256)
+	b.Push(nil, p) // allocates the ring once
+	b.TryPop(dst)
+	allocs := testing.AllocsPerRun(1000, func() {
+		b.Push(nil, p)
+		dst, _ = b.TryPop(dst)
+	})
+	if allocs != 0 {
+		t.Fatalf("Push+TryPop allocate %.1f times per packet, want 0", allocs)
+	}
+}
+
+func BenchmarkPushPop(b *testing.B) {
+	for _, size := range []int{64, 1200} {
+		b.Run(fmt.Sprint(size), func(b *testing.B) {
+			buf := New(Config{})
+			p := make([]byte, size)
+			dst := make([]byte, 0, size)
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				buf.Push(nil, p)
+				dst, _ = buf.TryPop(dst)
+			}
+		})
+	}
+}
+
+// BenchmarkChannelBaseline is the same work through a buffered channel of
+// copied slices, the obvious alternative.
+func BenchmarkChannelBaseline(b *testing.B) {
+	for _, size := range []int{64, 1200} {
+		b.Run(fmt.Sprint(size), func(b *testing.B) {
+			ch := make(chan []byte, 4096)
+			p := make([]byte, size)
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				ch <- append([]byte(nil), p...)
+				<-ch
+			}
+		})
+	}
+}
+
+func BenchmarkProducerConsumer(b *testing.B) {
+	buf := New(Config{Policy: Block})
+	p := make([]byte, 64)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		dst := make([]byte, 0, 64)
+		for {
+			var err error
+			dst, err = buf.Pop(context.Background(), dst)
+			if err != nil {
+				return
+			}
+		}
+	}()
+	b.ReportAllocs()
+	for b.Loop() {
+		buf.Push(context.Background(), p)
+	}
+	buf.Close(nil)
+	<-done
+}

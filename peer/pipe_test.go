@@ -1,0 +1,129 @@
+package peer_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/packetpeer/packetpeer/peer"
+	"github.com/packetpeer/packetpeer/peer/peertest"
+	"github.com/stretchr/testify/require"
+)
+
+func TestPipeConformance(t *testing.T) {
+	peertest.Run(t, func(t *testing.T) (peer.PacketPeer, peer.PacketPeer) {
+		return peer.Pipe(nil)
+	}, peertest.Config{})
+}
+
+func TestPipeSmallQueueConformance(t *testing.T) {
+	// A queue of a few packets exercises back-pressure in every check.
+	peertest.Run(t, func(t *testing.T) (peer.PacketPeer, peer.PacketPeer) {
+		return peer.Pipe(&peer.PipeConfig{MaxPacketSize: 4096, QueuePackets: 3})
+	}, peertest.Config{})
+}
+
+func TestPipeRemoteCloseDrainsThenEOF(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	a, b := peer.Pipe(nil)
+	defer b.Close()
+	require.NoError(t, a.PutPacket([]byte("one")))
+	require.NoError(t, a.PutPacket([]byte("two")))
+	require.NoError(t, a.Close())
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, want := range []string{"one", "two"} {
+		p, err := b.ReadPacket(ctx)
+		require.NoError(t, err)
+		require.Equal(t, want, string(p))
+	}
+	_, err := b.ReadPacket(ctx)
+	require.ErrorIs(t, err, io.EOF)
+	require.ErrorIs(t, b.PutPacket([]byte("x")), io.ErrClosedPipe)
+}
+
+func TestPipeMaxPacketSize(t *testing.T) {
+	a, b := peer.Pipe(&peer.PipeConfig{MaxPacketSize: 100})
+	defer a.Close()
+	defer b.Close()
+	require.Equal(t, 100, a.MaxPacketSize())
+	err := a.PutPacket(make([]byte, 101))
+	require.ErrorIs(t, err, peer.ErrInvalidParameter)
+	require.ErrorContains(t, err, "101 bytes exceeds max packet size 100")
+}
+
+func TestPipeBackPressureUnblocksOnClose(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	a, b := peer.Pipe(&peer.PipeConfig{QueuePackets: 1})
+	defer b.Close()
+	require.NoError(t, a.PutPacket([]byte("fills the queue")))
+	errc := make(chan error, 1)
+	go func() { errc <- a.PutPacket([]byte("waits")) }()
+	require.NoError(t, a.Close())
+	select {
+	case err := <-errc:
+		require.ErrorIs(t, err, peer.ErrClosed)
+	case <-time.After(5 * time.Second):
+		t.Fatal("a PutPacket blocked by back-pressure did not return after Close")
+	}
+}
+
+// pollOnly is a transport without Waiter: ReadPacket must fall back to polling.
+type pollOnly struct{ peer.Transport }
+
+func TestReadPacketWithoutWaiter(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	a, b := peer.Pipe(nil)
+	defer a.Close()
+	pb := peer.New(pollOnly{b.Transport()})
+	defer pb.Close()
+
+	go a.PutPacket([]byte("late"))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	p, err := pb.ReadPacket(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "late", string(p))
+
+	errc := make(chan error, 1)
+	go func() {
+		_, err := pb.ReadPacket(context.Background())
+		errc <- err
+	}()
+	pb.Close()
+	require.ErrorIs(t, <-errc, peer.ErrClosed)
+}
+
+func TestPutVarRefusesObjectsByDefault(t *testing.T) {
+	a, b := peer.Pipe(nil)
+	defer a.Close()
+	defer b.Close()
+	// A full Object: header 0x18 (no id flag), class "Node", no properties.
+	obj := []byte{0x18, 0, 0, 0, 4, 0, 0, 0, 'N', 'o', 'd', 'e', 0, 0, 0, 0}
+	require.NoError(t, a.PutPacket(obj))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := b.ReadVar(ctx)
+	require.ErrorIs(t, err, peer.ErrUnauthorized)
+}
+
+func TestErrorsMatchByGodotCode(t *testing.T) {
+	require.Equal(t, 2, peer.ErrUnavailable.Code())
+	require.Equal(t, "ERR_INVALID_DATA", peer.ErrInvalidData.Name())
+	require.Equal(t, 6, peer.ErrOutOfMemory.Code())
+	require.Equal(t, "godot: ERR_UNAVAILABLE (2)", peer.ErrUnavailable.Error())
+	for code := 1; code <= 48; code++ {
+		e := peer.ErrorFromCode(code)
+		require.NotNil(t, e, "code %d", code)
+		require.Equal(t, code, e.Code())
+	}
+	require.Nil(t, peer.ErrorFromCode(0))
+	require.Nil(t, peer.ErrorFromCode(49))
+	require.False(t, errors.Is(peer.ErrUnavailable, peer.ErrInvalidData))
+	wrapped := &peer.OpError{Op: "put var", Err: peer.ErrOutOfMemory, Detail: "too big"}
+	require.ErrorIs(t, wrapped, peer.ErrOutOfMemory)
+	require.Equal(t, "peer: put var: godot: ERR_OUT_OF_MEMORY (6): too big", wrapped.Error())
+}
