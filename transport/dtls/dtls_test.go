@@ -3,13 +3,20 @@ package dtls_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"io"
+	"math/big"
 	"net"
 	"sync"
 	"testing"
 	"time"
 
+	pdtls "github.com/pion/dtls/v3"
 	"github.com/stretchr/testify/require"
 
 	"github.com/packetpeer/packetpeer/devcert"
@@ -404,4 +411,46 @@ func eventually(t testing.TB, d time.Duration, cond func() bool, msg string) {
 			t.Fatalf("after %v: %s", d, msg)
 		}
 	}
+}
+
+// rsaCert is a self-signed RSA certificate for 127.0.0.1, as Godot's
+// Crypto.generate_rsa + generate_self_signed_certificate make.
+func rsaCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	leaf, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
+}
+
+func TestRSACertificate(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	cert, pool := rsaCert(t)
+	l, err := dtls.Listen("127.0.0.1:0", &dtls.Config{TLS: dtls.ServerOptions(cert)})
+	require.NoError(t, err)
+	defer l.Close()
+	ctx := testCtx(t, 20*time.Second)
+	c, s := dialAccept(t, ctx, l, &dtls.Config{TLS: dtls.ClientOptions(pool, "")})
+	st, _ := c.ConnectionState()
+	require.Equal(t, pdtls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, st.CipherSuiteID)
+	require.NoError(t, c.PutPacket([]byte("rsa")))
+	got, err := s.ReadPacket(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "rsa", string(got))
 }
