@@ -1,0 +1,121 @@
+// Package websocket is Godot 4's WebSocketPeer for Go, on
+// github.com/gorilla/websocket. Its peers talk to a Godot game's
+// WebSocketPeer (native or web export), to a browser's WebSocket and to
+// other Go programs, client or server side, over ws:// and wss://.
+//
+// A *Peer embeds *peer.Peer, so PutPacket, GetPacket, PutVar, GetVar,
+// ReadPacket and the rest behave as on every packetpeer transport; switching
+// transport is a change of import. PutPacket and PutVar send binary
+// messages, as Godot's put_packet and put_var do.
+//
+//	l, _ := websocket.Listen(":9080", nil)        // server
+//	p, _ := l.Accept(ctx)
+//	v, _ := p.ReadVar(ctx)
+//
+//	p, _ := websocket.Dial(ctx, "ws://host:9080/", nil) // client
+//	p.PutVar(map[string]any{"type": "join"})
+//
+// To serve WebSocket beside other pages on your own http.Server, mount a
+// Handler (NewHandler) or call Upgrade in your handler.
+//
+// # Godot → Go
+//
+//	WebSocketPeer.connect_to_url(url, tls)     Dial(ctx, url, &Config{TLSConfig: ...})
+//	WebSocketPeer.accept_stream(stream)         Upgrade(w, r, cfg), Handler, Listener.Accept
+//	TCPServer.is_connection_available()         Listener.IsConnectionAvailable, Handler.IsConnectionAvailable
+//	TCPServer.take_connection() + accept_stream Listener.TakeConnection, Handler.TakeConnection
+//	poll()                                      not needed: goroutines do the I/O
+//	get_ready_state()                           Peer.ReadyState (StateConnecting 0 .. StateClosed 3)
+//	send(data, write_mode)                      Peer.Send(data, WriteModeText|WriteModeBinary)
+//	send_text(s)                                Peer.SendText(s)
+//	put_packet / get_packet                     Peer.PutPacket / Peer.GetPacket (Peer.ReadPacket blocks)
+//	put_var / get_var                           Peer.PutVar / Peer.GetVar (Peer.ReadVar blocks)
+//	get_available_packet_count()                Peer.AvailablePacketCount
+//	get_packet_error()                          Peer.PacketError
+//	was_string_packet()                         Peer.WasStringPacket
+//	close(code = 1000, reason = "")             Peer.CloseWithCode(code, reason); Peer.Close() = 1000, then release
+//	get_close_code() / get_close_reason()       Peer.CloseCode / Peer.CloseReason
+//	get_connected_host() / get_connected_port() Peer.ConnectedHost / Peer.ConnectedPort (Peer.RemoteAddr)
+//	get_requested_url()                         Peer.RequestedURL
+//	get_selected_protocol()                     Peer.SelectedProtocol
+//	get_current_outbound_buffered_amount()      Peer.CurrentOutboundBufferedAmount
+//	set_no_delay(enabled)                       Peer.SetNoDelay
+//	supported_protocols                         Config.SupportedProtocols
+//	handshake_headers                           Config.HandshakeHeaders
+//	inbound_buffer_size                         Config.InboundBufferSize
+//	outbound_buffer_size                        Config.OutboundBufferSize
+//	max_queued_packets                          Config.MaxQueuedPackets
+//	heartbeat_interval                          Config.HeartbeatInterval
+//	WebSocketMultiplayerPeer.handshake_timeout  Config.HandshakeTimeout
+//
+// Go additions: Peer.WritePacket (PutPacket that waits for room),
+// Peer.Disconnected (a channel closed at StateClosed), Peer.Request and
+// Peer.ResponseHeader (the handshake's HTTP headers), Config.CheckOrigin and
+// Config.AllowedOrigins, Config.CloseTimeout.
+//
+// # Defaults and limits
+//
+// Godot's: messages up to 65535 bytes each way (InboundBufferSize,
+// OutboundBufferSize), at most 4096 messages queued (MaxQueuedPackets), no
+// heartbeat; a 3 s handshake timeout (WebSocketMultiplayerPeer's) and a 3 s
+// closing-handshake timeout. MaxPacketSize is OutboundBufferSize.
+// Compression (permessage-deflate) is never negotiated: Godot drops
+// compressed frames.
+//
+// # Back-pressure and slow peers
+//
+// Sending never blocks: Send, SendText, PutPacket and PutVar copy the
+// message into an outbound queue written by one goroutine per peer. When
+// MaxQueuedPackets messages or OutboundBufferSize bytes are queued they fail
+// with an error matching peer.ErrOutOfMemory, as Godot's send does, so a
+// slow or stalled client can never stall a server loop; drop it or retry
+// later. WritePacket waits for room instead.
+//
+// Receiving: one goroutine per peer reads messages into a bounded queue
+// (about InboundBufferSize bytes, at most MaxQueuedPackets messages). When
+// the queue is full it stops reading the socket, so TCP flow control slows
+// the sender down: nothing is dropped, as in Godot.
+//
+// # Closing
+//
+// CloseWithCode(code, reason) starts the closing handshake: queued messages
+// are sent, then the close frame; the state is StateClosing until the
+// remote's close frame arrives (StateClosed), or CloseTimeout passes (the
+// connection is dropped, CloseCode -1). A negative code drops the
+// connection at once. Close does the same with code 1000, waits for the end
+// and releases everything; afterwards every call returns an error matching
+// net.ErrClosed. When the remote closes, packets it sent before remain
+// readable; then GetPacket and ReadPacket return a *CloseError, which
+// matches io.EOF for a normal close (1000, 1001, no code). Unlike Godot,
+// GetPacket keeps returning queued packets in StateClosing and StateClosed
+// (except after a local close, which discards them as Godot does), so
+// nothing the remote sent is lost.
+//
+// # Bad input
+//
+// A message bigger than InboundBufferSize fails the connection with close
+// code 1009 ("Message too big"); a malformed frame (reserved bits, unknown
+// opcode, unmasked client frame, bad close code, fragmented control frame)
+// with 1002 ("Protocol error"); CloseCode reports the code sent and the
+// final read error matches peer.ErrOutOfMemory or peer.ErrInvalidData. A
+// client that does not finish TLS and the upgrade request within
+// HandshakeTimeout is disconnected. A heartbeat peer that stops answering
+// pings is dropped (CloseCode -1, the read error matches peer.ErrTimeout).
+//
+// # Handshake interop
+//
+// Requests and responses follow what Godot's client and server check
+// (exactly "Connection: Upgrade"; one comma-separated
+// Sec-WebSocket-Protocol header; no extensions). A server never answers a
+// subprotocol the client did not offer; it picks the first protocol in the
+// client's list that it supports and refuses the upgrade with HTTP 400 when
+// none matches or when it requires one and the client offered none, as
+// Godot's server does. A client fails the dial when the server's answer is
+// not one it offered (or is missing while it offered some), as Godot's
+// client does.
+//
+// Origin: browsers send an Origin header, Godot and Go clients do not.
+// By default a request with an Origin is accepted only from the same host
+// (gorilla/websocket's rule); set AllowedOrigins or CheckOrigin to allow
+// pages served elsewhere.
+package websocket

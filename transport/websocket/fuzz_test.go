@@ -1,0 +1,86 @@
+package websocket
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/packetpeer/packetpeer/peer"
+)
+
+// FuzzServerFrames feeds arbitrary bytes, after a valid Godot-style
+// handshake, to a server peer over a real socket. Whatever arrives, the peer
+// must never panic or hang, never queue a packet above InboundBufferSize,
+// and must end in StateClosed with a *CloseError once the client hangs up.
+func FuzzServerFrames(f *testing.F) {
+	const limit = 1024
+	l, err := Listen("127.0.0.1:0", &Config{InboundBufferSize: limit, CloseTimeout: 100 * time.Millisecond})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { l.Close() })
+
+	f.Add(clientFrame(0x2, []byte("binary"), true))
+	f.Add(clientFrame(0x1, []byte("text"), true))
+	f.Add(append(clientFrame(0x2, []byte("frag"), false), clientFrame(0x0, []byte("ment"), true)...))
+	f.Add(clientFrame(0x9, []byte("ping"), true))
+	f.Add(clientFrame(0x8, append([]byte{0x03, 0xe8}, "bye"...), true))
+	f.Add(clientFrame(0x2, make([]byte, limit+1), true))
+	f.Add([]byte{0x82, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0})
+	f.Add([]byte{0xc2, 0x80, 1, 2, 3, 4})
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 1<<16 {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		nc, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		nc.SetDeadline(time.Now().Add(10 * time.Second))
+		_, br, err := godotClientHandshake(nc, l.Addr().String(), "/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go io.Copy(io.Discard, br) // pongs and close frames
+		s, err := l.Accept(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if _, err := nc.Write(data); err != nil {
+			t.Fatal(err)
+		}
+		nc.(*net.TCPConn).CloseWrite()
+		for {
+			p, err := s.ReadPacket(ctx)
+			if err != nil {
+				var ce *CloseError
+				if !errors.As(err, &ce) {
+					t.Fatalf("final error %v (%T), want *CloseError", err, err)
+				}
+				break
+			}
+			if len(p) > limit {
+				t.Fatalf("packet of %d bytes above InboundBufferSize %d", len(p), limit)
+			}
+		}
+		select {
+		case <-s.Disconnected():
+		case <-ctx.Done():
+			t.Fatal("peer never reached StateClosed")
+		}
+		if s.ReadyState() != StateClosed {
+			t.Fatalf("state %v", s.ReadyState())
+		}
+		if err := s.PutPacket([]byte("x")); !errors.Is(err, peer.ErrFailed) {
+			t.Fatalf("PutPacket after close = %v", err)
+		}
+	})
+}
