@@ -163,6 +163,10 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
 	}
 	remote := conn.RemoteAddr().(*net.UDPAddr).AddrPort()
 	remote = netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())
+	if remote.Port() == 0 || remote.Addr().IsUnspecified() {
+		conn.Close()
+		return nil, &peer.OpError{Op: "dial", Err: peer.ErrInvalidParameter, Detail: "remote " + remote.String() + " needs a port in 1..65535 and a specified address"}
+	}
 	return start(conn, &c, true, remote), nil
 }
 

@@ -549,3 +549,37 @@ func TestDualStackListener(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "back", string(got))
 }
+
+func TestOpenErrors(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	ctx := testCtx(t)
+	_, err := Dial(ctx, "127.0.0.1:0", nil)
+	require.ErrorIs(t, err, peer.ErrInvalidParameter)
+	_, err = Dial(ctx, "127.0.0.1:99999", nil)
+	require.Error(t, err)
+	_, err = Dial(ctx, "127.0.0.1:9", &Config{LocalAddr: "bad:addr:x"})
+	require.ErrorIs(t, err, peer.ErrInvalidParameter)
+	_, err = Bind("127.0.0.1:99999", nil)
+	require.ErrorIs(t, err, peer.ErrInvalidParameter)
+	_, err = Listen("127.0.0.1:99999", nil)
+	require.ErrorIs(t, err, peer.ErrInvalidParameter)
+
+	l, err := Listen("127.0.0.1:0", nil)
+	require.NoError(t, err)
+	defer l.Close()
+	_, err = Listen(l.Addr().String(), nil)
+	require.ErrorIs(t, err, peer.ErrAlreadyInUse)
+	// Godot's UDPServer sets SO_REUSEADDR: with it on both, the port is shared.
+	reuse := &Config{ReuseAddress: true}
+	la, err := Listen("127.0.0.1:0", reuse)
+	require.NoError(t, err)
+	defer la.Close()
+	lb, err := Listen(la.Addr().String(), reuse)
+	require.NoError(t, err)
+	lb.Close()
+	p, err := Bind("*:0", nil)
+	if err == nil {
+		require.True(t, p.LocalPort() > 0)
+		p.Close()
+	}
+}
