@@ -72,8 +72,11 @@
 // remotes waiting for Accept; a zero Config field means that default, so to
 // refuse every new remote (Godot's max_pending_connections = 0) set it to
 // RefuseNewConnections (any negative value) or call
-// SetMaxPendingConnections(0). Accepted peers are not limited: each one is
-// taken on purpose by the program.
+// SetMaxPendingConnections(0). A pending peer costs one receive ring (128
+// KiB by default), so the cap also bounds what unknown senders can make a
+// Listener allocate; pending peers do not expire (as in Godot), so take them
+// and drop the ones that do not speak your protocol. Accepted peers are not
+// limited: each one is taken on purpose by the program.
 //
 // # Drops and bad input
 //
