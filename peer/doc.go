@@ -1,0 +1,70 @@
+// Package peer is the contract every packetpeer transport implements: Go's
+// take on Godot 4's PacketPeer.
+//
+// # Using a peer
+//
+// Every transport (transport/udp, transport/stream, transport/dtls,
+// transport/websocket, transport/webrtc, transport/quic) returns a peer type
+// that embeds *Peer, so all of them have the same methods, under Godot's names:
+//
+//	Godot PacketPeer                 Go
+//	put_packet(buffer)               PutPacket(p []byte) error
+//	get_packet()                     GetPacket() ([]byte, error)   // never blocks
+//	get_available_packet_count()     AvailablePacketCount() int
+//	get_packet_error()               PacketError() error
+//	put_var(var, full_objects)       PutVar(v any) error           // + SetEncodeOptions
+//	get_var(allow_objects)           GetVar() (any, error)         // + SetDecodeOptions
+//	encode_buffer_max_size           EncodeBufferMaxSize, SetEncodeBufferMaxSize
+//	(none: Godot polls)              ReadPacket(ctx), ReadVar(ctx) // block until a packet
+//	(per transport close method)     Close() error
+//
+// GetPacket returns an error matching ErrUnavailable when nothing is queued;
+// ReadPacket waits for a packet, for ctx to end, or for Close. A returned
+// packet is valid until the next read on the same peer (the transport reuses
+// the buffer, so reads do not allocate); copy it to keep it.
+//
+// PutVar and GetVar use Godot's binary Variant encoding (package variant), the
+// bytes of var_to_bytes, so a Go program and a Godot game exchange values
+// directly. PutVar refuses encodings larger than EncodeBufferMaxSize (8 MiB by
+// default) with ErrOutOfMemory and sends nothing. GetVar refuses full objects
+// with ErrUnauthorized unless SetDecodeOptions allows them, as Godot does.
+//
+// An empty packet is never sent: PutPacket(nil) returns nil, as in Godot.
+//
+// Code written against the PacketPeer interface works with every transport.
+//
+// # Errors
+//
+// Godot's Error enum is here as sentinels (ErrUnavailable = 2,
+// ErrOutOfMemory = 6, ErrInvalidData = 30, ...). Errors from this module carry
+// the Godot code and match with errors.Is, whatever package made them, and
+// usually say what was wrong ("packet of 70000 bytes exceeds max packet size
+// 65532"). After Close every call fails with an error matching ErrClosed,
+// which is net.ErrClosed. When the remote end closes a connection, the
+// packets it sent before are still delivered; then reads return io.EOF (or
+// the transport's reason).
+//
+// # Writing a transport
+//
+// A transport implements Transport (Godot's PacketPeerExtension virtuals:
+// put a packet, get a queued packet without blocking, count, max size, close)
+// and, to make ReadPacket wake up without polling, Waiter. New wraps it in a
+// *Peer; embed that in your own peer type:
+//
+//	type Peer struct {
+//		*peer.Peer
+//		conn net.Conn
+//	}
+//
+//	func newPeer(conn net.Conn) *Peer {
+//		t := &myTransport{conn: conn} // implements Transport and Waiter
+//		go t.readLoop()
+//		return &Peer{Peer: peer.New(t), conn: conn}
+//	}
+//
+// Pipe's source (pipe.go) is a complete, small example. Then run the
+// conformance suite, peertest.Run, against real connected pairs of your
+// transport: it checks packet boundaries, ordering, empty and maximum-size
+// packets, Variants of every type, the encode-buffer limit, context
+// cancellation, behaviour after Close, concurrent senders and goroutine leaks.
+package peer
