@@ -10,6 +10,7 @@ type decoder struct {
 	data         []byte
 	allowObjects bool
 	maxDepth     int
+	sl           slabs
 }
 
 // rem returns the bytes left at off; it is negative when a previous
@@ -59,7 +60,7 @@ func (d *decoder) str(off int, what string) (string, int, error) {
 	if !utf8.Valid(raw) {
 		return "", 0, newError(ErrInvalidData, off+4, what+" is not valid UTF-8")
 	}
-	return string(raw), off + 4 + int(l+p), nil
+	return d.sl.string(raw, d.rem(off)), off + 4 + int(l+p), nil
 }
 
 // reals reads n reals (binary32, or binary64 when wide) at off into out.
@@ -126,33 +127,40 @@ func (d *decoder) value(off, depth int) (any, int, error) {
 			if d.rem(p) < 8 {
 				return nil, 0, d.short(p, 8, "int64")
 			}
-			return int64(getU64(d.data[p:])), p + 8, nil
+			return d.int(int64(getU64(d.data[p:]))), p + 8, nil
 		}
 		if d.rem(p) < 4 {
 			return nil, 0, d.short(p, 4, "int32")
 		}
-		return int64(int32(getU32(d.data[p:]))), p + 4, nil
+		return d.int(int64(int32(getU32(d.data[p:])))), p + 4, nil
 	case TypeFloat:
 		if wide {
 			if d.rem(p) < 8 {
 				return nil, 0, d.short(p, 8, "float64")
 			}
-			return getF64(d.data[p:]), p + 8, nil
+			return box(&d.sl.f64, typeFloat64, getF64(d.data[p:])), p + 8, nil
 		}
 		if d.rem(p) < 4 {
 			return nil, 0, d.short(p, 4, "float32")
 		}
-		return float64(getF32(d.data[p:])), p + 4, nil
+		return box(&d.sl.f64, typeFloat64, float64(getF32(d.data[p:]))), p + 4, nil
 	case TypeString:
-		return d.str(p, "String")
+		s, end, err := d.str(p, "String")
+		if err != nil {
+			return nil, 0, err
+		}
+		return box(&d.sl.str, typeString, s), end, nil
 	case TypeStringName:
 		s, end, err := d.str(p, "StringName")
-		return StringName(s), end, err
+		if err != nil {
+			return nil, 0, err
+		}
+		return StringName(s), end, nil
 	case TypeVector2:
 		if p, err = d.reals(p, wide, f[:2], "Vector2"); err != nil {
 			return nil, 0, err
 		}
-		return Vector2{f[0], f[1]}, p, nil
+		return box(&d.sl.vec2, typeVec2, Vector2{f[0], f[1]}), p, nil
 	case TypeVector2i:
 		if p, err = d.i32s(p, n[:2], "Vector2i"); err != nil {
 			return nil, 0, err
@@ -172,7 +180,7 @@ func (d *decoder) value(off, depth int) (any, int, error) {
 		if p, err = d.reals(p, wide, f[:3], "Vector3"); err != nil {
 			return nil, 0, err
 		}
-		return Vector3{f[0], f[1], f[2]}, p, nil
+		return box(&d.sl.vec3, typeVec3, Vector3{f[0], f[1], f[2]}), p, nil
 	case TypeVector3i:
 		if p, err = d.i32s(p, n[:3], "Vector3i"); err != nil {
 			return nil, 0, err
@@ -295,6 +303,14 @@ func (d *decoder) value(off, depth int) (any, int, error) {
 		return out, p + c*16, nil
 	}
 	return nil, 0, d.invalid(off, "unhandled type "+t.String()) // unreachable
+}
+
+// int boxes an INT; small values need no allocation at all.
+func (d *decoder) int(i int64) any {
+	if i >= 0 && i < 256 {
+		return i
+	}
+	return box(&d.sl.i64, typeInt64, i)
 }
 
 func basisFrom(f []float64) Basis {
@@ -562,7 +578,7 @@ func (d *decoder) array(hdr uint32, p, depth int) (any, int, error) {
 	if t.IsTyped() {
 		return TypedArray{Type: t, Values: vs}, p, nil
 	}
-	return vs, p, nil
+	return box(&d.sl.lists, typeAnySlice, vs), p, nil
 }
 
 func (d *decoder) dictionary(hdr uint32, p, depth int) (any, int, error) {
@@ -581,7 +597,8 @@ func (d *decoder) dictionary(hdr uint32, p, depth int) (any, int, error) {
 	p += 4
 	c := int(cnt & 0x7fffffff)
 	pre := min(c, max(d.rem(p), 0)/8)
-	dict := &Dictionary{KeyType: kt, ValueType: vt, keys: make([]any, 0, pre), values: make([]any, 0, pre)}
+	kv := make([]any, 2*pre)
+	dict := &Dictionary{KeyType: kt, ValueType: vt, keys: kv[:0:pre], values: kv[pre : pre : 2*pre]}
 	for i := 0; i < c; i++ {
 		var k, v any
 		if k, p, err = d.value(p, depth+1); err != nil {
