@@ -1,0 +1,58 @@
+# packetpeer: `make test` is what CI runs; `make demo` runs the main demo.
+GO        ?= go
+FUZZTIME  ?= 30s
+BENCHTIME ?= 1s
+PKGS      := ./...
+
+.PHONY: all test race unit lint vet fmt-check fuzz fuzz-short bench demo e2e-deps clean
+
+all: test
+
+## test: gofmt check, go vet, then every test with the race detector.
+test: lint race
+
+## race: go test -race over the whole module.
+race:
+	$(GO) test -race -timeout 30m $(PKGS)
+
+## unit: the tests without the race detector (faster).
+unit:
+	$(GO) test -timeout 20m $(PKGS)
+
+## lint: gofmt check + go vet.
+lint: fmt-check vet
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+## fuzz: every Fuzz target in the module, FUZZTIME each (default 30s).
+fuzz:
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+## fuzz-short: a few seconds per target, as CI runs it.
+fuzz-short:
+	$(MAKE) fuzz FUZZTIME=5s
+
+## bench: every benchmark, SDK next to the raw library, with allocations.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+
+## demo: a chat server and two scripted clients over loopback.
+demo:
+	$(GO) run ./examples/chat/demo
+
+## e2e-deps: playwright-core for the browser tests (Chromium itself: apt-get install chromium).
+e2e-deps:
+	cd e2e && npm ci --no-audit --no-fund
+
+clean:
+	rm -rf e2e/node_modules
