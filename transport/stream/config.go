@@ -1,0 +1,98 @@
+package stream
+
+import "time"
+
+// Defaults, Godot's where Godot has one.
+const (
+	// DefaultInputBufferMaxSize is Godot's input_buffer_max_size default:
+	// a 2^16-byte buffer minus the 4-byte header.
+	DefaultInputBufferMaxSize = 1<<16 - headerSize // 65532
+	// DefaultOutputBufferMaxSize is Godot's output_buffer_max_size default.
+	DefaultOutputBufferMaxSize = 1<<16 - headerSize // 65532
+	// DefaultReceiveQueueBytes bounds the packets received but not yet read.
+	// It is Godot's ring size.
+	DefaultReceiveQueueBytes = 1 << 16 // 64 KiB
+	// DefaultReceiveQueuePackets bounds the number of packets received but not yet read.
+	DefaultReceiveQueuePackets = 4096
+	// DefaultSendQueueBytes bounds the bytes put but not yet written to the stream.
+	DefaultSendQueueBytes = 1 << 18 // 256 KiB
+	// DefaultLinger is how long Close waits for queued packets to be written.
+	DefaultLinger = 5 * time.Second
+	// DefaultMaxPendingConnections bounds a Listener's accepted-but-untaken connections.
+	DefaultMaxPendingConnections = 32
+)
+
+// Config configures a Peer or a Listener (whose peers all get it). A nil
+// *Config, and every zero field, means the default named in the field.
+type Config struct {
+	// InputBufferMaxSize is the largest packet accepted from the remote end
+	// (Godot's input_buffer_max_size). A peer announcing a bigger frame is
+	// disconnected with an error matching peer.ErrInvalidData. Default 65532.
+	InputBufferMaxSize int
+	// OutputBufferMaxSize is the largest packet PutPacket sends (Godot's
+	// output_buffer_max_size); bigger ones fail with peer.ErrInvalidParameter.
+	// Default 65532. A Godot peer with default settings accepts at most
+	// 65531-byte frames (see the package documentation).
+	OutputBufferMaxSize int
+
+	// ReceiveQueueBytes and ReceiveQueuePackets bound the packets received
+	// but not yet read with GetPacket. When the queue is full the reader stops
+	// reading the stream (back-pressure). Defaults 64 KiB, Godot's ring size
+	// (raised to hold one InputBufferMaxSize packet), and 4096.
+	ReceiveQueueBytes   int
+	ReceiveQueuePackets int
+	// SendQueueBytes bounds the bytes put but not yet written to the stream;
+	// the queue grows to it only as needed. When it is full PutPacket waits.
+	// Default 256 KiB (raised to hold one OutputBufferMaxSize packet).
+	SendQueueBytes int
+
+	// WriteTimeout bounds how long PutPacket waits for room in the send queue
+	// when the remote end does not read; it then fails with an error matching
+	// peer.ErrTimeout and sends nothing. Default 0: wait as long as it takes,
+	// like Godot's blocking put_packet (PutPacketContext gives a per-call bound).
+	WriteTimeout time.Duration
+	// Linger is how long Close waits for queued packets to be written before
+	// closing the stream. Default 5 s; negative closes at once, dropping them.
+	Linger time.Duration
+
+	// DisableNoDelay turns Nagle's algorithm back on for TCP connections
+	// (Godot's set_no_delay(false)). By default TCP_NODELAY is set, as Go
+	// does; writes are coalesced by the peer itself.
+	DisableNoDelay bool
+
+	// MaxPendingConnections bounds a Listener's queue of accepted connections
+	// not yet taken; when it is full the Listener stops accepting and the
+	// kernel's backlog holds new clients. Default 32.
+	MaxPendingConnections int
+}
+
+func (c *Config) withDefaults() Config {
+	var d Config
+	if c != nil {
+		d = *c
+	}
+	if d.InputBufferMaxSize <= 0 {
+		d.InputBufferMaxSize = DefaultInputBufferMaxSize
+	}
+	if d.OutputBufferMaxSize <= 0 {
+		d.OutputBufferMaxSize = DefaultOutputBufferMaxSize
+	}
+	if d.ReceiveQueueBytes <= 0 {
+		d.ReceiveQueueBytes = DefaultReceiveQueueBytes
+	}
+	d.ReceiveQueueBytes = max(d.ReceiveQueueBytes, d.InputBufferMaxSize+headerSize)
+	if d.ReceiveQueuePackets <= 0 {
+		d.ReceiveQueuePackets = DefaultReceiveQueuePackets
+	}
+	if d.SendQueueBytes <= 0 {
+		d.SendQueueBytes = DefaultSendQueueBytes
+	}
+	d.SendQueueBytes = max(d.SendQueueBytes, d.OutputBufferMaxSize+headerSize)
+	if d.Linger == 0 {
+		d.Linger = DefaultLinger
+	}
+	if d.MaxPendingConnections <= 0 {
+		d.MaxPendingConnections = DefaultMaxPendingConnections
+	}
+	return d
+}

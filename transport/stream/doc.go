@@ -1,0 +1,91 @@
+// Package stream is Godot 4's PacketPeerStream in Go: packets over any byte
+// stream (TCP, Unix sockets, net.Pipe, TLS), framed exactly as Godot frames
+// them, so a Godot game using PacketPeerStream over StreamPeerTCP talks to it
+// byte for byte.
+//
+// # Wire format
+//
+// Each packet is a 4-byte little-endian payload length followed by the
+// payload. There is no other header. A zero-length frame received is a valid
+// empty packet; an empty PutPacket sends nothing, as in Godot. PutVar sends
+// the Godot Variant encoding (package variant) as one packet.
+//
+// # Connecting
+//
+//	p, err := stream.Dial(ctx, "127.0.0.1:4242", nil)          // TCP
+//	p, err := stream.DialNetwork(ctx, "unix", "/tmp/g.sock", nil)
+//	p := stream.New(conn, nil)                                 // any io.ReadWriteCloser
+//
+//	ln, err := stream.Listen(":4242", nil)                     // or ListenNetwork("unix", path, nil)
+//	p, err := ln.Accept(ctx)                                   // blocking, Go style
+//	if ln.IsConnectionAvailable() { p, err = ln.TakeConnection() } // polling, Godot style
+//
+// # Godot → Go
+//
+//	PacketPeerStream.put_packet              Peer.PutPacket (PutPacketContext with a bound)
+//	PacketPeerStream.get_packet              Peer.GetPacket (ReadPacket(ctx) blocks)
+//	PacketPeerStream.put_var / get_var       Peer.PutVar / Peer.GetVar (ReadVar(ctx) blocks)
+//	PacketPeerStream.get_available_packet_count  Peer.AvailablePacketCount
+//	PacketPeerStream.get_packet_error        Peer.PacketError
+//	PacketPeerStream.get_max_packet_size     Peer.MaxPacketSize
+//	PacketPeerStream.encode_buffer_max_size  Peer.EncodeBufferMaxSize / SetEncodeBufferMaxSize
+//	PacketPeerStream.input_buffer_max_size   Config.InputBufferMaxSize, Peer.InputBufferMaxSize
+//	PacketPeerStream.output_buffer_max_size  Config.OutputBufferMaxSize, Peer.OutputBufferMaxSize
+//	PacketPeerStream.stream_peer             New(rwc, cfg), Peer.Stream
+//	StreamPeerTCP.connect_to_host            Dial, DialNetwork
+//	StreamPeerTCP.set_no_delay               Peer.SetNoDelay, Config.DisableNoDelay
+//	StreamPeerTCP.get_connected_host/port    Peer.RemoteAddr
+//	StreamPeerTCP.get_local_port             Peer.LocalAddr
+//	StreamPeerTCP.disconnect_from_host       Peer.Close
+//	StreamPeerTCP.get_status                 (a Peer is connected until Close; reads report io.EOF or the error)
+//	TCPServer.listen                         Listen, ListenNetwork, NewListener
+//	TCPServer.is_connection_available        Listener.IsConnectionAvailable
+//	TCPServer.take_connection                Listener.TakeConnection (Accept(ctx) blocks)
+//	TCPServer.get_local_port                 Listener.Addr
+//	TCPServer.stop                           Listener.Close
+//
+// # Limits and defaults
+//
+// InputBufferMaxSize and OutputBufferMaxSize default to Godot's 65532 bytes.
+// PutPacket of a bigger packet fails with an error matching
+// peer.ErrInvalidParameter that names both sizes. MaxPacketSize returns
+// OutputBufferMaxSize (Godot returns the raw buffer size, 65536, which it
+// cannot actually send). Note that Godot's own receive ring holds 65535
+// bytes, so a Godot peer with default settings can only receive payloads of
+// up to 65531 bytes: keep packets for Godot below that, or raise Godot's
+// network/limits/packet_peer_stream/max_buffer_po2.
+//
+// A remote end announcing a frame bigger than InputBufferMaxSize (Godot
+// stalls forever on such a frame) is disconnected at once, before anything is
+// allocated for it: the packets already queued are still returned, then
+// GetPacket and ReadPacket return an error matching peer.ErrInvalidData, and
+// PutPacket fails with it too.
+//
+// # Reading, back-pressure and writing
+//
+// A reader goroutine decodes frames (partial reads are reassembled) into a
+// receive queue bounded by ReceiveQueueBytes and ReceiveQueuePackets. When
+// the application does not read and the queue is full, the reader stops
+// reading the stream (policy Block: nothing is dropped); the kernel's TCP
+// flow control then slows the sender. Memory stays bounded on both ends.
+//
+// PutPacket copies the frame into a send queue (SendQueueBytes) and returns;
+// a writer goroutine writes everything queued so far with one Write call, so
+// packets put concurrently or in quick succession share a system call, and a
+// lone packet is written at once without waiting for more. Once the remote
+// end stops reading, the kernel's send buffer and then the send queue fill
+// up, and PutPacket blocks like Godot's put_packet. Set Config.WriteTimeout,
+// or use PutPacketContext, to get an error matching peer.ErrTimeout (or the
+// context's error) instead; the packet is then not sent and a game server
+// typically Closes the stuck client. A failed Write is reported by the next
+// PutPacket (an error matching peer.ErrFailed and the cause).
+//
+// # Closing
+//
+// When the remote end closes, packets already received are still returned,
+// then reads return io.EOF. Close writes what is still queued (for up to
+// Config.Linger), closes the stream and waits for the peer's goroutines to
+// end; afterwards every call returns an error matching net.ErrClosed.
+// Listener.Close closes the connections not yet taken and every peer it
+// handed out that is still open, and ends its accept goroutine.
+package stream

@@ -1,0 +1,422 @@
+package stream
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/packetpeer/packetpeer/devcert"
+	"github.com/packetpeer/packetpeer/peer"
+	"github.com/packetpeer/packetpeer/peer/peertest"
+	"github.com/stretchr/testify/require"
+)
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// pair returns a connected (dialled, accepted) pair over network.
+func pair(t *testing.T, network, addr string, cfg *Config) (*Peer, *Peer) {
+	t.Helper()
+	ln, err := ListenNetwork(network, addr, cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	ctx := testCtx(t)
+	a, err := DialNetwork(ctx, network, ln.Addr().String(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { a.Close() })
+	b, err := ln.Accept(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { b.Close() })
+	return a, b
+}
+
+func TestConformanceTCP(t *testing.T) {
+	peertest.Run(t, func(t *testing.T) (peer.PacketPeer, peer.PacketPeer) {
+		return pair(t, "tcp", "127.0.0.1:0", nil)
+	}, peertest.Config{})
+}
+
+func TestConformanceUnix(t *testing.T) {
+	peertest.Run(t, func(t *testing.T) (peer.PacketPeer, peer.PacketPeer) {
+		return pair(t, "unix", filepath.Join(t.TempDir(), "s.sock"), nil)
+	}, peertest.Config{})
+}
+
+func TestConformancePipe(t *testing.T) {
+	peertest.Run(t, func(t *testing.T) (peer.PacketPeer, peer.PacketPeer) {
+		c1, c2 := net.Pipe()
+		return New(c1, nil), New(c2, nil)
+	}, peertest.Config{})
+}
+
+func TestConformanceTLS(t *testing.T) {
+	cert, err := devcert.New()
+	require.NoError(t, err)
+	peertest.Run(t, func(t *testing.T) (peer.PacketPeer, peer.PacketPeer) {
+		tln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert.TLS}})
+		require.NoError(t, err)
+		ln := NewListener(tln, nil)
+		t.Cleanup(func() { ln.Close() })
+		// The server handshakes when its peer starts reading, so accept first.
+		type res struct {
+			p   *Peer
+			err error
+		}
+		accepted := make(chan res, 1)
+		go func() {
+			b, err := ln.Accept(testCtx(t))
+			accepted <- res{b, err}
+		}()
+		c, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{RootCAs: cert.Pool, ServerName: "localhost"})
+		require.NoError(t, err)
+		a := New(c, nil)
+		r := <-accepted
+		require.NoError(t, r.err)
+		return a, r.p
+	}, peertest.Config{})
+}
+
+// rawPair returns a stream Peer dialled to a raw TCP conn on the other end.
+func rawPair(t *testing.T, cfg *Config) (*Peer, net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	p, err := Dial(testCtx(t), ln.Addr().String(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { p.Close() })
+	raw, err := ln.Accept()
+	require.NoError(t, err)
+	t.Cleanup(func() { raw.Close() })
+	raw.SetDeadline(time.Now().Add(20 * time.Second))
+	return p, raw
+}
+
+func frame(p []byte) []byte { return appendFrame(nil, p) }
+
+func TestWireFormatOut(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	p, raw := rawPair(t, nil)
+	msgs := [][]byte{[]byte("hello"), {0}, bytes.Repeat([]byte{0xAB}, 1200), bytes.Repeat([]byte{7}, DefaultOutputBufferMaxSize)}
+	var want []byte
+	for _, m := range msgs {
+		require.NoError(t, p.PutPacket(m))
+		want = append(want, frame(m)...)
+	}
+	require.NoError(t, p.PutPacket(nil)) // sends nothing
+	require.NoError(t, p.PutVar("hi"))
+	// Godot's var_to_bytes("hi"): STRING (4), length 2, "hi" padded to 4.
+	want = append(want, 12, 0, 0, 0, 4, 0, 0, 0, 2, 0, 0, 0, 'h', 'i', 0, 0)
+	got := make([]byte, len(want))
+	_, err := io.ReadFull(raw, got)
+	require.NoError(t, err)
+	require.Equal(t, []byte{5, 0, 0, 0, 'h', 'e', 'l', 'l', 'o'}, got[:9])
+	require.True(t, bytes.Equal(want, got), "wire bytes differ from len LE + payload")
+}
+
+func TestWireFormatIn(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	p, raw := rawPair(t, nil)
+	ctx := testCtx(t)
+	msgs := [][]byte{[]byte("hello"), {}, {1, 2, 3}, bytes.Repeat([]byte{9}, DefaultInputBufferMaxSize)}
+	var wire []byte
+	for _, m := range msgs {
+		wire = append(wire, frame(m)...)
+	}
+	_, err := raw.Write(wire) // several frames in one write
+	require.NoError(t, err)
+	for i, m := range msgs {
+		got, err := p.ReadPacket(ctx)
+		require.NoError(t, err, "packet %d", i)
+		require.Equal(t, len(m), len(got), "packet %d", i)
+		require.True(t, bytes.Equal(m, got), "packet %d", i)
+	}
+	// A Godot put_var(Dictionary) frame written by hand: {"a": 1}.
+	dict := []byte{27, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0, 'a', 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0}
+	_, err = raw.Write(frame(dict))
+	require.NoError(t, err)
+	v, err := p.ReadVar(ctx)
+	require.NoError(t, err)
+	require.Contains(t, fmt.Sprint(v), "a")
+}
+
+func TestPartialReads(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	p, raw := rawPair(t, nil)
+	ctx := testCtx(t)
+	payload := []byte("one byte at a time, reassembled")
+	wire := append(frame(payload), frame([]byte("next"))...)
+	for i := range wire {
+		_, err := raw.Write(wire[i : i+1])
+		require.NoError(t, err)
+		if i < 4+len(payload)-1 {
+			require.Equal(t, 0, p.AvailablePacketCount(), "a packet appeared before its last byte (byte %d)", i)
+		}
+	}
+	got, err := p.ReadPacket(ctx)
+	require.NoError(t, err)
+	require.Equal(t, payload, got)
+	got, err = p.ReadPacket(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "next", string(got))
+}
+
+func TestOversizeOutgoing(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	a, b := pair(t, "tcp", "127.0.0.1:0", nil)
+	require.Equal(t, 65532, a.OutputBufferMaxSize())
+	require.Equal(t, 65532, a.InputBufferMaxSize())
+	require.Equal(t, 65532, a.MaxPacketSize())
+	err := a.PutPacket(make([]byte, 65533))
+	require.ErrorIs(t, err, peer.ErrInvalidParameter)
+	require.Contains(t, err.Error(), "65533")
+	require.Contains(t, err.Error(), "65532")
+	require.NoError(t, a.PutPacket([]byte("still works")))
+	got, err := b.ReadPacket(testCtx(t))
+	require.NoError(t, err)
+	require.Equal(t, "still works", string(got))
+
+	// Smaller configured limits apply to both directions.
+	c, d := pair(t, "tcp", "127.0.0.1:0", &Config{InputBufferMaxSize: 100, OutputBufferMaxSize: 200})
+	require.ErrorIs(t, c.PutPacket(make([]byte, 201)), peer.ErrInvalidParameter)
+	require.NoError(t, c.PutPacket(make([]byte, 150))) // d accepts only 100
+	_, err = d.ReadPacket(testCtx(t))
+	require.ErrorIs(t, err, peer.ErrInvalidData)
+}
+
+func TestHostileLength(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	p, raw := rawPair(t, nil)
+	ctx := testCtx(t)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	hostile := []byte{0, 0, 0, 0x80} // 2 GiB
+	_, err := raw.Write(append(frame([]byte("queued")), hostile...))
+	require.NoError(t, err)
+	got, err := p.ReadPacket(ctx)
+	require.NoError(t, err, "packets before the bad frame are still delivered")
+	require.Equal(t, "queued", string(got))
+	_, err = p.ReadPacket(ctx)
+	require.ErrorIs(t, err, peer.ErrInvalidData)
+	require.Contains(t, err.Error(), "2147483648")
+	require.ErrorIs(t, p.PacketError(), peer.ErrInvalidData)
+	require.ErrorIs(t, p.PutPacket([]byte("x")), peer.ErrInvalidData)
+	// The peer hung up on the raw end.
+	_, err = io.ReadAll(raw)
+	require.NoError(t, err, "raw end sees a clean EOF after the disconnect")
+	runtime.ReadMemStats(&after)
+	require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(8<<20), "allocated for the hostile frame")
+}
+
+func TestBackPressure(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	ln, err := Listen("127.0.0.1:0", nil)
+	require.NoError(t, err)
+	defer ln.Close()
+	ctx := testCtx(t)
+	a, err := Dial(ctx, ln.Addr().String(), &Config{WriteTimeout: 300 * time.Millisecond, Linger: -1})
+	require.NoError(t, err)
+	defer a.Close()
+	b, err := ln.Accept(ctx) // never reads
+	require.NoError(t, err)
+	defer b.Close()
+
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	pkt := make([]byte, 1200)
+	sent := 0
+	for {
+		err := a.PutPacket(pkt)
+		if err != nil {
+			require.ErrorIs(t, err, peer.ErrTimeout)
+			break
+		}
+		sent++
+		require.Less(t, sent, 1<<20, "PutPacket never blocked")
+	}
+	runtime.ReadMemStats(&after)
+	t.Logf("sent %d packets (%d KiB) before blocking", sent, sent*1204>>10)
+	require.Less(t, after.HeapInuse, before.HeapInuse+16<<20, "heap grew without bound")
+	// The receiver's queue is full and bounded.
+	require.LessOrEqual(t, b.AvailablePacketCount()*1204, DefaultReceiveQueueBytes)
+
+	// PutPacketContext gives a per-call bound.
+	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, a.PutPacketContext(cctx, pkt), context.DeadlineExceeded)
+
+	// The receiver can still read everything that was sent, in order.
+	got, err := b.ReadPacket(ctx)
+	require.NoError(t, err)
+	require.Len(t, got, 1200)
+}
+
+func TestRemoteCloseDeliversQueued(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	for _, network := range []string{"tcp", "pipe"} {
+		t.Run(network, func(t *testing.T) {
+			var a, b *Peer
+			if network == "pipe" {
+				c1, c2 := net.Pipe()
+				a, b = New(c1, nil), New(c2, nil)
+				defer b.Close()
+			} else {
+				a, b = pair(t, "tcp", "127.0.0.1:0", nil)
+			}
+			const n = 1000
+			var buf [4]byte
+			for i := range n {
+				binary.LittleEndian.PutUint32(buf[:], uint32(i))
+				require.NoError(t, a.PutPacket(buf[:]))
+			}
+			require.NoError(t, a.Close())
+			ctx := testCtx(t)
+			for i := range n {
+				got, err := b.ReadPacket(ctx)
+				require.NoError(t, err, "packet %d", i)
+				require.Equal(t, uint32(i), binary.LittleEndian.Uint32(got))
+			}
+			_, err := b.ReadPacket(ctx)
+			require.ErrorIs(t, err, io.EOF)
+			_, err = b.GetPacket()
+			require.ErrorIs(t, err, io.EOF)
+		})
+	}
+}
+
+func TestListener(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	ln, err := Listen("127.0.0.1:0", &Config{MaxPendingConnections: 2})
+	require.NoError(t, err)
+	ctx := testCtx(t)
+	require.False(t, ln.IsConnectionAvailable())
+	_, err = ln.TakeConnection()
+	require.ErrorIs(t, err, peer.ErrUnavailable)
+
+	// A Godot-style polling server.
+	a, err := Dial(ctx, ln.Addr().String(), nil)
+	require.NoError(t, err)
+	defer a.Close()
+	for !ln.IsConnectionAvailable() {
+		waitTick(t, ctx)
+	}
+	b, err := ln.TakeConnection()
+	require.NoError(t, err)
+	require.Equal(t, a.LocalAddr().String(), b.RemoteAddr().String())
+	require.NoError(t, a.PutVar("hi"))
+	v, err := b.ReadVar(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "hi", v)
+
+	// Pending connections, more than the queue holds.
+	var raws []net.Conn
+	for range 4 {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		require.NoError(t, err)
+		defer c.Close()
+		raws = append(raws, c)
+	}
+	for !ln.IsConnectionAvailable() {
+		waitTick(t, ctx)
+	}
+	require.NoError(t, ln.Close())
+	require.NoError(t, ln.Close())
+	_, err = ln.TakeConnection()
+	require.ErrorIs(t, err, net.ErrClosed)
+	_, err = ln.Accept(ctx)
+	require.ErrorIs(t, err, net.ErrClosed)
+	// The taken peer was closed too.
+	_, err = b.ReadPacket(ctx)
+	require.ErrorIs(t, err, net.ErrClosed)
+	// Every pending or backlogged connection was closed or reset.
+	for i, c := range raws {
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, err := c.Read(make([]byte, 1))
+		require.Error(t, err, "raw conn %d", i)
+		var ne net.Error
+		require.False(t, errors.As(err, &ne) && ne.Timeout(), "raw conn %d was left open: %v", i, err)
+	}
+	// The dialler sees the server's end go away.
+	_, err = a.ReadPacket(ctx)
+	require.ErrorIs(t, err, io.EOF)
+}
+
+func TestDialErrors(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close()
+	_, err = Dial(testCtx(t), addr, nil)
+	require.ErrorIs(t, err, peer.ErrCantConnect)
+	_, err = Listen("256.0.0.1:0", nil)
+	require.ErrorIs(t, err, peer.ErrCantCreate)
+	_, err = ListenNetwork("unix", filepath.Join(t.TempDir(), "no", "such", "dir"), nil)
+	require.Error(t, err)
+}
+
+func TestNoDelay(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	a, _ := pair(t, "tcp", "127.0.0.1:0", &Config{DisableNoDelay: true})
+	require.NoError(t, a.SetNoDelay(true))
+	require.NoError(t, a.SetNoDelay(false))
+	c1, c2 := net.Pipe()
+	p := New(c1, nil)
+	defer p.Close()
+	defer c2.Close()
+	require.NoError(t, p.SetNoDelay(true), "no-op on non-TCP streams")
+	require.Equal(t, c1, p.Stream())
+}
+
+func TestPutAllocs(t *testing.T) {
+	a, b := pair(t, "tcp", "127.0.0.1:0", nil)
+	ctx := testCtx(t)
+	done := make(chan error, 1)
+	const rounds = 2000
+	go func() {
+		for range rounds + 10 {
+			if _, err := b.ReadPacket(ctx); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	pkt := make([]byte, 64)
+	for range 10 {
+		require.NoError(t, a.PutPacket(pkt))
+	}
+	allocs := testing.AllocsPerRun(rounds, func() {
+		if err := a.PutPacket(pkt); err != nil {
+			panic(err)
+		}
+	})
+	require.NoError(t, <-done)
+	require.Zero(t, allocs, "PutPacket allocates")
+}
+
+// waitTick waits a millisecond, for conditions that have no event to wait on.
+func waitTick(t *testing.T, ctx context.Context) {
+	t.Helper()
+	timer := time.NewTimer(time.Millisecond)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-ctx.Done():
+		t.Fatal(ctx.Err())
+	}
+}
