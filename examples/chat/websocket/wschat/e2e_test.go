@@ -1,0 +1,166 @@
+package wschat
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/packetpeer/packetpeer/examples/chat/chat"
+	"github.com/packetpeer/packetpeer/internal/browsertest"
+	"github.com/packetpeer/packetpeer/peer/peertest"
+	"github.com/packetpeer/packetpeer/transport/websocket"
+)
+
+// startServer runs the chat server on 127.0.0.1 until the test ends and
+// returns its address.
+func startServer(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	room := chat.NewRoom(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv, err := New(ctx, room, nil)
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 3 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		hs.Serve(ln)
+	}()
+	t.Cleanup(func() {
+		hs.Close()
+		srv.Close()
+		<-done
+	})
+	return ln.Addr().String()
+}
+
+// joinGo joins the room as a Go client and returns the welcome.
+func joinGo(t *testing.T, ctx context.Context, addr, nick string) (*websocket.Peer, chat.Message) {
+	t.Helper()
+	p, err := websocket.Dial(ctx, "ws://"+addr+"/ws", nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { p.Close() })
+	require.NoError(t, p.PutVar(chat.Message{Type: "join", Nick: nick}))
+	m, err := chat.ReadMessage(ctx, p)
+	require.NoError(t, err)
+	return p, m
+}
+
+// TestGoClients: two Go clients chat through the server (no browser needed).
+func TestGoClients(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	addr := startServer(t, ctx)
+	a, w := joinGo(t, ctx, addr, "ann")
+	require.Equal(t, chat.Message{Type: "welcome", Nick: "ann", Members: []string{"ann"}}, w)
+	b, w := joinGo(t, ctx, addr, "ben")
+	require.Equal(t, []string{"ann", "ben"}, w.Members)
+	m, err := chat.ReadMessage(ctx, a)
+	require.NoError(t, err)
+	require.Equal(t, chat.Message{Type: "join", Nick: "ben"}, m)
+	require.NoError(t, b.PutVar(chat.Message{Type: "say", Text: "hi ann"}))
+	for _, p := range []*websocket.Peer{a, b} {
+		m, err := chat.ReadMessage(ctx, p)
+		require.NoError(t, err)
+		require.Equal(t, chat.Message{Type: "say", Nick: "ben", Text: "hi ann"}, m)
+	}
+	require.NoError(t, b.Close())
+	m, err = chat.ReadMessage(ctx, a)
+	require.NoError(t, err)
+	require.Equal(t, chat.Message{Type: "leave", Nick: "ben"}, m)
+
+	// The page is served too.
+	resp, err := http.Get("http://" + addr + "/")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Contains(t, string(body), "variant.js")
+	http.DefaultClient.CloseIdleConnections()
+}
+
+type tabResult struct {
+	Lines    []string         `json:"lines"`
+	Messages []map[string]any `json:"messages"`
+}
+
+// TestBrowserChat: two Chromium tabs and a Go client chat through the Go
+// server; each side asserts what it saw.
+func TestBrowserChat(t *testing.T) {
+	env := browsertest.Find(t)
+	peertest.CheckGoroutines(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	addr := startServer(t, ctx)
+
+	gp, welcome := joinGo(t, ctx, addr, "gopher")
+	require.Equal(t, []string{"gopher"}, welcome.Members)
+	goSaw := make(chan []chat.Message, 1)
+	go func() {
+		var seen []chat.Message
+		defer func() { goSaw <- seen }()
+		leaves := 0
+		for leaves < 2 {
+			m, err := chat.ReadMessage(ctx, gp)
+			if err != nil {
+				t.Errorf("Go client read: %v", err)
+				return
+			}
+			seen = append(seen, m)
+			switch {
+			case m.Type == "say" && m.Nick == "bob":
+				if err := gp.PutVar(chat.Message{Type: "say", Text: "hello from gopher"}); err != nil {
+					t.Errorf("Go client send: %v", err)
+					return
+				}
+			case m.Type == "leave":
+				leaves++
+			}
+		}
+	}()
+
+	stdout, stderr, err := browsertest.RunScript(ctx, t, env, "testdata/e2e.js", "http://"+addr)
+	require.NoError(t, err, "e2e.js failed (screenshots in %s):\nstdout:\n%s\nstderr:\n%s", browsertest.ArtifactDir(t), stdout, stderr)
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	var tabs map[string]tabResult
+	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &tabs), "stdout: %s", stdout)
+
+	require.Equal(t, []string{
+		"* welcome alice (members: alice, gopher)",
+		"* bob joined",
+		"<alice> hello from alice ✓",
+		"<bob> hi from bob 🌍",
+		"<gopher> hello from gopher",
+	}, tabs["alice"].Lines)
+	require.Equal(t, []string{
+		"* welcome bob (members: alice, bob, gopher)",
+		"<alice> hello from alice ✓",
+		"<bob> hi from bob 🌍",
+		"<gopher> hello from gopher",
+	}, tabs["bob"].Lines)
+	// The JS decoder produced real Dictionaries (objects), not strings.
+	require.Equal(t, map[string]any{"type": "say", "nick": "bob", "text": "hi from bob 🌍"}, tabs["alice"].Messages[3])
+
+	var seen []chat.Message
+	select {
+	case seen = <-goSaw:
+	case <-ctx.Done():
+		t.Fatal("Go client did not see both tabs leave")
+	}
+	require.Equal(t, []chat.Message{
+		{Type: "join", Nick: "alice"},
+		{Type: "join", Nick: "bob"},
+		{Type: "say", Nick: "alice", Text: "hello from alice ✓"},
+		{Type: "say", Nick: "bob", Text: "hi from bob 🌍"},
+		{Type: "say", Nick: "gopher", Text: "hello from gopher"},
+	}, seen[:5])
+	require.ElementsMatch(t, []chat.Message{{Type: "leave", Nick: "alice"}, {Type: "leave", Nick: "bob"}}, seen[5:])
+}
