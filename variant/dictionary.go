@@ -191,25 +191,13 @@ func keyEqual(a, b any) bool {
 // Equal reports whether d and o hold equal entries in the same order with the
 // same declared types, comparing values with Equal.
 func (d *Dictionary) Equal(o *Dictionary) bool {
-	if d.Len() != o.Len() {
-		return false
+	if d == nil {
+		d = &Dictionary{}
 	}
-	var dk, dv, ok, ov ContainerType
-	if d != nil {
-		dk, dv = d.KeyType, d.ValueType
+	if o == nil {
+		o = &Dictionary{}
 	}
-	if o != nil {
-		ok, ov = o.KeyType, o.ValueType
-	}
-	if dk != ok || dv != ov {
-		return false
-	}
-	for i := range d.keys {
-		if !Equal(d.keys[i], o.keys[i]) || !Equal(d.values[i], o.values[i]) {
-			return false
-		}
-	}
-	return true
+	return equalDict(d, o, 0)
 }
 
 // String returns the dictionary in Godot's text form, e.g. {"a": 1}.

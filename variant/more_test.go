@@ -1,0 +1,112 @@
+package variant
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestPortableFallback runs the packed-array paths used on big-endian hosts.
+func TestPortableFallback(t *testing.T) {
+	saved := hostLE
+	hostLE = false
+	defer func() { hostLE = saved }()
+	for _, v := range []any{[]int32{1, -2}, []int64{1 << 40, -1}, []float32{1.5, float32(math.Inf(-1))}, []float64{0.1, -2}} {
+		b, err := Marshal(v)
+		require.NoError(t, err)
+		hostLE = saved
+		want, _ := Marshal(v)
+		hostLE = false
+		require.Equal(t, want, b)
+		got, _, err := Decode(b)
+		require.NoError(t, err)
+		require.Equal(t, v, got)
+	}
+}
+
+type (
+	myF32  float32
+	myF64  float64
+	myI64  int64
+	myStr  string
+	myVecs []Vector2
+)
+
+func TestReflectSlicesAndKeys(t *testing.T) {
+	for _, c := range []struct {
+		in   any
+		want string
+	}{
+		{[]myF32{1.5}, "PackedFloat32Array(1.5)"},
+		{[]myF64{0.1}, "PackedFloat64Array(0.1)"},
+		{[]myI64{-1}, "PackedInt64Array(-1)"},
+		{[]myStr{"a"}, `PackedStringArray("a")`},
+		{myVecs{{1, 2}}, "PackedVector2Array(1, 2)"},
+		{[]Vector3{{1, 2, 3}}, "PackedVector3Array(1, 2, 3)"},
+		{[]uint8{7}, "PackedByteArray(7)"},
+		{[]int{1, 2}, "[1, 2]"},
+		{map[uint]int{2: 1, 1: 2}, "{1: 2, 2: 1}"},
+		{map[float64]int{2.5: 1, -1: 2}, "{-1.0: 2, 2.5: 1}"},
+		{map[bool]int{true: 1, false: 0}, "{false: 0, true: 1}"},
+		{map[Vector2i]int{{2, 0}: 1, {1, 0}: 2}, "{Vector2i(1, 0): 2, Vector2i(2, 0): 1}"},
+		{map[any]int{"b": 1, int64(1): 2}, `{1: 2, "b": 1}`},
+		{&[]any{int64(1)}, "[1]"},
+		{myStr("s"), `"s"`},
+		{uintptr(3), "3"},
+	} {
+		b, err := Marshal(c.in)
+		require.NoError(t, err, "%T", c.in)
+		v, _, err := Decode(b)
+		require.NoError(t, err)
+		require.Equal(t, c.want, Format(v), "%T", c.in)
+	}
+}
+
+func TestStringMethodsAndEqual(t *testing.T) {
+	for _, v := range oneOfEach() {
+		if _, isPath := v.(NodePath); isPath {
+			continue // NodePath.String is the bare path, as Godot's str() gives
+		}
+		if s, ok := v.(interface{ String() string }); ok {
+			require.Equal(t, Format(v), s.String())
+		}
+	}
+	a := NewDictionary("k", []any{math.NaN()})
+	b := NewDictionary("k", []any{math.NaN()})
+	require.True(t, a.Equal(b))
+	require.True(t, Equal(a, b))
+	b.Set("x", 1)
+	require.False(t, a.Equal(b))
+	require.True(t, (*Dictionary)(nil).Equal(&Dictionary{}))
+	require.False(t, (&Dictionary{KeyType: ContainerType{Builtin: TypeInt}}).Equal(&Dictionary{}))
+	require.False(t, Equal(int64(1), 1))
+	require.True(t, Equal(map[string]any{"a": 1.0}, map[string]any{"a": 1.0}))
+	require.False(t, Equal(map[string]any{"a": 1.0}, map[string]any{"b": 1.0}))
+	require.False(t, Equal(0.0, math.Copysign(0, -1)))
+	require.True(t, Equal([]any(nil), []any{}))
+}
+
+func TestDoublePrecisionDecodeAll(t *testing.T) {
+	// Every real-valued type decodes its FLAG_64 form losslessly.
+	for _, v := range []any{
+		Vector2{0.1, 0.2}, Rect2{Vector2{0.1, 0}, Vector2{0, 0.3}}, Vector3{0.1, 0, 0}, Transform2D{X: Vector2{0.1, 0}},
+		Vector4{0, 0, 0, 0.1}, Plane{Vector3{0, 0.1, 0}, 0.7}, Quaternion{0.1, 0, 0, 0.9}, AABB{Size: Vector3{0.1, 0.1, 0.1}},
+		Basis{[3]Vector3{{0.1, 0, 0}, {}, {0, 0, 0.3}}}, Transform3D{Origin: Vector3{0.1, 0.2, 0.3}},
+		Projection{[4]Vector4{{0.1, 0, 0, 0}}}, []Vector2{{0.1, 0.2}}, []Vector3{{0.1, 0.2, 0.3}}, []Vector4{{0.1, 0, 0, 0.4}},
+	} {
+		b, err := EncodeOptions{DoublePrecision: true}.Marshal(v)
+		require.NoError(t, err)
+		require.Equal(t, byte(1), b[2], "FLAG_64 for %T", v)
+		got, _, err := Decode(b)
+		require.NoError(t, err)
+		require.Equal(t, v, got)
+		// Single precision rounds to binary32.
+		b, err = Marshal(v)
+		require.NoError(t, err)
+		require.Equal(t, byte(0), b[2])
+	}
+	// Color and integer vectors never use FLAG_64.
+	b, _ := EncodeOptions{DoublePrecision: true}.Marshal([]any{Color{1, 1, 1, 1}, Vector2i{1, 2}, []Color{{}}})
+	require.NotContains(t, string(b), "\x14\x00\x01\x00")
+}
