@@ -1,0 +1,192 @@
+package dtls_test
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	pdtls "github.com/pion/dtls/v3"
+
+	"github.com/packetpeer/packetpeer/transport/dtls"
+)
+
+// Benchmarks: the SDK against raw pion/dtls conns doing the same work over
+// loopback, same cipher suites and certificate.
+//
+//	Echo: the client keeps `window` packets in flight; the server echoes
+//	each one; an op is one packet echoed (two records, both directions).
+//	Send: PutPacket / Write alone (the hot send path; the receiver drains).
+
+const window = 16
+
+var benchSizes = []int{64, 1200}
+
+type echoClient struct {
+	send func([]byte) error
+	recv func(context.Context) ([]byte, error)
+}
+
+func runEcho(b *testing.B, size int, c echoClient) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	msg := make([]byte, size)
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	sent, done := 0, 0
+	for done < b.N {
+		for sent-done < window && sent < b.N {
+			if err := c.send(msg); err != nil {
+				b.Fatal(err)
+			}
+			sent++
+		}
+		if _, err := c.recv(ctx); err != nil {
+			b.Fatalf("after %d of %d echoes: %v", done, b.N, err)
+		}
+		done++
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "pkts/s")
+}
+
+// rawPair starts a pion listener that echoes on its first connection and a
+// pion client connected to it.
+func rawPair(b *testing.B) (*pdtls.Conn, func()) {
+	cert := newCert(b)
+	ln, err := pdtls.ListenWithOptions("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)},
+		pdtls.WithCertificates(cert.TLS), pdtls.WithCipherSuites(dtls.DefaultCipherSuites...),
+		pdtls.WithExtendedMasterSecret(pdtls.RequestExtendedMasterSecret))
+	if err != nil {
+		b.Fatal(err)
+	}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		buf := make([]byte, 1<<14)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				return
+			}
+			if _, err := conn.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+	}()
+	c, err := pdtls.DialWithOptions("udp", ln.Addr().(*net.UDPAddr),
+		pdtls.WithRootCAs(cert.Pool), pdtls.WithServerName("localhost"),
+		pdtls.WithCipherSuites(dtls.DefaultCipherSuites...),
+		pdtls.WithExtendedMasterSecret(pdtls.RequestExtendedMasterSecret))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := c.HandshakeContext(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return c, func() {
+		c.Close()
+		ln.Close()
+		<-served
+	}
+}
+
+// sdkPair starts a Listener that echoes on its first connection and a Dial
+// client.
+func sdkPair(b *testing.B) (*dtls.Peer, func()) {
+	cert := newCert(b)
+	l, err := dtls.Listen("127.0.0.1:0", &dtls.Config{TLS: dtls.ServerOptions(cert.TLS)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		p, err := l.Accept(ctx)
+		if err != nil {
+			return
+		}
+		defer p.Close()
+		for {
+			pkt, err := p.ReadPacket(ctx)
+			if err != nil {
+				return
+			}
+			if err := p.PutPacket(pkt); err != nil {
+				return
+			}
+		}
+	}()
+	c, err := dtls.Dial(ctx, l.Addr().String(), &dtls.Config{TLS: dtls.ClientOptions(cert.Pool, "")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c, func() {
+		c.Close()
+		cancel()
+		l.Close()
+		<-served
+	}
+}
+
+func BenchmarkEcho(b *testing.B) {
+	for _, size := range benchSizes {
+		b.Run("raw/"+strconv.Itoa(size), func(b *testing.B) {
+			c, stop := rawPair(b)
+			defer stop()
+			buf := make([]byte, 1<<14)
+			if err := c.SetReadDeadline(time.Now().Add(5 * time.Minute)); err != nil {
+				b.Fatal(err)
+			}
+			runEcho(b, size, echoClient{
+				send: func(p []byte) error { _, err := c.Write(p); return err },
+				recv: func(context.Context) ([]byte, error) {
+					n, err := c.Read(buf)
+					return buf[:n], err
+				},
+			})
+		})
+		b.Run("sdk/"+strconv.Itoa(size), func(b *testing.B) {
+			c, stop := sdkPair(b)
+			defer stop()
+			runEcho(b, size, echoClient{send: c.PutPacket, recv: c.ReadPacket})
+		})
+	}
+}
+
+func BenchmarkSend(b *testing.B) {
+	for _, size := range benchSizes {
+		msg := make([]byte, size)
+		b.Run("raw/"+strconv.Itoa(size), func(b *testing.B) {
+			c, stop := rawPair(b)
+			defer stop()
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.Write(msg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("sdk/"+strconv.Itoa(size), func(b *testing.B) {
+			c, stop := sdkPair(b)
+			defer stop()
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.PutPacket(msg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
