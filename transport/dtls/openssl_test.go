@@ -37,16 +37,16 @@ func findOpenSSL(t *testing.T) string {
 	return path
 }
 
-// opensslProc runs openssl with args, piping stdin and collecting stdout
-// lines on a channel.
-type opensslProc struct {
+// process is a running openssl or mbedTLS peer: stdin piped, stdout lines
+// on a channel.
+type process struct {
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
 	lines chan string
 	wg    sync.WaitGroup
 }
 
-func startOpenSSL(t *testing.T, ctx context.Context, bin string, args ...string) *opensslProc {
+func startProcess(t *testing.T, ctx context.Context, bin string, args ...string) *process {
 	t.Helper()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	stdin, err := cmd.StdinPipe()
@@ -55,7 +55,7 @@ func startOpenSSL(t *testing.T, ctx context.Context, bin string, args ...string)
 	require.NoError(t, err)
 	cmd.WaitDelay = 2 * time.Second
 	require.NoError(t, cmd.Start())
-	p := &opensslProc{cmd: cmd, stdin: stdin, lines: make(chan string, 256)}
+	p := &process{cmd: cmd, stdin: stdin, lines: make(chan string, 256)}
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -76,7 +76,7 @@ func startOpenSSL(t *testing.T, ctx context.Context, bin string, args ...string)
 
 // waitLine waits for a stdout line containing want and returns the lines
 // read so far.
-func (p *opensslProc) waitLine(t *testing.T, ctx context.Context, want string) []string {
+func (p *process) waitLine(t *testing.T, ctx context.Context, want string) []string {
 	t.Helper()
 	var seen []string
 	for {
@@ -123,7 +123,7 @@ func TestOpenSSLServer(t *testing.T) {
 	cert := newCert(t)
 	certFile, keyFile := writePEMs(t, cert)
 	port := strconv.Itoa(freeUDPPort(t))
-	srv := startOpenSSL(t, ctx, bin, "s_server", "-dtls1_2", "-accept", "127.0.0.1:"+port,
+	srv := startProcess(t, ctx, bin, "s_server", "-dtls1_2", "-accept", "127.0.0.1:"+port,
 		"-cert", certFile, "-key", keyFile, "-ign_eof", "-msg")
 	srv.waitLine(t, ctx, "ACCEPT")
 
@@ -155,7 +155,7 @@ func TestOpenSSLClient(t *testing.T) {
 	cert := newCert(t)
 	certFile, _ := writePEMs(t, cert)
 	l := listen(t, cert, nil)
-	cli := startOpenSSL(t, ctx, bin, "s_client", "-dtls1_2", "-connect", l.Addr().String(),
+	cli := startProcess(t, ctx, bin, "s_client", "-dtls1_2", "-connect", l.Addr().String(),
 		"-CAfile", certFile, "-verify_return_error", "-verify_ip", "127.0.0.1", "-quiet", "-ign_eof", "-msg")
 
 	s, err := l.Accept(ctx)
