@@ -4,7 +4,7 @@ FUZZTIME  ?= 30s
 BENCHTIME ?= 1s
 PKGS      := ./...
 
-.PHONY: all test race unit lint vet fmt-check fuzz fuzz-short bench demo e2e-deps clean
+.PHONY: all test race unit lint vet fmt-check fuzz fuzz-short bench bench-report demo e2e-deps clean
 
 all: test
 
@@ -56,3 +56,7 @@ e2e-deps:
 
 clean:
 	rm -rf e2e/node_modules
+
+## bench-report: SDK vs raw library for every transport and the codec; refreshes README's table.
+bench-report:
+	$(GO) run ./cmd/ppbench -readme README.md -json bench-report.json
