@@ -43,7 +43,7 @@ type slabs struct {
 func box[T any](slab *[]T, typ unsafe.Pointer, v T) any {
 	s := *slab
 	if len(s) == cap(s) {
-		s = make([]T, 0, min(max(2*cap(s), 8), maxSlab))
+		s = make([]T, 0, min(max(2*cap(s), 128/int(unsafe.Sizeof(v))), maxSlab))
 	}
 	s = append(s, v)
 	*slab = s

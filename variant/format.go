@@ -88,8 +88,12 @@ func (t ContainerType) name() string {
 	return t.Builtin.String()
 }
 
+// maxFormat bounds the text Format produces, so that cyclic or huge values
+// cannot make it run away.
+const maxFormat = 1 << 24
+
 func formatTo(sb *strings.Builder, v any, depth int) {
-	if depth > MaxDepth {
+	if depth > MaxDepth || sb.Len() > maxFormat {
 		sb.WriteString("...")
 		return
 	}

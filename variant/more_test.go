@@ -110,3 +110,13 @@ func TestDoublePrecisionDecodeAll(t *testing.T) {
 	b, _ := EncodeOptions{DoublePrecision: true}.Marshal([]any{Color{1, 1, 1, 1}, Vector2i{1, 2}, []Color{{}}})
 	require.NotContains(t, string(b), "\x14\x00\x01\x00")
 }
+
+func TestFormatCyclicIsBounded(t *testing.T) {
+	s := []any{nil, nil}
+	s[0], s[1] = s, s
+	out := Format(s)
+	require.LessOrEqual(t, len(out), maxFormat+64*1024)
+	d := NewDictionary()
+	d.Set(s, 1) // unencodable key: identified by its text
+	require.Equal(t, 1, d.Len())
+}

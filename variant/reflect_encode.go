@@ -139,12 +139,45 @@ func (e *encoder) reflectList(b []byte, rv reflect.Value, depth int) ([]byte, er
 	b = appendU32(appendU32(b, uint32(TypeArray)), uint32(n))
 	var err error
 	for i := 0; i < n; i++ {
-		if b, err = e.value(b, rv.Index(i).Interface(), depth+1); err != nil {
+		if b, err = e.elem(b, rv.Index(i), depth+1); err != nil {
 			return b, err
 		}
 	}
 	return b, nil
 }
+
+// elem encodes a struct field, slice element or map entry, encoding scalar
+// kinds directly to avoid boxing them into an interface.
+func (e *encoder) elem(b []byte, v reflect.Value, depth int) ([]byte, error) {
+	t := v.Type()
+	if t.Kind() <= reflect.Complex128 || t.Kind() == reflect.String {
+		if !t.Implements(marshalerType) && !(v.CanAddr() && reflect.PointerTo(t).Implements(marshalerType)) {
+			switch t.Kind() {
+			case reflect.Bool:
+				b = appendU32(b, uint32(TypeBool))
+				return appendU32(b, uint32(boolInt(v.Bool()))), nil
+			case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+				return appendInt(b, v.Int()), nil
+			case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+				return appendUint(b, v.Uint())
+			case reflect.Float32, reflect.Float64:
+				return appendFloat(b, v.Float()), nil
+			case reflect.String:
+				typ := TypeString
+				if t == stringNameType {
+					typ = TypeStringName
+				}
+				return appendStr(appendU32(b, uint32(typ)), v.String())
+			}
+		}
+	}
+	if v.CanAddr() && reflect.PointerTo(t).Implements(marshalerType) && !t.Implements(marshalerType) {
+		return e.value(b, v.Addr().Interface(), depth)
+	}
+	return e.value(b, v.Interface(), depth)
+}
+
+var stringNameType = reflect.TypeFor[StringName]()
 
 func (e *encoder) reflectMap(b []byte, rv reflect.Value, depth int) ([]byte, error) {
 	if depth+1 > MaxDepth {
@@ -158,10 +191,10 @@ func (e *encoder) reflectMap(b []byte, rv reflect.Value, depth int) ([]byte, err
 	b = appendU32(appendU32(b, uint32(TypeDictionary)), uint32(len(keys)))
 	var err error
 	for _, k := range keys {
-		if b, err = e.value(b, k.Interface(), depth+1); err != nil {
+		if b, err = e.elem(b, k, depth+1); err != nil {
 			return b, err
 		}
-		if b, err = e.value(b, rv.MapIndex(k).Interface(), depth+1); err != nil {
+		if b, err = e.elem(b, rv.MapIndex(k), depth+1); err != nil {
 			return b, err
 		}
 	}
@@ -276,7 +309,7 @@ func (e *encoder) reflectStruct(b []byte, rv reflect.Value, depth int) ([]byte, 
 		if b, err = appendStr(appendU32(b, uint32(TypeString)), f.name); err != nil {
 			return b, err
 		}
-		if b, err = e.value(b, fv.Interface(), depth+1); err != nil {
+		if b, err = e.elem(b, fv, depth+1); err != nil {
 			return b, err
 		}
 		n++
