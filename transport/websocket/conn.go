@@ -153,6 +153,7 @@ type conn struct {
 
 	readerDone chan struct{}
 	writerDone chan struct{}
+	hbDone     chan struct{}
 
 	onClose func() // called once by teardown (a Handler untracks the peer)
 }
@@ -174,6 +175,7 @@ func newConn(ws *gws.Conn, cfg Config, server bool, url string) *conn {
 		finished:   make(chan struct{}),
 		readerDone: make(chan struct{}),
 		writerDone: make(chan struct{}),
+		hbDone:     make(chan struct{}),
 	}
 	c.in = ringbuf.New(ringbuf.Config{
 		// Room for one largest message plus slack for small ones, as
@@ -196,6 +198,11 @@ func newConn(ws *gws.Conn, cfg Config, server bool, url string) *conn {
 func (c *conn) start() {
 	go c.readLoop()
 	go c.writeLoop()
+	if c.cfg.HeartbeatInterval > 0 {
+		go c.heartbeatLoop()
+	} else {
+		close(c.hbDone)
+	}
 }
 
 // handleClose runs in the reader when the remote's close frame arrives.
@@ -288,29 +295,10 @@ func (c *conn) readFailed(err error) {
 
 func (c *conn) writeLoop() {
 	defer close(c.writerDone)
-	var tick <-chan time.Time
-	if hb := c.cfg.HeartbeatInterval; hb > 0 {
-		t := time.NewTicker(hb)
-		defer t.Stop()
-		tick = t.C
-	}
-	awaitingPong := false
 	var spare []byte
 	for {
 		select {
 		case <-c.owake:
-		case <-tick:
-			if awaitingPong && !c.pong.Load() {
-				c.teardown(errHeartbeat)
-				return
-			}
-			c.pong.Store(false)
-			awaitingPong = true
-			if err := c.ws.WriteControl(gws.PingMessage, nil, time.Now().Add(c.cfg.HeartbeatInterval)); err != nil {
-				c.teardown(err)
-				return
-			}
-			continue
 		case <-c.stop:
 			return
 		}
@@ -351,6 +339,33 @@ func (c *conn) writeLoop() {
 				return
 			}
 		}
+	}
+}
+
+// heartbeatLoop pings every HeartbeatInterval and drops the connection
+// when the previous ping got no pong. It runs apart from the writer so that
+// a peer that stopped reading (and so blocks the writer) is dropped too.
+func (c *conn) heartbeatLoop() {
+	defer close(c.hbDone)
+	hb := c.cfg.HeartbeatInterval
+	t := time.NewTicker(hb)
+	defer t.Stop()
+	awaitingPong := false
+	for {
+		select {
+		case <-t.C:
+		case <-c.stop:
+			return
+		}
+		if awaitingPong && !c.pong.Load() {
+			c.teardown(errHeartbeat)
+			return
+		}
+		c.pong.Store(false)
+		awaitingPong = true
+		// WriteControl may run beside the writer; it gives up at the
+		// deadline when the writer is stuck, and the next tick drops.
+		c.ws.WriteControl(gws.PingMessage, nil, time.Now().Add(hb))
 	}
 }
 
@@ -527,6 +542,7 @@ func (c *conn) Close() error {
 	<-c.finished
 	<-c.readerDone
 	<-c.writerDone
+	<-c.hbDone
 	return nil
 }
 

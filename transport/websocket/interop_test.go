@@ -467,3 +467,38 @@ func TestHandlerAndUpgrade(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	srv.CloseClientConnections()
 }
+
+// TestHeartbeatDropsStalledReader: a client that stops reading blocks the
+// server's writer once the socket buffers fill; the heartbeat still drops it.
+func TestHeartbeatDropsStalledReader(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	l := listen(t, &Config{HeartbeatInterval: 100 * time.Millisecond, OutboundBufferSize: 1 << 20})
+	nc, err := net.Dial("tcp", l.Addr().String())
+	require.NoError(t, err)
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	_, _, err = godotClientHandshake(nc, l.Addr().String(), "/", nil)
+	require.NoError(t, err) // and never read again
+	s, err := l.Accept(testCtx(t))
+	require.NoError(t, err)
+	defer s.Close()
+	writeErr := make(chan error, 1)
+	go func() {
+		msg := make([]byte, 60000)
+		for {
+			if err := s.WritePacket(testCtx(t), msg); err != nil {
+				writeErr <- err
+				return
+			}
+		}
+	}()
+	select {
+	case <-s.Disconnected():
+	case <-time.After(8 * time.Second):
+		t.Fatal("stalled client was not dropped")
+	}
+	require.Equal(t, -1, s.CloseCode())
+	require.ErrorIs(t, <-writeErr, peer.ErrFailed)
+	_, err = s.ReadPacket(testCtx(t))
+	require.ErrorIs(t, err, peer.ErrTimeout)
+}
