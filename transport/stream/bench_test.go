@@ -1,0 +1,284 @@
+package stream
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// Benchmarks compare the SDK with raw TCP carrying the same framing written
+// by hand: one net.Conn.Write of header+payload per packet, read back with a
+// bufio.Reader. Run them together:
+//
+//	go test -run XXX -bench . -benchmem ./transport/stream
+
+func tcpConns(b *testing.B) (net.Conn, net.Conn) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	c1, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	c2, err := ln.Accept()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c1.Close(); c2.Close() })
+	return c1, c2
+}
+
+func sdkPair(b *testing.B) (*Peer, *Peer) {
+	c1, c2 := tcpConns(b)
+	p1, p2 := New(c1, nil), New(c2, nil)
+	b.Cleanup(func() { p1.Close(); p2.Close() })
+	return p1, p2
+}
+
+// rawReadFrames reads n frames from c with the same framing.
+func rawReadFrames(c net.Conn, n int) error {
+	r := bufio.NewReaderSize(c, readBufferSize)
+	var hdr [4]byte
+	buf := make([]byte, 65536)
+	for range n {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			return err
+		}
+		if _, err := io.ReadFull(r, buf[:binary.LittleEndian.Uint32(hdr[:])]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func BenchmarkThroughput(b *testing.B) {
+	for _, size := range []int{64, 1200} {
+		b.Run(fmt.Sprintf("size=%d/raw", size), func(b *testing.B) {
+			c1, c2 := tcpConns(b)
+			done := make(chan error, 1)
+			go func() { done <- rawReadFrames(c2, b.N) }()
+			pkt := make([]byte, 4+size)
+			binary.LittleEndian.PutUint32(pkt, uint32(size))
+			b.SetBytes(int64(size))
+			b.ResetTimer()
+			for range b.N {
+				if _, err := c1.Write(pkt); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := <-done; err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
+		})
+		b.Run(fmt.Sprintf("size=%d/sdk", size), func(b *testing.B) {
+			p1, p2 := sdkPair(b)
+			done := make(chan error, 1)
+			go func() {
+				for range b.N {
+					if _, err := p2.ReadPacket(context.Background()); err != nil {
+						done <- err
+						return
+					}
+				}
+				done <- nil
+			}()
+			pkt := make([]byte, size)
+			b.SetBytes(int64(size))
+			b.ResetTimer()
+			for range b.N {
+				if err := p1.PutPacket(pkt); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := <-done; err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
+		})
+		// The alternative write design: a mutex and a bufio.Writer flushed
+		// when no other writer is waiting (no writer goroutine).
+		b.Run(fmt.Sprintf("size=%d/alt-mutexbufio", size), func(b *testing.B) {
+			c1, c2 := tcpConns(b)
+			w := newMutexWriter(c1)
+			done := make(chan error, 1)
+			go func() { done <- rawReadFrames(c2, b.N) }()
+			pkt := make([]byte, size)
+			b.SetBytes(int64(size))
+			b.ResetTimer()
+			for range b.N {
+				if err := w.put(pkt); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := <-done; err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
+		})
+	}
+}
+
+// BenchmarkThroughputParallel has 8 goroutines putting packets at once
+// (a server broadcasting to one client from several goroutines).
+func BenchmarkThroughputParallel(b *testing.B) {
+	const size = 64
+	run := func(b *testing.B, put func([]byte) error, read func(n int) error) {
+		done := make(chan error, 1)
+		var count atomic.Int64
+		var wg sync.WaitGroup
+		b.SetBytes(size)
+		b.SetParallelism(4) // 8 goroutines on 2 cores
+		b.ResetTimer()
+		go func() { done <- read(b.N) }()
+		wg.Add(1)
+		b.RunParallel(func(pb *testing.PB) {
+			pkt := make([]byte, size)
+			for pb.Next() {
+				count.Add(1)
+				if err := put(pkt); err != nil {
+					panic(err)
+				}
+			}
+		})
+		wg.Done()
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
+	}
+	b.Run("raw", func(b *testing.B) {
+		c1, c2 := tcpConns(b)
+		var mu sync.Mutex
+		run(b, func(p []byte) error {
+			var buf [4 + size]byte
+			binary.LittleEndian.PutUint32(buf[:], size)
+			copy(buf[4:], p)
+			mu.Lock() // frames must not interleave
+			defer mu.Unlock()
+			_, err := c1.Write(buf[:])
+			return err
+		}, func(n int) error { return rawReadFrames(c2, n) })
+	})
+	b.Run("sdk", func(b *testing.B) {
+		p1, p2 := sdkPair(b)
+		run(b, p1.PutPacket, func(n int) error {
+			for range n {
+				if _, err := p2.ReadPacket(context.Background()); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
+	b.Run("alt-mutexbufio", func(b *testing.B) {
+		c1, c2 := tcpConns(b)
+		w := newMutexWriter(c1)
+		run(b, w.put, func(n int) error { return rawReadFrames(c2, n) })
+	})
+}
+
+func BenchmarkPingPong(b *testing.B) {
+	const size = 64
+	b.Run("raw", func(b *testing.B) {
+		c1, c2 := tcpConns(b)
+		done := make(chan error, 1)
+		go func() {
+			r := bufio.NewReader(c2)
+			buf := make([]byte, 4+size)
+			for range b.N {
+				if _, err := io.ReadFull(r, buf); err != nil {
+					done <- err
+					return
+				}
+				if _, err := c2.Write(buf); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+		r := bufio.NewReader(c1)
+		pkt := make([]byte, 4+size)
+		binary.LittleEndian.PutUint32(pkt, size)
+		in := make([]byte, 4+size)
+		b.ResetTimer()
+		for range b.N {
+			if _, err := c1.Write(pkt); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := io.ReadFull(r, in); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+	})
+	b.Run("sdk", func(b *testing.B) {
+		p1, p2 := sdkPair(b)
+		ctx := context.Background()
+		done := make(chan error, 1)
+		go func() {
+			for range b.N {
+				p, err := p2.ReadPacket(ctx)
+				if err == nil {
+					err = p2.PutPacket(p)
+				}
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+		pkt := make([]byte, size)
+		b.ResetTimer()
+		for range b.N {
+			if err := p1.PutPacket(pkt); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := p1.ReadPacket(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+// mutexWriter is the alternative design measured against the writer
+// goroutine: frames go into a bufio.Writer under a mutex, and the last
+// writer of a burst (no one else waiting) flushes.
+type mutexWriter struct {
+	waiting atomic.Int32
+	mu      sync.Mutex
+	w       *bufio.Writer
+}
+
+func newMutexWriter(c net.Conn) *mutexWriter {
+	return &mutexWriter{w: bufio.NewWriterSize(c, DefaultSendQueueBytes)}
+}
+
+func (m *mutexWriter) put(p []byte) error {
+	m.waiting.Add(1)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var hdr [4]byte
+	binary.LittleEndian.PutUint32(hdr[:], uint32(len(p)))
+	m.w.Write(hdr[:])
+	m.w.Write(p)
+	if m.waiting.Add(-1) == 0 {
+		return m.w.Flush()
+	}
+	return nil
+}
