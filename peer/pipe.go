@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sync"
 
 	"github.com/packetpeer/packetpeer/internal/ringbuf"
 )
@@ -44,23 +43,22 @@ func Pipe(cfg *PipeConfig) (*Peer, *Peer) {
 	}
 	c.QueueBytes = max(c.QueueBytes, c.MaxPacketSize+4)
 	rc := ringbuf.Config{MaxBytes: c.QueueBytes, MaxPackets: c.QueuePackets, Policy: ringbuf.Block}
-	ab, ba := ringbuf.New(rc), ringbuf.New(rc)
-	a := &pipeEnd{in: ba, out: ab, max: c.MaxPacketSize}
-	b := &pipeEnd{in: ab, out: ba, max: c.MaxPacketSize}
+	ab, ba := ringbuf.NewInbox(rc), ringbuf.NewInbox(rc)
+	a := &pipeEnd{Inbox: ba, out: ab, max: c.MaxPacketSize}
+	b := &pipeEnd{Inbox: ab, out: ba, max: c.MaxPacketSize}
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	return New(a), New(b)
 }
 
-// pipeEnd is one side of a Pipe: it pops from in and pushes to out.
+// pipeEnd is one side of a Pipe: it reads from its own inbox (which gives it
+// GetPacket, WaitPacket and AvailablePacketCount) and pushes to the other's.
 type pipeEnd struct {
-	in, out *ringbuf.Buffer
-	max     int
-	ctx     context.Context // cancelled by Close, to abort a blocked push
-	cancel  context.CancelFunc
-
-	readMu  sync.Mutex
-	readBuf []byte
+	*ringbuf.Inbox
+	out    *ringbuf.Inbox
+	max    int
+	ctx    context.Context // cancelled by Close, to abort a blocked push
+	cancel context.CancelFunc
 }
 
 func (e *pipeEnd) PutPacket(p []byte) error {
@@ -80,29 +78,11 @@ func (e *pipeEnd) PutPacket(p []byte) error {
 	return err
 }
 
-func (e *pipeEnd) GetPacket() ([]byte, error) {
-	e.readMu.Lock()
-	defer e.readMu.Unlock()
-	b, err := e.in.TryPop(e.readBuf)
-	if err != nil {
-		if err == ringbuf.ErrEmpty {
-			return nil, ErrUnavailable
-		}
-		return nil, err
-	}
-	e.readBuf = b
-	return b, nil
-}
-
-func (e *pipeEnd) WaitPacket(ctx context.Context) error { return e.in.Wait(ctx) }
-
-func (e *pipeEnd) AvailablePacketCount() int { return e.in.Len() }
-
 func (e *pipeEnd) MaxPacketSize() int { return e.max }
 
 func (e *pipeEnd) Close() error {
 	e.cancel()
 	e.out.Close(io.EOF) // the other end drains, then reads io.EOF
-	e.in.Close(nil)     // wakes our own waiting reads and the other end's puts
+	e.Inbox.Close(nil)  // wakes our own waiting reads and the other end's puts
 	return nil
 }

@@ -21,11 +21,11 @@ func (e *bufError) Is(t error) bool {
 
 var (
 	// ErrEmpty: no packet is queued (Godot's ERR_UNAVAILABLE).
-	ErrEmpty error = &bufError{code: 2, msg: "ringbuf: no packet available (ERR_UNAVAILABLE)"}
+	ErrEmpty error = &bufError{code: 2, msg: "no packet available (ERR_UNAVAILABLE)"}
 	// ErrFull: a DropNewest buffer was full and the packet was dropped.
-	ErrFull error = &bufError{msg: "ringbuf: queue full, packet dropped"}
+	ErrFull error = &bufError{msg: "receive queue full, packet dropped"}
 	// ErrTooLarge: the packet is larger than the whole buffer (ERR_OUT_OF_MEMORY).
-	ErrTooLarge error = &bufError{code: 6, msg: "ringbuf: packet larger than the queue (ERR_OUT_OF_MEMORY)"}
+	ErrTooLarge error = &bufError{code: 6, msg: "packet larger than the whole receive queue (ERR_OUT_OF_MEMORY)"}
 	// ErrClosed: the buffer is closed; it matches net.ErrClosed.
-	ErrClosed error = &bufError{msg: "ringbuf: closed", wrap: net.ErrClosed}
+	ErrClosed error = &bufError{msg: "queue closed", wrap: net.ErrClosed}
 )

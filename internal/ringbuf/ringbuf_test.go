@@ -261,3 +261,28 @@ func BenchmarkProducerConsumer(b *testing.B) {
 	buf.Close(nil)
 	<-done
 }
+
+func TestInboxReusesItsBuffer(t *testing.T) {
+	in := NewInbox(Config{})
+	in.Push(nil, []byte("first packet"))
+	in.Push(nil, []byte("second"))
+	if in.AvailablePacketCount() != 2 {
+		t.Fatalf("AvailablePacketCount = %d", in.AvailablePacketCount())
+	}
+	a, err := in.GetPacket()
+	if err != nil || string(a) != "first packet" {
+		t.Fatalf("GetPacket = %q, %v", a, err)
+	}
+	b, _ := in.GetPacket()
+	if string(b) != "second" || &a[0] != &b[0] {
+		t.Fatalf("second GetPacket = %q; want it in the same buffer as the first", b)
+	}
+	if _, err := in.GetPacket(); err != ErrEmpty {
+		t.Fatalf("GetPacket on empty = %v, want ErrEmpty", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := in.WaitPacket(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("WaitPacket with a cancelled context = %v", err)
+	}
+}

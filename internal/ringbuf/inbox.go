@@ -1,0 +1,42 @@
+package ringbuf
+
+import (
+	"context"
+	"sync"
+)
+
+// Inbox is a Buffer seen from the reading side of a transport: its methods
+// are the receive half of peer.Transport and peer.Waiter, so a transport
+// whose reader goroutine pushes whole packets can embed *Inbox and get
+// GetPacket, WaitPacket and AvailablePacketCount written once.
+//
+// GetPacket pops into a buffer the Inbox reuses: the packet it returns is
+// valid until the next GetPacket. With nothing queued it returns ErrEmpty,
+// which matches peer.ErrUnavailable under errors.Is.
+type Inbox struct {
+	*Buffer
+	mu  sync.Mutex
+	buf []byte
+}
+
+// NewInbox returns an Inbox on a new Buffer bounded by cfg.
+func NewInbox(cfg Config) *Inbox { return &Inbox{Buffer: New(cfg)} }
+
+// GetPacket removes and returns the oldest packet without waiting.
+func (in *Inbox) GetPacket() ([]byte, error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	b, err := in.TryPop(in.buf)
+	if err != nil {
+		return nil, err
+	}
+	in.buf = b
+	return b, nil
+}
+
+// WaitPacket waits until GetPacket has a packet or the close error to
+// report, or ctx ends.
+func (in *Inbox) WaitPacket(ctx context.Context) error { return in.Wait(ctx) }
+
+// AvailablePacketCount returns the number of queued packets.
+func (in *Inbox) AvailablePacketCount() int { return in.Len() }
