@@ -311,3 +311,23 @@ func TestUnreliableDropsNewest(t *testing.T) {
 	_, err = b.GetPacket()
 	require.True(t, errors.Is(err, peer.ErrUnavailable))
 }
+
+// TestPutPacketAllocs: PutPacket allocates nothing beyond what pion's Send
+// itself allocates for the same message.
+func TestPutPacketAllocs(t *testing.T) {
+	checkGoroutines(t)
+	_, a, b := negotiatedPair(t, DataChannelConfig{ID: 1})
+	ctx := ctxT(t)
+	go func() {
+		for {
+			if _, err := b.ReadPacket(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	msg := make([]byte, 64)
+	raw := testing.AllocsPerRun(200, func() { a.Pion().Send(msg) })
+	sdk := testing.AllocsPerRun(200, func() { a.PutPacket(msg) })
+	t.Logf("allocs per message: pion Send %.1f, PutPacket %.1f", raw, sdk)
+	require.LessOrEqual(t, sdk, raw+1, "PutPacket adds allocations on the send path")
+}

@@ -1,0 +1,344 @@
+package webrtc
+
+import (
+	"context"
+	"net"
+	"sync/atomic"
+	"time"
+	"testing"
+
+	"github.com/pion/ice/v4"
+	pion "github.com/pion/webrtc/v4"
+)
+
+// Benchmarks: this package's DataChannel against a raw pion DataChannel doing
+// the same work on the same loopback setup, in one run:
+//
+//	go test -run '^$' -bench . -benchmem ./transport/webrtc/
+//
+// Throughput: one side sends b.N messages on a reliable ordered channel, the
+// other receives them all (msgs/s). RoundTrip: one 64-byte message there and
+// back per op. Both senders keep at most DefaultMaxBufferedAmount queued.
+
+func rawAPI() *pion.API {
+	var se pion.SettingEngine
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4})
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	return pion.NewAPI(pion.WithSettingEngine(se))
+}
+
+// rawPair connects two raw pion peer connections with one negotiated,
+// reliable, ordered channel and returns both ends once open.
+func rawPair(b *testing.B) (*pion.DataChannel, *pion.DataChannel) {
+	b.Helper()
+	api := rawAPI()
+	pa, err := api.NewPeerConnection(pion.Configuration{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pb, err := api.NewPeerConnection(pion.Configuration{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		pa.GracefulClose()
+		pb.GracefulClose()
+	})
+	neg, id := true, uint16(1)
+	da, err := pa.CreateDataChannel("bench", &pion.DataChannelInit{Negotiated: &neg, ID: &id})
+	if err != nil {
+		b.Fatal(err)
+	}
+	db, err := pb.CreateDataChannel("bench", &pion.DataChannelInit{Negotiated: &neg, ID: &id})
+	if err != nil {
+		b.Fatal(err)
+	}
+	openA, openB := make(chan struct{}), make(chan struct{})
+	da.OnOpen(func() { close(openA) })
+	db.OnOpen(func() { close(openB) })
+	offer, _ := pa.CreateOffer(nil)
+	gatherA := pion.GatheringCompletePromise(pa)
+	if err := pa.SetLocalDescription(offer); err != nil {
+		b.Fatal(err)
+	}
+	<-gatherA
+	if err := pb.SetRemoteDescription(*pa.LocalDescription()); err != nil {
+		b.Fatal(err)
+	}
+	answer, _ := pb.CreateAnswer(nil)
+	gatherB := pion.GatheringCompletePromise(pb)
+	if err := pb.SetLocalDescription(answer); err != nil {
+		b.Fatal(err)
+	}
+	<-gatherB
+	if err := pa.SetRemoteDescription(*pb.LocalDescription()); err != nil {
+		b.Fatal(err)
+	}
+	<-openA
+	<-openB
+	return da, db
+}
+
+// rawSender sends with the same flow control as PutPacket.
+func rawSender(d *pion.DataChannel) func(p []byte) error {
+	low := make(chan struct{}, 1)
+	d.SetBufferedAmountLowThreshold(DefaultMaxBufferedAmount / 2)
+	d.OnBufferedAmountLow(func() {
+		select {
+		case low <- struct{}{}:
+		default:
+		}
+	})
+	return func(p []byte) error {
+		for d.BufferedAmount() > DefaultMaxBufferedAmount {
+			<-low
+		}
+		return d.Send(p)
+	}
+}
+
+func BenchmarkThroughput(b *testing.B) {
+	for _, size := range []int{64, 1200} {
+		b.Run("sdk/"+itoa(size), func(b *testing.B) {
+			_, a, c := negotiatedPair(b, DataChannelConfig{ID: 1})
+			msg := make([]byte, size)
+			ctx := context.Background()
+			done := make(chan error, 1)
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			b.ResetTimer()
+			go func() {
+				for range b.N {
+					if _, err := c.ReadPacket(ctx); err != nil {
+						done <- err
+						return
+					}
+				}
+				done <- nil
+			}()
+			for range b.N {
+				if err := a.PutPacket(msg); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := <-done; err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+		})
+		b.Run("raw/"+itoa(size), func(b *testing.B) {
+			da, db := rawPair(b)
+			msg := make([]byte, size)
+			send := rawSender(da)
+			done := make(chan struct{})
+			n := 0
+			db.OnMessage(func(pion.DataChannelMessage) {
+				n++
+				if n == b.N {
+					close(done)
+				}
+			})
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if err := send(msg); err != nil {
+					b.Fatal(err)
+				}
+			}
+			<-done
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+		})
+	}
+}
+
+func BenchmarkRoundTrip(b *testing.B) {
+	b.Run("sdk", func(b *testing.B) {
+		_, a, c := negotiatedPair(b, DataChannelConfig{ID: 1})
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() { // echo
+			for {
+				p, err := c.ReadPacket(ctx)
+				if err != nil || c.PutPacket(p) != nil {
+					return
+				}
+			}
+		}()
+		msg := make([]byte, 64)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			if err := a.PutPacket(msg); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := a.ReadPacket(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("raw", func(b *testing.B) {
+		da, db := rawPair(b)
+		db.OnMessage(func(m pion.DataChannelMessage) { db.Send(m.Data) })
+		got := make(chan struct{}, 1)
+		da.OnMessage(func(pion.DataChannelMessage) { got <- struct{}{} })
+		msg := make([]byte, 64)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			if err := da.Send(msg); err != nil {
+				b.Fatal(err)
+			}
+			<-got
+		}
+	})
+}
+
+func itoa(n int) string {
+	if n < 10 {
+		return string(rune('0' + n))
+	}
+	return itoa(n/10) + string(rune('0'+n%10))
+}
+
+// runner does n units of a benchmark's work on one implementation.
+type runner func(n int)
+
+func sdkThroughput(b *testing.B, size int) runner {
+	_, a, c := negotiatedPair(b, DataChannelConfig{ID: 1})
+	want, done := make(chan int), make(chan error)
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Cleanup(cancel)
+	go func() {
+		for {
+			var n int
+			select {
+			case n = <-want:
+			case <-ctx.Done():
+				return
+			}
+			var err error
+			for range n {
+				if _, err = c.ReadPacket(ctx); err != nil {
+					break
+				}
+			}
+			done <- err
+		}
+	}()
+	msg := make([]byte, size)
+	return func(n int) {
+		want <- n
+		for range n {
+			if err := a.PutPacket(msg); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func rawThroughput(b *testing.B, size int) runner {
+	da, db := rawPair(b)
+	send := rawSender(da)
+	var count, target atomic.Int64
+	done := make(chan struct{}, 1)
+	db.OnMessage(func(pion.DataChannelMessage) {
+		if count.Add(1) == target.Load() {
+			done <- struct{}{}
+		}
+	})
+	msg := make([]byte, size)
+	return func(n int) {
+		target.Store(count.Load() + int64(n))
+		for range n {
+			if err := send(msg); err != nil {
+				b.Fatal(err)
+			}
+		}
+		<-done
+	}
+}
+
+func sdkRoundTrip(b *testing.B) runner {
+	_, a, c := negotiatedPair(b, DataChannelConfig{ID: 1})
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Cleanup(cancel)
+	go func() {
+		for {
+			p, err := c.ReadPacket(ctx)
+			if err != nil || c.PutPacket(p) != nil {
+				return
+			}
+		}
+	}()
+	msg := make([]byte, 64)
+	return func(n int) {
+		for range n {
+			if err := a.PutPacket(msg); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := a.ReadPacket(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+func rawRoundTrip(b *testing.B) runner {
+	da, db := rawPair(b)
+	db.OnMessage(func(m pion.DataChannelMessage) { db.Send(m.Data) })
+	got := make(chan struct{}, 1)
+	da.OnMessage(func(pion.DataChannelMessage) { got <- struct{}{} })
+	msg := make([]byte, 64)
+	return func(n int) {
+		for range n {
+			if err := da.Send(msg); err != nil {
+				b.Fatal(err)
+			}
+			<-got
+		}
+	}
+}
+
+// BenchmarkVsRaw runs the SDK and raw pion alternately in chunks within one
+// benchmark, so both see the same machine load, and reports each one's rate
+// and their ratio (sdk/raw, higher is better; 1.0 = as fast as raw pion).
+func BenchmarkVsRaw(b *testing.B) {
+	cases := []struct {
+		name     string
+		chunk    int
+		sdk, raw func(b *testing.B) runner
+		unit     string
+	}{
+		{"throughput/64", 2000, func(b *testing.B) runner { return sdkThroughput(b, 64) }, func(b *testing.B) runner { return rawThroughput(b, 64) }, "msgs/s"},
+		{"throughput/1200", 500, func(b *testing.B) runner { return sdkThroughput(b, 1200) }, func(b *testing.B) runner { return rawThroughput(b, 1200) }, "msgs/s"},
+		{"roundtrip/64", 200, sdkRoundTrip, rawRoundTrip, "rtt/s"},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			sdk, raw := c.sdk(b), c.raw(b)
+			sdk(c.chunk) // warm up both
+			raw(c.chunk)
+			var tSDK, tRaw time.Duration
+			b.ResetTimer()
+			for left := b.N; left > 0; {
+				n := min(c.chunk, left)
+				t0 := time.Now()
+				sdk(n)
+				t1 := time.Now()
+				raw(n)
+				tSDK += t1.Sub(t0)
+				tRaw += time.Since(t1)
+				left -= n
+			}
+			b.ReportMetric(float64(b.N)/tSDK.Seconds(), "sdk-"+c.unit)
+			b.ReportMetric(float64(b.N)/tRaw.Seconds(), "raw-"+c.unit)
+			b.ReportMetric(tRaw.Seconds()/tSDK.Seconds(), "sdk/raw")
+		})
+	}
+}
