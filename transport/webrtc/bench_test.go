@@ -4,8 +4,8 @@ import (
 	"context"
 	"net"
 	"sync/atomic"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/pion/ice/v4"
 	pion "github.com/pion/webrtc/v4"
