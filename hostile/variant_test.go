@@ -1,0 +1,142 @@
+package hostile
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/packetpeer/packetpeer/peer"
+	"github.com/packetpeer/packetpeer/peer/peertest"
+)
+
+// le is the little-endian encoding of the words w.
+func le(w ...uint32) []byte {
+	var b []byte
+	for _, x := range w {
+		b = binary.LittleEndian.AppendUint32(b, x)
+	}
+	return b
+}
+
+// nestedArrays is depth Arrays, each holding the next, around a Nil.
+func nestedArrays(depth int) []byte {
+	b := bytes.Repeat(le(0x1C, 1), depth)
+	return append(b, le(0)...)
+}
+
+// hostileVariants are packets whose bytes attack Godot's Variant decoder,
+// each with the error Godot reports for it.
+var hostileVariants = []struct {
+	name string
+	data []byte
+	want error
+}{
+	// 2000 nested single-element Arrays: deeper than Godot's 1024 levels.
+	{"nesting 2000 deep", nestedArrays(2000), peer.ErrOutOfMemory},
+	// A full Object (header 0x18, class name "Node", no properties) while
+	// objects are not allowed (Godot's get_var default).
+	{"full object", append(append(le(0x18, 4), "Node"...), le(0)...), peer.ErrUnauthorized},
+	// An Array claiming 2^31-1 elements in 12 bytes.
+	{"array claims 2^31-1 elements", le(0x1C, 0x7FFFFFFF, 0), peer.ErrInvalidData},
+	// A Dictionary claiming 2^31-1 pairs in 12 bytes.
+	{"dictionary claims 2^31-1 pairs", le(0x1B, 0x7FFFFFFF, 0), peer.ErrInvalidData},
+	// A PackedByteArray claiming 2 GiB in 8 bytes.
+	{"packed bytes claim 2 GiB", le(0x1D, 0x7FFFFFFF), peer.ErrInvalidData},
+	// A PackedStringArray claiming 2^31-1 strings.
+	{"packed strings claim 2^31-1", le(0x22, 0x7FFFFFFF, 0), peer.ErrInvalidData},
+	// A String whose length says 100 with 2 bytes left.
+	{"truncated string", append(le(4, 100), 'a', 'b'), peer.ErrFileEOF},
+	// An int cut after 2 of its 4 bytes.
+	{"truncated int", []byte{2, 0, 0, 0, 1, 0}, peer.ErrInvalidData},
+	// A type id Godot does not have.
+	{"unknown type", le(0xFF), peer.ErrInvalidData},
+}
+
+// TestHostileVariants sends, on every transport, packets built to break the
+// Variant decoder. The server must report Godot's error for each, keep the
+// connection (a bad Variant is not a bad connection) and keep serving; the
+// heap must not grow with the sizes the packets claim.
+func TestHostileVariants(t *testing.T) {
+	for _, k := range allKits() {
+		t.Run(k.name, func(t *testing.T) {
+			peertest.CheckGoroutines(t)
+			s := startServer(t, k)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			c, err := k.dial(ctx, s.addr)
+			require.NoError(t, err)
+			t.Cleanup(func() { c.Close() })
+			exchange(t, c, 10*time.Second) // warm up: the peer is accepted
+			before := heapNow()
+
+			for _, hv := range hostileVariants {
+				if len(hv.data) > k.maxPacket {
+					// 1025 nested containers need 8204 bytes; a DTLS record
+					// carries at most 8155, so the attack cannot be sent.
+					t.Logf("%s: %d bytes do not fit in one %s packet (max %d); cannot be sent", hv.name, len(hv.data), k.name, k.maxPacket)
+					continue
+				}
+				require.NoError(t, c.PutPacket(hv.data), hv.name)
+				e := s.expect(t, 5*time.Second, hv.name+" decode error", func(e event) bool { return e.op == "decode" || e.op == "conn" })
+				require.Equal(t, "decode", e.op, "%s: %v", hv.name, e)
+				require.ErrorIs(t, e.err, hv.want, hv.name)
+			}
+			// The same connection still works.
+			exchange(t, c, 10*time.Second)
+			checkHeap(t, before, 1<<20)
+			honest(t, k, s.addr)
+		})
+	}
+}
+
+// TestGarbageVariants sends 300 packets of random bytes (1 to 256 bytes
+// each) as Variants on every transport: every one is either decoded (and
+// echoed) or reported as a decode error; the connection stays up.
+func TestGarbageVariants(t *testing.T) {
+	for _, k := range allKits() {
+		t.Run(k.name, func(t *testing.T) {
+			peertest.CheckGoroutines(t)
+			s := startServer(t, k)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			c, err := k.dial(ctx, s.addr)
+			require.NoError(t, err)
+			t.Cleanup(func() { c.Close() })
+			exchange(t, c, 10*time.Second)
+			before := heapNow()
+
+			r := rand.New(rand.NewPCG(1, 2))
+			const n = 300
+			for range n {
+				require.NoError(t, c.PutPacket(randBytes(r, 1+r.IntN(256))))
+			}
+			// Reliable transports deliver in order, so once the echo is back
+			// every garbage packet was handled; on UDP and DTLS most were.
+			exchange(t, c, 10*time.Second)
+			decodeErrs := 0
+			for _, e := range s.drain() {
+				switch e.op {
+				case "decode":
+					decodeErrs++
+					var ge interface{ GodotCode() int }
+					require.True(t, errors.As(e.err, &ge), "decode error without a Godot code: %v", e.err)
+				case "put":
+					// A decoded value Godot could not re-encode (e.g. a
+					// String with NUL): refused by the encoder, fine.
+				default:
+					t.Fatalf("unexpected server event %v", e)
+				}
+			}
+			t.Logf("%d of %d garbage packets reported as decode errors", decodeErrs, n)
+			require.Greater(t, decodeErrs, n/2)
+			checkHeap(t, before, 4<<20)
+			honest(t, k, s.addr)
+		})
+	}
+}
