@@ -75,7 +75,7 @@ const (
 	DefaultCloseTimeout = time.Second
 	// DefaultMaxPendingConnections bounds the connections a Listener holds
 	// for Accept/TakeConnection (handshaking ones included).
-	DefaultMaxPendingConnections = 32
+	DefaultMaxPendingConnections = 128
 )
 
 // Config configures Dial and Listen. A nil *Config, and each zero field,

@@ -3,8 +3,10 @@ package quic
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"sync"
+	"time"
 
 	quicgo "github.com/quic-go/quic-go"
 
@@ -17,7 +19,8 @@ import (
 var openMarker = [frameHeaderSize]byte{}
 
 // Dial connects to a Listener at addr ("host:port") and returns the peer once
-// the TLS handshake is done and the reliable stream is open. ctx bounds the
+// the TLS handshake is done, the reliable stream is open and the Listener has
+// taken the connection (one round trip more than the handshake). ctx bounds the
 // whole attempt, as does cfg.HandshakeTimeout. Failures match
 // peer.ErrCantConnect (errors.Is), plus ctx's error when it ended the attempt.
 //
@@ -57,11 +60,34 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
 	if err == nil {
 		_, err = str.Write(openMarker[:])
 	}
+	if err == nil {
+		err = awaitMarker(hctx, str)
+	}
 	if err != nil {
 		qc.CloseWithError(quicgo.ApplicationErrorCode(peer.ErrCantConnect.Code()), "opening the stream failed")
 		return fail(err)
 	}
 	return newPeer(newConn(c, qc, str, tr, udp)), nil
+}
+
+// awaitMarker reads the server's empty frame, its sign that the Listener
+// took the connection (quic-go may refuse a connection after the handshake
+// when its accept queue is full).
+func awaitMarker(ctx context.Context, str *quicgo.Stream) error {
+	stop := context.AfterFunc(ctx, func() { str.SetReadDeadline(time.Now()) })
+	defer stop()
+	var m [frameHeaderSize]byte
+	if _, err := io.ReadFull(str, m[:]); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return connError("dial", err)
+	}
+	if m != openMarker {
+		return &peer.OpError{Op: "dial", Err: peer.ErrInvalidData,
+			Detail: fmt.Sprintf("the server answered %x, not an empty frame: not a packetpeer QUIC server?", m)}
+	}
+	return nil
 }
 
 // Listener accepts QUIC connections on one UDP socket (Godot's TCPServer /
@@ -158,6 +184,9 @@ func (l *Listener) handshake(qc *quicgo.Conn) {
 	ctx, cancel := context.WithTimeout(l.ctx, l.cfg.HandshakeTimeout)
 	str, err := qc.AcceptStream(ctx)
 	cancel()
+	if err == nil {
+		_, err = str.Write(openMarker[:]) // tells Dial it was accepted
+	}
 	if err != nil {
 		qc.CloseWithError(quicgo.ApplicationErrorCode(peer.ErrTimeout.Code()), "the reliable stream was not opened in time")
 		<-l.slots

@@ -152,6 +152,8 @@ type conn struct {
 
 	droppedLate atomic.Uint64
 	droppedFull atomic.Uint64
+
+	endErr atomic.Pointer[error] // why the connection ended, as reads report it
 }
 
 func newConn(cfg *config, qc *quicgo.Conn, str *quicgo.Stream, tr *quicgo.Transport, udp net.PacketConn) *conn {
@@ -215,14 +217,19 @@ func (c *conn) endRead(err error) {
 	case err == io.EOF:
 		// The remote end closed: everything it sent has been read. Close the
 		// connection, which tells its Close it can stop waiting.
+		c.setEnd(io.EOF)
 		c.qc.CloseWithError(0, "")
 		c.in.Close(io.EOF)
 	case errors.Is(err, peer.ErrInvalidData):
 		c.fail(err)
 	default:
-		c.in.Close(connError("read", err))
+		err = connError("read", err)
+		c.setEnd(err)
+		c.in.Close(err)
 	}
 }
+
+func (c *conn) setEnd(err error) { c.endErr.CompareAndSwap(nil, &err) }
 
 // fail closes the connection because the remote end broke the protocol,
 // telling it why with the Godot error code, and ends the receive queue.
@@ -232,6 +239,7 @@ func (c *conn) fail(err error) {
 	if errors.As(err, &ge) {
 		code = quicgo.ApplicationErrorCode(ge.GodotCode())
 	}
+	c.setEnd(err)
 	c.qc.CloseWithError(code, err.Error())
 	c.in.Close(err)
 }
@@ -377,6 +385,9 @@ func (c *conn) writeError(err error) error {
 	if c.closing.Load() {
 		return &peer.OpError{Op: "put packet", Err: peer.ErrClosed}
 	}
+	if e := c.endErr.Load(); e != nil {
+		return *e
+	}
 	return connError("put packet", err)
 }
 
@@ -403,6 +414,13 @@ func connError(op string, err error) error {
 			return &peer.OpError{Op: op, Err: ge, Detail: detail}
 		}
 		return &peer.OpError{Op: op, Err: peer.ErrConnectionError, Detail: fmt.Sprintf("%s (code %d)", detail, ae.ErrorCode)}
+	}
+	if te, ok := errors.AsType[*quicgo.TransportError](err); ok {
+		if te.ErrorCode == quicgo.ConnectionRefused {
+			return &peer.OpError{Op: op, Err: peer.ErrCantConnect,
+				Detail: "the server refused the connection (too many connections waiting to be accepted?): " + err.Error()}
+		}
+		return &peer.OpError{Op: op, Err: peer.ErrConnectionError, Detail: err.Error()}
 	}
 	if _, ok := errors.AsType[*quicgo.IdleTimeoutError](err); ok {
 		return &peer.OpError{Op: op, Err: peer.ErrTimeout, Detail: "nothing received within the idle timeout: " + err.Error()}
