@@ -4,6 +4,7 @@ import (
 	"math"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 type decoder struct {
@@ -274,8 +275,9 @@ func (d *decoder) value(off, depth int) (any, int, error) {
 		if c < 0 || c > d.rem(p+4) {
 			return nil, 0, d.invalid(p, "PackedByteArray count "+itoa(int64(c))+" exceeds the "+itoa(int64(max(d.rem(p+4), 0)))+" bytes left")
 		}
-		out := make([]byte, c)
-		copy(out, d.data[p+4:])
+		src := d.data[p+4 : p+4+c]
+		out := make([]byte, len(src))
+		copy(out, src)
 		return out, p + 4 + c + (4-c%4)%4, nil
 	case TypePackedInt32Array:
 		return packedDecode[int32](d, p, t, 4)
@@ -342,11 +344,19 @@ func packedDecode[T int32 | int64 | float32 | float64](d *decoder, p int, t Type
 	if err != nil {
 		return nil, 0, err
 	}
-	out := make([]T, c)
 	src := d.data[p : p+c*size]
 	if hostLE {
-		copy(byteView(out), src)
-	} else {
+		// make+copy of the same length skips zeroing; the bytes are then
+		// viewed as []T (same noscan memory, aligned by the allocator).
+		buf := make([]byte, len(src))
+		copy(buf, src)
+		if c == 0 {
+			return []T{}, p, nil
+		}
+		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(buf))), c), p + c*size, nil
+	}
+	out := make([]T, c)
+	{
 		for i := range out {
 			switch o := any(&out[i]).(type) {
 			case *int32:
