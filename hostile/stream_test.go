@@ -1,0 +1,179 @@
+package hostile
+
+import (
+	"encoding/binary"
+	"io"
+	"math/rand/v2"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/packetpeer/packetpeer/peer"
+	"github.com/packetpeer/packetpeer/peer/peertest"
+	"github.com/packetpeer/packetpeer/transport/stream"
+	"github.com/packetpeer/packetpeer/variant"
+)
+
+// rawStream opens a plain TCP connection to a stream server.
+func rawStream(t testing.TB, addr string) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// frame is a PacketPeerStream frame: 4-byte little-endian length, payload.
+func frame(payload []byte) []byte {
+	return append(le(uint32(len(payload))), payload...)
+}
+
+func marshal(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := variant.Marshal(v)
+	require.NoError(t, err)
+	return b
+}
+
+// TestStreamLyingLength: a frame header announcing 0x7FFFFFFF bytes followed
+// by a few bytes. The server must drop the connection with ErrInvalidData at
+// once, without allocating anything like 2 GiB, and keep serving.
+func TestStreamLyingLength(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	k := streamKit()
+	s := startServer(t, k)
+	before := heapNow()
+
+	c := rawStream(t, s.addr)
+	_, err := c.Write(append(le(0x7FFFFFFF), "abcd"...))
+	require.NoError(t, err)
+	s.expect(t, 5*time.Second, "ErrInvalidData", isOp("conn", peer.ErrInvalidData))
+	expectClosedByServer(t, c, 5*time.Second)
+	c.Close()
+
+	checkHeap(t, before, 1<<20) // the claim was 2 GiB
+	honest(t, k, s.addr)
+}
+
+// TestStreamTruncatedFrame: a header announcing 100 bytes, 10 bytes, then
+// the client closes. The server's peer must end with io.ErrUnexpectedEOF
+// (not hang waiting for the other 90) and the server keep serving.
+func TestStreamTruncatedFrame(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	k := streamKit()
+	s := startServer(t, k)
+	before := heapNow()
+
+	c := rawStream(t, s.addr)
+	_, err := c.Write(append(le(100), make([]byte, 10)...))
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
+	s.expect(t, 5*time.Second, "io.ErrUnexpectedEOF", isOp("conn", io.ErrUnexpectedEOF))
+
+	checkHeap(t, before, 1<<20)
+	honest(t, k, s.addr)
+}
+
+// TestStreamTruncatedHeader: two bytes of a header, then close.
+func TestStreamTruncatedHeader(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	k := streamKit()
+	s := startServer(t, k)
+
+	c := rawStream(t, s.addr)
+	_, err := c.Write([]byte{1, 0})
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
+	s.expect(t, 5*time.Second, "io.ErrUnexpectedEOF", isOp("conn", io.ErrUnexpectedEOF))
+	honest(t, k, s.addr)
+}
+
+// TestStreamRandomBytes: 64 KiB of random bytes instead of frames. Whatever
+// the bytes say, the server ends the connection with the error the framing
+// implies (ErrInvalidData for a length over 65532, io.ErrUnexpectedEOF for a
+// frame cut by the close) and keeps serving.
+func TestStreamRandomBytes(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	k := streamKit()
+	s := startServer(t, k)
+	before := heapNow()
+
+	for seed := range uint64(4) {
+		junk := randBytes(rand.New(rand.NewPCG(seed, 99)), 64<<10)
+		// What should the server see? Walk the frames as the spec says.
+		want := io.ErrUnexpectedEOF
+		for off := 0; off < len(junk); {
+			if off+4 > len(junk) {
+				break
+			}
+			n := int(binary.LittleEndian.Uint32(junk[off:]))
+			if n > stream.DefaultInputBufferMaxSize {
+				want = peer.ErrInvalidData
+				break
+			}
+			off += 4 + n
+			if off == len(junk) {
+				want = io.EOF
+			}
+		}
+		c := rawStream(t, s.addr)
+		c.Write(junk) // the server may close before it read everything
+		c.Close()
+		e := s.expect(t, 5*time.Second, "the connection's end", func(e event) bool { return e.op == "conn" })
+		require.ErrorIs(t, e.err, want, "seed %d", seed)
+	}
+	checkHeap(t, before, 1<<20)
+	honest(t, k, s.addr)
+}
+
+// TestStreamSlowReader: a client asks the server to push and never reads a
+// byte. The server's puts must fail with ErrTimeout (Config.WriteTimeout)
+// once the kernel buffers and the send queue are full, having queued a
+// bounded amount; meanwhile other clients are served; the server's goroutine
+// for the stuck client is not stuck (it sees the client leave).
+func TestStreamSlowReader(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	k := streamKit()
+	s := startServer(t, k)
+	before := heapNow()
+
+	c := rawStream(t, s.addr)
+	_, err := c.Write(frame(marshal(t, "push")))
+	require.NoError(t, err)
+	e := s.expect(t, 30*time.Second, "a push timeout", isOp("push", nil))
+	require.ErrorIs(t, e.err, peer.ErrTimeout, "push ended after %d bytes", e.n)
+	t.Logf("server pushed %d bytes before its put timed out", e.n)
+	require.Less(t, e.n, pushLimit)
+
+	honest(t, k, s.addr) // while the stuck client is still connected
+	checkHeap(t, before, heapBound)
+
+	require.NoError(t, c.Close())
+	s.expect(t, 5*time.Second, "the stuck client's EOF", isOp("conn", nil))
+}
+
+// TestStreamIdleConnections: 200 clients connect and send nothing or half a
+// header. The server keeps serving others, and what it holds per idle
+// connection stays small.
+func TestStreamIdleConnections(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	k := streamKit()
+	s := startServer(t, k)
+	before := heapNow()
+
+	const n = 200
+	for i := range n {
+		c := rawStream(t, s.addr)
+		if i%2 == 1 {
+			_, err := c.Write([]byte{0xFF, 0xFF})
+			require.NoError(t, err)
+		}
+	}
+	waitFor(t, 10*time.Second, "every idle client accepted", func() bool { return s.peers.Load() == n })
+	honest(t, k, s.addr)
+	after := heapNow()
+	t.Logf("HEAP %s: %d idle connections hold %d bytes (%d each)", t.Name(), n, int64(after)-int64(before), (int64(after)-int64(before))/n)
+	checkHeap(t, before, heapBound)
+}
