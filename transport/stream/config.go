@@ -18,6 +18,8 @@ const (
 	DefaultSendQueueBytes = 1 << 18 // 256 KiB
 	// DefaultLinger is how long Close waits for queued packets to be written.
 	DefaultLinger = 5 * time.Second
+	// DefaultConnectTimeout is Godot's network/limits/tcp/connect_timeout_seconds.
+	DefaultConnectTimeout = 30 * time.Second
 	// DefaultMaxPendingConnections bounds a Listener's accepted-but-untaken connections.
 	DefaultMaxPendingConnections = 32
 )
@@ -53,7 +55,11 @@ type Config struct {
 	WriteTimeout time.Duration
 	// Linger is how long Close waits for queued packets to be written before
 	// closing the stream. Default 5 s; negative closes at once, dropping them.
+	// Once a PutPacket has timed out (WriteTimeout) Close does not wait.
 	Linger time.Duration
+	// ConnectTimeout bounds Dial when its context has no earlier deadline.
+	// Default 30 s, Godot's network/limits/tcp/connect_timeout_seconds.
+	ConnectTimeout time.Duration
 
 	// DisableNoDelay turns Nagle's algorithm back on for TCP connections
 	// (Godot's set_no_delay(false)). By default TCP_NODELAY is set, as Go
@@ -90,6 +96,9 @@ func (c *Config) withDefaults() Config {
 	d.SendQueueBytes = max(d.SendQueueBytes, d.OutputBufferMaxSize+headerSize)
 	if d.Linger == 0 {
 		d.Linger = DefaultLinger
+	}
+	if d.ConnectTimeout <= 0 {
+		d.ConnectTimeout = DefaultConnectTimeout
 	}
 	if d.MaxPendingConnections <= 0 {
 		d.MaxPendingConnections = DefaultMaxPendingConnections

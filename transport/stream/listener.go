@@ -20,12 +20,25 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
 // DialNetwork is Dial on another stream network: "tcp", "tcp4", "tcp6" or
 // "unix" (addr is then a socket path).
 func DialNetwork(ctx context.Context, network, addr string, cfg *Config) (*Peer, error) {
-	var d net.Dialer
+	if err := checkNetwork(network); err != nil {
+		return nil, err
+	}
+	c0 := cfg.withDefaults()
+	d := net.Dialer{Timeout: c0.ConnectTimeout}
 	c, err := d.DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, fmt.Errorf("stream: dial %s %s: %w: %w", network, addr, peer.ErrCantConnect, err)
 	}
 	return New(c, cfg), nil
+}
+
+func checkNetwork(network string) error {
+	switch network {
+	case "tcp", "tcp4", "tcp6", "unix":
+		return nil
+	}
+	return &peer.OpError{Op: "dial", Err: peer.ErrInvalidParameter,
+		Detail: fmt.Sprintf("network %q is not a stream network (tcp, tcp4, tcp6, unix)", network)}
 }
 
 // Listener accepts stream peers (Godot's TCPServer). It accepts in the
@@ -55,6 +68,9 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 // ListenNetwork is Listen on another stream network: "tcp", "tcp4", "tcp6" or
 // "unix" (addr is then a socket path, removed again by Close).
 func ListenNetwork(network, addr string, cfg *Config) (*Listener, error) {
+	if err := checkNetwork(network); err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen(network, addr)
 	if err != nil {
 		return nil, fmt.Errorf("stream: listen %s %s: %w: %w", network, addr, peer.ErrCantCreate, err)

@@ -41,6 +41,7 @@ type conn struct {
 	spare       []byte
 	werr        error // sticky: the stream failed or the peer is closing
 	closing     bool
+	stuck       bool // a put timed out: Close does not linger
 	roomWaiters int
 	room        chan struct{} // closed and replaced when room is made and someone waits
 	wake        chan struct{} // cap 1: buf is not empty or closing
@@ -237,6 +238,9 @@ func (c *conn) put(ctx context.Context, p []byte) error {
 		case <-ctxDone:
 			return &peer.OpError{Op: "put packet", Err: ctx.Err()}
 		case <-timeout:
+			c.mu.Lock()
+			c.stuck = true
+			c.mu.Unlock()
 			return &peer.OpError{Op: "put packet", Err: peer.ErrTimeout,
 				Detail: fmt.Sprintf("remote end did not read for %v; packet not sent", c.cfg.WriteTimeout)}
 		case <-c.ctx.Done():
@@ -281,9 +285,10 @@ func (c *conn) Close() error {
 		c.mu.Lock()
 		c.closing = true
 		c.wakeRoomLocked()
+		stuck := c.stuck
 		c.mu.Unlock()
 		signal(c.wake)
-		if c.cfg.Linger > 0 {
+		if c.cfg.Linger > 0 && !stuck {
 			t := time.NewTimer(c.cfg.Linger)
 			select {
 			case <-c.writeDone:

@@ -11,6 +11,7 @@ import (
 	"net"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -227,7 +228,7 @@ func TestBackPressure(t *testing.T) {
 	require.NoError(t, err)
 	defer ln.Close()
 	ctx := testCtx(t)
-	a, err := Dial(ctx, ln.Addr().String(), &Config{WriteTimeout: 300 * time.Millisecond, Linger: -1})
+	a, err := Dial(ctx, ln.Addr().String(), &Config{WriteTimeout: 300 * time.Millisecond})
 	require.NoError(t, err)
 	defer a.Close()
 	b, err := ln.Accept(ctx) // never reads
@@ -263,6 +264,16 @@ func TestBackPressure(t *testing.T) {
 	got, err := b.ReadPacket(ctx)
 	require.NoError(t, err)
 	require.Len(t, got, 1200)
+
+	// Dropping the stuck client does not wait for Linger (5 s by default).
+	closed := make(chan error, 1)
+	go func() { closed <- a.Close() }()
+	select {
+	case err := <-closed:
+		require.NoError(t, err)
+	case <-time.After(DefaultLinger - time.Second):
+		t.Fatal("Close of a stuck peer lingered")
+	}
 }
 
 func TestRemoteCloseDeliversQueued(t *testing.T) {
@@ -366,7 +377,11 @@ func TestDialErrors(t *testing.T) {
 	_, err = Listen("256.0.0.1:0", nil)
 	require.ErrorIs(t, err, peer.ErrCantCreate)
 	_, err = ListenNetwork("unix", filepath.Join(t.TempDir(), "no", "such", "dir"), nil)
-	require.Error(t, err)
+	require.ErrorIs(t, err, peer.ErrCantCreate)
+	_, err = DialNetwork(testCtx(t), "udp", "127.0.0.1:1", nil)
+	require.ErrorIs(t, err, peer.ErrInvalidParameter)
+	_, err = ListenNetwork("udp", "127.0.0.1:0", nil)
+	require.ErrorIs(t, err, peer.ErrInvalidParameter)
 }
 
 func TestNoDelay(t *testing.T) {
@@ -419,4 +434,43 @@ func waitTick(t *testing.T, ctx context.Context) {
 	case <-ctx.Done():
 		t.Fatal(ctx.Err())
 	}
+}
+
+// countingConn counts Write calls on a real connection.
+type countingConn struct {
+	net.Conn
+	writes atomic.Int64
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+func TestWritesCoalesced(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	// net.Pipe's Write blocks until the other end reads, so everything put
+	// while the first Write is pending must go out in a single second Write.
+	c1, c2 := net.Pipe()
+	cc := &countingConn{Conn: c1}
+	a, b := New(cc, nil), New(c2, nil)
+	defer a.Close()
+	defer b.Close()
+	const n = 500
+	for i := range n {
+		require.NoError(t, a.PutPacket([]byte{byte(i), 1, 2, 3}))
+	}
+	ctx := testCtx(t)
+	for i := range n {
+		p, err := b.ReadPacket(ctx)
+		require.NoError(t, err)
+		require.Equal(t, byte(i), p[0])
+	}
+	require.LessOrEqual(t, cc.writes.Load(), int64(2), "%d packets took %d writes", n, cc.writes.Load())
+
+	// A lone packet is written without waiting for more traffic.
+	require.NoError(t, a.PutPacket([]byte("alone")))
+	p, err := b.ReadPacket(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "alone", string(p))
 }
