@@ -151,28 +151,33 @@ type conn struct {
 	finished chan struct{} // closed by teardown, after state is CLOSED
 	tdOnce   sync.Once
 
+	ready      chan struct{} // closed by attach
 	readerDone chan struct{}
 	writerDone chan struct{}
 	hbDone     chan struct{}
 
+	wsMu       sync.Mutex // guards ws and rawConn against teardown while connecting
+	tornDown   bool
+	rawConn    net.Conn // TCP connection of a handshake in progress (Connect)
+	cancelDial context.CancelFunc
+
 	onClose func() // called once by teardown (a Handler untracks the peer)
 }
 
-func newConn(ws *gws.Conn, cfg Config, server bool, url string) *conn {
+// newConn returns a conn in StateConnecting without a connection yet;
+// attach gives it one.
+func newConn(cfg Config, server bool, url string) *conn {
 	c := &conn{
-		ws:         ws,
 		cfg:        cfg,
 		server:     server,
 		url:        url,
-		protocol:   ws.Subprotocol(),
-		remote:     ws.RemoteAddr(),
-		local:      ws.LocalAddr(),
 		maxPacket:  cfg.maxPacketSize(),
 		closeCode:  CloseCodeUnclean,
 		owake:      make(chan struct{}, 1),
 		oroom:      make(chan struct{}, 1),
 		stop:       make(chan struct{}),
 		finished:   make(chan struct{}),
+		ready:      make(chan struct{}),
 		readerDone: make(chan struct{}),
 		writerDone: make(chan struct{}),
 		hbDone:     make(chan struct{}),
@@ -184,24 +189,71 @@ func newConn(ws *gws.Conn, cfg Config, server bool, url string) *conn {
 		MaxPackets: max(cfg.MaxQueuedPackets, 1),
 		Policy:     ringbuf.Block,
 	})
-	c.state.Store(int32(StateOpen))
-	ws.SetReadLimit(int64(cfg.InboundBufferSize))
+	c.state.Store(int32(StateConnecting))
+	return c
+}
+
+// attach gives c its established connection, switches it to StateOpen and
+// starts its goroutines. It returns false (and closes ws) when c was closed
+// while connecting.
+func (c *conn) attach(ws *gws.Conn, respHdr http.Header) bool {
+	ws.SetReadLimit(int64(c.cfg.InboundBufferSize))
 	ws.SetCloseHandler(c.handleClose)
 	ws.SetPongHandler(func(string) error {
 		c.pong.Store(true)
 		return nil
 	})
-	return c
-}
-
-// start launches the reader and writer goroutines.
-func (c *conn) start() {
+	c.wsMu.Lock()
+	if c.tornDown {
+		c.wsMu.Unlock()
+		ws.Close()
+		c.abandon()
+		return false
+	}
+	c.ws = ws
+	c.protocol = ws.Subprotocol()
+	c.remote = ws.RemoteAddr()
+	c.local = ws.LocalAddr()
+	c.respHdr = respHdr
+	c.state.Store(int32(StateOpen))
+	close(c.ready)
+	c.wsMu.Unlock()
 	go c.readLoop()
 	go c.writeLoop()
 	if c.cfg.HeartbeatInterval > 0 {
 		go c.heartbeatLoop()
 	} else {
 		close(c.hbDone)
+	}
+	return true
+}
+
+// setRawConn records the TCP connection of a handshake in progress so that
+// closing while connecting interrupts it.
+func (c *conn) setRawConn(nc net.Conn) {
+	c.wsMu.Lock()
+	defer c.wsMu.Unlock()
+	if c.tornDown {
+		nc.Close()
+		return
+	}
+	c.rawConn = nc
+}
+
+// abandon marks the goroutines of a conn that never opened as finished.
+func (c *conn) abandon() {
+	close(c.readerDone)
+	close(c.writerDone)
+	close(c.hbDone)
+}
+
+// isReady reports whether attach has run (fields such as remote are set).
+func (c *conn) isReady() bool {
+	select {
+	case <-c.ready:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -476,6 +528,11 @@ func (c *conn) startClose(code int, reason string) error {
 	if err := validCloseCode(code, reason); err != nil {
 		return err
 	}
+	if State(c.state.Load()) == StateConnecting {
+		// As Godot: closing while connecting goes straight to CLOSED.
+		c.teardown(errLocalClose)
+		return nil
+	}
 	c.omu.Lock()
 	if !c.state.CompareAndSwap(int32(StateOpen), int32(StateClosing)) {
 		c.omu.Unlock()
@@ -520,7 +577,18 @@ func (c *conn) teardown(cause error) {
 		}
 		c.cmu.Unlock()
 		c.state.Store(int32(StateClosed))
-		c.ws.Close()
+		c.wsMu.Lock()
+		c.tornDown = true
+		ws, cancel, raw := c.ws, c.cancelDial, c.rawConn
+		c.wsMu.Unlock()
+		if ws != nil {
+			ws.Close()
+		} else if raw != nil {
+			raw.Close() // interrupts the handshake
+		}
+		if cancel != nil {
+			cancel()
+		}
 		close(c.stop)
 		ce := &CloseError{Code: code, Reason: reason}
 		if !clean || (code != CloseNormalClosure && code != CloseGoingAway && code != CloseNoStatus) {
@@ -547,6 +615,9 @@ func (c *conn) Close() error {
 }
 
 func (c *conn) setNoDelay(on bool) error {
+	if !c.isReady() {
+		return &peer.OpError{Op: "set no delay", Err: peer.ErrUnconfigured, Detail: "not connected yet"}
+	}
 	nc := c.ws.NetConn()
 	if tc, ok := nc.(*tls.Conn); ok {
 		nc = tc.NetConn()

@@ -20,7 +20,8 @@
 //
 // # Godot → Go
 //
-//	WebSocketPeer.connect_to_url(url, tls)     Dial(ctx, url, &Config{TLSConfig: ...})
+//	WebSocketPeer.connect_to_url(url, tls)     Connect(url, cfg) (returns at once, StateConnecting),
+//	                                            or Dial(ctx, url, cfg) (returns when open)
 //	WebSocketPeer.accept_stream(stream)         Upgrade(w, r, cfg), Handler, Listener.Accept
 //	TCPServer.is_connection_available()         Listener.IsConnectionAvailable, Handler.IsConnectionAvailable
 //	TCPServer.take_connection() + accept_stream Listener.TakeConnection, Handler.TakeConnection

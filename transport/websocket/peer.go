@@ -26,11 +26,7 @@ type Peer struct {
 	c *conn
 }
 
-func newPeer(c *conn) *Peer {
-	p := &Peer{Peer: peer.New(c), c: c}
-	c.start()
-	return p
-}
+func newPeer(c *conn) *Peer { return &Peer{Peer: peer.New(c), c: c} }
 
 // ReadyState returns the connection's state (Godot's get_ready_state).
 // Dial, Accept and Upgrade return peers in StateOpen.
@@ -125,7 +121,12 @@ func (p *Peer) CloseReason() string {
 
 // SelectedProtocol returns the negotiated subprotocol, "" for none (Godot's
 // get_selected_protocol).
-func (p *Peer) SelectedProtocol() string { return p.c.protocol }
+func (p *Peer) SelectedProtocol() string {
+	if !p.c.isReady() {
+		return ""
+	}
+	return p.c.protocol
+}
 
 // RequestedURL returns the URL dialled (client) or requested by the client
 // (server; Godot's get_requested_url).
@@ -137,30 +138,53 @@ func (p *Peer) Request() *http.Request { return p.c.req }
 
 // ResponseHeader returns the server's 101 response headers on a client
 // peer, nil on a server.
-func (p *Peer) ResponseHeader() http.Header { return p.c.respHdr }
+func (p *Peer) ResponseHeader() http.Header {
+	if !p.c.isReady() {
+		return nil
+	}
+	return p.c.respHdr
+}
 
-// RemoteAddr returns the remote TCP address.
-func (p *Peer) RemoteAddr() net.Addr { return p.c.remote }
+// RemoteAddr returns the remote TCP address, nil while connecting.
+func (p *Peer) RemoteAddr() net.Addr {
+	if !p.c.isReady() {
+		return nil
+	}
+	return p.c.remote
+}
 
-// LocalAddr returns the local TCP address.
-func (p *Peer) LocalAddr() net.Addr { return p.c.local }
+// LocalAddr returns the local TCP address, nil while connecting.
+func (p *Peer) LocalAddr() net.Addr {
+	if !p.c.isReady() {
+		return nil
+	}
+	return p.c.local
+}
 
 // ConnectedHost returns the remote IP address as a string (Godot's
 // get_connected_host).
 func (p *Peer) ConnectedHost() string {
-	if a, ok := p.c.remote.(*net.TCPAddr); ok {
+	ra := p.RemoteAddr()
+	if ra == nil {
+		return ""
+	}
+	if a, ok := ra.(*net.TCPAddr); ok {
 		return a.IP.String()
 	}
-	h, _, _ := net.SplitHostPort(p.c.remote.String())
+	h, _, _ := net.SplitHostPort(ra.String())
 	return h
 }
 
 // ConnectedPort returns the remote TCP port (Godot's get_connected_port).
 func (p *Peer) ConnectedPort() int {
-	if a, ok := p.c.remote.(*net.TCPAddr); ok {
+	ra := p.RemoteAddr()
+	if ra == nil {
+		return 0
+	}
+	if a, ok := ra.(*net.TCPAddr); ok {
 		return a.Port
 	}
-	_, port, _ := net.SplitHostPort(p.c.remote.String())
+	_, port, _ := net.SplitHostPort(ra.String())
 	n, _ := strconv.Atoi(port)
 	return n
 }
@@ -185,30 +209,88 @@ func (p *Peer) SetNoDelay(enabled bool) error { return p.c.setNoDelay(enabled) }
 // cfg.HandshakeTimeout and ctx. Failures match ErrCantConnect, and the
 // error names the cause (refused, TLS, HTTP status, subprotocol).
 func Dial(ctx context.Context, rawURL string, cfg *Config) (*Peer, error) {
-	c, err := cfg.resolved()
+	c, u, err := prepareDial(rawURL, cfg)
 	if err != nil {
 		return nil, err
 	}
+	ws, resp, err := dialWS(ctx, u, c, nil)
+	if err != nil {
+		return nil, err
+	}
+	cn := newConn(c, false, u)
+	cn.attach(ws, resp)
+	return newPeer(cn), nil
+}
+
+// Connect is Godot's connect_to_url: it returns at once a peer in
+// StateConnecting and performs the handshake in the background. Poll
+// ReadyState (or wait with ReadPacket): it becomes StateOpen, or
+// StateClosed with CloseCode -1 when the handshake fails, after which
+// GetPacket and ReadPacket return a *CloseError wrapping the dial error
+// (matching ErrCantConnect). Sending fails with ErrFailed until
+// StateOpen, as in Godot. Bad URLs and configs fail at once, as Dial.
+func Connect(rawURL string, cfg *Config) (*Peer, error) {
+	c, u, err := prepareDial(rawURL, cfg)
+	if err != nil {
+		return nil, err
+	}
+	cn := newConn(c, false, u)
+	ctx, cancel := context.WithCancel(context.Background())
+	cn.cancelDial = cancel
+	go func() {
+		defer cancel()
+		ws, resp, err := dialWS(ctx, u, c, cn.setRawConn)
+		if err != nil {
+			cn.teardown(err)
+			cn.abandon()
+			return
+		}
+		cn.attach(ws, resp)
+	}()
+	return newPeer(cn), nil
+}
+
+func prepareDial(rawURL string, cfg *Config) (Config, string, error) {
+	c, err := cfg.resolved()
+	if err != nil {
+		return c, "", err
+	}
 	if rawURL == "" {
-		return nil, &peer.OpError{Op: "dial", Err: peer.ErrInvalidParameter, Detail: "empty URL"}
+		return c, "", &peer.OpError{Op: "dial", Err: peer.ErrInvalidParameter, Detail: "empty URL"}
 	}
 	if !strings.Contains(rawURL, "://") {
 		rawURL = "ws://" + rawURL
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, &peer.OpError{Op: "dial", Err: peer.ErrParseError, Detail: err.Error()}
+		return c, "", &peer.OpError{Op: "dial", Err: peer.ErrParseError, Detail: err.Error()}
 	}
 	if u.Scheme != "ws" && u.Scheme != "wss" {
-		return nil, &peer.OpError{Op: "dial", Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf("scheme %q is not ws or wss", u.Scheme)}
+		return c, "", &peer.OpError{Op: "dial", Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf("scheme %q is not ws or wss", u.Scheme)}
 	}
 	if u.Host == "" {
-		return nil, &peer.OpError{Op: "dial", Err: peer.ErrInvalidParameter, Detail: "URL has no host"}
+		return c, "", &peer.OpError{Op: "dial", Err: peer.ErrInvalidParameter, Detail: "URL has no host"}
 	}
+	return c, u.String(), nil
+}
+
+// dialWS performs the opening handshake and checks the subprotocol as
+// Godot's client does.
+func dialWS(ctx context.Context, u string, c Config, onConn func(net.Conn)) (*gws.Conn, http.Header, error) {
 	d := gws.Dialer{
 		HandshakeTimeout:  c.HandshakeTimeout,
 		TLSClientConfig:   c.TLSConfig,
 		EnableCompression: false,
+	}
+	if onConn != nil {
+		d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			var nd net.Dialer
+			nc, err := nd.DialContext(ctx, network, addr)
+			if err == nil {
+				onConn(nc)
+			}
+			return nc, err
+		}
 	}
 	hdr := c.HandshakeHeaders
 	if hdr == nil {
@@ -218,25 +300,25 @@ func Dial(ctx context.Context, rawURL string, cfg *Config) (*Peer, error) {
 		// One header, no spaces, as Godot sends it.
 		hdr["Sec-WebSocket-Protocol"] = []string{strings.Join(c.SupportedProtocols, ",")}
 	}
-	ws, resp, err := d.DialContext(ctx, u.String(), hdr)
+	ws, resp, err := d.DialContext(ctx, u, hdr)
 	if err != nil {
 		detail := err.Error()
 		if resp != nil && errors.Is(err, gws.ErrBadHandshake) {
 			detail = fmt.Sprintf("%v: HTTP %s", err, resp.Status)
 		}
-		return nil, &dialError{url: u.String(), detail: detail, err: err}
+		return nil, nil, &dialError{url: u, detail: detail, err: err}
 	}
 	sel := ws.Subprotocol()
 	if (sel == "" && len(c.SupportedProtocols) > 0) || (sel != "" && !slices.Contains(c.SupportedProtocols, sel)) {
 		ws.Close()
-		return nil, &dialError{url: u.String(), detail: fmt.Sprintf("server selected subprotocol %q, offered %q", sel, c.SupportedProtocols)}
+		return nil, nil, &dialError{url: u, detail: fmt.Sprintf("server selected subprotocol %q, offered %q", sel, c.SupportedProtocols)}
 	}
 	// Godot switches TCP_NODELAY on; Go's default already is.
-	cn := newConn(ws, c, false, u.String())
+	var respHdr http.Header
 	if resp != nil {
-		cn.respHdr = resp.Header
+		respHdr = resp.Header
 	}
-	return newPeer(cn), nil
+	return ws, respHdr, nil
 }
 
 // dialError matches ErrCantConnect and wraps the cause (e.g. a context

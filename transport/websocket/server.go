@@ -62,9 +62,9 @@ func upgrade(w http.ResponseWriter, r *http.Request, c Config, track func(*conn)
 	if r.TLS != nil {
 		scheme = "wss"
 	}
-	cn := newConn(ws, c, true, (&url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawQuery: r.URL.RawQuery}).String())
+	cn := newConn(c, true, (&url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawQuery: r.URL.RawQuery}).String())
 	cn.req = r
-	if track != nil && !track(cn) {
+	if (track != nil && !track(cn)) || !cn.attach(ws, nil) {
 		ws.Close()
 		return nil, &peer.OpError{Op: "upgrade", Err: peer.ErrClosed}
 	}
