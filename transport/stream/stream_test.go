@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"github.com/packetpeer/packetpeer/devcert"
 	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/peer/peertest"
+	"github.com/packetpeer/packetpeer/variant"
 	"github.com/stretchr/testify/require"
 )
 
@@ -473,4 +475,40 @@ func TestWritesCoalesced(t *testing.T) {
 	p, err := b.ReadPacket(ctx)
 	require.NoError(t, err)
 	require.Equal(t, "alone", string(p))
+}
+
+// Golden bytes from ../shared/vectors/godot4-variant.json.
+const (
+	// framed_stream_peer_put_var_int: PacketPeerStream.put_var(42) on the wire.
+	vecFramedInt42 = "08000000020000002a000000"
+	// dictionary_str_int: var_to_bytes({"a": 1}), framed here by hand.
+	vecDictStrInt = "1b000000010000000400000001000000610000000200000001000000"
+)
+
+// TestGodotVectors plays a Godot PacketPeerStream with a raw TCP socket.
+func TestGodotVectors(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	p, raw := rawPair(t, nil)
+	ctx := testCtx(t)
+	dict, _ := hex.DecodeString(vecDictStrInt)
+	in, _ := hex.DecodeString(vecFramedInt42)
+	in = append(in, frame(dict)...)
+	_, err := raw.Write(in)
+	require.NoError(t, err)
+	v, err := p.ReadVar(ctx)
+	require.NoError(t, err)
+	require.Equal(t, int64(42), v)
+	v, err = p.ReadVar(ctx)
+	require.NoError(t, err)
+	enc, err := variant.Marshal(v)
+	require.NoError(t, err)
+	require.Equal(t, dict, enc)
+
+	require.NoError(t, p.PutVar(42))
+	require.NoError(t, p.PutVar(variant.NewDictionary("a", 1)))
+	want := vecFramedInt42 + hex.EncodeToString(frame(dict))
+	got := make([]byte, len(want)/2)
+	_, err = io.ReadFull(raw, got)
+	require.NoError(t, err)
+	require.Equal(t, want, hex.EncodeToString(got))
 }
