@@ -61,7 +61,7 @@ func (d *decoder) str(off int, what string) (string, int, error) {
 	if !utf8.Valid(raw) {
 		return "", 0, newError(ErrInvalidData, off+4, what+" is not valid UTF-8")
 	}
-	return d.sl.string(raw, d.rem(off)), off + 4 + int(l+p), nil
+	return d.sl.string(raw), off + 4 + int(l+p), nil
 }
 
 // reals reads n reals (binary32, or binary64 when wide) at off into out.
@@ -139,18 +139,18 @@ func (d *decoder) value(off, depth int) (any, int, error) {
 			if d.rem(p) < 8 {
 				return nil, 0, d.short(p, 8, "float64")
 			}
-			return box(&d.sl.f64, typeFloat64, getF64(d.data[p:])), p + 8, nil
+			return boxScalar(&d.sl, typeFloat64, getF64(d.data[p:])), p + 8, nil
 		}
 		if d.rem(p) < 4 {
 			return nil, 0, d.short(p, 4, "float32")
 		}
-		return box(&d.sl.f64, typeFloat64, float64(getF32(d.data[p:]))), p + 4, nil
+		return boxScalar(&d.sl, typeFloat64, float64(getF32(d.data[p:]))), p + 4, nil
 	case TypeString:
 		s, end, err := d.str(p, "String")
 		if err != nil {
 			return nil, 0, err
 		}
-		return box(&d.sl.str, typeString, s), end, nil
+		return box(&d.sl.str, typeString, s, d.sl.hint/16), end, nil
 	case TypeStringName:
 		s, end, err := d.str(p, "StringName")
 		if err != nil {
@@ -161,7 +161,7 @@ func (d *decoder) value(off, depth int) (any, int, error) {
 		if p, err = d.reals(p, wide, f[:2], "Vector2"); err != nil {
 			return nil, 0, err
 		}
-		return box(&d.sl.vec2, typeVec2, Vector2{f[0], f[1]}), p, nil
+		return boxScalar(&d.sl, typeVec2, Vector2{f[0], f[1]}), p, nil
 	case TypeVector2i:
 		if p, err = d.i32s(p, n[:2], "Vector2i"); err != nil {
 			return nil, 0, err
@@ -181,7 +181,7 @@ func (d *decoder) value(off, depth int) (any, int, error) {
 		if p, err = d.reals(p, wide, f[:3], "Vector3"); err != nil {
 			return nil, 0, err
 		}
-		return box(&d.sl.vec3, typeVec3, Vector3{f[0], f[1], f[2]}), p, nil
+		return boxScalar(&d.sl, typeVec3, Vector3{f[0], f[1], f[2]}), p, nil
 	case TypeVector3i:
 		if p, err = d.i32s(p, n[:3], "Vector3i"); err != nil {
 			return nil, 0, err
@@ -312,7 +312,7 @@ func (d *decoder) int(i int64) any {
 	if i >= 0 && i < 256 {
 		return i
 	}
-	return box(&d.sl.i64, typeInt64, i)
+	return boxScalar(&d.sl, typeInt64, i)
 }
 
 func basisFrom(f []float64) Basis {
@@ -577,7 +577,7 @@ func (d *decoder) array(hdr uint32, p, depth int) (any, int, error) {
 	}
 	p += 4
 	c := int(cnt & 0x7fffffff)
-	vs := make([]any, 0, min(c, max(d.rem(p), 0)/4))
+	vs := d.sl.anySlice(min(c, max(d.rem(p), 0)/4))
 	for i := 0; i < c; i++ {
 		var v any
 		if v, p, err = d.value(p, depth+1); err != nil {
@@ -588,7 +588,7 @@ func (d *decoder) array(hdr uint32, p, depth int) (any, int, error) {
 	if t.IsTyped() {
 		return TypedArray{Type: t, Values: vs}, p, nil
 	}
-	return box(&d.sl.lists, typeAnySlice, vs), p, nil
+	return box(&d.sl.lists, typeAnySlice, vs, d.sl.hint/64), p, nil
 }
 
 func (d *decoder) dictionary(hdr uint32, p, depth int) (any, int, error) {
