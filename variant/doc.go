@@ -44,7 +44,8 @@
 //	                            else its ID)                           DecodeOptions.AllowObjects)
 //	Callable (25)               Callable                               Callable
 //	Signal (26)                 Signal                                 Signal
-//	Dictionary (27)             *Dictionary, maps, structs             *Dictionary
+//	Dictionary (27)             *Dictionary (nil → empty), maps,       *Dictionary
+//	                            structs
 //	Array (28)                  []any, other slices and arrays,        []any, or TypedArray when
 //	                            TypedArray, *TypedArray                typed (Array[int], ...)
 //	PackedByteArray (29)        []byte                                 []byte
@@ -71,6 +72,17 @@
 // Strings must be valid UTF-8 without NUL bytes or a leading BOM: Godot's
 // decoder would reject or alter anything else, so encoding fails with
 // ERR_INVALID_PARAMETER instead of silently producing lossy bytes.
+//
+// Decoded values never alias the input buffer, so packet buffers can be
+// reused. To keep decoding cheap, small values of one decoded Variant share a
+// few memory chunks bounded by the input size; a value kept alive keeps its
+// chunk alive.
+//
+// Typed containers decode with their declared type (TypedArray.Type,
+// Dictionary.KeyType / ValueType) and all their elements; Godot would drop
+// elements of the wrong type, this package leaves enforcement to the caller.
+// Without AllowObjects the class of Object-typed containers reads as
+// "EncodedObjectAsID", as in Godot.
 //
 // # Unmarshal
 //

@@ -120,3 +120,17 @@ func TestFormatCyclicIsBounded(t *testing.T) {
 	d.Set(s, 1) // unencodable key: identified by its text
 	require.Equal(t, 1, d.Len())
 }
+
+func TestDecodeDoesNotAliasInput(t *testing.T) {
+	in := []any{"text", StringName("sn"), []byte{1, 2, 3}, []int32{4}, []float32{5}, []string{"s"},
+		ParseNodePath("/a:b"), NewDictionary("k", "v"), Signal{"sig", 1}}
+	b, err := Marshal(in)
+	require.NoError(t, err)
+	v, _, err := Decode(b)
+	require.NoError(t, err)
+	want := Format(v)
+	for i := range b {
+		b[i] = 0xAA
+	}
+	require.Equal(t, want, Format(v))
+}
