@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/packetpeer/packetpeer/peer"
 )
@@ -96,21 +97,34 @@ func NewListener(ln net.Listener, cfg *Config) *Listener {
 
 func (l *Listener) acceptLoop() {
 	defer close(l.stopped)
+	var delay time.Duration
 	for {
 		c, err := l.ln.Accept()
 		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
 			select {
 			case <-l.done:
 				l.err = net.ErrClosed
+				return
 			default:
-				l.err = err
 			}
-			return
+			if errors.Is(err, net.ErrClosed) {
+				l.err = err
+				return
+			}
+			// Transient (too many open files, aborted handshake, ...):
+			// retry with backoff, as net/http does.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+				continue
+			case <-l.done:
+				t.Stop()
+				l.err = net.ErrClosed
+				return
+			}
 		}
+		delay = 0
 		select {
 		case l.pending <- c:
 		case <-l.done:
