@@ -37,7 +37,7 @@
 //	StreamPeerTCP.get_connected_host/port    Peer.RemoteAddr
 //	StreamPeerTCP.get_local_port             Peer.LocalAddr
 //	StreamPeerTCP.disconnect_from_host       Peer.Close
-//	StreamPeerTCP.get_status                 (a Peer is connected until Close; reads report io.EOF or the error)
+//	StreamPeerTCP.get_status                 Peer.Status
 //	TCPServer.listen                         Listen, ListenNetwork, NewListener
 //	TCPServer.is_connection_available        Listener.IsConnectionAvailable
 //	TCPServer.take_connection                Listener.TakeConnection (Accept(ctx) blocks)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/packetpeer/packetpeer/internal/ringbuf"
@@ -46,6 +47,8 @@ type conn struct {
 	room        chan struct{} // closed and replaced when room is made and someone waits
 	wake        chan struct{} // cap 1: buf is not empty or closing
 
+	status atomic.Int32 // a Status
+
 	ctx       context.Context // cancelled by Close: unblocks the reader's Push
 	cancel    context.CancelFunc
 	readDone  chan struct{}
@@ -76,6 +79,7 @@ func newPeer(rwc io.ReadWriteCloser, cfg Config, onClose func()) *Peer {
 		writeDone: make(chan struct{}),
 		onClose:   onClose,
 	}
+	c.status.Store(int32(StatusConnected))
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	go c.readLoop()
 	go c.writeLoop()
@@ -114,15 +118,19 @@ func (c *conn) readLoop() {
 		}
 		switch {
 		case c.ctx.Err() != nil:
+			c.status.Store(int32(StatusNone))
 			c.in.Close(nil)
 		case err == io.EOF:
+			c.status.CompareAndSwap(int32(StatusConnected), int32(StatusNone))
 			c.in.Close(io.EOF) // queued packets are still read, then io.EOF
 		case errors.Is(err, peer.ErrInvalidData):
 			// A hostile or broken peer: disconnect it.
+			c.status.Store(int32(StatusError))
 			c.fail(err)
 			c.rwc.Close()
 			c.in.Close(err)
 		default:
+			c.status.Store(int32(StatusError))
 			c.in.Close(fmt.Errorf("stream: read: %w", err))
 		}
 		return
@@ -155,6 +163,9 @@ func (c *conn) writeLoop() {
 		if err != nil {
 			if c.werr == nil {
 				c.werr = fmt.Errorf("stream: write: %w: %w", peer.ErrFailed, err)
+			}
+			if !c.closing {
+				c.status.Store(int32(StatusError))
 			}
 			c.buf = c.buf[:0]
 			c.wakeRoomLocked()
@@ -304,6 +315,7 @@ func (c *conn) Close() error {
 		<-c.writeDone
 		<-c.readDone
 		c.in.Close(nil)
+		c.status.Store(int32(StatusNone))
 		if c.onClose != nil {
 			c.onClose()
 		}
@@ -323,6 +335,37 @@ func (p *Peer) PutPacketContext(ctx context.Context, b []byte) error {
 	}
 	return p.t.put(ctx, b)
 }
+
+// Status is the connection state, as Godot's StreamPeerTCP.Status.
+type Status int
+
+// Godot's StreamPeerTCP.Status values. A Peer is never connecting: Dial
+// returns once connected.
+const (
+	StatusNone       Status = 0 // closed, or the remote end closed cleanly
+	StatusConnecting Status = 1
+	StatusConnected  Status = 2
+	StatusError      Status = 3 // the stream failed or the remote end broke the framing
+)
+
+func (s Status) String() string {
+	switch s {
+	case StatusNone:
+		return "none"
+	case StatusConnecting:
+		return "connecting"
+	case StatusConnected:
+		return "connected"
+	case StatusError:
+		return "error"
+	}
+	return fmt.Sprintf("Status(%d)", int(s))
+}
+
+// Status returns the connection state (Godot's StreamPeerTCP.get_status).
+// Packets received before the remote end closed or failed can still be read
+// in StatusNone and StatusError.
+func (p *Peer) Status() Status { return Status(p.t.status.Load()) }
 
 // InputBufferMaxSize returns the largest packet accepted from the remote end
 // (Godot's get_input_buffer_max_size).

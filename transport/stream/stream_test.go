@@ -217,6 +217,7 @@ func TestHostileLength(t *testing.T) {
 	require.Contains(t, err.Error(), "2147483648")
 	require.ErrorIs(t, p.PacketError(), peer.ErrInvalidData)
 	require.ErrorIs(t, p.PutPacket([]byte("x")), peer.ErrInvalidData)
+	require.Equal(t, StatusError, p.Status())
 	// The peer hung up on the raw end.
 	_, err = io.ReadAll(raw)
 	require.NoError(t, err, "raw end sees a clean EOF after the disconnect")
@@ -296,7 +297,9 @@ func TestRemoteCloseDeliversQueued(t *testing.T) {
 				binary.LittleEndian.PutUint32(buf[:], uint32(i))
 				require.NoError(t, a.PutPacket(buf[:]))
 			}
+			require.Equal(t, StatusConnected, b.Status())
 			require.NoError(t, a.Close())
+			require.Equal(t, StatusNone, a.Status())
 			ctx := testCtx(t)
 			for i := range n {
 				got, err := b.ReadPacket(ctx)
@@ -307,6 +310,8 @@ func TestRemoteCloseDeliversQueued(t *testing.T) {
 			require.ErrorIs(t, err, io.EOF)
 			_, err = b.GetPacket()
 			require.ErrorIs(t, err, io.EOF)
+			require.Equal(t, StatusNone, b.Status())
+			require.Equal(t, "none", b.Status().String())
 		})
 	}
 }
