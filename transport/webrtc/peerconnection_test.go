@@ -331,3 +331,32 @@ func TestPutPacketAllocs(t *testing.T) {
 	t.Logf("allocs per message: pion Send %.1f, PutPacket %.1f", raw, sdk)
 	require.LessOrEqual(t, sdk, raw+1, "PutPacket adds allocations on the send path")
 }
+
+func TestICEServersConfig(t *testing.T) {
+	checkGoroutines(t)
+	pc, err := NewPeerConnection(&Config{ICEServers: []ICEServer{
+		{URLs: []string{"stun:127.0.0.1:3478"}},
+		{URLs: []string{"turn:127.0.0.1:3478?transport=udp"}, Username: "user", Credential: "secret"},
+	}})
+	require.NoError(t, err)
+	require.Len(t, pc.Pion().GetConfiguration().ICEServers, 2)
+	require.Equal(t, "user", pc.Pion().GetConfiguration().ICEServers[1].Username)
+	require.NoError(t, pc.Close())
+
+	_, err = NewPeerConnection(&Config{ICEServers: []ICEServer{{URLs: []string{"turn:127.0.0.1:3478"}}}})
+	require.ErrorIs(t, err, peer.ErrInvalidParameter, "TURN without credentials")
+	_, err = NewPeerConnection(&Config{ICEServers: []ICEServer{{URLs: []string{"http://nope"}}}})
+	require.ErrorIs(t, err, peer.ErrInvalidParameter)
+}
+
+func TestGatheringCompletes(t *testing.T) {
+	checkGoroutines(t)
+	_, a, _ := negotiatedPair(t, DataChannelConfig{ID: 2})
+	require.Eventually(t, func() bool { return a.Connection().GatheringState() == GatheringStateComplete },
+		10*time.Second, 5*time.Millisecond)
+	require.Equal(t, "GATHERING_STATE_COMPLETE", a.Connection().GatheringState().String())
+	require.Equal(t, "STATE_OPEN", a.ReadyState().String())
+	require.Equal(t, "WRITE_MODE_BINARY", a.WriteMode().String())
+	require.Equal(t, "SIGNALING_STATE_STABLE", a.Connection().SignalingState().String())
+	require.Equal(t, "UNKNOWN(9)", ConnectionState(9).String())
+}
