@@ -80,7 +80,7 @@ func TestDTLSRandomDatagrams(t *testing.T) {
 				copy(junk, []byte{22, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 0})
 				recLen := len(junk) - 13
 				junk[11], junk[12] = byte(recLen>>8), byte(recLen)
-				junk[13] = 1                         // client_hello
+				junk[13] = 1                           // client_hello
 				junk[19], junk[20], junk[21] = 0, 0, 0 // fragment offset 0
 			}
 			_, err := sock.WriteToUDP(junk, dst)
