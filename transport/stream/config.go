@@ -6,9 +6,9 @@ import "time"
 const (
 	// DefaultInputBufferMaxSize is Godot's input_buffer_max_size default:
 	// a 2^16-byte buffer minus the 4-byte header.
-	DefaultInputBufferMaxSize = 1<<16 - headerSize // 65532
+	DefaultInputBufferMaxSize = 1<<16 - 4 // 65532
 	// DefaultOutputBufferMaxSize is Godot's output_buffer_max_size default.
-	DefaultOutputBufferMaxSize = 1<<16 - headerSize // 65532
+	DefaultOutputBufferMaxSize = 1<<16 - 4 // 65532
 	// DefaultReceiveQueueBytes bounds the packets received but not yet read.
 	// It is Godot's ring size.
 	DefaultReceiveQueueBytes = 1 << 16 // 64 KiB

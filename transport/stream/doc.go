@@ -20,6 +20,10 @@
 //	p, err := ln.Accept(ctx)                                   // blocking, Go style
 //	if ln.IsConnectionAvailable() { p, err = ln.TakeConnection() } // polling, Godot style
 //
+// Godot's StreamPeerTLS fits the same way: New(tls.Client(conn, cfg), nil) on
+// the client, NewListener(tls.NewListener(ln, cfg), nil) on the server (the
+// server's handshake runs when the accepted peer starts reading).
+//
 // # Godot → Go
 //
 //	PacketPeerStream.put_packet              Peer.PutPacket (PutPacketContext with a bound)
@@ -85,7 +89,8 @@
 // When the remote end closes, packets already received are still returned,
 // then reads return io.EOF. Close writes what is still queued (for up to
 // Config.Linger), closes the stream and waits for the peer's goroutines to
-// end; afterwards every call returns an error matching net.ErrClosed.
+// end; afterwards every call returns an error matching net.ErrClosed. Close of
+// a peer whose PutPacket already timed out does not wait.
 // Listener.Close closes the connections not yet taken and every peer it
 // handed out that is still open, and ends its accept goroutine.
 package stream
