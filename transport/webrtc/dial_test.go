@@ -204,3 +204,62 @@ func TestManyDialers(t *testing.T) {
 	require.Len(t, seen, n)
 	_ = time.Second
 }
+
+func liveSessions(l *Listener) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.live)
+}
+
+// A lobby member that never finishes the handshake, or sends garbage, is
+// dropped after HandshakeTimeout; the Listener keeps accepting.
+func TestListenerSurvivesBadMembers(t *testing.T) {
+	checkGoroutines(t)
+	url := signalingURL(t)
+	l, err := Listen(url, &Config{LoopbackOnly: true, Lobby: "robust", HandshakeTimeout: 500 * time.Millisecond})
+	require.NoError(t, err)
+	defer l.Close()
+	ctx := ctxT(t)
+
+	silent, err := signaling.Dial(ctx, url, nil)
+	require.NoError(t, err)
+	defer silent.Close()
+	require.NoError(t, silent.Join("robust", false))
+	rude, err := signaling.Dial(ctx, url, nil)
+	require.NoError(t, err)
+	defer rude.Close()
+	require.NoError(t, rude.Join("robust", false))
+	require.NoError(t, rude.SendCandidate(1, "0", 0, "candidate:garbage"))
+	require.NoError(t, rude.Send(signaling.Message{Type: signaling.Candidate, ID: 1, Data: "not\na candidate"}))
+	require.NoError(t, rude.SendAnswer(1, "v=0 not an answer"))
+	require.NoError(t, rude.SendOffer(1, "not an sdp"))
+
+	require.Eventually(t, func() bool { return liveSessions(l) >= 1 }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return liveSessions(l) == 0 }, 10*time.Second, 5*time.Millisecond,
+		"members that never connect are dropped")
+	require.False(t, l.IsConnectionAvailable())
+
+	// A proper member still gets through.
+	a, b := dialAccept(t, url, l)
+	require.NoError(t, a.PutPacket([]byte("still here")))
+	got, err := b.ReadPacket(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "still here", string(got))
+}
+
+func TestListenerSignallingLost(t *testing.T) {
+	checkGoroutines(t)
+	s := signaling.NewServer(nil)
+	hs := httptest.NewServer(s)
+	defer hs.Close()
+	l, err := Listen("ws"+strings.TrimPrefix(hs.URL, "http"), &Config{LoopbackOnly: true, Lobby: "x"})
+	require.NoError(t, err)
+	defer l.Close()
+	require.NoError(t, s.Close())
+	_, err = l.Accept(ctxT(t))
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "signalling link lost")
+	_, err = l.TakeConnection()
+	require.Error(t, err)
+	require.False(t, errors.Is(err, peer.ErrUnavailable))
+}
