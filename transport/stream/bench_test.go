@@ -104,6 +104,27 @@ func BenchmarkThroughput(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
 		})
+		// The SDK's write path alone, read back raw: compares the writer
+		// goroutine with the alternative below on equal terms.
+		b.Run(fmt.Sprintf("size=%d/sdk-write", size), func(b *testing.B) {
+			c1, c2 := tcpConns(b)
+			p1 := New(c1, nil)
+			defer p1.Close()
+			done := make(chan error, 1)
+			go func() { done <- rawReadFrames(c2, b.N) }()
+			pkt := make([]byte, size)
+			b.SetBytes(int64(size))
+			b.ResetTimer()
+			for range b.N {
+				if err := p1.PutPacket(pkt); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := <-done; err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
+		})
 		// The alternative write design: a mutex and a bufio.Writer flushed
 		// when no other writer is waiting (no writer goroutine).
 		b.Run(fmt.Sprintf("size=%d/alt-mutexbufio", size), func(b *testing.B) {
@@ -131,25 +152,21 @@ func BenchmarkThroughput(b *testing.B) {
 // (a server broadcasting to one client from several goroutines).
 func BenchmarkThroughputParallel(b *testing.B) {
 	const size = 64
-	run := func(b *testing.B, put func([]byte) error, read func(n int) error) {
+	// newPut returns one goroutine's put function.
+	run := func(b *testing.B, newPut func() func() error, read func(n int) error) {
 		done := make(chan error, 1)
-		var count atomic.Int64
-		var wg sync.WaitGroup
 		b.SetBytes(size)
 		b.SetParallelism(4) // 8 goroutines on 2 cores
 		b.ResetTimer()
 		go func() { done <- read(b.N) }()
-		wg.Add(1)
 		b.RunParallel(func(pb *testing.PB) {
-			pkt := make([]byte, size)
+			put := newPut()
 			for pb.Next() {
-				count.Add(1)
-				if err := put(pkt); err != nil {
+				if err := put(); err != nil {
 					panic(err)
 				}
 			}
 		})
-		wg.Done()
 		if err := <-done; err != nil {
 			b.Fatal(err)
 		}
@@ -158,19 +175,23 @@ func BenchmarkThroughputParallel(b *testing.B) {
 	b.Run("raw", func(b *testing.B) {
 		c1, c2 := tcpConns(b)
 		var mu sync.Mutex
-		run(b, func(p []byte) error {
-			var buf [4 + size]byte
-			binary.LittleEndian.PutUint32(buf[:], size)
-			copy(buf[4:], p)
-			mu.Lock() // frames must not interleave
-			defer mu.Unlock()
-			_, err := c1.Write(buf[:])
-			return err
+		run(b, func() func() error {
+			frame := make([]byte, 4+size)
+			binary.LittleEndian.PutUint32(frame, size)
+			return func() error {
+				mu.Lock() // frames must not interleave
+				defer mu.Unlock()
+				_, err := c1.Write(frame)
+				return err
+			}
 		}, func(n int) error { return rawReadFrames(c2, n) })
 	})
 	b.Run("sdk", func(b *testing.B) {
 		p1, p2 := sdkPair(b)
-		run(b, p1.PutPacket, func(n int) error {
+		run(b, func() func() error {
+			pkt := make([]byte, size)
+			return func() error { return p1.PutPacket(pkt) }
+		}, func(n int) error {
 			for range n {
 				if _, err := p2.ReadPacket(context.Background()); err != nil {
 					return err
@@ -179,10 +200,22 @@ func BenchmarkThroughputParallel(b *testing.B) {
 			return nil
 		})
 	})
+	b.Run("sdk-write", func(b *testing.B) {
+		c1, c2 := tcpConns(b)
+		p1 := New(c1, nil)
+		defer p1.Close()
+		run(b, func() func() error {
+			pkt := make([]byte, size)
+			return func() error { return p1.PutPacket(pkt) }
+		}, func(n int) error { return rawReadFrames(c2, n) })
+	})
 	b.Run("alt-mutexbufio", func(b *testing.B) {
 		c1, c2 := tcpConns(b)
 		w := newMutexWriter(c1)
-		run(b, w.put, func(n int) error { return rawReadFrames(c2, n) })
+		run(b, func() func() error {
+			pkt := make([]byte, size)
+			return func() error { return w.put(pkt) }
+		}, func(n int) error { return rawReadFrames(c2, n) })
 	})
 }
 
@@ -263,6 +296,7 @@ type mutexWriter struct {
 	waiting atomic.Int32
 	mu      sync.Mutex
 	w       *bufio.Writer
+	hdr     [4]byte
 }
 
 func newMutexWriter(c net.Conn) *mutexWriter {
@@ -273,9 +307,8 @@ func (m *mutexWriter) put(p []byte) error {
 	m.waiting.Add(1)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var hdr [4]byte
-	binary.LittleEndian.PutUint32(hdr[:], uint32(len(p)))
-	m.w.Write(hdr[:])
+	binary.LittleEndian.PutUint32(m.hdr[:], uint32(len(p)))
+	m.w.Write(m.hdr[:])
 	m.w.Write(p)
 	if m.waiting.Add(-1) == 0 {
 		return m.w.Flush()
