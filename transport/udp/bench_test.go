@@ -20,7 +20,9 @@ import (
 // ahead of the receiver (so the kernel's socket buffer does not overflow);
 // the benchmark goroutine receives them. Lost datagrams (rare on loopback)
 // are reported as a "lost" metric and end the run after a quiet spell.
-// Latency: ping-pong, one datagram each way per op.
+// Latency: ping-pong, one datagram each way per op. Besides wall time, each
+// reports the process's CPU time per packet (cpu-ns/pkt, cpu-ns/op), which
+// is steadier than wall time on a machine shared with other work.
 
 const window = 64
 
@@ -33,7 +35,7 @@ type endpoint struct {
 }
 
 func sdkEndpoints(b *testing.B) (tx, rx endpoint) {
-	a, c := dialPair(b, &Config{SocketBuffer: 1 << 21})
+	a, c := dialPair(b, &Config{SocketBuffer: 1 << 21, RecvBufSize: 1 << 20})
 	b.Cleanup(func() { a.Close(); c.Close() })
 	ctx, cancel := context.WithCancel(context.Background())
 	b.Cleanup(cancel)
@@ -84,6 +86,7 @@ func benchThroughput(b *testing.B, mk func(*testing.B) (endpoint, endpoint), siz
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := processCPU()
 	go func() {
 		defer close(done)
 		for i := 0; i < b.N; i++ {
@@ -128,7 +131,9 @@ func benchThroughput(b *testing.B, mk func(*testing.B) (endpoint, endpoint), siz
 	}
 	b.StopTimer()
 	<-done
+	cpu := processCPU() - cpu0
 	b.ReportMetric(float64(got)/b.Elapsed().Seconds(), "pkts/s")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(max(got, 1)), "cpu-ns/pkt")
 	b.ReportMetric(float64(int64(b.N)-got), "lost")
 }
 
@@ -151,6 +156,7 @@ func benchPingPong(b *testing.B, mk func(*testing.B) (endpoint, endpoint)) {
 	}()
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := processCPU()
 	for i := 0; i < b.N; i++ {
 		if err := a.send(msg); err != nil {
 			b.Fatal(err)
@@ -160,6 +166,7 @@ func benchPingPong(b *testing.B, mk func(*testing.B) (endpoint, endpoint)) {
 		}
 	}
 	b.StopTimer()
+	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 	a.stop()
 	if err := <-errc; err != nil {
 		b.Fatal(err)
