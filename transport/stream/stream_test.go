@@ -12,6 +12,7 @@ import (
 	"net"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -520,4 +521,38 @@ func TestGodotVectors(t *testing.T) {
 	_, err = io.ReadFull(raw, got)
 	require.NoError(t, err)
 	require.Equal(t, want, hex.EncodeToString(got))
+}
+
+func TestCloseDuringPuts(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	a, b := pair(t, "tcp", "127.0.0.1:0", &Config{SendQueueBytes: 1 << 16})
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pkt := make([]byte, 1000)
+			<-start
+			for {
+				if err := a.PutPacket(pkt); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	close(start)
+	// Let the queue fill (b never reads), then close in the middle of it.
+	ctx := testCtx(t)
+	for b.AvailablePacketCount() == 0 {
+		waitTick(t, ctx)
+	}
+	require.NoError(t, a.Close())
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.ErrorIs(t, err, net.ErrClosed)
+	}
 }

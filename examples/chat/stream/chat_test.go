@@ -2,9 +2,11 @@ package streamchat_test
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/packetpeer/packetpeer/examples/chat/chat"
 	"github.com/packetpeer/packetpeer/peer/peertest"
 	"github.com/packetpeer/packetpeer/transport/stream"
+	"github.com/packetpeer/packetpeer/variant"
 )
 
 // serve runs the loop of ./server on a loopback listener and returns its
@@ -169,4 +172,61 @@ func runClient(ctx context.Context, addr, nick string, clients, each int, joined
 		}
 	}
 	return p.PutVar(chat.Message{Type: "leave"})
+}
+
+// godotString is Godot 4's var_to_bytes of a String, written by hand.
+func godotString(s string) []byte {
+	b := binary.LittleEndian.AppendUint32(nil, 4) // TYPE_STRING
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
+	b = append(b, s...)
+	for len(b)%4 != 0 {
+		b = append(b, 0)
+	}
+	return b
+}
+
+// TestGodotClientBytes plays examples/godot/stream_chat_client.gd with a raw
+// TCP socket: the bytes Godot's PacketPeerStream.put_var({"type": "join",
+// "nick": "godot"}) puts on the wire join the room, and the reply is a frame
+// holding a Godot Dictionary.
+func TestGodotClientBytes(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	addr, _, stop := serve(t, ctx)
+	defer stop()
+
+	conn, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	send := func(pairs ...string) {
+		v := binary.LittleEndian.AppendUint32(nil, 27) // TYPE_DICTIONARY
+		v = binary.LittleEndian.AppendUint32(v, uint32(len(pairs)/2))
+		for _, s := range pairs {
+			v = append(v, godotString(s)...)
+		}
+		frame := binary.LittleEndian.AppendUint32(nil, uint32(len(v)))
+		_, err := conn.Write(append(frame, v...))
+		require.NoError(t, err)
+	}
+	recv := func() chat.Message {
+		var hdr [4]byte
+		_, err := io.ReadFull(conn, hdr[:])
+		require.NoError(t, err)
+		payload := make([]byte, binary.LittleEndian.Uint32(hdr[:]))
+		_, err = io.ReadFull(conn, payload)
+		require.NoError(t, err)
+		require.Equal(t, uint32(27), binary.LittleEndian.Uint32(payload), "a Dictionary")
+		var m chat.Message
+		require.NoError(t, variant.Unmarshal(payload, &m))
+		return m
+	}
+	send("type", "join", "nick", "godot")
+	require.Equal(t, chat.Message{Type: "welcome", Nick: "godot", Members: []string{"godot"}}, recv())
+	send("type", "say", "text", "hello from GDScript")
+	require.Equal(t, chat.Message{Type: "say", Nick: "godot", Text: "hello from GDScript"}, recv())
+	send("type", "leave")
+	_, err = conn.Read(make([]byte, 1))
+	require.ErrorIs(t, err, io.EOF, "the server hangs up after leave")
 }
