@@ -31,7 +31,6 @@ func _ready() -> void:
 	if err != OK:
 		push_error("stream chat: connect_to_host(%s, %d) failed: %s" % [host, port, error_string(err)])
 		return
-	_tcp.set_no_delay(true)  # chat lines go out at once
 	_peer.stream_peer = _tcp
 	if line_edit:
 		line_edit.text_submitted.connect(_on_text_submitted)
@@ -64,6 +63,7 @@ func _process(_delta: float) -> void:
 		StreamPeerTCP.STATUS_CONNECTED:
 			if not _joined:
 				_joined = true
+				_tcp.set_no_delay(true)  # chat lines go out at once
 				_peer.put_var({"type": "join", "nick": nick})
 			# PacketPeerStream reads the socket in get_available_packet_count().
 			while _peer.get_available_packet_count() > 0:
