@@ -1,10 +1,13 @@
 package websocket
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"testing"
 	"time"
 
@@ -82,5 +85,72 @@ func FuzzServerFrames(f *testing.F) {
 		if err := s.PutPacket([]byte("x")); !errors.Is(err, peer.ErrFailed) {
 			t.Fatalf("PutPacket after close = %v", err)
 		}
+	})
+}
+
+// FuzzDialResponse answers Dial's upgrade request with arbitrary bytes (the
+// token ACCEPT is replaced by the correct Sec-WebSocket-Accept value so that
+// valid handshakes are reachable) and then closes. Dial must return a peer
+// or an error matching ErrCantConnect, never panic or hang; a peer must end
+// with a *CloseError and never return a packet above InboundBufferSize.
+func FuzzDialResponse(f *testing.F) {
+	const limit = 1024
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { ln.Close() })
+	valid := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ACCEPT\r\n\r\n"
+	f.Add([]byte(valid))
+	f.Add(append([]byte(valid), 0x82, 3, 'a', 'b', 'c', 0x81, 1, 'x', 0x88, 2, 0x03, 0xe8))
+	f.Add(append([]byte(valid), 0x82, 126, 0xff, 0xff))
+	f.Add([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ACCEPT\r\nSec-WebSocket-Protocol: evil\r\n\r\n"))
+	f.Add([]byte("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"))
+	f.Add([]byte("garbage"))
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 1<<16 {
+			return
+		}
+		served := make(chan struct{})
+		go func() {
+			defer close(served)
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer nc.Close()
+			nc.SetDeadline(time.Now().Add(5 * time.Second))
+			req, err := http.ReadRequest(bufio.NewReader(nc))
+			if err != nil {
+				return
+			}
+			nc.Write(bytes.ReplaceAll(data, []byte("ACCEPT"), []byte(acceptKey(req.Header.Get("Sec-WebSocket-Key")))))
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		p, err := Dial(ctx, "ws://"+ln.Addr().String()+"/", &Config{InboundBufferSize: limit, HandshakeTimeout: time.Second, CloseTimeout: 100 * time.Millisecond})
+		if err != nil {
+			if !errors.Is(err, peer.ErrCantConnect) {
+				t.Fatalf("Dial error %v does not match ErrCantConnect", err)
+			}
+			<-served
+			return
+		}
+		defer p.Close()
+		for {
+			b, err := p.ReadPacket(ctx)
+			if err != nil {
+				var ce *CloseError
+				if !errors.As(err, &ce) {
+					t.Fatalf("final error %v (%T), want *CloseError", err, err)
+				}
+				break
+			}
+			if len(b) > limit {
+				t.Fatalf("packet of %d bytes above InboundBufferSize", len(b))
+			}
+		}
+		<-served
 	})
 }

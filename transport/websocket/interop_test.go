@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	gws "github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
 	"github.com/packetpeer/packetpeer/devcert"
@@ -501,4 +502,24 @@ func TestHeartbeatDropsStalledReader(t *testing.T) {
 	require.ErrorIs(t, <-writeErr, peer.ErrFailed)
 	_, err = s.ReadPacket(testCtx(t))
 	require.ErrorIs(t, err, peer.ErrTimeout)
+}
+
+// TestNoCompression: a client offering permessage-deflate gets no extension
+// (Godot drops compressed frames, so the server must never compress).
+func TestNoCompression(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	l := listen(t, nil)
+	d := gws.Dialer{EnableCompression: true}
+	raw, resp, err := d.DialContext(testCtx(t), wsURL(l), nil)
+	require.NoError(t, err)
+	defer raw.Close()
+	require.Empty(t, resp.Header.Get("Sec-WebSocket-Extensions"))
+	s, err := l.Accept(testCtx(t))
+	require.NoError(t, err)
+	defer s.Close()
+	require.NoError(t, s.PutPacket(bytes.Repeat([]byte("compressible "), 100)))
+	_, p, err := raw.ReadMessage()
+	require.NoError(t, err)
+	require.Len(t, p, 1300)
+	raw.Close() // before s.Close, which would wait for a close answer
 }
