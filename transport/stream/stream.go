@@ -330,6 +330,9 @@ func (p *Peer) PutPacketContext(ctx context.Context, b []byte) error {
 	if p.IsClosed() {
 		return &peer.OpError{Op: "put packet", Err: peer.ErrClosed}
 	}
+	if err := ctx.Err(); err != nil {
+		return &peer.OpError{Op: "put packet", Err: err}
+	}
 	if len(b) == 0 {
 		return nil
 	}

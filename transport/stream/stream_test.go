@@ -263,6 +263,7 @@ func TestBackPressure(t *testing.T) {
 	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
 	require.ErrorIs(t, a.PutPacketContext(cctx, pkt), context.DeadlineExceeded)
+	require.ErrorIs(t, a.PutPacketContext(cctx, nil), context.DeadlineExceeded, "an ended context is checked first")
 
 	// The receiver can still read everything that was sent, in order.
 	got, err := b.ReadPacket(ctx)
