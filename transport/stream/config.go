@@ -30,6 +30,8 @@ type Config struct {
 	// InputBufferMaxSize is the largest packet accepted from the remote end
 	// (Godot's input_buffer_max_size). A peer announcing a bigger frame is
 	// disconnected with an error matching peer.ErrInvalidData. Default 65532.
+	// Both sizes are used as given; Godot's setters round n+4 up to a power
+	// of two (set_input_buffer_max_size(1000) gives 1020).
 	InputBufferMaxSize int
 	// OutputBufferMaxSize is the largest packet PutPacket sends (Godot's
 	// output_buffer_max_size); bigger ones fail with peer.ErrInvalidParameter.
