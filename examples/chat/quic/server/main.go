@@ -1,0 +1,103 @@
+// Command server is the chat server over QUIC: every client connects with a
+// TLS 1.3 handshake and is then served by the shared chat room over the
+// connection's reliable stream. Godot 4 has no QUIC peer; Go clients use
+// ./client.
+//
+// With a real certificate:
+//
+//	go run ./examples/chat/quic/server -addr :4433 -cert cert.pem -key key.pem
+//
+// For development, a self-signed one (valid for localhost, 127.0.0.1, ::1
+// and any -host given) whose PEM the client trusts with -ca:
+//
+//	go run ./examples/chat/quic/server -self-signed -cert-out server.crt
+//	go run ./examples/chat/quic/client -ca server.crt -nick alice
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/packetpeer/packetpeer/devcert"
+	"github.com/packetpeer/packetpeer/examples/chat/chat"
+	"github.com/packetpeer/packetpeer/transport/quic"
+)
+
+func main() {
+	addr := flag.String("addr", ":4433", "UDP address to listen on")
+	certFile := flag.String("cert", "", "PEM certificate chain file")
+	keyFile := flag.String("key", "", "PEM private key file")
+	selfSigned := flag.Bool("self-signed", false, "generate a self-signed development certificate")
+	hosts := flag.String("host", "", "with -self-signed: extra comma-separated DNS names or IPs the certificate is valid for")
+	certOut := flag.String("cert-out", "server.crt", "with -self-signed: write the certificate PEM here for clients' -ca")
+	flag.Parse()
+
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	cert, err := serverCert(log, *certFile, *keyFile, *selfSigned, *hosts, *certOut)
+	if err != nil {
+		log.Error("certificate", "err", err)
+		os.Exit(2)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	l, err := quic.Listen(*addr, &quic.Config{TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}})
+	if err != nil {
+		log.Error("listen", "err", err)
+		os.Exit(1)
+	}
+	log.Info("chat server listening", "transport", "quic", "addr", l.Addr().String(), "alpn", quic.DefaultALPN)
+	go func() {
+		<-ctx.Done()
+		l.Close()
+	}()
+
+	room := chat.NewRoom(log)
+	for {
+		p, err := l.Accept(ctx)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) || ctx.Err() != nil {
+				return
+			}
+			log.Error("accept", "err", err)
+			return
+		}
+		log.Info("client connected", "addr", p.RemoteAddr().String())
+		go room.Serve(ctx, p) // closes p when the client leaves
+	}
+}
+
+// serverCert loads -cert/-key, or makes a self-signed certificate and writes
+// its PEM to certOut.
+func serverCert(log *slog.Logger, certFile, keyFile string, selfSigned bool, hosts, certOut string) (tls.Certificate, error) {
+	if !selfSigned {
+		if certFile == "" || keyFile == "" {
+			return tls.Certificate{}, errors.New("give -cert and -key, or -self-signed for development")
+		}
+		return tls.LoadX509KeyPair(certFile, keyFile)
+	}
+	names := []string{"localhost", "127.0.0.1", "::1"}
+	for _, h := range strings.Split(hosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			names = append(names, h)
+		}
+	}
+	c, err := devcert.New(names...)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	if certOut != "" {
+		if err := os.WriteFile(certOut, c.CertPEM(), 0o644); err != nil {
+			return tls.Certificate{}, err
+		}
+		log.Info("wrote the self-signed certificate; give it to clients with -ca", "file", certOut, "hosts", names)
+	}
+	return c.TLS, nil
+}
