@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"net"
 	"strings"
@@ -245,4 +246,118 @@ func TestWebSocketMalformedFrames(t *testing.T) {
 		})
 	}
 	honest(t, k, s.addr)
+}
+
+// wsServer starts a websocket echo server with cfg; accepting is left to
+// the caller (acceptLoop).
+func wsServer(t *testing.T, cfg *websocket.Config) *server {
+	t.Helper()
+	ln, err := websocket.Listen("127.0.0.1:0", cfg)
+	require.NoError(t, err)
+	return newServer(t, "ws://"+ln.Addr().String()+"/", adapt(ln.Accept), ln.Close)
+}
+
+// TestWebSocketSilentClientHeartbeat: with HeartbeatInterval set, a client
+// that completes the handshake and then never reads (so never answers a
+// ping) is dropped with ErrTimeout.
+func TestWebSocketSilentClientHeartbeat(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	cfg := wsServerConfig()
+	cfg.HeartbeatInterval = 200 * time.Millisecond
+	s := wsServer(t, cfg)
+	s.acceptLoop()
+
+	start := time.Now()
+	gorillaDial(t, s)
+	e := s.expect(t, 5*time.Second, "ErrTimeout", isOp("conn", nil))
+	require.ErrorIs(t, e.err, peer.ErrTimeout)
+	t.Logf("silent client dropped after %v", time.Since(start))
+	honest(t, websocketKit(), s.addr)
+}
+
+// TestWebSocketFragmentedOversize: a message split in fragments that are
+// each small but add up to more than InboundBufferSize fails with 1009.
+func TestWebSocketFragmentedOversize(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	k := websocketKit()
+	s := startServer(t, k)
+	before := heapNow()
+
+	c := gorillaDial(t, s)
+	frag := make([]byte, 30000)
+	raw := maskedFrame(0x02, frag) // binary, FIN clear
+	for range 3 {
+		raw = append(raw, maskedFrame(0x00, frag)...) // continuation, FIN clear
+	}
+	_, err := c.NetConn().Write(raw)
+	require.NoError(t, err)
+	expectCloseCode(t, c, websocket.CloseMessageTooBig)
+	s.expect(t, 5*time.Second, "ErrOutOfMemory", isOp("conn", peer.ErrOutOfMemory))
+	checkHeap(t, before, 1<<20)
+	honest(t, k, s.addr)
+}
+
+// TestWebSocketPendingCap: upgrades nobody accepts wait in a queue of
+// MaxPendingConnections; further ones are refused with HTTP 503.
+func TestWebSocketPendingCap(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	cfg := wsServerConfig()
+	cfg.MaxPendingConnections = 4
+	s := wsServer(t, cfg)
+	before := heapNow()
+
+	ok, refused := 0, 0
+	for range 12 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		c, resp, err := gws.DefaultDialer.DialContext(ctx, s.addr, nil)
+		cancel()
+		if err == nil {
+			ok++
+			t.Cleanup(func() { c.Close() })
+			continue
+		}
+		require.NotNil(t, resp, "dial error without a response: %v", err)
+		require.Equal(t, 503, resp.StatusCode)
+		resp.Body.Close()
+		refused++
+	}
+	require.Equal(t, 4, ok)
+	require.Equal(t, 8, refused)
+	checkHeap(t, before, 2<<20)
+	s.acceptLoop() // the queue drains; new clients are served again
+	honest(t, websocketKit(), s.addr)
+}
+
+// TestWebSocketPingFlood: a client sends 50000 pings and never reads the
+// pongs. Its own connection may stall, but the server keeps serving others,
+// memory stays bounded, and the server sees the client leave.
+func TestWebSocketPingFlood(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	k := websocketKit()
+	s := startServer(t, k)
+	before := heapNow()
+
+	c := rawStream(t, wsHost(s))
+	key := "dGhlIHNhbXBsZSBub25jZQ=="
+	_, err := c.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n\r\n"))
+	require.NoError(t, err)
+	resp := make([]byte, 12)
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
+	_, err = io.ReadFull(c, resp)
+	require.NoError(t, err)
+	require.Equal(t, "HTTP/1.1 101", string(resp))
+
+	ping := maskedFrame(0x89, make([]byte, 125))
+	flood := make([]byte, 0, 50000*len(ping))
+	for range 50000 {
+		flood = append(flood, ping...)
+	}
+	require.NoError(t, c.SetWriteDeadline(time.Now().Add(2*time.Second)))
+	n, err := c.Write(flood) // stalls once both directions' buffers are full
+	t.Logf("wrote %d of %d bytes of pings (%v)", n, len(flood), err)
+	honest(t, k, s.addr)
+	checkHeap(t, before, heapBound)
+	c.Close()
+	s.expect(t, 10*time.Second, "the flooding client's end", isOp("conn", nil))
 }
