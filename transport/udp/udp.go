@@ -472,7 +472,8 @@ func (p *Peer) SetBroadcastEnabled(on bool) error {
 	return nil
 }
 
-// IsBroadcastEnabled reads SO_BROADCAST back from the socket.
+// IsBroadcastEnabled reads SO_BROADCAST back from the socket (unix only;
+// elsewhere it returns ErrUnavailable).
 func (p *Peer) IsBroadcastEnabled() (bool, error) {
 	rc, err := p.ownSocket("is broadcast enabled")
 	if err != nil {
