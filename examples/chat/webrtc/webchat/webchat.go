@@ -17,6 +17,7 @@ import (
 	_ "embed"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 
@@ -53,9 +54,9 @@ func Handler(sig *signaling.Server) http.Handler {
 	return mux
 }
 
-// Serve accepts peers from l until ctx ends or l is closed: each joins room
-// on its reliable channel, and its unreliable channel echoes every packet.
-// It returns after every peer's goroutines have ended.
+// Serve accepts peers from l until ctx ends or l is closed (then it returns
+// nil): each joins room on its reliable channel, and its unreliable channel
+// echoes every packet. It returns after every peer's goroutines have ended.
 func Serve(ctx context.Context, l *webrtc.Listener, room *chat.Room, log *slog.Logger) error {
 	if log == nil {
 		log = slog.Default()
@@ -65,7 +66,7 @@ func Serve(ctx context.Context, l *webrtc.Listener, room *chat.Room, log *slog.L
 	for {
 		p, err := l.Accept(ctx)
 		if err != nil {
-			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
 			return err
