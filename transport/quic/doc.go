@@ -87,8 +87,13 @@
 // packets put just before Close arrive; the remote end then reads them and
 // io.EOF. Listener.Close closes every connection at once.
 //
-// QUIC connection migration is handled by quic-go: a client whose address
-// changes (NAT rebinding) keeps its connection; RemoteAddr follows.
+// # Connection migration
+//
+// A QUIC connection is identified by connection IDs, not by addresses: a
+// client whose address changes (a NAT rebinding, Wi-Fi to mobile) keeps its
+// connection, and the server's RemoteAddr follows it. A client can also move
+// on purpose with Peer.Migrate, which probes the server from a new UDP
+// socket and switches to it.
 //
 // # Bad input
 //

@@ -111,6 +111,20 @@ func (p *Peer) LocalAddr() net.Addr { return p.c.qc.LocalAddr() }
 // get_connected_port). It can change when the client migrates.
 func (p *Peer) RemoteAddr() net.Addr { return p.c.qc.RemoteAddr() }
 
+// Migrate moves a dialled connection to a new local UDP socket (QUIC
+// connection migration, RFC 9000 §9), as a client does when its network
+// changes: it probes the server from the new socket, then switches to it.
+// The connection, its stream and queued packets are kept; the server sees
+// the new RemoteAddr. ctx bounds the probe. On a Listener's peer it fails
+// with peer.ErrUnavailable (only clients migrate). Old sockets stay open
+// until Close, for packets still in flight.
+func (p *Peer) Migrate(ctx context.Context) error {
+	if p.IsClosed() {
+		return &peer.OpError{Op: "migrate", Err: peer.ErrClosed}
+	}
+	return p.c.migrate(ctx)
+}
+
 // TLSConnectionState returns the TLS state of the connection: the negotiated
 // ALPN protocol, the peer's certificates, and so on.
 func (p *Peer) TLSConnectionState() tls.ConnectionState {
@@ -125,6 +139,9 @@ type conn struct {
 	// owned by a dialled conn, nil on a Listener's:
 	tr  *quicgo.Transport
 	udp net.PacketConn
+
+	migrateMu sync.Mutex
+	oldPaths  []io.Closer // transports and sockets used before Migrate
 
 	dgram bool // both ends support datagrams
 	in    *ringbuf.Buffer
@@ -170,6 +187,9 @@ func newConn(cfg *config, qc *quicgo.Conn, str *quicgo.Stream, tr *quicgo.Transp
 			MaxPackets: cfg.QueuePackets,
 			Policy:     ringbuf.Block,
 		}),
+	}
+	if tr != nil {
+		c.oldPaths = []io.Closer{tr, udp}
 	}
 	c.mode.Store(int32(TransferModeReliable))
 	c.lastMode.Store(int32(TransferModeReliable))
@@ -381,6 +401,38 @@ func (c *conn) maxDatagramSize() int {
 	return 0
 }
 
+func (c *conn) migrate(ctx context.Context) error {
+	if c.tr == nil {
+		return &peer.OpError{Op: "migrate", Err: peer.ErrUnavailable, Detail: "only a dialled (client) connection can migrate"}
+	}
+	c.migrateMu.Lock()
+	defer c.migrateMu.Unlock()
+	if c.closing.Load() {
+		return &peer.OpError{Op: "migrate", Err: peer.ErrClosed}
+	}
+	udp, err := net.ListenUDP("udp", nil)
+	if err != nil {
+		return &peer.OpError{Op: "migrate", Err: peer.ErrCantCreate, Detail: err.Error()}
+	}
+	tr := &quicgo.Transport{Conn: udp}
+	// Closing a Transport kills the connections it carries, so every one
+	// used is kept until Close.
+	c.oldPaths = append(c.oldPaths, tr, udp)
+	path, err := c.qc.AddPath(tr)
+	if err == nil {
+		if err = path.Probe(ctx); err == nil {
+			err = path.Switch()
+		}
+		if err != nil {
+			path.Close()
+		}
+	}
+	if err != nil {
+		return &peer.OpError{Op: "migrate", Err: peer.ErrCantConnect, Detail: err.Error()}
+	}
+	return nil
+}
+
 func (c *conn) writeError(err error) error {
 	if c.closing.Load() {
 		return &peer.OpError{Op: "put packet", Err: peer.ErrClosed}
@@ -488,8 +540,11 @@ func (c *conn) Close() error {
 		c.in.Close(peer.ErrClosed)
 		c.wg.Wait()
 		if c.tr != nil {
-			c.tr.Close()
-			c.udp.Close()
+			c.migrateMu.Lock()
+			for _, cl := range c.oldPaths {
+				cl.Close()
+			}
+			c.migrateMu.Unlock()
 		}
 		if c.onClose != nil {
 			c.onClose(c)

@@ -633,3 +633,29 @@ func TestListenerPendingLimit(t *testing.T) {
 	defer s3.Close()
 	require.Equal(t, c3.LocalAddr().(*net.UDPAddr).Port, s3.RemoteAddr().(*net.UDPAddr).Port)
 }
+
+func TestMigrate(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	c, s, _ := pair(t, nil, nil)
+	ctx := testCtx(t, 10*time.Second)
+	before := s.RemoteAddr().String()
+	require.NoError(t, c.PutPacket([]byte("before")))
+	b, err := s.ReadPacket(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "before", string(b))
+
+	require.NoError(t, c.Migrate(ctx))
+	require.NotEqual(t, before, c.LocalAddr().String(), "the client has a new socket")
+	// Reliable packets flow both ways on the new path.
+	require.NoError(t, c.PutPacket([]byte("after")))
+	b, err = s.ReadPacket(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "after", string(b))
+	require.NoError(t, s.PutPacket([]byte("reply")))
+	b, err = c.ReadPacket(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "reply", string(b))
+	require.Equal(t, c.LocalAddr().(*net.UDPAddr).Port, s.RemoteAddr().(*net.UDPAddr).Port, "the server follows the client")
+
+	require.ErrorIs(t, s.Migrate(ctx), peer.ErrUnavailable, "servers do not migrate")
+}
