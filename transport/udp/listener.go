@@ -36,12 +36,14 @@ type Listener struct {
 	readerDone chan struct{}
 	done       chan struct{}
 	ready      chan struct{} // cap 1: a pending peer may be available
+	broken     chan struct{} // closed by fail
 
 	mu         sync.Mutex
 	peers      map[netip.AddrPort]*transport // pending and active
 	pending    []*Peer                       // FIFO
 	maxPending int                           // <= 0: refuse new remotes
 	closed     bool
+	err        error // fatal socket error, set by fail
 
 	pktIn, bytesIn, dropPending, dropBig, dropFull, readErr atomic.Uint64
 }
@@ -72,6 +74,7 @@ func newListener(conn *net.UDPConn, c Config) *Listener {
 		readerDone: make(chan struct{}),
 		done:       make(chan struct{}),
 		ready:      make(chan struct{}, 1),
+		broken:     make(chan struct{}),
 		peers:      make(map[netip.AddrPort]*transport),
 		maxPending: c.MaxPendingConnections,
 	}
@@ -103,10 +106,13 @@ func (l *Listener) isClosed() bool {
 	return l.closed
 }
 
-// fail ends every peer's queue with err after a fatal socket error.
+// fail ends every peer's queue with err after a fatal socket error; Accept
+// and TakeConnection then return it once no peer is pending.
 func (l *Listener) fail(err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.err = err
+	close(l.broken)
 	for _, t := range l.peers {
 		t.ring.Close(err)
 	}
@@ -177,7 +183,8 @@ func (l *Listener) unregister(t *transport) {
 
 // TakeConnection returns the oldest pending peer without blocking (Godot's
 // take_connection), or an error matching ErrUnavailable when none is
-// pending, or ErrClosed after Close.
+// pending, ErrClosed after Close, or the socket's error if reading it failed
+// for good.
 func (l *Listener) TakeConnection() (*Peer, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -185,6 +192,9 @@ func (l *Listener) TakeConnection() (*Peer, error) {
 		return nil, &peer.OpError{Op: "take connection", Err: peer.ErrClosed}
 	}
 	if len(l.pending) == 0 {
+		if l.err != nil {
+			return nil, l.err
+		}
 		return nil, &peer.OpError{Op: "take connection", Err: peer.ErrUnavailable, Detail: "no pending connection"}
 	}
 	p := l.pending[0]
@@ -208,6 +218,7 @@ func (l *Listener) Accept(ctx context.Context) (*Peer, error) {
 		select {
 		case <-l.ready:
 		case <-l.done:
+		case <-l.broken:
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}

@@ -592,3 +592,17 @@ func TestOpenErrors(t *testing.T) {
 		p.Close()
 	}
 }
+
+// A fatal socket error (simulated: real ones are rare) reaches Accept and
+// every peer's reads instead of leaving them waiting.
+func TestListenerFatalError(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	srv, cli, l := listenerPair(t, nil)
+	defer cli.Close()
+	boom := errors.New("boom")
+	l.fail(boom)
+	_, err := l.Accept(testCtx(t))
+	require.ErrorIs(t, err, boom)
+	_, err = srv.ReadPacket(testCtx(t))
+	require.ErrorIs(t, err, boom)
+}
