@@ -130,12 +130,19 @@ func runBrowserChat(t *testing.T) {
 		t.Fatalf("browser script failed: %v\nstdout:\n%s\nstderr:\n%s\n(screenshot in %s)", err, stdout, stderr, browsertest.ArtifactDir(t))
 	}
 	var res struct {
-		Says   []string `json:"says"`
+		Says    []string `json:"says"`
+		Welcome struct {
+			Nick    string   `json:"nick"`
+			Members []string `json:"members"`
+		} `json:"welcome"`
 		Pongs  int      `json:"pongs"`
 		Errors []string `json:"errors"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(lastLine(stdout)), &res), stdout)
 	require.Empty(t, res.Errors)
+	// The welcome's member list is a PackedStringArray, decoded by the page.
+	require.Equal(t, "browser", res.Welcome.Nick)
+	require.Equal(t, []string{"browser", "gopher"}, res.Welcome.Members)
 	// Reliable, ordered: all of the browser's messages, in order, plus the Go client's.
 	var mine []string
 	for _, s := range res.Says {

@@ -42,6 +42,7 @@ const [url, lobby, nick, nSays, nPings] = process.argv.slice(2);
     const pongs = await page.evaluate(n => window.chat.ping(n, 1000), parseInt(nPings, 10));
     const result = await page.evaluate(() => ({
       says: window.chat.messages.filter(m => m.type === 'say').map(m => m.nick + ': ' + m.text),
+      welcome: window.chat.messages.find(m => m.type === 'welcome'),
       errors: window.chat.errors,
     }));
     result.pongs = pongs;
