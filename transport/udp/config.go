@@ -18,6 +18,8 @@ const (
 	// DefaultRecvBufSize is Godot's default recv_buf_size of bind(); the
 	// receive ring is 2^nearest_shift(RecvBufSize) bytes, 131072 by default.
 	DefaultRecvBufSize = 65536
+	// listenerRecvBufSize gives a Listener's peers Godot's 65536-byte ring.
+	listenerRecvBufSize = 32768
 	// DefaultMaxPendingConnections is Godot's UDPServer default.
 	DefaultMaxPendingConnections = 16
 	// RefuseNewConnections, as Config.MaxPendingConnections, makes a Listener
@@ -46,7 +48,8 @@ type Config struct {
 	// in Godot. Each packet costs its length plus 22 bytes of record header.
 	// The ring is raised, if needed, to hold one MaxPacketSize packet. When
 	// it is full, new datagrams are dropped (older ones kept) and counted in
-	// Stats.DroppedFull. Listener-accepted peers use the same size.
+	// Stats.DroppedFull. A Listener's peers get a 65536-byte ring by default,
+	// as Godot's UDPServer gives its peers, or this size when it is set.
 	RecvBufSize int
 
 	// SocketBuffer, if > 0, sets the kernel's SO_RCVBUF and SO_SNDBUF.

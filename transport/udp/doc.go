@@ -63,7 +63,8 @@
 // MaxPacketSize fails with ErrInvalidParameter and sends nothing.
 //
 // Each peer queues received packets in a ring of 2^nearest_shift(RecvBufSize)
-// bytes: 131072 bytes for Godot's default recv_buf_size of 65536. Each packet
+// bytes: 131072 bytes for Godot's default recv_buf_size of 65536 (65536
+// bytes for a Listener's peers, as in Godot). Each packet
 // costs its length plus 22 bytes (Godot: 24). The ring is filled by one
 // reader goroutine per socket, so unlike Godot nothing needs polling:
 // AvailablePacketCount and GetPacket never touch the socket.
@@ -72,7 +73,7 @@
 // remotes waiting for Accept; a zero Config field means that default, so to
 // refuse every new remote (Godot's max_pending_connections = 0) set it to
 // RefuseNewConnections (any negative value) or call
-// SetMaxPendingConnections(0). A pending peer costs one receive ring (128
+// SetMaxPendingConnections(0). A pending peer costs one receive ring (64
 // KiB by default), so the cap also bounds what unknown senders can make a
 // Listener allocate; pending peers do not expire (as in Godot), so take them
 // and drop the ones that do not speak your protocol. Accepted peers are not

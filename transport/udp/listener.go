@@ -52,6 +52,9 @@ type Listener struct {
 // address, port 0 = ephemeral), Godot's UDPServer.listen.
 func Listen(addr string, cfg *Config) (*Listener, error) {
 	c := cfg.withDefaults()
+	if cfg == nil || cfg.RecvBufSize <= 0 {
+		c.RecvBufSize = listenerRecvBufSize
+	}
 	lc := net.ListenConfig{Control: control(&c, true)}
 	pc, err := lc.ListenPacket(context.Background(), "udp", normalize(addr))
 	if err != nil {

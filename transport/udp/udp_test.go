@@ -606,3 +606,11 @@ func TestListenerFatalError(t *testing.T) {
 	_, err = srv.ReadPacket(testCtx(t))
 	require.ErrorIs(t, err, boom)
 }
+
+func TestRingSizes(t *testing.T) {
+	require.Equal(t, 131072, ringBytes(DefaultRecvBufSize, DefaultMaxPacketSize), "Godot's default bind ring")
+	require.Equal(t, 65536, ringBytes(listenerRecvBufSize, DefaultMaxPacketSize), "Godot's UDPServer peer ring")
+	require.Equal(t, 65536, ringBytes(65535, DefaultMaxPacketSize), "nearest_shift(65535) = 16")
+	require.Equal(t, 2048, ringBytes(1024, 1000))
+	require.Equal(t, 1024, ringBytes(16, 1000), "raised to hold one max-size packet (1000+22)")
+}
