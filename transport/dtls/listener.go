@@ -103,7 +103,9 @@ func (l *Listener) Addr() net.Addr { return l.pc.LocalAddr() }
 
 // Accept waits for the next handshaken connection. It returns ctx's error
 // when ctx ends and an error matching net.ErrClosed once the Listener is
-// closed.
+// closed. Close every Peer you take when done with it: DTLS has no
+// keep-alive, so a client that vanishes without close_notify is only
+// noticed by the application (for example by an idle timeout).
 func (l *Listener) Accept(ctx context.Context) (*Peer, error) {
 	if l.ctx.Err() != nil {
 		return nil, &peer.OpError{Op: "accept", Err: peer.ErrClosed}

@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"time"
 
 	"github.com/packetpeer/packetpeer/devcert"
 	"github.com/packetpeer/packetpeer/examples/chat/chat"
@@ -38,6 +39,7 @@ func main() {
 	selfSigned := flag.Bool("self-signed", false, "generate a self-signed development certificate")
 	hosts := flag.String("host", "", "with -self-signed: extra comma-separated DNS names or IPs the certificate is valid for")
 	certOut := flag.String("cert-out", "", "with -self-signed: write the certificate PEM here for clients to trust")
+	idle := flag.Duration("idle", 10*time.Minute, "drop a client silent for this long (a vanished DTLS client sends no close_notify; 0 = never)")
 	flag.Parse()
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -61,6 +63,7 @@ func main() {
 	}()
 
 	room := chat.NewRoom(log)
+	room.IdleTimeout = *idle
 	for {
 		p, err := l.Accept(ctx)
 		if err != nil {
