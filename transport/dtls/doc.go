@@ -29,6 +29,16 @@
 //	TLSOptions.client / client_unsafe / server  ClientOptions / UnsafeClientOptions / ServerOptions
 //	STATUS_* constants                      StatusDisconnected .. StatusErrorHostnameMismatch (same values)
 //
+// Differences from Godot's quirks: GetPacket with nothing queued returns an
+// error matching peer.ErrUnavailable (Godot's mbedTLS peer returns OK and an
+// empty packet); AvailablePacketCount counts queued packets (Godot's is 0 or
+// 1); a handshake failure is StatusErrorHostnameMismatch only when the name
+// really mismatched.
+//
+// Interoperability is tested in both directions, cookie exchange included,
+// against mbedTLS configured as Godot configures it and against OpenSSL's
+// s_server and s_client (mbedtls_test.go, openssl_test.go).
+//
 // # Authentication
 //
 // ClientOptions verifies the server's chain against the given roots (nil: the
@@ -84,6 +94,8 @@
 // issued, so eviction waits a second.) Datagrams from unknown addresses that
 // are not ClientHellos are ignored.
 //
+// Listener.Stats reports the handshakes pending, evicted and refused.
+//
 // # Closing
 //
 // Close sends close_notify. The other side reads the packets already queued,
@@ -91,5 +103,16 @@
 // method returns an error matching net.ErrClosed. Closing a Listener closes
 // every connection it accepted or is handshaking; no goroutine outlives it.
 // Bad input from the network (garbage datagrams, bad records, oversized
-// datagrams) is dropped without effect on the connection.
+// datagrams, a stray ClientHello) is dropped without effect on the
+// connection.
+//
+// # Limits
+//
+// DTLS has no keep-alive: a client that vanishes without close_notify keeps
+// its server-side Peer until the application closes it (use an idle
+// timeout, as examples/chat does). A client that restarts on the same source
+// address while its old connection is still open cannot handshake again
+// until that connection is closed (RFC 6347 §4.2.8 reconnection is not
+// implemented; clients normally pick a new port). Connection IDs (RFC 9146)
+// and session resumption are not used: Godot uses neither.
 package dtls

@@ -100,3 +100,49 @@ func TestHandshakeFlood(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "still here", string(got))
 }
+
+// TestGarbageFromConnectedAddress: datagrams that are not valid records for
+// the connection (garbage, a replayed ClientHello, an oversized datagram),
+// sent from the client's own address, are dropped without effect.
+func TestGarbageFromConnectedAddress(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	cert := newCert(t)
+	l := listen(t, cert, nil)
+	ctx := testCtx(t, 20*time.Second)
+
+	// A raw pion client on a socket we can also write garbage to.
+	u, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	defer u.Close()
+	dc, err := pdtls.ClientWithOptions(u, l.Addr(), pdtls.WithRootCAs(cert.Pool), pdtls.WithServerName("localhost"))
+	require.NoError(t, err)
+	defer dc.Close()
+	require.NoError(t, dc.HandshakeContext(ctx))
+	s, err := l.Accept(ctx)
+	require.NoError(t, err)
+	defer s.Close()
+
+	hello := clientHello(t)
+	for _, junk := range [][]byte{
+		[]byte("garbage"),
+		hello,
+		make([]byte, 9000),
+		append([]byte{23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 9, 0, 20}, make([]byte, 20)...), // app data that fails to decrypt
+	} {
+		_, err := u.WriteTo(junk, l.Addr())
+		require.NoError(t, err)
+	}
+	_, err = dc.Write([]byte("still fine"))
+	require.NoError(t, err)
+	got, err := s.ReadPacket(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "still fine", string(got))
+	require.Equal(t, dtls.StatusConnected, s.Status())
+
+	require.NoError(t, s.PutPacket([]byte("back")))
+	require.NoError(t, dc.SetReadDeadline(time.Now().Add(10*time.Second)))
+	buf := make([]byte, 100)
+	n, err := dc.Read(buf)
+	require.NoError(t, err)
+	require.Equal(t, "back", string(buf[:n]))
+}
