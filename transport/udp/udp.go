@@ -122,7 +122,8 @@ func setBuffers(conn *net.UDPConn, cfg *Config) error {
 // empty host or "*" means every address (a dual-stack socket) and port 0 an
 // ephemeral port, e.g. ":4242", "*:4242", "127.0.0.1:0". It accepts datagrams
 // from anyone; PacketAddr tells who sent the last one. Set a destination
-// with SetDestAddress before PutPacket.
+// with SetDestAddress before PutPacket. Errors match ErrAlreadyInUse (port
+// taken), ErrInvalidParameter (bad address) or ErrCantCreate.
 func Bind(addr string, cfg *Config) (*Peer, error) {
 	c := cfg.withDefaults()
 	lc := net.ListenConfig{Control: control(&c, false)}
@@ -141,7 +142,9 @@ func Bind(addr string, cfg *Config) (*Peer, error) {
 // Dial opens a UDP socket connected to addr ("host:port"; the host is
 // resolved with ctx), Godot's connect_to_host. The kernel then delivers only
 // datagrams from that remote, and PutPacket sends to it. Config.LocalAddr
-// picks the local address and port.
+// picks the local address and port. Errors match ErrCantResolve (unknown
+// name), ErrInvalidParameter (bad address or port 0), ErrAlreadyInUse
+// (LocalAddr taken) or ErrCantConnect.
 func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
 	c := cfg.withDefaults()
 	d := net.Dialer{Control: control(&c, false)}
@@ -154,7 +157,7 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
 	}
 	nc, err := d.DialContext(ctx, "udp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("udp: dial %s: %w: %w", addr, peer.ErrCantConnect, err)
+		return nil, fmt.Errorf("udp: dial %s: %w", addr, wrapDial(err))
 	}
 	conn := nc.(*net.UDPConn)
 	if err := setBuffers(conn, &c); err != nil {
@@ -168,6 +171,23 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
 		return nil, &peer.OpError{Op: "dial", Err: peer.ErrInvalidParameter, Detail: "remote " + remote.String() + " needs a port in 1..65535 and a specified address"}
 	}
 	return start(conn, &c, true, remote), nil
+}
+
+func wrapDial(err error) error {
+	var de *net.DNSError
+	switch {
+	case errors.As(err, &de):
+		return fmt.Errorf("%w: %w", peer.ErrCantResolve, err)
+	case errors.Is(err, syscall.EADDRINUSE):
+		return fmt.Errorf("%w: %w", peer.ErrAlreadyInUse, err)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	var ae *net.AddrError
+	if errors.As(err, &ae) {
+		return fmt.Errorf("%w: %w", peer.ErrInvalidParameter, err)
+	}
+	return fmt.Errorf("%w: %w", peer.ErrCantConnect, err)
 }
 
 func wrapOpen(err error) error {
