@@ -26,27 +26,27 @@
 //
 // # Godot → Go
 //
-//	PacketPeerStream.put_packet              Peer.PutPacket (PutPacketContext with a bound)
-//	PacketPeerStream.get_packet              Peer.GetPacket (ReadPacket(ctx) blocks)
-//	PacketPeerStream.put_var / get_var       Peer.PutVar / Peer.GetVar (ReadVar(ctx) blocks)
+//	PacketPeerStream.put_packet                  Peer.PutPacket (PutPacketContext with a bound)
+//	PacketPeerStream.get_packet                  Peer.GetPacket (ReadPacket(ctx) blocks)
+//	PacketPeerStream.put_var / get_var           Peer.PutVar / Peer.GetVar (ReadVar(ctx) blocks)
 //	PacketPeerStream.get_available_packet_count  Peer.AvailablePacketCount
-//	PacketPeerStream.get_packet_error        Peer.PacketError
-//	PacketPeerStream.get_max_packet_size     Peer.MaxPacketSize
-//	PacketPeerStream.encode_buffer_max_size  Peer.EncodeBufferMaxSize / SetEncodeBufferMaxSize
-//	PacketPeerStream.input_buffer_max_size   Config.InputBufferMaxSize, Peer.InputBufferMaxSize
-//	PacketPeerStream.output_buffer_max_size  Config.OutputBufferMaxSize, Peer.OutputBufferMaxSize
-//	PacketPeerStream.stream_peer             New(rwc, cfg), Peer.Stream
-//	StreamPeerTCP.connect_to_host            Dial, DialNetwork
-//	StreamPeerTCP.set_no_delay               Peer.SetNoDelay, Config.DisableNoDelay
-//	StreamPeerTCP.get_connected_host/port    Peer.RemoteAddr
-//	StreamPeerTCP.get_local_port             Peer.LocalAddr
-//	StreamPeerTCP.disconnect_from_host       Peer.Close
-//	StreamPeerTCP.get_status                 Peer.Status
-//	TCPServer.listen                         Listen, ListenNetwork, NewListener
-//	TCPServer.is_connection_available        Listener.IsConnectionAvailable
-//	TCPServer.take_connection                Listener.TakeConnection (Accept(ctx) blocks)
-//	TCPServer.get_local_port                 Listener.Addr
-//	TCPServer.stop                           Listener.Close
+//	PacketPeerStream.get_packet_error            Peer.PacketError
+//	PacketPeerStream.get_max_packet_size         Peer.MaxPacketSize
+//	PacketPeerStream.encode_buffer_max_size      Peer.EncodeBufferMaxSize / SetEncodeBufferMaxSize
+//	PacketPeerStream.input_buffer_max_size       Config.InputBufferMaxSize, Peer.InputBufferMaxSize
+//	PacketPeerStream.output_buffer_max_size      Config.OutputBufferMaxSize, Peer.OutputBufferMaxSize
+//	PacketPeerStream.stream_peer                 New(rwc, cfg), Peer.Stream
+//	StreamPeerTCP.connect_to_host                Dial, DialNetwork
+//	StreamPeerTCP.set_no_delay                   Peer.SetNoDelay, Config.DisableNoDelay
+//	StreamPeerTCP.get_connected_host/port        Peer.RemoteAddr
+//	StreamPeerTCP.get_local_port                 Peer.LocalAddr
+//	StreamPeerTCP.disconnect_from_host           Peer.Close
+//	StreamPeerTCP.get_status                     Peer.Status
+//	TCPServer.listen                             Listen, ListenNetwork, NewListener
+//	TCPServer.is_connection_available            Listener.IsConnectionAvailable
+//	TCPServer.take_connection                    Listener.TakeConnection (Accept(ctx) blocks)
+//	TCPServer.get_local_port                     Listener.Addr
+//	TCPServer.stop                               Listener.Close
 //
 // # Limits and defaults
 //
