@@ -454,3 +454,64 @@ func TestRSACertificate(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "rsa", string(got))
 }
+
+func TestIPv6(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	cert := newCert(t) // valid for ::1 too
+	l, err := dtls.Listen("[::1]:0", &dtls.Config{TLS: dtls.ServerOptions(cert.TLS)})
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	defer l.Close()
+	ctx := testCtx(t, 20*time.Second)
+	c, s := dialAccept(t, ctx, l, trusting(cert))
+	require.NoError(t, c.PutPacket([]byte("v6")))
+	got, err := s.ReadPacket(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "v6", string(got))
+}
+
+func TestMaxPacketSizeConfig(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	cert := newCert(t)
+	l := listen(t, cert, nil)
+	ctx := testCtx(t, 20*time.Second)
+	cfg := trusting(cert)
+	cfg.MaxPacketSize = dtls.UnfragmentedPacketSize
+	c, s := dialAccept(t, ctx, l, cfg)
+	require.Equal(t, 1415, c.MaxPacketSize())
+	require.ErrorIs(t, c.PutPacket(make([]byte, 1416)), peer.ErrInvalidParameter)
+	require.NoError(t, c.PutPacket(make([]byte, 1415)))
+	got, err := s.ReadPacket(ctx)
+	require.NoError(t, err)
+	require.Len(t, got, 1415)
+	// The server's default limit is the pion limit.
+	require.Equal(t, dtls.MaxPacketSizeLimit, s.MaxPacketSize())
+}
+
+// TestAcceptBacklogFull: a connection that finds the accept queue full is
+// closed with close_notify; the client sees io.EOF.
+func TestAcceptBacklogFull(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	cert := newCert(t)
+	l := listen(t, cert, &dtls.Config{AcceptBacklog: 1})
+	ctx := testCtx(t, 20*time.Second)
+	c1, err := dtls.Dial(ctx, l.Addr().String(), trusting(cert))
+	require.NoError(t, err)
+	defer c1.Close()
+	eventually(t, 5*time.Second, l.IsConnectionAvailable, "first connection not queued")
+	c2, err := dtls.Dial(ctx, l.Addr().String(), trusting(cert))
+	require.NoError(t, err)
+	defer c2.Close()
+	_, err = c2.ReadPacket(ctx)
+	require.ErrorIs(t, err, io.EOF)
+	require.Equal(t, uint64(1), l.Stats().Refused)
+	// The queued one is intact.
+	s, err := l.TakeConnection()
+	require.NoError(t, err)
+	defer s.Close()
+	require.NoError(t, c1.PutPacket([]byte("first")))
+	got, err := s.ReadPacket(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "first", string(got))
+}
