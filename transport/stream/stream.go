@@ -62,9 +62,24 @@ type conn struct {
 // it, and starts its reader and writer goroutines. The Peer owns rwc: Close
 // closes it, and rwc.Close must unblock a pending Read and Write. A nil cfg
 // means the defaults.
+//
+// A nil rwc gives a peer whose reads and writes fail with an error matching
+// peer.ErrUnconfigured, as Godot's PacketPeerStream without a stream peer.
 func New(rwc io.ReadWriteCloser, cfg *Config) *Peer {
+	if rwc == nil {
+		rwc = noStream{}
+	}
 	return newPeer(rwc, cfg.withDefaults(), nil)
 }
+
+// noStream stands in for a missing stream.
+type noStream struct{}
+
+var errNoStream = &peer.OpError{Op: "stream", Err: peer.ErrUnconfigured, Detail: "no stream (New was given nil)"}
+
+func (noStream) Read([]byte) (int, error)  { return 0, errNoStream }
+func (noStream) Write([]byte) (int, error) { return 0, errNoStream }
+func (noStream) Close() error              { return nil }
 
 func newPeer(rwc io.ReadWriteCloser, cfg Config, onClose func()) *Peer {
 	setNoDelay(rwc, !cfg.DisableNoDelay)

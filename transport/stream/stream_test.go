@@ -557,3 +557,17 @@ func TestCloseDuringPuts(t *testing.T) {
 		require.ErrorIs(t, err, net.ErrClosed)
 	}
 }
+
+func TestNilStream(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	p := New(nil, nil)
+	_, err := p.ReadPacket(testCtx(t))
+	require.ErrorIs(t, err, peer.ErrUnconfigured)
+	require.Equal(t, StatusError, p.Status())
+	// The first put is queued; the writer's failure is reported after.
+	for p.PutPacket([]byte("x")) == nil {
+		waitTick(t, testCtx(t))
+	}
+	require.ErrorIs(t, p.PutPacket([]byte("x")), peer.ErrUnconfigured)
+	require.NoError(t, p.Close())
+}
