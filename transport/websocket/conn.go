@@ -115,6 +115,7 @@ const (
 // conn is the peer.Transport over one gorilla connection.
 type conn struct {
 	ws        *gws.Conn
+	batch     *batchConn // nil when the connection is not ours (Upgrade, Handler)
 	cfg       Config
 	server    bool
 	url       string
@@ -211,6 +212,7 @@ func (c *conn) attach(ws *gws.Conn, respHdr http.Header) bool {
 		return false
 	}
 	c.ws = ws
+	c.batch = findBatchConn(ws.NetConn())
 	c.protocol = ws.Subprotocol()
 	c.remote = ws.RemoteAddr()
 	c.local = ws.LocalAddr()
@@ -264,6 +266,10 @@ func (c *conn) handleClose(code int, text string) error {
 		// The remote started the close: answer with its code.
 		msg := gws.FormatCloseMessage(code, "")
 		c.ws.WriteControl(gws.CloseMessage, msg, time.Now().Add(c.cfg.CloseTimeout))
+		if c.batch != nil {
+			// The writer may be mid-batch: send the answer before teardown.
+			c.batch.flush()
+		}
 	}
 	return nil
 }
@@ -360,7 +366,11 @@ func (c *conn) writeLoop() {
 		closeFrame := c.closeFrame
 		c.closeFrame = nil
 		c.omu.Unlock()
+		if c.batch != nil {
+			c.batch.cork()
+		}
 		n, bytes := 0, 0
+		var werr error
 		for off := 0; off < len(batch); {
 			kind := batch[off]
 			size := int(binary.LittleEndian.Uint32(batch[off+1:]))
@@ -370,12 +380,25 @@ func (c *conn) writeLoop() {
 			if kind == kindText {
 				mt = gws.TextMessage
 			}
-			if err := c.ws.WriteMessage(mt, p); err != nil {
-				c.teardown(err)
-				return
+			if werr = c.ws.WriteMessage(mt, p); werr != nil {
+				break
 			}
 			n++
 			bytes += size
+		}
+		if werr == nil && closeFrame != nil {
+			if err := c.ws.WriteControl(gws.CloseMessage, closeFrame, time.Now().Add(c.cfg.CloseTimeout)); err != nil && !errors.Is(err, gws.ErrCloseSent) {
+				werr = err
+			}
+		}
+		if c.batch != nil {
+			if err := c.batch.uncork(); err != nil && werr == nil {
+				werr = err
+			}
+		}
+		if werr != nil {
+			c.teardown(werr)
+			return
 		}
 		spare = batch
 		if n > 0 {
@@ -384,12 +407,6 @@ func (c *conn) writeLoop() {
 			c.obytes -= bytes
 			c.omu.Unlock()
 			signal(c.oroom)
-		}
-		if closeFrame != nil {
-			if err := c.ws.WriteControl(gws.CloseMessage, closeFrame, time.Now().Add(c.cfg.CloseTimeout)); err != nil && !errors.Is(err, gws.ErrCloseSent) {
-				c.teardown(err)
-				return
-			}
 		}
 	}
 }
@@ -621,6 +638,9 @@ func (c *conn) setNoDelay(on bool) error {
 	nc := c.ws.NetConn()
 	if tc, ok := nc.(*tls.Conn); ok {
 		nc = tc.NetConn()
+	}
+	if bc, ok := nc.(*batchConn); ok {
+		nc = bc.Conn
 	}
 	tcp, ok := nc.(*net.TCPConn)
 	if !ok {

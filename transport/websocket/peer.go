@@ -282,15 +282,16 @@ func dialWS(ctx context.Context, u string, c Config, onConn func(net.Conn)) (*gw
 		TLSClientConfig:   c.TLSConfig,
 		EnableCompression: false,
 	}
-	if onConn != nil {
-		d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			var nd net.Dialer
-			nc, err := nd.DialContext(ctx, network, addr)
-			if err == nil {
-				onConn(nc)
-			}
-			return nc, err
+	d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		var nd net.Dialer
+		nc, err := nd.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
 		}
+		if onConn != nil {
+			onConn(nc)
+		}
+		return newBatchConn(nc), nil
 	}
 	hdr := c.HandshakeHeaders
 	if hdr == nil {

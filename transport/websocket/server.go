@@ -294,6 +294,7 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 	if err != nil {
 		return nil, &peer.OpError{Op: "listen", Err: peer.ErrCantCreate, Detail: err.Error()}
 	}
+	ln = batchListener{ln}
 	if h.cfg.TLSConfig != nil {
 		tc := h.cfg.TLSConfig.Clone()
 		tc.NextProtos = []string{"http/1.1"}

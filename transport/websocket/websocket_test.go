@@ -225,12 +225,20 @@ func TestSlowClientQueueFills(t *testing.T) {
 	defer raw.Close()
 	s, err := l.Accept(testCtx(t))
 	require.NoError(t, err)
+	// Fill the socket buffers until the writer is stuck: a WritePacket
+	// that finds no room for 500 ms.
 	msg := make([]byte, 1000)
-	var full error
-	for i := 0; i < 100000 && full == nil; i++ {
-		full = s.PutPacket(msg)
+	for total := 0; ; total += len(msg) {
+		require.Less(t, total, 1<<30, "the writer never blocked")
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		err := s.WritePacket(ctx, msg)
+		cancel()
+		if err != nil {
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			break
+		}
 	}
-	require.ErrorIs(t, full, peer.ErrOutOfMemory)
+	require.ErrorIs(t, s.PutPacket(msg), peer.ErrOutOfMemory)
 	require.Positive(t, s.CurrentOutboundBufferedAmount())
 	// Close is bounded by CloseTimeout even though the client never reads.
 	start := time.Now()
