@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 
 	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/transport/webrtc/signaling"
@@ -211,7 +212,9 @@ func Dial(ctx context.Context, url string, cfg *Config) (*Peer, error) {
 	if err != nil {
 		return fail(err)
 	}
-	// Relay the host's messages for as long as the peer lives.
+	// Relay the host's messages for as long as the peer lives. Until the
+	// channels are open, losing the host or the signalling link fails Dial.
+	var established atomic.Bool
 	readerDone := make(chan struct{})
 	go func() {
 		defer close(readerDone)
@@ -221,11 +224,14 @@ func Dial(ctx context.Context, url string, cfg *Config) (*Peer, error) {
 				continue
 			}
 			if err != nil {
+				if !established.Load() {
+					s.fail(fmt.Errorf("signalling link lost before the connection opened (did the lobby host leave?): %w", err))
+				}
 				return
 			}
 			if m.ID == 1 {
 				if m.Type == signaling.PeerDisconnect {
-					if s.chans[0].ReadyState() != ChannelOpen {
+					if !established.Load() {
 						s.fail(errors.New("the lobby host left"))
 					}
 					continue
@@ -244,6 +250,7 @@ func Dial(ctx context.Context, url string, cfg *Config) (*Peer, error) {
 		}
 		return nil, &peer.OpError{Op: "dial", Err: peer.ErrCantConnect, Detail: err.Error()}
 	}
+	established.Store(true)
 	stop()
 	return s.peer(func() {
 		sig.Close()

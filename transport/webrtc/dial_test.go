@@ -263,3 +263,31 @@ func TestListenerSignallingLost(t *testing.T) {
 	require.Error(t, err)
 	require.False(t, errors.Is(err, peer.ErrUnavailable))
 }
+
+// A host that leaves while a Dial is setting up makes Dial fail at once
+// with ErrCantConnect (the server closes the lobby), not at ctx's deadline.
+func TestDialHostLeaves(t *testing.T) {
+	checkGoroutines(t)
+	url := signalingURL(t)
+	ctx := ctxT(t)
+	host, err := signaling.Dial(ctx, url, nil)
+	require.NoError(t, err)
+	defer host.Close()
+	require.NoError(t, host.Join("fickle", false))
+	errc := make(chan error, 1)
+	go func() {
+		_, err := Dial(ctx, url, &Config{LoopbackOnly: true, Lobby: "fickle"})
+		errc <- err
+	}()
+	for {
+		m, err := host.Read()
+		require.NoError(t, err)
+		if m.Type == signaling.PeerConnect {
+			break // a dialer joined; leave without answering
+		}
+	}
+	require.NoError(t, host.Close())
+	err = <-errc
+	require.ErrorIs(t, err, peer.ErrCantConnect)
+	require.NoError(t, ctx.Err())
+}
