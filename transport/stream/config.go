@@ -18,6 +18,11 @@ const (
 	DefaultSendQueueBytes = 1 << 18 // 256 KiB
 	// DefaultLinger is how long Close waits for queued packets to be written.
 	DefaultLinger = 5 * time.Second
+	// MaxBufferMaxSize caps InputBufferMaxSize and OutputBufferMaxSize
+	// (256 MiB, like Godot's encode_buffer_max_size); larger values are clamped.
+	MaxBufferMaxSize = 256 << 20
+	// MaxQueueBytes caps ReceiveQueueBytes and SendQueueBytes; larger values are clamped.
+	MaxQueueBytes = 1 << 30
 	// DefaultConnectTimeout is Godot's network/limits/tcp/connect_timeout_seconds.
 	DefaultConnectTimeout = 30 * time.Second
 	// DefaultMaxPendingConnections bounds a Listener's accepted-but-untaken connections.
@@ -42,7 +47,8 @@ type Config struct {
 	// ReceiveQueueBytes and ReceiveQueuePackets bound the packets received
 	// but not yet read with GetPacket. When the queue is full the reader stops
 	// reading the stream (back-pressure). Defaults 64 KiB, Godot's ring size
-	// (raised to hold one InputBufferMaxSize packet), and 4096.
+	// (raised to hold one InputBufferMaxSize packet), and 4096. The queue's
+	// memory is allocated in full when the first packet arrives.
 	ReceiveQueueBytes   int
 	ReceiveQueuePackets int
 	// SendQueueBytes bounds the bytes put but not yet written to the stream;
@@ -82,20 +88,22 @@ func (c *Config) withDefaults() Config {
 	if d.InputBufferMaxSize <= 0 {
 		d.InputBufferMaxSize = DefaultInputBufferMaxSize
 	}
+	d.InputBufferMaxSize = min(d.InputBufferMaxSize, MaxBufferMaxSize)
 	if d.OutputBufferMaxSize <= 0 {
 		d.OutputBufferMaxSize = DefaultOutputBufferMaxSize
 	}
+	d.OutputBufferMaxSize = min(d.OutputBufferMaxSize, MaxBufferMaxSize)
 	if d.ReceiveQueueBytes <= 0 {
 		d.ReceiveQueueBytes = DefaultReceiveQueueBytes
 	}
-	d.ReceiveQueueBytes = max(d.ReceiveQueueBytes, d.InputBufferMaxSize+headerSize)
+	d.ReceiveQueueBytes = max(min(d.ReceiveQueueBytes, MaxQueueBytes), d.InputBufferMaxSize+headerSize)
 	if d.ReceiveQueuePackets <= 0 {
 		d.ReceiveQueuePackets = DefaultReceiveQueuePackets
 	}
 	if d.SendQueueBytes <= 0 {
 		d.SendQueueBytes = DefaultSendQueueBytes
 	}
-	d.SendQueueBytes = max(d.SendQueueBytes, d.OutputBufferMaxSize+headerSize)
+	d.SendQueueBytes = max(min(d.SendQueueBytes, MaxQueueBytes), d.OutputBufferMaxSize+headerSize)
 	if d.Linger == 0 {
 		d.Linger = DefaultLinger
 	}

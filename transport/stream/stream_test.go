@@ -571,3 +571,16 @@ func TestNilStream(t *testing.T) {
 	require.ErrorIs(t, p.PutPacket([]byte("x")), peer.ErrUnconfigured)
 	require.NoError(t, p.Close())
 }
+
+func TestConfigClamped(t *testing.T) {
+	c := (&Config{InputBufferMaxSize: 1 << 40, OutputBufferMaxSize: -5, SendQueueBytes: 1 << 50}).withDefaults()
+	require.Equal(t, MaxBufferMaxSize, c.InputBufferMaxSize)
+	require.Equal(t, DefaultOutputBufferMaxSize, c.OutputBufferMaxSize)
+	require.Equal(t, MaxBufferMaxSize+4, c.ReceiveQueueBytes)
+	require.Equal(t, MaxQueueBytes, c.SendQueueBytes)
+	var nilCfg *Config
+	d := nilCfg.withDefaults()
+	require.Equal(t, 65532, d.InputBufferMaxSize)
+	require.Equal(t, 1<<16, d.ReceiveQueueBytes)
+	require.Equal(t, DefaultLinger, d.Linger)
+}
