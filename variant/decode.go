@@ -609,6 +609,9 @@ func (d *decoder) dictionary(hdr uint32, p, depth int) (any, int, error) {
 	pre := min(c, max(d.rem(p), 0)/8)
 	kv := make([]any, 2*pre)
 	dict := &Dictionary{KeyType: kt, ValueType: vt, keys: kv[:0:pre], values: kv[pre : pre : 2*pre]}
+	// Small dictionaries detect duplicate keys by comparing cheap hashes
+	// first; larger ones go through Set and its index.
+	var hashes [dictIndexMin]uint64
 	for i := 0; i < c; i++ {
 		var k, v any
 		if k, p, err = d.value(p, depth+1); err != nil {
@@ -617,7 +620,25 @@ func (d *decoder) dictionary(hdr uint32, p, depth int) (any, int, error) {
 		if v, p, err = d.value(p, depth+1); err != nil {
 			return nil, 0, err
 		}
-		dict.Set(k, v)
+		n := len(dict.keys)
+		if n >= dictIndexMin-1 {
+			dict.Set(k, v)
+			continue
+		}
+		h := quickKeyHash(k)
+		found := false
+		for j := 0; j < n; j++ {
+			if hashes[j] == h && keyEqual(dict.keys[j], k) {
+				dict.values[j] = v
+				found = true
+				break
+			}
+		}
+		if !found {
+			hashes[n] = h
+			dict.keys = append(dict.keys, k)
+			dict.values = append(dict.values, v)
+		}
 	}
 	return dict, p, nil
 }

@@ -202,3 +202,24 @@ func (d *Dictionary) Equal(o *Dictionary) bool {
 
 // String returns the dictionary in Godot's text form, e.g. {"a": 1}.
 func (d *Dictionary) String() string { return Format(d) }
+
+// quickKeyHash hashes decoded keys of common types cheaply; keys that compare
+// equal (keyEqual) always hash equal. Other types share hash 0.
+func quickKeyHash(k any) uint64 {
+	switch x := k.(type) {
+	case string:
+		return strHash(x) | 1
+	case StringName:
+		return strHash(string(x)) | 2
+	case int64:
+		return uint64(x)<<2 | 3
+	}
+	return 0
+}
+
+func strHash(s string) uint64 {
+	if s == "" {
+		return 4
+	}
+	return uint64(len(s))<<40 | uint64(s[0])<<24 | uint64(s[len(s)/2])<<16 | uint64(s[len(s)-1])<<8 | 4
+}

@@ -71,7 +71,7 @@ func appendStr(b []byte, s string) ([]byte, error) {
 	}
 	b = appendU32(b, uint32(len(s)))
 	b = append(b, s...)
-	return pad(b, len(s)), nil
+	return append(b, zeros[:(4-len(s)&3)&3]...), nil
 }
 
 var zeros [4]byte

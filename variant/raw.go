@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -104,24 +105,11 @@ func itoa(i int64) string { return strconv.FormatInt(i, 10) }
 // UTF-8, no NUL byte (decoding stops there) and no leading BOM (stripped).
 func validString(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == 0 {
-			return false
-		}
-		if c >= utf8.RuneSelf {
-			return utf8.ValidString(s[i:]) && !hasNUL(s[i:]) && !(len(s) >= 3 && s[:3] == "\xef\xbb\xbf")
+		if s[i]-1 >= 0x7f { // NUL or non-ASCII
+			return strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) && !strings.HasPrefix(s, "\ufeff")
 		}
 	}
 	return true
-}
-
-func hasNUL(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // appendFrame appends v as StreamPeer.put_var / FileAccess.store_var /
