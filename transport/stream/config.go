@@ -51,8 +51,9 @@ type Config struct {
 	// memory is allocated in full when the first packet arrives.
 	ReceiveQueueBytes   int
 	ReceiveQueuePackets int
-	// SendQueueBytes bounds the bytes put but not yet written to the stream;
-	// the queue grows to it only as needed. When it is full PutPacket waits.
+	// SendQueueBytes bounds the bytes put but not yet handed to the stream
+	// (besides the batch being written); the queue grows to it only as
+	// needed. When it is full PutPacket waits.
 	// Default 256 KiB (raised to hold one OutputBufferMaxSize packet).
 	SendQueueBytes int
 
