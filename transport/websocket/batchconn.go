@@ -154,3 +154,13 @@ func (l batchListener) Accept() (net.Conn, error) {
 	}
 	return newBatchConn(nc), nil
 }
+
+// WrapListener returns ln with every accepted connection wrapped so that
+// peers upgraded on it (Handler, Upgrade) coalesce queued frames into one
+// write, as Listen's peers do. Serve your http.Server on it:
+//
+//	ln, _ := net.Listen("tcp", ":8080")
+//	srv.Serve(websocket.WrapListener(ln))
+//
+// Plain HTTP requests on such connections are unaffected.
+func WrapListener(ln net.Listener) net.Listener { return batchListener{ln} }

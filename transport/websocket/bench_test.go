@@ -30,14 +30,22 @@ func BenchmarkWebSocket(b *testing.B) {
 	for _, dir := range []string{"c2s", "s2c"} {
 		for _, size := range benchSizes {
 			name := dir + "/" + strconv.Itoa(size)
-			b.Run(name+"/sdk", func(b *testing.B) { benchSDK(b, dir, size) })
+			b.Run(name+"/sdk", func(b *testing.B) { benchSDK(b, dir, size, false) })
+			b.Run(name+"/handler", func(b *testing.B) { benchSDK(b, dir, size, true) })
 			b.Run(name+"/raw", func(b *testing.B) { benchRaw(b, dir, size) })
 		}
 	}
 }
 
-func benchSDK(b *testing.B, dir string, size int) {
-	c, s := pair(b, nil, nil)
+// benchSDK measures Dial + Listen, or with handler Dial + Handler on a plain
+// http.Server (no WrapListener: frame-by-frame writes on the server side).
+func benchSDK(b *testing.B, dir string, size int, handler bool) {
+	var c, s *Peer
+	if handler {
+		c, s = handlerPair(b)
+	} else {
+		c, s = pair(b, nil, nil)
+	}
 	src, dst := c, s
 	if dir == "s2c" {
 		src, dst = s, c
@@ -67,6 +75,25 @@ func benchSDK(b *testing.B, dir string, size int) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+func handlerPair(b *testing.B) (client, server *Peer) {
+	h, err := NewHandler(nil, nil)
+	require.NoError(b, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(b, err)
+	srv := &http.Server{Handler: h}
+	go srv.Serve(ln)
+	b.Cleanup(func() {
+		srv.Close()
+		h.Close()
+	})
+	client, err = Dial(context.Background(), "ws://"+ln.Addr().String()+"/", nil)
+	require.NoError(b, err)
+	b.Cleanup(func() { client.Close() })
+	server, err = h.Accept(context.Background())
+	require.NoError(b, err)
+	return client, server
 }
 
 // rawPair returns two raw gorilla connections over loopback.

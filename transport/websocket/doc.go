@@ -74,8 +74,9 @@
 // queued in one go: on connections made by Dial, Connect and Listen the
 // frames of a burst leave in one system call (up to 16 KiB), which makes
 // bursts of small messages several times faster than writing them one by
-// one; peers from Upgrade and Handler, whose socket belongs to your
-// http.Server, write frame by frame.
+// one. Peers from Upgrade and Handler do the same when your http.Server
+// serves a listener wrapped with WrapListener, and write frame by frame
+// otherwise.
 //
 // Receiving: one goroutine per peer reads messages into a bounded queue
 // (about InboundBufferSize bytes, at most MaxQueuedPackets messages). When

@@ -55,7 +55,8 @@ func main() {
 		hs.Close()
 	}()
 	log.Info("chat server listening", "transport", "websocket", "page", "http://"+ln.Addr().String()+"/", "ws", "ws://"+ln.Addr().String()+"/ws")
-	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	// WrapListener: chat bursts leave in one write per client.
+	if err := hs.Serve(websocket.WrapListener(ln)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("serve", "err", err)
 		os.Exit(1)
 	}

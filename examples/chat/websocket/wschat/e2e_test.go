@@ -32,7 +32,7 @@ func startServer(t *testing.T, ctx context.Context) string {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		hs.Serve(ln)
+		hs.Serve(websocket.WrapListener(ln))
 	}()
 	t.Cleanup(func() {
 		hs.Close()
