@@ -91,10 +91,10 @@ type Peer struct {
 
 	decMu   sync.Mutex
 	decOpts variant.DecodeOptions
-	lastErr atomic.Pointer[errBox]
-}
 
-type errBox struct{ err error }
+	errMu   sync.Mutex
+	lastErr error
+}
 
 // New returns a Peer on top of t with Godot's defaults: an 8 MiB encode buffer
 // limit, objects encoded as instance ids and full objects refused on decode.
@@ -138,22 +138,17 @@ func (p *Peer) GetPacket() ([]byte, error) {
 }
 
 func (p *Peer) setPacketError(err error) {
-	if err == nil {
-		if p.lastErr.Load() != nil {
-			p.lastErr.Store(nil)
-		}
-		return
-	}
-	p.lastErr.Store(&errBox{err})
+	p.errMu.Lock()
+	p.lastErr = err
+	p.errMu.Unlock()
 }
 
 // PacketError returns the error of the last GetPacket or ReadPacket, nil if it
 // succeeded (Godot's get_packet_error).
 func (p *Peer) PacketError() error {
-	if b := p.lastErr.Load(); b != nil {
-		return b.err
-	}
-	return nil
+	p.errMu.Lock()
+	defer p.errMu.Unlock()
+	return p.lastErr
 }
 
 // AvailablePacketCount returns the number of packets that GetPacket can

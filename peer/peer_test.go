@@ -62,3 +62,15 @@ func BenchmarkPutPacketPipe(b *testing.B) {
 		}
 	}
 }
+
+func TestWaitingReadDoesNotAllocate(t *testing.T) {
+	a, b := Pipe(nil)
+	defer a.Close()
+	defer b.Close()
+	allocs := testing.AllocsPerRun(100, func() {
+		b.GetPacket() // empty: records ErrUnavailable for PacketError
+	})
+	if allocs != 0 {
+		t.Fatalf("an empty GetPacket allocates %.1f times, want 0", allocs)
+	}
+}
