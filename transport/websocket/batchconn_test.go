@@ -3,6 +3,7 @@ package websocket
 import (
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"sync/atomic"
 	"testing"
@@ -88,4 +89,48 @@ func TestBatchConnDeadlineWhileHeld(t *testing.T) {
 	require.NoError(t, bc.SetWriteDeadline(time.Time{}))
 	_, err = bc.Write([]byte("ok"))
 	require.NoError(t, err)
+}
+
+func TestWrapListener(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	h, err := NewHandler(nil, nil)
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	mux.Handle("/ws", h)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "page") })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := &http.Server{Handler: mux}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.Serve(WrapListener(ln))
+	}()
+	defer func() {
+		srv.Close()
+		h.Close()
+		<-done
+	}()
+	c, err := Dial(testCtx(t), "ws://"+ln.Addr().String()+"/ws", nil)
+	require.NoError(t, err)
+	defer c.Close()
+	s, err := h.Accept(testCtx(t))
+	require.NoError(t, err)
+	defer s.Close()
+	require.NotNil(t, s.c.batch, "upgraded connection is not coalescing")
+	require.NotNil(t, c.c.batch)
+	for i := range 100 {
+		require.NoError(t, s.PutPacket([]byte{byte(i)}))
+	}
+	for i := range 100 {
+		require.Equal(t, []byte{byte(i)}, readPacket(t, c))
+	}
+	require.NoError(t, s.SetNoDelay(true))
+
+	resp, err := http.Get("http://" + ln.Addr().String() + "/")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, "page", string(body))
+	http.DefaultClient.CloseIdleConnections()
 }
