@@ -14,7 +14,11 @@ func Assign(ptr any, v any) error {
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return newError(ErrInvalidParameter, -1, "Unmarshal needs a non-nil pointer, got "+typeName(ptr))
 	}
-	return assign(rv.Elem(), v, "", 0)
+	err := assign(rv.Elem(), v, 0)
+	if f, ok := err.(*assignFail); ok {
+		return f.toError()
+	}
+	return err
 }
 
 func typeName(v any) string {
@@ -24,16 +28,12 @@ func typeName(v any) string {
 	return reflect.TypeOf(v).String()
 }
 
-func assignErr(path string, v any, dst reflect.Type, why string) error {
-	where := path
-	if where == "" {
-		where = "value"
-	}
-	r := where + ": cannot store " + variantTypeName(v) + " in Go " + dst.String()
+func assignErr(v any, dst reflect.Type, why string) error {
+	r := "cannot store " + variantTypeName(v) + " in Go " + dst.String()
 	if why != "" {
 		r += ": " + why
 	}
-	return newError(ErrInvalidData, -1, r)
+	return &assignFail{kind: ErrInvalidData, msg: r}
 }
 
 // variantTypeName names the Variant type of a decoded value.
@@ -57,21 +57,45 @@ func variantTypeName(v any) string {
 	return typeName(v)
 }
 
-func join(path, elem string) string {
-	if path == "" {
-		return elem
+// assignFail is an assignment error on its way up; each level prepends its
+// path segment, so that successful assignments never build paths.
+type assignFail struct {
+	segs []string // innermost first
+	kind *Error
+	msg  string
+}
+
+func (f *assignFail) Error() string { return f.msg }
+
+// at prefixes err's path with a segment: a field name, "[3]" or "[key]".
+func at(err error, seg string) error {
+	if f, ok := err.(*assignFail); ok {
+		f.segs = append(f.segs, seg)
 	}
-	if strings.HasPrefix(elem, "[") {
-		return path + elem
+	return err
+}
+
+func (f *assignFail) toError() *Error {
+	var sb strings.Builder
+	for i := len(f.segs) - 1; i >= 0; i-- {
+		s := f.segs[i]
+		if sb.Len() > 0 && !strings.HasPrefix(s, "[") {
+			sb.WriteByte('.')
+		}
+		sb.WriteString(s)
 	}
-	return path + "." + elem
+	where := sb.String()
+	if where == "" {
+		where = "value"
+	}
+	return newError(f.kind, -1, where+": "+f.msg)
 }
 
 var anyType = reflect.TypeFor[any]()
 
-func assign(dst reflect.Value, v any, path string, depth int) error {
+func assign(dst reflect.Value, v any, depth int) error {
 	if depth > MaxDepth {
-		return newError(ErrOutOfMemory, -1, path+": nesting deeper than 1024")
+		return &assignFail{kind: ErrOutOfMemory, msg: "nesting deeper than 1024"}
 	}
 	// Unmarshaler takes precedence.
 	if dst.CanAddr() {
@@ -91,7 +115,7 @@ func assign(dst reflect.Value, v any, path string, depth int) error {
 		if dst.IsNil() {
 			dst.Set(reflect.New(dst.Type().Elem()))
 		}
-		return assign(dst.Elem(), v, path, depth+1)
+		return assign(dst.Elem(), v, depth+1)
 	}
 	if dst.Kind() == reflect.Interface {
 		if v == nil {
@@ -100,7 +124,7 @@ func assign(dst reflect.Value, v any, path string, depth int) error {
 		}
 		sv := reflect.ValueOf(v)
 		if !sv.Type().AssignableTo(dst.Type()) {
-			return assignErr(path, v, dst.Type(), "")
+			return assignErr(v, dst.Type(), "")
 		}
 		dst.Set(sv)
 		return nil
@@ -126,7 +150,7 @@ func assign(dst reflect.Value, v any, path string, depth int) error {
 			break
 		}
 		if dst.OverflowInt(i) {
-			return assignErr(path, v, dst.Type(), "value "+itoa(i)+" overflows "+dst.Type().String())
+			return assignErr(v, dst.Type(), "value "+itoa(i)+" overflows "+dst.Type().String())
 		}
 		dst.SetInt(i)
 		return nil
@@ -136,7 +160,7 @@ func assign(dst reflect.Value, v any, path string, depth int) error {
 			break
 		}
 		if i < 0 || dst.OverflowUint(uint64(i)) {
-			return assignErr(path, v, dst.Type(), "value "+itoa(i)+" overflows "+dst.Type().String())
+			return assignErr(v, dst.Type(), "value "+itoa(i)+" overflows "+dst.Type().String())
 		}
 		dst.SetUint(uint64(i))
 		return nil
@@ -150,10 +174,10 @@ func assign(dst reflect.Value, v any, path string, depth int) error {
 		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 			f = float64(sv.Uint())
 		default:
-			return assignErr(path, v, dst.Type(), "")
+			return assignErr(v, dst.Type(), "")
 		}
 		if dst.Kind() == reflect.Float32 && !math.IsInf(f, 0) && math.Abs(f) > math.MaxFloat32 {
-			return assignErr(path, v, dst.Type(), "value overflows float32")
+			return assignErr(v, dst.Type(), "value overflows float32")
 		}
 		dst.SetFloat(f)
 		return nil
@@ -170,22 +194,22 @@ func assign(dst reflect.Value, v any, path string, depth int) error {
 			return nil
 		}
 	case reflect.Slice:
-		return assignSlice(dst, v, path, depth)
+		return assignSlice(dst, v, depth)
 	case reflect.Array:
 		vs, ok := listOf(v)
 		if !ok {
 			break
 		}
 		if vs.Len() > dst.Len() {
-			return assignErr(path, v, dst.Type(), itoa(int64(vs.Len()))+" elements do not fit")
+			return assignErr(v, dst.Type(), itoa(int64(vs.Len()))+" elements do not fit")
 		}
 		for i := 0; i < dst.Len(); i++ {
 			if i >= vs.Len() {
 				dst.Index(i).SetZero()
 				continue
 			}
-			if err := assign(dst.Index(i), vs.Index(i).Interface(), join(path, "["+itoa(int64(i))+"]"), depth+1); err != nil {
-				return err
+			if err := assign(dst.Index(i), vs.Index(i).Interface(), depth+1); err != nil {
+				return at(err, "["+itoa(int64(i))+"]")
 			}
 		}
 		return nil
@@ -201,16 +225,15 @@ func assign(dst reflect.Value, v any, path string, depth int) error {
 		for i := 0; i < d.Len(); i++ {
 			k, val := d.At(i)
 			kv := reflect.New(kt).Elem()
-			kp := join(path, "[key "+Format(k)+"]")
-			if err := assign(kv, k, kp, depth+1); err != nil {
-				return err
+			if err := assign(kv, k, depth+1); err != nil {
+				return at(err, "[key "+Format(k)+"]")
 			}
 			if !kv.Type().Comparable() {
-				return assignErr(kp, k, kt, "map key not comparable")
+				return at(assignErr(k, kt, "map key not comparable"), "[key "+Format(k)+"]")
 			}
 			ev := reflect.New(et).Elem()
-			if err := assign(ev, val, join(path, "["+Format(k)+"]"), depth+1); err != nil {
-				return err
+			if err := assign(ev, val, depth+1); err != nil {
+				return at(err, "["+Format(k)+"]")
 			}
 			dst.SetMapIndex(kv, ev)
 		}
@@ -220,13 +243,13 @@ func assign(dst reflect.Value, v any, path string, depth int) error {
 		if !ok {
 			break
 		}
-		return assignStruct(dst, d, path, depth)
+		return assignStruct(dst, d, depth)
 	}
 	if sv.Type().ConvertibleTo(dst.Type()) && sv.Kind() == dst.Kind() && sv.Kind() != reflect.Pointer {
 		dst.Set(sv.Convert(dst.Type()))
 		return nil
 	}
-	return assignErr(path, v, dst.Type(), "")
+	return assignErr(v, dst.Type(), "")
 }
 
 func toInt(v any) (int64, bool) {
@@ -269,10 +292,10 @@ func listOf(v any) (reflect.Value, bool) {
 	return reflect.Value{}, false
 }
 
-func assignSlice(dst reflect.Value, v any, path string, depth int) error {
+func assignSlice(dst reflect.Value, v any, depth int) error {
 	vs, ok := listOf(v)
 	if !ok {
-		return assignErr(path, v, dst.Type(), "")
+		return assignErr(v, dst.Type(), "")
 	}
 	if vs.Type().ConvertibleTo(dst.Type()) && vs.Type().Elem().Kind() == dst.Type().Elem().Kind() {
 		dst.Set(vs.Convert(dst.Type()))
@@ -281,15 +304,15 @@ func assignSlice(dst reflect.Value, v any, path string, depth int) error {
 	n := vs.Len()
 	out := reflect.MakeSlice(dst.Type(), n, n)
 	for i := 0; i < n; i++ {
-		if err := assign(out.Index(i), vs.Index(i).Interface(), join(path, "["+itoa(int64(i))+"]"), depth+1); err != nil {
-			return err
+		if err := assign(out.Index(i), vs.Index(i).Interface(), depth+1); err != nil {
+			return at(err, "["+itoa(int64(i))+"]")
 		}
 	}
 	dst.Set(out)
 	return nil
 }
 
-func assignStruct(dst reflect.Value, d *Dictionary, path string, depth int) error {
+func assignStruct(dst reflect.Value, d *Dictionary, depth int) error {
 	fields := structFields(dst.Type())
 	for i := 0; i < d.Len(); i++ {
 		k, val := d.At(i)
@@ -310,8 +333,8 @@ func assignStruct(dst reflect.Value, d *Dictionary, path string, depth int) erro
 		if err != nil {
 			return err
 		}
-		if err := assign(fv, val, join(path, f.name), depth+1); err != nil {
-			return err
+		if err := assign(fv, val, depth+1); err != nil {
+			return at(err, f.name)
 		}
 	}
 	return nil
