@@ -4,6 +4,7 @@ import (
 	"math"
 	"reflect"
 	"strings"
+	"sync"
 )
 
 // Assign stores a decoded Variant value v (as returned by Decode) into the
@@ -91,14 +92,24 @@ func (f *assignFail) toError() *Error {
 	return newError(f.kind, -1, where+": "+f.msg)
 }
 
-var anyType = reflect.TypeFor[any]()
+var unmarshalerCache sync.Map // reflect.Type → bool
+
+// hasUnmarshaler reports whether *t implements Unmarshaler (cached).
+func hasUnmarshaler(t reflect.Type) bool {
+	if v, ok := unmarshalerCache.Load(t); ok {
+		return v.(bool)
+	}
+	ok := reflect.PointerTo(t).Implements(unmarshalerType)
+	unmarshalerCache.Store(t, ok)
+	return ok
+}
 
 func assign(dst reflect.Value, v any, depth int) error {
 	if depth > MaxDepth {
 		return &assignFail{kind: ErrOutOfMemory, msg: "nesting deeper than 1024"}
 	}
 	// Unmarshaler takes precedence.
-	if dst.CanAddr() {
+	if dst.CanAddr() && hasUnmarshaler(dst.Type()) {
 		if u, ok := dst.Addr().Interface().(Unmarshaler); ok {
 			return u.UnmarshalVariant(v)
 		}
