@@ -60,8 +60,11 @@
 //	PackedVector4Array (38)     []Vector4                              []Vector4
 //
 // Other Go values are mapped the way encoding/json users expect: pointers
-// are followed (nil → Nil); named types use their underlying kind; slices of
-// other element types and arrays become an Array; maps become a Dictionary
+// are followed (nil → Nil); named types use their underlying kind; slices
+// whose element kind is uint8, int32, int64, float32, float64 or string (or
+// whose element type is Vector2, Vector3, Vector4 or Color) become the
+// matching packed array; other slices and all Go arrays become an Array;
+// maps become a Dictionary
 // with keys sorted (naturally for strings, numbers and bools, by encoding
 // otherwise) so output is deterministic; structs become a Dictionary with
 // String keys of their exported fields in declaration order, renamed with
