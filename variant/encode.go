@@ -500,7 +500,12 @@ func (e *encoder) dictionary(b []byte, d *Dictionary, depth int) ([]byte, error)
 	}
 	b = appendU32(b, uint32(len(d.keys)))
 	for i, k := range d.keys {
-		if b, err = e.value(b, k, depth+1); err != nil {
+		if s, ok := k.(string); ok { // the common case: String keys
+			b, err = appendStr(appendU32(b, uint32(TypeString)), s)
+		} else {
+			b, err = e.value(b, k, depth+1)
+		}
+		if err != nil {
 			return b, err
 		}
 		if b, err = e.value(b, d.values[i], depth+1); err != nil {
