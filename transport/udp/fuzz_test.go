@@ -96,7 +96,7 @@ func FuzzDemux(f *testing.F) {
 				if err != nil {
 					break
 				}
-				remote := p.t.remote
+				remote := p.t.key
 				if p.PacketAddr() != remote {
 					t.Fatalf("packet from %v on the peer of %v", p.PacketAddr(), remote)
 				}

@@ -144,12 +144,12 @@ func (l *Listener) demux(src netip.AddrPort, buf []byte, n int) {
 			return
 		}
 		t = &transport{
-			connected: true,
-			remote:    src,
+			key:       src,
 			listener:  l,
 			maxPacket: l.cfg.MaxPacketSize,
 			ring:      newRing(&l.cfg),
 		}
+		t.remote.Store(&src)
 		l.peers[src] = t
 		l.pending = append(l.pending, newPeer(t))
 		signal(l.ready)
@@ -173,8 +173,8 @@ func signal(ch chan struct{}) {
 func (l *Listener) unregister(t *transport) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.peers[t.remote] == t {
-		delete(l.peers, t.remote)
+	if l.peers[t.key] == t {
+		delete(l.peers, t.key)
 	}
 	for i, p := range l.pending {
 		if p.t == t {
@@ -260,7 +260,7 @@ func (l *Listener) SetMaxPendingConnections(n int) {
 		clear(l.pending[keep:])
 		l.pending = l.pending[:keep]
 		for _, p := range extra {
-			delete(l.peers, p.t.remote)
+			delete(l.peers, p.t.key)
 		}
 	}
 	l.mu.Unlock()

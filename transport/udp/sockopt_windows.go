@@ -3,6 +3,7 @@
 package udp
 
 import (
+	"net/netip"
 	"syscall"
 
 	"github.com/packetpeer/packetpeer/peer"
@@ -21,4 +22,11 @@ func getBroadcast(fd uintptr) (bool, error) { return false, peer.ErrUnavailable 
 
 func setReuseAddr(fd uintptr) error {
 	return syscall.SetsockoptInt(syscall.Handle(fd), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1)
+}
+
+func connectSocket(fd uintptr, ap netip.AddrPort, v6 bool) error {
+	if v6 {
+		return syscall.Connect(syscall.Handle(fd), &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()})
+	}
+	return syscall.Connect(syscall.Handle(fd), &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()})
 }

@@ -49,9 +49,9 @@ type Peer struct {
 // Listener's socket.
 type transport struct {
 	conn      *net.UDPConn
-	connected bool           // Dial or Listener peer: one remote only
-	remote    netip.AddrPort // the remote when connected
-	listener  *Listener      // non-nil for a Listener peer (shares conn)
+	remote    atomic.Pointer[netip.AddrPort] // non-nil when connected: one remote only
+	key       netip.AddrPort                 // a Listener peer's remote, its key in the Listener
+	listener  *Listener                      // non-nil for a Listener peer (shares conn)
 	dest      atomic.Pointer[netip.AddrPort]
 	maxPacket int
 	ring      *ringbuf.Buffer
@@ -204,11 +204,12 @@ func wrapOpen(err error) error {
 func start(conn *net.UDPConn, c *Config, connected bool, remote netip.AddrPort) *Peer {
 	t := &transport{
 		conn:       conn,
-		connected:  connected,
-		remote:     remote,
 		maxPacket:  c.MaxPacketSize,
 		ring:       newRing(c),
 		readerDone: make(chan struct{}),
+	}
+	if connected {
+		t.remote.Store(&remote)
 	}
 	p := newPeer(t)
 	go t.readLoop()
@@ -232,10 +233,10 @@ func (t *transport) readLoop() {
 			t.ring.Close(fmt.Errorf("udp: read: %w: %w", peer.ErrConnectionError, err))
 			return
 		}
-		if t.connected {
-			src = t.remote
-		} else {
-			src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+		if r := t.remote.Load(); r != nil && *r != src {
+			// Read just before ConnectToHost connected the socket.
+			continue
 		}
 		t.receive(buf, n, src)
 	}
@@ -271,8 +272,8 @@ func (t *transport) PutPacket(p []byte) error {
 	var err error
 	switch {
 	case t.listener != nil:
-		_, err = t.listener.conn.WriteToUDPAddrPort(p, t.remote)
-	case t.connected:
+		_, err = t.listener.conn.WriteToUDPAddrPort(p, t.key)
+	case t.remote.Load() != nil:
 		_, err = t.conn.Write(p)
 	default:
 		d := t.dest.Load()
@@ -369,8 +370,8 @@ func (p *Peer) PacketPort() int { return int(p.PacketAddr().Port()) }
 // ErrInvalidParameter for a port outside 1..65535 and ErrCantResolve when
 // the name does not resolve.
 func (p *Peer) SetDestAddress(host string, port int) error {
-	if p.t.connected {
-		return &peer.OpError{Op: "set dest address", Err: peer.ErrLocked, Detail: "the socket is connected to " + p.t.remote.String()}
+	if r := p.t.remote.Load(); r != nil {
+		return &peer.OpError{Op: "set dest address", Err: peer.ErrLocked, Detail: "the socket is connected to " + r.String()}
 	}
 	if port < 1 || port > 65535 {
 		return &peer.OpError{Op: "set dest address", Err: peer.ErrInvalidParameter, Detail: "port " + strconv.Itoa(port) + " is outside 1..65535"}
@@ -388,8 +389,8 @@ func (p *Peer) SetDestAddress(host string, port int) error {
 
 // SetDestAddrPort is SetDestAddress for an already parsed address.
 func (p *Peer) SetDestAddrPort(ap netip.AddrPort) error {
-	if p.t.connected {
-		return &peer.OpError{Op: "set dest address", Err: peer.ErrLocked, Detail: "the socket is connected to " + p.t.remote.String()}
+	if r := p.t.remote.Load(); r != nil {
+		return &peer.OpError{Op: "set dest address", Err: peer.ErrLocked, Detail: "the socket is connected to " + r.String()}
 	}
 	if !ap.IsValid() || ap.Port() == 0 {
 		return &peer.OpError{Op: "set dest address", Err: peer.ErrInvalidParameter, Detail: "invalid address " + ap.String()}
@@ -402,8 +403,8 @@ func (p *Peer) SetDestAddrPort(ap netip.AddrPort) error {
 // DestAddr returns where PutPacket sends: the remote of a connected peer,
 // the address set with SetDestAddress, or the zero AddrPort.
 func (p *Peer) DestAddr() netip.AddrPort {
-	if p.t.connected {
-		return p.t.remote
+	if r := p.t.remote.Load(); r != nil {
+		return *r
 	}
 	if d := p.t.dest.Load(); d != nil {
 		return *d
@@ -426,8 +427,9 @@ func (p *Peer) Wait(ctx context.Context) error {
 func (p *Peer) IsBound() bool { return !p.IsClosed() }
 
 // IsSocketConnected reports whether the peer talks to one remote only
-// (Godot's is_socket_connected): true for peers from Dial and Listener.
-func (p *Peer) IsSocketConnected() bool { return p.t.connected && !p.IsClosed() }
+// (Godot's is_socket_connected): true for peers from Dial and Listener, and
+// after ConnectToHost.
+func (p *Peer) IsSocketConnected() bool { return p.t.remote.Load() != nil && !p.IsClosed() }
 
 // LocalAddr returns the socket's local address (shared with the Listener
 // for its peers).
@@ -443,10 +445,11 @@ func (p *Peer) LocalPort() int {
 
 // RemoteAddr returns the remote of a connected peer (Dial, Listener), or nil.
 func (p *Peer) RemoteAddr() net.Addr {
-	if !p.t.connected {
+	r := p.t.remote.Load()
+	if r == nil {
 		return nil
 	}
-	return net.UDPAddrFromAddrPort(p.t.remote)
+	return net.UDPAddrFromAddrPort(*r)
 }
 
 // Stats returns the peer's counters.
@@ -555,5 +558,50 @@ func (p *Peer) multicast(op, addr, ifaceName string, join bool) error {
 	if err != nil {
 		return fmt.Errorf("udp: %s %s: %w: %w", op, addr, peer.ErrFailed, err)
 	}
+	return nil
+}
+
+// ConnectToHost connects the socket to host:port (Godot's connect_to_host on
+// a bound peer): from now on the kernel delivers only that remote's
+// datagrams, PutPacket sends to it, and packets already queued are
+// discarded, as in Godot. host is an IP literal or a name, resolved now. It
+// keeps the local port, which Dial cannot (hole punching, for one). Errors:
+// ErrLocked on a Listener's peer, ErrInvalidParameter for a port outside
+// 1..65535 or an address of the wrong family, ErrCantResolve for an unknown
+// name, ErrFailed if the system refuses.
+func (p *Peer) ConnectToHost(host string, port int) error {
+	const op = "connect to host"
+	rc, err := p.ownSocket(op)
+	if err != nil {
+		return err
+	}
+	if port < 1 || port > 65535 {
+		return &peer.OpError{Op: op, Err: peer.ErrInvalidParameter, Detail: "port " + strconv.Itoa(port) + " is outside 1..65535"}
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		ua, rerr := net.ResolveUDPAddr("udp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if rerr != nil {
+			return fmt.Errorf("udp: %s %q: %w: %w", op, host, peer.ErrCantResolve, rerr)
+		}
+		addr = ua.AddrPort().Addr()
+	}
+	remote := netip.AddrPortFrom(addr.Unmap(), uint16(port))
+	v6 := true
+	if la, ok := p.t.conn.LocalAddr().(*net.UDPAddr); ok && la.IP.To4() != nil {
+		v6 = false
+	}
+	if !v6 && !remote.Addr().Is4() {
+		return &peer.OpError{Op: op, Err: peer.ErrInvalidParameter, Detail: "IPv6 address " + remote.Addr().String() + " on an IPv4 socket"}
+	}
+	var cerr error
+	if err := rc.Control(func(fd uintptr) { cerr = connectSocket(fd, remote, v6) }); err != nil {
+		return err
+	}
+	if cerr != nil {
+		return fmt.Errorf("udp: %s %s: %w: %w", op, remote, peer.ErrFailed, cerr)
+	}
+	p.t.remote.Store(&remote)
+	p.t.ring.Reset()
 	return nil
 }

@@ -616,3 +616,47 @@ func TestRingSizes(t *testing.T) {
 	require.Equal(t, 2048, ringBytes(1024, 1000))
 	require.Equal(t, 1024, ringBytes(16, 1000), "raised to hold one max-size packet (1000+22)")
 }
+
+func TestConnectToHost(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	a, err := Bind("127.0.0.1:0", nil)
+	require.NoError(t, err)
+	defer a.Close()
+	b, err := Bind("127.0.0.1:0", nil)
+	require.NoError(t, err)
+	defer b.Close()
+	stranger := rawSockets(t, 1)[0]
+	aAddr := a.LocalAddr().(*net.UDPAddr).AddrPort()
+	_, err = stranger.WriteToUDPAddrPort([]byte("before"), aAddr)
+	require.NoError(t, err)
+	waitFor(t, "the stranger's datagram", func() bool { return a.AvailablePacketCount() == 1 })
+
+	port := a.LocalPort()
+	require.ErrorIs(t, a.ConnectToHost("127.0.0.1", 0), peer.ErrInvalidParameter)
+	require.ErrorIs(t, a.ConnectToHost("::1", b.LocalPort()), peer.ErrInvalidParameter, "IPv6 on an IPv4 socket")
+	require.NoError(t, a.ConnectToHost("127.0.0.1", b.LocalPort()))
+	require.Equal(t, port, a.LocalPort(), "the local port is kept")
+	require.True(t, a.IsSocketConnected())
+	require.Zero(t, a.AvailablePacketCount(), "connecting flushes the queue, as in Godot")
+	require.ErrorIs(t, a.SetDestAddress("127.0.0.1", 9), peer.ErrLocked)
+	require.Equal(t, b.LocalAddr().String(), a.RemoteAddr().String())
+
+	// Sends need no destination now; the stranger is filtered out.
+	require.NoError(t, a.PutPacket([]byte("to b")))
+	ctx := testCtx(t)
+	got, err := b.ReadPacket(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "to b", string(got))
+	_, err = stranger.WriteToUDPAddrPort([]byte("after"), aAddr)
+	require.NoError(t, err)
+	require.NoError(t, b.SetDestAddrPort(aAddr))
+	require.NoError(t, b.PutPacket([]byte("from b")))
+	got, err = a.ReadPacket(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "from b", string(got))
+	require.Equal(t, b.LocalAddr().(*net.UDPAddr).AddrPort(), a.PacketAddr())
+
+	srv, cli, _ := listenerPair(t, nil)
+	defer cli.Close()
+	require.ErrorIs(t, srv.ConnectToHost("127.0.0.1", 9), peer.ErrLocked)
+}
