@@ -2,6 +2,7 @@ package variant
 
 import (
 	"math"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -133,4 +134,31 @@ func TestDecodeDoesNotAliasInput(t *testing.T) {
 		b[i] = 0xAA
 	}
 	require.Equal(t, want, Format(v))
+}
+
+// TestDecodedValuesSurviveGC checks that values boxed into the decoder's
+// shared chunks stay valid across collections.
+func TestDecodedValuesSurviveGC(t *testing.T) {
+	b, err := Marshal([]any{gameMessage(), "tail string", int64(1) << 50, 2.5, Vector3{1, 2, 3}})
+	require.NoError(t, err)
+	want := make([]string, 0, 200)
+	got := make([]any, 0, 200)
+	for i := 0; i < 200; i++ {
+		v, _, err := Decode(b)
+		require.NoError(t, err)
+		got = append(got, v)
+		want = append(want, Format(v))
+	}
+	var junk [][]byte
+	for round := 0; round < 5; round++ {
+		for i := 0; i < 1000; i++ {
+			junk = append(junk, make([]byte, 64))
+		}
+		junk = nil
+		runtime.GC()
+	}
+	for i, v := range got {
+		require.Equal(t, want[i], Format(v))
+	}
+	_ = junk
 }
