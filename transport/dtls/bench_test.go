@@ -31,10 +31,23 @@ type echoClient struct {
 	rearm func()                 // after a kicked recv
 }
 
-// runEcho keeps `window` packets in flight. UDP may lose packets (on a
-// loaded machine, loopback does): a watchdog kicks the blocked read when no
-// echo arrived for 200 ms, and the window is resent.
+// runEcho measures echoN over b.N packets.
 func runEcho(b *testing.B, size int, c echoClient) {
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	resends := echoN(b, size, b.N, c)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "pkts/s")
+	b.ReportMetric(float64(resends), "resends")
+}
+
+// echoN has n packets echoed, keeping `window` in flight, and returns how
+// many times the window was resent. UDP may lose packets (on a loaded
+// machine, loopback does): a watchdog kicks the blocked read when no echo
+// arrived for 200 ms, and the window is resent.
+func echoN(b *testing.B, size, n int, c echoClient) int {
 	msg := make([]byte, size)
 	var progress atomic.Int64
 	var kicked atomic.Bool
@@ -61,13 +74,9 @@ func runEcho(b *testing.B, size int, c echoClient) {
 	}()
 	defer func() { close(stop); <-watchdogDone }()
 
-	b.SetBytes(int64(size))
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := time.Now()
 	sent, done, resends := 0, 0, 0
-	for done < b.N {
-		for sent-done < window && sent < b.N {
+	for done < n {
+		for sent-done < window && sent < n {
 			if err := c.send(msg); err != nil {
 				b.Fatal(err)
 			}
@@ -83,14 +92,12 @@ func runEcho(b *testing.B, size int, c echoClient) {
 				}
 				continue
 			}
-			b.Fatalf("after %d of %d echoes: %v", done, b.N, err)
+			b.Fatalf("after %d of %d echoes: %v", done, n, err)
 		}
 		done++
 		progress.Add(1)
 	}
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "pkts/s")
-	b.ReportMetric(float64(resends), "resends")
+	return resends
 }
 
 // rawPair starts a pion listener that echoes on its first connection and a
@@ -181,41 +188,89 @@ func sdkPair(b *testing.B) (*dtls.Peer, func()) {
 func BenchmarkEcho(b *testing.B) {
 	for _, size := range benchSizes {
 		b.Run("raw/"+strconv.Itoa(size), func(b *testing.B) {
-			c, stop := rawPair(b)
+			c, stop := rawEchoClient(b)
 			defer stop()
-			buf := make([]byte, 1<<14)
-			runEcho(b, size, echoClient{
-				send: func(p []byte) error { _, err := c.Write(p); return err },
-				recv: func() ([]byte, error) {
-					n, err := c.Read(buf)
-					return buf[:n], err
-				},
-				kick:  func() { _ = c.SetReadDeadline(time.Now()) },
-				rearm: func() { _ = c.SetReadDeadline(time.Time{}) },
-			})
+			runEcho(b, size, c)
 		})
 		b.Run("sdk/"+strconv.Itoa(size), func(b *testing.B) {
-			c, stop := sdkPair(b)
+			c, stop := sdkEchoClient(b)
 			defer stop()
-			type ctxCancel struct {
-				ctx    context.Context
-				cancel context.CancelFunc
-			}
-			var cur atomic.Pointer[ctxCancel]
-			arm := func() {
-				ctx, cancel := context.WithCancel(context.Background())
-				cur.Store(&ctxCancel{ctx, cancel})
-			}
-			arm()
-			defer func() { cur.Load().cancel() }()
-			runEcho(b, size, echoClient{
-				send:  c.PutPacket,
-				recv:  func() ([]byte, error) { return c.ReadPacket(cur.Load().ctx) },
-				kick:  func() { cur.Load().cancel() },
-				rearm: func() { cur.Load().cancel(); arm() },
-			})
+			runEcho(b, size, c)
 		})
 	}
+}
+
+func rawEchoClient(b *testing.B) (echoClient, func()) {
+	c, stop := rawPair(b)
+	buf := make([]byte, 1<<14)
+	return echoClient{
+		send: func(p []byte) error { _, err := c.Write(p); return err },
+		recv: func() ([]byte, error) {
+			n, err := c.Read(buf)
+			return buf[:n], err
+		},
+		kick:  func() { _ = c.SetReadDeadline(time.Now()) },
+		rearm: func() { _ = c.SetReadDeadline(time.Time{}) },
+	}, stop
+}
+
+func sdkEchoClient(b *testing.B) (echoClient, func()) {
+	c, stop := sdkPair(b)
+	type ctxCancel struct {
+		ctx    context.Context
+		cancel context.CancelFunc
+	}
+	var cur atomic.Pointer[ctxCancel]
+	arm := func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		cur.Store(&ctxCancel{ctx, cancel})
+	}
+	arm()
+	return echoClient{
+			send:  c.PutPacket,
+			recv:  func() ([]byte, error) { return c.ReadPacket(cur.Load().ctx) },
+			kick:  func() { cur.Load().cancel() },
+			rearm: func() { cur.Load().cancel(); arm() },
+		}, func() {
+			cur.Load().cancel()
+			stop()
+		}
+}
+
+// BenchmarkEchoInterleaved runs raw and SDK in alternating chunks within one
+// benchmark, so that load from other processes on a shared machine hits both
+// alike; it reports each side's packets/s and their ratio (sdk/raw).
+func BenchmarkEchoInterleaved(b *testing.B) {
+	for _, size := range benchSizes {
+		b.Run(strconv.Itoa(size), func(b *testing.B) {
+			raw, stopRaw := rawEchoClient(b)
+			defer stopRaw()
+			sdk, stopSDK := sdkEchoClient(b)
+			defer stopSDK()
+			const chunk = 2000
+			var rawTime, sdkTime time.Duration
+			b.ReportAllocs()
+			b.ResetTimer()
+			for done := 0; done < b.N; done += chunk {
+				n := min(chunk, b.N-done)
+				rawTime += timeEcho(b, size, n, raw)
+				sdkTime += timeEcho(b, size, n, sdk)
+			}
+			b.StopTimer()
+			rawRate := float64(b.N) / rawTime.Seconds()
+			sdkRate := float64(b.N) / sdkTime.Seconds()
+			b.ReportMetric(rawRate, "raw-pkts/s")
+			b.ReportMetric(sdkRate, "sdk-pkts/s")
+			b.ReportMetric(sdkRate/rawRate, "sdk/raw")
+		})
+	}
+}
+
+// timeEcho echoes n packets through c and returns how long it took.
+func timeEcho(b *testing.B, size, n int, c echoClient) time.Duration {
+	start := time.Now()
+	echoN(b, size, n, c)
+	return time.Since(start)
 }
 
 func BenchmarkSend(b *testing.B) {
