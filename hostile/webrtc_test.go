@@ -1,0 +1,201 @@
+package hostile
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	gws "github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
+
+	"github.com/packetpeer/packetpeer/peer"
+	"github.com/packetpeer/packetpeer/peer/peertest"
+	"github.com/packetpeer/packetpeer/transport/webrtc"
+	"github.com/packetpeer/packetpeer/transport/webrtc/signaling"
+)
+
+const rtcLobby = "hostile"
+
+// webrtcSessionRace is a defect of transport/webrtc found by this suite.
+const webrtcSessionRace = "webrtc: data race on session.err: written by session.fail (transport/webrtc/dial.go:81, " +
+	"from the Listener's signalling read loop on PEER_DISCONNECT or a bad offer) and read by session.waitOpen " +
+	"(dial.go:109-110, in Listener.start's goroutine) without synchronisation; -race reports it when members " +
+	"leave while their connection is being set up; fix: guard err with a mutex (or atomic.Pointer[error])"
+
+func webrtcKit() kit {
+	return kit{
+		name: "webrtc",
+		dial: func(ctx context.Context, url string) (peer.PacketPeer, error) {
+			return webrtc.Dial(ctx, url, &webrtc.Config{LoopbackOnly: true, Lobby: rtcLobby})
+		},
+	}
+}
+
+// webrtcServer starts a signalling server and a webrtc Listener hosting
+// rtcLobby on it, served by an echo server. It returns the signalling URL.
+func webrtcServer(t *testing.T) (string, *server) {
+	t.Helper()
+	sig := signaling.NewServer(nil)
+	hl, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	hs := &http.Server{Handler: sig, ReadHeaderTimeout: time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		hs.Serve(hl)
+	}()
+	t.Cleanup(func() {
+		sig.Close()
+		hs.Close()
+		<-done
+	})
+	url := "ws://" + hl.Addr().String() + "/"
+	ln, err := webrtc.Listen(url, &webrtc.Config{LoopbackOnly: true, Lobby: rtcLobby, HandshakeTimeout: 3 * time.Second})
+	require.NoError(t, err)
+	s := newServer(t, url, adapt(ln.Accept), ln.Close)
+	s.acceptLoop()
+	return url, s
+}
+
+type sigMsg struct {
+	Type int    `json:"type"`
+	ID   int    `json:"id"`
+	Data string `json:"data"`
+}
+
+// sigClient is a raw signalling client: a gorilla WebSocket.
+func sigClient(t *testing.T, url string) *gws.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := gws.DefaultDialer.DialContext(ctx, url, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func sendSig(t *testing.T, c *gws.Conn, m sigMsg) {
+	t.Helper()
+	b, err := json.Marshal(m)
+	require.NoError(t, err)
+	require.NoError(t, c.WriteMessage(gws.TextMessage, b))
+}
+
+// joinLobby joins rtcLobby as a client-server member and waits for the
+// server's JOIN confirmation.
+func joinLobby(t *testing.T, c *gws.Conn) {
+	t.Helper()
+	sendSig(t, c, sigMsg{Type: int(signaling.Join), ID: 1, Data: rtcLobby})
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
+	for {
+		_, b, err := c.ReadMessage()
+		require.NoError(t, err)
+		var m sigMsg
+		require.NoError(t, json.Unmarshal(b, &m))
+		if m.Type == int(signaling.Join) {
+			require.NoError(t, c.SetReadDeadline(time.Time{}))
+			return
+		}
+	}
+}
+
+// TestWebRTCSignallingGarbage: the signalling server closes clients that
+// send malformed JSON, unknown types or oversize messages; a lobby member
+// that sends the host a garbage offer, garbage candidates and an unasked
+// answer gets no connection; the host keeps accepting honest clients.
+func TestWebRTCSignallingGarbage(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	url, s := webrtcServer(t)
+	before := heapNow()
+
+	for _, msg := range []string{"not json", `{"type":99,"id":0,"data":""}`, strings.Repeat("x", 70<<10)} {
+		c := sigClient(t, url)
+		werr := c.WriteMessage(gws.TextMessage, []byte(msg)) // an oversize one may be cut short by the close
+		require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
+		var err error
+		for err == nil {
+			_, _, err = c.ReadMessage()
+		}
+		var ce *gws.CloseError
+		var ne net.Error
+		require.False(t, errors.As(err, &ne) && ne.Timeout(), "the server did not close the connection for %.20q", msg)
+		if !errors.As(err, &ce) && werr != nil {
+			t.Logf("%.20q: connection reset while writing (%v)", msg, werr)
+			continue
+		}
+		require.True(t, errors.As(err, &ce), "expected a close frame for %.20q, got %v", msg, err)
+		t.Logf("%.20q: closed with %d %q", msg, ce.Code, ce.Text)
+		require.Contains(t, []int{signaling.CloseProtocolError, gws.CloseMessageTooBig}, ce.Code)
+	}
+
+	c := sigClient(t, url)
+	joinLobby(t, c)
+	sendSig(t, c, sigMsg{Type: int(signaling.Offer), ID: 1, Data: "v=0\r\ngarbage\r\n"})
+	sendSig(t, c, sigMsg{Type: int(signaling.Candidate), ID: 1, Data: "\n0\n0\ncandidate:garbage"})
+	sendSig(t, c, sigMsg{Type: int(signaling.Candidate), ID: 1, Data: "no newlines"})
+	sendSig(t, c, sigMsg{Type: int(signaling.Answer), ID: 1, Data: strings.Repeat("a=x\r\n", 1000)})
+
+	honest(t, webrtcKit(), url)
+	require.Equal(t, int64(1), s.peers.Load(), "only the honest client became a peer")
+	c.Close()
+	checkHeap(t, before, heapBound)
+}
+
+// TestWebRTCSilentJoiners: 20 members join the host's lobby and never send
+// an offer. The host sets up a connection for each (until HandshakeTimeout
+// or until they leave); it keeps serving an honest client, and what the
+// pending setups cost is measured and bounded.
+func TestWebRTCSilentJoiners(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	url, s := webrtcServer(t)
+	before := heapNow()
+
+	const n = 20
+	conns := make([]*gws.Conn, n)
+	for i := range conns {
+		conns[i] = sigClient(t, url)
+		joinLobby(t, conns[i])
+	}
+	honest(t, webrtcKit(), url)
+	during := heapNow()
+	t.Logf("HEAP %s: %d silent joiners cost %d bytes (%d each) on the host", t.Name(), n,
+		int64(during)-int64(before), (int64(during)-int64(before))/n)
+	require.Less(t, int64(during)-int64(before), int64(heapBound))
+	// The host closes first: members leaving while it closes hit the known
+	// race of TestWebRTCJoinLeaveChurn.
+	s.close()
+	for _, c := range conns {
+		c.Close()
+	}
+}
+
+// TestWebRTCJoinLeaveChurn: members join the host's lobby and leave while
+// the host is setting their connections up, at the moment the host closes
+// (15 rounds of 10). Every setup must be torn down cleanly: no data race, no
+// goroutine left.
+func TestWebRTCJoinLeaveChurn(t *testing.T) {
+	knownDefect(t, webrtcSessionRace)
+	peertest.CheckGoroutines(t)
+	for range 15 {
+		url, s := webrtcServer(t)
+		conns := make([]*gws.Conn, 10)
+		for i := range conns {
+			conns[i] = sigClient(t, url)
+			joinLobby(t, conns[i])
+		}
+		left := make(chan struct{})
+		go func() {
+			defer close(left)
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		s.close()
+		<-left
+	}
+}
