@@ -162,3 +162,15 @@ func TestDecodedValuesSurviveGC(t *testing.T) {
 	}
 	_ = junk
 }
+
+func TestMarshalMapNaNKeys(t *testing.T) {
+	m := map[float64]int{math.NaN(): 1, math.NaN(): 2, 1: 3}
+	b, err := Marshal(m)
+	require.NoError(t, err)
+	v, _, err := Decode(b)
+	require.NoError(t, err)
+	// Go keeps two NaN keys; as Variants they encode identically, so the
+	// decoded Dictionary merges them (the later value wins).
+	require.Equal(t, byte(3), b[4])
+	require.Equal(t, 2, v.(*Dictionary).Len())
+}

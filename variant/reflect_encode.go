@@ -183,50 +183,65 @@ func (e *encoder) reflectMap(b []byte, rv reflect.Value, depth int) ([]byte, err
 	if depth+1 > MaxDepth {
 		return b, encErr(ErrOutOfMemory, "nesting deeper than 1024 levels (cyclic value?)")
 	}
-	keys := rv.MapKeys()
-	if len(keys) > maxCount {
-		return b, countErr("Dictionary", len(keys))
+	type entry struct{ k, v reflect.Value }
+	entries := make([]entry, 0, rv.Len())
+	for it := rv.MapRange(); it.Next(); { // MapRange also reaches NaN keys
+		entries = append(entries, entry{it.Key(), it.Value()})
 	}
-	sortKeys(keys)
-	b = appendU32(appendU32(b, uint32(TypeDictionary)), uint32(len(keys)))
+	if len(entries) > maxCount {
+		return b, countErr("Dictionary", len(entries))
+	}
+	keys := make([]reflect.Value, len(entries))
+	for i := range entries {
+		keys[i] = entries[i].k
+	}
+	order := sortKeys(keys)
+	b = appendU32(appendU32(b, uint32(TypeDictionary)), uint32(len(entries)))
 	var err error
-	for _, k := range keys {
-		if b, err = e.elem(b, k, depth+1); err != nil {
+	for _, i := range order {
+		if b, err = e.elem(b, entries[i].k, depth+1); err != nil {
 			return b, err
 		}
-		if b, err = e.elem(b, rv.MapIndex(k), depth+1); err != nil {
+		if b, err = e.elem(b, entries[i].v, depth+1); err != nil {
 			return b, err
 		}
 	}
 	return b, nil
 }
 
-// sortKeys orders map keys deterministically: naturally for strings, numbers
-// and bools, by their encoding otherwise.
-func sortKeys(keys []reflect.Value) {
-	if len(keys) < 2 {
-		return
+// sortKeys returns the order in which to write map keys: natural order for
+// strings, numbers and bools, encoding order otherwise, so output is
+// deterministic.
+func sortKeys(keys []reflect.Value) []int {
+	order := make([]int, len(keys))
+	for i := range order {
+		order[i] = i
 	}
+	if len(keys) < 2 {
+		return order
+	}
+	var less func(a, b reflect.Value) int
 	switch keys[0].Kind() {
 	case reflect.String:
-		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+		less = func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) }
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		slices.SortFunc(keys, func(a, b reflect.Value) int { return cmp.Compare(a.Int(), b.Int()) })
+		less = func(a, b reflect.Value) int { return cmp.Compare(a.Int(), b.Int()) }
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		slices.SortFunc(keys, func(a, b reflect.Value) int { return cmp.Compare(a.Uint(), b.Uint()) })
+		less = func(a, b reflect.Value) int { return cmp.Compare(a.Uint(), b.Uint()) }
 	case reflect.Float32, reflect.Float64:
-		slices.SortFunc(keys, func(a, b reflect.Value) int { return cmp.Compare(a.Float(), b.Float()) })
+		less = func(a, b reflect.Value) int { return cmp.Compare(a.Float(), b.Float()) }
 	case reflect.Bool:
-		slices.SortFunc(keys, func(a, b reflect.Value) int {
-			return cmp.Compare(boolInt(a.Bool()), boolInt(b.Bool()))
-		})
+		less = func(a, b reflect.Value) int { return cmp.Compare(boolInt(a.Bool()), boolInt(b.Bool())) }
 	default:
-		enc := make(map[reflect.Value]string, len(keys))
-		for _, k := range keys {
-			enc[k] = keyString(k.Interface())
+		enc := make([]string, len(keys))
+		for i, k := range keys {
+			enc[i] = keyString(k.Interface())
 		}
-		slices.SortStableFunc(keys, func(a, b reflect.Value) int { return strings.Compare(enc[a], enc[b]) })
+		slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(enc[a], enc[b]) })
+		return order
 	}
+	slices.SortStableFunc(order, func(a, b int) int { return less(keys[a], keys[b]) })
+	return order
 }
 
 func boolInt(b bool) int {
