@@ -12,22 +12,31 @@
 //
 // # Godot → Go
 //
-//	PacketPeerUDP.connect_to_host + PacketPeerDTLS.connect_to_peer  Dial (blocks until connected)
-//	PacketPeerDTLS.poll                     not needed: a goroutine per peer reads and handshakes
-//	PacketPeerDTLS.get_status               (*Peer).Status
-//	PacketPeerDTLS.disconnect_from_peer     (*Peer).Close (sends close_notify)
-//	put_packet / get_packet / put_var / get_var / get_available_packet_count / get_packet_error
-//	                                        PutPacket / GetPacket / PutVar / GetVar / AvailablePacketCount / PacketError
-//	get_max_packet_size                     MaxPacketSize
-//	UDPServer.listen + DTLSServer.setup     Listen(addr, &Config{TLS: ServerOptions(cert)})
-//	UDPServer.poll                          not needed: the Listener's goroutine reads the socket
-//	UDPServer.is_connection_available       (*Listener).IsConnectionAvailable
-//	UDPServer.take_connection + DTLSServer.take_connection  (*Listener).TakeConnection, or Accept(ctx) to wait
-//	UDPServer.get_local_port                (*Listener).Addr
-//	UDPServer.stop                          (*Listener).Close
-//	UDPServer.max_pending_connections       Config.MaxPendingHandshakes, Config.AcceptBacklog
-//	TLSOptions.client / client_unsafe / server  ClientOptions / UnsafeClientOptions / ServerOptions
-//	STATUS_* constants                      StatusDisconnected .. StatusErrorHostnameMismatch (same values)
+//	PacketPeerDTLS (with its PacketPeerUDP)
+//	  connect_to_host + connect_to_peer  Dial (returns once connected)
+//	  poll                               not needed: a goroutine reads
+//	  get_status                         (*Peer).Status
+//	  disconnect_from_peer               (*Peer).Close (sends close_notify)
+//	  put_packet, get_packet             PutPacket, GetPacket
+//	  put_var, get_var                   PutVar, GetVar (ReadVar blocks)
+//	  get_available_packet_count         AvailablePacketCount
+//	  get_packet_error                   PacketError
+//	  get_max_packet_size                MaxPacketSize
+//	  STATUS_DISCONNECTED .. STATUS_ERROR_HOSTNAME_MISMATCH
+//	                                     StatusDisconnected .. StatusErrorHostnameMismatch (0..4)
+//	UDPServer + DTLSServer
+//	  listen + setup                     Listen(addr, &Config{TLS: ServerOptions(cert)})
+//	  poll                               not needed: a goroutine reads
+//	  is_connection_available            (*Listener).IsConnectionAvailable
+//	  take_connection (both)             (*Listener).TakeConnection; Accept(ctx) waits
+//	  get_local_port                     (*Listener).Addr
+//	  stop                               (*Listener).Close
+//	  max_pending_connections            Config.MaxPendingHandshakes, Config.AcceptBacklog
+//	TLSOptions
+//	  client(trusted_chain, cn_override) ClientOptions(roots, commonNameOverride)
+//	  client_unsafe(trusted_chain)       UnsafeClientOptions(roots)
+//	  server(key, certificate)           ServerOptions(tls.Certificate)
+//	  is_server, is_unsafe_client        IsServer, IsUnsafeClient
 //
 // Differences from Godot's quirks: GetPacket with nothing queued returns an
 // error matching peer.ErrUnavailable (Godot's mbedTLS peer returns OK and an
