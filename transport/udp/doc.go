@@ -23,7 +23,7 @@
 // # Godot → Go
 //
 //	PacketPeerUDP.bind(port, addr, recv_buf_size)   Bind("addr:port", &Config{RecvBufSize: n})
-//	PacketPeerUDP.connect_to_host(host, port)       Dial(ctx, "host:port", cfg) (bind first: Config.LocalAddr)
+//	PacketPeerUDP.connect_to_host(host, port)       Dial(ctx, "host:port", cfg), or (*Peer).ConnectToHost on a bound peer
 //	PacketPeerUDP.set_dest_address(host, port)      (*Peer).SetDestAddress(host, port), SetDestAddrPort
 //	PacketPeerUDP.get_packet_ip()                   (*Peer).PacketIP()      (or PacketAddr() netip.AddrPort)
 //	PacketPeerUDP.get_packet_port()                 (*Peer).PacketPort()
