@@ -177,7 +177,7 @@ func quicKit() kit {
 }
 
 func allKits() []kit {
-	return []kit{streamKit(), udpKit(), websocketKit(), dtlsKit(), quicKit()}
+	return []kit{streamKit(), udpKit(), websocketKit(), dtlsKit(), quicKit(), webrtcKit()}
 }
 
 // event is something a served peer reported.

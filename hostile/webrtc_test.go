@@ -29,7 +29,14 @@ const webrtcSessionRace = "webrtc: data race on session.err: written by session.
 
 func webrtcKit() kit {
 	return kit{
-		name: "webrtc",
+		name:      "webrtc",
+		maxPacket: webrtc.DefaultMaxMessageSize,
+		listen: func(t testing.TB) (string, acceptFunc, func() error) {
+			url := signalingServer(t)
+			ln, err := webrtc.Listen(url, &webrtc.Config{LoopbackOnly: true, Lobby: rtcLobby, HandshakeTimeout: 3 * time.Second})
+			require.NoError(t, err)
+			return url, adapt(ln.Accept), ln.Close
+		},
 		dial: func(ctx context.Context, url string) (peer.PacketPeer, error) {
 			return webrtc.Dial(ctx, url, &webrtc.Config{LoopbackOnly: true, Lobby: rtcLobby})
 		},
@@ -39,6 +46,14 @@ func webrtcKit() kit {
 // webrtcServer starts a signalling server and a webrtc Listener hosting
 // rtcLobby on it, served by an echo server. It returns the signalling URL.
 func webrtcServer(t *testing.T) (string, *server) {
+	t.Helper()
+	s := startServer(t, webrtcKit())
+	return s.addr, s
+}
+
+// signalingServer starts a signalling server on 127.0.0.1 and returns its
+// ws:// URL.
+func signalingServer(t testing.TB) string {
 	t.Helper()
 	sig := signaling.NewServer(nil)
 	hl, err := net.Listen("tcp", "127.0.0.1:0")
@@ -54,12 +69,7 @@ func webrtcServer(t *testing.T) (string, *server) {
 		hs.Close()
 		<-done
 	})
-	url := "ws://" + hl.Addr().String() + "/"
-	ln, err := webrtc.Listen(url, &webrtc.Config{LoopbackOnly: true, Lobby: rtcLobby, HandshakeTimeout: 3 * time.Second})
-	require.NoError(t, err)
-	s := newServer(t, url, adapt(ln.Accept), ln.Close)
-	s.acceptLoop()
-	return url, s
+	return "ws://" + hl.Addr().String() + "/"
 }
 
 type sigMsg struct {
