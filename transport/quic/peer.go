@@ -104,12 +104,23 @@ func (p *Peer) DatagramsEnabled() bool { return p.c.dgram }
 // receive queue full.
 func (p *Peer) DroppedPackets() uint64 { return p.c.droppedLate.Load() + p.c.droppedFull.Load() }
 
-// LocalAddr returns the local UDP address.
-func (p *Peer) LocalAddr() net.Addr { return p.c.qc.LocalAddr() }
+// LocalAddr returns the local UDP address (a client's changes with Migrate).
+func (p *Peer) LocalAddr() net.Addr {
+	if a := p.c.localAddr.Load(); a != nil {
+		return *a
+	}
+	return p.c.qc.LocalAddr()
+}
 
 // RemoteAddr returns the remote UDP address (Godot's get_connected_host and
-// get_connected_port). It can change when the client migrates.
-func (p *Peer) RemoteAddr() net.Addr { return p.c.qc.RemoteAddr() }
+// get_connected_port). On a Listener's peer it follows the client when the
+// client migrates.
+func (p *Peer) RemoteAddr() net.Addr {
+	if a := p.c.remoteAddr.Load(); a != nil {
+		return *a
+	}
+	return p.c.qc.RemoteAddr()
+}
 
 // Migrate moves a dialled connection to a new local UDP socket (QUIC
 // connection migration, RFC 9000 §9), as a client does when its network
@@ -142,6 +153,9 @@ type conn struct {
 
 	migrateMu sync.Mutex
 	oldPaths  []io.Closer // transports and sockets used before Migrate
+	// A dialled conn's addresses, cached: quic-go's Conn.LocalAddr races
+	// with a path switch on the client side.
+	localAddr, remoteAddr atomic.Pointer[net.Addr]
 
 	dgram bool // both ends support datagrams
 	in    *ringbuf.Buffer
@@ -190,6 +204,9 @@ func newConn(cfg *config, qc *quicgo.Conn, str *quicgo.Stream, tr *quicgo.Transp
 	}
 	if tr != nil {
 		c.oldPaths = []io.Closer{tr, udp}
+		la, ra := udp.LocalAddr(), qc.RemoteAddr()
+		c.localAddr.Store(&la)
+		c.remoteAddr.Store(&ra)
 	}
 	c.mode.Store(int32(TransferModeReliable))
 	c.lastMode.Store(int32(TransferModeReliable))
@@ -217,22 +234,20 @@ func (c *conn) readStream() {
 			return
 		}
 		buf = b
-		if len(b) == 1 {
-			continue // an empty frame: the client's stream-opening marker
+		if len(b) == 1 || c.closing.Load() {
+			// An empty frame (the stream-opening marker), or Close is
+			// waiting for the remote end: read on, to see its end.
+			continue
 		}
 		b[0] = byte(TransferModeReliable)
-		if err := c.in.Push(c.ctx, b); err != nil {
-			return // closing
-		}
+		// Push fails only once the queue is closed; the next read then
+		// reports why the connection ended.
+		c.in.Push(c.ctx, b)
 	}
 }
 
 // endRead ends the receive queue after the stream reader stopped with err.
 func (c *conn) endRead(err error) {
-	if c.closing.Load() {
-		c.in.Close(peer.ErrClosed)
-		return
-	}
 	switch {
 	case err == io.EOF:
 		// The remote end closed: everything it sent has been read. Close the
@@ -240,6 +255,8 @@ func (c *conn) endRead(err error) {
 		c.setEnd(io.EOF)
 		c.qc.CloseWithError(0, "")
 		c.in.Close(io.EOF)
+	case c.closing.Load():
+		c.in.Close(peer.ErrClosed)
 	case errors.Is(err, peer.ErrInvalidData):
 		c.fail(err)
 	default:
@@ -430,6 +447,8 @@ func (c *conn) migrate(ctx context.Context) error {
 	if err != nil {
 		return &peer.OpError{Op: "migrate", Err: peer.ErrCantConnect, Detail: err.Error()}
 	}
+	la := udp.LocalAddr()
+	c.localAddr.Store(&la)
 	return nil
 }
 
@@ -519,6 +538,7 @@ func (c *conn) MaxPacketSize() int {
 func (c *conn) Close() error {
 	c.closeOnce.Do(func() {
 		c.closing.Store(true)
+		c.in.Close(peer.ErrClosed) // wakes waiting reads now, not after the linger
 		if linger := c.cfg.CloseTimeout; linger > 0 && !c.noLinger.Load() {
 			deadline := time.Now().Add(linger)
 			// A write blocked by flow control gives up at the deadline.
@@ -537,7 +557,6 @@ func (c *conn) Close() error {
 		}
 		c.qc.CloseWithError(0, "")
 		c.cancel()
-		c.in.Close(peer.ErrClosed)
 		c.wg.Wait()
 		if c.tr != nil {
 			c.migrateMu.Lock()

@@ -624,14 +624,7 @@ func TestListenerPendingLimit(t *testing.T) {
 	s1, err := l.Accept(ctx)
 	require.NoError(t, err)
 	defer s1.Close()
-	// With the slot free again, dialling works.
-	c3, err := Dial(ctx, l.Addr().String(), ccfg)
-	require.NoError(t, err)
-	defer c3.Close()
-	s3, err := l.Accept(ctx)
-	require.NoError(t, err)
-	defer s3.Close()
-	require.Equal(t, c3.LocalAddr().(*net.UDPAddr).Port, s3.RemoteAddr().(*net.UDPAddr).Port)
+	require.Equal(t, c1.LocalAddr().(*net.UDPAddr).Port, s1.RemoteAddr().(*net.UDPAddr).Port)
 }
 
 func TestMigrate(t *testing.T) {
@@ -658,4 +651,44 @@ func TestMigrate(t *testing.T) {
 	require.Equal(t, c.LocalAddr().(*net.UDPAddr).Port, s.RemoteAddr().(*net.UDPAddr).Port, "the server follows the client")
 
 	require.ErrorIs(t, s.Migrate(ctx), peer.ErrUnavailable, "servers do not migrate")
+}
+
+func TestCloseBothEndsAtOnce(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	c, s, _ := pair(t, nil, nil)
+	require.NoError(t, c.PutPacket([]byte("x")))
+	require.NoError(t, s.PutPacket([]byte("y")))
+	start := time.Now()
+	var wg sync.WaitGroup
+	for _, p := range []*Peer{c, s} {
+		wg.Go(func() { p.Close() })
+	}
+	wg.Wait()
+	// Each end read the other's end of stream and closed the connection, so
+	// neither waited for its CloseTimeout.
+	require.Less(t, time.Since(start), DefaultCloseTimeout)
+}
+
+func TestCloseWakesReadAtOnce(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	l := listen(t, &Config{CloseTimeout: 2 * time.Second})
+	_, str := rawClient(t, l) // a client that never reads nor closes
+	_, err := str.Write(openMarker[:])
+	require.NoError(t, err)
+	ctx := testCtx(t, 10*time.Second)
+	s, err := l.Accept(ctx)
+	require.NoError(t, err)
+	woke := make(chan time.Time, 1)
+	go func() {
+		_, err := s.ReadPacket(ctx)
+		if !errors.Is(err, net.ErrClosed) {
+			t.Errorf("ReadPacket = %v, want net.ErrClosed", err)
+		}
+		woke <- time.Now()
+	}()
+	start := time.Now()
+	require.NoError(t, s.Close())
+	closed := time.Since(start)
+	require.GreaterOrEqual(t, closed, 2*time.Second, "Close waits CloseTimeout for a silent remote")
+	require.Less(t, (<-woke).Sub(start), time.Second, "but the read ended at once")
 }
