@@ -32,6 +32,7 @@ const (
 	StateClosed     State = 3 // the connection is gone
 )
 
+// String returns Godot's name of the state, e.g. "OPEN".
 func (s State) String() string {
 	switch s {
 	case StateConnecting:
@@ -58,15 +59,18 @@ const (
 
 // Close codes used by this package (RFC 6455 section 7.4).
 const (
-	CloseNormalClosure   = 1000
-	CloseGoingAway       = 1001
-	CloseProtocolError   = 1002
-	CloseNoStatus        = 1005
-	CloseMessageTooBig   = 1009
-	CloseTryAgainLater   = 1013
-	CloseCodeUnclean     = -1 // Godot's get_close_code when no close frame was received
-	maxCloseReasonLength = 123
+	CloseNormalClosure = 1000
+	CloseGoingAway     = 1001
+	CloseProtocolError = 1002
+	CloseNoStatus      = 1005
+	CloseMessageTooBig = 1009
+	CloseTryAgainLater = 1013
+	CloseCodeUnclean   = -1 // Godot's get_close_code when no close frame was received
 )
+
+// maxCloseReasonLength is the longest close reason (125-byte control frame
+// payload minus the code).
+const maxCloseReasonLength = 123
 
 // CloseError ends a connection. GetPacket and ReadPacket return it once the
 // queued packets are drained. Code is the close code from the remote's close
@@ -80,6 +84,7 @@ type CloseError struct {
 	Err    error
 }
 
+// Error describes the close: code, reason and cause.
 func (e *CloseError) Error() string {
 	s := fmt.Sprintf("websocket: closed with code %d", e.Code)
 	if e.Reason != "" {
