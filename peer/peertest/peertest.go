@@ -298,17 +298,20 @@ func testEncodeBufferLimit(t *testing.T, a, b peer.PacketPeer, cfg Config) {
 			t.Fatalf("SetEncodeBufferMaxSize(%d) = %v, want ErrInvalidParameter", bad, err)
 		}
 	}
-	if err := a.SetEncodeBufferMaxSize(1000 + 1024); err != nil {
-		t.Fatalf("SetEncodeBufferMaxSize(2024): %v", err)
+	if err := a.SetEncodeBufferMaxSize(1025); err != nil {
+		t.Fatalf("SetEncodeBufferMaxSize(1025): %v", err)
 	}
 	if got := a.EncodeBufferMaxSize(); got != 2048 {
-		t.Fatalf("EncodeBufferMaxSize after setting 2024 = %d, want 2048 (next power of two)", got)
+		t.Fatalf("EncodeBufferMaxSize after setting 1025 = %d, want 2048 (next power of two)", got)
 	}
-	// A string of 2040 bytes encodes to 4+4+2040 = 2048 bytes: exactly the limit.
-	if err := a.PutVar(strings.Repeat("x", 2040)); err != nil {
+	if err := a.SetEncodeBufferMaxSize(1024); err != nil {
+		t.Fatalf("SetEncodeBufferMaxSize(1024): %v", err)
+	}
+	// A string of 1016 bytes encodes to 4+4+1016 = 1024 bytes: exactly the limit.
+	if err := a.PutVar(strings.Repeat("x", 1016)); err != nil {
 		t.Fatalf("PutVar of exactly the limit: %v", err)
 	}
-	err := a.PutVar(strings.Repeat("y", 2041))
+	err := a.PutVar(strings.Repeat("y", 1017))
 	if !errors.Is(err, peer.ErrOutOfMemory) {
 		t.Fatalf("PutVar over the limit = %v, want ErrOutOfMemory", err)
 	}
@@ -336,7 +339,7 @@ func testEncodeBufferLimit(t *testing.T, a, b peer.PacketPeer, cfg Config) {
 		got = append(got, v)
 	}
 	if !cfg.Unreliable && !cfg.Unordered && (len(got) != 2 || got[1] != "after") {
-		t.Fatalf("received %d values, want the 2040-byte string then \"after\"", len(got))
+		t.Fatalf("received %d values, want the 1016-byte string then \"after\"", len(got))
 	}
 }
 

@@ -126,8 +126,11 @@ func (r *Room) Serve(ctx context.Context, p peer.PacketPeer) error {
 		p.PutVar(Message{Type: "error", Text: "nickname taken"})
 		return fmt.Errorf("chat: nickname %q taken", nick)
 	}
+	// Queue the welcome and announce the newcomer under the lock, so every
+	// client sees joins and welcomes in one consistent order.
 	r.members[nick] = me
-	welcome := Message{Type: "welcome", Nick: nick, Members: r.membersLocked()}
+	me.out <- Message{Type: "welcome", Nick: nick, Members: r.membersLocked()}
+	r.broadcastLocked(Message{Type: "join", Nick: nick}, me)
 	r.mu.Unlock()
 	r.log.Info("joined", "nick", nick)
 
@@ -143,8 +146,6 @@ func (r *Room) Serve(ctx context.Context, p peer.PacketPeer) error {
 			}
 		}
 	}()
-	me.out <- welcome
-	r.broadcast(Message{Type: "join", Nick: nick}, me)
 
 	err = r.readLoop(ctx, me)
 	r.mu.Lock()
@@ -202,6 +203,10 @@ func (me *member) send(m Message) {
 func (r *Room) broadcast(m Message, skip *member) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.broadcastLocked(m, skip)
+}
+
+func (r *Room) broadcastLocked(m Message, skip *member) {
 	for _, o := range r.members {
 		if o != skip {
 			o.send(m)
