@@ -3,6 +3,8 @@ package websocket_test
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"time"
 
 	"github.com/packetpeer/packetpeer/transport/websocket"
@@ -47,4 +49,76 @@ func Example() {
 	// {"nick": "alice", "type": "join"}
 	// welcome true
 	// 4000 bye true
+}
+
+// A WebSocket endpoint beside other pages on your own http.Server. The
+// serve function runs once per client; the peer closes when it returns.
+func ExampleNewHandler() {
+	h, err := websocket.NewHandler(nil, func(p *websocket.Peer) {
+		ctx := context.Background()
+		for { // echo, keeping text as text
+			b, err := p.ReadPacket(ctx)
+			if err != nil {
+				return
+			}
+			if p.WasStringPacket() {
+				p.SendText(string(b))
+			} else {
+				p.PutPacket(b)
+			}
+		}
+	})
+	if err != nil {
+		panic(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/ws", h)
+	mux.Handle("/", http.FileServer(http.Dir("static")))
+
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: websocket.DefaultHandshakeTimeout}
+	go srv.Serve(websocket.WrapListener(ln)) // WrapListener: coalesced writes
+	defer srv.Close()
+	defer h.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := websocket.Dial(ctx, "ws://"+ln.Addr().String()+"/ws", nil)
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	c.SendText("echo?")
+	b, _ := c.ReadPacket(ctx)
+	fmt.Println(string(b), c.WasStringPacket())
+	// Output: echo? true
+}
+
+// Godot's polling style: Connect returns at once in StateConnecting, like
+// connect_to_url; a game loop polls ReadyState and GetPacket every frame.
+func ExampleConnect() {
+	l, _ := websocket.Listen("127.0.0.1:0", nil)
+	defer l.Close()
+
+	p, err := websocket.Connect("ws://"+l.Addr().String()+"/", nil)
+	if err != nil {
+		panic(err)
+	}
+	defer p.Close()
+	for p.ReadyState() == websocket.StateConnecting {
+		time.Sleep(time.Millisecond) // one game frame
+	}
+	fmt.Println(p.ReadyState())
+
+	s, _ := l.Accept(context.Background())
+	defer s.Close()
+	s.PutVar("hello")
+	for p.AvailablePacketCount() == 0 && p.ReadyState() == websocket.StateOpen {
+		time.Sleep(time.Millisecond)
+	}
+	v, _ := p.GetVar()
+	fmt.Println(v)
+	// Output:
+	// OPEN
+	// hello
 }
