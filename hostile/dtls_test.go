@@ -182,3 +182,37 @@ func TestDTLSGarbageFromEstablishedPeer(t *testing.T) {
 	checkHeap(t, before, 1<<20)
 	honest(t, dtlsKit(), s.addr)
 }
+
+// TestDTLSAcceptBacklog: clients complete handshakes with a Listener whose
+// application does not accept; beyond AcceptBacklog (2 here) connections
+// are closed and counted as refused, so unaccepted connections cannot pile
+// up; once the application accepts, new clients are served.
+func TestDTLSAcceptBacklog(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	cfg := dtlsServerConfig()
+	cfg.AcceptBacklog = 2
+	ln, err := dtls.Listen("127.0.0.1:0", cfg)
+	require.NoError(t, err)
+	s := newServer(t, ln.Addr().String(), adapt(ln.Accept), ln.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	const n = 6
+	for i := range n {
+		p, err := dtlsDial(ctx, s.addr)
+		if err != nil {
+			// A refused client may see the close_notify before its own
+			// end of the handshake is done.
+			require.GreaterOrEqual(t, i, 2, "client %d within the backlog: %v", i, err)
+			continue
+		}
+		t.Cleanup(func() { p.Close() })
+	}
+	waitFor(t, 10*time.Second, "connections beyond the backlog refused", func() bool { return ln.Stats().Refused == n-2 })
+	st := ln.Stats()
+	t.Logf("stats: %+v", st)
+	require.LessOrEqual(t, st.Connections, 2)
+
+	s.acceptLoop()
+	honest(t, dtlsKit(), s.addr)
+}

@@ -177,3 +177,71 @@ func TestStreamIdleConnections(t *testing.T) {
 	t.Logf("HEAP %s: %d idle connections hold %d bytes (%d each)", t.Name(), n, int64(after)-int64(before), (int64(after)-int64(before))/n)
 	checkHeap(t, before, heapBound)
 }
+
+// TestStreamEmptyFrameFlood: 100000 zero-length frames (valid empty
+// packets, 400 KB on the wire) then a real value on the same connection.
+// Each empty packet is a Variant decoding error (Godot's get_var of an empty
+// packet fails with ERR_INVALID_DATA), the connection stays up and the value
+// is echoed after them.
+func TestStreamEmptyFrameFlood(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	k := streamKit()
+	s := startServer(t, k)
+	before := heapNow()
+
+	const n = 100000
+	c := rawStream(t, s.addr)
+	want := []any{"after", int64(n)}
+	msg := append(make([]byte, 4*n), frame(marshal(t, want))...)
+	go c.Write(msg) // the echo may come back before the write returns
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(20*time.Second)))
+	var hdr [4]byte
+	_, err := io.ReadFull(c, hdr[:])
+	require.NoError(t, err)
+	payload := make([]byte, binary.LittleEndian.Uint32(hdr[:]))
+	_, err = io.ReadFull(c, payload)
+	require.NoError(t, err)
+	got, _, err := variant.Decode(payload)
+	require.NoError(t, err)
+	require.True(t, variant.Equal(want, got), "echo %v", got)
+
+	decodeErrs := 0
+	for _, e := range s.drain() {
+		require.Equal(t, "decode", e.op, "%v", e)
+		require.ErrorIs(t, e.err, peer.ErrInvalidData)
+		decodeErrs++
+	}
+	require.Equal(t, n, decodeErrs+int(s.lost.Load()), "every empty packet was read and reported")
+	checkHeap(t, before, 1<<20)
+}
+
+// TestStreamUnacceptedConnections: 100 clients connect to a Listener whose
+// application does not accept. The Listener queues MaxPendingConnections
+// (32) and leaves the rest in the kernel's backlog; memory stays bounded;
+// once the application accepts again every client is served.
+func TestStreamUnacceptedConnections(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	ln, err := stream.Listen("127.0.0.1:0", streamServerConfig())
+	require.NoError(t, err)
+	s := newServer(t, ln.Addr().String(), adapt(ln.Accept), ln.Close)
+	before := heapNow()
+
+	const n = 100
+	conns := make([]net.Conn, n)
+	for i := range conns {
+		conns[i] = rawStream(t, s.addr)
+		_, err := conns[i].Write(frame(marshal(t, int64(i))))
+		require.NoError(t, err)
+	}
+	waitFor(t, 10*time.Second, "a connection queued", ln.IsConnectionAvailable)
+	checkHeap(t, before, 4<<20)
+
+	s.acceptLoop()
+	for i, c := range conns {
+		require.NoError(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
+		var hdr [4]byte
+		_, err := io.ReadFull(c, hdr[:])
+		require.NoError(t, err, "client %d was never served", i)
+	}
+	honest(t, streamKit(), s.addr)
+}

@@ -298,7 +298,9 @@ func TestWebSocketFragmentedOversize(t *testing.T) {
 }
 
 // TestWebSocketPendingCap: upgrades nobody accepts wait in a queue of
-// MaxPendingConnections; further ones are refused with HTTP 503.
+// MaxPendingConnections; further ones are refused with HTTP 503 (or, when
+// the queue filled up while they were upgrading, closed at once with 1013
+// "try again later"). Exactly the cap stays pending.
 func TestWebSocketPendingCap(t *testing.T) {
 	peertest.CheckGoroutines(t)
 	cfg := wsServerConfig()
@@ -306,13 +308,14 @@ func TestWebSocketPendingCap(t *testing.T) {
 	s := wsServer(t, cfg)
 	before := heapNow()
 
-	ok, refused := 0, 0
+	var upgraded []*gws.Conn
+	refused := 0
 	for range 12 {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		c, resp, err := gws.DefaultDialer.DialContext(ctx, s.addr, nil)
 		cancel()
 		if err == nil {
-			ok++
+			upgraded = append(upgraded, c)
 			t.Cleanup(func() { c.Close() })
 			continue
 		}
@@ -321,8 +324,25 @@ func TestWebSocketPendingCap(t *testing.T) {
 		resp.Body.Close()
 		refused++
 	}
-	require.Equal(t, 4, ok)
-	require.Equal(t, 8, refused)
+	pending, tryLater := 0, 0
+	for _, c := range upgraded {
+		require.NoError(t, c.SetReadDeadline(time.Now().Add(300*time.Millisecond)))
+		_, _, err := c.ReadMessage()
+		var ce *gws.CloseError
+		var ne net.Error
+		switch {
+		case errors.As(err, &ce):
+			require.Equal(t, websocket.CloseTryAgainLater, ce.Code)
+			tryLater++
+		case errors.As(err, &ne) && ne.Timeout():
+			pending++ // still waiting for Accept
+		default:
+			t.Fatalf("unexpected read result on an upgraded client: %v", err)
+		}
+	}
+	t.Logf("%d pending, %d refused with 503, %d closed with 1013", pending, refused, tryLater)
+	require.Equal(t, 4, pending)
+	require.Equal(t, 8, refused+tryLater)
 	checkHeap(t, before, 2<<20)
 	s.acceptLoop() // the queue drains; new clients are served again
 	honest(t, websocketKit(), s.addr)
