@@ -149,7 +149,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "websocket: too many pending connections", http.StatusServiceUnavailable)
 		return
 	}
-	var self *Peer
 	p, err := upgrade(w, r, h.cfg, func(c *conn) bool {
 		h.mu.Lock()
 		defer h.mu.Unlock()
@@ -167,15 +166,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	self = p
 	h.mu.Lock()
 	if _, ok := h.peers[p.c]; ok {
 		h.peers[p.c] = p
 	}
 	h.mu.Unlock()
 	if h.serve != nil {
-		defer self.Close()
-		h.serve(self)
+		defer p.Close()
+		h.serve(p)
 		return
 	}
 	select {

@@ -483,3 +483,28 @@ func TestTakeConnection(t *testing.T) {
 	require.NoError(t, s.PutPacket([]byte("hi")))
 	require.Equal(t, "hi", string(readPacket(t, c)))
 }
+
+func TestPendingLimit(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	l := listen(t, &Config{MaxPendingConnections: 1})
+	ctx := testCtx(t)
+	c1, err := Dial(ctx, wsURL(l), nil)
+	require.NoError(t, err)
+	defer c1.Close()
+	for !l.IsConnectionAvailable() {
+		select {
+		case <-ctx.Done():
+			t.Fatal("first connection never pending")
+		case <-time.After(time.Millisecond):
+		}
+	}
+	_, err = Dial(ctx, wsURL(l), nil)
+	require.ErrorIs(t, err, peer.ErrCantConnect)
+	require.Contains(t, err.Error(), "503")
+	s, err := l.TakeConnection()
+	require.NoError(t, err)
+	defer s.Close()
+	c3, err := Dial(ctx, wsURL(l), nil) // room again
+	require.NoError(t, err)
+	c3.Close()
+}
