@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
-	"runtime"
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -16,15 +14,16 @@ import (
 //
 //	go test -run XXX -bench . -benchmem ./transport/udp/
 //
-// Throughput: one goroutine sends b.N datagrams, kept at most `window`
-// ahead of the receiver (so the kernel's socket buffer does not overflow);
-// the benchmark goroutine receives them. Lost datagrams (rare on loopback)
-// are reported as a "lost" metric and end the run after a quiet spell.
+// Throughput: the benchmark goroutine sends a burst of datagrams, then
+// receives them, until b.N have gone through (bursts keep the socket
+// buffers from overflowing without any timing heuristics; this package's
+// reader goroutine drains the socket while the burst is still being sent).
+// Lost datagrams (rare on loopback) are reported as a "lost" metric.
 // Latency: ping-pong, one datagram each way per op. Besides wall time, each
 // reports the process's CPU time per packet (cpu-ns/pkt, cpu-ns/op), which
 // is steadier than wall time on a machine shared with other work.
 
-const window = 64
+const burst = 32
 
 // endpoint is one side of a benchmark pair: send one datagram, receive one
 // (blocking; an error ends the run), and make a blocked receive return.
@@ -81,60 +80,44 @@ func rawEndpoints(b *testing.B) (tx, rx endpoint) {
 func benchThroughput(b *testing.B, mk func(*testing.B) (endpoint, endpoint), size int) {
 	tx, rx := mk(b)
 	msg := make([]byte, size)
-	var received atomic.Int64
-	done := make(chan struct{})
+	// A lost datagram (rare on loopback) would block a receive: a watchdog
+	// ends the run, and the loss is reported.
+	watchdog := time.AfterFunc(time.Minute, rx.stop)
+	defer watchdog.Stop()
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := processCPU()
-	go func() {
-		defer close(done)
-		for i := 0; i < b.N; i++ {
-			// Stay within `window` of the receiver; give up waiting on a
-			// packet that was lost after a millisecond.
-			if int64(i)-received.Load() > window {
-				start := time.Now()
-				for spins := 0; int64(i)-received.Load() > window; spins++ {
-					runtime.Gosched()
-					if spins%64 == 63 && time.Since(start) > time.Millisecond {
-						break
-					}
-				}
-			}
+	got := 0
+run:
+	for sent := 0; sent < b.N; {
+		k := min(burst, b.N-sent)
+		for range k {
 			if err := tx.send(msg); err != nil {
-				b.Error(err)
-				return
+				b.Fatal(err)
 			}
 		}
-	}()
-	quiet := time.AfterFunc(time.Hour, tx.stop)
-	defer quiet.Stop()
-	var got int64
-	go func() {
-		<-done
-		quiet.Reset(100 * time.Millisecond) // end the run if packets were lost
-	}()
-	for got < int64(b.N) {
-		p, err := rx.recv()
-		if err != nil {
-			var ne net.Error
-			if errors.Is(err, context.Canceled) || (errors.As(err, &ne) && ne.Timeout()) {
-				break
+		sent += k
+		for range k {
+			p, err := rx.recv()
+			if err != nil {
+				var ne net.Error
+				if errors.Is(err, context.Canceled) || (errors.As(err, &ne) && ne.Timeout()) {
+					break run
+				}
+				b.Fatal(err)
 			}
-			b.Fatal(err)
+			if len(p) != size {
+				b.Fatalf("got %d bytes", len(p))
+			}
+			got++
 		}
-		if len(p) != size {
-			b.Fatalf("got %d bytes", len(p))
-		}
-		got++
-		received.Store(got)
 	}
 	b.StopTimer()
-	<-done
 	cpu := processCPU() - cpu0
 	b.ReportMetric(float64(got)/b.Elapsed().Seconds(), "pkts/s")
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(max(got, 1)), "cpu-ns/pkt")
-	b.ReportMetric(float64(int64(b.N)-got), "lost")
+	b.ReportMetric(float64(b.N-got), "lost")
 }
 
 func benchPingPong(b *testing.B, mk func(*testing.B) (endpoint, endpoint)) {
