@@ -299,3 +299,71 @@ func BenchmarkRoundTrip(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkRoundTripDatagram sends one unreliable packet and waits for the
+// echo (resending after 100 ms without one; loopback rarely loses any).
+func BenchmarkRoundTripDatagram(b *testing.B) {
+	const size = 64
+	b.Run("sdk/unreliable", func(b *testing.B) {
+		c, s, _ := pair(b, nil, nil)
+		ctx := testCtx(b, time.Minute)
+		go func() {
+			for {
+				p, err := s.ReadPacket(ctx)
+				if err != nil || s.PutPacketMode(p, TransferModeUnreliable) != nil {
+					return
+				}
+			}
+		}()
+		p := make([]byte, size)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			for {
+				if err := c.PutPacketMode(p, TransferModeUnreliable); err != nil {
+					b.Fatal(err)
+				}
+				rctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+				_, err := c.ReadPacket(rctx)
+				cancel()
+				if err == nil {
+					break
+				}
+				if ctx.Err() != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("raw/datagram", func(b *testing.B) {
+		r := newRawPair(b)
+		ctx := testCtx(b, time.Minute)
+		go func() {
+			for {
+				p, err := r.server.ReceiveDatagram(ctx)
+				if err != nil || r.server.SendDatagram(p) != nil {
+					return
+				}
+			}
+		}()
+		p := make([]byte, size)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			for {
+				if err := r.client.SendDatagram(p); err != nil {
+					b.Fatal(err)
+				}
+				rctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+				_, err := r.client.ReceiveDatagram(rctx)
+				cancel()
+				if err == nil {
+					break
+				}
+				if ctx.Err() != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+}

@@ -57,8 +57,9 @@ const (
 	DefaultMaxPacketSize = 65532
 	// MaxMaxPacketSize is the largest Config.MaxPacketSize accepted (16 MiB).
 	MaxMaxPacketSize = 16 << 20
-	// DefaultQueueBytes bounds the receive queue (1 MiB).
-	DefaultQueueBytes = 1 << 20
+	// DefaultQueueBytes bounds the receive queue: 128 KiB, the ring of
+	// Godot's PacketPeerUDP. The ring is allocated on the first packet.
+	DefaultQueueBytes = 1 << 17
 	// DefaultQueuePackets bounds the receive queue in packets.
 	DefaultQueuePackets = 4096
 	// DefaultHandshakeTimeout bounds the QUIC/TLS handshake and the opening

@@ -33,10 +33,24 @@
 // PacketMode tells the mode of the packet last read. MaxPacketSize reports
 // the limit of the peer's current mode.
 //
-// Datagrams carry a 4-byte header (mode byte, 24-bit little-endian sequence
-// number). An unreliable packet larger than MaxDatagramSize is an error
-// matching peer.ErrInvalidParameter that names both sizes; it is never
-// silently dropped or fragmented.
+// An unreliable packet larger than MaxDatagramSize is an error matching
+// peer.ErrInvalidParameter that names both sizes; it is never silently
+// dropped or fragmented. Send it reliably instead.
+//
+// # Wire protocol
+//
+// Both ends announce the ALPN protocol "packetpeer". The client opens the
+// one bidirectional stream and writes an empty frame (QUIC shows the server
+// a stream only once it carries data); the Listener answers with an empty
+// frame when it has taken the connection, and Dial returns then. From there
+// on each direction of the stream is a sequence of frames, a little-endian
+// uint32 payload length and the payload, as Godot's PacketPeerStream; empty
+// frames are skipped (a Peer never sends an empty packet). A datagram is a
+// mode byte (0 or 1), a 24-bit little-endian sequence number (0 when
+// unordered) and the payload. The end of the stream means the sender
+// closed; the receiver then closes the connection with application error
+// code 0. Any other code is the Godot error code of the reason, e.g. 30
+// (ERR_INVALID_DATA) for an oversized frame.
 //
 // # Godot → Go
 //
@@ -73,7 +87,8 @@
 // # Defaults, limits and back-pressure
 //
 // Received packets wait in a bounded queue (Config.QueueBytes, default
-// 1 MiB; Config.QueuePackets, default 4096). When it is full, the reliable
+// 128 KiB, allocated on the first packet; Config.QueuePackets, default
+// 4096). When it is full, the reliable
 // reader stops reading and QUIC flow control makes the sender's PutPacket
 // wait (back-pressure); datagrams that find it full are dropped and counted
 // (DroppedPackets). PutPacket of an unreliable packet waits only while

@@ -173,8 +173,9 @@ type conn struct {
 	writeMu sync.Mutex // serialises frames on the stream
 	wbuf    []byte
 
-	orderedMu sync.Mutex // keeps sequence numbers in send order
-	seq       uint32
+	dgramMu  sync.Mutex // guards dgramBuf and seq; keeps sequence numbers in send order
+	dgramBuf []byte
+	seq      uint32
 
 	closeOnce sync.Once
 	closing   atomic.Bool
@@ -190,12 +191,13 @@ type conn struct {
 func newConn(cfg *config, qc *quicgo.Conn, str *quicgo.Stream, tr *quicgo.Transport, udp net.PacketConn) *conn {
 	st := qc.ConnectionState()
 	c := &conn{
-		cfg:   cfg,
-		qc:    qc,
-		str:   str,
-		tr:    tr,
-		udp:   udp,
-		dgram: st.SupportsDatagrams.Local && st.SupportsDatagrams.Remote,
+		cfg:      cfg,
+		qc:       qc,
+		str:      str,
+		tr:       tr,
+		udp:      udp,
+		dgram:    st.SupportsDatagrams.Local && st.SupportsDatagrams.Remote,
+		dgramBuf: make([]byte, datagramHeaderSize, maxQUICDatagram),
 		in: ringbuf.New(ringbuf.Config{
 			MaxBytes:   cfg.QueueBytes,
 			MaxPackets: cfg.QueuePackets,
@@ -354,8 +356,6 @@ func (c *conn) putReliable(p []byte) error {
 	return nil
 }
 
-var datagramPool = sync.Pool{New: func() any { b := make([]byte, 0, 1500); return &b }}
-
 // maxQUICDatagram bounds any QUIC datagram quic-go can send (its largest
 // packet is 1452 bytes); bigger packets fail without being copied.
 const maxQUICDatagram = 1500
@@ -368,23 +368,21 @@ func (c *conn) putDatagram(p []byte, mode TransferMode) error {
 	if len(p)+datagramHeaderSize > maxQUICDatagram {
 		return c.tooLarge(len(p), c.maxDatagramSize())
 	}
-	bp := datagramPool.Get().(*[]byte)
-	b := append((*bp)[:datagramHeaderSize], p...)
-	var err error
+	// One buffer per connection: quic-go's datagram queue serialises
+	// senders anyway, and SendDatagram copies the bytes.
+	c.dgramMu.Lock()
+	b := append(c.dgramBuf[:datagramHeaderSize], p...)
+	seq := uint32(0)
 	if mode == TransferModeUnreliableOrdered {
-		c.orderedMu.Lock()
-		putDatagramHeader(b, mode, c.seq)
-		err = c.qc.SendDatagram(b)
-		if err == nil {
-			c.seq = (c.seq + 1) & seqMask
-		}
-		c.orderedMu.Unlock()
-	} else {
-		putDatagramHeader(b, mode, 0)
-		err = c.qc.SendDatagram(b)
+		seq = c.seq
 	}
-	*bp = b
-	datagramPool.Put(bp)
+	putDatagramHeader(b, mode, seq)
+	err := c.qc.SendDatagram(b)
+	if err == nil && mode == TransferModeUnreliableOrdered {
+		c.seq = (c.seq + 1) & seqMask
+	}
+	c.dgramBuf = b
+	c.dgramMu.Unlock()
 	if err != nil {
 		if tl, ok := errors.AsType[*quicgo.DatagramTooLargeError](err); ok {
 			return c.tooLarge(len(p), int(tl.MaxDatagramPayloadSize)-datagramHeaderSize)
