@@ -2,6 +2,7 @@ package wschat
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/packetpeer/packetpeer/devcert"
 	"github.com/packetpeer/packetpeer/examples/chat/chat"
 	"github.com/packetpeer/packetpeer/internal/browsertest"
 	"github.com/packetpeer/packetpeer/peer/peertest"
@@ -20,32 +22,37 @@ import (
 )
 
 // startServer runs the chat server on 127.0.0.1 until the test ends and
-// returns its address.
-func startServer(t *testing.T, ctx context.Context) string {
+// returns its address. With cert it serves https and wss.
+func startServer(t *testing.T, ctx context.Context, cert *devcert.Cert) string {
 	t.Helper()
 	room := chat.NewRoom(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	srv, err := New(ctx, room, nil)
 	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
+	ln := websocket.WrapListener(tcp)
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 3 * time.Second}
+	if cert != nil {
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert.TLS}, NextProtos: []string{"http/1.1"}})
+		hs.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		hs.Serve(websocket.WrapListener(ln))
+		hs.Serve(ln)
 	}()
 	t.Cleanup(func() {
 		hs.Close()
 		srv.Close()
 		<-done
 	})
-	return ln.Addr().String()
+	return tcp.Addr().String()
 }
 
 // joinGo joins the room as a Go client and returns the welcome.
-func joinGo(t *testing.T, ctx context.Context, addr, nick string) (*websocket.Peer, chat.Message) {
+func joinGo(t *testing.T, ctx context.Context, url, nick string, cfg *websocket.Config) (*websocket.Peer, chat.Message) {
 	t.Helper()
-	p, err := websocket.Dial(ctx, "ws://"+addr+"/ws", nil)
+	p, err := websocket.Dial(ctx, url, cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { p.Close() })
 	require.NoError(t, p.PutVar(chat.Message{Type: "join", Nick: nick}))
@@ -59,10 +66,10 @@ func TestGoClients(t *testing.T) {
 	peertest.CheckGoroutines(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	addr := startServer(t, ctx)
-	a, w := joinGo(t, ctx, addr, "ann")
+	addr := startServer(t, ctx, nil)
+	a, w := joinGo(t, ctx, "ws://"+addr+"/ws", "ann", nil)
 	require.Equal(t, chat.Message{Type: "welcome", Nick: "ann", Members: []string{"ann"}}, w)
-	b, w := joinGo(t, ctx, addr, "ben")
+	b, w := joinGo(t, ctx, "ws://"+addr+"/ws", "ben", nil)
 	require.Equal(t, []string{"ann", "ben"}, w.Members)
 	m, err := chat.ReadMessage(ctx, a)
 	require.NoError(t, err)
@@ -93,15 +100,30 @@ type tabResult struct {
 }
 
 // TestBrowserChat: two Chromium tabs and a Go client chat through the Go
-// server; each side asserts what it saw.
+// server, over ws and over wss (a devcert certificate the browser is told
+// to accept); each side asserts what it saw.
 func TestBrowserChat(t *testing.T) {
 	env := browsertest.Find(t)
+	t.Run("ws", func(t *testing.T) { browserChat(t, env, false) })
+	t.Run("wss", func(t *testing.T) { browserChat(t, env, true) })
+}
+
+func browserChat(t *testing.T, env browsertest.Env, secure bool) {
 	peertest.CheckGoroutines(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	addr := startServer(t, ctx)
+	var cert *devcert.Cert
+	page, wsURL, cfg := "http://", "ws://", (*websocket.Config)(nil)
+	if secure {
+		var err error
+		cert, err = devcert.New()
+		require.NoError(t, err)
+		page, wsURL = "https://", "wss://"
+		cfg = &websocket.Config{TLSConfig: &tls.Config{RootCAs: cert.Pool}}
+	}
+	addr := startServer(t, ctx, cert)
 
-	gp, welcome := joinGo(t, ctx, addr, "gopher")
+	gp, welcome := joinGo(t, ctx, wsURL+addr+"/ws", "gopher", cfg)
 	require.Equal(t, []string{"gopher"}, welcome.Members)
 	goSaw := make(chan []chat.Message, 1)
 	go func() {
@@ -127,7 +149,7 @@ func TestBrowserChat(t *testing.T) {
 		}
 	}()
 
-	stdout, stderr, err := browsertest.RunScript(ctx, t, env, "testdata/e2e.js", "http://"+addr)
+	stdout, stderr, err := browsertest.RunScript(ctx, t, env, "testdata/e2e.js", page+addr)
 	require.NoError(t, err, "e2e.js failed (screenshots in %s):\nstdout:\n%s\nstderr:\n%s", browsertest.ArtifactDir(t), stdout, stderr)
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
 	var tabs map[string]tabResult

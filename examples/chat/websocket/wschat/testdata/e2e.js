@@ -25,6 +25,7 @@ async function say(page, text) {
     executablePath: process.env.CHROMIUM_PATH,
     headless: true,
     args: process.env.CHROMIUM_FLAGS.split(' '),
+    ignoreHTTPSErrors: true, // the wss run uses a self-signed devcert certificate
   });
   const pages = {};
   try {
@@ -61,7 +62,7 @@ async function say(page, text) {
   } catch (e) {
     console.error('e2e failed:', e && e.stack || e);
     for (const [name, page] of Object.entries(pages)) {
-      const file = path.join(process.env.ARTIFACT_DIR, 'websocket-chat-' + name + '.png');
+      const file = path.join(process.env.ARTIFACT_DIR, 'websocket-chat-' + new URL(base).protocol.replace(':', '') + '-' + name + '.png');
       try {
         await page.screenshot({ path: file, fullPage: true });
         console.error('screenshot:', file);
