@@ -62,7 +62,9 @@ type Config struct {
 	// HeartbeatInterval, when positive, sends a ping every interval and
 	// drops the connection (close code -1) if the previous ping was not
 	// answered by a pong before the next one is due (Godot's
-	// heartbeat_interval; default 0: no pings). Negative is refused.
+	// heartbeat_interval; default 0: no pings). Negative is refused. Pongs
+	// are seen by the reader, so a peer whose received packets are never
+	// read (its queue full, reading stopped) is dropped too.
 	HeartbeatInterval time.Duration
 
 	// HandshakeTimeout bounds the opening handshake: TCP, TLS and HTTP

@@ -133,7 +133,8 @@ func (p *Peer) SelectedProtocol() string {
 func (p *Peer) RequestedURL() string { return p.c.url }
 
 // Request returns the client's upgrade request on a server-side peer (its
-// headers, cookies, URL), nil on a client.
+// headers, cookies, URL), nil on a client. Its Context is the HTTP
+// server's and may be done; do not use it for the peer's lifetime.
 func (p *Peer) Request() *http.Request { return p.c.req }
 
 // ResponseHeader returns the server's 101 response headers on a client

@@ -5,10 +5,13 @@
 //
 //	go run ./examples/chat/websocket/server -addr :8080
 //	open http://localhost:8080/
+//
+// With -cert and -key it serves https:// and wss:// instead.
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"log/slog"
@@ -28,6 +31,8 @@ func main() {
 	addr := flag.String("addr", ":8080", "TCP address to serve HTTP and WebSocket on")
 	origins := flag.String("origins", "", "comma-separated extra browser origins allowed to connect (\"*\" for any); same-origin pages always can")
 	heartbeat := flag.Duration("heartbeat", 20*time.Second, "ping interval; a client that misses a pong is dropped (0 = off)")
+	certFile := flag.String("cert", "", "TLS certificate file (PEM): serve https and wss")
+	keyFile := flag.String("key", "", "TLS key file (PEM), with -cert")
 	flag.Parse()
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -54,9 +59,20 @@ func main() {
 		srv.Close()
 		hs.Close()
 	}()
-	log.Info("chat server listening", "transport", "websocket", "page", "http://"+ln.Addr().String()+"/", "ws", "ws://"+ln.Addr().String()+"/ws")
+	scheme := "http"
+	if *certFile != "" {
+		scheme = "https"
+	}
+	log.Info("chat server listening", "transport", "websocket", "page", scheme+"://"+ln.Addr().String()+"/", "ws", strings.Replace(scheme, "http", "ws", 1)+"://"+ln.Addr().String()+"/ws")
 	// WrapListener: chat bursts leave in one write per client.
-	if err := hs.Serve(websocket.WrapListener(ln)); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if *certFile != "" {
+		// HTTP/1.1 only: browsers then open WebSockets with the classic upgrade.
+		hs.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
+		err = hs.ServeTLS(websocket.WrapListener(ln), *certFile, *keyFile)
+	} else {
+		err = hs.Serve(websocket.WrapListener(ln))
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("serve", "err", err)
 		os.Exit(1)
 	}
