@@ -3,8 +3,9 @@ package variant
 import "math"
 
 // Dictionary is Godot's ordered Dictionary. Keys are any Variant value; two
-// keys are the same when they encode to the same Variant (so int(1) and
-// int64(1) are one key, 1 and 1.0 are two, as in Godot). Iteration and
+// keys are the same when they encode to the same Variant (compared with
+// binary64 reals and full objects), so int(1) and int64(1) are one key while
+// 1 and 1.0 are two, as in Godot. Iteration and
 // encoding follow insertion order; setting an existing key replaces its value
 // in place. KeyType and ValueType describe a typed Dictionary
 // (Dictionary[K, V]); the zero values mean untyped.
@@ -144,12 +145,13 @@ func (d *Dictionary) find(key any) int {
 }
 
 // keyString is the identity of a key: its Variant encoding with binary64
-// reals (so double-precision keys stay distinct). Values
+// reals (so double-precision keys stay distinct) and full objects (so an
+// *Object key is its content, not just its id). Values
 // that cannot be encoded fall back to their formatted text, prefixed so they
 // never collide with an encoding.
 func keyString(k any) string {
 	var buf [64]byte
-	b, err := EncodeOptions{DoublePrecision: true}.Append(buf[:0], k)
+	b, err := EncodeOptions{FullObjects: true, DoublePrecision: true}.Append(buf[:0], k)
 	if err != nil {
 		return "\xff" + Format(k)
 	}
