@@ -32,7 +32,7 @@ type rawPair struct {
 	ln                   *quicgo.Listener
 }
 
-func newRawPair(b *testing.B) *rawPair {
+func newRawPair(b testing.TB) *rawPair {
 	b.Helper()
 	ctx := testCtx(b, 10*time.Second)
 	qcfg := &quicgo.Config{EnableDatagrams: true, MaxIdleTimeout: DefaultIdleTimeout}
