@@ -39,7 +39,9 @@ type Config struct {
 	// (client) or the 101 response (server) — Godot's handshake_headers.
 	// Headers the handshake itself owns (Connection, Upgrade, Host,
 	// Sec-WebSocket-*) are refused with ErrInvalidParameter: a duplicate
-	// Connection header makes Godot's client fail the handshake.
+	// Connection header makes Godot's client fail the handshake. Keep a
+	// server's small: Godot's client refuses a 101 response whose header
+	// block exceeds 4096 bytes.
 	HandshakeHeaders http.Header
 
 	// InboundBufferSize is the largest message accepted, in bytes, and about
