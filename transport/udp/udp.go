@@ -234,7 +234,7 @@ func (t *transport) readLoop() {
 			return
 		}
 		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
-		if r := t.remote.Load(); r != nil && *r != src {
+		if r := t.remote.Load(); r != nil && (r.Port() != src.Port() || r.Addr().WithZone("") != src.Addr().WithZone("")) {
 			// Read just before ConnectToHost connected the socket.
 			continue
 		}
