@@ -114,9 +114,10 @@ func TestWebSocketUnfinishedHandshakes(t *testing.T) {
 // must not hold the connection longer than HandshakeTimeout for it.
 func TestWebSocketSlowBody(t *testing.T) {
 	knownDefect(t, "websocket: a request whose announced body never comes holds the connection and its "+
-		"goroutine with no deadline (net/http discards the unread body after the handler; "+
-		"ReadTimeout is 0 so the read has no deadline); fix: w.Header().Set(\"Connection\", \"close\") "+
-		"before upgrading in Handler.ServeHTTP, or set http.Server.ReadTimeout")
+		"goroutine forever: net/http discards the unread body after the handler returns, and with "+
+		"ReadTimeout 0 that read has no deadline (transport/websocket/server.go, Listen's http.Server); "+
+		"fix: set ReadTimeout: h.cfg.HandshakeTimeout there (gorilla clears the deadlines of an upgraded "+
+		"connection after hijacking it, so upgraded peers are unaffected)")
 	peertest.CheckGoroutines(t)
 	k := websocketKit()
 	s := startServer(t, k)
