@@ -99,6 +99,14 @@ func (p *Peer) CloseWithCode(code int, reason string) error {
 	return p.c.startClose(code, reason)
 }
 
+// Close closes the connection gracefully and releases the peer: queued
+// messages are sent, then a close frame with code 1000 (Godot's close()),
+// and Close waits for the remote's answer (at most CloseTimeout, then the
+// connection is dropped) and for the peer's goroutines to end. Afterwards
+// every call returns an error matching net.ErrClosed; calling Close again
+// returns nil. Use CloseWithCode first for another code or reason.
+func (p *Peer) Close() error { return p.Peer.Close() }
+
 // Disconnected returns a channel closed when the connection reaches
 // StateClosed, whoever closed it.
 func (p *Peer) Disconnected() <-chan struct{} { return p.c.finished }
