@@ -47,7 +47,9 @@ type Config struct {
 	// InboundBufferSize is the largest message accepted, in bytes, and about
 	// the bytes of payload queued for GetPacket before the reader stops
 	// reading the socket (Godot's inbound_buffer_size, default 65535). A
-	// bigger message fails the connection with close code 1009.
+	// bigger message fails the connection with close code 1009. The receive
+	// queue, about this size, is allocated when the first message arrives;
+	// the read buffer grows with the largest message seen.
 	InboundBufferSize int
 
 	// OutboundBufferSize bounds the bytes queued for sending (Godot's
