@@ -21,6 +21,15 @@ import (
 
 const rtcLobby = "hostile"
 
+// signalingQueueDefect is a defect of transport/webrtc/signaling found by
+// this suite.
+const signalingQueueDefect = "webrtc/signaling: a member that does not read costs the server up to 256 queued " +
+	"messages of up to 64 KiB, about 16 MiB, relayed from another member at will (transport/webrtc/signaling/" +
+	"server.go: out is make(chan []byte, 256), send drops the peer only when it is full), and keeps it for up to " +
+	"10 s after being judged too slow because the writer stays blocked in WriteMessage (write deadline 10 s); " +
+	"4 slow members made the heap grow by ~69 MB; fix: bound the queue in bytes (e.g. 1 MiB per peer) and " +
+	"close the connection itself when a peer is too slow so the blocked write ends at once"
+
 // webrtcSessionRace is a defect of transport/webrtc found by this suite.
 const webrtcSessionRace = "webrtc: data race on session.err: written by session.fail (transport/webrtc/dial.go:81, " +
 	"from the Listener's signalling read loop on PEER_DISCONNECT or a bad offer) and read by session.waitOpen " +
@@ -208,4 +217,85 @@ func TestWebRTCJoinLeaveChurn(t *testing.T) {
 		s.close()
 		<-left
 	}
+}
+
+// TestWebRTCSignallingSlowMembers: four members of a mesh lobby never read,
+// while the lobby's host relays them 60 KB offers through the signalling
+// server. The server must disconnect a slow member ("too slow to read")
+// while holding a bounded amount of memory for it.
+func TestWebRTCSignallingSlowMembers(t *testing.T) {
+	knownDefect(t, signalingQueueDefect)
+	peertest.CheckGoroutines(t)
+	url := signalingServer(t)
+	const lobby = "slow"
+	join := func(c *gws.Conn) int {
+		t.Helper()
+		sendSig(t, c, sigMsg{Type: int(signaling.Join), ID: 0, Data: lobby})
+		require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
+		id := 0
+		for {
+			_, b, err := c.ReadMessage()
+			require.NoError(t, err)
+			var m sigMsg
+			require.NoError(t, json.Unmarshal(b, &m))
+			switch m.Type {
+			case int(signaling.ID):
+				id = m.ID
+			case int(signaling.Join):
+				require.NoError(t, c.SetReadDeadline(time.Time{}))
+				return id
+			}
+		}
+	}
+	const slow = 4
+	flooder := sigClient(t, url)
+	join(flooder) // the lobby's host: the lobby lives as long as it does
+	var ids []int
+	for range slow {
+		ids = append(ids, join(sigClient(t, url))) // and never read again
+	}
+	gone := make(chan int, slow)
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		for {
+			_, b, err := flooder.ReadMessage()
+			if err != nil {
+				return
+			}
+			var m sigMsg
+			if json.Unmarshal(b, &m) == nil && m.Type == int(signaling.PeerDisconnect) {
+				gone <- m.ID
+			}
+		}
+	}()
+	before := heapNow()
+
+	offer := strings.Repeat("o", 60<<10)
+	peak := int64(0)
+	deadline := time.Now().Add(60 * time.Second)
+	rounds := 0
+flood:
+	for ; ; rounds++ {
+		require.True(t, time.Now().Before(deadline), "no slow member disconnected after %d rounds", rounds)
+		select {
+		case <-gone:
+			break flood
+		default:
+		}
+		for _, id := range ids {
+			b, _ := json.Marshal(sigMsg{Type: int(signaling.Offer), ID: id, Data: offer})
+			if flooder.WriteMessage(gws.TextMessage, b) != nil {
+				break flood // cut off for addressing a member that just left
+			}
+		}
+		if rounds%16 == 0 {
+			peak = max(peak, int64(heapNow())-int64(before))
+		}
+	}
+	t.Logf("HEAP %s: peak growth %d bytes (%d per slow member) over %d rounds of %d offers", t.Name(),
+		peak, peak/slow, rounds, slow)
+	flooder.Close()
+	<-readerDone
+	require.Less(t, peak, int64(heapBound), "signalling server memory for %d slow members", slow)
 }
