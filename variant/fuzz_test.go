@@ -248,7 +248,14 @@ func (g *gen) value(depth int) any {
 	case TypeDictionary:
 		d := &Dictionary{KeyType: g.ctype(), ValueType: g.ctype()}
 		for i := g.byte() % 5; i > 0; i-- {
-			d.Set(g.value(depth+1), g.value(depth+1))
+			k := g.value(depth + 1)
+			if lossyKey(k) {
+				// Without full objects, keys that differ only in object
+				// content or object class names encode alike and merge on
+				// decode (as in Godot), so the bytes would not be stable.
+				k = g.str()
+			}
+			d.Set(k, g.value(depth+1))
 		}
 		return d
 	case TypeArray:
@@ -338,4 +345,40 @@ func (g *gen) value(depth int) any {
 		Other map[int]string
 	}{Name: g.str(), Pos: &Vector2{1, 2}, In: inner{A: int16(g.i32())}, M: map[string]int32{"z": 1, g.str(): g.i32()},
 		Arr: [2]float32{1, 2}, Other: map[int]string{int(g.i32()): g.str(), 5: "five"}}
+}
+
+// lossyKey reports whether k holds something the default (id-only) encoding
+// does not preserve: full objects or object class / script container types.
+func lossyKey(k any) bool {
+	objectType := func(t ContainerType) bool { return t.ClassName != "" || t.Script != "" }
+	switch x := k.(type) {
+	case *Object:
+		return true
+	case TypedArray:
+		if objectType(x.Type) {
+			return true
+		}
+		for _, v := range x.Values {
+			if lossyKey(v) {
+				return true
+			}
+		}
+	case []any:
+		for _, v := range x {
+			if lossyKey(v) {
+				return true
+			}
+		}
+	case *Dictionary:
+		if objectType(x.KeyType) || objectType(x.ValueType) {
+			return true
+		}
+		for i := 0; i < x.Len(); i++ {
+			kk, vv := x.At(i)
+			if lossyKey(kk) || lossyKey(vv) {
+				return true
+			}
+		}
+	}
+	return false
 }
