@@ -33,13 +33,19 @@ type endpoint struct {
 	stop func()
 }
 
-func sdkEndpoints(b *testing.B) (tx, rx endpoint) {
-	a, c := dialPair(b, &Config{SocketBuffer: 1 << 21, RecvBufSize: 1 << 20})
-	b.Cleanup(func() { a.Close(); c.Close() })
-	ctx, cancel := context.WithCancel(context.Background())
-	b.Cleanup(cancel)
-	tx = endpoint{send: a.PutPacket, recv: func() ([]byte, error) { return a.ReadPacket(ctx) }, stop: cancel}
-	rx = endpoint{send: c.PutPacket, recv: func() ([]byte, error) { return c.ReadPacket(ctx) }, stop: cancel}
+func sdkEndpoints(b *testing.B) (tx, rx endpoint) { return sdkPair(b, false) }
+
+func sdkDirectEndpoints(b *testing.B) (tx, rx endpoint) { return sdkPair(b, true) }
+
+// sdkPair reads with context.Background, as a game loop would, and stops a
+// blocked read by closing the peers (as raw stops with a read deadline).
+func sdkPair(b *testing.B, direct bool) (tx, rx endpoint) {
+	a, c := dialPair(b, &Config{SocketBuffer: 1 << 21, RecvBufSize: 1 << 20, DirectRead: direct})
+	stop := func() { a.Close(); c.Close() }
+	b.Cleanup(stop)
+	ctx := context.Background()
+	tx = endpoint{send: a.PutPacket, recv: func() ([]byte, error) { return a.ReadPacket(ctx) }, stop: stop}
+	rx = endpoint{send: c.PutPacket, recv: func() ([]byte, error) { return c.ReadPacket(ctx) }, stop: stop}
 	return tx, rx
 }
 
@@ -102,7 +108,7 @@ run:
 			p, err := rx.recv()
 			if err != nil {
 				var ne net.Error
-				if errors.Is(err, context.Canceled) || (errors.As(err, &ne) && ne.Timeout()) {
+				if errors.Is(err, net.ErrClosed) || (errors.As(err, &ne) && ne.Timeout()) {
 					break run
 				}
 				b.Fatal(err)
@@ -161,7 +167,7 @@ func BenchmarkThroughput(b *testing.B) {
 		for _, impl := range []struct {
 			name string
 			mk   func(*testing.B) (endpoint, endpoint)
-		}{{"raw", rawEndpoints}, {"sdk", sdkEndpoints}} {
+		}{{"raw", rawEndpoints}, {"sdk", sdkEndpoints}, {"sdk-direct", sdkDirectEndpoints}} {
 			b.Run(strconv.Itoa(size)+"B/"+impl.name, func(b *testing.B) { benchThroughput(b, impl.mk, size) })
 		}
 	}
@@ -170,6 +176,7 @@ func BenchmarkThroughput(b *testing.B) {
 func BenchmarkPingPong(b *testing.B) {
 	b.Run("raw", func(b *testing.B) { benchPingPong(b, rawEndpoints) })
 	b.Run("sdk", func(b *testing.B) { benchPingPong(b, sdkEndpoints) })
+	b.Run("sdk-direct", func(b *testing.B) { benchPingPong(b, sdkDirectEndpoints) })
 }
 
 func BenchmarkPutPacket(b *testing.B) {

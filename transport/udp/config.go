@@ -60,6 +60,16 @@ type Config struct {
 	// Default false, as in Godot (Go itself would enable it).
 	Broadcast bool
 
+	// DirectRead makes a Dial peer read its socket on the caller's
+	// goroutine, inside GetPacket, AvailablePacketCount, ReadPacket and Wait,
+	// the way Godot polls it, instead of in a reader goroutine: no goroutine
+	// hand-off, so round trips are as fast as a raw net.UDPConn's. The cost:
+	// datagrams wait in the kernel's socket buffer while nobody reads (size
+	// it with SocketBuffer), and the kernel's drops there are not counted in
+	// Stats. The receive ring still bounds what one drain queues. Ignored by
+	// Bind and Listen, and on non-unix systems. Default false.
+	DirectRead bool
+
 	// LocalAddr is the local address Dial binds to, e.g. ":4000" (Godot's
 	// bind followed by connect_to_host). Default: any address, an ephemeral
 	// port.

@@ -64,6 +64,9 @@ type transport struct {
 
 	closed     atomic.Bool
 	readerDone chan struct{} // closed when the reader goroutine ends; nil for Listener peers
+
+	direct *directState // non-nil with Config.DirectRead: no reader goroutine
+	sockMu sync.Mutex   // held while reading the socket directly
 }
 
 var errNoPacket = &peer.OpError{Op: "get packet", Err: peer.ErrUnavailable, Detail: "no packet queued"}
@@ -212,6 +215,10 @@ func start(conn *net.UDPConn, c *Config, connected bool, remote netip.AddrPort) 
 		t.remote.Store(&remote)
 	}
 	p := newPeer(t)
+	if connected && c.DirectRead && t.setupDirect() {
+		close(t.readerDone)
+		return p
+	}
 	go t.readLoop()
 	return p
 }
@@ -294,6 +301,9 @@ func (t *transport) PutPacket(p []byte) error {
 }
 
 func (t *transport) GetPacket() ([]byte, error) {
+	if t.direct != nil && t.ring.Len() == 0 {
+		t.drain()
+	}
 	t.readMu.Lock()
 	defer t.readMu.Unlock()
 	b, err := t.ring.TryPop(t.readBuf)
@@ -312,9 +322,19 @@ func (t *transport) GetPacket() ([]byte, error) {
 	return payload, nil
 }
 
-func (t *transport) WaitPacket(ctx context.Context) error { return t.ring.Wait(ctx) }
+func (t *transport) WaitPacket(ctx context.Context) error {
+	if t.direct != nil {
+		return t.waitDirect(ctx)
+	}
+	return t.ring.Wait(ctx)
+}
 
-func (t *transport) AvailablePacketCount() int { return t.ring.Len() }
+func (t *transport) AvailablePacketCount() int {
+	if t.direct != nil {
+		t.drain()
+	}
+	return t.ring.Len()
+}
 
 func (t *transport) MaxPacketSize() int { return t.maxPacket }
 
@@ -419,7 +439,7 @@ func (p *Peer) Wait(ctx context.Context) error {
 	if p.IsClosed() {
 		return &peer.OpError{Op: "wait", Err: peer.ErrClosed}
 	}
-	return p.t.ring.Wait(ctx)
+	return p.t.WaitPacket(ctx)
 }
 
 // IsBound reports whether the peer has an open socket (Godot's is_bound):

@@ -660,3 +660,64 @@ func TestConnectToHost(t *testing.T) {
 	defer cli.Close()
 	require.ErrorIs(t, srv.ConnectToHost("127.0.0.1", 9), peer.ErrLocked)
 }
+
+func TestConformanceDirectRead(t *testing.T) {
+	peertest.Run(t, func(t *testing.T) (peer.PacketPeer, peer.PacketPeer) {
+		a, b := dialPair(t, &Config{DirectRead: true})
+		return a, b
+	}, peertest.Config{Unreliable: true, Unordered: true})
+}
+
+func TestDirectRead(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	a, b := dialPair(t, &Config{DirectRead: true, RecvBufSize: 1024, MaxPacketSize: 200})
+	defer a.Close()
+	defer b.Close()
+	// No reader goroutine: datagrams wait in the kernel until a read polls.
+	for i := range 20 {
+		require.NoError(t, a.PutPacket([]byte{byte(i)}))
+	}
+	require.NoError(t, a.PutPacket(make([]byte, 100)))
+	waitFor(t, "a poll to see the datagrams", func() bool { return b.AvailablePacketCount() >= 21 })
+	require.Equal(t, 21, b.AvailablePacketCount())
+	for i := range 20 {
+		p, err := b.GetPacket()
+		require.NoError(t, err)
+		require.Equal(t, []byte{byte(i)}, p)
+		require.Equal(t, a.LocalAddr().(*net.UDPAddr).AddrPort(), b.PacketAddr())
+	}
+	_, err := b.GetPacket()
+	require.NoError(t, err)
+
+	// The ring still bounds one drain: 2^nearest_shift(1024) = 2048 bytes.
+	for range 40 {
+		require.NoError(t, a.PutPacket(make([]byte, 100)))
+	}
+	waitFor(t, "the overflow to be counted", func() bool {
+		b.AvailablePacketCount()
+		return b.Stats().PacketsReceived+b.Stats().DroppedFull >= 61
+	})
+	require.EqualValues(t, 2048/(100+recordHeader+4), b.AvailablePacketCount())
+	require.Positive(t, b.Stats().DroppedFull)
+	for b.AvailablePacketCount() > 0 {
+		_, err := b.GetPacket()
+		require.NoError(t, err)
+	}
+
+	// Blocking reads: a deadline, then a packet, then Close from another goroutine.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err = b.ReadPacket(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.NoError(t, a.PutPacket([]byte("late")))
+	got, err := b.ReadPacket(testCtx(t))
+	require.NoError(t, err)
+	require.Equal(t, "late", string(got))
+	errc := make(chan error, 1)
+	go func() {
+		_, err := b.ReadPacket(context.Background())
+		errc <- err
+	}()
+	require.NoError(t, b.Close())
+	require.ErrorIs(t, <-errc, net.ErrClosed)
+}

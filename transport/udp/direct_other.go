@@ -1,0 +1,16 @@
+//go:build !unix
+
+package udp
+
+import "context"
+
+// Direct reads need the unix socket API; elsewhere Config.DirectRead is
+// ignored and a reader goroutine is used.
+
+type directState struct{}
+
+func (t *transport) setupDirect() bool { return false }
+
+func (t *transport) drain() {}
+
+func (t *transport) waitDirect(ctx context.Context) error { return nil }
