@@ -67,7 +67,10 @@
 // bytes for a Listener's peers, as in Godot). Each packet
 // costs its length plus 22 bytes (Godot: 24). The ring is filled by one
 // reader goroutine per socket, so unlike Godot nothing needs polling:
-// AvailablePacketCount and GetPacket never touch the socket.
+// AvailablePacketCount and GetPacket never touch the socket, and bursts that
+// arrive while the program is busy are kept. Config.DirectRead instead reads
+// a Dial peer's socket on the caller's goroutine, as Godot's polling does,
+// for the lowest round-trip latency (see BENCHMARKS.md).
 //
 // A Listener keeps at most MaxPendingConnections (default 16, Godot's)
 // remotes waiting for Accept; a zero Config field means that default, so to
