@@ -201,3 +201,35 @@ func TestQUICAbandonedHandshakes(t *testing.T) {
 	checkHeap(t, before, heapBound)
 	require.Equal(t, int64(1), s.peers.Load(), "only the honest client became a peer")
 }
+
+// TestQUICUnacceptedConnections: 8 clients connect to a Listener whose
+// application does not accept (MaxPendingConnections 2). The Listener holds
+// at most 2, quic-go queues a few more and refuses the rest; nothing grows
+// without bound, and once the application accepts, new clients are served.
+func TestQUICUnacceptedConnections(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	cfg := quicServerConfig()
+	cfg.MaxPendingConnections = 2
+	ln, err := quic.Listen("127.0.0.1:0", cfg)
+	require.NoError(t, err)
+	s := newServer(t, ln.Addr().String(), adapt(ln.Accept), ln.Close)
+	before := heapNow()
+
+	const n = 8
+	ok := 0
+	for range n {
+		ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+		p, err := quicDial(ctx, s.addr)
+		cancel()
+		if err != nil {
+			continue // refused, or queued by quic-go beyond the dial's patience
+		}
+		ok++
+		t.Cleanup(func() { p.Close() })
+	}
+	t.Logf("%d of %d dials completed while nothing was accepted", ok, n)
+	require.LessOrEqual(t, ok, 2, "more connections completed than MaxPendingConnections")
+	checkHeap(t, before, heapBound)
+	s.acceptLoop()
+	honest(t, quicKit(), s.addr)
+}
