@@ -50,7 +50,8 @@
 // stream (TCP): a length field of 0x7FFFFFFF; a frame or a header cut by
 // the client's close; 64 KiB of random bytes; a client that never reads
 // while the server pushes (the server's puts time out with
-// Config.WriteTimeout); 200 idle connections.
+// Config.WriteTimeout); 200 idle connections; 100000 empty frames; 100
+// clients a Listener does not accept (MaxPendingConnections).
 //
 // udp: a flood of 300 new remotes against the default pending cap of 16;
 // datagrams above Config.MaxPacketSize from known and new remotes; a
@@ -58,7 +59,8 @@
 //
 // websocket: clients that never finish the HTTP handshake (silent, half a
 // request line, headers without the final blank line) against a 300 ms
-// HandshakeTimeout; random bytes and plain HTTP instead of a handshake; a
+// HandshakeTimeout; random bytes, plain HTTP and 1 MiB of headers instead
+// of a handshake; a
 // request whose announced body never comes; a client that never reads while
 // the server sends (bounded outbound queue, ErrOutOfMemory); a client that
 // never answers pings (heartbeat, ErrTimeout); oversize messages, whole or
@@ -69,17 +71,19 @@
 // dtls: random datagrams and fake ClientHello records from 100 sockets; 200
 // genuine ClientHellos that never echo the cookie, against the default 128
 // handshake slots; random datagrams and forged records from the address of
-// an established client.
+// an established client; handshaken clients beyond AcceptBacklog.
 //
 // quic: a reliable frame length of 0x7FFFFFFF; a stream ending inside a
 // frame; malformed datagram headers; a client that never reads (QUIC flow
 // control); 40 genuine first flights that are never continued, and random
-// datagrams shaped like Initial packets.
+// datagrams shaped like Initial packets; clients beyond
+// MaxPendingConnections that nobody accepts.
 //
 // webrtc: malformed, unknown and oversize signalling messages; a lobby
 // member sending the host a garbage offer, candidates and answer; 20
 // members that join and never offer; members leaving while their connection
-// is being set up.
+// is being set up; lobby members that never read while another relays them
+// large offers.
 //
 // # Known defects
 //
