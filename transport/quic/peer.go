@@ -65,11 +65,16 @@ func (p *Peer) PutPacketMode(b []byte, mode TransferMode) error {
 
 // SetTransferMode sets the mode PutPacket and PutVar use (Godot's
 // MultiplayerPeer.transfer_mode). An unknown mode fails with
-// peer.ErrInvalidParameter and changes nothing.
+// peer.ErrInvalidParameter, an unreliable mode without datagrams (disabled
+// at either end) with peer.ErrUnavailable; neither changes anything.
 func (p *Peer) SetTransferMode(mode TransferMode) error {
 	if !mode.valid() {
 		return &peer.OpError{Op: "set transfer mode", Err: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("unknown transfer mode %d", int(mode))}
+	}
+	if mode != TransferModeReliable && !p.c.dgram {
+		return &peer.OpError{Op: "set transfer mode", Err: peer.ErrUnavailable,
+			Detail: mode.String() + " needs QUIC datagrams, which are disabled at one end (Config.DisableDatagrams)"}
 	}
 	p.c.mode.Store(int32(mode))
 	return nil

@@ -221,6 +221,8 @@ func TestDatagramsDisabled(t *testing.T) {
 		require.False(t, p.DatagramsEnabled())
 		require.Equal(t, 0, p.MaxDatagramSize())
 		require.ErrorIs(t, p.PutPacketMode([]byte("x"), TransferModeUnreliable), peer.ErrUnavailable)
+		require.ErrorIs(t, p.SetTransferMode(TransferModeUnreliableOrdered), peer.ErrUnavailable)
+		require.Equal(t, TransferModeReliable, p.TransferMode())
 	}
 	require.NoError(t, c.PutPacket([]byte("reliable works")))
 	b, err := s.ReadPacket(testCtx(t, 5*time.Second))
@@ -754,4 +756,18 @@ func TestPutPacketAllocs(t *testing.T) {
 			require.NoError(t, err)
 		}
 	}
+}
+
+func TestListenerCloseClosesPending(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	l := listen(t, nil)
+	ctx := testCtx(t, 10*time.Second)
+	c, err := Dial(ctx, l.Addr().String(), clientConfig(t, nil))
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.PutPacket([]byte("never read")))
+	// Nobody accepted the connection; closing the Listener closes it too.
+	require.NoError(t, l.Close())
+	_, err = c.ReadPacket(ctx)
+	require.ErrorIs(t, err, io.EOF)
 }
