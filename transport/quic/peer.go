@@ -233,7 +233,9 @@ func newConn(cfg *config, qc *quicgo.Conn, str *quicgo.Stream, tr *quicgo.Transp
 func (c *conn) readStream() {
 	defer c.wg.Done()
 	d := frameDecoder{r: bufio.NewReaderSize(c.str, 16<<10), max: c.cfg.MaxPacketSize}
-	buf := make([]byte, 1, 1+min(c.cfg.MaxPacketSize, 2048))
+	const keep = 64 << 10 // a bigger buffer, grown for a big packet, is not kept
+	small := make([]byte, 1, 1+min(c.cfg.MaxPacketSize, 2048))
+	buf := small
 	for {
 		b, err := d.next(buf[:1])
 		if err != nil {
@@ -241,6 +243,9 @@ func (c *conn) readStream() {
 			return
 		}
 		buf = b
+		if cap(b) > keep {
+			buf = small
+		}
 		if len(b) == 1 || c.closing.Load() {
 			// An empty frame (the stream-opening marker), or Close is
 			// waiting for the remote end: read on, to see its end.
