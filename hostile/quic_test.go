@@ -74,12 +74,14 @@ func TestQUICTruncatedFrame(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
+	before := heapNow()
 	qc, str := rawQUIC(t, ctx, s.addr)
 	_, err := str.Write(append(le(100), make([]byte, 10)...))
 	require.NoError(t, err)
 	require.NoError(t, str.Close())
 	s.expect(t, 5*time.Second, "ErrInvalidData", isOp("conn", peer.ErrInvalidData))
 	expectAppError(t, qc, peer.ErrInvalidData)
+	checkHeap(t, before, 1<<20)
 	honest(t, k, s.addr)
 }
 
@@ -92,12 +94,14 @@ func TestQUICMalformedDatagrams(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
+	before := heapNow()
 	for _, dg := range [][]byte{{9, 0, 0, 0, 'x'}, {0, 1}} {
 		qc, _ := rawQUIC(t, ctx, s.addr)
 		require.NoError(t, qc.SendDatagram(dg))
 		s.expect(t, 5*time.Second, "ErrInvalidData", isOp("conn", peer.ErrInvalidData))
 		expectAppError(t, qc, peer.ErrInvalidData)
 	}
+	checkHeap(t, before, 1<<20)
 	honest(t, k, s.addr)
 }
 

@@ -82,11 +82,13 @@ func TestStreamTruncatedHeader(t *testing.T) {
 	k := streamKit()
 	s := startServer(t, k)
 
+	before := heapNow()
 	c := rawStream(t, s.addr)
 	_, err := c.Write([]byte{1, 0})
 	require.NoError(t, err)
 	require.NoError(t, c.Close())
 	s.expect(t, 5*time.Second, "io.ErrUnexpectedEOF", isOp("conn", io.ErrUnexpectedEOF))
+	checkHeap(t, before, 1<<20)
 	honest(t, k, s.addr)
 }
 

@@ -194,6 +194,7 @@ func TestWebSocketOversizeMessage(t *testing.T) {
 	k := websocketKit()
 	s := startServer(t, k)
 
+	before := heapNow()
 	c := gorillaDial(t, s)
 	// The server may fail the connection before it read the whole message,
 	// and the rest of the write then meets a reset.
@@ -204,6 +205,7 @@ func TestWebSocketOversizeMessage(t *testing.T) {
 	var ce *websocket.CloseError
 	require.True(t, errors.As(e.err, &ce), "%v", e.err)
 	require.Equal(t, websocket.CloseMessageTooBig, ce.Code)
+	checkHeap(t, before, 1<<20)
 	honest(t, k, s.addr)
 }
 
@@ -234,6 +236,7 @@ func TestWebSocketMalformedFrames(t *testing.T) {
 	k := websocketKit()
 	s := startServer(t, k)
 
+	before := heapNow()
 	cases := []struct {
 		name  string
 		frame []byte
@@ -256,6 +259,7 @@ func TestWebSocketMalformedFrames(t *testing.T) {
 			require.ErrorIs(t, e.err, peer.ErrInvalidData)
 		})
 	}
+	checkHeap(t, before, 1<<20)
 	honest(t, k, s.addr)
 }
 
@@ -278,11 +282,13 @@ func TestWebSocketSilentClientHeartbeat(t *testing.T) {
 	s := wsServer(t, cfg)
 	s.acceptLoop()
 
+	before := heapNow()
 	start := time.Now()
 	gorillaDial(t, s)
 	e := s.expect(t, 5*time.Second, "ErrTimeout", isOp("conn", nil))
 	require.ErrorIs(t, e.err, peer.ErrTimeout)
 	t.Logf("silent client dropped after %v", time.Since(start))
+	checkHeap(t, before, 1<<20)
 	honest(t, websocketKit(), s.addr)
 }
 
