@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
 
@@ -13,7 +14,17 @@ import (
 
 	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/peer/peertest"
+	"github.com/packetpeer/packetpeer/transport/stream"
+	"github.com/packetpeer/packetpeer/variant"
 )
+
+// variantKeyDefect is a defect of package variant found by this suite.
+const variantKeyDefect = "variant: decoding Dictionaries nested as keys of Dictionaries is quadratic: once a " +
+	"Dictionary has 12 keys it indexes them by keyString (variant/dictionary.go:152), which re-encodes the " +
+	"whole key, so every nesting level re-encodes the subtree below it (twice: find, then the index insert); " +
+	"a 62 KB packet allocates ~138 MB (2200 times its size) and takes ~0.15 s of CPU (1.6 s with -race), a cheap CPU/GC flood for any " +
+	"listener; fix: index keys by a hash computed once per value (or by the key's input bytes during decode), " +
+	"or build the index lazily on the first lookup after decoding"
 
 // le is the little-endian encoding of the words w.
 func le(w ...uint32) []byte {
@@ -162,4 +173,64 @@ func TestGarbageVariants(t *testing.T) {
 			honest(t, k, s.addr)
 		})
 	}
+}
+
+// nestedKeyDictionaries is depth Dictionaries, each with 12 int keys (so
+// that it indexes its keys) and a 13th key that is the next Dictionary.
+func nestedKeyDictionaries(depth int) []byte {
+	if depth == 0 {
+		return le(0)
+	}
+	b := le(0x1B, 13)
+	for i := range 12 {
+		b = append(b, le(2, uint32(i), 0)...) // int key i, Nil value
+	}
+	b = append(b, nestedKeyDictionaries(depth-1)...)
+	return append(b, le(0)...)
+}
+
+// decodeAlloc decodes in and returns the bytes allocated meanwhile.
+func decodeAlloc(t *testing.T, in []byte) uint64 {
+	t.Helper()
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	start := time.Now()
+	_, _, err := variant.Decode(in)
+	elapsed := time.Since(start)
+	runtime.ReadMemStats(&m1)
+	require.NoError(t, err)
+	alloc := m1.TotalAlloc - m0.TotalAlloc
+	t.Logf("%d bytes in: %d bytes allocated (%dx), %v", len(in), alloc, alloc/uint64(len(in)), elapsed)
+	return alloc
+}
+
+// allocFactor bounds what decoding may allocate, as a multiple of the input.
+const allocFactor = 64
+
+// TestVariantDecodeAllocation: large valid packets (a flat Dictionary of
+// 5000 keys, 1024 nested Arrays, 8000 empty Arrays) allocate in proportion
+// to their size when decoded.
+func TestVariantDecodeAllocation(t *testing.T) {
+	flat := le(0x1B, 5000)
+	for i := range 5000 {
+		flat = append(flat, le(2, uint32(i), 0)...)
+	}
+	empties := le(0x1C, 8000)
+	for range 8000 {
+		empties = append(empties, le(0x1C, 0)...)
+	}
+	for _, in := range [][]byte{flat, nestedArrays(1024), empties} {
+		require.Less(t, decodeAlloc(t, in), uint64(allocFactor*len(in)))
+	}
+}
+
+// TestVariantNestedDictionaryKeys: a 62 KB packet of Dictionaries nested
+// as keys of Dictionaries. Decoding it must cost work and memory in
+// proportion to its size; the bytes allocated are measured (deterministic,
+// unlike time), and must stay within allocFactor times the input.
+func TestVariantNestedDictionaryKeys(t *testing.T) {
+	knownDefect(t, variantKeyDefect)
+	in := nestedKeyDictionaries(400)
+	require.LessOrEqual(t, len(in), stream.DefaultInputBufferMaxSize, "fits in one packet")
+	require.Less(t, decodeAlloc(t, in), uint64(allocFactor*len(in)), "allocation far beyond the input")
 }
