@@ -30,6 +30,9 @@ import (
 func TestMain(m *testing.M) {
 	// quic-go warns once per process when the kernel caps UDP buffers.
 	os.Setenv("QUIC_GO_DISABLE_RECEIVE_BUFFER_WARNING", "true")
+	if os.Getenv(webrtcHostEnv) == "1" {
+		os.Exit(runWebRTCHost())
+	}
 	os.Exit(m.Run())
 }
 
