@@ -45,7 +45,9 @@
 // Arrays, 1100 nested Dictionaries, full Objects, containers, strings and
 // packed arrays claiming 2^31 elements in a few bytes, truncated values,
 // unknown types); 300 packets of random bytes; a client sending as fast as
-// it can to a server peer the application never reads.
+// it can to a server peer the application never reads. Directly against the
+// codec every listener runs on such bytes: what decoding large valid packets
+// allocates (at most 64 times their size).
 //
 // stream (TCP): a length field of 0x7FFFFFFF; a frame or a header cut by
 // the client's close; 64 KiB of random bytes; a client that never reads
@@ -83,7 +85,9 @@
 // member sending the host a garbage offer, candidates and answer; 20
 // members that join and never offer; members leaving while their connection
 // is being set up; lobby members that never read while another relays them
-// large offers.
+// large offers; a client opening hundreds of data channels the host never
+// asked for (the host then runs in a child process, the test binary itself,
+// so that its memory is measured apart from the client's).
 //
 // # Known defects
 //
