@@ -278,7 +278,7 @@ func wsServer(t *testing.T, cfg *websocket.Config) *server {
 func TestWebSocketSilentClientHeartbeat(t *testing.T) {
 	peertest.CheckGoroutines(t)
 	cfg := wsServerConfig()
-	cfg.HeartbeatInterval = 200 * time.Millisecond
+	cfg.HeartbeatInterval = 500 * time.Millisecond
 	s := wsServer(t, cfg)
 	s.acceptLoop()
 
@@ -341,10 +341,19 @@ func TestWebSocketPendingCap(t *testing.T) {
 		resp.Body.Close()
 		refused++
 	}
-	pending, tryLater := 0, 0
+	// Read every upgraded client at once: a 1013 close arrives at once, a
+	// pending one stays silent until the deadline.
+	results := make(chan error, len(upgraded))
 	for _, c := range upgraded {
-		require.NoError(t, c.SetReadDeadline(time.Now().Add(300*time.Millisecond)))
-		_, _, err := c.ReadMessage()
+		require.NoError(t, c.SetReadDeadline(time.Now().Add(time.Second)))
+		go func() {
+			_, _, err := c.ReadMessage()
+			results <- err
+		}()
+	}
+	pending, tryLater := 0, 0
+	for range upgraded {
+		err := <-results
 		var ce *gws.CloseError
 		var ne net.Error
 		switch {
