@@ -62,8 +62,9 @@ type Config struct {
 
 	// DirectRead makes a Dial peer read its socket on the caller's
 	// goroutine, inside GetPacket, AvailablePacketCount, ReadPacket and Wait,
-	// the way Godot polls it, instead of in a reader goroutine: no goroutine
-	// hand-off, so round trips are as fast as a raw net.UDPConn's. The cost:
+	// the way Godot polls it, instead of in a reader goroutine: it saves a
+	// goroutine hand-off per received datagram, which shortens round trips
+	// (see BENCHMARKS.md). The cost:
 	// datagrams wait in the kernel's socket buffer while nobody reads (size
 	// it with SocketBuffer), and the kernel's drops there are not counted in
 	// Stats. The receive ring still bounds what one drain queues. Ignored by
