@@ -12,6 +12,7 @@ type decoder struct {
 	allowObjects bool
 	maxDepth     int
 	sl           slabs
+	kh           keyHasher
 }
 
 // rem returns the bytes left at off; it is negative when a previous
@@ -609,8 +610,8 @@ func (d *decoder) dictionary(hdr uint32, p, depth int) (any, int, error) {
 	pre := min(c, max(d.rem(p), 0)/8)
 	kv := make([]any, 2*pre)
 	dict := &Dictionary{KeyType: kt, ValueType: vt, keys: kv[:0:pre], values: kv[pre : pre : 2*pre]}
-	// Small dictionaries detect duplicate keys by comparing cheap hashes
-	// first; larger ones go through Set and its index.
+	// Duplicate keys are found by hash. Container keys are hashed once per
+	// container (memoized), so nested keys cost the size of the input.
 	var hashes [dictIndexMin]uint64
 	for i := 0; i < c; i++ {
 		var k, v any
@@ -620,24 +621,41 @@ func (d *decoder) dictionary(hdr uint32, p, depth int) (any, int, error) {
 		if v, p, err = d.value(p, depth+1); err != nil {
 			return nil, 0, err
 		}
-		n := len(dict.keys)
-		if n >= dictIndexMin-1 {
-			dict.Set(k, v)
-			continue
-		}
-		h := quickKeyHash(k)
-		found := false
-		for j := 0; j < n; j++ {
-			if hashes[j] == h && keyEqual(dict.keys[j], k) {
-				dict.values[j] = v
-				found = true
-				break
+		h := d.kh.hash(k, 0)
+		found := -1
+		if dict.index != nil {
+			for _, j := range dict.index[h] {
+				if keyEqual(dict.keys[j], k) {
+					found = j
+					break
+				}
+			}
+		} else {
+			for j := range dict.keys {
+				if hashes[j] == h && keyEqual(dict.keys[j], k) {
+					found = j
+					break
+				}
 			}
 		}
-		if !found {
+		if found >= 0 {
+			dict.values[found] = v
+			continue
+		}
+		n := len(dict.keys)
+		dict.keys = append(dict.keys, k)
+		dict.values = append(dict.values, v)
+		switch {
+		case dict.index != nil:
+			dict.index[h] = append(dict.index[h], n)
+		case n+1 < dictIndexMin:
 			hashes[n] = h
-			dict.keys = append(dict.keys, k)
-			dict.values = append(dict.values, v)
+		default:
+			dict.index = make(map[uint64][]int, min(c, max(d.rem(p), 0)/8)+dictIndexMin)
+			for j, hj := range hashes[:n] {
+				dict.index[hj] = append(dict.index[hj], j)
+			}
+			dict.index[h] = append(dict.index[h], n)
 		}
 	}
 	return dict, p, nil

@@ -1,11 +1,10 @@
 package variant
 
-import "math"
-
 // Dictionary is Godot's ordered Dictionary. Keys are any Variant value; two
-// keys are the same when they encode to the same Variant (compared with
-// binary64 reals and full objects), so int(1) and int64(1) are one key while
-// 1 and 1.0 are two, as in Godot. Iteration and
+// keys are the same when their decoded forms are Equal (Go ints are int64,
+// float32 is float64, other Go values are what decoding their encoding
+// yields), so int(1) and int64(1) are one key while 1 and 1.0 are two, as in
+// Godot. Iteration and
 // encoding follow insertion order; setting an existing key replaces its value
 // in place. KeyType and ValueType describe a typed Dictionary
 // (Dictionary[K, V]); the zero values mean untyped.
@@ -17,7 +16,7 @@ type Dictionary struct {
 
 	keys   []any
 	values []any
-	index  map[string]int // encoded key → position; built once the dictionary grows
+	index  map[uint64][]int // key hash → positions; built once the dictionary grows
 }
 
 // dictIndexMin is the size from which lookups use a hash index instead of a
@@ -93,14 +92,15 @@ func (d *Dictionary) Has(key any) bool { _, ok := d.Get(key); return ok }
 // Set stores value under key, replacing an existing value in place or
 // appending a new entry.
 func (d *Dictionary) Set(key, value any) {
-	if i := d.find(key); i >= 0 {
+	h, i := d.lookup(key)
+	if i >= 0 {
 		d.values[i] = value
 		return
 	}
 	d.keys = append(d.keys, key)
 	d.values = append(d.values, value)
 	if d.index != nil {
-		d.index[keyString(key)] = len(d.keys) - 1
+		d.index[h] = append(d.index[h], len(d.keys)-1)
 	} else if len(d.keys) >= dictIndexMin {
 		d.buildIndex()
 	}
@@ -123,32 +123,41 @@ func (d *Dictionary) Delete(key any) bool {
 }
 
 func (d *Dictionary) buildIndex() {
-	d.index = make(map[string]int, len(d.keys)*2)
+	d.index = make(map[uint64][]int, len(d.keys))
 	for i, k := range d.keys {
-		d.index[keyString(k)] = i
+		h := keyHash(k)
+		d.index[h] = append(d.index[h], i)
 	}
 }
 
 func (d *Dictionary) find(key any) int {
+	_, i := d.lookup(key)
+	return i
+}
+
+// lookup returns the position of key (or -1) and, when the dictionary is
+// indexed, the key's hash.
+func (d *Dictionary) lookup(key any) (uint64, int) {
 	if d.index != nil {
-		if i, ok := d.index[keyString(key)]; ok {
-			return i
+		h := keyHash(key)
+		for _, i := range d.index[h] {
+			if keyEqual(d.keys[i], key) {
+				return h, i
+			}
 		}
-		return -1
+		return h, -1
 	}
 	for i, k := range d.keys {
 		if keyEqual(k, key) {
-			return i
+			return 0, i
 		}
 	}
-	return -1
+	return 0, -1
 }
 
-// keyString is the identity of a key: its Variant encoding with binary64
-// reals (so double-precision keys stay distinct) and full objects (so an
-// *Object key is its content, not just its id). Values
-// that cannot be encoded fall back to their formatted text, prefixed so they
-// never collide with an encoding.
+// keyString is a key's Variant encoding (binary64 reals, full objects), used
+// to order map keys of arbitrary types deterministically. Values that cannot
+// be encoded fall back to their formatted text.
 func keyString(k any) string {
 	var buf [64]byte
 	b, err := EncodeOptions{FullObjects: true, DoublePrecision: true}.Append(buf[:0], k)
@@ -156,38 +165,6 @@ func keyString(k any) string {
 		return "\xff" + Format(k)
 	}
 	return string(b)
-}
-
-// keyEqual reports whether a and b are the same dictionary key. It agrees
-// with comparing keyString results, with fast paths for common key types.
-func keyEqual(a, b any) bool {
-	switch x := a.(type) {
-	case string:
-		if y, ok := b.(string); ok {
-			return x == y
-		}
-	case StringName:
-		if y, ok := b.(StringName); ok {
-			return x == y
-		}
-	case int64:
-		if y, ok := b.(int64); ok {
-			return x == y
-		}
-	case int:
-		if y, ok := b.(int); ok {
-			return x == y
-		}
-	case bool:
-		if y, ok := b.(bool); ok {
-			return x == y
-		}
-	case float64:
-		if y, ok := b.(float64); ok {
-			return math.Float64bits(x) == math.Float64bits(y) // same bits ⇔ same encoding
-		}
-	}
-	return keyString(a) == keyString(b)
 }
 
 // Equal reports whether d and o hold equal entries in the same order with the
@@ -204,24 +181,3 @@ func (d *Dictionary) Equal(o *Dictionary) bool {
 
 // String returns the dictionary in Godot's text form, e.g. {"a": 1}.
 func (d *Dictionary) String() string { return Format(d) }
-
-// quickKeyHash hashes decoded keys of common types cheaply; keys that compare
-// equal (keyEqual) always hash equal. Other types share hash 0.
-func quickKeyHash(k any) uint64 {
-	switch x := k.(type) {
-	case string:
-		return strHash(x) | 1
-	case StringName:
-		return strHash(string(x)) | 2
-	case int64:
-		return uint64(x)<<2 | 3
-	}
-	return 0
-}
-
-func strHash(s string) uint64 {
-	if s == "" {
-		return 4
-	}
-	return uint64(len(s))<<40 | uint64(s[0])<<24 | uint64(s[len(s)/2])<<16 | uint64(s[len(s)-1])<<8 | 4
-}

@@ -56,6 +56,9 @@ func equalValue(a, b reflect.Value, depth int) bool {
 		if a.Len() != b.Len() {
 			return false
 		}
+		if a.Kind() == reflect.Slice && a.Len() > 0 && a.Pointer() == b.Pointer() {
+			return true // the same elements
+		}
 		for i := 0; i < a.Len(); i++ {
 			if !equalValue(a.Index(i), b.Index(i), depth+1) {
 				return false

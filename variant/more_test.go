@@ -174,3 +174,63 @@ func TestMarshalMapNaNKeys(t *testing.T) {
 	require.Equal(t, byte(3), b[4])
 	require.Equal(t, 2, v.(*Dictionary).Len())
 }
+
+// nestedKeyDicts is depth Dictionaries, each with 12 int keys (so that it is
+// indexed) and a 13th key that is the next Dictionary.
+func nestedKeyDicts(depth int) []byte {
+	if depth == 0 {
+		return appendU32(nil, 0)
+	}
+	b := appendU32(appendU32(nil, 0x1b), 13)
+	for i := range 12 {
+		b = appendU32(appendU32(appendU32(b, 2), uint32(i)), 0)
+	}
+	b = append(b, nestedKeyDicts(depth-1)...)
+	return appendU32(b, 0)
+}
+
+// TestNestedDictionaryKeysLinear: Dictionaries nested as keys cost memory in
+// proportion to the input (keys are hashed once per container).
+func TestNestedDictionaryKeysLinear(t *testing.T) {
+	for _, depth := range []int{400, 1000} {
+		in := nestedKeyDicts(depth)
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		v, _, err := Decode(in)
+		runtime.ReadMemStats(&m1)
+		require.NoError(t, err)
+		alloc := m1.TotalAlloc - m0.TotalAlloc
+		require.Less(t, alloc, uint64(64*len(in)), "%d bytes in, %d allocated", len(in), alloc)
+		// Lookups in the decoded value still work, and duplicates merge.
+		d := v.(*Dictionary)
+		got, ok := d.Get(int64(5))
+		require.True(t, ok)
+		require.Nil(t, got)
+		k, _ := d.At(12)
+		_, ok = d.Get(k)
+		require.True(t, ok)
+	}
+	// Duplicate container keys are merged at any size.
+	inner := NewDictionary("x", []any{int64(1), NewDictionary(2, 3)})
+	big := NewDictionary()
+	for i := range 20 {
+		big.Set(i, i)
+	}
+	b, err := Marshal([]any{big, inner})
+	require.NoError(t, err)
+	raw := appendU32(appendU32(nil, 0x1b), 22)
+	for i := range 20 {
+		raw = appendU32(appendU32(appendU32(appendU32(raw, 2), uint32(i)), 2), uint32(i))
+	}
+	ib, _ := Marshal(inner)
+	raw = append(append(raw, ib...), appendU32(appendU32(nil, 2), 1)...)
+	raw = append(append(raw, ib...), appendU32(appendU32(nil, 2), 2)...)
+	v, _, err := Decode(raw)
+	require.NoError(t, err)
+	d := v.(*Dictionary)
+	require.Equal(t, 21, d.Len())
+	got, ok := d.Get(inner)
+	require.True(t, ok)
+	require.Equal(t, int64(2), got)
+	_ = b
+}
