@@ -105,9 +105,12 @@
 // # Dictionaries
 //
 // Dictionary keeps insertion order, takes any Variant as key (two keys are
-// equal when they encode identically, so 1 and int64(1) are one key while 1
-// and 1.0 are two, as in Godot), and a later duplicate key overwrites the
-// earlier value in place, which is how Godot decodes duplicates.
+// the same when their decoded forms are Equal, so 1 and int64(1) are one key
+// while 1 and 1.0 are two, as in Godot), and a later duplicate key overwrites
+// the earlier value in place, which is how Godot decodes duplicates. Keys are
+// hashed structurally with a random seed; while decoding, each container is
+// hashed once, so duplicate detection costs time in proportion to the input
+// even for Dictionaries nested as keys.
 //
 // # Formatting
 //
