@@ -234,3 +234,52 @@ func TestNestedDictionaryKeysLinear(t *testing.T) {
 	require.Equal(t, int64(2), got)
 	_ = b
 }
+
+func TestDictionaryKeyKinds(t *testing.T) {
+	type pt struct{ X, Y int }
+	keys := []any{nil, true, int64(-1), 2.5, math.NaN(), "s", StringName("s"), Vector2{1, 2}, Vector2i{1, 2},
+		Rect2{}, Rect2i{}, Vector3{}, Vector3i{}, Transform2D{}, Vector4{}, Vector4i{}, Plane{}, Quaternion{}, AABB{},
+		Basis{}, Transform3D{}, Projection{}, Color{}, ParseNodePath("/a:b"), RID(1), ObjectID(1),
+		&Object{Class: "C"}, (*Object)(nil), Callable{}, Signal{"x", 1}, NewDictionary(1, 2), (*Dictionary)(nil),
+		[]any{int64(1)}, TypedArray{Type: ContainerType{Builtin: TypeInt}, Values: []any{int64(1)}},
+		[]byte{1}, []int32{1}, []int64{1}, []float32{1}, []float64{1}, []string{"a"}, []Vector2{{}}, []Vector3{{}},
+		[]Vector4{{}}, []Color{{}}, pt{1, 2}, make(chan int),
+	}
+	d := NewDictionary()
+	for i, k := range keys {
+		d.Set(k, i)
+	}
+	require.Equal(t, len(keys), d.Len())
+	for i, k := range keys {
+		v, ok := d.Get(k)
+		require.True(t, ok, "%T", k)
+		require.Equal(t, i, v, "%T", k)
+	}
+	// Normalized forms find the same entries.
+	for k, want := range map[any]int{int(-1): 2, float32(2.5): 3, uint8(0): -1} {
+		v, ok := d.Get(k)
+		if want < 0 {
+			require.False(t, ok)
+			continue
+		}
+		require.True(t, ok)
+		require.Equal(t, want, v)
+	}
+	v, ok := d.Get([]any{1})
+	require.True(t, ok)
+	require.Equal(t, 32, v)
+	v, ok = d.Get(NewDictionary(int64(1), int64(2)))
+	require.True(t, ok)
+	require.Equal(t, 30, v)
+	v, ok = d.Get(map[string]int{"X": 1, "Y": 2}) // same Dictionary as pt{1, 2}
+	require.True(t, ok)
+	require.Equal(t, 44, v)
+
+	// Cyclic keys do not hang.
+	s := []any{nil, nil}
+	s[0], s[1] = s, s
+	d.Set(s, "cycle")
+	v, ok = d.Get(s)
+	require.True(t, ok)
+	require.Equal(t, "cycle", v)
+}
