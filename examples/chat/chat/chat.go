@@ -139,7 +139,8 @@ func (r *Room) Serve(ctx context.Context, p peer.PacketPeer) error {
 		defer close(writerDone)
 		for m := range me.out {
 			if err := p.PutVar(m); err != nil {
-				p.Close()
+				// The connection is broken. Keep it open: the read loop
+				// still gets what the client sent before, then the error.
 				for range me.out {
 				}
 				return

@@ -27,9 +27,14 @@ func RunClient(ctx context.Context, p peer.PacketPeer, nick string, in io.Reader
 		return fmt.Errorf("chat: join: %w", err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	readErr := make(chan error, 1)
+	readerDone := make(chan struct{})
+	defer func() { // nothing is written to out after RunClient returns
+		cancel()
+		<-readerDone
+	}()
 	go func() {
+		defer close(readerDone)
 		for {
 			m, err := ReadMessage(ctx, p)
 			if err != nil {
