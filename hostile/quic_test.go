@@ -237,3 +237,40 @@ func TestQUICUnacceptedConnections(t *testing.T) {
 	s.acceptLoop()
 	honest(t, quicKit(), s.addr)
 }
+
+// quicSlotDefect is a weakness of transport/quic found by this suite.
+const quicSlotDefect = "quic: connections that finish the TLS handshake but never open the reliable stream each " +
+	"hold one of MaxPendingConnections slots for the whole HandshakeTimeout (transport/quic/listener.go, " +
+	"Listener.handshake waits in AcceptStream; default 128 slots for 10 s), so a client that opens 128 such " +
+	"connections every 10 s keeps honest clients out; fix: when every slot is taken, close the oldest " +
+	"connection still waiting for its stream (as the DTLS Listener evicts silent handshakes), and/or wait for " +
+	"the stream much less than the handshake timeout (an honest client opens it at once)"
+
+// TestQUICStreamlessConnections: clients that complete the QUIC handshake
+// but never open the reliable stream fill every pending slot
+// (MaxPendingConnections 8 here, default HandshakeTimeout). An honest client
+// must still get in.
+func TestQUICStreamlessConnections(t *testing.T) {
+	knownDefect(t, quicSlotDefect)
+	peertest.CheckGoroutines(t)
+	cfg := quicServerConfig()
+	cfg.MaxPendingConnections = 8
+	cfg.HandshakeTimeout = 0 // the default, 10 s
+	ln, err := quic.Listen("127.0.0.1:0", cfg)
+	require.NoError(t, err)
+	s := newServer(t, ln.Addr().String(), adapt(ln.Accept), ln.Close)
+	s.acceptLoop()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for range 8 {
+		qc, err := quicgo.DialAddr(ctx, s.addr, &tls.Config{RootCAs: testCert().Pool, ServerName: "127.0.0.1",
+			NextProtos: []string{quic.DefaultALPN}}, &quicgo.Config{})
+		require.NoError(t, err)
+		t.Cleanup(func() { qc.CloseWithError(0, "") })
+	}
+	hctx, hcancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer hcancel()
+	p, err := quicDial(hctx, s.addr)
+	require.NoError(t, err, "an honest client could not connect while streamless connections held every slot")
+	p.Close()
+}
