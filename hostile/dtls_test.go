@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -215,4 +216,64 @@ func TestDTLSAcceptBacklog(t *testing.T) {
 
 	s.acceptLoop()
 	honest(t, dtlsKit(), s.addr)
+}
+
+// dtlsSlotDefect is a weakness of transport/dtls found by this suite.
+const dtlsSlotDefect = "dtls: a client that echoes the cookie and then goes silent holds one of " +
+	"MaxPendingHandshakes slots for the whole HandshakeTimeout: only handshakes still waiting for their cookie " +
+	"are evicted (transport/dtls/listener.go, route: victims are taken from l.pre only), so 128 such clients " +
+	"every 10 s (one ClientHello echo each, no cryptography on their side, while the server signs a " +
+	"ServerKeyExchange for each) keep honest clients out; fix: when every slot is taken, also evict the oldest " +
+	"verified handshake that has made no progress for a second or two, and/or a shorter default HandshakeTimeout"
+
+// stallConn lets a DTLS client send its first two flights (ClientHello,
+// then ClientHello with the cookie) and swallows everything after: a client
+// that proves its address and then goes silent.
+type stallConn struct {
+	*net.UDPConn
+	writes int
+}
+
+func (c *stallConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	c.writes++
+	if c.writes > 2 {
+		return len(b), nil
+	}
+	return c.UDPConn.WriteTo(b, addr)
+}
+
+// TestDTLSStalledVerifiedHandshakes: clients that echo the cookie and then
+// go silent take every handshake slot (MaxPendingHandshakes 8 here, default
+// HandshakeTimeout). An honest client must still get in.
+func TestDTLSStalledVerifiedHandshakes(t *testing.T) {
+	knownDefect(t, dtlsSlotDefect)
+	peertest.CheckGoroutines(t)
+	cfg := dtlsServerConfig()
+	cfg.MaxPendingHandshakes = 8
+	ln, err := dtls.Listen("127.0.0.1:0", cfg)
+	require.NoError(t, err)
+	s := newServer(t, ln.Addr().String(), adapt(ln.Accept), ln.Close)
+	s.acceptLoop()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	for _, sock := range udpSockets(t, 8) {
+		dc, err := pdtls.ClientWithOptions(&stallConn{UDPConn: sock}, ln.Addr(), pdtls.WithInsecureSkipVerify(true))
+		require.NoError(t, err)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dc.HandshakeContext(ctx) // stalls after the cookie; ends with ctx
+			dc.Close()
+		}()
+	}
+	waitFor(t, 10*time.Second, "every slot taken by a verified handshake", func() bool { return ln.Stats().Pending == 8 })
+
+	hctx, hcancel := context.WithTimeout(context.Background(), 4*time.Second)
+	defer hcancel()
+	p, err := dtlsDial(hctx, s.addr)
+	t.Logf("stats: %+v", ln.Stats())
+	require.NoError(t, err, "an honest client could not connect while stalled handshakes held every slot")
+	p.Close()
 }
