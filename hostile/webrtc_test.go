@@ -37,13 +37,6 @@ const webrtcChannelDefect = "webrtc: every in-band data channel the remote opens
 	"the host ~60 KB and a goroutine; fix: when OnDataChannel is nil, close remote-opened channels at once " +
 	"(Godot's WebRTCMultiplayerPeer also ignores them), and/or cap the channels per connection"
 
-// webrtcSessionRace is a defect of transport/webrtc found by this suite.
-const webrtcSessionRace = "webrtc: data race on session.err: written by session.fail (transport/webrtc/dial.go:82, " +
-	"from the Listener's signalling read loop on PEER_DISCONNECT or a bad offer) and read by session.waitOpen " +
-	"(dial.go:110-111, in Listener.start's goroutine) without synchronisation; -race reports it when members " +
-	"leave while their connection is being set up (TestWebRTCJoinLeaveChurn shows it in about one run in three); " +
-	"fix: guard err with a mutex (or atomic.Pointer[error])"
-
 func webrtcKit() kit {
 	return kit{
 		name:      "webrtc",
@@ -206,7 +199,6 @@ func TestWebRTCSilentJoiners(t *testing.T) {
 // (40 rounds of 10). Every setup must be torn down cleanly: no data race, no
 // goroutine left.
 func TestWebRTCJoinLeaveChurn(t *testing.T) {
-	knownDefect(t, webrtcSessionRace)
 	peertest.CheckGoroutines(t)
 	for round := range 40 {
 		url, s := webrtcServer(t)

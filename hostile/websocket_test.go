@@ -113,11 +113,6 @@ func TestWebSocketUnfinishedHandshakes(t *testing.T) {
 // announced body never comes. It is not a valid upgrade, and the server
 // must not hold the connection longer than HandshakeTimeout for it.
 func TestWebSocketSlowBody(t *testing.T) {
-	knownDefect(t, "websocket: a request whose announced body never comes holds the connection and its "+
-		"goroutine forever: net/http discards the unread body after the handler returns, and with "+
-		"ReadTimeout 0 that read has no deadline (transport/websocket/server.go, Listen's http.Server); "+
-		"fix: set ReadTimeout: h.cfg.HandshakeTimeout there (gorilla clears the deadlines of an upgraded "+
-		"connection after hijacking it, so upgraded peers are unaffected)")
 	peertest.CheckGoroutines(t)
 	k := websocketKit()
 	s := startServer(t, k)

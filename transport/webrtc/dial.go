@@ -21,7 +21,8 @@ type session struct {
 	sig    *signaling.Client
 
 	failOnce sync.Once
-	err      error // first setup error; read after the channels ended
+	errMu    sync.Mutex
+	err      error // first setup error, guarded by errMu
 }
 
 // newSession creates the connection and the configured channels; the side
@@ -79,8 +80,19 @@ func newSession(cfg Config, sig *signaling.Client, self, remote int) (*session, 
 }
 
 func (s *session) fail(err error) {
-	s.failOnce.Do(func() { s.err = err })
+	s.failOnce.Do(func() {
+		s.errMu.Lock()
+		s.err = err
+		s.errMu.Unlock()
+	})
 	s.pc.Close()
+}
+
+// setupErr returns the first setup error, if any.
+func (s *session) setupErr() error {
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	return s.err
 }
 
 // handle applies a message relayed from the remote peer.
@@ -107,8 +119,8 @@ func (s *session) handle(m signaling.Message) {
 func (s *session) waitOpen(ctx context.Context) error {
 	for _, dc := range s.chans {
 		if err := dc.WaitOpen(ctx); err != nil {
-			if s.err != nil {
-				return fmt.Errorf("%w: %w", err, s.err)
+			if serr := s.setupErr(); serr != nil {
+				return fmt.Errorf("%w: %w", err, serr)
 			}
 			return err
 		}

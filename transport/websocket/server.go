@@ -304,10 +304,13 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 		srv: &http.Server{
 			Handler:           h,
 			ReadHeaderTimeout: h.cfg.HandshakeTimeout,
-			IdleTimeout:       h.cfg.HandshakeTimeout,
-			MaxHeaderBytes:    16 << 10,
-			ErrorLog:          log.New(io.Discard, "", 0),
-			TLSNextProto:      map[string]func(*http.Server, *tls.Conn, http.Handler){},
+			// Bounds a request body that never arrives; upgraded connections
+			// are unaffected (the deadline is cleared on hijack).
+			ReadTimeout:    h.cfg.HandshakeTimeout,
+			IdleTimeout:    h.cfg.HandshakeTimeout,
+			MaxHeaderBytes: 16 << 10,
+			ErrorLog:       log.New(io.Discard, "", 0),
+			TLSNextProto:   map[string]func(*http.Server, *tls.Conn, http.Handler){},
 		},
 		serveDone: make(chan struct{}),
 	}
