@@ -126,7 +126,6 @@ func (h *webrtcHost) measure(t *testing.T) (heap int64, goroutines int) {
 // process so its memory is measured alone; what it keeps for channels
 // it never asked for must stay bounded.
 func TestWebRTCUnaskedChannels(t *testing.T) {
-	knownDefect(t, webrtcChannelDefect)
 	peertest.CheckGoroutines(t)
 	h := startWebRTCHost(t)
 	k := webrtcKit()

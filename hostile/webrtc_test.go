@@ -30,13 +30,6 @@ const signalingQueueDefect = "webrtc/signaling: a member that does not read cost
 	"4 slow members made the heap grow by ~69 MB; fix: bound the queue in bytes (e.g. 1 MiB per peer) and " +
 	"close the connection itself when a peer is too slow so the blocked write ends at once"
 
-// webrtcChannelDefect is a defect of transport/webrtc found by this suite.
-const webrtcChannelDefect = "webrtc: every in-band data channel the remote opens is wrapped and kept " +
-	"(transport/webrtc/peerconnection.go:83-88, OnDataChannel calls p.wrap even when Config.OnDataChannel is " +
-	"nil, as for a Listener) until the connection closes; a client can open up to 65535 of them, each costing " +
-	"the host ~60 KB and a goroutine; fix: when OnDataChannel is nil, close remote-opened channels at once " +
-	"(Godot's WebRTCMultiplayerPeer also ignores them), and/or cap the channels per connection"
-
 func webrtcKit() kit {
 	return kit{
 		name:      "webrtc",

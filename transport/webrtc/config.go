@@ -58,7 +58,8 @@ type Config struct {
 	OnICECandidate func(media string, index int, name string)
 	// OnDataChannel is Godot's data_channel_received(channel): a channel the
 	// remote peer created in-band (not negotiated). Keep a reference and
-	// Close it when done.
+	// Close it when done. When OnDataChannel is nil, such channels are
+	// closed at once, so a remote cannot make us hold unread queues.
 	OnDataChannel func(dc *DataChannel)
 	// OnConnectionStateChange is called on every ConnectionState change.
 	OnConnectionStateChange func(s ConnectionState)

@@ -81,10 +81,14 @@ func NewPeerConnection(cfg *Config) (*PeerConnection, error) {
 		}
 	})
 	pc.OnDataChannel(func(d *pion.DataChannel) {
-		dc := p.wrap(d, false)
-		if c.OnDataChannel != nil {
-			p.events.push(func() { c.OnDataChannel(dc) })
+		if c.OnDataChannel == nil {
+			// Nobody would ever read it: refuse it rather than keep a
+			// queue and a goroutine per channel the remote cares to open.
+			d.Close()
+			return
 		}
+		dc := p.wrap(d, false)
+		p.events.push(func() { c.OnDataChannel(dc) })
 	})
 	return p, nil
 }
