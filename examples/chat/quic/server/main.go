@@ -20,7 +20,6 @@ import (
 	"errors"
 	"flag"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -54,23 +53,11 @@ func main() {
 		os.Exit(1)
 	}
 	log.Info("chat server listening", "transport", "quic", "addr", l.Addr().String(), "alpn", quic.DefaultALPN)
-	go func() {
-		<-ctx.Done()
-		l.Close()
-	}()
 
 	room := chat.NewRoom(log)
-	for {
-		p, err := l.Accept(ctx)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) || ctx.Err() != nil {
-				return
-			}
-			log.Error("accept", "err", err)
-			return
-		}
-		log.Info("client connected", "addr", p.RemoteAddr().String())
-		go room.Serve(ctx, p) // closes p when the client leaves
+	if err := chat.ServeListener(ctx, room, l); err != nil {
+		log.Error("accept", "err", err)
+		os.Exit(1)
 	}
 }
 

@@ -8,13 +8,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
-	"sync"
 	"time"
 
 	"github.com/packetpeer/packetpeer/examples/chat/chat"
@@ -37,28 +34,10 @@ func main() {
 		os.Exit(1)
 	}
 	log.Info("chat server listening", "transport", "stream", "network", *network, "addr", l.Addr().String())
-	go func() {
-		<-ctx.Done()
-		l.Close()
-	}()
 
 	room := chat.NewRoom(log)
-	var serving sync.WaitGroup
-	defer serving.Wait()
-	for {
-		p, err := l.Accept(ctx)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) || ctx.Err() != nil {
-				return
-			}
-			log.Error("accept", "err", err)
-			return
-		}
-		log.Info("new connection", "remote", p.RemoteAddr().String())
-		serving.Add(1)
-		go func() {
-			defer serving.Done()
-			room.Serve(ctx, p)
-		}()
+	if err := chat.ServeListener(ctx, room, l); err != nil {
+		log.Error("accept", "err", err)
+		os.Exit(1)
 	}
 }

@@ -7,10 +7,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"time"
@@ -34,23 +32,11 @@ func main() {
 		os.Exit(1)
 	}
 	log.Info("chat server listening", "transport", "udp", "addr", l.Addr().String())
-	go func() {
-		<-ctx.Done()
-		l.Close()
-	}()
 
 	room := chat.NewRoom(log)
 	room.IdleTimeout = *idle
-	for {
-		p, err := l.Accept(ctx)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) || ctx.Err() != nil {
-				return
-			}
-			log.Error("accept", "err", err)
-			return
-		}
-		log.Info("new remote", "addr", p.RemoteAddr().String())
-		go room.Serve(ctx, p)
+	if err := chat.ServeListener(ctx, room, l); err != nil {
+		log.Error("accept", "err", err)
+		os.Exit(1)
 	}
 }
