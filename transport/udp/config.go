@@ -60,16 +60,22 @@ type Config struct {
 	// Default false, as in Godot (Go itself would enable it).
 	Broadcast bool
 
-	// DirectRead makes a Dial peer read its socket on the caller's
-	// goroutine, inside GetPacket, AvailablePacketCount, ReadPacket and Wait,
-	// the way Godot polls it, instead of in a reader goroutine: it saves a
-	// goroutine hand-off per received datagram, which shortens round trips
-	// (see BENCHMARKS.md). The cost:
-	// datagrams wait in the kernel's socket buffer while nobody reads (size
-	// it with SocketBuffer), and the kernel's drops there are not counted in
-	// Stats. The receive ring still bounds what one drain queues. Ignored by
-	// Bind and Listen, and on non-unix systems. Default false.
-	DirectRead bool
+	// BackgroundRead gives a Dial peer a reader goroutine that drains its
+	// socket into the receive ring while the program is not reading, as Bind
+	// and Listener peers always have. By default (false) a Dial peer reads
+	// its socket on the caller's goroutine, inside GetPacket,
+	// AvailablePacketCount, Stats, ReadPacket and Wait, the way Godot polls
+	// it: a blocked ReadPacket waits in the socket itself, which saves a
+	// goroutine hand-off per received datagram and so shortens round trips
+	// (see BENCHMARKS.md). Without the reader goroutine, datagrams wait in
+	// the kernel's socket buffer while nobody reads (size it with
+	// SocketBuffer), and what the kernel drops when that buffer is full is
+	// not counted in Stats; the receive ring still bounds what one poll
+	// queues, and its drops are counted in Stats.DroppedFull. Set
+	// BackgroundRead when the program reads rarely (once a frame) and bursts
+	// larger than the kernel's buffer must be kept or counted. Direct reads
+	// need a unix system; elsewhere every peer has a reader goroutine.
+	BackgroundRead bool
 
 	// LocalAddr is the local address Dial binds to, e.g. ":4000" (Godot's
 	// bind followed by connect_to_host). Default: any address, an ephemeral

@@ -4,8 +4,8 @@ package udp
 
 import "context"
 
-// Direct reads need the unix socket API; elsewhere Config.DirectRead is
-// ignored and a reader goroutine is used.
+// Direct reads need the unix socket API; elsewhere every peer has a
+// reader goroutine (Config.BackgroundRead is implied).
 
 type directState struct{}
 

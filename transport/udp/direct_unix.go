@@ -12,9 +12,9 @@ import (
 	"github.com/packetpeer/packetpeer/peer"
 )
 
-// Direct read (Config.DirectRead): no reader goroutine; the socket of a
-// connected peer is read on the caller's goroutine, the way Godot polls it.
-// A connected socket needs no source address, so a plain read(2) through
+// Direct read (a Dial peer without Config.BackgroundRead): no reader
+// goroutine; the socket of a connected peer is read on the caller's
+// goroutine, the way Godot polls it. A connected socket needs no source address, so a plain read(2) through
 // syscall.RawConn does it without allocating.
 
 const maxDrain = 4096 // datagrams read per non-blocking drain, to bound one call

@@ -65,12 +65,15 @@
 // Each peer queues received packets in a ring of 2^nearest_shift(RecvBufSize)
 // bytes: 131072 bytes for Godot's default recv_buf_size of 65536 (65536
 // bytes for a Listener's peers, as in Godot). Each packet
-// costs its length plus 22 bytes (Godot: 24). The ring is filled by one
-// reader goroutine per socket, so unlike Godot nothing needs polling:
-// AvailablePacketCount and GetPacket never touch the socket, and bursts that
-// arrive while the program is busy are kept. Config.DirectRead instead reads
-// a Dial peer's socket on the caller's goroutine, as Godot's polling does,
-// for the lowest round-trip latency (see BENCHMARKS.md).
+// costs its length plus 22 bytes (Godot: 24). A Dial peer fills its ring
+// as Godot does: GetPacket, AvailablePacketCount and Stats poll the socket,
+// and a blocked ReadPacket or Wait waits in the socket itself, which gives
+// the lowest round-trip latency (see BENCHMARKS.md); datagrams that arrive
+// while nobody reads wait in the kernel's socket buffer (Config.SocketBuffer).
+// Bind and Listener peers, and Dial peers with Config.BackgroundRead, have a
+// reader goroutine per socket that fills the ring instead, so bursts that
+// arrive while the program is busy are kept up to the ring's size and
+// AvailablePacketCount and GetPacket never touch the socket.
 //
 // A Listener keeps at most MaxPendingConnections (default 16, Godot's)
 // remotes waiting for Accept; a zero Config field means that default, so to

@@ -65,7 +65,7 @@ type transport struct {
 	closed     atomic.Bool
 	readerDone chan struct{} // closed when the reader goroutine ends; nil for Listener peers
 
-	direct *directState // non-nil with Config.DirectRead: no reader goroutine
+	direct *directState // non-nil for a Dial peer without Config.BackgroundRead: no reader goroutine
 	sockMu sync.Mutex   // held while reading the socket directly
 }
 
@@ -215,7 +215,7 @@ func start(conn *net.UDPConn, c *Config, connected bool, remote netip.AddrPort) 
 		t.remote.Store(&remote)
 	}
 	p := newPeer(t)
-	if connected && c.DirectRead && t.setupDirect() {
+	if connected && !c.BackgroundRead && t.setupDirect() {
 		close(t.readerDone)
 		return p
 	}
@@ -298,6 +298,19 @@ func (t *transport) PutPacket(p []byte) error {
 	t.stats.pktOut.Add(1)
 	t.stats.bytesOut.Add(uint64(len(p)))
 	return nil
+}
+
+// ReadPacket waits until a packet is received, the peer is closed or ctx
+// ends, and returns the packet (see peer.Peer.ReadPacket). On a peer that
+// reads its socket directly (a Dial peer without Config.BackgroundRead) an
+// empty ring makes it wait in the socket at once: polling first, as
+// GetPacket does, would cost one more system call per packet.
+func (p *Peer) ReadPacket(ctx context.Context) ([]byte, error) {
+	if p.t.direct != nil && p.t.ring.Len() == 0 && !p.IsClosed() {
+		// Any error (ctx, Close) is reported by the read below.
+		_ = p.t.waitDirect(ctx)
+	}
+	return p.Peer.ReadPacket(ctx)
 }
 
 func (t *transport) GetPacket() ([]byte, error) {
@@ -474,6 +487,9 @@ func (p *Peer) RemoteAddr() net.Addr {
 
 // Stats returns the peer's counters.
 func (p *Peer) Stats() Stats {
+	if p.t.direct != nil && !p.IsClosed() {
+		p.t.drain() // poll the socket, as AvailablePacketCount does
+	}
 	s := &p.t.stats
 	return Stats{
 		PacketsReceived: s.pktIn.Load(),

@@ -661,16 +661,16 @@ func TestConnectToHost(t *testing.T) {
 	require.ErrorIs(t, srv.ConnectToHost("127.0.0.1", 9), peer.ErrLocked)
 }
 
-func TestConformanceDirectRead(t *testing.T) {
+func TestConformanceBackgroundRead(t *testing.T) {
 	peertest.Run(t, func(t *testing.T) (peer.PacketPeer, peer.PacketPeer) {
-		a, b := dialPair(t, &Config{DirectRead: true})
+		a, b := dialPair(t, &Config{BackgroundRead: true})
 		return a, b
 	}, peertest.Config{Unreliable: true, Unordered: true})
 }
 
 func TestDirectRead(t *testing.T) {
 	peertest.CheckGoroutines(t)
-	a, b := dialPair(t, &Config{DirectRead: true, RecvBufSize: 1024, MaxPacketSize: 200})
+	a, b := dialPair(t, &Config{RecvBufSize: 1024, MaxPacketSize: 200})
 	defer a.Close()
 	defer b.Close()
 	// No reader goroutine: datagrams wait in the kernel until a read polls.
