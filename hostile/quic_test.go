@@ -238,20 +238,11 @@ func TestQUICUnacceptedConnections(t *testing.T) {
 	honest(t, quicKit(), s.addr)
 }
 
-// quicSlotDefect is a weakness of transport/quic found by this suite.
-const quicSlotDefect = "quic: connections that finish the TLS handshake but never open the reliable stream each " +
-	"hold one of MaxPendingConnections slots for the whole HandshakeTimeout (transport/quic/listener.go, " +
-	"Listener.handshake waits in AcceptStream; default 128 slots for 10 s), so a client that opens 128 such " +
-	"connections every 10 s keeps honest clients out; fix: when every slot is taken, close the oldest " +
-	"connection still waiting for its stream (as the DTLS Listener evicts silent handshakes), and/or wait for " +
-	"the stream much less than the handshake timeout (an honest client opens it at once)"
-
 // TestQUICStreamlessConnections: clients that complete the QUIC handshake
 // but never open the reliable stream fill every pending slot
 // (MaxPendingConnections 8 here, default HandshakeTimeout). An honest client
 // must still get in.
 func TestQUICStreamlessConnections(t *testing.T) {
-	knownDefect(t, quicSlotDefect)
 	peertest.CheckGoroutines(t)
 	cfg := quicServerConfig()
 	cfg.MaxPendingConnections = 8

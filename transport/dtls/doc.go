@@ -100,10 +100,21 @@
 // memory, and an honest client, who needs its slot for one round trip, gets
 // in at a retransmission. (An evicted client that had already received its
 // cookie cannot finish: pion only accepts the cookie its own connection
-// issued, so eviction waits a second.) Datagrams from unknown addresses that
-// are not ClientHellos are ignored.
+// issued, so eviction waits a second.) When no handshake is waiting for its
+// cookie echo that long, the new ClientHello evicts the verified handshake
+// (its client echoed the cookie) whose client has sent nothing for the
+// longest time, provided that is at least a second: a client that proves
+// its address and goes silent holds a slot for about a second under load,
+// not the whole HandshakeTimeout. An honest client answers each server
+// flight within a round trip (and pion and mbedTLS retransmit their own
+// flight when an answer is lost, after 1 s, doubling with each loss), so
+// only a client that is silent that long while newcomers compete for the
+// last slot is evicted; while slots are free a slow handshake keeps its
+// slot until HandshakeTimeout.
+// Datagrams from unknown addresses that are not ClientHellos are ignored.
 //
-// Listener.Stats reports the handshakes pending, evicted and refused.
+// Listener.Stats reports the handshakes pending, evicted (Stalled: of
+// those, verified handshakes evicted for silence) and refused.
 //
 // # Closing
 //

@@ -26,6 +26,13 @@ const maxDatagram = 8192
 // accept a cookie that another connection issued.
 const evictAfter = time.Second
 
+// stallAfter is how long a verified handshake (its client echoed the
+// cookie) may go without a datagram from its client before a newer
+// ClientHello, finding every slot taken, may evict it. An honest client
+// answers each server flight within a round trip and retransmits its own
+// flight after 1 s when an answer is lost.
+const stallAfter = time.Second
+
 // connQueue is how many datagrams wait for pion per connection before new
 // ones are dropped.
 const connQueue = 64
@@ -56,11 +63,13 @@ type Listener struct {
 	closed  bool
 	conns   map[netip.AddrPort]*serverConn
 	pre     []*serverConn // stagePreCookie, oldest first
+	ver     []*serverConn // stageVerified
 	pending int           // conns in stagePreCookie or stageVerified
 	peers   map[*Peer]struct{}
 
-	evicted atomic.Uint64
-	refused atomic.Uint64
+	evicted        atomic.Uint64
+	evictedStalled atomic.Uint64
+	refused        atomic.Uint64
 }
 
 // Listen opens a UDP socket on addr ("host:port"; port 0 picks one) and
@@ -146,7 +155,8 @@ func (l *Listener) TakeConnection() (*Peer, error) {
 type Stats struct {
 	Pending     int    // handshakes in progress
 	Connections int    // connections routed (pending and established)
-	Evicted     uint64 // pending handshakes evicted by newer ClientHellos
+	Evicted     uint64 // pending handshakes evicted by newer ClientHellos (all of them, stalled ones included)
+	Stalled     uint64 // of Evicted, verified handshakes evicted because their client had gone silent
 	Refused     uint64 // ClientHellos dropped because every slot was taken, and connections closed because the accept queue was full
 }
 
@@ -154,7 +164,8 @@ type Stats struct {
 func (l *Listener) Stats() Stats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return Stats{Pending: l.pending, Connections: len(l.conns), Evicted: l.evicted.Load(), Refused: l.refused.Load()}
+	return Stats{Pending: l.pending, Connections: len(l.conns), Evicted: l.evicted.Load(),
+		Stalled: l.evictedStalled.Load(), Refused: l.refused.Load()}
 }
 
 // Close stops the Listener (Godot's UDPServer.stop): it closes every
@@ -222,11 +233,16 @@ func (l *Listener) route(ap netip.AddrPort, b []byte) {
 	var victim *serverConn
 	start := false
 	if sc != nil {
-		if sc.stage == stagePreCookie {
+		switch sc.stage {
+		case stagePreCookie:
 			if hello, cookie := classify(b); hello && cookie {
 				sc.stage = stageVerified
+				sc.last = time.Now()
 				l.removePre(sc)
+				l.ver = append(l.ver, sc)
 			}
+		case stageVerified:
+			sc.last = time.Now()
 		}
 	} else {
 		hello, _ := classify(b)
@@ -235,12 +251,12 @@ func (l *Listener) route(ap netip.AddrPort, b []byte) {
 			return
 		}
 		if l.pending >= l.cfg.maxPendingHandshakes {
-			if len(l.pre) == 0 || time.Since(l.pre[0].created) < evictAfter {
+			victim = l.victimLocked()
+			if victim == nil {
 				l.mu.Unlock()
 				l.refused.Add(1)
 				return
 			}
-			victim = l.pre[0]
 			l.forgetLocked(victim)
 			l.evicted.Add(1)
 		}
@@ -269,13 +285,38 @@ func (l *Listener) route(ap netip.AddrPort, b []byte) {
 	}
 }
 
-func (l *Listener) removePre(sc *serverConn) {
-	for i, c := range l.pre {
-		if c == sc {
-			l.pre = append(l.pre[:i], l.pre[i+1:]...)
-			return
+// victimLocked picks the pending handshake a new ClientHello may evict when
+// every slot is taken: the oldest one still waiting for its cookie echo for
+// evictAfter, else the verified one whose client has been silent longest,
+// if for stallAfter. nil when none qualifies. l.mu must be held.
+func (l *Listener) victimLocked() *serverConn {
+	if len(l.pre) > 0 && time.Since(l.pre[0].created) >= evictAfter {
+		return l.pre[0]
+	}
+	var v *serverConn
+	for _, c := range l.ver {
+		if v == nil || c.last.Before(v.last) {
+			v = c
 		}
 	}
+	if v == nil || time.Since(v.last) < stallAfter {
+		return nil
+	}
+	l.evictedStalled.Add(1)
+	return v
+}
+
+func (l *Listener) removePre(sc *serverConn) {
+	l.pre = remove(l.pre, sc)
+}
+
+func remove(s []*serverConn, sc *serverConn) []*serverConn {
+	for i, c := range s {
+		if c == sc {
+			return append(s[:i], s[i+1:]...)
+		}
+	}
+	return s
 }
 
 // forgetLocked removes sc from the listener's books. l.mu must be held.
@@ -287,6 +328,7 @@ func (l *Listener) forgetLocked(sc *serverConn) {
 		l.removePre(sc)
 		l.pending--
 	case stageVerified:
+		l.ver = remove(l.ver, sc)
 		l.pending--
 	}
 	sc.stage = stageGone
@@ -317,8 +359,11 @@ func (l *Listener) handshake(sc *serverConn) {
 		dc.Close()
 		return
 	}
-	if sc.stage == stagePreCookie {
+	switch sc.stage {
+	case stagePreCookie:
 		l.removePre(sc)
+	case stageVerified:
+		l.ver = remove(l.ver, sc)
 	}
 	l.pending--
 	sc.stage = stageEstablished
@@ -351,6 +396,7 @@ type serverConn struct {
 	done    chan struct{}
 	stage   int       // guarded by l.mu
 	created time.Time // for eviction
+	last    time.Time // last datagram while stageVerified, guarded by l.mu
 
 	closeOnce sync.Once
 	rdl       deadline

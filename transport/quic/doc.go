@@ -102,6 +102,22 @@
 // packets put just before Close arrive; the remote end then reads them and
 // io.EOF. Listener.Close closes every connection at once.
 //
+// A Listener holds at most Config.MaxPendingConnections connections that
+// are either handshaken but still waiting for the client to open its
+// reliable stream, or ready and waiting for Accept/TakeConnection. When a
+// new connection finds every slot taken, the Listener evicts the connection
+// that has waited longest for its stream, provided it has waited at least a
+// second (an honest client opens the stream together with the end of its
+// handshake), closing it with the QUIC application error code of
+// peer.ErrBusy; the newcomer takes its slot. Connections ready for Accept are
+// never evicted: if the application does not take them, new clients wait
+// (quic-go queues a few, then refuses more). While slots are free nothing is
+// evicted, and a slow client gets the whole HandshakeTimeout. So clients
+// that finish the TLS handshake and never open the stream cannot keep others
+// out; each costs its sender a full handshake and holds a slot about a
+// second. Listener.Stats counts the connections waiting, pending and
+// evicted.
+//
 // # Connection migration
 //
 // A QUIC connection is identified by connection IDs, not by addresses: a

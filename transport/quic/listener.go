@@ -2,10 +2,12 @@ package quic
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	quicgo "github.com/quic-go/quic-go"
@@ -17,6 +19,15 @@ import (
 // stream: QUIC makes a stream visible to the server only once it carries
 // data. Receivers skip empty frames.
 var openMarker = [frameHeaderSize]byte{}
+
+// evictGrace is how long a connection may wait for its reliable stream
+// before a newer connection, finding every slot taken, may evict it. An
+// honest client opens the stream together with the end of its handshake, so
+// a second is generous even on a slow link. A variable for the tests.
+var evictGrace = time.Second
+
+// errEvicted ends the wait of a connection evicted for a newer one.
+var errEvicted = errors.New("quic: evicted while waiting for the reliable stream")
 
 // Dial connects to a Listener at addr ("host:port") and returns the peer once
 // the TLS handshake is done, the reliable stream is open and the Listener has
@@ -97,8 +108,11 @@ func awaitMarker(ctx context.Context, str *quicgo.Stream) error {
 // Connections are handshaken in the background; a peer is ready (its
 // reliable stream open, packets already being queued) when Accept or
 // TakeConnection returns it. At most Config.MaxPendingConnections wait to be
-// taken; beyond that the Listener stops accepting, quic-go queues a few more
-// and then refuses new connections.
+// taken or are still waiting for their reliable stream. When a new
+// connection finds every slot taken, the Listener evicts the connection that
+// has waited longest for its stream, once it has waited at least a second;
+// when no connection qualifies it waits for one to qualify or for a slot to
+// free, quic-go queues a few more and then refuses new connections.
 type Listener struct {
 	cfg *config
 	udp *net.UDPConn
@@ -111,10 +125,40 @@ type Listener struct {
 	slots   chan struct{} // one per connection handshaking or pending
 	wg      sync.WaitGroup
 
-	mu     sync.Mutex
-	peers  map[*conn]*Peer // every live peer, pending or taken
-	closed bool
-	once   sync.Once
+	mu      sync.Mutex
+	peers   map[*conn]*Peer // every live peer, pending or taken
+	waiting []*streamWait   // connections waiting for their stream, oldest first
+	closed  bool
+	once    sync.Once
+
+	evicted atomic.Uint64
+}
+
+// streamWait is a handshaken connection waiting for its reliable stream.
+type streamWait struct {
+	since  time.Time
+	cancel context.CancelCauseFunc
+}
+
+// ListenerStats are a Listener's counters.
+type ListenerStats struct {
+	// Waiting is the number of connections handshaken but still waiting
+	// for their reliable stream.
+	Waiting int
+	// Pending is the number of connections ready for Accept or
+	// TakeConnection.
+	Pending int
+	// Evicted counts connections closed, while waiting for their reliable
+	// stream, to make room for a newer connection when every slot was
+	// taken.
+	Evicted uint64
+}
+
+// Stats returns the Listener's counters.
+func (l *Listener) Stats() ListenerStats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return ListenerStats{Waiting: len(l.waiting), Pending: len(l.pending), Evicted: l.evicted.Load()}
 }
 
 // Listen listens for QUIC connections on the UDP address addr
@@ -162,33 +206,129 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 func (l *Listener) acceptLoop() {
 	defer l.wg.Done()
 	for {
-		select {
-		case l.slots <- struct{}{}:
-		case <-l.ctx.Done():
-			return
-		}
 		qc, err := l.ql.Accept(l.ctx)
 		if err != nil {
-			<-l.slots
 			return
 		}
+		if !l.acquire(qc) {
+			qc.CloseWithError(quicgo.ApplicationErrorCode(peer.ErrBusy.Code()), "the server is busy")
+			if l.ctx.Err() != nil {
+				return
+			}
+			continue
+		}
+		w := &streamWait{since: time.Now()}
+		ctx, cancel := context.WithTimeout(l.ctx, l.cfg.HandshakeTimeout)
+		sctx, scancel := context.WithCancelCause(ctx)
+		w.cancel = scancel
+		l.mu.Lock()
+		l.waiting = append(l.waiting, w)
+		l.mu.Unlock()
 		l.wg.Add(1)
-		go l.handshake(qc)
+		go func() {
+			defer l.wg.Done()
+			defer cancel()
+			l.handshake(qc, w, sctx)
+		}()
 	}
 }
 
+// acquire takes a slot for qc. When every slot is taken it evicts the
+// connection that has waited longest for its stream, once that one has
+// waited evictGrace, and otherwise waits for a slot. It returns false when
+// the Listener closes or qc ends first.
+func (l *Listener) acquire(qc *quicgo.Conn) bool {
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	evicted := false
+	for {
+		select {
+		case l.slots <- struct{}{}:
+			return true
+		default:
+		}
+		var wake <-chan time.Time
+		if !evicted {
+			var wait time.Duration
+			evicted, wait = l.evictOldest()
+			if !evicted && wait > 0 {
+				if timer == nil {
+					timer = time.NewTimer(wait)
+				} else {
+					timer.Reset(wait)
+				}
+				wake = timer.C
+			}
+		}
+		select {
+		case l.slots <- struct{}{}:
+			return true
+		case <-wake:
+		case <-qc.Context().Done():
+			return false
+		case <-l.ctx.Done():
+			return false
+		}
+	}
+}
+
+// evictOldest evicts the connection that has waited longest for its stream
+// if it has waited evictGrace. Otherwise it returns how long until it will
+// have (0 when no connection is waiting for its stream).
+func (l *Listener) evictOldest() (evicted bool, wait time.Duration) {
+	l.mu.Lock()
+	if len(l.waiting) == 0 {
+		l.mu.Unlock()
+		return false, 0
+	}
+	w := l.waiting[0]
+	if d := evictGrace - time.Since(w.since); d > 0 {
+		l.mu.Unlock()
+		return false, d
+	}
+	l.waiting = l.waiting[1:]
+	l.mu.Unlock()
+	l.evicted.Add(1)
+	w.cancel(errEvicted)
+	return true, 0
+}
+
+// stopWaiting removes w from l.waiting and reports whether it was still
+// there (false: it was evicted).
+func (l *Listener) stopWaiting(w *streamWait) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, x := range l.waiting {
+		if x == w {
+			l.waiting = append(l.waiting[:i], l.waiting[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
 // handshake waits for the client to open the reliable stream, then queues
-// the peer for Accept.
-func (l *Listener) handshake(qc *quicgo.Conn) {
-	defer l.wg.Done()
-	ctx, cancel := context.WithTimeout(l.ctx, l.cfg.HandshakeTimeout)
+// the peer for Accept. ctx ends at the handshake timeout, at Close, or when
+// the connection is evicted.
+func (l *Listener) handshake(qc *quicgo.Conn, w *streamWait, ctx context.Context) {
 	str, err := qc.AcceptStream(ctx)
-	cancel()
+	if !l.stopWaiting(w) && err == nil {
+		err = errEvicted // evicted just as the stream arrived
+	}
 	if err == nil {
 		_, err = str.Write(openMarker[:]) // tells Dial it was accepted
 	}
 	if err != nil {
-		qc.CloseWithError(quicgo.ApplicationErrorCode(peer.ErrTimeout.Code()), "the reliable stream was not opened in time")
+		if errors.Is(context.Cause(ctx), errEvicted) || errors.Is(err, errEvicted) {
+			qc.CloseWithError(quicgo.ApplicationErrorCode(peer.ErrBusy.Code()),
+				"evicted: the reliable stream was not opened while the server was full")
+		} else {
+			qc.CloseWithError(quicgo.ApplicationErrorCode(peer.ErrTimeout.Code()), "the reliable stream was not opened in time")
+		}
 		<-l.slots
 		return
 	}
