@@ -70,15 +70,6 @@ func (o DecodeOptions) Decode(data []byte) (v any, n int, err error) {
 	return v, n, nil
 }
 
-// Unmarshal decodes one Variant under o into the value ptr points to.
-func (o DecodeOptions) Unmarshal(data []byte, ptr any) error {
-	v, _, err := o.Decode(data)
-	if err != nil {
-		return err
-	}
-	return Assign(ptr, v)
-}
-
 // Marshaler is implemented by types that encode as another Variant value.
 // MarshalVariant returns the value to encode in their place (a Dictionary, a
 // Vector2, a plain Go value...).

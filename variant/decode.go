@@ -1,6 +1,7 @@
 package variant
 
 import (
+	"bytes"
 	"math"
 	"strings"
 	"unicode/utf8"
@@ -38,31 +39,38 @@ func (d *decoder) u32(off int, what string) (uint32, error) {
 
 // str decodes the str primitive at off with Godot's checks and order.
 func (d *decoder) str(off int, what string) (string, int, error) {
+	raw, end, err := d.strBytes(off, what)
+	if err != nil {
+		return "", 0, err
+	}
+	return d.sl.string(raw), end, nil
+}
+
+// strBytes checks the str primitive at off like str and returns its bytes
+// (BOM and everything from the first NUL removed) without copying them.
+func (d *decoder) strBytes(off int, what string) ([]byte, int, error) {
 	if d.rem(off) < 4 {
-		return "", 0, d.short(off, 4, what+" length")
+		return nil, 0, d.short(off, 4, what+" length")
 	}
 	l := int64(int32(getU32(d.data[off:])))
 	if l < 0 {
-		return "", 0, newError(ErrFileEOF, off, what+" has negative length "+itoa(l))
+		return nil, 0, newError(ErrFileEOF, off, what+" has negative length "+itoa(l))
 	}
 	p := (4 - l%4) % 4
 	if l+p > int64(d.rem(off+4)) {
-		return "", 0, newError(ErrFileEOF, off, what+" length "+itoa(l)+" (+"+itoa(p)+" padding) exceeds the "+itoa(int64(max(d.rem(off+4), 0)))+" bytes left")
+		return nil, 0, newError(ErrFileEOF, off, what+" length "+itoa(l)+" (+"+itoa(p)+" padding) exceeds the "+itoa(int64(max(d.rem(off+4), 0)))+" bytes left")
 	}
 	raw := d.data[off+4 : off+4+int(l)]
 	if len(raw) >= 3 && raw[0] == 0xef && raw[1] == 0xbb && raw[2] == 0xbf {
 		raw = raw[3:]
 	}
-	for i, c := range raw {
-		if c == 0 {
-			raw = raw[:i]
-			break
-		}
+	if i := bytes.IndexByte(raw, 0); i >= 0 {
+		raw = raw[:i]
 	}
 	if !utf8.Valid(raw) {
-		return "", 0, newError(ErrInvalidData, off+4, what+" is not valid UTF-8")
+		return nil, 0, newError(ErrInvalidData, off+4, what+" is not valid UTF-8")
 	}
-	return d.sl.string(raw), off + 4 + int(l+p), nil
+	return raw, off + 4 + int(l+p), nil
 }
 
 // reals reads n reals (binary32, or binary64 when wide) at off into out.

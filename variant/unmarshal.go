@@ -1,0 +1,571 @@
+package variant
+
+import (
+	"errors"
+	"math"
+	"reflect"
+	"strings"
+	"sync"
+	"unsafe"
+)
+
+// The direct Unmarshal path walks the encoded bytes and the destination
+// reflect.Value together, so bools, numbers, strings, Vector2/Vector3,
+// structs, slices and string-keyed maps are stored without first building
+// the decoded `any` tree. It performs exactly the checks Decode performs, in
+// the same order, so decoding errors (kind, offset, reason) are identical.
+//
+// Everything it does not handle itself (interfaces, typed containers, packed
+// arrays, the other Godot types, unusual conversions) is decoded with
+// decoder.value and stored with assign, which is what the old path does for
+// that sub-value. When storing fails in any way (type mismatch, overflow,
+// depth) or a Dictionary repeats a struct field or map key, the direct path
+// gives up: the destination is restored and the whole input is decoded and
+// assigned the old way, which produces Unmarshal's documented result and
+// error messages. Restoring is exact for destinations that hold no pointers
+// or maps before the call (e.g. a zero struct), which is the usual case.
+
+// errFallback asks Unmarshal to redo the work with Decode + Assign.
+var errFallback = errors.New("variant: direct unmarshal fallback")
+
+// unmarshalViaAny is the reference path: decode to any, then assign.
+func (o DecodeOptions) unmarshalViaAny(data []byte, ptr any) error {
+	v, _, err := o.Decode(data)
+	if err != nil {
+		return err
+	}
+	return Assign(ptr, v)
+}
+
+// Unmarshal decodes one Variant under o into the value ptr points to.
+func (o DecodeOptions) Unmarshal(data []byte, ptr any) error {
+	rv := reflect.ValueOf(ptr)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || treeHasUnmarshaler(rv.Type().Elem()) {
+		return o.unmarshalViaAny(data, ptr)
+	}
+	dst := rv.Elem()
+	t := dst.Type()
+	zero := memIsZero(unsafe.Pointer(rv.Pointer()), t.Size())
+	var saved reflect.Value
+	if !zero {
+		saved = reflect.New(t).Elem()
+		saved.Set(dst)
+	}
+	d := decoder{data: data, allowObjects: o.AllowObjects, maxDepth: o.MaxDepth}
+	d.sl.hint = len(data)
+	if d.maxDepth <= 0 {
+		d.maxDepth = MaxDepth
+	}
+	_, err := d.into(dst, 0, 0, 0)
+	if err == nil {
+		return nil
+	}
+	if zero {
+		dst.SetZero()
+	} else {
+		dst.Set(saved)
+	}
+	if err != errFallback {
+		return err
+	}
+	return o.unmarshalViaAny(data, ptr)
+}
+
+// memIsZero reports whether the n bytes at p are all zero (then the value
+// stored there is its type's zero value).
+func memIsZero(p unsafe.Pointer, n uintptr) bool {
+	b := unsafe.Slice((*byte)(p), n)
+	for len(b) >= 8 {
+		if *(*uint64)(unsafe.Pointer(&b[0])) != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+var deepUnmarshalerCache sync.Map // reflect.Type → bool
+
+// treeHasUnmarshaler reports whether assigning into t may call an
+// Unmarshaler anywhere (t itself, elements, fields, map keys).
+func treeHasUnmarshaler(t reflect.Type) bool {
+	if v, ok := deepUnmarshalerCache.Load(t); ok {
+		return v.(bool)
+	}
+	seen := map[reflect.Type]bool{}
+	var walk func(t reflect.Type) bool
+	walk = func(t reflect.Type) bool {
+		if seen[t] {
+			return false
+		}
+		seen[t] = true
+		if hasUnmarshaler(t) {
+			return true
+		}
+		switch t.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Array:
+			return walk(t.Elem())
+		case reflect.Map:
+			return walk(t.Key()) || walk(t.Elem())
+		case reflect.Struct:
+			for _, f := range structFields(t) {
+				if walk(t.FieldByIndex(f.index).Type) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	r := walk(t)
+	deepUnmarshalerCache.Store(t, r)
+	return r
+}
+
+// generic decodes the value at off into any and assigns it, as the old path
+// does for this sub-value.
+func (d *decoder) generic(dst reflect.Value, off, dd, ad int) (int, error) {
+	v, end, err := d.value(off, dd)
+	if err != nil {
+		return 0, err
+	}
+	if assign(dst, v, ad) != nil {
+		return 0, errFallback
+	}
+	return end, nil
+}
+
+// into decodes the value at off into dst. dd is the decoding depth (as in
+// decoder.value), ad the assignment depth (as in assign).
+func (d *decoder) into(dst reflect.Value, off, dd, ad int) (int, error) {
+	if ad > MaxDepth {
+		return 0, errFallback
+	}
+	if dd > d.maxDepth {
+		return 0, newError(ErrOutOfMemory, off, "nesting deeper than "+itoa(int64(d.maxDepth))+" levels")
+	}
+	if d.rem(off) < 4 {
+		return 0, d.short(off, 4, "Variant header")
+	}
+	hdr := getU32(d.data[off:])
+	t := Type(hdr & 0xff)
+	if t >= TypeMax {
+		return 0, d.invalid(off, "unknown Variant type id "+itoa(int64(t)))
+	}
+	if t == TypeNil {
+		dst.SetZero()
+		return off + 4, nil
+	}
+	wide := hdr&flag64 != 0
+	p := off + 4
+	switch k := dst.Kind(); k {
+	case reflect.Bool:
+		if t == TypeBool {
+			if d.rem(p) < 4 {
+				return 0, d.short(p, 4, "bool")
+			}
+			dst.SetBool(getU32(d.data[p:]) != 0)
+			return p + 4, nil
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		i, end, st, err := d.wireInt(t, wide, p)
+		if err != nil {
+			return 0, err
+		}
+		if st == wireOther {
+			break
+		}
+		if st == wireBad {
+			return 0, errFallback
+		}
+		if k <= reflect.Int64 {
+			if dst.OverflowInt(i) {
+				return 0, errFallback
+			}
+			dst.SetInt(i)
+		} else {
+			if i < 0 || dst.OverflowUint(uint64(i)) {
+				return 0, errFallback
+			}
+			dst.SetUint(uint64(i))
+		}
+		return end, nil
+	case reflect.Float32, reflect.Float64:
+		var f float64
+		var end int
+		switch t {
+		case TypeFloat:
+			var err error
+			if f, end, err = d.wireFloat(wide, p); err != nil {
+				return 0, err
+			}
+		case TypeInt:
+			i, e, _, err := d.wireInt(t, wide, p)
+			if err != nil {
+				return 0, err
+			}
+			f, end = float64(i), e
+		default:
+			return d.generic(dst, off, dd, ad)
+		}
+		if k == reflect.Float32 && !math.IsInf(f, 0) && math.Abs(f) > math.MaxFloat32 {
+			return 0, errFallback
+		}
+		dst.SetFloat(f)
+		return end, nil
+	case reflect.String:
+		what := "String"
+		switch t {
+		case TypeStringName:
+			what = "StringName"
+		case TypeString:
+		default:
+			return d.generic(dst, off, dd, ad)
+		}
+		raw, end, err := d.strBytes(p, what)
+		if err != nil {
+			return 0, err
+		}
+		dst.SetString(d.sl.string(raw))
+		return end, nil
+	case reflect.Struct:
+		st := dst.Type()
+		switch {
+		case st == typeVector2 && t == TypeVector2:
+			var f [2]float64
+			end, err := d.reals(p, wide, f[:], "Vector2")
+			if err != nil {
+				return 0, err
+			}
+			*(*Vector2)(dst.Addr().UnsafePointer()) = Vector2{f[0], f[1]}
+			return end, nil
+		case st == typeVector3 && t == TypeVector3:
+			var f [3]float64
+			end, err := d.reals(p, wide, f[:], "Vector3")
+			if err != nil {
+				return 0, err
+			}
+			*(*Vector3)(dst.Addr().UnsafePointer()) = Vector3{f[0], f[1], f[2]}
+			return end, nil
+		case t == TypeDictionary && !isKnownType(st):
+			return d.intoStruct(dst, hdr, p, dd, ad)
+		}
+	case reflect.Slice:
+		if t == TypeArray && (hdr>>16)&3 == 0 && dst.Type().Elem().Kind() != reflect.Interface {
+			return d.intoSlice(dst, p, dd, ad)
+		}
+	case reflect.Map:
+		mt := dst.Type()
+		if t == TypeDictionary && dst.IsNil() && mt.Key().Kind() == reflect.String {
+			return d.intoMap(dst, hdr, p, dd, ad)
+		}
+	case reflect.Pointer:
+		pt := dst.Type()
+		if pt == typeDictPtr || pt == typeObjectPtr || pt == typeNodePathPtr || pt == typeTypedArrayPtr {
+			break
+		}
+		if dst.IsNil() {
+			dst.Set(reflect.New(pt.Elem()))
+		}
+		return d.into(dst.Elem(), off, dd, ad+1)
+	}
+	return d.generic(dst, off, dd, ad)
+}
+
+var (
+	typeDictPtr       = reflect.TypeFor[*Dictionary]()
+	typeObjectPtr     = reflect.TypeFor[*Object]()
+	typeNodePathPtr   = reflect.TypeFor[*NodePath]()
+	typeTypedArrayPtr = reflect.TypeFor[*TypedArray]()
+)
+
+const (
+	wireOK    = iota // an integer was read
+	wireOther        // not an int-like Variant: use the generic path
+	wireBad          // a float that is not a whole int64: assignment fails
+)
+
+// wireInt reads an int, bool or whole float at p as assign's toInt does.
+func (d *decoder) wireInt(t Type, wide bool, p int) (int64, int, int, error) {
+	switch t {
+	case TypeInt:
+		if wide {
+			if d.rem(p) < 8 {
+				return 0, 0, 0, d.short(p, 8, "int64")
+			}
+			return int64(getU64(d.data[p:])), p + 8, wireOK, nil
+		}
+		if d.rem(p) < 4 {
+			return 0, 0, 0, d.short(p, 4, "int32")
+		}
+		return int64(int32(getU32(d.data[p:]))), p + 4, wireOK, nil
+	case TypeBool:
+		if d.rem(p) < 4 {
+			return 0, 0, 0, d.short(p, 4, "bool")
+		}
+		if getU32(d.data[p:]) != 0 {
+			return 1, p + 4, wireOK, nil
+		}
+		return 0, p + 4, wireOK, nil
+	case TypeFloat:
+		x, end, err := d.wireFloat(wide, p)
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		if x == math.Trunc(x) && x >= math.MinInt64 && x < math.MaxInt64 {
+			return int64(x), end, wireOK, nil
+		}
+		return 0, end, wireBad, nil
+	}
+	return 0, 0, wireOther, nil
+}
+
+func (d *decoder) wireFloat(wide bool, p int) (float64, int, error) {
+	if wide {
+		if d.rem(p) < 8 {
+			return 0, 0, d.short(p, 8, "float64")
+		}
+		return getF64(d.data[p:]), p + 8, nil
+	}
+	if d.rem(p) < 4 {
+		return 0, 0, d.short(p, 4, "float32")
+	}
+	return float64(getF32(d.data[p:])), p + 4, nil
+}
+
+// keyName reads a Dictionary key at off. For a String or StringName key it
+// returns its bytes (aliasing the input) and ok; for any other key it
+// decodes (and checks) it with decoder.value and returns ok false.
+func (d *decoder) keyName(off, dd int) ([]byte, int, bool, error) {
+	if dd <= d.maxDepth && d.rem(off) >= 4 {
+		switch Type(getU32(d.data[off:]) & 0xff) {
+		case TypeString:
+			raw, end, err := d.strBytes(off+4, "String")
+			return raw, end, true, err
+		case TypeStringName:
+			raw, end, err := d.strBytes(off+4, "StringName")
+			return raw, end, true, err
+		}
+	}
+	_, end, err := d.value(off, dd)
+	return nil, end, false, err
+}
+
+// dictHeader reads a Dictionary's container types and count.
+func (d *decoder) dictHeader(hdr uint32, p int) (int, int, error) {
+	_, p, err := d.containerType((hdr>>16)&3, p)
+	if err != nil {
+		return 0, 0, err
+	}
+	_, p, err = d.containerType((hdr>>18)&3, p)
+	if err != nil {
+		return 0, 0, err
+	}
+	cnt, err := d.u32(p, "Dictionary count")
+	if err != nil {
+		return 0, 0, err
+	}
+	return int(cnt & 0x7fffffff), p + 4, nil
+}
+
+func bytesString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+func (d *decoder) intoStruct(dst reflect.Value, hdr uint32, p, dd, ad int) (int, error) {
+	c, p, err := d.dictHeader(hdr, p)
+	if err != nil {
+		return 0, err
+	}
+	si := decodeFieldsOf(dst.Type())
+	fields := si.fields
+	var hit uint64
+	var hits []bool
+	if len(fields) > 64 {
+		hits = make([]bool, len(fields))
+	}
+	for i := 0; i < c; i++ {
+		raw, end, ok, err := d.keyName(p, dd+1)
+		if err != nil {
+			return 0, err
+		}
+		fi := -1
+		if ok {
+			fi = si.find(raw)
+		}
+		if fi < 0 {
+			// Not a field: check the value and drop it.
+			if _, p, err = d.value(end, dd+1); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		// A repeated field: Decode keeps only the last duplicate key (at
+		// the first one's position); leave that ordering to the old path.
+		if hits != nil {
+			if hits[fi] {
+				return 0, errFallback
+			}
+			hits[fi] = true
+		} else {
+			if hit&(1<<fi) != 0 {
+				return 0, errFallback
+			}
+			hit |= 1 << fi
+		}
+		f := &fields[fi]
+		var fv reflect.Value
+		if len(f.index) == 1 {
+			fv = dst.Field(f.index[0])
+		} else {
+			fv, _ = fieldByIndexAlloc(dst, f.index)
+		}
+		if p, err = d.into(fv, end, dd+1, ad+1); err != nil {
+			return 0, err
+		}
+	}
+	return p, nil
+}
+
+// findFieldIndex is findField returning an index (-1 when absent).
+func findFieldIndex(fields []field, name string) int {
+	for i := range fields {
+		if fields[i].name == name {
+			return i
+		}
+	}
+	for i := range fields {
+		if strings.EqualFold(fields[i].name, name) {
+			return i
+		}
+	}
+	return -1
+}
+
+func (d *decoder) intoSlice(dst reflect.Value, p, dd, ad int) (int, error) {
+	cnt, err := d.u32(p, "Array count")
+	if err != nil {
+		return 0, err
+	}
+	p += 4
+	c := int(cnt & 0x7fffffff)
+	n := min(c, max(d.rem(p), 0)/4) // each element takes at least 4 bytes
+	out := reflect.MakeSlice(dst.Type(), n, n)
+	for i := 0; i < c; i++ {
+		if i == out.Len() { // only on input that is about to fail
+			out = reflect.Append(out, reflect.Zero(out.Type().Elem()))
+		}
+		if p, err = d.into(out.Index(i), p, dd+1, ad+1); err != nil {
+			return 0, err
+		}
+	}
+	dst.Set(out)
+	return p, nil
+}
+
+func (d *decoder) intoMap(dst reflect.Value, hdr uint32, p, dd, ad int) (int, error) {
+	c, p, err := d.dictHeader(hdr, p)
+	if err != nil {
+		return 0, err
+	}
+	mt := dst.Type()
+	m := reflect.MakeMapWithSize(mt, min(c, max(d.rem(p), 0)/8))
+	kv := reflect.New(mt.Key()).Elem()
+	ev := reflect.New(mt.Elem()).Elem()
+	for i := 0; i < c; i++ {
+		raw, end, ok, err := d.keyName(p, dd+1)
+		if err != nil {
+			return 0, err
+		}
+		if !ok || ad+1 > MaxDepth {
+			return 0, errFallback
+		}
+		ev.SetZero()
+		if p, err = d.into(ev, end, dd+1, ad+1); err != nil {
+			return 0, err
+		}
+		kv.SetString(string(raw))
+		n := m.Len()
+		m.SetMapIndex(kv, ev)
+		if m.Len() == n { // a repeated key: leave the ordering to the old path
+			return 0, errFallback
+		}
+	}
+	dst.Set(m)
+	return p, nil
+}
+
+// structInfo is the per-type field table of the direct path.
+type structInfo struct {
+	fields []field
+	// fold maps the ASCII-lowercased field name to the first field with
+	// that folded name; used when every field name is ASCII.
+	fold     map[string]int
+	ascii    bool
+	multiple map[string]bool // folded names shared by several fields
+}
+
+var structInfoCache sync.Map // reflect.Type → *structInfo
+
+func decodeFieldsOf(t reflect.Type) *structInfo {
+	if v, ok := structInfoCache.Load(t); ok {
+		return v.(*structInfo)
+	}
+	si := &structInfo{fields: structFields(t), fold: map[string]int{}, ascii: true, multiple: map[string]bool{}}
+	for i, f := range si.fields {
+		if !isASCII(f.name) {
+			si.ascii = false
+		}
+		l := strings.ToLower(f.name)
+		if _, ok := si.fold[l]; ok {
+			si.multiple[l] = true
+			continue
+		}
+		si.fold[l] = i
+	}
+	structInfoCache.Store(t, si)
+	return si
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// find returns the index of the field a key names, as findField does (an
+// exact match first, then the first case-insensitive one), or -1.
+func (si *structInfo) find(key []byte) int {
+	if si.ascii && len(key) <= 64 {
+		var buf [64]byte
+		lower := buf[:len(key)]
+		for i, c := range key {
+			if c >= 0x80 {
+				return findFieldIndex(si.fields, bytesString(key))
+			}
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			lower[i] = c
+		}
+		i, ok := si.fold[string(lower)]
+		if !ok {
+			return -1
+		}
+		if si.fields[i].name == bytesString(key) || !si.multiple[string(lower)] {
+			return i
+		}
+	}
+	return findFieldIndex(si.fields, bytesString(key))
+}
