@@ -109,12 +109,15 @@
 // flight within a round trip (and pion and mbedTLS retransmit their own
 // flight when an answer is lost, after 1 s, doubling with each loss), so
 // only a client that is silent that long while newcomers compete for the
-// last slot is evicted; while slots are free a slow handshake keeps its
-// slot until HandshakeTimeout.
+// last slot is evicted. A client that keeps sending without finishing is
+// not silent; when no handshake qualifies by those two rules, a newcomer
+// evicts the verified handshake that has run longest since its echo, once
+// that is 3 s. While slots are free a slow handshake keeps its slot until
+// HandshakeTimeout.
 // Datagrams from unknown addresses that are not ClientHellos are ignored.
 //
 // Listener.Stats reports the handshakes pending, evicted (Stalled: of
-// those, verified handshakes evicted for silence) and refused.
+// those, verified handshakes evicted for silence or age) and refused.
 //
 // # Closing
 //

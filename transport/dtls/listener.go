@@ -33,6 +33,13 @@ const evictAfter = time.Second
 // flight after 1 s when an answer is lost.
 const stallAfter = time.Second
 
+// verifiedMaxAge is how long a verified handshake may run, busy or not,
+// before a newer ClientHello, finding every slot taken and no silent
+// handshake to evict, may evict it: a client that keeps sending datagrams
+// without finishing does not keep its slot either. An honest handshake
+// needs two round trips after the echo, plus a retransmission or two.
+const verifiedMaxAge = 3 * time.Second
+
 // connQueue is how many datagrams wait for pion per connection before new
 // ones are dropped.
 const connQueue = 64
@@ -156,7 +163,7 @@ type Stats struct {
 	Pending     int    // handshakes in progress
 	Connections int    // connections routed (pending and established)
 	Evicted     uint64 // pending handshakes evicted by newer ClientHellos (all of them, stalled ones included)
-	Stalled     uint64 // of Evicted, verified handshakes evicted because their client had gone silent
+	Stalled     uint64 // of Evicted, verified handshakes evicted for silence (1 s) or for running too long (3 s)
 	Refused     uint64 // ClientHellos dropped because every slot was taken, and connections closed because the accept queue was full
 }
 
@@ -238,6 +245,7 @@ func (l *Listener) route(ap netip.AddrPort, b []byte) {
 			if hello, cookie := classify(b); hello && cookie {
 				sc.stage = stageVerified
 				sc.last = time.Now()
+				sc.verified = sc.last
 				l.removePre(sc)
 				l.ver = append(l.ver, sc)
 			}
@@ -288,22 +296,30 @@ func (l *Listener) route(ap netip.AddrPort, b []byte) {
 // victimLocked picks the pending handshake a new ClientHello may evict when
 // every slot is taken: the oldest one still waiting for its cookie echo for
 // evictAfter, else the verified one whose client has been silent longest,
-// if for stallAfter. nil when none qualifies. l.mu must be held.
+// if for stallAfter, else the verified one verified longest ago, if
+// verifiedMaxAge ago. nil when none qualifies. l.mu must be held.
 func (l *Listener) victimLocked() *serverConn {
 	if len(l.pre) > 0 && time.Since(l.pre[0].created) >= evictAfter {
 		return l.pre[0]
 	}
-	var v *serverConn
+	var silent, old *serverConn
 	for _, c := range l.ver {
-		if v == nil || c.last.Before(v.last) {
-			v = c
+		if silent == nil || c.last.Before(silent.last) {
+			silent = c
+		}
+		if old == nil || c.verified.Before(old.verified) {
+			old = c
 		}
 	}
-	if v == nil || time.Since(v.last) < stallAfter {
-		return nil
+	switch {
+	case silent != nil && time.Since(silent.last) >= stallAfter:
+		l.evictedStalled.Add(1)
+		return silent
+	case old != nil && time.Since(old.verified) >= verifiedMaxAge:
+		l.evictedStalled.Add(1)
+		return old
 	}
-	l.evictedStalled.Add(1)
-	return v
+	return nil
 }
 
 func (l *Listener) removePre(sc *serverConn) {
@@ -389,14 +405,15 @@ func (l *Listener) forgetPeer(p *Peer) {
 // serverConn is the net.PacketConn pion's server reads one client's
 // datagrams from; the Listener's read loop fills it.
 type serverConn struct {
-	l       *Listener
-	ap      netip.AddrPort
-	raddr   *net.UDPAddr
-	in      chan *[]byte
-	done    chan struct{}
-	stage   int       // guarded by l.mu
-	created time.Time // for eviction
-	last    time.Time // last datagram while stageVerified, guarded by l.mu
+	l        *Listener
+	ap       netip.AddrPort
+	raddr    *net.UDPAddr
+	in       chan *[]byte
+	done     chan struct{}
+	stage    int       // guarded by l.mu
+	created  time.Time // for eviction
+	last     time.Time // last datagram while stageVerified, guarded by l.mu
+	verified time.Time // when the cookie echo came, guarded by l.mu
 
 	closeOnce sync.Once
 	rdl       deadline

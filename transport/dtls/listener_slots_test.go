@@ -37,8 +37,9 @@ func (c *stallConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 }
 
 // stallVerified starts n clients that stall after echoing their cookie and
-// returns once each has sent the echo. Cleanup stops them.
-func stallVerified(t *testing.T, l *dtls.Listener, n int) {
+// returns once each has sent the echo. With chatty, each then sends a junk
+// datagram every 100 ms (activity without progress). Cleanup stops them.
+func stallVerified(t *testing.T, l *dtls.Listener, n int, chatty bool) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -59,6 +60,20 @@ func stallVerified(t *testing.T, l *dtls.Listener, n int) {
 		case <-time.After(5 * time.Second):
 			t.Fatal("the stalling client never echoed its cookie")
 		}
+		if chatty {
+			wg.Go(func() {
+				tick := time.NewTicker(100 * time.Millisecond)
+				defer tick.Stop()
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case <-tick.C:
+						_, _ = sock.WriteTo([]byte("junk, not DTLS"), l.Addr())
+					}
+				}
+			})
+		}
 	}
 }
 
@@ -70,7 +85,7 @@ func TestStalledVerifiedHandshakeEvicted(t *testing.T) {
 	peertest.CheckGoroutines(t)
 	cert := newCert(t)
 	l := listen(t, cert, &dtls.Config{MaxPendingHandshakes: 2})
-	stallVerified(t, l, 2)
+	stallVerified(t, l, 2, false)
 	eventually(t, 5*time.Second, func() bool { return l.Stats().Pending == 2 }, "the stalled handshakes hold both slots")
 
 	ctx := testCtx(t, 10*time.Second)
@@ -98,7 +113,7 @@ func TestStalledHandshakeKeptWhileSlotsFree(t *testing.T) {
 	peertest.CheckGoroutines(t)
 	cert := newCert(t)
 	l := listen(t, cert, &dtls.Config{MaxPendingHandshakes: 2})
-	stallVerified(t, l, 1)
+	stallVerified(t, l, 1, false)
 	eventually(t, 5*time.Second, func() bool { return l.Stats().Pending == 1 }, "the stalled handshake holds a slot")
 	<-time.After(1200 * time.Millisecond) // longer than the eviction grace
 
@@ -113,4 +128,28 @@ func TestStalledHandshakeKeptWhileSlotsFree(t *testing.T) {
 	st := l.Stats()
 	require.Equal(t, uint64(0), st.Evicted, "%+v", st)
 	require.Equal(t, 1, st.Pending, "%+v", st)
+}
+
+// TestBusyVerifiedHandshakeEvicted: a client that echoes its cookie and
+// then keeps sending junk, never finishing, is not silent; it still loses
+// its slot to a newcomer once its handshake has run verifiedMaxAge (3 s).
+func TestBusyVerifiedHandshakeEvicted(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	cert := newCert(t)
+	l := listen(t, cert, &dtls.Config{MaxPendingHandshakes: 1})
+	stallVerified(t, l, 1, true)
+	eventually(t, 5*time.Second, func() bool { return l.Stats().Pending == 1 }, "the busy handshake holds the slot")
+
+	ctx := testCtx(t, 10*time.Second)
+	start := time.Now()
+	c, s := dialAccept(t, ctx, l, trusting(cert))
+	took := time.Since(start)
+	st := l.Stats()
+	t.Logf("honest handshake took %v with the slot held by a busy client; stats %+v", took, st)
+	require.GreaterOrEqual(t, took, 2*time.Second, "the busy handshake was evicted as if silent")
+	require.Equal(t, uint64(1), st.Stalled, "%+v", st)
+	require.NoError(t, c.PutPacket([]byte("hi")))
+	got, err := s.ReadPacket(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "hi", string(got))
 }
