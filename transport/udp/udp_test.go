@@ -721,3 +721,40 @@ func TestDirectRead(t *testing.T) {
 	require.NoError(t, b.Close())
 	require.ErrorIs(t, <-errc, net.ErrClosed)
 }
+
+func TestReadModes(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	a, b := dialPair(t, nil)
+	defer a.Close()
+	defer b.Close()
+	require.NotNil(t, a.t.direct, "a Dial peer reads its socket directly by default")
+	c, d := dialPair(t, &Config{BackgroundRead: true})
+	defer c.Close()
+	defer d.Close()
+	require.Nil(t, c.t.direct, "BackgroundRead keeps the reader goroutine")
+	e, err := Bind("127.0.0.1:0", nil)
+	require.NoError(t, err)
+	defer e.Close()
+	require.Nil(t, e.t.direct, "a Bind peer has a reader goroutine")
+
+	// A direct peer's ReadPacket with a context already done still returns
+	// a datagram waiting in the socket, as GetPacket would.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.NoError(t, a.PutPacket([]byte("queued")))
+	var got []byte
+	waitFor(t, "the datagram", func() bool {
+		got, err = b.ReadPacket(ctx)
+		if err != nil {
+			require.ErrorIs(t, err, context.Canceled)
+			return false
+		}
+		return true
+	})
+	require.Equal(t, "queued", string(got))
+	_, err = b.ReadPacket(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+	// Stats polls the socket too.
+	require.NoError(t, a.PutPacket([]byte("x")))
+	waitFor(t, "Stats to see the datagram", func() bool { return b.Stats().PacketsReceived == 2 })
+}
