@@ -136,8 +136,10 @@ type Config struct {
 
 	// MaxPendingConnections bounds the connections a Listener has accepted
 	// (or is handshaking) that Accept or TakeConnection have not taken yet.
-	// Beyond it the Listener stops accepting and quic-go refuses new
-	// connections once its own queue is full. Default
+	// When all are taken, a new connection evicts the one that has waited
+	// longest (at least 1 s) for its reliable stream; connections whose
+	// stream is open wait for Accept and are never evicted, and beyond them
+	// quic-go refuses new connections once its own queue is full. Default
 	// DefaultMaxPendingConnections.
 	MaxPendingConnections int
 }
