@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unsafe"
 )
 
 var (
@@ -115,11 +116,8 @@ func (e *encoder) reflectSlice(b []byte, rv reflect.Value, depth int) ([]byte, e
 		}
 		return e.value(b, s, depth)
 	case reflect.String:
-		s := make([]string, n)
-		for i := range s {
-			s[i] = rv.Index(i).String()
-		}
-		return e.value(b, s, depth)
+		// Any slice of a string kind has the layout of []string.
+		return appendPackedStrings(b, unsafe.Slice((*string)(rv.UnsafePointer()), n))
 	}
 	if !et.Implements(marshalerType) {
 		switch et {
@@ -311,26 +309,112 @@ func (e *encoder) reflectStruct(b []byte, rv reflect.Value, depth int) ([]byte, 
 	if depth+1 > MaxDepth {
 		return b, encErr(ErrOutOfMemory, "nesting deeper than 1024 levels (cyclic value?)")
 	}
-	fields := structFields(rv.Type())
+	fields := encFieldsOf(rv.Type())
 	countAt := len(b) + 4
 	b = appendU32(appendU32(b, uint32(TypeDictionary)), 0)
 	n := 0
 	var err error
-	for _, f := range fields {
-		fv := rv.FieldByIndex(f.index)
+	addr := rv.CanAddr()
+	for i := range fields {
+		f := &fields[i]
+		var fv reflect.Value
+		if len(f.index) == 1 {
+			fv = rv.Field(f.index[0])
+		} else {
+			fv = rv.FieldByIndex(f.index)
+		}
 		if f.omitEmpty && fv.IsZero() {
 			continue
 		}
-		if b, err = appendStr(appendU32(b, uint32(TypeString)), f.name); err != nil {
-			return b, err
+		if f.keyErr != nil {
+			return b, f.keyErr
 		}
-		if b, err = e.elem(b, fv, depth+1); err != nil {
+		b = append(b, f.key...)
+		if f.mode == modeStrings {
+			if b, err = appendPackedStrings(b, unsafe.Slice((*string)(fv.UnsafePointer()), fv.Len())); err != nil {
+				return b, err
+			}
+		} else if addr && f.mode != modeGeneric {
+			b = e.fastField(b, fv, f.mode)
+		} else if b, err = e.elem(b, fv, depth+1); err != nil {
 			return b, err
 		}
 		n++
 	}
 	putU32(b[countAt:], uint32(n))
 	return b, nil
+}
+
+// Encoding modes of struct fields whose type needs no reflection at run time
+// (and implements no Marshaler).
+const (
+	modeGeneric = iota
+	modeBool
+	modeInt
+	modeFloat
+	modeVector2
+	modeVector3
+	modeStrings // a slice of a string kind: PackedStringArray
+)
+
+// encField is a struct field with its key encoded once.
+type encField struct {
+	field
+	key    []byte // String header and str primitive of the name
+	keyErr error
+	mode   int
+}
+
+var encFieldCache sync.Map // reflect.Type → []encField
+
+func encFieldsOf(t reflect.Type) []encField {
+	if v, ok := encFieldCache.Load(t); ok {
+		return v.([]encField)
+	}
+	var out []encField
+	for _, f := range structFields(t) {
+		ef := encField{field: f}
+		ef.key, ef.keyErr = appendStr(appendU32(nil, uint32(TypeString)), f.name)
+		ft := t.FieldByIndex(f.index).Type
+		if !ft.Implements(marshalerType) && !reflect.PointerTo(ft).Implements(marshalerType) {
+			switch {
+			case ft == typeVector2:
+				ef.mode = modeVector2
+			case ft == typeVector3:
+				ef.mode = modeVector3
+			case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.String:
+				ef.mode = modeStrings
+			case ft.Kind() == reflect.Bool:
+				ef.mode = modeBool
+			case ft.Kind() >= reflect.Int && ft.Kind() <= reflect.Int64:
+				ef.mode = modeInt
+			case ft.Kind() == reflect.Float32 || ft.Kind() == reflect.Float64:
+				ef.mode = modeFloat
+			}
+		}
+		out = append(out, ef)
+	}
+	encFieldCache.Store(t, out)
+	return out
+}
+
+// fastField encodes an addressable field of a fixed mode.
+func (e *encoder) fastField(b []byte, v reflect.Value, mode int) []byte {
+	switch mode {
+	case modeBool:
+		return appendU32(appendU32(b, uint32(TypeBool)), uint32(boolInt(v.Bool())))
+	case modeInt:
+		return appendInt(b, v.Int())
+	case modeFloat:
+		return appendFloat(b, v.Float())
+	case modeVector2:
+		x := (*Vector2)(v.Addr().UnsafePointer())
+		return e.reals(e.header(b, TypeVector2, true), x.X, x.Y)
+	case modeVector3:
+		x := (*Vector3)(v.Addr().UnsafePointer())
+		return e.reals(e.header(b, TypeVector3, true), x.X, x.Y, x.Z)
+	}
+	panic("unreachable")
 }
 
 func putU32(b []byte, v uint32) {
