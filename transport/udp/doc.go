@@ -101,8 +101,9 @@
 //
 // # Closing
 //
-// Closing a Dial or Bind peer closes its socket and ends its reader
-// goroutine. Closing an accepted peer only unregisters it: the next datagram
+// Closing a Dial or Bind peer closes its socket, ends its reader goroutine
+// if it has one, and makes a ReadPacket or Wait blocked in it return.
+// Closing an accepted peer only unregisters it: the next datagram
 // from that remote makes a new pending peer, as in Godot. Closing a Listener
 // closes its socket, every pending and accepted peer, and its goroutine.
 // After Close every call returns an error matching net.ErrClosed. A closed
