@@ -109,6 +109,13 @@ func BenchmarkGameMessage(b *testing.B) {
 			_ = Unmarshal(enc, &out)
 		}
 	})
+	b.Run("Decode/variant-struct-viaany", func(b *testing.B) {
+		// The previous Unmarshal: Decode into any, then Assign.
+		for b.Loop() {
+			var out gameMsg
+			_ = DecodeOptions{}.unmarshalViaAny(enc, &out)
+		}
+	})
 	b.Run("Decode/json", func(b *testing.B) {
 		for b.Loop() {
 			var out gameMsg

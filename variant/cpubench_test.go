@@ -102,6 +102,7 @@ func TestCPUTimeTable(t *testing.T) {
 		{"GameMessage/Encode/gob-fresh", func() { sbuf.Reset(); _ = gob.NewEncoder(&sbuf).Encode(&st) }},
 		{"GameMessage/Decode/variant", func() { _, _, _ = Decode(enc) }},
 		{"GameMessage/Decode/variant-struct", func() { var out gameMsg; _ = Unmarshal(enc, &out) }},
+		{"GameMessage/Decode/variant-struct-viaany", func() { var out gameMsg; _ = DecodeOptions{}.unmarshalViaAny(enc, &out) }},
 		{"GameMessage/Decode/json", func() { var out gameMsg; _ = json.Unmarshal(jsonData, &out) }},
 		{"GameMessage/Decode/gob-stream", func() {
 			if gi == 1000 {

@@ -51,8 +51,9 @@ func (o DecodeOptions) Unmarshal(data []byte, ptr any) error {
 		saved = reflect.New(t).Elem()
 		saved.Set(dst)
 	}
+	// No chunk-size hint: string bytes are usually a small part of a
+	// message, so the arena starts small and doubles.
 	d := decoder{data: data, allowObjects: o.AllowObjects, maxDepth: o.MaxDepth}
-	d.sl.hint = len(data)
 	if d.maxDepth <= 0 {
 		d.maxDepth = MaxDepth
 	}
@@ -389,6 +390,7 @@ func (d *decoder) intoStruct(dst reflect.Value, hdr uint32, p, dd, ad int) (int,
 	fields := si.fields
 	var hit uint64
 	var hits []bool
+	next := 0
 	if len(fields) > 64 {
 		hits = make([]bool, len(fields))
 	}
@@ -399,7 +401,7 @@ func (d *decoder) intoStruct(dst reflect.Value, hdr uint32, p, dd, ad int) (int,
 		}
 		fi := -1
 		if ok {
-			fi = si.find(raw)
+			fi = si.findAt(raw, next)
 		}
 		if fi < 0 {
 			// Not a field: check the value and drop it.
@@ -421,6 +423,7 @@ func (d *decoder) intoStruct(dst reflect.Value, hdr uint32, p, dd, ad int) (int,
 			}
 			hit |= 1 << fi
 		}
+		next = fi + 1
 		f := &fields[fi]
 		var fv reflect.Value
 		if len(f.index) == 1 {
@@ -458,16 +461,23 @@ func (d *decoder) intoSlice(dst reflect.Value, p, dd, ad int) (int, error) {
 	p += 4
 	c := int(cnt & 0x7fffffff)
 	n := min(c, max(d.rem(p), 0)/4) // each element takes at least 4 bytes
-	out := reflect.MakeSlice(dst.Type(), n, n)
+	if n == 0 {
+		dst.Set(reflect.MakeSlice(dst.Type(), 0, 0))
+	} else {
+		// A fresh backing array, as Decode+Assign would make.
+		dst.SetZero()
+		dst.Grow(n)
+		dst.SetLen(n)
+	}
 	for i := 0; i < c; i++ {
-		if i == out.Len() { // only on input that is about to fail
-			out = reflect.Append(out, reflect.Zero(out.Type().Elem()))
+		if i == dst.Len() { // only on input that is about to fail
+			dst.Grow(1)
+			dst.SetLen(i + 1)
 		}
-		if p, err = d.into(out.Index(i), p, dd+1, ad+1); err != nil {
+		if p, err = d.into(dst.Index(i), p, dd+1, ad+1); err != nil {
 			return 0, err
 		}
 	}
-	dst.Set(out)
 	return p, nil
 }
 
@@ -511,6 +521,7 @@ type structInfo struct {
 	fold     map[string]int
 	ascii    bool
 	multiple map[string]bool // folded names shared by several fields
+	unique   []bool          // the field's folded name is its own
 }
 
 var structInfoCache sync.Map // reflect.Type → *structInfo
@@ -531,6 +542,10 @@ func decodeFieldsOf(t reflect.Type) *structInfo {
 		}
 		si.fold[l] = i
 	}
+	si.unique = make([]bool, len(si.fields))
+	for i, f := range si.fields {
+		si.unique[i] = !si.multiple[strings.ToLower(f.name)]
+	}
 	structInfoCache.Store(t, si)
 	return si
 }
@@ -538,6 +553,42 @@ func decodeFieldsOf(t reflect.Type) *structInfo {
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// findAt is find with a guess: messages usually list their keys in field
+// order, so the field after the previous one is tried first.
+func (si *structInfo) findAt(key []byte, guess int) int {
+	if guess < len(si.fields) {
+		name := si.fields[guess].name
+		if name == bytesString(key) {
+			return guess // exact matches come first, and names are unique
+		}
+		if si.ascii && si.unique[guess] && len(name) == len(key) && equalFoldASCII(name, key) {
+			return guess // the only field with this folded name
+		}
+	}
+	return si.find(key)
+}
+
+// equalFoldASCII compares an ASCII name with key ignoring ASCII case; a
+// non-ASCII byte in key never matches.
+func equalFoldASCII(name string, key []byte) bool {
+	for i := 0; i < len(key); i++ {
+		a, b := name[i], key[i]
+		if a == b {
+			continue
+		}
+		if 'A' <= a && a <= 'Z' {
+			a += 'a' - 'A'
+		}
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		if a != b {
 			return false
 		}
 	}
