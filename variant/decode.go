@@ -64,6 +64,19 @@ func (d *decoder) strBytes(off int, what string) ([]byte, int, error) {
 	if len(raw) >= 3 && raw[0] == 0xef && raw[1] == 0xbb && raw[2] == 0xbf {
 		raw = raw[3:]
 	}
+	// Short ASCII strings without NUL (most keys and names) need one pass.
+	if len(raw) <= 32 {
+		plain := true
+		for _, c := range raw {
+			if c-1 >= 0x7f { // NUL or non-ASCII
+				plain = false
+				break
+			}
+		}
+		if plain {
+			return raw, off + 4 + int(l+p), nil
+		}
+	}
 	if i := bytes.IndexByte(raw, 0); i >= 0 {
 		raw = raw[:i]
 	}

@@ -253,8 +253,10 @@ func (d *decoder) into(dst reflect.Value, off, dd, ad int) (int, error) {
 			}
 			*(*Vector3)(dst.Addr().UnsafePointer()) = Vector3{f[0], f[1], f[2]}
 			return end, nil
-		case t == TypeDictionary && !isKnownType(st):
-			return d.intoStruct(dst, hdr, p, dd, ad)
+		case t == TypeDictionary:
+			if si := decodeFieldsOf(st); !si.known {
+				return d.intoStruct(dst, si, hdr, p, dd, ad)
+			}
 		}
 	case reflect.Slice:
 		if t == TypeArray && (hdr>>16)&3 == 0 && dst.Type().Elem().Kind() != reflect.Interface {
@@ -381,12 +383,11 @@ func bytesString(b []byte) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
-func (d *decoder) intoStruct(dst reflect.Value, hdr uint32, p, dd, ad int) (int, error) {
+func (d *decoder) intoStruct(dst reflect.Value, si *structInfo, hdr uint32, p, dd, ad int) (int, error) {
 	c, p, err := d.dictHeader(hdr, p)
 	if err != nil {
 		return 0, err
 	}
-	si := decodeFieldsOf(dst.Type())
 	fields := si.fields
 	var hit uint64
 	var hits []bool
@@ -522,6 +523,7 @@ type structInfo struct {
 	ascii    bool
 	multiple map[string]bool // folded names shared by several fields
 	unique   []bool          // the field's folded name is its own
+	known    bool            // a type of this package (Vector2, Dictionary...)
 }
 
 var structInfoCache sync.Map // reflect.Type → *structInfo
@@ -530,7 +532,7 @@ func decodeFieldsOf(t reflect.Type) *structInfo {
 	if v, ok := structInfoCache.Load(t); ok {
 		return v.(*structInfo)
 	}
-	si := &structInfo{fields: structFields(t), fold: map[string]int{}, ascii: true, multiple: map[string]bool{}}
+	si := &structInfo{fields: structFields(t), fold: map[string]int{}, ascii: true, multiple: map[string]bool{}, known: isKnownType(t)}
 	for i, f := range si.fields {
 		if !isASCII(f.name) {
 			si.ascii = false
