@@ -314,9 +314,24 @@ func (e *encoder) reflectStruct(b []byte, rv reflect.Value, depth int) ([]byte, 
 	b = appendU32(appendU32(b, uint32(TypeDictionary)), 0)
 	n := 0
 	var err error
-	addr := rv.CanAddr()
+	var base unsafe.Pointer
+	if rv.CanAddr() {
+		base = rv.Addr().UnsafePointer()
+	}
 	for i := range fields {
 		f := &fields[i]
+		if f.keyErr != nil && !f.omitEmpty {
+			return b, f.keyErr
+		}
+		if base != nil && f.mode != modeGeneric && !f.omitEmpty {
+			// Fixed-layout field of an addressable struct: read it in place.
+			b = append(b, f.key...)
+			if b, err = e.fastField(b, unsafe.Add(base, f.offset), f); err != nil {
+				return b, err
+			}
+			n++
+			continue
+		}
 		var fv reflect.Value
 		if len(f.index) == 1 {
 			fv = rv.Field(f.index[0])
@@ -330,13 +345,7 @@ func (e *encoder) reflectStruct(b []byte, rv reflect.Value, depth int) ([]byte, 
 			return b, f.keyErr
 		}
 		b = append(b, f.key...)
-		if f.mode == modeStrings {
-			if b, err = appendPackedStrings(b, unsafe.Slice((*string)(fv.UnsafePointer()), fv.Len())); err != nil {
-				return b, err
-			}
-		} else if addr && f.mode != modeGeneric {
-			b = e.fastField(b, fv, f.mode)
-		} else if b, err = e.elem(b, fv, depth+1); err != nil {
+		if b, err = e.elem(b, fv, depth+1); err != nil {
 			return b, err
 		}
 		n++
@@ -351,7 +360,10 @@ const (
 	modeGeneric = iota
 	modeBool
 	modeInt
+	modeUint
 	modeFloat
+	modeString
+	modeStringName
 	modeVector2
 	modeVector3
 	modeStrings // a slice of a string kind: PackedStringArray
@@ -363,6 +375,8 @@ type encField struct {
 	key    []byte // String header and str primitive of the name
 	keyErr error
 	mode   int
+	size   uintptr // of the field, for ints, uints and floats
+	offset uintptr // from the start of the struct (fields reached through embedded pointers use modeGeneric)
 }
 
 var encFieldCache sync.Map // reflect.Type → []encField
@@ -375,20 +389,34 @@ func encFieldsOf(t reflect.Type) []encField {
 	for _, f := range structFields(t) {
 		ef := encField{field: f}
 		ef.key, ef.keyErr = appendStr(appendU32(nil, uint32(TypeString)), f.name)
-		ft := t.FieldByIndex(f.index).Type
+		sf := t.FieldByIndex(f.index)
+		ft := sf.Type
+		// Offset through embedded (non-pointer) structs.
+		ct := t
+		for _, x := range f.index {
+			ef.offset += ct.Field(x).Offset
+			ct = ct.Field(x).Type
+		}
+		ef.size = ft.Size()
 		if !ft.Implements(marshalerType) && !reflect.PointerTo(ft).Implements(marshalerType) {
-			switch {
+			switch k := ft.Kind(); {
 			case ft == typeVector2:
 				ef.mode = modeVector2
 			case ft == typeVector3:
 				ef.mode = modeVector3
-			case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.String:
+			case ft == stringNameType:
+				ef.mode = modeStringName
+			case k == reflect.String:
+				ef.mode = modeString
+			case k == reflect.Slice && ft.Elem().Kind() == reflect.String:
 				ef.mode = modeStrings
-			case ft.Kind() == reflect.Bool:
+			case k == reflect.Bool:
 				ef.mode = modeBool
-			case ft.Kind() >= reflect.Int && ft.Kind() <= reflect.Int64:
+			case k >= reflect.Int && k <= reflect.Int64:
 				ef.mode = modeInt
-			case ft.Kind() == reflect.Float32 || ft.Kind() == reflect.Float64:
+			case k >= reflect.Uint && k <= reflect.Uintptr:
+				ef.mode = modeUint
+			case k == reflect.Float32 || k == reflect.Float64:
 				ef.mode = modeFloat
 			}
 		}
@@ -398,21 +426,54 @@ func encFieldsOf(t reflect.Type) []encField {
 	return out
 }
 
-// fastField encodes an addressable field of a fixed mode.
-func (e *encoder) fastField(b []byte, v reflect.Value, mode int) []byte {
-	switch mode {
+// fastField encodes the field of fixed mode f stored at p.
+func (e *encoder) fastField(b []byte, p unsafe.Pointer, f *encField) ([]byte, error) {
+	switch f.mode {
 	case modeBool:
-		return appendU32(appendU32(b, uint32(TypeBool)), uint32(boolInt(v.Bool())))
+		return appendU32(appendU32(b, uint32(TypeBool)), uint32(boolInt(*(*bool)(p)))), nil
 	case modeInt:
-		return appendInt(b, v.Int())
+		var i int64
+		switch f.size {
+		case 1:
+			i = int64(*(*int8)(p))
+		case 2:
+			i = int64(*(*int16)(p))
+		case 4:
+			i = int64(*(*int32)(p))
+		default:
+			i = *(*int64)(p)
+		}
+		return appendInt(b, i), nil
+	case modeUint:
+		var u uint64
+		switch f.size {
+		case 1:
+			u = uint64(*(*uint8)(p))
+		case 2:
+			u = uint64(*(*uint16)(p))
+		case 4:
+			u = uint64(*(*uint32)(p))
+		default:
+			u = *(*uint64)(p)
+		}
+		return appendUint(b, u)
 	case modeFloat:
-		return appendFloat(b, v.Float())
+		if f.size == 4 {
+			return appendFloat(b, float64(*(*float32)(p))), nil
+		}
+		return appendFloat(b, *(*float64)(p)), nil
+	case modeString:
+		return appendStr(appendU32(b, uint32(TypeString)), *(*string)(p))
+	case modeStringName:
+		return appendStr(appendU32(b, uint32(TypeStringName)), *(*string)(p))
 	case modeVector2:
-		x := (*Vector2)(v.Addr().UnsafePointer())
-		return e.reals(e.header(b, TypeVector2, true), x.X, x.Y)
+		x := (*Vector2)(p)
+		return e.reals(e.header(b, TypeVector2, true), x.X, x.Y), nil
 	case modeVector3:
-		x := (*Vector3)(v.Addr().UnsafePointer())
-		return e.reals(e.header(b, TypeVector3, true), x.X, x.Y, x.Z)
+		x := (*Vector3)(p)
+		return e.reals(e.header(b, TypeVector3, true), x.X, x.Y, x.Z), nil
+	case modeStrings:
+		return appendPackedStrings(b, *(*[]string)(p))
 	}
 	panic("unreachable")
 }

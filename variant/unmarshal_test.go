@@ -326,3 +326,51 @@ func TestUnmarshalDirectDuplicateKeys(t *testing.T) {
 	require.NoError(t, err)
 	checkDirect(t, data, DecodeOptions{})
 }
+
+type allModes struct {
+	embeddedPart
+	B   bool
+	I8  int8
+	I16 int16
+	I32 int32
+	I   int
+	U8  uint8
+	U16 uint16
+	U32 uint32
+	U64 uint64
+	F32 float32
+	F64 float64
+	S   string
+	SN  StringName
+	V2  Vector2
+	V3  Vector3
+	SS  []string
+	NS  []StringName
+	O   int `godot:"o,omitempty"`
+	G   []int
+}
+
+// Addressable structs encode their fields in place; the result must be the
+// bytes the reflection path (a struct passed by value) produces.
+func TestMarshalStructFastFields(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := 0; i < 500; i++ {
+		v := allModes{embeddedPart{uint16(r.Uint32())}, r.IntN(2) == 0, int8(r.Uint32()), int16(r.Uint32()), int32(r.Uint32()),
+			int(r.Uint64()), uint8(r.Uint32()), uint16(r.Uint32()), r.Uint32(), r.Uint64() >> uint(r.IntN(2)),
+			float32(r.NormFloat64()), r.NormFloat64(), []string{"", "a", "ÄÖ", "x\x00y", "\ufeffb"}[r.IntN(5)],
+			StringName([]string{"n", "\xff"}[r.IntN(2)]), Vector2{r.Float64(), 1}, Vector3{1, 2, r.Float64()},
+			[]string{"a", "b"}[:r.IntN(3)], []StringName{"s"}, r.IntN(2), []int{1}}
+		byPtr, errPtr := Marshal(&v)
+		byVal, errVal := Marshal(v)
+		require.Equal(t, fmt.Sprint(errVal), fmt.Sprint(errPtr))
+		require.Equal(t, byVal, byPtr)
+		if errPtr == nil {
+			var back allModes
+			require.NoError(t, Unmarshal(byPtr, &back))
+			if !math.IsNaN(v.F64) {
+				require.Equal(t, v.S, back.S)
+				require.Equal(t, v.U32, back.U32)
+			}
+		}
+	}
+}
