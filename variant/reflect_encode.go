@@ -62,7 +62,7 @@ func (e *encoder) reflectValue(b []byte, rv reflect.Value, depth int) ([]byte, e
 	return b, encErr(ErrInvalidParameter, "cannot encode Go type "+rv.Type().String()+" as a Variant")
 }
 
-var knownTypes = map[reflect.Type]bool{}
+var knownTypes = map[unsafe.Pointer]bool{}
 
 func init() {
 	for _, v := range []any{
@@ -72,11 +72,11 @@ func init() {
 		[]any(nil), []byte(nil), []int32(nil), []int64(nil), []float32(nil), []float64(nil),
 		[]string(nil), []Vector2(nil), []Vector3(nil), []Vector4(nil), []Color(nil),
 	} {
-		knownTypes[reflect.TypeOf(v)] = true
+		knownTypes[typeKey(reflect.TypeOf(v))] = true
 	}
 }
 
-func isKnownType(t reflect.Type) bool { return knownTypes[t] }
+func isKnownType(t reflect.Type) bool { return knownTypes[typeKey(t)] }
 
 var (
 	typeVector2 = reflect.TypeFor[Vector2]()
@@ -379,11 +379,11 @@ type encField struct {
 	offset uintptr // from the start of the struct (fields reached through embedded pointers use modeGeneric)
 }
 
-var encFieldCache sync.Map // reflect.Type → []encField
+var encFieldCache typeCache[[]encField]
 
 func encFieldsOf(t reflect.Type) []encField {
-	if v, ok := encFieldCache.Load(t); ok {
-		return v.([]encField)
+	if v, ok := encFieldCache.load(t); ok {
+		return v
 	}
 	var out []encField
 	for _, f := range structFields(t) {
@@ -422,7 +422,7 @@ func encFieldsOf(t reflect.Type) []encField {
 		}
 		out = append(out, ef)
 	}
-	encFieldCache.Store(t, out)
+	encFieldCache.store(t, out)
 	return out
 }
 

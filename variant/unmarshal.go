@@ -5,7 +5,6 @@ import (
 	"math"
 	"reflect"
 	"strings"
-	"sync"
 	"unsafe"
 )
 
@@ -90,13 +89,13 @@ func memIsZero(p unsafe.Pointer, n uintptr) bool {
 	return true
 }
 
-var deepUnmarshalerCache sync.Map // reflect.Type → bool
+var deepUnmarshalerCache typeCache[bool]
 
 // treeHasUnmarshaler reports whether assigning into t may call an
 // Unmarshaler anywhere (t itself, elements, fields, map keys).
 func treeHasUnmarshaler(t reflect.Type) bool {
-	if v, ok := deepUnmarshalerCache.Load(t); ok {
-		return v.(bool)
+	if v, ok := deepUnmarshalerCache.load(t); ok {
+		return v
 	}
 	seen := map[reflect.Type]bool{}
 	var walk func(t reflect.Type) bool
@@ -123,7 +122,7 @@ func treeHasUnmarshaler(t reflect.Type) bool {
 		return false
 	}
 	r := walk(t)
-	deepUnmarshalerCache.Store(t, r)
+	deepUnmarshalerCache.store(t, r)
 	return r
 }
 
@@ -526,11 +525,11 @@ type structInfo struct {
 	known    bool            // a type of this package (Vector2, Dictionary...)
 }
 
-var structInfoCache sync.Map // reflect.Type → *structInfo
+var structInfoCache typeCache[*structInfo]
 
 func decodeFieldsOf(t reflect.Type) *structInfo {
-	if v, ok := structInfoCache.Load(t); ok {
-		return v.(*structInfo)
+	if v, ok := structInfoCache.load(t); ok {
+		return v
 	}
 	si := &structInfo{fields: structFields(t), fold: map[string]int{}, ascii: true, multiple: map[string]bool{}, known: isKnownType(t)}
 	for i, f := range si.fields {
@@ -548,7 +547,7 @@ func decodeFieldsOf(t reflect.Type) *structInfo {
 	for i, f := range si.fields {
 		si.unique[i] = !si.multiple[strings.ToLower(f.name)]
 	}
-	structInfoCache.Store(t, si)
+	structInfoCache.store(t, si)
 	return si
 }
 
