@@ -89,10 +89,14 @@
 //
 // # Unmarshal
 //
-// Unmarshal decodes and then stores the value into a Go variable like
-// encoding/json: bool into bools; int into any integer kind (with an
-// overflow check naming the field) and into floats; float into floats and,
-// when whole, into integers; String, StringName and NodePath into strings;
+// Unmarshal decodes and stores the value into a Go variable like
+// encoding/json. It walks the bytes and the destination together (struct
+// field tables are cached per type), so a message decoded into a struct
+// does not build the intermediate Dictionary; the result, and every error,
+// is the same as Decode followed by Assign. On error the destination may be
+// partly filled (as with encoding/json). Conversions: bool into bools; int
+// into any integer kind (with an overflow check naming the field) and into
+// floats; float into floats and, when whole, into integers; String, StringName and NodePath into strings;
 // Array, typed Array and packed arrays into slices and arrays element by
 // element; Dictionary into maps (keys converted the same way) and into
 // structs (String or StringName keys matched against field names, exactly

@@ -424,6 +424,16 @@ func (d *decoder) intoStruct(dst reflect.Value, si *structInfo, hdr uint32, p, d
 			hit |= 1 << fi
 		}
 		next = fi + 1
+		if ef := &si.enc[fi]; ef.mode != modeGeneric {
+			q, ok, err := d.intoFixed(unsafe.Add(dst.Addr().UnsafePointer(), ef.offset), ef, end, dd+1, ad+1)
+			if err != nil {
+				return 0, err
+			}
+			if ok {
+				p = q
+				continue
+			}
+		}
 		f := &fields[fi]
 		var fv reflect.Value
 		if len(f.index) == 1 {
@@ -523,6 +533,7 @@ type structInfo struct {
 	multiple map[string]bool // folded names shared by several fields
 	unique   []bool          // the field's folded name is its own
 	known    bool            // a type of this package (Vector2, Dictionary...)
+	enc      []encField      // offsets and fixed-layout modes, parallel to fields
 }
 
 var structInfoCache typeCache[*structInfo]
@@ -543,6 +554,7 @@ func decodeFieldsOf(t reflect.Type) *structInfo {
 		}
 		si.fold[l] = i
 	}
+	si.enc = encFieldsOf(t)
 	si.unique = make([]bool, len(si.fields))
 	for i, f := range si.fields {
 		si.unique[i] = !si.multiple[strings.ToLower(f.name)]
@@ -620,4 +632,141 @@ func (si *structInfo) find(key []byte) int {
 		}
 	}
 	return findFieldIndex(si.fields, bytesString(key))
+}
+
+// intoFixed is into for a struct field of fixed layout (see encField) stored
+// at ptr. It reports false, having consumed nothing, for anything but the
+// common wire types of its mode; into then handles the value.
+func (d *decoder) intoFixed(ptr unsafe.Pointer, f *encField, off, dd, ad int) (int, bool, error) {
+	if ad > MaxDepth || dd > d.maxDepth || d.rem(off) < 4 {
+		return 0, false, nil
+	}
+	hdr := getU32(d.data[off:])
+	t := Type(hdr & 0xff)
+	wide := hdr&flag64 != 0
+	p := off + 4
+	switch f.mode {
+	case modeBool:
+		switch t {
+		case TypeNil:
+			*(*bool)(ptr) = false
+			return p, true, nil
+		case TypeBool:
+			if d.rem(p) < 4 {
+				return 0, false, d.short(p, 4, "bool")
+			}
+			*(*bool)(ptr) = getU32(d.data[p:]) != 0
+			return p + 4, true, nil
+		}
+	case modeInt, modeUint:
+		if t == TypeNil {
+			clear(unsafe.Slice((*byte)(ptr), f.size))
+			return p, true, nil
+		}
+		i, end, st, err := d.wireInt(t, wide, p)
+		if err != nil {
+			return 0, false, err
+		}
+		switch st {
+		case wireOther:
+			return 0, false, nil
+		case wireBad:
+			return 0, false, errFallback
+		}
+		bits := 8 * f.size
+		if f.mode == modeInt {
+			if bits < 64 && (i < -1<<(bits-1) || i >= 1<<(bits-1)) {
+				return 0, false, errFallback
+			}
+		} else if i < 0 || bits < 64 && i >= 1<<bits {
+			return 0, false, errFallback
+		}
+		switch f.size {
+		case 1:
+			*(*int8)(ptr) = int8(i)
+		case 2:
+			*(*int16)(ptr) = int16(i)
+		case 4:
+			*(*int32)(ptr) = int32(i)
+		default:
+			*(*int64)(ptr) = i
+		}
+		return end, true, nil
+	case modeFloat:
+		var x float64
+		var end int
+		var err error
+		switch t {
+		case TypeNil:
+			clear(unsafe.Slice((*byte)(ptr), f.size))
+			return p, true, nil
+		case TypeFloat:
+			x, end, err = d.wireFloat(wide, p)
+		case TypeInt:
+			var i int64
+			i, end, _, err = d.wireInt(t, wide, p)
+			x = float64(i)
+		default:
+			return 0, false, nil
+		}
+		if err != nil {
+			return 0, false, err
+		}
+		if f.size == 4 {
+			if !math.IsInf(x, 0) && math.Abs(x) > math.MaxFloat32 {
+				return 0, false, errFallback
+			}
+			*(*float32)(ptr) = float32(x)
+		} else {
+			*(*float64)(ptr) = x
+		}
+		return end, true, nil
+	case modeString:
+		what := "String"
+		switch t {
+		case TypeNil:
+			*(*string)(ptr) = ""
+			return p, true, nil
+		case TypeStringName:
+			what = "StringName"
+		case TypeString:
+		default:
+			return 0, false, nil
+		}
+		raw, end, err := d.strBytes(p, what)
+		if err != nil {
+			return 0, false, err
+		}
+		*(*string)(ptr) = d.sl.string(raw)
+		return end, true, nil
+	case modeVector2:
+		switch t {
+		case TypeNil:
+			*(*Vector2)(ptr) = Vector2{}
+			return p, true, nil
+		case TypeVector2:
+			var v [2]float64
+			end, err := d.reals(p, wide, v[:], "Vector2")
+			if err != nil {
+				return 0, false, err
+			}
+			*(*Vector2)(ptr) = Vector2{v[0], v[1]}
+			return end, true, nil
+		}
+	case modeVector3:
+		switch t {
+		case TypeNil:
+			*(*Vector3)(ptr) = Vector3{}
+			return p, true, nil
+		case TypeVector3:
+			var v [3]float64
+			end, err := d.reals(p, wide, v[:], "Vector3")
+			if err != nil {
+				return 0, false, err
+			}
+			*(*Vector3)(ptr) = Vector3{v[0], v[1], v[2]}
+			return end, true, nil
+		}
+	}
+	return 0, false, nil
 }
