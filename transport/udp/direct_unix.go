@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -27,8 +28,9 @@ type directState struct {
 	nb, bl  func(fd uintptr) bool // non-blocking and blocking read callbacks
 	n       int
 	err     error
-	dl      time.Time // read deadline set on the socket
-	dirty   bool      // a context's AfterFunc may have changed the deadline
+	dl      time.Time   // read deadline set on the socket
+	dirty   bool        // a context's AfterFunc may have changed the deadline
+	failed  atomic.Bool // a fatal read error closed the ring: stop reading
 }
 
 // setupDirect switches t to direct reads; it reports false when the socket
@@ -75,15 +77,22 @@ func (t *transport) handle(d *directState) bool {
 		t.stats.readErr.Add(1)
 		return true
 	}
-	t.ring.Close(fmt.Errorf("udp: read: %w: %w", peer.ErrConnectionError, d.err))
+	t.fail(fmt.Errorf("udp: read: %w: %w", peer.ErrConnectionError, d.err))
 	return false
+}
+
+// fail ends the ring with err after a fatal read error; GetPacket reports
+// it once the queued packets are read, and nothing reads the socket again.
+func (t *transport) fail(err error) {
+	t.direct.failed.Store(true)
+	t.ring.Close(err)
 }
 
 // drain reads every datagram the socket has now, without blocking (Godot's
 // poll), unless another goroutine is reading it.
 func (t *transport) drain() {
 	d := t.direct
-	if !t.sockMu.TryLock() {
+	if d.failed.Load() || !t.sockMu.TryLock() {
 		return
 	}
 	defer t.sockMu.Unlock()
@@ -99,14 +108,14 @@ func (t *transport) drain() {
 func (t *transport) waitDirect(ctx context.Context) error {
 	d := t.direct
 	for {
-		if t.ring.Len() > 0 || t.closed.Load() {
+		if t.ring.Len() > 0 || t.closed.Load() || d.failed.Load() {
 			return nil
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		t.sockMu.Lock()
-		if t.ring.Len() > 0 {
+		if t.ring.Len() > 0 || d.failed.Load() {
 			t.sockMu.Unlock()
 			return nil
 		}
@@ -139,7 +148,7 @@ func (t *transport) waitDirect(ctx context.Context) error {
 				return cerr
 			}
 			if !isTimeout(err) {
-				t.ring.Close(fmt.Errorf("udp: read: %w: %w", peer.ErrConnectionError, err))
+				t.fail(fmt.Errorf("udp: read: %w: %w", peer.ErrConnectionError, err))
 				return nil
 			}
 		}
