@@ -43,7 +43,7 @@ func Pipe(cfg *PipeConfig) (*Peer, *Peer) {
 	}
 	c.QueueBytes = max(c.QueueBytes, c.MaxPacketSize+4)
 	rc := ringbuf.Config{MaxBytes: c.QueueBytes, MaxPackets: c.QueuePackets, Policy: ringbuf.Block}
-	ab, ba := ringbuf.NewInbox(rc), ringbuf.NewInbox(rc)
+	ab, ba := ringbuf.NewInbox(rc, ErrUnavailable), ringbuf.NewInbox(rc, ErrUnavailable)
 	a := &pipeEnd{Inbox: ba, out: ab, max: c.MaxPacketSize}
 	b := &pipeEnd{Inbox: ab, out: ba, max: c.MaxPacketSize}
 	a.ctx, a.cancel = context.WithCancel(context.Background())

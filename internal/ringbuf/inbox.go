@@ -11,16 +11,23 @@ import (
 // GetPacket, WaitPacket and AvailablePacketCount written once.
 //
 // GetPacket pops into a buffer the Inbox reuses: the packet it returns is
-// valid until the next GetPacket. With nothing queued it returns ErrEmpty,
-// which matches peer.ErrUnavailable under errors.Is.
+// valid until the next GetPacket.
 type Inbox struct {
 	*Buffer
-	mu  sync.Mutex
-	buf []byte
+	empty error
+	mu    sync.Mutex
+	buf   []byte
 }
 
-// NewInbox returns an Inbox on a new Buffer bounded by cfg.
-func NewInbox(cfg Config) *Inbox { return &Inbox{Buffer: New(cfg)} }
+// NewInbox returns an Inbox on a new Buffer bounded by cfg. GetPacket returns
+// empty when nothing is queued (transports pass peer.ErrUnavailable); nil
+// means ErrEmpty, which matches peer.ErrUnavailable under errors.Is too.
+func NewInbox(cfg Config, empty error) *Inbox {
+	if empty == nil {
+		empty = ErrEmpty
+	}
+	return &Inbox{Buffer: New(cfg), empty: empty}
+}
 
 // GetPacket removes and returns the oldest packet without waiting.
 func (in *Inbox) GetPacket() ([]byte, error) {
@@ -28,6 +35,9 @@ func (in *Inbox) GetPacket() ([]byte, error) {
 	defer in.mu.Unlock()
 	b, err := in.TryPop(in.buf)
 	if err != nil {
+		if err == ErrEmpty {
+			err = in.empty
+		}
 		return nil, err
 	}
 	in.buf = b

@@ -263,7 +263,7 @@ func BenchmarkProducerConsumer(b *testing.B) {
 }
 
 func TestInboxReusesItsBuffer(t *testing.T) {
-	in := NewInbox(Config{})
+	in := NewInbox(Config{}, nil)
 	in.Push(nil, []byte("first packet"))
 	in.Push(nil, []byte("second"))
 	if in.AvailablePacketCount() != 2 {

@@ -501,11 +501,15 @@ func TestAcceptBacklogFull(t *testing.T) {
 	defer c1.Close()
 	eventually(t, 5*time.Second, l.IsConnectionAvailable, "first connection not queued")
 	c2, err := dtls.Dial(ctx, l.Addr().String(), trusting(cert))
-	require.NoError(t, err)
-	defer c2.Close()
-	_, err = c2.ReadPacket(ctx)
-	require.ErrorIs(t, err, io.EOF)
-	require.Equal(t, uint64(1), l.Stats().Refused)
+	if err == nil {
+		defer c2.Close()
+		_, err = c2.ReadPacket(ctx)
+		require.ErrorIs(t, err, io.EOF)
+	} else {
+		// The close_notify can reach the client before Dial returns.
+		t.Logf("Dial saw the refusal itself: %v", err)
+	}
+	eventually(t, 5*time.Second, func() bool { return l.Stats().Refused == 1 }, "refusal not counted")
 	// The queued one is intact.
 	s, err := l.TakeConnection()
 	require.NoError(t, err)

@@ -1,7 +1,6 @@
 package dtls
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -42,7 +41,7 @@ func (p *Peer) RemoteAddr() net.Addr { return p.c.remote }
 
 // DroppedPackets returns how many received packets were discarded because
 // the receive queue was full.
-func (p *Peer) DroppedPackets() uint64 { return p.c.in.Dropped() }
+func (p *Peer) DroppedPackets() uint64 { return p.c.Inbox.Dropped() }
 
 // ConnectionState returns pion's view of the connection: cipher suite,
 // peer certificates, and so on.
@@ -51,8 +50,8 @@ func (p *Peer) ConnectionState() (pdtls.State, bool) { return p.c.dc.ConnectionS
 // conn is the peer.Transport over one handshaken pion connection. A reader
 // goroutine moves decrypted records into a bounded ring.
 type conn struct {
-	dc     *pdtls.Conn
-	in     *ringbuf.Buffer
+	dc *pdtls.Conn
+	*ringbuf.Inbox
 	max    int
 	local  net.Addr
 	remote net.Addr
@@ -61,14 +60,12 @@ type conn struct {
 	onDone func()        // run once by Close (listener bookkeeping)
 
 	closeOnce sync.Once
-	readMu    sync.Mutex
-	readBuf   []byte
 }
 
 func newPeer(dc *pdtls.Conn, cfg *config, onClose func()) *Peer {
 	c := &conn{
 		dc:     dc,
-		in:     ringbuf.New(ringbuf.Config{MaxBytes: cfg.queueBytes, MaxPackets: cfg.queuePackets, Policy: ringbuf.DropNewest}),
+		Inbox:  ringbuf.NewInbox(ringbuf.Config{MaxBytes: cfg.queueBytes, MaxPackets: cfg.queuePackets, Policy: ringbuf.DropNewest}, peer.ErrUnavailable),
 		max:    cfg.maxPacketSize,
 		local:  dc.LocalAddr(),
 		remote: dc.RemoteAddr(),
@@ -92,12 +89,12 @@ func (c *conn) readLoop() {
 			if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, pdtls.ErrConnClosed) {
 				// close_notify from the other side (or our own Close): drain, then io.EOF.
 				c.status.CompareAndSwap(int32(StatusConnected), int32(StatusDisconnected))
-				c.in.Close(io.EOF)
+				c.Inbox.Close(io.EOF)
 				return
 			}
 			if isFatal(err) {
 				c.status.Store(int32(StatusError))
-				c.in.Close(fmt.Errorf("dtls: %w: %w", peer.ErrConnectionError, err))
+				c.Inbox.Close(fmt.Errorf("dtls: %w: %w", peer.ErrConnectionError, err))
 				return
 			}
 			// pion passes non-fatal errors (a bad record, a warning
@@ -108,7 +105,7 @@ func (c *conn) readLoop() {
 			continue
 		}
 		// DropNewest: a full queue drops the packet and counts it.
-		_ = c.in.Push(nil, buf[:n])
+		_ = c.Inbox.Push(nil, buf[:n])
 	}
 }
 
@@ -132,24 +129,6 @@ func (c *conn) PutPacket(p []byte) error {
 	return nil
 }
 
-func (c *conn) GetPacket() ([]byte, error) {
-	c.readMu.Lock()
-	defer c.readMu.Unlock()
-	b, err := c.in.TryPop(c.readBuf)
-	if err != nil {
-		if err == ringbuf.ErrEmpty {
-			return nil, peer.ErrUnavailable
-		}
-		return nil, err
-	}
-	c.readBuf = b
-	return b, nil
-}
-
-func (c *conn) WaitPacket(ctx context.Context) error { return c.in.Wait(ctx) }
-
-func (c *conn) AvailablePacketCount() int { return c.in.Len() }
-
 func (c *conn) MaxPacketSize() int { return c.max }
 
 // Close sends close_notify (pion does so for an established connection) and
@@ -160,7 +139,7 @@ func (c *conn) Close() error {
 		c.status.Store(int32(StatusDisconnected))
 		err = c.dc.Close()
 		<-c.done
-		c.in.Close(nil)
+		c.Inbox.Close(nil)
 		if c.onDone != nil {
 			c.onDone()
 		}

@@ -31,9 +31,7 @@ type conn struct {
 	rwc io.ReadWriteCloser
 	cfg Config
 
-	in      *ringbuf.Buffer
-	readMu  sync.Mutex
-	readBuf []byte
+	*ringbuf.Inbox // the receive queue: GetPacket, WaitPacket, AvailablePacketCount
 
 	// Send queue: PutPacket appends frames to buf; the writer swaps it with
 	// spare and writes it in one call.
@@ -86,8 +84,8 @@ func newPeer(rwc io.ReadWriteCloser, cfg Config, onClose func()) *Peer {
 	c := &conn{
 		rwc: rwc,
 		cfg: cfg,
-		in: ringbuf.New(ringbuf.Config{MaxBytes: cfg.ReceiveQueueBytes,
-			MaxPackets: cfg.ReceiveQueuePackets, Policy: ringbuf.Block}),
+		Inbox: ringbuf.NewInbox(ringbuf.Config{MaxBytes: cfg.ReceiveQueueBytes,
+			MaxPackets: cfg.ReceiveQueuePackets, Policy: ringbuf.Block}, peer.ErrUnavailable),
 		room:      make(chan struct{}),
 		wake:      make(chan struct{}, 1),
 		readDone:  make(chan struct{}),
@@ -126,7 +124,7 @@ func (c *conn) readLoop() {
 		if err == nil {
 			// Block policy: a full queue stops reading here, and the
 			// transport's flow control slows the sender down.
-			err = c.in.Push(c.ctx, p)
+			err = c.Inbox.Push(c.ctx, p)
 			if err == nil {
 				continue
 			}
@@ -134,19 +132,19 @@ func (c *conn) readLoop() {
 		switch {
 		case c.ctx.Err() != nil:
 			c.status.Store(int32(StatusNone))
-			c.in.Close(nil)
+			c.Inbox.Close(nil)
 		case err == io.EOF:
 			c.status.CompareAndSwap(int32(StatusConnected), int32(StatusNone))
-			c.in.Close(io.EOF) // queued packets are still read, then io.EOF
+			c.Inbox.Close(io.EOF) // queued packets are still read, then io.EOF
 		case errors.Is(err, peer.ErrInvalidData):
 			// A hostile or broken peer: disconnect it.
 			c.status.Store(int32(StatusError))
 			c.fail(err)
 			c.rwc.Close()
-			c.in.Close(err)
+			c.Inbox.Close(err)
 		default:
 			c.status.Store(int32(StatusError))
-			c.in.Close(fmt.Errorf("stream: read: %w", err))
+			c.Inbox.Close(fmt.Errorf("stream: read: %w", err))
 		}
 		return
 	}
@@ -283,24 +281,6 @@ func (c *conn) put(ctx context.Context, p []byte) error {
 	return nil
 }
 
-func (c *conn) GetPacket() ([]byte, error) {
-	c.readMu.Lock()
-	defer c.readMu.Unlock()
-	b, err := c.in.TryPop(c.readBuf)
-	if err != nil {
-		if err == ringbuf.ErrEmpty {
-			return nil, peer.ErrUnavailable
-		}
-		return nil, err
-	}
-	c.readBuf = b
-	return b, nil
-}
-
-func (c *conn) WaitPacket(ctx context.Context) error { return c.in.Wait(ctx) }
-
-func (c *conn) AvailablePacketCount() int { return c.in.Len() }
-
 func (c *conn) MaxPacketSize() int { return c.cfg.OutputBufferMaxSize }
 
 // Close flushes queued packets (bounded by Linger), closes the stream and
@@ -329,7 +309,7 @@ func (c *conn) Close() error {
 		}
 		<-c.writeDone
 		<-c.readDone
-		c.in.Close(nil)
+		c.Inbox.Close(nil)
 		c.status.Store(int32(StatusNone))
 		if c.onClose != nil {
 			c.onClose()
