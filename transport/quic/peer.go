@@ -163,7 +163,7 @@ type conn struct {
 	localAddr, remoteAddr atomic.Pointer[net.Addr]
 
 	dgram bool // both ends support datagrams
-	in    *ringbuf.Buffer
+	in    *ringbuf.Inbox
 
 	ctx    context.Context // cancelled by Close: stops the readers
 	cancel context.CancelFunc
@@ -171,9 +171,6 @@ type conn struct {
 
 	mode     atomic.Int32 // default transfer mode
 	lastMode atomic.Int32
-
-	readMu  sync.Mutex
-	readBuf []byte
 
 	writeMu sync.Mutex // serialises frames on the stream
 	wbuf    []byte
@@ -203,11 +200,11 @@ func newConn(cfg *config, qc *quicgo.Conn, str *quicgo.Stream, tr *quicgo.Transp
 		udp:      udp,
 		dgram:    st.SupportsDatagrams.Local && st.SupportsDatagrams.Remote,
 		dgramBuf: make([]byte, datagramHeaderSize, maxQUICDatagram),
-		in: ringbuf.New(ringbuf.Config{
+		in: ringbuf.NewInbox(ringbuf.Config{
 			MaxBytes:   cfg.QueueBytes,
 			MaxPackets: cfg.QueuePackets,
 			Policy:     ringbuf.Block,
-		}),
+		}, peer.ErrUnavailable),
 	}
 	if tr != nil {
 		c.oldPaths = []io.Closer{tr, udp}
@@ -513,22 +510,17 @@ func connError(op string, err error) error {
 	return &peer.OpError{Op: op, Err: peer.ErrConnectionError, Detail: err.Error()}
 }
 
+// GetPacket pops the next record: its mode byte, then the packet.
 func (c *conn) GetPacket() ([]byte, error) {
-	c.readMu.Lock()
-	defer c.readMu.Unlock()
-	b, err := c.in.TryPop(c.readBuf)
+	b, err := c.in.GetPacket()
 	if err != nil {
-		if err == ringbuf.ErrEmpty {
-			return nil, peer.ErrUnavailable
-		}
 		return nil, err
 	}
-	c.readBuf = b
 	c.lastMode.Store(int32(b[0]))
 	return b[1:], nil
 }
 
-func (c *conn) WaitPacket(ctx context.Context) error { return c.in.Wait(ctx) }
+func (c *conn) WaitPacket(ctx context.Context) error { return c.in.WaitPacket(ctx) }
 
 func (c *conn) AvailablePacketCount() int { return c.in.Len() }
 

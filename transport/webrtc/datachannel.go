@@ -33,13 +33,11 @@ type dcTransport struct {
 	pc         *PeerConnection
 	negotiated bool
 	reliable   bool
-	q          *ringbuf.Buffer
+	q          *ringbuf.Inbox
 
 	ctx    context.Context // cancelled by Close: aborts a blocked push or put
 	cancel context.CancelFunc
 
-	readMu    sync.Mutex
-	readBuf   []byte
 	wasString atomic.Bool
 	writeMode atomic.Int32
 
@@ -64,7 +62,7 @@ func (p *PeerConnection) wrap(d *pion.DataChannel, negotiated bool) *DataChannel
 	}
 	t := &dcTransport{
 		d: d, pc: p, negotiated: negotiated || d.Negotiated(), reliable: reliable,
-		q:      ringbuf.New(ringbuf.Config{MaxBytes: c.ReceiveBufferBytes, MaxPackets: c.ReceiveBufferPackets, Policy: policy}),
+		q:      ringbuf.NewInbox(ringbuf.Config{MaxBytes: c.ReceiveBufferBytes, MaxPackets: c.ReceiveBufferPackets, Policy: policy}, peer.ErrUnavailable),
 		low:    make(chan struct{}, 1),
 		gone:   make(chan struct{}),
 		opened: make(chan struct{}),
@@ -155,14 +153,12 @@ func (t *dcTransport) PutPacket(p []byte) error {
 	return nil
 }
 
+// GetPacket pops the next record: a text flag byte, then the message.
 func (t *dcTransport) GetPacket() ([]byte, error) {
-	t.readMu.Lock()
-	defer t.readMu.Unlock()
-	b, err := t.q.TryPop(t.readBuf)
+	b, err := t.q.GetPacket()
 	if err != nil {
 		return nil, err
 	}
-	t.readBuf = b
 	t.wasString.Store(b[0] == 1)
 	return b[1:], nil
 }
