@@ -36,20 +36,11 @@ func TestChatOverQUIC(t *testing.T) {
 	l, err := quic.Listen("127.0.0.1:0", &quic.Config{TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert.TLS}}})
 	require.NoError(t, err)
 	room := chat.NewRoom(nil)
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		for {
-			p, err := l.Accept(ctx)
-			if err != nil {
-				return
-			}
-			go room.Serve(ctx, p)
-		}
-	}()
+	served := make(chan error, 1)
+	go func() { served <- chat.ServeListener(ctx, room, l) }()
 	defer func() {
-		l.Close()
-		<-served
+		cancel() // ServeListener closes l and waits for the sessions
+		require.NoError(t, <-served)
 	}()
 
 	// What the server's -cert-out file holds, loaded as the client's -ca.
