@@ -40,8 +40,8 @@ var defaultPackages = []string{
 
 // Our implementation's name segment, and the baselines it is compared with.
 var (
-	oursNames     = []string{"sdk", "variant"}
-	baselineNames = []string{"raw", "json", "gob", "gob-stream", "copy"}
+	oursNames     = []string{"sdk", "variant", "variant-struct"}
+	baselineNames = []string{"raw", "json", "gob", "gob-stream", "gob-fresh", "copy"}
 )
 
 // Row is one benchmark's median over the repetitions.
@@ -61,6 +61,7 @@ type Row struct {
 type Pair struct {
 	Package   string  `json:"package"`
 	Case      string  `json:"case"`
+	Ours      string  `json:"ours"`
 	Baseline  string  `json:"baseline"`
 	OursNs    float64 `json:"ours_ns_per_op"`
 	BaseNs    float64 `json:"baseline_ns_per_op"`
@@ -216,27 +217,19 @@ func implSegment(name string, names []string) (impl, key string, ok bool) {
 }
 
 func pairRows(rows []Row) []Pair {
-	ours := map[string]Row{}
-	var keys []string
-	for _, r := range rows {
-		if _, key, ok := implSegment(r.Name, oursNames); ok {
-			k := r.Package + " " + key
-			if _, dup := ours[k]; !dup {
-				keys = append(keys, k)
-			}
-			ours[k] = r
-		}
-	}
 	var pairs []Pair
-	for _, k := range keys {
-		o := ours[k]
+	for _, o := range rows {
+		impl, key, ok := implSegment(o.Name, oursNames)
+		if !ok || o.NsPerOp == 0 {
+			continue
+		}
 		for _, r := range rows {
-			impl, key, ok := implSegment(r.Name, baselineNames)
-			if !ok || r.Package+" "+key != k || r.NsPerOp == 0 || o.NsPerOp == 0 {
+			base, rkey, ok := implSegment(r.Name, baselineNames)
+			if !ok || r.Package != o.Package || rkey != key || r.NsPerOp == 0 {
 				continue
 			}
 			pairs = append(pairs, Pair{
-				Package: o.Package, Case: strings.TrimPrefix(key, "Benchmark"), Baseline: impl,
+				Package: o.Package, Case: strings.TrimPrefix(key, "Benchmark"), Ours: impl, Baseline: base,
 				OursNs: o.NsPerOp, BaseNs: r.NsPerOp, Ratio: r.NsPerOp / o.NsPerOp,
 				OursAlloc: o.AllocsOp, BaseAlloc: r.AllocsOp,
 			})
@@ -250,11 +243,11 @@ func markdown(rep Report) string {
 	fmt.Fprintf(&b, "Measured %s with `go run ./cmd/ppbench` (%s, median of %d interleaved runs, -benchtime %s, loopback, 2 cores).\n",
 		rep.Date.Format("2006-01-02"), rep.GoVersion, rep.Count, rep.Benchtime)
 	b.WriteString("Ratio = baseline time ÷ packetpeer time for the same work: above 1.00 packetpeer is faster.\n\n")
-	b.WriteString("| package | case | vs | packetpeer ns/op | baseline ns/op | ratio | allocs/op (ours / baseline) |\n")
-	b.WriteString("|---|---|---|---:|---:|---:|---|\n")
+	b.WriteString("| package | case | ours | vs | ours ns/op | baseline ns/op | ratio | allocs/op (ours / baseline) |\n")
+	b.WriteString("|---|---|---|---|---:|---:|---:|---|\n")
 	for _, p := range rep.Pairs {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %.2f | %g / %g |\n",
-			strings.TrimPrefix(p.Package, "./"), p.Case, p.Baseline, human(p.OursNs), human(p.BaseNs), p.Ratio, p.OursAlloc, p.BaseAlloc)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %.2f | %g / %g |\n",
+			strings.TrimPrefix(p.Package, "./"), p.Case, p.Ours, p.Baseline, human(p.OursNs), human(p.BaseNs), p.Ratio, p.OursAlloc, p.BaseAlloc)
 	}
 	return b.String()
 }

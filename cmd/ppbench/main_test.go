@@ -43,7 +43,7 @@ func TestParseAndPair(t *testing.T) {
 		t.Fatalf("json pair = %+v", p)
 	}
 	md := markdown(Report{Count: 3, Benchtime: "1s", Pairs: pairs})
-	if !strings.Contains(md, "| x | Echo/*/64 | raw | 1.05µs | 2.20µs | 2.10 | 0 / 0 |") {
+	if !strings.Contains(md, "| x | Echo/*/64 | sdk | raw | 1.05µs | 2.20µs | 2.10 | 0 / 0 |") {
 		t.Fatalf("markdown:\n%s", md)
 	}
 }
