@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -17,6 +18,11 @@ var (
 // reflectValue encodes values the type switch in value does not know:
 // pointers, named scalar types, slices, arrays, maps and structs.
 func (e *encoder) reflectValue(b []byte, rv reflect.Value, depth int) ([]byte, error) {
+	if rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		if h := lastStructPtr.Load(); h != nil && h.typ == typeKey(rv.Type()) {
+			return e.structAt(b, rv.Elem(), rv.UnsafePointer(), h.fields, depth)
+		}
+	}
 	// Follow pointers and interfaces; a chain longer than MaxDepth is cyclic.
 	for hops := 0; rv.Kind() == reflect.Pointer || rv.Kind() == reflect.Interface; hops++ {
 		if rv.IsNil() {
@@ -28,11 +34,15 @@ func (e *encoder) reflectValue(b []byte, rv reflect.Value, depth int) ([]byte, e
 		if rv.Kind() == reflect.Pointer && rv.Type().Implements(marshalerType) {
 			return e.value(b, rv.Interface(), depth)
 		}
+		pt := rv.Type()
 		rv = rv.Elem()
 		if rv.Kind() != reflect.Pointer && rv.Kind() != reflect.Interface {
 			// Known concrete types (Vector2, []any, ...) take the fast path.
 			if isKnownType(rv.Type()) || rv.Type().Implements(marshalerType) {
 				return e.value(b, rv.Interface(), depth)
+			}
+			if pt.Kind() == reflect.Pointer && rv.Kind() == reflect.Struct {
+				lastStructPtr.Store(&structPtrHint{typeKey(pt), encFieldsOf(rv.Type())})
 			}
 		}
 	}
@@ -309,15 +319,32 @@ func (e *encoder) reflectStruct(b []byte, rv reflect.Value, depth int) ([]byte, 
 	if depth+1 > MaxDepth {
 		return b, encErr(ErrOutOfMemory, "nesting deeper than 1024 levels (cyclic value?)")
 	}
-	fields := encFieldsOf(rv.Type())
-	countAt := len(b) + 4
-	b = appendU32(appendU32(b, uint32(TypeDictionary)), 0)
-	n := 0
-	var err error
 	var base unsafe.Pointer
 	if rv.CanAddr() {
 		base = rv.Addr().UnsafePointer()
 	}
+	return e.structAt(b, rv, base, encFieldsOf(rv.Type()), depth)
+}
+
+// structPtrHint remembers the last pointer-to-struct type that needed the
+// plain struct encoder (no Marshaler, not a type of this package), so that
+// encoding many messages of one type skips those checks.
+type structPtrHint struct {
+	typ    unsafe.Pointer // typeKey of the *T
+	fields []encField     // of T
+}
+
+var lastStructPtr atomic.Pointer[structPtrHint]
+
+// structAt encodes struct rv; base is its address when addressable, else nil.
+func (e *encoder) structAt(b []byte, rv reflect.Value, base unsafe.Pointer, fields []encField, depth int) ([]byte, error) {
+	if depth+1 > MaxDepth {
+		return b, encErr(ErrOutOfMemory, "nesting deeper than 1024 levels (cyclic value?)")
+	}
+	countAt := len(b) + 4
+	b = appendU32(appendU32(b, uint32(TypeDictionary)), 0)
+	n := 0
+	var err error
 	for i := range fields {
 		f := &fields[i]
 		if f.keyErr != nil && !f.omitEmpty {
