@@ -390,6 +390,7 @@ func (d *decoder) intoStruct(dst reflect.Value, si *structInfo, hdr uint32, p, d
 	fields := si.fields
 	var hit uint64
 	var hits []bool
+	var base unsafe.Pointer // dst's address, once needed
 	next := 0
 	if len(fields) > 64 {
 		hits = make([]bool, len(fields))
@@ -425,7 +426,10 @@ func (d *decoder) intoStruct(dst reflect.Value, si *structInfo, hdr uint32, p, d
 		}
 		next = fi + 1
 		if ef := &si.enc[fi]; ef.mode != modeGeneric {
-			q, ok, err := d.intoFixed(unsafe.Add(dst.Addr().UnsafePointer(), ef.offset), ef, end, dd+1, ad+1)
+			if base == nil {
+				base = dst.Addr().UnsafePointer()
+			}
+			q, ok, err := d.intoFixed(unsafe.Add(base, ef.offset), ef, end, dd+1, ad+1)
 			if err != nil {
 				return 0, err
 			}
@@ -479,10 +483,27 @@ func (d *decoder) intoSlice(dst reflect.Value, p, dd, ad int) (int, error) {
 		dst.Grow(n)
 		dst.SetLen(n)
 	}
+	plain := dst.Type().Elem().Kind() == reflect.String // elements laid out as string
 	for i := 0; i < c; i++ {
 		if i == dst.Len() { // only on input that is about to fail
 			dst.Grow(1)
 			dst.SetLen(i + 1)
+		}
+		if plain && ad+1 <= MaxDepth && dd+1 <= d.maxDepth && d.rem(p) >= 4 {
+			// String elements (the common case) are stored in place.
+			if t := Type(getU32(d.data[p:]) & 0xff); t == TypeString || t == TypeStringName {
+				what := "String"
+				if t == TypeStringName {
+					what = "StringName"
+				}
+				raw, end, err := d.strBytes(p+4, what)
+				if err != nil {
+					return 0, err
+				}
+				*(*string)(unsafe.Add(dst.UnsafePointer(), uintptr(i)*unsafe.Sizeof(""))) = d.sl.string(raw)
+				p = end
+				continue
+			}
 		}
 		if p, err = d.into(dst.Index(i), p, dd+1, ad+1); err != nil {
 			return 0, err
