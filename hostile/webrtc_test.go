@@ -21,15 +21,6 @@ import (
 
 const rtcLobby = "hostile"
 
-// signalingQueueDefect is a defect of transport/webrtc/signaling found by
-// this suite.
-const signalingQueueDefect = "webrtc/signaling: a member that does not read costs the server up to 256 queued " +
-	"messages of up to 64 KiB, about 16 MiB, relayed from another member at will (transport/webrtc/signaling/" +
-	"server.go: out is make(chan []byte, 256), send drops the peer only when it is full), and keeps it for up to " +
-	"10 s after being judged too slow because the writer stays blocked in WriteMessage (write deadline 10 s); " +
-	"4 slow members made the heap grow by ~69 MB; fix: bound the queue in bytes (e.g. 1 MiB per peer) and " +
-	"close the connection itself when a peer is too slow so the blocked write ends at once"
-
 func webrtcKit() kit {
 	return kit{
 		name:      "webrtc",
@@ -215,7 +206,6 @@ func TestWebRTCJoinLeaveChurn(t *testing.T) {
 // server. The server must disconnect a slow member ("too slow to read")
 // while holding a bounded amount of memory for it.
 func TestWebRTCSignallingSlowMembers(t *testing.T) {
-	knownDefect(t, signalingQueueDefect)
 	peertest.CheckGoroutines(t)
 	url := signalingServer(t)
 	const lobby = "slow"

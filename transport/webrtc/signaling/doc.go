@@ -38,5 +38,14 @@
 //     integers, as GDScript's parser accepts; messages over 64 KiB are
 //     refused.
 //   - A member too slow to read its messages is disconnected rather than
-//     buffered without bound.
+//     buffered without bound: each member's outbound queue holds at most
+//     ServerConfig.SendQueueBytes (default 256 KiB, counting the message
+//     being written) and SendQueueMessages (default 1024) messages, and
+//     every write has a WriteTimeout (default 10 s). A message that would
+//     overflow the queue, or a write that fails or times out, closes the
+//     member's connection at once, without a close frame (it is not
+//     reading); it leaves its lobby as if it had disconnected, so the other
+//     members get PEER_DISCONNECT (or, if it hosted the lobby, are closed
+//     with "Room host has disconnected"). A member's memory on the server
+//     is thus bounded by about SendQueueBytes plus one incoming message.
 package signaling

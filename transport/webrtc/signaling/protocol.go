@@ -67,10 +67,15 @@ type wireMessage struct {
 	Data string `json:"data"`
 }
 
-// Marshal returns the JSON text of m.
+// Marshal returns the JSON text of m. '<', '>' and '&' are not escaped (as
+// JavaScript's JSON.stringify in Godot's Node.js demo server), so a relayed
+// message is not six times the size of the one received.
 func (m Message) Marshal() []byte {
-	b, _ := json.Marshal(wireMessage{Type: int(m.Type), ID: int(m.ID), Data: m.Data})
-	return b
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.Encode(wireMessage{Type: int(m.Type), ID: int(m.ID), Data: m.Data}) // cannot fail
+	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})
 }
 
 // ErrBadMessage is matched (errors.Is) by every ParseMessage and

@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -77,4 +78,17 @@ func FuzzParseCandidate(f *testing.F) {
 			t.Fatalf("accepted %q as %q %d %q", s, mid, idx, c)
 		}
 	})
+}
+
+// TestMarshalSize: a relayed message stays about the size of the one
+// received ('<' '>' '&' are not turned into six-byte escapes), so the server's
+// queue bound in bytes is not multiplied by an attacker's choice of data.
+func TestMarshalSize(t *testing.T) {
+	data := strings.Repeat("<>&", 1000)
+	m := Message{Type: Offer, ID: 2, Data: data}
+	b := m.Marshal()
+	require.Equal(t, `{"type":4,"id":2,"data":"`+data+`"}`, string(b))
+	back, err := ParseMessage(b)
+	require.NoError(t, err)
+	require.Equal(t, m, back)
 }

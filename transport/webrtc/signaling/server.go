@@ -33,9 +33,31 @@ type ServerConfig struct {
 	// CheckOrigin is passed to the WebSocket upgrader. Default: accept every
 	// origin (browser games are often served from another host).
 	CheckOrigin func(r *http.Request) bool
+	// SendQueueBytes bounds the bytes of the messages waiting to be written
+	// to one member (counting the one being written). A member whose queue
+	// would exceed it is too slow: its connection is closed at once, without
+	// a close frame, and the rest of its lobby gets PEER_DISCONNECT. A single
+	// message is always accepted into an empty queue. Keep it well above
+	// MaxMessageSize, so that a burst (a join into a big lobby, an offer and
+	// its candidates) fits while the member reads. Default 256 KiB
+	// (DefaultSendQueueBytes).
+	SendQueueBytes int
+	// SendQueueMessages bounds the number of messages waiting to be written
+	// to one member, with the same consequence. Default 1024
+	// (DefaultSendQueueMessages).
+	SendQueueMessages int
+	// WriteTimeout bounds every write to a member's connection; a write that
+	// takes longer closes the connection as a slow member. Default 10 s.
+	WriteTimeout time.Duration
 	// Logger receives connection and protocol-error events. Default: none.
 	Logger *slog.Logger
 }
+
+// Defaults of ServerConfig's queue fields.
+const (
+	DefaultSendQueueBytes    = 256 << 10
+	DefaultSendQueueMessages = 1024
+)
 
 // Close codes and reasons the server uses (those of Godot's Node.js demo).
 const (
@@ -71,11 +93,22 @@ type serverPeer struct {
 	id    int
 	conn  *websocket.Conn
 	lobby *lobby
-	out   chan []byte   // messages to write; closed by closeWith
 	close chan struct{} // closed once to end the connection
 	once  sync.Once
 	code  int
 	why   string
+
+	// The outbound queue, bounded by maxBytes and maxMsgs.
+	qmu      sync.Mutex
+	queue    [][]byte      // messages to write, oldest first
+	queued   int           // bytes in queue plus the message being written
+	dead     bool          // the writer has ended: queue nothing more
+	written  int           // messages written
+	wake     chan struct{} // capacity 1: the queue has something
+	maxBytes int
+	maxMsgs  int
+	timeout  time.Duration
+	logf     func(msg string, args ...any)
 }
 
 // NewServer returns a Server. cfg may be nil.
@@ -95,6 +128,15 @@ func NewServer(cfg *ServerConfig) *Server {
 	}
 	if c.MaxLobbies <= 0 {
 		c.MaxLobbies = 1024
+	}
+	if c.SendQueueBytes <= 0 {
+		c.SendQueueBytes = DefaultSendQueueBytes
+	}
+	if c.SendQueueMessages <= 0 {
+		c.SendQueueMessages = DefaultSendQueueMessages
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 10 * time.Second
 	}
 	if c.CheckOrigin == nil {
 		c.CheckOrigin = func(*http.Request) bool { return true }
@@ -118,7 +160,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has replied
 	}
 	conn.SetReadLimit(MaxMessageSize)
-	p := &serverPeer{conn: conn, out: make(chan []byte, 256), close: make(chan struct{})}
+	p := &serverPeer{
+		conn:     conn,
+		close:    make(chan struct{}),
+		wake:     make(chan struct{}, 1),
+		maxBytes: s.cfg.SendQueueBytes,
+		maxMsgs:  s.cfg.SendQueueMessages,
+		timeout:  s.cfg.WriteTimeout,
+		logf:     s.logf,
+	}
 	s.mu.Lock()
 	if s.closed || len(s.peers) >= s.cfg.MaxPeers {
 		s.mu.Unlock()
@@ -171,16 +221,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.logf("signaling: peer disconnected", "id", p.id)
 }
 
+// writeLoop writes the queued messages until the connection ends.
 func (p *serverPeer) writeLoop() {
+	defer func() {
+		p.qmu.Lock()
+		p.queue, p.queued, p.dead = nil, 0, true // release what a dropped member left
+		p.qmu.Unlock()
+	}()
 	for {
 		select {
-		case b := <-p.out:
-			p.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-			if err := p.conn.WriteMessage(websocket.TextMessage, b); err != nil {
-				p.closeWith(websocket.CloseAbnormalClosure, "")
-				p.conn.Close()
-				return
-			}
+		case <-p.wake:
 		case <-p.close:
 			if p.code != websocket.CloseAbnormalClosure {
 				p.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(p.code, p.why), time.Now().Add(time.Second))
@@ -189,6 +239,48 @@ func (p *serverPeer) writeLoop() {
 			p.conn.SetReadDeadline(time.Now())
 			return
 		}
+		if !p.flush() {
+			return
+		}
+	}
+}
+
+// flush writes the queued messages; false means the connection failed.
+func (p *serverPeer) flush() bool {
+	for {
+		p.qmu.Lock()
+		if len(p.queue) == 0 {
+			p.qmu.Unlock()
+			return true
+		}
+		b := p.queue[0]
+		p.queue[0] = nil
+		p.queue = p.queue[1:]
+		if len(p.queue) == 0 {
+			p.queue = nil // let the backing array go
+		}
+		p.qmu.Unlock()
+		select {
+		case <-p.close:
+			return true // writeLoop sends the close frame
+		default:
+		}
+		p.conn.SetWriteDeadline(time.Now().Add(p.timeout))
+		if err := p.conn.WriteMessage(websocket.TextMessage, b); err != nil {
+			p.drop("write failed: " + err.Error())
+			return false
+		}
+		p.qmu.Lock()
+		p.queued -= len(b)
+		p.written++
+		p.qmu.Unlock()
+	}
+}
+
+func (p *serverPeer) wakeUp() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -200,14 +292,50 @@ func (p *serverPeer) closeWith(code int, why string) {
 	})
 }
 
-// send queues m; a peer too slow to take its messages is disconnected.
+// drop ends the connection at once, without a close frame: closing the
+// net.Conn returns a writer blocked in WriteMessage and the reader, whose
+// exit removes the peer from its lobby and tells the other members.
+func (p *serverPeer) drop(why string) {
+	first := false
+	p.once.Do(func() {
+		first = true
+		p.code, p.why = websocket.CloseAbnormalClosure, why
+		close(p.close)
+	})
+	p.conn.NetConn().Close()
+	if first {
+		p.qmu.Lock()
+		queued, written := p.queued, p.written
+		p.qmu.Unlock()
+		p.logf("signaling: peer dropped", "id", p.id, "why", why, "queued_bytes", queued, "written", written)
+	}
+}
+
+// send queues m; a peer too slow to take its messages (its queue is full in
+// messages or bytes) is dropped at once.
 func (p *serverPeer) send(m Message) {
 	select {
-	case p.out <- m.Marshal():
 	case <-p.close:
+		return
 	default:
-		p.closeWith(CloseProtocolError, "Too slow to read signalling messages")
 	}
+	b := m.Marshal()
+	p.qmu.Lock()
+	if p.dead {
+		p.qmu.Unlock()
+		return
+	}
+	full := len(p.queue) >= p.maxMsgs || (p.queued > 0 && p.queued+len(b) > p.maxBytes)
+	if !full {
+		p.queue = append(p.queue, b)
+		p.queued += len(b)
+	}
+	p.qmu.Unlock()
+	if full {
+		p.drop("Too slow to read signalling messages")
+		return
+	}
+	p.wakeUp()
 }
 
 var errLobbySealed = errors.New("Lobby is sealed")
