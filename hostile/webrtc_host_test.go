@@ -142,7 +142,11 @@ func TestWebRTCUnaskedChannels(t *testing.T) {
 	for i := range n {
 		dc, err := pc.CreateDataChannel(fmt.Sprintf("unasked-%d", i), nil)
 		require.NoError(t, err)
-		require.NoError(t, dc.WaitOpen(ctx))
+		// The host refuses channels nobody handles: this one may open and
+		// then close, or close before it opens. Either way it must not stay.
+		if err := dc.WaitOpen(ctx); err != nil {
+			require.NotErrorIs(t, err, context.DeadlineExceeded)
+		}
 	}
 	exchange(t, p, 10*time.Second)
 	heap1, g1 := h.measure(t)

@@ -274,18 +274,26 @@ func TestDialHostLeaves(t *testing.T) {
 	require.NoError(t, err)
 	defer host.Close()
 	require.NoError(t, host.Join("fickle", false))
+	stop := context.AfterFunc(ctx, func() { host.Close() }) // bounds host.Read
+	defer stop()
+	readUntil := func(typ signaling.MessageType) {
+		for {
+			m, err := host.Read()
+			require.NoError(t, err)
+			if m.Type == typ {
+				return
+			}
+		}
+	}
+	// The lobby must exist before the dialer asks for it, or the dialer
+	// would create it and the host would wait in a lobby of its own.
+	readUntil(signaling.Join)
 	errc := make(chan error, 1)
 	go func() {
 		_, err := Dial(ctx, url, &Config{LoopbackOnly: true, Lobby: "fickle"})
 		errc <- err
 	}()
-	for {
-		m, err := host.Read()
-		require.NoError(t, err)
-		if m.Type == signaling.PeerConnect {
-			break // a dialer joined; leave without answering
-		}
-	}
+	readUntil(signaling.PeerConnect) // a dialer joined; leave without answering
 	require.NoError(t, host.Close())
 	err = <-errc
 	require.ErrorIs(t, err, peer.ErrCantConnect)
