@@ -374,3 +374,18 @@ func TestMarshalStructFastFields(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendGameStructZeroAllocs(t *testing.T) {
+	st := gameStruct()
+	buf := make([]byte, 0, 512)
+	allocs := testing.AllocsPerRun(100, func() {
+		var err error
+		if buf, err = Append(buf[:0], &st); err != nil {
+			t.Fatal(err)
+		}
+	})
+	require.Zero(t, allocs)
+	var back gameMsg
+	require.NoError(t, Unmarshal(buf, &back))
+	require.Equal(t, st, back)
+}
