@@ -44,7 +44,7 @@ func (o DecodeOptions) Unmarshal(data []byte, ptr any) error {
 	}
 	dst := rv.Elem()
 	t := dst.Type()
-	zero := memIsZero(unsafe.Pointer(rv.Pointer()), t.Size())
+	zero := memIsZero(rv.UnsafePointer(), t.Size())
 	var saved reflect.Value
 	if !zero {
 		saved = reflect.New(t).Elem()
