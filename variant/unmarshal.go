@@ -1,6 +1,7 @@
 package variant
 
 import (
+	"bytes"
 	"errors"
 	"math"
 	"reflect"
@@ -396,13 +397,27 @@ func (d *decoder) intoStruct(dst reflect.Value, si *structInfo, hdr uint32, p, d
 		hits = make([]bool, len(fields))
 	}
 	for i := 0; i < c; i++ {
-		raw, end, ok, err := d.keyName(p, dd+1)
-		if err != nil {
-			return 0, err
+		fi, end := -1, 0
+		if next < len(fields) && dd+1 <= d.maxDepth && p <= len(d.data) {
+			// The usual case: the next field's key, encoded exactly as we
+			// would encode its name or its lowercase form, is next in the
+			// input. Those bytes pass every check strBytes makes.
+			rest := d.data[p:]
+			if k := si.lowerKeys[next]; k != nil && bytes.HasPrefix(rest, k) {
+				fi, end = next, p+len(k)
+			} else if k := si.enc[next].key; si.enc[next].keyErr == nil && bytes.HasPrefix(rest, k) {
+				fi, end = next, p+len(k)
+			}
 		}
-		fi := -1
-		if ok {
-			fi = si.findAt(raw, next)
+		if fi < 0 {
+			raw, e, ok, err := d.keyName(p, dd+1)
+			if err != nil {
+				return 0, err
+			}
+			end = e
+			if ok {
+				fi = si.findAt(raw, next)
+			}
 		}
 		if fi < 0 {
 			// Not a field: check the value and drop it.
@@ -549,12 +564,13 @@ type structInfo struct {
 	fields []field
 	// fold maps the ASCII-lowercased field name to the first field with
 	// that folded name; used when every field name is ASCII.
-	fold     map[string]int
-	ascii    bool
-	multiple map[string]bool // folded names shared by several fields
-	unique   []bool          // the field's folded name is its own
-	known    bool            // a type of this package (Vector2, Dictionary...)
-	enc      []encField      // offsets and fixed-layout modes, parallel to fields
+	fold      map[string]int
+	ascii     bool
+	multiple  map[string]bool // folded names shared by several fields
+	unique    []bool          // the field's folded name is its own
+	known     bool            // a type of this package (Vector2, Dictionary...)
+	enc       []encField      // offsets and fixed-layout modes, parallel to fields
+	lowerKeys [][]byte
 }
 
 var structInfoCache typeCache[*structInfo]
@@ -576,6 +592,19 @@ func decodeFieldsOf(t reflect.Type) *structInfo {
 		si.fold[l] = i
 	}
 	si.enc = encFieldsOf(t)
+	// lowerKeys[i] is the encoded String key of field i's lowercase name
+	// when that key finds field i (ASCII names, no other field folds alike,
+	// no field named exactly that), else nil.
+	si.lowerKeys = make([][]byte, len(si.fields))
+	for i, f := range si.fields {
+		l := strings.ToLower(f.name)
+		if !si.ascii || si.multiple[l] {
+			continue
+		}
+		if k, err := appendStr(appendU32(nil, uint32(TypeString)), l); err == nil {
+			si.lowerKeys[i] = k
+		}
+	}
 	si.unique = make([]bool, len(si.fields))
 	for i, f := range si.fields {
 		si.unique[i] = !si.multiple[strings.ToLower(f.name)]

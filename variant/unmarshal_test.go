@@ -389,3 +389,16 @@ func TestAppendGameStructZeroAllocs(t *testing.T) {
 	require.NoError(t, Unmarshal(buf, &back))
 	require.Equal(t, st, back)
 }
+
+// A PackedByteArray whose padding is missing at the end of the input moves
+// the read position past the end (as Godot's r_len does); the next key must
+// fail cleanly.
+func TestUnmarshalDirectPastEnd(t *testing.T) {
+	data, err := Marshal(NewDictionary("unknown", []byte{1}))
+	require.NoError(t, err)
+	data = data[:len(data)-3]
+	data[4] = 2 // claim a second entry
+	checkDirect(t, data, DecodeOptions{})
+	var w wideMsg
+	require.Error(t, Unmarshal(data, &w))
+}
