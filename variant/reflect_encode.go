@@ -42,7 +42,13 @@ func (e *encoder) reflectValue(b []byte, rv reflect.Value, depth int) ([]byte, e
 				return e.value(b, rv.Interface(), depth)
 			}
 			if pt.Kind() == reflect.Pointer && rv.Kind() == reflect.Struct {
-				lastStructPtr.Store(&structPtrHint{typeKey(pt), encFieldsOf(rv.Type())})
+				// One hint per type, so alternating types do not allocate.
+				h, ok := structPtrHints.load(pt)
+				if !ok {
+					h = &structPtrHint{typeKey(pt), encFieldsOf(rv.Type())}
+					structPtrHints.store(pt, h)
+				}
+				lastStructPtr.Store(h)
 			}
 		}
 	}
@@ -334,7 +340,10 @@ type structPtrHint struct {
 	fields []encField     // of T
 }
 
-var lastStructPtr atomic.Pointer[structPtrHint]
+var (
+	lastStructPtr  atomic.Pointer[structPtrHint]
+	structPtrHints typeCache[*structPtrHint]
+)
 
 // structAt encodes struct rv; base is its address when addressable, else nil.
 func (e *encoder) structAt(b []byte, rv reflect.Value, base unsafe.Pointer, fields []encField, depth int) ([]byte, error) {

@@ -402,3 +402,17 @@ func TestUnmarshalDirectPastEnd(t *testing.T) {
 	var w wideMsg
 	require.Error(t, Unmarshal(data, &w))
 }
+
+// Encoding two struct types alternately stays allocation-free.
+func TestAppendAlternatingStructsZeroAllocs(t *testing.T) {
+	a, b := gameStruct(), innerMsg{A: 1, B: "b", V: Vector3{1, 2, 3}, Ok: true}
+	buf := make([]byte, 0, 512)
+	allocs := testing.AllocsPerRun(100, func() {
+		buf, _ = Append(buf[:0], &a)
+		buf, _ = Append(buf[:0], &b)
+	})
+	require.Zero(t, allocs)
+	var back innerMsg
+	require.NoError(t, Unmarshal(buf, &back))
+	require.Equal(t, b, back)
+}
