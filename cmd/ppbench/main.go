@@ -82,7 +82,8 @@ type Report struct {
 
 func main() {
 	count := flag.Int("count", 3, "repetitions of each benchmark (medians are reported)")
-	benchtime := flag.String("benchtime", "200ms", "go test -benchtime for each benchmark")
+	benchtime := flag.String("benchtime", "100ms", "go test -benchtime for each benchmark")
+	perPkg := flag.Duration("pkg-timeout", 75*time.Second, "bound on each package's run")
 	timeout := flag.Duration("timeout", 5*time.Minute, "bound on the whole run")
 	jsonOut := flag.String("json", "bench-report.json", "write the full report here ('' to skip)")
 	readme := flag.String("readme", "", "refresh the section between <!-- bench:start --> and <!-- bench:end --> in this file")
@@ -98,7 +99,9 @@ func main() {
 	}
 	for _, pkg := range strings.Split(*pkgs, ",") {
 		fmt.Fprintf(os.Stderr, "ppbench: %s\n", pkg)
-		out, err := runBench(ctx, pkg, *bench, *count, *benchtime)
+		pctx, pcancel := context.WithTimeout(ctx, *perPkg)
+		out, err := runBench(pctx, pkg, *bench, *count, *benchtime)
+		pcancel()
 		if err != nil {
 			log.Printf("ppbench: %s: %v (rows so far are kept)", pkg, err)
 		}
@@ -124,6 +127,7 @@ func runBench(ctx context.Context, pkg, pattern string, count int, benchtime str
 	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", pattern, "-benchmem",
 		"-count", strconv.Itoa(count), "-benchtime", benchtime, "-timeout", "10m", pkg)
 	cmd.Env = append(os.Environ(), "QUIC_GO_DISABLE_RECEIVE_BUFFER_WARNING=true")
+	cmd.WaitDelay = 5 * time.Second // the test binary is go test's child: do not wait on its pipes forever
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = io.Discard
