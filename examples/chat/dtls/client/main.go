@@ -7,13 +7,13 @@ package main
 
 import (
 	"context"
-	"crypto/x509"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 
 	"github.com/packetpeer/packetpeer/examples/chat/chat"
+	"github.com/packetpeer/packetpeer/examples/chat/chatcert"
 	"github.com/packetpeer/packetpeer/transport/dtls"
 )
 
@@ -45,16 +45,9 @@ func main() {
 }
 
 func tlsOptions(caFile, name string, insecure bool) (*dtls.TLSOptions, error) {
-	var roots *x509.CertPool
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, err
-		}
-		roots = x509.NewCertPool()
-		if !roots.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%s: no PEM certificate found", caFile)
-		}
+	roots, err := chatcert.Roots(caFile)
+	if err != nil {
+		return nil, err
 	}
 	if insecure {
 		return dtls.UnsafeClientOptions(roots), nil

@@ -17,17 +17,14 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
 	"flag"
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"time"
 
-	"github.com/packetpeer/packetpeer/devcert"
 	"github.com/packetpeer/packetpeer/examples/chat/chat"
+	"github.com/packetpeer/packetpeer/examples/chat/chatcert"
 	"github.com/packetpeer/packetpeer/transport/dtls"
 )
 
@@ -42,7 +39,7 @@ func main() {
 	flag.Parse()
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	cert, err := loadCert(*certFile, *keyFile, *selfSigned, *hosts, *certOut)
+	cert, err := chatcert.ServerCertificate(*certFile, *keyFile, *selfSigned, *hosts, *certOut)
 	if err != nil {
 		log.Error("certificate", "err", err)
 		os.Exit(2)
@@ -63,30 +60,4 @@ func main() {
 		log.Error("accept", "err", err)
 		os.Exit(1)
 	}
-}
-
-func loadCert(certFile, keyFile string, selfSigned bool, hosts, certOut string) (tls.Certificate, error) {
-	if !selfSigned {
-		if certFile == "" || keyFile == "" {
-			return tls.Certificate{}, errors.New("give -cert and -key, or -self-signed for development")
-		}
-		return tls.LoadX509KeyPair(certFile, keyFile)
-	}
-	names := []string{"localhost", "127.0.0.1", "::1"}
-	for h := range strings.SplitSeq(hosts, ",") {
-		if h = strings.TrimSpace(h); h != "" {
-			names = append(names, h)
-		}
-	}
-	c, err := devcert.New(names...)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	if certOut != "" {
-		if err := os.WriteFile(certOut, c.CertPEM(), 0o644); err != nil {
-			return tls.Certificate{}, err
-		}
-		slog.Info("wrote self-signed certificate for clients", "file", certOut, "hosts", names)
-	}
-	return c.TLS, nil
 }

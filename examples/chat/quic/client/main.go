@@ -8,13 +8,13 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 
 	"github.com/packetpeer/packetpeer/examples/chat/chat"
+	"github.com/packetpeer/packetpeer/examples/chat/chatcert"
 	"github.com/packetpeer/packetpeer/transport/quic"
 )
 
@@ -46,16 +46,10 @@ func main() {
 }
 
 func clientConfig(caFile, name string, insecure bool) (*quic.Config, error) {
-	t := &tls.Config{ServerName: name}
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, err
-		}
-		t.RootCAs = x509.NewCertPool()
-		if !t.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%s: no PEM certificate found", caFile)
-		}
+	roots, err := chatcert.Roots(caFile)
+	if err != nil {
+		return nil, err
 	}
+	t := &tls.Config{ServerName: name, RootCAs: roots}
 	return &quic.Config{TLSConfig: t, UnsafeSkipVerify: insecure}, nil
 }

@@ -17,15 +17,13 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"flag"
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 
-	"github.com/packetpeer/packetpeer/devcert"
 	"github.com/packetpeer/packetpeer/examples/chat/chat"
+	"github.com/packetpeer/packetpeer/examples/chat/chatcert"
 	"github.com/packetpeer/packetpeer/transport/quic"
 )
 
@@ -39,7 +37,7 @@ func main() {
 	flag.Parse()
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	cert, err := serverCert(log, *certFile, *keyFile, *selfSigned, *hosts, *certOut)
+	cert, err := chatcert.ServerCertificate(*certFile, *keyFile, *selfSigned, *hosts, *certOut)
 	if err != nil {
 		log.Error("certificate", "err", err)
 		os.Exit(2)
@@ -59,32 +57,4 @@ func main() {
 		log.Error("accept", "err", err)
 		os.Exit(1)
 	}
-}
-
-// serverCert loads -cert/-key, or makes a self-signed certificate and writes
-// its PEM to certOut.
-func serverCert(log *slog.Logger, certFile, keyFile string, selfSigned bool, hosts, certOut string) (tls.Certificate, error) {
-	if !selfSigned {
-		if certFile == "" || keyFile == "" {
-			return tls.Certificate{}, errors.New("give -cert and -key, or -self-signed for development")
-		}
-		return tls.LoadX509KeyPair(certFile, keyFile)
-	}
-	names := []string{"localhost", "127.0.0.1", "::1"}
-	for _, h := range strings.Split(hosts, ",") {
-		if h = strings.TrimSpace(h); h != "" {
-			names = append(names, h)
-		}
-	}
-	c, err := devcert.New(names...)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	if certOut != "" {
-		if err := os.WriteFile(certOut, c.CertPEM(), 0o644); err != nil {
-			return tls.Certificate{}, err
-		}
-		log.Info("wrote the self-signed certificate; give it to clients with -ca", "file", certOut, "hosts", names)
-	}
-	return c.TLS, nil
 }

@@ -1,8 +1,7 @@
-package main
+package chatcert
 
 import (
 	"context"
-	"crypto/x509"
 	"os"
 	"path/filepath"
 	"testing"
@@ -17,12 +16,10 @@ import (
 // verifies, for every host given with -host.
 func TestSelfSignedCertOut(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "server.crt")
-	cert, err := loadCert("", "", true, "game.example.com", out)
+	cert, err := ServerCertificate("", "", true, "game.example.com", out)
 	require.NoError(t, err)
-	pem, err := os.ReadFile(out)
+	roots, err := Roots(out)
 	require.NoError(t, err)
-	roots := x509.NewCertPool()
-	require.True(t, roots.AppendCertsFromPEM(pem))
 
 	l, err := dtls.Listen("127.0.0.1:0", &dtls.Config{TLS: dtls.ServerOptions(cert)})
 	require.NoError(t, err)
@@ -35,6 +32,15 @@ func TestSelfSignedCertOut(t *testing.T) {
 		p.Close()
 	}
 
-	_, err = loadCert("", "", false, "", "")
+	_, err = ServerCertificate("", "", false, "", "")
 	require.ErrorContains(t, err, "-self-signed")
+	none, err := Roots("")
+	require.NoError(t, err)
+	require.Nil(t, none, "no -ca: the system's roots")
+	_, err = Roots(filepath.Join(t.TempDir(), "missing.pem"))
+	require.Error(t, err)
+	empty := filepath.Join(t.TempDir(), "empty.pem")
+	require.NoError(t, os.WriteFile(empty, []byte("not a certificate"), 0o644))
+	_, err = Roots(empty)
+	require.ErrorContains(t, err, "no PEM certificate")
 }
