@@ -36,10 +36,11 @@ type Transport interface {
 }
 
 // Waiter is implemented by transports that can block until a packet is
-// queued. WaitPacket returns nil when GetPacket has something to report (a
-// packet, or the error that ended the connection), ctx's error when ctx ends,
-// and must return promptly once the transport is closed. Transports without it
-// are polled by ReadPacket at a short interval.
+// queued. WaitPacket returns nil as soon as GetPacket has something to report
+// (a packet, or the error that ended the connection), at once if it already
+// has, ctx's error when ctx ends, and must return promptly once the transport
+// is closed. ReadPacket calls it before GetPacket. Transports without it are
+// polled by ReadPacket at a short interval.
 type Waiter interface {
 	WaitPacket(ctx context.Context) error
 }
@@ -168,6 +169,10 @@ func (p *Peer) MaxPacketSize() int { return p.t.MaxPacketSize() }
 // when ctx ends first, and an error matching ErrClosed when the peer is
 // closed, even while waiting. The slice is valid until the next read.
 func (p *Peer) ReadPacket(ctx context.Context) ([]byte, error) {
+	if p.waiter != nil {
+		return p.readWaiting(ctx)
+	}
+	// A transport without Waiter is polled, backing off to 10ms.
 	var poll *time.Timer
 	delay := 100 * time.Microsecond
 	for {
@@ -178,16 +183,6 @@ func (p *Peer) ReadPacket(ctx context.Context) ([]byte, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if p.waiter != nil {
-			if err := p.waiter.WaitPacket(ctx); err != nil {
-				if p.closed.Load() {
-					return nil, p.closedError("read packet")
-				}
-				return nil, err
-			}
-			continue
-		}
-		// A transport without Waiter is polled, backing off to 10ms.
 		if poll == nil {
 			poll = time.NewTimer(delay)
 			defer poll.Stop()
@@ -203,6 +198,33 @@ func (p *Peer) ReadPacket(ctx context.Context) ([]byte, error) {
 		}
 		if delay < 10*time.Millisecond {
 			delay *= 2
+		}
+	}
+}
+
+// readWaiting waits first and gets after: WaitPacket returns at once when
+// something is queued, and a transport that polls its socket in GetPacket
+// (UDP) then reads each datagram with one system call instead of two.
+func (p *Peer) readWaiting(ctx context.Context) ([]byte, error) {
+	for {
+		if p.closed.Load() {
+			err := p.closedError("read packet")
+			p.setPacketError(err)
+			return nil, err
+		}
+		if err := p.waiter.WaitPacket(ctx); err != nil {
+			if p.closed.Load() {
+				return nil, p.closedError("read packet")
+			}
+			// Something queued still wins over an ended context.
+			if b, gerr := p.GetPacket(); gerr == nil {
+				return b, nil
+			}
+			return nil, err
+		}
+		b, err := p.GetPacket()
+		if err == nil || !errors.Is(err, ErrUnavailable) {
+			return b, err
 		}
 	}
 }

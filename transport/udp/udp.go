@@ -300,19 +300,6 @@ func (t *transport) PutPacket(p []byte) error {
 	return nil
 }
 
-// ReadPacket waits until a packet is received, the peer is closed or ctx
-// ends, and returns the packet (see peer.Peer.ReadPacket). On a peer that
-// reads its socket directly (a Dial peer without Config.BackgroundRead) an
-// empty ring makes it wait in the socket at once: polling first, as
-// GetPacket does, would cost one more system call per packet.
-func (p *Peer) ReadPacket(ctx context.Context) ([]byte, error) {
-	if p.t.direct != nil && p.t.ring.Len() == 0 && !p.IsClosed() {
-		// Any error (ctx, Close) is reported by the read below.
-		_ = p.t.waitDirect(ctx)
-	}
-	return p.Peer.ReadPacket(ctx)
-}
-
 func (t *transport) GetPacket() ([]byte, error) {
 	if t.direct != nil && t.ring.Len() == 0 {
 		t.drain()
