@@ -131,8 +131,7 @@ type conn struct {
 	local     net.Addr
 	maxPacket int
 
-	in        *ringbuf.Buffer
-	getBuf    []byte
+	in        *ringbuf.Inbox
 	wasString atomic.Bool
 	discard   atomic.Bool // set by a local close: inbound data is dropped
 
@@ -188,13 +187,13 @@ func newConn(cfg Config, server bool, url string) *conn {
 		writerDone: make(chan struct{}),
 		hbDone:     make(chan struct{}),
 	}
-	c.in = ringbuf.New(ringbuf.Config{
+	c.in = ringbuf.NewInbox(ringbuf.Config{
 		// Room for one largest message plus slack for small ones, as
 		// Godot's payload ring of about inbound_buffer_size bytes.
 		MaxBytes:   cfg.InboundBufferSize + outHeader + 4*min(cfg.MaxQueuedPackets, 256),
 		MaxPackets: max(cfg.MaxQueuedPackets, 1),
 		Policy:     ringbuf.Block,
-	})
+	}, peer.ErrUnavailable)
 	c.state.Store(int32(StateConnecting))
 	return c
 }
@@ -523,11 +522,10 @@ func (c *conn) PutPacket(p []byte) error { return c.enqueue("put packet", kindBi
 
 // GetPacket implements peer.Transport.
 func (c *conn) GetPacket() ([]byte, error) {
-	b, err := c.in.TryPop(c.getBuf[:0])
+	b, err := c.in.GetPacket()
 	if err != nil {
 		return nil, err
 	}
-	c.getBuf = b
 	c.wasString.Store(b[0] == kindText)
 	return b[1:], nil
 }
@@ -536,7 +534,7 @@ func (c *conn) AvailablePacketCount() int { return c.in.Len() }
 func (c *conn) MaxPacketSize() int        { return c.maxPacket }
 
 // WaitPacket implements peer.Waiter.
-func (c *conn) WaitPacket(ctx context.Context) error { return c.in.Wait(ctx) }
+func (c *conn) WaitPacket(ctx context.Context) error { return c.in.WaitPacket(ctx) }
 
 // startClose begins the closing handshake (Godot's close). code < 0 drops
 // the connection at once.
