@@ -41,13 +41,26 @@ const (
 	bigString   = 1024 // strings longer than this get their own allocation
 )
 
-// slabs holds the decoder's chunks. The zero value is ready to use.
+// slabs holds the decoder's chunks. The zero value is ready to use; size
+// sets the first chunks' sizes.
 type slabs struct {
-	hint  int      // input length
 	words []uint64 // pointer-free arena
 	str   []string
 	lists [][]any
 	anys  []any
+
+	// First chunk sizes; later chunks double.
+	firstWords, firstStr, firstLists, firstAnys int
+}
+
+// size sets the first chunk sizes for decoding n input bytes. Each value
+// takes at least 4 input bytes and a typical message (a Dictionary of short
+// String keys, whose keys are interned) needs about one element per 12
+// bytes, one word per 16 and one boxed String value per 48. Chunks are
+// allocated on first use and double when full, so an unusual message costs
+// a few more allocations, never a large one.
+func (s *slabs) size(n int) {
+	s.firstWords, s.firstStr, s.firstLists, s.firstAnys = n/16, n/48, 1, n/12
 }
 
 func makeIface(typ, data unsafe.Pointer) any {
@@ -63,7 +76,7 @@ func makeIface(typ, data unsafe.Pointer) any {
 func box[T any](slab *[]T, typ unsafe.Pointer, v T, first int) any {
 	s := *slab
 	if len(s) == cap(s) {
-		s = make([]T, 0, min(max(2*cap(s), first, 2), maxSlab))
+		s = make([]T, 0, min(max(2*cap(s), first, 1), maxSlab))
 	}
 	s = append(s, v)
 	*slab = s
@@ -77,7 +90,7 @@ func (s *slabs) alloc(n int) unsafe.Pointer {
 		if w > maxArena/2 {
 			return unsafe.Pointer(unsafe.SliceData(make([]uint64, w)))
 		}
-		s.words = make([]uint64, 0, min(max(2*cap(s.words), s.hint/8, w, 8), maxArena))
+		s.words = make([]uint64, 0, min(max(2*cap(s.words), s.firstWords, w), maxArena))
 	}
 	l := len(s.words)
 	s.words = s.words[:l+w]
@@ -105,6 +118,11 @@ func (s *slabs) string(raw []byte) string {
 	return unsafe.String((*byte)(p), len(raw))
 }
 
+// boxString returns raw as a boxed string held in the slabs.
+func (s *slabs) boxString(raw []byte) any {
+	return box(&s.str, typeString, s.string(raw), s.firstStr)
+}
+
 // anySlice returns an empty slice with capacity n from the []any arena.
 func (s *slabs) anySlice(n int) []any {
 	if n == 0 {
@@ -114,7 +132,7 @@ func (s *slabs) anySlice(n int) []any {
 		if n > maxAnyArena/2 {
 			return make([]any, 0, n)
 		}
-		s.anys = make([]any, 0, min(max(cap(s.anys), s.hint/8, n, 4), maxAnyArena))
+		s.anys = make([]any, 0, min(max(cap(s.anys), s.firstAnys, n), maxAnyArena))
 	}
 	l := len(s.anys)
 	s.anys = s.anys[:l+n]

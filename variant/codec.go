@@ -59,10 +59,10 @@ func (o EncodeOptions) Append(dst []byte, v any) ([]byte, error) {
 // Decode decodes one Variant under o.
 func (o DecodeOptions) Decode(data []byte) (v any, n int, err error) {
 	d := decoder{data: data, allowObjects: o.AllowObjects, maxDepth: o.MaxDepth}
-	d.sl.hint = len(data)
 	if d.maxDepth <= 0 {
 		d.maxDepth = MaxDepth
 	}
+	d.sl.size(len(data))
 	v, n, err = d.value(0, 0)
 	if err != nil {
 		return nil, 0, err

@@ -172,7 +172,7 @@ func (d *decoder) value(off, depth int) (any, int, error) {
 		if err != nil {
 			return nil, 0, err
 		}
-		return box(&d.sl.str, typeString, s, d.sl.hint/16), end, nil
+		return box(&d.sl.str, typeString, s, d.sl.firstStr), end, nil
 	case TypeStringName:
 		s, end, err := d.str(p, "StringName")
 		if err != nil {
@@ -336,6 +336,18 @@ func (d *decoder) int(i int64) any {
 	}
 	return boxScalar(&d.sl, typeInt64, i)
 }
+
+// quickHash is a cheap, unseeded key hash for the first entries of a
+// decoded Dictionary: String keys (the usual case) use bytesHash, marked by
+// quickString, other keys the seeded hash.
+func (d *decoder) quickHash(k any) uint64 {
+	if s, ok := k.(string); ok {
+		return bytesHash(unsafe.Slice(unsafe.StringData(s), len(s))) | quickString
+	}
+	return d.kh.hash(k, 0)
+}
+
+const quickString = 1 << 63
 
 func basisFrom(f []float64) Basis {
 	return Basis{Rows: [3]Vector3{{f[0], f[1], f[2]}, {f[3], f[4], f[5]}, {f[6], f[7], f[8]}}}
@@ -610,7 +622,36 @@ func (d *decoder) array(hdr uint32, p, depth int) (any, int, error) {
 	if t.IsTyped() {
 		return TypedArray{Type: t, Values: vs}, p, nil
 	}
-	return box(&d.sl.lists, typeAnySlice, vs, d.sl.hint/64), p, nil
+	return box(&d.sl.lists, typeAnySlice, vs, d.sl.firstLists), p, nil
+}
+
+// key decodes a Dictionary key: short String keys come from the intern
+// table (see intern.go), anything else from value. For String keys it also
+// returns quickHash of the key (0 for other keys).
+func (d *decoder) key(off, depth int) (any, uint64, int, error) {
+	if depth <= d.maxDepth && d.rem(off) >= 8 && getU32(d.data[off:]) == uint32(TypeString) {
+		l := getU32(d.data[off+4:])
+		end := off + 8 + int((l+3)&^3)
+		if l <= internMaxLen && end <= len(d.data) {
+			raw := d.data[off+8 : off+8+int(l)]
+			h := bytesHash(raw)
+			if v, ok := internLookup(raw, h); ok {
+				return v, h | quickString, end, nil
+			}
+			plain, end, err := d.strBytes(off+4, "String")
+			if err != nil {
+				return nil, 0, 0, err
+			}
+			if len(plain) != len(raw) || len(raw) == 0 {
+				// BOM or NUL trimmed (or empty): not stored.
+				v := d.sl.boxString(plain)
+				return v, d.quickHash(v), end, nil
+			}
+			return internStore(raw, h), h | quickString, end, nil
+		}
+	}
+	v, end, err := d.value(off, depth)
+	return v, 0, end, err
 }
 
 func (d *decoder) dictionary(hdr uint32, p, depth int) (any, int, error) {
@@ -629,20 +670,27 @@ func (d *decoder) dictionary(hdr uint32, p, depth int) (any, int, error) {
 	p += 4
 	c := int(cnt & 0x7fffffff)
 	pre := min(c, max(d.rem(p), 0)/8)
-	kv := make([]any, 2*pre)
+	kv := d.sl.anySlice(2 * pre)[:2*pre]
 	dict := &Dictionary{KeyType: kt, ValueType: vt, keys: kv[:0:pre], values: kv[pre : pre : 2*pre]}
 	// Duplicate keys are found by hash. Container keys are hashed once per
 	// container (memoized), so nested keys cost the size of the input.
+	// Below dictIndexMin entries a cheap hash does (a collision costs one
+	// keyEqual); the index, once built, uses the seeded hash.
 	var hashes [dictIndexMin]uint64
 	for i := 0; i < c; i++ {
 		var k, v any
-		if k, p, err = d.value(p, depth+1); err != nil {
+		var h uint64
+		if k, h, p, err = d.key(p, depth+1); err != nil {
 			return nil, 0, err
 		}
 		if v, p, err = d.value(p, depth+1); err != nil {
 			return nil, 0, err
 		}
-		h := d.kh.hash(k, 0)
+		if dict.index != nil || len(dict.keys)+1 >= dictIndexMin {
+			h = d.kh.hash(k, 0)
+		} else if h == 0 {
+			h = d.quickHash(k)
+		}
 		found := -1
 		if dict.index != nil {
 			for _, j := range dict.index[h] {
@@ -673,7 +721,8 @@ func (d *decoder) dictionary(hdr uint32, p, depth int) (any, int, error) {
 			hashes[n] = h
 		default:
 			dict.index = make(map[uint64][]int, min(c, max(d.rem(p), 0)/8)+dictIndexMin)
-			for j, hj := range hashes[:n] {
+			for j := range n {
+				hj := d.kh.hash(dict.keys[j], 0)
 				dict.index[hj] = append(dict.index[hj], j)
 			}
 			dict.index[h] = append(dict.index[h], n)
