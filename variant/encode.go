@@ -95,15 +95,11 @@ func (e *encoder) value(b []byte, v any, depth int) ([]byte, error) {
 	case nil:
 		return appendU32(b, 0), nil
 	case bool:
-		b = appendU32(b, uint32(TypeBool))
-		if x {
-			return appendU32(b, 1), nil
-		}
-		return appendU32(b, 0), nil
+		return appendBoolValue(b, x), nil
 	case int:
-		return appendInt(b, int64(x)), nil
+		return appendIntValue(b, int64(x)), nil
 	case int64:
-		return appendInt(b, x), nil
+		return appendIntValue(b, x), nil
 	case int32:
 		return appendInt(b, int64(x)), nil
 	case int16:
@@ -127,11 +123,11 @@ func (e *encoder) value(b []byte, v any, depth int) ([]byte, error) {
 	case float32:
 		return appendFloat(b, float64(x)), nil
 	case string:
-		return appendStr(appendU32(b, uint32(TypeString)), x)
+		return appendTaggedStr(b, uint32(TypeString), x)
 	case StringName:
-		return appendStr(appendU32(b, uint32(TypeStringName)), string(x))
+		return appendTaggedStr(b, uint32(TypeStringName), string(x))
 	case Vector2:
-		return e.reals(e.header(b, TypeVector2, true), x.X, x.Y), nil
+		return e.vector2(b, &x), nil
 	case Vector2i:
 		return appendI32s(appendU32(b, uint32(TypeVector2i)), x.X, x.Y), nil
 	case Rect2:
@@ -139,7 +135,7 @@ func (e *encoder) value(b []byte, v any, depth int) ([]byte, error) {
 	case Rect2i:
 		return appendI32s(appendU32(b, uint32(TypeRect2i)), x.Position.X, x.Position.Y, x.Size.X, x.Size.Y), nil
 	case Vector3:
-		return e.reals(e.header(b, TypeVector3, true), x.X, x.Y, x.Z), nil
+		return e.vector3(b, &x), nil
 	case Vector3i:
 		return appendI32s(appendU32(b, uint32(TypeVector3i)), x.X, x.Y, x.Z), nil
 	case Transform2D:
@@ -501,7 +497,7 @@ func (e *encoder) dictionary(b []byte, d *Dictionary, depth int) ([]byte, error)
 	b = appendU32(b, uint32(len(d.keys)))
 	for i, k := range d.keys {
 		if s, ok := k.(string); ok { // the common case: String keys
-			b, err = appendStr(appendU32(b, uint32(TypeString)), s)
+			b, err = appendTaggedStr(b, uint32(TypeString), s)
 		} else {
 			b, err = e.value(b, k, depth+1)
 		}

@@ -466,7 +466,7 @@ func encFieldsOf(t reflect.Type) []encField {
 func (e *encoder) fastField(b []byte, p unsafe.Pointer, f *encField) ([]byte, error) {
 	switch f.mode {
 	case modeBool:
-		return appendU32(appendU32(b, uint32(TypeBool)), uint32(boolInt(*(*bool)(p)))), nil
+		return appendBoolValue(b, *(*bool)(p)), nil
 	case modeInt:
 		var i int64
 		switch f.size {
@@ -479,7 +479,7 @@ func (e *encoder) fastField(b []byte, p unsafe.Pointer, f *encField) ([]byte, er
 		default:
 			i = *(*int64)(p)
 		}
-		return appendInt(b, i), nil
+		return appendIntValue(b, i), nil
 	case modeUint:
 		var u uint64
 		switch f.size {
@@ -499,15 +499,13 @@ func (e *encoder) fastField(b []byte, p unsafe.Pointer, f *encField) ([]byte, er
 		}
 		return appendFloat(b, *(*float64)(p)), nil
 	case modeString:
-		return appendStr(appendU32(b, uint32(TypeString)), *(*string)(p))
+		return appendTaggedStr(b, uint32(TypeString), *(*string)(p))
 	case modeStringName:
-		return appendStr(appendU32(b, uint32(TypeStringName)), *(*string)(p))
+		return appendTaggedStr(b, uint32(TypeStringName), *(*string)(p))
 	case modeVector2:
-		x := (*Vector2)(p)
-		return e.reals(e.header(b, TypeVector2, true), x.X, x.Y), nil
+		return e.vector2(b, (*Vector2)(p)), nil
 	case modeVector3:
-		x := (*Vector3)(p)
-		return e.reals(e.header(b, TypeVector3, true), x.X, x.Y, x.Z), nil
+		return e.vector3(b, (*Vector3)(p)), nil
 	case modeStrings:
 		return appendPackedStrings(b, *(*[]string)(p))
 	}
