@@ -413,6 +413,8 @@ type encField struct {
 	mode   int
 	size   uintptr // of the field, for ints, uints and floats
 	offset uintptr // from the start of the struct (fields reached through embedded pointers use modeGeneric)
+
+	plainStrings bool // modeStrings with element type string
 }
 
 var encFieldCache typeCache[[]encField]
@@ -446,6 +448,7 @@ func encFieldsOf(t reflect.Type) []encField {
 				ef.mode = modeString
 			case k == reflect.Slice && ft.Elem().Kind() == reflect.String:
 				ef.mode = modeStrings
+				ef.plainStrings = ft.Elem() == reflect.TypeFor[string]()
 			case k == reflect.Bool:
 				ef.mode = modeBool
 			case k >= reflect.Int && k <= reflect.Int64:

@@ -51,9 +51,10 @@ func (o DecodeOptions) Unmarshal(data []byte, ptr any) error {
 		saved = reflect.New(t).Elem()
 		saved.Set(dst)
 	}
-	// No chunk-size hint: string bytes are usually a small part of a
-	// message, so the arena starts small and doubles.
+	// Only string bytes go to the arena here, usually a small part of a
+	// message: it starts at 8 words and doubles.
 	d := decoder{data: data, allowObjects: o.AllowObjects, maxDepth: o.MaxDepth}
+	d.sl.firstWords = 8
 	if d.maxDepth <= 0 {
 		d.maxDepth = MaxDepth
 	}
@@ -403,9 +404,9 @@ func (d *decoder) intoStruct(dst reflect.Value, si *structInfo, hdr uint32, p, d
 			// would encode its name or its lowercase form, is next in the
 			// input. Those bytes pass every check strBytes makes.
 			rest := d.data[p:]
-			if k := si.lowerKeys[next]; k != nil && bytes.HasPrefix(rest, k) {
+			if k := si.lowerKeys[next]; k != nil && hasKey(rest, k) {
 				fi, end = next, p+len(k)
-			} else if k := si.enc[next].key; si.enc[next].keyErr == nil && bytes.HasPrefix(rest, k) {
+			} else if k := si.enc[next].key; si.enc[next].keyErr == nil && hasKey(rest, k) {
 				fi, end = next, p+len(k)
 			}
 		}
@@ -803,6 +804,10 @@ func (d *decoder) intoFixed(ptr unsafe.Pointer, f *encField, off, dd, ad int) (i
 			*(*Vector2)(ptr) = Vector2{v[0], v[1]}
 			return end, true, nil
 		}
+	case modeStrings:
+		if f.plainStrings && (t == TypeArray && (hdr>>16)&3 == 0 || t == TypePackedStringArray) {
+			return d.intoStrings(ptr, t, p, dd+1, ad+1)
+		}
 	case modeVector3:
 		switch t {
 		case TypeNil:
@@ -819,4 +824,66 @@ func (d *decoder) intoFixed(ptr unsafe.Pointer, f *encField, off, dd, ad int) (i
 		}
 	}
 	return 0, false, nil
+}
+
+// intoStrings stores an untyped Array of Strings or a PackedStringArray at p
+// into the []string at ptr, as intoSlice or the generic path would. It
+// reports false, having stored nothing, for anything else (other elements,
+// a count the input cannot hold); the caller then takes the general path.
+// dd and ad are the elements' depths.
+func (d *decoder) intoStrings(ptr unsafe.Pointer, t Type, p, dd, ad int) (int, bool, error) {
+	if ad > MaxDepth || dd > d.maxDepth || d.rem(p) < 4 {
+		return 0, false, nil
+	}
+	cnt := getU32(d.data[p:])
+	p += 4
+	c := int(cnt & 0x7fffffff)
+	if t == TypePackedStringArray {
+		c = max(int(int32(cnt)), 0) // negative: empty, as in Godot
+	}
+	if c > d.rem(p)/8 {
+		return 0, false, nil
+	}
+	out := make([]string, c)
+	for i := range out {
+		var raw []byte
+		var err error
+		if t == TypePackedStringArray {
+			raw, p, err = d.strBytes(p, "PackedStringArray element")
+		} else {
+			h := getU32(d.data[p:])
+			if h != uint32(TypeString) && h != uint32(TypeStringName) {
+				return 0, false, nil
+			}
+			what := "String"
+			if h == uint32(TypeStringName) {
+				what = "StringName"
+			}
+			raw, p, err = d.strBytes(p+4, what)
+		}
+		if err != nil {
+			return 0, false, err
+		}
+		out[i] = d.sl.string(raw)
+		if i+1 < c && d.rem(p) < 4 {
+			return 0, false, nil
+		}
+	}
+	*(*[]string)(ptr) = out
+	return p, true, nil
+}
+
+// hasKey reports whether rest starts with the encoded key k (short keys,
+// 12 or 16 bytes, compare as words).
+func hasKey(rest, k []byte) bool {
+	if len(rest) < len(k) {
+		return false
+	}
+	switch len(k) {
+	case 12:
+		return getU64(rest) == getU64(k) && getU32(rest[8:]) == getU32(k[8:])
+	case 16:
+		return getU64(rest) == getU64(k) && getU64(rest[8:]) == getU64(k[8:])
+	}
+	return bytes.Equal(rest[:len(k)], k)
 }
