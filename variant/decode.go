@@ -14,6 +14,7 @@ type decoder struct {
 	maxDepth     int
 	sl           slabs
 	kh           keyHasher
+	top          *unmarshalHint // Unmarshal's destination type, else nil
 }
 
 // rem returns the bytes left at off; it is negative when a previous
@@ -61,21 +62,13 @@ func (d *decoder) strBytes(off int, what string) ([]byte, int, error) {
 		return nil, 0, newError(ErrFileEOF, off, what+" length "+itoa(l)+" (+"+itoa(p)+" padding) exceeds the "+itoa(int64(max(d.rem(off+4), 0)))+" bytes left")
 	}
 	raw := d.data[off+4 : off+4+int(l)]
+	// Short ASCII strings without NUL (most keys and names; never a BOM)
+	// need one pass.
+	if len(raw) <= 64 && plainASCIIBytes(raw) {
+		return raw, off + 4 + int(l+p), nil
+	}
 	if len(raw) >= 3 && raw[0] == 0xef && raw[1] == 0xbb && raw[2] == 0xbf {
 		raw = raw[3:]
-	}
-	// Short ASCII strings without NUL (most keys and names) need one pass.
-	if len(raw) <= 32 {
-		plain := true
-		for _, c := range raw {
-			if c-1 >= 0x7f { // NUL or non-ASCII
-				plain = false
-				break
-			}
-		}
-		if plain {
-			return raw, off + 4 + int(l+p), nil
-		}
 	}
 	if i := bytes.IndexByte(raw, 0); i >= 0 {
 		raw = raw[:i]

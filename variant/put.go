@@ -40,10 +40,14 @@ func appendTaggedStr(b []byte, hdr uint32, s string) ([]byte, error) {
 // plainASCII reports whether s is ASCII without NUL (so valid for Godot as
 // is). It may report false for some such strings; callers then check fully.
 func plainASCII(s string) bool {
+	return plainASCIIBytes(unsafe.Slice(unsafe.StringData(s), len(s)))
+}
+
+// plainASCIIBytes is plainASCII for bytes, checking a word at a time.
+func plainASCIIBytes(s []byte) bool {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	const lo32, hi32 = 0x01010101, 0x80808080
 	n := len(s)
-	p := unsafe.StringData(s)
 	if n < 8 {
 		if n < 4 {
 			for i := 0; i < n; i++ {
@@ -54,17 +58,15 @@ func plainASCII(s string) bool {
 			return true
 		}
 		// Two overlapping 4-byte words cover 4..7 bytes.
-		a := le.Uint32(unsafe.Slice(p, 4))
-		b := le.Uint32(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(p), n-4)), 4))
+		a, b := le.Uint32(s), le.Uint32(s[n-4:])
 		return ((a-lo32)|a|(b-lo32)|b)&hi32 == 0
 	}
-	word := func(i int) uint64 { return le.Uint64(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(p), i)), 8)) }
 	for i := 0; i+8 < n; i += 8 {
-		if w := word(i); ((w-lo)|w)&hi != 0 {
+		if w := le.Uint64(s[i:]); ((w-lo)|w)&hi != 0 {
 			return false
 		}
 	}
-	w := word(n - 8)
+	w := le.Uint64(s[n-8:])
 	return ((w-lo)|w)&hi == 0
 }
 

@@ -6,6 +6,7 @@ import (
 	"math"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -40,7 +41,11 @@ func (o DecodeOptions) unmarshalViaAny(data []byte, ptr any) error {
 // Unmarshal decodes one Variant under o into the value ptr points to.
 func (o DecodeOptions) Unmarshal(data []byte, ptr any) error {
 	rv := reflect.ValueOf(ptr)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() || treeHasUnmarshaler(rv.Type().Elem()) {
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return o.unmarshalViaAny(data, ptr)
+	}
+	h := unmarshalHintFor(rv.Type())
+	if h.viaAny {
 		return o.unmarshalViaAny(data, ptr)
 	}
 	dst := rv.Elem()
@@ -53,7 +58,7 @@ func (o DecodeOptions) Unmarshal(data []byte, ptr any) error {
 	}
 	// Only string bytes go to the arena here, usually a small part of a
 	// message: it starts at 8 words and doubles.
-	d := decoder{data: data, allowObjects: o.AllowObjects, maxDepth: o.MaxDepth}
+	d := decoder{data: data, allowObjects: o.AllowObjects, maxDepth: o.MaxDepth, top: h}
 	d.sl.firstWords = 8
 	if d.maxDepth <= 0 {
 		d.maxDepth = MaxDepth
@@ -77,6 +82,13 @@ func (o DecodeOptions) Unmarshal(data []byte, ptr any) error {
 // stored there is its type's zero value).
 func memIsZero(p unsafe.Pointer, n uintptr) bool {
 	b := unsafe.Slice((*byte)(p), n)
+	for len(b) >= 32 {
+		w := (*[4]uint64)(unsafe.Pointer(&b[0]))
+		if w[0]|w[1]|w[2]|w[3] != 0 {
+			return false
+		}
+		b = b[32:]
+	}
 	for len(b) >= 8 {
 		if *(*uint64)(unsafe.Pointer(&b[0])) != 0 {
 			return false
@@ -89,6 +101,37 @@ func memIsZero(p unsafe.Pointer, n uintptr) bool {
 		}
 	}
 	return true
+}
+
+// unmarshalHint is what Unmarshal needs to know about a pointer type. The
+// last one used is kept for the next call (messages usually come in runs of
+// one type); one hint per type, so alternating types do not allocate.
+type unmarshalHint struct {
+	ptr    unsafe.Pointer // typeKey of the pointer type
+	elem   reflect.Type
+	viaAny bool        // an Unmarshaler may be called: decode to any, then Assign
+	si     *structInfo // elem's fields, when elem is a struct
+}
+
+var (
+	unmarshalHints typeCache[*unmarshalHint]
+	lastUnmarshal  atomic.Pointer[unmarshalHint]
+)
+
+func unmarshalHintFor(pt reflect.Type) *unmarshalHint {
+	if h := lastUnmarshal.Load(); h != nil && h.ptr == typeKey(pt) {
+		return h
+	}
+	h, ok := unmarshalHints.load(pt)
+	if !ok {
+		h = &unmarshalHint{ptr: typeKey(pt), elem: pt.Elem(), viaAny: treeHasUnmarshaler(pt.Elem())}
+		if pt.Elem().Kind() == reflect.Struct {
+			h.si = decodeFieldsOf(pt.Elem())
+		}
+		unmarshalHints.store(pt, h)
+	}
+	lastUnmarshal.Store(h)
+	return h
 }
 
 var deepUnmarshalerCache typeCache[bool]
@@ -255,7 +298,13 @@ func (d *decoder) into(dst reflect.Value, off, dd, ad int) (int, error) {
 			*(*Vector3)(dst.Addr().UnsafePointer()) = Vector3{f[0], f[1], f[2]}
 			return end, nil
 		case t == TypeDictionary:
-			if si := decodeFieldsOf(st); !si.known {
+			var si *structInfo
+			if d.top != nil && st == d.top.elem {
+				si = d.top.si
+			} else {
+				si = decodeFieldsOf(st)
+			}
+			if !si.known {
 				return d.intoStruct(dst, si, hdr, p, dd, ad)
 			}
 		}
@@ -796,6 +845,11 @@ func (d *decoder) intoFixed(ptr unsafe.Pointer, f *encField, off, dd, ad int) (i
 			*(*Vector2)(ptr) = Vector2{}
 			return p, true, nil
 		case TypeVector2:
+			if !wide && d.rem(p) >= 8 {
+				b := d.data[p : p+8]
+				*(*Vector2)(ptr) = Vector2{float64(getF32(b)), float64(getF32(b[4:]))}
+				return p + 8, true, nil
+			}
 			var v [2]float64
 			end, err := d.reals(p, wide, v[:], "Vector2")
 			if err != nil {
@@ -814,6 +868,11 @@ func (d *decoder) intoFixed(ptr unsafe.Pointer, f *encField, off, dd, ad int) (i
 			*(*Vector3)(ptr) = Vector3{}
 			return p, true, nil
 		case TypeVector3:
+			if !wide && d.rem(p) >= 12 {
+				b := d.data[p : p+12]
+				*(*Vector3)(ptr) = Vector3{float64(getF32(b)), float64(getF32(b[4:])), float64(getF32(b[8:]))}
+				return p + 12, true, nil
+			}
 			var v [3]float64
 			end, err := d.reals(p, wide, v[:], "Vector3")
 			if err != nil {
