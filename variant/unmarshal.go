@@ -49,11 +49,10 @@ func (o DecodeOptions) Unmarshal(data []byte, ptr any) error {
 		return o.unmarshalViaAny(data, ptr)
 	}
 	dst := rv.Elem()
-	t := dst.Type()
-	zero := memIsZero(rv.UnsafePointer(), t.Size())
+	zero := memIsZero(rv.UnsafePointer(), h.size)
 	var saved reflect.Value
 	if !zero {
-		saved = reflect.New(t).Elem()
+		saved = reflect.New(h.elem).Elem()
 		saved.Set(dst)
 	}
 	// Only string bytes go to the arena here, usually a small part of a
@@ -63,7 +62,14 @@ func (o DecodeOptions) Unmarshal(data []byte, ptr any) error {
 	if d.maxDepth <= 0 {
 		d.maxDepth = MaxDepth
 	}
-	_, err := d.into(dst, 0, 0, 0)
+	var err error
+	if h.si != nil && !h.si.known && len(data) >= 4 && Type(data[0]) == TypeDictionary {
+		// What into does for a struct destination, without its checks
+		// (all pass at depth 0).
+		_, err = d.intoStruct(dst, h.si, getU32(data), 4, 0, 0)
+	} else {
+		_, err = d.into(dst, 0, 0, 0)
+	}
 	if err == nil {
 		return nil
 	}
@@ -109,6 +115,7 @@ func memIsZero(p unsafe.Pointer, n uintptr) bool {
 type unmarshalHint struct {
 	ptr    unsafe.Pointer // typeKey of the pointer type
 	elem   reflect.Type
+	size   uintptr
 	viaAny bool        // an Unmarshaler may be called: decode to any, then Assign
 	si     *structInfo // elem's fields, when elem is a struct
 }
@@ -124,7 +131,7 @@ func unmarshalHintFor(pt reflect.Type) *unmarshalHint {
 	}
 	h, ok := unmarshalHints.load(pt)
 	if !ok {
-		h = &unmarshalHint{ptr: typeKey(pt), elem: pt.Elem(), viaAny: treeHasUnmarshaler(pt.Elem())}
+		h = &unmarshalHint{ptr: typeKey(pt), elem: pt.Elem(), size: pt.Elem().Size(), viaAny: treeHasUnmarshaler(pt.Elem())}
 		if pt.Elem().Kind() == reflect.Struct {
 			h.si = decodeFieldsOf(pt.Elem())
 		}
