@@ -9,6 +9,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/packetpeer/packetpeer/internal/ringbuf"
@@ -26,7 +27,10 @@ type Peer struct {
 }
 
 // conn is the peer.Transport: a reader goroutine decoding frames into a
-// bounded ring and a writer goroutine writing queued frames in batches.
+// bounded ring and a writer goroutine writing queued frames in batches. On
+// TCP and Unix connections a ReadPacket caller may read the stream itself
+// and a put may write it itself, skipping the goroutine hand-offs when
+// packets are exchanged one at a time (see put and WaitPacket).
 type conn struct {
 	rwc io.ReadWriteCloser
 	cfg Config
@@ -44,6 +48,33 @@ type conn struct {
 	roomWaiters int
 	room        chan struct{} // closed and replaced when room is made and someone waits
 	wake        chan struct{} // cap 1: buf is not empty or closing
+	writing     bool          // the writer goroutine has a batch in flight
+
+	// Write-through (TCP and Unix connections only): a put that finds the
+	// send path idle (nothing queued, no batch in flight) and holds wtToken
+	// writes its frame itself with one non-blocking write, under mu, and
+	// queues only what the kernel did not take. The token is given back
+	// whenever the receive side has consumed everything the remote end sent
+	// so far, so an exchange of requests and replies skips the writer
+	// goroutine while a one-way stream of puts is still batched by it.
+	raw           syscall.RawConn       // nil: no write-through
+	rawWrite      func(fd uintptr) bool // c.tryWrite, bound once: no allocation per put
+	rawN          int                   // bytes tryWrite wrote; under mu
+	writeThroughs uint64                // under mu; for tests
+	wtToken       atomic.Bool
+
+	// Receive side. One goroutine at a time reads the stream, holding rmu:
+	// the reader goroutine, or a ReadPacket caller reading directly (see
+	// WaitPacket).
+	rmu          sync.Mutex
+	r            *bufio.Reader // under rmu
+	scratch      []byte        // under rmu: frames larger than r's buffer
+	ended        atomic.Bool   // the stream ended or failed: the queue is closed
+	wantDirect   atomic.Bool   // callers read directly: the reader goroutine parks
+	queueWaiters atomic.Int32  // callers waiting on the queue for someone to read
+	resume       chan struct{} // cap 1: the reader goroutine should take the stream back
+	idle         *time.Timer   // reset when the stream is left to the reader goroutine's care
+	directReads  atomic.Uint64 // for tests
 
 	status atomic.Int32 // a Status
 
@@ -88,9 +119,16 @@ func newPeer(rwc io.ReadWriteCloser, cfg Config, onClose func()) *Peer {
 			MaxPackets: cfg.ReceiveQueuePackets, Policy: ringbuf.Block}, peer.ErrUnavailable),
 		room:      make(chan struct{}),
 		wake:      make(chan struct{}, 1),
+		r:         bufio.NewReaderSize(rwc, readBufferSize),
+		resume:    make(chan struct{}, 1),
+		idle:      time.NewTimer(readerResume),
 		readDone:  make(chan struct{}),
 		writeDone: make(chan struct{}),
 		onClose:   onClose,
+	}
+	if c.raw = rawConnOf(rwc); c.raw != nil {
+		c.rawWrite = c.tryWrite
+		c.wtToken.Store(true)
 	}
 	c.status.Store(int32(StatusConnected))
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -113,41 +151,160 @@ func setNoDelay(rwc io.ReadWriteCloser, on bool) error {
 	return nil
 }
 
+// readerResume is how long the reader goroutine stays parked after a direct
+// reader left the stream (see WaitPacket) before it takes the stream back.
+const readerResume = time.Millisecond
+
 // readLoop decodes frames from the stream into the receive queue until the
-// stream ends, fails or sends a frame larger than InputBufferMaxSize.
+// stream ends, fails or sends a frame larger than InputBufferMaxSize. While
+// ReadPacket callers read the stream themselves (wantDirect) it stays out of
+// the way.
 func (c *conn) readLoop() {
 	defer close(c.readDone)
-	r := bufio.NewReaderSize(c.rwc, readBufferSize)
-	var scratch []byte
 	for {
-		p, err := readFrame(r, c.cfg.InputBufferMaxSize, &scratch)
-		if err == nil {
-			// Block policy: a full queue stops reading here, and the
-			// transport's flow control slows the sender down.
-			err = c.Inbox.Push(c.ctx, p)
-			if err == nil {
-				continue
+		if c.wantDirect.Load() {
+			if !c.park() {
+				return
 			}
+			continue
 		}
-		switch {
-		case c.ctx.Err() != nil:
-			c.status.Store(int32(StatusNone))
-			c.Inbox.Close(nil)
-		case err == io.EOF:
-			c.status.CompareAndSwap(int32(StatusConnected), int32(StatusNone))
-			c.Inbox.Close(io.EOF) // queued packets are still read, then io.EOF
-		case errors.Is(err, peer.ErrInvalidData):
-			// A hostile or broken peer: disconnect it.
-			c.status.Store(int32(StatusError))
-			c.fail(err)
-			c.rwc.Close()
-			c.Inbox.Close(err)
-		default:
-			c.status.Store(int32(StatusError))
-			c.Inbox.Close(fmt.Errorf("stream: read: %w", err))
+		c.rmu.Lock()
+		ok := c.readOne()
+		c.rmu.Unlock()
+		if !ok {
+			return
 		}
-		return
 	}
+}
+
+// park keeps the reader goroutine out of the stream while callers read it
+// directly. It takes the stream back, reading one frame, once the stream has
+// been left unread for readerResume (idle) or when a caller waits on the
+// queue and nobody reads for it (resume). It reports false when the reader
+// is done.
+func (c *conn) park() bool {
+	c.idle.Reset(readerResume)
+	for {
+		select {
+		case <-c.ctx.Done():
+			return false
+		case <-c.resume:
+		case <-c.idle.C:
+		}
+		if c.rmu.TryLock() {
+			break
+		}
+		// A direct reader is in the stream. Leaving it, it resets idle
+		// and signals resume if someone waits on the queue.
+	}
+	c.wantDirect.Store(false)
+	ok := c.readOne()
+	c.rmu.Unlock()
+	return ok
+}
+
+// readOne reads the next frame from the stream into the queue, with rmu
+// held. It reports false, having closed the queue, once the stream ended or
+// failed (Close included).
+func (c *conn) readOne() bool {
+	if c.ended.Load() {
+		return false
+	}
+	p, err := readFrame(c.r, c.cfg.InputBufferMaxSize, &c.scratch)
+	if err == nil {
+		if c.raw != nil && c.r.Buffered() == 0 {
+			// Caught up with the remote end: the reply to this packet
+			// may be written through (before Push, which wakes the
+			// reader of the packet).
+			c.wtToken.Store(true)
+		}
+		// Block policy: a full queue stops reading here, and the
+		// transport's flow control slows the sender down.
+		err = c.Inbox.Push(c.ctx, p)
+		if err == nil {
+			return true
+		}
+	}
+	c.ended.Store(true)
+	switch {
+	case c.ctx.Err() != nil:
+		c.status.Store(int32(StatusNone))
+		c.Inbox.Close(nil)
+	case err == io.EOF:
+		c.status.CompareAndSwap(int32(StatusConnected), int32(StatusNone))
+		c.Inbox.Close(io.EOF) // queued packets are still read, then io.EOF
+	case errors.Is(err, peer.ErrInvalidData):
+		// A hostile or broken peer: disconnect it.
+		c.status.Store(int32(StatusError))
+		c.fail(err)
+		c.rwc.Close()
+		c.Inbox.Close(err)
+	default:
+		c.status.Store(int32(StatusError))
+		c.Inbox.Close(fmt.Errorf("stream: read: %w", err))
+	}
+	return false
+}
+
+// WaitPacket implements peer.Waiter. On a TCP or Unix connection, a caller
+// whose context cannot be cancelled (ReadPacket(context.Background())) that
+// finds the queue empty reads the next frame from the stream itself,
+// instead of waiting for the reader goroutine to read it and wake it: that
+// saves a goroutine hand-off per received packet, which is most of the cost
+// of a round trip. The reader goroutine then stays parked until the stream
+// has been left unread for readerResume. Any other caller waits on the
+// queue, and the reader goroutine reads for it.
+func (c *conn) WaitPacket(ctx context.Context) error {
+	if c.raw == nil {
+		return c.Inbox.WaitPacket(ctx)
+	}
+	if ctx.Done() != nil {
+		// This caller cannot read directly (a blocked read would not see
+		// ctx end): make sure the reader goroutine reads for it.
+		c.queueWaiters.Add(1)
+		if c.wantDirect.Load() {
+			c.wantDirect.Store(false)
+			signal(c.resume)
+		}
+		err := c.Inbox.WaitPacket(ctx)
+		c.queueWaiters.Add(-1)
+		return err
+	}
+	if c.Inbox.Len() > 0 {
+		return nil
+	}
+	if c.ended.Load() || c.ctx.Err() != nil || !c.rmu.TryLock() {
+		// Someone is reading the stream and will queue its next frame
+		// (or the queue is being closed). The reader goroutine parks
+		// after that frame, and the next call reads directly. Should a
+		// direct reader's frame go to another caller, the reader
+		// leaving the stream signals resume for this one.
+		c.wantDirect.Store(true)
+		return c.waitQueue(ctx)
+	}
+	c.wantDirect.Store(true)
+	c.directReads.Add(1)
+	ok := true
+	if c.Inbox.Len() == 0 {
+		// Only rmu's holder pushes, and the queue is empty: Push does not
+		// block.
+		ok = c.readOne()
+	}
+	c.rmu.Unlock()
+	c.idle.Reset(readerResume)
+	if !ok || c.queueWaiters.Load() > 0 {
+		signal(c.resume)
+	}
+	return nil
+}
+
+// waitQueue waits on the receive queue, counted in queueWaiters so that a
+// direct reader leaving the stream hands it to the reader goroutine.
+func (c *conn) waitQueue(ctx context.Context) error {
+	c.queueWaiters.Add(1)
+	err := c.Inbox.WaitPacket(ctx)
+	c.queueWaiters.Add(-1)
+	return err
 }
 
 // writeLoop writes queued frames, everything queued so far in one Write.
@@ -166,6 +323,7 @@ func (c *conn) writeLoop() {
 		}
 		batch := c.buf
 		c.buf, c.spare = c.spare[:0], nil
+		c.writing = true
 		c.wakeRoomLocked()
 		c.mu.Unlock()
 
@@ -173,6 +331,7 @@ func (c *conn) writeLoop() {
 
 		c.mu.Lock()
 		c.spare = batch[:0]
+		c.writing = false
 		if err != nil {
 			if c.werr == nil {
 				c.werr = fmt.Errorf("stream: write: %w: %w", peer.ErrFailed, err)
@@ -274,6 +433,20 @@ func (c *conn) put(ctx context.Context, p []byte) error {
 	}
 	wasEmpty := len(c.buf) == 0
 	c.buf = appendFrame(c.buf, p)
+	if wasEmpty && !c.writing && c.raw != nil && c.wtToken.Swap(false) {
+		// Write-through: the frame is alone in the queue and nothing is in
+		// flight, so writing it now keeps the order. The write never
+		// blocks; what the kernel does not take stays queued for the
+		// writer goroutine, and any error is left for it to meet too.
+		c.writeThroughs++
+		c.rawN = 0
+		c.raw.Write(c.rawWrite)
+		c.buf = c.buf[:copy(c.buf, c.buf[c.rawN:])]
+		if len(c.buf) == 0 {
+			c.mu.Unlock()
+			return nil
+		}
+	}
 	c.mu.Unlock()
 	if wasEmpty {
 		signal(c.wake)
@@ -310,6 +483,7 @@ func (c *conn) Close() error {
 		<-c.writeDone
 		<-c.readDone
 		c.Inbox.Close(nil)
+		c.idle.Stop()
 		c.status.Store(int32(StatusNone))
 		if c.onClose != nil {
 			c.onClose()
