@@ -341,6 +341,16 @@ func appendPackedStrings(b []byte, x []string) ([]byte, error) {
 	start := len(b)
 	b = appendU32(appendU32(b, uint32(TypePackedStringArray)), uint32(len(x)))
 	for _, s := range x {
+		if n := len(s); n <= 64 && plainASCII(s) {
+			// Length with the NUL, bytes, NUL, zero padding.
+			size := 4 + (n+1+3)&^3
+			var o []byte
+			b, o = extend(b, size)
+			le.PutUint32(o[size-4:], 0)
+			le.PutUint32(o, uint32(n+1))
+			copy(o[4:], s)
+			continue
+		}
 		if !validString(s) {
 			return b[:start], encErr(ErrInvalidParameter, "PackedStringArray element "+quote(s)+" is not valid UTF-8, contains NUL or starts with a BOM")
 		}

@@ -115,3 +115,21 @@ func (e *encoder) vector3(b []byte, x *Vector3) []byte {
 	le.PutUint32(o[12:], math.Float32bits(float32(x.Z)))
 	return b
 }
+
+// appendKey appends an encoded String key; the usual 12- and 16-byte keys
+// are copied as words.
+func appendKey(b, k []byte) []byte {
+	switch len(k) {
+	case 12:
+		b, o := extend(b, 12)
+		le.PutUint64(o, le.Uint64(k))
+		le.PutUint32(o[8:], le.Uint32(k[8:]))
+		return b
+	case 16:
+		b, o := extend(b, 16)
+		le.PutUint64(o, le.Uint64(k))
+		le.PutUint64(o[8:], le.Uint64(k[8:]))
+		return b
+	}
+	return append(b, k...)
+}

@@ -361,7 +361,7 @@ func (e *encoder) structAt(b []byte, rv reflect.Value, base unsafe.Pointer, fiel
 		}
 		if base != nil && f.mode != modeGeneric && !f.omitEmpty {
 			// Fixed-layout field of an addressable struct: read it in place.
-			b = append(b, f.key...)
+			b = appendKey(b, f.key)
 			if b, err = e.fastField(b, unsafe.Add(base, f.offset), f); err != nil {
 				return b, err
 			}
