@@ -61,6 +61,7 @@ type conn struct {
 	rawWrite      func(fd uintptr) bool // c.tryWrite, bound once: no allocation per put
 	rawN          int                   // bytes tryWrite wrote; under mu
 	writeThroughs uint64                // under mu; for tests
+	partialWrites uint64                // under mu; for tests
 	wtToken       atomic.Bool
 
 	// Receive side. One goroutine at a time reads the stream, holding rmu:
@@ -446,6 +447,7 @@ func (c *conn) put(ctx context.Context, p []byte) error {
 			c.mu.Unlock()
 			return nil
 		}
+		c.partialWrites++
 	}
 	c.mu.Unlock()
 	if wasEmpty {
