@@ -1,7 +1,6 @@
 package variant
 
 import (
-	"bytes"
 	"errors"
 	"math"
 	"reflect"
@@ -939,17 +938,11 @@ func (d *decoder) intoStrings(ptr unsafe.Pointer, t Type, p, dd, ad int) (int, b
 	return p, true, nil
 }
 
-// hasKey reports whether rest starts with the encoded key k (short keys,
-// 12 or 16 bytes, compare as words).
+// hasKey reports whether rest starts with the encoded key k (the usual
+// 12-byte keys compare as two words).
 func hasKey(rest, k []byte) bool {
-	if len(rest) < len(k) {
-		return false
-	}
-	switch len(k) {
-	case 12:
+	if len(k) == 12 && len(rest) >= 12 {
 		return getU64(rest) == getU64(k) && getU32(rest[8:]) == getU32(k[8:])
-	case 16:
-		return getU64(rest) == getU64(k) && getU64(rest[8:]) == getU64(k[8:])
 	}
-	return bytes.Equal(rest[:len(k)], k)
+	return len(rest) >= len(k) && string(rest[:len(k)]) == string(k)
 }
