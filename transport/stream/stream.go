@@ -170,10 +170,28 @@ func (c *conn) readLoop() {
 			continue
 		}
 		c.rmu.Lock()
-		ok := c.readOne()
+		ok := c.readLocked()
 		c.rmu.Unlock()
 		if !ok {
 			return
+		}
+	}
+}
+
+// readLocked reads frames into the queue, with rmu held, until the stream
+// ends (false) or callers want to read directly and packets arrive one at a
+// time: a read from the stream brought exactly one frame (true). When reads
+// bring several frames the remote end is streaming, and the reader
+// goroutine keeps the stream: decoding frames in parallel with the callers
+// popping them beats a direct read per packet.
+func (c *conn) readLocked() bool {
+	for {
+		fresh := c.r.Buffered() == 0 // this frame needs a read from the stream
+		if !c.readOne() {
+			return false
+		}
+		if fresh && c.r.Buffered() == 0 && c.wantDirect.Load() {
+			return true
 		}
 	}
 }
@@ -199,7 +217,7 @@ func (c *conn) park() bool {
 		// and signals resume if someone waits on the queue.
 	}
 	c.wantDirect.Store(false)
-	ok := c.readOne()
+	ok := c.readLocked()
 	c.rmu.Unlock()
 	return ok
 }
@@ -285,15 +303,21 @@ func (c *conn) WaitPacket(ctx context.Context) error {
 	}
 	c.wantDirect.Store(true)
 	c.directReads.Add(1)
-	ok := true
+	ok, streaming := true, false
 	if c.Inbox.Len() == 0 {
 		// Only rmu's holder pushes, and the queue is empty: Push does not
 		// block.
 		ok = c.readOne()
+		// More already buffered: the remote end is streaming, and the
+		// reader goroutine is better at that (see readLocked).
+		streaming = ok && c.r.Buffered() > 0
+	}
+	if streaming {
+		c.wantDirect.Store(false)
 	}
 	c.rmu.Unlock()
 	c.idle.Reset(readerResume)
-	if !ok || c.queueWaiters.Load() > 0 {
+	if !ok || streaming || c.queueWaiters.Load() > 0 {
 		signal(c.resume)
 	}
 	return nil
