@@ -84,6 +84,32 @@
 // typically Closes the stuck client. A failed Write is reported by the next
 // PutPacket (an error matching peer.ErrFailed and the cause).
 //
+// # Request and reply: the direct paths (TCP and Unix connections)
+//
+// Handing each packet from goroutine to goroutine costs more than the
+// loopback TCP round trip itself, so on *net.TCPConn and *net.UnixConn
+// streams (not TLS, not wrappers) a peer exchanging packets one at a time
+// skips both hand-offs:
+//
+//   - Write-through: a PutPacket that finds the send queue empty and no
+//     write in flight, right after everything the remote end sent has been
+//     read, writes its frame itself with one non-blocking write; whatever
+//     the kernel does not take is queued for the writer goroutine, ahead of
+//     any later packet. It never blocks, so the back-pressure, WriteTimeout
+//     and PutPacketContext rules above are unchanged. Packets put in a burst,
+//     or while a write is in flight, are still batched by the writer.
+//   - Direct reads: ReadPacket (or ReadVar) with a context that cannot be
+//     cancelled, such as context.Background(), that finds the receive queue
+//     empty reads the next frame from the stream itself while the reader
+//     goroutine stays parked. The reader goroutine takes the stream back
+//     as soon as the remote end sends several frames per read (streaming),
+//     a caller with a cancellable context waits, or the stream has not been
+//     read directly for a millisecond; so a program that switches to
+//     polling GetPacket/AvailablePacketCount sees new packets within a
+//     millisecond. A ReadPacket with a cancellable context always waits for
+//     the reader goroutine, and Close interrupts a direct read like any
+//     other.
+//
 // # Closing
 //
 // When the remote end closes, packets already received are still returned,

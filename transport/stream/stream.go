@@ -127,6 +127,7 @@ func newPeer(rwc io.ReadWriteCloser, cfg Config, onClose func()) *Peer {
 		writeDone: make(chan struct{}),
 		onClose:   onClose,
 	}
+	c.idle.Stop() // armed by park
 	if c.raw = rawConnOf(rwc); c.raw != nil {
 		c.rawWrite = c.tryWrite
 		c.wtToken.Store(true)
@@ -197,10 +198,10 @@ func (c *conn) readLocked() bool {
 }
 
 // park keeps the reader goroutine out of the stream while callers read it
-// directly. It takes the stream back, reading one frame, once the stream has
-// been left unread for readerResume (idle) or when a caller waits on the
-// queue and nobody reads for it (resume). It reports false when the reader
-// is done.
+// directly. It takes the stream back (readLocked) once the stream has been
+// left unread for readerResume (idle), or when a caller waits on the queue
+// and nobody reads for it or the direct reader found the remote end
+// streaming (resume). It reports false when the reader is done.
 func (c *conn) park() bool {
 	c.idle.Reset(readerResume)
 	for {
