@@ -415,3 +415,101 @@ func TestDirectReadSizes(t *testing.T) {
 		})
 	}
 }
+
+// TestExchangeAllocs: a request/reply exchange through write-through and
+// direct reads allocates nothing in steady state.
+func TestExchangeAllocs(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	a, b := pair(t, "tcp", "127.0.0.1:0", nil)
+	bg := context.Background()
+	echo := make(chan error, 1)
+	go func() {
+		for {
+			p, err := b.ReadPacket(bg)
+			if err == nil {
+				err = b.PutPacket(p)
+			}
+			if err != nil {
+				echo <- err
+				return
+			}
+		}
+	}()
+	pkt := make([]byte, 64)
+	exchange := func() {
+		if err := a.PutPacket(pkt); err != nil {
+			panic(err)
+		}
+		if _, err := a.ReadPacket(bg); err != nil {
+			panic(err)
+		}
+	}
+	for range 100 {
+		exchange()
+	}
+	wt, dr := writeThroughs(a), a.t.directReads.Load()
+	allocs := testing.AllocsPerRun(1000, exchange)
+	t.Logf("%d write-throughs, %d direct reads in 1000 exchanges", writeThroughs(a)-wt, a.t.directReads.Load()-dr)
+	require.Zero(t, allocs, "an exchange allocates")
+	require.NotZero(t, writeThroughs(a)-wt)
+	require.NotZero(t, a.t.directReads.Load()-dr)
+	require.NoError(t, a.Close())
+	require.ErrorIs(t, <-echo, io.EOF)
+}
+
+// TestCloseDuringExchanges: Close while four goroutines exchange packets
+// through write-through and direct reads; every call then fails with
+// net.ErrClosed, promptly, and no goroutine outlives the peers.
+func TestCloseDuringExchanges(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	a, b := pair(t, "tcp", "127.0.0.1:0", nil)
+	ctx := testCtx(t)
+	bg := context.Background()
+	go func() {
+		for {
+			p, err := b.ReadPacket(bg)
+			if err == nil {
+				err = b.PutPacket(p)
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	var (
+		wg        sync.WaitGroup
+		exchanges atomic.Int64
+		errs      = make(chan error, 4)
+	)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pkt := make([]byte, 64)
+			for {
+				err := a.PutPacket(pkt)
+				if err == nil {
+					_, err = a.ReadPacket(bg)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				exchanges.Add(1)
+			}
+		}()
+	}
+	for exchanges.Load() < 2000 {
+		waitTick(t, ctx)
+	}
+	start := time.Now()
+	require.NoError(t, a.Close())
+	wg.Wait()
+	require.Less(t, time.Since(start), 2*time.Second)
+	close(errs)
+	for err := range errs {
+		require.ErrorIs(t, err, net.ErrClosed)
+	}
+	t.Logf("%d exchanges, %d write-throughs, %d direct reads", exchanges.Load(), writeThroughs(a), a.t.directReads.Load())
+	require.NoError(t, b.Close())
+}
