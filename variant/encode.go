@@ -475,7 +475,7 @@ func (e *encoder) array(b []byte, t ContainerType, vs []any, depth int) ([]byte,
 	}
 	b = appendU32(b, uint32(len(vs)))
 	for _, v := range vs {
-		if b, err = e.element(b, v, depth+1); err != nil {
+		if b, err = e.value(b, v, depth+1); err != nil {
 			return b, err
 		}
 	}
@@ -514,32 +514,10 @@ func (e *encoder) dictionary(b []byte, d *Dictionary, depth int) ([]byte, error)
 		if err != nil {
 			return b, err
 		}
-		if b, err = e.element(b, d.values[i], depth+1); err != nil {
+		if b, err = e.value(b, d.values[i], depth+1); err != nil {
 			return b, err
 		}
 	}
 	return b, nil
 }
 
-// element encodes a container element: the usual message values without the
-// call into value and its long type switch, anything else through value.
-func (e *encoder) element(b []byte, v any, depth int) ([]byte, error) {
-	if depth > MaxDepth {
-		return e.value(b, v, depth) // the depth error
-	}
-	switch x := v.(type) {
-	case string:
-		return appendTaggedStr(b, uint32(TypeString), x)
-	case int64:
-		return appendIntValue(b, x), nil
-	case int:
-		return appendIntValue(b, int64(x)), nil
-	case bool:
-		return appendBoolValue(b, x), nil
-	case Vector2:
-		return e.vector2(b, &x), nil
-	case Vector3:
-		return e.vector3(b, &x), nil
-	}
-	return e.value(b, v, depth)
-}
