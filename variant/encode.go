@@ -520,4 +520,3 @@ func (e *encoder) dictionary(b []byte, d *Dictionary, depth int) ([]byte, error)
 	}
 	return b, nil
 }
-
