@@ -102,13 +102,13 @@
 //     cancelled, such as context.Background(), that finds the receive queue
 //     empty reads the next frame from the stream itself while the reader
 //     goroutine stays parked. The reader goroutine takes the stream back
-//     as soon as the remote end sends several frames per read (streaming),
-//     a caller with a cancellable context waits, or the stream has not been
-//     read directly for a millisecond; so a program that switches to
-//     polling GetPacket/AvailablePacketCount sees new packets within a
-//     millisecond. A ReadPacket with a cancellable context always waits for
-//     the reader goroutine, and Close interrupts a direct read like any
-//     other.
+//     as soon as the remote end sends several frames per read (streaming)
+//     or a caller with a cancellable context waits, and otherwise once no
+//     direct read has started for 1 to 16 ms (it looks less often while
+//     direct reads go on); so a program that switches to polling
+//     GetPacket/AvailablePacketCount sees new packets within 16 ms. A
+//     ReadPacket with a cancellable context always waits for the reader
+//     goroutine, and Close interrupts a direct read like any other.
 //
 // # Closing
 //

@@ -266,9 +266,10 @@ func TestDirectReadClose(t *testing.T) {
 	require.True(t, direct, "never saw a direct read blocked")
 }
 
-// TestDirectReadThenPoll: after direct reads the program switches to
-// polling (Godot style); the reader goroutine takes the stream back and
-// packets, then the remote end's close, show up without any ReadPacket.
+// TestDirectReadThenPoll: after direct reads (the last one waiting long
+// for its packet) the program switches to polling (Godot style); the reader
+// goroutine takes the stream back and packets, then the remote end's close,
+// show up without any ReadPacket.
 func TestDirectReadThenPoll(t *testing.T) {
 	peertest.CheckGoroutines(t)
 	a, b := pair(t, "tcp", "127.0.0.1:0", nil)
@@ -281,6 +282,31 @@ func TestDirectReadThenPoll(t *testing.T) {
 		require.Equal(t, []byte{byte(i)}, p)
 	}
 	require.NotZero(t, a.t.directReads.Load())
+
+	// A direct read waiting long for the remote end: the parked reader
+	// goroutine finds it in the stream and asks to be re-armed when it
+	// leaves. (Retried while the read happens to wait on the queue
+	// instead, the reader goroutine having taken the stream back first.)
+	sawArm := false
+	for attempt := 0; attempt < 20 && !sawArm; attempt++ {
+		got := make(chan []byte, 1)
+		go func() {
+			p, err := a.ReadPacket(bg)
+			if err != nil {
+				p = []byte(err.Error())
+			}
+			got <- bytes.Clone(p)
+		}()
+		for !a.t.armOnLeave.Load() && a.t.queueWaiters.Load() == 0 {
+			waitTick(t, ctx)
+		}
+		sawArm = a.t.armOnLeave.Load()
+		require.NoError(t, b.PutPacket([]byte("late")))
+		require.Equal(t, "late", string(<-got))
+	}
+	require.True(t, sawArm, "never saw a long direct read")
+
+	// Now the program only polls.
 	for i := range 3 {
 		require.NoError(t, b.PutPacket([]byte{byte(10 + i)}))
 	}

@@ -74,7 +74,8 @@ type conn struct {
 	wantDirect   atomic.Bool   // callers read directly: the reader goroutine parks
 	queueWaiters atomic.Int32  // callers waiting on the queue for someone to read
 	resume       chan struct{} // cap 1: the reader goroutine should take the stream back
-	idle         *time.Timer   // reset when the stream is left to the reader goroutine's care
+	idle         *time.Timer   // the parked reader goroutine's next look at the stream
+	armOnLeave   atomic.Bool   // the parked reader goroutine waits for a direct reader to leave
 	directReads  atomic.Uint64 // for tests
 
 	status atomic.Int32 // a Status
@@ -153,9 +154,12 @@ func setNoDelay(rwc io.ReadWriteCloser, on bool) error {
 	return nil
 }
 
-// readerResume is how long the reader goroutine stays parked after a direct
-// reader left the stream (see WaitPacket) before it takes the stream back.
-const readerResume = time.Millisecond
+// readerResume and maxReaderResume bound how long the reader goroutine
+// stays parked while callers read the stream directly (see park).
+const (
+	readerResume    = time.Millisecond
+	maxReaderResume = 16 * time.Millisecond
+)
 
 // readLoop decodes frames from the stream into the receive queue until the
 // stream ends, fails or sends a frame larger than InputBufferMaxSize. While
@@ -198,25 +202,41 @@ func (c *conn) readLocked() bool {
 }
 
 // park keeps the reader goroutine out of the stream while callers read it
-// directly. It takes the stream back (readLocked) once the stream has been
-// left unread for readerResume (idle), or when a caller waits on the queue
-// and nobody reads for it or the direct reader found the remote end
-// streaming (resume). It reports false when the reader is done.
+// directly. It takes the stream back (readLocked) once no direct read has
+// started for a while (idle: readerResume, doubling up to maxReaderResume
+// while direct reads go on), or when a caller waits on the queue and nobody
+// reads for it or the direct reader found the remote end streaming
+// (resume). It reports false when the reader is done. The direct readers
+// themselves touch no timer: arming one can wake an idle thread, which would
+// cost them about what they save.
 func (c *conn) park() bool {
-	c.idle.Reset(readerResume)
+	seen := c.directReads.Load()
+	wait := readerResume
+	c.idle.Reset(wait)
 	for {
 		select {
 		case <-c.ctx.Done():
 			return false
 		case <-c.resume:
 		case <-c.idle.C:
+			if n := c.directReads.Load(); n != seen {
+				seen = n
+				wait = min(2*wait, maxReaderResume)
+				c.idle.Reset(wait)
+				continue
+			}
 		}
 		if c.rmu.TryLock() {
 			break
 		}
-		// A direct reader is in the stream. Leaving it, it resets idle
-		// and signals resume if someone waits on the queue.
+		// A direct reader is in the stream, maybe waiting long for the
+		// remote end: it re-arms idle when it leaves (or signals resume).
+		c.armOnLeave.Store(true)
+		if c.rmu.TryLock() {
+			break
+		}
 	}
+	c.armOnLeave.Store(false)
 	c.wantDirect.Store(false)
 	ok := c.readLocked()
 	c.rmu.Unlock()
@@ -317,7 +337,9 @@ func (c *conn) WaitPacket(ctx context.Context) error {
 		c.wantDirect.Store(false)
 	}
 	c.rmu.Unlock()
-	c.idle.Reset(readerResume)
+	if c.armOnLeave.Load() && c.armOnLeave.CompareAndSwap(true, false) {
+		c.idle.Reset(readerResume)
+	}
 	if !ok || streaming || c.queueWaiters.Load() > 0 {
 		signal(c.resume)
 	}
