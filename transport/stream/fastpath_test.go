@@ -126,9 +126,10 @@ func TestWriteThroughOrder(t *testing.T) {
 			}
 			t.Logf("%d of %d puts written through; %d direct reads on the sender, %d on the receiver",
 				writeThroughs(a), senders*each, a.t.directReads.Load(), b.t.directReads.Load())
-			require.NotZero(t, writeThroughs(a), "no put was written through")
-			require.NotZero(t, writeThroughs(b), "no ack was written through")
-			require.NotZero(t, a.t.directReads.Load(), "no direct read")
+			// More than the first put's (the token starts available).
+			// Direct reads may not happen here: acks often arrive
+			// several per read, and the reader goroutine keeps those.
+			require.Greater(t, writeThroughs(a), uint64(1), "no put was written through")
 		})
 	}
 }
