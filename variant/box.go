@@ -108,7 +108,7 @@ func boxScalar[T int64 | float64 | Vector2 | Vector3](s *slabs, typ unsafe.Point
 // string returns raw as a string whose bytes live in the arena.
 func (s *slabs) string(raw []byte) string {
 	n := len(raw)
-	if l, w := len(s.words), (n+7)>>3; n > 0 && w <= cap(s.words)-l {
+	if l, w := len(s.words), (n+7)>>3; n > 0 && n <= bigString && w <= cap(s.words)-l {
 		s.words = s.words[:l+w]
 		p := (*byte)(unsafe.Pointer(&s.words[l]))
 		copy(unsafe.Slice(p, n), raw)
