@@ -1,6 +1,9 @@
 package udp
 
-import "math/bits"
+import (
+	"math/bits"
+	"time"
+)
 
 // Limits and defaults.
 const (
@@ -93,6 +96,17 @@ type Config struct {
 	// ReuseAddress sets SO_REUSEADDR on a Listener's socket, as Godot's
 	// UDPServer does. Default false, so a port already in use is an error.
 	ReuseAddress bool
+
+	// IdleTimeout makes a Listener drop a peer, pending or accepted, from
+	// which no datagram has arrived for this long: UDP has no disconnect, so
+	// this is how a server gets back what clients that vanished hold,
+	// pending slots included. The dropped peer's queued packets can still be
+	// read; then its reads, and its puts, return an error matching
+	// peer.ErrTimeout, and the remote's next datagram arrives as a new
+	// connection. Expiry is checked four times per IdleTimeout. Default 0:
+	// peers never expire, as in Godot's UDPServer. Bind and Dial peers are
+	// not affected.
+	IdleTimeout time.Duration
 }
 
 func (c *Config) withDefaults() Config {

@@ -81,9 +81,13 @@
 // RefuseNewConnections (any negative value) or call
 // SetMaxPendingConnections(0). A pending peer costs one receive ring (64
 // KiB by default), so the cap also bounds what unknown senders can make a
-// Listener allocate; pending peers do not expire (as in Godot), so take them
-// and drop the ones that do not speak your protocol. Accepted peers are not
-// limited: each one is taken on purpose by the program.
+// Listener allocate. Accepted peers are not limited: each one is taken on
+// purpose by the program. As in Godot, peers do not expire by default (UDP
+// has no disconnect), so take pending peers and drop the ones that do not
+// speak your protocol; or set Config.IdleTimeout, and the Listener drops any
+// peer, pending or accepted, that has sent nothing for that long (its reads
+// and puts then return an error matching peer.ErrTimeout, counted in
+// ListenerStats.Expired).
 //
 // # Drops and bad input
 //

@@ -2,9 +2,11 @@ package udp_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/transport/udp"
 )
 
@@ -52,4 +54,40 @@ func Example() {
 	// Output:
 	// server got hello from 127.0.0.1
 	// client got 42
+}
+
+// A Listener with an IdleTimeout drops clients that went quiet: UDP has no
+// disconnect, so this is how a server learns a player is gone.
+func ExampleConfig_idleTimeout() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+
+	l, err := udp.Listen("127.0.0.1:0", &udp.Config{IdleTimeout: 100 * time.Millisecond})
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+
+	c, err := udp.Dial(ctx, l.Addr().String(), nil)
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	if err := c.PutVar("hello, then silence"); err != nil {
+		panic(err)
+	}
+
+	srv, err := l.Accept(ctx)
+	if err != nil {
+		panic(err)
+	}
+	v, _ := srv.ReadVar(ctx)
+	fmt.Println("got", v)
+	_, err = srv.ReadVar(ctx) // nothing more arrives
+	fmt.Println("timed out:", errors.Is(err, peer.ErrTimeout))
+	fmt.Println("expired peers:", l.Stats().Expired)
+	// Output:
+	// got hello, then silence
+	// timed out: true
+	// expired peers: 1
 }

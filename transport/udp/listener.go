@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/packetpeer/packetpeer/peer"
 )
@@ -20,6 +21,7 @@ type ListenerStats struct {
 	DroppedOversize uint64 // datagrams larger than MaxPacketSize
 	DroppedFull     uint64 // datagrams dropped because their peer's receive ring was full
 	ReadErrors      uint64 // transient socket read errors
+	Expired         uint64 // peers dropped after Config.IdleTimeout without a datagram
 	Pending         int    // remotes waiting for Accept/TakeConnection
 	Active          int    // accepted peers not yet closed
 }
@@ -45,7 +47,10 @@ type Listener struct {
 	closed     bool
 	err        error // fatal socket error, set by fail
 
-	pktIn, bytesIn, dropPending, dropBig, dropFull, readErr atomic.Uint64
+	start      time.Time     // for transport.seen
+	expireDone chan struct{} // closed when the expiry goroutine ends; nil without IdleTimeout
+
+	pktIn, bytesIn, dropPending, dropBig, dropFull, readErr, expired atomic.Uint64
 }
 
 // Listen opens a UDP socket on addr ("host:port"; empty host or "*" = every
@@ -67,6 +72,10 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 	}
 	l := newListener(conn, c)
 	go l.readLoop()
+	if c.IdleTimeout > 0 {
+		l.expireDone = make(chan struct{})
+		go l.expireLoop()
+	}
 	return l, nil
 }
 
@@ -80,6 +89,51 @@ func newListener(conn *net.UDPConn, c Config) *Listener {
 		broken:     make(chan struct{}),
 		peers:      make(map[netip.AddrPort]*transport),
 		maxPending: c.MaxPendingConnections,
+		start:      time.Now(),
+	}
+}
+
+// expireLoop drops idle peers (Config.IdleTimeout) until Close.
+func (l *Listener) expireLoop() {
+	defer close(l.expireDone)
+	tick := time.NewTicker(max(l.cfg.IdleTimeout/4, time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-l.done:
+			return
+		case <-tick.C:
+			l.expireIdle(time.Since(l.start))
+		}
+	}
+}
+
+// expireIdle drops every peer whose last datagram is older than IdleTimeout
+// at now (time since start): it leaves the Listener, its queue ends with a
+// timeout once drained, and its puts fail with the same error.
+func (l *Listener) expireIdle(now time.Duration) {
+	var idle []*transport
+	l.mu.Lock()
+	for key, t := range l.peers {
+		if now-t.seen <= l.cfg.IdleTimeout {
+			continue
+		}
+		idle = append(idle, t)
+		delete(l.peers, key)
+		for i, p := range l.pending {
+			if p.t == t {
+				l.pending = append(l.pending[:i], l.pending[i+1:]...)
+				break
+			}
+		}
+	}
+	l.mu.Unlock()
+	for _, t := range idle {
+		l.expired.Add(1)
+		err := &peer.OpError{Op: "read", Err: peer.ErrTimeout,
+			Detail: fmt.Sprintf("no datagram from %s for %s (IdleTimeout)", t.key, l.cfg.IdleTimeout)}
+		t.expired.Store(&peer.OpError{Op: "put packet", Err: peer.ErrTimeout, Detail: err.Detail})
+		t.ring.Close(err)
 	}
 }
 
@@ -153,6 +207,9 @@ func (l *Listener) demux(src netip.AddrPort, buf []byte, n int) {
 		l.peers[src] = t
 		l.pending = append(l.pending, newPeer(t))
 		signal(l.ready)
+	}
+	if l.expireDone != nil {
+		t.seen = time.Since(l.start)
 	}
 	before := t.stats.dropFull.Load()
 	t.receive(buf, n, src)
@@ -287,6 +344,7 @@ func (l *Listener) Stats() ListenerStats {
 		DroppedOversize: l.dropBig.Load(),
 		DroppedFull:     l.dropFull.Load(),
 		ReadErrors:      l.readErr.Load(),
+		Expired:         l.expired.Load(),
 		Pending:         pending,
 		Active:          active,
 	}
@@ -311,6 +369,9 @@ func (l *Listener) Close() error {
 	close(l.done)
 	err := l.conn.Close()
 	<-l.readerDone
+	if l.expireDone != nil {
+		<-l.expireDone
+	}
 	for _, t := range all {
 		t.pp.Close()
 	}

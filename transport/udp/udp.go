@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
@@ -64,6 +65,12 @@ type transport struct {
 
 	closed     atomic.Bool
 	readerDone chan struct{} // closed when the reader goroutine ends; nil for Listener peers
+
+	// A Listener peer's last datagram (time since the Listener started),
+	// under the Listener's mu, kept when Config.IdleTimeout is set; expired
+	// is the error its puts return once the Listener dropped it as idle.
+	seen    time.Duration
+	expired atomic.Pointer[peer.OpError]
 
 	direct *directState // non-nil for a Dial peer without Config.BackgroundRead: no reader goroutine
 	sockMu sync.Mutex   // held while reading the socket directly
@@ -272,6 +279,9 @@ func (t *transport) receive(buf []byte, n int, src netip.AddrPort) {
 }
 
 func (t *transport) PutPacket(p []byte) error {
+	if e := t.expired.Load(); e != nil {
+		return e
+	}
 	if len(p) > t.maxPacket {
 		return &peer.OpError{Op: "put packet", Err: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("packet of %d bytes exceeds max packet size %d", len(p), t.maxPacket)}
