@@ -72,15 +72,14 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 	}
 	l := newListener(conn, c)
 	go l.readLoop()
-	if c.IdleTimeout > 0 {
-		l.expireDone = make(chan struct{})
+	if l.expireDone != nil {
 		go l.expireLoop()
 	}
 	return l, nil
 }
 
 func newListener(conn *net.UDPConn, c Config) *Listener {
-	return &Listener{
+	l := &Listener{
 		conn:       conn,
 		cfg:        c,
 		readerDone: make(chan struct{}),
@@ -91,6 +90,10 @@ func newListener(conn *net.UDPConn, c Config) *Listener {
 		maxPending: c.MaxPendingConnections,
 		start:      time.Now(),
 	}
+	if c.IdleTimeout > 0 {
+		l.expireDone = make(chan struct{})
+	}
+	return l
 }
 
 // expireLoop drops idle peers (Config.IdleTimeout) until Close.
