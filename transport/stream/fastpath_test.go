@@ -411,19 +411,7 @@ func TestDirectReadSizes(t *testing.T) {
 			}
 			a, b := pair(t, network, addr, nil)
 			bg := context.Background()
-			echo := make(chan error, 1)
-			go func() {
-				for {
-					p, err := b.ReadPacket(bg)
-					if err == nil {
-						err = b.PutPacket(p)
-					}
-					if err != nil {
-						echo <- err
-						return
-					}
-				}
-			}()
+			echo := echoAll(b)
 			rng := rand.New(rand.NewPCG(3, 4))
 			// Whether a read is direct depends on who gets to the stream
 			// first; repeat (boundedly) until some were.
@@ -455,19 +443,7 @@ func TestExchangeAllocs(t *testing.T) {
 	peertest.CheckGoroutines(t)
 	a, b := pair(t, "tcp", "127.0.0.1:0", nil)
 	bg := context.Background()
-	echo := make(chan error, 1)
-	go func() {
-		for {
-			p, err := b.ReadPacket(bg)
-			if err == nil {
-				err = b.PutPacket(p)
-			}
-			if err != nil {
-				echo <- err
-				return
-			}
-		}
-	}()
+	echo := echoAll(b)
 	pkt := make([]byte, 64)
 	exchange := func() {
 		if err := a.PutPacket(pkt); err != nil {
@@ -545,4 +521,24 @@ func TestCloseDuringExchanges(t *testing.T) {
 	}
 	t.Logf("%d exchanges, %d write-throughs, %d direct reads", exchanges.Load(), writeThroughs(a), a.t.directReads.Load())
 	require.NoError(t, b.Close())
+}
+
+// echoAll sends back every packet b reads (directly, with a context that
+// cannot be cancelled) until reading or sending fails, then reports that
+// error on the returned channel.
+func echoAll(b *Peer) <-chan error {
+	echo := make(chan error, 1)
+	go func() {
+		for {
+			p, err := b.ReadPacket(context.Background())
+			if err == nil {
+				err = b.PutPacket(p)
+			}
+			if err != nil {
+				echo <- err
+				return
+			}
+		}
+	}()
+	return echo
 }
