@@ -112,10 +112,10 @@ func extensionsStart(t *testing.T, b []byte) int {
 	t.Helper()
 	const body = 13 + 12
 	off := body + 2 + 32
-	off += 1 + int(b[off])                     // session id
-	off += 1 + int(b[off])                     // cookie
+	off += 1 + int(b[off])                      // session id
+	off += 1 + int(b[off])                      // cookie
 	off += 2 + (int(b[off])<<8 | int(b[off+1])) // cipher suites
-	off += 1 + int(b[off])                     // compression methods
+	off += 1 + int(b[off])                      // compression methods
 	require.Equal(t, len(b), off+2+(int(b[off])<<8|int(b[off+1])), "not a ClientHello with extensions")
 	return off
 }
