@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -286,7 +287,10 @@ func (l *Listener) route(ap netip.AddrPort, b []byte) {
 			l.mu.Unlock()
 			return
 		}
-		if err := helloError(b); err != nil {
+		var fix *sniRepair
+		if emptySNIHello(b) {
+			fix = &sniRepair{}
+		} else if err := helloError(b); err != nil {
 			l.mu.Unlock()
 			l.stats.Drop(peer.DropFailed, net.UDPAddrFromAddrPort(ap), err)
 			return
@@ -310,6 +314,10 @@ func (l *Listener) route(ap netip.AddrPort, b []byte) {
 			done:    make(chan struct{}),
 			stage:   stagePreCookie,
 			created: time.Now(),
+			fix:     fix,
+		}
+		if fix != nil {
+			fix.deliver = sc.deliverRaw
 		}
 		l.conns[ap] = sc
 		l.pre = append(l.pre, sc)
@@ -392,7 +400,11 @@ func (l *Listener) forgetLocked(sc *serverConn) {
 // handshake runs the server handshake for sc and queues the connection.
 func (l *Listener) handshake(sc *serverConn) {
 	defer l.wg.Done()
-	dc, err := pdtls.ServerWithOptions(sc, sc.raddr, l.opts...)
+	opts := l.opts
+	if sc.fix != nil {
+		opts = append(slices.Clip(opts), pdtls.WithKeyLogWriter(sc.fix))
+	}
+	dc, err := pdtls.ServerWithOptions(sc, sc.raddr, opts...)
 	if err != nil {
 		l.handshakeFailed(sc, err, false)
 		sc.Close()
@@ -475,11 +487,12 @@ type serverConn struct {
 	raddr    *net.UDPAddr
 	in       chan *[]byte
 	done     chan struct{}
-	stage    int       // guarded by l.mu
-	created  time.Time // for eviction
-	last     time.Time // last datagram while stageVerified, guarded by l.mu
-	verified time.Time // when the cookie echo came, guarded by l.mu
-	counted  bool      // its drop was counted in Stats, guarded by l.mu
+	stage    int        // guarded by l.mu
+	created  time.Time  // for eviction
+	last     time.Time  // last datagram while stageVerified, guarded by l.mu
+	verified time.Time  // when the cookie echo came, guarded by l.mu
+	fix      *sniRepair // non-nil for a client whose ClientHello has an empty server name
+	counted  bool       // its drop was counted in Stats, guarded by l.mu
 
 	closeOnce sync.Once
 	rdl       deadline
@@ -490,7 +503,17 @@ var bufPool = sync.Pool{New: func() any {
 	return &b
 }}
 
+// deliver hands a datagram from the client to pion.
 func (c *serverConn) deliver(b []byte) {
+	if c.fix != nil {
+		if b = c.fix.inbound(b); len(b) == 0 {
+			return
+		}
+	}
+	c.deliverRaw(b)
+}
+
+func (c *serverConn) deliverRaw(b []byte) {
 	bp := bufPool.Get().(*[]byte)
 	*bp = append((*bp)[:0], b...)
 	select {
@@ -525,7 +548,14 @@ func (c *serverConn) WriteTo(b []byte, _ net.Addr) (int, error) {
 		return 0, net.ErrClosed
 	default:
 	}
-	return c.l.pc.WriteToUDPAddrPort(b, c.ap)
+	n := len(b)
+	if c.fix != nil {
+		b = c.fix.outbound(b)
+	}
+	if _, err := c.l.pc.WriteToUDPAddrPort(b, c.ap); err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 func (c *serverConn) Close() error {

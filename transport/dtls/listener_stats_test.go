@@ -11,8 +11,6 @@ import (
 	"time"
 
 	pdtls "github.com/pion/dtls/v3"
-	"github.com/pion/dtls/v3/pkg/protocol/extension"
-	"github.com/pion/dtls/v3/pkg/protocol/handshake"
 	"github.com/stretchr/testify/require"
 
 	"github.com/packetpeer/packetpeer/peer"
@@ -242,12 +240,4 @@ func TestIsConnectionAvailableAfterClose(t *testing.T) {
 	require.False(t, l.IsConnectionAvailable())
 	_, err := l.TakeConnection()
 	require.ErrorIs(t, err, peer.ErrClosed)
-}
-
-// emptySNIHook makes a pion client send what Godot's mbedTLS sends for
-// connect_to_peer with hostname "": a server_name extension holding one
-// empty host name.
-func emptySNIHook(ch handshake.MessageClientHello) handshake.Message {
-	ch.Extensions = append([]extension.Extension{&extension.ServerName{}}, ch.Extensions...)
-	return &ch
 }
