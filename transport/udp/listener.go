@@ -157,9 +157,9 @@ func (l *Listener) expireIdle() {
 	for _, t := range idle {
 		err := &peer.OpError{Op: "read", Err: peer.ErrTimeout,
 			Detail: fmt.Sprintf("no datagram from %s for %s (IdleTimeout)", t.key, l.cfg.IdleTimeout)}
+		l.stats.Drop(peer.DropExpired, net.UDPAddrFromAddrPort(t.key), err) // before its reader wakes
 		t.expired.Store(&peer.OpError{Op: "put packet", Err: peer.ErrTimeout, Detail: err.Detail})
 		t.ring.Close(err)
-		l.stats.Drop(peer.DropExpired, net.UDPAddrFromAddrPort(t.key), err)
 	}
 }
 
