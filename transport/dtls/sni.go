@@ -114,6 +114,22 @@ func emptySNIHello(b []byte) bool {
 	return changed
 }
 
+// hasHandshake reports whether datagram b holds a handshake record: the
+// others (application data, once connected) pass the repair untouched.
+func hasHandshake(b []byte) bool {
+	for len(b) > 0 {
+		rec, rest, ok := nextRecord(b)
+		if !ok {
+			return false
+		}
+		if rec[0] == contentHandshake {
+			return true
+		}
+		b = rest
+	}
+	return false
+}
+
 // nextRecord splits the first DTLS record off b.
 func nextRecord(b []byte) (rec, rest []byte, ok bool) {
 	if len(b) < recHdr {
@@ -209,6 +225,9 @@ func emptyHostName(data []byte) bool {
 // its Finished (held until pion's key log gives the master secret). nil
 // means nothing is left to deliver now.
 func (r *sniRepair) inbound(b []byte) []byte {
+	if !hasHandshake(b) {
+		return b
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.broken {
@@ -385,6 +404,9 @@ func (r *sniRepair) seal(g *ciphersuite.GCM, h recordlayer.Header, msg, orig []b
 // pion's handshake messages and re-makes pion's Finished for the client's
 // transcript.
 func (r *sniRepair) outbound(b []byte) []byte {
+	if !hasHandshake(b) {
+		return b
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.broken {
