@@ -231,20 +231,70 @@ type (
 	}
 )
 
-func unmarshalDests() map[string]func() any {
-	return map[string]func() any{
-		"any":                func() any { return new(any) },
-		"[]any":              func() any { return new([]any) },
-		"[][][][]int":        func() any { return new([][][][]int) },
-		"[]string":           func() any { return new([]string) },
-		"[][64]int64":        func() any { return new([]bigElem) },
-		"map[string][]int":   func() any { return new(map[string][]int) },
-		"map[string]any":     func() any { return new(map[string]any) },
-		"struct":             func() any { return new(allocDest) },
-		"recursive struct":   func() any { return new(allocNested) },
-		"[]recursive struct": func() any { return new([]allocNested) },
-		"*Dictionary":        func() any { return new(*Dictionary) },
-	}
+// key is the encoding of the String key k (up to 4 bytes).
+func key(k string) []byte {
+	b := words(uint32(TypeString), uint32(len(k)))
+	return append(b, (k + "\x00\x00\x00\x00")[:4]...)
+}
+
+// unmarshalShapes are adversarial inputs aimed at Unmarshal's own
+// pre-sizing: struct fields, slices of large elements, maps and recursive
+// structs, each claiming huge counts.
+var unmarshalShapes = []allocShape{
+	{"struct field of nested lying arrays", func(n int) []byte {
+		b := append(words(uint32(TypeDictionary), 1), key("A")...)
+		return nest(words(uint32(TypeArray), huge), 1000, nil, n-len(b)+len(b)) // A's levels past 3 fail to assign
+	}, false},
+	{"struct field of big elements, lying count", func(n int) []byte {
+		b := append(words(uint32(TypeDictionary), 1), key("B")...)
+		return fill(append(b, words(uint32(TypeArray), huge)...), n)
+	}, false},
+	{"struct field of strings, lying count", func(n int) []byte {
+		b := append(words(uint32(TypeDictionary), 1), key("S")...)
+		return repeatTo(append(b, words(uint32(TypeArray), uint32(n/8))...), words(uint32(TypeString), 0), n)
+	}, false},
+	{"struct field map, lying counts", func(n int) []byte {
+		b := append(words(uint32(TypeDictionary), 1), key("M")...)
+		b = append(b, words(uint32(TypeDictionary), huge)...)
+		return nest(append(key("k"), words(uint32(TypeArray), huge)...), 1, nil, n)
+	}, false},
+	{"map of lying arrays", func(n int) []byte {
+		b := words(uint32(TypeDictionary), huge)
+		for i := uint32(0); len(b)+24 <= n/2; i++ {
+			b = append(b, key(string(rune('a'+i%26))+string(rune('a'+i/26%26))+string(rune('a'+i/676%26)))...)
+			b = append(b, words(uint32(TypeArray), 1, 0)...)
+		}
+		return fill(append(b, append(key("zzzz"), words(uint32(TypeArray), huge)...)...), n)
+	}, false},
+	{"recursive struct, lying counts at every level", func(n int) []byte {
+		lv := append(words(uint32(TypeDictionary), huge), key("In")...)
+		lv = append(lv, words(uint32(TypeArray), huge)...)
+		return nest(lv, 1000, nil, n)
+	}, false},
+	{"array of lying struct dictionaries", func(n int) []byte {
+		lv := append(words(uint32(TypeArray), huge, uint32(TypeDictionary), huge), key("In")...)
+		return nest(lv, 1000, nil, n)
+	}, false},
+}
+
+// unmarshalDests are Unmarshal destinations, each with the largest Go
+// size of a slice element, map entry or pointed-to value it can hold.
+var unmarshalDests = []struct {
+	name string
+	new  func() any
+	elem int
+}{
+	{"any", func() any { return new(any) }, 16},
+	{"[]any", func() any { return new([]any) }, 16},
+	{"[][][][]int", func() any { return new([][][][]int) }, 24},
+	{"[]string", func() any { return new([]string) }, 16},
+	{"[][64]int64", func() any { return new([]bigElem) }, 512},
+	{"map[string][]int", func() any { return new(map[string][]int) }, 40},
+	{"map[string]any", func() any { return new(map[string]any) }, 32},
+	{"struct", func() any { return new(allocDest) }, 512},
+	{"recursive struct", func() any { return new(allocNested) }, 32},
+	{"[]recursive struct", func() any { return new([]allocNested) }, 32},
+	{"*Dictionary", func() any { return new(*Dictionary) }, 16},
 }
 
 func TestDecodeMemoryBound(t *testing.T) {
@@ -264,4 +314,29 @@ func TestDecodeMemoryBound(t *testing.T) {
 		}
 	}
 	t.Logf("Decode: worst %.1f bytes allocated per input byte", worst)
+}
+
+func TestUnmarshalMemoryBound(t *testing.T) {
+	worst, worstAll := 0.0, 0.0
+	for _, n := range []int{64, 1024, 64 << 10} {
+		for _, s := range append(allocShapes[:len(allocShapes):len(allocShapes)], unmarshalShapes...) {
+			data := s.build(n)
+			opts := DecodeOptions{AllowObjects: s.allow}
+			for _, d := range unmarshalDests {
+				got := allocated(func() { opts.Unmarshal(data, d.new()) })
+				// Unmarshal may decode twice (direct, then Decode+Assign)
+				// and stores Go values: see the package documentation.
+				bound := 2*allocBound(len(data)) + uint64(d.elem*len(data))
+				r := float64(got) / float64(len(data))
+				if d.elem <= 32 {
+					worst = max(worst, r)
+				}
+				worstAll = max(worstAll, r)
+				if got > bound {
+					t.Errorf("%s into %s, %d bytes: Unmarshal allocated %d bytes (%.1f per input byte), bound %d", s.name, d.name, len(data), got, r, bound)
+				}
+			}
+		}
+	}
+	t.Logf("Unmarshal: worst %.1f bytes allocated per input byte (elements up to 32 bytes), %.1f (any destination)", worst, worstAll)
 }
