@@ -2,6 +2,7 @@ package variant
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"runtime"
 	"testing"
 )
@@ -339,4 +340,31 @@ func TestUnmarshalMemoryBound(t *testing.T) {
 		}
 	}
 	t.Logf("Unmarshal: worst %.1f bytes allocated per input byte (elements up to 32 bytes), %.1f (any destination)", worst, worstAll)
+}
+
+// FuzzDecodeMemory: one Decode of any input allocates at most the
+// documented bound, and so does Unmarshal into a few destinations (plus
+// the Go values it stores).
+func FuzzDecodeMemory(f *testing.F) {
+	for _, vec := range loadVectors(f) {
+		if b, err := hex.DecodeString(vec.Hex); err == nil {
+			f.Add(b, vec.Options.AllowObjects, uint8(0))
+		}
+	}
+	for _, n := range []int{64, 512} {
+		for i, s := range append(allocShapes[:len(allocShapes):len(allocShapes)], unmarshalShapes...) {
+			f.Add(s.build(n), s.allow, uint8(i))
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte, allow bool, dest uint8) {
+		opts := DecodeOptions{AllowObjects: allow}
+		if got, bound := allocated(func() { opts.Decode(data) }), allocBound(len(data)); got > bound {
+			t.Fatalf("Decode of %d bytes allocated %d bytes, bound %d", len(data), got, bound)
+		}
+		d := unmarshalDests[int(dest)%len(unmarshalDests)]
+		bound := 2*allocBound(len(data)) + uint64(d.elem*len(data))
+		if got := allocated(func() { opts.Unmarshal(data, d.new()) }); got > bound {
+			t.Fatalf("Unmarshal of %d bytes into %s allocated %d bytes, bound %d", len(data), d.name, got, bound)
+		}
+	})
 }

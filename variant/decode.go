@@ -26,29 +26,34 @@ type decoder struct {
 // comes from one budget of reserveBytesPerByte × len(input) bytes, and a
 // container grows by doubling past what it reserved.
 //
-// The budget never limits an honest input when decoding into any: every
-// value starts with its own 4-byte header and is an element (or key) of at
-// most one container, so the elements of all containers together take at
-// most len/4 slots of 16 bytes, which is the budget. Honest inputs thus
-// keep allocating their containers once, at their exact size.
+// The budget never limits the containers of an honest input decoded into
+// any: every value starts with its own 4-byte header and is an element (or
+// key) of at most one container, and every string of a NodePath or
+// PackedStringArray and every Object property name its own 4-byte length,
+// so all of them together take at most len/4 slots of 16 bytes, which is
+// the budget. Honest inputs thus keep allocating their containers once, at
+// their exact size; only the hash index of a large Dictionary, also charged
+// to the budget, may start short and grow.
 //
-// On any input, one decode allocates at most (figures per input byte):
+// Per input byte, one decode therefore allocates at most about:
 //
-//   - 4: reserved room (the budget), containers, node paths and object
-//     properties included;
-//   - 16: growth past the reservation: doubling allocates at most twice the
-//     final capacity, itself at most twice the elements decoded, one
-//     16-byte slot per element of at least 4 bytes;
-//   - 18: the values themselves, the largest being a Dictionary (144 bytes
-//     for an 8-byte empty one); boxed scalars, strings and packed arrays
-//     take at most 2 (Vector2..4 from binary32), slabs and arenas at most
-//     twice what they hand out;
-//   - the hash index of large Dictionaries and the hashes of container
-//     keys, a few per entry of at least 8 bytes.
+//   - 4 for all reserved room (the budget), whether used or not;
+//   - 16 for growth past a reservation: doubling allocates at most twice
+//     the final capacity, itself at most twice the elements decoded, and
+//     each 16-byte slot holds an element of at least 4 input bytes;
+//   - 18 for the values themselves, the largest being a Dictionary (144
+//     bytes for an 8-byte empty one); boxed scalars, strings and packed
+//     arrays take at most 2, the slabs and arenas at most twice what they
+//     hand out;
+//   - for large Dictionaries, their hash index and the hashes of container
+//     keys, a few dozen bytes per entry of at least 12 bytes.
 //
-// The sum, and what the tests measure on adversarial inputs, stays below
-// DecodeAllocPerByte × len + DecodeAllocConst (the constant covers the
-// first chunks of the slabs and arenas).
+// These do not all add up on one input (bytes spent on a Dictionary are not
+// spent on Nils): the worst the tests find is 30 (empty Dictionaries in
+// Arrays that claim too much, alloc_test.go), under the documented
+// decodeAllocPerByte × len + decodeAllocConst (the constant covers the first
+// chunks of the slabs and arenas). Unmarshal reserves from the same budget
+// at the Go size of its slice elements and map entries.
 
 // reserveBytesPerByte is the per-decode budget of reserved room, in bytes
 // per input byte: one 16-byte slot per 4-byte word.
@@ -797,8 +802,8 @@ func (d *decoder) dictionary(hdr uint32, p, depth int) (any, int, error) {
 	return dict, p, nil
 }
 
-// The documented memory bound of one Decode: bytes allocated per input byte,
-// plus a constant (see reserve).
+// The memory bound of one Decode stated in the package documentation:
+// bytes allocated per input byte, plus a constant (see reserve).
 const (
 	decodeAllocPerByte = 40
 	decodeAllocConst   = 16 << 10
