@@ -58,7 +58,7 @@ func (o EncodeOptions) Append(dst []byte, v any) ([]byte, error) {
 
 // Decode decodes one Variant under o.
 func (o DecodeOptions) Decode(data []byte) (v any, n int, err error) {
-	d := decoder{data: data, allowObjects: o.AllowObjects, maxDepth: o.MaxDepth, budget: reserveBytesPerByte * len(data)}
+	d := decoder{data: data, allowObjects: o.AllowObjects, maxDepth: o.MaxDepth}
 	if d.maxDepth <= 0 {
 		d.maxDepth = MaxDepth
 	}

@@ -11,11 +11,11 @@ import (
 type decoder struct {
 	data         []byte
 	allowObjects bool
+	reserved     int32 // bytes containers reserved so far (see reserve)
 	maxDepth     int
 	sl           slabs
 	kh           keyHasher
 	top          *unmarshalHint // Unmarshal's destination type, else nil
-	budget       int            // bytes containers may still reserve (see reserve)
 }
 
 // Memory bound. A container's count is a claim that is only proven wrong
@@ -56,18 +56,20 @@ type decoder struct {
 // at the Go size of its slice elements and map entries.
 
 // reserveBytesPerByte is the per-decode budget of reserved room, in bytes
-// per input byte: one 16-byte slot per 4-byte word.
+// per input byte: one 16-byte slot per 4-byte word. (The budget stops at
+// 2 GiB, which only inputs over 512 MiB reach.)
 const reserveBytesPerByte = 4
 
 // reserve returns how many of c claimed elements (each encoded in at least
 // minIn bytes from off, each taking size bytes of memory) a container may
 // allocate room for up front, and charges them to the decode's budget.
 func (d *decoder) reserve(c, off, minIn, size int) int {
-	n := min(c, d.rem(off)/minIn, d.budget/size)
+	budget := min(reserveBytesPerByte*len(d.data), math.MaxInt32)
+	n := min(c, d.rem(off)/minIn, (budget-int(d.reserved))/size)
 	if n <= 0 {
 		return 0
 	}
-	d.budget -= n * size
+	d.reserved += int32(n * size)
 	return n
 }
 

@@ -56,7 +56,7 @@ func (o DecodeOptions) Unmarshal(data []byte, ptr any) error {
 	}
 	// Only string bytes go to the arena here, usually a small part of a
 	// message: it starts at 8 words and doubles.
-	d := decoder{data: data, allowObjects: o.AllowObjects, maxDepth: o.MaxDepth, top: h, budget: reserveBytesPerByte * len(data)}
+	d := decoder{data: data, allowObjects: o.AllowObjects, maxDepth: o.MaxDepth, top: h}
 	d.sl.firstWords = 8
 	if d.maxDepth <= 0 {
 		d.maxDepth = MaxDepth
