@@ -79,6 +79,13 @@ func grow[T any](s []T) []T {
 	if len(s) < cap(s) {
 		return s
 	}
+	return growFull(s)
+}
+
+// growFull is grow's slow path, kept out of the decoding loops.
+//
+//go:noinline
+func growFull[T any](s []T) []T {
 	n := make([]T, len(s), 2*len(s)+4)
 	copy(n, s)
 	return n
@@ -685,7 +692,7 @@ func (d *decoder) array(hdr uint32, p, depth int) (any, int, error) {
 			return nil, 0, err
 		}
 		if len(vs) == cap(vs) {
-			vs = grow(vs)
+			vs = growFull(vs)
 		}
 		vs = append(vs, v)
 	}
@@ -783,7 +790,7 @@ func (d *decoder) dictionary(hdr uint32, p, depth int) (any, int, error) {
 		}
 		n := len(dict.keys)
 		if n == cap(dict.keys) {
-			dict.keys, dict.values = grow(dict.keys), grow(dict.values)
+			dict.keys, dict.values = growFull(dict.keys), growFull(dict.values)
 		}
 		dict.keys = append(dict.keys, k)
 		dict.values = append(dict.values, v)
