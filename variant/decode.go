@@ -49,7 +49,7 @@ type decoder struct {
 //     keys, a few dozen bytes per entry of at least 12 bytes.
 //
 // These do not all add up on one input (bytes spent on a Dictionary are not
-// spent on Nils): the worst the tests find is 30 (empty Dictionaries in
+// spent on Nils): the worst the tests find is about 30 (empty Dictionaries in
 // Arrays that claim too much, alloc_test.go), under the documented
 // decodeAllocPerByte × len + decodeAllocConst (the constant covers the first
 // chunks of the slabs and arenas). Unmarshal reserves from the same budget

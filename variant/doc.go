@@ -28,9 +28,10 @@
 // byte, which no honest input exceeds, and grow by doubling past it; packed
 // arrays and strings are checked against the bytes left before anything is
 // allocated. So 1000 nested Arrays that each claim 2^31-1 elements cost no
-// more than honest input. The 40 is the worst case (a Dictionary takes 144
-// bytes for its 8 input bytes); a typical message allocates about 3 bytes
-// per input byte. Unmarshal allocates at most twice Decode's bound (it may
+// more than honest input. The 40 leaves room above the worst inputs found,
+// about 30 (empty Dictionaries, 144 bytes each for 8 input bytes, in Arrays
+// that claim more than they hold); a typical message allocates about 3
+// bytes per input byte. Unmarshal allocates at most twice Decode's bound (it may
 // decode twice, see below) plus the Go values it stores: at most E bytes per
 // input byte, E being the Go size of the largest slice element, map entry or
 // pointed-to value of the destination.
