@@ -137,11 +137,20 @@ func (b *batchConn) CloseWrite() error {
 
 // findBatchConn returns the batchConn under nc, if any.
 func findBatchConn(nc net.Conn) *batchConn {
+	bc, _ := underlying(nc).(*batchConn)
+	return bc
+}
+
+// underlying returns the connection under gorilla's: without frameWatch and
+// TLS.
+func underlying(nc net.Conn) net.Conn {
+	if fw, ok := nc.(*frameWatch); ok {
+		nc = fw.Conn
+	}
 	if tc, ok := nc.(*tls.Conn); ok {
 		nc = tc.NetConn()
 	}
-	bc, _ := nc.(*batchConn)
-	return bc
+	return nc
 }
 
 // batchListener wraps accepted connections in batchConns.

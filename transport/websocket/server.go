@@ -54,7 +54,7 @@ func upgrade(w http.ResponseWriter, r *http.Request, c Config, track func(*conn)
 		// Only the protocol chosen above, which the client offered.
 		up.Subprotocols = []string{sel}
 	}
-	ws, err := up.Upgrade(w, r, c.HandshakeHeaders)
+	ws, err := up.Upgrade(&watchWriter{ResponseWriter: w}, r, c.HandshakeHeaders)
 	if err != nil {
 		return nil, &peer.OpError{Op: "upgrade", Err: peer.ErrCantConnect, Detail: err.Error()}
 	}
