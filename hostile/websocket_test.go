@@ -297,7 +297,7 @@ func TestWebSocketFragmentedOversize(t *testing.T) {
 	c := gorillaDial(t, s)
 	frag := make([]byte, 30000)
 	raw := maskedFrame(0x02, frag) // binary, FIN clear
-	for range 40 { // 1.2 MB: more than the socket buffers hold
+	for range 40 {                 // 1.2 MB: more than the socket buffers hold
 		raw = append(raw, maskedFrame(0x00, frag)...) // continuation, FIN clear
 	}
 	_, err := c.NetConn().Write(raw) // see TestWebSocketOversizeMessage
