@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"crypto/tls"
+	"errors"
 	"net"
 	"os"
 	"sync/atomic"
@@ -26,6 +27,15 @@ type batchConn struct {
 	corked   bool
 	buf      []byte
 	deadline atomic.Int64 // write deadline, UnixNano; 0 = none
+	timedOut atomic.Bool  // a read met its deadline (a Listener counts the drop)
+}
+
+func (b *batchConn) Read(p []byte) (int, error) {
+	n, err := b.Conn.Read(p)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		b.timedOut.Store(true)
+	}
+	return n, err
 }
 
 func newBatchConn(nc net.Conn) *batchConn {
