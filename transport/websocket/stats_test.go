@@ -127,13 +127,16 @@ func TestListenerStats(t *testing.T) {
 // counts as accepted; a nil Logger logs nothing and still counts.
 func TestHandlerStatsWithServe(t *testing.T) {
 	peertest.CheckGoroutines(t)
+	served := make(chan struct{})
 	h, err := NewHandler(&Config{SupportedProtocols: []string{"game"}}, func(p *Peer) {
+		close(served)
 		p.ReadPacket(testCtx(t))
 	})
 	require.NoError(t, err)
 	srv := newHTTPServer(t, h)
 	c, _, err := (&gws.Dialer{Subprotocols: []string{"game"}}).DialContext(testCtx(t), srv, nil)
 	require.NoError(t, err)
+	<-served
 	_, resp, err := gws.DefaultDialer.DialContext(testCtx(t), srv, nil) // no subprotocol: refused with 400
 	require.Error(t, err)
 	resp.Body.Close()
