@@ -198,7 +198,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 var (
-	errHandlerClosed = &peer.OpError{Op: "upgrade", Err: peer.ErrClosed}
+	errHandlerClosed = &peer.OpError{Op: "upgrade", Err: peer.ErrClosed, Detail: "the server is closed"}
 	errPendingFull   = &peer.OpError{Op: "upgrade", Err: peer.ErrBusy, Detail: "MaxPendingConnections upgraded connections wait for Accept"}
 	errNoUpgrade     = &peer.OpError{Op: "upgrade", Err: peer.ErrCantConnect,
 		Detail: "the connection closed before a valid upgrade request (TLS or HTTP error)"}
