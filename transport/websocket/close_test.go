@@ -295,3 +295,46 @@ func serverHandshake(nc net.Conn) ([]byte, error) {
 	return []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 		"Sec-WebSocket-Accept: " + acceptKey(req.Header.Get("Sec-WebSocket-Key")) + "\r\n\r\n"), nil
 }
+
+// TestClientOneByteClosePayload: a server's close frame with a 1-byte
+// payload fails a Dial'd client's connection with 1002 (RFC 6455 5.5.1),
+// where gorilla alone would read it as "no code" and answer 1005.
+func TestClientOneByteClosePayload(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	addr, conns := rawServer(t)
+	dialed := make(chan *Peer, 1)
+	go func() {
+		p, err := Dial(testCtx(t), "ws://"+addr+"/", &Config{CloseTimeout: 5 * time.Second})
+		if err != nil {
+			t.Error(err)
+		}
+		dialed <- p
+	}()
+	nc := <-conns
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	resp, err := serverHandshake(nc)
+	require.NoError(t, err)
+	_, err = nc.Write(append(resp, serverFrame(0x8, []byte{0x03})...))
+	require.NoError(t, err)
+	p := <-dialed
+	require.NotNil(t, p)
+	defer p.Close()
+	// The client's answer: a masked close frame with code 1002.
+	var hdr [6]byte
+	_, err = io.ReadFull(nc, hdr[:])
+	require.NoError(t, err)
+	require.Equal(t, byte(0x88), hdr[0])
+	payload := make([]byte, hdr[1]&0x7f)
+	_, err = io.ReadFull(nc, payload)
+	require.NoError(t, err)
+	for i := range payload {
+		payload[i] ^= hdr[2+i%4]
+	}
+	require.Equal(t, uint16(CloseProtocolError), binary.BigEndian.Uint16(payload))
+	nc.Close()
+	<-p.Disconnected()
+	require.Equal(t, CloseProtocolError, p.CloseCode())
+	_, err = p.ReadPacket(testCtx(t))
+	require.ErrorIs(t, err, peer.ErrInvalidData)
+}

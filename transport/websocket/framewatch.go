@@ -19,7 +19,7 @@ type frameWatch struct {
 
 	httpEnd   int // > 0: bytes of "\r\n\r\n" matched; < 0: frames follow
 	hdr       [14]byte
-	hn, need  int    // header bytes collected, header length
+	hn        int    // header bytes collected
 	remaining uint64 // payload bytes left in the current frame
 	closing   bool   // the current frame is a close frame
 	closeLen  uint64 // payload length of the last close frame
@@ -72,41 +72,68 @@ func (w *frameWatch) scan(b []byte) {
 			}
 			continue
 		}
+		if w.hn == 0 && len(b) >= 2 {
+			// Fast path: the whole header is in b, and the payload is
+			// skipped at once when it is too.
+			if need := headerLen(b[1]); len(b) >= need {
+				size := payloadLen(b)
+				w.frame(b[0], size)
+				b = b[need:]
+				if size <= uint64(len(b)) {
+					b = b[size:]
+					w.remaining = 0
+					if w.closing {
+						w.closeSeen = true
+					}
+				}
+				continue
+			}
+		}
 		w.hdr[w.hn] = b[0]
 		w.hn++
 		b = b[1:]
-		if w.hn == 2 {
-			w.need = 2
-			switch w.hdr[1] & 0x7f {
-			case 126:
-				w.need += 2
-			case 127:
-				w.need += 8
-			}
-			if w.hdr[1]&0x80 != 0 {
-				w.need += 4
-			}
+		if w.hn >= 2 && w.hn == headerLen(w.hdr[1]) {
+			w.hn = 0
+			w.frame(w.hdr[0], payloadLen(w.hdr[:]))
 		}
-		if w.hn < 2 || w.hn < w.need {
-			continue
-		}
-		var size uint64
-		switch l := w.hdr[1] & 0x7f; l {
-		case 126:
-			size = uint64(binary.BigEndian.Uint16(w.hdr[2:]))
-		case 127:
-			size = binary.BigEndian.Uint64(w.hdr[2:])
-		default:
-			size = uint64(l)
-		}
-		w.hn = 0
-		w.remaining = size
-		w.closing = w.hdr[0]&0x0f == 0x8
-		if w.closing {
-			w.closeLen = size
-			if size == 0 {
-				w.closeSeen = true
-			}
+	}
+}
+
+// headerLen is the length of a frame header whose second byte is b1.
+func headerLen(b1 byte) int {
+	n := 2
+	switch b1 & 0x7f {
+	case 126:
+		n += 2
+	case 127:
+		n += 8
+	}
+	if b1&0x80 != 0 {
+		n += 4
+	}
+	return n
+}
+
+// payloadLen decodes the payload length of the header h.
+func payloadLen(h []byte) uint64 {
+	switch l := h[1] & 0x7f; l {
+	case 126:
+		return uint64(binary.BigEndian.Uint16(h[2:]))
+	case 127:
+		return binary.BigEndian.Uint64(h[2:])
+	default:
+		return uint64(l)
+	}
+}
+
+// frame starts a frame whose first header byte is b0.
+func (w *frameWatch) frame(b0 byte, size uint64) {
+	w.remaining = size
+	w.closing = b0&0x0f == 0x8
+	if w.closing {
+		w.closeLen = size
+		if size == 0 {
+			w.closeSeen = true
 		}
 	}
 }
