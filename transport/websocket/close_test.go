@@ -338,3 +338,39 @@ func TestClientOneByteClosePayload(t *testing.T) {
 	_, err = p.ReadPacket(testCtx(t))
 	require.ErrorIs(t, err, peer.ErrInvalidData)
 }
+
+// TestOversizeDrainWithStuckWriter: when the remote sends an oversize
+// message while not reading what the server sends (its writer is stuck on
+// full socket buffers), the server still drops the connection within about
+// CloseTimeout.
+func TestOversizeDrainWithStuckWriter(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	l := listen(t, &Config{CloseTimeout: 300 * time.Millisecond})
+	nc, err := net.Dial("tcp", l.Addr().String())
+	require.NoError(t, err)
+	defer nc.Close()
+	_, _, err = godotClientHandshake(nc, l.Addr().String(), "/", nil)
+	require.NoError(t, err)
+	s := accept(t, l.Accept)
+	// Fill the socket buffers: the writer blocks once a queued message
+	// cannot leave within 200 ms.
+	msg := make([]byte, 60000)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		err := s.WritePacket(ctx, msg)
+		cancel()
+		if err != nil {
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			break
+		}
+	}
+	hdr := binary.BigEndian.AppendUint64([]byte{0x82, 0x80 | 127}, 1<<20)
+	_, err = nc.Write(append(hdr, 1, 2, 3, 4))
+	require.NoError(t, err)
+	select {
+	case <-s.Disconnected():
+	case <-time.After(10 * time.Second):
+		t.Fatal("a stuck writer kept the failed connection open")
+	}
+	require.Equal(t, CloseMessageTooBig, s.CloseCode())
+}

@@ -400,8 +400,16 @@ func (c *conn) drain() {
 	deadline := time.Now().Add(c.cfg.CloseTimeout)
 	nc := c.ws.NetConn()
 	nc.SetDeadline(deadline)
-	c.ws.SetWriteDeadline(deadline)
-	<-c.writerDone
+	// The writer stops at the end of its batch (gorilla refuses messages
+	// after the close frame). One stuck on a remote that does not read
+	// ends when teardown closes the socket.
+	t := time.NewTimer(c.cfg.CloseTimeout)
+	defer t.Stop()
+	select {
+	case <-c.writerDone:
+	case <-t.C:
+		return
+	}
 	if c.batch != nil {
 		c.batch.flush()
 	}

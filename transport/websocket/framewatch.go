@@ -156,5 +156,6 @@ func (w *watchWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nc, brw, err
 	}
 	w.fw = newFrameWatch(nc, false)
-	return w.fw, bufio.NewReadWriter(bufio.NewReaderSize(w.fw, brw.Reader.Size()), brw.Writer), nil
+	brw.Reader.Reset(w.fw) // empty: only its buffer is reused
+	return w.fw, brw, nil
 }
