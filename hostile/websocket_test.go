@@ -242,6 +242,11 @@ func TestWebSocketMalformedFrames(t *testing.T) {
 		{"ping over 125 bytes", maskedFrame(0x89, make([]byte, 126))},
 		{"continuation without start", maskedFrame(0x80, []byte("hello"))},
 		{"close code 1005 on the wire", maskedFrame(0x88, []byte{0x03, 0xED})},
+		// RFC 6455 5.5.1: a close payload is empty or starts with a 2-byte
+		// code; gorilla alone reads a 1-byte one as "no code" (1005).
+		{"close payload of 1 byte 0x00", maskedFrame(0x88, []byte{0x00})},
+		{"close payload of 1 byte 0x03", maskedFrame(0x88, []byte{0x03})},
+		{"close payload of 1 byte 0xff", maskedFrame(0x88, []byte{0xff})},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
