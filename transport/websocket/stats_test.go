@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"bytes"
+	"crypto/tls"
 	"io"
 	"log/slog"
 	"net"
@@ -15,6 +16,7 @@ import (
 	gws "github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
+	"github.com/packetpeer/packetpeer/devcert"
 	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/peer/peertest"
 )
@@ -153,4 +155,40 @@ func newHTTPServer(t *testing.T, h http.Handler) string {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return "ws" + strings.TrimPrefix(srv.URL, "http")
+}
+
+// TestListenerStatsTLS: on a wss Listener a client that fails TLS counts as
+// failed and one that never starts it as timed out.
+func TestListenerStatsTLS(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	cert, err := devcert.New()
+	require.NoError(t, err)
+	var logs syncBuffer
+	l := listen(t, &Config{
+		HandshakeTimeout: 200 * time.Millisecond,
+		TLSConfig:        &tls.Config{Certificates: []tls.Certificate{cert.TLS}},
+		Logger:           slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	addr := l.Addr().String()
+
+	// Plain HTTP to the TLS port.
+	nc, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	_, err = nc.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+	require.NoError(t, err)
+	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	io.Copy(io.Discard, nc)
+	nc.Close()
+	require.Eventually(t, func() bool { return l.Stats().Failed == 1 }, 5*time.Second, 5*time.Millisecond, "%+v", l.Stats())
+
+	// A client that never sends its ClientHello.
+	nc, err = net.Dial("tcp", addr)
+	require.NoError(t, err)
+	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err = io.Copy(io.Discard, nc)
+	require.NoError(t, err, "the server closes the connection")
+	nc.Close()
+	require.Eventually(t, func() bool { return l.Stats().TimedOut == 1 }, 5*time.Second, 5*time.Millisecond, "%+v", l.Stats())
+	require.Equal(t, peer.ListenerStats{Failed: 1, TimedOut: 1}, l.Stats().ListenerStats)
+	require.Eventually(t, func() bool { return strings.Count(logs.String(), "packetpeer: connection dropped") == 2 }, 5*time.Second, 5*time.Millisecond)
 }
