@@ -341,9 +341,10 @@ type Listener struct {
 	srv       *http.Server
 	serveDone chan struct{}
 
-	cmu     sync.Mutex
-	conns   map[net.Conn]bool // connections before their upgrade: handled by ServeHTTP
-	closing bool
+	cmu         sync.Mutex
+	conns       map[net.Conn]bool // connections before their upgrade: handled by ServeHTTP
+	handshaking int               // conns not handled yet
+	closing     bool
 }
 
 type connKey struct{}
@@ -376,8 +377,9 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if c, ok := r.Context().Value(connKey{}).(net.Conn); ok {
 				l.cmu.Lock()
-				if _, ok := l.conns[c]; ok {
+				if handled, ok := l.conns[c]; ok && !handled {
 					l.conns[c] = true
+					l.handshaking--
 				}
 				l.cmu.Unlock()
 			}
@@ -411,11 +413,15 @@ func (l *Listener) connState(c net.Conn, st http.ConnState) {
 	case http.StateNew:
 		l.cmu.Lock()
 		l.conns[c] = false
+		l.handshaking++
 		l.cmu.Unlock()
 	case http.StateHijacked, http.StateClosed:
 		l.cmu.Lock()
 		handled, ok := l.conns[c]
 		delete(l.conns, c)
+		if ok && !handled {
+			l.handshaking--
+		}
 		closing := l.closing
 		l.cmu.Unlock()
 		if !ok || handled || st == http.StateHijacked {
@@ -433,8 +439,15 @@ func (l *Listener) connState(c net.Conn, st http.ConnState) {
 	}
 }
 
-// Stats returns the listener's counters.
-func (l *Listener) Stats() ListenerStats { return l.h.Stats() }
+// Stats returns the listener's counters. Pending counts the connections
+// still in TLS or the upgrade request too.
+func (l *Listener) Stats() ListenerStats {
+	s := l.h.Stats()
+	l.cmu.Lock()
+	s.Pending += l.handshaking
+	l.cmu.Unlock()
+	return s
+}
 
 // Addr returns the listening address.
 func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
