@@ -110,7 +110,7 @@ var (
 	errLocalClose   = errors.New("websocket: closed locally")
 	errTruncated    = &peer.OpError{Op: "read", Err: fmt.Errorf("%w: %w", peer.ErrConnectionError, io.ErrUnexpectedEOF),
 		Detail: "the connection closed inside a frame"}
-	errCloseLength = errors.New("websocket: close frame with a 1-byte payload")
+	errCloseLength = &peer.OpError{Op: "read", Err: peer.ErrInvalidData, Detail: "close frame with a 1-byte payload (RFC 6455 5.5.1)"}
 )
 
 // closeDrainLimit bounds the bytes read and discarded after this side failed
@@ -377,7 +377,9 @@ func (c *conn) readFailed(err error) {
 		// gorilla (or handleClose) found a protocol error and sent a 1002
 		// close frame.
 		c.setClose(CloseProtocolError, "Protocol error")
-		err = &peer.OpError{Op: "read", Err: peer.ErrInvalidData, Detail: err.Error()}
+		if !errors.Is(err, peer.ErrInvalidData) {
+			err = &peer.OpError{Op: "read", Err: peer.ErrInvalidData, Detail: err.Error()}
+		}
 		c.drain()
 	}
 	c.teardown(err)
