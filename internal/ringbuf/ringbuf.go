@@ -152,7 +152,13 @@ func (b *Buffer) read(off int, p []byte) int {
 // TryPop removes the oldest packet and appends it to dst[:0], growing dst only
 // when it is too small. With nothing queued it returns ErrEmpty, or, once the
 // buffer is closed and drained, the close error.
-func (b *Buffer) TryPop(dst []byte) ([]byte, error) {
+func (b *Buffer) TryPop(dst []byte) ([]byte, error) { return b.pop(dst, false) }
+
+// TryTake is TryPop into a new slice of the packet's size: the caller owns
+// it, and nothing else refers to it.
+func (b *Buffer) TryTake() ([]byte, error) { return b.pop(nil, true) }
+
+func (b *Buffer) pop(dst []byte, fresh bool) ([]byte, error) {
 	b.mu.Lock()
 	if b.count == 0 {
 		err := ErrEmpty
@@ -165,11 +171,24 @@ func (b *Buffer) TryPop(dst []byte) ([]byte, error) {
 	var hdr [headerSize]byte
 	off := b.read(b.head, hdr[:])
 	n := int(binary.LittleEndian.Uint32(hdr[:]))
-	if cap(dst) < n {
-		dst = make([]byte, n)
+	switch {
+	case fresh && n == 0:
+		dst = []byte{}
+	case fresh && off+n <= len(b.ring):
+		// Not wrapped: append allocates without zeroing what it copies.
+		dst = append([]byte(nil), b.ring[off:off+n]...)
+		off += n
+		if off == len(b.ring) {
+			off = 0
+		}
+		b.head = off
+	default:
+		if cap(dst) < n {
+			dst = make([]byte, n)
+		}
+		dst = dst[:n]
+		b.head = b.read(off, dst)
 	}
-	dst = dst[:n]
-	b.head = b.read(off, dst)
 	b.used -= n + headerSize
 	b.count--
 	if b.count == 0 {

@@ -83,6 +83,7 @@ func Run(t *testing.T, mk MakePair, cfg Config) {
 		{"CloseUnblocksRead", testCloseUnblocksRead},
 		{"AfterClose", testAfterClose},
 		{"ConcurrentPut", testConcurrentPut},
+		{"ConcurrentReaders", testConcurrentReaders},
 	}
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {
