@@ -219,8 +219,12 @@ func (b *Buffer) Pop(ctx context.Context, dst []byte) ([]byte, error) {
 
 // Wait blocks until a packet is queued, the buffer is closed, or ctx ends. It
 // returns nil when a packet is queued or the buffer is closed (the next TryPop
-// then reports the close error), and ctx's error otherwise.
-func (b *Buffer) Wait(ctx context.Context) error {
+// then reports the close error), and ctx's error otherwise. Several
+// goroutines may wait at once.
+func (b *Buffer) Wait(ctx context.Context) error { return b.WaitOr(ctx, nil) }
+
+// WaitOr is Wait that also returns nil once stop is closed (nil: never).
+func (b *Buffer) WaitOr(ctx context.Context, stop <-chan struct{}) error {
 	for {
 		b.mu.Lock()
 		ready := b.count > 0 || b.closed
@@ -229,11 +233,18 @@ func (b *Buffer) Wait(ctx context.Context) error {
 			signal(b.readable) // pass the wake-up on to other waiters
 			return nil
 		}
-		if err := b.waitOn(ctx, b.readable); err != nil {
-			if err == ErrClosed {
-				return nil
-			}
-			return err
+		var ctxDone <-chan struct{}
+		if ctx != nil {
+			ctxDone = ctx.Done()
+		}
+		select {
+		case <-b.readable:
+		case <-b.done:
+			return nil
+		case <-stop:
+			return nil
+		case <-ctxDone:
+			return ctx.Err()
 		}
 	}
 }

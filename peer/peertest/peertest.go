@@ -84,6 +84,7 @@ func Run(t *testing.T, mk MakePair, cfg Config) {
 		{"AfterClose", testAfterClose},
 		{"ConcurrentPut", testConcurrentPut},
 		{"ConcurrentReaders", testConcurrentReaders},
+		{"ConcurrentWaiters", testConcurrentWaiters},
 	}
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {

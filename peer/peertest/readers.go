@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -267,5 +268,87 @@ func testConcurrentReaders(t *testing.T, a, b peer.PacketPeer, cfg Config) {
 	}
 	if counts[0] == 0 || counts[1] == 0 {
 		t.Fatalf("ReadPacket got %d values and ReadVar %d: the check needs both to have read", counts[0], counts[1])
+	}
+}
+
+// testConcurrentWaiters checks that readers waiting at once each keep their
+// own context: a reader without a deadline (which some transports let read
+// the socket itself) must not hold up readers whose deadline passes, and
+// must still get the next packet; Close ends every waiting read.
+func testConcurrentWaiters(t *testing.T, a, b peer.PacketPeer, cfg Config) {
+	ctx := ctxFor(t, cfg)
+	type result struct {
+		p   []byte
+		err error
+	}
+	first := make(chan result, 1)
+	go func() {
+		p, err := b.ReadPacket(context.Background())
+		first <- result{p, err}
+	}()
+	// Several rounds, so that most find the first reader already waiting.
+	for i := range 6 {
+		dctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+		done := make(chan error, 1)
+		go func() {
+			var err error
+			if i%2 == 0 {
+				_, err = b.ReadPacket(dctx)
+			} else {
+				_, err = b.ReadVar(dctx)
+			}
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("round %d: read with a 20ms deadline beside a waiting reader = %v, want context.DeadlineExceeded", i, err)
+			}
+		case <-ctx.Done():
+			t.Fatalf("round %d: a read with a 20ms deadline did not return while another goroutine waited without one", i)
+		}
+		cancel()
+	}
+	resend := time.NewTicker(500 * time.Millisecond)
+	defer resend.Stop()
+	for sent := false; ; {
+		if !sent || cfg.Unreliable {
+			if err := a.PutPacket([]byte("wake")); err != nil {
+				t.Fatalf("PutPacket: %v", err)
+			}
+			sent = true
+		}
+		select {
+		case r := <-first:
+			if r.err != nil || string(r.p) != "wake" {
+				t.Fatalf("the reader without a deadline got %q, %v; want \"wake\"", r.p, r.err)
+			}
+		case <-resend.C:
+			continue
+		case <-ctx.Done():
+			t.Fatal("the reader without a deadline never got the packet sent after the others gave up")
+		}
+		break
+	}
+
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := b.ReadPacket(context.Background())
+			errs <- err
+		}()
+	}
+	if err := b.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	for range 2 {
+		select {
+		case err := <-errs:
+			if !errors.Is(err, net.ErrClosed) {
+				t.Fatalf("a read waiting beside another when Close was called = %v, want net.ErrClosed", err)
+			}
+		case <-ctx.Done():
+			t.Fatal("Close did not end every waiting read")
+		}
 	}
 }
