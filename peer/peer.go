@@ -66,6 +66,7 @@ type PacketPeer interface {
 	AvailablePacketCount() int
 	MaxPacketSize() int
 	ReadPacket(ctx context.Context) ([]byte, error)
+	AppendPacket(ctx context.Context, dst []byte) ([]byte, error)
 	PutVar(v any) error
 	GetVar() (any, error)
 	ReadVar(ctx context.Context) (any, error)
@@ -224,26 +225,63 @@ func (p *Peer) MaxPacketSize() int { return p.t.MaxPacketSize() }
 // do not touch it, and several goroutines may call ReadPacket (and ReadVar,
 // GetVar) at once, each packet going to one of them.
 func (p *Peer) ReadPacket(ctx context.Context) ([]byte, error) {
-	return read(p, ctx, p.takePacket)
+	b, _, err := p.read(ctx, readTake, nil)
+	return b, err
 }
 
-// read waits for a packet and returns get's result, retrying while get finds
-// nothing queued (another reader took the packet).
-func read[T any](p *Peer, ctx context.Context, get func() (T, error)) (T, error) {
+// AppendPacket waits for the next packet, as ReadPacket, and appends it to
+// dst. Reading into a reused buffer this way does not allocate; like
+// ReadPacket, it is safe beside other readers.
+func (p *Peer) AppendPacket(ctx context.Context, dst []byte) ([]byte, error) {
+	b, _, err := p.read(ctx, readAppend, dst)
+	if err != nil {
+		return dst, err
+	}
+	return b, nil
+}
+
+// What read does with the packet.
+const (
+	readTake   = iota // return a packet of the caller's own
+	readAppend        // append it to dst
+	readDecode        // decode it
+)
+
+// get gets the next packet without waiting and does mode with it.
+func (p *Peer) get(mode int, dst []byte) ([]byte, any, error) {
+	switch mode {
+	case readTake:
+		b, err := p.takePacket()
+		return b, nil, err
+	case readAppend:
+		p.getMu.Lock()
+		defer p.getMu.Unlock()
+		b, err := p.getLocked("read packet")
+		if err != nil {
+			return nil, nil, err
+		}
+		return append(dst, b...), nil, nil
+	}
+	v, err := p.getVar("read var")
+	return nil, v, err
+}
+
+// read waits for a packet and does mode with it, retrying while nothing is
+// queued (another reader took the packet).
+func (p *Peer) read(ctx context.Context, mode int, dst []byte) ([]byte, any, error) {
 	if p.waiter != nil {
-		return readWaiting(p, ctx, get)
+		return p.readWaiting(ctx, mode, dst)
 	}
 	// A transport without Waiter is polled, backing off to 10ms.
-	var zero T
 	var poll *time.Timer
 	delay := 100 * time.Microsecond
 	for {
-		v, err := get()
+		b, v, err := p.get(mode, dst)
 		if err == nil || !errors.Is(err, ErrUnavailable) {
-			return v, err
+			return b, v, err
 		}
 		if err := ctx.Err(); err != nil {
-			return zero, err
+			return nil, nil, err
 		}
 		if poll == nil {
 			poll = time.NewTimer(delay)
@@ -254,9 +292,9 @@ func read[T any](p *Peer, ctx context.Context, get func() (T, error)) (T, error)
 		select {
 		case <-poll.C:
 		case <-ctx.Done():
-			return zero, ctx.Err()
+			return nil, nil, ctx.Err()
 		case <-p.done:
-			return zero, p.closedError("read packet")
+			return nil, nil, p.closedError("read packet")
 		}
 		if delay < 10*time.Millisecond {
 			delay *= 2
@@ -267,27 +305,26 @@ func read[T any](p *Peer, ctx context.Context, get func() (T, error)) (T, error)
 // readWaiting waits first and gets after: WaitPacket returns at once when
 // something is queued, and a transport that polls its socket in GetPacket
 // (UDP) then reads each datagram with one system call instead of two.
-func readWaiting[T any](p *Peer, ctx context.Context, get func() (T, error)) (T, error) {
-	var zero T
+func (p *Peer) readWaiting(ctx context.Context, mode int, dst []byte) ([]byte, any, error) {
 	for {
 		if p.closed.Load() {
 			err := p.closedError("read packet")
 			p.setPacketError(err)
-			return zero, err
+			return nil, nil, err
 		}
 		if err := p.waiter.WaitPacket(ctx); err != nil {
 			if p.closed.Load() {
-				return zero, p.closedError("read packet")
+				return nil, nil, p.closedError("read packet")
 			}
 			// Something queued still wins over an ended context.
-			if v, gerr := get(); gerr == nil {
-				return v, nil
+			if b, v, gerr := p.get(mode, dst); gerr == nil {
+				return b, v, nil
 			}
-			return zero, err
+			return nil, nil, err
 		}
-		v, err := get()
+		b, v, err := p.get(mode, dst)
 		if err == nil || !errors.Is(err, ErrUnavailable) {
-			return v, err
+			return b, v, err
 		}
 	}
 }
@@ -331,10 +368,9 @@ func (p *Peer) GetVar() (any, error) { return p.getVar("get var") }
 
 // ReadVar waits for the next packet, as ReadPacket, and decodes it as GetVar.
 func (p *Peer) ReadVar(ctx context.Context) (any, error) {
-	return read(p, ctx, p.readVar)
+	_, v, err := p.read(ctx, readDecode, nil)
+	return v, err
 }
-
-func (p *Peer) readVar() (any, error) { return p.getVar("read var") }
 
 // getVar gets and decodes the next packet, holding getMu so that no other
 // read reuses the transport's buffer before the decoder is done with it.

@@ -174,6 +174,7 @@ func (b *Buffer) pop(dst []byte, fresh bool) ([]byte, error) {
 	switch {
 	case fresh && n == 0:
 		dst = []byte{}
+		b.head = off
 	case fresh && off+n <= len(b.ring):
 		// Not wrapped: append allocates without zeroing what it copies.
 		dst = append([]byte(nil), b.ring[off:off+n]...)

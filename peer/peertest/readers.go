@@ -15,7 +15,7 @@ import (
 )
 
 // Concurrent readers: several goroutines read one peer at once, each mixing
-// ReadPacket, ReadVar and GetVar, while a writer sends distinct values whose
+// ReadPacket, AppendPacket, ReadVar and GetVar, while a writer sends distinct values whose
 // content follows from their sequence number. Every value must arrive whole,
 // once, and stay intact after later reads (nothing returned may alias a
 // buffer another read reuses).
@@ -104,7 +104,7 @@ func testConcurrentReaders(t *testing.T, a, b peer.PacketPeer, cfg Config) {
 	type kept struct {
 		packets [][]byte
 		values  []any
-		counts  [3]int // ReadPacket, ReadVar, GetVar successes
+		counts  [4]int // ReadPacket, ReadVar, GetVar, AppendPacket successes
 	}
 	results := make([]kept, readersN)
 	var wg sync.WaitGroup
@@ -115,33 +115,46 @@ func testConcurrentReaders(t *testing.T, a, b peer.PacketPeer, cfg Config) {
 			k := &results[g]
 			poll := time.NewTimer(time.Hour)
 			defer poll.Stop()
+			var buf []byte
 			for i := g; rctx.Err() == nil; i++ {
-				switch i % 3 {
-				case 0:
-					p, err := b.ReadPacket(rctx)
+				switch i % 4 {
+				case 0, 3:
+					name := "ReadPacket"
+					var p []byte
+					var err error
+					if i%4 == 0 {
+						p, err = b.ReadPacket(rctx)
+					} else {
+						name = "AppendPacket"
+						p, err = b.AppendPacket(rctx, buf[:0])
+					}
 					if err != nil {
 						if rctx.Err() == nil {
-							fail(fmt.Errorf("reader %d: ReadPacket: %w", g, err))
+							fail(fmt.Errorf("reader %d: %s: %w", g, name, err))
 						}
 						return
 					}
 					v, _, err := variant.Decode(p)
 					if err != nil {
-						fail(fmt.Errorf("reader %d: packet from ReadPacket does not decode: %w", g, err))
+						fail(fmt.Errorf("reader %d: packet from %s does not decode: %w", g, name, err))
 						return
 					}
 					seq, err := checkReadersValue(v)
 					if err != nil {
-						fail(fmt.Errorf("reader %d: ReadPacket: %w", g, err))
+						fail(fmt.Errorf("reader %d: %s: %w", g, name, err))
 						return
 					}
-					k.packets = append(k.packets, p)
-					k.counts[0]++
+					if i%4 == 0 {
+						k.packets = append(k.packets, p)
+					} else {
+						buf = p // the caller's buffer, reused
+					}
+					k.counts[i%4]++
 					record(seq)
 				case 1, 2:
 					var v any
 					var err error
-					if i%3 == 1 {
+					if i%4 == 1 {
 						v, err = b.ReadVar(rctx)
 					} else {
 						v, err = b.GetVar()
@@ -157,17 +170,17 @@ func testConcurrentReaders(t *testing.T, a, b peer.PacketPeer, cfg Config) {
 					}
 					if err != nil {
 						if rctx.Err() == nil || !errors.Is(err, rctx.Err()) {
-							fail(fmt.Errorf("reader %d: %s: %w", g, [3]string{"", "ReadVar", "GetVar"}[i%3], err))
+							fail(fmt.Errorf("reader %d: %s: %w", g, [4]string{"", "ReadVar", "GetVar"}[i%4], err))
 						}
 						return
 					}
 					seq, err := checkReadersValue(v)
 					if err != nil {
-						fail(fmt.Errorf("reader %d: %s: %w", g, [3]string{"", "ReadVar", "GetVar"}[i%3], err))
+						fail(fmt.Errorf("reader %d: %s: %w", g, [4]string{"", "ReadVar", "GetVar"}[i%4], err))
 						return
 					}
 					k.values = append(k.values, v)
-					k.counts[i%3]++
+					k.counts[i%4]++
 					record(seq)
 				}
 			}
@@ -238,7 +251,7 @@ func testConcurrentReaders(t *testing.T, a, b peer.PacketPeer, cfg Config) {
 		t.Fatalf("timed out with %d of %d values received", received.Load(), readersValues)
 	}
 	// Everything kept must still be intact after all the reads that followed.
-	var counts [3]int
+	var counts [4]int
 	for g, k := range results {
 		for _, p := range k.packets {
 			v, _, err := variant.Decode(p)
@@ -259,15 +272,15 @@ func testConcurrentReaders(t *testing.T, a, b peer.PacketPeer, cfg Config) {
 		}
 	}
 	got := int(received.Load())
-	t.Logf("%d values received: %d by ReadPacket, %d by ReadVar, %d by GetVar", got, counts[0], counts[1], counts[2])
+	t.Logf("%d values received: %d by ReadPacket, %d by ReadVar, %d by GetVar, %d by AppendPacket", got, counts[0], counts[1], counts[2], counts[3])
 	if !cfg.Unreliable && got != readersValues {
 		t.Fatalf("received %d values, want %d", got, readersValues)
 	}
 	if cfg.Unreliable && got < readersValues/2 {
 		t.Fatalf("received only %d of %d values on loopback", got, readersValues)
 	}
-	if counts[0] == 0 || counts[1] == 0 {
-		t.Fatalf("ReadPacket got %d values and ReadVar %d: the check needs both to have read", counts[0], counts[1])
+	if counts[0] == 0 || counts[1] == 0 || counts[3] == 0 {
+		t.Fatalf("ReadPacket got %d values, ReadVar %d and AppendPacket %d: the check needs each to have read", counts[0], counts[1], counts[3])
 	}
 }
 
