@@ -387,6 +387,9 @@ func testEncodeBufferLimit(t *testing.T, a, b peer.PacketPeer, cfg Config) {
 	if !cfg.Unreliable && !cfg.Unordered && (len(got) != 2 || got[1] != "after") {
 		t.Fatalf("received %d values, want the 1016-byte string then \"after\"", len(got))
 	}
+	if len(got) == 0 {
+		t.Fatalf("neither the PutVar of exactly the limit nor the one after the refused one arrived")
+	}
 }
 
 func testGetPacketEmpty(t *testing.T, a, b peer.PacketPeer, cfg Config) {
@@ -605,5 +608,8 @@ func testConcurrentPut(t *testing.T, a, b peer.PacketPeer, cfg Config) {
 	}
 	if !cfg.Unreliable && got != wantTotal {
 		t.Fatalf("received %d packets, want %d", got, wantTotal)
+	}
+	if got == 0 {
+		t.Fatalf("no packet of the %d sent arrived: nothing was checked", wantTotal)
 	}
 }
