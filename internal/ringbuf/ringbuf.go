@@ -1,8 +1,10 @@
 // Package ringbuf is the bounded packet queue that transports fill from their
 // reader goroutine and drain from GetPacket/ReadPacket.
 //
-// A Buffer stores whole packets back to back in one preallocated byte ring, each
-// behind a 4-byte length, so steady-state Push and Pop do not allocate. It is
+// A Buffer stores whole packets back to back in one byte ring, each behind a
+// 4-byte length, so steady-state Push and Pop do not allocate. The ring is
+// allocated at the first Push, whole, or (Config.InitialBytes) small and
+// doubled as packets need room, so that its memory follows what is queued. It is
 // bounded twice: by packet count and by bytes (payload plus 4 bytes per packet).
 // When it is full, Push either drops the new packet and counts the drop (Godot's
 // PacketPeerUDP behaviour, DropNewest) or waits for room (Block), which gives a
@@ -41,6 +43,12 @@ type Config struct {
 	MaxBytes   int // ring size in bytes; each packet costs len+4
 	MaxPackets int // most packets queued at once
 	Policy     Policy
+	// InitialBytes, if > 0, makes the ring grow with what is queued: the
+	// first Push allocates InitialBytes (or more, doubling, if the packet
+	// needs it), and a Push that does not fit doubles the ring, up to
+	// MaxBytes. The ring does not shrink while the buffer is open. 0: the
+	// first Push allocates MaxBytes at once.
+	InitialBytes int
 }
 
 // Buffer is a bounded FIFO of packets, safe for concurrent use.
@@ -107,8 +115,8 @@ func (b *Buffer) Push(ctx context.Context, p []byte) error {
 		}
 		b.mu.Lock()
 	}
-	if b.ring == nil {
-		b.ring = make([]byte, b.cfg.MaxBytes)
+	if len(b.ring) < b.used+need {
+		b.grow(b.used + need)
 	}
 	var hdr [headerSize]byte
 	binary.LittleEndian.PutUint32(hdr[:], uint32(len(p)))
@@ -120,6 +128,32 @@ func (b *Buffer) Push(ctx context.Context, p []byte) error {
 	b.mu.Unlock()
 	signal(b.readable)
 	return nil
+}
+
+// grow replaces the ring by one of at least need bytes (need <= MaxBytes),
+// moving the queued packets to its start.
+func (b *Buffer) grow(need int) {
+	size := b.cfg.MaxBytes
+	if b.cfg.InitialBytes > 0 {
+		size = max(len(b.ring), b.cfg.InitialBytes)
+		for size < need {
+			size *= 2
+		}
+		size = min(size, b.cfg.MaxBytes)
+	}
+	r := make([]byte, size)
+	if b.used > 0 {
+		b.read(b.head, r[:b.used])
+	}
+	b.ring, b.head = r, 0
+}
+
+// Cap returns the bytes the ring holds allocated now: 0 before the first
+// Push, MaxBytes at most.
+func (b *Buffer) Cap() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.ring)
 }
 
 // write copies p into the ring at off, wrapping, and returns the next offset.
@@ -194,6 +228,9 @@ func (b *Buffer) pop(dst []byte, fresh bool) ([]byte, error) {
 	b.count--
 	if b.count == 0 {
 		b.head, b.used = 0, 0
+		if b.closed {
+			b.ring = nil // nothing more will be queued
+		}
 	}
 	more := b.count > 0
 	b.mu.Unlock()
@@ -314,5 +351,8 @@ func (b *Buffer) Close(err error) {
 		return
 	}
 	b.closed, b.closeErr = true, err
+	if b.count == 0 {
+		b.ring = nil
+	}
 	close(b.done)
 }
