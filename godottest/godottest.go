@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -23,6 +24,9 @@ var (
 	// no Chromium binary, or the engine package could not be downloaded.
 	// RunTest skips the test on it (unless PACKETPEER_REQUIRE_BROWSER=1).
 	ErrUnavailable = errors.New("godottest: Godot engine unavailable")
+	// ErrScript reports that a GDScript of the project does not compile
+	// (a parse or type error); Result.Errors has Godot's messages.
+	ErrScript = errors.New("godottest: script does not compile")
 	// ErrEngine reports that the engine or its page failed: a JavaScript
 	// exception, a crashed page, a download that does not match the pinned
 	// checksum.
@@ -82,6 +86,10 @@ type Result struct {
 // get_tree().quit()) and returns what it printed. It returns when the
 // engine exits, or with an error wrapping ctx.Err() (and what was printed
 // so far) when ctx ends first.
+//
+// Before the main scene loads, every .gd file of the project is compiled;
+// if one does not, Run stops the engine and returns an error wrapping
+// ErrScript.
 //
 // Each run packs the project into a PCK, serves it with the engine on
 // 127.0.0.1 and runs it in a fresh headless Chromium: runs are independent
@@ -154,6 +162,7 @@ func Run(ctx context.Context, script string, opts *Options) (*Result, error) {
 	}
 
 	res := &Result{}
+	banner := true
 	for {
 		ev, err := page.Next(ctx)
 		if err != nil {
@@ -181,11 +190,22 @@ func Run(ctx context.Context, script string, opts *Options) (*Result, error) {
 			}
 			switch m.Kind {
 			case "out":
-				res.Lines = append(res.Lines, m.Text)
-				writeLine(o.Output, m.Text)
+				for _, line := range strings.Split(m.Text, "\n") {
+					writeLine(o.Output, line)
+					if banner && (strings.HasPrefix(line, "Godot Engine v") || strings.HasPrefix(line, "Build configuration:")) {
+						continue
+					}
+					banner = false
+					res.Lines = append(res.Lines, line)
+				}
 			case "err":
-				res.Errors = append(res.Errors, m.Text)
-				writeLine(o.Output, m.Text)
+				for _, line := range strings.Split(m.Text, "\n") {
+					writeLine(o.Output, line)
+					if path, ok := strings.CutPrefix(line, compileFailed); ok {
+						return res, fmt.Errorf("%w: %s: %s", ErrScript, path, firstScriptError(res.Errors, path))
+					}
+					res.Errors = append(res.Errors, line)
+				}
 			case "exit":
 				res.ExitCode = m.Code
 				return res, nil
@@ -207,6 +227,21 @@ func Run(ctx context.Context, script string, opts *Options) (*Result, error) {
 			return res, fmt.Errorf("%w: the page crashed", ErrEngine)
 		}
 	}
+}
+
+// firstScriptError returns Godot's first error message about path.
+func firstScriptError(errs []string, path string) string {
+	for i, e := range errs {
+		if strings.HasPrefix(e, "SCRIPT ERROR: ") && i+1 < len(errs) && strings.Contains(errs[i+1], path) {
+			return strings.TrimPrefix(e, "SCRIPT ERROR: ") + strings.TrimPrefix(strings.TrimSpace(errs[i+1]), "at: GDScript::reload ")
+		}
+	}
+	for _, e := range errs {
+		if strings.Contains(e, path) {
+			return e
+		}
+	}
+	return "see Result.Errors"
 }
 
 func writeLine(w io.Writer, s string) {
@@ -285,7 +320,22 @@ const (
 config/name="godottest"
 run/main_scene="res://main.tscn"
 `
-	mainScene = `[gd_scene load_steps=2 format=3]
+	// checkScript is an autoload that compiles every script of the project
+	// (SCRIPTS) before the main scene loads and reports the first that does
+	// not compile on the error stream.
+	checkScript = `extends Node
+
+func _init() -> void:
+	for path: String in SCRIPTS:
+		var script := load(path) as Script
+		if script == null or not script.can_instantiate():
+			printerr("` + compileFailed + `", path)
+			return
+`
+	checkPath     = ".godottest/check.gd"
+	compileFailed = "godottest: script does not compile: "
+	autoload      = "\n[autoload]\n\ngodottest_check=\"*res://" + checkPath + "\"\n"
+	mainScene     = `[gd_scene load_steps=2 format=3]
 
 [ext_resource type="Script" path="res://main.gd" id="1"]
 
@@ -304,6 +354,19 @@ func buildPack(script string, extra map[string][]byte) ([]byte, error) {
 	for name, data := range extra {
 		files[strings.TrimPrefix(name, "res://")] = data
 	}
+	var scripts []string
+	for name := range files {
+		if strings.HasSuffix(name, ".gd") {
+			scripts = append(scripts, "res://"+name)
+		}
+	}
+	sort.Strings(scripts)
+	list, err := json.Marshal(scripts)
+	if err != nil {
+		return nil, err
+	}
+	files[checkPath] = []byte(strings.Replace(checkScript, "SCRIPTS", string(list), 1))
+	files["project.godot"] = append(append([]byte{}, files["project.godot"]...), autoload...)
 	b, err := pck.Build(pck.Version{Major: 4, Minor: 6}, files)
 	if err != nil {
 		return nil, fmt.Errorf("godottest: %w", err)

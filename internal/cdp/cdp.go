@@ -108,9 +108,9 @@ func Launch(ctx context.Context, exe string, flags ...string) (*Browser, error) 
 	}
 	go func() {
 		b.cmd.Wait()
-		close(b.exited)
 		// Unblocks the reader if a child process kept the pipe open.
 		b.out.Close()
+		close(b.exited)
 	}()
 	go b.read()
 	var v struct {
