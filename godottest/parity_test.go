@@ -31,7 +31,7 @@ type parityCase struct {
 	// gdType, when set, is the static type of a variable that gd is
 	// assigned to first (typed Dictionaries have no constructor syntax).
 	gdType string
-	go_  any    // nil: Godot → Go only
+	go_    any // nil: Godot → Go only
 	// nodePath: the encoding holds NodePath names, whose padding Godot
 	// leaves uninitialised.
 	nodePath bool
