@@ -31,7 +31,7 @@ type parityCase struct {
 	// gdType, when set, is the static type of a variable that gd is
 	// assigned to first (typed Dictionaries have no constructor syntax).
 	gdType string
-	go_    any // nil: Godot → Go only
+	goVal  any // nil: Godot → Go only
 	// nodePath: the encoding holds NodePath names, whose padding Godot
 	// leaves uninitialised.
 	nodePath bool
@@ -39,7 +39,7 @@ type parityCase struct {
 	runDependent bool
 }
 
-type goNil struct{} // the Go value nil, which go_ cannot hold
+type goNil struct{} // the Go value nil, which goVal cannot hold
 
 func typed(t v.Type, vals ...any) v.TypedArray {
 	return v.TypedArray{Type: v.ContainerType{Builtin: t}, Values: vals}
@@ -52,106 +52,106 @@ func typedDict(k, val v.Type, kv ...any) *v.Dictionary {
 }
 
 var parityCases = []parityCase{
-	{name: "nil", gd: "null", go_: goNil{}},
-	{name: "bool_true", gd: "true", go_: true},
-	{name: "bool_false", gd: "false", go_: false},
-	{name: "int_0", gd: "0", go_: 0},
-	{name: "int_-1", gd: "-1", go_: -1},
-	{name: "int_max32", gd: "2147483647", go_: int64(math.MaxInt32)},
-	{name: "int_min32", gd: "-2147483648", go_: int64(math.MinInt32)},
-	{name: "int_max32+1", gd: "2147483648", go_: int64(math.MaxInt32 + 1)},
-	{name: "int_min32-1", gd: "-2147483649", go_: int64(math.MinInt32 - 1)},
-	{name: "int_max64", gd: "9223372036854775807", go_: int64(math.MaxInt64)},
-	{name: "int_min64", gd: "-9223372036854775808", go_: int64(math.MinInt64)},
-	{name: "float_0", gd: "0.0", go_: 0.0},
-	{name: "float_-0_runtime", gd: "-zero", go_: math.Copysign(0, -1)},
-	{name: "float_1.5", gd: "1.5", go_: 1.5},
-	{name: "float_0.1", gd: "0.1", go_: 0.1},
+	{name: "nil", gd: "null", goVal: goNil{}},
+	{name: "bool_true", gd: "true", goVal: true},
+	{name: "bool_false", gd: "false", goVal: false},
+	{name: "int_0", gd: "0", goVal: 0},
+	{name: "int_-1", gd: "-1", goVal: -1},
+	{name: "int_max32", gd: "2147483647", goVal: int64(math.MaxInt32)},
+	{name: "int_min32", gd: "-2147483648", goVal: int64(math.MinInt32)},
+	{name: "int_max32+1", gd: "2147483648", goVal: int64(math.MaxInt32 + 1)},
+	{name: "int_min32-1", gd: "-2147483649", goVal: int64(math.MinInt32 - 1)},
+	{name: "int_max64", gd: "9223372036854775807", goVal: int64(math.MaxInt64)},
+	{name: "int_min64", gd: "-9223372036854775808", goVal: int64(math.MinInt64)},
+	{name: "float_0", gd: "0.0", goVal: 0.0},
+	{name: "float_-0_runtime", gd: "-zero", goVal: math.Copysign(0, -1)},
+	{name: "float_1.5", gd: "1.5", goVal: 1.5},
+	{name: "float_0.1", gd: "0.1", goVal: 0.1},
 	// GDScript's float literals are not correctly rounded (Godot 4.6 reads
 	// 3.4028234663852886e38 one ulp above the float32 maximum, and 5e-324
 	// as 0), so edge values are built from their bits.
-	{name: "float_f32max", gd: "PackedByteArray([0xff, 0xff, 0x7f, 0x7f]).decode_float(0)", go_: float64(math.MaxFloat32)},
-	{name: "float_f32max_next", gd: "PackedByteArray([1, 0, 0, 0xe0, 0xff, 0xff, 0xef, 0x47]).decode_double(0)", go_: math.Nextafter(math.MaxFloat32, math.Inf(1))},
-	{name: "float_2^24+1", gd: "16777217.0", go_: 16777217.0},
-	{name: "float_1e300", gd: "1e300", go_: 1e300},
-	{name: "float_smallest_denormal", gd: "PackedByteArray([1, 0, 0, 0, 0, 0, 0, 0]).decode_double(0)", go_: 5e-324},
-	{name: "float_f32_denormal", gd: "PackedByteArray([1, 0, 0, 0]).decode_float(0)", go_: float64(math.SmallestNonzeroFloat32)},
-	{name: "float_inf", gd: "INF", go_: math.Inf(1)},
-	{name: "float_-inf", gd: "-INF", go_: math.Inf(-1)},
-	{name: "float_nan", gd: "NAN", go_: math.NaN()},
-	{name: "string_empty", gd: `""`, go_: ""},
-	{name: "string_1", gd: `"a"`, go_: "a"},
-	{name: "string_3", gd: `"abc"`, go_: "abc"},
-	{name: "string_4", gd: `"abcd"`, go_: "abcd"},
-	{name: "string_unicode", gd: `"ünï ☃ 😀"`, go_: "ünï ☃ 😀"},
-	{name: "vector2", gd: "Vector2(1.5, -2.25)", go_: v.Vector2{X: 1.5, Y: -2.25}},
-	{name: "vector2_f64_value", gd: "Vector2(0.1, 0)", go_: v.Vector2{X: float64(float32(0.1))}},
-	{name: "vector2i", gd: "Vector2i(-1, 2147483647)", go_: v.Vector2i{X: -1, Y: math.MaxInt32}},
-	{name: "rect2", gd: "Rect2(1, 2, 3, 4)", go_: v.Rect2{Position: v.Vector2{X: 1, Y: 2}, Size: v.Vector2{X: 3, Y: 4}}},
-	{name: "rect2i", gd: "Rect2i(-1, -2, 3, 4)", go_: v.Rect2i{Position: v.Vector2i{X: -1, Y: -2}, Size: v.Vector2i{X: 3, Y: 4}}},
-	{name: "vector3", gd: "Vector3(1, 2, 3)", go_: v.Vector3{X: 1, Y: 2, Z: 3}},
-	{name: "vector3i", gd: "Vector3i(1, -2, 3)", go_: v.Vector3i{X: 1, Y: -2, Z: 3}},
+	{name: "float_f32max", gd: "PackedByteArray([0xff, 0xff, 0x7f, 0x7f]).decode_float(0)", goVal: float64(math.MaxFloat32)},
+	{name: "float_f32max_next", gd: "PackedByteArray([1, 0, 0, 0xe0, 0xff, 0xff, 0xef, 0x47]).decode_double(0)", goVal: math.Nextafter(math.MaxFloat32, math.Inf(1))},
+	{name: "float_2^24+1", gd: "16777217.0", goVal: 16777217.0},
+	{name: "float_1e300", gd: "1e300", goVal: 1e300},
+	{name: "float_smallest_denormal", gd: "PackedByteArray([1, 0, 0, 0, 0, 0, 0, 0]).decode_double(0)", goVal: 5e-324},
+	{name: "float_f32_denormal", gd: "PackedByteArray([1, 0, 0, 0]).decode_float(0)", goVal: float64(math.SmallestNonzeroFloat32)},
+	{name: "float_inf", gd: "INF", goVal: math.Inf(1)},
+	{name: "float_-inf", gd: "-INF", goVal: math.Inf(-1)},
+	{name: "float_nan", gd: "NAN", goVal: math.NaN()},
+	{name: "string_empty", gd: `""`, goVal: ""},
+	{name: "string_1", gd: `"a"`, goVal: "a"},
+	{name: "string_3", gd: `"abc"`, goVal: "abc"},
+	{name: "string_4", gd: `"abcd"`, goVal: "abcd"},
+	{name: "string_unicode", gd: `"ünï ☃ 😀"`, goVal: "ünï ☃ 😀"},
+	{name: "vector2", gd: "Vector2(1.5, -2.25)", goVal: v.Vector2{X: 1.5, Y: -2.25}},
+	{name: "vector2_f64_value", gd: "Vector2(0.1, 0)", goVal: v.Vector2{X: float64(float32(0.1))}},
+	{name: "vector2i", gd: "Vector2i(-1, 2147483647)", goVal: v.Vector2i{X: -1, Y: math.MaxInt32}},
+	{name: "rect2", gd: "Rect2(1, 2, 3, 4)", goVal: v.Rect2{Position: v.Vector2{X: 1, Y: 2}, Size: v.Vector2{X: 3, Y: 4}}},
+	{name: "rect2i", gd: "Rect2i(-1, -2, 3, 4)", goVal: v.Rect2i{Position: v.Vector2i{X: -1, Y: -2}, Size: v.Vector2i{X: 3, Y: 4}}},
+	{name: "vector3", gd: "Vector3(1, 2, 3)", goVal: v.Vector3{X: 1, Y: 2, Z: 3}},
+	{name: "vector3i", gd: "Vector3i(1, -2, 3)", goVal: v.Vector3i{X: 1, Y: -2, Z: 3}},
 	{name: "transform2d", gd: "Transform2D(Vector2(1, 2), Vector2(3, 4), Vector2(5, 6))",
-		go_: v.Transform2D{X: v.Vector2{X: 1, Y: 2}, Y: v.Vector2{X: 3, Y: 4}, Origin: v.Vector2{X: 5, Y: 6}}},
-	{name: "vector4", gd: "Vector4(1, 2, 3, 4)", go_: v.Vector4{X: 1, Y: 2, Z: 3, W: 4}},
-	{name: "vector4i", gd: "Vector4i(1, 2, 3, -4)", go_: v.Vector4i{X: 1, Y: 2, Z: 3, W: -4}},
-	{name: "plane", gd: "Plane(Vector3(0, 1, 0), 2.5)", go_: v.Plane{Normal: v.Vector3{Y: 1}, D: 2.5}},
-	{name: "quaternion", gd: "Quaternion(1, 2, 3, 4)", go_: v.Quaternion{X: 1, Y: 2, Z: 3, W: 4}},
-	{name: "aabb", gd: "AABB(Vector3(1, 2, 3), Vector3(4, 5, 6))", go_: v.AABB{Position: v.Vector3{X: 1, Y: 2, Z: 3}, Size: v.Vector3{X: 4, Y: 5, Z: 6}}},
+		goVal: v.Transform2D{X: v.Vector2{X: 1, Y: 2}, Y: v.Vector2{X: 3, Y: 4}, Origin: v.Vector2{X: 5, Y: 6}}},
+	{name: "vector4", gd: "Vector4(1, 2, 3, 4)", goVal: v.Vector4{X: 1, Y: 2, Z: 3, W: 4}},
+	{name: "vector4i", gd: "Vector4i(1, 2, 3, -4)", goVal: v.Vector4i{X: 1, Y: 2, Z: 3, W: -4}},
+	{name: "plane", gd: "Plane(Vector3(0, 1, 0), 2.5)", goVal: v.Plane{Normal: v.Vector3{Y: 1}, D: 2.5}},
+	{name: "quaternion", gd: "Quaternion(1, 2, 3, 4)", goVal: v.Quaternion{X: 1, Y: 2, Z: 3, W: 4}},
+	{name: "aabb", gd: "AABB(Vector3(1, 2, 3), Vector3(4, 5, 6))", goVal: v.AABB{Position: v.Vector3{X: 1, Y: 2, Z: 3}, Size: v.Vector3{X: 4, Y: 5, Z: 6}}},
 	{name: "basis", gd: "Basis(Vector3(1, 2, 3), Vector3(4, 5, 6), Vector3(7, 8, 9))",
-		go_: v.BasisFromAxes(v.Vector3{X: 1, Y: 2, Z: 3}, v.Vector3{X: 4, Y: 5, Z: 6}, v.Vector3{X: 7, Y: 8, Z: 9})},
+		goVal: v.BasisFromAxes(v.Vector3{X: 1, Y: 2, Z: 3}, v.Vector3{X: 4, Y: 5, Z: 6}, v.Vector3{X: 7, Y: 8, Z: 9})},
 	{name: "transform3d", gd: "Transform3D(Basis(Vector3(1, 2, 3), Vector3(4, 5, 6), Vector3(7, 8, 9)), Vector3(10, 11, 12))",
-		go_: v.Transform3D{Basis: v.BasisFromAxes(v.Vector3{X: 1, Y: 2, Z: 3}, v.Vector3{X: 4, Y: 5, Z: 6}, v.Vector3{X: 7, Y: 8, Z: 9}), Origin: v.Vector3{X: 10, Y: 11, Z: 12}}},
+		goVal: v.Transform3D{Basis: v.BasisFromAxes(v.Vector3{X: 1, Y: 2, Z: 3}, v.Vector3{X: 4, Y: 5, Z: 6}, v.Vector3{X: 7, Y: 8, Z: 9}), Origin: v.Vector3{X: 10, Y: 11, Z: 12}}},
 	{name: "projection", gd: "Projection(Vector4(1, 2, 3, 4), Vector4(5, 6, 7, 8), Vector4(9, 10, 11, 12), Vector4(13, 14, 15, 16))",
-		go_: v.Projection{Columns: [4]v.Vector4{{X: 1, Y: 2, Z: 3, W: 4}, {X: 5, Y: 6, Z: 7, W: 8}, {X: 9, Y: 10, Z: 11, W: 12}, {X: 13, Y: 14, Z: 15, W: 16}}}},
-	{name: "color", gd: "Color(0.25, 0.5, 0.75, 1)", go_: v.Color{R: 0.25, G: 0.5, B: 0.75, A: 1}},
-	{name: "color_0.1", gd: "Color(0.1, 0.2, 0.3, 0.4)", go_: v.Color{R: 0.1, G: 0.2, B: 0.3, A: 0.4}},
-	{name: "stringname", gd: `&"player_name"`, go_: v.StringName("player_name")},
-	{name: "stringname_empty", gd: `&""`, go_: v.StringName("")},
-	{name: "nodepath_empty", gd: `^""`, go_: v.NodePath{}, nodePath: true},
-	{name: "nodepath_relative", gd: `^"a"`, go_: v.NodePath{Names: []string{"a"}}, nodePath: true},
-	{name: "nodepath_absolute", gd: `^"/root/Main"`, go_: v.NodePath{Names: []string{"root", "Main"}, Absolute: true}, nodePath: true},
-	{name: "nodepath_subnames", gd: `^"a/bc:def:ghij"`, go_: v.NodePath{Names: []string{"a", "bc"}, Subnames: []string{"def", "ghij"}}, nodePath: true},
-	{name: "nodepath_property", gd: `^":position:x"`, go_: v.NodePath{Subnames: []string{"position", "x"}}, nodePath: true},
-	{name: "nodepath_parent", gd: `^"../x"`, go_: v.NodePath{Names: []string{"..", "x"}}, nodePath: true},
-	{name: "rid_empty", gd: "RID()", go_: v.RID(0)},
+		goVal: v.Projection{Columns: [4]v.Vector4{{X: 1, Y: 2, Z: 3, W: 4}, {X: 5, Y: 6, Z: 7, W: 8}, {X: 9, Y: 10, Z: 11, W: 12}, {X: 13, Y: 14, Z: 15, W: 16}}}},
+	{name: "color", gd: "Color(0.25, 0.5, 0.75, 1)", goVal: v.Color{R: 0.25, G: 0.5, B: 0.75, A: 1}},
+	{name: "color_0.1", gd: "Color(0.1, 0.2, 0.3, 0.4)", goVal: v.Color{R: 0.1, G: 0.2, B: 0.3, A: 0.4}},
+	{name: "stringname", gd: `&"player_name"`, goVal: v.StringName("player_name")},
+	{name: "stringname_empty", gd: `&""`, goVal: v.StringName("")},
+	{name: "nodepath_empty", gd: `^""`, goVal: v.NodePath{}, nodePath: true},
+	{name: "nodepath_relative", gd: `^"a"`, goVal: v.NodePath{Names: []string{"a"}}, nodePath: true},
+	{name: "nodepath_absolute", gd: `^"/root/Main"`, goVal: v.NodePath{Names: []string{"root", "Main"}, Absolute: true}, nodePath: true},
+	{name: "nodepath_subnames", gd: `^"a/bc:def:ghij"`, goVal: v.NodePath{Names: []string{"a", "bc"}, Subnames: []string{"def", "ghij"}}, nodePath: true},
+	{name: "nodepath_property", gd: `^":position:x"`, goVal: v.NodePath{Subnames: []string{"position", "x"}}, nodePath: true},
+	{name: "nodepath_parent", gd: `^"../x"`, goVal: v.NodePath{Names: []string{"..", "x"}}, nodePath: true},
+	{name: "rid_empty", gd: "RID()", goVal: v.RID(0)},
 	{name: "object_null", gdType: "Object", gd: "null"},
 	{name: "object_node", gd: "node", runDependent: true},
 	{name: "object_resource", gd: "res", runDependent: true},
-	{name: "callable", gd: "Callable()", go_: v.Callable{}},
+	{name: "callable", gd: "Callable()", goVal: v.Callable{}},
 	{name: "callable_method", gd: "Callable(node, &\"queue_free\")"},
-	{name: "signal_empty", gd: "Signal()", go_: v.Signal{}},
+	{name: "signal_empty", gd: "Signal()", goVal: v.Signal{}},
 	{name: "signal_node", gd: "Signal(node, &\"ready\")", runDependent: true},
-	{name: "dict_empty", gd: "{}", go_: v.NewDictionary()},
+	{name: "dict_empty", gd: "{}", goVal: v.NewDictionary()},
 	{name: "dict_mixed", gd: `{"a": 1, 2: [3], Vector2(1, 2): null, &"sn": ^"np"}`,
-		go_: v.NewDictionary("a", 1, 2, []any{3}, v.Vector2{X: 1, Y: 2}, nil, v.StringName("sn"), v.NodePath{Names: []string{"np"}}), nodePath: true},
-	{name: "dict_typed_string_int", gdType: "Dictionary[String, int]", gd: `{"a": 1, "b": -2}`, go_: typedDict(v.TypeString, v.TypeInt, "a", 1, "b", -2)},
-	{name: "dict_typed_int_array", gdType: "Dictionary[int, Array]", gd: `{1: [2]}`, go_: typedDict(v.TypeInt, v.TypeArray, 1, []any{2})},
-	{name: "dict_typed_key_only", gdType: "Dictionary[StringName, Variant]", gd: `{&"k": 1.5}`, go_: typedDict(v.TypeStringName, v.TypeNil, v.StringName("k"), 1.5)},
+		goVal: v.NewDictionary("a", 1, 2, []any{3}, v.Vector2{X: 1, Y: 2}, nil, v.StringName("sn"), v.NodePath{Names: []string{"np"}}), nodePath: true},
+	{name: "dict_typed_string_int", gdType: "Dictionary[String, int]", gd: `{"a": 1, "b": -2}`, goVal: typedDict(v.TypeString, v.TypeInt, "a", 1, "b", -2)},
+	{name: "dict_typed_int_array", gdType: "Dictionary[int, Array]", gd: `{1: [2]}`, goVal: typedDict(v.TypeInt, v.TypeArray, 1, []any{2})},
+	{name: "dict_typed_key_only", gdType: "Dictionary[StringName, Variant]", gd: `{&"k": 1.5}`, goVal: typedDict(v.TypeStringName, v.TypeNil, v.StringName("k"), 1.5)},
 	{name: "dict_typed_node_values", gdType: "Dictionary[String, Node]", gd: `{"n": node}`, runDependent: true},
-	{name: "array_empty", gd: "[]", go_: []any{}},
-	{name: "array_mixed", gd: `[null, true, 1, 1.5, "s", &"sn", Vector3i(1, 2, 3)]`, go_: []any{nil, true, 1, 1.5, "s", v.StringName("sn"), v.Vector3i{X: 1, Y: 2, Z: 3}}},
-	{name: "array_typed_int", gdType: "Array[int]", gd: "[1, 2, 3]", go_: typed(v.TypeInt, 1, 2, 3)},
-	{name: "array_typed_int_empty", gdType: "Array[int]", gd: "[]", go_: typed(v.TypeInt)},
-	{name: "array_typed_string", gdType: "Array[String]", gd: `["a", "bc"]`, go_: typed(v.TypeString, "a", "bc")},
-	{name: "array_typed_vector2", gdType: "Array[Vector2]", gd: "[Vector2(1, 2)]", go_: typed(v.TypeVector2, v.Vector2{X: 1, Y: 2})},
-	{name: "array_typed_array", gdType: "Array[Array]", gd: "[[1], []]", go_: typed(v.TypeArray, []any{1}, []any{})},
+	{name: "array_empty", gd: "[]", goVal: []any{}},
+	{name: "array_mixed", gd: `[null, true, 1, 1.5, "s", &"sn", Vector3i(1, 2, 3)]`, goVal: []any{nil, true, 1, 1.5, "s", v.StringName("sn"), v.Vector3i{X: 1, Y: 2, Z: 3}}},
+	{name: "array_typed_int", gdType: "Array[int]", gd: "[1, 2, 3]", goVal: typed(v.TypeInt, 1, 2, 3)},
+	{name: "array_typed_int_empty", gdType: "Array[int]", gd: "[]", goVal: typed(v.TypeInt)},
+	{name: "array_typed_string", gdType: "Array[String]", gd: `["a", "bc"]`, goVal: typed(v.TypeString, "a", "bc")},
+	{name: "array_typed_vector2", gdType: "Array[Vector2]", gd: "[Vector2(1, 2)]", goVal: typed(v.TypeVector2, v.Vector2{X: 1, Y: 2})},
+	{name: "array_typed_array", gdType: "Array[Array]", gd: "[[1], []]", goVal: typed(v.TypeArray, []any{1}, []any{})},
 	{name: "array_typed_node_empty", gdType: "Array[Node]", gd: "[]"},
 	{name: "array_typed_node", gdType: "Array[Node]", gd: "[node]", runDependent: true},
 	{name: "nested", gd: `[[1, [2, {"x": [3, {"y": PackedByteArray([4])}]}]], {"k": {"k2": [[], {}]}}]`,
-		go_: []any{[]any{1, []any{2, v.NewDictionary("x", []any{3, v.NewDictionary("y", []byte{4})})}}, v.NewDictionary("k", v.NewDictionary("k2", []any{[]any{}, v.NewDictionary()}))}},
-	{name: "packed_byte_empty", gd: "PackedByteArray()", go_: []byte{}},
-	{name: "packed_byte_3", gd: "PackedByteArray([1, 2, 255])", go_: []byte{1, 2, 255}},
-	{name: "packed_int32", gd: "PackedInt32Array([1, -1, 2147483647, -2147483648])", go_: []int32{1, -1, math.MaxInt32, math.MinInt32}},
-	{name: "packed_int64", gd: "PackedInt64Array([1, -9223372036854775808, 9223372036854775807])", go_: []int64{1, math.MinInt64, math.MaxInt64}},
-	{name: "packed_float32", gd: "PackedFloat32Array([1.5, -0.25, 0.1])", go_: []float32{1.5, -0.25, 0.1}},
-	{name: "packed_float64", gd: "PackedFloat64Array([0.1, 1e300, -INF])", go_: []float64{0.1, 1e300, math.Inf(-1)}},
-	{name: "packed_string", gd: `PackedStringArray(["", "a", "abc", "abcd", "ünï"])`, go_: []string{"", "a", "abc", "abcd", "ünï"}},
-	{name: "packed_vector2", gd: "PackedVector2Array([Vector2(1, 2), Vector2(-3, 4.5)])", go_: []v.Vector2{{X: 1, Y: 2}, {X: -3, Y: 4.5}}},
-	{name: "packed_vector3", gd: "PackedVector3Array([Vector3(1, 2, 3)])", go_: []v.Vector3{{X: 1, Y: 2, Z: 3}}},
-	{name: "packed_color", gd: "PackedColorArray([Color(1, 0, 0, 0.5)])", go_: []v.Color{{R: 1, A: 0.5}}},
-	{name: "packed_vector4", gd: "PackedVector4Array([Vector4(1, 2, 3, 4)])", go_: []v.Vector4{{X: 1, Y: 2, Z: 3, W: 4}}},
-	{name: "packed_empty_string", gd: "PackedStringArray()", go_: []string{}},
+		goVal: []any{[]any{1, []any{2, v.NewDictionary("x", []any{3, v.NewDictionary("y", []byte{4})})}}, v.NewDictionary("k", v.NewDictionary("k2", []any{[]any{}, v.NewDictionary()}))}},
+	{name: "packed_byte_empty", gd: "PackedByteArray()", goVal: []byte{}},
+	{name: "packed_byte_3", gd: "PackedByteArray([1, 2, 255])", goVal: []byte{1, 2, 255}},
+	{name: "packed_int32", gd: "PackedInt32Array([1, -1, 2147483647, -2147483648])", goVal: []int32{1, -1, math.MaxInt32, math.MinInt32}},
+	{name: "packed_int64", gd: "PackedInt64Array([1, -9223372036854775808, 9223372036854775807])", goVal: []int64{1, math.MinInt64, math.MaxInt64}},
+	{name: "packed_float32", gd: "PackedFloat32Array([1.5, -0.25, 0.1])", goVal: []float32{1.5, -0.25, 0.1}},
+	{name: "packed_float64", gd: "PackedFloat64Array([0.1, 1e300, -INF])", goVal: []float64{0.1, 1e300, math.Inf(-1)}},
+	{name: "packed_string", gd: `PackedStringArray(["", "a", "abc", "abcd", "ünï"])`, goVal: []string{"", "a", "abc", "abcd", "ünï"}},
+	{name: "packed_vector2", gd: "PackedVector2Array([Vector2(1, 2), Vector2(-3, 4.5)])", goVal: []v.Vector2{{X: 1, Y: 2}, {X: -3, Y: 4.5}}},
+	{name: "packed_vector3", gd: "PackedVector3Array([Vector3(1, 2, 3)])", goVal: []v.Vector3{{X: 1, Y: 2, Z: 3}}},
+	{name: "packed_color", gd: "PackedColorArray([Color(1, 0, 0, 0.5)])", goVal: []v.Color{{R: 1, A: 0.5}}},
+	{name: "packed_vector4", gd: "PackedVector4Array([Vector4(1, 2, 3, 4)])", goVal: []v.Vector4{{X: 1, Y: 2, Z: 3, W: 4}}},
+	{name: "packed_empty_string", gd: "PackedStringArray()", goVal: []string{}},
 }
 
 // parityScript prints, for each case, "V <name> <var_to_bytes hex>
@@ -229,10 +229,10 @@ func equalBytes(godot, goBytes []byte, nodePath bool) bool {
 func TestVariantParityLive(t *testing.T) {
 	var goTxt strings.Builder
 	for _, c := range parityCases {
-		if c.go_ == nil {
+		if c.goVal == nil {
 			continue
 		}
-		val := c.go_
+		val := c.goVal
 		if _, ok := val.(goNil); ok {
 			val = nil
 		}
@@ -283,7 +283,7 @@ func TestVariantParityLive(t *testing.T) {
 		if !seen[c.name] {
 			t.Errorf("%s: Godot printed no bytes", c.name)
 		}
-		if c.go_ != nil && !checked[c.name] {
+		if c.goVal != nil && !checked[c.name] {
 			t.Errorf("%s: Godot did not check Go's bytes", c.name)
 		}
 	}
@@ -324,8 +324,8 @@ func checkGodotBytes(t *testing.T, c parityCase, hexBytes string, objects bool) 
 	if !equalBytes(godot, again, c.nodePath) {
 		t.Errorf("%s (objects %v): Godot % x\n\t\tGo re-encoded % x", c.name, objects, godot, again)
 	}
-	if c.go_ != nil && !objects {
-		want := c.go_
+	if c.goVal != nil && !objects {
+		want := c.goVal
 		if _, ok := want.(goNil); ok {
 			want = nil
 		}
