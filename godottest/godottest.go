@@ -162,7 +162,10 @@ func Run(ctx context.Context, script string, opts *Options) (*Result, error) {
 	}
 
 	res := &Result{}
-	banner := true
+	// banner: the engine's start banner is still to be skipped; started:
+	// the engine has printed, so a JavaScript error no longer means it
+	// failed to start.
+	banner, started := true, false
 	for {
 		ev, err := page.Next(ctx)
 		if err != nil {
@@ -190,6 +193,7 @@ func Run(ctx context.Context, script string, opts *Options) (*Result, error) {
 			}
 			switch m.Kind {
 			case "out":
+				started = true
 				for _, line := range strings.Split(m.Text, "\n") {
 					writeLine(o.Output, line)
 					if banner && (strings.HasPrefix(line, "Godot Engine v") || strings.HasPrefix(line, "Build configuration:")) {
@@ -199,6 +203,7 @@ func Run(ctx context.Context, script string, opts *Options) (*Result, error) {
 					res.Lines = append(res.Lines, line)
 				}
 			case "err":
+				started = true
 				for _, line := range strings.Split(m.Text, "\n") {
 					writeLine(o.Output, line)
 					if path, ok := strings.CutPrefix(line, compileFailed); ok {
@@ -210,7 +215,10 @@ func Run(ctx context.Context, script string, opts *Options) (*Result, error) {
 				res.ExitCode = m.Code
 				return res, nil
 			case "fail":
-				return res, fmt.Errorf("%w: %s", ErrEngine, m.Text)
+				if !started {
+					return res, fmt.Errorf("%w: %s", ErrEngine, m.Text)
+				}
+				res.Errors = append(res.Errors, "godottest: JavaScript error: "+firstLine(m.Text))
 			}
 		case "Runtime.exceptionThrown":
 			var p struct {
@@ -222,7 +230,11 @@ func Run(ctx context.Context, script string, opts *Options) (*Result, error) {
 				} `json:"exceptionDetails"`
 			}
 			json.Unmarshal(ev.Params, &p)
-			return res, fmt.Errorf("%w: JavaScript exception: %s %s", ErrEngine, p.Details.Text, p.Details.Exception.Description)
+			text := p.Details.Text + " " + p.Details.Exception.Description
+			if !started {
+				return res, fmt.Errorf("%w: JavaScript exception: %s", ErrEngine, text)
+			}
+			res.Errors = append(res.Errors, "godottest: JavaScript error: "+firstLine(text))
 		case "Inspector.targetCrashed":
 			return res, fmt.Errorf("%w: the page crashed", ErrEngine)
 		}
@@ -242,6 +254,11 @@ func firstScriptError(errs []string, path string) string {
 		}
 	}
 	return "see Result.Errors"
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 func writeLine(w io.Writer, s string) {

@@ -39,6 +39,19 @@ type parityCase struct {
 	runDependent bool
 }
 
+// exact reports whether Godot's re-encoding of Go's bytes must equal its
+// own encoding: not with NodePaths (Godot's own bytes hold random padding)
+// nor for NaN (Go's math.NaN and GDScript's NAN differ in payload bits).
+func (c parityCase) exact() bool { return !c.nodePath && c.name != "float_nan" }
+
+// goValue is the value Go encodes (nil for goNil).
+func (c parityCase) goValue() any {
+	if _, ok := c.goVal.(goNil); ok {
+		return nil
+	}
+	return c.goVal
+}
+
 type goNil struct{} // the Go value nil, which goVal cannot hold
 
 func typed(t v.Type, vals ...any) v.TypedArray {
@@ -154,19 +167,18 @@ var parityCases = []parityCase{
 	{name: "packed_empty_string", gd: "PackedStringArray()", goVal: []string{}},
 }
 
-// parityScript prints, for each case, "V <name> <var_to_bytes hex>
-// <var_to_bytes_with_objects hex>", then checks each value Go encoded
-// (res://go.txt: "<name> <hex>" lines) against its own: "R <name> ok" or
-// "R <name> bad <why>".
-func parityScript() string {
+// gdCasesPrelude declares make_cases(), which returns the parity cases by
+// name, and the variables their expressions use; free_cases() frees them.
+var gdCasesPrelude = func() string {
 	var b strings.Builder
-	b.WriteString(`extends Node
-
-var zero := 0.0
+	b.WriteString(`var zero := 0.0
 var node := Node.new()
 var res := Resource.new()
 
-func _ready() -> void:
+func free_cases() -> void:
+	node.free()
+
+func make_cases() -> Dictionary:
 	node.name = "N"
 	res.resource_name = "R"
 	var cases := {}
@@ -178,23 +190,42 @@ func _ready() -> void:
 		}
 		fmt.Fprintf(&b, "\tcases[%q] = %s\n", c.name, c.gd)
 	}
+	b.WriteString(`	return cases
+
+# same compares a value decoded from Go's bytes with Godot's own: type,
+# text form and, when exact, its encoding.
+func same(got, want, exact: bool) -> String:
+	if typeof(got) != typeof(want):
+		return "bad type %s, want %s" % [type_string(typeof(got)), type_string(typeof(want))]
+	if var_to_str(got) != var_to_str(want):
+		return "bad value %s, want %s" % [var_to_str(got).c_escape(), var_to_str(want).c_escape()]
+	if exact and var_to_bytes(got) != var_to_bytes(want):
+		return "bad re-encoding %s, want %s" % [var_to_bytes(got).hex_encode(), var_to_bytes(want).hex_encode()]
+	return "ok"
+`)
+	return b.String()
+}()
+
+// parityScript prints, for each case, "V <name> <var_to_bytes hex>
+// <var_to_bytes_with_objects hex>", then checks each value Go encoded
+// (res://go.txt: "<name> <hex>" lines) against its own: "R <name> ok" or
+// "R <name> bad <why>".
+func parityScript() string {
+	var b strings.Builder
+	b.WriteString(`extends Node
+
+` + gdCasesPrelude + `
+func _ready() -> void:
+	var cases := make_cases()
+`)
 	b.WriteString(`	for name in cases:
 		var value = cases[name]
 		print("V ", name, " ", var_to_bytes(value).hex_encode(), " ", var_to_bytes_with_objects(value).hex_encode())
 	for line in FileAccess.get_file_as_string("res://go.txt").split("\n", false):
 		var f := line.split(" ")
 		var name := f[0]
-		var got = bytes_to_var(f[1].hex_decode())
-		var want = cases[name]
-		if typeof(got) != typeof(want):
-			print("R ", name, " bad type ", type_string(typeof(got)), ", want ", type_string(typeof(want)))
-		elif var_to_str(got) != var_to_str(want):
-			print("R ", name, " bad value ", var_to_str(got).c_escape(), ", want ", var_to_str(want).c_escape())
-		elif f[2] == "exact" and var_to_bytes(got) != var_to_bytes(want):
-			print("R ", name, " bad re-encoding ", var_to_bytes(got).hex_encode(), ", want ", var_to_bytes(want).hex_encode())
-		else:
-			print("R ", name, " ok")
-	node.free()
+		print("R ", name, " ", same(bytes_to_var(f[1].hex_decode()), cases[name], f[2] == "exact"))
+	free_cases()
 	get_tree().quit()
 `)
 	return b.String()
@@ -241,9 +272,7 @@ func TestVariantParityLive(t *testing.T) {
 			t.Fatalf("%s: Marshal(%#v): %v", c.name, val, err)
 		}
 		mode := "exact"
-		if c.nodePath || c.name == "float_nan" {
-			// Godot's own NodePath bytes hold random padding; Go's NaN and
-			// GDScript's NAN differ in their payload bits.
+		if !c.exact() {
 			mode = "value"
 		}
 		fmt.Fprintf(&goTxt, "%s %x %s\n", c.name, b, mode)
