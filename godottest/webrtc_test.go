@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/packetpeer/packetpeer/examples/chat/chat"
 	"github.com/packetpeer/packetpeer/examples/chat/webrtc/webchat"
 	"github.com/packetpeer/packetpeer/godottest"
 	"github.com/packetpeer/packetpeer/transport/webrtc"
@@ -261,5 +264,101 @@ func serveGodotWebRTC(ctx context.Context, t *testing.T, l *webrtc.Listener) err
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+	}
+}
+
+// TestExampleWebRTCClientLive runs examples/godot/webrtc_chat_client.gd
+// unchanged in Godot 4.6 against the example server (webchat.Serve behind
+// the project's signalling) with a Go chat client in the room: chat on the
+// reliable channel both ways, and a ping echoed on the unreliable one.
+func TestExampleWebRTCClientLive(t *testing.T) {
+	noLeaks(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	sigURL := signalling(t)
+	l, err := webrtc.Listen(sigURL, &webrtc.Config{LoopbackOnly: true, Lobby: "chat", Channels: webchat.Channels()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() {
+		served <- webchat.Serve(ctx, l, chat.NewRoom(slog.New(slog.NewTextHandler(io.Discard, nil))), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}()
+	defer func() {
+		l.Close()
+		<-served
+	}()
+
+	gopher, err := webrtc.Dial(ctx, sigURL, &webrtc.Config{LoopbackOnly: true, Lobby: "chat", Channels: webchat.Channels()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gopher.Close()
+	if err := gopher.PutVar(chat.Message{Type: "join", Nick: "gopher"}); err != nil {
+		t.Fatal(err)
+	}
+	goSide := make(chan error, 1)
+	go func() {
+		goSide <- func() error {
+			for {
+				m, err := chat.ReadMessage(ctx, gopher)
+				if err != nil {
+					return err
+				}
+				if m.Type == "say" && m.Nick == "godot" {
+					if m.Text != "hello from godot" {
+						return fmt.Errorf("Godot said %q", m.Text)
+					}
+					return gopher.PutVar(chat.Message{Type: "say", Text: "hi godot"})
+				}
+			}
+		}()
+	}()
+
+	var out strings.Builder
+	res, err := godottest.Run(ctx, `extends Node
+
+var client: Node
+var pinged := false
+var heard_gopher := false
+
+func _ready() -> void:
+	client = load("res://examples/webrtc_chat_client.gd").new()
+	client.signal_url = OS.get_cmdline_user_args()[0]
+	client.nick = "godot"
+	client.message_received.connect(_on_message)
+	add_child(client)
+
+func _on_message(msg: Dictionary) -> void:
+	if msg["type"] == "welcome":
+		client.say("hello from godot")
+		client.ping()
+		pinged = true
+	elif msg["type"] == "say" and msg["nick"] == "gopher":
+		heard_gopher = true
+
+func _process(_delta: float) -> void:
+	# The client forgets a ping once its echo came back.
+	if heard_gopher and pinged and client._ping_sent_ms.is_empty():
+		get_tree().quit()
+`, &godottest.Options{Files: exampleScripts(t), Args: []string{sigURL}, ChromiumFlags: webrtcFlags, Output: &out})
+	skipUnavailable(t, err)
+	if err != nil {
+		t.Fatalf("Run: %v\noutput:\n%s", err, out.String())
+	}
+	if err := <-goSide; err != nil {
+		t.Fatalf("Go client: %v", err)
+	}
+	for _, want := range []string{"<godot> hello from godot", "<gopher> hi godot"} {
+		if !containsLine(res.Lines, want) {
+			t.Errorf("Godot did not print %q; output:\n%s", want, out.String())
+		}
+	}
+	pinged := false
+	for _, line := range res.Lines {
+		pinged = pinged || strings.HasPrefix(line, "* ping: ")
+	}
+	if !pinged {
+		t.Errorf("no ping echo on the unreliable channel; output:\n%s", out.String())
 	}
 }
