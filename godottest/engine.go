@@ -33,6 +33,10 @@ const EngineVersion = "4.6.stable"
 
 var engineFiles = []string{"index.js", "index.wasm"}
 
+// engineSizes are the sizes of the pinned files: a cached copy of another
+// size (a truncated write) is fetched again.
+var engineSizes = map[string]int64{"index.js": 315802, "index.wasm": 37686550}
+
 var engineMu sync.Mutex
 
 // engineDir returns a folder holding index.js and index.wasm, downloading
@@ -75,6 +79,11 @@ func engineDir(ctx context.Context, o *Options) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: %s: %v", ErrEngine, url, err)
 	}
+	for _, name := range engineFiles {
+		if int64(len(files[name])) != engineSizes[name] {
+			return "", fmt.Errorf("%w: godot/%s of %s@%s has %d bytes, want %d", ErrEngine, name, enginePackage, engineVersion, len(files[name]), engineSizes[name])
+		}
+	}
 	if !bytes.Contains(files["index.wasm"], []byte(engineBanner)) {
 		return "", fmt.Errorf("%w: index.wasm of %s@%s is not %s", ErrEngine, enginePackage, engineVersion, engineBanner)
 	}
@@ -91,16 +100,23 @@ func engineDir(ctx context.Context, o *Options) (string, error) {
 			return "", fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
 	}
-	os.RemoveAll(dir)
-	if err := os.Rename(tmp, dir); err != nil && !engineComplete(dir) {
-		return "", fmt.Errorf("%w: %v", ErrUnavailable, err)
+	// Another process may have completed the same folder meanwhile: keep
+	// it (it may be serving from it); replace only an incomplete one.
+	if err := os.Rename(tmp, dir); err != nil {
+		if engineComplete(dir) {
+			return dir, nil
+		}
+		os.RemoveAll(dir)
+		if err := os.Rename(tmp, dir); err != nil {
+			return "", fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
 	}
 	return dir, nil
 }
 
 func engineComplete(dir string) bool {
 	for _, name := range engineFiles {
-		if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Size() == 0 {
+		if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Size() != engineSizes[name] {
 			return false
 		}
 	}
