@@ -131,24 +131,13 @@ func (b *Browser) read() {
 	r := bufio.NewReaderSize(b.out, 64<<10)
 	var buf []byte
 	for {
-		buf = buf[:0]
 		var err error
-		for {
-			var chunk []byte
-			chunk, err = r.ReadSlice(0)
-			buf = append(buf, chunk...)
-			if len(buf) > maxMessage {
-				err = fmt.Errorf("cdp: message over %d bytes", maxMessage)
-			}
-			if err != bufio.ErrBufferFull {
-				break
-			}
-		}
+		buf, err = readMessage(r, buf[:0])
 		if err != nil {
 			break
 		}
 		var m message
-		if json.Unmarshal(buf[:len(buf)-1], &m) != nil {
+		if json.Unmarshal(buf, &m) != nil {
 			continue
 		}
 		b.dispatch(m)
@@ -179,6 +168,30 @@ func (b *Browser) dispatch(m message) {
 		s.q.push(Event{Method: m.Method, Params: m.Params})
 		if m.Method == "Inspector.detached" || m.Method == "Inspector.targetCrashed" {
 			s.q.close()
+		}
+	}
+}
+
+// errTooLong reports a message over maxMessage bytes.
+var errTooLong = fmt.Errorf("cdp: message over %d bytes", maxMessage)
+
+// readMessage appends the next NUL-terminated message from r to buf and
+// returns it without the NUL. A message over maxMessage bytes is an error
+// (nothing past the limit is kept); so is EOF before the NUL.
+func readMessage(r *bufio.Reader, buf []byte) ([]byte, error) {
+	for {
+		chunk, err := r.ReadSlice(0)
+		if len(buf)+len(chunk) > maxMessage+1 {
+			return buf, errTooLong
+		}
+		buf = append(buf, chunk...)
+		switch err {
+		case nil:
+			return buf[:len(buf)-1], nil
+		case bufio.ErrBufferFull:
+			continue
+		default:
+			return buf, err
 		}
 	}
 }
