@@ -210,6 +210,13 @@ func same(got, want, exact: bool) -> String:
 // <var_to_bytes_with_objects hex>", then checks each value Go encoded
 // (res://go.txt: "<name> <hex>" lines) against its own: "R <name> ok" or
 // "R <name> bad <why>".
+// parityObjects are full Objects Go writes (EncodeOptions.FullObjects) for
+// Godot's bytes_to_var_with_objects, by case name: Godot instantiates the
+// class, sets the properties and compares with its own value.
+var parityObjects = map[string]*v.Object{
+	"object_resource": {Class: "Resource", Properties: []v.Property{{Name: "resource_name", Value: "R"}}},
+}
+
 func parityScript() string {
 	var b strings.Builder
 	b.WriteString(`extends Node
@@ -224,7 +231,9 @@ func _ready() -> void:
 	for line in FileAccess.get_file_as_string("res://go.txt").split("\n", false):
 		var f := line.split(" ")
 		var name := f[0]
-		print("R ", name, " ", same(bytes_to_var(f[1].hex_decode()), cases[name], f[2] == "exact"))
+		var bytes := f[1].hex_decode()
+		var got = bytes_to_var_with_objects(bytes) if f[2] == "objects" else bytes_to_var(bytes)
+		print("R ", name, " ", same(got, cases[name], f[2] == "exact"))
 	free_cases()
 	get_tree().quit()
 `)
@@ -277,6 +286,13 @@ func TestVariantParityLive(t *testing.T) {
 		}
 		fmt.Fprintf(&goTxt, "%s %x %s\n", c.name, b, mode)
 	}
+	for name, obj := range parityObjects {
+		b, err := v.EncodeOptions{FullObjects: true}.Marshal(obj)
+		if err != nil {
+			t.Fatalf("%s: Marshal: %v", name, err)
+		}
+		fmt.Fprintf(&goTxt, "%s %x objects\n", name, b)
+	}
 	res := godottest.RunTest(t, parityScript(), &godottest.Options{
 		Files:  map[string][]byte{"go.txt": []byte(goTxt.String())},
 		Output: new(bytes.Buffer),
@@ -312,7 +328,7 @@ func TestVariantParityLive(t *testing.T) {
 		if !seen[c.name] {
 			t.Errorf("%s: Godot printed no bytes", c.name)
 		}
-		if c.goVal != nil && !checked[c.name] {
+		if (c.goVal != nil || parityObjects[c.name] != nil) && !checked[c.name] {
 			t.Errorf("%s: Godot did not check Go's bytes", c.name)
 		}
 	}
