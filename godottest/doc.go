@@ -18,6 +18,13 @@
 // RunTest does the same for a test and skips it when no browser or engine
 // can be had (fails instead under PACKETPEER_REQUIRE_BROWSER=1).
 //
+// The page runs on its own 127.0.0.1 port, so the engine's WebSocket
+// requests carry that Origin: a Go WebSocket server must allow it
+// (websocket.Config.AllowedOrigins). WebRTC between the engine and a Go
+// peer on the same machine needs Options.ChromiumFlags
+// --allow-loopback-in-peer-connection (and loopback candidates on the Go
+// side, webrtc.Config.LoopbackOnly).
+//
 // # What is needed
 //
 // Only Go and a Chromium (Debian: apt-get install chromium). The engine is
@@ -37,5 +44,16 @@
 // ErrScript naming the first that does not compile. print() output goes to
 // Result.Lines (without the engine's start banner); printerr(),
 // push_error(), push_warning() and engine errors go to Result.Errors, one
-// line each.
+// line each. A JavaScript error after the engine has started (the 4.6 web
+// template raises "RuntimeError: null function" when a WebSocketPeer
+// connects, and keeps running) is added to Result.Errors as a line
+// starting "godottest: JavaScript error:"; before that it fails the run
+// with ErrEngine.
+//
+// # Errors
+//
+// Run returns errors matching ErrUnavailable (no Chromium, engine not
+// downloadable), ErrScript (a .gd file does not compile), ErrEngine (the
+// page or the engine failed, or the download does not match the pin), or
+// wrapping ctx.Err() when the project did not quit in time.
 package godottest
