@@ -132,6 +132,7 @@ func TestWebSocketPeerLive(t *testing.T) {
 	}
 	defer l.Close()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
 	served := make(chan error, 1)
 	go func() { served <- serveGodotWebSocket(ctx, t, l) }()
 
