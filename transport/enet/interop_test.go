@@ -1,0 +1,383 @@
+package enet
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/packetpeer/packetpeer/peer"
+	"github.com/packetpeer/packetpeer/peer/peertest"
+	"github.com/stretchr/testify/require"
+)
+
+var (
+	enetPeerOnce sync.Once
+	enetPeerPath string
+	enetPeerErr  error
+)
+
+// enetPeer builds testdata/enetpeer.c against the system's libenet (Debian's
+// libenet-dev 1.3.17). Without gcc or libenet the test is skipped, unless
+// PACKETPEER_REQUIRE_ENET=1 (CI) makes that a failure.
+func enetPeer(t *testing.T) string {
+	t.Helper()
+	enetPeerOnce.Do(func() {
+		if _, err := exec.LookPath("gcc"); err != nil {
+			enetPeerErr = fmt.Errorf("gcc not found: %w", err)
+			return
+		}
+		dir, err := os.MkdirTemp("", "enetpeer")
+		if err != nil {
+			enetPeerErr = err
+			return
+		}
+		enetPeerPath = filepath.Join(dir, "enetpeer")
+		out, err := exec.Command("gcc", "-O2", "-Wall", "-o", enetPeerPath, "testdata/enetpeer.c", "-lenet").CombinedOutput()
+		if err != nil {
+			enetPeerErr = fmt.Errorf("building the libenet peer (apt-get install libenet-dev): %v\n%s", err, out)
+		}
+	})
+	if enetPeerErr != nil {
+		if os.Getenv("PACKETPEER_REQUIRE_ENET") == "1" {
+			t.Fatal(enetPeerErr)
+		}
+		t.Skip(enetPeerErr)
+	}
+	return enetPeerPath
+}
+
+// cPeer is a running enetpeer process and its output lines.
+type cPeer struct {
+	cmd   *exec.Cmd
+	lines chan string
+	mu    sync.Mutex
+	log   []string
+	done  chan error
+}
+
+func startC(t *testing.T, args ...string) *cPeer {
+	t.Helper()
+	bin := enetPeer(t)
+	cmd := exec.Command(bin, args...)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	c := &cPeer{cmd: cmd, lines: make(chan string, 1024), done: make(chan error, 1)}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			c.mu.Lock()
+			c.log = append(c.log, sc.Text())
+			c.mu.Unlock()
+			c.lines <- sc.Text()
+		}
+		close(c.lines)
+		c.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-c.done
+		if t.Failed() {
+			c.mu.Lock()
+			t.Logf("C peer output:\n%s\nstderr: %s", strings.Join(c.log, "\n"), stderr.String())
+			c.mu.Unlock()
+		}
+	})
+	return c
+}
+
+// expect waits for a line starting with prefix and returns it.
+func (c *cPeer) expect(t *testing.T, prefix string) string {
+	t.Helper()
+	timer := time.NewTimer(20 * time.Second)
+	defer timer.Stop()
+	for {
+		select {
+		case l, ok := <-c.lines:
+			if !ok {
+				t.Fatalf("C peer ended before printing %q", prefix)
+			}
+			if strings.HasPrefix(l, prefix) {
+				return l
+			}
+		case <-timer.C:
+			t.Fatalf("timed out waiting for %q from the C peer", prefix)
+		}
+	}
+}
+
+func (c *cPeer) wait(t *testing.T) error {
+	t.Helper()
+	for range c.lines {
+	}
+	select {
+	case err := <-c.done:
+		c.done <- err
+		return err
+	case <-time.After(20 * time.Second):
+		t.Fatal("C peer did not exit")
+		return nil
+	}
+}
+
+// serve runs h's events through f until f returns false or ctx ends.
+func serve(t *testing.T, ctx context.Context, h *Host, f func(Event) bool) {
+	t.Helper()
+	for {
+		ev, err := h.Service(ctx)
+		require.NoError(t, err)
+		if !f(ev) {
+			return
+		}
+	}
+}
+
+// TestLibenetClientGoServer: libenet 1.3.17 connects to a Go host, sends
+// reliable packets from 0 bytes to 1 MB, unreliable, unsequenced and
+// unreliable-fragment packets on 4 channels, checks every echo, and
+// disconnects with data 0x1234.
+func TestLibenetClientGoServer(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	enetPeer(t)
+	h, err := NewHost("127.0.0.1:0", nil)
+	require.NoError(t, err)
+	defer h.Close()
+	c := startC(t, "client", fmt.Sprint(h.LocalPort()), "--channels", "4", "--data", "0x11223344")
+	ctx := testCtx(t)
+	received := map[PacketFlags]int{}
+	serve(t, ctx, h, func(ev Event) bool {
+		switch ev.Type {
+		case EventConnect:
+			require.Equal(t, uint32(0x11223344), ev.Data)
+			require.Equal(t, 4, ev.Peer.Channels())
+			require.Equal(t, 1392, ev.Peer.MTU(), "1.3.17 offers 1400; a Go server keeps its own 1392")
+		case EventReceive:
+			p, err := ev.Peer.GetPacket()
+			require.NoError(t, err)
+			require.Equal(t, ev.Channel, ev.Peer.PacketChannel())
+			received[ev.Peer.PacketFlags()]++
+			require.NoError(t, ev.Peer.Send(ev.Channel, p, ev.Peer.PacketFlags()))
+		case EventDisconnect:
+			require.Equal(t, uint32(0x1234), ev.Data)
+			return false
+		}
+		return true
+	})
+	require.NoError(t, c.wait(t), "the C client checks every echo")
+	require.Equal(t, 8, received[FlagReliable])
+	require.Equal(t, 3, received[FlagUnsequenced])
+	require.Equal(t, 3, received[FlagUnreliableFragment], "UNRELIABLE_FRAGMENT packets, UNSEQUENCED|UNRELIABLE_FRAGMENT included (§4.2)")
+	require.Equal(t, 3, received[0])
+}
+
+type scripted struct {
+	ch    int
+	flags PacketFlags
+	data  []byte
+}
+
+func script(mtu, channels int) []scripted {
+	f := mtu - 28
+	var s []scripted
+	for i, n := range []int{0, 1, f - 1, f, f + 1, 3000, 100000, 1000000} {
+		s = append(s, scripted{i % channels, FlagReliable, pattern(n, byte(len(s)))})
+	}
+	for i, n := range []int{1, 100, f} {
+		s = append(s, scripted{(i + 1) % channels, 0, pattern(n, byte(len(s)))})
+		s = append(s, scripted{(i + 2) % channels, FlagUnsequenced, pattern(n, byte(len(s)))})
+	}
+	s = append(s, scripted{1, FlagUnreliableFragment, pattern(3000, byte(len(s)))})
+	s = append(s, scripted{1, FlagUnreliableFragment, pattern(10000, byte(len(s)))})
+	return s
+}
+
+// connectC starts a libenet server and connects a Go host to it.
+func connectC(t *testing.T, channels int, args ...string) (*cPeer, *Host, *Peer) {
+	t.Helper()
+	c := startC(t, append([]string{"server"}, args...)...)
+	port := strings.TrimPrefix(c.expect(t, "PORT "), "PORT ")
+	h, err := NewHost("", &Config{MaxPeers: 1})
+	require.NoError(t, err)
+	t.Cleanup(func() { h.Close() })
+	p, err := h.ConnectToHost("127.0.0.1:"+port, channels, 0x11223344)
+	require.NoError(t, err)
+	ev, err := h.Service(testCtx(t))
+	require.NoError(t, err)
+	require.Equal(t, EventConnect, ev.Type)
+	require.Equal(t, p, ev.Peer)
+	return c, h, p
+}
+
+// TestGoClientLibenetServer: a Go host connects to libenet 1.3.17 with
+// data, sends the same script, checks every echo (reliable ones complete
+// and in order per channel), then the server disconnects it with data.
+func TestGoClientLibenetServer(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	c, h, p := connectC(t, 4, "--channels", "4")
+	require.Equal(t, "CONNECT data=11223344 mtu=1392 channels=4", c.expect(t, "CONNECT"))
+	require.Equal(t, 1392, p.MTU())
+	ctx := testCtx(t)
+	msgs := script(p.MTU(), 4)
+	for _, m := range msgs {
+		require.NoError(t, p.Send(m.ch, m.data, m.flags))
+	}
+	// C echoes with the flags it received; check them all, reliable in order.
+	var reliable [4][][]byte
+	for _, m := range msgs {
+		if m.flags == FlagReliable {
+			reliable[m.ch] = append(reliable[m.ch], m.data)
+		}
+	}
+	unreliable := 0
+	left := 8
+	for left > 0 || unreliable < 8 {
+		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		ev, err := h.Service(rctx)
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) && left == 0 {
+			break // an unreliable echo lost on loopback: allowed
+		}
+		require.NoError(t, err)
+		require.Equal(t, EventReceive, ev.Type)
+		got, err := p.GetPacket()
+		require.NoError(t, err)
+		if p.PacketFlags() == FlagReliable {
+			want := reliable[ev.Channel][0]
+			reliable[ev.Channel] = reliable[ev.Channel][1:]
+			require.True(t, bytes.Equal(want, got), "reliable echo on channel %d: %d bytes, want %d", ev.Channel, len(got), len(want))
+			left--
+		} else {
+			unreliable++
+		}
+	}
+	require.NoError(t, p.Send(0, []byte("BYE"), FlagReliable))
+	for {
+		ev, err := h.Service(ctx)
+		require.NoError(t, err)
+		if ev.Type == EventDisconnect {
+			require.Equal(t, uint32(0xABCD), ev.Data)
+			break
+		}
+	}
+	require.Equal(t, "DISCONNECT data=00000000", c.expect(t, "DISCONNECT"))
+	require.NoError(t, c.wait(t))
+}
+
+func TestLibenetDisconnects(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		run  func(t *testing.T, c *cPeer, h *Host, p *Peer)
+	}{
+		{"GoDisconnect", func(t *testing.T, c *cPeer, h *Host, p *Peer) {
+			p.Disconnect(0x1234)
+			ev, err := h.Service(testCtx(t))
+			require.NoError(t, err)
+			require.Equal(t, EventDisconnect, ev.Type)
+			require.Equal(t, "DISCONNECT data=00001234", c.expect(t, "DISCONNECT"))
+		}},
+		{"GoDisconnectNow", func(t *testing.T, c *cPeer, h *Host, p *Peer) {
+			p.DisconnectNow(0x4321)
+			require.Equal(t, "DISCONNECT data=00004321", c.expect(t, "DISCONNECT"))
+			ev, err := h.ServiceTimeout(100 * time.Millisecond)
+			require.NoError(t, err)
+			require.Equal(t, EventNone, ev.Type)
+		}},
+		{"GoDisconnectLater", func(t *testing.T, c *cPeer, h *Host, p *Peer) {
+			big := pattern(200000, 3)
+			require.NoError(t, p.Send(0, big, FlagReliable))
+			p.DisconnectLater(0x5555)
+			require.Equal(t, StateDisconnectLater, p.State())
+			require.Contains(t, c.expect(t, "RECV"), fmt.Sprintf("len=200000 flags=1 sum=%08x", crc32.ChecksumIEEE(big)))
+			require.Equal(t, "DISCONNECT data=00005555", c.expect(t, "DISCONNECT"))
+		}},
+		{"LibenetDisconnectNow", func(t *testing.T, c *cPeer, h *Host, p *Peer) {
+			require.NoError(t, p.Send(0, []byte("BYE-NOW"), FlagReliable))
+			ev, err := h.Service(testCtx(t))
+			require.NoError(t, err)
+			require.Equal(t, EventDisconnect, ev.Type)
+			require.Equal(t, uint32(0xABCD), ev.Data)
+		}},
+		{"LibenetDisconnectLater", func(t *testing.T, c *cPeer, h *Host, p *Peer) {
+			require.NoError(t, p.Send(0, []byte("BYE-LATER"), FlagReliable))
+			ctx := testCtx(t)
+			ev, err := h.Service(ctx)
+			require.NoError(t, err)
+			require.Equal(t, EventReceive, ev.Type)
+			got, err := p.GetPacket()
+			require.NoError(t, err)
+			require.Equal(t, "last", string(got), "queued data arrives before the disconnect")
+			ev, err = h.Service(ctx)
+			require.NoError(t, err)
+			require.Equal(t, EventDisconnect, ev.Type)
+			require.Equal(t, uint32(0xABCD), ev.Data)
+		}},
+		{"LibenetResetTimesOut", func(t *testing.T, c *cPeer, h *Host, p *Peer) {
+			require.NoError(t, p.SetTimeout(4, 300*time.Millisecond, 600*time.Millisecond))
+			require.NoError(t, p.Send(0, []byte("RESET"), FlagReliable))
+			c.expect(t, "DONE")
+			ev, err := h.Service(testCtx(t))
+			require.NoError(t, err)
+			require.Equal(t, EventDisconnect, ev.Type)
+			_, err = p.GetPacket()
+			require.ErrorIs(t, err, peer.ErrTimeout)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			peertest.CheckGoroutines(t)
+			c, h, p := connectC(t, 2, "--channels", "2")
+			c.expect(t, "CONNECT")
+			tc.run(t, c, h, p)
+		})
+	}
+}
+
+// TestLibenetChannelLimit: a libenet server limited to 2 channels, a Go
+// client asking for 4: both use 2.
+func TestLibenetChannelLimit(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	c, _, p := connectC(t, 4, "--channels", "2")
+	require.Equal(t, "CONNECT data=11223344 mtu=1392 channels=2", c.expect(t, "CONNECT"))
+	require.Equal(t, 2, p.Channels())
+	err := p.Send(3, []byte("x"), FlagReliable)
+	require.ErrorIs(t, err, peer.ErrInvalidParameter)
+}
+
+// TestLibenetDialConformance runs Dial against libenet's echo server: what
+// PutPacket sends comes back through ReadPacket.
+func TestLibenetDial(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	c := startC(t, "server")
+	port := strings.TrimPrefix(c.expect(t, "PORT "), "PORT ")
+	ctx := testCtx(t)
+	p, err := Dial(ctx, "127.0.0.1:"+port, &Config{ConnectData: 99})
+	require.NoError(t, err)
+	defer p.Close()
+	require.Equal(t, "CONNECT data=00000063 mtu=1392 channels=255", c.expect(t, "CONNECT"))
+	for i := range 50 {
+		require.NoError(t, p.PutPacket(pattern(i*1000, byte(i))))
+	}
+	for i := range 50 {
+		if i == 0 {
+			continue // PutPacket sends nothing for an empty packet
+		}
+		got, err := p.ReadPacket(ctx)
+		require.NoError(t, err)
+		require.True(t, bytes.Equal(pattern(i*1000, byte(i)), got), "packet %d", i)
+	}
+	require.NoError(t, p.Close())
+	require.Equal(t, "DISCONNECT data=00000000", c.expect(t, "DISCONNECT"))
+	_, err = p.ReadPacket(ctx)
+	require.ErrorIs(t, err, peer.ErrClosed, "after Close")
+}
