@@ -404,8 +404,7 @@ func (h *Host) deliver(s *slot, ch uint8, data []byte, flags PacketFlags, owned 
 	}
 	p := s.pub
 	n := int64(len(data)) + inCmdOverhead
-	h.waiting.Add(n)
-	p.t.in.push(packet{data: data, channel: ch, flags: flags}, n)
+	p.t.in.push(packet{data: data, channel: ch, flags: flags}, n, &h.waiting)
 	if !h.autoMode {
 		h.emit(Event{Type: EventReceive, Peer: p, Channel: int(ch)})
 	}

@@ -34,14 +34,19 @@ type inbox struct {
 	err   error // the connection ended; reported once q is drained
 	ready chan struct{}
 	bytes atomic.Int64 // charged bytes queued
-	last  packet
+	// uncharged: the connection is over and the queue no longer counts
+	// against the host's limit.
+	uncharged bool
 }
 
-func (in *inbox) push(p packet, charged int64) {
+func (in *inbox) push(p packet, charged int64, hostWaiting *atomic.Int64) {
 	in.mu.Lock()
 	in.q = append(in.q, p)
+	if !in.uncharged {
+		in.bytes.Add(charged)
+		hostWaiting.Add(charged)
+	}
 	in.mu.Unlock()
-	in.bytes.Add(charged)
 	select {
 	case in.ready <- struct{}{}:
 	default:
@@ -97,10 +102,16 @@ func (t *peerTransport) end(reason error) {
 	})
 }
 
-// detach is called when the slot is reset.
+// detach is called when the slot is reset: what is still queued stays
+// readable but stops counting against the host's limit.
 func (t *peerTransport) detach() {
 	t.end(errLocalDisconnect)
 	t.s = nil
+	t.in.mu.Lock()
+	t.in.uncharged = true
+	n := t.in.bytes.Swap(0)
+	t.in.mu.Unlock()
+	t.h.waiting.Add(-n)
 }
 
 func (t *peerTransport) PutPacket(p []byte) error {
@@ -156,11 +167,12 @@ func (t *peerTransport) GetPacket() ([]byte, error) {
 		clear(in.q[n:])
 		in.q, in.head = in.q[:n], 0
 	}
-	in.last = p
+	if !in.uncharged {
+		n := int64(len(p.data)) + inCmdOverhead
+		in.bytes.Add(-n)
+		t.h.waiting.Add(-n)
+	}
 	in.mu.Unlock()
-	n := int64(len(p.data)) + inCmdOverhead
-	in.bytes.Add(-n)
-	t.h.waiting.Add(-n)
 	t.lastChannel.Store(int32(p.channel))
 	t.lastFlags.Store(uint32(p.flags))
 	return p.data, nil

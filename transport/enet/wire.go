@@ -134,24 +134,19 @@ type command struct {
 
 func (c *command) acked() bool { return c.raw&cmdFlagAck != 0 }
 
-// errMalformed is returned by decodeCommand for a command that ENet would
-// treat as the end of the datagram or as an error.
+// malformedError is a command that ENet would treat as an error in the
+// datagram.
 type malformedError struct{ what string }
 
-func (e *malformedError) Error() string      { return "enet: malformed command: " + e.what }
-func (e *malformedError) GodotCode() int     { return peer.ErrInvalidData.Code() }
-func (e *malformedError) Is(t error) bool    { return t == peer.ErrInvalidData }
-func (e *malformedError) Unwrap() error      { return peer.ErrInvalidData }
-func malformed(f string, a ...any) error     { return &malformedError{fmt.Sprintf(f, a...)} }
-func (c *command) String() string            { return fmt.Sprintf("cmd %d ch %d seq %d", c.number, c.channel, c.seq) }
-func u16(b []byte, off int) uint16           { return binary.BigEndian.Uint16(b[off:]) }
-func u32(b []byte, off int) uint32           { return binary.BigEndian.Uint32(b[off:]) }
-func put16(b []byte, off int, v uint16)      { binary.BigEndian.PutUint16(b[off:], v) }
-func put32(b []byte, off int, v uint32)      { binary.BigEndian.PutUint32(b[off:], v) }
-func cmdSize(number byte) int                { return cmdSizes[number] }
-func validNumber(n byte) bool                { return n != cmdNone && n < cmdCount }
-func isDataCommand(n byte) bool              { return cmdHasPayload(n) }
-func commandName(n byte) string              { return commandNames[n&cmdMask] }
+func (e *malformedError) Error() string  { return "enet: malformed command: " + e.what }
+func (e *malformedError) Unwrap() error  { return peer.ErrInvalidData }
+func malformed(f string, a ...any) error { return &malformedError{fmt.Sprintf(f, a...)} }
+
+func u16(b []byte, off int) uint16      { return binary.BigEndian.Uint16(b[off:]) }
+func u32(b []byte, off int) uint32      { return binary.BigEndian.Uint32(b[off:]) }
+func put16(b []byte, off int, v uint16) { binary.BigEndian.PutUint16(b[off:], v) }
+func put32(b []byte, off int, v uint32) { binary.BigEndian.PutUint32(b[off:], v) }
+func commandName(n byte) string         { return commandNames[n&cmdMask] }
 
 var commandNames = [16]string{"NONE", "ACKNOWLEDGE", "CONNECT", "VERIFY_CONNECT", "DISCONNECT", "PING",
 	"SEND_RELIABLE", "SEND_UNRELIABLE", "SEND_FRAGMENT", "SEND_UNSEQUENCED", "BANDWIDTH_LIMIT",
@@ -166,7 +161,7 @@ func decodeCommand(b []byte, c *command) (n int, done bool, err error) {
 		return 0, true, nil
 	}
 	num := b[0] & cmdMask
-	if !validNumber(num) {
+	if num == cmdNone || num >= cmdCount {
 		return 0, true, nil
 	}
 	size := cmdSizes[num]
