@@ -1,6 +1,9 @@
 package enet
 
-import "io"
+import (
+	"io"
+	"slices"
+)
 
 // queueOut assigns c its sequence numbers and appends it to the outgoing
 // queue (ENet enet_peer_setup_outgoing_command). c.head[0:2] and the
@@ -243,7 +246,8 @@ func (h *Host) checkTimeouts(s *slot) bool {
 				// Restore the list before the peer is torn down.
 				kept = append(kept, s.sent[idx:]...)
 				s.sent = kept
-				s.outgoing = append(requeue, s.outgoing...)
+				s.outgoing = slices.Insert(s.outgoing, 0, requeue...)
+				clear(requeue)
 				h.requeue = requeue[:0]
 				h.notifyDisconnect(s, errTimedOut)
 				return true
@@ -261,7 +265,9 @@ func (h *Host) checkTimeouts(s *slot) bool {
 	}
 	s.sent = kept
 	if len(requeue) > 0 {
-		s.outgoing = append(requeue, s.outgoing...)
+		// Copied into the slot's own queue: h.requeue is scratch space.
+		s.outgoing = slices.Insert(s.outgoing, 0, requeue...)
+		clear(requeue)
 	}
 	h.requeue = requeue[:0]
 	return false
