@@ -203,7 +203,7 @@ func TestLossyLinkGoClientLibenet(t *testing.T) {
 	require.NoError(t, err)
 	defer p.Close()
 	var want [3][][]byte
-	for _, m := range script(p.MTU(), 3) {
+	for _, m := range script(p.MTU(), 3, false) {
 		require.NoError(t, p.Send(m.ch, m.data, m.flags))
 		if m.flags == FlagReliable {
 			want[m.ch] = append(want[m.ch], m.data)
