@@ -35,8 +35,8 @@ func TestLibenetVectors(t *testing.T) {
 func TestRoundTripRandom(t *testing.T) {
 	var c Coder
 	r := rand.New(rand.NewPCG(3, 4))
-	for i := range 60 {
-		n := r.IntN(20000)
+	for i := range 40 {
+		n := r.IntN(8000)
 		in := make([]byte, n)
 		alphabet := 1 + r.IntN(256)
 		for j := range in {

@@ -185,6 +185,7 @@ type Host struct {
 	freeList    []*outCmd
 	dirty       []*slot
 	refusing    bool
+	urgent      bool // an event was raised: send before unlocking
 	chanLimit   int
 	compressor  compressor
 	stats       hostStats
@@ -308,6 +309,12 @@ func (h *Host) receive(src netip.AddrPort, b []byte) {
 	if s := h.handleDatagram(src, b); s != nil && (len(s.acks) > 0 || len(s.outgoing) > 0) {
 		h.markDirty(s)
 	}
+	if h.urgent {
+		// A connection changed state: its acknowledgements leave before the
+		// application can react (say, disconnect at once and drop them).
+		h.urgent = false
+		h.flushDirty()
+	}
 }
 
 // tickInterval is how often timers (retransmission, ping, timeouts) run
@@ -377,6 +384,9 @@ func (h *Host) zombie(s *slot, reason error) {
 }
 
 func (h *Host) emit(e Event) {
+	if e.Type != EventReceive {
+		h.urgent = true
+	}
 	if h.autoMode {
 		if e.Type == EventConnect && h.onConnect != nil {
 			h.onConnect(e.Peer)
