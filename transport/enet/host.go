@@ -318,13 +318,14 @@ func (h *Host) receive(src netip.AddrPort, b []byte) {
 }
 
 // tickInterval is how often timers (retransmission, ping, timeouts) run
-// while any peer is live.
+// while any peer is live; a host without live peers does not wake up.
 const tickInterval = 5 * time.Millisecond
 
 func (h *Host) timerLoop() {
 	defer close(h.timerDone)
 	t := time.NewTimer(tickInterval)
 	defer t.Stop()
+	ticking := true
 	for {
 		select {
 		case <-h.done:
@@ -334,17 +335,27 @@ func (h *Host) timerLoop() {
 			h.serviceTime = h.clock()
 			h.flushDirty()
 			h.mu.Unlock()
+			if !ticking {
+				t.Reset(tickInterval)
+				ticking = true
+			}
 		case <-t.C:
+			live := false
 			h.mu.Lock()
 			h.serviceTime = h.clock()
 			h.flushDirty()
 			for _, s := range h.slots {
 				if s.live() {
 					h.sendSlot(s, true)
+					live = live || s.live()
 				}
 			}
 			h.mu.Unlock()
-			t.Reset(tickInterval)
+			// An idle host sleeps until something is queued.
+			ticking = live
+			if ticking {
+				t.Reset(tickInterval)
+			}
 		}
 	}
 }
