@@ -306,7 +306,7 @@ func (h *Host) receive(src netip.AddrPort, b []byte) {
 		return
 	}
 	h.serviceTime = h.clock()
-	if s := h.handleDatagram(src, b); s != nil && (len(s.acks) > 0 || len(s.outgoing) > 0) {
+	if s := h.handleDatagram(src, b); s != nil && (len(s.acks) > 0 || s.queued() > 0) {
 		h.markDirty(s)
 	}
 	if h.urgent {
@@ -574,7 +574,7 @@ func (h *Host) Flush() {
 	h.serviceTime = h.clock()
 	h.flushDirty()
 	for _, s := range h.slots {
-		if s.live() && len(s.outgoing) > 0 {
+		if s.live() && s.queued() > 0 {
 			h.sendSlot(s, false)
 		}
 	}

@@ -235,7 +235,7 @@ func dumpSlots(t *testing.T, h *Host) {
 			continue
 		}
 		t.Logf("slot %d %v: outgoing %d sent %d acks %d inTransit %d throttle %d window %d rtt %d/%d lost %d",
-			s.index, s.state, len(s.outgoing), len(s.sent), len(s.acks), s.reliableInTransit, s.throttle, s.window, s.rtt, s.rttVar, s.packetsLost)
+			s.index, s.state, s.queued(), len(s.sent), len(s.acks), s.reliableInTransit, s.throttle, s.window, s.rtt, s.rttVar, s.packetsLost)
 		for i := range s.channels {
 			ch := &s.channels[i]
 			if len(ch.inReliable) == 0 && len(ch.inUnreliable) == 0 {
@@ -256,10 +256,8 @@ func dumpSlots(t *testing.T, h *Host) {
 			}
 			t.Logf("  sent %s ch %d seq %d attempts %d rto %d age %d", commandName(c.number), c.channel, c.seq, c.attempts, c.rto, h.clock()-c.sentTime)
 		}
-		for i, c := range s.outgoing {
-			if i > 3 {
-				break
-			}
+		for i := 0; i < min(4, s.outData.len()); i++ {
+			c := s.outData.at(i)
 			t.Logf("  queued %s ch %d seq %d attempts %d", commandName(c.number), c.channel, c.seq, c.attempts)
 		}
 	}

@@ -191,7 +191,7 @@ func (h *Host) handleAck(s *slot, c *command) bool {
 		}
 		h.notifyDisconnect(s, errLocalDisconnect)
 	case StateDisconnectLater:
-		if len(s.outgoing) == 0 && len(s.sent) == 0 {
+		if s.queued() == 0 && len(s.sent) == 0 {
 			h.disconnect(s, s.eventData)
 		}
 	}
@@ -222,17 +222,24 @@ func (s *slot) removeSent(seq uint16, chID uint8) byte {
 	for i, x := range s.sent {
 		if x.seq == seq && x.channel == chID {
 			c = x
-			s.sent = append(s.sent[:i], s.sent[i+1:]...)
+			copy(s.sent[i:], s.sent[i+1:])
+			s.sent[len(s.sent)-1] = nil
+			s.sent = s.sent[:len(s.sent)-1]
 			break
 		}
 	}
 	if c == nil {
-		for i, x := range s.outgoing {
-			if x.reliable() && x.attempts >= 1 && x.seq == seq && x.channel == chID {
-				c = x
-				s.outgoing = append(s.outgoing[:i], s.outgoing[i+1:]...)
-				wasSent = false
-				break
+		// Requeued for retransmission: those sit at the front of a queue.
+		for _, q := range [2]*cmdQueue{&s.outData, &s.outOther} {
+			for i := 0; i < q.len() && c == nil; i++ {
+				x := q.at(i)
+				if x.attempts == 0 {
+					break
+				}
+				if x.reliable() && x.seq == seq && x.channel == chID {
+					c = q.remove(i)
+					wasSent = false
+				}
 			}
 		}
 	}

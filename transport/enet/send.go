@@ -1,9 +1,6 @@
 package enet
 
-import (
-	"io"
-	"slices"
-)
+import "io"
 
 // queueOut assigns c its sequence numbers and appends it to the outgoing
 // queue (ENet enet_peer_setup_outgoing_command). c.head[0:2] and the
@@ -37,7 +34,13 @@ func (s *slot) queueOut(c *outCmd) {
 		put16(c.head[:], 4, s.unseqGroup)
 	}
 	put16(c.head[:], 2, c.seq)
-	s.outgoing = append(s.outgoing, c)
+	s.outOrder++
+	c.order = s.outOrder
+	if reliable && c.data != nil {
+		s.outData.push(c)
+	} else {
+		s.outOther.push(c)
+	}
 	s.h.markDirty(s)
 }
 
@@ -93,54 +96,48 @@ func (h *Host) sendSlot(s *slot, checkTimeouts bool) {
 		if checkTimeouts && len(s.sent) > 0 && h.checkTimeouts(s) {
 			return
 		}
-		windowExceeded, windowWrap := false, false
-		for i := 0; i < len(s.outgoing) && ncmd < maxPacketCmds; {
-			c := s.outgoing[i]
+		dataBlocked := false
+		for ncmd < maxPacketCmds {
+			// The older front of the two queues goes first; reliable data
+			// waits while a window is full.
+			var q *cmdQueue
+			if !dataBlocked && s.outData.len() > 0 {
+				q = &s.outData
+			}
+			if s.outOther.len() > 0 && (q == nil || s.outOther.at(0).order < q.at(0).order) {
+				q = &s.outOther
+			}
+			if q == nil {
+				break
+			}
+			c := q.at(0)
 			reliable := c.reliable()
 			var ch *channel
 			if int(c.channel) < len(s.channels) {
 				ch = &s.channels[c.channel]
 			}
-			if reliable {
-				if ch != nil && c.attempts == 0 {
-					if windowWrap {
-						i++
-						continue
-					}
-					if windowBlocked(ch, c.seq) {
-						windowWrap = true
-						i++
-						continue
-					}
+			if q == &s.outData {
+				if ch != nil && c.attempts == 0 && windowBlocked(ch, c.seq) {
+					dataBlocked = true
+					continue
 				}
-				if c.data != nil {
-					if !windowExceeded {
-						ws := s.throttle * s.window / throttleScale
-						if s.reliableInTransit+uint32(len(c.data)) > max(ws, s.mtu) {
-							windowExceeded = true
-						}
-					}
-					if windowExceeded {
-						i++
-						continue
-					}
+				ws := s.throttle * s.window / throttleScale
+				if s.reliableInTransit+uint32(len(c.data)) > max(ws, s.mtu) {
+					dataBlocked = true
+					continue
 				}
-			} else if c.data != nil && !c.fragment {
+			} else if !reliable && c.data != nil && !c.fragment {
 				s.throttleCounter = (s.throttleCounter + throttleCounterStep) % throttleScale
 				if s.throttleCounter > s.throttle {
 					seq, useq := c.seq, c.useq
-					j := i + 1
-					for j < len(s.outgoing) {
-						d := s.outgoing[j]
+					h.freeOut(q.pop())
+					for q.len() > 0 {
+						d := q.at(0)
 						if d.reliable() || !d.fragment || d.seq != seq || d.useq != useq {
 							break
 						}
-						j++
+						h.freeOut(q.pop())
 					}
-					for _, d := range s.outgoing[i:j] {
-						h.freeOut(d)
-					}
-					s.outgoing = append(s.outgoing[:i], s.outgoing[j:]...)
 					continue
 				}
 			}
@@ -148,7 +145,7 @@ func (h *Host) sendSlot(s *slot, checkTimeouts bool) {
 				s.continueSending = true
 				break
 			}
-			s.outgoing = append(s.outgoing[:i], s.outgoing[i+1:]...)
+			q.pop()
 			buf = append(buf, c.head[:c.headLen]...)
 			buf = append(buf, c.data...)
 			ncmd++
@@ -181,7 +178,7 @@ func (h *Host) sendSlot(s *slot, checkTimeouts bool) {
 			s.queueOut(p)
 			continue // the next round sends it
 		}
-		if s.state == StateDisconnectLater && len(s.outgoing) == 0 && len(s.sent) == 0 {
+		if s.state == StateDisconnectLater && s.queued() == 0 && len(s.sent) == 0 {
 			h.disconnect(s, s.eventData)
 			continue
 		}
@@ -246,7 +243,7 @@ func (h *Host) checkTimeouts(s *slot) bool {
 				// Restore the list before the peer is torn down.
 				kept = append(kept, s.sent[idx:]...)
 				s.sent = kept
-				s.outgoing = slices.Insert(s.outgoing, 0, requeue...)
+				s.requeueFront(requeue)
 				clear(requeue)
 				h.requeue = requeue[:0]
 				h.notifyDisconnect(s, errTimedOut)
@@ -265,12 +262,30 @@ func (h *Host) checkTimeouts(s *slot) bool {
 	}
 	s.sent = kept
 	if len(requeue) > 0 {
-		// Copied into the slot's own queue: h.requeue is scratch space.
-		s.outgoing = slices.Insert(s.outgoing, 0, requeue...)
+		s.requeueFront(requeue)
 		clear(requeue)
 	}
 	h.requeue = requeue[:0]
 	return false
+}
+
+// requeueFront puts expired reliable commands back at the front of their
+// queues, in order, for retransmission. cs is scratch space: it is copied.
+func (s *slot) requeueFront(cs []*outCmd) {
+	var data, other []*outCmd
+	for _, c := range cs {
+		if c.data != nil {
+			data = append(data, c)
+		} else {
+			other = append(other, c)
+		}
+	}
+	if len(data) > 0 {
+		s.outData.pushFront(data)
+	}
+	if len(other) > 0 {
+		s.outOther.pushFront(other)
+	}
 }
 
 // notifyDisconnect ends a connection that timed out or whose DISCONNECT was
@@ -331,7 +346,7 @@ func (h *Host) disconnectNow(s *slot, data uint32) {
 
 // disconnectLater is ENet's enet_peer_disconnect_later.
 func (h *Host) disconnectLater(s *slot, data uint32) {
-	if s.connected() && (len(s.outgoing) > 0 || len(s.sent) > 0) {
+	if s.connected() && (s.queued() > 0 || len(s.sent) > 0) {
 		s.state = StateDisconnectLater
 		s.eventData = data
 		return

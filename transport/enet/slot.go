@@ -62,6 +62,7 @@ type outCmd struct {
 	useq     uint16 // unreliable sequence number (throttle grouping)
 	fragment bool   // a fragment other than the first (not throttle-tested)
 	data     []byte
+	order    uint64 // enqueue order
 
 	sentTime uint32
 	rto      uint32
@@ -131,8 +132,13 @@ type slot struct {
 	unseqBase                 uint16
 	unseqWindow               [unseqWindowSize / 64]uint64
 
-	acks     []pendingAck
-	outgoing []*outCmd // queued, not yet sent (or requeued for retransmission)
+	acks []pendingAck
+	// Outgoing commands, as ENet 1.3.18 keeps them: reliable commands with
+	// packet data in one queue (blocked as a whole by the windows),
+	// everything else in the other; merged by enqueue order.
+	outData  cmdQueue
+	outOther cmdQueue
+	outOrder uint64
 	sent     []*outCmd // reliable, in flight
 
 	rtt, rttVar               uint32
@@ -195,13 +201,12 @@ func (s *slot) reset() {
 // resetQueues drops every queued, in-flight and undelivered command and
 // every pending acknowledgement (ENet enet_peer_reset_queues).
 func (s *slot) resetQueues() {
-	for _, c := range s.outgoing {
-		s.h.freeOut(c)
-	}
+	s.outData.drain(s.h.freeOut)
+	s.outOther.drain(s.h.freeOut)
 	for _, c := range s.sent {
 		s.h.freeOut(c)
 	}
-	s.outgoing = s.outgoing[:0]
+	clear(s.sent)
 	s.sent = s.sent[:0]
 	s.acks = s.acks[:0]
 	for i := range s.channels {
@@ -216,6 +221,8 @@ func (s *slot) resetQueues() {
 
 // live reports a state in which datagrams flow.
 func (s *slot) live() bool { return s.state != StateDisconnected && s.state != StateZombie }
+
+func (s *slot) queued() int { return s.outData.len() + s.outOther.len() }
 
 func (s *slot) connected() bool {
 	return s.state == StateConnected || s.state == StateDisconnectLater
