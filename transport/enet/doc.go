@@ -26,7 +26,10 @@
 // channel 0 FlagReliable, UNRELIABLE_ORDERED → channel 1
 // FlagUnreliableFragment, UNRELIABLE → channel 1
 // FlagUnsequenced|FlagUnreliableFragment, and CONNECT data = the client's
-// unique id (Config.ConnectData for Dial).
+// unique id (Config.ConnectData for Dial). A Godot ENetMultiplayerPeer
+// server silently resets a client whose CONNECT data is below 2 or already
+// in use (the client then times out), so a Go client joining one must send
+// a fresh id in 2..2^31-1.
 //
 // # Godot → Go
 //
@@ -81,6 +84,6 @@
 //
 // DTLS (dtls_server_setup / dtls_client_setup), Godot's FASTLZ, ZLIB and
 // ZSTD compression modes, the CRC-32 checksum option (Godot never enables
-// it), the host bandwidth throttle (BANDWIDTH_LIMIT is accepted, not sent),
-// and packet-loss statistics.
+// it), and the host bandwidth throttle (BANDWIDTH_LIMIT is accepted and
+// applied to the send window, but never sent).
 package enet

@@ -180,3 +180,25 @@ func TestDisconnectNowAndTimeout(t *testing.T) {
 	_, err = sp.GetPacket()
 	require.True(t, errors.Is(err, peer.ErrTimeout), "got %v", err)
 }
+
+// TestStatistics: after traffic the RTT statistics are measured values, the
+// throttle is ENet's default, and the host counters count and reset.
+func TestStatistics(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	cli, srv, l := pair(t, nil)
+	ctx := testCtx(t)
+	for range 20 {
+		require.NoError(t, cli.PutPacket([]byte("ping")))
+		_, err := srv.ReadPacket(ctx)
+		require.NoError(t, err)
+	}
+	rtt := cli.Statistic(PeerRoundTripTime)
+	require.Greater(t, rtt, 0.0)
+	require.Less(t, rtt, 500.0, "the first ACK replaces ENet's 500 ms default")
+	require.Equal(t, 32.0, cli.Statistic(PeerPacketThrottleLimit))
+	require.Equal(t, 5000.0, cli.Statistic(PeerPacketThrottleInterval))
+	h := l.Host()
+	require.GreaterOrEqual(t, h.PopStatistic(StatReceivedPackets), uint64(20))
+	require.Greater(t, h.PopStatistic(StatSentData), uint64(0))
+	require.Less(t, h.PopStatistic(StatReceivedPackets), uint64(20), "PopStatistic zeroes the counter")
+}

@@ -213,6 +213,7 @@ func (h *Host) sendSlot(s *slot, checkTimeouts bool) {
 		put16(dg, 0, word)
 		h.writeTo(dg, s.addr)
 		s.lastSendTime = now
+		s.updatePacketLoss(now)
 		if zombieAfter {
 			h.zombie(s, io.EOF)
 			return
@@ -267,6 +268,22 @@ func (h *Host) checkTimeouts(s *slot) bool {
 	}
 	h.requeue = requeue[:0]
 	return false
+}
+
+// updatePacketLoss folds the last interval's loss into the smoothed
+// packet-loss statistics every 10 s (ENet's PACKET_LOSS_INTERVAL).
+func (s *slot) updatePacketLoss(now uint32) {
+	switch {
+	case s.packetLossEpoch == 0:
+		s.packetLossEpoch = now
+	case timeDiff(now, s.packetLossEpoch) >= packetLossInterval && s.packetsSent > 0:
+		loss := uint32(uint64(s.packetsLost) * packetLossScale / uint64(s.packetsSent))
+		d := max(loss, s.packetLoss) - min(loss, s.packetLoss)
+		s.packetLossVar = (s.packetLossVar*3 + d) / 4
+		s.packetLoss = (s.packetLoss*7 + loss) / 8
+		s.packetLossEpoch = now
+		s.packetsSent, s.packetsLost = 0, 0
+	}
 }
 
 // requeueFront puts expired reliable commands back at the front of their
