@@ -1,7 +1,12 @@
 package enet
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -89,4 +94,83 @@ func BenchmarkRoundTrip(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkEchoVsLibenet: the same workload, b.N reliable packets sent at
+// once and echoed back, run by a libenet 1.3.17 client and server pair (C,
+// built by the test) and by a Go pair. Compare the pkts/s of the two.
+func BenchmarkEchoVsLibenet(b *testing.B) {
+	for _, size := range []int{64, 1200} {
+		b.Run(fmt.Sprintf("libenet/%d", size), func(b *testing.B) {
+			bin := enetPeerBench(b)
+			srv := exec.Command(bin, "server", "--peers", "1", "--channels", "1")
+			out, err := srv.StdoutPipe()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := srv.Start(); err != nil {
+				b.Fatal(err)
+			}
+			defer func() { srv.Process.Kill(); srv.Wait() }()
+			sc := bufio.NewScanner(out)
+			sc.Scan()
+			port := strings.TrimPrefix(sc.Text(), "PORT ")
+			go func() {
+				for sc.Scan() {
+				}
+			}()
+			b.ResetTimer()
+			res, err := exec.Command(bin, "bench", port, fmt.Sprint(b.N), fmt.Sprint(size)).Output()
+			b.StopTimer()
+			if err != nil {
+				b.Fatalf("libenet bench: %v (%s)", err, res)
+			}
+			var ns float64
+			fmt.Sscanf(strings.TrimSpace(string(res)), "BENCH ns=%g", &ns)
+			b.ReportMetric(float64(b.N)/(ns/1e9), "pkts/s")
+		})
+		b.Run(fmt.Sprintf("go/%d", size), func(b *testing.B) {
+			cli, srv := benchPair(b)
+			go func() {
+				for {
+					p, err := srv.ReadPacket(context.Background())
+					if err != nil {
+						return
+					}
+					srv.Send(0, p, FlagReliable)
+				}
+			}()
+			data := make([]byte, size)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			for range b.N {
+				if err := cli.Send(0, data, FlagReliable); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for range b.N {
+				if _, err := cli.ReadPacket(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "pkts/s")
+		})
+	}
+}
+
+// enetPeerBench builds the C peer for a benchmark, or skips.
+func enetPeerBench(b *testing.B) string {
+	enetPeerOnce.Do(func() {})
+	if enetPeerPath == "" {
+		dir := b.TempDir()
+		path := filepath.Join(dir, "enetpeer")
+		if out, err := exec.Command("gcc", "-O2", "-o", path, "testdata/enetpeer.c", "-lenet").CombinedOutput(); err != nil {
+			b.Skipf("cannot build the libenet peer: %v %s", err, out)
+		}
+		return path
+	}
+	return enetPeerPath
 }

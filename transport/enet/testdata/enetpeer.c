@@ -10,6 +10,9 @@
  *       Connects to 127.0.0.1:PORT, sends the script below, checks the echoes,
  *       disconnects with data 0x1234 and exits 0 when everything matched.
  *   --range-coder enables enet_host_compress_with_range_coder.
+ *   enetpeer bench PORT N SIZE
+ *       Sends N reliable SIZE-byte packets to an echo server on PORT, prints
+ *       "BENCH ns=<time until the last echo>" and disconnects.
  *
  * Every event is printed on one line:
  *   CONNECT data=<hex> mtu=<n> channels=<n>
@@ -20,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static unsigned crc(const unsigned char *p, size_t n) {
 	unsigned c = 0xFFFFFFFFu;
@@ -115,6 +119,48 @@ static int server(int argc, char **argv) {
 			break;
 		}
 		fflush(stdout);
+	}
+}
+
+static long long now_ns(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* bench PORT N SIZE: send N reliable packets of SIZE bytes on channel 0,
+ * wait for their N echoes, print "BENCH ns=<elapsed>", disconnect. */
+static int bench(int argc, char **argv) {
+	(void)argc;
+	int port = atoi(argv[2]), n = atoi(argv[3]);
+	size_t size = (size_t)atoi(argv[4]);
+	ENetHost *h = enet_host_create(NULL, 1, 1, 0, 0);
+	ENetAddress addr;
+	enet_address_set_host_ip(&addr, "127.0.0.1");
+	addr.port = (enet_uint16)port;
+	ENetPeer *peer = enet_host_connect(h, &addr, 1, 0);
+	unsigned char *buf = calloc(1, size + 1);
+	int got = 0;
+	long long start = 0;
+	for (;;) {
+		ENetEvent ev;
+		int r = enet_host_service(h, &ev, 1);
+		if (r < 0) return 2;
+		if (r == 0) continue;
+		if (ev.type == ENET_EVENT_TYPE_CONNECT) {
+			start = now_ns();
+			for (int i = 0; i < n; i++)
+				enet_peer_send(peer, 0, enet_packet_create(buf, size, ENET_PACKET_FLAG_RELIABLE));
+			enet_host_flush(h);
+		} else if (ev.type == ENET_EVENT_TYPE_RECEIVE) {
+			enet_packet_destroy(ev.packet);
+			if (++got == n) {
+				printf("BENCH ns=%lld\n", now_ns() - start);
+				enet_peer_disconnect(peer, 0);
+			}
+		} else if (ev.type == ENET_EVENT_TYPE_DISCONNECT) {
+			return got == n ? 0 : 1;
+		}
 	}
 }
 
@@ -225,6 +271,7 @@ int main(int argc, char **argv) {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc >= 2 && strcmp(argv[1], "server") == 0) return server(argc, argv);
 	if (argc >= 3 && strcmp(argv[1], "client") == 0) return client(argc, argv);
+	if (argc >= 5 && strcmp(argv[1], "bench") == 0) return bench(argc, argv);
 	fprintf(stderr, "usage: enetpeer server [--channels N] [--peers N] | client PORT [--channels N] [--data X]\n");
 	return 2;
 }
