@@ -2,6 +2,7 @@ package enet
 
 import (
 	"bytes"
+	"encoding/hex"
 	"net"
 	"runtime"
 	"testing"
@@ -175,4 +176,30 @@ func TestConnectFloodBounded(t *testing.T) {
 	}
 	h.mu.Unlock()
 	require.LessOrEqual(t, used, 8)
+}
+
+// TestWireConnectLayout: the CONNECT a Go client sends is byte for byte
+// the one of spec §11.2 (libenet 1.3.17's capture), apart from the MTU
+// (1392, ENet 1.3.18's and Godot's), the sentTime and the random connectID.
+func TestWireConnectLayout(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	raw, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	defer raw.Close()
+	h, err := NewHost("", &Config{MaxPeers: 1})
+	require.NoError(t, err)
+	defer h.Close()
+	_, err = h.ConnectToHost(raw.LocalAddr().String(), 3, 0x11223344)
+	require.NoError(t, err)
+	buf := make([]byte, 100)
+	require.NoError(t, raw.SetReadDeadline(time.Now().Add(5*time.Second)))
+	n, _, err := raw.ReadFromUDP(buf)
+	require.NoError(t, err)
+	got := buf[:n]
+	require.Len(t, got, 52)
+	want, _ := hex.DecodeString("8fff0000" + "82ff0001" + "0000ffff" + "00000570" + "00010000" + "00000003" +
+		"00000000" + "00000000" + "00001388" + "00000002" + "00000002" + "00000000" + "11223344")
+	copy(got[2:4], want[2:4])     // sentTime
+	copy(got[44:48], want[44:48]) // connectID
+	require.Equal(t, hex.EncodeToString(want), hex.EncodeToString(got))
 }

@@ -58,6 +58,7 @@ func enetPeer(t *testing.T) string {
 
 // cPeer is a running enetpeer process and its output lines.
 type cPeer struct {
+	addr  string // a server's 127.0.0.1:port, once connectC has read it
 	cmd   *exec.Cmd
 	lines chan string
 	mu    sync.Mutex
@@ -232,6 +233,7 @@ func connectC(t *testing.T, channels int, args ...string) (*cPeer, *Host, *Peer)
 	t.Helper()
 	c := startC(t, append([]string{"server"}, args...)...)
 	port := strings.TrimPrefix(c.expect(t, "PORT "), "PORT ")
+	c.addr = "127.0.0.1:" + port
 	h, err := NewHost("", &Config{MaxPeers: 1})
 	require.NoError(t, err)
 	t.Cleanup(func() { h.Close() })
@@ -423,4 +425,39 @@ func TestLibenetDial(t *testing.T) {
 	require.Equal(t, "DISCONNECT data=00000000", c.expect(t, "DISCONNECT"))
 	_, err = p.ReadPacket(ctx)
 	require.ErrorIs(t, err, peer.ErrClosed, "after Close")
+}
+
+// TestLibenetServerFull: a libenet server with one slot ignores a second
+// client, which times out with a DISCONNECT event (data 0).
+func TestLibenetServerFull(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	c, _, _ := connectC(t, 1, "--peers", "1")
+	c.expect(t, "CONNECT")
+	h2, err := NewHost("", &Config{MaxPeers: 1})
+	require.NoError(t, err)
+	defer h2.Close()
+	p2, err := h2.ConnectToHost(c.addr, 1, 0)
+	require.NoError(t, err)
+	require.NoError(t, p2.SetTimeout(4, 300*time.Millisecond, 600*time.Millisecond))
+	ev, err := h2.Service(testCtx(t))
+	require.NoError(t, err)
+	require.Equal(t, EventDisconnect, ev.Type)
+	require.Equal(t, uint32(0), ev.Data)
+}
+
+// TestLibenet255Channels: a Go client asking for 255 channels gets them,
+// and the last channel carries data both ways.
+func TestLibenet255Channels(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	c, h, p := connectC(t, 0)
+	require.Equal(t, "CONNECT data=11223344 mtu=1392 channels=255", c.expect(t, "CONNECT"))
+	require.Equal(t, 255, p.Channels())
+	require.NoError(t, p.Send(254, []byte("last channel"), FlagReliable))
+	ev, err := h.Service(testCtx(t))
+	require.NoError(t, err)
+	require.Equal(t, EventReceive, ev.Type)
+	require.Equal(t, 254, ev.Channel)
+	got, err := p.GetPacket()
+	require.NoError(t, err)
+	require.Equal(t, "last channel", string(got))
 }
