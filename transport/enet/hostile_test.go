@@ -203,3 +203,33 @@ func TestWireConnectLayout(t *testing.T) {
 	copy(got[44:48], want[44:48]) // connectID
 	require.Equal(t, hex.EncodeToString(want), hex.EncodeToString(got))
 }
+
+// TestSpoofedDisconnectIgnored: a DISCONNECT carrying a live peer's slot
+// and session but sent from another port, or with the wrong session from
+// the right port, does not end the connection.
+func TestSpoofedDisconnectIgnored(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	l, err := Listen("127.0.0.1:0", nil)
+	require.NoError(t, err)
+	defer l.Close()
+	ctx := testCtx(t)
+	victim := dialRaw(t, l.Addr())
+	srv, err := l.Accept(ctx)
+	require.NoError(t, err)
+
+	disconnect := []byte{cmdDisconnect | cmdFlagAck, 0xFF, 0, 2, 0, 0, 0, 0}
+	attacker := &rawClient{t: t, slot: victim.slot, outSess: victim.outSess}
+	attacker.conn, err = net.DialUDP("udp4", nil, l.Addr().(*net.UDPAddr))
+	require.NoError(t, err)
+	defer attacker.conn.Close()
+	attacker.send(disconnect)
+	wrongSession := &rawClient{t: t, conn: victim.conn, slot: victim.slot, outSess: (victim.outSess + 1) & 3}
+	wrongSession.send(disconnect)
+
+	// The victim's next packet still arrives.
+	victim.send([]byte{cmdSendReliable | cmdFlagAck, 0, 0, 1, 0, 2, 'o', 'k'})
+	got, err := srv.ReadPacket(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "ok", string(got))
+	require.Equal(t, StateConnected, srv.State())
+}
