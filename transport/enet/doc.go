@@ -62,7 +62,7 @@
 //	ENetPacketPeer.get_statistic(stat)            (*Peer).Statistic(stat)
 //	ENetPacketPeer.get_state(), is_active()       (*Peer).State(), IsActive()
 //	ENetPacketPeer.get_channels()                 (*Peer).Channels()
-//	ENetPacketPeer.get_remote_address/port()      (*Peer).RemoteAddr()
+//	ENetPacketPeer.get_remote_address/port()      (*Peer).RemoteAddr(), RemoteAddrPort()
 //
 // # Defaults and limits
 //

@@ -3,6 +3,7 @@ package enet
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -368,9 +369,15 @@ func (p *Peer) State() State {
 // IsActive reports whether the peer still has a connection (Godot's is_active).
 func (p *Peer) IsActive() bool { return p.State() != StateDisconnected }
 
-// RemoteAddr returns the remote address (Godot's get_remote_address and
-// get_remote_port).
-func (p *Peer) RemoteAddr() netip.AddrPort { return p.t.remote }
+// RemoteAddr returns the remote address, a *net.UDPAddr (Godot's
+// get_remote_address and get_remote_port).
+func (p *Peer) RemoteAddr() net.Addr { return net.UDPAddrFromAddrPort(p.t.remote) }
+
+// RemoteAddrPort returns the remote address as a netip.AddrPort.
+func (p *Peer) RemoteAddrPort() netip.AddrPort { return p.t.remote }
+
+// LocalAddr returns the address of the host's socket.
+func (p *Peer) LocalAddr() net.Addr { return p.t.h.LocalAddr() }
 
 // Channels returns the channel count agreed in the handshake (Godot's
 // get_channels).
