@@ -1,6 +1,7 @@
 // Command server is the chat server over ENet (Godot's ENetConnection, as
 // ENetMultiplayerPeer uses it): every client that connects is served by the
 // shared chat room; messages are Variants sent reliably on channel 0.
+// Godot 4 clients use examples/godot/enet_chat_client.gd.
 //
 //	go run ./examples/chat/enet/server -addr :4242
 package main
