@@ -183,6 +183,7 @@ type Host struct {
 	decompBuf   []byte
 	requeue     []*outCmd
 	freeList    []*outCmd
+	pktFree     [][]byte
 	dirty       []*slot
 	refusing    bool
 	urgent      bool // an event was raised: send before unlocking
@@ -284,14 +285,39 @@ func (h *Host) newOut() *outCmd {
 }
 
 func (h *Host) freeOut(c *outCmd) {
+	if c.pooled && len(h.pktFree) < maxPktFree {
+		h.pktFree = append(h.pktFree, c.data[:0])
+	}
 	*c = outCmd{}
-	if len(h.freeList) < 1024 {
+	if len(h.freeList) < maxFreeCmds {
 		h.freeList = append(h.freeList, c)
 	}
 }
 
+// Free-list bounds: commands (about 150 bytes each) and single-datagram
+// packet buffers (at most 4 KiB each) a host keeps for reuse.
+const (
+	maxFreeCmds = 4096
+	maxPktFree  = 256
+)
+
+// packetBuffer returns a copy of p, in a recycled buffer when one fits; p
+// fits one datagram.
+func (h *Host) packetBuffer(p []byte) []byte {
+	if n := len(h.pktFree); n > 0 && cap(h.pktFree[n-1]) >= len(p) {
+		b := h.pktFree[n-1]
+		h.pktFree[n-1] = nil
+		h.pktFree = h.pktFree[:n-1]
+		return append(b, p...)
+	}
+	return append(make([]byte, 0, roundBuf(len(p))), p...)
+}
+
 func (h *Host) markDirty(s *slot) {
-	h.dirty = append(h.dirty, s)
+	if !s.dirty {
+		s.dirty = true
+		h.dirty = append(h.dirty, s)
+	}
 	select {
 	case h.kick <- struct{}{}:
 	default:
@@ -361,9 +387,10 @@ func (h *Host) timerLoop() {
 }
 
 func (h *Host) flushDirty() {
-	for len(h.dirty) > 0 {
-		s := h.dirty[0]
-		h.dirty = h.dirty[1:]
+	for i := 0; i < len(h.dirty); i++ {
+		s := h.dirty[i]
+		h.dirty[i] = nil
+		s.dirty = false
 		h.sendSlot(s, false)
 	}
 	h.dirty = h.dirty[:0]
@@ -420,10 +447,10 @@ func (h *Host) deliverable(s *slot, n int) bool {
 
 // deliver queues a packet for the application.
 func (h *Host) deliver(s *slot, ch uint8, data []byte, flags PacketFlags, owned bool) {
-	if !owned {
-		data = append(make([]byte, 0, len(data)), data...)
-	}
 	p := s.pub
+	if !owned {
+		data = p.t.in.buffer(data)
+	}
 	n := int64(len(data)) + inCmdOverhead
 	p.t.in.push(packet{data: data, channel: ch, flags: flags}, n, &h.waiting)
 	if !h.autoMode {

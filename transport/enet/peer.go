@@ -38,7 +38,30 @@ type inbox struct {
 	// uncharged: the connection is over and the queue no longer counts
 	// against the host's limit.
 	uncharged bool
+	last      []byte   // returned by the last GetPacket; recycled by the next
+	free      [][]byte // recycled packet buffers (cap <= maxMTU)
 }
+
+// maxFreeBuffers bounds an inbox's recycled buffers (at most 4 KiB each).
+const maxFreeBuffers = 8
+
+// buffer returns a copy of p, in a recycled buffer when one is free.
+func (in *inbox) buffer(p []byte) []byte {
+	in.mu.Lock()
+	if n := len(in.free); n > 0 && cap(in.free[n-1]) >= len(p) {
+		b := in.free[n-1]
+		in.free[n-1] = nil
+		in.free = in.free[:n-1]
+		in.mu.Unlock()
+		return append(b[:0], p...)
+	}
+	in.mu.Unlock()
+	return append(make([]byte, 0, roundBuf(len(p))), p...)
+}
+
+// roundBuf rounds a buffer size up to a multiple of 64 bytes, so that
+// buffers recycle across packets of similar sizes.
+func roundBuf(n int) int { return (n + 63) &^ 63 }
 
 func (in *inbox) push(p packet, charged int64, hostWaiting *atomic.Int64) {
 	in.mu.Lock()
@@ -160,6 +183,10 @@ func (t *peerTransport) GetPacket() ([]byte, error) {
 	}
 	p := in.q[in.head]
 	in.q[in.head] = packet{}
+	if cap(in.last) > 0 && cap(in.last) <= maxMTU && len(in.free) < maxFreeBuffers {
+		in.free = append(in.free, in.last[:0])
+	}
+	in.last = p.data
 	in.head++
 	if in.head == len(in.q) {
 		in.q, in.head = in.q[:0], 0

@@ -375,9 +375,9 @@ func (h *Host) disconnectLater(s *slot, data uint32) {
 // enet_peer_send does (§4.2).
 func (h *Host) sendPacket(s *slot, chID int, data []byte, flags PacketFlags) {
 	ch := &s.channels[chID]
-	pkt := append([]byte(nil), data...)
 	fragLen := int(s.mtu) - 4 - 24
-	if len(pkt) > fragLen {
+	if len(data) > fragLen {
+		pkt := append([]byte(nil), data...)
 		n := (len(pkt) + fragLen - 1) / fragLen
 		var cmdByte, num byte
 		var start uint16
@@ -408,7 +408,8 @@ func (h *Host) sendPacket(s *slot, chID int, data []byte, flags PacketFlags) {
 	c := h.newOut()
 	c.channel = uint8(chID)
 	c.head[1] = uint8(chID)
-	c.data = pkt
+	pkt := h.packetBuffer(data)
+	c.data, c.pooled = pkt, true
 	switch {
 	case flags&(FlagReliable|FlagUnsequenced) == FlagUnsequenced:
 		c.number, c.headLen = cmdSendUnsequenced, 8
@@ -422,9 +423,6 @@ func (h *Host) sendPacket(s *slot, chID int, data []byte, flags PacketFlags) {
 		c.number, c.headLen = cmdSendUnreliable, 8
 		c.head[0] = cmdSendUnreliable
 		put16(c.head[:], 6, uint16(len(pkt)))
-	}
-	if c.data == nil {
-		c.data = []byte{}
 	}
 	s.queueOut(c)
 }

@@ -63,6 +63,7 @@ type outCmd struct {
 	fragment bool   // a fragment other than the first (not throttle-tested)
 	data     []byte
 	order    uint64 // enqueue order
+	pooled   bool   // data is a host packet buffer, recycled with the command
 
 	sentTime uint32
 	rto      uint32
@@ -162,6 +163,7 @@ type slot struct {
 	packetLossEpoch           uint32
 	eventData                 uint32
 	continueSending           bool
+	dirty                     bool // in h.dirty, waiting for a send pass
 
 	waiting int64 // bytes held in channels and fragment groups, overhead included
 }
