@@ -68,8 +68,8 @@
 //
 // Config's zero value is ENet's and Godot's defaults: MTU 1392, 32 peers,
 // 255 channels, unlimited bandwidth, 32 MiB packets, ping every 500 ms,
-// timeout after 5 to 30 s without acknowledgements, no checksum, no
-// compression.
+// timeout after 5 to 30 s without acknowledgements, no checksum
+// (Config.Checksum enables libenet's CRC-32 option), no compression.
 //
 // Received data a peer holds (out-of-order packets, fragments being
 // reassembled, packets the application has not read) is bounded by
@@ -83,7 +83,6 @@
 // # Not yet implemented
 //
 // DTLS (dtls_server_setup / dtls_client_setup), Godot's FASTLZ, ZLIB and
-// ZSTD compression modes, the CRC-32 checksum option (Godot never enables
-// it), and the host bandwidth throttle (BANDWIDTH_LIMIT is accepted and
+// ZSTD compression modes, and the host bandwidth throttle (BANDWIDTH_LIMIT is accepted and
 // applied to the send window, but never sent).
 package enet

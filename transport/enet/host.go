@@ -70,6 +70,10 @@ type Config struct {
 	MaxHostWaitingData int
 	// DuplicatePeers limits connections from one IP address; default 4095.
 	DuplicatePeers int
+	// Checksum adds ENet's CRC-32 to every datagram (libenet's
+	// host->checksum = enet_crc32). Both ends must agree; Godot never
+	// enables it, so leave it off to talk to Godot.
+	Checksum bool
 
 	// Channels is the channel count Dial asks for; 0 means 255.
 	Channels int
@@ -233,9 +237,9 @@ func newHost(conn *net.UDPConn, c Config) *Host {
 		cfg:        c,
 		conn:       conn,
 		start:      time.Now(),
-		sendBuf:    make([]byte, 0, maxMTU),
-		compBuf:    make([]byte, 0, maxMTU),
-		decompBuf:  make([]byte, 0, maxMTU),
+		sendBuf:    make([]byte, 0, maxMTU+8),
+		compBuf:    make([]byte, 0, maxMTU+8),
+		decompBuf:  make([]byte, 0, maxMTU+8),
 		chanLimit:  c.ChannelLimit,
 		evReady:    make(chan struct{}, 1),
 		kick:       make(chan struct{}, 1),
@@ -266,6 +270,15 @@ func (h *Host) clock() uint32 {
 		t = 1
 	}
 	return t
+}
+
+// checksumLen is the size of the checksum field in each datagram: 4 with
+// Config.Checksum, else 0.
+func (h *Host) checksumLen() int {
+	if h.cfg.Checksum {
+		return 4
+	}
+	return 0
 }
 
 func (h *Host) channelLimit() int {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -150,19 +151,25 @@ func serve(t *testing.T, ctx context.Context, h *Host, f func(Event) bool) {
 // unreliable-fragment packets on 4 channels, checks every echo, and
 // disconnects with data 0x1234.
 func TestLibenetClientGoServer(t *testing.T) {
-	t.Run("Plain", func(t *testing.T) { testLibenetClientGoServer(t, false) })
+	t.Run("Plain", func(t *testing.T) { testLibenetClientGoServer(t, false, false) })
 	// With the range coder on both ends: libenet's compressed datagrams are
 	// dropped unless the Go decoder follows them exactly.
-	t.Run("RangeCoder", func(t *testing.T) { testLibenetClientGoServer(t, true) })
+	t.Run("RangeCoder", func(t *testing.T) { testLibenetClientGoServer(t, true, false) })
+	// With CRC-32 checksums on both ends, and with both options at once.
+	t.Run("Checksum", func(t *testing.T) { testLibenetClientGoServer(t, false, true) })
+	t.Run("ChecksumRangeCoder", func(t *testing.T) { testLibenetClientGoServer(t, true, true) })
 }
 
-func testLibenetClientGoServer(t *testing.T, rangeCoder bool) {
+func testLibenetClientGoServer(t *testing.T, rangeCoder, checksum bool) {
 	peertest.CheckGoroutines(t)
 	enetPeer(t)
-	h, err := NewHost("127.0.0.1:0", nil)
+	h, err := NewHost("127.0.0.1:0", &Config{Checksum: checksum})
 	require.NoError(t, err)
 	defer h.Close()
 	args := []string{"client", fmt.Sprint(h.LocalPort()), "--channels", "4", "--data", "0x11223344"}
+	if checksum {
+		args = append(args, "--checksum")
+	}
 	if rangeCoder {
 		require.NoError(t, h.Compress(CompressRangeCoder))
 		args = append(args, "--range-coder")
@@ -234,7 +241,7 @@ func connectC(t *testing.T, channels int, args ...string) (*cPeer, *Host, *Peer)
 	c := startC(t, append([]string{"server"}, args...)...)
 	port := strings.TrimPrefix(c.expect(t, "PORT "), "PORT ")
 	c.addr = "127.0.0.1:" + port
-	h, err := NewHost("", &Config{MaxPeers: 1})
+	h, err := NewHost("", &Config{MaxPeers: 1, Checksum: slices.Contains(args, "--checksum")})
 	require.NoError(t, err)
 	t.Cleanup(func() { h.Close() })
 	for _, a := range args {
@@ -257,16 +264,22 @@ func connectC(t *testing.T, channels int, args ...string) (*cPeer, *Host, *Peer)
 func TestGoClientLibenetServer(t *testing.T) {
 	t.Run("Plain", func(t *testing.T) { testGoClientLibenetServer(t) })
 	t.Run("RangeCoder", func(t *testing.T) { testGoClientLibenetServer(t, "--range-coder") })
+	t.Run("Checksum", func(t *testing.T) { testGoClientLibenetServer(t, "--checksum") })
+	t.Run("ChecksumRangeCoder", func(t *testing.T) { testGoClientLibenetServer(t, "--checksum", "--range-coder") })
 }
 
 func testGoClientLibenetServer(t *testing.T, extra ...string) {
 	peertest.CheckGoroutines(t)
 	c, h, p := connectC(t, 4, append([]string{"--channels", "4"}, extra...)...)
-	rangeCoder := len(extra) > 0
+	rangeCoder := slices.Contains(extra, "--range-coder")
 	require.Equal(t, "CONNECT data=11223344 mtu=1392 channels=4", c.expect(t, "CONNECT"))
 	require.Equal(t, 1392, p.MTU())
 	ctx := testCtx(t)
-	msgs := script(p.MTU(), 4, rangeCoder)
+	mtu := p.MTU()
+	if slices.Contains(extra, "--checksum") {
+		mtu -= 4 // fragments are 4 bytes shorter with a checksum
+	}
+	msgs := script(mtu, 4, rangeCoder)
 	for _, m := range msgs {
 		require.NoError(t, p.Send(m.ch, m.data, m.flags))
 	}

@@ -163,7 +163,7 @@ func (t *peerTransport) send(op string, ch int, p []byte, flags PacketFlags) err
 	if s.state != StateConnected {
 		return &peer.OpError{Op: op, Err: peer.ErrFailed, Detail: "peer state is " + s.state.String()}
 	}
-	if fragLen := int(s.mtu) - 28; len(p) > fragLen && (len(p)+fragLen-1)/fragLen > maxFragmentCnt {
+	if fragLen := int(s.mtu) - 28 - h.checksumLen(); len(p) > fragLen && (len(p)+fragLen-1)/fragLen > maxFragmentCnt {
 		return tooLarge(op, len(p), fragLen*maxFragmentCnt)
 	}
 	h.sendPacket(s, ch, p, flags)

@@ -1,6 +1,7 @@
 package enet
 
 import (
+	"hash/crc32"
 	"io"
 	"net/netip"
 )
@@ -35,16 +36,32 @@ func (h *Host) handleDatagram(src netip.AddrPort, b []byte) *slot {
 			return nil
 		}
 	}
-	body := b[hd.size:]
+	hdrSize := hd.size + h.checksumLen()
+	if len(b) < hdrSize {
+		return nil
+	}
+	full := b
 	if hd.compressed {
 		if h.compressor == nil {
 			return nil
 		}
-		out, err := h.compressor.Decompress(h.decompBuf[:0], body, maxMTU-hd.size)
+		out, err := h.compressor.Decompress(append(h.decompBuf[:0], b[:hdrSize]...), b[hdrSize:], maxMTU-hdrSize)
 		if err != nil {
 			return nil
 		}
-		body = out
+		full = out
+	}
+	body := full[hdrSize:]
+	if hdrSize > hd.size {
+		want := u32(full, hd.size)
+		var seed [4]byte
+		if s != nil {
+			seed = s.connID
+		}
+		copy(full[hd.size:hdrSize], seed[:])
+		if crc32.ChecksumIEEE(full) != want {
+			return nil
+		}
 	}
 	h.stats.receivedPackets++
 	h.stats.receivedData += uint64(len(b))

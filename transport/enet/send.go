@@ -1,6 +1,9 @@
 package enet
 
-import "io"
+import (
+	"hash/crc32"
+	"io"
+)
 
 // queueOut assigns c its sequence numbers and appends it to the outgoing
 // queue (ENet enet_peer_setup_outgoing_command). c.head[0:2] and the
@@ -69,8 +72,9 @@ func (h *Host) sendSlot(s *slot, checkTimeouts bool) {
 	now := h.serviceTime
 	for s.live() {
 		s.continueSending = false
-		buf := h.sendBuf[:4]
-		mtu := int(s.mtu)
+		cs := h.checksumLen()
+		buf := h.sendBuf[:4+cs]
+		mtu := int(s.mtu) + cs // ENet does not count the checksum
 		ncmd := 0
 		hasTime := false
 		zombieAfter := false
@@ -191,17 +195,15 @@ func (h *Host) sendSlot(s *slot, checkTimeouts bool) {
 		} else {
 			dg = buf[2:]
 		}
+		hdr := len(dg) - (len(buf) - 4 - cs) // header bytes, checksum included
 		var word uint16
 		if hasTime {
 			word |= flagSentTime
 		}
+		var packed []byte
 		if h.compressor != nil {
-			body := dg[len(dg)-(len(buf)-4):]
-			hdr := len(dg) - len(body)
-			out, ok := h.compressor.Compress(h.compBuf[:hdr], body)
-			if ok {
-				copy(out, dg[:hdr])
-				dg = out
+			if out, ok := h.compressor.Compress(h.compBuf[:hdr], dg[hdr:]); ok {
+				packed = out
 				word |= flagCompressed
 			}
 		}
@@ -211,6 +213,20 @@ func (h *Host) sendSlot(s *slot, checkTimeouts bool) {
 			word |= maxPeerID
 		}
 		put16(dg, 0, word)
+		if cs > 0 {
+			// The CRC covers the uncompressed datagram with the connectID
+			// (or zeros before the remote knows us) in the checksum field.
+			var seed [4]byte
+			if s.remoteID < maxPeerID {
+				seed = s.connID
+			}
+			copy(dg[hdr-4:hdr], seed[:])
+			put32(dg, hdr-4, crc32.ChecksumIEEE(dg))
+		}
+		if packed != nil {
+			copy(packed, dg[:hdr])
+			dg = packed
+		}
 		h.writeTo(dg, s.addr)
 		s.lastSendTime = now
 		s.updatePacketLoss(now)
@@ -375,7 +391,7 @@ func (h *Host) disconnectLater(s *slot, data uint32) {
 // enet_peer_send does (§4.2).
 func (h *Host) sendPacket(s *slot, chID int, data []byte, flags PacketFlags) {
 	ch := &s.channels[chID]
-	fragLen := int(s.mtu) - 4 - 24
+	fragLen := int(s.mtu) - 4 - 24 - h.checksumLen()
 	if len(data) > fragLen {
 		pkt := append([]byte(nil), data...)
 		n := (len(pkt) + fragLen - 1) / fragLen

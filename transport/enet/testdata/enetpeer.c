@@ -9,7 +9,8 @@
  *   enetpeer client PORT [--channels N] [--data X] [--range-coder]
  *       Connects to 127.0.0.1:PORT, sends the script below, checks the echoes,
  *       disconnects with data 0x1234 and exits 0 when everything matched.
- *   --range-coder enables enet_host_compress_with_range_coder.
+ *   --range-coder enables enet_host_compress_with_range_coder, --checksum
+ *   sets host->checksum = enet_crc32, --dump prints every received datagram.
  *   enetpeer bench PORT N SIZE
  *       Sends N reliable SIZE-byte packets to an echo server on PORT, prints
  *       "BENCH ns=<time until the last echo>" and disconnects.
@@ -78,6 +79,7 @@ static int server(int argc, char **argv) {
 	ENetHost *h = enet_host_create(&addr, opt(argc, argv, "--peers", 8), opt(argc, argv, "--channels", 0), 0, 0);
 	if (!h) { fprintf(stderr, "host create failed\n"); return 2; }
 	if (has(argc, argv, "--range-coder")) enet_host_compress_with_range_coder(h);
+	if (has(argc, argv, "--checksum")) h->checksum = enet_crc32;
 	if (has(argc, argv, "--dump")) h->intercept = dump;
 	ENetAddress bound;
 	enet_socket_get_address(h->socket, &bound);
@@ -173,6 +175,7 @@ static int client(int argc, char **argv) {
 	ENetHost *h = enet_host_create(NULL, 1, channels, 0, 0);
 	if (!h) { fprintf(stderr, "host create failed\n"); return 2; }
 	if (has(argc, argv, "--range-coder")) enet_host_compress_with_range_coder(h);
+	if (has(argc, argv, "--checksum")) h->checksum = enet_crc32;
 	ENetAddress addr;
 	enet_address_set_host_ip(&addr, "127.0.0.1");
 	addr.port = (enet_uint16)port;
@@ -189,7 +192,7 @@ static int client(int argc, char **argv) {
 		if (r > 0) switch (ev.type) {
 		case ENET_EVENT_TYPE_CONNECT: {
 			printf("CONNECT data=%08x mtu=%u channels=%zu\n", ev.data, peer->mtu, peer->channelCount);
-			size_t f = peer->mtu - 28;
+			size_t f = peer->mtu - 28 - (h->checksum ? 4 : 0);
 			size_t rel[] = {0, 1, f - 1, f, f + 1, 3000, 100000, 1000000};
 			for (size_t i = 0; i < sizeof rel / sizeof *rel; i++)
 				/* libenet 1.3.17's range coder reads past an empty packet buffer
