@@ -474,3 +474,11 @@ func TestLibenet255Channels(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "last channel", string(got))
 }
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if enetPeerPath != "" {
+		os.RemoveAll(filepath.Dir(enetPeerPath))
+	}
+	os.Exit(code)
+}
