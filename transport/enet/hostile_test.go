@@ -240,3 +240,36 @@ func TestSpoofedDisconnectIgnored(t *testing.T) {
 	require.Equal(t, "ok", string(got))
 	require.Equal(t, StateConnected, srv.State())
 }
+
+// TestBogusAcknowledgements: ACKs for sequence numbers never sent, on
+// channels that do not exist, and with send times in the future change
+// nothing: the server's reliable data still flows and is acknowledged.
+func TestBogusAcknowledgements(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	l, err := Listen("127.0.0.1:0", nil)
+	require.NoError(t, err)
+	defer l.Close()
+	ctx := testCtx(t)
+	c := dialRaw(t, l.Addr())
+	srv, err := l.Accept(ctx)
+	require.NoError(t, err)
+	for i := range 2000 {
+		ack := make([]byte, 8)
+		ack[0], ack[1] = cmdAcknowledge, byte(i%300)
+		put16(ack, 2, uint16(i*7))
+		put16(ack, 4, uint16(i*7))
+		put16(ack, 6, uint16(i*13))
+		c.send(ack)
+	}
+	require.NoError(t, srv.PutPacket([]byte("still reliable")))
+	buf := make([]byte, maxMTU)
+	require.NoError(t, c.conn.SetReadDeadline(time.Now().Add(5*time.Second)))
+	for {
+		n, err := c.conn.Read(buf)
+		require.NoError(t, err)
+		if bytes.Contains(buf[:n], []byte("still reliable")) {
+			break
+		}
+	}
+	require.Equal(t, StateConnected, srv.State())
+}
