@@ -78,7 +78,13 @@
 // packet counts its payload plus 128 bytes, each fragment its payload plus
 // 64 bytes. Beyond the limits data is not acknowledged, so an honest sender
 // retransmits it later, as with ENet. Malformed datagrams are dropped
-// silently, as ENet does; a CONNECT takes a slot only while one is free.
+// silently, as ENet does; a CONNECT takes a slot only while one is free. An
+// idle connection costs each side about 1.2 KB with 2 channels and 25 KB
+// with 255 (96 bytes per channel).
+//
+// Sending has no limit towards the application, as ENet's enet_peer_send:
+// Send queues the packet, and a sender that outpaces its peer's
+// acknowledgements grows its queue.
 //
 // # Not yet implemented
 //
