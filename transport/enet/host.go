@@ -735,7 +735,8 @@ func (h *Host) SocketSend(addr netip.AddrPort, data []byte) error {
 }
 
 // Close disconnects every peer at once (an unreliable DISCONNECT each, as
-// Godot's destroy), closes the socket and waits for the host's goroutines.
+// DisconnectNow, so remotes see a disconnect instead of timing out),
+// closes the socket and waits for the host's goroutines (Godot's destroy).
 // Calling it again returns nil.
 func (h *Host) Close() error {
 	h.mu.Lock()
