@@ -266,7 +266,7 @@ func (c *conn) endRead(err error) {
 		c.in.Close(io.EOF)
 	case c.closing.Load():
 		c.in.Close(peer.ErrClosed)
-	case errors.Is(err, peer.ErrInvalidData):
+	case errors.Is(err, peer.ErrInvalidData), errors.Is(err, errTruncated):
 		c.fail(err)
 	default:
 		err = connError("read", err)
