@@ -182,7 +182,7 @@ type conn struct {
 	closeOnce sync.Once
 	closing   atomic.Bool
 	noLinger  atomic.Bool
-	onClose   func(*conn)
+	ln        *Listener // the Listener that accepted the connection, nil for Dial
 
 	droppedLate atomic.Uint64
 	droppedFull atomic.Uint64
@@ -190,7 +190,7 @@ type conn struct {
 	endErr atomic.Pointer[error] // why the connection ended, as reads report it
 }
 
-func newConn(cfg *config, qc *quicgo.Conn, str *quicgo.Stream, tr *quicgo.Transport, udp net.PacketConn) *conn {
+func newConn(cfg *config, qc *quicgo.Conn, str *quicgo.Stream, tr *quicgo.Transport, udp net.PacketConn, ln *Listener) *conn {
 	st := qc.ConnectionState()
 	c := &conn{
 		cfg:      cfg,
@@ -198,6 +198,7 @@ func newConn(cfg *config, qc *quicgo.Conn, str *quicgo.Stream, tr *quicgo.Transp
 		str:      str,
 		tr:       tr,
 		udp:      udp,
+		ln:       ln,
 		dgram:    st.SupportsDatagrams.Local && st.SupportsDatagrams.Remote,
 		dgramBuf: make([]byte, datagramHeaderSize, maxQUICDatagram),
 		in: ringbuf.NewInbox(ringbuf.Config{
@@ -271,6 +272,9 @@ func (c *conn) endRead(err error) {
 	default:
 		err = connError("read", err)
 		c.setEnd(err)
+		if c.ln != nil && errors.Is(err, peer.ErrTimeout) {
+			c.ln.stats.Drop(peer.DropExpired, c.qc.RemoteAddr(), err) // before the reads see err
+		}
 		c.in.Close(err)
 	}
 }
@@ -565,8 +569,8 @@ func (c *conn) Close() error {
 			}
 			c.migrateMu.Unlock()
 		}
-		if c.onClose != nil {
-			c.onClose(c)
+		if c.ln != nil {
+			c.ln.untrack(c)
 		}
 	})
 	return nil
