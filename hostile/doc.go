@@ -66,8 +66,11 @@
 // request whose announced body never comes; a client that never reads while
 // the server sends (bounded outbound queue, ErrOutOfMemory); a client that
 // never answers pings (heartbeat, ErrTimeout); oversize messages, whole or
-// in fragments, and a frame length of 2^63-1 (close code 1009); malformed
-// frames (close code 1002); more upgrades than MaxPendingConnections (HTTP
+// in fragments, and a frame length of 2^63-1 (close code 1009, which the
+// client reads: its write of 1 MiB completes); 20 clients that flood after
+// an oversize message and never close (drained, nothing kept, dropped after
+// CloseTimeout); malformed frames, including close frames with a 1-byte
+// payload (close code 1002); more upgrades than MaxPendingConnections (HTTP
 // 503); a flood of 50000 pings from a client that never reads the pongs.
 //
 // dtls: random datagrams and fake ClientHello records from 100 sockets; 200

@@ -70,7 +70,7 @@ func TestUDPFloodOfRemotes(t *testing.T) {
 	st := ln.Stats()
 	t.Logf("stats after the flood: %+v", st)
 	require.Equal(t, udp.DefaultMaxPendingConnections, st.Pending)
-	require.Equal(t, uint64(n-udp.DefaultMaxPendingConnections), st.DroppedPending-base.DroppedPending)
+	require.Equal(t, uint64(n-udp.DefaultMaxPendingConnections), st.Refused-base.Refused)
 	require.Equal(t, 1, st.Active)
 	require.True(t, ln.IsConnectionAvailable())
 
@@ -122,7 +122,7 @@ func TestUDPRefusingListener(t *testing.T) {
 		_, err := sock.WriteToUDP([]byte("knock knock"), dst)
 		require.NoError(t, err)
 	}
-	waitFor(t, 10*time.Second, "100 datagrams refused", func() bool { return ln.Stats().DroppedPending == 100 })
+	waitFor(t, 10*time.Second, "100 datagrams refused", func() bool { return ln.Stats().Refused == 100 })
 	require.Equal(t, 0, ln.Stats().Pending)
 	require.False(t, ln.IsConnectionAvailable())
 	checkHeap(t, before, 1<<20)

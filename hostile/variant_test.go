@@ -95,6 +95,7 @@ func TestHostileVariants(t *testing.T) {
 			exchange(t, c, 10*time.Second) // warm up: the peer is accepted
 			before := heapNow()
 
+			sent := 0
 			for _, hv := range hostileVariants {
 				if len(hv.data) > k.maxPacket {
 					// 1025 nested containers need 8204 bytes; a DTLS record
@@ -106,7 +107,11 @@ func TestHostileVariants(t *testing.T) {
 				e := s.expect(t, 5*time.Second, hv.name+" decode error", func(e event) bool { return e.op == "decode" || e.op == "conn" })
 				require.Equal(t, "decode", e.op, "%s: %v", hv.name, e)
 				require.ErrorIs(t, e.err, hv.want, hv.name)
+				sent++
 			}
+			// Only the deepest nestings may be too big for a transport (a
+			// wrong maxPacket would otherwise skip the whole table).
+			require.GreaterOrEqual(t, sent, len(hostileVariants)-2, "hostile Variants actually sent")
 			// The same connection still works.
 			exchange(t, c, 10*time.Second)
 			checkHeap(t, before, 1<<20)
@@ -242,4 +247,72 @@ func TestVariantNestedDictionaryKeys(t *testing.T) {
 		require.LessOrEqual(t, len(in), stream.DefaultInputBufferMaxSize, "fits in one packet")
 		require.Less(t, decodeAlloc(t, in), uint64(allocFactor*len(in)), "allocation far beyond the input")
 	}
+}
+
+// claimingNest is containers nested as deep as Godot allows (up to half of
+// n bytes), each claiming 2^31-1 elements with the next container as its
+// first element, then Nils up to n bytes: every level is valid until the
+// innermost one runs out of input.
+func claimingNest(level []byte, n int) []byte {
+	var b []byte
+	for depth := 0; depth < 1000 && len(b)+len(level) <= n/2; depth++ {
+		b = append(b, level...)
+	}
+	for len(b)+4 <= n {
+		b = append(b, le(0)...)
+	}
+	return b
+}
+
+// TestVariantClaimedCounts: one-packet inputs of Arrays, typed Arrays and
+// Dictionaries (as values and as keys) nested as deep as allowed, each
+// claiming 2^31-1 elements. Decoding each must allocate within allocFactor
+// times its size (it was about 3900 times until variant reserved room from
+// one budget per decode), and 40 of them sent to a stream server must not
+// cost the process more than 40 times that (it was 10 GB).
+func TestVariantClaimedCounts(t *testing.T) {
+	n := stream.DefaultInputBufferMaxSize
+	var packets [][]byte
+	for _, level := range [][]byte{
+		le(0x1C, 0x7FFFFFFF),                          // Array
+		le(0x1C|1<<16, 0x1C, 0x7FFFFFFF),              // Array[Array]
+		le(0x1B, 0x7FFFFFFF, 0),                       // Dictionary, next as the value of a Nil key
+		le(0x1B, 0x7FFFFFFF),                          // Dictionary, next as the first key
+		le(0x1B|1<<16|1<<18, 2, 27, 0x7FFFFFFF, 2, 7), // Dictionary[int, Dictionary]
+	} {
+		in := claimingNest(level, n)
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		_, _, err := variant.Decode(in)
+		runtime.ReadMemStats(&m1)
+		require.ErrorIs(t, err, peer.ErrInvalidData)
+		alloc := m1.TotalAlloc - m0.TotalAlloc
+		t.Logf("%d bytes in: %d bytes allocated (%dx)", len(in), alloc, alloc/uint64(len(in)))
+		require.Less(t, alloc, uint64(allocFactor*len(in)), "allocation far beyond the input")
+		packets = append(packets, in)
+	}
+
+	peertest.CheckGoroutines(t)
+	k := streamKit()
+	s := startServer(t, k)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := k.dial(ctx, s.addr)
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	exchange(t, c, 10*time.Second)
+	const count = 40
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	for i := range count {
+		require.NoError(t, c.PutPacket(packets[i%len(packets)]))
+		e := s.expect(t, 10*time.Second, "decode error", func(e event) bool { return e.op == "decode" || e.op == "conn" })
+		require.Equal(t, "decode", e.op, "%v", e)
+		require.ErrorIs(t, e.err, peer.ErrInvalidData)
+	}
+	runtime.ReadMemStats(&m1)
+	alloc := m1.TotalAlloc - m0.TotalAlloc
+	t.Logf("%d packets of %d bytes: %d bytes allocated by the process", count, n, alloc)
+	require.Less(t, alloc, uint64(count*allocFactor*n+16<<20))
+	exchange(t, c, 10*time.Second)
 }

@@ -191,11 +191,10 @@ func TestWebSocketOversizeMessage(t *testing.T) {
 
 	before := heapNow()
 	c := gorillaDial(t, s)
-	// The server may fail the connection before it read the whole message,
-	// and the rest of the write then meets a reset.
-	if err := c.WriteMessage(gws.BinaryMessage, make([]byte, 70000)); err == nil {
-		expectCloseCode(t, c, websocket.CloseMessageTooBig)
-	}
+	// The server reads (and discards) the rest of the message after failing
+	// the connection: the write completes and the close code arrives.
+	require.NoError(t, c.WriteMessage(gws.BinaryMessage, make([]byte, 1<<20)))
+	expectCloseCode(t, c, websocket.CloseMessageTooBig)
 	e := s.expect(t, 5*time.Second, "ErrOutOfMemory", isOp("conn", peer.ErrOutOfMemory))
 	var ce *websocket.CloseError
 	require.True(t, errors.As(e.err, &ce), "%v", e.err)
@@ -243,6 +242,11 @@ func TestWebSocketMalformedFrames(t *testing.T) {
 		{"ping over 125 bytes", maskedFrame(0x89, make([]byte, 126))},
 		{"continuation without start", maskedFrame(0x80, []byte("hello"))},
 		{"close code 1005 on the wire", maskedFrame(0x88, []byte{0x03, 0xED})},
+		// RFC 6455 5.5.1: a close payload is empty or starts with a 2-byte
+		// code; gorilla alone reads a 1-byte one as "no code" (1005).
+		{"close payload of 1 byte 0x00", maskedFrame(0x88, []byte{0x00})},
+		{"close payload of 1 byte 0x03", maskedFrame(0x88, []byte{0x03})},
+		{"close payload of 1 byte 0xff", maskedFrame(0x88, []byte{0xff})},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -298,13 +302,62 @@ func TestWebSocketFragmentedOversize(t *testing.T) {
 	c := gorillaDial(t, s)
 	frag := make([]byte, 30000)
 	raw := maskedFrame(0x02, frag) // binary, FIN clear
-	for range 3 {
+	for range 40 {                 // 1.2 MB: more than the socket buffers hold
 		raw = append(raw, maskedFrame(0x00, frag)...) // continuation, FIN clear
 	}
-	if _, err := c.NetConn().Write(raw); err == nil { // see TestWebSocketOversizeMessage
-		expectCloseCode(t, c, websocket.CloseMessageTooBig)
-	}
+	_, err := c.NetConn().Write(raw) // see TestWebSocketOversizeMessage
+	require.NoError(t, err)
+	expectCloseCode(t, c, websocket.CloseMessageTooBig)
 	s.expect(t, 5*time.Second, "ErrOutOfMemory", isOp("conn", peer.ErrOutOfMemory))
+	checkHeap(t, before, 1<<20)
+	honest(t, k, s.addr)
+}
+
+// TestWebSocketDrainFlood: 20 clients each send the header of an oversize
+// message and then flood the server with bytes, never reading past the
+// close frame and never closing. The server reads what they send after
+// failing the connection (so an honest remote reads close code 1009) but
+// keeps none of it, and drops each after CloseTimeout (300 ms here) or 4 MiB.
+func TestWebSocketDrainFlood(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	k := websocketKit()
+	s := startServer(t, k)
+	before := heapNow()
+
+	const clients = 20
+	done := make(chan struct{})
+	var floods []chan struct{}
+	for range clients {
+		c := gorillaDial(t, s)
+		hdr := []byte{0x82, 0x80 | 127}
+		hdr = binary.BigEndian.AppendUint64(hdr, 1<<40)
+		_, err := c.NetConn().Write(append(hdr, 1, 2, 3, 4))
+		require.NoError(t, err)
+		expectCloseCode(t, c, websocket.CloseMessageTooBig)
+		ended := make(chan struct{})
+		floods = append(floods, ended)
+		go func() {
+			defer close(ended)
+			buf := make([]byte, 16<<10)
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if _, err := c.NetConn().Write(buf); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	for range clients {
+		s.expect(t, 10*time.Second, "ErrOutOfMemory", isOp("conn", peer.ErrOutOfMemory))
+	}
+	close(done)
+	for _, f := range floods {
+		<-f
+	}
 	checkHeap(t, before, 1<<20)
 	honest(t, k, s.addr)
 }

@@ -11,10 +11,84 @@ import (
 type decoder struct {
 	data         []byte
 	allowObjects bool
+	reserved     int32 // bytes containers reserved so far (see reserve)
 	maxDepth     int
 	sl           slabs
 	kh           keyHasher
 	top          *unmarshalHint // Unmarshal's destination type, else nil
+}
+
+// Memory bound. A container's count is a claim that is only proven wrong
+// when its elements run out, so pre-sizing every container from its count,
+// even capped by the bytes left, lets each of up to MaxDepth nested
+// containers reserve room for the whole rest of the input (thousands of
+// times its size). Instead, all the room reserved up front by one decode
+// comes from one budget of reserveBytesPerByte × len(input) bytes, and a
+// container grows by doubling past what it reserved.
+//
+// The budget never limits the containers of an honest input decoded into
+// any: every value starts with its own 4-byte header and is an element (or
+// key) of at most one container, and every string of a NodePath or
+// PackedStringArray and every Object property name its own 4-byte length,
+// so all of them together take at most len/4 slots of 16 bytes, which is
+// the budget. Honest inputs thus keep allocating their containers once, at
+// their exact size; only the hash index of a large Dictionary, also charged
+// to the budget, may start short and grow.
+//
+// Per input byte, one decode therefore allocates at most about:
+//
+//   - 4 for all reserved room (the budget), whether used or not;
+//   - 16 for growth past a reservation: doubling allocates at most twice
+//     the final capacity, itself at most twice the elements decoded, and
+//     each 16-byte slot holds an element of at least 4 input bytes;
+//   - 18 for the values themselves, the largest being a Dictionary (144
+//     bytes for an 8-byte empty one); boxed scalars, strings and packed
+//     arrays take at most 2, the slabs and arenas at most twice what they
+//     hand out;
+//   - for large Dictionaries, their hash index and the hashes of container
+//     keys, a few dozen bytes per entry of at least 12 bytes.
+//
+// These do not all add up on one input (bytes spent on a Dictionary are not
+// spent on Nils): the worst the tests find is about 30 (empty Dictionaries in
+// Arrays that claim too much, alloc_test.go), under the documented
+// decodeAllocPerByte × len + decodeAllocConst (the constant covers the first
+// chunks of the slabs and arenas). Unmarshal reserves from the same budget
+// at the Go size of its slice elements and map entries.
+
+// reserveBytesPerByte is the per-decode budget of reserved room, in bytes
+// per input byte: one 16-byte slot per 4-byte word. (The budget stops at
+// 2 GiB, which only inputs over 512 MiB reach.)
+const reserveBytesPerByte = 4
+
+// reserve returns how many of c claimed elements (each encoded in at least
+// minIn bytes from off, each taking size bytes of memory) a container may
+// allocate room for up front, and charges them to the decode's budget.
+func (d *decoder) reserve(c, off, minIn, size int) int {
+	budget := min(reserveBytesPerByte*len(d.data), math.MaxInt32)
+	n := min(c, d.rem(off)/minIn, (budget-int(d.reserved))/size)
+	if n <= 0 {
+		return 0
+	}
+	d.reserved += int32(n * size)
+	return n
+}
+
+// grow returns s with room for one more element, doubling its capacity (the
+// memory bound relies on doubling, see reserve).
+func grow[T any](s []T) []T {
+	if len(s) < cap(s) {
+		return s
+	}
+	return growFull(s)
+}
+
+// growFull is grow's slow path, kept out of the decoding loops.
+//
+//go:noinline
+func growFull[T any](s []T) []T {
+	n := make([]T, len(s), 2*len(s)+4)
+	copy(n, s)
+	return n
 }
 
 // rem returns the bytes left at off; it is negative when a previous
@@ -342,6 +416,14 @@ func (d *decoder) quickHash(k any) uint64 {
 
 const quickString = 1 << 63
 
+const (
+	anySize = int(unsafe.Sizeof(any(nil)))
+	// indexEntryCost is what a map[uint64][]int sized for n entries
+	// allocates per entry, at most (its 32-byte slots, a load factor and a
+	// power-of-two table).
+	indexEntryCost = 3*(8+24) + 8
+)
+
 func basisFrom(f []float64) Basis {
 	return Basis{Rows: [3]Vector3{{f[0], f[1], f[2]}, {f[3], f[4], f[5]}, {f[6], f[7], f[8]}}}
 }
@@ -454,13 +536,13 @@ func (d *decoder) packedStrings(p int) (any, int, error) {
 	}
 	p += 4
 	c := int(int32(cnt)) // negative: empty, as in Godot
-	out := make([]string, 0, max(0, min(c, d.rem(p)/4)))
+	out := make([]string, 0, d.reserve(c, p, 4, 16))
 	for i := 0; i < c; i++ {
 		var s string
 		if s, p, err = d.str(p, "PackedStringArray element"); err != nil {
 			return nil, 0, err
 		}
-		out = append(out, s)
+		out = append(grow(out), s)
 	}
 	return out, p, nil
 }
@@ -484,12 +566,11 @@ func (d *decoder) nodePath(p int) (any, int, error) {
 	}
 	p += 12
 	np := NodePath{Absolute: flags&1 != 0}
-	limit := uint64(max(d.rem(p), 0) / 4)
 	if names > 0 {
-		np.Names = make([]string, 0, min(names, limit))
+		np.Names = make([]string, 0, d.reserve(int(min(names, math.MaxInt32)), p, 4, 16))
 	}
 	if subs > 0 {
-		np.Subnames = make([]string, 0, min(subs, limit))
+		np.Subnames = make([]string, 0, d.reserve(int(min(subs, math.MaxInt32)), p, 4, 16))
 	}
 	for i := uint64(0); i < names+subs; i++ {
 		var s string
@@ -497,9 +578,9 @@ func (d *decoder) nodePath(p int) (any, int, error) {
 			return nil, 0, err
 		}
 		if i < names {
-			np.Names = append(np.Names, s)
+			np.Names = append(grow(np.Names), s)
 		} else {
-			np.Subnames = append(np.Subnames, s)
+			np.Subnames = append(grow(np.Subnames), s)
 		}
 	}
 	return np, p, nil
@@ -530,7 +611,7 @@ func (d *decoder) object(off, p int, asID bool, depth int) (any, int, error) {
 	c := int(int32(cnt)) // negative: no properties
 	o := &Object{Class: class}
 	if c > 0 {
-		o.Properties = make([]Property, 0, min(c, d.rem(p)/8))
+		o.Properties = make([]Property, 0, d.reserve(c, p, 8, int(unsafe.Sizeof(Property{}))))
 	}
 	for i := 0; i < c; i++ {
 		var name string
@@ -547,7 +628,7 @@ func (d *decoder) object(off, p int, asID bool, depth int) (any, int, error) {
 				return nil, 0, d.invalid(at, "Object script property is not a res:// path")
 			}
 		}
-		o.Properties = append(o.Properties, Property{Name: name, Value: v})
+		o.Properties = append(grow(o.Properties), Property{Name: name, Value: v})
 	}
 	return o, p, nil
 }
@@ -604,11 +685,14 @@ func (d *decoder) array(hdr uint32, p, depth int) (any, int, error) {
 	}
 	p += 4
 	c := int(cnt & 0x7fffffff)
-	vs := d.sl.anySlice(min(c, max(d.rem(p), 0)/4))
+	vs := d.sl.anySlice(d.reserve(c, p, 4, anySize))
 	for i := 0; i < c; i++ {
 		var v any
 		if v, p, err = d.value(p, depth+1); err != nil {
 			return nil, 0, err
+		}
+		if len(vs) == cap(vs) {
+			vs = growFull(vs)
 		}
 		vs = append(vs, v)
 	}
@@ -662,7 +746,7 @@ func (d *decoder) dictionary(hdr uint32, p, depth int) (any, int, error) {
 	}
 	p += 4
 	c := int(cnt & 0x7fffffff)
-	pre := min(c, max(d.rem(p), 0)/8)
+	pre := d.reserve(c, p, 8, 2*anySize)
 	kv := d.sl.anySlice(2 * pre)[:2*pre]
 	dict := &Dictionary{KeyType: kt, ValueType: vt, keys: kv[:0:pre], values: kv[pre : pre : 2*pre]}
 	// Duplicate keys are found by hash. Container keys are hashed once per
@@ -705,6 +789,9 @@ func (d *decoder) dictionary(hdr uint32, p, depth int) (any, int, error) {
 			continue
 		}
 		n := len(dict.keys)
+		if n == cap(dict.keys) {
+			dict.keys, dict.values = growFull(dict.keys), growFull(dict.values)
+		}
 		dict.keys = append(dict.keys, k)
 		dict.values = append(dict.values, v)
 		switch {
@@ -713,7 +800,7 @@ func (d *decoder) dictionary(hdr uint32, p, depth int) (any, int, error) {
 		case n+1 < dictIndexMin:
 			hashes[n] = h
 		default:
-			dict.index = make(map[uint64][]int, min(c, max(d.rem(p), 0)/8)+dictIndexMin)
+			dict.index = make(map[uint64][]int, n+1+d.reserve(c-n-1, p, 8, indexEntryCost))
 			for j := range n {
 				hj := d.kh.hash(dict.keys[j], 0)
 				dict.index[hj] = append(dict.index[hj], j)
@@ -723,3 +810,10 @@ func (d *decoder) dictionary(hdr uint32, p, depth int) (any, int, error) {
 	}
 	return dict, p, nil
 }
+
+// The memory bound of one Decode stated in the package documentation:
+// bytes allocated per input byte, plus a constant (see reserve).
+const (
+	decodeAllocPerByte = 40
+	decodeAllocConst   = 16 << 10
+)

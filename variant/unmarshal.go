@@ -545,7 +545,7 @@ func (d *decoder) intoSlice(dst reflect.Value, p, dd, ad int) (int, error) {
 	}
 	p += 4
 	c := int(cnt & 0x7fffffff)
-	n := min(c, max(d.rem(p), 0)/4) // each element takes at least 4 bytes
+	n := d.reserve(c, p, 4, max(int(dst.Type().Elem().Size()), 1))
 	if n == 0 {
 		dst.Set(reflect.MakeSlice(dst.Type(), 0, 0))
 	} else {
@@ -556,8 +556,10 @@ func (d *decoder) intoSlice(dst reflect.Value, p, dd, ad int) (int, error) {
 	}
 	plain := dst.Type().Elem().Kind() == reflect.String // elements laid out as string
 	for i := 0; i < c; i++ {
-		if i == dst.Len() { // only on input that is about to fail
-			dst.Grow(1)
+		if i == dst.Len() { // past the reservation: double
+			if i == dst.Cap() {
+				dst.Grow(i + 4)
+			}
 			dst.SetLen(i + 1)
 		}
 		if plain && ad+1 <= MaxDepth && dd+1 <= d.maxDepth && d.rem(p) >= 4 {
@@ -589,7 +591,7 @@ func (d *decoder) intoMap(dst reflect.Value, hdr uint32, p, dd, ad int) (int, er
 		return 0, err
 	}
 	mt := dst.Type()
-	m := reflect.MakeMapWithSize(mt, min(c, max(d.rem(p), 0)/8))
+	m := reflect.MakeMapWithSize(mt, d.reserve(c, p, 8, mapEntryCost(mt)))
 	kv := reflect.New(mt.Key()).Elem()
 	ev := reflect.New(mt.Elem()).Elem()
 	for i := 0; i < c; i++ {
@@ -906,7 +908,7 @@ func (d *decoder) intoStrings(ptr unsafe.Pointer, t Type, p, dd, ad int) (int, b
 	if t == TypePackedStringArray {
 		c = max(int(int32(cnt)), 0) // negative: empty, as in Godot
 	}
-	if c > d.rem(p)/8 {
+	if d.reserve(c, p, 8, 16) < c {
 		return 0, false, nil
 	}
 	out := make([]string, c)
@@ -936,6 +938,19 @@ func (d *decoder) intoStrings(ptr unsafe.Pointer, t Type, p, dd, ad int) (int, b
 	}
 	*(*[]string)(ptr) = out
 	return p, true, nil
+}
+
+// mapEntryCost is what a map of type mt sized for n entries allocates per
+// entry, at most: its slots (keys and elements over 128 bytes are stored
+// as pointers) with a load factor and a power-of-two table.
+func mapEntryCost(mt reflect.Type) int {
+	slot := func(t reflect.Type) int {
+		if t.Size() > 128 {
+			return 8
+		}
+		return int(t.Size())
+	}
+	return 3*(slot(mt.Key())+slot(mt.Elem())) + 8
 }
 
 // hasKey reports whether rest starts with the encoded key k (the usual

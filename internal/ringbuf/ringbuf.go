@@ -1,8 +1,10 @@
 // Package ringbuf is the bounded packet queue that transports fill from their
 // reader goroutine and drain from GetPacket/ReadPacket.
 //
-// A Buffer stores whole packets back to back in one preallocated byte ring, each
-// behind a 4-byte length, so steady-state Push and Pop do not allocate. It is
+// A Buffer stores whole packets back to back in one byte ring, each behind a
+// 4-byte length, so steady-state Push and Pop do not allocate. The ring is
+// allocated at the first Push, whole, or (Config.InitialBytes) small and
+// doubled as packets need room, so that its memory follows what is queued. It is
 // bounded twice: by packet count and by bytes (payload plus 4 bytes per packet).
 // When it is full, Push either drops the new packet and counts the drop (Godot's
 // PacketPeerUDP behaviour, DropNewest) or waits for room (Block), which gives a
@@ -41,6 +43,12 @@ type Config struct {
 	MaxBytes   int // ring size in bytes; each packet costs len+4
 	MaxPackets int // most packets queued at once
 	Policy     Policy
+	// InitialBytes, if > 0, makes the ring grow with what is queued: the
+	// first Push allocates InitialBytes (or more, doubling, if the packet
+	// needs it), and a Push that does not fit doubles the ring, up to
+	// MaxBytes. The ring does not shrink while the buffer is open. 0: the
+	// first Push allocates MaxBytes at once.
+	InitialBytes int
 }
 
 // Buffer is a bounded FIFO of packets, safe for concurrent use.
@@ -107,8 +115,8 @@ func (b *Buffer) Push(ctx context.Context, p []byte) error {
 		}
 		b.mu.Lock()
 	}
-	if b.ring == nil {
-		b.ring = make([]byte, b.cfg.MaxBytes)
+	if len(b.ring) < b.used+need {
+		b.grow(b.used + need)
 	}
 	var hdr [headerSize]byte
 	binary.LittleEndian.PutUint32(hdr[:], uint32(len(p)))
@@ -120,6 +128,32 @@ func (b *Buffer) Push(ctx context.Context, p []byte) error {
 	b.mu.Unlock()
 	signal(b.readable)
 	return nil
+}
+
+// grow replaces the ring by one of at least need bytes (need <= MaxBytes),
+// moving the queued packets to its start.
+func (b *Buffer) grow(need int) {
+	size := b.cfg.MaxBytes
+	if b.cfg.InitialBytes > 0 {
+		size = max(len(b.ring), b.cfg.InitialBytes)
+		for size < need {
+			size *= 2
+		}
+		size = min(size, b.cfg.MaxBytes)
+	}
+	r := make([]byte, size)
+	if b.used > 0 {
+		b.read(b.head, r[:b.used])
+	}
+	b.ring, b.head = r, 0
+}
+
+// Cap returns the bytes the ring holds allocated now: 0 before the first
+// Push, MaxBytes at most.
+func (b *Buffer) Cap() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.ring)
 }
 
 // write copies p into the ring at off, wrapping, and returns the next offset.
@@ -152,7 +186,13 @@ func (b *Buffer) read(off int, p []byte) int {
 // TryPop removes the oldest packet and appends it to dst[:0], growing dst only
 // when it is too small. With nothing queued it returns ErrEmpty, or, once the
 // buffer is closed and drained, the close error.
-func (b *Buffer) TryPop(dst []byte) ([]byte, error) {
+func (b *Buffer) TryPop(dst []byte) ([]byte, error) { return b.pop(dst, false) }
+
+// TryTake is TryPop into a new slice of the packet's size: the caller owns
+// it, and nothing else refers to it.
+func (b *Buffer) TryTake() ([]byte, error) { return b.pop(nil, true) }
+
+func (b *Buffer) pop(dst []byte, fresh bool) ([]byte, error) {
 	b.mu.Lock()
 	if b.count == 0 {
 		err := ErrEmpty
@@ -165,15 +205,32 @@ func (b *Buffer) TryPop(dst []byte) ([]byte, error) {
 	var hdr [headerSize]byte
 	off := b.read(b.head, hdr[:])
 	n := int(binary.LittleEndian.Uint32(hdr[:]))
-	if cap(dst) < n {
-		dst = make([]byte, n)
+	switch {
+	case fresh && n == 0:
+		dst = []byte{}
+		b.head = off
+	case fresh && off+n <= len(b.ring):
+		// Not wrapped: append allocates without zeroing what it copies.
+		dst = append([]byte(nil), b.ring[off:off+n]...)
+		off += n
+		if off == len(b.ring) {
+			off = 0
+		}
+		b.head = off
+	default:
+		if cap(dst) < n {
+			dst = make([]byte, n)
+		}
+		dst = dst[:n]
+		b.head = b.read(off, dst)
 	}
-	dst = dst[:n]
-	b.head = b.read(off, dst)
 	b.used -= n + headerSize
 	b.count--
 	if b.count == 0 {
 		b.head, b.used = 0, 0
+		if b.closed {
+			b.ring = nil // nothing more will be queued
+		}
 	}
 	more := b.count > 0
 	b.mu.Unlock()
@@ -200,8 +257,12 @@ func (b *Buffer) Pop(ctx context.Context, dst []byte) ([]byte, error) {
 
 // Wait blocks until a packet is queued, the buffer is closed, or ctx ends. It
 // returns nil when a packet is queued or the buffer is closed (the next TryPop
-// then reports the close error), and ctx's error otherwise.
-func (b *Buffer) Wait(ctx context.Context) error {
+// then reports the close error), and ctx's error otherwise. Several
+// goroutines may wait at once.
+func (b *Buffer) Wait(ctx context.Context) error { return b.WaitOr(ctx, nil) }
+
+// WaitOr is Wait that also returns nil once stop is closed (nil: never).
+func (b *Buffer) WaitOr(ctx context.Context, stop <-chan struct{}) error {
 	for {
 		b.mu.Lock()
 		ready := b.count > 0 || b.closed
@@ -210,11 +271,18 @@ func (b *Buffer) Wait(ctx context.Context) error {
 			signal(b.readable) // pass the wake-up on to other waiters
 			return nil
 		}
-		if err := b.waitOn(ctx, b.readable); err != nil {
-			if err == ErrClosed {
-				return nil
-			}
-			return err
+		var ctxDone <-chan struct{}
+		if ctx != nil {
+			ctxDone = ctx.Done()
+		}
+		select {
+		case <-b.readable:
+		case <-b.done:
+			return nil
+		case <-stop:
+			return nil
+		case <-ctxDone:
+			return ctx.Err()
 		}
 	}
 }
@@ -283,5 +351,8 @@ func (b *Buffer) Close(err error) {
 		return
 	}
 	b.closed, b.closeErr = true, err
+	if b.count == 0 {
+		b.ring = nil
+	}
 	close(b.done)
 }

@@ -16,6 +16,7 @@ func TestFIFOAndWrap(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var queue [][]byte
 	var dst []byte
+	var taken, sent [][]byte // what TryTake returned, and a copy of it then
 	for i := 0; i < 5000; i++ {
 		if rng.IntN(2) == 0 {
 			p := make([]byte, rng.IntN(20))
@@ -29,7 +30,14 @@ func TestFIFOAndWrap(t *testing.T) {
 				t.Fatalf("Push: %v", err)
 			}
 		} else {
-			got, err := b.TryPop(dst)
+			take := rng.IntN(2) == 0 // TryTake or TryPop
+			var got []byte
+			var err error
+			if take {
+				got, err = b.TryTake()
+			} else {
+				got, err = b.TryPop(dst)
+			}
 			if len(queue) == 0 {
 				if err != ErrEmpty {
 					t.Fatalf("TryPop on empty = %v", err)
@@ -39,15 +47,50 @@ func TestFIFOAndWrap(t *testing.T) {
 			if err != nil {
 				t.Fatalf("TryPop: %v", err)
 			}
-			if !bytes.Equal(got, queue[0]) {
+			if !bytes.Equal(got, queue[0]) || got == nil {
 				t.Fatalf("step %d: got %x, want %x", i, got, queue[0])
 			}
 			queue = queue[1:]
-			dst = got
+			if take {
+				taken = append(taken, got)
+				sent = append(sent, bytes.Clone(got))
+			} else {
+				dst = got
+			}
 		}
 		if b.Len() != len(queue) {
 			t.Fatalf("Len = %d, want %d", b.Len(), len(queue))
 		}
+	}
+	// What TryTake returned is the caller's: later pushes and pops (which
+	// wrapped the ring many times) left it alone.
+	if len(taken) < 100 {
+		t.Fatalf("only %d packets taken", len(taken))
+	}
+	for i := range taken {
+		if !bytes.Equal(taken[i], sent[i]) {
+			t.Fatalf("taken packet %d changed: %x, was %x", i, taken[i], sent[i])
+		}
+	}
+}
+
+func TestWaitOrReturnsWhenStopCloses(t *testing.T) {
+	b := New(Config{})
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	go func() { done <- b.WaitOr(context.Background(), stop) }()
+	close(stop)
+	if err := <-done; err != nil {
+		t.Fatalf("WaitOr after stop closed = %v, want nil", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := b.WaitOr(ctx, make(chan struct{})); !errors.Is(err, context.Canceled) {
+		t.Fatalf("WaitOr with a cancelled context = %v", err)
+	}
+	b.Push(nil, []byte("x"))
+	if err := b.WaitOr(ctx, nil); err != nil {
+		t.Fatalf("WaitOr with a packet queued = %v, want nil", err)
 	}
 }
 
@@ -284,5 +327,100 @@ func TestInboxReusesItsBuffer(t *testing.T) {
 	cancel()
 	if err := in.WaitPacket(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("WaitPacket with a cancelled context = %v", err)
+	}
+}
+
+// With InitialBytes the ring starts small and doubles as packets queue up,
+// keeping FIFO order across growths that happen while the ring is wrapped,
+// and never exceeds MaxBytes.
+func TestGrowKeepsOrder(t *testing.T) {
+	b := New(Config{MaxBytes: 300, MaxPackets: 100, InitialBytes: 16})
+	if b.Cap() != 0 {
+		t.Fatalf("Cap before the first Push = %d, want 0", b.Cap())
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	var queue [][]byte
+	var dst []byte
+	for i := 0; i < 20000; i++ {
+		if rng.IntN(3) != 0 { // push more than pop: the ring fills and grows
+			p := make([]byte, rng.IntN(40))
+			for j := range p {
+				p[j] = byte(rng.Uint32())
+			}
+			switch err := b.Push(nil, p); err {
+			case nil:
+				queue = append(queue, p)
+			case ErrFull:
+			default:
+				t.Fatalf("Push: %v", err)
+			}
+		} else if len(queue) > 0 {
+			got, err := b.TryPop(dst)
+			if err != nil {
+				t.Fatalf("TryPop: %v", err)
+			}
+			if !bytes.Equal(got, queue[0]) {
+				t.Fatalf("step %d: got %x, want %x", i, got, queue[0])
+			}
+			queue = queue[1:]
+			dst = got
+		}
+		if c := b.Cap(); c > 300 || c < b.Bytes() {
+			t.Fatalf("Cap %d with %d bytes queued, MaxBytes 300", c, b.Bytes())
+		}
+	}
+	if b.Cap() != 300 {
+		t.Fatalf("Cap = %d after filling, want MaxBytes", b.Cap())
+	}
+}
+
+// The ring follows what was queued: one small packet costs a small ring,
+// not MaxBytes, a big one grows it, and closing a drained buffer frees it.
+func TestGrowFollowsQueuedBytes(t *testing.T) {
+	b := New(Config{MaxBytes: 1 << 16, InitialBytes: 256})
+	if err := b.Push(nil, make([]byte, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if b.Cap() != 256 {
+		t.Fatalf("Cap after a 10-byte packet = %d, want 256", b.Cap())
+	}
+	if err := b.Push(nil, make([]byte, 1100)); err != nil {
+		t.Fatal(err)
+	}
+	if b.Cap() != 2048 {
+		t.Fatalf("Cap with 14+1104 bytes queued = %d, want 2048", b.Cap())
+	}
+	if err := b.Push(nil, make([]byte, 1<<16-1118-4)); err != nil {
+		t.Fatal(err)
+	}
+	if b.Cap() != 1<<16 {
+		t.Fatalf("Cap when full = %d, want MaxBytes", b.Cap())
+	}
+	b.Close(nil)
+	if b.Cap() != 1<<16 {
+		t.Fatal("Close freed a ring that still holds packets")
+	}
+	for range 3 {
+		if _, err := b.TryPop(nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b.Cap() != 0 {
+		t.Fatalf("Cap after the closed buffer drained = %d, want 0", b.Cap())
+	}
+}
+
+func TestGrownSteadyStateDoesNotAllocate(t *testing.T) {
+	b := New(Config{InitialBytes: 64})
+	p := make([]byte, 200)
+	dst := make([]byte, 0, 256)
+	b.Push(nil, p) // grows the ring once
+	b.TryPop(dst)
+	allocs := testing.AllocsPerRun(1000, func() {
+		b.Push(nil, p)
+		dst, _ = b.TryPop(dst)
+	})
+	if allocs != 0 {
+		t.Fatalf("Push+TryPop allocate %.1f times per packet, want 0", allocs)
 	}
 }

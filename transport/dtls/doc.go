@@ -60,6 +60,18 @@
 // development, package devcert makes a self-signed certificate whose PEM a
 // Godot client loads with X509Certificate.load_from_string.
 //
+// Godot's connect_to_peer(udp, hostname, options) hands hostname to mbedTLS,
+// which then sends a server_name extension with an empty name when hostname
+// is "" (a client that does not check the server's name, with
+// TLSOptions.client_unsafe()). pion refuses that ClientHello, so the
+// Listener repairs such handshakes: pion gets the ClientHello without its
+// server_name and extended_master_secret extensions, and the Listener
+// translates the two Finished messages between the client's transcript and
+// pion's, after checking the client's Finished against its own transcript
+// (it learns the master secret from pion's key log). Such connections do
+// not use the extended master secret; every other handshake is untouched.
+// Only the AES-GCM suites below are repaired (DefaultCipherSuites).
+//
 // Cipher suites default to DefaultCipherSuites: ECDHE with ECDSA or RSA and
 // AES-128/256-GCM, which Godot's mbedTLS offers and pion implements.
 // Extended master secret is requested. Only DTLS 1.2 is spoken (Godot's
@@ -116,8 +128,18 @@
 // HandshakeTimeout.
 // Datagrams from unknown addresses that are not ClientHellos are ignored.
 //
-// Listener.Stats reports the handshakes pending, evicted (Stalled: of
-// those, verified handshakes evicted for silence or age) and refused.
+// A ClientHello that pion cannot parse (except the empty server name below)
+// is dropped at once instead of leaving a handshake to time out.
+//
+// Listener.Stats embeds peer.ListenerStats, the counters every listener of
+// this module reports: Pending (handshakes running plus connections
+// waiting for Accept), Accepted, and the connections dropped by cause:
+// Refused (no free handshake slot, or the accept backlog full), Failed (a
+// malformed ClientHello or a failed handshake: alert, bad certificate
+// request, bad Finished), TimedOut (HandshakeTimeout), Evicted (by a newer
+// ClientHello, see Stalled, or by Close before Accept). With Config.Logger
+// set, each drop is also logged at Info level with its cause, the client's
+// address and the error; without it nothing is logged.
 //
 // # Closing
 //

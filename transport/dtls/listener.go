@@ -7,12 +7,15 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	pdtls "github.com/pion/dtls/v3"
+	"github.com/pion/dtls/v3/pkg/protocol/handshake"
 
+	"github.com/packetpeer/packetpeer/internal/listenstats"
 	"github.com/packetpeer/packetpeer/peer"
 )
 
@@ -74,9 +77,8 @@ type Listener struct {
 	pending int           // conns in stagePreCookie or stageVerified
 	peers   map[*Peer]struct{}
 
-	evicted        atomic.Uint64
+	stats          *listenstats.Counters
 	evictedStalled atomic.Uint64
-	refused        atomic.Uint64
 }
 
 // Listen opens a UDP socket on addr ("host:port"; port 0 picks one) and
@@ -107,6 +109,7 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 		ready: make(chan *Peer, c.acceptBacklog),
 		conns: make(map[netip.AddrPort]*serverConn),
 		peers: make(map[*Peer]struct{}),
+		stats: listenstats.New("dtls", c.logger),
 	}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.wg.Add(1)
@@ -128,6 +131,7 @@ func (l *Listener) Accept(ctx context.Context) (*Peer, error) {
 	}
 	select {
 	case p := <-l.ready:
+		l.stats.Accepted()
 		return p, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
@@ -137,8 +141,13 @@ func (l *Listener) Accept(ctx context.Context) (*Peer, error) {
 }
 
 // IsConnectionAvailable reports whether TakeConnection has a connection
-// (Godot's UDPServer.is_connection_available).
-func (l *Listener) IsConnectionAvailable() bool { return len(l.ready) > 0 }
+// (Godot's UDPServer.is_connection_available): false once the Listener is
+// closed.
+func (l *Listener) IsConnectionAvailable() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return !l.closed && len(l.ready) > 0
+}
 
 // TakeConnection returns the next handshaken connection without blocking, or
 // an error matching peer.ErrUnavailable when there is none (Godot's
@@ -152,27 +161,43 @@ func (l *Listener) TakeConnection() (*Peer, error) {
 	}
 	select {
 	case p := <-l.ready:
+		l.stats.Accepted()
 		return p, nil
 	default:
 		return nil, &peer.OpError{Op: "take connection", Err: peer.ErrUnavailable}
 	}
 }
 
-// Stats are a Listener's counters.
+// Stats are a Listener's counters. The embedded peer.ListenerStats count
+// by cause what the Listener turned away or dropped (each one is also
+// logged through Config.Logger):
+//
+//   - Refused: a ClientHello that found every handshake slot taken and no
+//     handshake it could evict (the client's retransmission tries again),
+//     or a handshaken connection that found the accept backlog full (closed
+//     with close_notify).
+//   - Failed: a ClientHello pion cannot parse, or a handshake that failed
+//     (protocol error, alert from the client, bad Finished).
+//   - TimedOut: a handshake not finished within Config.HandshakeTimeout.
+//   - Evicted: a handshake evicted by a newer ClientHello (see Stalled), or
+//     a handshake or handshaken connection the Listener's Close ended
+//     before it was taken.
+//
+// Pending counts handshakes in progress plus handshaken connections waiting
+// for Accept or TakeConnection. Expired stays 0: DTLS peers do not expire.
 type Stats struct {
-	Pending     int    // handshakes in progress
-	Connections int    // connections routed (pending and established)
-	Evicted     uint64 // pending handshakes evicted by newer ClientHellos (all of them, stalled ones included)
+	peer.ListenerStats
+	Connections int    // connections routed (handshaking and established)
 	Stalled     uint64 // of Evicted, verified handshakes evicted for silence (1 s) or for running too long (3 s)
-	Refused     uint64 // ClientHellos dropped because every slot was taken, and connections closed because the accept queue was full
 }
 
 // Stats returns the Listener's counters.
 func (l *Listener) Stats() Stats {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	return Stats{Pending: l.pending, Connections: len(l.conns), Evicted: l.evicted.Load(),
-		Stalled: l.evictedStalled.Load(), Refused: l.refused.Load()}
+	pending, conns := l.pending, len(l.conns)
+	l.mu.Unlock()
+	return Stats{ListenerStats: l.stats.Stats(pending + len(l.ready)), Connections: conns,
+		Stalled: l.evictedStalled.Load()}
 }
 
 // Close stops the Listener (Godot's UDPServer.stop): it closes every
@@ -208,11 +233,14 @@ func (l *Listener) Close() error {
 		select {
 		case p := <-l.ready:
 			p.Close() // already closed above; drop the reference
+			l.stats.Drop(peer.DropEvicted, p.RemoteAddr(), errListenerClosed)
 		default:
 			return err
 		}
 	}
 }
+
+var errListenerClosed = &peer.OpError{Op: "handshake", Err: peer.ErrClosed, Detail: "the Listener closed before the connection was taken"}
 
 func (l *Listener) readLoop() {
 	defer l.wg.Done()
@@ -238,6 +266,7 @@ func (l *Listener) route(ap netip.AddrPort, b []byte) {
 	l.mu.Lock()
 	sc := l.conns[ap]
 	var victim *serverConn
+	var why string
 	start := false
 	if sc != nil {
 		switch sc.stage {
@@ -258,15 +287,24 @@ func (l *Listener) route(ap netip.AddrPort, b []byte) {
 			l.mu.Unlock()
 			return
 		}
+		var fix *sniRepair
+		if emptySNIHello(b) {
+			fix = &sniRepair{}
+		} else if err := helloError(b); err != nil {
+			l.mu.Unlock()
+			l.stats.Drop(peer.DropFailed, net.UDPAddrFromAddrPort(ap), err)
+			return
+		}
 		if l.pending >= l.cfg.maxPendingHandshakes {
-			victim = l.victimLocked()
+			victim, why = l.victimLocked()
 			if victim == nil {
 				l.mu.Unlock()
-				l.refused.Add(1)
+				l.stats.Drop(peer.DropRefused, net.UDPAddrFromAddrPort(ap), &peer.OpError{Op: "handshake",
+					Err: peer.ErrCantAcquireResource, Detail: fmt.Sprintf("all %d handshake slots are taken (MaxPendingHandshakes)", l.cfg.maxPendingHandshakes)})
 				return
 			}
 			l.forgetLocked(victim)
-			l.evicted.Add(1)
+			victim.counted = true
 		}
 		sc = &serverConn{
 			l:       l,
@@ -276,6 +314,10 @@ func (l *Listener) route(ap netip.AddrPort, b []byte) {
 			done:    make(chan struct{}),
 			stage:   stagePreCookie,
 			created: time.Now(),
+			fix:     fix,
+		}
+		if fix != nil {
+			fix.deliver = sc.deliverRaw
 		}
 		l.conns[ap] = sc
 		l.pre = append(l.pre, sc)
@@ -286,6 +328,8 @@ func (l *Listener) route(ap netip.AddrPort, b []byte) {
 	l.mu.Unlock()
 	if victim != nil {
 		victim.Close()
+		l.stats.Drop(peer.DropEvicted, victim.raddr, &peer.OpError{Op: "handshake", Err: peer.ErrCantAcquireResource,
+			Detail: "evicted by a newer ClientHello: " + why})
 	}
 	sc.deliver(b)
 	if start {
@@ -294,13 +338,13 @@ func (l *Listener) route(ap netip.AddrPort, b []byte) {
 }
 
 // victimLocked picks the pending handshake a new ClientHello may evict when
-// every slot is taken: the oldest one still waiting for its cookie echo for
-// evictAfter, else the verified one whose client has been silent longest,
-// if for stallAfter, else the verified one verified longest ago, if
-// verifiedMaxAge ago. nil when none qualifies. l.mu must be held.
-func (l *Listener) victimLocked() *serverConn {
+// every slot is taken, and says why: the oldest one still waiting for its
+// cookie echo for evictAfter, else the verified one whose client has been
+// silent longest, if for stallAfter, else the verified one verified longest
+// ago, if verifiedMaxAge ago. nil when none qualifies. l.mu must be held.
+func (l *Listener) victimLocked() (*serverConn, string) {
 	if len(l.pre) > 0 && time.Since(l.pre[0].created) >= evictAfter {
-		return l.pre[0]
+		return l.pre[0], fmt.Sprintf("no cookie echo for %s", evictAfter)
 	}
 	var silent, old *serverConn
 	for _, c := range l.ver {
@@ -314,12 +358,12 @@ func (l *Listener) victimLocked() *serverConn {
 	switch {
 	case silent != nil && time.Since(silent.last) >= stallAfter:
 		l.evictedStalled.Add(1)
-		return silent
+		return silent, fmt.Sprintf("silent for %s after its cookie echo", stallAfter)
 	case old != nil && time.Since(old.verified) >= verifiedMaxAge:
 		l.evictedStalled.Add(1)
-		return old
+		return old, fmt.Sprintf("unfinished %s after its cookie echo", verifiedMaxAge)
 	}
-	return nil
+	return nil, ""
 }
 
 func (l *Listener) removePre(sc *serverConn) {
@@ -356,23 +400,35 @@ func (l *Listener) forgetLocked(sc *serverConn) {
 // handshake runs the server handshake for sc and queues the connection.
 func (l *Listener) handshake(sc *serverConn) {
 	defer l.wg.Done()
-	dc, err := pdtls.ServerWithOptions(sc, sc.raddr, l.opts...)
+	opts := l.opts
+	if sc.fix != nil {
+		opts = append(slices.Clip(opts), pdtls.WithKeyLogWriter(sc.fix))
+	}
+	dc, err := pdtls.ServerWithOptions(sc, sc.raddr, opts...)
 	if err != nil {
+		l.handshakeFailed(sc, err, false)
 		sc.Close()
 		return
 	}
 	ctx, cancel := context.WithTimeout(l.ctx, l.cfg.handshakeTimeout)
 	err = dc.HandshakeContext(ctx)
+	timedOut := ctx.Err() == context.DeadlineExceeded
 	cancel()
 	if err != nil {
+		l.handshakeFailed(sc, err, timedOut)
 		dc.Close()
 		sc.Close()
 		return
 	}
 	l.mu.Lock()
 	if l.closed || sc.stage == stageGone {
+		counted := sc.counted
+		sc.counted = true
 		l.mu.Unlock()
 		dc.Close()
+		if !counted {
+			l.stats.Drop(peer.DropEvicted, sc.raddr, errListenerClosed)
+		}
 		return
 	}
 	switch sc.stage {
@@ -391,8 +447,29 @@ func (l *Listener) handshake(sc *serverConn) {
 		l.mu.Unlock()
 	default:
 		l.mu.Unlock()
-		l.refused.Add(1)
 		p.Close()
+		l.stats.Drop(peer.DropRefused, sc.raddr, &peer.OpError{Op: "handshake", Err: peer.ErrCantAcquireResource,
+			Detail: fmt.Sprintf("the accept backlog is full (%d connections not taken; AcceptBacklog)", l.cfg.acceptBacklog)})
+	}
+}
+
+// handshakeFailed counts and logs the end of sc's handshake with err, unless
+// it was already counted (evicted): as evicted when the Listener is
+// closing, timed out when HandshakeTimeout passed, failed otherwise.
+func (l *Listener) handshakeFailed(sc *serverConn, err error, timedOut bool) {
+	l.mu.Lock()
+	counted, closed := sc.counted, l.closed
+	sc.counted = true
+	l.mu.Unlock()
+	switch {
+	case counted:
+	case closed:
+		l.stats.Drop(peer.DropEvicted, sc.raddr, errListenerClosed)
+	case timedOut:
+		l.stats.Drop(peer.DropTimedOut, sc.raddr, &peer.OpError{Op: "handshake", Err: peer.ErrTimeout,
+			Detail: fmt.Sprintf("not finished within %s (HandshakeTimeout)", l.cfg.handshakeTimeout)})
+	default:
+		l.stats.Drop(peer.DropFailed, sc.raddr, fmt.Errorf("dtls: server handshake: %w: %w", peer.ErrCantConnect, err))
 	}
 }
 
@@ -410,10 +487,12 @@ type serverConn struct {
 	raddr    *net.UDPAddr
 	in       chan *[]byte
 	done     chan struct{}
-	stage    int       // guarded by l.mu
-	created  time.Time // for eviction
-	last     time.Time // last datagram while stageVerified, guarded by l.mu
-	verified time.Time // when the cookie echo came, guarded by l.mu
+	stage    int        // guarded by l.mu
+	created  time.Time  // for eviction
+	last     time.Time  // last datagram while stageVerified, guarded by l.mu
+	verified time.Time  // when the cookie echo came, guarded by l.mu
+	fix      *sniRepair // non-nil for a client whose ClientHello has an empty server name
+	counted  bool       // its drop was counted in Stats, guarded by l.mu
 
 	closeOnce sync.Once
 	rdl       deadline
@@ -424,7 +503,17 @@ var bufPool = sync.Pool{New: func() any {
 	return &b
 }}
 
+// deliver hands a datagram from the client to pion.
 func (c *serverConn) deliver(b []byte) {
+	if c.fix != nil {
+		if b = c.fix.inbound(b); len(b) == 0 {
+			return
+		}
+	}
+	c.deliverRaw(b)
+}
+
+func (c *serverConn) deliverRaw(b []byte) {
 	bp := bufPool.Get().(*[]byte)
 	*bp = append((*bp)[:0], b...)
 	select {
@@ -459,7 +548,14 @@ func (c *serverConn) WriteTo(b []byte, _ net.Addr) (int, error) {
 		return 0, net.ErrClosed
 	default:
 	}
-	return c.l.pc.WriteToUDPAddrPort(b, c.ap)
+	n := len(b)
+	if c.fix != nil {
+		b = c.fix.outbound(b)
+	}
+	if _, err := c.l.pc.WriteToUDPAddrPort(b, c.ap); err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 func (c *serverConn) Close() error {
@@ -576,4 +672,31 @@ func classify(b []byte) (hello, cookie bool) {
 	}
 	n := int(body[cookieAt])
 	return true, n > 0 && cookieAt+1+n <= len(body)
+}
+
+// helloError parses the ClientHello that classify found in b when it is
+// whole in b's first record, as pion will, and returns why pion would
+// reject it (pion itself ignores such a ClientHello, and its handshake
+// would only time out). It returns nil when the ClientHello parses or is
+// fragmented (pion reassembles and judges it).
+func helloError(b []byte) error {
+	const recHdr, hsHdr = 13, 12
+	if len(b) < recHdr+hsHdr {
+		return nil
+	}
+	recLen := int(b[11])<<8 | int(b[12])
+	if recHdr+recLen > len(b) || recLen < hsHdr {
+		return nil
+	}
+	hs := b[recHdr : recHdr+recLen]
+	length := int(hs[1])<<16 | int(hs[2])<<8 | int(hs[3])
+	fragLen := int(hs[9])<<16 | int(hs[10])<<8 | int(hs[11])
+	if fragLen != length || hsHdr+length > len(hs) {
+		return nil
+	}
+	var hello handshake.MessageClientHello
+	if err := hello.Unmarshal(hs[hsHdr : hsHdr+length]); err != nil {
+		return fmt.Errorf("dtls: malformed ClientHello: %w: %w", peer.ErrInvalidData, err)
+	}
+	return nil
 }

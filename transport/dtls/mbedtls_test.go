@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	pdtls "github.com/pion/dtls/v3"
 	"github.com/stretchr/testify/require"
 
 	"github.com/packetpeer/packetpeer/peer/peertest"
@@ -45,33 +46,52 @@ func buildMbedPeer(t *testing.T) string {
 	return bin
 }
 
-// TestMbedTLSClient: an mbedTLS client (as Godot's connect_to_peer with
-// TLSOptions.client(cert)) against our server.
+// TestMbedTLSClient: an mbedTLS client against our server, as Godot's
+// connect_to_peer makes it: with TLSOptions.client(cert) and the server's
+// name, and with TLSOptions.client_unsafe() and hostname "", for which
+// mbedTLS sends a server_name extension holding an empty name.
 func TestMbedTLSClient(t *testing.T) {
 	bin := buildMbedPeer(t)
-	peertest.CheckGoroutines(t)
-	ctx := testCtx(t, 30*time.Second)
-	cert := newCert(t)
-	certFile, _ := writePEMs(t, cert)
-	l := listen(t, cert, nil)
-	port := strconv.Itoa(l.Addr().(*net.UDPAddr).Port)
-	cli := startProcess(t, ctx, bin, "client", "127.0.0.1", port, certFile, "localhost")
+	for _, tc := range []struct {
+		name     string
+		verify   bool
+		hostname string
+		suites   []pdtls.CipherSuiteID
+	}{
+		{"verified", true, "localhost", nil},
+		{"empty hostname unverified", false, "", nil},
+		{"empty hostname AES-128-GCM-SHA256", false, "", []pdtls.CipherSuiteID{pdtls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			peertest.CheckGoroutines(t)
+			ctx := testCtx(t, 30*time.Second)
+			cert := newCert(t)
+			certFile, _ := writePEMs(t, cert)
+			if !tc.verify {
+				certFile = "-"
+			}
+			l := listen(t, cert, &dtls.Config{HandshakeTimeout: 5 * time.Second, CipherSuites: tc.suites})
+			port := strconv.Itoa(l.Addr().(*net.UDPAddr).Port)
+			cli := startProcess(t, ctx, bin, "client", "127.0.0.1", port, certFile, tc.hostname)
 
-	s, err := l.Accept(ctx)
-	require.NoError(t, err)
-	defer s.Close()
-	got, err := s.ReadPacket(ctx)
-	require.NoError(t, err)
-	require.Equal(t, "hello from mbedtls", string(got))
-	require.NoError(t, s.PutPacket([]byte("hello from go")))
-	seen := cli.waitLine(t, ctx, "GOT hello from go")
-	require.True(t, strings.Contains(strings.Join(seen, "\n"), "HANDSHAKE OK DTLSv1.2"), "%v", seen)
-	t.Logf("mbedTLS client: %s", strings.Join(seen, " | "))
-	cli.waitLine(t, ctx, "SENT CLOSE_NOTIFY")
-	_, err = s.ReadPacket(ctx)
-	require.ErrorIs(t, err, io.EOF, "mbedTLS's close_notify not seen")
-	require.Equal(t, dtls.StatusDisconnected, s.Status())
-	require.NoError(t, cli.cmd.Wait())
+			s, err := l.Accept(ctx)
+			require.NoError(t, err, "listener stats %+v", l.Stats())
+			defer s.Close()
+			got, err := s.ReadPacket(ctx)
+			require.NoError(t, err)
+			require.Equal(t, "hello from mbedtls", string(got))
+			require.NoError(t, s.PutPacket([]byte("hello from go")))
+			seen := cli.waitLine(t, ctx, "GOT hello from go")
+			require.True(t, strings.Contains(strings.Join(seen, "\n"), "HANDSHAKE OK DTLSv1.2"), "%v", seen)
+			t.Logf("mbedTLS client: %s", strings.Join(seen, " | "))
+			cli.waitLine(t, ctx, "SENT CLOSE_NOTIFY")
+			_, err = s.ReadPacket(ctx)
+			require.ErrorIs(t, err, io.EOF, "mbedTLS's close_notify not seen")
+			require.Equal(t, dtls.StatusDisconnected, s.Status())
+			require.NoError(t, cli.cmd.Wait())
+			require.Zero(t, l.Stats().Dropped(), "%+v", l.Stats())
+		})
+	}
 }
 
 // TestMbedTLSClientHostnameMismatch: mbedTLS refuses our certificate for

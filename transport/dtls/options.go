@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"log/slog"
 	"time"
 
 	pdtls "github.com/pion/dtls/v3"
@@ -176,6 +177,11 @@ type Config struct {
 	AcceptBacklog int
 	// CipherSuites overrides DefaultCipherSuites.
 	CipherSuites []pdtls.CipherSuiteID
+	// Logger (Listen), if not nil, gets one Info record per connection the
+	// Listener refuses, fails, times out or evicts, with its cause, remote
+	// address and error (see Listener.Stats). Default nil: nothing is
+	// logged.
+	Logger *slog.Logger
 }
 
 type config struct {
@@ -188,6 +194,7 @@ type config struct {
 	maxPendingHandshakes int
 	acceptBacklog        int
 	cipherSuites         []pdtls.CipherSuiteID
+	logger               *slog.Logger
 }
 
 func resolve(c *Config) (config, error) {
@@ -205,6 +212,7 @@ func resolve(c *Config) (config, error) {
 		maxPendingHandshakes: in.MaxPendingHandshakes,
 		acceptBacklog:        in.AcceptBacklog,
 		cipherSuites:         in.CipherSuites,
+		logger:               in.Logger,
 	}
 	if out.handshakeTimeout <= 0 {
 		out.handshakeTimeout = DefaultHandshakeTimeout

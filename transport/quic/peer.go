@@ -36,8 +36,9 @@ const copyLimit = 16 << 10
 // mode arrive in one receive queue, in arrival order; PacketMode tells how
 // the last one read travelled.
 //
-// A Peer is safe for concurrent use; a slice returned by GetPacket or
-// ReadPacket is valid until the next read.
+// A Peer is safe for concurrent use, readers included (see package peer); a
+// slice returned by GetPacket is valid until the next read, and one returned
+// by ReadPacket is the caller's.
 type Peer struct {
 	*peer.Peer
 	c *conn

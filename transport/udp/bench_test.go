@@ -52,6 +52,47 @@ func sdkPair(b *testing.B, background bool) (tx, rx endpoint) {
 	return tx, rx
 }
 
+// listenerEndpoints are a raw socket (tx) talking to a Listener's peer
+// (rx): the Listener's demultiplexing receive path and its shared-socket
+// send path.
+func listenerEndpoints(b *testing.B) (tx, rx endpoint) {
+	l, err := Listen("127.0.0.1:0", &Config{SocketBuffer: 1 << 21, RecvBufSize: 1 << 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.SetReadBuffer(1 << 21)
+	c.SetWriteBuffer(1 << 21)
+	stop := func() { c.SetReadDeadline(time.Now()); l.Close() }
+	b.Cleanup(func() { l.Close(); c.Close() })
+	to := l.Addr().(*net.UDPAddr).AddrPort()
+	if _, err := c.WriteToUDPAddrPort([]byte("hello"), to); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	p, err := l.Accept(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := p.ReadPacket(ctx); err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 65536)
+	tx = endpoint{
+		send: func(m []byte) error { _, err := c.WriteToUDPAddrPort(m, to); return err },
+		recv: func() ([]byte, error) {
+			n, _, err := c.ReadFromUDPAddrPort(buf)
+			return buf[:n], err
+		},
+		stop: stop,
+	}
+	rx = endpoint{send: p.PutPacket, recv: func() ([]byte, error) { return p.ReadPacket(ctx) }, stop: stop}
+	return tx, rx
+}
+
 func rawEndpoints(b *testing.B) (tx, rx endpoint) {
 	lo := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}
 	a, err := net.ListenUDP("udp4", lo)
@@ -170,7 +211,7 @@ func BenchmarkThroughput(b *testing.B) {
 		for _, impl := range []struct {
 			name string
 			mk   func(*testing.B) (endpoint, endpoint)
-		}{{"raw", rawEndpoints}, {"sdk", sdkEndpoints}, {"sdk-bg", sdkBackgroundEndpoints}} {
+		}{{"raw", rawEndpoints}, {"sdk", sdkEndpoints}, {"sdk-bg", sdkBackgroundEndpoints}, {"listener", listenerEndpoints}} {
 			b.Run(strconv.Itoa(size)+"B/"+impl.name, func(b *testing.B) { benchThroughput(b, impl.mk, size) })
 		}
 	}
@@ -180,6 +221,7 @@ func BenchmarkPingPong(b *testing.B) {
 	b.Run("raw", func(b *testing.B) { benchPingPong(b, rawEndpoints) })
 	b.Run("sdk", func(b *testing.B) { benchPingPong(b, sdkEndpoints) })
 	b.Run("sdk-bg", func(b *testing.B) { benchPingPong(b, sdkBackgroundEndpoints) })
+	b.Run("listener", func(b *testing.B) { benchPingPong(b, listenerEndpoints) })
 }
 
 func BenchmarkPutPacket(b *testing.B) {

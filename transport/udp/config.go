@@ -1,6 +1,7 @@
 package udp
 
 import (
+	"log/slog"
 	"math/bits"
 	"time"
 )
@@ -23,12 +24,22 @@ const (
 	DefaultRecvBufSize = 65536
 	// listenerRecvBufSize gives a Listener's peers Godot's 65536-byte ring.
 	listenerRecvBufSize = 32768
+	// listenerFirstRing is the ring a Listener's peer starts with; it
+	// doubles as packets need room, up to the RecvBufSize ring.
+	listenerFirstRing = 128
 	// DefaultMaxPendingConnections is Godot's UDPServer default.
 	DefaultMaxPendingConnections = 16
 	// RefuseNewConnections, as Config.MaxPendingConnections, makes a Listener
 	// refuse every new remote (Godot's max_pending_connections = 0). Any
 	// negative value does the same.
 	RefuseNewConnections = -1
+	// DefaultIdleTimeout is Config.IdleTimeout's default for a Listener's
+	// peers: one from which no datagram arrives for a minute is dropped.
+	DefaultIdleTimeout = time.Minute
+	// KeepIdlePeers, as Config.IdleTimeout, makes a Listener keep silent
+	// peers until they are closed, as Godot's UDPServer does. Any negative
+	// value does the same.
+	KeepIdlePeers time.Duration = -1
 
 	// scratchSize is the receive buffer: large enough for any UDP datagram,
 	// so oversize ones are detected rather than silently truncated.
@@ -52,7 +63,9 @@ type Config struct {
 	// The ring is raised, if needed, to hold one MaxPacketSize packet. When
 	// it is full, new datagrams are dropped (older ones kept) and counted in
 	// Stats.DroppedFull. A Listener's peers get a 65536-byte ring by default,
-	// as Godot's UDPServer gives its peers, or this size when it is set.
+	// as Godot's UDPServer gives its peers, or this size when it is set;
+	// their ring starts at 512 bytes and doubles as packets need room, up to
+	// that size, so a peer costs what it has queued, not the whole ring.
 	RecvBufSize int
 
 	// SocketBuffer, if > 0, sets the kernel's SO_RCVBUF and SO_SNDBUF.
@@ -90,7 +103,7 @@ type Config struct {
 	// Default (0) DefaultMaxPendingConnections = 16. A negative value (e.g.
 	// RefuseNewConnections) refuses every new remote, which is Godot's 0.
 	// Datagrams from further new remotes are dropped and counted in
-	// ListenerStats.DroppedPending.
+	// ListenerStats.Refused.
 	MaxPendingConnections int
 
 	// ReuseAddress sets SO_REUSEADDR on a Listener's socket, as Godot's
@@ -103,10 +116,21 @@ type Config struct {
 	// pending slots included. The dropped peer's queued packets can still be
 	// read; then its reads, and its puts, return an error matching
 	// peer.ErrTimeout, and the remote's next datagram arrives as a new
-	// connection. Expiry is checked four times per IdleTimeout. Default 0:
-	// peers never expire, as in Godot's UDPServer. Bind and Dial peers are
-	// not affected.
+	// connection. Expiry is checked four times per IdleTimeout, so a peer
+	// is dropped between IdleTimeout and 1.25 times it after its last
+	// datagram. Default (0): DefaultIdleTimeout, one minute; a game whose
+	// clients may stay silent longer raises it (a keep-alive datagram
+	// resets it). A negative value (KeepIdlePeers) keeps peers until they
+	// are closed, as Godot's UDPServer does. Bind and Dial peers are not
+	// affected.
 	IdleTimeout time.Duration
+
+	// Logger, if not nil, gets one Info record per connection a Listener
+	// refuses (a datagram from a new remote beyond MaxPendingConnections),
+	// evicts (a pending peer closed by SetMaxPendingConnections or Close)
+	// or expires (IdleTimeout), with its cause, remote address and reason;
+	// ListenerStats counts them. Default nil: nothing is logged.
+	Logger *slog.Logger
 }
 
 func (c *Config) withDefaults() Config {

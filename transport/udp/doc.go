@@ -65,7 +65,12 @@
 // Each peer queues received packets in a ring of 2^nearest_shift(RecvBufSize)
 // bytes: 131072 bytes for Godot's default recv_buf_size of 65536 (65536
 // bytes for a Listener's peers, as in Godot). Each packet
-// costs its length plus 22 bytes (Godot: 24). A Dial peer fills its ring
+// costs its length plus 22 bytes (Godot: 24). A Listener's peer starts
+// with a 128-byte ring that doubles as packets need room, up to that size,
+// so its memory follows what it has queued: a remote that sent one small
+// datagram costs about 1.2 KiB in all (peer, ring, bookkeeping; checked by
+// TestListenerMemoryPerRemote), not the whole 64 KiB ring. A grown ring is
+// kept while the peer lives, so steady traffic does not allocate. A Dial peer fills its ring
 // as Godot does: GetPacket, AvailablePacketCount and Stats poll the socket,
 // and a blocked ReadPacket or Wait waits in the socket itself, which gives
 // the lowest round-trip latency (see BENCHMARKS.md); datagrams that arrive
@@ -79,15 +84,19 @@
 // remotes waiting for Accept; a zero Config field means that default, so to
 // refuse every new remote (Godot's max_pending_connections = 0) set it to
 // RefuseNewConnections (any negative value) or call
-// SetMaxPendingConnections(0). A pending peer costs one receive ring (64
-// KiB by default), so the cap also bounds what unknown senders can make a
-// Listener allocate. Accepted peers are not limited: each one is taken on
-// purpose by the program. As in Godot, peers do not expire by default (UDP
-// has no disconnect), so take pending peers and drop the ones that do not
-// speak your protocol; or set Config.IdleTimeout, and the Listener drops any
-// peer, pending or accepted, that has sent nothing for that long (its reads
-// and puts then return an error matching peer.ErrTimeout, counted in
-// ListenerStats.Expired).
+// SetMaxPendingConnections(0). The cap bounds what unknown senders can
+// make a Listener allocate before the program takes their peers. Accepted
+// peers are not limited: each one is taken on purpose by the program.
+//
+// UDP has no disconnect, so a Listener drops any peer, pending or accepted,
+// from which no datagram has arrived for Config.IdleTimeout: one minute by
+// default (DefaultIdleTimeout), between IdleTimeout and 1.25 times it in
+// fact. Its queued packets can still be read; then its reads and puts
+// return an error matching peer.ErrTimeout, it is counted in
+// ListenerStats.Expired, and the remote's next datagram makes a new pending
+// peer. Games whose clients may stay silent longer send a keep-alive or
+// raise IdleTimeout; IdleTimeout: KeepIdlePeers (any negative value) keeps
+// silent peers until they are closed, as Godot's UDPServer does.
 //
 // # Drops and bad input
 //
@@ -97,11 +106,18 @@
 // larger than MaxPacketSize are dropped and counted in Stats.DroppedOversize
 // (ListenerStats.DroppedOversize on a Listener, before any peer is made).
 // Datagrams from new remotes beyond the pending cap are dropped and counted in
-// ListenerStats.DroppedPending; no memory is allocated for them. Transient
+// ListenerStats.Refused; no memory is allocated for them. Transient
 // socket errors (an ICMP port unreachable reported as ECONNREFUSED on a
 // connected socket, for one) are counted in ReadErrors and reading goes on.
 // Nothing in this package panics on received bytes: datagrams are queued as
 // they are, and only PutVar/GetVar interpret them (package variant).
+//
+// ListenerStats embeds peer.ListenerStats, the counters every listener of
+// this module reports: Pending, Accepted, and the remotes dropped by cause
+// (Refused, Evicted: a pending peer closed by SetMaxPendingConnections or
+// Close, Expired). With Config.Logger set, each drop is also logged at Info
+// level with its cause, remote address and reason; without it nothing is
+// logged.
 //
 // # Closing
 //

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"os"
 	"time"
 
 	"github.com/packetpeer/packetpeer/peer"
@@ -56,13 +58,24 @@ func Example() {
 	// client got 42
 }
 
-// A Listener with an IdleTimeout drops clients that went quiet: UDP has no
-// disconnect, so this is how a server learns a player is gone.
+// A Listener drops clients that went quiet for Config.IdleTimeout (one
+// minute by default; shortened here): UDP has no disconnect, so this is how
+// a server learns a player is gone. Config.Logger logs each drop, and
+// Stats counts them by cause.
 func ExampleConfig_idleTimeout() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 
-	l, err := udp.Listen("127.0.0.1:0", &udp.Config{IdleTimeout: 100 * time.Millisecond})
+	// Drops are logged (here without the time and the changing addresses).
+	hide := func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey || a.Key == "remote" || a.Key == "error" {
+			return slog.Attr{}
+		}
+		return a
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: hide}))
+
+	l, err := udp.Listen("127.0.0.1:0", &udp.Config{IdleTimeout: 100 * time.Millisecond, Logger: logger})
 	if err != nil {
 		panic(err)
 	}
@@ -88,6 +101,7 @@ func ExampleConfig_idleTimeout() {
 	fmt.Println("expired peers:", l.Stats().Expired)
 	// Output:
 	// got hello, then silence
+	// level=INFO msg="packetpeer: connection dropped" transport=udp cause=expired
 	// timed out: true
 	// expired peers: 1
 }

@@ -106,7 +106,7 @@ func TestListenerIdleTimeoutFreesPending(t *testing.T) {
 	send(s[0], "silent")
 	waitFor(t, "a pending peer", l.IsConnectionAvailable)
 	send(s[1], "refused")
-	waitFor(t, "the second remote refused", func() bool { return l.Stats().DroppedPending == 1 })
+	waitFor(t, "the second remote refused", func() bool { return l.Stats().Refused == 1 })
 
 	waitFor(t, "the silent pending peer to expire", func() bool { return l.Stats().Expired == 1 })
 	require.False(t, l.IsConnectionAvailable())

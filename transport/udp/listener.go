@@ -10,19 +10,25 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/packetpeer/packetpeer/internal/listenstats"
 	"github.com/packetpeer/packetpeer/peer"
 )
 
-// ListenerStats are a Listener's counters since Listen.
+// ListenerStats are a Listener's counters since Listen. The embedded
+// peer.ListenerStats count connections by what became of them, each drop
+// also logged through Config.Logger: Pending (remotes waiting for
+// Accept/TakeConnection), Accepted, Refused (datagrams from new remotes
+// dropped because the pending queue was full or new remotes are refused),
+// Evicted (pending peers closed by SetMaxPendingConnections or by Close)
+// and Expired (peers dropped after Config.IdleTimeout without a datagram).
+// Failed and TimedOut stay 0: UDP has no handshake.
 type ListenerStats struct {
+	peer.ListenerStats
 	PacketsReceived uint64 // datagrams read from the socket
 	BytesReceived   uint64 // their payload bytes
-	DroppedPending  uint64 // datagrams from new remotes dropped: pending queue full or refusing
 	DroppedOversize uint64 // datagrams larger than MaxPacketSize
 	DroppedFull     uint64 // datagrams dropped because their peer's receive ring was full
 	ReadErrors      uint64 // transient socket read errors
-	Expired         uint64 // peers dropped after Config.IdleTimeout without a datagram
-	Pending         int    // remotes waiting for Accept/TakeConnection
 	Active          int    // accepted peers not yet closed
 }
 
@@ -47,11 +53,23 @@ type Listener struct {
 	closed     bool
 	err        error // fatal socket error, set by fail
 
-	start      time.Time     // for transport.seen
+	tick       uint64        // expiry ticks so far, for transport.seen; guarded by mu
 	expireDone chan struct{} // closed when the expiry goroutine ends; nil without IdleTimeout
 
-	pktIn, bytesIn, dropPending, dropBig, dropFull, readErr, expired atomic.Uint64
+	stats                                      *listenstats.Counters
+	pktIn, bytesIn, dropBig, dropFull, readErr atomic.Uint64
 }
+
+// expiryTicks is how many expiry ticks (IdleTimeout/expiryTicks each) a peer
+// may go without a datagram.
+const expiryTicks = 4
+
+var (
+	errPendingFull = &peer.OpError{Op: "accept", Err: peer.ErrCantAcquireResource, Detail: "the pending queue is full (MaxPendingConnections)"}
+	errRefusing    = &peer.OpError{Op: "accept", Err: peer.ErrUnavailable, Detail: "new remotes are refused (MaxPendingConnections <= 0)"}
+	errLowered     = &peer.OpError{Op: "accept", Err: peer.ErrCantAcquireResource, Detail: "pending peer beyond the lowered MaxPendingConnections"}
+	errClosing     = &peer.OpError{Op: "accept", Err: peer.ErrClosed, Detail: "the Listener closed before the peer was taken"}
+)
 
 // Listen opens a UDP socket on addr ("host:port"; empty host or "*" = every
 // address, port 0 = ephemeral), Godot's UDPServer.listen.
@@ -59,6 +77,9 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 	c := cfg.withDefaults()
 	if cfg == nil || cfg.RecvBufSize <= 0 {
 		c.RecvBufSize = listenerRecvBufSize
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
 	}
 	lc := net.ListenConfig{Control: control(&c, true)}
 	pc, err := lc.ListenPacket(context.Background(), "udp", normalize(addr))
@@ -88,7 +109,7 @@ func newListener(conn *net.UDPConn, c Config) *Listener {
 		broken:     make(chan struct{}),
 		peers:      make(map[netip.AddrPort]*transport),
 		maxPending: c.MaxPendingConnections,
-		start:      time.Now(),
+		stats:      listenstats.New("udp", c.Logger),
 	}
 	if c.IdleTimeout > 0 {
 		l.expireDone = make(chan struct{})
@@ -99,26 +120,28 @@ func newListener(conn *net.UDPConn, c Config) *Listener {
 // expireLoop drops idle peers (Config.IdleTimeout) until Close.
 func (l *Listener) expireLoop() {
 	defer close(l.expireDone)
-	tick := time.NewTicker(max(l.cfg.IdleTimeout/4, time.Millisecond))
+	tick := time.NewTicker(max(l.cfg.IdleTimeout/expiryTicks, time.Millisecond))
 	defer tick.Stop()
 	for {
 		select {
 		case <-l.done:
 			return
 		case <-tick.C:
-			l.expireIdle(time.Since(l.start))
+			l.expireIdle()
 		}
 	}
 }
 
-// expireIdle drops every peer whose last datagram is older than IdleTimeout
-// at now (time since start): it leaves the Listener, its queue ends with a
-// timeout once drained, and its puts fail with the same error.
-func (l *Listener) expireIdle(now time.Duration) {
+// expireIdle counts one expiry tick and drops every peer whose last datagram
+// came more than expiryTicks ticks ago, so at least IdleTimeout ago: it
+// leaves the Listener, its queue ends with a timeout once drained, and its
+// puts fail with the same error.
+func (l *Listener) expireIdle() {
 	var idle []*transport
 	l.mu.Lock()
+	l.tick++
 	for key, t := range l.peers {
-		if now-t.seen <= l.cfg.IdleTimeout {
+		if l.tick-t.seen <= expiryTicks {
 			continue
 		}
 		idle = append(idle, t)
@@ -132,12 +155,21 @@ func (l *Listener) expireIdle(now time.Duration) {
 	}
 	l.mu.Unlock()
 	for _, t := range idle {
-		l.expired.Add(1)
 		err := &peer.OpError{Op: "read", Err: peer.ErrTimeout,
 			Detail: fmt.Sprintf("no datagram from %s for %s (IdleTimeout)", t.key, l.cfg.IdleTimeout)}
+		l.stats.Drop(peer.DropExpired, net.UDPAddrFromAddrPort(t.key), err) // before its reader wakes
 		t.expired.Store(&peer.OpError{Op: "put packet", Err: peer.ErrTimeout, Detail: err.Detail})
 		t.ring.Close(err)
 	}
+}
+
+// drop counts (and logs) a connection from src dropped for cause.
+func (l *Listener) drop(cause peer.DropCause, src netip.AddrPort, err error) {
+	var remote net.Addr
+	if l.cfg.Logger != nil {
+		remote = net.UDPAddrFromAddrPort(src)
+	}
+	l.stats.Drop(cause, remote, err)
 }
 
 func (l *Listener) readLoop() {
@@ -183,42 +215,51 @@ func (l *Listener) fail(err error) {
 // has room, else it is dropped and counted. It never allocates more than one
 // peer per call, and never more than the pending cap in total.
 func (l *Listener) demux(src netip.AddrPort, buf []byte, n int) {
-	l.pktIn.Add(1)
-	l.bytesIn.Add(uint64(n))
+	// Counted last, so that what a datagram caused is visible in the
+	// stats once PacketsReceived counts it.
+	defer func() {
+		l.bytesIn.Add(uint64(n))
+		l.pktIn.Add(1)
+	}()
 	if n > l.cfg.MaxPacketSize {
 		l.dropBig.Add(1)
 		return
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.closed {
+		l.mu.Unlock()
 		return
 	}
 	t := l.peers[src]
 	if t == nil {
 		if len(l.pending) >= l.maxPending {
-			l.dropPending.Add(1)
+			err := errPendingFull
+			if l.maxPending <= 0 {
+				err = errRefusing
+			}
+			l.mu.Unlock()
+			l.drop(peer.DropRefused, src, err)
 			return
 		}
 		t = &transport{
 			key:       src,
 			listener:  l,
 			maxPacket: l.cfg.MaxPacketSize,
-			ring:      newRing(&l.cfg),
+			ring:      newListenerRing(&l.cfg),
 		}
-		t.remote.Store(&src)
+		remote := src // escapes; src itself stays on the stack
+		t.remote.Store(&remote)
 		l.peers[src] = t
 		l.pending = append(l.pending, newPeer(t))
 		signal(l.ready)
 	}
-	if l.expireDone != nil {
-		t.seen = time.Since(l.start)
-	}
+	t.seen = l.tick
 	before := t.stats.dropFull.Load()
 	t.receive(buf, n, src)
 	if t.stats.dropFull.Load() != before {
 		l.dropFull.Add(1)
 	}
+	l.mu.Unlock()
 }
 
 func signal(ch chan struct{}) {
@@ -266,6 +307,7 @@ func (l *Listener) TakeConnection() (*Peer, error) {
 	if len(l.pending) > 0 {
 		signal(l.ready)
 	}
+	l.stats.Accepted()
 	return p, nil
 }
 
@@ -326,6 +368,7 @@ func (l *Listener) SetMaxPendingConnections(n int) {
 	l.mu.Unlock()
 	for _, p := range extra {
 		p.Close()
+		l.drop(peer.DropEvicted, p.t.key, errLowered)
 	}
 }
 
@@ -341,14 +384,12 @@ func (l *Listener) Stats() ListenerStats {
 	pending, active := len(l.pending), len(l.peers)-len(l.pending)
 	l.mu.Unlock()
 	return ListenerStats{
+		ListenerStats:   l.stats.Stats(pending),
 		PacketsReceived: l.pktIn.Load(),
 		BytesReceived:   l.bytesIn.Load(),
-		DroppedPending:  l.dropPending.Load(),
 		DroppedOversize: l.dropBig.Load(),
 		DroppedFull:     l.dropFull.Load(),
 		ReadErrors:      l.readErr.Load(),
-		Expired:         l.expired.Load(),
-		Pending:         pending,
 		Active:          active,
 	}
 }
@@ -366,6 +407,7 @@ func (l *Listener) Close() error {
 	for _, t := range l.peers {
 		all = append(all, t)
 	}
+	pending := l.pending
 	l.peers = map[netip.AddrPort]*transport{}
 	l.pending = nil
 	l.mu.Unlock()
@@ -377,6 +419,9 @@ func (l *Listener) Close() error {
 	}
 	for _, t := range all {
 		t.pp.Close()
+	}
+	for _, p := range pending {
+		l.drop(peer.DropEvicted, p.t.key, errClosing)
 	}
 	return err
 }

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"time"
 
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
@@ -66,10 +65,10 @@ type transport struct {
 	closed     atomic.Bool
 	readerDone chan struct{} // closed when the reader goroutine ends; nil for Listener peers
 
-	// A Listener peer's last datagram (time since the Listener started),
-	// under the Listener's mu, kept when Config.IdleTimeout is set; expired
-	// is the error its puts return once the Listener dropped it as idle.
-	seen    time.Duration
+	// A Listener peer's last datagram (the Listener's expiry tick then),
+	// under the Listener's mu; expired is the error its puts return once the
+	// Listener dropped it as idle.
+	seen    uint64
 	expired atomic.Pointer[peer.OpError]
 
 	direct *directState // non-nil for a Dial peer without Config.BackgroundRead: no reader goroutine
@@ -82,6 +81,15 @@ func newRing(cfg *Config) *ringbuf.Buffer {
 	size := ringBytes(cfg.RecvBufSize, cfg.MaxPacketSize)
 	// Packets are bounded by bytes, as in Godot; the count bound never binds.
 	return ringbuf.New(ringbuf.Config{MaxBytes: size, MaxPackets: size / (recordHeader + 4), Policy: ringbuf.DropNewest})
+}
+
+// newListenerRing is a Listener peer's ring: as large as newRing's at
+// most, but grown from listenerFirstRing as packets need room, so an idle
+// peer costs what it has queued.
+func newListenerRing(cfg *Config) *ringbuf.Buffer {
+	size := ringBytes(cfg.RecvBufSize, cfg.MaxPacketSize)
+	return ringbuf.New(ringbuf.Config{MaxBytes: size, MaxPackets: size / (recordHeader + 4), Policy: ringbuf.DropNewest,
+		InitialBytes: min(listenerFirstRing, size)})
 }
 
 func newPeer(t *transport) *Peer {

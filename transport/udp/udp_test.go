@@ -173,7 +173,7 @@ func TestPendingCap(t *testing.T) {
 	waitFor(t, "20 datagrams", func() bool { return l.Stats().PacketsReceived == 20 })
 	st := l.Stats()
 	require.Equal(t, 16, st.Pending)
-	require.EqualValues(t, 4, st.DroppedPending)
+	require.EqualValues(t, 4, st.Refused)
 	require.True(t, l.IsConnectionAvailable())
 	for i := range 16 {
 		p, err := l.TakeConnection()
@@ -210,7 +210,7 @@ func TestRefuseNewConnections(t *testing.T) {
 	}
 	waitFor(t, "3 datagrams", func() bool { return l.Stats().PacketsReceived == 3 })
 	require.False(t, l.IsConnectionAvailable())
-	require.EqualValues(t, 3, l.Stats().DroppedPending)
+	require.EqualValues(t, 3, l.Stats().Refused)
 	require.Equal(t, 0, l.Stats().Pending)
 
 	// Godot's set_max_pending_connections: re-open, then refuse again.
@@ -222,7 +222,7 @@ func TestRefuseNewConnections(t *testing.T) {
 	}
 	waitFor(t, "2 more datagrams", func() bool { return l.Stats().PacketsReceived == 5 })
 	require.Equal(t, 1, l.Stats().Pending)
-	require.EqualValues(t, 4, l.Stats().DroppedPending)
+	require.EqualValues(t, 4, l.Stats().Refused)
 	l.SetMaxPendingConnections(0)
 	require.Equal(t, 0, l.Stats().Pending, "lowering the cap closes pending peers beyond it")
 	require.False(t, l.IsConnectionAvailable())

@@ -2,6 +2,7 @@ package webrtc
 
 import (
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/packetpeer/packetpeer/peer"
@@ -105,6 +106,10 @@ type Config struct {
 	// HandshakeTimeout bounds Listen's wait for the signalling server (Dial
 	// uses its context). Default 10 s.
 	HandshakeTimeout time.Duration
+	// Logger, when set, logs each lobby member a Listener drops (failed,
+	// timed out, evicted, refused) at Info level. Nil logs nothing;
+	// Listener.Stats counts the drops either way.
+	Logger *slog.Logger
 }
 
 // ChannelConfig names one data channel for Dial and Listen.

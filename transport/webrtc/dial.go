@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/packetpeer/packetpeer/internal/listenstats"
 	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/transport/webrtc/signaling"
 )
@@ -289,6 +290,27 @@ type Listener struct {
 	ready    []*DataChannel
 	readyCh  chan struct{} // cap 1: ready may have grown or the listener ended
 	err      error         // why the listener ended
+
+	stats *listenstats.Counters
+}
+
+// ListenerStats are a Listener's counters since Listen: members being set
+// up or ready for Accept (Pending), peers handed out (Accepted), and
+// members dropped by cause: Refused (they joined after the Listener
+// closed), Failed (their offer, answer or candidates could not be used, or
+// they left the lobby before connecting), TimedOut (their channels did not
+// open within HandshakeTimeout) and Evicted (the member joined again before
+// its first connection was set up, or the Listener closed first).
+type ListenerStats struct {
+	peer.ListenerStats
+}
+
+// Stats returns the listener's counters.
+func (l *Listener) Stats() ListenerStats {
+	l.mu.Lock()
+	pending := len(l.sessions) + len(l.ready)
+	l.mu.Unlock()
+	return ListenerStats{l.stats.Stats(pending)}
 }
 
 // Listen connects to the signalling server at url, opens lobby cfg.Lobby
@@ -321,7 +343,8 @@ func Listen(url string, cfg *Config) (*Listener, error) {
 	if err := sig.Join(c.Lobby, false); err != nil {
 		return fail(peer.ErrCantConnect, err.Error())
 	}
-	l := &Listener{cfg: c, url: url, sig: sig, sessions: map[int]*session{}, live: map[*session]struct{}{}, readyCh: make(chan struct{}, 1)}
+	l := &Listener{cfg: c, url: url, sig: sig, sessions: map[int]*session{}, live: map[*session]struct{}{}, readyCh: make(chan struct{}, 1),
+		stats: listenstats.New("webrtc", c.Logger)}
 	for l.lobby == "" {
 		m, err := sig.Read()
 		if errors.Is(err, signaling.ErrBadMessage) {
@@ -383,18 +406,21 @@ func (l *Listener) readLoop() {
 
 // start sets up a connection to a new lobby member.
 func (l *Listener) start(remote int) {
+	addr := lobbyAddr{fmt.Sprintf("%s#%s/%d", l.url, l.lobby, remote)}
 	s, err := newSession(l.cfg, l.sig, 1, remote)
 	if err != nil {
+		l.stats.Drop(peer.DropFailed, addr, err)
 		return
 	}
 	l.mu.Lock()
 	if l.err != nil {
 		l.mu.Unlock()
 		s.pc.Close()
+		l.stats.Drop(peer.DropRefused, addr, l.err)
 		return
 	}
 	if old := l.sessions[remote]; old != nil {
-		old.fail(errors.New("replaced"))
+		old.fail(errReplaced)
 	}
 	l.sessions[remote] = s
 	l.live[s] = struct{}{}
@@ -404,15 +430,27 @@ func (l *Listener) start(remote int) {
 		defer l.wg.Done()
 		ctx, cancel := context.WithTimeout(l.ctx, l.cfg.HandshakeTimeout)
 		err := s.waitOpen(ctx)
+		timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
 		cancel()
 		l.mu.Lock()
-		defer l.mu.Unlock()
 		if l.sessions[remote] == s {
 			delete(l.sessions, remote)
 		}
 		if err != nil || l.err != nil {
 			delete(l.live, s)
+			closed := l.err
+			l.mu.Unlock()
 			s.pc.Close()
+			switch {
+			case closed != nil:
+				l.stats.Drop(peer.DropEvicted, addr, closed)
+			case errors.Is(err, errReplaced):
+				l.stats.Drop(peer.DropEvicted, addr, err)
+			case timedOut:
+				l.stats.Drop(peer.DropTimedOut, addr, err)
+			default:
+				l.stats.Drop(peer.DropFailed, addr, err)
+			}
 			return
 		}
 		dc := s.peer(func() {
@@ -421,9 +459,13 @@ func (l *Listener) start(remote int) {
 			l.mu.Unlock()
 		})
 		l.ready = append(l.ready, dc)
+		l.mu.Unlock()
 		signal(l.readyCh)
 	}()
 }
+
+// errReplaced ends the setup of a member whose id joined again.
+var errReplaced = &peer.OpError{Op: "accept", Err: peer.ErrAlreadyInUse, Detail: "the member connected again before its first connection was set up"}
 
 func signal(ch chan struct{}) {
 	select {
@@ -478,6 +520,7 @@ func (l *Listener) TakeConnection() (*Peer, error) {
 		if len(l.ready) > 0 {
 			signal(l.readyCh) // wake another waiting Accept
 		}
+		l.stats.Accepted()
 		return dc, nil
 	}
 	if l.err != nil {
@@ -520,6 +563,7 @@ func (l *Listener) Close() error {
 	l.cancel()
 	l.sig.Close() // an error here only means the link was already gone
 	for _, dc := range ready {
+		l.stats.Drop(peer.DropEvicted, nil, l.err)
 		dc.Close()
 	}
 	for _, s := range live {

@@ -25,6 +25,14 @@
 // p.Connection().Channel(label). Closing the Peer closes its connection.
 // Dial and Accept return only once every channel is open.
 //
+// Listener.Stats counts the members handed out and those dropped, by cause
+// (peer.ListenerStats): failed (an offer, answer or candidate that cannot
+// be used, or a member that left before connecting), timed out (channels
+// not open within HandshakeTimeout), evicted (the member joined again
+// first, or the Listener closed) and refused (joined after Close). With
+// Config.Logger set each drop is also logged at Info level; nil logs
+// nothing.
+//
 // PeerConnection is Godot's class itself, for applications with their own
 // signalling: create channels, CreateOffer, pass descriptions and candidates
 // between the peers, exactly as in GDScript. Its events (Godot's signals)
@@ -101,7 +109,8 @@
 // (Config.ReceiveBufferBytes, default 1 MiB, and ReceiveBufferPackets,
 // default 4096). GetPacket never blocks and returns an error matching
 // peer.ErrUnavailable when the queue is empty; the slice stays valid until
-// the next read, as in Godot. When the queue is full:
+// the next read, as in Godot (ReadPacket returns a packet the caller owns).
+// When the queue is full:
 //   - on a reliable channel the receiving stops until the application reads
 //     (SCTP flow control then slows the sender; no message is ever lost;
 //     note that the SCTP association is shared, so other channels of the

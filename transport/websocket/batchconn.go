@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"crypto/tls"
+	"errors"
 	"net"
 	"os"
 	"sync/atomic"
@@ -26,6 +27,15 @@ type batchConn struct {
 	corked   bool
 	buf      []byte
 	deadline atomic.Int64 // write deadline, UnixNano; 0 = none
+	timedOut atomic.Bool  // a read met its deadline (a Listener counts the drop)
+}
+
+func (b *batchConn) Read(p []byte) (int, error) {
+	n, err := b.Conn.Read(p)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		b.timedOut.Store(true)
+	}
+	return n, err
 }
 
 func newBatchConn(nc net.Conn) *batchConn {
@@ -137,11 +147,20 @@ func (b *batchConn) CloseWrite() error {
 
 // findBatchConn returns the batchConn under nc, if any.
 func findBatchConn(nc net.Conn) *batchConn {
+	bc, _ := underlying(nc).(*batchConn)
+	return bc
+}
+
+// underlying returns the connection under gorilla's: without frameWatch and
+// TLS.
+func underlying(nc net.Conn) net.Conn {
+	if fw, ok := nc.(*frameWatch); ok {
+		nc = fw.Conn
+	}
 	if tc, ok := nc.(*tls.Conn); ok {
 		nc = tc.NetConn()
 	}
-	bc, _ := nc.(*batchConn)
-	return bc
+	return nc
 }
 
 // batchListener wraps accepted connections in batchConns.

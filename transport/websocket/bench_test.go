@@ -185,3 +185,20 @@ func TestPutPacketZeroAlloc(t *testing.T) {
 	})
 	require.Zero(t, allocs, "PutPacket allocates")
 }
+
+// BenchmarkFrameWatchScan is the frame tracker's cost on the read path:
+// one 4 KiB read of 64-byte client messages (about 58 frames).
+func BenchmarkFrameWatchScan(b *testing.B) {
+	var buf []byte
+	for len(buf)+70 <= 4096 {
+		buf = append(buf, clientFrame(0x2, make([]byte, 64), true)...)
+	}
+	frames := len(buf) / len(clientFrame(0x2, make([]byte, 64), true))
+	w := newFrameWatch(nil, false)
+	b.SetBytes(int64(len(buf)))
+	b.ReportAllocs()
+	for b.Loop() {
+		w.scan(buf)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*frames), "ns/frame")
+}

@@ -3,6 +3,7 @@ package websocket
 import (
 	"crypto/tls"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/textproto"
 	"strings"
@@ -106,6 +107,12 @@ type Config struct {
 	// or TakeConnection on a Listener or Handler; more are refused with
 	// HTTP 503. Default 128.
 	MaxPendingConnections int
+
+	// Logger, when set, logs each connection a Listener or Handler drops
+	// (refused, failed upgrade, handshake timeout, evicted) at Info level,
+	// with its cause and remote address. Nil logs nothing; Stats counts
+	// the drops either way.
+	Logger *slog.Logger
 }
 
 // resolved returns a copy of c with defaults filled in, or an error naming

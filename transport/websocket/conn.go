@@ -108,7 +108,14 @@ var (
 	errHeartbeat    = &peer.OpError{Op: "heartbeat", Err: peer.ErrTimeout, Detail: "no pong before the next ping was due"}
 	errCloseTimeout = &peer.OpError{Op: "close", Err: peer.ErrTimeout, Detail: "the remote did not answer the close frame in time"}
 	errLocalClose   = errors.New("websocket: closed locally")
+	errTruncated    = &peer.OpError{Op: "read", Err: fmt.Errorf("%w: %w", peer.ErrConnectionError, io.ErrUnexpectedEOF),
+		Detail: "the connection closed inside a frame"}
+	errCloseLength = &peer.OpError{Op: "read", Err: peer.ErrInvalidData, Detail: "close frame with a 1-byte payload (RFC 6455 5.5.1)"}
 )
+
+// closeDrainLimit bounds the bytes read and discarded after this side failed
+// the connection (see conn.drain).
+const closeDrainLimit = 4 << 20
 
 // record kinds in the outbound queue and the inbound ring (first byte)
 const (
@@ -121,6 +128,7 @@ const (
 type conn struct {
 	ws        *gws.Conn
 	batch     *batchConn // nil when the connection is not ours (Upgrade, Handler)
+	fw        *frameWatch
 	cfg       Config
 	server    bool
 	url       string
@@ -152,6 +160,8 @@ type conn struct {
 	closeTimer  *time.Timer
 
 	pong     atomic.Bool
+	draining atomic.Bool   // set by the reader once it failed the connection
+	drainCh  chan struct{} // closed by drain: the writer stops
 	stop     chan struct{} // closed by teardown
 	finished chan struct{} // closed by teardown, after state is CLOSED
 	tdOnce   sync.Once
@@ -180,6 +190,7 @@ func newConn(cfg Config, server bool, url string) *conn {
 		closeCode:  CloseCodeUnclean,
 		owake:      make(chan struct{}, 1),
 		oroom:      make(chan struct{}, 1),
+		drainCh:    make(chan struct{}),
 		stop:       make(chan struct{}),
 		finished:   make(chan struct{}),
 		ready:      make(chan struct{}),
@@ -217,6 +228,7 @@ func (c *conn) attach(ws *gws.Conn, respHdr http.Header) bool {
 	}
 	c.ws = ws
 	c.batch = findBatchConn(ws.NetConn())
+	c.fw, _ = ws.NetConn().(*frameWatch)
 	c.protocol = ws.Subprotocol()
 	c.remote = ws.RemoteAddr()
 	c.local = ws.LocalAddr()
@@ -265,6 +277,12 @@ func (c *conn) isReady() bool {
 
 // handleClose runs in the reader when the remote's close frame arrives.
 func (c *conn) handleClose(code int, text string) error {
+	if code == CloseNoStatus && c.fw != nil && c.fw.closeLen == 1 {
+		// RFC 6455 5.5.1: a code takes 2 bytes; gorilla reads 1 as none.
+		msg := gws.FormatCloseMessage(CloseProtocolError, "close frame with a 1-byte payload")
+		c.ws.WriteControl(gws.CloseMessage, msg, time.Now().Add(c.cfg.CloseTimeout))
+		return errCloseLength
+	}
 	c.setClose(code, text)
 	if c.state.CompareAndSwap(int32(StateOpen), int32(StateClosing)) {
 		// The remote started the close: answer with its code.
@@ -333,11 +351,18 @@ func (c *conn) readLoop() {
 	}
 }
 
-// readFailed classifies the reader's final error and tears down.
+// readFailed classifies the reader's final error and tears down. When this
+// side failed the connection (1009, 1002) it drains first, so that the
+// remote reads the close frame.
 func (c *conn) readFailed(err error) {
 	var ce *gws.CloseError
 	var ne net.Error
 	switch {
+	case errors.As(err, &ce) && ce.Code == gws.CloseAbnormalClosure:
+		// gorilla's name for EOF; no close frame carries 1006.
+		if c.fw != nil && c.fw.midFrame() {
+			err = errTruncated
+		}
 	case errors.As(err, &ce):
 		// handleClose recorded the code.
 	case errors.Is(err, gws.ErrReadLimit):
@@ -345,14 +370,82 @@ func (c *conn) readFailed(err error) {
 		c.setClose(CloseMessageTooBig, "Message too big")
 		err = &peer.OpError{Op: "read", Err: peer.ErrOutOfMemory,
 			Detail: fmt.Sprintf("message larger than InboundBufferSize %d", c.cfg.InboundBufferSize)}
+		c.drain()
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed), errors.As(err, &ne):
 		// connection dropped: unclean
 	default:
-		// gorilla found a protocol error and sent a 1002 close frame.
+		// gorilla (or handleClose) found a protocol error and sent a 1002
+		// close frame.
 		c.setClose(CloseProtocolError, "Protocol error")
-		err = &peer.OpError{Op: "read", Err: peer.ErrInvalidData, Detail: err.Error()}
+		if !errors.Is(err, peer.ErrInvalidData) {
+			err = &peer.OpError{Op: "read", Err: peer.ErrInvalidData, Detail: err.Error()}
+		}
+		c.drain()
 	}
 	c.teardown(err)
+}
+
+// drain runs in the reader after this side sent a close frame that fails
+// the connection. Closing the socket at once, with the remote's message
+// still unread, would make the kernel reset the connection and the remote
+// (a browser: every Godot web export) would never read the close frame. As
+// RFC 6455 7.1.1 asks, drain stops the writer, half-closes the connection
+// and reads and discards until the remote's close frame, its end of the
+// stream, closeDrainLimit bytes or CloseTimeout, whichever comes first.
+// Nothing read is kept.
+func (c *conn) drain() {
+	c.draining.Store(true)
+	c.omu.Lock()
+	c.state.CompareAndSwap(int32(StateOpen), int32(StateClosing))
+	c.omu.Unlock()
+	close(c.drainCh)
+	deadline := time.Now().Add(c.cfg.CloseTimeout)
+	nc := c.ws.NetConn()
+	nc.SetDeadline(deadline)
+	// The writer stops at the end of its batch (gorilla refuses messages
+	// after the close frame). One stuck on a remote that does not read
+	// ends when teardown closes the socket.
+	t := time.NewTimer(c.cfg.CloseTimeout)
+	defer t.Stop()
+	select {
+	case <-c.writerDone:
+	case <-t.C:
+		return
+	}
+	if c.batch != nil {
+		c.batch.flush()
+	}
+	if c.fw != nil && c.fw.closeSeen {
+		return
+	}
+	halfClose(nc)
+	var r io.Reader = nc
+	if c.fw != nil {
+		r = c.fw
+	}
+	var buf [4096]byte
+	for n := 0; n < closeDrainLimit; {
+		k, err := r.Read(buf[:min(len(buf), closeDrainLimit-n)])
+		n += k
+		if err != nil || (c.fw != nil && c.fw.closeSeen) {
+			return
+		}
+	}
+}
+
+// halfClose ends what this side sends (a TLS close_notify, then the TCP
+// FIN) and leaves the read side open.
+func halfClose(nc net.Conn) {
+	if fw, ok := nc.(*frameWatch); ok {
+		nc = fw.Conn
+	}
+	if tc, ok := nc.(*tls.Conn); ok {
+		tc.CloseWrite()
+		nc = tc.NetConn()
+	}
+	if cw, ok := nc.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
 }
 
 func (c *conn) writeLoop() {
@@ -362,6 +455,8 @@ func (c *conn) writeLoop() {
 		select {
 		case <-c.owake:
 		case <-c.stop:
+			return
+		case <-c.drainCh:
 			return
 		}
 		c.omu.Lock()
@@ -401,7 +496,9 @@ func (c *conn) writeLoop() {
 			}
 		}
 		if werr != nil {
-			c.teardown(werr)
+			if !c.draining.Load() && !errors.Is(werr, gws.ErrCloseSent) {
+				c.teardown(werr)
+			}
 			return
 		}
 		spare = batch
@@ -638,10 +735,7 @@ func (c *conn) setNoDelay(on bool) error {
 	if !c.isReady() {
 		return &peer.OpError{Op: "set no delay", Err: peer.ErrUnconfigured, Detail: "not connected yet"}
 	}
-	nc := c.ws.NetConn()
-	if tc, ok := nc.(*tls.Conn); ok {
-		nc = tc.NetConn()
-	}
+	nc := underlying(c.ws.NetConn())
 	if bc, ok := nc.(*batchConn); ok {
 		nc = bc.Conn
 	}

@@ -98,16 +98,47 @@
 // (except after a local close, which discards them as Godot does), so
 // nothing the remote sent is lost.
 //
+// A connection that ends without a close frame reports CloseCode -1. When
+// it ends inside a frame (a message cut short: the remote's TCP connection
+// closed mid-frame), every whole message before it is still delivered, then
+// the *CloseError matches both peer.ErrConnectionError (Godot's
+// ERR_CONNECTION_ERROR) and io.ErrUnexpectedEOF with errors.Is; one that
+// ends between frames matches neither.
+//
 // # Bad input
 //
 // A message bigger than InboundBufferSize fails the connection with close
 // code 1009 ("Message too big"); a malformed frame (reserved bits, unknown
-// opcode, unmasked client frame, bad close code, fragmented control frame)
-// with 1002 ("Protocol error"); CloseCode reports the code sent and the
-// final read error matches peer.ErrOutOfMemory or peer.ErrInvalidData. A
-// client that does not finish TLS and the upgrade request within
+// opcode, unmasked client frame, bad close code, a close frame with a 1-byte
+// payload, fragmented control frame) with 1002 ("Protocol error");
+// CloseCode reports the code sent and the final read error matches
+// peer.ErrOutOfMemory or peer.ErrInvalidData.
+//
+// After failing a connection this side does not close the socket at once:
+// with the rest of the remote's message unread, the kernel would reset the
+// connection and the remote (a browser, so every Godot web export) would see
+// 1006 instead of the code. As RFC 6455 7.1.1 asks, it sends the close
+// frame, half-closes (TLS close_notify and TCP FIN), and reads and discards
+// what arrives until the remote's close frame or end of stream, at most
+// 4 MiB and at most CloseTimeout; then it closes. Nothing read is kept (a
+// fixed 4 KiB buffer on the reader's stack), so a remote that floods or
+// trickles costs no memory and holds the connection for CloseTimeout at
+// most. The peer is in StateClosing meanwhile.
+//
+// A client that does not finish TLS and the upgrade request within
 // HandshakeTimeout is disconnected. A heartbeat peer that stops answering
 // pings is dropped (CloseCode -1, the read error matches peer.ErrTimeout).
+//
+// # Dropped connections
+//
+// Listener.Stats and Handler.Stats count what was handed out and what was
+// dropped, by cause (peer.ListenerStats): refused (pending queue full,
+// HTTP 503 or close code 1013; or closed), failed (a bad upgrade request,
+// Origin or subprotocol; on a Listener also TLS or HTTP errors before the
+// request), timed out (a Listener's client that did not finish TLS and the
+// request within HandshakeTimeout) and evicted (pending when the Listener or
+// Handler closed). With Config.Logger set each drop is also logged at Info
+// level; nil logs nothing.
 //
 // # Handshake interop
 //

@@ -2,11 +2,18 @@ package websocket_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
 	"time"
 
+	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/transport/websocket"
 )
 
@@ -121,4 +128,43 @@ func ExampleConnect() {
 	// Output:
 	// OPEN
 	// hello
+}
+
+// Handler.Stats and Config.Logger show what a server turned away.
+func ExampleHandler_Stats() {
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey || a.Key == "remote" { // they vary from run to run
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+	h, err := websocket.NewHandler(&websocket.Config{Logger: logger}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http")
+	ctx := context.Background()
+
+	c, err := websocket.Dial(ctx, url, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := h.Accept(ctx); err != nil {
+		log.Fatal(err)
+	}
+	h.Close() // closes the accepted peer too
+	if _, err := websocket.Dial(ctx, url, nil); err != nil {
+		fmt.Println("refused:", errors.Is(err, peer.ErrCantConnect))
+	}
+	s := h.Stats()
+	fmt.Println("accepted", s.Accepted, "refused", s.Refused, "dropped", s.Dropped())
+	// Output:
+	// level=INFO msg="packetpeer: connection dropped" transport=websocket cause=refused error="peer: upgrade: use of closed network connection: the server is closed"
+	// refused: true
+	// accepted 1 refused 1 dropped 1
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -152,5 +153,96 @@ func FuzzDialResponse(f *testing.F) {
 			}
 		}
 		<-served
+	})
+}
+
+// watchState is what a frameWatch has learned, for comparisons.
+type watchState struct {
+	midFrame, closeSeen bool
+	closeLen            uint64
+}
+
+func stateOf(w *frameWatch) watchState {
+	return watchState{w.midFrame(), w.closeSeen, w.closeLen}
+}
+
+// referenceFrames parses data as whole frames, one after the other.
+func referenceFrames(data []byte) watchState {
+	var s watchState
+	for len(data) > 0 {
+		if len(data) < 2 {
+			s.midFrame = true
+			return s
+		}
+		need := 2
+		switch data[1] & 0x7f {
+		case 126:
+			need += 2
+		case 127:
+			need += 8
+		}
+		if data[1]&0x80 != 0 {
+			need += 4
+		}
+		if len(data) < need {
+			s.midFrame = true
+			return s
+		}
+		size := uint64(data[1] & 0x7f)
+		switch size {
+		case 126:
+			size = uint64(binary.BigEndian.Uint16(data[2:]))
+		case 127:
+			size = binary.BigEndian.Uint64(data[2:])
+		}
+		isClose := data[0]&0x0f == 0x8
+		if isClose {
+			s.closeLen = size
+		}
+		data = data[need:]
+		if uint64(len(data)) < size {
+			s.midFrame = true
+			return s
+		}
+		data = data[size:]
+		if isClose {
+			s.closeSeen = true
+		}
+	}
+	return s
+}
+
+// FuzzFrameWatch: the frame tracker under gorilla's reader agrees with a
+// whole-buffer parse of the same bytes, however the reads split them, and
+// skips payloads without looking at them.
+func FuzzFrameWatch(f *testing.F) {
+	f.Add(clientFrame(0x8, []byte{0x03}, true), uint8(0))
+	f.Add(append(clientFrame(0x2, make([]byte, 300), true), clientFrame(0x8, []byte{0x03, 0xe8}, true)...), uint8(3))
+	f.Add(binary.BigEndian.AppendUint64([]byte{0x82, 0xff}, 1<<63-1), uint8(5))
+	f.Add([]byte("HTTP/1.1 101 Switching Protocols\r\n\r\n\x88\x00"), uint8(1))
+	f.Fuzz(func(t *testing.T, data []byte, split uint8) {
+		whole := newFrameWatch(nil, false)
+		whole.scan(data)
+		parts := newFrameWatch(nil, false)
+		step := int(split)%13 + 1
+		for i := 0; i < len(data); i += step {
+			parts.scan(data[i:min(i+step, len(data))])
+		}
+		want := referenceFrames(data)
+		if got := stateOf(whole); got != want {
+			t.Fatalf("whole scan %+v, reference %+v", got, want)
+		}
+		if got := stateOf(parts); got != want {
+			t.Fatalf("scan in pieces of %d: %+v, reference %+v", step, got, want)
+		}
+
+		// After an HTTP response, frames start past its blank line.
+		if i := bytes.Index(data, []byte("\r\n\r\n")); i >= 0 {
+			w := newFrameWatch(nil, true)
+			w.scan(data)
+			if got, want := stateOf(w), referenceFrames(data[i+4:]); got != want {
+				t.Fatalf("after HTTP: %+v, reference %+v", got, want)
+			}
+		}
 	})
 }

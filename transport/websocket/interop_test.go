@@ -327,6 +327,8 @@ func TestMalformedFrames(t *testing.T) {
 		{"fragmented control", clientFrame(0x9, nil, false)},
 		{"continuation without start", clientFrame(0x0, []byte("x"), true)},
 		{"bad close code", clientFrame(0x8, []byte{0x03, 0xed}, true)}, // 1005
+		{"1-byte close payload", clientFrame(0x8, []byte{0x03}, true)}, // RFC 6455 5.5.1
+		{"1-byte close payload, masked zero", clientFrame(0x8, []byte{0x00}, true)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := listen(t, nil)
@@ -345,6 +347,7 @@ func TestMalformedFrames(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, byte(0x8), op, "want a close frame")
 			require.Equal(t, uint16(CloseProtocolError), binary.BigEndian.Uint16(p))
+			nc.Close() // the server drains until then
 			<-s.Disconnected()
 			require.Equal(t, CloseProtocolError, s.CloseCode())
 			_, err = s.ReadPacket(testCtx(t))

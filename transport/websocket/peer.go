@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -291,7 +292,7 @@ func dialWS(ctx context.Context, u string, c Config, onConn func(net.Conn)) (*gw
 		TLSClientConfig:   c.TLSConfig,
 		EnableCompression: false,
 	}
-	d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+	dialTCP := func(ctx context.Context, network, addr string) (net.Conn, error) {
 		var nd net.Dialer
 		nc, err := nd.DialContext(ctx, network, addr)
 		if err != nil {
@@ -301,6 +302,34 @@ func dialWS(ctx context.Context, u string, c Config, onConn func(net.Conn)) (*gw
 			onConn(nc)
 		}
 		return newBatchConn(nc), nil
+	}
+	d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := dialTCP(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return newFrameWatch(nc, true), nil
+	}
+	// TLS here rather than in gorilla, so that the frameWatch sees the
+	// plaintext.
+	d.NetDialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := dialTCP(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		tc := c.TLSConfig.Clone()
+		if tc == nil {
+			tc = &tls.Config{}
+		}
+		if tc.ServerName == "" {
+			tc.ServerName, _, _ = net.SplitHostPort(addr)
+		}
+		tlsConn := tls.Client(nc, tc)
+		if err := tlsConn.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			return nil, err
+		}
+		return newFrameWatch(tlsConn, true), nil
 	}
 	hdr := c.HandshakeHeaders
 	if hdr == nil {

@@ -9,12 +9,14 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
 
 	gws "github.com/gorilla/websocket"
 
+	"github.com/packetpeer/packetpeer/internal/listenstats"
 	"github.com/packetpeer/packetpeer/peer"
 )
 
@@ -54,7 +56,7 @@ func upgrade(w http.ResponseWriter, r *http.Request, c Config, track func(*conn)
 		// Only the protocol chosen above, which the client offered.
 		up.Subprotocols = []string{sel}
 	}
-	ws, err := up.Upgrade(w, r, c.HandshakeHeaders)
+	ws, err := up.Upgrade(&watchWriter{ResponseWriter: w}, r, c.HandshakeHeaders)
 	if err != nil {
 		return nil, &peer.OpError{Op: "upgrade", Err: peer.ErrCantConnect, Detail: err.Error()}
 	}
@@ -108,6 +110,7 @@ type Handler struct {
 	cfg   Config
 	serve func(*Peer)
 	queue chan *Peer
+	stats *listenstats.Counters
 
 	mu     sync.Mutex
 	closed bool
@@ -129,6 +132,7 @@ func NewHandler(cfg *Config, serve func(*Peer)) (*Handler, error) {
 		cfg:   c,
 		serve: serve,
 		queue: make(chan *Peer, c.MaxPendingConnections),
+		stats: listenstats.New("websocket", c.Logger),
 		peers: map[*conn]*Peer{},
 		done:  make(chan struct{}),
 	}, nil
@@ -139,6 +143,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
+		h.stats.Drop(peer.DropRefused, requestAddr(r), errHandlerClosed)
 		http.Error(w, "websocket: server closed", http.StatusServiceUnavailable)
 		return
 	}
@@ -146,6 +151,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mu.Unlock()
 	defer h.wg.Done()
 	if h.serve == nil && len(h.queue) >= cap(h.queue) {
+		h.stats.Drop(peer.DropRefused, requestAddr(r), errPendingFull)
 		http.Error(w, "websocket: too many pending connections", http.StatusServiceUnavailable)
 		return
 	}
@@ -164,6 +170,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return true
 	})
 	if err != nil {
+		cause := peer.DropFailed
+		if errors.Is(err, peer.ErrClosed) {
+			cause = peer.DropRefused
+		}
+		h.stats.Drop(cause, requestAddr(r), err)
 		return
 	}
 	h.mu.Lock()
@@ -172,6 +183,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.mu.Unlock()
 	if h.serve != nil {
+		h.stats.Accepted()
 		defer p.Close()
 		h.serve(p)
 		return
@@ -179,9 +191,46 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	select {
 	case h.queue <- p:
 	default:
+		h.stats.Drop(peer.DropRefused, p.RemoteAddr(), errPendingFull)
 		p.CloseWithCode(CloseTryAgainLater, "too many pending connections")
 		p.Close()
 	}
+}
+
+var (
+	errHandlerClosed = &peer.OpError{Op: "upgrade", Err: peer.ErrClosed, Detail: "the server is closed"}
+	errPendingFull   = &peer.OpError{Op: "upgrade", Err: peer.ErrBusy, Detail: "MaxPendingConnections upgraded connections wait for Accept"}
+	errNoUpgrade     = &peer.OpError{Op: "upgrade", Err: peer.ErrCantConnect,
+		Detail: "the connection closed before a valid upgrade request (TLS or HTTP error)"}
+	errUpgradeTimeout = &peer.OpError{Op: "upgrade", Err: peer.ErrTimeout,
+		Detail: "TLS and the upgrade request did not finish within HandshakeTimeout"}
+	errEvicted = &peer.OpError{Op: "accept", Err: peer.ErrClosed, Detail: "the listener closed before the connection was taken"}
+)
+
+// requestAddr is the remote address of r, nil if it does not parse.
+func requestAddr(r *http.Request) net.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return nil
+	}
+	return net.TCPAddrFromAddrPort(ap)
+}
+
+// ListenerStats are a Listener's or Handler's counters since it was made:
+// connections waiting for Accept (Pending), handed out (Accepted, which
+// counts every peer given to a serve function too), and dropped by cause:
+// Refused (pending queue full, or closed), Failed (a bad upgrade request,
+// Origin or subprotocol; on a Listener also a TLS or HTTP error before the
+// request), TimedOut (a Listener's client that did not finish TLS and the
+// request within HandshakeTimeout) and Evicted (pending when the Listener
+// or Handler closed).
+type ListenerStats struct {
+	peer.ListenerStats
+}
+
+// Stats returns the handler's counters.
+func (h *Handler) Stats() ListenerStats {
+	return ListenerStats{h.stats.Stats(len(h.queue))}
 }
 
 // Accept waits for the next connection. After Close it returns an error
@@ -189,11 +238,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) Accept(ctx context.Context) (*Peer, error) {
 	select {
 	case p := <-h.queue:
+		h.stats.Accepted()
 		return p, nil
 	default:
 	}
 	select {
 	case p := <-h.queue:
+		h.stats.Accepted()
 		return p, nil
 	case <-h.done:
 		return nil, &peer.OpError{Op: "accept", Err: peer.ErrClosed}
@@ -211,6 +262,7 @@ func (h *Handler) IsConnectionAvailable() bool { return len(h.queue) > 0 }
 func (h *Handler) TakeConnection() (*Peer, error) {
 	select {
 	case p := <-h.queue:
+		h.stats.Accepted()
 		return p, nil
 	default:
 	}
@@ -233,6 +285,7 @@ func (h *Handler) Close() error {
 	}
 	h.closed = true
 	close(h.done)
+	h.evictQueued(false) // closed below with the other peers
 	var all []*Peer
 	var raw []*conn
 	for c, p := range h.peers {
@@ -258,16 +311,25 @@ func (h *Handler) Close() error {
 	wg.Wait()
 	h.wg.Wait()
 	// Peers that were registered while closing.
+	h.evictQueued(true)
+	return nil
+}
+
+// evictQueued takes the peers waiting in the queue, counting them evicted,
+// and closes them if asked to.
+func (h *Handler) evictQueued(closeThem bool) {
 	for {
 		select {
 		case p := <-h.queue:
-			p.Close()
+			h.stats.Drop(peer.DropEvicted, p.RemoteAddr(), errEvicted)
+			if closeThem {
+				p.Close()
+			}
 			continue
 		default:
 		}
-		break
+		return
 	}
-	return nil
 }
 
 // Listener is a WebSocket server on its own TCP (or TLS) listener: Godot's
@@ -278,7 +340,14 @@ type Listener struct {
 	ln        net.Listener
 	srv       *http.Server
 	serveDone chan struct{}
+
+	cmu         sync.Mutex
+	conns       map[net.Conn]bool // connections before their upgrade: handled by ServeHTTP
+	handshaking int               // conns not handled yet
+	closing     bool
 }
+
+type connKey struct{}
 
 // Listen listens on a TCP address such as "127.0.0.1:9080" or ":9080" and
 // serves ws:// (wss:// with cfg.TLSConfig). Clients that do not finish TLS
@@ -299,26 +368,85 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 		ln = tls.NewListener(ln, tc)
 	}
 	l := &Listener{
-		h:  h,
-		ln: ln,
-		srv: &http.Server{
-			Handler:           h,
-			ReadHeaderTimeout: h.cfg.HandshakeTimeout,
-			// Bounds a request body that never arrives; upgraded connections
-			// are unaffected (the deadline is cleared on hijack).
-			ReadTimeout:    h.cfg.HandshakeTimeout,
-			IdleTimeout:    h.cfg.HandshakeTimeout,
-			MaxHeaderBytes: 16 << 10,
-			ErrorLog:       log.New(io.Discard, "", 0),
-			TLSNextProto:   map[string]func(*http.Server, *tls.Conn, http.Handler){},
-		},
+		h:         h,
+		ln:        ln,
 		serveDone: make(chan struct{}),
+		conns:     map[net.Conn]bool{},
+	}
+	l.srv = &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if c, ok := r.Context().Value(connKey{}).(net.Conn); ok {
+				l.cmu.Lock()
+				if handled, ok := l.conns[c]; ok && !handled {
+					l.conns[c] = true
+					l.handshaking--
+				}
+				l.cmu.Unlock()
+			}
+			h.ServeHTTP(w, r)
+		}),
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, c)
+		},
+		ConnState:         l.connState,
+		ReadHeaderTimeout: h.cfg.HandshakeTimeout,
+		// Bounds a request body that never arrives; upgraded connections
+		// are unaffected (the deadline is cleared on hijack).
+		ReadTimeout:    h.cfg.HandshakeTimeout,
+		IdleTimeout:    h.cfg.HandshakeTimeout,
+		MaxHeaderBytes: 16 << 10,
+		ErrorLog:       log.New(io.Discard, "", 0),
+		TLSNextProto:   map[string]func(*http.Server, *tls.Conn, http.Handler){},
 	}
 	go func() {
 		defer close(l.serveDone)
 		l.srv.Serve(ln)
 	}()
 	return l, nil
+}
+
+// connState counts the connections that end before a request reaches the
+// Handler (which counts the rest): timed out, failed (TLS or HTTP error),
+// or evicted by Close.
+func (l *Listener) connState(c net.Conn, st http.ConnState) {
+	switch st {
+	case http.StateNew:
+		l.cmu.Lock()
+		l.conns[c] = false
+		l.handshaking++
+		l.cmu.Unlock()
+	case http.StateHijacked, http.StateClosed:
+		l.cmu.Lock()
+		handled, ok := l.conns[c]
+		delete(l.conns, c)
+		if ok && !handled {
+			l.handshaking--
+		}
+		closing := l.closing
+		l.cmu.Unlock()
+		if !ok || handled || st == http.StateHijacked {
+			return
+		}
+		bc := findBatchConn(c)
+		switch {
+		case closing:
+			l.h.stats.Drop(peer.DropEvicted, c.RemoteAddr(), errEvicted)
+		case bc != nil && bc.timedOut.Load():
+			l.h.stats.Drop(peer.DropTimedOut, c.RemoteAddr(), errUpgradeTimeout)
+		default:
+			l.h.stats.Drop(peer.DropFailed, c.RemoteAddr(), errNoUpgrade)
+		}
+	}
+}
+
+// Stats returns the listener's counters. Pending counts the connections
+// still in TLS or the upgrade request too.
+func (l *Listener) Stats() ListenerStats {
+	s := l.h.Stats()
+	l.cmu.Lock()
+	s.Pending += l.handshaking
+	l.cmu.Unlock()
+	return s
 }
 
 // Addr returns the listening address.
@@ -337,6 +465,9 @@ func (l *Listener) TakeConnection() (*Peer, error) { return l.h.TakeConnection()
 // Close stops listening, closes every connection accepted or pending and
 // waits for the server's goroutines.
 func (l *Listener) Close() error {
+	l.cmu.Lock()
+	l.closing = true
+	l.cmu.Unlock()
 	err := l.srv.Close()
 	l.h.Close()
 	<-l.serveDone
