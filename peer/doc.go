@@ -56,6 +56,14 @@
 // packets it sent before are still delivered; then reads return io.EOF (or
 // the transport's reason).
 //
+// On every reliable transport whose packets the end of a connection can cut
+// (stream, websocket and quic's reliable mode; each transport's
+// documentation gives its case), a remote end that closes in the middle of
+// a packet makes a truncated frame: every whole packet received before it is
+// delivered, then reads return an error matching both ErrConnectionError
+// (Godot's ERR_CONNECTION_ERROR) and io.ErrUnexpectedEOF, never io.EOF, so
+// a caller can tell a clean end from a cut one.
+//
 // # Writing a transport
 //
 // A transport implements Transport (Godot's PacketPeerExtension virtuals:
