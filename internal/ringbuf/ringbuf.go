@@ -3,8 +3,8 @@
 //
 // A Buffer stores whole packets back to back in one byte ring, each behind a
 // 4-byte length, so steady-state Push and Pop do not allocate. The ring is
-// allocated at the first Push, whole, or (Config.InitialBytes) small and
-// doubled as packets need room, so that its memory follows what is queued. It is
+// allocated at the first Push, small (Config.InitialBytes), and doubled as
+// packets need room, so that its memory follows what is queued. It is
 // bounded twice: by packet count and by bytes (payload plus 4 bytes per packet).
 // When it is full, Push either drops the new packet and counts the drop (Godot's
 // PacketPeerUDP behaviour, DropNewest) or waits for room (Block), which gives a
@@ -34,6 +34,9 @@ const (
 const (
 	DefaultMaxBytes   = 1 << 17 // 128 KiB, the ring Godot's PacketPeerUDP uses by default
 	DefaultMaxPackets = 4096
+	// DefaultInitialBytes is the ring the first Push allocates when
+	// Config.InitialBytes is 0: a peer that queues little costs little.
+	DefaultInitialBytes = 2048
 	headerSize        = 4
 )
 
@@ -43,11 +46,11 @@ type Config struct {
 	MaxBytes   int // ring size in bytes; each packet costs len+4
 	MaxPackets int // most packets queued at once
 	Policy     Policy
-	// InitialBytes, if > 0, makes the ring grow with what is queued: the
-	// first Push allocates InitialBytes (or more, doubling, if the packet
-	// needs it), and a Push that does not fit doubles the ring, up to
-	// MaxBytes. The ring does not shrink while the buffer is open. 0: the
-	// first Push allocates MaxBytes at once.
+	// InitialBytes makes the ring grow with what is queued: the first Push
+	// allocates InitialBytes (or more, doubling, if the packet needs it),
+	// and a Push that does not fit doubles the ring, up to MaxBytes. The
+	// ring does not shrink while the buffer is open. 0 means
+	// DefaultInitialBytes; negative: the first Push allocates MaxBytes.
 	InitialBytes int
 }
 
@@ -75,6 +78,9 @@ func New(cfg Config) *Buffer {
 	}
 	if cfg.MaxPackets <= 0 {
 		cfg.MaxPackets = DefaultMaxPackets
+	}
+	if cfg.InitialBytes == 0 {
+		cfg.InitialBytes = DefaultInitialBytes
 	}
 	return &Buffer{
 		cfg:      cfg,

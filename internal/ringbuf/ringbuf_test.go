@@ -424,3 +424,29 @@ func TestGrownSteadyStateDoesNotAllocate(t *testing.T) {
 		t.Fatalf("Push+TryPop allocate %.1f times per packet, want 0", allocs)
 	}
 }
+
+// A zero Config grows from DefaultInitialBytes, so that a peer queueing one
+// small packet does not pin a whole ring; a negative InitialBytes allocates
+// MaxBytes at once.
+func TestDefaultRingGrows(t *testing.T) {
+	b := New(Config{MaxBytes: 1 << 16})
+	if err := b.Push(nil, make([]byte, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if b.Cap() != DefaultInitialBytes {
+		t.Fatalf("Cap after one small packet = %d, want %d", b.Cap(), DefaultInitialBytes)
+	}
+	if err := b.Push(nil, make([]byte, 40000)); err != nil {
+		t.Fatal(err)
+	}
+	if c := b.Cap(); c < 40014 || c > 1<<16 {
+		t.Fatalf("Cap after a 40000-byte packet = %d", c)
+	}
+	whole := New(Config{MaxBytes: 1 << 16, InitialBytes: -1})
+	if err := whole.Push(nil, make([]byte, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if whole.Cap() != 1<<16 {
+		t.Fatalf("Cap with InitialBytes -1 = %d, want MaxBytes", whole.Cap())
+	}
+}
