@@ -37,7 +37,7 @@ const (
 	// DefaultInitialBytes is the ring the first Push allocates when
 	// Config.InitialBytes is 0: a peer that queues little costs little.
 	DefaultInitialBytes = 2048
-	headerSize        = 4
+	headerSize          = 4
 )
 
 // Config bounds a Buffer. The zero value means DefaultMaxBytes,
