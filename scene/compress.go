@@ -100,8 +100,8 @@ func appendCompressedInt(dst []byte, i int64) []byte {
 // int width; every other type id is a full Variant decoded by package
 // variant under opts, starting at the same byte. Type ids of 39 and above are
 // an error. Values are the Go values of package variant (bool, int64, ...).
-// Allocation is package variant's bound for one Decode (40 bytes per input
-// byte plus 16 KiB); bools and ints allocate at most an 8-byte box.
+// Allocation stays within package variant's bound for one Decode of the
+// value's own bytes (see DecodeArgs for the figure over a whole call).
 func DecodeCompressed(data []byte, opts variant.DecodeOptions) (v any, n int, err error) {
 	if len(data) == 0 {
 		return nil, 0, invalid(noCommand, 0, "no bytes left for a value")
@@ -118,6 +118,26 @@ func DecodeCompressed(data []byte, opts variant.DecodeOptions) (v any, n int, er
 	}
 	if t := data[0] & metaTypeMask; t >= variantMax {
 		return nil, 0, invalid(noCommand, 0, "unknown Variant type "+strconv.Itoa(int(t)))
+	}
+	return decodeWindowed(data, opts)
+}
+
+// firstWindow is the input the first full-Variant decode attempt sees.
+const firstWindow = 64
+
+// decodeWindowed decodes one full Variant from the start of data, first from
+// a short prefix and then from prefixes four times longer until it succeeds
+// or has seen all of data. Package variant sizes its first memory chunks by
+// the input it is given, so decoding a small value from the start of a long
+// packet would otherwise cost memory in proportion to the packet, once per
+// value. A value that needs a window of W bytes is longer than W/4, so the
+// attempts cost O(value size), and a decode that succeeds on a prefix
+// returns what it would on all of data.
+func decodeWindowed(data []byte, opts variant.DecodeOptions) (any, int, error) {
+	for w := firstWindow; w < len(data); w *= 4 {
+		if v, n, err := opts.Decode(data[:w]); err == nil {
+			return v, n, nil
+		}
 	}
 	return opts.Decode(data)
 }

@@ -110,9 +110,11 @@ func ParseRemoteCall(p []byte) (RemoteCall, error) {
 // the values decoded so far and the error; Godot would call the method anyway
 // with the failed argument and those after it set to null.
 //
-// Memory: a call allocates at most 40 bytes per argument byte plus 16 KiB
-// per argument (package variant's bound for each full-encoded value), plus
-// the growth of dst.
+// Memory: a call allocates at most 64 bytes per byte of c.Args plus 16 KiB,
+// whatever the count and the values claim (growth of dst included). Each
+// full-encoded value is decoded from a window of the input a few times its
+// size, so package variant's per-decode bound applies to the value's bytes,
+// not to the rest of the packet.
 func (c *RemoteCall) DecodeArgs(dst []any, opts variant.DecodeOptions) ([]any, error) {
 	if c.Raw {
 		if c.Argc == 1 {
