@@ -119,7 +119,11 @@ func DecodeCompressed(data []byte, opts variant.DecodeOptions) (v any, n int, er
 	if t := data[0] & metaTypeMask; t >= variantMax {
 		return nil, 0, invalid(noCommand, 0, "unknown Variant type "+strconv.Itoa(int(t)))
 	}
-	return decodeWindowed(data, opts)
+	v, n, err = decodeWindowed(data, opts)
+	// Godot counts the padding of a string or packed array that ends the
+	// buffer without it; package variant reports the same count, so the
+	// value may claim more bytes than there are.
+	return v, min(n, len(data)), err
 }
 
 // firstWindow is the input the first full-Variant decode attempt sees.

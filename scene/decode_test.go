@@ -173,6 +173,11 @@ func TestDecodeErrors(t *testing.T) {
 			t.Errorf("DecodeArgs(%s) err = %v, want a *scene.Error", s, err)
 		}
 	}
+	// A PackedByteArray that ends the packet without its padding: Godot (and
+	// package variant) count the missing padding; the count is capped.
+	if v, n, err := DecodeCompressed(h(t, "1d 00 00 00 01 00 00 00 30"), variant.DecodeOptions{}); err != nil || n != 9 || string(v.([]byte)) != "0" {
+		t.Errorf("unpadded PackedByteArray: %v, %d, %v", v, n, err)
+	}
 	if _, _, err := DecodeCompressed(h(t, "18 00 00 00"), variant.DecodeOptions{}); !errors.Is(err, peer.ErrUnauthorized) {
 		t.Errorf("null Object without AllowObjects: %v, want ErrUnauthorized", err)
 	}
