@@ -178,6 +178,11 @@ func TestDecodeErrors(t *testing.T) {
 	if v, n, err := DecodeCompressed(h(t, "1d 00 00 00 01 00 00 00 30"), variant.DecodeOptions{}); err != nil || n != 9 || string(v.([]byte)) != "0" {
 		t.Errorf("unpadded PackedByteArray: %v, %d, %v", v, n, err)
 	}
+	// Bits 6-7 on a full-encoded type are not ignored: Godot passes the
+	// header unchanged to decode_variant, which reads type 0x44 and fails.
+	if _, _, err := DecodeCompressed(h(t, "44 00 00 00 01 00 00 00 78 00 00 00"), variant.DecodeOptions{}); !errors.Is(err, peer.ErrInvalidData) {
+		t.Errorf("String header with bit 6 set: %v, want ErrInvalidData", err)
+	}
 	if _, _, err := DecodeCompressed(h(t, "18 00 00 00"), variant.DecodeOptions{}); !errors.Is(err, peer.ErrUnauthorized) {
 		t.Errorf("null Object without AllowObjects: %v, want ErrUnauthorized", err)
 	}
@@ -209,6 +214,10 @@ func TestEncodeErrors(t *testing.T) {
 	out, err = AppendRemoteCall(dst, RemoteCall{Node: 1}, o, 1, "bad\xff")
 	if !errors.Is(err, peer.ErrInvalidParameter) || len(out) != 1 {
 		t.Errorf("invalid string arg: %v, % x", err, out)
+	}
+	out, err = AppendRemoteCall(dst, RemoteCall{Node: MaxNodeID + 1}, o)
+	if !errors.Is(err, peer.ErrInvalidParameter) || len(out) != 1 {
+		t.Errorf("node id with bit 31: %v, % x", err, out)
 	}
 	out, err = AppendRemoteCall(dst, RemoteCall{Node: 1}, o, uint64(1)<<63)
 	if err == nil || len(out) != 1 {

@@ -18,14 +18,18 @@ type NodeIDs struct {
 	byID   map[uint32]string
 }
 
+// MaxNodeID is the largest cache id: REMOTE_CALL reads a 32-bit node field
+// with bit 31 set as a path offset, so larger ids could not be used.
+const MaxNodeID = 0x7fffffff
+
 // ID returns the cache id of the node at path, assigning the next one the
-// first time. It returns 0 and false once 2^32-1 ids have been used, which
-// means the caller should name the node by its path.
+// first time. It returns 0 and false once MaxNodeID ids have been used,
+// which means the caller should name the node by its path.
 func (n *NodeIDs) ID(path string) (uint32, bool) {
 	if id, ok := n.byPath[path]; ok {
 		return id, true
 	}
-	if n.last == ^uint32(0) {
+	if n.last >= MaxNodeID {
 		return 0, false
 	}
 	if n.byPath == nil {

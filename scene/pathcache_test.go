@@ -155,14 +155,14 @@ func TestPeerPathsBound(t *testing.T) {
 }
 
 func TestNodeIDsExhausted(t *testing.T) {
-	n := NodeIDs{last: ^uint32(0) - 1}
-	if id, ok := n.ID("a"); !ok || id != ^uint32(0) {
+	n := NodeIDs{last: MaxNodeID - 1}
+	if id, ok := n.ID("a"); !ok || id != MaxNodeID {
 		t.Fatalf("last id %d %v", id, ok)
 	}
 	if id, ok := n.ID("b"); ok || id != 0 {
 		t.Fatalf("after the last id: %d %v", id, ok)
 	}
-	if id, ok := n.ID("a"); !ok || id != ^uint32(0) {
+	if id, ok := n.ID("a"); !ok || id != MaxNodeID {
 		t.Fatal("known node lost its id")
 	}
 	if n.Len() != 1 {

@@ -156,6 +156,8 @@ func AppendRemoteCall(dst []byte, c RemoteCall, opts variant.EncodeOptions, args
 		if err := checkPath(CommandRemoteCall, c.Path); err != nil {
 			return dst, err
 		}
+	} else if c.Node > MaxNodeID {
+		return dst, badParam(CommandRemoteCall, "node id "+strconv.FormatUint(uint64(c.Node), 10)+" above MaxNodeID would read as a path offset")
 	}
 	start := len(dst)
 	var nodeW byte
