@@ -39,11 +39,11 @@ func Example() {
 // The method ids and checksum Godot computed for a node with seven script
 // RPCs and one rpc_config method (spec §15).
 func ExampleNewMethods() {
-	any := scene.RPCConfig{Mode: scene.RPCModeAnyPeer, TransferMode: scene.TransferModeReliable}
+	anyPeer := scene.RPCConfig{Mode: scene.RPCModeAnyPeer, TransferMode: scene.TransferModeReliable}
 	m, _ := scene.NewMethods(
-		[]scene.Method{{Name: "node_m", RPCConfig: any}},
-		[]scene.Method{{Name: "zeta", RPCConfig: any}, {Name: "alpha", RPCConfig: any}, {Name: "hello", RPCConfig: any},
-			{Name: "Zed", RPCConfig: any}, {Name: "from_server", RPCConfig: scene.DefaultRPC}, {Name: "noargs", RPCConfig: any}, {Name: "pba", RPCConfig: any}},
+		[]scene.Method{{Name: "node_m", RPCConfig: anyPeer}},
+		[]scene.Method{{Name: "zeta", RPCConfig: anyPeer}, {Name: "alpha", RPCConfig: anyPeer}, {Name: "hello", RPCConfig: anyPeer},
+			{Name: "Zed", RPCConfig: anyPeer}, {Name: "from_server", RPCConfig: scene.DefaultRPC}, {Name: "noargs", RPCConfig: anyPeer}, {Name: "pba", RPCConfig: anyPeer}},
 	)
 	for _, name := range []string{"Zed", "alpha", "hello", "zeta", "node_m"} {
 		id, _ := m.ID(name)

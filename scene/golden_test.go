@@ -33,10 +33,10 @@ func check(t *testing.T, name string, got []byte, err error, want string) {
 
 // The checksum of §15's Main: node_m at node level, seven script methods.
 var mainMethods = func() *Methods {
-	any := RPCConfig{Mode: RPCModeAnyPeer, TransferMode: TransferModeReliable}
+	anyPeer := RPCConfig{Mode: RPCModeAnyPeer, TransferMode: TransferModeReliable}
 	m, err := NewMethods(
-		[]Method{{"node_m", any}},
-		[]Method{{"zeta", any}, {"alpha", any}, {"hello", any}, {"Zed", any}, {"from_server", DefaultRPC}, {"noargs", any}, {"pba", any}},
+		[]Method{{"node_m", anyPeer}},
+		[]Method{{"zeta", anyPeer}, {"alpha", anyPeer}, {"hello", anyPeer}, {"Zed", anyPeer}, {"from_server", DefaultRPC}, {"noargs", anyPeer}, {"pba", anyPeer}},
 	)
 	if err != nil {
 		panic(err)
