@@ -89,8 +89,8 @@ func TestServerSession(t *testing.T) {
 	must(s.Receive(c, rel, 0, h("80 01 05 ca fe")))
 	must(s.Receive(c, rel, 0, h("40 01 00 80 01 02 07")))
 	must(s.Receive(c, rel, 0, h("00 01 02 02 03 00 00 00 00 00 c0 3f 05 00 00 00 00 00 80 3f 00 00 00 40"))) // authority method from a client
-	must(s.Receive(c, rel, 0, h("00 63 03 00")))                                                                 // unknown cache id
-	must(s.Receive(c, rel, 0, h("30 01 00")))                                                                    // node width 3
+	must(s.Receive(c, rel, 0, h("00 63 03 00")))                                                             // unknown cache id
+	must(s.Receive(c, rel, 0, h("30 01 00")))                                                                // node width 3
 	want := []call{{c, "hello", "[x 5]"}, {c, "hello", "[true 300]"}, {c, "pba", "[[202 254]]"}, {c, "node_m", "[7]"}}
 	if !reflect.DeepEqual(calls, want) {
 		t.Fatalf("calls %v, want %v", calls, want)
