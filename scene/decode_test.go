@@ -262,3 +262,20 @@ func TestCompressedInts(t *testing.T) {
 		}
 	}
 }
+
+// A single argument of a named byte-slice type is a PackedByteArray too, so
+// it goes raw like []byte (Godot's test is on the Variant type).
+func TestRawNamedBytes(t *testing.T) {
+	type blob []byte
+	b, err := AppendRemoteCall(nil, RemoteCall{Node: 1}, variant.EncodeOptions{}, blob{1, 2, 3})
+	check(t, "named []byte", b, err, "80 01 00 01 02 03")
+	b, err = AppendRemoteCall([]byte{9}, RemoteCall{Node: 1}, variant.EncodeOptions{}, "a\xff")
+	if err == nil || len(b) != 1 {
+		t.Errorf("bad single argument: % x, %v", b, err)
+	}
+	b, err = AppendRemoteCall(nil, RemoteCall{Node: 1}, variant.EncodeOptions{}, variant.Vector2{X: 1, Y: 2})
+	check(t, "single Vector2", b, err, "00 01 00 01 05 00 00 00 00 00 80 3f 00 00 00 40")
+	if s := TransferModeUnreliableOrdered.String() + RPCModeDisabled.String() + SysDelPeer.String() + Command(9).String() + SysCommand(9).String(); s != "unreliable_ordereddisabledDEL_PEERCommand(9)SysCommand(9)" {
+		t.Errorf("names: %s", s)
+	}
+}
