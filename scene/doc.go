@@ -36,7 +36,8 @@
 //
 // # Memory
 //
-// Parsing allocates nothing except the node path of SIMPLIFY_PATH and
+// Parsing, and reading bool, int and float arguments with Args, allocate
+// nothing except the node path of SIMPLIFY_PATH and
 // full-path REMOTE_CALLs (one string of the path's length). DecodeArgs
 // allocates at most 64 bytes per argument byte plus 16 KiB per call. A
 // PeerPaths holds at most MaxPeerPaths ids each way and MaxPeerPathBytes of
@@ -52,7 +53,7 @@
 //	rpc_config dictionary / @rpc(...)                 RPCConfig, Method; DefaultRPC = bare @rpc
 //	SceneRPCInterface RPC config cache (ids, md5)     Methods: NewMethods, ID, Method, Checksum
 //	encode_and_compress_variant                       AppendCompressed
-//	decode_and_decompress_variant                     DecodeCompressed
+//	decode_and_decompress_variant                     DecodeCompressed; RemoteCall.Arguments (typed, no allocation)
 //	SceneCacheInterface (sender ids, path_send_cache) NodeIDs, PeerPaths.Reference/Confirm
 //	SceneCacheInterface (path_get_cache of a peer)    PeerPaths.Add/Path
 //	send_bytes / peer_packet                          AppendRaw / ParseRaw

@@ -141,3 +141,42 @@ func FuzzDecodeCompressed(f *testing.F) {
 		}
 	})
 }
+
+// FuzzArgs reads arguments with the typed reader in an order chosen by the
+// input: no panic, and what the typed methods return equals Value's result.
+func FuzzArgs(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, p []byte) {
+		c, err := ParseRemoteCall(p)
+		if err != nil {
+			return
+		}
+		a, b := c.Arguments(variant.DecodeOptions{}), c.Arguments(variant.DecodeOptions{})
+		for i := 0; a.Len() > 0; i++ {
+			want, err := b.Value()
+			if err != nil {
+				return
+			}
+			var got any
+			switch p[i%len(p)] % 4 {
+			case 0:
+				got, err = a.Bool()
+			case 1:
+				got, err = a.Int()
+			case 2:
+				got, err = a.Float()
+			case 3:
+				got, err = a.Bytes()
+			}
+			if err != nil {
+				if _, err := a.Value(); err != nil {
+					t.Fatalf("% x: Value fails after a typed read failed: %v", p, err)
+				}
+				continue
+			}
+			if !variant.Equal(got, want) && variant.Format(got) != variant.Format(want) {
+				t.Fatalf("% x: argument %d typed %#v, Value %#v", p, i, got, want)
+			}
+		}
+	})
+}
