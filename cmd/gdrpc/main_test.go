@@ -116,6 +116,8 @@ func TestParseForms(t *testing.T) {
 		{"@rpc(\n  'any_peer',\n  \"reliable\",\n)\nfunc f(): pass", scene.RPCConfig{Mode: any, TransferMode: rel}},
 		{`@rpc(3)` + "\nfunc f(): pass", scene.RPCConfig{Mode: auth, TransferMode: rel, Channel: 3}},
 		{`@rpc("any_peer") @warning_ignore("x") func f(): pass`, scene.RPCConfig{Mode: any, TransferMode: rel}},
+		{`@rpc ("call_local", "any_peer", "unreliable")` + "\nfunc f(data): \n\trpc(\"g\", data)", scene.RPCConfig{Mode: any, TransferMode: unrel, CallLocal: true}},
+		{"@rpc(\"any_peer\", \\\n \"call_local\")\nfunc f(): pass", scene.RPCConfig{Mode: any, TransferMode: rel, CallLocal: true}},
 	} {
 		s, err := parseScript("t.gd", c.src)
 		if err != nil {
