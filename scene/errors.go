@@ -1,9 +1,11 @@
 package scene
 
 import (
+	"errors"
 	"strconv"
 
 	"github.com/packetpeer/packetpeer/peer"
+	"github.com/packetpeer/packetpeer/variant"
 )
 
 // Error is a SceneMultiplayer message that could not be decoded or built, or
@@ -34,4 +36,19 @@ func invalid(c Command, off int, reason string) error {
 
 func badParam(c Command, reason string) error {
 	return &Error{Command: c, Offset: -1, Reason: reason, Err: peer.ErrInvalidParameter}
+}
+
+// wrap returns err as an *Error of command c whose reason starts with what,
+// keeping err (a scene or variant error) as the cause.
+func wrap(c Command, what string, err error) error {
+	reason := err.Error()
+	var se *Error
+	var ve *variant.Error
+	switch {
+	case errors.As(err, &se):
+		reason = se.Reason
+	case errors.As(err, &ve):
+		reason = ve.Name + ": " + ve.Reason
+	}
+	return &Error{Command: c, Offset: -1, Reason: what + ": " + reason, Err: err}
 }

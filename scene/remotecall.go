@@ -127,7 +127,7 @@ func (c *RemoteCall) DecodeArgs(dst []any, opts variant.DecodeOptions) ([]any, e
 	for i := 0; i < c.Argc; i++ {
 		v, n, err := DecodeCompressed(data[off:], opts)
 		if err != nil {
-			return dst, &Error{Command: CommandRemoteCall, Offset: -1, Reason: "argument " + strconv.Itoa(i) + ": " + err.Error(), Err: err}
+			return dst, wrap(CommandRemoteCall, "argument "+strconv.Itoa(i), err)
 		}
 		dst = append(dst, v)
 		off += n
@@ -203,7 +203,7 @@ func AppendRemoteCall(dst []byte, c RemoteCall, opts variant.EncodeOptions, args
 		}
 	}
 	if err != nil {
-		return dst[:start], &Error{Command: CommandRemoteCall, Offset: -1, Reason: "argument: " + err.Error(), Err: err}
+		return dst[:start], wrap(CommandRemoteCall, "argument", err)
 	}
 	meta := byte(CommandRemoteCall) | nodeW<<nodeWidthShift | methodW<<methodWidthShift
 	if raw {
