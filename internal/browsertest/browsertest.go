@@ -66,6 +66,7 @@ type Browser struct {
 	once  sync.Once
 	mu    sync.Mutex
 	pages []*Page
+	done  bool // Close has run
 }
 
 // Launch finds Chromium (see Find) and starts it with ChromiumFlags and
@@ -110,6 +111,7 @@ func (b *Browser) Close() {
 		b.b.Close()
 		b.mu.Lock()
 		pages := b.pages
+		b.done = true
 		b.mu.Unlock()
 		for _, p := range pages {
 			<-p.done
@@ -140,8 +142,11 @@ func (b *Browser) NewPage(ctx context.Context, name string) *Page {
 
 func (b *Browser) saveScreenshots() {
 	b.mu.Lock()
-	pages := b.pages
+	pages, done := b.pages, b.done
 	b.mu.Unlock()
+	if done {
+		return // the test closed the browser itself: its pages are gone
+	}
 	dir := ArtifactDir(b.t)
 	file := regexp.MustCompile(`[^A-Za-z0-9_.-]+`).ReplaceAllString(b.t.Name(), "_")
 	for _, p := range pages {
