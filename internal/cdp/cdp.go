@@ -1,7 +1,9 @@
 // Package cdp drives a Chromium browser over the DevTools protocol through
 // the --remote-debugging-pipe file descriptors: no port, no WebSocket, and
 // nothing but the standard library. It covers what the project's tests
-// need: open pages (targets) in flat sessions, call methods, receive events.
+// (godottest, internal/browsertest) need: open and close pages (targets) in
+// flat sessions, call methods, receive events, evaluate JavaScript and take
+// screenshots.
 package cdp
 
 import (
