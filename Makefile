@@ -4,7 +4,7 @@ FUZZTIME  ?= 30s
 BENCHTIME ?= 1s
 PKGS      := ./...
 
-.PHONY: all test race unit lint vet fmt-check fuzz fuzz-short bench bench-report demo e2e-deps godot clean
+.PHONY: all test race unit lint vet fmt-check fuzz fuzz-short bench bench-report demo godot
 
 all: test
 
@@ -57,13 +57,6 @@ demo:
 ## chromium; the engine is downloaded once into the user cache folder).
 godot:
 	PACKETPEER_REQUIRE_BROWSER=1 $(GO) test -race -count=1 ./godottest ./variant -run 'Live|Godot|Run|Example'
-
-## e2e-deps: playwright-core for the browser tests (Chromium itself: apt-get install chromium).
-e2e-deps:
-	cd e2e && npm ci --no-audit --no-fund
-
-clean:
-	rm -rf e2e/node_modules
 
 ## bench-report: SDK vs raw library for every transport and the codec; refreshes README's table.
 bench-report:
