@@ -19,6 +19,7 @@
 //	go run ./cmd/ppbench                          # table on stdout, bench-report.json
 //	go run ./cmd/ppbench -readme README.md -svg docs/bench.svg
 //	go run ./cmd/ppbench -pkgs ./transport/dtls -bench Echo -max-pairs 8
+//	go run ./cmd/ppbench -from bench-report.json -svg docs/bench.svg   # redraw only
 package main
 
 import (
@@ -131,7 +132,24 @@ func main() {
 	svgOut := flag.String("svg", "", "draw the rows as a bar chart in this SVG file")
 	pkgs := flag.String("pkgs", strings.Join(defaultPackages, ","), "comma-separated packages")
 	bench := flag.String("bench", ".", "go test -bench pattern selecting the benchmarks")
+	from := flag.String("from", "", "measure nothing: redraw the table, chart and README section from this earlier -json report")
 	flag.Parse()
+	if *from != "" {
+		b, err := os.ReadFile(*from)
+		if err != nil {
+			log.Fatal(err)
+		}
+		var rep Report
+		if err := json.Unmarshal(b, &rep); err != nil {
+			log.Fatalf("ppbench: %s: %v", *from, err)
+		}
+		rep.Rows = rows(rep.Groups, *wide)
+		rep.Options.Wide = *wide
+		if err := write(rep, "", *svgOut, *readme); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if *minPairs < 1 || *maxPairs < *minPairs {
 		log.Fatal("ppbench: need 1 <= -pairs <= -max-pairs")
 	}
@@ -195,24 +213,30 @@ func main() {
 	opt.Elapsed = time.Since(start).Round(time.Second).String()
 
 	rep := Report{Options: opt, Groups: groups, Rows: rows(groups, opt.Wide)}
+	if err := write(rep, *jsonOut, *svgOut, *readme); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// write prints the table and writes each output whose path is not empty.
+func write(rep Report, jsonOut, svgOut, readme string) error {
 	table := markdown(rep)
 	fmt.Print(table)
-	if *jsonOut != "" {
+	if jsonOut != "" {
 		b, _ := json.MarshalIndent(rep, "", "  ")
-		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
-			log.Fatal(err)
+		if err := os.WriteFile(jsonOut, append(b, '\n'), 0o644); err != nil {
+			return err
 		}
 	}
-	if *svgOut != "" {
-		if err := os.WriteFile(*svgOut, []byte(svg(rep.Rows)), 0o644); err != nil {
-			log.Fatal(err)
+	if svgOut != "" {
+		if err := os.WriteFile(svgOut, []byte(svg(rep.Rows)), 0o644); err != nil {
+			return err
 		}
 	}
-	if *readme != "" {
-		if err := replaceSection(*readme, table); err != nil {
-			log.Fatal(err)
-		}
+	if readme != "" {
+		return replaceSection(readme, table)
 	}
+	return nil
 }
 
 // binary is one package's compiled tests.

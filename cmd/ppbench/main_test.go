@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -318,5 +319,39 @@ func TestReplaceSection(t *testing.T) {
 	os.WriteFile(path, []byte("no markers"), 0o644)
 	if err := replaceSection(path, "x"); err == nil {
 		t.Fatal("missing markers not reported")
+	}
+}
+
+func TestWriteAndRedrawFromJSON(t *testing.T) {
+	g := &Group{Package: "./a", Key: "BenchmarkE/*/64", Members: []string{"BenchmarkE/raw/64", "BenchmarkE/sdk/64"}, Samples: map[string][]Sample{}}
+	for i, ns := range []float64{100, 110, 90, 105} {
+		g.Samples["BenchmarkE/raw/64"] = append(g.Samples["BenchmarkE/raw/64"], Sample{Round: i, Seq: 2 * i, NsPerOp: ns})
+		g.Samples["BenchmarkE/sdk/64"] = append(g.Samples["BenchmarkE/sdk/64"], Sample{Round: i, Seq: 2*i + 1, NsPerOp: ns / 2})
+	}
+	dir := t.TempDir()
+	jsonPath, svgPath, readme := filepath.Join(dir, "r.json"), filepath.Join(dir, "b.svg"), filepath.Join(dir, "README.md")
+	os.WriteFile(readme, []byte("<!-- bench:start -->\n<!-- bench:end -->\n"), 0o644)
+	rep := Report{Options: Options{MinPairs: 4, MaxPairs: 4, Wide: 0.25}, Groups: []*Group{g}, Rows: rows([]*Group{g}, 0.25)}
+	devnull, _ := os.Open(os.DevNull)
+	stdout := os.Stdout
+	os.Stdout = devnull
+	err := write(rep, jsonPath, svgPath, readme)
+	os.Stdout = stdout
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(jsonPath)
+	var back Report
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if rs := rows(back.Groups, 0.25); len(rs) != 1 || rs[0].Ratio != 2 || len(rs[0].Ratios) != 4 {
+		t.Fatalf("rows redrawn from JSON = %+v", rs)
+	}
+	if s, _ := os.ReadFile(svgPath); !strings.Contains(string(s), "2.00 (2.00–2.00, 4 pairs)") {
+		t.Fatalf("svg:\n%s", s)
+	}
+	if s, _ := os.ReadFile(readme); !strings.Contains(string(s), "| a | E/*/64 | sdk | raw | 51 | 102 | 2.00 | 2.00–2.00 | 4 |") {
+		t.Fatalf("README:\n%s", s)
 	}
 }
