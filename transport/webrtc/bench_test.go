@@ -113,12 +113,17 @@ const (
 )
 
 // window counts messages sent and received and holds the sender back while
-// throughputWindow bytes are in flight.
+// throughputWindow bytes are in flight. It also keeps the longest gap
+// between two received messages: SCTP waits at least a second to
+// retransmit what fast retransmit did not recover, so a gap that long is
+// loss recovery, not the steady rate.
 type window struct {
-	n    int64 // messages
-	sent int64 // the sender's
-	got  atomic.Int64
-	more chan struct{}
+	n       int64 // messages
+	sent    int64 // the sender's
+	got     atomic.Int64
+	more    chan struct{}
+	last    time.Time // the receiver's
+	longest time.Duration
 }
 
 func newWindow(size int) *window {
@@ -127,6 +132,11 @@ func newWindow(size int) *window {
 
 // received counts one message handed to the receiver and returns the count.
 func (w *window) received() int64 {
+	now := time.Now()
+	if !w.last.IsZero() {
+		w.longest = max(w.longest, now.Sub(w.last))
+	}
+	w.last = now
 	g := w.got.Add(1)
 	if g%(w.n/4) == 0 {
 		select {
@@ -145,15 +155,19 @@ func (w *window) wait() {
 	w.sent++
 }
 
-// timeThroughput runs a warm-up, then times run(b.N).
+// timeThroughput runs a warm-up, then times run(b.N); run returns once
+// every message was received. It reports the longest gap between two
+// received messages while timed.
 func timeThroughput(b *testing.B, size int, w *window, run func(n int)) {
 	run(throughputWarmup * int(w.n))
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	b.ResetTimer()
+	w.last, w.longest = time.Time{}, 0
 	run(b.N)
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	b.ReportMetric(float64(w.longest.Microseconds())/1000, "max-gap-ms")
 }
 
 func BenchmarkThroughput(b *testing.B) {
