@@ -5,7 +5,9 @@
 // Each package's tests are compiled once. A short discovery run lists its
 // sub-benchmarks; every "sdk" leaf is grouped with its "raw" twin (and
 // variant's leaves with encoding/json, encoding/gob and copy). Then, in
-// rounds, each group runs every member as its own short benchmark process,
+// rounds, each group runs every member as its own short benchmark process
+// (-benchtime for a leaf's first sample, then the iteration count go test
+// chose for it, so every sample times the same work without a ramp-up),
 // one after the other, forward in even rounds and backward in odd ones, so
 // that raw and ours alternate and a pair is measured minutes apart from the
 // next pair but seconds apart from itself. The k-th sample of ours and the
@@ -76,6 +78,7 @@ type Options struct {
 // Sample is one benchmark process's result for one leaf.
 type Sample struct {
 	Round    int                `json:"round"`
+	N        int                `json:"n"`   // iterations timed
 	Seq      int                `json:"seq"` // position in the run's time order
 	NsPerOp  float64            `json:"ns_per_op"`
 	BytesOp  float64            `json:"bytes_per_op"`
@@ -192,7 +195,7 @@ func main() {
 		groups = append(groups, groupLeaves(pkg, names)...)
 	}
 	run := func(ctx context.Context, g *Group, leaf string) (Sample, error) {
-		out, err := bins[g.Package].run(ctx, *runLimit, leafPattern(leaf), *benchtime)
+		out, err := bins[g.Package].run(ctx, *runLimit, leafPattern(leaf), sampleBenchtime(g.Samples[leaf], *benchtime))
 		for _, l := range parseLines(out) {
 			if l.name == leaf {
 				return l.sample, nil
@@ -272,6 +275,17 @@ func (b *binary) run(ctx context.Context, limit time.Duration, pattern, benchtim
 	return out.Bytes(), err
 }
 
+// sampleBenchtime is the -benchtime of a leaf's next sample: the duration
+// for its first one, then the iteration count go test chose for it, so that
+// later samples time the same work without go test's ramp-up runs, which
+// keeps the two halves of a pair closer in time.
+func sampleBenchtime(earlier []Sample, benchtime string) string {
+	if len(earlier) == 0 || earlier[0].N < 1 || !strings.HasSuffix(benchtime, "s") {
+		return benchtime
+	}
+	return strconv.Itoa(earlier[0].N) + "x"
+}
+
 // leafPattern is the -bench pattern matching exactly one benchmark leaf.
 func leafPattern(name string) string {
 	segs := strings.Split(name, "/")
@@ -319,6 +333,7 @@ func parseLines(out []byte) []line {
 				s.Metrics[unit] = v
 			}
 		}
+		s.N, _ = strconv.Atoi(m[2])
 		ls = append(ls, line{name: m[1], sample: s})
 	}
 	return ls

@@ -355,3 +355,19 @@ func TestWriteAndRedrawFromJSON(t *testing.T) {
 		t.Fatalf("README:\n%s", s)
 	}
 }
+
+func TestSampleBenchtime(t *testing.T) {
+	if got := sampleBenchtime(nil, "150ms"); got != "150ms" {
+		t.Fatalf("first sample: %q", got)
+	}
+	earlier := []Sample{{N: 4321}, {N: 99}}
+	if got := sampleBenchtime(earlier, "150ms"); got != "4321x" {
+		t.Fatalf("later sample: %q, want the first sample's count", got)
+	}
+	if got := sampleBenchtime(earlier, "500x"); got != "500x" {
+		t.Fatalf("a count stays a count: %q", got)
+	}
+	if s := parseLines([]byte(sample))[0].sample; s.N != 1000 {
+		t.Fatalf("iterations not parsed: %+v", s)
+	}
+}
