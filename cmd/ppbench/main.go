@@ -135,20 +135,22 @@ func main() {
 	svgOut := flag.String("svg", "", "draw the rows as a bar chart in this SVG file")
 	pkgs := flag.String("pkgs", strings.Join(defaultPackages, ","), "comma-separated packages")
 	bench := flag.String("bench", ".", "go test -bench pattern selecting the benchmarks")
-	from := flag.String("from", "", "measure nothing: redraw the table, chart and README section from this earlier -json report")
+	from := flag.String("from", "", "measure nothing: redraw the table, chart and README section from these earlier -json reports (comma-separated, merged in order)")
 	flag.Parse()
 	if *from != "" {
-		b, err := os.ReadFile(*from)
-		if err != nil {
-			log.Fatal(err)
+		var reps []Report
+		for _, path := range strings.Split(*from, ",") {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				log.Fatal(err)
+			}
+			var rep Report
+			if err := json.Unmarshal(b, &rep); err != nil {
+				log.Fatalf("ppbench: %s: %v", path, err)
+			}
+			reps = append(reps, rep)
 		}
-		var rep Report
-		if err := json.Unmarshal(b, &rep); err != nil {
-			log.Fatalf("ppbench: %s: %v", *from, err)
-		}
-		rep.Rows = rows(rep.Groups, *wide)
-		rep.Options.Wide = *wide
-		if err := write(rep, "", *svgOut, *readme); err != nil {
+		if err := write(merge(reps, *wide), *jsonOut, *svgOut, *readme); err != nil {
 			log.Fatal(err)
 		}
 		return
@@ -219,6 +221,30 @@ func main() {
 	if err := write(rep, *jsonOut, *svgOut, *readme); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// merge joins reports of separate runs: the first one's options (the
+// longest elapsed time, every package), every group, rows recomputed with
+// the given inconclusive threshold.
+func merge(reps []Report, wide float64) Report {
+	var out Report
+	var pkgs []string
+	var elapsed time.Duration
+	for i, r := range reps {
+		if i == 0 {
+			out.Options = r.Options
+		}
+		pkgs = append(pkgs, r.Options.Packages)
+		if d, err := time.ParseDuration(r.Options.Elapsed); err == nil {
+			elapsed = max(elapsed, d)
+		}
+		out.Groups = append(out.Groups, r.Groups...)
+	}
+	out.Options.Packages = strings.Join(pkgs, ",")
+	out.Options.Elapsed = elapsed.String()
+	out.Options.Wide = wide
+	out.Rows = rows(out.Groups, wide)
+	return out
 }
 
 // write prints the table and writes each output whose path is not empty.

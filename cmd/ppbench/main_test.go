@@ -348,6 +348,13 @@ func TestWriteAndRedrawFromJSON(t *testing.T) {
 	if rs := rows(back.Groups, 0.25); len(rs) != 1 || rs[0].Ratio != 2 || len(rs[0].Ratios) != 4 {
 		t.Fatalf("rows redrawn from JSON = %+v", rs)
 	}
+	back.Options.Packages, back.Options.Elapsed = "./a", "3m0s"
+	other := back
+	other.Options.Packages, other.Options.Elapsed = "./b", "5m0s"
+	m := merge([]Report{back, other}, 0.5)
+	if len(m.Rows) != 2 || m.Options.Packages != "./a,./b" || m.Options.Elapsed != "5m0s" || m.Options.Wide != 0.5 {
+		t.Fatalf("merged = %+v", m.Options)
+	}
 	if s, _ := os.ReadFile(svgPath); !strings.Contains(string(s), "2.00 (2.00–2.00, 4 pairs)") {
 		t.Fatalf("svg:\n%s", s)
 	}
