@@ -32,7 +32,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log"
 	"math"
 	"os"
@@ -128,7 +127,7 @@ func main() {
 	settle := flag.Float64("settle", 0.08, "stop a row early once its middle half is narrower than this share of its median ratio")
 	wide := flag.Float64("wide", 0.25, "mark a row inconclusive when its middle half is wider than this share of its median ratio")
 	benchtime := flag.String("benchtime", "150ms", "go test -benchtime of each sample")
-	runLimit := flag.Duration("run-timeout", 60*time.Second, "bound on one sample's process")
+	runLimit := flag.Duration("run-timeout", 30*time.Second, "bound on one sample's process")
 	timeout := flag.Duration("timeout", 14*time.Minute, "bound on the whole run (rows keep the pairs measured so far)")
 	jsonOut := flag.String("json", "bench-report.json", "write the full report, every sample included, here ('' to skip)")
 	readme := flag.String("readme", "", "refresh the section between <!-- bench:start --> and <!-- bench:end --> in this file")
@@ -286,19 +285,49 @@ func build(ctx context.Context, pkg, out string) (*binary, error) {
 
 // run runs the benchmarks matching pattern once each, in the package's
 // directory as go test would.
+// A hung benchmark hits go test's own -test.timeout (limit less this) first,
+// so that its panic names where it hung.
+const panicMargin = 5 * time.Second
+
 func (b *binary) run(ctx context.Context, limit time.Duration, pattern, benchtime string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, b.path, "-test.run", "^$", "-test.bench", pattern, "-test.benchmem",
-		"-test.count", "1", "-test.benchtime", benchtime, "-test.timeout", limit.String())
+		"-test.count", "1", "-test.benchtime", benchtime, "-test.timeout", max(limit-panicMargin, panicMargin).String())
 	cmd.Dir = b.dir
 	cmd.Env = append(os.Environ(), "QUIC_GO_DISABLE_RECEIVE_BUFFER_WARNING=true")
 	cmd.WaitDelay = 5 * time.Second
-	var out bytes.Buffer
+	var out, errOut bytes.Buffer
 	cmd.Stdout = &out
-	cmd.Stderr = io.Discard
+	cmd.Stderr = &errOut
 	err := cmd.Run()
+	if err != nil {
+		if p := panicSummary(out.Bytes(), errOut.Bytes()); p != "" {
+			err = fmt.Errorf("%w: %s", err, p)
+		}
+	}
 	return out.Bytes(), err
+}
+
+// panicSummary is a failed test binary's panic line and the first frame of
+// the first goroutine trace after it, or "".
+func panicSummary(outs ...[]byte) string {
+	for _, o := range outs {
+		lines := strings.Split(string(o), "\n")
+		for i, l := range lines {
+			if !strings.HasPrefix(l, "panic: ") {
+				continue
+			}
+			sum := l
+			for _, f := range lines[i+1:] {
+				if strings.HasPrefix(f, "\t") && strings.Contains(f, "_test.go:") {
+					return sum + " at " + strings.TrimSpace(f)
+				}
+			}
+			return sum
+		}
+	}
+	return ""
 }
 
 // sampleBenchtime is the -benchtime of a leaf's next sample: the duration

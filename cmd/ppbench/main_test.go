@@ -378,3 +378,13 @@ func TestSampleBenchtime(t *testing.T) {
 		t.Fatalf("iterations not parsed: %+v", s)
 	}
 }
+
+func TestPanicSummary(t *testing.T) {
+	out := "BenchmarkSend/raw/64-2 \npanic: test timed out after 25s\n\trunning tests:\n\t\tBenchmarkSend/raw/64 (25s)\n\ngoroutine 7 [chan receive]:\ntesting.(*B).run1(...)\n\t/usr/lib/go/src/testing/benchmark.go:200 +0x1\nmain.rawPair.func2()\n\t/w/transport/dtls/bench_test.go:150 +0x2a\n"
+	if got := panicSummary(nil, []byte(out)); got != "panic: test timed out after 25s at /w/transport/dtls/bench_test.go:150 +0x2a" {
+		t.Fatalf("summary = %q", got)
+	}
+	if got := panicSummary([]byte("PASS\n")); got != "" {
+		t.Fatalf("summary of a pass = %q", got)
+	}
+}
