@@ -120,9 +120,11 @@ func rawPair(b *testing.B) (*pdtls.Conn, func()) {
 		b.Fatal(err)
 	}
 	served := make(chan struct{})
+	accepted := make(chan net.Conn, 1) // nil when Accept failed
 	go func() {
 		defer close(served)
 		conn, err := ln.Accept()
+		accepted <- conn
 		if err != nil {
 			return
 		}
@@ -151,6 +153,12 @@ func rawPair(b *testing.B) (*pdtls.Conn, func()) {
 	return c, func() {
 		c.Close()
 		ln.Close()
+		// pion's Listener.Close leaves accepted conns open, and the
+		// client's close_notify can be lost on a loaded loopback: close
+		// the server's conn too, or its Read (and this stop) waits forever.
+		if conn := <-accepted; conn != nil {
+			conn.Close()
+		}
 		<-served
 	}
 }
