@@ -223,8 +223,8 @@ func main() {
 }
 
 // merge joins reports of separate runs: the first one's options (the
-// longest elapsed time, every package), every group, rows recomputed with
-// the given inconclusive threshold.
+// longest elapsed time, every package), every group in the default report's
+// package order, rows recomputed with the given inconclusive threshold.
 func merge(reps []Report, wide float64) Report {
 	var out Report
 	var pkgs []string
@@ -239,11 +239,20 @@ func merge(reps []Report, wide float64) Report {
 		}
 		out.Groups = append(out.Groups, r.Groups...)
 	}
+	slices.SortStableFunc(out.Groups, func(a, b *Group) int { return packageRank(a.Package) - packageRank(b.Package) })
 	out.Options.Packages = strings.Join(pkgs, ",")
 	out.Options.Elapsed = elapsed.String()
 	out.Options.Wide = wide
 	out.Rows = rows(out.Groups, wide)
 	return out
+}
+
+// packageRank orders packages as the default report does, others last.
+func packageRank(pkg string) int {
+	if i := slices.Index(defaultPackages, pkg); i >= 0 {
+		return i
+	}
+	return len(defaultPackages)
 }
 
 // write prints the table and writes each output whose path is not empty.

@@ -351,8 +351,9 @@ func TestWriteAndRedrawFromJSON(t *testing.T) {
 	back.Options.Packages, back.Options.Elapsed = "./a", "3m0s"
 	other := back
 	other.Options.Packages, other.Options.Elapsed = "./b", "5m0s"
+	other.Groups = []*Group{{Package: "./variant", Key: g.Key, Members: g.Members, Samples: g.Samples}}
 	m := merge([]Report{back, other}, 0.5)
-	if len(m.Rows) != 2 || m.Options.Packages != "./a,./b" || m.Options.Elapsed != "5m0s" || m.Options.Wide != 0.5 {
+	if len(m.Rows) != 2 || m.Rows[0].Package != "./variant" || m.Options.Packages != "./a,./b" || m.Options.Elapsed != "5m0s" || m.Options.Wide != 0.5 {
 		t.Fatalf("merged = %+v", m.Options)
 	}
 	if s, _ := os.ReadFile(svgPath); !strings.Contains(string(s), "2.00 (2.00–2.00, 4 pairs)") {
