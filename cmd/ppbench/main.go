@@ -71,7 +71,8 @@ type Options struct {
 	Started   string  `json:"started"`   // UTC
 	Elapsed   string  `json:"elapsed"`   // wall time of the whole run
 	Stopped   string  `json:"stopped,omitempty"`
-	GoVersion string  `json:"go_version"` // go env GOVERSION
+	Merged    int     `json:"merged,omitempty"` // reports joined by -from
+	GoVersion string  `json:"go_version"`       // go env GOVERSION
 }
 
 // Sample is one benchmark process's result for one leaf.
@@ -242,6 +243,7 @@ func merge(reps []Report, wide float64) Report {
 	slices.SortStableFunc(out.Groups, func(a, b *Group) int { return packageRank(a.Package) - packageRank(b.Package) })
 	out.Options.Packages = strings.Join(pkgs, ",")
 	out.Options.Elapsed = elapsed.String()
+	out.Options.Merged = len(reps)
 	out.Options.Wide = wide
 	out.Rows = rows(out.Groups, wide)
 	return out
@@ -611,8 +613,12 @@ func rows(groups []*Group, wide float64) []Row {
 func markdown(rep Report) string {
 	o := rep.Options
 	var b strings.Builder
-	fmt.Fprintf(&b, "Measured %s with `go run ./cmd/ppbench` (%s, loopback, 2 cores): each row is %d–%d pairs of separate -benchtime %s runs of packetpeer and the baseline, back to back, alternating which goes first; the run took %s.\n",
-		strings.SplitN(o.Started, "T", 2)[0], o.GoVersion, o.MinPairs, o.MaxPairs, o.Benchtime, o.Elapsed)
+	took := "the run took " + o.Elapsed
+	if o.Merged > 1 {
+		took = fmt.Sprintf("%d runs of up to %s each, merged", o.Merged, o.Elapsed)
+	}
+	fmt.Fprintf(&b, "Measured %s with `go run ./cmd/ppbench` (%s, loopback, 2 cores): each row is %d–%d pairs of separate -benchtime %s runs of packetpeer and the baseline, back to back, alternating which goes first; %s.\n",
+		strings.SplitN(o.Started, "T", 2)[0], o.GoVersion, o.MinPairs, o.MaxPairs, o.Benchtime, took)
 	b.WriteString("Ratio = baseline time ÷ packetpeer time for the same work, median over the pairs: above 1.00 packetpeer is faster. ")
 	fmt.Fprintf(&b, "Middle half = the pairs' ratios from first to third quartile; ⚠ marks a row where it is wider than %.0f%% of the ratio, too wide to conclude from this run.\n\n", 100*o.Wide)
 	b.WriteString("| package | case | ours | vs | ours ns/op | baseline ns/op | ratio | middle half | pairs | allocs/op (ours / baseline) |\n")

@@ -287,13 +287,18 @@ func TestSVG(t *testing.T) {
 		t.Fatalf("%d bars, want %d", bars, len(rs))
 	}
 	joined := strings.Join(texts, "\n")
-	for _, want := range []string{"variant  Game/Encode/*  variant vs json", "5.90 (5.50–6.20, 6 pairs)", "0.60 (0.23–1.05, 15 pairs) ⚠", "dtls  Send/<&>  sdk vs raw", "1×", "10×"} {
+	for _, want := range []string{"variant  Game/Encode/*  variant vs json", "5.90 (5.50–6.20, 6 pairs)", "0.60 (0.23–1.05, 15 pairs) ⚠", "dtls  Send/<&>  sdk vs raw", "1×", "2×", "10×"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("chart text lacks %q:\n%s", want, joined)
 		}
 	}
 	if !strings.Contains(s, `fill-opacity="0.35"`) || strings.Count(s, `fill-opacity="1.00"`) != 2 {
 		t.Error("the wide row is not the one drawn pale")
+	}
+	// Over more than two and a half decades only powers of ten are labelled.
+	wideAxis := svg([]Row{{Ratio: 400, Q1: 300, Q3: 450, Ratios: make([]float64, 6)}})
+	if !strings.Contains(wideAxis, ">100×<") || strings.Contains(wideAxis, ">200×<") || strings.Contains(wideAxis, ">2×<") {
+		t.Errorf("wide axis ticks:\n%s", wideAxis)
 	}
 }
 
@@ -353,6 +358,9 @@ func TestWriteAndRedrawFromJSON(t *testing.T) {
 	other.Options.Packages, other.Options.Elapsed = "./b", "5m0s"
 	other.Groups = []*Group{{Package: "./variant", Key: g.Key, Members: g.Members, Samples: g.Samples}}
 	m := merge([]Report{back, other}, 0.5)
+	if md := markdown(m); !strings.Contains(md, "2 runs of up to 5m0s each, merged") {
+		t.Fatalf("merged header:\n%s", md)
+	}
 	if len(m.Rows) != 2 || m.Rows[0].Package != "./variant" || m.Options.Packages != "./a,./b" || m.Options.Elapsed != "5m0s" || m.Options.Wide != 0.5 {
 		t.Fatalf("merged = %+v", m.Options)
 	}

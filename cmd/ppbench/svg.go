@@ -8,7 +8,7 @@ import (
 
 // Chart geometry, in SVG user units.
 const (
-	svgWidth   = 980
+	svgWidth   = 1060
 	svgLabelX  = 372 // right edge of the row labels
 	svgPlotX0  = 380
 	svgPlotX1  = 800
@@ -100,8 +100,12 @@ func svg(rows []Row) string {
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#ffffff"/>`+"\n", svgWidth, height)
 	fmt.Fprintf(&b, `<text x="%d" y="16" font-weight="bold">packetpeer vs baseline (log scale; right of 1× = packetpeer faster)</text>`+"\n", svgPlotX0)
 	plotBottom := svgTop + len(rows)*svgRowH
+	sparse := hi/lo > 500 // 1-2-5 labels would overlap: powers of ten only
 	for _, t := range axisTicks() {
 		if t < lo*(1-1e-9) || t > hi*(1+1e-9) {
+			continue
+		}
+		if m := t / math.Pow(10, math.Floor(math.Log10(t)+1e-9)); sparse && math.Abs(m-1) > 1e-9 {
 			continue
 		}
 		x := scale(t, lo, hi)
