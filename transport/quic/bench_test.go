@@ -150,7 +150,7 @@ type windowed struct {
 // stats.
 func newWindowed(size int, stats func() quicgo.ConnectionStats, put func([]byte) error, get func() error) *windowed {
 	return &windowed{
-		put: put, get: get, p: make([]byte, size), window: int64(reliableWindow / size), more: make(chan struct{}, 1),
+		put: put, get: get, p: make([]byte, size), window: max(4, int64(reliableWindow/size)), more: make(chan struct{}, 1),
 		lost: func() uint64 { return stats().PacketsLost },
 	}
 }

@@ -122,21 +122,21 @@ type window struct {
 	sent    int64 // the sender's
 	got     atomic.Int64
 	more    chan struct{}
-	last    time.Time // the receiver's
-	longest time.Duration
+	epoch   time.Time
+	last    atomic.Int64 // since epoch; 0: none yet
+	longest atomic.Int64
 }
 
 func newWindow(size int) *window {
-	return &window{n: max(4, int64(throughputWindow/size)), more: make(chan struct{}, 1)}
+	return &window{n: max(4, int64(throughputWindow/size)), more: make(chan struct{}, 1), epoch: time.Now()}
 }
 
 // received counts one message handed to the receiver and returns the count.
 func (w *window) received() int64 {
-	now := time.Now()
-	if !w.last.IsZero() {
-		w.longest = max(w.longest, now.Sub(w.last))
+	now := int64(time.Since(w.epoch))
+	if last := w.last.Swap(now); last != 0 && now-last > w.longest.Load() {
+		w.longest.Store(now - last) // one receiving goroutine
 	}
-	w.last = now
 	g := w.got.Add(1)
 	if g%(w.n/4) == 0 {
 		select {
@@ -163,11 +163,12 @@ func timeThroughput(b *testing.B, size int, w *window, run func(n int)) {
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	b.ResetTimer()
-	w.last, w.longest = time.Time{}, 0
+	w.last.Store(0)
+	w.longest.Store(0)
 	run(b.N)
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
-	b.ReportMetric(float64(w.longest.Microseconds())/1000, "max-gap-ms")
+	b.ReportMetric(float64(time.Duration(w.longest.Load()).Microseconds())/1000, "max-gap-ms")
 }
 
 func BenchmarkThroughput(b *testing.B) {
