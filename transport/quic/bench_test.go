@@ -128,9 +128,15 @@ func reportRate(b *testing.B, start benchStart, n int) {
 // congestion controller backed off, and a short run measured slow start and
 // loss recovery (1200 B ratios 0.5–1.1 run to run) instead of the steady
 // rate.
+//
+// The window is also at most reliableMaxPackets packets: quic-go drops what
+// arrives while 256 packets wait for a connection's goroutine, and with 64 B
+// packets a 256 KiB window was up to 4 096 small QUIC packets in flight (a
+// loaded run lost up to 500).
 const (
-	reliableWindow = 256 << 10
-	reliableWarmup = 4
+	reliableWindow     = 256 << 10
+	reliableMaxPackets = 128
+	reliableWarmup     = 4
 )
 
 // windowed moves packets from put to get, keeping at most reliableWindow
@@ -150,7 +156,7 @@ type windowed struct {
 // stats.
 func newWindowed(size int, stats func() quicgo.ConnectionStats, put func([]byte) error, get func() error) *windowed {
 	return &windowed{
-		put: put, get: get, p: make([]byte, size), window: max(4, int64(reliableWindow/size)), more: make(chan struct{}, 1),
+		put: put, get: get, p: make([]byte, size), window: min(reliableMaxPackets, max(4, int64(reliableWindow/size))), more: make(chan struct{}, 1),
 		lost: func() uint64 { return stats().PacketsLost },
 	}
 }

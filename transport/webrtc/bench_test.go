@@ -17,8 +17,8 @@ import (
 //	go test -run '^$' -bench . -benchmem ./transport/webrtc/
 //
 // Throughput: one side sends b.N messages on a reliable ordered channel, the
-// other receives them all (msgs/s), with at most throughputWindow bytes not
-// yet received, after a warm-up. RoundTrip: one 64-byte message there and
+// other receives them all (msgs/s), with at most throughputDatagrams in
+// flight, after a warm-up. RoundTrip: one 64-byte message there and
 // back per op. Both senders keep at most DefaultMaxBufferedAmount queued.
 
 func rawAPI() *pion.API {
@@ -100,20 +100,24 @@ func rawSender(d *pion.DataChannel) func(p []byte) error {
 	}
 }
 
-// throughputWindow bounds the bytes a Throughput sender has sent and the
-// receiver has not yet been handed, and throughputWarmup is how many windows
-// go through each connection before the timer starts. Bounded only by
-// DefaultMaxBufferedAmount (1 MiB), the sender overran the UDP receive
-// buffer whenever the receiving goroutines fell behind on a loaded machine;
-// SCTP then waited for retransmission timeouts, so a run measured either
-// the steady rate or loss recovery (raw pion: 7 400 or 30 800 msgs/s).
+// throughputDatagrams bounds the datagrams a Throughput sender has in
+// flight (messages sent and not yet handed to the receiver, times the SCTP
+// DATA chunks each takes: pion's SCTP packets carry at most sctpPayload
+// bytes, so a 1200 B message is two), and throughputWarmup is how many
+// windows go through each connection before the timer starts. Bounded only
+// by DefaultMaxBufferedAmount (1 MiB), the sender overran the UDP receive
+// buffer (208 KiB, about 90 full datagrams) whenever the receiving
+// goroutines fell behind on a loaded machine; SCTP then waited out its 1 s
+// minimum retransmission timeout, so a run measured either the steady rate
+// or loss recovery (raw pion: 7 400 or 30 800 msgs/s).
 const (
-	throughputWindow = 64 << 10
-	throughputWarmup = 4
+	throughputDatagrams = 64
+	sctpPayload         = 1191 - 12 - 16 // pion's initial MTU less the common and DATA chunk headers
+	throughputWarmup    = 4
 )
 
 // window counts messages sent and received and holds the sender back while
-// throughputWindow bytes are in flight. It also keeps the longest gap
+// throughputDatagrams datagrams are in flight. It also keeps the longest gap
 // between two received messages: SCTP waits at least a second to
 // retransmit what fast retransmit did not recover, so a gap that long is
 // loss recovery, not the steady rate.
@@ -128,7 +132,8 @@ type window struct {
 }
 
 func newWindow(size int) *window {
-	return &window{n: max(4, int64(throughputWindow/size)), more: make(chan struct{}, 1), epoch: time.Now()}
+	chunks := (size + sctpPayload - 1) / sctpPayload
+	return &window{n: int64(max(4, throughputDatagrams/chunks)), more: make(chan struct{}, 1), epoch: time.Now()}
 }
 
 // received counts one message handed to the receiver and returns the count.
