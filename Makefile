@@ -58,6 +58,7 @@ demo:
 godot:
 	PACKETPEER_REQUIRE_BROWSER=1 $(GO) test -race -count=1 ./godottest ./variant -run 'Live|Godot|Run|Example'
 
-## bench-report: SDK vs raw library for every transport and the codec; refreshes README's table.
+## bench-report: SDK vs raw library for every transport and the codec, in paired
+## interleaved runs (about 10 minutes); refreshes README's table and docs/bench.svg.
 bench-report:
-	$(GO) run ./cmd/ppbench -readme README.md -json bench-report.json
+	$(GO) run ./cmd/ppbench -readme README.md -svg docs/bench.svg -json bench-report.json
