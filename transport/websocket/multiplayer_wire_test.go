@@ -1,0 +1,239 @@
+package websocket
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"net"
+	"testing"
+	"time"
+
+	gws "github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
+
+	"github.com/packetpeer/packetpeer/multiplayer"
+	"github.com/packetpeer/packetpeer/peer"
+	"github.com/packetpeer/packetpeer/peer/peertest"
+)
+
+func createServer(t testing.TB, cfg *Config) *MultiplayerPeer {
+	t.Helper()
+	s, err := CreateServer("127.0.0.1:0", cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func mpURL(s *MultiplayerPeer) string { return "ws://" + s.Addr().String() + "/" }
+
+// A plain WebSocket client (what Godot's WebSocketMultiplayerPeer client
+// sees on the wire): the first message is the id as 4 bytes int32 LE, then
+// packets travel as they are, with no header, both ways.
+func TestMultiplayerWire(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	s := createServer(t, nil)
+	ctx := testCtx(t)
+	c, _, err := gws.DefaultDialer.DialContext(ctx, mpURL(s), nil)
+	require.NoError(t, err)
+	defer c.Close()
+
+	kind, msg, err := c.ReadMessage()
+	require.NoError(t, err)
+	require.Equal(t, gws.BinaryMessage, kind)
+	require.Len(t, msg, 4)
+	id := int32(binary.LittleEndian.Uint32(msg))
+	require.GreaterOrEqual(t, id, int32(2))
+
+	ev, err := s.ReadEvent(ctx)
+	require.NoError(t, err)
+	require.Equal(t, multiplayer.Event{Type: multiplayer.PeerConnected, ID: id}, ev)
+	require.Equal(t, "127.0.0.1", s.PeerAddress(id))
+	require.Equal(t, c.LocalAddr().(*net.TCPAddr).Port, s.PeerPort(id))
+	require.NotNil(t, s.GetPeer(id))
+	require.Nil(t, s.GetPeer(id+1))
+
+	require.NoError(t, c.WriteMessage(gws.BinaryMessage, []byte{0x07, 0x01, 0x02}))
+	b, info, err := s.ReadPacketFrom(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []byte{0x07, 0x01, 0x02}, b)
+	require.Equal(t, multiplayer.PacketInfo{From: id, Mode: multiplayer.TransferModeReliable}, info)
+
+	// Mode and channel are ignored: still one raw binary message.
+	require.NoError(t, s.SendTo(id, multiplayer.TransferModeUnreliable, 3, []byte("xyz")))
+	kind, msg, err = c.ReadMessage()
+	require.NoError(t, err)
+	require.Equal(t, gws.BinaryMessage, kind)
+	require.Equal(t, "xyz", string(msg))
+
+	require.Equal(t, DefaultOutboundBufferSize-9, s.MaxPacketSize())
+	require.True(t, s.IsServerRelaySupported())
+}
+
+// idServer is a WebSocket server that sends each client first whatever
+// first returns (nil: nothing), playing a broken or hostile Godot server.
+func idServer(t *testing.T, first func() []byte) string {
+	t.Helper()
+	l := listen(t, nil)
+	go func() {
+		for {
+			p, err := l.Accept(context.Background())
+			if err != nil {
+				return
+			}
+			if b := first(); b != nil {
+				p.PutPacket(b)
+			}
+			// The listener's Close closes p.
+		}
+	}()
+	return wsURL(l)
+}
+
+// Godot's client accepts only a first message of exactly 4 bytes holding an
+// id >= 2, and gives up after handshake_timeout.
+func TestMultiplayerClientBadID(t *testing.T) {
+	le := func(v int32) []byte { return binary.LittleEndian.AppendUint32(nil, uint32(v)) }
+	cases := []struct {
+		name  string
+		first []byte
+		want  error
+	}{
+		{"3 bytes", []byte{5, 0, 0}, peer.ErrInvalidData},
+		{"5 bytes", []byte{5, 0, 0, 0, 0}, peer.ErrInvalidData},
+		{"id 0", le(0), peer.ErrInvalidData},
+		{"id 1", le(1), peer.ErrInvalidData},
+		{"negative id", le(-5), peer.ErrInvalidData},
+		{"no id", nil, peer.ErrTimeout},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			peertest.CheckGoroutines(t)
+			url := idServer(t, func() []byte { return tc.first })
+			cfg := &Config{HandshakeTimeout: 300 * time.Millisecond}
+			start := time.Now()
+			c, err := DialClient(testCtx(t), url, cfg)
+			require.Nil(t, c)
+			require.ErrorIs(t, err, tc.want)
+			require.Less(t, time.Since(start), 5*time.Second)
+
+			// The polling form reports the same: CONNECTING, then DISCONNECTED
+			// with no peer_connected.
+			p, err := CreateClient(url, cfg)
+			require.NoError(t, err)
+			defer p.Close()
+			require.Equal(t, multiplayer.ConnectionConnecting, p.ConnectionStatus())
+			_, err = p.GetPacket()
+			require.ErrorIs(t, err, peer.ErrUnconfigured)
+			require.ErrorIs(t, p.PutPacket([]byte("x")), peer.ErrUnconfigured)
+			<-p.m.handshook
+			require.Equal(t, multiplayer.ConnectionDisconnected, p.ConnectionStatus())
+			require.Equal(t, int32(0), p.UniqueID())
+			_, ok := p.PollEvent()
+			require.False(t, ok)
+		})
+	}
+}
+
+func TestMultiplayerClientServerGone(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	l := listen(t, nil)
+	l.Close() // nobody listens there any more
+	_, err := DialClient(testCtx(t), wsURL(l), nil)
+	require.ErrorIs(t, err, peer.ErrCantConnect)
+}
+
+// A client that opens TCP and never sends the upgrade is dropped after
+// HandshakeTimeout and counted; it never gets an id; honest clients are
+// served meanwhile.
+func TestMultiplayerServerHandshakeTimeout(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	s := createServer(t, &Config{HandshakeTimeout: 200 * time.Millisecond})
+	ctx := testCtx(t)
+	const idle = 5
+	var conns []net.Conn
+	for range idle {
+		nc, err := net.Dial("tcp", s.Addr().String())
+		require.NoError(t, err)
+		defer nc.Close()
+		conns = append(conns, nc)
+	}
+	c, err := DialClient(ctx, mpURL(s), nil)
+	require.NoError(t, err)
+	defer c.Close()
+	for _, nc := range conns {
+		// Read until the server drops the connection: EOF, not a deadline.
+		nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err := nc.Read(make([]byte, 1))
+		require.Error(t, err)
+		var ne net.Error
+		require.False(t, errors.As(err, &ne) && ne.Timeout(), "connection not dropped: %v", err)
+	}
+	ev, err := s.ReadEvent(ctx)
+	require.NoError(t, err)
+	require.Equal(t, c.UniqueID(), ev.ID)
+	_, more := s.PollEvent()
+	require.False(t, more)
+	st := s.Stats()
+	require.Equal(t, uint64(idle), st.TimedOut)
+	require.Equal(t, uint64(1), st.Accepted)
+}
+
+// A refused client is dropped at once and counted.
+func TestMultiplayerRefusedCounted(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	s := createServer(t, nil)
+	s.SetRefuseNewConnections(true)
+	for range 3 {
+		_, err := DialClient(testCtx(t), mpURL(s), nil)
+		require.ErrorIs(t, err, peer.ErrCantConnect)
+	}
+	require.Equal(t, uint64(3), s.Stats().Refused)
+	require.Equal(t, uint64(0), s.Stats().Accepted)
+}
+
+// Clients that send while the server never reads are held back by TCP flow
+// control: the server's shared queue stays within mpQueueBytes and nothing
+// is lost.
+func TestMultiplayerServerQueueBounded(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	s := createServer(t, nil)
+	ctx := testCtx(t)
+	const clients, each, size = 3, 8000, 1024
+	done := make(chan error, clients)
+	for range clients {
+		c, err := DialClient(ctx, mpURL(s), nil)
+		require.NoError(t, err)
+		defer c.Close()
+		ws := c.GetPeer(1)
+		go func() {
+			pkt := make([]byte, size)
+			for range each {
+				if err := ws.WritePacket(ctx, pkt); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	// Wait until the queue is full and the senders are stuck.
+	for s.m.in.Cap() < mpQueueBytes || s.AvailablePacketCount() < mpQueueBytes/(size+2*mpHeader+8) {
+		select {
+		case err := <-done:
+			t.Fatalf("a sender finished (%v) while the server read nothing", err)
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	require.LessOrEqual(t, s.m.in.Cap(), mpQueueBytes)
+	for range clients * each {
+		b, _, err := s.ReadPacketFrom(ctx)
+		require.NoError(t, err)
+		require.Len(t, b, size)
+	}
+	for range clients {
+		require.NoError(t, <-done)
+	}
+	require.LessOrEqual(t, s.m.in.Cap(), mpQueueBytes)
+}
