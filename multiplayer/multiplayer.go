@@ -41,10 +41,11 @@ func (m TransferMode) Valid() bool {
 // ConnectionStatus is Godot's MultiplayerPeer.ConnectionStatus.
 type ConnectionStatus int
 
+// Connection statuses, with Godot's values.
 const (
-	ConnectionDisconnected ConnectionStatus = 0
-	ConnectionConnecting   ConnectionStatus = 1
-	ConnectionConnected    ConnectionStatus = 2
+	ConnectionDisconnected ConnectionStatus = 0 // no session: before it, after it ended, after Close
+	ConnectionConnecting   ConnectionStatus = 1 // a client waiting for its id
+	ConnectionConnected    ConnectionStatus = 2 // a server from creation; a client once it has its id
 )
 
 // String returns Godot's constant name, e.g. "CONNECTION_CONNECTED".
