@@ -338,12 +338,8 @@ func (m *mpTransport) connect(u string) {
 		err = &peer.OpError{Op: "dial", Err: peer.ErrTimeout, Detail: fmt.Sprintf("no id from the server within HandshakeTimeout %v", m.cfg.HandshakeTimeout)}
 	case err != nil:
 		err = &peer.OpError{Op: "dial", Err: peer.ErrCantConnect, Detail: "the server closed before sending an id: " + err.Error()}
-	case len(b) != 4:
-		err = &peer.OpError{Op: "dial", Err: peer.ErrInvalidData, Detail: fmt.Sprintf("the server's first message is %d bytes, not a 4-byte id", len(b))}
 	default:
-		if id = int32(binary.LittleEndian.Uint32(b)); id < 2 {
-			err = &peer.OpError{Op: "dial", Err: peer.ErrInvalidData, Detail: fmt.Sprintf("the server gave id %d, below 2", id)}
-		}
+		id, err = parseID(b)
 	}
 	if err != nil {
 		if m.ctx.Err() != nil {
@@ -365,6 +361,19 @@ func (m *mpTransport) connect(u string) {
 	close(m.handshook)
 	m.wg.Add(1)
 	go m.readLoop(rctx, mp)
+}
+
+// parseID reads the id message a server sends first, as Godot's client
+// does: exactly 4 bytes, an int32 LE of at least 2.
+func parseID(b []byte) (int32, error) {
+	if len(b) != 4 {
+		return 0, &peer.OpError{Op: "dial", Err: peer.ErrInvalidData, Detail: fmt.Sprintf("the server's first message is %d bytes, not a 4-byte id", len(b))}
+	}
+	id := int32(binary.LittleEndian.Uint32(b))
+	if id < 2 {
+		return 0, &peer.OpError{Op: "dial", Err: peer.ErrInvalidData, Detail: fmt.Sprintf("the server gave id %d, below 2", id)}
+	}
+	return id, nil
 }
 
 func (m *mpTransport) PutPacket(p []byte, target int32, _ multiplayer.TransferMode, _ int) error {

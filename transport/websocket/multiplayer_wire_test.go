@@ -237,3 +237,65 @@ func TestMultiplayerServerQueueBounded(t *testing.T) {
 	}
 	require.LessOrEqual(t, s.m.in.Cap(), mpQueueBytes)
 }
+
+// The id decoder accepts exactly the 4-byte messages holding an id >= 2
+// and names the problem otherwise.
+func FuzzMultiplayerID(f *testing.F) {
+	f.Add([]byte{2, 0, 0, 0})
+	f.Add([]byte{1, 0, 0, 0})
+	f.Add([]byte{0xff, 0xff, 0xff, 0x7f})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
+	f.Add([]byte{})
+	f.Add([]byte{1, 2, 3, 4, 5})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		id, err := parseID(b)
+		valid := len(b) == 4 && int32(binary.LittleEndian.Uint32(b)) >= 2
+		if valid != (err == nil) {
+			t.Fatalf("parseID(%x) = %d, %v", b, id, err)
+		}
+		if err != nil && !errors.Is(err, peer.ErrInvalidData) {
+			t.Fatalf("parseID(%x) error %v does not match ErrInvalidData", b, err)
+		}
+		if err == nil && id != int32(binary.LittleEndian.Uint32(b)) {
+			t.Fatalf("parseID(%x) = %d", b, id)
+		}
+	})
+}
+
+// A client that stops reading fills its own send queue only: broadcasts
+// report ErrOutOfMemory for it (Godot's send error) and still reach the
+// others, and a put to it alone fails without blocking.
+func TestMultiplayerStalledClient(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	s := createServer(t, nil)
+	ctx := testCtx(t)
+	// The stalled client: a raw connection that reads its id, then nothing.
+	stalled, _, err := gws.DefaultDialer.DialContext(ctx, mpURL(s), nil)
+	require.NoError(t, err)
+	defer stalled.Close()
+	_, msg, err := stalled.ReadMessage()
+	require.NoError(t, err)
+	stalledID := int32(binary.LittleEndian.Uint32(msg))
+	honest, err := DialClient(ctx, mpURL(s), nil)
+	require.NoError(t, err)
+	defer honest.Close()
+
+	pkt := make([]byte, 16<<10)
+	var full error
+	sent := 0
+	for full == nil {
+		full = s.SendTo(multiplayer.TargetPeerBroadcast, multiplayer.TransferModeReliable, 0, pkt)
+		sent++
+		// The honest client keeps up.
+		b, err := honest.ReadPacket(ctx)
+		require.NoError(t, err)
+		require.Len(t, b, len(pkt))
+		require.Less(t, sent, 10000, "the stalled client's queue never filled")
+	}
+	require.ErrorIs(t, full, peer.ErrOutOfMemory)
+	require.ErrorIs(t, s.SendTo(stalledID, multiplayer.TransferModeReliable, 0, pkt), peer.ErrOutOfMemory)
+	require.NoError(t, s.SendTo(honest.UniqueID(), multiplayer.TransferModeReliable, 0, []byte("still")))
+	b, err := honest.ReadPacket(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "still", string(b))
+}
