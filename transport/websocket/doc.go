@@ -86,6 +86,17 @@
 // TCP flow control holds the clients back: nothing is dropped. Close drops
 // every connection without a close frame, as Godot's close().
 //
+// Where it differs from Godot 4.6, on purpose: ids are never handed out
+// twice (Godot does not check); a put to one peer returns that peer's
+// send error (ErrOutOfMemory when its queue is full) and a broadcast returns
+// the first one after sending to all (Godot returns OK); packets a peer sent
+// before its connection closed are delivered, on a client too after its
+// session ended (Godot drops what it had not fetched); while refusing, new
+// connections are accepted and dropped rather than left in the kernel's
+// backlog; Config.HeartbeatInterval applies to the multiplayer peer's
+// connections (Godot does not forward heartbeat_interval); PacketPeer is 0,
+// not 1, when nothing is queued.
+//
 // # Defaults and limits
 //
 // Godot's: messages up to 65535 bytes each way (InboundBufferSize,
