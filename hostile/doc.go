@@ -78,7 +78,8 @@
 // id) beside 20 clients flooding a server that reads nothing (held back by
 // TCP flow control, nothing dropped, 16 MiB heap bound: 3.4 MiB measured);
 // an oversize message from one client (1009, peer_disconnected, the others
-// served).
+// served); 100 idle connected clients (27 KiB of heap each, both ends
+// counted, bound 64 KiB).
 //
 // dtls: random datagrams and fake ClientHello records from 100 sockets; 200
 // genuine ClientHellos that never echo the cookie, against the default 128

@@ -131,3 +131,26 @@ func TestWebSocketMultiplayerOversize(t *testing.T) {
 	require.Equal(t, "still here", string(b))
 	require.Equal(t, honestPeer.UniqueID(), info.From)
 }
+
+// What an idle connected client costs a multiplayer server: its WebSocket
+// peer, reader goroutines and buffers, the client side not counted (raw
+// gorilla connections are measured in the heap too, so this is an upper
+// bound). Bound: 64 KiB per client.
+func TestWebSocketMultiplayerIdleClients(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	srv, err := websocket.CreateServer("127.0.0.1:0", nil)
+	require.NoError(t, err)
+	defer srv.Close()
+	url := "ws://" + srv.Addr().String() + "/"
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	mpAttacker(t, ctx, url) // warm up pools
+	const clients = 100
+	before := heapNow()
+	for range clients {
+		mpAttacker(t, ctx, url)
+	}
+	per := (int64(heapNow()) - int64(before)) / clients
+	t.Logf("HEAP per idle multiplayer client: %d bytes (server and raw client)", per)
+	require.Less(t, per, int64(64<<10))
+}
