@@ -297,3 +297,47 @@ func TestMultiplayerStalledClient(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "still", string(b))
 }
+
+// The Config fields Godot forwards to every WebSocketPeer of a
+// WebSocketMultiplayerPeer apply to the multiplayer peer's connections.
+func TestMultiplayerConfigForwarded(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	ctx := testCtx(t)
+	s := createServer(t, &Config{
+		SupportedProtocols: []string{"game-v2", "game-v1"},
+		HandshakeHeaders:   map[string][]string{"X-Game": {"lobby"}},
+		InboundBufferSize:  1000,
+		OutboundBufferSize: 2000,
+	})
+	require.Equal(t, 2000-9, s.MaxPacketSize())
+
+	c, err := DialClient(ctx, mpURL(s), &Config{SupportedProtocols: []string{"game-v1"}})
+	require.NoError(t, err)
+	defer c.Close()
+	ws := c.GetPeer(1)
+	require.Equal(t, "game-v1", ws.SelectedProtocol())
+	require.Equal(t, "lobby", ws.ResponseHeader().Get("X-Game"))
+	require.Equal(t, mpURL(s), ws.RequestedURL())
+	ev, err := s.ReadEvent(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "game-v1", s.GetPeer(ev.ID).SelectedProtocol())
+	cid := c.UniqueID()
+	require.Equal(t, cid, ev.ID)
+
+	// A client offering no protocol the server supports is refused.
+	_, err = DialClient(ctx, mpURL(s), nil)
+	require.ErrorIs(t, err, peer.ErrCantConnect)
+
+	// The server's InboundBufferSize bounds what a client may send.
+	require.NoError(t, c.PutPacket(make([]byte, 1001)))
+	ev, err = s.ReadEvent(ctx)
+	require.NoError(t, err)
+	require.Equal(t, multiplayer.Event{Type: multiplayer.PeerDisconnected, ID: cid}, ev)
+	cev, err := c.ReadEvent(ctx)
+	require.NoError(t, err)
+	require.Equal(t, multiplayer.Event{Type: multiplayer.PeerConnected, ID: 1}, cev)
+	cev, err = c.ReadEvent(ctx)
+	require.NoError(t, err)
+	require.Equal(t, multiplayer.Event{Type: multiplayer.PeerDisconnected, ID: 1}, cev)
+	require.Equal(t, CloseMessageTooBig, ws.CloseCode())
+}
