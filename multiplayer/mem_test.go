@@ -95,9 +95,13 @@ func (m *memNode) PutPacket(p []byte, target int32, mode multiplayer.TransferMod
 }
 
 func (m *memNode) GetPacket() ([]byte, multiplayer.PacketInfo, error) {
+	gone := m.ConnectionStatus() == multiplayer.ConnectionDisconnected
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if len(m.queue) == 0 {
+		if gone {
+			return nil, multiplayer.PacketInfo{}, &peer.OpError{Op: "get packet", Err: peer.ErrUnconfigured}
+		}
 		return nil, multiplayer.PacketInfo{}, &peer.OpError{Op: "get packet", Err: peer.ErrUnavailable}
 	}
 	p := m.queue[0]

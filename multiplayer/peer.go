@@ -389,6 +389,15 @@ func (a *adapter) peek() PacketInfo {
 	return info
 }
 
+// pollReady fetches the next packet or error into the look-ahead and
+// reports whether there is one.
+func (a *adapter) pollReady() bool {
+	a.peek()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.staged || a.stageErr != nil
+}
+
 func (a *adapter) AvailablePacketCount() int {
 	a.mu.Lock()
 	staged := a.staged
@@ -412,11 +421,12 @@ func (a *adapter) WaitPacket(ctx context.Context) error {
 	if w, ok := a.t.(peer.Waiter); ok {
 		return w.WaitPacket(ctx)
 	}
-	// A transport without Waiter is polled, backing off to 10ms.
+	// A transport without Waiter is polled, backing off to 10ms; polling
+	// through the look-ahead also sees the error that ends a session.
 	delay := 100 * time.Microsecond
 	timer := time.NewTimer(delay)
 	defer timer.Stop()
-	for a.t.AvailablePacketCount() == 0 {
+	for !a.pollReady() {
 		select {
 		case <-timer.C:
 		case <-ctx.Done():

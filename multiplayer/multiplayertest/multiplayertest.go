@@ -639,6 +639,16 @@ func waitClientGone(t *testing.T, ctx context.Context, c multiplayer.Multiplayer
 	if err := c.SendTo(1, multiplayer.TransferModeReliable, 0, []byte("x")); err == nil {
 		t.Errorf("client SendTo after its session ended succeeded")
 	}
+	// Packets received before stay readable; then reads fail at once
+	// (Godot's ERR_UNCONFIGURED) rather than wait.
+	for range 1 << 16 {
+		if _, _, err := c.GetPacketFrom(); err != nil {
+			break
+		}
+	}
+	if _, _, err := c.ReadPacketFrom(ctx); !errors.Is(err, peer.ErrUnconfigured) {
+		t.Errorf("client ReadPacketFrom after its session ended = %v, want ErrUnconfigured", err)
+	}
 }
 
 func checkOthersServed(t *testing.T, n Network, cfg Config, skip int) {

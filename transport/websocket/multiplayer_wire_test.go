@@ -108,8 +108,10 @@ func TestMultiplayerClientBadID(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			peertest.CheckGoroutines(t)
-			url := idServer(t, func() []byte { return tc.first })
+			release := make(chan struct{}, 2) // one per connection: send the first message
+			url := idServer(t, func() []byte { <-release; return tc.first })
 			cfg := &Config{HandshakeTimeout: 300 * time.Millisecond}
+			release <- struct{}{}
 			start := time.Now()
 			c, err := DialClient(testCtx(t), url, cfg)
 			require.Nil(t, c)
@@ -125,6 +127,7 @@ func TestMultiplayerClientBadID(t *testing.T) {
 			_, err = p.GetPacket()
 			require.ErrorIs(t, err, peer.ErrUnconfigured)
 			require.ErrorIs(t, p.PutPacket([]byte("x")), peer.ErrUnconfigured)
+			release <- struct{}{}
 			<-p.m.handshook
 			require.Equal(t, multiplayer.ConnectionDisconnected, p.ConnectionStatus())
 			require.Equal(t, int32(0), p.UniqueID())
@@ -173,6 +176,15 @@ func TestMultiplayerServerHandshakeTimeout(t *testing.T) {
 	require.Equal(t, c.UniqueID(), ev.ID)
 	_, more := s.PollEvent()
 	require.False(t, more)
+	// The listener counts a drop just after closing the connection: poll
+	// the counter (no event to wait on).
+	for s.Stats().TimedOut < idle {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("TimedOut = %d, want %d", s.Stats().TimedOut, idle)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 	st := s.Stats()
 	require.Equal(t, uint64(idle), st.TimedOut)
 	require.Equal(t, uint64(1), st.Accepted)
