@@ -4,7 +4,7 @@ FUZZTIME  ?= 30s
 BENCHTIME ?= 1s
 PKGS      := ./...
 
-.PHONY: all test race unit lint vet fmt-check fuzz fuzz-short bench bench-report demo e2e-deps clean
+.PHONY: all test race unit lint vet fmt-check fuzz fuzz-short bench bench-report demo e2e-deps godot clean
 
 all: test
 
@@ -52,6 +52,11 @@ bench:
 ## demo: a chat server and two scripted clients over loopback.
 demo:
 	$(GO) run ./examples/chat/demo
+
+## godot: the tests that run a real Godot 4.6 (web export in headless
+## chromium; the engine is downloaded once into the user cache folder).
+godot:
+	PACKETPEER_REQUIRE_BROWSER=1 $(GO) test -race -count=1 ./godottest ./variant -run 'Live|Godot|Run|Example'
 
 ## e2e-deps: playwright-core for the browser tests (Chromium itself: apt-get install chromium).
 e2e-deps:

@@ -50,9 +50,12 @@
 // allocates (at most 64 times their size).
 //
 // stream (TCP): a length field of 0x7FFFFFFF; a frame or a header cut by
-// the client's close; 64 KiB of random bytes; a client that never reads
-// while the server pushes (the server's puts time out with
-// Config.WriteTimeout); 200 idle connections; 100000 empty frames; 100
+// the client's close (ErrConnectionError and io.ErrUnexpectedEOF, after the
+// whole packets before it); 64 KiB of random bytes; a client that never
+// reads while the server pushes (the server's puts time out with
+// Config.WriteTimeout); 200 idle connections; 1000 connections each
+// announcing a 65532-byte frame and sending 16 bytes of it (under 32 KiB
+// held per connection: lines starting with "MEM"); 100000 empty frames; 100
 // clients a Listener does not accept (MaxPendingConnections).
 //
 // udp: a flood of 300 new remotes against the default pending cap of 16;
@@ -87,7 +90,8 @@
 // an established client; handshaken clients beyond AcceptBacklog.
 //
 // quic: a reliable frame length of 0x7FFFFFFF; a stream ending inside a
-// frame; malformed datagram headers; a client that never reads (QUIC flow
+// frame (ErrConnectionError and io.ErrUnexpectedEOF, as on stream);
+// malformed datagram headers; a client that never reads (QUIC flow
 // control); 40 genuine first flights that are never continued, and random
 // datagrams shaped like Initial packets; clients beyond
 // MaxPendingConnections that nobody accepts.

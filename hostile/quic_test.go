@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"net"
 	"testing"
@@ -66,7 +67,11 @@ func TestQUICLyingLength(t *testing.T) {
 	honest(t, k, s.addr)
 }
 
-// TestQUICTruncatedFrame: the stream ends (FIN) inside a frame.
+// TestQUICTruncatedFrame: a whole packet, then the stream ends (FIN) inside
+// a frame. The server reads the packet, then its peer ends with an error
+// matching both peer.ErrConnectionError and io.ErrUnexpectedEOF, as on every
+// reliable transport, and closes the connection with Godot's
+// ERR_CONNECTION_ERROR code.
 func TestQUICTruncatedFrame(t *testing.T) {
 	peertest.CheckGoroutines(t)
 	k := quicKit()
@@ -76,11 +81,22 @@ func TestQUICTruncatedFrame(t *testing.T) {
 
 	before := heapNow()
 	qc, str := rawQUIC(t, ctx, s.addr)
-	_, err := str.Write(append(le(100), make([]byte, 10)...))
+	_, err := str.Write(append(frame(marshal(t, "whole")), append(le(100), make([]byte, 10)...)...))
 	require.NoError(t, err)
 	require.NoError(t, str.Close())
-	s.expect(t, 5*time.Second, "ErrInvalidData", isOp("conn", peer.ErrInvalidData))
-	expectAppError(t, qc, peer.ErrInvalidData)
+	e := s.expect(t, 5*time.Second, "io.ErrUnexpectedEOF", isOp("conn", io.ErrUnexpectedEOF))
+	require.ErrorIs(t, e.err, peer.ErrConnectionError)
+	// The server read the whole packet first: it echoed it, or its echo
+	// failed because the connection was closing (the FIN means the client
+	// closed).
+	puts := 0
+	for _, e := range s.drain() {
+		if e.op == "put" {
+			puts++
+		}
+	}
+	require.Equal(t, 1, int(s.echoed.Load())+puts, "the whole packet was not read before the error")
+	expectAppError(t, qc, peer.ErrConnectionError)
 	checkHeap(t, before, 1<<20)
 	honest(t, k, s.addr)
 }

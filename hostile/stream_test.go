@@ -1,10 +1,14 @@
 package hostile
 
 import (
+	"context"
 	"encoding/binary"
 	"io"
 	"math/rand/v2"
 	"net"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -57,9 +61,11 @@ func TestStreamLyingLength(t *testing.T) {
 	honest(t, k, s.addr)
 }
 
-// TestStreamTruncatedFrame: a header announcing 100 bytes, 10 bytes, then
-// the client closes. The server's peer must end with io.ErrUnexpectedEOF
-// (not hang waiting for the other 90) and the server keep serving.
+// TestStreamTruncatedFrame: a whole packet, then a header announcing 100
+// bytes, 10 bytes, and the client closes. The server's peer must echo the
+// packet, then end with an error matching both peer.ErrConnectionError
+// (Godot's ERR_CONNECTION_ERROR) and io.ErrUnexpectedEOF (not hang waiting
+// for the other 90), and the server keep serving.
 func TestStreamTruncatedFrame(t *testing.T) {
 	peertest.CheckGoroutines(t)
 	k := streamKit()
@@ -67,10 +73,12 @@ func TestStreamTruncatedFrame(t *testing.T) {
 	before := heapNow()
 
 	c := rawStream(t, s.addr)
-	_, err := c.Write(append(le(100), make([]byte, 10)...))
+	_, err := c.Write(append(frame(marshal(t, "whole")), append(le(100), make([]byte, 10)...)...))
 	require.NoError(t, err)
-	require.NoError(t, c.Close())
-	s.expect(t, 5*time.Second, "io.ErrUnexpectedEOF", isOp("conn", io.ErrUnexpectedEOF))
+	require.NoError(t, c.(*net.TCPConn).CloseWrite())
+	require.Equal(t, frame(marshal(t, "whole")), expectClosedByServer(t, c, 5*time.Second), "the whole packet was echoed")
+	e := s.expect(t, 5*time.Second, "io.ErrUnexpectedEOF", isOp("conn", io.ErrUnexpectedEOF))
+	require.ErrorIs(t, e.err, peer.ErrConnectionError)
 
 	checkHeap(t, before, 1<<20)
 	honest(t, k, s.addr)
@@ -87,7 +95,8 @@ func TestStreamTruncatedHeader(t *testing.T) {
 	_, err := c.Write([]byte{1, 0})
 	require.NoError(t, err)
 	require.NoError(t, c.Close())
-	s.expect(t, 5*time.Second, "io.ErrUnexpectedEOF", isOp("conn", io.ErrUnexpectedEOF))
+	e := s.expect(t, 5*time.Second, "io.ErrUnexpectedEOF", isOp("conn", io.ErrUnexpectedEOF))
+	require.ErrorIs(t, e.err, peer.ErrConnectionError)
 	checkHeap(t, before, 1<<20)
 	honest(t, k, s.addr)
 }
@@ -246,4 +255,132 @@ func TestStreamUnacceptedConnections(t *testing.T) {
 		require.NoError(t, err, "client %d was never served", i)
 	}
 	honest(t, streamKit(), s.addr)
+}
+
+// readCounter is an accepted connection that records how much its peer has
+// read and how much it had read when its latest read started, so a test
+// knows when the peer has taken in everything sent and waits for more.
+type readCounter struct {
+	net.Conn
+	got, waitingAt atomic.Int64
+}
+
+func (c *readCounter) Read(p []byte) (int, error) {
+	c.waitingAt.Store(c.got.Load())
+	n, err := c.Conn.Read(p)
+	c.got.Add(int64(n))
+	return n, err
+}
+
+// countingListener hands out readCounters.
+type countingListener struct {
+	net.Listener
+	mu    sync.Mutex
+	conns []*readCounter
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	rc := &readCounter{Conn: c}
+	l.mu.Lock()
+	l.conns = append(l.conns, rc)
+	l.mu.Unlock()
+	return rc, nil
+}
+
+// allWaiting reports whether n connections were accepted and each has read
+// want bytes and started another read.
+func (l *countingListener) allWaiting(n int, want int64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.conns) < n {
+		return false
+	}
+	for _, c := range l.conns {
+		if c.waitingAt.Load() != want {
+			return false
+		}
+	}
+	return true
+}
+
+// liveBytes is the live heap plus the goroutine stacks.
+func liveBytes() int64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc + m.StackInuse)
+}
+
+// streamBytesPerStalledConn bounds what a Listener's peer holds while its
+// remote end has announced a maximum-size frame (65532 bytes) and sent 16
+// bytes of it: the 16 KiB read buffer, the peer's two goroutines and its
+// state, but nothing sized by the announced length.
+const streamBytesPerStalledConn = 32 << 10
+
+// TestStreamAnnouncedFrameMemory: 1000 connections each announce a
+// 65532-byte frame and send 16 bytes of it. What the server holds per
+// connection (live heap and stacks, measured once every peer has read those
+// bytes and waits for more) must not follow the announced length: at most
+// streamBytesPerStalledConn (it was about 83 KiB, the announced frame's
+// buffer allocated in full). Then the clients close and every peer ends
+// with a truncated-frame error.
+func TestStreamAnnouncedFrameMemory(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	tln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	cl := &countingListener{Listener: tln}
+	ln := stream.NewListener(cl, streamServerConfig())
+	defer ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	peers := make(chan *stream.Peer, 4096)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			p, err := ln.Accept(ctx)
+			if err != nil {
+				return
+			}
+			peers <- p
+		}
+	})
+	defer func() {
+		ln.Close()
+		wg.Wait()
+	}()
+
+	const n = 1000
+	const sent = 16
+	msg := append(le(stream.DefaultInputBufferMaxSize), make([]byte, sent)...)
+	before := liveBytes()
+	conns := make([]net.Conn, n)
+	for i := range conns {
+		conns[i] = rawStream(t, ln.Addr().String())
+		_, err := conns[i].Write(msg)
+		require.NoError(t, err)
+	}
+	waitFor(t, 30*time.Second, "every peer waiting for the rest of its frame", func() bool {
+		return cl.allWaiting(n, int64(len(msg)))
+	})
+	after := liveBytes()
+	per := (after - before) / n
+	t.Logf("MEM %s: %d connections announcing %d bytes and sending %d hold %d bytes (%d per connection, bound %d)",
+		t.Name(), n, stream.DefaultInputBufferMaxSize, sent, after-before, per, streamBytesPerStalledConn)
+	require.Less(t, per, int64(streamBytesPerStalledConn), "bytes per stalled connection")
+
+	for _, c := range conns {
+		c.Close()
+	}
+	for range n {
+		p := <-peers
+		_, err := p.ReadPacket(ctx)
+		require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+		require.ErrorIs(t, err, peer.ErrConnectionError)
+		p.Close()
+	}
 }

@@ -16,12 +16,24 @@
 //	get_var(allow_objects)           GetVar() (any, error)         // + SetDecodeOptions
 //	encode_buffer_max_size           EncodeBufferMaxSize, SetEncodeBufferMaxSize
 //	(none: Godot polls)              ReadPacket(ctx), ReadVar(ctx) // block until a packet
+//	(none)                           AppendPacket(ctx, dst)        // ReadPacket into your buffer
 //	(per transport close method)     Close() error
 //
 // GetPacket returns an error matching ErrUnavailable when nothing is queued;
-// ReadPacket waits for a packet, for ctx to end, or for Close. A returned
-// packet is valid until the next read on the same peer (the transport reuses
-// the buffer, so reads do not allocate); copy it to keep it.
+// ReadPacket waits for a packet, for ctx to end, or for Close.
+//
+// # Concurrency
+//
+// A peer is safe for concurrent use: any number of goroutines may put
+// (PutPacket, PutVar) and any number may read with ReadPacket, AppendPacket,
+// ReadVar and GetVar at once, as with a net.Conn. Each packet goes to exactly
+// one reader, whole. The packet ReadPacket returns belongs to the caller
+// (one allocation of the packet's size); AppendPacket appends it to a buffer
+// the caller passes, which allocates nothing once the buffer is big enough.
+// Values from ReadVar and GetVar share no memory with any buffer. GetPacket
+// alone keeps Godot's rule: it returns the transport's reused buffer, valid
+// until the next read of any kind on the peer, so it suits a single reader
+// that polls; copy the slice to keep it.
 //
 // PutVar and GetVar use Godot's binary Variant encoding (package variant), the
 // bytes of var_to_bytes, so a Go program and a Godot game exchange values
@@ -44,12 +56,22 @@
 // packets it sent before are still delivered; then reads return io.EOF (or
 // the transport's reason).
 //
+// On every reliable transport whose packets the end of a connection can cut
+// (stream, websocket and quic's reliable mode; each transport's
+// documentation gives its case), a remote end that closes in the middle of
+// a packet makes a truncated frame: every whole packet received before it is
+// delivered, then reads return an error matching both ErrConnectionError
+// (Godot's ERR_CONNECTION_ERROR) and io.ErrUnexpectedEOF, never io.EOF, so
+// a caller can tell a clean end from a cut one.
+//
 // # Writing a transport
 //
 // A transport implements Transport (Godot's PacketPeerExtension virtuals:
 // put a packet, get a queued packet without blocking, count, max size, close)
-// and, to make ReadPacket wake up without polling, Waiter. New wraps it in a
-// *Peer; embed that in your own peer type:
+// and, to make ReadPacket wake up without polling, Waiter; PacketTaker lets
+// ReadPacket hand out a packet without copying it twice. Peer serialises
+// GetPacket calls; WaitPacket may be called by several goroutines at once.
+// New wraps the transport in a *Peer; embed that in your own peer type:
 //
 //	type Peer struct {
 //		*peer.Peer
@@ -66,5 +88,6 @@
 // conformance suite, peertest.Run, against real connected pairs of your
 // transport: it checks packet boundaries, ordering, empty and maximum-size
 // packets, Variants of every type, the encode-buffer limit, context
-// cancellation, behaviour after Close, concurrent senders and goroutine leaks.
+// cancellation, behaviour after Close, concurrent senders, concurrent readers
+// and waiters, and goroutine leaks.
 package peer

@@ -73,3 +73,59 @@ func ExampleNew() {
 	// hello
 	// 8388608
 }
+
+// Several goroutines may read one peer: each packet goes to one of them, and
+// the packet ReadPacket returns is the caller's to keep.
+func ExamplePeer_ReadPacket_concurrentReaders() {
+	a, b := peer.Pipe(nil)
+	defer a.Close()
+	defer b.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	const n = 100
+	got := make(chan []byte, n)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for {
+				p, err := b.ReadPacket(ctx)
+				if err != nil {
+					return // ctx cancelled below
+				}
+				got <- p
+			}
+		})
+	}
+	for i := range n {
+		a.PutPacket([]byte{byte(i)})
+	}
+	sum := 0
+	for range n {
+		sum += int((<-got)[0])
+	}
+	cancel()
+	wg.Wait()
+	fmt.Println(sum == n*(n-1)/2)
+	// Output: true
+}
+
+// AppendPacket reads into a buffer the caller reuses: no allocation per
+// packet.
+func ExamplePeer_AppendPacket() {
+	a, b := peer.Pipe(nil)
+	defer a.Close()
+	defer b.Close()
+	ctx := context.Background()
+
+	buf := make([]byte, 0, 1500)
+	for _, msg := range []string{"hello", "world"} {
+		a.PutPacket([]byte(msg))
+		var err error
+		buf, err = b.AppendPacket(ctx, buf[:0])
+		fmt.Println(string(buf), err)
+	}
+	// Output:
+	// hello <nil>
+	// world <nil>
+}

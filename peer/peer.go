@@ -16,8 +16,8 @@ import (
 // interface a PacketPeerExtension fills in. Wrap one with New to get a *Peer
 // with PutVar, GetVar, ReadPacket and the rest.
 //
-// Implementations must be safe for concurrent PutPacket calls and for one
-// reader (GetPacket) running beside them.
+// Implementations must be safe for concurrent PutPacket calls, and for
+// GetPacket running beside them. Peer never runs two GetPacket calls at once.
 type Transport interface {
 	// PutPacket sends p as one packet. p must not be retained after return.
 	// Peer never passes an empty packet (Godot sends nothing for those).
@@ -39,10 +39,21 @@ type Transport interface {
 // queued. WaitPacket returns nil as soon as GetPacket has something to report
 // (a packet, or the error that ended the connection), at once if it already
 // has, ctx's error when ctx ends, and must return promptly once the transport
-// is closed. ReadPacket calls it before GetPacket. Transports without it are
-// polled by ReadPacket at a short interval.
+// is closed. ReadPacket calls it before GetPacket. Several goroutines may wait
+// at once, each with its own ctx; each must return when its own ctx ends. A
+// wait may return nil and the packet go to another reader: Peer then waits
+// again. Transports without it are polled by ReadPacket at a short interval.
 type Waiter interface {
 	WaitPacket(ctx context.Context) error
+}
+
+// PacketTaker is implemented by transports that can hand out a packet the
+// caller owns without an extra copy. TakePacket is GetPacket, except that
+// the transport never touches the returned slice again; it may run
+// concurrently with GetPacket, TakePacket and WaitPacket. ReadPacket uses it
+// when present; otherwise it copies what GetPacket returns.
+type PacketTaker interface {
+	TakePacket() ([]byte, error)
 }
 
 // PacketPeer is the API every peer type in this module has: Godot's PacketPeer
@@ -55,6 +66,7 @@ type PacketPeer interface {
 	AvailablePacketCount() int
 	MaxPacketSize() int
 	ReadPacket(ctx context.Context) ([]byte, error)
+	AppendPacket(ctx context.Context, dst []byte) ([]byte, error)
 	PutVar(v any) error
 	GetVar() (any, error)
 	ReadVar(ctx context.Context) (any, error)
@@ -76,14 +88,22 @@ const (
 // (PutVar/GetVar), the last-get error, blocking reads with a context, and
 // uniform behaviour after Close. Transports embed *Peer in their own peer type.
 //
-// A Peer is safe for concurrent use by multiple goroutines, with one rule from
-// Godot: a slice returned by GetPacket or ReadPacket is valid only until the
-// next GetPacket, ReadPacket, GetVar or ReadVar; copy it to keep it.
+// A Peer is safe for concurrent use by multiple goroutines: any number may
+// put, and any number may read with ReadPacket, ReadVar and GetVar at once,
+// each getting whole packets and values of its own (each packet goes to one
+// reader). Only GetPacket keeps Godot's rule: the slice it returns is valid
+// until the next read of any kind on the peer, so it suits one reader that
+// polls; copy the slice to keep it.
 type Peer struct {
 	t      Transport
 	waiter Waiter
+	taker  PacketTaker
 	done   chan struct{}
 	closed atomic.Bool
+
+	// getMu serialises the transport's GetPacket with the use of the slice
+	// it returns: GetVar and ReadVar decode, and ReadPacket copies, under it.
+	getMu sync.Mutex
 
 	encMu   sync.Mutex
 	encBuf  []byte
@@ -102,6 +122,7 @@ type Peer struct {
 func New(t Transport) *Peer {
 	p := &Peer{t: t, done: make(chan struct{}), encMax: DefaultEncodeBufferMaxSize}
 	p.waiter, _ = t.(Waiter)
+	p.taker, _ = t.(PacketTaker)
 	return p
 }
 
@@ -126,14 +147,47 @@ func (p *Peer) PutPacket(data []byte) error {
 
 // GetPacket returns the next queued packet without blocking (Godot's
 // get_packet), or an error matching ErrUnavailable when none is queued. The
-// error is also kept for PacketError.
+// error is also kept for PacketError. As in Godot, the slice is valid until
+// the next read on the peer (GetPacket, ReadPacket, GetVar or ReadVar, from
+// any goroutine): it is the transport's buffer, reused so that polling does
+// not allocate. Readers sharing a peer use ReadPacket, which returns a packet
+// the caller owns.
 func (p *Peer) GetPacket() ([]byte, error) {
+	p.getMu.Lock()
+	b, err := p.getLocked("get packet")
+	p.getMu.Unlock()
+	return b, err
+}
+
+// getLocked is GetPacket with getMu held.
+func (p *Peer) getLocked(op string) ([]byte, error) {
 	if p.closed.Load() {
-		err := p.closedError("get packet")
+		err := p.closedError(op)
 		p.setPacketError(err)
 		return nil, err
 	}
 	b, err := p.t.GetPacket()
+	p.setPacketError(err)
+	return b, err
+}
+
+// takePacket is GetPacket returning a packet the caller owns.
+func (p *Peer) takePacket() ([]byte, error) {
+	if p.taker == nil {
+		p.getMu.Lock()
+		defer p.getMu.Unlock()
+		b, err := p.getLocked("read packet")
+		if err != nil {
+			return nil, err
+		}
+		return append(make([]byte, 0, len(b)), b...), nil
+	}
+	if p.closed.Load() {
+		err := p.closedError("read packet")
+		p.setPacketError(err)
+		return nil, err
+	}
+	b, err := p.taker.TakePacket()
 	p.setPacketError(err)
 	return b, err
 }
@@ -167,21 +221,67 @@ func (p *Peer) MaxPacketSize() int { return p.t.MaxPacketSize() }
 
 // ReadPacket waits for the next packet and returns it. It returns ctx's error
 // when ctx ends first, and an error matching ErrClosed when the peer is
-// closed, even while waiting. The slice is valid until the next read.
+// closed, even while waiting. The packet belongs to the caller: later reads
+// do not touch it, and several goroutines may call ReadPacket (and ReadVar,
+// GetVar) at once, each packet going to one of them.
 func (p *Peer) ReadPacket(ctx context.Context) ([]byte, error) {
+	b, _, err := p.read(ctx, readTake, nil)
+	return b, err
+}
+
+// AppendPacket waits for the next packet, as ReadPacket, and appends it to
+// dst. Reading into a reused buffer this way does not allocate; like
+// ReadPacket, it is safe beside other readers.
+func (p *Peer) AppendPacket(ctx context.Context, dst []byte) ([]byte, error) {
+	b, _, err := p.read(ctx, readAppend, dst)
+	if err != nil {
+		return dst, err
+	}
+	return b, nil
+}
+
+// What read does with the packet.
+const (
+	readTake   = iota // return a packet of the caller's own
+	readAppend        // append it to dst
+	readDecode        // decode it
+)
+
+// get gets the next packet without waiting and does mode with it.
+func (p *Peer) get(mode int, dst []byte) ([]byte, any, error) {
+	switch mode {
+	case readTake:
+		b, err := p.takePacket()
+		return b, nil, err
+	case readAppend:
+		p.getMu.Lock()
+		defer p.getMu.Unlock()
+		b, err := p.getLocked("read packet")
+		if err != nil {
+			return nil, nil, err
+		}
+		return append(dst, b...), nil, nil
+	}
+	v, err := p.getVar("read var")
+	return nil, v, err
+}
+
+// read waits for a packet and does mode with it, retrying while nothing is
+// queued (another reader took the packet).
+func (p *Peer) read(ctx context.Context, mode int, dst []byte) ([]byte, any, error) {
 	if p.waiter != nil {
-		return p.readWaiting(ctx)
+		return p.readWaiting(ctx, mode, dst)
 	}
 	// A transport without Waiter is polled, backing off to 10ms.
 	var poll *time.Timer
 	delay := 100 * time.Microsecond
 	for {
-		b, err := p.GetPacket()
+		b, v, err := p.get(mode, dst)
 		if err == nil || !errors.Is(err, ErrUnavailable) {
-			return b, err
+			return b, v, err
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if poll == nil {
 			poll = time.NewTimer(delay)
@@ -192,9 +292,9 @@ func (p *Peer) ReadPacket(ctx context.Context) ([]byte, error) {
 		select {
 		case <-poll.C:
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		case <-p.done:
-			return nil, p.closedError("read packet")
+			return nil, nil, p.closedError("read packet")
 		}
 		if delay < 10*time.Millisecond {
 			delay *= 2
@@ -205,26 +305,26 @@ func (p *Peer) ReadPacket(ctx context.Context) ([]byte, error) {
 // readWaiting waits first and gets after: WaitPacket returns at once when
 // something is queued, and a transport that polls its socket in GetPacket
 // (UDP) then reads each datagram with one system call instead of two.
-func (p *Peer) readWaiting(ctx context.Context) ([]byte, error) {
+func (p *Peer) readWaiting(ctx context.Context, mode int, dst []byte) ([]byte, any, error) {
 	for {
 		if p.closed.Load() {
 			err := p.closedError("read packet")
 			p.setPacketError(err)
-			return nil, err
+			return nil, nil, err
 		}
 		if err := p.waiter.WaitPacket(ctx); err != nil {
 			if p.closed.Load() {
-				return nil, p.closedError("read packet")
+				return nil, nil, p.closedError("read packet")
 			}
 			// Something queued still wins over an ended context.
-			if b, gerr := p.GetPacket(); gerr == nil {
-				return b, nil
+			if b, v, gerr := p.get(mode, dst); gerr == nil {
+				return b, v, nil
 			}
-			return nil, err
+			return nil, nil, err
 		}
-		b, err := p.GetPacket()
+		b, v, err := p.get(mode, dst)
 		if err == nil || !errors.Is(err, ErrUnavailable) {
-			return b, err
+			return b, v, err
 		}
 	}
 }
@@ -261,27 +361,29 @@ func (p *Peer) PutVar(v any) error {
 // (Godot's get_var). Full objects are refused (ErrUnauthorized) unless
 // SetDecodeOptions allows them. Decoding errors match Godot's codes, e.g.
 // ErrInvalidData.
-func (p *Peer) GetVar() (any, error) {
-	b, err := p.GetPacket()
-	if err != nil {
-		return nil, err
-	}
-	return p.decode(b)
-}
+//
+// The value shares no memory with the packet it was decoded from. Several
+// goroutines may call GetVar and ReadVar (and ReadPacket) at once.
+func (p *Peer) GetVar() (any, error) { return p.getVar("get var") }
 
 // ReadVar waits for the next packet, as ReadPacket, and decodes it as GetVar.
 func (p *Peer) ReadVar(ctx context.Context) (any, error) {
-	b, err := p.ReadPacket(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return p.decode(b)
+	_, v, err := p.read(ctx, readDecode, nil)
+	return v, err
 }
 
-func (p *Peer) decode(b []byte) (any, error) {
+// getVar gets and decodes the next packet, holding getMu so that no other
+// read reuses the transport's buffer before the decoder is done with it.
+func (p *Peer) getVar(op string) (any, error) {
 	p.decMu.Lock()
 	opts := p.decOpts
 	p.decMu.Unlock()
+	p.getMu.Lock()
+	defer p.getMu.Unlock()
+	b, err := p.getLocked(op)
+	if err != nil {
+		return nil, err
+	}
 	v, _, err := opts.Decode(b)
 	return v, err
 }

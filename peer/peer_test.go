@@ -1,6 +1,7 @@
 package peer
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -72,5 +73,36 @@ func TestWaitingReadDoesNotAllocate(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("an empty GetPacket allocates %.1f times, want 0", allocs)
+	}
+}
+
+// TestReadAllocations: ReadPacket allocates exactly the packet it hands over;
+// AppendPacket into a reused buffer allocates nothing.
+func TestReadAllocations(t *testing.T) {
+	a, b := Pipe(nil)
+	defer a.Close()
+	defer b.Close()
+	ctx := context.Background()
+	p := make([]byte, 64)
+	buf := make([]byte, 0, 64)
+	appendAllocs := testing.AllocsPerRun(100, func() {
+		if err := a.PutPacket(p); err != nil {
+			t.Fatal(err)
+		}
+		got, err := b.AppendPacket(ctx, buf[:0])
+		if err != nil || len(got) != len(p) {
+			t.Fatalf("AppendPacket = %d bytes, %v", len(got), err)
+		}
+	})
+	readAllocs := testing.AllocsPerRun(100, func() {
+		if err := a.PutPacket(p); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.ReadPacket(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if appendAllocs != 0 || readAllocs != 1 {
+		t.Fatalf("allocations per packet: AppendPacket %.1f (want 0), ReadPacket %.1f (want 1, the packet)", appendAllocs, readAllocs)
 	}
 }

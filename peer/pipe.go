@@ -52,7 +52,8 @@ func Pipe(cfg *PipeConfig) (*Peer, *Peer) {
 }
 
 // pipeEnd is one side of a Pipe: it reads from its own inbox (which gives it
-// GetPacket, WaitPacket and AvailablePacketCount) and pushes to the other's.
+// GetPacket, TakePacket, WaitPacket and AvailablePacketCount) and pushes to
+// the other's.
 type pipeEnd struct {
 	*ringbuf.Inbox
 	out    *ringbuf.Inbox

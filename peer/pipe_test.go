@@ -9,6 +9,7 @@ import (
 
 	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/peer/peertest"
+	"github.com/packetpeer/packetpeer/variant"
 	"github.com/stretchr/testify/require"
 )
 
@@ -97,7 +98,7 @@ func TestReadPacketWithoutWaiter(t *testing.T) {
 	require.ErrorIs(t, <-errc, peer.ErrClosed)
 }
 
-func TestPutVarRefusesObjectsByDefault(t *testing.T) {
+func TestGetVarRefusesObjectsByDefault(t *testing.T) {
 	a, b := peer.Pipe(nil)
 	defer a.Close()
 	defer b.Close()
@@ -108,6 +109,39 @@ func TestPutVarRefusesObjectsByDefault(t *testing.T) {
 	defer cancel()
 	_, err := b.ReadVar(ctx)
 	require.ErrorIs(t, err, peer.ErrUnauthorized)
+}
+
+func TestPutVarSendsObjectsAsIDsByDefault(t *testing.T) {
+	a, b := peer.Pipe(nil)
+	defer a.Close()
+	defer b.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	obj := &variant.Object{Class: "Node", ID: 77, Properties: []variant.Property{{Name: "name", Value: "n"}}}
+
+	// Default (Godot's put_var(v, false)): only the instance id goes out.
+	require.NoError(t, a.PutVar(obj))
+	got, err := b.ReadPacket(ctx)
+	require.NoError(t, err)
+	want, err := variant.Marshal(variant.ObjectID(77))
+	require.NoError(t, err)
+	require.Equal(t, want, got, "PutVar of an *Object by default must send its ObjectID")
+
+	// FullObjects: the whole object, which the receiver refuses by default
+	// and decodes once it allows objects.
+	a.SetEncodeOptions(variant.EncodeOptions{FullObjects: true})
+	require.NoError(t, a.PutVar(obj))
+	_, err = b.ReadVar(ctx)
+	require.ErrorIs(t, err, peer.ErrUnauthorized)
+	b.SetDecodeOptions(variant.DecodeOptions{AllowObjects: true})
+	require.NoError(t, a.PutVar(obj))
+	v, err := b.ReadVar(ctx)
+	require.NoError(t, err)
+	full, ok := v.(*variant.Object)
+	require.True(t, ok, "got %T, want *variant.Object", v)
+	require.Equal(t, "Node", full.Class)
+	name, _ := full.Get("name")
+	require.Equal(t, "n", name)
 }
 
 func TestErrorsMatchByGodotCode(t *testing.T) {

@@ -93,38 +93,53 @@ func TestCPUTimeTable(t *testing.T) {
 
 	cases := []struct {
 		name string
-		f    func()
+		f    func() error
 	}{
-		{"GameMessage/Encode/variant", func() { buf, _ = Append(buf[:0], msg) }},
-		{"GameMessage/Encode/variant-struct", func() { buf, _ = Append(buf[:0], &st) }},
-		{"GameMessage/Encode/json", func() { _, _ = json.Marshal(&st) }},
-		{"GameMessage/Encode/gob-stream", func() { sbuf.Reset(); _ = sge.Encode(&st) }},
-		{"GameMessage/Encode/gob-fresh", func() { sbuf.Reset(); _ = gob.NewEncoder(&sbuf).Encode(&st) }},
-		{"GameMessage/Decode/variant", func() { _, _, _ = Decode(enc) }},
-		{"GameMessage/Decode/variant-struct", func() { var out gameMsg; _ = Unmarshal(enc, &out) }},
-		{"GameMessage/Decode/variant-struct-viaany", func() { var out gameMsg; _ = DecodeOptions{}.unmarshalViaAny(enc, &out) }},
-		{"GameMessage/Decode/json", func() { var out gameMsg; _ = json.Unmarshal(jsonData, &out) }},
-		{"GameMessage/Decode/gob-stream", func() {
+		{"GameMessage/Encode/variant", func() (err error) { buf, err = Append(buf[:0], msg); return }},
+		{"GameMessage/Encode/variant-struct", func() (err error) { buf, err = Append(buf[:0], &st); return }},
+		{"GameMessage/Encode/json", func() error { _, err := json.Marshal(&st); return err }},
+		{"GameMessage/Encode/gob-stream", func() error { sbuf.Reset(); return sge.Encode(&st) }},
+		{"GameMessage/Encode/gob-fresh", func() error { sbuf.Reset(); return gob.NewEncoder(&sbuf).Encode(&st) }},
+		{"GameMessage/Decode/variant", func() error { _, _, err := Decode(enc); return err }},
+		{"GameMessage/Decode/variant-struct", func() error { var out gameMsg; return Unmarshal(enc, &out) }},
+		{"GameMessage/Decode/variant-struct-viaany", func() error { var out gameMsg; return DecodeOptions{}.unmarshalViaAny(enc, &out) }},
+		{"GameMessage/Decode/json", func() error { var out gameMsg; return json.Unmarshal(jsonData, &out) }},
+		{"GameMessage/Decode/gob-stream", func() error {
 			if gi == 1000 {
 				r.Reset(gobStreamData)
 				gd = gob.NewDecoder(r)
 				gi = 0
 			}
 			var out gameMsg
-			_ = gd.Decode(&out)
 			gi++
+			return gd.Decode(&out)
 		}},
-		{"GameMessage/Decode/gob-fresh", func() { var out gameMsg; _ = gob.NewDecoder(bytes.NewReader(gobOneData)).Decode(&out) }},
-		{"PackedFloat32/Encode/variant", func() { big, _ = Append(big[:0], floatsAny) }},
-		{"PackedFloat32/Encode/copy", func() { copy(cp, raw) }},
-		{"PackedFloat32/Encode/json", func() { _, _ = json.Marshal(floats) }},
-		{"PackedFloat32/Encode/gob", func() { sbuf.Reset(); _ = gob.NewEncoder(&sbuf).Encode(floats) }},
-		{"PackedFloat32/Decode/variant", func() { _, _, _ = Decode(fenc) }},
-		{"PackedFloat32/Decode/copy", func() { out := make([]float32, n); copy(byteView(out), raw) }},
-		{"PackedFloat32/Decode/json", func() { var out []float32; _ = json.Unmarshal(fjson, &out) }},
-		{"PackedFloat32/Decode/gob", func() { var out []float32; _ = gob.NewDecoder(bytes.NewReader(fgobData)).Decode(&out) }},
+		{"GameMessage/Decode/gob-fresh", func() error {
+			var out gameMsg
+			return gob.NewDecoder(bytes.NewReader(gobOneData)).Decode(&out)
+		}},
+		{"PackedFloat32/Encode/variant", func() (err error) { big, err = Append(big[:0], floatsAny); return }},
+		{"PackedFloat32/Encode/copy", func() error { copy(cp, raw); return nil }},
+		{"PackedFloat32/Encode/json", func() error { _, err := json.Marshal(floats); return err }},
+		{"PackedFloat32/Encode/gob", func() error { sbuf.Reset(); return gob.NewEncoder(&sbuf).Encode(floats) }},
+		{"PackedFloat32/Decode/variant", func() error { _, _, err := Decode(fenc); return err }},
+		{"PackedFloat32/Decode/copy", func() error { out := make([]float32, n); copy(byteView(out), raw); return nil }},
+		{"PackedFloat32/Decode/json", func() error { var out []float32; return json.Unmarshal(fjson, &out) }},
+		{"PackedFloat32/Decode/gob", func() error {
+			var out []float32
+			return gob.NewDecoder(bytes.NewReader(fgobData)).Decode(&out)
+		}},
+	}
+	// The decoders must give back what was encoded, or the table times
+	// failures.
+	if v, _, err := Decode(enc); err != nil || !Equal(v, msg) {
+		t.Fatalf("Decode(Marshal(gameMessage)) = %v, %v", v, err)
+	}
+	if v, _, err := Decode(fenc); err != nil || !Equal(v, floats) {
+		t.Fatalf("Decode(Marshal(floats)) differs: %v", err)
 	}
 	filter := os.Getenv("VARIANT_CPUBENCH")
+	measured := 0
 	for round := 0; round < 3; round++ {
 		for _, c := range cases {
 			if filter != "1" && !strings.Contains(c.name, filter) {
@@ -134,8 +149,23 @@ func TestCPUTimeTable(t *testing.T) {
 			if c.name == "PackedFloat32/Encode/json" || c.name == "PackedFloat32/Decode/json" || c.name == "PackedFloat32/Decode/gob" || c.name == "PackedFloat32/Encode/gob" {
 				dd = d / 2
 			}
-			per, allocs := measureCPU(dd, c.f)
+			var failed error
+			per, allocs := measureCPU(dd, func() {
+				if err := c.f(); err != nil && failed == nil {
+					failed = err
+				}
+			})
+			if failed != nil {
+				t.Fatalf("%s: %v", c.name, failed)
+			}
+			if per <= 0 {
+				t.Fatalf("%s: measured %v of CPU per call", c.name, per)
+			}
 			fmt.Printf("CPU %s %d %.1f\n", c.name, per.Nanoseconds(), allocs)
+			measured++
 		}
+	}
+	if measured == 0 {
+		t.Fatalf("VARIANT_CPUBENCH=%q matches no case", filter)
 	}
 }

@@ -15,7 +15,8 @@ import (
 func TestExportedIdentifiersAreDocumented(t *testing.T) {
 	root := filepath.Join("..", "..")
 	var missing []string
-	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+	checked := map[string]bool{} // package directories with a checked file
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -36,6 +37,7 @@ func TestExportedIdentifiersAreDocumented(t *testing.T) {
 			t.Errorf("%s: %v", rel, err)
 			return nil
 		}
+		checked[filepath.Dir(rel)] = true
 		for _, decl := range f.Decls {
 			switch d := decl.(type) {
 			case *ast.FuncDecl:
@@ -65,10 +67,24 @@ func TestExportedIdentifiersAreDocumented(t *testing.T) {
 		}
 		return nil
 	})
+	if err != nil {
+		t.Fatalf("walking the module: %v", err)
+	}
+	// The walk must have reached the public packages; a wrong root or an
+	// over-eager skip would otherwise pass with nothing checked.
+	for _, pkg := range publicPackages {
+		if !checked[filepath.FromSlash(pkg)] {
+			t.Errorf("package %s: no file checked", pkg)
+		}
+	}
 	for _, m := range missing {
 		t.Errorf("undocumented exported identifier: %s", m)
 	}
 }
+
+// publicPackages must each have been checked.
+var publicPackages = []string{"devcert", "peer", "peer/peertest", "variant", "transport/udp", "transport/stream",
+	"transport/dtls", "transport/websocket", "transport/webrtc", "transport/webrtc/signaling", "transport/quic"}
 
 // Methods whose meaning the interface they satisfy already documents.
 var wellKnownMethods = map[string]bool{"Error": true, "String": true, "Unwrap": true, "GoString": true}

@@ -11,7 +11,8 @@ import (
 // GetPacket, WaitPacket and AvailablePacketCount written once.
 //
 // GetPacket pops into a buffer the Inbox reuses: the packet it returns is
-// valid until the next GetPacket.
+// valid until the next GetPacket. TakePacket returns a packet of its own
+// (peer.PacketTaker), for readers that share the Inbox.
 type Inbox struct {
 	*Buffer
 	empty error
@@ -41,6 +42,19 @@ func (in *Inbox) GetPacket() ([]byte, error) {
 		return nil, err
 	}
 	in.buf = b
+	return b, nil
+}
+
+// TakePacket removes and returns the oldest packet without waiting, in a new
+// slice the caller owns. It may run beside GetPacket and other TakePackets.
+func (in *Inbox) TakePacket() ([]byte, error) {
+	b, err := in.TryTake()
+	if err != nil {
+		if err == ErrEmpty {
+			err = in.empty
+		}
+		return nil, err
+	}
 	return b, nil
 }
 

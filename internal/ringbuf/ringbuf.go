@@ -3,8 +3,8 @@
 //
 // A Buffer stores whole packets back to back in one byte ring, each behind a
 // 4-byte length, so steady-state Push and Pop do not allocate. The ring is
-// allocated at the first Push, whole, or (Config.InitialBytes) small and
-// doubled as packets need room, so that its memory follows what is queued. It is
+// allocated at the first Push, small (Config.InitialBytes), and doubled as
+// packets need room, so that its memory follows what is queued. It is
 // bounded twice: by packet count and by bytes (payload plus 4 bytes per packet).
 // When it is full, Push either drops the new packet and counts the drop (Godot's
 // PacketPeerUDP behaviour, DropNewest) or waits for room (Block), which gives a
@@ -34,7 +34,10 @@ const (
 const (
 	DefaultMaxBytes   = 1 << 17 // 128 KiB, the ring Godot's PacketPeerUDP uses by default
 	DefaultMaxPackets = 4096
-	headerSize        = 4
+	// DefaultInitialBytes is the ring the first Push allocates when
+	// Config.InitialBytes is 0: a peer that queues little costs little.
+	DefaultInitialBytes = 2048
+	headerSize          = 4
 )
 
 // Config bounds a Buffer. The zero value means DefaultMaxBytes,
@@ -43,11 +46,11 @@ type Config struct {
 	MaxBytes   int // ring size in bytes; each packet costs len+4
 	MaxPackets int // most packets queued at once
 	Policy     Policy
-	// InitialBytes, if > 0, makes the ring grow with what is queued: the
-	// first Push allocates InitialBytes (or more, doubling, if the packet
-	// needs it), and a Push that does not fit doubles the ring, up to
-	// MaxBytes. The ring does not shrink while the buffer is open. 0: the
-	// first Push allocates MaxBytes at once.
+	// InitialBytes makes the ring grow with what is queued: the first Push
+	// allocates InitialBytes (or more, doubling, if the packet needs it),
+	// and a Push that does not fit doubles the ring, up to MaxBytes. The
+	// ring does not shrink while the buffer is open. 0 means
+	// DefaultInitialBytes; negative: the first Push allocates MaxBytes.
 	InitialBytes int
 }
 
@@ -75,6 +78,9 @@ func New(cfg Config) *Buffer {
 	}
 	if cfg.MaxPackets <= 0 {
 		cfg.MaxPackets = DefaultMaxPackets
+	}
+	if cfg.InitialBytes == 0 {
+		cfg.InitialBytes = DefaultInitialBytes
 	}
 	return &Buffer{
 		cfg:      cfg,
@@ -186,7 +192,13 @@ func (b *Buffer) read(off int, p []byte) int {
 // TryPop removes the oldest packet and appends it to dst[:0], growing dst only
 // when it is too small. With nothing queued it returns ErrEmpty, or, once the
 // buffer is closed and drained, the close error.
-func (b *Buffer) TryPop(dst []byte) ([]byte, error) {
+func (b *Buffer) TryPop(dst []byte) ([]byte, error) { return b.pop(dst, false) }
+
+// TryTake is TryPop into a new slice of the packet's size: the caller owns
+// it, and nothing else refers to it.
+func (b *Buffer) TryTake() ([]byte, error) { return b.pop(nil, true) }
+
+func (b *Buffer) pop(dst []byte, fresh bool) ([]byte, error) {
 	b.mu.Lock()
 	if b.count == 0 {
 		err := ErrEmpty
@@ -199,11 +211,25 @@ func (b *Buffer) TryPop(dst []byte) ([]byte, error) {
 	var hdr [headerSize]byte
 	off := b.read(b.head, hdr[:])
 	n := int(binary.LittleEndian.Uint32(hdr[:]))
-	if cap(dst) < n {
-		dst = make([]byte, n)
+	switch {
+	case fresh && n == 0:
+		dst = []byte{}
+		b.head = off
+	case fresh && off+n <= len(b.ring):
+		// Not wrapped: append allocates without zeroing what it copies.
+		dst = append([]byte(nil), b.ring[off:off+n]...)
+		off += n
+		if off == len(b.ring) {
+			off = 0
+		}
+		b.head = off
+	default:
+		if cap(dst) < n {
+			dst = make([]byte, n)
+		}
+		dst = dst[:n]
+		b.head = b.read(off, dst)
 	}
-	dst = dst[:n]
-	b.head = b.read(off, dst)
 	b.used -= n + headerSize
 	b.count--
 	if b.count == 0 {
@@ -237,8 +263,12 @@ func (b *Buffer) Pop(ctx context.Context, dst []byte) ([]byte, error) {
 
 // Wait blocks until a packet is queued, the buffer is closed, or ctx ends. It
 // returns nil when a packet is queued or the buffer is closed (the next TryPop
-// then reports the close error), and ctx's error otherwise.
-func (b *Buffer) Wait(ctx context.Context) error {
+// then reports the close error), and ctx's error otherwise. Several
+// goroutines may wait at once.
+func (b *Buffer) Wait(ctx context.Context) error { return b.WaitOr(ctx, nil) }
+
+// WaitOr is Wait that also returns nil once stop is closed (nil: never).
+func (b *Buffer) WaitOr(ctx context.Context, stop <-chan struct{}) error {
 	for {
 		b.mu.Lock()
 		ready := b.count > 0 || b.closed
@@ -247,11 +277,18 @@ func (b *Buffer) Wait(ctx context.Context) error {
 			signal(b.readable) // pass the wake-up on to other waiters
 			return nil
 		}
-		if err := b.waitOn(ctx, b.readable); err != nil {
-			if err == ErrClosed {
-				return nil
-			}
-			return err
+		var ctxDone <-chan struct{}
+		if ctx != nil {
+			ctxDone = ctx.Done()
+		}
+		select {
+		case <-b.readable:
+		case <-b.done:
+			return nil
+		case <-stop:
+			return nil
+		case <-ctxDone:
+			return ctx.Err()
 		}
 	}
 }

@@ -16,6 +16,7 @@ func TestFIFOAndWrap(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var queue [][]byte
 	var dst []byte
+	var taken, sent [][]byte // what TryTake returned, and a copy of it then
 	for i := 0; i < 5000; i++ {
 		if rng.IntN(2) == 0 {
 			p := make([]byte, rng.IntN(20))
@@ -29,7 +30,14 @@ func TestFIFOAndWrap(t *testing.T) {
 				t.Fatalf("Push: %v", err)
 			}
 		} else {
-			got, err := b.TryPop(dst)
+			take := rng.IntN(2) == 0 // TryTake or TryPop
+			var got []byte
+			var err error
+			if take {
+				got, err = b.TryTake()
+			} else {
+				got, err = b.TryPop(dst)
+			}
 			if len(queue) == 0 {
 				if err != ErrEmpty {
 					t.Fatalf("TryPop on empty = %v", err)
@@ -39,15 +47,50 @@ func TestFIFOAndWrap(t *testing.T) {
 			if err != nil {
 				t.Fatalf("TryPop: %v", err)
 			}
-			if !bytes.Equal(got, queue[0]) {
+			if !bytes.Equal(got, queue[0]) || got == nil {
 				t.Fatalf("step %d: got %x, want %x", i, got, queue[0])
 			}
 			queue = queue[1:]
-			dst = got
+			if take {
+				taken = append(taken, got)
+				sent = append(sent, bytes.Clone(got))
+			} else {
+				dst = got
+			}
 		}
 		if b.Len() != len(queue) {
 			t.Fatalf("Len = %d, want %d", b.Len(), len(queue))
 		}
+	}
+	// What TryTake returned is the caller's: later pushes and pops (which
+	// wrapped the ring many times) left it alone.
+	if len(taken) < 100 {
+		t.Fatalf("only %d packets taken", len(taken))
+	}
+	for i := range taken {
+		if !bytes.Equal(taken[i], sent[i]) {
+			t.Fatalf("taken packet %d changed: %x, was %x", i, taken[i], sent[i])
+		}
+	}
+}
+
+func TestWaitOrReturnsWhenStopCloses(t *testing.T) {
+	b := New(Config{})
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	go func() { done <- b.WaitOr(context.Background(), stop) }()
+	close(stop)
+	if err := <-done; err != nil {
+		t.Fatalf("WaitOr after stop closed = %v, want nil", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := b.WaitOr(ctx, make(chan struct{})); !errors.Is(err, context.Canceled) {
+		t.Fatalf("WaitOr with a cancelled context = %v", err)
+	}
+	b.Push(nil, []byte("x"))
+	if err := b.WaitOr(ctx, nil); err != nil {
+		t.Fatalf("WaitOr with a packet queued = %v, want nil", err)
 	}
 }
 
@@ -379,5 +422,31 @@ func TestGrownSteadyStateDoesNotAllocate(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("Push+TryPop allocate %.1f times per packet, want 0", allocs)
+	}
+}
+
+// A zero Config grows from DefaultInitialBytes, so that a peer queueing one
+// small packet does not pin a whole ring; a negative InitialBytes allocates
+// MaxBytes at once.
+func TestDefaultRingGrows(t *testing.T) {
+	b := New(Config{MaxBytes: 1 << 16})
+	if err := b.Push(nil, make([]byte, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if b.Cap() != DefaultInitialBytes {
+		t.Fatalf("Cap after one small packet = %d, want %d", b.Cap(), DefaultInitialBytes)
+	}
+	if err := b.Push(nil, make([]byte, 40000)); err != nil {
+		t.Fatal(err)
+	}
+	if c := b.Cap(); c < 40014 || c > 1<<16 {
+		t.Fatalf("Cap after a 40000-byte packet = %d", c)
+	}
+	whole := New(Config{MaxBytes: 1 << 16, InitialBytes: -1})
+	if err := whole.Push(nil, make([]byte, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if whole.Cap() != 1<<16 {
+		t.Fatalf("Cap with InitialBytes -1 = %d, want MaxBytes", whole.Cap())
 	}
 }

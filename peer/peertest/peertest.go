@@ -83,6 +83,8 @@ func Run(t *testing.T, mk MakePair, cfg Config) {
 		{"CloseUnblocksRead", testCloseUnblocksRead},
 		{"AfterClose", testAfterClose},
 		{"ConcurrentPut", testConcurrentPut},
+		{"ConcurrentReaders", testConcurrentReaders},
+		{"ConcurrentWaiters", testConcurrentWaiters},
 	}
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {
@@ -176,6 +178,11 @@ func deliver(t *testing.T, a, b peer.PacketPeer, packets [][]byte, cfg Config) {
 	}
 }
 
+func asBytes(v any) []byte {
+	b, _ := v.([]byte)
+	return b
+}
+
 func abbrev(b []byte) string {
 	if len(b) > 16 {
 		return fmt.Sprintf("%x…", b[:16])
@@ -260,6 +267,44 @@ func testOrdering(t *testing.T, a, b peer.PacketPeer, cfg Config) {
 func testVariants(t *testing.T, a, b peer.PacketPeer, cfg Config) {
 	ctx := ctxFor(t, cfg)
 	samples := sampleVariants()
+	// Each value is checked again at the end, after the reads that followed
+	// it (and a large packet that overwrites any buffer they reuse): no value
+	// may share memory with a buffer the peer reuses.
+	var kept []any
+	defer func() {
+		if t.Failed() {
+			return
+		}
+		scribble := bytes.Repeat([]byte{0xEE}, min(a.MaxPacketSize()-8, 512)) // bigger than every sample
+		for {
+			if err := a.PutVar(scribble); err != nil {
+				t.Fatalf("PutVar: %v", err)
+			}
+			rctx, cancel := ctx, context.CancelFunc(func() {})
+			if cfg.Unreliable {
+				rctx, cancel = context.WithTimeout(ctx, 500*time.Millisecond)
+			}
+			got, err := b.ReadVar(rctx)
+			cancel()
+			if cfg.Unreliable && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+				continue
+			}
+			if err != nil {
+				t.Fatalf("ReadVar: %v", err)
+			}
+			if bytes.Equal(scribble, asBytes(got)) {
+				break
+			}
+			if !cfg.Unreliable {
+				t.Fatalf("got %T %v, want the %d-byte PackedByteArray", got, abbrevAny(got), len(scribble))
+			}
+		}
+		for i, v := range samples {
+			if !variantsEqual(v, kept[i]) {
+				t.Fatalf("variant #%d changed after later reads: sent %T %#v, now %T %#v", i, v, v, kept[i], kept[i])
+			}
+		}
+	}()
 	for i, v := range samples {
 	send:
 		if err := a.PutVar(v); err != nil {
@@ -279,6 +324,7 @@ func testVariants(t *testing.T, a, b peer.PacketPeer, cfg Config) {
 				t.Fatalf("ReadVar(#%d %T): %v", i, v, err)
 			}
 			if variantsEqual(v, got) {
+				kept = append(kept, got)
 				break
 			}
 			if cfg.Unreliable && slices.ContainsFunc(samples[:i], func(old any) bool { return variantsEqual(old, got) }) {
@@ -340,6 +386,9 @@ func testEncodeBufferLimit(t *testing.T, a, b peer.PacketPeer, cfg Config) {
 	}
 	if !cfg.Unreliable && !cfg.Unordered && (len(got) != 2 || got[1] != "after") {
 		t.Fatalf("received %d values, want the 1016-byte string then \"after\"", len(got))
+	}
+	if len(got) == 0 {
+		t.Fatalf("neither the PutVar of exactly the limit nor the one after the refused one arrived")
 	}
 }
 
@@ -559,5 +608,8 @@ func testConcurrentPut(t *testing.T, a, b peer.PacketPeer, cfg Config) {
 	}
 	if !cfg.Unreliable && got != wantTotal {
 		t.Fatalf("received %d packets, want %d", got, wantTotal)
+	}
+	if got == 0 {
+		t.Fatalf("no packet of the %d sent arrived: nothing was checked", wantTotal)
 	}
 }

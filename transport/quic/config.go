@@ -3,6 +3,7 @@ package quic
 import (
 	"crypto/tls"
 	"fmt"
+	"log/slog"
 	"net"
 	"time"
 
@@ -142,6 +143,11 @@ type Config struct {
 	// quic-go refuses new connections once its own queue is full. Default
 	// DefaultMaxPendingConnections.
 	MaxPendingConnections int
+
+	// Logger receives, at Info level, each connection a Listener drops and
+	// why (the causes counted in ListenerStats). Nil: nothing is logged.
+	// Dial does not use it.
+	Logger *slog.Logger
 }
 
 // config is a Config with every default applied.

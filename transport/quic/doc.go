@@ -115,8 +115,22 @@
 // evicted, and a slow client gets the whole HandshakeTimeout. So clients
 // that finish the TLS handshake and never open the stream cannot keep others
 // out; each costs its sender a full handshake and holds a slot about a
-// second. Listener.Stats counts the connections waiting, pending and
-// evicted.
+// second.
+//
+// # Listener drops
+//
+// Listener.Stats counts the connections waiting for their stream and
+// pending, and every connection the Listener drops, by cause
+// (ListenerStats embeds peer.ListenerStats): Failed for a TLS handshake
+// that failed (seen through quic-go's Transport.ConnContext, so even a
+// handshake quic-go ends on its own leaves a trace) or a client that closed
+// before opening its stream; TimedOut for a handshake, or an opening of the
+// stream, that took longer than HandshakeTimeout; Evicted as described above
+// and for connections not taken at Close; Refused for connections quic-go
+// refused with its queue full or that ended while waiting for a slot;
+// Expired for accepted connections that reached IdleTimeout. With
+// Config.Logger set, each drop is also logged at Info level with its cause,
+// remote address and error.
 //
 // # Connection migration
 //
@@ -129,13 +143,17 @@
 // # Bad input
 //
 // A reliable frame longer than the receiver's Config.MaxPacketSize (for
-// example a hostile 2 GiB length), a stream that ends inside a frame, or a
-// malformed datagram header closes the connection before anything is
-// allocated for it; reads then fail with an error matching
-// peer.ErrInvalidData, and the remote end sees the same Godot code as the
-// QUIC application error code. Errors the remote end closes with are matched
-// by their Godot code; other connection failures match
-// peer.ErrConnectionError.
+// example a hostile 2 GiB length) or a malformed datagram header closes the
+// connection before anything is allocated for it; reads then fail with an
+// error matching peer.ErrInvalidData, and the remote end sees the same Godot
+// code as the QUIC application error code. A reliable stream that the remote
+// end ends (FIN) in the middle of a frame, its header included, is a
+// truncated frame, as on every reliable transport of this module: the whole
+// packets before it are still returned, then reads fail with an error
+// matching both peer.ErrConnectionError (Godot's ERR_CONNECTION_ERROR, the
+// code the connection is closed with) and io.ErrUnexpectedEOF. Errors the
+// remote end closes with are matched by their Godot code; other connection
+// failures match peer.ErrConnectionError.
 //
 // # UDP buffer warning
 //

@@ -27,22 +27,25 @@ type frameDecoder struct {
 	hdr [frameHeaderSize]byte
 }
 
-// errFrameTooLarge and errTruncated are wrapped with the sizes involved.
-var (
-	errFrameTooLarge = errors.New("frame exceeds max packet size")
-	errTruncated     = errors.New("stream ended inside a frame")
-)
+// errFrameTooLarge is wrapped with the sizes involved.
+var errFrameTooLarge = errors.New("frame exceeds max packet size")
+
+// errTruncated is what a frame cut short by the end of the stream yields,
+// wrapped in a *peer.OpError saying where it was cut: it matches both
+// peer.ErrConnectionError (Godot's ERR_CONNECTION_ERROR) and
+// io.ErrUnexpectedEOF.
+var errTruncated = fmt.Errorf("%w: %w", peer.ErrConnectionError, io.ErrUnexpectedEOF)
 
 // next reads one frame and appends its payload to dst, growing dst only when
 // its capacity is too small. It returns io.EOF when the stream ends cleanly
-// between frames, and an error matching peer.ErrInvalidData for a frame
-// longer than max or a stream that ends inside a frame. Other errors are the
-// reader's.
+// between frames, an error matching peer.ErrInvalidData for a frame longer
+// than max, and one matching errTruncated for a stream that ends inside a
+// frame. Other errors are the reader's.
 func (d *frameDecoder) next(dst []byte) ([]byte, error) {
-	if _, err := io.ReadFull(d.r, d.hdr[:]); err != nil {
+	if n, err := io.ReadFull(d.r, d.hdr[:]); err != nil {
 		if err == io.ErrUnexpectedEOF {
-			return dst, &peer.OpError{Op: "read frame", Err: peer.ErrInvalidData,
-				Detail: fmt.Sprintf("%v (in the 4-byte header)", errTruncated)}
+			return dst, &peer.OpError{Op: "read frame", Err: errTruncated,
+				Detail: fmt.Sprintf("the stream ended %d bytes into a %d-byte frame header", n, frameHeaderSize)}
 		}
 		return dst, err
 	}
@@ -59,10 +62,10 @@ func (d *frameDecoder) next(dst []byte) ([]byte, error) {
 		dst = nb
 	}
 	dst = dst[:need]
-	if _, err := io.ReadFull(d.r, dst[start:]); err != nil {
+	if got, err := io.ReadFull(d.r, dst[start:]); err != nil {
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return dst[:start], &peer.OpError{Op: "read frame", Err: peer.ErrInvalidData,
-				Detail: fmt.Sprintf("%v (frame of %d bytes)", errTruncated, n)}
+			return dst[:start], &peer.OpError{Op: "read frame", Err: errTruncated,
+				Detail: fmt.Sprintf("the stream ended %d bytes into a frame of %d bytes", got, n)}
 		}
 		return dst[:start], err
 	}

@@ -51,10 +51,11 @@ func TestFrameDecoderHostileLength(t *testing.T) {
 }
 
 func TestFrameDecoderTruncated(t *testing.T) {
-	for _, wire := range [][]byte{{5, 0}, {5, 0, 0, 0, 'a', 'b'}} {
+	for _, wire := range [][]byte{{5, 0}, {5, 0, 0, 0, 'a', 'b'}, {5, 0, 0, 0}} {
 		_, err := (&frameDecoder{r: bytes.NewReader(wire), max: 100}).next(nil)
-		require.ErrorIs(t, err, peer.ErrInvalidData, "%x", wire)
-		require.Contains(t, err.Error(), "inside a frame")
+		require.ErrorIs(t, err, peer.ErrConnectionError, "%x", wire)
+		require.ErrorIs(t, err, io.ErrUnexpectedEOF, "%x", wire)
+		require.Contains(t, err.Error(), "the stream ended")
 	}
 	_, err := (&frameDecoder{r: bytes.NewReader(nil), max: 100}).next(nil)
 	require.Equal(t, io.EOF, err, "a clean end between frames")
@@ -62,7 +63,9 @@ func TestFrameDecoderTruncated(t *testing.T) {
 
 // FuzzFrameDecoder feeds arbitrary bytes to the reliable-stream decoder: it
 // must return frames no longer than its limit, allocate nothing beyond that
-// limit, end with io.EOF or ErrInvalidData, and the frames it returns must
+// limit, end with io.EOF, ErrInvalidData (a frame over the limit) or a
+// truncated-frame error (ErrConnectionError and io.ErrUnexpectedEOF), and
+// the frames it returns must
 // re-encode to exactly the bytes it consumed.
 func FuzzFrameDecoder(f *testing.F) {
 	f.Add([]byte{})
@@ -77,7 +80,8 @@ func FuzzFrameDecoder(f *testing.F) {
 		for {
 			b, err := d.next(buf[:1])
 			if err != nil {
-				if err != io.EOF && !errors.Is(err, peer.ErrInvalidData) {
+				truncated := errors.Is(err, peer.ErrConnectionError) && errors.Is(err, io.ErrUnexpectedEOF)
+				if err != io.EOF && !errors.Is(err, peer.ErrInvalidData) && !truncated {
 					t.Fatalf("unexpected error %v", err)
 				}
 				if err == io.EOF && !bytes.Equal(reencoded, data) {

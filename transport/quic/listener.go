@@ -12,6 +12,7 @@ import (
 
 	quicgo "github.com/quic-go/quic-go"
 
+	"github.com/packetpeer/packetpeer/internal/listenstats"
 	"github.com/packetpeer/packetpeer/peer"
 )
 
@@ -78,7 +79,7 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
 		qc.CloseWithError(quicgo.ApplicationErrorCode(peer.ErrCantConnect.Code()), "opening the stream failed")
 		return fail(err)
 	}
-	return newPeer(newConn(c, qc, str, tr, udp)), nil
+	return newPeer(newConn(c, qc, str, tr, udp, nil)), nil
 }
 
 // awaitMarker reads the server's empty frame, its sign that the Listener
@@ -113,6 +114,9 @@ func awaitMarker(ctx context.Context, str *quicgo.Stream) error {
 // has waited longest for its stream, once it has waited at least a second;
 // when no connection qualifies it waits for one to qualify or for a slot to
 // free, quic-go queues a few more and then refuses new connections.
+//
+// Every connection it drops is counted by cause in Stats and logged through
+// Config.Logger (see ListenerStats).
 type Listener struct {
 	cfg *config
 	udp *net.UDPConn
@@ -131,7 +135,76 @@ type Listener struct {
 	closed  bool
 	once    sync.Once
 
-	evicted atomic.Uint64
+	stats *listenstats.Counters
+
+	// Connections quic-go is handshaking (see connContext).
+	hsMu     sync.Mutex
+	hs       map[*connWatch]struct{}
+	hsClosed bool
+	hsWG     sync.WaitGroup // one per registered connWatch callback
+}
+
+// connWatch follows one connection from quic-go's first packet of it, so
+// that a connection that ends before the Listener takes it from quic-go (a
+// failed or timed-out TLS handshake, or one quic-go refused) is counted.
+type connWatch struct {
+	remote net.Addr
+	state  atomic.Int32 // watchHandshaking, then watchTaken or watchEnded
+	stop   func() bool
+}
+
+const (
+	watchHandshaking = iota
+	watchTaken
+	watchEnded
+)
+
+type connWatchKey struct{}
+
+// connContext is quic-go's Transport.ConnContext: ctx ends, with the
+// reason as its cause, when the connection ends.
+func (l *Listener) connContext(ctx context.Context, info *quicgo.ClientInfo) (context.Context, error) {
+	w := &connWatch{remote: info.RemoteAddr}
+	l.hsMu.Lock()
+	defer l.hsMu.Unlock()
+	if l.hsClosed {
+		return ctx, nil
+	}
+	l.hs[w] = struct{}{}
+	l.hsWG.Add(1)
+	w.stop = context.AfterFunc(ctx, func() {
+		defer l.hsWG.Done()
+		l.connEnded(w, context.Cause(ctx))
+	})
+	return context.WithValue(ctx, connWatchKey{}, w), nil
+}
+
+// connEnded counts a connection that ended before the Listener took it.
+func (l *Listener) connEnded(w *connWatch, cause error) {
+	l.hsMu.Lock()
+	delete(l.hs, w)
+	l.hsMu.Unlock()
+	if !w.state.CompareAndSwap(watchHandshaking, watchEnded) {
+		return
+	}
+	var te *quicgo.TransportError
+	switch {
+	case l.ctx.Err() != nil:
+		l.stats.Drop(peer.DropEvicted, w.remote, nil)
+	case errors.As(cause, new(*quicgo.HandshakeTimeoutError)), errors.As(cause, new(*quicgo.IdleTimeoutError)):
+		l.stats.Drop(peer.DropTimedOut, w.remote, cause)
+	case errors.As(cause, &te) && te.ErrorCode == quicgo.ConnectionRefused && !te.Remote:
+		l.stats.Drop(peer.DropRefused, w.remote, cause)
+	default:
+		l.stats.Drop(peer.DropFailed, w.remote, cause)
+	}
+}
+
+// taken marks qc as taken from quic-go; false means it ended (and was
+// counted) while it waited in quic-go's queue.
+func taken(qc *quicgo.Conn) bool {
+	w, ok := qc.Context().Value(connWatchKey{}).(*connWatch)
+	return !ok || w.state.CompareAndSwap(watchHandshaking, watchTaken)
 }
 
 // streamWait is a handshaken connection waiting for its reliable stream.
@@ -140,25 +213,34 @@ type streamWait struct {
 	cancel context.CancelCauseFunc
 }
 
-// ListenerStats are a Listener's counters.
+// ListenerStats are a Listener's counters since Listen. Pending counts the
+// connections ready for Accept or TakeConnection plus those waiting for their
+// reliable stream. The drop causes:
+//
+//   - Refused: quic-go refused a handshaken connection because its own
+//     accept queue was full, or a connection ended while it waited for a
+//     slot (every one of MaxPendingConnections taken);
+//   - Failed: the TLS handshake failed (no common ALPN protocol, a bad
+//     certificate, a malformed Initial), or the client closed before its
+//     reliable stream was open;
+//   - TimedOut: the handshake, or the opening of the reliable stream, did
+//     not finish within HandshakeTimeout;
+//   - Evicted: a connection waiting for its reliable stream was closed to
+//     make room for a newer one, or the Listener closed before it was taken;
+//   - Expired: an accepted connection received nothing for IdleTimeout.
 type ListenerStats struct {
-	// Waiting is the number of connections handshaken but still waiting
-	// for their reliable stream.
+	peer.ListenerStats
+	// Waiting is how many of the Pending connections are handshaken but
+	// still waiting for their reliable stream.
 	Waiting int
-	// Pending is the number of connections ready for Accept or
-	// TakeConnection.
-	Pending int
-	// Evicted counts connections closed, while waiting for their reliable
-	// stream, to make room for a newer connection when every slot was
-	// taken.
-	Evicted uint64
 }
 
 // Stats returns the Listener's counters.
 func (l *Listener) Stats() ListenerStats {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	return ListenerStats{Waiting: len(l.waiting), Pending: len(l.pending), Evicted: l.evicted.Load()}
+	waiting := len(l.waiting)
+	l.mu.Unlock()
+	return ListenerStats{ListenerStats: l.stats.Stats(waiting + len(l.pending)), Waiting: waiting}
 }
 
 // Listen listens for QUIC connections on the UDP address addr
@@ -181,23 +263,24 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("quic: listen %s: %w: %w", addr, peer.ErrCantCreate, err)
 	}
-	tr := &quicgo.Transport{Conn: udp}
-	ql, err := tr.Listen(tlsConf, c.quicConfig())
-	if err != nil {
-		tr.Close()
-		udp.Close()
-		return nil, fmt.Errorf("quic: listen %s: %w: %w", addr, peer.ErrCantCreate, err)
-	}
 	l := &Listener{
 		cfg:     c,
 		udp:     udp,
-		tr:      tr,
-		ql:      ql,
 		pending: make(chan *Peer, c.MaxPendingConnections),
 		slots:   make(chan struct{}, c.MaxPendingConnections),
 		peers:   map[*conn]*Peer{},
+		stats:   listenstats.New("quic", c.Logger),
+		hs:      map[*connWatch]struct{}{},
 	}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
+	l.tr = &quicgo.Transport{Conn: udp, ConnContext: l.connContext}
+	l.ql, err = l.tr.Listen(tlsConf, c.quicConfig())
+	if err != nil {
+		l.cancel()
+		l.tr.Close()
+		udp.Close()
+		return nil, fmt.Errorf("quic: listen %s: %w: %w", addr, peer.ErrCantCreate, err)
+	}
 	l.wg.Add(1)
 	go l.acceptLoop()
 	return l, nil
@@ -210,11 +293,16 @@ func (l *Listener) acceptLoop() {
 		if err != nil {
 			return
 		}
+		if !taken(qc) {
+			continue
+		}
 		if !l.acquire(qc) {
 			qc.CloseWithError(quicgo.ApplicationErrorCode(peer.ErrBusy.Code()), "the server is busy")
 			if l.ctx.Err() != nil {
+				l.stats.Drop(peer.DropEvicted, qc.RemoteAddr(), nil)
 				return
 			}
+			l.stats.Drop(peer.DropRefused, qc.RemoteAddr(), context.Cause(qc.Context()))
 			continue
 		}
 		w := &streamWait{since: time.Now()}
@@ -292,7 +380,6 @@ func (l *Listener) evictOldest() (evicted bool, wait time.Duration) {
 	}
 	l.waiting = l.waiting[1:]
 	l.mu.Unlock()
-	l.evicted.Add(1)
 	w.cancel(errEvicted)
 	return true, 0
 }
@@ -323,27 +410,38 @@ func (l *Listener) handshake(qc *quicgo.Conn, w *streamWait, ctx context.Context
 		_, err = str.Write(openMarker[:]) // tells Dial it was accepted
 	}
 	if err != nil {
-		if errors.Is(context.Cause(ctx), errEvicted) || errors.Is(err, errEvicted) {
+		remote := qc.RemoteAddr()
+		switch {
+		case errors.Is(context.Cause(ctx), errEvicted) || errors.Is(err, errEvicted):
+			l.stats.Drop(peer.DropEvicted, remote, errEvicted)
 			qc.CloseWithError(quicgo.ApplicationErrorCode(peer.ErrBusy.Code()),
 				"evicted: the reliable stream was not opened while the server was full")
-		} else {
+		case l.ctx.Err() != nil:
+			l.stats.Drop(peer.DropEvicted, remote, nil)
+			qc.CloseWithError(quicgo.ApplicationErrorCode(peer.ErrTimeout.Code()), "the reliable stream was not opened in time")
+		case errors.Is(context.Cause(ctx), context.DeadlineExceeded):
+			l.stats.Drop(peer.DropTimedOut, remote, &peer.OpError{Op: "accept stream", Err: peer.ErrTimeout,
+				Detail: fmt.Sprintf("the reliable stream was not opened within %v (Config.HandshakeTimeout)", l.cfg.HandshakeTimeout)})
+			qc.CloseWithError(quicgo.ApplicationErrorCode(peer.ErrTimeout.Code()), "the reliable stream was not opened in time")
+		default:
+			l.stats.Drop(peer.DropFailed, remote, connError("accept stream", err))
 			qc.CloseWithError(quicgo.ApplicationErrorCode(peer.ErrTimeout.Code()), "the reliable stream was not opened in time")
 		}
 		<-l.slots
 		return
 	}
-	c := newConn(l.cfg, qc, str, nil, nil)
+	c := newConn(l.cfg, qc, str, nil, nil, l)
 	p := newPeer(c)
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
+		l.stats.Drop(peer.DropEvicted, qc.RemoteAddr(), nil)
 		c.noLinger.Store(true)
 		p.Close()
 		<-l.slots
 		return
 	}
 	l.peers[c] = p
-	c.onClose = l.untrack
 	l.mu.Unlock()
 	l.pending <- p // never blocks: a slot is held
 }
@@ -367,6 +465,7 @@ func (l *Listener) Accept(ctx context.Context) (*Peer, error) {
 	select {
 	case p := <-l.pending:
 		<-l.slots
+		l.stats.Accepted()
 		return p, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
@@ -391,6 +490,7 @@ func (l *Listener) TakeConnection() (*Peer, error) {
 	select {
 	case p := <-l.pending:
 		<-l.slots
+		l.stats.Accepted()
 		return p, nil
 	default:
 		return nil, &peer.OpError{Op: "take connection", Err: peer.ErrUnavailable, Detail: "no connection available"}
@@ -409,6 +509,16 @@ func (l *Listener) Close() error {
 		l.cancel()
 		l.ql.Close()
 		l.wg.Wait()
+		for {
+			select {
+			case p := <-l.pending:
+				l.stats.Drop(peer.DropEvicted, p.RemoteAddr(), nil)
+				<-l.slots
+				continue
+			default:
+			}
+			break
+		}
 		l.mu.Lock()
 		l.closed = true
 		peers := make([]*Peer, 0, len(l.peers))
@@ -424,6 +534,24 @@ func (l *Listener) Close() error {
 		wg.Wait()
 		l.tr.Close()
 		l.udp.Close()
+		// Stop following the connections quic-go still had: the ones
+		// whose callback has not run are counted here.
+		l.hsMu.Lock()
+		l.hsClosed = true
+		ws := make([]*connWatch, 0, len(l.hs))
+		for w := range l.hs {
+			ws = append(ws, w)
+		}
+		l.hsMu.Unlock()
+		for _, w := range ws {
+			if w.stop() {
+				l.hsWG.Done()
+				if w.state.CompareAndSwap(watchHandshaking, watchEnded) {
+					l.stats.Drop(peer.DropEvicted, w.remote, nil)
+				}
+			}
+		}
+		l.hsWG.Wait()
 	})
 	return nil
 }

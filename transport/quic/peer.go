@@ -36,8 +36,9 @@ const copyLimit = 16 << 10
 // mode arrive in one receive queue, in arrival order; PacketMode tells how
 // the last one read travelled.
 //
-// A Peer is safe for concurrent use; a slice returned by GetPacket or
-// ReadPacket is valid until the next read.
+// A Peer is safe for concurrent use, readers included (see package peer); a
+// slice returned by GetPacket is valid until the next read, and one returned
+// by ReadPacket is the caller's.
 type Peer struct {
 	*peer.Peer
 	c *conn
@@ -182,7 +183,7 @@ type conn struct {
 	closeOnce sync.Once
 	closing   atomic.Bool
 	noLinger  atomic.Bool
-	onClose   func(*conn)
+	ln        *Listener // the Listener that accepted the connection, nil for Dial
 
 	droppedLate atomic.Uint64
 	droppedFull atomic.Uint64
@@ -190,7 +191,7 @@ type conn struct {
 	endErr atomic.Pointer[error] // why the connection ended, as reads report it
 }
 
-func newConn(cfg *config, qc *quicgo.Conn, str *quicgo.Stream, tr *quicgo.Transport, udp net.PacketConn) *conn {
+func newConn(cfg *config, qc *quicgo.Conn, str *quicgo.Stream, tr *quicgo.Transport, udp net.PacketConn, ln *Listener) *conn {
 	st := qc.ConnectionState()
 	c := &conn{
 		cfg:      cfg,
@@ -198,6 +199,7 @@ func newConn(cfg *config, qc *quicgo.Conn, str *quicgo.Stream, tr *quicgo.Transp
 		str:      str,
 		tr:       tr,
 		udp:      udp,
+		ln:       ln,
 		dgram:    st.SupportsDatagrams.Local && st.SupportsDatagrams.Remote,
 		dgramBuf: make([]byte, datagramHeaderSize, maxQUICDatagram),
 		in: ringbuf.NewInbox(ringbuf.Config{
@@ -266,11 +268,14 @@ func (c *conn) endRead(err error) {
 		c.in.Close(io.EOF)
 	case c.closing.Load():
 		c.in.Close(peer.ErrClosed)
-	case errors.Is(err, peer.ErrInvalidData):
+	case errors.Is(err, peer.ErrInvalidData), errors.Is(err, errTruncated):
 		c.fail(err)
 	default:
 		err = connError("read", err)
 		c.setEnd(err)
+		if c.ln != nil && errors.Is(err, peer.ErrTimeout) {
+			c.ln.stats.Drop(peer.DropExpired, c.qc.RemoteAddr(), err) // before the reads see err
+		}
 		c.in.Close(err)
 	}
 }
@@ -565,8 +570,8 @@ func (c *conn) Close() error {
 			}
 			c.migrateMu.Unlock()
 		}
-		if c.onClose != nil {
-			c.onClose(c)
+		if c.ln != nil {
+			c.ln.untrack(c)
 		}
 	})
 	return nil

@@ -36,9 +36,9 @@ func tcpConns(b *testing.B) (net.Conn, net.Conn) {
 	return c1, c2
 }
 
-func sdkPair(b *testing.B) (*Peer, *Peer) {
+func sdkPair(b *testing.B, cfg *Config) (*Peer, *Peer) {
 	c1, c2 := tcpConns(b)
-	p1, p2 := New(c1, nil), New(c2, nil)
+	p1, p2 := New(c1, cfg), New(c2, cfg)
 	b.Cleanup(func() { p1.Close(); p2.Close() })
 	return p1, p2
 }
@@ -79,30 +79,10 @@ func BenchmarkThroughput(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
 		})
-		b.Run(fmt.Sprintf("size=%d/sdk", size), func(b *testing.B) {
-			p1, p2 := sdkPair(b)
-			done := make(chan error, 1)
-			go func() {
-				for range b.N {
-					if _, err := p2.ReadPacket(context.Background()); err != nil {
-						done <- err
-						return
-					}
-				}
-				done <- nil
-			}()
-			pkt := make([]byte, size)
-			b.SetBytes(int64(size))
-			b.ResetTimer()
-			for range b.N {
-				if err := p1.PutPacket(pkt); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if err := <-done; err != nil {
-				b.Fatal(err)
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
+		b.Run(fmt.Sprintf("size=%d/sdk", size), func(b *testing.B) { benchThroughputSDK(b, size, nil) })
+		// As a Listener's peers: with the idle timeout's watchdog.
+		b.Run(fmt.Sprintf("size=%d/sdk-idletimeout", size), func(b *testing.B) {
+			benchThroughputSDK(b, size, &Config{IdleTimeout: DefaultIdleTimeout})
 		})
 		// The SDK's write path alone, read back raw: compares the writer
 		// goroutine with the alternative below on equal terms.
@@ -148,6 +128,32 @@ func BenchmarkThroughput(b *testing.B) {
 	}
 }
 
+func benchThroughputSDK(b *testing.B, size int, cfg *Config) {
+	p1, p2 := sdkPair(b, cfg)
+	done := make(chan error, 1)
+	go func() {
+		for range b.N {
+			if _, err := p2.ReadPacket(context.Background()); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	pkt := make([]byte, size)
+	b.SetBytes(int64(size))
+	b.ResetTimer()
+	for range b.N {
+		if err := p1.PutPacket(pkt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
+}
+
 // BenchmarkThroughputParallel has 8 goroutines putting packets at once
 // (a server broadcasting to one client from several goroutines).
 func BenchmarkThroughputParallel(b *testing.B) {
@@ -187,7 +193,7 @@ func BenchmarkThroughputParallel(b *testing.B) {
 		}, func(n int) error { return rawReadFrames(c2, n) })
 	})
 	b.Run("sdk", func(b *testing.B) {
-		p1, p2 := sdkPair(b)
+		p1, p2 := sdkPair(b, nil)
 		run(b, func() func() error {
 			pkt := make([]byte, size)
 			return func() error { return p1.PutPacket(pkt) }
@@ -256,37 +262,41 @@ func BenchmarkPingPong(b *testing.B) {
 			b.Fatal(err)
 		}
 	})
-	b.Run("sdk", func(b *testing.B) {
-		p1, p2 := sdkPair(b)
-		ctx := context.Background()
-		done := make(chan error, 1)
-		go func() {
-			for range b.N {
-				p, err := p2.ReadPacket(ctx)
-				if err == nil {
-					err = p2.PutPacket(p)
-				}
-				if err != nil {
-					done <- err
-					return
-				}
-			}
-			done <- nil
-		}()
-		pkt := make([]byte, size)
-		b.ResetTimer()
+	b.Run("sdk", func(b *testing.B) { benchPingPongSDK(b, size, nil) })
+	// As a Listener's peers: with the idle timeout's watchdog.
+	b.Run("sdk-idletimeout", func(b *testing.B) { benchPingPongSDK(b, size, &Config{IdleTimeout: DefaultIdleTimeout}) })
+}
+
+func benchPingPongSDK(b *testing.B, size int, cfg *Config) {
+	p1, p2 := sdkPair(b, cfg)
+	ctx := context.Background()
+	done := make(chan error, 1)
+	go func() {
 		for range b.N {
-			if err := p1.PutPacket(pkt); err != nil {
-				b.Fatal(err)
+			p, err := p2.ReadPacket(ctx)
+			if err == nil {
+				err = p2.PutPacket(p)
 			}
-			if _, err := p1.ReadPacket(ctx); err != nil {
-				b.Fatal(err)
+			if err != nil {
+				done <- err
+				return
 			}
 		}
-		if err := <-done; err != nil {
+		done <- nil
+	}()
+	pkt := make([]byte, size)
+	b.ResetTimer()
+	for range b.N {
+		if err := p1.PutPacket(pkt); err != nil {
 			b.Fatal(err)
 		}
-	})
+		if _, err := p1.ReadPacket(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
 }
 
 // mutexWriter is the alternative design measured against the writer

@@ -1,6 +1,9 @@
 package stream
 
-import "time"
+import (
+	"log/slog"
+	"time"
+)
 
 // Defaults, Godot's where Godot has one.
 const (
@@ -27,6 +30,9 @@ const (
 	DefaultConnectTimeout = 30 * time.Second
 	// DefaultMaxPendingConnections bounds a Listener's accepted-but-untaken connections.
 	DefaultMaxPendingConnections = 32
+	// DefaultIdleTimeout is the IdleTimeout of a Listener's peers: one
+	// from which nothing arrives for a minute is closed.
+	DefaultIdleTimeout = time.Minute
 )
 
 // Config configures a Peer or a Listener (whose peers all get it). A nil
@@ -75,10 +81,31 @@ type Config struct {
 	// does; writes are coalesced by the peer itself.
 	DisableNoDelay bool
 
+	// IdleTimeout closes a peer that has been waiting this long for the
+	// remote end to send anything: no frame started, or a frame stopped
+	// part way (a header announcing a large packet, then silence). Time
+	// spent with a full receive queue, when the peer itself is not reading,
+	// does not count. The packets received before can still be read; then
+	// reads, and puts, return an error matching peer.ErrTimeout. It is
+	// checked four times per IdleTimeout, so the peer is closed between
+	// IdleTimeout and 1.25 times it.
+	//
+	// Default, for a Listener's peers: DefaultIdleTimeout (1 min), which a
+	// game whose clients may stay silent longer must raise (or disable).
+	// Default for Dial and New peers: none, as Godot's StreamPeerTCP; a
+	// positive value applies to them too. Negative: no timeout for any
+	// peer, as in Godot.
+	IdleTimeout time.Duration
+
 	// MaxPendingConnections bounds a Listener's queue of accepted connections
 	// not yet taken; when it is full the Listener stops accepting and the
 	// kernel's backlog holds new clients. Default 32.
 	MaxPendingConnections int
+
+	// Logger receives, at Info level, each connection a Listener drops and
+	// why (the causes counted in ListenerStats). Nil: nothing is logged.
+	// Dial and New peers do not use it.
+	Logger *slog.Logger
 }
 
 func (c *Config) withDefaults() Config {

@@ -65,6 +65,40 @@
 // GetPacket and ReadPacket return an error matching peer.ErrInvalidData, and
 // PutPacket fails with it too.
 //
+// Memory follows the bytes that arrive, not the lengths announced. A peer
+// reads through a 16 KiB buffer; a frame larger than that gets its own
+// buffer only once the first 16 KiB of it have arrived, and that buffer at
+// most doubles what has arrived, up to the frame's length. So a remote end
+// that announces a 65532-byte frame and sends a few bytes of it costs its
+// Listener about 25 KiB (the read buffer, the peer's two goroutines and its
+// state; 90 KiB before this rule), checked below 32 KiB for 1000 such
+// connections by hostile.TestStreamAnnouncedFrameMemory. The receive queue
+// is allocated when the first whole packet arrives (ReceiveQueueBytes).
+//
+// # Idle timeout
+//
+// A Listener's peer that waits Config.IdleTimeout (default
+// DefaultIdleTimeout, one minute) for its remote end to send anything, be it
+// a new frame or the rest of one that stopped part way, is closed: the
+// packets received before are still returned, then reads and puts fail with
+// an error matching peer.ErrTimeout, and the remote end sees the connection
+// close. Time the peer spends not reading because the application has not
+// taken its packets (a full receive queue) does not count. Dial and New
+// peers have no idle timeout unless Config.IdleTimeout sets one. Godot's
+// StreamPeerTCP has none: set a negative IdleTimeout to keep a silent
+// connection forever, or a larger one for games whose clients may stay
+// silent longer than a minute.
+//
+// # Listener drops
+//
+// Listener.Stats counts the connections a Listener drops, by cause
+// (ListenerStats embeds peer.ListenerStats): Expired for the idle timeout,
+// Evicted for connections not yet taken at Close, Failed for an accept
+// error and, behind tls.NewListener, for a TLS handshake that failed, and
+// TimedOut for one that did not finish within IdleTimeout. With
+// Config.Logger set, each drop is also logged at Info level with its
+// cause, remote address and error.
+//
 // # Reading, back-pressure and writing
 //
 // A reader goroutine decodes frames (partial reads are reassembled) into a
@@ -113,7 +147,11 @@
 // # Closing
 //
 // When the remote end closes, packets already received are still returned,
-// then reads return io.EOF. Close writes what is still queued (for up to
+// then reads return io.EOF. If it closes in the middle of a frame (its
+// header included), the whole packets before it are still returned, then
+// reads return an error matching both peer.ErrConnectionError (Godot's
+// ERR_CONNECTION_ERROR) and io.ErrUnexpectedEOF, saying how far into the
+// frame the stream ended, and Status is StatusError. Close writes what is still queued (for up to
 // Config.Linger), closes the stream and waits for the peer's goroutines to
 // end; afterwards every call returns an error matching net.ErrClosed. Close of
 // a peer whose PutPacket already timed out does not wait.

@@ -2,11 +2,16 @@ package stream_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log"
+	"log/slog"
 	"net"
+	"os"
 	"time"
 
+	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/transport/stream"
 )
 
@@ -108,4 +113,64 @@ func ExampleListener_TakeConnection() {
 		}
 	}
 	// Output: hello, server
+}
+
+// A server drops clients that send nothing for Config.IdleTimeout (one
+// minute by default for a Listener's peers), counts them in Stats and logs
+// them through Config.Logger.
+func ExampleConfig_idleTimeout() {
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey || a.Key == "remote" {
+				return slog.Attr{} // keep the output stable
+			}
+			return a
+		},
+	}))
+	ln, err := stream.Listen("127.0.0.1:0", &stream.Config{IdleTimeout: 100 * time.Millisecond, Logger: logger})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ln.Close()
+	ctx := context.Background()
+	client, err := stream.Dial(ctx, ln.Addr().String(), nil) // says nothing
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+	p, err := ln.Accept(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer p.Close()
+
+	_, err = p.ReadPacket(ctx)
+	fmt.Println(errors.Is(err, peer.ErrTimeout), ln.Stats().Expired)
+	// Output:
+	// level=INFO msg="packetpeer: connection dropped" transport=stream cause=expired error="peer: read packet: godot: ERR_TIMEOUT (24): the remote end sent nothing for 100ms (Config.IdleTimeout)"
+	// true 1
+}
+
+// A remote end that closes in the middle of a frame: the whole packets
+// before it are delivered, then the read fails with an error matching both
+// Godot's ERR_CONNECTION_ERROR and io.ErrUnexpectedEOF.
+func ExamplePeer_truncatedFrame() {
+	c1, c2 := net.Pipe()
+	p := stream.New(c1, nil)
+	defer p.Close()
+	go func() {
+		c2.Write([]byte{2, 0, 0, 0, 'h', 'i'}) // a whole packet
+		c2.Write([]byte{9, 0, 0, 0, 'c', 'u'}) // 2 of 9 bytes
+		c2.Close()
+	}()
+	ctx := context.Background()
+	b, err := p.ReadPacket(ctx)
+	fmt.Printf("%s %v\n", b, err)
+	_, err = p.ReadPacket(ctx)
+	fmt.Println(errors.Is(err, peer.ErrConnectionError), errors.Is(err, io.ErrUnexpectedEOF))
+	fmt.Println(err)
+	// Output:
+	// hi <nil>
+	// true true
+	// peer: read packet: godot: ERR_CONNECTION_ERROR (27): unexpected EOF: the stream ended 2 bytes into a frame of 9 bytes
 }

@@ -445,11 +445,12 @@ func TestExchangeAllocs(t *testing.T) {
 	bg := context.Background()
 	echo := echoAll(b)
 	pkt := make([]byte, 64)
+	buf := make([]byte, 0, 64)
 	exchange := func() {
 		if err := a.PutPacket(pkt); err != nil {
 			panic(err)
 		}
-		if _, err := a.ReadPacket(bg); err != nil {
+		if _, err := a.AppendPacket(bg, buf[:0]); err != nil {
 			panic(err)
 		}
 	}
@@ -529,9 +530,11 @@ func TestCloseDuringExchanges(t *testing.T) {
 func echoAll(b *Peer) <-chan error {
 	echo := make(chan error, 1)
 	go func() {
+		var buf []byte
 		for {
-			p, err := b.ReadPacket(context.Background())
+			p, err := b.AppendPacket(context.Background(), buf[:0])
 			if err == nil {
+				buf = p
 				err = b.PutPacket(p)
 			}
 			if err != nil {

@@ -13,6 +13,12 @@ import (
 // payload, as Godot's PacketPeerStream writes it.
 const headerSize = 4
 
+// errTruncated is what a frame cut short by the end of the stream yields,
+// wrapped in a *peer.OpError saying where it was cut: it matches both
+// peer.ErrConnectionError (Godot's ERR_CONNECTION_ERROR) and
+// io.ErrUnexpectedEOF.
+var errTruncated = fmt.Errorf("%w: %w", peer.ErrConnectionError, io.ErrUnexpectedEOF)
+
 // appendFrame appends p framed as Godot's PacketPeerStream frames it: a 4-byte
 // little-endian payload length, then the payload.
 func appendFrame(dst, p []byte) []byte {
@@ -21,23 +27,31 @@ func appendFrame(dst, p []byte) []byte {
 }
 
 // readFrame reads one frame from r and returns its payload. The payload either
-// aliases r's buffer (frames that fit in it) or *scratch, which readFrame grows
-// to at most max bytes; it is valid until the next call. A frame announcing
-// more than max bytes fails with an error matching peer.ErrInvalidData before
-// anything is allocated for it. io.EOF is returned only at a frame boundary; a
-// stream that ends inside a frame gives io.ErrUnexpectedEOF.
-func readFrame(r *bufio.Reader, max int, scratch *[]byte) ([]byte, error) {
+// aliases r's buffer (frames that fit in it) or *scratch; it is valid until
+// the next call. A frame announcing more than limit bytes fails with an error
+// matching peer.ErrInvalidData before anything is allocated for it.
+//
+// *scratch grows with the bytes that actually arrive, never with the length
+// announced: nothing is allocated until r's buffer is full of the frame, and
+// then *scratch at most doubles what has arrived so far, up to the frame's
+// length (so at most limit). A frame announced and never sent costs nothing
+// beyond r's buffer.
+//
+// io.EOF is returned only at a frame boundary; a stream that ends inside a
+// frame (its header included) gives an error matching errTruncated.
+func readFrame(r *bufio.Reader, limit int, scratch *[]byte) ([]byte, error) {
 	hdr, err := r.Peek(headerSize)
 	if err != nil {
 		if err == io.EOF && len(hdr) > 0 {
-			err = io.ErrUnexpectedEOF
+			return nil, &peer.OpError{Op: "read packet", Err: errTruncated,
+				Detail: fmt.Sprintf("the stream ended %d bytes into a %d-byte frame header", len(hdr), headerSize)}
 		}
 		return nil, err
 	}
 	n64 := uint64(binary.LittleEndian.Uint32(hdr))
-	if n64 > uint64(max) {
+	if n64 > uint64(limit) {
 		return nil, &peer.OpError{Op: "read packet", Err: peer.ErrInvalidData,
-			Detail: fmt.Sprintf("peer announced a packet of %d bytes, more than the input buffer max size %d", n64, max)}
+			Detail: fmt.Sprintf("peer announced a packet of %d bytes, more than the input buffer max size %d", n64, limit)}
 	}
 	n := int(n64)
 	r.Discard(headerSize)
@@ -45,24 +59,42 @@ func readFrame(r *bufio.Reader, max int, scratch *[]byte) ([]byte, error) {
 		// Fits in the reader's buffer: no copy.
 		p, err := r.Peek(n)
 		if err != nil {
-			return nil, unexpected(err)
+			return nil, cut(err, len(p), n)
 		}
 		r.Discard(n)
 		return p, nil
 	}
 	if cap(*scratch) < n {
-		*scratch = make([]byte, n)
+		// Let r's buffer fill with the frame before allocating anything.
+		if b, err := r.Peek(r.Size()); err != nil {
+			return nil, cut(err, len(b), n)
+		}
 	}
-	p := (*scratch)[:n]
-	if _, err := io.ReadFull(r, p); err != nil {
-		return nil, unexpected(err)
+	p := (*scratch)[:0]
+	for len(p) < n {
+		if len(p) == cap(p) {
+			// Everything p holds has arrived, and r's buffer was full:
+			// at most double it.
+			np := make([]byte, len(p), min(n, 2*max(len(p), r.Size())))
+			copy(np, p)
+			p = np
+			*scratch = np
+		}
+		m, err := io.ReadFull(r, p[len(p):min(cap(p), n)])
+		p = p[:len(p)+m]
+		if err != nil {
+			return nil, cut(err, len(p), n)
+		}
 	}
 	return p, nil
 }
 
-func unexpected(err error) error {
-	if err == io.EOF {
-		return io.ErrUnexpectedEOF
+// cut turns the end of the stream, got bytes into an n-byte frame, into an
+// error matching errTruncated; other errors are returned as they are.
+func cut(err error, got, n int) error {
+	if err != io.EOF && err != io.ErrUnexpectedEOF {
+		return err
 	}
-	return err
+	return &peer.OpError{Op: "read packet", Err: errTruncated,
+		Detail: fmt.Sprintf("the stream ended %d bytes into a frame of %d bytes", got, n)}
 }

@@ -80,11 +80,20 @@ func FuzzFrameDecoder(f *testing.F) {
 				t.Fatalf("scratch grew to %d, beyond the max size %d", cap(scratch), max)
 			}
 		}
+		// The scratch buffer follows the bytes that arrived, not the
+		// lengths announced: at most twice the input plus twice the
+		// reader's buffer.
+		if limit := 2*len(data) + 2*r.Size(); cap(scratch) > limit {
+			t.Fatalf("scratch grew to %d for %d bytes of input (limit %d)", cap(scratch), len(data), limit)
+		}
 		if len(got) != len(want) {
 			t.Fatalf("decoded %d packets, reference %d", len(got), len(want))
 		}
 		if !errors.Is(err, wantErr) {
 			t.Fatalf("error %v, reference %v", err, wantErr)
+		}
+		if wantErr == io.ErrUnexpectedEOF && !errors.Is(err, peer.ErrConnectionError) {
+			t.Fatalf("truncated frame: %v does not match peer.ErrConnectionError", err)
 		}
 	})
 }
@@ -99,5 +108,26 @@ func TestReadFrameLargeThroughScratch(t *testing.T) {
 	}
 	if _, err := readFrame(r, len(payload), &scratch); err != io.EOF {
 		t.Fatalf("at end: %v, want io.EOF", err)
+	}
+}
+
+// TestReadFrameGrowsWithArrivals: a frame announced at the max size whose
+// bytes trickle in never makes the scratch buffer larger than twice what
+// arrived (or twice the reader's buffer), and a frame cut short yields an
+// error matching both peer.ErrConnectionError and io.ErrUnexpectedEOF.
+func TestReadFrameGrowsWithArrivals(t *testing.T) {
+	const announced = 1 << 20
+	const bufSize = 4096
+	for _, sent := range []int{0, 10, bufSize - 1, bufSize + 1, 3 * bufSize, 100000, announced - 1} {
+		data := append(binary.LittleEndian.AppendUint32(nil, announced), make([]byte, sent)...)
+		r := bufio.NewReaderSize(&splitReader{data: data, splits: bytes.Repeat([]byte{200}, len(data)/200+1)}, bufSize)
+		var scratch []byte
+		_, err := readFrame(r, announced, &scratch)
+		if !errors.Is(err, io.ErrUnexpectedEOF) || !errors.Is(err, peer.ErrConnectionError) {
+			t.Fatalf("%d of %d bytes sent: error %v, want one matching io.ErrUnexpectedEOF and peer.ErrConnectionError", sent, announced, err)
+		}
+		if limit := 2 * max(sent, bufSize); cap(scratch) > limit {
+			t.Errorf("%d of %d bytes sent: scratch of %d bytes, want at most %d", sent, announced, cap(scratch), limit)
+		}
 	}
 }

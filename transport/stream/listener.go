@@ -2,12 +2,15 @@ package stream
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"time"
 
+	"github.com/packetpeer/packetpeer/internal/listenstats"
 	"github.com/packetpeer/packetpeer/peer"
 )
 
@@ -44,8 +47,9 @@ func checkNetwork(network string) error {
 
 // Listener accepts stream peers (Godot's TCPServer). It accepts in the
 // background into a queue bounded by Config.MaxPendingConnections, so
-// IsConnectionAvailable and TakeConnection never block. Close stops it and
-// closes every peer it accepted, taken or not.
+// IsConnectionAvailable and TakeConnection never block. Its peers close
+// after Config.IdleTimeout without data (default DefaultIdleTimeout). Close
+// stops it and closes every peer it accepted, taken or not.
 type Listener struct {
 	ln      net.Listener
 	cfg     Config
@@ -53,11 +57,34 @@ type Listener struct {
 	done    chan struct{}
 	stopped chan struct{} // closed when the accept goroutine has ended
 	err     error         // why the accept goroutine ended; read after stopped
+	stats   *listenstats.Counters
 
 	mu     sync.Mutex
 	closed bool
-	peers  map[*Peer]struct{}
+	peers  map[*conn]*Peer
 	once   sync.Once
+}
+
+// ListenerStats are a Listener's counters since it was made. Of the drop
+// causes a stream Listener produces:
+//
+//   - Failed: an accept failed (the process ran out of file descriptors, a
+//     connection was aborted before it was taken from the kernel), or, on a
+//     TLS listener (NewListener(tls.NewListener(...))), a peer's TLS
+//     handshake failed;
+//   - TimedOut: a peer's TLS handshake did not finish within IdleTimeout;
+//   - Expired: a peer sent nothing for IdleTimeout (Config.IdleTimeout);
+//   - Evicted: a connection was still waiting to be taken at Close.
+//
+// It refuses nothing: beyond MaxPendingConnections the kernel's backlog
+// holds new clients. Pending counts the connections waiting to be taken.
+type ListenerStats struct {
+	peer.ListenerStats
+}
+
+// Stats returns the Listener's counters.
+func (l *Listener) Stats() ListenerStats {
+	return ListenerStats{l.stats.Stats(len(l.pending))}
 }
 
 // Listen listens on a TCP address ("127.0.0.1:0", ":4242"; Godot's
@@ -83,13 +110,17 @@ func ListenNetwork(network, addr string, cfg *Config) (*Listener, error) {
 // tls.NewListener). A nil cfg means the defaults.
 func NewListener(ln net.Listener, cfg *Config) *Listener {
 	c := cfg.withDefaults()
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
 	l := &Listener{
 		ln:      ln,
 		cfg:     c,
 		pending: make(chan net.Conn, c.MaxPendingConnections),
 		done:    make(chan struct{}),
 		stopped: make(chan struct{}),
-		peers:   map[*Peer]struct{}{},
+		stats:   listenstats.New("stream", c.Logger),
+		peers:   map[*conn]*Peer{},
 	}
 	go l.acceptLoop()
 	return l
@@ -113,6 +144,7 @@ func (l *Listener) acceptLoop() {
 			}
 			// Transient (too many open files, aborted handshake, ...):
 			// retry with backoff, as net/http does.
+			l.stats.Drop(peer.DropFailed, nil, err)
 			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
 			t := time.NewTimer(delay)
 			select {
@@ -128,11 +160,48 @@ func (l *Listener) acceptLoop() {
 		select {
 		case l.pending <- c:
 		case <-l.done:
-			c.Close()
+			l.evict(c)
 			l.err = net.ErrClosed
 			return
 		}
 	}
+}
+
+// evict closes a connection the Listener closes before it was taken.
+func (l *Listener) evict(c net.Conn) {
+	c.Close()
+	l.stats.Drop(peer.DropEvicted, c.RemoteAddr(), nil)
+}
+
+// peerEnded counts a peer's end as a drop when the Listener's rules caused
+// it: the idle timeout, or a TLS handshake that failed or timed out.
+func (l *Listener) peerEnded(c *conn, err error) {
+	handshaking := false
+	if tc, ok := c.rwc.(interface{ ConnectionState() tls.ConnectionState }); ok {
+		handshaking = !tc.ConnectionState().HandshakeComplete
+	}
+	var cause peer.DropCause
+	switch {
+	case errors.Is(err, peer.ErrTimeout) && handshaking:
+		cause = peer.DropTimedOut
+	case errors.Is(err, peer.ErrTimeout):
+		cause = peer.DropExpired
+	case handshaking && err != io.EOF:
+		cause = peer.DropFailed
+	default:
+		return
+	}
+	var remote net.Addr
+	if nc, ok := c.rwc.(net.Conn); ok {
+		remote = nc.RemoteAddr()
+	}
+	l.stats.Drop(cause, remote, err)
+}
+
+func (l *Listener) untrack(c *conn) {
+	l.mu.Lock()
+	delete(l.peers, c)
+	l.mu.Unlock()
 }
 
 // Addr returns the address the listener is bound to (Godot's get_local_port
@@ -191,16 +260,12 @@ func (l *Listener) wrap(c net.Conn) (*Peer, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
-		c.Close()
+		l.evict(c)
 		return nil, &peer.OpError{Op: "accept", Err: peer.ErrClosed}
 	}
-	var p *Peer
-	p = newPeer(c, l.cfg, func() {
-		l.mu.Lock()
-		delete(l.peers, p)
-		l.mu.Unlock()
-	})
-	l.peers[p] = struct{}{}
+	p := newPeer(c, l.cfg, l)
+	l.peers[p.t] = p
+	l.stats.Accepted()
 	return p, nil
 }
 
@@ -216,14 +281,14 @@ func (l *Listener) Close() error {
 		l.mu.Lock()
 		l.closed = true
 		peers := make([]*Peer, 0, len(l.peers))
-		for p := range l.peers {
+		for _, p := range l.peers {
 			peers = append(peers, p)
 		}
 		l.mu.Unlock()
 		for {
 			select {
 			case c := <-l.pending:
-				c.Close()
+				l.evict(c)
 				continue
 			default:
 			}

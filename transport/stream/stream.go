@@ -80,12 +80,25 @@ type conn struct {
 
 	status atomic.Int32 // a Status
 
+	// Idle timeout (cfg.IdleTimeout > 0): the stream is read through
+	// watchedStream, which counts reads in rxSeq, on entry and on return,
+	// so that rxSeq is odd while a read waits for the remote end; the
+	// watchdog looks at it idleChecks times per IdleTimeout (checkIdle).
+	rxSeq      atomic.Uint64
+	watchdog   *time.Timer
+	wdMu       sync.Mutex
+	wdStopped  bool   // under wdMu
+	wdSeq      uint64 // under wdMu: rxSeq at the last check
+	wdTicks    int    // under wdMu: checks that found the same read waiting
+	timeoutErr atomic.Pointer[error]
+
+	ln *Listener // the Listener that accepted the peer, nil for Dial and New
+
 	ctx       context.Context // cancelled by Close: unblocks the reader's Push
 	cancel    context.CancelFunc
 	readDone  chan struct{}
 	writeDone chan struct{}
 	closeOnce sync.Once
-	onClose   func()
 }
 
 // New wraps a byte stream (a TCP or Unix connection, one end of net.Pipe, a
@@ -103,6 +116,55 @@ func New(rwc io.ReadWriteCloser, cfg *Config) *Peer {
 	return newPeer(rwc, cfg.withDefaults(), nil)
 }
 
+// idleChecks is how many times per IdleTimeout the watchdog looks at the
+// stream.
+const idleChecks = 4
+
+// watchedStream is the stream as the frame reader sees it when an idle
+// timeout applies (see conn.rxSeq).
+type watchedStream struct{ c *conn }
+
+func (w watchedStream) Read(p []byte) (int, error) {
+	w.c.rxSeq.Add(1)
+	n, err := w.c.rwc.Read(p)
+	w.c.rxSeq.Add(1)
+	return n, err
+}
+
+// checkIdle is the watchdog: it closes the peer once the same read has
+// waited for the remote end through idleChecks checks in a row, that is
+// for IdleTimeout to 1.25 IdleTimeout.
+func (c *conn) checkIdle() {
+	c.wdMu.Lock()
+	defer c.wdMu.Unlock()
+	if c.wdStopped {
+		return
+	}
+	seq := c.rxSeq.Load()
+	if seq != c.wdSeq || seq%2 == 0 {
+		c.wdSeq, c.wdTicks = seq, 0
+	} else if c.wdTicks++; c.wdTicks >= idleChecks {
+		c.wdStopped = true
+		var err error = &peer.OpError{Op: "read packet", Err: peer.ErrTimeout,
+			Detail: fmt.Sprintf("the remote end sent nothing for %v (Config.IdleTimeout)", c.cfg.IdleTimeout)}
+		c.timeoutErr.Store(&err)
+		c.fail(err)
+		c.rwc.Close() // the waiting read returns; readOne reports err
+		return
+	}
+	c.watchdog.Reset(c.cfg.IdleTimeout / idleChecks)
+}
+
+func (c *conn) stopWatchdog() {
+	if c.watchdog == nil {
+		return
+	}
+	c.wdMu.Lock()
+	c.wdStopped = true
+	c.watchdog.Stop()
+	c.wdMu.Unlock()
+}
+
 // noStream stands in for a missing stream.
 type noStream struct{}
 
@@ -112,7 +174,7 @@ func (noStream) Read([]byte) (int, error)  { return 0, errNoStream }
 func (noStream) Write([]byte) (int, error) { return 0, errNoStream }
 func (noStream) Close() error              { return nil }
 
-func newPeer(rwc io.ReadWriteCloser, cfg Config, onClose func()) *Peer {
+func newPeer(rwc io.ReadWriteCloser, cfg Config, ln *Listener) *Peer {
 	setNoDelay(rwc, !cfg.DisableNoDelay)
 	c := &conn{
 		rwc: rwc,
@@ -121,17 +183,23 @@ func newPeer(rwc io.ReadWriteCloser, cfg Config, onClose func()) *Peer {
 			MaxPackets: cfg.ReceiveQueuePackets, Policy: ringbuf.Block}, peer.ErrUnavailable),
 		room:      make(chan struct{}),
 		wake:      make(chan struct{}, 1),
-		r:         bufio.NewReaderSize(rwc, readBufferSize),
 		resume:    make(chan struct{}, 1),
 		idle:      time.NewTimer(readerResume),
 		readDone:  make(chan struct{}),
 		writeDone: make(chan struct{}),
-		onClose:   onClose,
+		ln:        ln,
 	}
 	c.idle.Stop() // armed by park
+	if cfg.IdleTimeout > 0 {
+		c.r = bufio.NewReaderSize(watchedStream{c}, readBufferSize)
+		c.watchdog = time.AfterFunc(cfg.IdleTimeout/idleChecks, c.checkIdle)
+	}
 	if c.raw = rawConnOf(rwc); c.raw != nil {
 		c.rawWrite = c.tryWrite
 		c.wtToken.Store(true)
+	}
+	if c.r == nil {
+		c.r = bufio.NewReaderSize(rwc, readBufferSize)
 	}
 	c.status.Store(int32(StatusConnected))
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -266,23 +334,31 @@ func (c *conn) readOne() bool {
 		}
 	}
 	c.ended.Store(true)
+	if e := c.timeoutErr.Load(); e != nil {
+		err = *e // the watchdog closed the stream
+	}
 	switch {
 	case c.ctx.Err() != nil:
 		c.status.Store(int32(StatusNone))
 		c.Inbox.Close(nil)
+		return false
 	case err == io.EOF:
 		c.status.CompareAndSwap(int32(StatusConnected), int32(StatusNone))
-		c.Inbox.Close(io.EOF) // queued packets are still read, then io.EOF
 	case errors.Is(err, peer.ErrInvalidData):
 		// A hostile or broken peer: disconnect it.
 		c.status.Store(int32(StatusError))
 		c.fail(err)
 		c.rwc.Close()
-		c.Inbox.Close(err)
+	case errors.Is(err, peer.ErrTimeout), errors.Is(err, errTruncated):
+		c.status.Store(int32(StatusError))
 	default:
 		c.status.Store(int32(StatusError))
-		c.Inbox.Close(fmt.Errorf("stream: read: %w", err))
+		err = fmt.Errorf("stream: read: %w", err)
 	}
+	if c.ln != nil {
+		c.ln.peerEnded(c, err) // counted before the reads see err
+	}
+	c.Inbox.Close(err) // queued packets are still read, then err
 	return false
 }
 
@@ -525,6 +601,7 @@ func (c *conn) Close() error {
 			t.Stop()
 		}
 		c.cancel()
+		c.stopWatchdog()
 		err = c.rwc.Close()
 		if errors.Is(err, net.ErrClosed) {
 			err = nil // already closed after a protocol error
@@ -534,8 +611,8 @@ func (c *conn) Close() error {
 		c.Inbox.Close(nil)
 		c.idle.Stop()
 		c.status.Store(int32(StatusNone))
-		if c.onClose != nil {
-			c.onClose()
+		if c.ln != nil {
+			c.ln.untrack(c)
 		}
 	})
 	return err

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -31,6 +32,12 @@ type directState struct {
 	dl      time.Time   // read deadline set on the socket
 	dirty   bool        // a context's AfterFunc may have changed the deadline
 	failed  atomic.Bool // a fatal read error closed the ring: stop reading
+
+	// Readers that find the socket taken wait for the packet its holder
+	// queues, or for left, closed when the holder lets go of the socket.
+	waiters atomic.Int32
+	lmu     sync.Mutex
+	left    chan struct{} // under lmu; nil while nobody waits for it
 }
 
 // setupDirect switches t to direct reads; it reports false when the socket
@@ -95,7 +102,7 @@ func (t *transport) drain() {
 	if d.failed.Load() || !t.sockMu.TryLock() {
 		return
 	}
-	defer t.sockMu.Unlock()
+	defer t.unlockSocket()
 	for range maxDrain {
 		if err := d.rc.Read(d.nb); err != nil || !t.handle(d) {
 			return
@@ -114,9 +121,11 @@ func (t *transport) waitDirect(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		t.sockMu.Lock()
+		if !t.lockSocket(ctx) {
+			continue
+		}
 		if t.ring.Len() > 0 || d.failed.Load() {
-			t.sockMu.Unlock()
+			t.unlockSocket()
 			return nil
 		}
 		dl, _ := ctx.Deadline()
@@ -139,7 +148,7 @@ func (t *transport) waitDirect(ctx context.Context) error {
 			// ring is empty again.
 			t.handle(d)
 		}
-		t.sockMu.Unlock()
+		t.unlockSocket()
 		if err != nil && !errors.Is(err, syscall.EAGAIN) {
 			if t.closed.Load() {
 				return nil
@@ -153,6 +162,45 @@ func (t *transport) waitDirect(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// lockSocket takes sockMu, or, while another reader holds it, waits until a
+// packet is queued, the holder lets go, or ctx ends, and reports false: the
+// caller looks again. A reader blocked on the socket may wait a long time
+// (its context may have no deadline): the others must not queue behind it.
+func (t *transport) lockSocket(ctx context.Context) bool {
+	if t.sockMu.TryLock() {
+		return true
+	}
+	d := t.direct
+	d.waiters.Add(1)
+	defer d.waiters.Add(-1)
+	d.lmu.Lock()
+	if d.left == nil {
+		d.left = make(chan struct{})
+	}
+	left := d.left
+	d.lmu.Unlock()
+	if t.sockMu.TryLock() {
+		return true
+	}
+	t.ring.WaitOr(ctx, left)
+	return false
+}
+
+// unlockSocket releases sockMu and wakes the readers waiting for it.
+func (t *transport) unlockSocket() {
+	t.sockMu.Unlock()
+	d := t.direct
+	if d.waiters.Load() == 0 {
+		return
+	}
+	d.lmu.Lock()
+	if d.left != nil {
+		close(d.left)
+		d.left = nil
+	}
+	d.lmu.Unlock()
 }
 
 func isTimeout(err error) bool {

@@ -109,7 +109,8 @@
 // (Config.ReceiveBufferBytes, default 1 MiB, and ReceiveBufferPackets,
 // default 4096). GetPacket never blocks and returns an error matching
 // peer.ErrUnavailable when the queue is empty; the slice stays valid until
-// the next read, as in Godot. When the queue is full:
+// the next read, as in Godot (ReadPacket returns a packet the caller owns).
+// When the queue is full:
 //   - on a reliable channel the receiving stops until the application reads
 //     (SCTP flow control then slows the sender; no message is ever lost;
 //     note that the SCTP association is shared, so other channels of the

@@ -11,6 +11,11 @@ import (
 )
 
 func TestDemo(t *testing.T) {
+	for _, name := range []string{"stream", "udp"} {
+		if _, ok := networks[name]; !ok {
+			t.Fatalf("the demo has no %q network", name)
+		}
+	}
 	for name, n := range networks {
 		t.Run(name, func(t *testing.T) {
 			peertest.CheckGoroutines(t)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"testing"
 	"time"
@@ -20,7 +21,10 @@ import (
 func TestVariantJSMatchesGo(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node not installed")
+		if os.Getenv("PACKETPEER_REQUIRE_BROWSER") == "1" {
+			t.Fatal("node not installed (PACKETPEER_REQUIRE_BROWSER=1: the browser tests need it too)")
+		}
+		t.Skip("node not installed (set PACKETPEER_REQUIRE_BROWSER=1 to fail instead)")
 	}
 	dec := map[string]any{
 		"nil":          nil,

@@ -1,0 +1,5 @@
+package godottest_test
+
+import "os"
+
+func testingRequireBrowser() bool { return os.Getenv("PACKETPEER_REQUIRE_BROWSER") == "1" }

@@ -1,0 +1,94 @@
+// Package enet is ENet 1.3 in pure Go: Godot 4's ENetConnection (Host) and
+// ENetPacketPeer (Peer), on the wire indistinguishable from libenet 1.3.17
+// (Debian) and the ENet 1.3.18 Godot bundles. It carries Godot's default
+// high-level multiplayer (ENetMultiplayerPeer): a Go server can accept
+// Godot clients, and a Go client can join a Godot server.
+//
+// Two ways in:
+//
+//   - The Godot shape: NewHost (create_host / create_host_bound), then
+//     ConnectToHost, and Service(ctx) for the events: EventConnect (with the
+//     CONNECT data), EventReceive (with the channel; the packet is queued on
+//     the Peer), EventDisconnect (with the DISCONNECT data). ServiceTimeout is
+//     Godot's service(timeout) polling form. Nothing needs polling to make the
+//     protocol run: the Host reads its socket and runs its timers on its own
+//     goroutines until Close.
+//   - The shape of every transport in this module: Dial(ctx, addr, cfg)
+//     returns a connected *Peer; Listen returns a *Listener whose Accept and
+//     TakeConnection hand out connected peers.
+//
+// A Peer embeds *peer.Peer: PutPacket sends reliably on channel 0 (as
+// Godot's ENetPacketPeer.put_packet), GetPacket/ReadPacket return the
+// packets of every channel in arrival order, and PacketChannel and
+// PacketFlags describe the last one. Send(channel, data, flags) is Godot's
+// send: FlagReliable, FlagUnsequenced, FlagUnreliableFragment or 0
+// (unreliable, sequenced). ENetMultiplayerPeer's mapping is RELIABLE →
+// channel 0 FlagReliable, UNRELIABLE_ORDERED → channel 1
+// FlagUnreliableFragment, UNRELIABLE → channel 1
+// FlagUnsequenced|FlagUnreliableFragment, and CONNECT data = the client's
+// unique id (Config.ConnectData for Dial). A Godot ENetMultiplayerPeer
+// server silently resets a client whose CONNECT data is below 2 or already
+// in use (the client then times out), so a Go client joining one must send
+// a fresh id in 2..2^31-1.
+//
+// # Godot → Go
+//
+//	ENetConnection.create_host_bound(addr, port, max_peers, max_channels, in, out)
+//	                                              NewHost("addr:port", &Config{MaxPeers, ChannelLimit, IncomingBandwidth, OutgoingBandwidth})
+//	ENetConnection.create_host(...)               NewHost("", cfg)
+//	ENetConnection.connect_to_host(a, p, ch, data) (*Host).ConnectToHost("a:p", ch, data)
+//	ENetConnection.service(timeout)               (*Host).Service(ctx), ServiceTimeout(d)
+//	ENetConnection.flush()                        (*Host).Flush()
+//	ENetConnection.broadcast(ch, packet, flags)   (*Host).Broadcast(ch, packet, flags)
+//	ENetConnection.channel_limit(n)               (*Host).SetChannelLimit(n)
+//	ENetConnection.get_max_channels()             (*Host).MaxChannels()
+//	ENetConnection.compress(mode)                 (*Host).Compress(mode) (NONE, RANGE_CODER)
+//	ENetConnection.refuse_new_connections(r)      (*Host).RefuseNewConnections(r)
+//	ENetConnection.pop_statistic(stat)            (*Host).PopStatistic(stat)
+//	ENetConnection.get_local_port()               (*Host).LocalPort()
+//	ENetConnection.get_peers()                    (*Host).Peers()
+//	ENetConnection.socket_send(addr, port, data)  (*Host).SocketSend(addrPort, data)
+//	ENetConnection.destroy()                      (*Host).Close()
+//	ENetPacketPeer.put_packet / get_packet        PutPacket / GetPacket (ReadPacket(ctx) blocks)
+//	ENetPacketPeer.send(ch, packet, flags)        (*Peer).Send(ch, packet, flags)
+//	ENetPacketPeer.get_packet_flags()             (*Peer).PacketFlags() (of the last packet read)
+//	ENetPacketPeer.peer_disconnect(data)          (*Peer).Disconnect(data)
+//	ENetPacketPeer.peer_disconnect_later(data)    (*Peer).DisconnectLater(data)
+//	ENetPacketPeer.peer_disconnect_now(data)      (*Peer).DisconnectNow(data)
+//	ENetPacketPeer.reset()                        (*Peer).Reset()
+//	ENetPacketPeer.ping(), ping_interval(ms)      (*Peer).Ping(), SetPingInterval(d)
+//	ENetPacketPeer.set_timeout(limit, min, max)   (*Peer).SetTimeout(limit, min, max)
+//	ENetPacketPeer.throttle_configure(i, a, d)    (*Peer).ThrottleConfigure(i, a, d)
+//	ENetPacketPeer.get_statistic(stat)            (*Peer).Statistic(stat)
+//	ENetPacketPeer.get_state(), is_active()       (*Peer).State(), IsActive()
+//	ENetPacketPeer.get_channels()                 (*Peer).Channels()
+//	ENetPacketPeer.get_remote_address/port()      (*Peer).RemoteAddr(), RemoteAddrPort()
+//
+// # Defaults and limits
+//
+// Config's zero value is ENet's and Godot's defaults: MTU 1392, 32 peers,
+// 255 channels, unlimited bandwidth, 32 MiB packets, ping every 500 ms,
+// timeout after 5 to 30 s without acknowledgements, no checksum
+// (Config.Checksum enables libenet's CRC-32 option), no compression.
+//
+// Received data a peer holds (out-of-order packets, fragments being
+// reassembled, packets the application has not read) is bounded by
+// Config.MaxWaitingData per peer (32 MiB, ENet's figure) and
+// Config.MaxHostWaitingData per host (128 MiB); each stored command or
+// packet counts its payload plus 128 bytes, each fragment its payload plus
+// 64 bytes. Beyond the limits data is not acknowledged, so an honest sender
+// retransmits it later, as with ENet. Malformed datagrams are dropped
+// silently, as ENet does; a CONNECT takes a slot only while one is free. An
+// idle connection costs each side about 1.2 KB with 2 channels and 25 KB
+// with 255 (96 bytes per channel).
+//
+// Sending has no limit towards the application, as ENet's enet_peer_send:
+// Send queues the packet, and a sender that outpaces its peer's
+// acknowledgements grows its queue.
+//
+// # Not yet implemented
+//
+// DTLS (dtls_server_setup / dtls_client_setup), Godot's FASTLZ, ZLIB and
+// ZSTD compression modes, and the host bandwidth throttle (BANDWIDTH_LIMIT is accepted and
+// applied to the send window, but never sent).
+package enet

@@ -1,0 +1,204 @@
+package enet
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/packetpeer/packetpeer/peer"
+	"github.com/packetpeer/packetpeer/peer/peertest"
+	"github.com/stretchr/testify/require"
+)
+
+func testCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// pair returns a Dial peer and the Listener peer it is connected to.
+func pair(t testing.TB, cfg *Config) (cli, srv *Peer, l *Listener) {
+	t.Helper()
+	l, err := Listen("127.0.0.1:0", cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	ctx := testCtx(t)
+	cli, err = Dial(ctx, l.Addr().String(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { cli.Close() })
+	srv, err = l.Accept(ctx)
+	require.NoError(t, err)
+	return cli, srv, l
+}
+
+func TestConformanceDial(t *testing.T) {
+	peertest.Run(t, func(t *testing.T) (peer.PacketPeer, peer.PacketPeer) {
+		cli, srv, _ := pair(t, nil)
+		return cli, srv
+	}, peertest.Config{})
+}
+
+func TestConformanceListener(t *testing.T) {
+	peertest.Run(t, func(t *testing.T) (peer.PacketPeer, peer.PacketPeer) {
+		cli, srv, _ := pair(t, nil)
+		return srv, cli
+	}, peertest.Config{})
+}
+
+func pattern(n int, seed byte) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*31) + seed
+	}
+	return b
+}
+
+func TestChannelsAndModes(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	cli, srv, _ := pair(t, &Config{Channels: 4})
+	ctx := testCtx(t)
+	require.Equal(t, 4, cli.Channels())
+	require.Equal(t, 4, srv.Channels())
+	type msg struct {
+		ch    int
+		flags PacketFlags
+		n     int
+	}
+	msgs := []msg{{0, FlagReliable, 0}, {1, FlagReliable, 10}, {2, 0, 100}, {3, FlagUnsequenced, 50},
+		{1, FlagReliable, 5000}, {2, FlagUnreliableFragment, 3000}, {0, FlagReliable, 1 << 20}}
+	for i, m := range msgs {
+		require.NoError(t, cli.Send(m.ch, pattern(m.n, byte(i)), m.flags))
+	}
+	for i, m := range msgs {
+		p, err := srv.ReadPacket(ctx)
+		require.NoError(t, err)
+		require.Equal(t, m.ch, srv.PacketChannel(), "packet %d", i)
+		require.Equal(t, m.flags, srv.PacketFlags(), "packet %d", i)
+		require.True(t, bytes.Equal(pattern(m.n, byte(i)), p), "packet %d: %d bytes", i, len(p))
+	}
+}
+
+func TestHostEvents(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	srv, err := NewHost("127.0.0.1:0", &Config{MaxPeers: 4, ChannelLimit: 2})
+	require.NoError(t, err)
+	defer srv.Close()
+	cli, err := NewHost("", &Config{MaxPeers: 1})
+	require.NoError(t, err)
+	defer cli.Close()
+	ctx := testCtx(t)
+	cp, err := cli.ConnectToHost(srv.LocalAddr().String(), 4, 0x11223344)
+	require.NoError(t, err)
+	require.Contains(t, []State{StateConnecting, StateConnected}, cp.State())
+
+	ev, err := srv.Service(ctx)
+	require.NoError(t, err)
+	require.Equal(t, EventConnect, ev.Type)
+	require.Equal(t, uint32(0x11223344), ev.Data)
+	require.Equal(t, 2, ev.Peer.Channels())
+	sp := ev.Peer
+
+	ev, err = cli.Service(ctx)
+	require.NoError(t, err)
+	require.Equal(t, EventConnect, ev.Type)
+	require.Equal(t, cp, ev.Peer)
+	require.Equal(t, 2, cp.Channels(), "the client takes the server's channel limit")
+
+	require.NoError(t, cp.Send(1, []byte("hi"), FlagReliable))
+	ev, err = srv.Service(ctx)
+	require.NoError(t, err)
+	require.Equal(t, EventReceive, ev.Type)
+	require.Equal(t, 1, ev.Channel)
+	p, err := sp.GetPacket()
+	require.NoError(t, err)
+	require.Equal(t, "hi", string(p))
+
+	sp.Disconnect(0xABCD)
+	ev, err = cli.Service(ctx)
+	require.NoError(t, err)
+	require.Equal(t, EventDisconnect, ev.Type)
+	require.Equal(t, uint32(0xABCD), ev.Data)
+	ev, err = srv.Service(ctx)
+	require.NoError(t, err)
+	require.Equal(t, EventDisconnect, ev.Type)
+	require.Equal(t, sp, ev.Peer)
+	_, err = cp.GetPacket()
+	require.ErrorIs(t, err, io.EOF)
+
+	ev, err = srv.ServiceTimeout(0)
+	require.NoError(t, err)
+	require.Equal(t, EventNone, ev.Type)
+}
+
+func TestDisconnectNowAndTimeout(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	srv, err := NewHost("127.0.0.1:0", nil)
+	require.NoError(t, err)
+	defer srv.Close()
+	cli, err := NewHost("", &Config{MaxPeers: 1})
+	require.NoError(t, err)
+	defer cli.Close()
+	ctx := testCtx(t)
+	cp, err := cli.ConnectToHost(srv.LocalAddr().String(), 1, 7)
+	require.NoError(t, err)
+	ev, err := srv.Service(ctx)
+	require.NoError(t, err)
+	sp := ev.Peer
+	ev, err = cli.Service(ctx)
+	require.NoError(t, err)
+	require.Equal(t, EventConnect, ev.Type)
+
+	cp.DisconnectNow(42)
+	require.Equal(t, StateDisconnected, cp.State())
+	ev, err = srv.Service(ctx)
+	require.NoError(t, err)
+	require.Equal(t, EventDisconnect, ev.Type)
+	require.Equal(t, uint32(42), ev.Data)
+	require.Equal(t, sp, ev.Peer)
+	ev, err = cli.ServiceTimeout(50 * time.Millisecond)
+	require.NoError(t, err)
+	require.Equal(t, EventNone, ev.Type, "disconnect_now raises no local event")
+
+	// Reset: the remote gets no notice and times out.
+	cp, err = cli.ConnectToHost(srv.LocalAddr().String(), 1, 8)
+	require.NoError(t, err)
+	ev, err = srv.Service(ctx)
+	require.NoError(t, err)
+	require.Equal(t, EventConnect, ev.Type)
+	sp = ev.Peer
+	ev, err = cli.Service(ctx)
+	require.NoError(t, err)
+	require.Equal(t, EventConnect, ev.Type)
+	require.NoError(t, sp.SetTimeout(4, 200*time.Millisecond, 400*time.Millisecond))
+	cp.Reset()
+	ev, err = srv.Service(ctx)
+	require.NoError(t, err)
+	require.Equal(t, EventDisconnect, ev.Type)
+	_, err = sp.GetPacket()
+	require.True(t, errors.Is(err, peer.ErrTimeout), "got %v", err)
+}
+
+// TestStatistics: after traffic the RTT statistics are measured values, the
+// throttle is ENet's default, and the host counters count and reset.
+func TestStatistics(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	cli, srv, l := pair(t, nil)
+	ctx := testCtx(t)
+	for range 20 {
+		require.NoError(t, cli.PutPacket([]byte("ping")))
+		_, err := srv.ReadPacket(ctx)
+		require.NoError(t, err)
+	}
+	rtt := cli.Statistic(PeerRoundTripTime)
+	require.Greater(t, rtt, 0.0)
+	require.Less(t, rtt, 500.0, "the first ACK replaces ENet's 500 ms default")
+	require.Equal(t, 32.0, cli.Statistic(PeerPacketThrottleLimit))
+	require.Equal(t, 5000.0, cli.Statistic(PeerPacketThrottleInterval))
+	h := l.Host()
+	require.GreaterOrEqual(t, h.PopStatistic(StatReceivedPackets), uint64(20))
+	require.Greater(t, h.PopStatistic(StatSentData), uint64(0))
+	require.Less(t, h.PopStatistic(StatReceivedPackets), uint64(20), "PopStatistic zeroes the counter")
+}

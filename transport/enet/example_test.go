@@ -1,0 +1,112 @@
+package enet_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"time"
+
+	"github.com/packetpeer/packetpeer/transport/enet"
+)
+
+// A server and a client in the shape of every transport: Listen, Dial,
+// Accept, then packets both ways.
+func Example() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	l, err := enet.Listen("127.0.0.1:0", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+	cli, err := enet.Dial(ctx, l.Addr().String(), &enet.Config{Channels: 2, ConnectData: 42})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer cli.Close()
+	srv, err := l.Accept(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	cli.PutPacket([]byte("hello"))                    // reliable, channel 0
+	cli.Send(1, []byte("fast"), enet.FlagUnsequenced) // unsequenced, channel 1
+	for range 2 {
+		p, err := srv.ReadPacket(ctx)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s on channel %d\n", p, srv.PacketChannel())
+	}
+	// Output:
+	// hello on channel 0
+	// fast on channel 1
+}
+
+// Godot's ENetConnection shape: hosts, connect_to_host and service.
+func ExampleHost_Service() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	server, err := enet.NewHost("127.0.0.1:0", &enet.Config{MaxPeers: 32})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer server.Close()
+	client, err := enet.NewHost("", &enet.Config{MaxPeers: 1})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+	peer, err := client.ConnectToHost(server.LocalAddr().String(), 0, 1234)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if ev, err := client.Service(ctx); err == nil && ev.Type == enet.EventConnect {
+		peer.Send(0, []byte("hi"), enet.FlagReliable)
+		peer.DisconnectLater(7) // Disconnect would drop "hi"
+	}
+	for {
+		ev, err := server.Service(ctx)
+		if err != nil {
+			log.Fatal(err)
+		}
+		switch ev.Type {
+		case enet.EventConnect:
+			fmt.Println("connect, data", ev.Data)
+		case enet.EventReceive:
+			p, _ := ev.Peer.GetPacket()
+			fmt.Printf("receive %q on channel %d\n", p, ev.Channel)
+		case enet.EventDisconnect:
+			fmt.Println("disconnect, data", ev.Data)
+			return
+		}
+	}
+	// Output:
+	// connect, data 1234
+	// receive "hi" on channel 0
+	// disconnect, data 7
+}
+
+// ServiceTimeout is Godot's service(timeout): it returns EventNone when
+// nothing happened in time.
+func ExampleHost_ServiceTimeout() {
+	h, err := enet.NewHost("", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer h.Close()
+	ev, _ := h.ServiceTimeout(10 * time.Millisecond)
+	fmt.Println(ev.Type == enet.EventNone)
+	// Output: true
+}
+
+// Compression must be the same on both ends; RANGE_CODER is ENet's own and
+// works with libenet's enet_host_compress_with_range_coder.
+func ExampleHost_Compress() {
+	h, err := enet.NewHost("", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer h.Close()
+	fmt.Println(h.Compress(enet.CompressRangeCoder))
+	// Output: <nil>
+}
