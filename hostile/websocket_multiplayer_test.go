@@ -40,7 +40,7 @@ func mpAttacker(t *testing.T, ctx context.Context, url string) (*gws.Conn, int32
 func TestWebSocketMultiplayerCrowd(t *testing.T) {
 	peertest.CheckGoroutines(t)
 	before := heapNow()
-	srv, err := websocket.CreateServer("127.0.0.1:0", &websocket.Config{HandshakeTimeout: time.Second})
+	srv, err := websocket.CreateServer("127.0.0.1:0", &websocket.Config{HandshakeTimeout: 2 * time.Second})
 	require.NoError(t, err)
 	defer srv.Close()
 	url := "ws://" + srv.Addr().String() + "/"
