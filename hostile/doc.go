@@ -76,6 +76,14 @@
 // payload (close code 1002); more upgrades than MaxPendingConnections (HTTP
 // 503); a flood of 50000 pings from a client that never reads the pongs.
 //
+// websocket multiplayer (WebSocketMultiplayerPeer): 100 connections that
+// never upgrade (dropped after HandshakeTimeout, counted, never given an
+// id) beside 20 clients flooding a server that reads nothing (held back by
+// TCP flow control, nothing dropped, 16 MiB heap bound: 3.4 MiB measured);
+// an oversize message from one client (1009, peer_disconnected, the others
+// served); 100 idle connected clients (27 KiB of heap each, both ends
+// counted, bound 64 KiB).
+//
 // dtls: random datagrams and fake ClientHello records from 100 sockets; 200
 // genuine ClientHellos that never echo the cookie, against the default 128
 // handshake slots; random datagrams and forged records from the address of
