@@ -3,7 +3,6 @@ package websocket
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -20,8 +19,8 @@ import (
 // the server reported in peer_connected; then packets travel with no
 // header both ways, and the browser's close is seen as peer_disconnected.
 func TestBrowserMultiplayerClient(t *testing.T) {
-	env := browsertest.Find(t)
 	peertest.CheckGoroutines(t)
+	b := browsertest.Launch(t)
 	s := createServer(t, &Config{AllowedOrigins: []string{"*"}})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -44,9 +43,6 @@ func TestBrowserMultiplayerClient(t *testing.T) {
 			return s.SendTo(multiplayer.TargetPeerBroadcast, multiplayer.TransferModeReliable, 0, []byte{0x07, 0x01})
 		}()
 	}()
-	out, errOut, err := browsertest.RunScript(ctx, t, env, "testdata/multiplayer_client.js", mpURL(s))
-	require.NoError(t, err, "stderr: %s", errOut)
-	require.NoError(t, <-served)
 	var got struct {
 		ID       int32  `json:"id"`
 		Protocol string `json:"protocol"`
@@ -56,8 +52,30 @@ func TestBrowserMultiplayerClient(t *testing.T) {
 			Hex    string `json:"hex"`
 		} `json:"messages"`
 	}
-	require.NoError(t, json.Unmarshal([]byte(out), &got), "stdout: %s", out)
-	require.Len(t, got.Messages, 2, "stdout: %s", out)
+	// The page plays a Godot web export's WebSocketMultiplayerPeer client:
+	// the first binary message is its id (int32 little-endian); it answers
+	// "hello", waits for one more message and closes with 1000.
+	page := b.NewPage(ctx, "multiplayer")
+	require.NoError(t, page.Eval(ctx, &got, `(url) => new Promise((resolve) => {
+		const ws = new WebSocket(url);
+		ws.binaryType = 'arraybuffer';
+		const out = { protocol: '', messages: [] };
+		ws.onopen = () => { out.protocol = ws.protocol; };
+		ws.onmessage = (e) => {
+			const binary = e.data instanceof ArrayBuffer;
+			const bytes = binary ? new Uint8Array(e.data) : new TextEncoder().encode(e.data);
+			out.messages.push({ binary, hex: Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('') });
+			if (out.messages.length === 1) {
+				out.id = binary && bytes.length === 4 ? new DataView(e.data).getInt32(0, true) : -1;
+				ws.send(new TextEncoder().encode('hello'));
+			} else {
+				ws.close(1000);
+			}
+		};
+		ws.onclose = (e) => { out.code = e.code; resolve(out); };
+	})`, mpURL(s)))
+	require.NoError(t, <-served)
+	require.Len(t, got.Messages, 2, "page saw %+v", got)
 	require.True(t, got.Messages[0].Binary)
 	require.Len(t, got.Messages[0].Hex, 8)
 	require.Equal(t, id, got.ID)
