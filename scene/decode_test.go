@@ -275,7 +275,7 @@ func TestRawNamedBytes(t *testing.T) {
 	}
 	b, err = AppendRemoteCall(nil, RemoteCall{Node: 1}, variant.EncodeOptions{}, variant.Vector2{X: 1, Y: 2})
 	check(t, "single Vector2", b, err, "00 01 00 01 05 00 00 00 00 00 80 3f 00 00 00 40")
-	if s := TransferModeUnreliableOrdered.String() + RPCModeDisabled.String() + SysDelPeer.String() + Command(9).String() + SysCommand(9).String(); s != "unreliable_ordereddisabledDEL_PEERCommand(9)SysCommand(9)" {
+	if s := RPCModeDisabled.String() + SysDelPeer.String() + Command(9).String() + SysCommand(9).String(); s != "disabledDEL_PEERCommand(9)SysCommand(9)" {
 		t.Errorf("names: %s", s)
 	}
 }

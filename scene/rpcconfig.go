@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/packetpeer/packetpeer/multiplayer"
 )
 
 // RPCMode says who may call an RPC (Godot's MultiplayerAPI.RPCMode).
@@ -30,27 +32,16 @@ func (m RPCMode) String() string {
 	return "RPCMode(" + strconv.Itoa(int(m)) + ")"
 }
 
-// TransferMode is how a message travels (Godot's MultiplayerPeer.TransferMode).
-type TransferMode uint8
+// TransferMode is how a message travels: multiplayer.TransferMode (Godot's
+// MultiplayerPeer.TransferMode), the one type every multiplayer layer uses.
+type TransferMode = multiplayer.TransferMode
 
 // The transfer modes, with Godot's values.
 const (
-	TransferModeUnreliable        TransferMode = 0 // TRANSFER_MODE_UNRELIABLE: @rpc("unreliable")
-	TransferModeUnreliableOrdered TransferMode = 1 // TRANSFER_MODE_UNRELIABLE_ORDERED
-	TransferModeReliable          TransferMode = 2 // TRANSFER_MODE_RELIABLE: the @rpc default
+	TransferModeUnreliable        = multiplayer.TransferModeUnreliable        // @rpc("unreliable")
+	TransferModeUnreliableOrdered = multiplayer.TransferModeUnreliableOrdered // @rpc("unreliable_ordered")
+	TransferModeReliable          = multiplayer.TransferModeReliable          // the @rpc default
 )
-
-func (m TransferMode) String() string {
-	switch m {
-	case TransferModeUnreliable:
-		return "unreliable"
-	case TransferModeUnreliableOrdered:
-		return "unreliable_ordered"
-	case TransferModeReliable:
-		return "reliable"
-	}
-	return "TransferMode(" + strconv.Itoa(int(m)) + ")"
-}
 
 // RPCConfig is one method's RPC configuration, the dictionary Godot's
 // Node.rpc_config takes and @rpc builds: {rpc_mode, transfer_mode,
