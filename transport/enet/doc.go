@@ -76,7 +76,10 @@
 // Config.MaxWaitingData per peer (32 MiB, ENet's figure) and
 // Config.MaxHostWaitingData per host (128 MiB); each stored command or
 // packet counts its payload plus 128 bytes, each fragment its payload plus
-// 64 bytes. Beyond the limits data is not acknowledged, so an honest sender
+// 64 bytes, and each EventReceive not yet returned by Service 64 bytes
+// against the host's limit. Data that cannot be delivered before a missing
+// command arrives (reordering, fragment groups ahead) takes at most half of
+// each limit, so that the missing command always finds room. Beyond the limits data is not acknowledged, so an honest sender
 // retransmits it later, as with ENet. Malformed datagrams are dropped
 // silently, as ENet does; a CONNECT takes a slot only while one is free. An
 // idle connection costs each side about 1.2 KB with 2 channels and 25 KB

@@ -66,7 +66,9 @@ type Config struct {
 	// stored command or packet, 64 per fragment, counted too). Beyond it,
 	// data is not acknowledged, so the sender retransmits later. Default 32 MiB.
 	MaxWaitingData int
-	// MaxHostWaitingData is the same bound across all peers; default 128 MiB.
+	// MaxHostWaitingData is the same bound across all peers, also counting
+	// 64 bytes per EventReceive that Service has not returned yet; default
+	// 128 MiB.
 	MaxHostWaitingData int
 	// DuplicatePeers limits connections from one IP address; default 4095.
 	DuplicatePeers int
@@ -196,7 +198,8 @@ type Host struct {
 	stats       hostStats
 	closed      bool
 
-	waiting atomic.Int64
+	waiting atomic.Int64 // all received data held, in every peer's inbox too
+	stored  int64        // the part held in channels and fragment groups
 
 	// Events, when the Host is used directly (not through Dial/Listen).
 	events    []Event
@@ -434,6 +437,11 @@ func (h *Host) zombie(s *slot, reason error) {
 	h.emit(Event{Type: EventDisconnect, Peer: p, Data: data})
 }
 
+// eventCost is what a queued EventReceive is charged against
+// MaxHostWaitingData: an Event is 32 bytes, and the queue's slice may hold
+// twice its length.
+const eventCost = 64
+
 func (h *Host) emit(e Event) {
 	if e.Type != EventReceive {
 		h.urgent = true
@@ -443,6 +451,9 @@ func (h *Host) emit(e Event) {
 			h.onConnect(e.Peer)
 		}
 		return
+	}
+	if e.Type == EventReceive {
+		h.waiting.Add(eventCost)
 	}
 	h.events = append(h.events, e)
 	select {
@@ -454,8 +465,12 @@ func (h *Host) emit(e Event) {
 // deliverable reports whether n more bytes may be queued for s's application.
 func (h *Host) deliverable(s *slot, n int) bool {
 	c := int64(n) + inCmdOverhead
+	ev := int64(0)
+	if !h.autoMode {
+		ev = eventCost
+	}
 	return s.waiting+s.pub.t.in.bytes.Load()+c <= int64(h.cfg.MaxWaitingData) &&
-		h.waiting.Load()+c <= int64(h.cfg.MaxHostWaitingData)
+		h.waiting.Load()+c+ev <= int64(h.cfg.MaxHostWaitingData)
 }
 
 // deliver queues a packet for the application.
@@ -585,6 +600,9 @@ func (h *Host) popEvent() (Event, bool, error) {
 		return Event{}, false, nil
 	}
 	e := h.events[0]
+	if e.Type == EventReceive {
+		h.waiting.Add(-eventCost)
+	}
 	h.events[0] = Event{}
 	h.events = h.events[1:]
 	if len(h.events) == 0 {
@@ -754,6 +772,11 @@ func (h *Host) Close() error {
 		}
 	}
 	h.closed = true
+	for _, e := range h.events {
+		if e.Type == EventReceive {
+			h.waiting.Add(-eventCost)
+		}
+	}
 	h.events = nil
 	h.mu.Unlock()
 	close(h.done)
