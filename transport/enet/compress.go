@@ -1,8 +1,12 @@
 package enet
 
 import (
+	"bytes"
+	"compress/zlib"
 	"fmt"
+	"io"
 
+	"github.com/packetpeer/packetpeer/internal/fastlz"
 	"github.com/packetpeer/packetpeer/internal/rangecoder"
 	"github.com/packetpeer/packetpeer/peer"
 )
@@ -11,10 +15,12 @@ import (
 // use the same mode: the wire only says that a datagram is compressed.
 type CompressionMode int
 
-// Compression modes, numbered as in Godot. Only CompressNone and
-// CompressRangeCoder (ENet's own, what libenet's
-// enet_host_compress_with_range_coder enables) are implemented; Godot's
-// FASTLZ, ZLIB and ZSTD framings are not yet.
+// Compression modes, numbered as in Godot. CompressRangeCoder is ENet's
+// own (libenet's enet_host_compress_with_range_coder). CompressFastLZ and
+// CompressZlib are Godot's: the datagram's commands compressed as one
+// FastLZ block (inputs under 16 bytes zero-padded to 16, as Godot does) or
+// one zlib stream (RFC 1950, default level). CompressZstd is not
+// implemented yet.
 const (
 	CompressNone CompressionMode = iota
 	CompressRangeCoder
@@ -47,12 +53,89 @@ func (h *Host) Compress(mode CompressionMode) error {
 	case CompressNone:
 	case CompressRangeCoder:
 		c = &rangeCoder{}
+	case CompressFastLZ:
+		c = fastLZ{}
+	case CompressZlib:
+		c = &zlibCodec{}
 	default:
 		return &peer.OpError{Op: "compress", Err: peer.ErrUnavailable,
-			Detail: fmt.Sprintf("compression mode %d is not implemented (only NONE and RANGE_CODER)", mode)}
+			Detail: fmt.Sprintf("compression mode %d is not implemented (NONE, RANGE_CODER, FASTLZ, ZLIB are)", mode)}
 	}
 	h.mu.Lock()
 	h.compressor = c
 	h.mu.Unlock()
 	return nil
 }
+
+// fastLZ is Godot's COMPRESS_FASTLZ.
+type fastLZ struct{}
+
+func (fastLZ) Compress(dst, src []byte) ([]byte, bool) {
+	var pad [16]byte
+	in := src
+	if len(src) < len(pad) {
+		copy(pad[:], src)
+		in = pad[:]
+	}
+	out := fastlz.Compress(dst, in)
+	return out, len(out)-len(dst) < len(src)
+}
+
+func (fastLZ) Decompress(dst, src []byte, limit int) ([]byte, error) {
+	return fastlz.Decompress(dst, src, limit)
+}
+
+// zlibCodec is Godot's COMPRESS_ZLIB (Compression::MODE_DEFLATE: zlib
+// window bits 15, so an RFC 1950 stream). Its buffers are reused.
+type zlibCodec struct {
+	w   *zlib.Writer
+	out bytes.Buffer
+	in  bytes.Reader
+	r   io.ReadCloser
+}
+
+func (z *zlibCodec) Compress(dst, src []byte) ([]byte, bool) {
+	z.out.Reset()
+	if z.w == nil {
+		z.w = zlib.NewWriter(&z.out)
+	} else {
+		z.w.Reset(&z.out)
+	}
+	if _, err := z.w.Write(src); err != nil || z.w.Close() != nil || z.out.Len() >= len(src) {
+		return dst, false
+	}
+	return append(dst, z.out.Bytes()...), true
+}
+
+func (z *zlibCodec) Decompress(dst, src []byte, limit int) ([]byte, error) {
+	z.in.Reset(src)
+	if z.r == nil {
+		r, err := zlib.NewReader(&z.in)
+		if err != nil {
+			return dst, err
+		}
+		z.r = r
+	} else if err := z.r.(zlib.Resetter).Reset(&z.in, nil); err != nil {
+		return dst, err
+	}
+	base := len(dst)
+	for {
+		if len(dst) == cap(dst) {
+			dst = append(dst, 0)[:len(dst)]
+		}
+		n, err := z.r.Read(dst[len(dst):min(cap(dst), base+limit+1)])
+		dst = dst[:len(dst)+n]
+		if len(dst)-base > limit {
+			return dst[:base], errDecompressLimit
+		}
+		if err == io.EOF {
+			return dst, nil
+		}
+		if err != nil {
+			return dst[:base], err
+		}
+	}
+}
+
+var errDecompressLimit = &peer.OpError{Op: "decompress", Err: peer.ErrInvalidData,
+	Detail: "datagram decompresses beyond the MTU limit"}
