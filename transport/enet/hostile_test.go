@@ -339,3 +339,35 @@ func TestReceiveEventsBounded(t *testing.T) {
 	require.Less(t, got, total, "never stalled: events are not counted")
 	require.LessOrEqual(t, maxQueued, limit/eventCost)
 }
+
+// TestGapFillsWhenAheadIsFull: a peer's reliable packets 2..200 (1000 bytes
+// each) arrive before packet 1 and would fill its whole allowance (128 KiB)
+// waiting for it; packet 1 must still be accepted, and then every stored
+// packet is delivered in order. (Before the fix, packet 1 found no room,
+// was never acknowledged, and the channel stalled for good.)
+func TestGapFillsWhenAheadIsFull(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	l, err := Listen("127.0.0.1:0", &Config{MaxWaitingData: 128 << 10})
+	require.NoError(t, err)
+	defer l.Close()
+	ctx := testCtx(t)
+	c := dialRaw(t, l.Addr())
+	srv, err := l.Accept(ctx)
+	require.NoError(t, err)
+	cmd := func(seq uint16) []byte {
+		b := make([]byte, 6, 1006)
+		b[0], b[1] = cmdSendReliable|cmdFlagAck, 0
+		put16(b, 2, seq)
+		put16(b, 4, 1000)
+		return append(b, bytes.Repeat([]byte{byte(seq)}, 1000)...)
+	}
+	for seq := uint16(2); seq <= 200; seq++ {
+		c.send(cmd(seq))
+	}
+	c.send(cmd(1))
+	for seq := 1; seq <= 40; seq++ {
+		p, err := srv.ReadPacket(ctx)
+		require.NoError(t, err)
+		require.Equal(t, byte(seq), p[0], "packet %d", seq)
+	}
+}
