@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/packetpeer/packetpeer/internal/fastlz"
 	"github.com/packetpeer/packetpeer/internal/rangecoder"
 	"github.com/packetpeer/packetpeer/peer"
@@ -19,8 +21,9 @@ type CompressionMode int
 // own (libenet's enet_host_compress_with_range_coder). CompressFastLZ and
 // CompressZlib are Godot's: the datagram's commands compressed as one
 // FastLZ block (inputs under 16 bytes zero-padded to 16, as Godot does) or
-// one zlib stream (RFC 1950, default level). CompressZstd is not
-// implemented yet.
+// one zlib stream (RFC 1950, default level), and CompressZstd one zstd
+// frame (Godot's default level 3). Decoders write at most one datagram's
+// worth (4 KiB) whatever they are given.
 const (
 	CompressNone CompressionMode = iota
 	CompressRangeCoder
@@ -57,13 +60,23 @@ func (h *Host) Compress(mode CompressionMode) error {
 		c = fastLZ{}
 	case CompressZlib:
 		c = &zlibCodec{}
+	case CompressZstd:
+		z, err := newZstd()
+		if err != nil {
+			return &peer.OpError{Op: "compress", Err: peer.ErrCantCreate, Detail: err.Error()}
+		}
+		c = z
 	default:
 		return &peer.OpError{Op: "compress", Err: peer.ErrUnavailable,
-			Detail: fmt.Sprintf("compression mode %d is not implemented (NONE, RANGE_CODER, FASTLZ, ZLIB are)", mode)}
+			Detail: fmt.Sprintf("compression mode %d is not implemented (NONE..ZSTD are 0..4)", mode)}
 	}
 	h.mu.Lock()
+	old := h.compressor
 	h.compressor = c
 	h.mu.Unlock()
+	if z, ok := old.(*zstdCodec); ok {
+		z.close()
+	}
 	return nil
 }
 
@@ -139,3 +152,49 @@ func (z *zlibCodec) Decompress(dst, src []byte, limit int) ([]byte, error) {
 
 var errDecompressLimit = &peer.OpError{Op: "decompress", Err: peer.ErrInvalidData,
 	Detail: "datagram decompresses beyond the MTU limit"}
+
+// zstdCodec is Godot's COMPRESS_ZSTD (Compression::MODE_ZSTD, level 3:
+// SpeedDefault). The decoder refuses windows and outputs above 64 KiB.
+type zstdCodec struct {
+	enc *zstd.Encoder
+	dec *zstd.Decoder
+}
+
+const zstdMaxMemory = 64 << 10
+
+func newZstd() (*zstdCodec, error) {
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault),
+		zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(false), zstd.WithWindowSize(zstdMaxMemory))
+	if err != nil {
+		return nil, err
+	}
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1),
+		zstd.WithDecoderMaxMemory(zstdMaxMemory), zstd.WithDecoderMaxWindow(zstdMaxMemory))
+	if err != nil {
+		enc.Close()
+		return nil, err
+	}
+	return &zstdCodec{enc: enc, dec: dec}, nil
+}
+
+func (z *zstdCodec) Compress(dst, src []byte) ([]byte, bool) {
+	out := z.enc.EncodeAll(src, dst)
+	return out, len(out)-len(dst) < len(src)
+}
+
+func (z *zstdCodec) Decompress(dst, src []byte, limit int) ([]byte, error) {
+	base := len(dst)
+	out, err := z.dec.DecodeAll(src, dst)
+	if err != nil {
+		return dst[:base], err
+	}
+	if len(out)-base > limit {
+		return dst[:base], errDecompressLimit
+	}
+	return out, nil
+}
+
+func (z *zstdCodec) close() {
+	z.enc.Close()
+	z.dec.Close()
+}

@@ -8,13 +8,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestGodotCompressors: two Go hosts with Godot's FASTLZ or ZLIB mode
+// TestGodotCompressors: two Go hosts with Godot's FASTLZ, ZLIB or ZSTD mode
 // exchange small, compressible and incompressible packets, and a 100 KB
 // one in fragments; the datagrams really are compressed (bytes sent are
 // fewer than the payload for repetitive data).
 func TestGodotCompressors(t *testing.T) {
-	for _, mode := range []CompressionMode{CompressFastLZ, CompressZlib} {
-		t.Run([]string{2: "fastlz", 3: "zlib"}[mode], func(t *testing.T) {
+	for _, mode := range []CompressionMode{CompressFastLZ, CompressZlib, CompressZstd} {
+		t.Run([]string{2: "fastlz", 3: "zlib", 4: "zstd"}[mode], func(t *testing.T) {
 			peertest.CheckGoroutines(t)
 			srv, err := NewHost("127.0.0.1:0", &Config{MaxPeers: 2})
 			require.NoError(t, err)
@@ -56,16 +56,21 @@ func TestGodotCompressors(t *testing.T) {
 	}
 }
 
-// FuzzGodotDecompressors: the FASTLZ and ZLIB decoders never panic and
-// never write beyond their limit.
+// FuzzGodotDecompressors: the FASTLZ, ZLIB and ZSTD decoders never panic
+// and never write beyond their limit.
 func FuzzGodotDecompressors(f *testing.F) {
 	z := &zlibCodec{}
-	seed, _ := z.Compress(nil, bytes.Repeat([]byte("abcd"), 100))
+	zs, err := newZstd()
+	require.NoError(f, err)
+	f.Cleanup(zs.close)
+	seed, _ := zs.Compress(nil, bytes.Repeat([]byte("abcd"), 100))
+	f.Add(seed)
+	seed, _ = z.Compress(nil, bytes.Repeat([]byte("abcd"), 100))
 	f.Add(seed)
 	seed, _ = fastLZ{}.Compress(nil, bytes.Repeat([]byte("abcd"), 100))
 	f.Add(seed)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		for _, c := range []compressor{fastLZ{}, z} {
+		for _, c := range []compressor{fastLZ{}, z, zs} {
 			out, err := c.Decompress([]byte{1, 2}, b, 1000)
 			if err == nil && len(out) > 1002 {
 				t.Fatalf("%T: %d bytes out, limit 1000", c, len(out)-2)

@@ -42,7 +42,7 @@
 //	ENetConnection.broadcast(ch, packet, flags)   (*Host).Broadcast(ch, packet, flags)
 //	ENetConnection.channel_limit(n)               (*Host).SetChannelLimit(n)
 //	ENetConnection.get_max_channels()             (*Host).MaxChannels()
-//	ENetConnection.compress(mode)                 (*Host).Compress(mode) (NONE, RANGE_CODER)
+//	ENetConnection.compress(mode)                 (*Host).Compress(mode) (NONE, RANGE_CODER, FASTLZ, ZLIB, ZSTD)
 //	ENetConnection.refuse_new_connections(r)      (*Host).RefuseNewConnections(r)
 //	ENetConnection.pop_statistic(stat)            (*Host).PopStatistic(stat)
 //	ENetConnection.get_local_port()               (*Host).LocalPort()
@@ -91,7 +91,9 @@
 //
 // # Not yet implemented
 //
-// DTLS (dtls_server_setup / dtls_client_setup), Godot's FASTLZ, ZLIB and
-// ZSTD compression modes, and the host bandwidth throttle (BANDWIDTH_LIMIT is accepted and
-// applied to the send window, but never sent).
+// DTLS (dtls_server_setup / dtls_client_setup) and the host bandwidth
+// throttle (BANDWIDTH_LIMIT is accepted and applied to the send window, but
+// never sent). FASTLZ, ZLIB and ZSTD follow Godot's framing from its source
+// (core/io/compression.cpp) but have not been checked against a running
+// Godot.
 package enet

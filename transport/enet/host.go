@@ -783,5 +783,8 @@ func (h *Host) Close() error {
 	err := h.conn.Close()
 	<-h.readerDone
 	<-h.timerDone
+	if z, ok := h.compressor.(*zstdCodec); ok {
+		z.close()
+	}
 	return err
 }
