@@ -96,6 +96,9 @@ func (h *Host) sendSlot(s *slot, checkTimeouts bool) {
 		}
 		n := copy(s.acks, s.acks[acked:])
 		s.acks = s.acks[:n]
+		if n > 0 {
+			s.continueSending = true // the command table is full (ENet sets CONTINUE_SENDING too)
+		}
 
 		if checkTimeouts && len(s.sent) > 0 && h.checkTimeouts(s) {
 			return
@@ -173,6 +176,9 @@ func (h *Host) sendSlot(s *slot, checkTimeouts bool) {
 			if c.data != nil {
 				s.reliableInTransit += uint32(len(c.data))
 			}
+		}
+		if ncmd >= maxPacketCmds && s.queued() > 0 {
+			s.continueSending = true
 		}
 		if !hasTime && len(s.sent) == 0 && s.state == StateConnected && ncmd < maxPacketCmds &&
 			timeDiff(now, s.lastReceiveTime) >= s.pingInterval && mtu-len(buf) >= 4 && !s.continueSending {
