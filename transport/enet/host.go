@@ -200,6 +200,8 @@ type Host struct {
 
 	waiting atomic.Int64 // all received data held, in every peer's inbox too
 	stored  int64        // the part held in channels and fragment groups
+	wakeAt  time.Time    // earliest deadline noted since the timer last ran
+	inTimer bool         // the timer goroutine is running every peer's timers
 
 	// Events, when the Host is used directly (not through Dial/Listen).
 	events    []Event
@@ -359,15 +361,25 @@ func (h *Host) receive(src netip.AddrPort, b []byte) {
 	}
 }
 
-// tickInterval is how often timers (retransmission, ping, timeouts) run
-// while any peer is live; a host without live peers does not wake up.
+// tickInterval is how often a peer with queued or pending work (a full
+// window, a DISCONNECT_LATER) is polled; otherwise the timer goroutine
+// sleeps until the next retransmission or ping is due (at most maxSleep),
+// and a host without live peers does not wake up.
 const tickInterval = 5 * time.Millisecond
 
 func (h *Host) timerLoop() {
 	defer close(h.timerDone)
-	t := time.NewTimer(tickInterval)
+	t := time.NewTimer(time.Hour)
+	t.Stop()
 	defer t.Stop()
-	ticking := true
+	var armed time.Time
+	rearm := func(at time.Time) {
+		if at.IsZero() || (!armed.IsZero() && !at.Before(armed)) {
+			return
+		}
+		armed = at
+		t.Reset(time.Until(at))
+	}
 	for {
 		select {
 		case <-h.done:
@@ -376,28 +388,25 @@ func (h *Host) timerLoop() {
 			h.mu.Lock()
 			h.serviceTime = h.clock()
 			h.flushDirty()
+			at := h.wakeAt
 			h.mu.Unlock()
-			if !ticking {
-				t.Reset(tickInterval)
-				ticking = true
-			}
+			rearm(at)
 		case <-t.C:
-			live := false
+			armed = time.Time{}
 			h.mu.Lock()
 			h.serviceTime = h.clock()
+			h.wakeAt = time.Time{}
+			h.inTimer = true
 			h.flushDirty()
 			for _, s := range h.slots {
 				if s.live() {
 					h.sendSlot(s, true)
-					live = live || s.live()
 				}
 			}
+			h.inTimer = false
+			at := h.wakeAt
 			h.mu.Unlock()
-			// An idle host sleeps until something is queued.
-			ticking = live
-			if ticking {
-				t.Reset(tickInterval)
-			}
+			rearm(at)
 		}
 	}
 }
