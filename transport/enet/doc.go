@@ -83,7 +83,9 @@
 // retransmits it later, as with ENet. Malformed datagrams are dropped
 // silently, as ENet does; a CONNECT takes a slot only while one is free. An
 // idle connection costs each side about 1.2 KB with 2 channels and 25 KB
-// with 255 (96 bytes per channel).
+// with 255 (96 bytes per channel), and wakes its host about twice a
+// second (its 500 ms ping): the timers sleep until the next retransmission
+// or ping is due.
 //
 // Sending has no limit towards the application, as ENet's enet_peer_send:
 // Send queues the packet, and a sender that outpaces its peer's
