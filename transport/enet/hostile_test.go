@@ -371,3 +371,23 @@ func TestGapFillsWhenAheadIsFull(t *testing.T) {
 		require.Equal(t, byte(seq), p[0], "packet %d", seq)
 	}
 }
+
+// TestSendPassDrainsAcks: one send pass sends all 1000 pending
+// acknowledgements, 32 per datagram (ENet's command limit), so 32
+// datagrams. The old code sent the first datagram and left the rest for
+// the next 5 ms tick, which made a burst of small reliable packets about 10
+// times slower than libenet's (the sender retransmitted before the acks
+// came).
+func TestSendPassDrainsAcks(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	h, s := connectedHost(t, nil)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i := range 1000 {
+		s.acks = append(s.acks, pendingAck{seq: uint16(i + 1), sentTime: 1, number: cmdSendReliable})
+	}
+	before := h.stats.sentPackets + h.stats.sendErrors
+	h.sendSlot(s, false)
+	require.Equal(t, 0, len(s.acks), "acknowledgements left for a later pass")
+	require.Equal(t, uint64(32), h.stats.sentPackets+h.stats.sendErrors-before)
+}
