@@ -1,5 +1,6 @@
 // Package hostile is packetpeer's hostile-peer suite: tests that attack the
-// listener of every transport (stream, udp, websocket, dtls, quic, webrtc)
+// listener of every transport (stream, udp, websocket, dtls, quic, webrtc,
+// enet)
 // on 127.0.0.1 and check that it survives. The package has no API; it is all
 // in its _test.go files.
 //
@@ -103,6 +104,16 @@
 // large offers; a client opening hundreds of data channels the host never
 // asked for (the host then runs in a child process, the test binary itself,
 // so that its memory is measured apart from the client's).
+//
+// enet: CONNECTs from 600 source ports against 16 slots (at most 16 peers,
+// heap < 1 MiB); DISCONNECTs and data with every peer id and session id
+// from another port, and with wrong session ids from the victim's port;
+// fragment groups with counts above 1,048,576, totals above MaxPacketSize,
+// offsets past the total, disagreeing fragments and thousands of 32 MiB
+// groups (heap < MaxWaitingData + 1 MiB); 5000 ACKs for sequence numbers
+// never sent; reliable data all over the 16-bit sequence space and on
+// channels never opened (heap < 3 x MaxWaitingData). Each time an honest
+// client of the same host is still served.
 //
 // # Known defects
 //
