@@ -33,6 +33,7 @@ type Queue[T any] struct {
 	evict func(T) net.Addr
 
 	ready chan struct{} // cap 1: an item may be waiting
+	room  chan struct{} // cap 1: an item was taken or removed
 	done  chan struct{} // closed by Close or Fail
 
 	mu     sync.Mutex
@@ -51,6 +52,7 @@ func New[T any](max int, stats *listenstats.Counters, evict func(T) net.Addr) *Q
 		stats: stats,
 		evict: evict,
 		ready: make(chan struct{}, 1),
+		room:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
 		max:   max,
 	}
@@ -70,9 +72,36 @@ func (q *Queue[T]) Push(v T) bool {
 	return true
 }
 
-func (q *Queue[T]) signal() {
+// PushWait appends v, waiting while the queue is full, and reports true; it
+// reports false without keeping v once the queue is closed or failed. It
+// suits a listener whose source holds connections back itself (a TCP
+// listener's kernel backlog) rather than refusing them.
+func (q *Queue[T]) PushWait(v T) bool {
+	for {
+		q.mu.Lock()
+		if q.closed || q.err != nil {
+			q.mu.Unlock()
+			return false
+		}
+		if len(q.items) < q.max {
+			q.items = append(q.items, v)
+			q.mu.Unlock()
+			q.signal()
+			return true
+		}
+		q.mu.Unlock()
+		select {
+		case <-q.room:
+		case <-q.done:
+		}
+	}
+}
+
+func (q *Queue[T]) signal() { notify(q.ready) }
+
+func notify(ch chan struct{}) {
 	select {
-	case q.ready <- struct{}{}:
+	case ch <- struct{}{}:
 	default:
 	}
 }
@@ -113,6 +142,7 @@ func (q *Queue[T]) take(op string) (T, error) {
 	if more {
 		q.signal()
 	}
+	notify(q.room)
 	q.stats.Accepted()
 	return v, nil
 }
@@ -184,6 +214,7 @@ func (q *Queue[T]) Remove(match func(T) bool) bool {
 			copy(q.items[i:], q.items[i+1:])
 			q.items[len(q.items)-1] = zero
 			q.items = q.items[:len(q.items)-1]
+			notify(q.room)
 			return true
 		}
 	}

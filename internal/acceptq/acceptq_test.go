@@ -159,3 +159,26 @@ func TestConcurrentPushTake(t *testing.T) {
 		t.Fatalf("accepted %d (%d distinct) + evicted %d, want %d", got, len(seen), evicted, n-refused)
 	}
 }
+
+func TestPushWaitWaitsForRoomAndEndsOnClose(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	q, _ := newQ(1)
+	q.Push(&item{n: 1})
+	pushed := make(chan bool)
+	second := &item{n: 2}
+	go func() { pushed <- q.PushWait(second) }()
+	if v, _ := q.Take(); v.n != 1 {
+		t.Fatalf("Take = %d, want 1", v.n)
+	}
+	if !<-pushed {
+		t.Fatal("PushWait refused although room was made")
+	}
+	go func() { pushed <- q.PushWait(&item{n: 3}) }()
+	q.Close(nil)
+	if <-pushed {
+		t.Fatal("PushWait kept an item after Close")
+	}
+	if !second.closed {
+		t.Fatal("the waiting item was not evicted by Close")
+	}
+}
