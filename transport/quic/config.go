@@ -60,8 +60,9 @@ const (
 	// acknowledge the end of the reliable stream.
 	DefaultCloseTimeout = time.Second
 	// DefaultMaxPendingConnections bounds the connections a Listener holds
-	// for Accept/TakeConnection (handshaking ones included).
-	DefaultMaxPendingConnections = 128
+	// for Accept/TakeConnection (handshaking ones included):
+	// peer.DefaultMaxPendingConnections, Godot's 16.
+	DefaultMaxPendingConnections = peer.DefaultMaxPendingConnections
 )
 
 // Config configures Dial and Listen. A nil *Config, and each zero field,
