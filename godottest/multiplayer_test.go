@@ -1,0 +1,229 @@
+package godottest_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/packetpeer/packetpeer/godottest"
+	"github.com/packetpeer/packetpeer/multiplayer"
+	"github.com/packetpeer/packetpeer/transport/websocket"
+)
+
+// mpScript runs two Godot WebSocketMultiplayerPeer clients, A and B,
+// against the Go server of TestWebSocketMultiplayerLive. Lines it prints:
+// "<client> peer_connected|peer_disconnected <id>" from the signals,
+// "<client> status <s> id <id>", "<client> got <text> from
+// <peer> ch <channel> mode <mode>" for each packet, "F ..." for failures.
+const mpScript = `extends Node
+
+var peers := {}
+
+func _ready() -> void:
+	var url: String = OS.get_cmdline_user_args()[0]
+	for name in ["A", "B"]:
+		var p := WebSocketMultiplayerPeer.new()
+		p.peer_connected.connect(func(id): print(name, " peer_connected ", id))
+		p.peer_disconnected.connect(func(id): print(name, " peer_disconnected ", id))
+		var err := p.create_client(url)
+		if err != OK:
+			print("F ", name, " create_client ", error_string(err))
+		print(name, " status ", p.get_connection_status(), " id ", p.get_unique_id())
+		peers[name] = p
+	for name in peers:
+		var p: WebSocketMultiplayerPeer = peers[name]
+		while p.get_connection_status() == MultiplayerPeer.CONNECTION_CONNECTING:
+			await tick()
+		print(name, " status ", p.get_connection_status(), " id ", p.get_unique_id())
+	var a: WebSocketMultiplayerPeer = peers["A"]
+	var b: WebSocketMultiplayerPeer = peers["B"]
+	a.set_target_peer(MultiplayerPeer.TARGET_PEER_SERVER)
+	a.put_packet(("hello A %d" % a.get_unique_id()).to_utf8_buffer())
+	# A client sends to the server whatever its transfer settings.
+	b.set_target_peer(MultiplayerPeer.TARGET_PEER_BROADCAST)
+	b.set_transfer_mode(MultiplayerPeer.TRANSFER_MODE_UNRELIABLE_ORDERED)
+	b.set_transfer_channel(3)
+	b.put_packet(("hello B %d" % b.get_unique_id()).to_utf8_buffer())
+	await drain("A", "end")
+	await drain("B", "end")
+	b.close()
+	print("B closed status ", b.get_connection_status(), " id ", b.get_unique_id())
+	await drain("A", "saw B leave")
+	a.put_packet("ack".to_utf8_buffer())
+	while a.get_connection_status() != MultiplayerPeer.CONNECTION_DISCONNECTED:
+		await tick()
+	print("A status ", a.get_connection_status(), " id ", a.get_unique_id())
+	get_tree().quit()
+
+func tick() -> void:
+	for name in peers:
+		peers[name].poll()
+	await get_tree().process_frame
+
+func drain(name: String, until: String) -> void:
+	var p: WebSocketMultiplayerPeer = peers[name]
+	while true:
+		while p.get_available_packet_count() > 0:
+			var from := p.get_packet_peer()
+			var ch := p.get_packet_channel()
+			var mode := p.get_packet_mode()
+			var text := p.get_packet().get_string_from_utf8()
+			print(name, " got ", text, " from ", from, " ch ", ch, " mode ", mode)
+			if text == until:
+				return
+		if p.get_connection_status() == MultiplayerPeer.CONNECTION_DISCONNECTED:
+			print("F ", name, " disconnected waiting for ", until)
+			return
+		await tick()
+`
+
+// TestWebSocketMultiplayerLive runs two clients of Godot 4.6's
+// WebSocketMultiplayerPeer against a Go websocket.MultiplayerPeer server:
+// the ids agree, peer_connected fires on both sides, packets flow both ways
+// with the right sender, channel and mode, a peer id, broadcast and all-but
+// targets reach the right clients, Godot closing is seen by Go, and Go's
+// DisconnectPeer is seen by Godot.
+func TestWebSocketMultiplayerLive(t *testing.T) {
+	noLeaks(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	srv, err := websocket.CreateServer("127.0.0.1:0", &websocket.Config{AllowedOrigins: []string{"*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+
+	ids := map[string]int32{}
+	goSide := make(chan error, 1)
+	go func() {
+		err := serveGodotMultiplayer(ctx, srv, ids)
+		if err != nil {
+			srv.Close() // so that Godot stops waiting
+		}
+		goSide <- err
+	}()
+	res := godottest.RunTest(t, mpScript, &godottest.Options{Args: []string{"ws://" + srv.Addr().String()}})
+	if err := <-goSide; err != nil {
+		t.Fatalf("Go server: %v", err)
+	}
+	a, b := ids["A"], ids["B"]
+	want := []string{
+		"A status 1 id 0", // CONNECTION_CONNECTING until the id arrives
+		fmt.Sprintf("A status 2 id %d", a),
+		fmt.Sprintf("B status 2 id %d", b),
+		"A peer_connected 1",
+		"B peer_connected 1",
+		"A got only A from 1 ch 0 mode 2",
+		"A got all from 1 ch 0 mode 2",
+		"A got end from 1 ch 0 mode 2",
+		"B got all from 1 ch 0 mode 2",
+		"B got all but A from 1 ch 0 mode 2",
+		"B got end from 1 ch 0 mode 2",
+		"A got saw B leave from 1 ch 0 mode 2",
+		"B closed status 0 id 0", // close() ends the session at once, with no signal
+		"A peer_disconnected 1",
+		"A status 0 id 0",
+	}
+	for _, w := range want {
+		if !containsLine(res.Lines, w) {
+			t.Errorf("Godot did not print %q", w)
+		}
+	}
+	for _, l := range res.Lines {
+		if strings.HasPrefix(l, "F ") || l == "A got all but A from 1 ch 0 mode 2" ||
+			strings.HasPrefix(l, "B got only A") || strings.HasPrefix(l, "B peer_disconnected") {
+			t.Errorf("Godot printed %q", l)
+		}
+	}
+	if t.Failed() {
+		t.Logf("lines:\n%s", strings.Join(res.Lines, "\n"))
+	}
+}
+
+// serveGodotMultiplayer is the Go side of mpScript: it fills ids with the
+// id of each Godot client, by name.
+func serveGodotMultiplayer(ctx context.Context, srv *websocket.MultiplayerPeer, ids map[string]int32) error {
+	connected := map[int32]bool{}
+	for len(connected) < 2 {
+		ev, err := srv.ReadEvent(ctx)
+		if err != nil {
+			return fmt.Errorf("waiting for two clients: %w", err)
+		}
+		if ev.Type != multiplayer.PeerConnected {
+			return fmt.Errorf("event %v before both clients connected", ev)
+		}
+		connected[ev.ID] = true
+	}
+	for range 2 {
+		b, info, err := srv.ReadPacketFrom(ctx)
+		if err != nil {
+			return fmt.Errorf("waiting for hellos: %w", err)
+		}
+		var name string
+		var id int32
+		if _, err := fmt.Sscanf(string(b), "hello %s %d", &name, &id); err != nil {
+			return fmt.Errorf("packet %q: %v", b, err)
+		}
+		if !connected[id] {
+			return fmt.Errorf("Godot %s says its id is %d; Go's PeerConnected ids are %v", name, id, connected)
+		}
+		if info != (multiplayer.PacketInfo{From: id, Channel: 0, Mode: multiplayer.TransferModeReliable}) {
+			return fmt.Errorf("%q from Godot %s (id %d) arrived as %+v", b, name, id, info)
+		}
+		ids[name] = id
+	}
+	a, b := ids["A"], ids["B"]
+	if a == 0 || b == 0 {
+		return fmt.Errorf("hellos came from %v", ids)
+	}
+	for _, s := range []struct {
+		to   int32
+		mode multiplayer.TransferMode
+		ch   int
+		text string
+	}{
+		{a, multiplayer.TransferModeUnreliable, 5, "only A"},
+		{multiplayer.TargetPeerBroadcast, multiplayer.TransferModeReliable, 0, "all"},
+		{-a, multiplayer.TransferModeUnreliableOrdered, 1, "all but A"},
+		{a, multiplayer.TransferModeReliable, 0, "end"},
+		{b, multiplayer.TransferModeReliable, 0, "end"},
+	} {
+		if err := srv.SendTo(s.to, s.mode, s.ch, []byte(s.text)); err != nil {
+			return fmt.Errorf("send %q to %d: %w", s.text, s.to, err)
+		}
+	}
+
+	ev, err := srv.ReadEvent(ctx)
+	if err != nil {
+		return fmt.Errorf("waiting for Godot B to close: %w", err)
+	}
+	if ev != (multiplayer.Event{Type: multiplayer.PeerDisconnected, ID: b}) {
+		return fmt.Errorf("event %v, want Godot B (%d) closing", ev, b)
+	}
+	if srv.GetPeer(b) != nil {
+		return fmt.Errorf("peer %d still known after it closed", b)
+	}
+	if err := srv.SendTo(a, multiplayer.TransferModeReliable, 0, []byte("saw B leave")); err != nil {
+		return err
+	}
+	p, info, err := srv.ReadPacketFrom(ctx)
+	if err != nil {
+		return fmt.Errorf("waiting for A's ack: %w", err)
+	}
+	if string(p) != "ack" || info.From != a {
+		return fmt.Errorf("%q from %d, want ack from %d", p, info.From, a)
+	}
+	if err := srv.DisconnectPeer(a, false); err != nil {
+		return err
+	}
+	ev, err = srv.ReadEvent(ctx)
+	if err != nil {
+		return fmt.Errorf("waiting for A's disconnection: %w", err)
+	}
+	if ev != (multiplayer.Event{Type: multiplayer.PeerDisconnected, ID: a}) {
+		return fmt.Errorf("event %v, want Godot A (%d) disconnected", ev, a)
+	}
+	return nil
+}
