@@ -3,13 +3,17 @@ package godottest_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/packetpeer/packetpeer/examples/multiplayer/lobby"
 	"github.com/packetpeer/packetpeer/godottest"
 	"github.com/packetpeer/packetpeer/multiplayer"
 	"github.com/packetpeer/packetpeer/transport/websocket"
+	"github.com/packetpeer/packetpeer/variant"
 )
 
 // mpScript runs two Godot WebSocketMultiplayerPeer clients, A and B,
@@ -226,4 +230,115 @@ func serveGodotMultiplayer(ctx context.Context, srv *websocket.MultiplayerPeer, 
 		return fmt.Errorf("event %v, want Godot A (%d) disconnected", ev, a)
 	}
 	return nil
+}
+
+// TestExampleMultiplayerLobbyClientLive runs
+// examples/godot/multiplayer_lobby_client.gd in Godot 4.6 against the
+// example lobby server (examples/multiplayer) with a Go lobby client in the
+// room: each sees the other join and speak, and the Go client sees Godot
+// leave.
+func TestExampleMultiplayerLobbyClientLive(t *testing.T) {
+	noLeaks(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	srv, err := websocket.CreateServer("127.0.0.1:0", &websocket.Config{AllowedOrigins: []string{"*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- lobby.Serve(ctx, srv, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	defer func() {
+		srv.Close()
+		<-served
+	}()
+	url := "ws://" + srv.Addr().String()
+
+	gopher, err := websocket.DialClient(ctx, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gopher.Close()
+	gopher.SetTargetPeer(multiplayer.TargetPeerServer)
+	if err := gopher.PutVar(lobby.Message{Type: "join", Nick: "gopher"}); err != nil {
+		t.Fatal(err)
+	}
+	read := func() (lobby.Message, error) {
+		b, info, err := gopher.ReadPacketFrom(ctx)
+		if err != nil {
+			return lobby.Message{}, err
+		}
+		if info.From != multiplayer.TargetPeerServer {
+			return lobby.Message{}, fmt.Errorf("packet from %d, not the server", info.From)
+		}
+		var m lobby.Message
+		return m, variant.Unmarshal(b, &m)
+	}
+	if m, err := read(); err != nil || m != (lobby.Message{Type: "join", ID: int64(gopher.UniqueID()), Nick: "gopher"}) {
+		t.Fatalf("gopher's own join: %+v, %v", m, err)
+	}
+	var godotID int64 // set by the Go side before it returns
+	goSide := make(chan error, 1)
+	go func() {
+		goSide <- func() error {
+			m, err := read()
+			if err != nil {
+				return err
+			}
+			if m.Type != "join" || m.Nick != "godot" {
+				return fmt.Errorf("%+v, want Godot's join", m)
+			}
+			godotID = m.ID
+			if m, err = read(); err != nil {
+				return err
+			}
+			if m != (lobby.Message{Type: "say", ID: godotID, Nick: "godot", Text: "hello from godot"}) {
+				return fmt.Errorf("%+v, want Godot's hello", m)
+			}
+			if err := gopher.PutVar(lobby.Message{Type: "say", Text: "hi godot"}); err != nil {
+				return err
+			}
+			if m, err = read(); err != nil {
+				return err
+			}
+			if m != (lobby.Message{Type: "leave", ID: godotID, Nick: "godot"}) {
+				return fmt.Errorf("%+v, want Godot leaving", m)
+			}
+			return nil
+		}()
+	}()
+
+	res := godottest.RunTest(t, `extends Node
+
+var client: Node
+
+func _ready() -> void:
+	client = load("res://examples/multiplayer_lobby_client.gd").new()
+	client.url = OS.get_cmdline_user_args()[0]
+	client.nick = "godot"
+	client.message_received.connect(_on_message)
+	add_child(client)
+
+func _on_message(msg: Dictionary) -> void:
+	print("got ", msg)
+	if msg["type"] == "join" and msg["nick"] == "godot":
+		client.say("hello from godot")
+	elif msg["type"] == "say" and msg["nick"] == "gopher":
+		client.leave()
+		get_tree().quit()
+`, &godottest.Options{Files: exampleScripts(t), Args: []string{url}})
+	if err := <-goSide; err != nil {
+		t.Fatalf("Go client: %v", err)
+	}
+	id := godotID
+	for _, want := range []string{
+		fmt.Sprintf("lobby: connected as peer %d", id),
+		fmt.Sprintf(`got { "type": "join", "id": %d, "nick": "godot" }`, id),
+		"* godot joined",
+		fmt.Sprintf(`got { "type": "say", "id": %d, "nick": "gopher", "text": "hi godot" }`, gopher.UniqueID()),
+		"gopher: hi godot",
+	} {
+		if !containsLine(res.Lines, want) {
+			t.Errorf("Godot did not print %q; lines:\n%s", want, strings.Join(res.Lines, "\n"))
+		}
+	}
 }
