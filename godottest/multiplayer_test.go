@@ -386,3 +386,119 @@ func _on_message(msg: Dictionary) -> void:
 		}
 	}
 }
+
+// mpDropScript runs Godot WebSocketMultiplayerPeer clients against the Go
+// server of TestWebSocketMultiplayerDropLive: C1 is dropped by
+// DisconnectPeer(id, true), C3 is refused, C2 sees the server close. It
+// prints the signals and "<client> status <s> id <id>" when each ends.
+const mpDropScript = `extends Node
+
+var peers := {}
+
+func _ready() -> void:
+	var url: String = OS.get_cmdline_user_args()[0]
+	for name in ["C1", "C2"]:
+		await connect_client(name, url)
+	await until_disconnected("C1")
+	await connect_client("C3", url)
+	await until_disconnected("C3")
+	peers["C2"].put_packet("go".to_utf8_buffer())
+	await until_disconnected("C2")
+	get_tree().quit()
+
+func connect_client(name: String, url: String) -> void:
+	var p := WebSocketMultiplayerPeer.new()
+	p.peer_connected.connect(func(id): print(name, " peer_connected ", id))
+	p.peer_disconnected.connect(func(id): print(name, " peer_disconnected ", id))
+	if p.create_client(url) != OK:
+		print("F ", name, " create_client")
+	peers[name] = p
+	while p.get_connection_status() == MultiplayerPeer.CONNECTION_CONNECTING:
+		await tick()
+	print(name, " status ", p.get_connection_status(), " id ", p.get_unique_id())
+
+func until_disconnected(name: String) -> void:
+	var p: WebSocketMultiplayerPeer = peers[name]
+	while p.get_connection_status() != MultiplayerPeer.CONNECTION_DISCONNECTED:
+		await tick()
+	print(name, " status ", p.get_connection_status(), " id ", p.get_unique_id())
+
+func tick() -> void:
+	for name in peers:
+		peers[name].poll()
+	await get_tree().process_frame
+`
+
+// TestWebSocketMultiplayerDropLive checks what Godot 4.6's
+// WebSocketMultiplayerPeer client sees when the Go server drops it with
+// DisconnectPeer(id, true), refuses it (SetRefuseNewConnections), and
+// closes.
+func TestWebSocketMultiplayerDropLive(t *testing.T) {
+	noLeaks(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	srv, err := websocket.CreateServer("127.0.0.1:0", &websocket.Config{AllowedOrigins: []string{"*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	var c1, c2 int32
+	goSide := make(chan error, 1)
+	go func() {
+		goSide <- func() error {
+			for _, id := range []*int32{&c1, &c2} {
+				ev, err := srv.ReadEvent(ctx)
+				if err != nil {
+					return err
+				}
+				if ev.Type != multiplayer.PeerConnected {
+					return fmt.Errorf("event %v, want PeerConnected", ev)
+				}
+				*id = ev.ID
+			}
+			srv.SetRefuseNewConnections(true)
+			if err := srv.DisconnectPeer(c1, true); err != nil {
+				return err
+			}
+			// C3 is refused; then C2 says go. A forced disconnection
+			// reports no event, and a refused client none either.
+			p, info, err := srv.ReadPacketFrom(ctx)
+			if err != nil {
+				return err
+			}
+			if string(p) != "go" || info.From != c2 {
+				return fmt.Errorf("%q from %d, want go from C2 (%d)", p, info.From, c2)
+			}
+			if ev, ok := srv.PollEvent(); ok {
+				return fmt.Errorf("unexpected event %v", ev)
+			}
+			if n := srv.Stats().Refused; n != 1 {
+				return fmt.Errorf("%d connections refused, want 1", n)
+			}
+			return srv.Close()
+		}()
+	}()
+	res := godottest.RunTest(t, mpDropScript, &godottest.Options{Args: []string{"ws://" + srv.Addr().String()}})
+	if err := <-goSide; err != nil {
+		t.Fatalf("Go server: %v", err)
+	}
+	for _, w := range []string{
+		fmt.Sprintf("C1 status 2 id %d", c1),
+		fmt.Sprintf("C2 status 2 id %d", c2),
+		"C1 peer_disconnected 1",
+		"C2 peer_disconnected 1",
+		"C3 status 0 id 0",
+	} {
+		if !containsLine(res.Lines, w) {
+			t.Errorf("Godot did not print %q", w)
+		}
+	}
+	for _, l := range res.Lines {
+		if strings.HasPrefix(l, "F ") || strings.HasPrefix(l, "C3 peer_") {
+			t.Errorf("Godot printed %q", l)
+		}
+	}
+	if t.Failed() {
+		t.Logf("lines:\n%s", strings.Join(res.Lines, "\n"))
+	}
+}
