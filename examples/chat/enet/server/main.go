@@ -26,7 +26,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
-	l, err := enet.Listen(*addr, &enet.Config{MaxPeers: *peers})
+	l, err := enet.Listen(*addr, &enet.Config{MaxPeers: *peers, Logger: log})
 	if err != nil {
 		log.Error("listen", "err", err)
 		os.Exit(1)
