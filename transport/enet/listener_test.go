@@ -53,7 +53,7 @@ func (b *logBuffer) lines(cause string) []string {
 	defer b.mu.Unlock()
 	var out []string
 	for line := range strings.Lines(b.buf.String()) {
-		if strings.Contains(line, `msg="packetpeer: connection dropped"`) && strings.Contains(line, "cause="+cause+" ") {
+		if strings.Contains(line, `msg="packetpeer: connection dropped"`) && (strings.Contains(line, "cause="+cause+" ") || strings.Contains(line, `cause="`+cause+`"`)) {
 			out = append(out, line)
 		}
 	}
@@ -130,4 +130,41 @@ func TestListenerRefusesExpiresEvicts(t *testing.T) {
 // peer.
 func remoteOf(p *Peer) string {
 	return "remote=127.0.0.1:" + strconv.Itoa(p.LocalAddr().(*net.UDPAddr).Port)
+}
+
+// A client that sends CONNECT and never acknowledges the VERIFY_CONNECT is
+// counted and logged as a timed-out handshake, and never handed out.
+func TestListenerCountsHandshakeTimeout(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	ctx := testCtx(t)
+	log := &logBuffer{}
+	l, err := Listen("127.0.0.1:0", &Config{Logger: slog.New(slog.NewTextHandler(log, nil))})
+	require.NoError(t, err)
+	defer l.Close()
+	conn, err := net.DialUDP("udp4", nil, l.Addr().(*net.UDPAddr))
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = conn.Write(connectDatagram(1))
+	require.NoError(t, err)
+	buf := make([]byte, maxMTU)
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(5*time.Second)))
+	_, err = conn.Read(buf) // the VERIFY_CONNECT, left unacknowledged
+	require.NoError(t, err)
+
+	// ENet's default timeout takes 5 to 30 s; shorten it on the half-open
+	// slot.
+	h := l.Host()
+	h.mu.Lock()
+	for _, s := range h.slots {
+		if s.state == StateAcknowledgingConnect {
+			s.timeoutLimit, s.timeoutMin, s.timeoutMax = 1, 50, 200
+		}
+	}
+	h.mu.Unlock()
+	waitUntil(t, ctx, "the handshake timed out", func() bool { return len(log.lines("timed out")) == 1 })
+	line := log.lines("timed out")[0]
+	require.Contains(t, line, "remote="+conn.LocalAddr().String())
+	require.Contains(t, line, "VERIFY_CONNECT")
+	require.False(t, l.IsConnectionAvailable())
+	require.Equal(t, peer.ListenerStats{TimedOut: 1}, l.ListenerStats())
 }
