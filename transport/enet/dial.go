@@ -89,8 +89,8 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 	h.onConnect = l.push
 	h.onTimeout = l.timedOut
 	h.onClose = func() { l.pending.Close(errClosing) }
-	h.mu.Unlock()
 	l.h = h
+	h.mu.Unlock()
 	return l, nil
 }
 
@@ -113,10 +113,10 @@ func (l *Listener) push(p *Peer) {
 	if l.pending.Max() <= 0 {
 		err = errRefusing
 	}
+	l.stats.Drop(peer.DropRefused, l.remote(p.t.remote), err) // before the client can see it
 	if s := p.t.s; s != nil {
 		l.h.disconnectNow(s, 0)
 	}
-	l.stats.Drop(peer.DropRefused, l.remote(p.t.remote), err)
 }
 
 // timedOut counts a connection that stopped acknowledging: a handshake that
