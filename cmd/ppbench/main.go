@@ -46,15 +46,14 @@ var (
 
 // Row is one benchmark's median over the repetitions.
 type Row struct {
-	Package   string             `json:"package"`
-	Name      string             `json:"name"`
-	NsPerOp   float64            `json:"ns_per_op"`
-	MBPerSec  float64            `json:"mb_per_s,omitempty"`
-	BytesOp   float64            `json:"bytes_per_op"`
-	AllocsOp  float64            `json:"allocs_per_op"`
-	Metrics   map[string]float64 `json:"metrics,omitempty"`
-	Samples   int                `json:"samples"`
-	rawSample [][]float64
+	Package  string             `json:"package"`
+	Name     string             `json:"name"`
+	NsPerOp  float64            `json:"ns_per_op"`
+	MBPerSec float64            `json:"mb_per_s,omitempty"`
+	BytesOp  float64            `json:"bytes_per_op"`
+	AllocsOp float64            `json:"allocs_per_op"`
+	Metrics  map[string]float64 `json:"metrics,omitempty"`
+	Samples  int                `json:"samples"`
 }
 
 // Pair compares our row with one baseline row doing the same work.

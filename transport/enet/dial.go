@@ -94,7 +94,7 @@ func (l *Listener) TakeConnection() (*Peer, error) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for len(l.queue) > 0 {
+	if len(l.queue) > 0 {
 		p := l.queue[0]
 		l.queue[0] = nil
 		l.queue = l.queue[1:]

@@ -347,7 +347,7 @@ func (c *conn) readLoop() {
 		}
 		// Block: a full queue stops reading, and TCP flow control slows
 		// the sender. Push fails only once teardown closed the ring.
-		c.in.Push(nil, buf)
+		c.in.Push(context.Background(), buf)
 	}
 }
 
