@@ -95,10 +95,4 @@
 // large offers; a client opening hundreds of data channels the host never
 // asked for (the host then runs in a child process, the test binary itself,
 // so that its memory is measured apart from the client's).
-//
-// # Known defects
-//
-// A test that shows a defect not yet fixed in a transport calls knownDefect,
-// which skips it with a description of the defect; set
-// HOSTILE_KNOWN_DEFECTS=1 to run those tests (to check a fix).
 package hostile
