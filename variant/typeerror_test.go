@@ -80,3 +80,29 @@ func ExampleUnmarshalTypeError() {
 	// field "pos": got a String, want a Go variant.Vector2
 	// true
 }
+
+// The mapping surprises the package documentation lists: which Godot type
+// a Go slice or map becomes.
+func ExampleMarshal_mapping() {
+	show := func(v any) {
+		b, err := variant.Marshal(v)
+		if err != nil {
+			panic(err)
+		}
+		d, _, _ := variant.Decode(b)
+		fmt.Printf("%-22T -> %s %s\n", v, variant.Type(b[0]), variant.Format(d))
+	}
+	show([]variant.Vector2{{X: 1, Y: 2}})
+	show([]any{variant.Vector2{X: 1, Y: 2}})
+	show([]int64{1, 2})
+	show([]int{1, 2})
+	show(map[string]int{"b": 2, "a": 1, "c": 3})
+	show(variant.NewDictionary("b", 2, "a", 1, "c", 3))
+	// Output:
+	// []variant.Vector2      -> PackedVector2Array PackedVector2Array(1, 2)
+	// []interface {}         -> Array [Vector2(1, 2)]
+	// []int64                -> PackedInt64Array PackedInt64Array(1, 2)
+	// []int                  -> Array [1, 2]
+	// map[string]int         -> Dictionary {"a": 1, "b": 2, "c": 3}
+	// *variant.Dictionary    -> Dictionary {"b": 2, "a": 1, "c": 3}
+}
