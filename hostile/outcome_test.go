@@ -60,7 +60,7 @@ const outcomeIdle = 300 * time.Millisecond
 // outcomeKits are the transports of the outcome table, each listening with
 // a short idle timeout where it has one.
 func outcomeKits() []kit {
-	ks := []kit{streamKit(), udpKit(), websocketKit(), dtlsKit(), quicKit()}
+	ks := []kit{streamKit(), udpKit(), websocketKit(), dtlsKit(), quicKit(), webrtcKit()}
 	ks[0].listen = func(t testing.TB) (string, acceptFunc, func() error) {
 		ln, err := stream.Listen("127.0.0.1:0", &stream.Config{IdleTimeout: outcomeIdle})
 		require.NoError(t, err)
@@ -112,9 +112,9 @@ var outcomeEvents = []struct {
 // the server reads that packet, then a read fails as the table says.
 func TestConnectionEndOutcomes(t *testing.T) {
 	want := map[string]map[string]string{
-		"remote closed cleanly": {"stream": outEOF, "udp": outTimeout, "websocket": outEOF, "dtls": outEOF, "quic": outEOF},
-		"remote silent":         {"stream": outTimeout, "udp": outTimeout, "websocket": outWaits, "dtls": outWaits, "quic": outWaits},
-		"local Close":           {"stream": outClosed, "udp": outClosed, "websocket": outClosed, "dtls": outClosed, "quic": outClosed},
+		"remote closed cleanly": {"stream": outEOF, "udp": outTimeout, "websocket": outEOF, "dtls": outEOF, "quic": outEOF, "webrtc": outEOF},
+		"remote silent":         {"stream": outTimeout, "udp": outTimeout, "websocket": outWaits, "dtls": outWaits, "quic": outWaits, "webrtc": outWaits},
+		"local Close":           {"stream": outClosed, "udp": outClosed, "websocket": outClosed, "dtls": outClosed, "quic": outClosed, "webrtc": outClosed},
 	}
 	for _, k := range outcomeKits() {
 		for _, ev := range outcomeEvents {

@@ -60,13 +60,13 @@
 // delivered; then reads (ReadPacket, AppendPacket, ReadVar, and GetPacket
 // once the queue is empty) return an error that matches, with errors.Is:
 //
-//	event                       stream      websocket   quic        udp         dtls
-//	remote closed cleanly       io.EOF      io.EOF (1)  io.EOF      (2)         io.EOF
-//	remote cut a packet (3)     Cut         Cut         Cut         -           -
-//	remote's socket closed (4)  io.EOF      ConnErr     -           -           -
-//	remote silent, still there  ErrTimeout  waits (5)   waits (6)   ErrTimeout  waits
-//	remote vanished (7)         ErrTimeout  ErrTimeout  ErrTimeout  ErrTimeout  waits (8)
-//	local Close                 ErrClosed   ErrClosed   ErrClosed   ErrClosed   ErrClosed
+//	event                  stream      websocket   quic        udp         dtls        webrtc
+//	remote closed cleanly  io.EOF      io.EOF (1)  io.EOF      (2)         io.EOF      io.EOF
+//	remote cut a packet    Cut (3)     Cut (3)     Cut (3)     -           -           -
+//	remote socket closed   io.EOF (4)  ConnErr (4) -           -           -           -
+//	remote silent          ErrTimeout  waits (5)   waits (6)   ErrTimeout  waits       waits (6)
+//	remote vanished (7)    ErrTimeout  ErrTimeout  ErrTimeout  ErrTimeout  waits (8)   ConnErr (9)
+//	local Close            ErrClosed   ErrClosed   ErrClosed   ErrClosed   ErrClosed   ErrClosed
 //
 // Cut matches both ErrConnectionError (Godot's ERR_CONNECTION_ERROR) and
 // io.ErrUnexpectedEOF, never io.EOF, so a caller can tell a clean end from
@@ -88,17 +88,19 @@
 //     missing close frame.
 //  5. A websocket peer answers pings, so HeartbeatInterval never drops a
 //     remote that is alive.
-//  6. QUIC keep-alives keep a live connection open.
+//  6. QUIC keep-alives, and WebRTC's ICE consent checks, keep a live
+//     connection open.
 //  7. Nothing arrives any more (process frozen, network gone) and no FIN or
 //     close either; for stream and udp the server cannot tell this from
 //     "remote silent".
 //  8. DTLS has no idle timeout yet: bound reads with a context.
+//  9. Once ICE declares the connection failed (pion's default: about 30 s);
+//     not checked by a test here.
 //
 // Each cell is checked by a test: hostile's TestConnectionEndOutcomes
-// (clean close, silent remote, local Close), the truncated-frame tests of
+// ("remote closed cleanly", "remote silent", "local Close"), the truncated-frame tests of
 // stream, websocket and quic (which also cut between packets), websocket's
-// heartbeat test and quic's TestIdleTimeoutPeerVanishes. WebRTC data
-// channels are not in the table yet: see transport/webrtc.
+// heartbeat test and quic's TestIdleTimeoutPeerVanishes; all but (9).
 //
 // # Writing a transport
 //
