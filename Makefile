@@ -7,7 +7,7 @@ PKGS      := ./...
 # first use (go run caches the build).
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all test race unit lint vet staticcheck fmt-check fuzz fuzz-short bench bench-report demo e2e-deps godot clean
+.PHONY: all test race unit lint vet staticcheck fmt-check fuzz fuzz-short bench bench-report demo godot
 
 all: test
 
@@ -64,13 +64,7 @@ demo:
 godot:
 	PACKETPEER_REQUIRE_BROWSER=1 $(GO) test -race -count=1 ./godottest ./variant -run 'Live|Godot|Run|Example'
 
-## e2e-deps: playwright-core for the browser tests (Chromium itself: apt-get install chromium).
-e2e-deps:
-	cd e2e && npm ci --no-audit --no-fund
-
-clean:
-	rm -rf e2e/node_modules
-
-## bench-report: SDK vs raw library for every transport and the codec; refreshes README's table.
+## bench-report: SDK vs raw library for every transport and the codec, in paired
+## interleaved runs (about 10 minutes); refreshes README's table and docs/bench.svg.
 bench-report:
-	$(GO) run ./cmd/ppbench -readme README.md -json bench-report.json
+	$(GO) run ./cmd/ppbench -readme README.md -svg docs/bench.svg -json bench-report.json

@@ -1,5 +1,6 @@
 // Package hostile is packetpeer's hostile-peer suite: tests that attack the
-// listener of every transport (stream, udp, websocket, dtls, quic, webrtc)
+// listener of every transport (stream, udp, websocket, dtls, quic, webrtc,
+// enet)
 // on 127.0.0.1 and check that it survives. The package has no API; it is all
 // in its _test.go files.
 //
@@ -76,6 +77,14 @@
 // payload (close code 1002); more upgrades than MaxPendingConnections (HTTP
 // 503); a flood of 50000 pings from a client that never reads the pongs.
 //
+// websocket multiplayer (WebSocketMultiplayerPeer): 100 connections that
+// never upgrade (dropped after HandshakeTimeout, counted, never given an
+// id) beside 20 clients flooding a server that reads nothing (held back by
+// TCP flow control, nothing dropped, 16 MiB heap bound: 3.4 MiB measured);
+// an oversize message from one client (1009, peer_disconnected, the others
+// served); 100 idle connected clients (27 KiB of heap each, both ends
+// counted, bound 64 KiB).
+//
 // dtls: random datagrams and fake ClientHello records from 100 sockets; 200
 // genuine ClientHellos that never echo the cookie, against the default 128
 // handshake slots; random datagrams and forged records from the address of
@@ -95,4 +104,14 @@
 // large offers; a client opening hundreds of data channels the host never
 // asked for (the host then runs in a child process, the test binary itself,
 // so that its memory is measured apart from the client's).
+//
+// enet: CONNECTs from 600 source ports against 16 slots (at most 16 peers,
+// heap < 1 MiB); DISCONNECTs and data with every peer id and session id
+// from another port, and with wrong session ids from the victim's port;
+// fragment groups with counts above 1,048,576, totals above MaxPacketSize,
+// offsets past the total, disagreeing fragments and thousands of 32 MiB
+// groups (heap < MaxWaitingData + 1 MiB); 5000 ACKs for sequence numbers
+// never sent; reliable data all over the 16-bit sequence space and on
+// channels never opened (heap < 3 x MaxWaitingData). Each time an honest
+// client of the same host is still served.
 package hostile

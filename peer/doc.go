@@ -45,6 +45,18 @@
 //
 // Code written against the PacketPeer interface works with every transport.
 //
+// # Listening
+//
+// Every transport's *Listener is a Listener of its *Peer: Accept(ctx),
+// TakeConnection and IsConnectionAvailable (Godot's polling names), Addr,
+// Close and ListenerStats, which counts what is pending, what was handed
+// out, and what was dropped, by DropCause. A listener holds at most
+// DefaultMaxPendingConnections (16, Godot's max_pending_connections
+// default) connections unless its config says otherwise. Close ends a
+// waiting Accept with an error matching net.ErrClosed, makes
+// IsConnectionAvailable false and closes every connection never taken,
+// counting it as DropEvicted.
+//
 // # Errors
 //
 // Godot's Error enum is here as sentinels (ErrUnavailable = 2,
@@ -128,4 +140,6 @@
 // packets, Variants of every type, the encode-buffer limit, context
 // cancellation, behaviour after Close, concurrent senders, concurrent readers
 // and waiters, and goroutine leaks.
+// If it has a listener, peertest.TestListener checks the Listener
+// contract against it.
 package peer

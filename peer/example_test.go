@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 
 	"github.com/packetpeer/packetpeer/peer"
+	"github.com/packetpeer/packetpeer/transport/udp"
 )
 
 func ExamplePipe() {
@@ -128,4 +130,49 @@ func ExamplePeer_AppendPacket() {
 	// Output:
 	// hello <nil>
 	// world <nil>
+}
+
+// A server's accept loop written once for every transport: each
+// transport's *Listener is a peer.Listener of its *Peer.
+func ExampleListener() {
+	serve := func(ctx context.Context, ln peer.Listener[*udp.Peer]) error {
+		for {
+			p, err := ln.Accept(ctx)
+			if err != nil {
+				return err
+			}
+			go func() {
+				defer p.Close()
+				if pkt, err := p.ReadPacket(ctx); err == nil {
+					p.PutPacket(pkt) // echo one packet
+				}
+			}()
+		}
+	}
+
+	ln, err := udp.Listen("127.0.0.1:0", nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, ln) }()
+
+	c, err := udp.Dial(ctx, ln.Addr().String(), nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.Close()
+	c.PutPacket([]byte("ping"))
+	pkt, err := c.ReadPacket(ctx)
+	fmt.Println(string(pkt), err, ln.ListenerStats().Accepted)
+
+	ln.Close()
+	fmt.Println(errors.Is(<-done, net.ErrClosed))
+	// Output:
+	// ping <nil> 1
+	// true
 }

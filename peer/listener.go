@@ -1,5 +1,46 @@
 package peer
 
+import (
+	"context"
+	"net"
+)
+
+// DefaultMaxPendingConnections is how many connections a listener holds for
+// Accept/TakeConnection unless its config says otherwise: Godot's default
+// max_pending_connections (UDPServer, and the UDPServer inside DTLSServer).
+const DefaultMaxPendingConnections = 16
+
+// Listener is the contract every transport's *Listener meets (Godot's
+// UDPServer, TCPServer, DTLSServer and the servers of WebSocket and WebRTC),
+// with P that transport's *Peer:
+//
+//   - Accept waits for the next connection; it returns ctx's error when ctx
+//     ends first and an error matching net.ErrClosed once Close was called.
+//   - TakeConnection returns the oldest waiting connection without blocking,
+//     or an error matching ErrUnavailable when none waits (ErrClosed after
+//     Close). IsConnectionAvailable reports whether it would return one, and
+//     is false after Close.
+//   - At most the config's MaxPendingConnections (default
+//     DefaultMaxPendingConnections) connections wait; a listener refuses
+//     more, counting each in ListenerStats().Refused, or leaves them to the
+//     kernel's backlog (stream, over TCP).
+//   - Close stops listening and closes every connection still waiting,
+//     counting each in ListenerStats().Evicted; then no goroutine of the
+//     listener is left.
+//
+// The interface is generic so that each transport keeps returning its own
+// *Peer (with its richer methods) while code such as a game server's accept
+// loop is written once for all of them; ListenerStats is the part of each
+// transport's richer Stats that every transport shares.
+type Listener[P PacketPeer] interface {
+	Accept(ctx context.Context) (P, error)
+	TakeConnection() (P, error)
+	IsConnectionAvailable() bool
+	Addr() net.Addr
+	Close() error
+	ListenerStats() ListenerStats
+}
+
 // DropCause says why a listener turned a connection away or dropped one it
 // held. Every listener counts drops by cause in its ListenerStats and, when
 // its config has a Logger, logs each one.

@@ -1,7 +1,9 @@
 // Package cdp drives a Chromium browser over the DevTools protocol through
 // the --remote-debugging-pipe file descriptors: no port, no WebSocket, and
 // nothing but the standard library. It covers what the project's tests
-// need: open pages (targets) in flat sessions, call methods, receive events.
+// (godottest, internal/browsertest) need: open and close pages (targets) in
+// flat sessions, call methods, receive events, evaluate JavaScript and take
+// screenshots.
 package cdp
 
 import (
@@ -269,7 +271,7 @@ func (b *Browser) NewPage(ctx context.Context) (*Session, error) {
 	if err := b.Call(ctx, "", "Target.attachToTarget", map[string]any{"targetId": t.TargetID, "flatten": true}, &a); err != nil {
 		return nil, err
 	}
-	s := &Session{b: b, ID: a.SessionID, q: newQueue()}
+	s := &Session{b: b, ID: a.SessionID, target: t.TargetID, q: newQueue()}
 	b.mu.Lock()
 	if b.closed {
 		s.q.close()
@@ -303,9 +305,10 @@ func (b *Browser) Close() error {
 
 // Session is a page's session.
 type Session struct {
-	b  *Browser
-	ID string
-	q  *queue
+	b      *Browser
+	ID     string
+	target string
+	q      *queue
 }
 
 // Call calls method on the page.
@@ -400,3 +403,63 @@ func (t *tailBuffer) String() string {
 }
 
 var _ io.Writer = (*tailBuffer)(nil)
+
+// Exception is a JavaScript exception thrown (or a promise rejected) by an
+// expression run with Evaluate.
+type Exception struct {
+	Text string // the exception's description, with its stack when it has one
+}
+
+func (e *Exception) Error() string { return "cdp: JavaScript exception: " + e.Text }
+
+// Evaluate runs the JavaScript expression expr in the page, waits for it
+// when it is a promise, and decodes its value (as JSON) into result when
+// result is not nil. An exception thrown by expr is an *Exception.
+func (s *Session) Evaluate(ctx context.Context, expr string, result any) error {
+	var r struct {
+		Result struct {
+			Value json.RawMessage `json:"value"`
+		} `json:"result"`
+		Exception *struct {
+			Text      string `json:"text"`
+			Exception struct {
+				Description string `json:"description"`
+			} `json:"exception"`
+		} `json:"exceptionDetails"`
+	}
+	err := s.Call(ctx, "Runtime.evaluate", map[string]any{
+		"expression":    expr,
+		"awaitPromise":  true,
+		"returnByValue": true,
+	}, &r)
+	if err != nil {
+		return err
+	}
+	if r.Exception != nil {
+		text := r.Exception.Exception.Description
+		if text == "" {
+			text = r.Exception.Text
+		}
+		return &Exception{Text: text}
+	}
+	if result == nil || len(r.Result.Value) == 0 {
+		return nil
+	}
+	return json.Unmarshal(r.Result.Value, result)
+}
+
+// Screenshot returns a PNG of the page's viewport.
+func (s *Session) Screenshot(ctx context.Context) ([]byte, error) {
+	var r struct {
+		Data []byte `json:"data"` // base64 in JSON
+	}
+	if err := s.Call(ctx, "Page.captureScreenshot", map[string]any{"format": "png"}, &r); err != nil {
+		return nil, err
+	}
+	return r.Data, nil
+}
+
+// Close closes the page.
+func (s *Session) Close(ctx context.Context) error {
+	return s.b.Call(ctx, "", "Target.closeTarget", map[string]any{"targetId": s.target}, nil)
+}

@@ -6,8 +6,11 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestQueueOrderAndClose(t *testing.T) {
@@ -100,4 +103,51 @@ func FuzzReadMessage(f *testing.F) {
 			t.Fatalf("read %d bytes of messages from %d", read, len(data))
 		}
 	})
+}
+
+// TestPageEvaluate runs a real Chromium: values and promises come back as
+// JSON, an exception is an *Exception, a screenshot is a PNG, and a closed
+// page's events end with ErrClosed.
+func TestPageEvaluate(t *testing.T) {
+	exe, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("PACKETPEER_REQUIRE_BROWSER") == "1" {
+			t.Fatal("no chromium (PACKETPEER_REQUIRE_BROWSER=1)")
+		}
+		t.Skip("no chromium (set PACKETPEER_REQUIRE_BROWSER=1 to fail instead)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	b, err := Launch(ctx, exe, "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir="+t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	p, err := b.NewPage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum int
+	if err := p.Evaluate(ctx, "Promise.resolve(40).then((x) => x + 2)", &sum); err != nil || sum != 42 {
+		t.Fatalf("Evaluate of a promise: %d, %v; want 42", sum, err)
+	}
+	var x *Exception
+	if err := p.Evaluate(ctx, "(() => { throw new Error('boom') })()", nil); !errors.As(err, &x) || !strings.Contains(x.Text, "boom") {
+		t.Fatalf("Evaluate of a throw: %v, want an *Exception naming boom", err)
+	}
+	png, err := p.Screenshot(ctx)
+	if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		t.Fatalf("Screenshot: %d bytes %q..., %v", len(png), png[:min(len(png), 4)], err)
+	}
+	if err := p.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := p.Next(ctx); err != nil {
+			if !errors.Is(err, ErrClosed) {
+				t.Fatalf("events of a closed page end with %v, want ErrClosed", err)
+			}
+			break
+		}
+	}
 }

@@ -15,6 +15,7 @@ import (
 	pdtls "github.com/pion/dtls/v3"
 	"github.com/pion/dtls/v3/pkg/protocol/handshake"
 
+	"github.com/packetpeer/packetpeer/internal/acceptq"
 	"github.com/packetpeer/packetpeer/internal/listenstats"
 	"github.com/packetpeer/packetpeer/peer"
 )
@@ -66,8 +67,8 @@ type Listener struct {
 	opts   []pdtls.ServerOption
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
-	ready  chan *Peer
-	wg     sync.WaitGroup // read loop and handshakes
+	ready  *acceptq.Queue[*Peer] // pushed with mu held
+	wg     sync.WaitGroup        // read loop and handshakes
 
 	mu      sync.Mutex
 	closed  bool
@@ -106,11 +107,12 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 		pc:    pc,
 		cfg:   c,
 		opts:  opts,
-		ready: make(chan *Peer, c.acceptBacklog),
 		conns: make(map[netip.AddrPort]*serverConn),
 		peers: make(map[*Peer]struct{}),
 		stats: listenstats.New("dtls", c.logger),
 	}
+	// Close closes the evicted peers with every other.
+	l.ready = acceptq.New(c.acceptBacklog, l.stats, (*Peer).RemoteAddr)
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.wg.Add(1)
 	go l.readLoop()
@@ -125,48 +127,18 @@ func (l *Listener) Addr() net.Addr { return l.pc.LocalAddr() }
 // closed. Close every Peer you take when done with it: DTLS has no
 // keep-alive, so a client that vanishes without close_notify is only
 // noticed by the application (for example by an idle timeout).
-func (l *Listener) Accept(ctx context.Context) (*Peer, error) {
-	if l.ctx.Err() != nil {
-		return nil, &peer.OpError{Op: "accept", Err: peer.ErrClosed}
-	}
-	select {
-	case p := <-l.ready:
-		l.stats.Accepted()
-		return p, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-l.ctx.Done():
-		return nil, &peer.OpError{Op: "accept", Err: peer.ErrClosed}
-	}
-}
+func (l *Listener) Accept(ctx context.Context) (*Peer, error) { return l.ready.Accept(ctx) }
 
 // IsConnectionAvailable reports whether TakeConnection has a connection
 // (Godot's UDPServer.is_connection_available): false once the Listener is
 // closed.
-func (l *Listener) IsConnectionAvailable() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return !l.closed && len(l.ready) > 0
-}
+func (l *Listener) IsConnectionAvailable() bool { return l.ready.Available() }
 
 // TakeConnection returns the next handshaken connection without blocking, or
-// an error matching peer.ErrUnavailable when there is none (Godot's
-// UDPServer.take_connection followed by DTLSServer.take_connection, keeping
-// only connected peers).
-func (l *Listener) TakeConnection() (*Peer, error) {
-	select {
-	case <-l.ctx.Done():
-		return nil, &peer.OpError{Op: "take connection", Err: peer.ErrClosed}
-	default:
-	}
-	select {
-	case p := <-l.ready:
-		l.stats.Accepted()
-		return p, nil
-	default:
-		return nil, &peer.OpError{Op: "take connection", Err: peer.ErrUnavailable}
-	}
-}
+// an error matching peer.ErrUnavailable when there is none, or
+// net.ErrClosed after Close (Godot's UDPServer.take_connection followed by
+// DTLSServer.take_connection, keeping only connected peers).
+func (l *Listener) TakeConnection() (*Peer, error) { return l.ready.Take() }
 
 // Stats are a Listener's counters. The embedded peer.ListenerStats count
 // by cause what the Listener turned away or dropped (each one is also
@@ -196,9 +168,13 @@ func (l *Listener) Stats() Stats {
 	l.mu.Lock()
 	pending, conns := l.pending, len(l.conns)
 	l.mu.Unlock()
-	return Stats{ListenerStats: l.stats.Stats(pending + len(l.ready)), Connections: conns,
+	return Stats{ListenerStats: l.stats.Stats(pending + l.ready.Len()), Connections: conns,
 		Stalled: l.evictedStalled.Load()}
 }
+
+// ListenerStats returns the counters every transport's listener shares
+// (peer.Listener).
+func (l *Listener) ListenerStats() peer.ListenerStats { return l.Stats().ListenerStats }
 
 // Close stops the Listener (Godot's UDPServer.stop): it closes every
 // connection it accepted or is still handshaking (established ones get
@@ -221,6 +197,7 @@ func (l *Listener) Close() error {
 	l.mu.Unlock()
 
 	l.cancel()
+	l.ready.Close(errListenerClosed)
 	for _, p := range peers {
 		p.Close()
 	}
@@ -229,15 +206,7 @@ func (l *Listener) Close() error {
 	}
 	err := l.pc.Close()
 	l.wg.Wait()
-	for {
-		select {
-		case p := <-l.ready:
-			p.Close() // already closed above; drop the reference
-			l.stats.Drop(peer.DropEvicted, p.RemoteAddr(), errListenerClosed)
-		default:
-			return err
-		}
-	}
+	return err
 }
 
 var errListenerClosed = &peer.OpError{Op: "handshake", Err: peer.ErrClosed, Detail: "the Listener closed before the connection was taken"}
@@ -442,10 +411,9 @@ func (l *Listener) handshake(sc *serverConn) {
 	var p *Peer
 	p = newPeer(dc, &l.cfg, func() { l.forgetPeer(p) })
 	l.peers[p] = struct{}{}
-	select {
-	case l.ready <- p:
+	if l.ready.Push(p) {
 		l.mu.Unlock()
-	default:
+	} else { // full: l.closed was checked above
 		l.mu.Unlock()
 		p.Close()
 		l.stats.Drop(peer.DropRefused, sc.raddr, &peer.OpError{Op: "handshake", Err: peer.ErrCantAcquireResource,

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	pdtls "github.com/pion/dtls/v3"
+
+	"github.com/packetpeer/packetpeer/peer"
 )
 
 // tlsMode is which of Godot's three TLSOptions factories made a TLSOptions.
@@ -126,8 +128,10 @@ const (
 	// once.
 	DefaultMaxPendingHandshakes = 128
 	// DefaultAcceptBacklog bounds the handshaken connections waiting for
-	// Accept or TakeConnection.
-	DefaultAcceptBacklog = 64
+	// Accept or TakeConnection: peer.DefaultMaxPendingConnections, the
+	// default max_pending_connections of the UDPServer under Godot's
+	// DTLSServer.
+	DefaultAcceptBacklog = peer.DefaultMaxPendingConnections
 )
 
 // DefaultCipherSuites are the suites offered and accepted by default: the
@@ -173,7 +177,7 @@ type Config struct {
 	MaxPendingHandshakes int
 	// AcceptBacklog (Listen) bounds the connections handshaken but not yet
 	// taken by Accept or TakeConnection; past it new connections are closed
-	// with close_notify. Default 64.
+	// with close_notify. Default 16.
 	AcceptBacklog int
 	// CipherSuites overrides DefaultCipherSuites.
 	CipherSuites []pdtls.CipherSuiteID

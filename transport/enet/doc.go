@@ -42,7 +42,7 @@
 //	ENetConnection.broadcast(ch, packet, flags)   (*Host).Broadcast(ch, packet, flags)
 //	ENetConnection.channel_limit(n)               (*Host).SetChannelLimit(n)
 //	ENetConnection.get_max_channels()             (*Host).MaxChannels()
-//	ENetConnection.compress(mode)                 (*Host).Compress(mode) (NONE, RANGE_CODER)
+//	ENetConnection.compress(mode)                 (*Host).Compress(mode) (NONE, RANGE_CODER, FASTLZ, ZLIB, ZSTD)
 //	ENetConnection.refuse_new_connections(r)      (*Host).RefuseNewConnections(r)
 //	ENetConnection.pop_statistic(stat)            (*Host).PopStatistic(stat)
 //	ENetConnection.get_local_port()               (*Host).LocalPort()
@@ -76,11 +76,16 @@
 // Config.MaxWaitingData per peer (32 MiB, ENet's figure) and
 // Config.MaxHostWaitingData per host (128 MiB); each stored command or
 // packet counts its payload plus 128 bytes, each fragment its payload plus
-// 64 bytes. Beyond the limits data is not acknowledged, so an honest sender
+// 64 bytes, and each EventReceive not yet returned by Service 64 bytes
+// against the host's limit. Data that cannot be delivered before a missing
+// command arrives (reordering, fragment groups ahead) takes at most half of
+// each limit, so that the missing command always finds room. Beyond the limits data is not acknowledged, so an honest sender
 // retransmits it later, as with ENet. Malformed datagrams are dropped
 // silently, as ENet does; a CONNECT takes a slot only while one is free. An
 // idle connection costs each side about 1.2 KB with 2 channels and 25 KB
-// with 255 (96 bytes per channel).
+// with 255 (96 bytes per channel), and wakes its host about twice a
+// second (its 500 ms ping): the timers sleep until the next retransmission
+// or ping is due.
 //
 // Sending has no limit towards the application, as ENet's enet_peer_send:
 // Send queues the packet, and a sender that outpaces its peer's
@@ -88,7 +93,9 @@
 //
 // # Not yet implemented
 //
-// DTLS (dtls_server_setup / dtls_client_setup), Godot's FASTLZ, ZLIB and
-// ZSTD compression modes, and the host bandwidth throttle (BANDWIDTH_LIMIT is accepted and
-// applied to the send window, but never sent).
+// DTLS (dtls_server_setup / dtls_client_setup) and the host bandwidth
+// throttle (BANDWIDTH_LIMIT is accepted and applied to the send window, but
+// never sent). FASTLZ, ZLIB and ZSTD follow Godot's framing from its source
+// (core/io/compression.cpp) but have not been checked against a running
+// Godot.
 package enet

@@ -100,7 +100,8 @@ func ExampleHost_ServiceTimeout() {
 }
 
 // Compression must be the same on both ends; RANGE_CODER is ENet's own and
-// works with libenet's enet_host_compress_with_range_coder.
+// works with libenet's enet_host_compress_with_range_coder, FASTLZ, ZLIB
+// and ZSTD are Godot's (for a Godot peer that selects the same mode).
 func ExampleHost_Compress() {
 	h, err := enet.NewHost("", nil)
 	if err != nil {
@@ -108,5 +109,8 @@ func ExampleHost_Compress() {
 	}
 	defer h.Close()
 	fmt.Println(h.Compress(enet.CompressRangeCoder))
-	// Output: <nil>
+	fmt.Println(h.Compress(enet.CompressZstd))
+	// Output:
+	// <nil>
+	// <nil>
 }

@@ -66,7 +66,9 @@ type Config struct {
 	// stored command or packet, 64 per fragment, counted too). Beyond it,
 	// data is not acknowledged, so the sender retransmits later. Default 32 MiB.
 	MaxWaitingData int
-	// MaxHostWaitingData is the same bound across all peers; default 128 MiB.
+	// MaxHostWaitingData is the same bound across all peers, also counting
+	// 64 bytes per EventReceive that Service has not returned yet; default
+	// 128 MiB.
 	MaxHostWaitingData int
 	// DuplicatePeers limits connections from one IP address; default 4095.
 	DuplicatePeers int
@@ -196,7 +198,10 @@ type Host struct {
 	stats       hostStats
 	closed      bool
 
-	waiting atomic.Int64
+	waiting atomic.Int64 // all received data held, in every peer's inbox too
+	stored  int64        // the part held in channels and fragment groups
+	wakeAt  time.Time    // earliest deadline noted since the timer last ran
+	inTimer bool         // the timer goroutine is running every peer's timers
 
 	// Events, when the Host is used directly (not through Dial/Listen).
 	events    []Event
@@ -356,15 +361,25 @@ func (h *Host) receive(src netip.AddrPort, b []byte) {
 	}
 }
 
-// tickInterval is how often timers (retransmission, ping, timeouts) run
-// while any peer is live; a host without live peers does not wake up.
+// tickInterval is how often a peer with queued or pending work (a full
+// window, a DISCONNECT_LATER) is polled; otherwise the timer goroutine
+// sleeps until the next retransmission or ping is due (at most maxSleep),
+// and a host without live peers does not wake up.
 const tickInterval = 5 * time.Millisecond
 
 func (h *Host) timerLoop() {
 	defer close(h.timerDone)
-	t := time.NewTimer(tickInterval)
+	t := time.NewTimer(time.Hour)
+	t.Stop()
 	defer t.Stop()
-	ticking := true
+	var armed time.Time
+	rearm := func(at time.Time) {
+		if at.IsZero() || (!armed.IsZero() && !at.Before(armed)) {
+			return
+		}
+		armed = at
+		t.Reset(time.Until(at))
+	}
 	for {
 		select {
 		case <-h.done:
@@ -373,28 +388,25 @@ func (h *Host) timerLoop() {
 			h.mu.Lock()
 			h.serviceTime = h.clock()
 			h.flushDirty()
+			at := h.wakeAt
 			h.mu.Unlock()
-			if !ticking {
-				t.Reset(tickInterval)
-				ticking = true
-			}
+			rearm(at)
 		case <-t.C:
-			live := false
+			armed = time.Time{}
 			h.mu.Lock()
 			h.serviceTime = h.clock()
+			h.wakeAt = time.Time{}
+			h.inTimer = true
 			h.flushDirty()
 			for _, s := range h.slots {
 				if s.live() {
 					h.sendSlot(s, true)
-					live = live || s.live()
 				}
 			}
+			h.inTimer = false
+			at := h.wakeAt
 			h.mu.Unlock()
-			// An idle host sleeps until something is queued.
-			ticking = live
-			if ticking {
-				t.Reset(tickInterval)
-			}
+			rearm(at)
 		}
 	}
 }
@@ -434,6 +446,11 @@ func (h *Host) zombie(s *slot, reason error) {
 	h.emit(Event{Type: EventDisconnect, Peer: p, Data: data})
 }
 
+// eventCost is what a queued EventReceive is charged against
+// MaxHostWaitingData: an Event is 32 bytes, and the queue's slice may hold
+// twice its length.
+const eventCost = 64
+
 func (h *Host) emit(e Event) {
 	if e.Type != EventReceive {
 		h.urgent = true
@@ -443,6 +460,9 @@ func (h *Host) emit(e Event) {
 			h.onConnect(e.Peer)
 		}
 		return
+	}
+	if e.Type == EventReceive {
+		h.waiting.Add(eventCost)
 	}
 	h.events = append(h.events, e)
 	select {
@@ -454,8 +474,12 @@ func (h *Host) emit(e Event) {
 // deliverable reports whether n more bytes may be queued for s's application.
 func (h *Host) deliverable(s *slot, n int) bool {
 	c := int64(n) + inCmdOverhead
+	ev := int64(0)
+	if !h.autoMode {
+		ev = eventCost
+	}
 	return s.waiting+s.pub.t.in.bytes.Load()+c <= int64(h.cfg.MaxWaitingData) &&
-		h.waiting.Load()+c <= int64(h.cfg.MaxHostWaitingData)
+		h.waiting.Load()+c+ev <= int64(h.cfg.MaxHostWaitingData)
 }
 
 // deliver queues a packet for the application.
@@ -585,6 +609,9 @@ func (h *Host) popEvent() (Event, bool, error) {
 		return Event{}, false, nil
 	}
 	e := h.events[0]
+	if e.Type == EventReceive {
+		h.waiting.Add(-eventCost)
+	}
 	h.events[0] = Event{}
 	h.events = h.events[1:]
 	if len(h.events) == 0 {
@@ -754,11 +781,19 @@ func (h *Host) Close() error {
 		}
 	}
 	h.closed = true
+	for _, e := range h.events {
+		if e.Type == EventReceive {
+			h.waiting.Add(-eventCost)
+		}
+	}
 	h.events = nil
 	h.mu.Unlock()
 	close(h.done)
 	err := h.conn.Close()
 	<-h.readerDone
 	<-h.timerDone
+	if z, ok := h.compressor.(*zstdCodec); ok {
+		z.close()
+	}
 	return err
 }

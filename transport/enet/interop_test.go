@@ -201,9 +201,15 @@ func testLibenetClientGoServer(t *testing.T, rangeCoder, checksum bool) {
 	} else {
 		require.Equal(t, 8, received[FlagReliable])
 	}
-	require.Equal(t, 3, received[FlagUnsequenced])
-	require.Equal(t, 3, received[FlagUnreliableFragment], "UNRELIABLE_FRAGMENT packets, UNSEQUENCED|UNRELIABLE_FRAGMENT included (§4.2)")
-	require.Equal(t, 3, received[0])
+	// libenet drops unreliable sends itself when its packet throttle falls
+	// (a busy machine raises the RTT while the 1 MB packet is in flight), so
+	// each unreliable kind may arrive fewer than the 3 times it was sent,
+	// never more; at least one must come through, and the C client has
+	// checked every echo it got.
+	require.LessOrEqual(t, received[FlagUnsequenced], 3)
+	require.LessOrEqual(t, received[FlagUnreliableFragment], 3, "UNRELIABLE_FRAGMENT packets, UNSEQUENCED|UNRELIABLE_FRAGMENT included (§4.2)")
+	require.LessOrEqual(t, received[0], 3)
+	require.Positive(t, received[FlagUnsequenced]+received[FlagUnreliableFragment]+received[0], "no unreliable packet arrived")
 }
 
 type scripted struct {

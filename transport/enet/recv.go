@@ -443,19 +443,26 @@ func (h *Host) handleBandwidthLimit(s *slot, c *command) bool {
 }
 
 // charge reserves n bytes of waiting data for s, or reports that the
-// per-peer or per-host limit would be exceeded.
-func (h *Host) charge(s *slot, n int64) bool {
-	if s.waiting+n > int64(h.cfg.MaxWaitingData) || h.waiting.Load()+n > int64(h.cfg.MaxHostWaitingData) {
+// per-peer or per-host limit would be exceeded. Data that cannot be
+// delivered before a gap is filled (ahead) may take only half of each
+// limit: the rest stays free for the command that fills the gap, which
+// would otherwise never be accepted once acknowledged data ahead of it has
+// taken all the room.
+func (h *Host) charge(s *slot, n int64, ahead bool) bool {
+	if s.waiting+n > int64(h.cfg.MaxWaitingData) || h.waiting.Load()+n > int64(h.cfg.MaxHostWaitingData) ||
+		ahead && (s.waiting+n > int64(h.cfg.MaxWaitingData/2) || h.stored+n > int64(h.cfg.MaxHostWaitingData/2)) {
 		h.stats.refusedData++
 		return false
 	}
 	s.waiting += n
+	h.stored += n
 	h.waiting.Add(n)
 	return true
 }
 
 func (h *Host) discharge(s *slot, n int64) {
 	s.waiting -= n
+	h.stored -= n
 	h.waiting.Add(-n)
 }
 
@@ -509,8 +516,8 @@ func (h *Host) handleSend(s *slot, c *command) bool {
 		if dup {
 			return true
 		}
-		if pos == 0 && c.seq == ch.inReliableSeq+1 && len(ch.inReliable) == 0 {
-			// In order: deliver without storing.
+		if c.seq == ch.inReliableSeq+1 {
+			// In order: deliver without storing, then what it unblocks.
 			if !h.deliverable(s, len(c.payload)) {
 				return false
 			}
@@ -518,10 +525,11 @@ func (h *Host) handleSend(s *slot, c *command) bool {
 			h.deliver(s, c.channel, c.payload, FlagReliable, false)
 			ch.inUnreliableSeq = 0
 			h.dispatchUnreliable(s, c.channel)
+			h.dispatchReliable(s, c.channel)
 			return true
 		}
 		ic := &inCmd{number: cmdSendReliable, seq: c.seq}
-		if !h.store(s, ic, c.payload) {
+		if !h.store(s, ic, c.payload, true) {
 			return false
 		}
 		ch.inReliable = insertAt(ch.inReliable, pos, ic)
@@ -539,7 +547,7 @@ func (h *Host) handleSend(s *slot, c *command) bool {
 			return true
 		}
 		ic := &inCmd{number: cmdSendUnreliable, seq: c.seq, useq: c.unreliableSeq}
-		if !h.store(s, ic, c.payload) {
+		if !h.store(s, ic, c.payload, c.seq != ch.inReliableSeq) {
 			return false
 		}
 		ch.inUnreliable = insertAt(ch.inUnreliable, pos, ic)
@@ -549,9 +557,9 @@ func (h *Host) handleSend(s *slot, c *command) bool {
 }
 
 // store copies payload into ic, charging it against the limits.
-func (h *Host) store(s *slot, ic *inCmd, payload []byte) bool {
+func (h *Host) store(s *slot, ic *inCmd, payload []byte, ahead bool) bool {
 	n := int64(len(payload)) + inCmdOverhead
-	if !h.charge(s, n) {
+	if !h.charge(s, n, ahead) {
 		return false
 	}
 	ic.charged = n
@@ -629,7 +637,9 @@ func (h *Host) handleFragment(s *slot, c *command) bool {
 		return true
 	}
 	var group *inCmd
+	ahead := rs != ch.inReliableSeq
 	if reliable {
+		ahead = start != ch.inReliableSeq+1
 		if start == ch.inReliableSeq {
 			return true
 		}
@@ -637,7 +647,7 @@ func (h *Host) handleFragment(s *slot, c *command) bool {
 		if dup {
 			group = ch.inReliable[pos]
 		} else {
-			if !h.charge(s, inCmdOverhead) {
+			if !h.charge(s, inCmdOverhead, ahead) {
 				return false
 			}
 			group = &inCmd{number: cmdSendFragment, seq: start, fragCount: c.fragmentCount,
@@ -652,7 +662,7 @@ func (h *Host) handleFragment(s *slot, c *command) bool {
 		if dup {
 			group = ch.inUnreliable[pos]
 		} else {
-			if !h.charge(s, inCmdOverhead) {
+			if !h.charge(s, inCmdOverhead, ahead) {
 				return false
 			}
 			group = &inCmd{number: cmdSendUnreliableFragment, seq: rs, useq: start, fragCount: c.fragmentCount,
@@ -678,7 +688,7 @@ func (h *Host) handleFragment(s *slot, c *command) bool {
 		return false
 	}
 	n := int64(len(c.payload)) + inCmdOverhead/2
-	if !h.charge(s, n) {
+	if !h.charge(s, n, ahead) {
 		return false
 	}
 	group.charged += n

@@ -3,6 +3,7 @@ package enet
 import (
 	"hash/crc32"
 	"io"
+	"time"
 )
 
 // queueOut assigns c its sequence numbers and appends it to the outgoing
@@ -69,6 +70,46 @@ func windowBlocked(ch *channel, seq uint16) bool {
 // go now (ENet enet_protocol_send_outgoing_commands for one peer). With
 // checkTimeouts it also runs the retransmission timers. Called with h.mu held.
 func (h *Host) sendSlot(s *slot, checkTimeouts bool) {
+	h.sendSlotNow(s, checkTimeouts)
+	h.noteDeadline(s)
+}
+
+// noteDeadline asks the timer goroutine to wake by s's next deadline: the
+// first retransmission timeout, else the next ping of a quiet connected
+// peer; a peer with queued or pending work is polled every tickInterval.
+// Called with h.mu held.
+func (h *Host) noteDeadline(s *slot) {
+	if !s.live() {
+		return
+	}
+	now := h.serviceTime
+	rel := int32(tickInterval / time.Millisecond)
+	if s.queued() == 0 && (s.state == StateConnected || len(s.sent) > 0) {
+		rel = maxSleep
+		for _, c := range s.sent {
+			rel = min(rel, int32(c.sentTime+c.rto-now))
+		}
+		if len(s.sent) == 0 {
+			rel = min(rel, int32(s.lastReceiveTime+s.pingInterval-now))
+		}
+		rel = max(rel, 1)
+	}
+	at := time.Now().Add(time.Duration(rel) * time.Millisecond)
+	if h.wakeAt.IsZero() || at.Before(h.wakeAt) {
+		h.wakeAt = at
+		if !h.inTimer {
+			select {
+			case h.kick <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// maxSleep (ms) bounds how long the timer goroutine sleeps while peers are live.
+const maxSleep = 1000
+
+func (h *Host) sendSlotNow(s *slot, checkTimeouts bool) {
 	now := h.serviceTime
 	for s.live() {
 		s.continueSending = false
@@ -96,6 +137,9 @@ func (h *Host) sendSlot(s *slot, checkTimeouts bool) {
 		}
 		n := copy(s.acks, s.acks[acked:])
 		s.acks = s.acks[:n]
+		if n > 0 {
+			s.continueSending = true // the command table is full (ENet sets CONTINUE_SENDING too)
+		}
 
 		if checkTimeouts && len(s.sent) > 0 && h.checkTimeouts(s) {
 			return
@@ -173,6 +217,9 @@ func (h *Host) sendSlot(s *slot, checkTimeouts bool) {
 			if c.data != nil {
 				s.reliableInTransit += uint32(len(c.data))
 			}
+		}
+		if ncmd >= maxPacketCmds && s.queued() > 0 {
+			s.continueSending = true
 		}
 		if !hasTime && len(s.sent) == 0 && s.state == StateConnected && ncmd < maxPacketCmds &&
 			timeDiff(now, s.lastReceiveTime) >= s.pingInterval && mtu-len(buf) >= 4 && !s.continueSending {

@@ -217,6 +217,7 @@ func (s *slot) resetQueues() {
 		ch.inUnreliable = nil
 	}
 	s.h.waiting.Add(-s.waiting)
+	s.h.stored -= s.waiting
 	s.waiting = 0
 	s.reliableInTransit = 0
 }

@@ -9,44 +9,28 @@ import (
 
 	quicgo "github.com/quic-go/quic-go"
 
+	"github.com/packetpeer/packetpeer/multiplayer"
 	"github.com/packetpeer/packetpeer/peer"
 )
 
-// TransferMode says how a packet travels, with the names and values of
-// Godot's MultiplayerPeer.TransferMode.
-type TransferMode int
+// TransferMode says how a packet travels: multiplayer.TransferMode, the
+// type every multiplayer layer uses (Godot's MultiplayerPeer.TransferMode).
+// On QUIC:
+//   - TransferModeUnreliable sends a packet as one QUIC datagram (RFC 9221):
+//     it may be lost or arrive out of order, and is never retransmitted.
+//   - TransferModeUnreliableOrdered sends a packet as one QUIC datagram with a
+//     sequence number; the receiver drops any that arrives after a later one.
+//   - TransferModeReliable (the default) sends a packet on the connection's
+//     one bidirectional stream: delivered once, in order, retransmitted when
+//     lost.
+type TransferMode = multiplayer.TransferMode
 
+// The transfer modes, with Godot's values.
 const (
-	// TransferModeUnreliable sends a packet as one QUIC datagram (RFC 9221):
-	// it may be lost or arrive out of order, and is never retransmitted.
-	// Godot's TRANSFER_MODE_UNRELIABLE (0).
-	TransferModeUnreliable TransferMode = 0
-	// TransferModeUnreliableOrdered sends a packet as one QUIC datagram with a
-	// sequence number; the receiver drops any that arrives after a later one.
-	// Godot's TRANSFER_MODE_UNRELIABLE_ORDERED (1).
-	TransferModeUnreliableOrdered TransferMode = 1
-	// TransferModeReliable sends a packet on the connection's one
-	// bidirectional stream: delivered once, in order, retransmitted when lost.
-	// Godot's TRANSFER_MODE_RELIABLE (2), the default.
-	TransferModeReliable TransferMode = 2
+	TransferModeUnreliable        = multiplayer.TransferModeUnreliable
+	TransferModeUnreliableOrdered = multiplayer.TransferModeUnreliableOrdered
+	TransferModeReliable          = multiplayer.TransferModeReliable
 )
-
-// String returns Godot's constant name, e.g. "TRANSFER_MODE_RELIABLE".
-func (m TransferMode) String() string {
-	switch m {
-	case TransferModeUnreliable:
-		return "TRANSFER_MODE_UNRELIABLE"
-	case TransferModeUnreliableOrdered:
-		return "TRANSFER_MODE_UNRELIABLE_ORDERED"
-	case TransferModeReliable:
-		return "TRANSFER_MODE_RELIABLE"
-	}
-	return fmt.Sprintf("TransferMode(%d)", int(m))
-}
-
-func (m TransferMode) valid() bool {
-	return m == TransferModeUnreliable || m == TransferModeUnreliableOrdered || m == TransferModeReliable
-}
 
 // Defaults for zero Config fields.
 const (
@@ -76,8 +60,9 @@ const (
 	// acknowledge the end of the reliable stream.
 	DefaultCloseTimeout = time.Second
 	// DefaultMaxPendingConnections bounds the connections a Listener holds
-	// for Accept/TakeConnection (handshaking ones included).
-	DefaultMaxPendingConnections = 128
+	// for Accept/TakeConnection (handshaking ones included):
+	// peer.DefaultMaxPendingConnections, Godot's 16.
+	DefaultMaxPendingConnections = peer.DefaultMaxPendingConnections
 )
 
 // Config configures Dial and Listen. A nil *Config, and each zero field,

@@ -12,6 +12,7 @@ import (
 
 	quicgo "github.com/quic-go/quic-go"
 
+	"github.com/packetpeer/packetpeer/internal/acceptq"
 	"github.com/packetpeer/packetpeer/internal/listenstats"
 	"github.com/packetpeer/packetpeer/peer"
 )
@@ -125,8 +126,8 @@ type Listener struct {
 
 	ctx     context.Context // cancelled by Close
 	cancel  context.CancelFunc
-	pending chan *Peer
-	slots   chan struct{} // one per connection handshaking or pending
+	pending *acceptq.Queue[*Peer] // each holds a slot until taken
+	slots   chan struct{}         // one per connection handshaking or pending
 	wg      sync.WaitGroup
 
 	mu      sync.Mutex
@@ -240,8 +241,12 @@ func (l *Listener) Stats() ListenerStats {
 	l.mu.Lock()
 	waiting := len(l.waiting)
 	l.mu.Unlock()
-	return ListenerStats{ListenerStats: l.stats.Stats(waiting + len(l.pending)), Waiting: waiting}
+	return ListenerStats{ListenerStats: l.stats.Stats(waiting + l.pending.Len()), Waiting: waiting}
 }
+
+// ListenerStats returns the counters every transport's listener shares
+// (peer.Listener).
+func (l *Listener) ListenerStats() peer.ListenerStats { return l.Stats().ListenerStats }
 
 // Listen listens for QUIC connections on the UDP address addr
 // ("127.0.0.1:0" picks a free port). cfg.TLSConfig must hold the server's
@@ -264,14 +269,17 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 		return nil, fmt.Errorf("quic: listen %s: %w: %w", addr, peer.ErrCantCreate, err)
 	}
 	l := &Listener{
-		cfg:     c,
-		udp:     udp,
-		pending: make(chan *Peer, c.MaxPendingConnections),
-		slots:   make(chan struct{}, c.MaxPendingConnections),
-		peers:   map[*conn]*Peer{},
-		stats:   listenstats.New("quic", c.Logger),
-		hs:      map[*connWatch]struct{}{},
+		cfg:   c,
+		udp:   udp,
+		slots: make(chan struct{}, c.MaxPendingConnections),
+		peers: map[*conn]*Peer{},
+		stats: listenstats.New("quic", c.Logger),
+		hs:    map[*connWatch]struct{}{},
 	}
+	l.pending = acceptq.New(c.MaxPendingConnections, l.stats, func(p *Peer) net.Addr {
+		<-l.slots // the peer itself is closed with every other by Close
+		return p.RemoteAddr()
+	})
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.tr = &quicgo.Transport{Conn: udp, ConnContext: l.connContext}
 	l.ql, err = l.tr.Listen(tlsConf, c.quicConfig())
@@ -443,7 +451,12 @@ func (l *Listener) handshake(qc *quicgo.Conn, w *streamWait, ctx context.Context
 	}
 	l.peers[c] = p
 	l.mu.Unlock()
-	l.pending <- p // never blocks: a slot is held
+	if !l.pending.Push(p) { // a slot is held, so only a closed queue refuses
+		l.stats.Drop(peer.DropEvicted, qc.RemoteAddr(), nil)
+		c.noLinger.Store(true)
+		p.Close()
+		<-l.slots
+	}
 }
 
 func (l *Listener) untrack(c *conn) {
@@ -452,49 +465,31 @@ func (l *Listener) untrack(c *conn) {
 	l.mu.Unlock()
 }
 
-func (l *Listener) closedError(op string) error {
-	return &peer.OpError{Op: op, Err: peer.ErrClosed}
-}
-
 // Accept waits for the next connection. It returns ctx's error when ctx
 // ends, and an error matching net.ErrClosed once the Listener is closed.
 func (l *Listener) Accept(ctx context.Context) (*Peer, error) {
-	if l.ctx.Err() != nil {
-		return nil, l.closedError("accept")
+	p, err := l.pending.Accept(ctx)
+	if err != nil {
+		return nil, err
 	}
-	select {
-	case p := <-l.pending:
-		<-l.slots
-		l.stats.Accepted()
-		return p, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-l.ctx.Done():
-		return nil, l.closedError("accept")
-	}
+	<-l.slots
+	return p, nil
 }
 
 // IsConnectionAvailable reports whether TakeConnection has a connection to
-// return (Godot's is_connection_available).
-func (l *Listener) IsConnectionAvailable() bool {
-	return l.ctx.Err() == nil && len(l.pending) > 0
-}
+// return (Godot's is_connection_available); false after Close.
+func (l *Listener) IsConnectionAvailable() bool { return l.pending.Available() }
 
 // TakeConnection returns the next connection without waiting (Godot's
 // take_connection), or an error matching peer.ErrUnavailable when none is
-// ready.
+// ready, or net.ErrClosed after Close.
 func (l *Listener) TakeConnection() (*Peer, error) {
-	if l.ctx.Err() != nil {
-		return nil, l.closedError("take connection")
+	p, err := l.pending.Take()
+	if err != nil {
+		return nil, err
 	}
-	select {
-	case p := <-l.pending:
-		<-l.slots
-		l.stats.Accepted()
-		return p, nil
-	default:
-		return nil, &peer.OpError{Op: "take connection", Err: peer.ErrUnavailable, Detail: "no connection available"}
-	}
+	<-l.slots
+	return p, nil
 }
 
 // Addr returns the UDP address the Listener is bound to (its port is
@@ -507,18 +502,9 @@ func (l *Listener) Addr() net.Addr { return l.udp.LocalAddr() }
 func (l *Listener) Close() error {
 	l.once.Do(func() {
 		l.cancel()
+		l.pending.Close(nil)
 		l.ql.Close()
 		l.wg.Wait()
-		for {
-			select {
-			case p := <-l.pending:
-				l.stats.Drop(peer.DropEvicted, p.RemoteAddr(), nil)
-				<-l.slots
-				continue
-			default:
-			}
-			break
-		}
 		l.mu.Lock()
 		l.closed = true
 		peers := make([]*Peer, 0, len(l.peers))

@@ -54,7 +54,7 @@ func (p *Peer) PutPacketMode(b []byte, mode TransferMode) error {
 	if p.IsClosed() {
 		return &peer.OpError{Op: "put packet", Err: peer.ErrClosed}
 	}
-	if !mode.valid() {
+	if !mode.Valid() {
 		return &peer.OpError{Op: "put packet", Err: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("unknown transfer mode %d", int(mode))}
 	}
@@ -69,7 +69,7 @@ func (p *Peer) PutPacketMode(b []byte, mode TransferMode) error {
 // peer.ErrInvalidParameter, an unreliable mode without datagrams (disabled
 // at either end) with peer.ErrUnavailable; neither changes anything.
 func (p *Peer) SetTransferMode(mode TransferMode) error {
-	if !mode.valid() {
+	if !mode.Valid() {
 		return &peer.OpError{Op: "set transfer mode", Err: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("unknown transfer mode %d", int(mode))}
 	}

@@ -3,6 +3,8 @@ package stream
 import (
 	"log/slog"
 	"time"
+
+	"github.com/packetpeer/packetpeer/peer"
 )
 
 // Defaults, Godot's where Godot has one.
@@ -28,8 +30,9 @@ const (
 	MaxQueueBytes = 1 << 30
 	// DefaultConnectTimeout is Godot's network/limits/tcp/connect_timeout_seconds.
 	DefaultConnectTimeout = 30 * time.Second
-	// DefaultMaxPendingConnections bounds a Listener's accepted-but-untaken connections.
-	DefaultMaxPendingConnections = 32
+	// DefaultMaxPendingConnections bounds a Listener's accepted-but-untaken
+	// connections: peer.DefaultMaxPendingConnections, Godot's 16.
+	DefaultMaxPendingConnections = peer.DefaultMaxPendingConnections
 	// DefaultIdleTimeout is the IdleTimeout of a Listener's peers: one
 	// from which nothing arrives for a minute is closed.
 	DefaultIdleTimeout = time.Minute
@@ -99,7 +102,7 @@ type Config struct {
 
 	// MaxPendingConnections bounds a Listener's queue of accepted connections
 	// not yet taken; when it is full the Listener stops accepting and the
-	// kernel's backlog holds new clients. Default 32.
+	// kernel's backlog holds new clients. Default 16.
 	MaxPendingConnections int
 
 	// Logger receives, at Info level, each connection a Listener drops and

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/packetpeer/packetpeer/internal/acceptq"
 	"github.com/packetpeer/packetpeer/internal/listenstats"
 	"github.com/packetpeer/packetpeer/peer"
 )
@@ -53,10 +54,9 @@ func checkNetwork(network string) error {
 type Listener struct {
 	ln      net.Listener
 	cfg     Config
-	pending chan net.Conn
+	pending *acceptq.Queue[net.Conn]
 	done    chan struct{}
 	stopped chan struct{} // closed when the accept goroutine has ended
-	err     error         // why the accept goroutine ended; read after stopped
 	stats   *listenstats.Counters
 
 	mu     sync.Mutex
@@ -84,8 +84,12 @@ type ListenerStats struct {
 
 // Stats returns the Listener's counters.
 func (l *Listener) Stats() ListenerStats {
-	return ListenerStats{l.stats.Stats(len(l.pending))}
+	return ListenerStats{l.stats.Stats(l.pending.Len())}
 }
+
+// ListenerStats returns the counters every transport's listener shares
+// (peer.Listener).
+func (l *Listener) ListenerStats() peer.ListenerStats { return l.stats.Stats(l.pending.Len()) }
 
 // Listen listens on a TCP address ("127.0.0.1:0", ":4242"; Godot's
 // TCPServer.listen). A nil cfg means the defaults; every accepted peer gets cfg.
@@ -116,16 +120,22 @@ func NewListener(ln net.Listener, cfg *Config) *Listener {
 	l := &Listener{
 		ln:      ln,
 		cfg:     c,
-		pending: make(chan net.Conn, c.MaxPendingConnections),
 		done:    make(chan struct{}),
 		stopped: make(chan struct{}),
 		stats:   listenstats.New("stream", c.Logger),
 		peers:   map[*conn]*Peer{},
 	}
+	l.pending = acceptq.New(c.MaxPendingConnections, l.stats, func(c net.Conn) net.Addr {
+		c.Close()
+		return c.RemoteAddr()
+	})
 	go l.acceptLoop()
 	return l
 }
 
+// acceptLoop moves connections from ln to the pending queue until ln fails
+// or the Listener closes; while the queue is full, new clients wait in the
+// kernel's backlog.
 func (l *Listener) acceptLoop() {
 	defer close(l.stopped)
 	var delay time.Duration
@@ -134,12 +144,11 @@ func (l *Listener) acceptLoop() {
 		if err != nil {
 			select {
 			case <-l.done:
-				l.err = net.ErrClosed
 				return
 			default:
 			}
 			if errors.Is(err, net.ErrClosed) {
-				l.err = err
+				l.pending.Fail(fmt.Errorf("stream: accept: %w", err))
 				return
 			}
 			// Transient (too many open files, aborted handshake, ...):
@@ -152,16 +161,12 @@ func (l *Listener) acceptLoop() {
 				continue
 			case <-l.done:
 				t.Stop()
-				l.err = net.ErrClosed
 				return
 			}
 		}
 		delay = 0
-		select {
-		case l.pending <- c:
-		case <-l.done:
+		if !l.pending.PushWait(c) {
 			l.evict(c)
-			l.err = net.ErrClosed
 			return
 		}
 	}
@@ -209,51 +214,28 @@ func (l *Listener) untrack(c *conn) {
 func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
 
 // IsConnectionAvailable reports whether TakeConnection has a peer to return
-// (Godot's is_connection_available).
-func (l *Listener) IsConnectionAvailable() bool { return len(l.pending) > 0 }
+// (Godot's is_connection_available); false after Close.
+func (l *Listener) IsConnectionAvailable() bool { return l.pending.Available() }
 
 // TakeConnection returns the oldest accepted connection without blocking
 // (Godot's take_connection), or an error matching peer.ErrUnavailable when
 // none is waiting, or net.ErrClosed after Close.
 func (l *Listener) TakeConnection() (*Peer, error) {
-	select {
-	case c := <-l.pending:
-		return l.wrap(c)
-	default:
+	c, err := l.pending.Take()
+	if err != nil {
+		return nil, err
 	}
-	select {
-	case <-l.done:
-		return nil, &peer.OpError{Op: "take connection", Err: peer.ErrClosed}
-	case <-l.stopped:
-		return nil, fmt.Errorf("stream: accept: %w", l.err)
-	default:
-		return nil, &peer.OpError{Op: "take connection", Err: peer.ErrUnavailable}
-	}
+	return l.wrap(c)
 }
 
 // Accept waits for the next connection and returns it as a Peer. It returns
 // ctx's error when ctx ends first, and an error matching net.ErrClosed after Close.
 func (l *Listener) Accept(ctx context.Context) (*Peer, error) {
-	select {
-	case c := <-l.pending:
-		return l.wrap(c)
-	default:
+	c, err := l.pending.Accept(ctx)
+	if err != nil {
+		return nil, err
 	}
-	select {
-	case c := <-l.pending:
-		return l.wrap(c)
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-l.done:
-		return nil, &peer.OpError{Op: "accept", Err: peer.ErrClosed}
-	case <-l.stopped:
-		select {
-		case c := <-l.pending:
-			return l.wrap(c)
-		default:
-		}
-		return nil, fmt.Errorf("stream: accept: %w", l.err)
-	}
+	return l.wrap(c)
 }
 
 func (l *Listener) wrap(c net.Conn) (*Peer, error) {
@@ -265,7 +247,6 @@ func (l *Listener) wrap(c net.Conn) (*Peer, error) {
 	}
 	p := newPeer(c, l.cfg, l)
 	l.peers[p.t] = p
-	l.stats.Accepted()
 	return p, nil
 }
 
@@ -276,6 +257,7 @@ func (l *Listener) Close() error {
 	var err error
 	l.once.Do(func() {
 		close(l.done)
+		l.pending.Close(nil)
 		err = l.ln.Close()
 		<-l.stopped
 		l.mu.Lock()
@@ -285,15 +267,6 @@ func (l *Listener) Close() error {
 			peers = append(peers, p)
 		}
 		l.mu.Unlock()
-		for {
-			select {
-			case c := <-l.pending:
-				l.evict(c)
-				continue
-			default:
-			}
-			break
-		}
 		var wg sync.WaitGroup
 		for _, p := range peers {
 			wg.Add(1)

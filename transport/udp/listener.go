@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/packetpeer/packetpeer/internal/acceptq"
 	"github.com/packetpeer/packetpeer/internal/listenstats"
 	"github.com/packetpeer/packetpeer/peer"
 )
@@ -43,15 +44,11 @@ type Listener struct {
 	cfg        Config
 	readerDone chan struct{}
 	done       chan struct{}
-	ready      chan struct{} // cap 1: a pending peer may be available
-	broken     chan struct{} // closed by fail
+	pending    *acceptq.Queue[*Peer] // pushed and trimmed with mu held
 
-	mu         sync.Mutex
-	peers      map[netip.AddrPort]*transport // pending and active
-	pending    []*Peer                       // FIFO
-	maxPending int                           // <= 0: refuse new remotes
-	closed     bool
-	err        error // fatal socket error, set by fail
+	mu     sync.Mutex
+	peers  map[netip.AddrPort]*transport // pending and active
+	closed bool
 
 	tick       uint64        // expiry ticks so far, for transport.seen; guarded by mu
 	expireDone chan struct{} // closed when the expiry goroutine ends; nil without IdleTimeout
@@ -105,12 +102,15 @@ func newListener(conn *net.UDPConn, c Config) *Listener {
 		cfg:        c,
 		readerDone: make(chan struct{}),
 		done:       make(chan struct{}),
-		ready:      make(chan struct{}, 1),
-		broken:     make(chan struct{}),
 		peers:      make(map[netip.AddrPort]*transport),
-		maxPending: c.MaxPendingConnections,
 		stats:      listenstats.New("udp", c.Logger),
 	}
+	l.pending = acceptq.New(c.MaxPendingConnections, l.stats, func(p *Peer) net.Addr {
+		if c.Logger == nil {
+			return nil
+		}
+		return net.UDPAddrFromAddrPort(p.t.key)
+	})
 	if c.IdleTimeout > 0 {
 		l.expireDone = make(chan struct{})
 	}
@@ -146,12 +146,7 @@ func (l *Listener) expireIdle() {
 		}
 		idle = append(idle, t)
 		delete(l.peers, key)
-		for i, p := range l.pending {
-			if p.t == t {
-				l.pending = append(l.pending[:i], l.pending[i+1:]...)
-				break
-			}
-		}
+		l.pending.Remove(func(p *Peer) bool { return p.t == t })
 	}
 	l.mu.Unlock()
 	for _, t := range idle {
@@ -203,8 +198,7 @@ func (l *Listener) isClosed() bool {
 func (l *Listener) fail(err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.err = err
-	close(l.broken)
+	l.pending.Fail(err)
 	for _, t := range l.peers {
 		t.ring.Close(err)
 	}
@@ -232,9 +226,9 @@ func (l *Listener) demux(src netip.AddrPort, buf []byte, n int) {
 	}
 	t := l.peers[src]
 	if t == nil {
-		if len(l.pending) >= l.maxPending {
+		if l.pending.Full() {
 			err := errPendingFull
-			if l.maxPending <= 0 {
+			if l.pending.Max() <= 0 {
 				err = errRefusing
 			}
 			l.mu.Unlock()
@@ -250,8 +244,7 @@ func (l *Listener) demux(src netip.AddrPort, buf []byte, n int) {
 		remote := src // escapes; src itself stays on the stack
 		t.remote.Store(&remote)
 		l.peers[src] = t
-		l.pending = append(l.pending, newPeer(t))
-		signal(l.ready)
+		l.pending.Push(newPeer(t)) // room checked above, with mu held
 	}
 	t.seen = l.tick
 	before := t.stats.dropFull.Load()
@@ -262,13 +255,6 @@ func (l *Listener) demux(src netip.AddrPort, buf []byte, n int) {
 	l.mu.Unlock()
 }
 
-func signal(ch chan struct{}) {
-	select {
-	case ch <- struct{}{}:
-	default:
-	}
-}
-
 // unregister forgets t (its peer was closed): the next datagram from its
 // remote becomes a new pending peer.
 func (l *Listener) unregister(t *transport) {
@@ -277,77 +263,30 @@ func (l *Listener) unregister(t *transport) {
 	if l.peers[t.key] == t {
 		delete(l.peers, t.key)
 	}
-	for i, p := range l.pending {
-		if p.t == t {
-			l.pending = append(l.pending[:i], l.pending[i+1:]...)
-			break
-		}
-	}
+	l.pending.Remove(func(p *Peer) bool { return p.t == t })
 }
 
 // TakeConnection returns the oldest pending peer without blocking (Godot's
 // take_connection), or an error matching ErrUnavailable when none is
 // pending, ErrClosed after Close, or the socket's error if reading it failed
 // for good.
-func (l *Listener) TakeConnection() (*Peer, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
-		return nil, &peer.OpError{Op: "take connection", Err: peer.ErrClosed}
-	}
-	if len(l.pending) == 0 {
-		if l.err != nil {
-			return nil, l.err
-		}
-		return nil, &peer.OpError{Op: "take connection", Err: peer.ErrUnavailable, Detail: "no pending connection"}
-	}
-	p := l.pending[0]
-	l.pending[0] = nil
-	l.pending = l.pending[1:]
-	if len(l.pending) > 0 {
-		signal(l.ready)
-	}
-	l.stats.Accepted()
-	return p, nil
-}
+func (l *Listener) TakeConnection() (*Peer, error) { return l.pending.Take() }
 
 // Accept waits for a datagram from a new remote and returns its peer, with
 // that first datagram queued. It returns ctx's error when ctx ends and an
 // error matching net.ErrClosed once the Listener is closed.
-func (l *Listener) Accept(ctx context.Context) (*Peer, error) {
-	for {
-		p, err := l.TakeConnection()
-		if err == nil || !errors.Is(err, peer.ErrUnavailable) {
-			return p, err
-		}
-		select {
-		case <-l.ready:
-		case <-l.done:
-		case <-l.broken:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-}
+func (l *Listener) Accept(ctx context.Context) (*Peer, error) { return l.pending.Accept(ctx) }
 
 // IsConnectionAvailable reports whether a pending peer is waiting (Godot's
-// is_connection_available).
-func (l *Listener) IsConnectionAvailable() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return !l.closed && len(l.pending) > 0
-}
+// is_connection_available); false after Close.
+func (l *Listener) IsConnectionAvailable() bool { return l.pending.Available() }
 
 // IsListening reports whether the Listener is open (Godot's is_listening).
 func (l *Listener) IsListening() bool { return !l.isClosed() }
 
 // MaxPendingConnections returns the pending cap; 0 means new remotes are
 // refused (Godot's max_pending_connections).
-func (l *Listener) MaxPendingConnections() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return max(l.maxPending, 0)
-}
+func (l *Listener) MaxPendingConnections() int { return l.pending.Max() }
 
 // SetMaxPendingConnections changes the pending cap (Godot's
 // set_max_pending_connections). 0 or a negative n refuses new remotes. When
@@ -355,15 +294,9 @@ func (l *Listener) MaxPendingConnections() int {
 // 4's setter trims the wrong way round; that quirk is not reproduced.)
 func (l *Listener) SetMaxPendingConnections(n int) {
 	l.mu.Lock()
-	l.maxPending = n
-	var extra []*Peer
-	if keep := max(n, 0); len(l.pending) > keep {
-		extra = append(extra, l.pending[keep:]...)
-		clear(l.pending[keep:])
-		l.pending = l.pending[:keep]
-		for _, p := range extra {
-			delete(l.peers, p.t.key)
-		}
+	extra := l.pending.SetMax(n)
+	for _, p := range extra {
+		delete(l.peers, p.t.key)
 	}
 	l.mu.Unlock()
 	for _, p := range extra {
@@ -381,7 +314,8 @@ func (l *Listener) LocalPort() int { return l.conn.LocalAddr().(*net.UDPAddr).Po
 // Stats returns the Listener's counters.
 func (l *Listener) Stats() ListenerStats {
 	l.mu.Lock()
-	pending, active := len(l.pending), len(l.peers)-len(l.pending)
+	pending := l.pending.Len()
+	active := len(l.peers) - pending
 	l.mu.Unlock()
 	return ListenerStats{
 		ListenerStats:   l.stats.Stats(pending),
@@ -393,6 +327,10 @@ func (l *Listener) Stats() ListenerStats {
 		Active:          active,
 	}
 }
+
+// ListenerStats returns the counters every transport's listener shares
+// (peer.Listener).
+func (l *Listener) ListenerStats() peer.ListenerStats { return l.Stats().ListenerStats }
 
 // Close closes the socket, every pending and accepted peer, and waits for
 // the reader goroutine to end (Godot's stop). Calling it again returns nil.
@@ -407,10 +345,9 @@ func (l *Listener) Close() error {
 	for _, t := range l.peers {
 		all = append(all, t)
 	}
-	pending := l.pending
 	l.peers = map[netip.AddrPort]*transport{}
-	l.pending = nil
 	l.mu.Unlock()
+	l.pending.Close(errClosing) // counts the untaken peers, closed below
 	close(l.done)
 	err := l.conn.Close()
 	<-l.readerDone
@@ -419,9 +356,6 @@ func (l *Listener) Close() error {
 	}
 	for _, t := range all {
 		t.pp.Close()
-	}
-	for _, p := range pending {
-		l.drop(peer.DropEvicted, p.t.key, errClosing)
 	}
 	return err
 }

@@ -17,7 +17,8 @@ import (
 //	go test -run '^$' -bench . -benchmem ./transport/webrtc/
 //
 // Throughput: one side sends b.N messages on a reliable ordered channel, the
-// other receives them all (msgs/s). RoundTrip: one 64-byte message there and
+// other receives them all (msgs/s), with at most throughputDatagrams in
+// flight, after a warm-up. RoundTrip: one 64-byte message there and
 // back per op. Both senders keep at most DefaultMaxBufferedAmount queued.
 
 func rawAPI() *pion.API {
@@ -99,57 +100,134 @@ func rawSender(d *pion.DataChannel) func(p []byte) error {
 	}
 }
 
+// throughputDatagrams bounds the datagrams a Throughput sender has in
+// flight (messages sent and not yet handed to the receiver, times the SCTP
+// DATA chunks each takes: pion's SCTP packets carry at most sctpPayload
+// bytes, so a 1200 B message is two), and throughputWarmup is how many
+// windows go through each connection before the timer starts. Bounded only
+// by DefaultMaxBufferedAmount (1 MiB), the sender overran the UDP receive
+// buffer (208 KiB, about 90 full datagrams) whenever the receiving
+// goroutines fell behind on a loaded machine; SCTP then waited out its 1 s
+// minimum retransmission timeout, so a run measured either the steady rate
+// or loss recovery (raw pion: 7 400 or 30 800 msgs/s).
+const (
+	throughputDatagrams = 64
+	sctpPayload         = 1191 - 12 - 16 // pion's initial MTU less the common and DATA chunk headers
+	throughputWarmup    = 4
+)
+
+// window counts messages sent and received and holds the sender back while
+// throughputDatagrams datagrams are in flight. It also keeps the longest gap
+// between two received messages: SCTP waits at least a second to
+// retransmit what fast retransmit did not recover, so a gap that long is
+// loss recovery, not the steady rate.
+type window struct {
+	n       int64 // messages
+	sent    int64 // the sender's
+	got     atomic.Int64
+	more    chan struct{}
+	epoch   time.Time
+	last    atomic.Int64 // since epoch; 0: none yet
+	longest atomic.Int64
+}
+
+func newWindow(size int) *window {
+	chunks := (size + sctpPayload - 1) / sctpPayload
+	return &window{n: int64(max(4, throughputDatagrams/chunks)), more: make(chan struct{}, 1), epoch: time.Now()}
+}
+
+// received counts one message handed to the receiver and returns the count.
+func (w *window) received() int64 {
+	now := int64(time.Since(w.epoch))
+	if last := w.last.Swap(now); last != 0 && now-last > w.longest.Load() {
+		w.longest.Store(now - last) // one receiving goroutine
+	}
+	g := w.got.Add(1)
+	if g%(w.n/4) == 0 {
+		select {
+		case w.more <- struct{}{}:
+		default:
+		}
+	}
+	return g
+}
+
+// wait returns when one more message may be sent, and counts it as sent.
+func (w *window) wait() {
+	for w.sent-w.got.Load() >= w.n {
+		<-w.more
+	}
+	w.sent++
+}
+
+// timeThroughput runs a warm-up, then times run(b.N); run returns once
+// every message was received. It reports the longest gap between two
+// received messages while timed.
+func timeThroughput(b *testing.B, size int, w *window, run func(n int)) {
+	run(throughputWarmup * int(w.n))
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	w.last.Store(0)
+	w.longest.Store(0)
+	run(b.N)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	b.ReportMetric(float64(time.Duration(w.longest.Load()).Microseconds())/1000, "max-gap-ms")
+}
+
 func BenchmarkThroughput(b *testing.B) {
 	for _, size := range []int{64, 1200} {
 		b.Run("sdk/"+itoa(size), func(b *testing.B) {
 			_, a, c := negotiatedPair(b, DataChannelConfig{ID: 1})
 			msg := make([]byte, size)
 			ctx := context.Background()
-			done := make(chan error, 1)
-			b.SetBytes(int64(size))
-			b.ReportAllocs()
-			b.ResetTimer()
-			go func() {
-				for range b.N {
-					if _, err := c.ReadPacket(ctx); err != nil {
-						done <- err
-						return
+			w := newWindow(size)
+			timeThroughput(b, size, w, func(n int) {
+				done := make(chan error, 1)
+				go func() {
+					for range n {
+						if _, err := c.ReadPacket(ctx); err != nil {
+							done <- err
+							return
+						}
+						w.received()
+					}
+					done <- nil
+				}()
+				for range n {
+					w.wait()
+					if err := a.PutPacket(msg); err != nil {
+						b.Fatal(err)
 					}
 				}
-				done <- nil
-			}()
-			for range b.N {
-				if err := a.PutPacket(msg); err != nil {
+				if err := <-done; err != nil {
 					b.Fatal(err)
 				}
-			}
-			if err := <-done; err != nil {
-				b.Fatal(err)
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+			})
 		})
 		b.Run("raw/"+itoa(size), func(b *testing.B) {
 			da, db := rawPair(b)
 			msg := make([]byte, size)
 			send := rawSender(da)
-			done := make(chan struct{})
-			n := 0
+			w := newWindow(size)
+			var target atomic.Int64
+			done := make(chan struct{}, 1)
 			db.OnMessage(func(pion.DataChannelMessage) {
-				n++
-				if n == b.N {
-					close(done)
+				if w.received() == target.Load() {
+					done <- struct{}{}
 				}
 			})
-			b.SetBytes(int64(size))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				if err := send(msg); err != nil {
-					b.Fatal(err)
+			timeThroughput(b, size, w, func(n int) {
+				target.Store(w.sent + int64(n))
+				for range n {
+					w.wait()
+					if err := send(msg); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-			<-done
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+				<-done
+			})
 		})
 	}
 }

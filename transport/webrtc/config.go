@@ -25,6 +25,10 @@ const (
 	DefaultMaxBufferedAmount = 1 << 20
 	// DefaultHandshakeTimeout bounds Listen's join of the signalling lobby.
 	DefaultHandshakeTimeout = 10 * time.Second
+	// DefaultMaxPendingConnections bounds a Listener's lobby members being
+	// set up or waiting for Accept: peer.DefaultMaxPendingConnections,
+	// Godot's 16.
+	DefaultMaxPendingConnections = peer.DefaultMaxPendingConnections
 	// Unset is what MaxPacketLifeTime, MaxRetransmits and ID report when the
 	// value is not set or not known yet, as Godot's getters.
 	Unset = 65535
@@ -106,6 +110,11 @@ type Config struct {
 	// HandshakeTimeout bounds Listen's wait for the signalling server (Dial
 	// uses its context). Default 10 s.
 	HandshakeTimeout time.Duration
+	// MaxPendingConnections bounds a Listener's lobby members being set up
+	// or connected but not yet taken by Accept or TakeConnection; a member
+	// joining beyond it is refused (counted in ListenerStats.Refused). 0
+	// means DefaultMaxPendingConnections; negative refuses every member.
+	MaxPendingConnections int
 	// Logger, when set, logs each lobby member a Listener drops (failed,
 	// timed out, evicted, refused) at Info level. Nil logs nothing;
 	// Listener.Stats counts the drops either way.
@@ -175,6 +184,9 @@ func (c *Config) withDefaults() Config {
 	}
 	if o.HandshakeTimeout <= 0 {
 		o.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if o.MaxPendingConnections == 0 {
+		o.MaxPendingConnections = DefaultMaxPendingConnections
 	}
 	if len(o.Channels) == 0 {
 		o.Channels = DefaultChannels()

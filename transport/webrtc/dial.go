@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/packetpeer/packetpeer/internal/acceptq"
 	"github.com/packetpeer/packetpeer/internal/listenstats"
 	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/transport/webrtc/signaling"
@@ -285,11 +286,10 @@ type Listener struct {
 	wg     sync.WaitGroup
 
 	mu       sync.Mutex
-	sessions map[int]*session      // setting up, by remote id
-	live     map[*session]struct{} // accepted or ready
-	ready    []*DataChannel
-	readyCh  chan struct{} // cap 1: ready may have grown or the listener ended
-	err      error         // why the listener ended
+	sessions map[int]*session             // setting up, by remote id
+	live     map[*session]struct{}        // accepted or ready
+	ready    *acceptq.Queue[*DataChannel] // pushed with mu held
+	err      error                        // why the listener ended
 
 	stats *listenstats.Counters
 }
@@ -308,10 +308,14 @@ type ListenerStats struct {
 // Stats returns the listener's counters.
 func (l *Listener) Stats() ListenerStats {
 	l.mu.Lock()
-	pending := len(l.sessions) + len(l.ready)
+	pending := len(l.sessions) + l.ready.Len()
 	l.mu.Unlock()
 	return ListenerStats{l.stats.Stats(pending)}
 }
+
+// ListenerStats returns the counters every transport's listener shares
+// (peer.Listener).
+func (l *Listener) ListenerStats() peer.ListenerStats { return l.Stats().ListenerStats }
 
 // Listen connects to the signalling server at url, opens lobby cfg.Lobby
 // (empty: the server names it; see Lobby) as its host, and returns a
@@ -343,8 +347,12 @@ func Listen(url string, cfg *Config) (*Listener, error) {
 	if err := sig.Join(c.Lobby, false); err != nil {
 		return fail(peer.ErrCantConnect, err.Error())
 	}
-	l := &Listener{cfg: c, url: url, sig: sig, sessions: map[int]*session{}, live: map[*session]struct{}{}, readyCh: make(chan struct{}, 1),
+	l := &Listener{cfg: c, url: url, sig: sig, sessions: map[int]*session{}, live: map[*session]struct{}{},
 		stats: listenstats.New("webrtc", c.Logger)}
+	l.ready = acceptq.New(c.MaxPendingConnections, l.stats, func(dc *DataChannel) net.Addr {
+		dc.Close()
+		return nil
+	})
 	for l.lobby == "" {
 		m, err := sig.Read()
 		if errors.Is(err, signaling.ErrBadMessage) {
@@ -419,6 +427,12 @@ func (l *Listener) start(remote int) {
 		l.stats.Drop(peer.DropRefused, addr, l.err)
 		return
 	}
+	if len(l.sessions)+l.ready.Len() >= l.ready.Max() {
+		l.mu.Unlock()
+		s.pc.Close()
+		l.stats.Drop(peer.DropRefused, addr, errPendingFull)
+		return
+	}
 	if old := l.sessions[remote]; old != nil {
 		old.fail(errReplaced)
 	}
@@ -458,77 +472,43 @@ func (l *Listener) start(remote int) {
 			delete(l.live, s)
 			l.mu.Unlock()
 		})
-		l.ready = append(l.ready, dc)
+		ok := l.ready.Push(dc) // room was reserved when the member joined
 		l.mu.Unlock()
-		signal(l.readyCh)
+		if !ok {
+			l.stats.Drop(peer.DropRefused, addr, errPendingFull)
+			dc.Close()
+		}
 	}()
 }
 
+var errPendingFull = &peer.OpError{Op: "accept", Err: peer.ErrBusy, Detail: "MaxPendingConnections members are being set up or wait for Accept"}
+
 // errReplaced ends the setup of a member whose id joined again.
 var errReplaced = &peer.OpError{Op: "accept", Err: peer.ErrAlreadyInUse, Detail: "the member connected again before its first connection was set up"}
-
-func signal(ch chan struct{}) {
-	select {
-	case ch <- struct{}{}:
-	default:
-	}
-}
 
 func (l *Listener) end(err error) {
 	l.mu.Lock()
 	if l.err == nil {
 		l.err = err
+		l.ready.Fail(err)
 	}
 	l.mu.Unlock()
-	signal(l.readyCh)
 }
 
 // Accept waits for the next connected peer. It returns ctx's error when ctx
 // ends, an error matching net.ErrClosed after Close, and the signalling
 // error if the link to the server was lost.
-func (l *Listener) Accept(ctx context.Context) (*Peer, error) {
-	for {
-		p, err := l.TakeConnection()
-		if err == nil || !errors.Is(err, peer.ErrUnavailable) {
-			return p, err
-		}
-		select {
-		case <-l.readyCh:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-}
+func (l *Listener) Accept(ctx context.Context) (*Peer, error) { return l.ready.Accept(ctx) }
 
 // IsConnectionAvailable reports whether TakeConnection has a peer (Godot's
-// is_connection_available).
-func (l *Listener) IsConnectionAvailable() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.ready) > 0
-}
+// is_connection_available); false after Close.
+func (l *Listener) IsConnectionAvailable() bool { return l.ready.Available() }
 
 // TakeConnection returns a connected peer without waiting, or an error
-// matching ErrUnavailable when none is ready (Godot's take_connection).
-func (l *Listener) TakeConnection() (*Peer, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.ready) > 0 {
-		dc := l.ready[0]
-		l.ready[0] = nil
-		l.ready = l.ready[1:]
-		if len(l.ready) > 0 {
-			signal(l.readyCh) // wake another waiting Accept
-		}
-		l.stats.Accepted()
-		return dc, nil
-	}
-	if l.err != nil {
-		signal(l.readyCh) // every waiting Accept sees the end
-		return nil, l.err
-	}
-	return nil, &peer.OpError{Op: "take connection", Err: peer.ErrUnavailable}
-}
+// matching ErrUnavailable when none is ready (Godot's take_connection),
+// net.ErrClosed after Close, or the signalling error once the link to the
+// server was lost.
+func (l *Listener) TakeConnection() (*Peer, error) { return l.ready.Take() }
 
 // Lobby returns the lobby's name: cfg.Lobby, or the name the server made up.
 // Clients Dial with it.
@@ -556,16 +536,11 @@ func (l *Listener) Close() error {
 	for s := range l.live {
 		live = append(live, s)
 	}
-	ready := l.ready
-	l.ready = nil
+	closed := l.err
 	l.mu.Unlock()
-	signal(l.readyCh)
+	l.ready.Close(closed)
 	l.cancel()
 	l.sig.Close() // an error here only means the link was already gone
-	for _, dc := range ready {
-		l.stats.Drop(peer.DropEvicted, nil, l.err)
-		dc.Close()
-	}
 	for _, s := range live {
 		s.chans[0].Close()
 		s.pc.Close()

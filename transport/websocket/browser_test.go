@@ -2,7 +2,6 @@ package websocket
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -18,8 +17,8 @@ import (
 // rest of the message, the kernel reset the connection and Chromium saw
 // 1006 with no reason.
 func TestBrowserReadsClose1009(t *testing.T) {
-	env := browsertest.Find(t)
 	peertest.CheckGoroutines(t)
+	b := browsertest.Launch(t)
 	l := listen(t, &Config{AllowedOrigins: []string{"*"}})
 	sizes := []int{70000, 1 << 20, 2 << 20}
 	serverCodes := make(chan int, len(sizes))
@@ -38,15 +37,27 @@ func TestBrowserReadsClose1009(t *testing.T) {
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	out, errOut, err := browsertest.RunScript(ctx, t, env, "testdata/close1009.js", wsURL(l), "70000,1048576,2097152")
-	require.NoError(t, err, "stderr: %s", errOut)
+	page := b.NewPage(ctx, "close1009")
 	var got []struct {
 		Size     int    `json:"size"`
 		Code     int    `json:"code"`
 		Reason   string `json:"reason"`
 		WasClean bool   `json:"wasClean"`
 	}
-	require.NoError(t, json.Unmarshal([]byte(out), &got), "stdout: %s", out)
+	// One binary message of each size on a fresh connection; the close
+	// event each connection ended with.
+	require.NoError(t, page.Eval(ctx, &got, `async (url, sizes) => {
+		const results = [];
+		for (const size of sizes) {
+			results.push(await new Promise((resolve) => {
+				const ws = new WebSocket(url);
+				ws.binaryType = 'arraybuffer';
+				ws.onopen = () => ws.send(new Uint8Array(size));
+				ws.onclose = (e) => resolve({ size, code: e.code, reason: e.reason, wasClean: e.wasClean });
+			}));
+		}
+		return results;
+	}`, wsURL(l), sizes))
 	require.Len(t, got, len(sizes))
 	for _, r := range got {
 		require.Equal(t, CloseMessageTooBig, r.Code, "message of %d bytes: close event %+v", r.Size, r)

@@ -20,7 +20,7 @@ const (
 	DefaultMaxQueuedPackets      = 4096
 	DefaultHandshakeTimeout      = 3 * time.Second
 	DefaultCloseTimeout          = 3 * time.Second
-	DefaultMaxPendingConnections = 128
+	DefaultMaxPendingConnections = peer.DefaultMaxPendingConnections // Godot's 16
 )
 
 // Config configures Dial, Listen, Upgrade and NewHandler. A nil *Config and
@@ -105,7 +105,7 @@ type Config struct {
 
 	// MaxPendingConnections bounds upgraded connections waiting for Accept
 	// or TakeConnection on a Listener or Handler; more are refused with
-	// HTTP 503. Default 128.
+	// HTTP 503. Default 16.
 	MaxPendingConnections int
 
 	// Logger, when set, logs each connection a Listener or Handler drops

@@ -54,6 +54,49 @@
 // Peer.ResponseHeader (the handshake's HTTP headers), Config.CheckOrigin and
 // Config.AllowedOrigins, Config.CloseTimeout.
 //
+// # Multiplayer (WebSocketMultiplayerPeer)
+//
+// MultiplayerPeer is Godot 4's WebSocketMultiplayerPeer, wire-compatible
+// with it: it embeds *multiplayer.Peer (ids, targets, events; see package
+// multiplayer) and passes multiplayertest.
+//
+//	WebSocketMultiplayerPeer.create_server(port, bind_address, tls_server_options)
+//	                                            CreateServer(addr, cfg) (TLS: cfg.TLSConfig)
+//	create_client(url, tls_client_options)      CreateClient(url, cfg) (returns ConnectionConnecting),
+//	                                            or DialClient(ctx, url, cfg) (returns when it has its id)
+//	get_peer(id)                                MultiplayerPeer.GetPeer(id) (*Peer; id 1 on a client)
+//	get_peer_address(id) / get_peer_port(id)    MultiplayerPeer.PeerAddress / PeerPort
+//	supported_protocols, handshake_headers,     Config.SupportedProtocols, HandshakeHeaders,
+//	inbound/outbound_buffer_size,               InboundBufferSize, OutboundBufferSize,
+//	max_queued_packets, handshake_timeout       MaxQueuedPackets, HandshakeTimeout
+//
+// The wire: when a client's WebSocket opens, the server sends it one 4-byte
+// binary message, its id as int32 little-endian (a random id in
+// [2, 2^31-1] not in use); then every message, either way, is one packet
+// with no header. A client accepts only a first message of exactly 4 bytes
+// holding an id >= 2 (DialClient fails with peer.ErrInvalidData otherwise)
+// and gives up when the TCP, TLS and WebSocket handshakes and the id take
+// longer than HandshakeTimeout (peer.ErrTimeout). A server drops clients
+// that do not finish TLS and the upgrade within HandshakeTimeout, and drops
+// new clients without a word while SetRefuseNewConnections(true) holds;
+// Stats counts both. Packets are always reliable on channel 0 whatever the
+// transfer settings; MaxPacketSize is OutboundBufferSize - 9, as Godot
+// reports it. A server queues at most 1 MiB of received packets for
+// GetPacket, whatever the number of clients; past that its readers stop and
+// TCP flow control holds the clients back: nothing is dropped. Close drops
+// every connection without a close frame, as Godot's close().
+//
+// Where it differs from Godot 4.6, on purpose: ids are never handed out
+// twice (Godot does not check); a put to one peer returns that peer's
+// send error (ErrOutOfMemory when its queue is full) and a broadcast returns
+// the first one after sending to all (Godot returns OK); packets a peer sent
+// before its connection closed are delivered, on a client too after its
+// session ended (Godot drops what it had not fetched); while refusing, new
+// connections are accepted and dropped rather than left in the kernel's
+// backlog; Config.HeartbeatInterval applies to the multiplayer peer's
+// connections (Godot does not forward heartbeat_interval); PacketPeer is 0,
+// not 1, when nothing is queued.
+//
 // # Defaults and limits
 //
 // Godot's: messages up to 65535 bytes each way (InboundBufferSize,

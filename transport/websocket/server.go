@@ -16,6 +16,7 @@ import (
 
 	gws "github.com/gorilla/websocket"
 
+	"github.com/packetpeer/packetpeer/internal/acceptq"
 	"github.com/packetpeer/packetpeer/internal/listenstats"
 	"github.com/packetpeer/packetpeer/peer"
 )
@@ -109,14 +110,13 @@ func sameOrigin(r *http.Request, origin string) bool {
 type Handler struct {
 	cfg   Config
 	serve func(*Peer)
-	queue chan *Peer
+	queue *acceptq.Queue[*Peer]
 	stats *listenstats.Counters
 
 	mu     sync.Mutex
 	closed bool
 	peers  map[*conn]*Peer
 	wg     sync.WaitGroup
-	done   chan struct{}
 }
 
 // NewHandler returns a Handler using cfg. With serve non-nil every new peer
@@ -128,14 +128,15 @@ func NewHandler(cfg *Config, serve func(*Peer)) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{
+	h := &Handler{
 		cfg:   c,
 		serve: serve,
-		queue: make(chan *Peer, c.MaxPendingConnections),
 		stats: listenstats.New("websocket", c.Logger),
 		peers: map[*conn]*Peer{},
-		done:  make(chan struct{}),
-	}, nil
+	}
+	// Close closes the evicted peers with the others.
+	h.queue = acceptq.New(c.MaxPendingConnections, h.stats, (*Peer).RemoteAddr)
+	return h, nil
 }
 
 // ServeHTTP upgrades the request.
@@ -150,7 +151,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.wg.Add(1)
 	h.mu.Unlock()
 	defer h.wg.Done()
-	if h.serve == nil && len(h.queue) >= cap(h.queue) {
+	if h.serve == nil && h.queue.Full() {
 		h.stats.Drop(peer.DropRefused, requestAddr(r), errPendingFull)
 		http.Error(w, "websocket: too many pending connections", http.StatusServiceUnavailable)
 		return
@@ -188,13 +189,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serve(p)
 		return
 	}
-	select {
-	case h.queue <- p:
-	default:
-		h.stats.Drop(peer.DropRefused, p.RemoteAddr(), errPendingFull)
-		p.CloseWithCode(CloseTryAgainLater, "too many pending connections")
-		p.Close()
+	if h.queue.Push(p) {
+		return
 	}
+	h.mu.Lock()
+	closed := h.closed
+	h.mu.Unlock()
+	if closed {
+		h.stats.Drop(peer.DropEvicted, p.RemoteAddr(), errEvicted)
+		p.Close()
+		return
+	}
+	h.stats.Drop(peer.DropRefused, p.RemoteAddr(), errPendingFull)
+	p.CloseWithCode(CloseTryAgainLater, "too many pending connections")
+	p.Close()
 }
 
 var (
@@ -230,49 +238,21 @@ type ListenerStats struct {
 
 // Stats returns the handler's counters.
 func (h *Handler) Stats() ListenerStats {
-	return ListenerStats{h.stats.Stats(len(h.queue))}
+	return ListenerStats{h.stats.Stats(h.queue.Len())}
 }
 
 // Accept waits for the next connection. After Close it returns an error
 // matching net.ErrClosed.
-func (h *Handler) Accept(ctx context.Context) (*Peer, error) {
-	select {
-	case p := <-h.queue:
-		h.stats.Accepted()
-		return p, nil
-	default:
-	}
-	select {
-	case p := <-h.queue:
-		h.stats.Accepted()
-		return p, nil
-	case <-h.done:
-		return nil, &peer.OpError{Op: "accept", Err: peer.ErrClosed}
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
+func (h *Handler) Accept(ctx context.Context) (*Peer, error) { return h.queue.Accept(ctx) }
 
 // IsConnectionAvailable reports whether TakeConnection has a connection
-// (Godot's is_connection_available).
-func (h *Handler) IsConnectionAvailable() bool { return len(h.queue) > 0 }
+// (Godot's is_connection_available); false after Close.
+func (h *Handler) IsConnectionAvailable() bool { return h.queue.Available() }
 
 // TakeConnection returns a waiting connection without blocking (Godot's
-// take_connection), or an error matching ErrUnavailable when none waits.
-func (h *Handler) TakeConnection() (*Peer, error) {
-	select {
-	case p := <-h.queue:
-		h.stats.Accepted()
-		return p, nil
-	default:
-	}
-	select {
-	case <-h.done:
-		return nil, &peer.OpError{Op: "take connection", Err: peer.ErrClosed}
-	default:
-		return nil, &peer.OpError{Op: "take connection", Err: peer.ErrUnavailable}
-	}
-}
+// take_connection), or an error matching ErrUnavailable when none waits,
+// or net.ErrClosed after Close.
+func (h *Handler) TakeConnection() (*Peer, error) { return h.queue.Take() }
 
 // Close refuses new upgrades, closes every peer the handler produced
 // (pending or accepted, with close code 1001 going away), and waits for
@@ -284,8 +264,7 @@ func (h *Handler) Close() error {
 		return nil
 	}
 	h.closed = true
-	close(h.done)
-	h.evictQueued(false) // closed below with the other peers
+	h.queue.Close(errEvicted) // the evicted peers are closed below with the others
 	var all []*Peer
 	var raw []*conn
 	for c, p := range h.peers {
@@ -310,26 +289,7 @@ func (h *Handler) Close() error {
 	}
 	wg.Wait()
 	h.wg.Wait()
-	// Peers that were registered while closing.
-	h.evictQueued(true)
 	return nil
-}
-
-// evictQueued takes the peers waiting in the queue, counting them evicted,
-// and closes them if asked to.
-func (h *Handler) evictQueued(closeThem bool) {
-	for {
-		select {
-		case p := <-h.queue:
-			h.stats.Drop(peer.DropEvicted, p.RemoteAddr(), errEvicted)
-			if closeThem {
-				p.Close()
-			}
-			continue
-		default:
-		}
-		return
-	}
 }
 
 // Listener is a WebSocket server on its own TCP (or TLS) listener: Godot's
@@ -448,6 +408,10 @@ func (l *Listener) Stats() ListenerStats {
 	l.cmu.Unlock()
 	return s
 }
+
+// ListenerStats returns the counters every transport's listener shares
+// (peer.Listener).
+func (l *Listener) ListenerStats() peer.ListenerStats { return l.Stats().ListenerStats }
 
 // Addr returns the listening address.
 func (l *Listener) Addr() net.Addr { return l.ln.Addr() }

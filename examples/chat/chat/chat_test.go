@@ -126,6 +126,24 @@ func (l *pipeListener) Accept(ctx context.Context) (peer.PacketPeer, error) {
 	}
 }
 
+func (l *pipeListener) TakeConnection() (peer.PacketPeer, error) {
+	select {
+	case p := <-l.conns:
+		return p, nil
+	default:
+		return nil, peer.ErrUnavailable
+	}
+}
+
+func (l *pipeListener) IsConnectionAvailable() bool       { return false }
+func (l *pipeListener) Addr() net.Addr                    { return pipeAddr{} }
+func (l *pipeListener) ListenerStats() peer.ListenerStats { return peer.ListenerStats{} }
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "pipe" }
+func (pipeAddr) String() string  { return "pipe" }
+
 func (l *pipeListener) Close() error {
 	l.once.Do(func() { close(l.closed) })
 	return nil

@@ -11,9 +11,9 @@
  *       disconnects with data 0x1234 and exits 0 when everything matched.
  *   --range-coder enables enet_host_compress_with_range_coder, --checksum
  *   sets host->checksum = enet_crc32, --dump prints every received datagram.
- *   enetpeer bench PORT N SIZE
- *       Sends N reliable SIZE-byte packets to an echo server on PORT, prints
- *       "BENCH ns=<time until the last echo>" and disconnects.
+ *   enetpeer bench PORT N SIZE [--unreliable] [--rtt]
+ *       Sends N SIZE-byte packets to an echo server on PORT, prints
+ *       "BENCH ns=<time until the last echo> got=<echoes>" and disconnects.
  *
  * Every event is printed on one line:
  *   CONNECT data=<hex> mtu=<n> channels=<n>
@@ -130,38 +130,54 @@ static long long now_ns(void) {
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* bench PORT N SIZE: send N reliable packets of SIZE bytes on channel 0,
- * wait for their N echoes, print "BENCH ns=<elapsed>", disconnect. */
+/* bench PORT N SIZE [--unreliable] [--rtt]: send N packets of SIZE bytes
+ * on channel 0 (reliable unless --unreliable) at once, or one at a time
+ * after each echo (--rtt), to an echo server; print "BENCH ns=<time until
+ * the last echo> got=<echoes>" and disconnect. Unreliable runs end 300 ms
+ * after the last echo. */
 static int bench(int argc, char **argv) {
-	(void)argc;
 	int port = atoi(argv[2]), n = atoi(argv[3]);
 	size_t size = (size_t)atoi(argv[4]);
+	int unrel = has(argc, argv, "--unreliable"), rtt = has(argc, argv, "--rtt");
+	enet_uint32 flags = unrel ? 0 : ENET_PACKET_FLAG_RELIABLE;
 	ENetHost *h = enet_host_create(NULL, 1, 1, 0, 0);
 	ENetAddress addr;
 	enet_address_set_host_ip(&addr, "127.0.0.1");
 	addr.port = (enet_uint16)port;
 	ENetPeer *peer = enet_host_connect(h, &addr, 1, 0);
 	unsigned char *buf = calloc(1, size + 1);
-	int got = 0;
-	long long start = 0;
+	int got = 0, done = 0;
+	long long start = 0, last = 0;
 	for (;;) {
 		ENetEvent ev;
 		int r = enet_host_service(h, &ev, 1);
 		if (r < 0) return 2;
-		if (r == 0) continue;
+		if (r == 0) {
+			if (unrel && start && !done && now_ns() - (last ? last : start) > 300000000LL) {
+				done = 1;
+				printf("BENCH ns=%lld got=%d\n", last - start, got);
+				enet_peer_disconnect(peer, 0);
+			}
+			continue;
+		}
 		if (ev.type == ENET_EVENT_TYPE_CONNECT) {
 			start = now_ns();
-			for (int i = 0; i < n; i++)
-				enet_peer_send(peer, 0, enet_packet_create(buf, size, ENET_PACKET_FLAG_RELIABLE));
+			for (int i = 0; i < (rtt ? 1 : n); i++)
+				enet_peer_send(peer, 0, enet_packet_create(buf, size, flags));
 			enet_host_flush(h);
 		} else if (ev.type == ENET_EVENT_TYPE_RECEIVE) {
 			enet_packet_destroy(ev.packet);
-			if (++got == n) {
-				printf("BENCH ns=%lld\n", now_ns() - start);
+			last = now_ns();
+			if (++got == n && !done) {
+				done = 1;
+				printf("BENCH ns=%lld got=%d\n", last - start, got);
 				enet_peer_disconnect(peer, 0);
+			} else if (rtt && !done) {
+				enet_peer_send(peer, 0, enet_packet_create(buf, size, flags));
+				enet_host_flush(h);
 			}
 		} else if (ev.type == ENET_EVENT_TYPE_DISCONNECT) {
-			return got == n ? 0 : 1;
+			return done ? 0 : 1;
 		}
 	}
 }

@@ -1,31 +1,25 @@
 package wschat
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"os"
-	"os/exec"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/packetpeer/packetpeer/internal/browsertest"
+	"github.com/packetpeer/packetpeer/peer/peertest"
 	"github.com/packetpeer/packetpeer/variant"
 )
 
 // TestVariantJSMatchesGo checks the page's JavaScript Variant codec
 // (web/variant.js) against package variant, byte for byte, in both
-// directions. It needs node only (no browser).
+// directions, in Chromium (the JavaScript engine the page runs in).
 func TestVariantJSMatchesGo(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("PACKETPEER_REQUIRE_BROWSER") == "1" {
-			t.Fatal("node not installed (PACKETPEER_REQUIRE_BROWSER=1: the browser tests need it too)")
-		}
-		t.Skip("node not installed (set PACKETPEER_REQUIRE_BROWSER=1 to fail instead)")
-	}
+	peertest.CheckGoroutines(t)
+	b := browsertest.Launch(t)
 	dec := map[string]any{
 		"nil":          nil,
 		"bool":         true,
@@ -55,21 +49,20 @@ func TestVariantJSMatchesGo(t *testing.T) {
 		}
 		req["decode"][name] = hex.EncodeToString(b)
 	}
-	in, _ := json.Marshal(req)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "testdata/variant_check.js")
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	require.NoError(t, err, stderr.String())
+	src, err := webFiles.ReadFile("web/variant.js")
+	require.NoError(t, err)
+	check, err := os.ReadFile("testdata/variant_check.js")
+	require.NoError(t, err)
+	page := b.NewPage(ctx, "variant")
+	require.NoError(t, page.Eval(ctx, nil, "(src) => { (0, eval)(src); }", string(src)))
 	var res struct {
 		Decoded map[string]any    `json:"decoded"`
 		Encoded map[string]string `json:"encoded"`
 		Errors  map[string]string `json:"errors"`
 	}
-	require.NoError(t, json.Unmarshal(out, &res), string(out))
+	require.NoError(t, page.Eval(ctx, &res, string(check), req))
 
 	// Go → JS.
 	want := map[string]any{

@@ -9,17 +9,11 @@ import (
 	"github.com/packetpeer/packetpeer/peer"
 )
 
-// Listener is what ServeListener needs of a transport's listener; every
-// transport's *Listener has it.
-type Listener[P peer.PacketPeer] interface {
-	Accept(ctx context.Context) (P, error)
-	Close() error
-}
-
-// ServeListener accepts clients from ln and serves each in r until ctx ends
+// ServeListener accepts clients from ln (any transport's *Listener: they
+// all meet peer.Listener) and serves each in r until ctx ends
 // or ln fails; then it closes ln, waits for every client's session to end and
 // returns (nil when ctx ended or ln was closed).
-func ServeListener[P peer.PacketPeer](ctx context.Context, r *Room, ln Listener[P]) error {
+func ServeListener[P peer.PacketPeer](ctx context.Context, r *Room, ln peer.Listener[P]) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() { ln.Close() })

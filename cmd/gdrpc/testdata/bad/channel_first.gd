@@ -1,0 +1,2 @@
+@rpc(1, "any_peer")
+func f(): pass

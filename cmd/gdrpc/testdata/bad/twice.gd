@@ -1,0 +1,2 @@
+@rpc("reliable", "unreliable")
+func f(): pass

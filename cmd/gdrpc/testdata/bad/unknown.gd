@@ -1,0 +1,2 @@
+@rpc("anypeer")
+func f(): pass

@@ -1,0 +1,2 @@
+@rpc("any_peer")
+var x = 1

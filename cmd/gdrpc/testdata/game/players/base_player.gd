@@ -1,0 +1,8 @@
+class_name BasePlayer
+extends CharacterBody2D
+
+@rpc
+func sync_state(pos: Vector2): pass
+
+@rpc("unreliable_ordered", "any_peer", 2)
+func input(dir): pass

@@ -1,0 +1,3 @@
+extends BasePlayer
+
+@rpc("unreliable") func wander(): pass

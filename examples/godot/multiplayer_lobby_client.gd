@@ -1,0 +1,53 @@
+## Lobby chat client for the packetpeer multiplayer lobby server
+## (examples/multiplayer/server), over WebSocketMultiplayerPeer.
+##
+## Godot 4. Attach this script to any Node and set url/nick. The peer is
+## driven by hand (poll, get_packet_peer, get_var) rather than assigned to
+## multiplayer.multiplayer_peer, because the lobby speaks put_var
+## Dictionaries, not SceneMultiplayer RPCs. Not yet run against the real
+## engine by the project's tests.
+##
+## Wire: the server sends this client its id (4 bytes) when the WebSocket
+## opens; after that each message is one Variant, a Dictionary such as
+## {"type": "join", "nick": "alice"} or {"type": "say", "text": "hello"}.
+extends Node
+
+signal message_received(msg: Dictionary)
+
+@export var url: String = "ws://127.0.0.1:9080"
+@export var nick: String = "godot"
+
+var _peer := WebSocketMultiplayerPeer.new()
+
+
+func _ready() -> void:
+	_peer.peer_connected.connect(_on_peer_connected)
+	_peer.peer_disconnected.connect(func(_id): print("lobby: disconnected"))
+	var err := _peer.create_client(url)
+	if err != OK:
+		push_error("lobby: create_client failed: %s" % error_string(err))
+
+
+func _on_peer_connected(id: int) -> void:
+	if id == MultiplayerPeer.TARGET_PEER_SERVER:
+		print("lobby: connected as peer %d" % _peer.get_unique_id())
+		_peer.set_target_peer(MultiplayerPeer.TARGET_PEER_SERVER)
+		_peer.put_var({"type": "join", "nick": nick})
+
+
+func say(text: String) -> void:
+	if _peer.get_connection_status() == MultiplayerPeer.CONNECTION_CONNECTED:
+		_peer.put_var({"type": "say", "text": text})
+
+
+func _process(_delta: float) -> void:
+	_peer.poll()
+	while _peer.get_available_packet_count() > 0:
+		var from := _peer.get_packet_peer()  # always 1 on a client
+		var msg = _peer.get_var()
+		if from == 1 and msg is Dictionary:
+			message_received.emit(msg)
+			match msg.get("type"):
+				"join": print("* %s joined" % msg.get("nick"))
+				"leave": print("* %s left" % msg.get("nick"))
+				"say": print("%s: %s" % [msg.get("nick"), msg.get("text")])

@@ -1,0 +1,477 @@
+package websocket
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"github.com/packetpeer/packetpeer/internal/ringbuf"
+	"github.com/packetpeer/packetpeer/multiplayer"
+	"github.com/packetpeer/packetpeer/peer"
+)
+
+// MultiplayerPeer is Godot 4's WebSocketMultiplayerPeer: a server or a client
+// of Godot's high-level multiplayer over WebSocket. It embeds
+// *multiplayer.Peer, so it has the whole multiplayer API (ids, targets,
+// events, PutVar and the rest) and passes multiplayertest.
+//
+// The wire is Godot 4's: when a client's WebSocket opens, the server sends
+// it one 4-byte binary message, the client's id as int32 little-endian; after
+// that every message is one packet, with no header. A client sends
+// everything to the server (id 1); relaying between clients is
+// SceneMultiplayer's job, so IsServerRelaySupported is true. Every packet
+// is reliable, on channel 0, whatever the transfer settings say.
+type MultiplayerPeer struct {
+	*multiplayer.Peer
+	m *mpTransport
+}
+
+// mpHeader is the inbox record header: the sender's id, int32 LE.
+const mpHeader = 4
+
+// mpLegacyHeader is the 9-byte header of Godot 3's protocol, which Godot 4
+// still subtracts in get_max_packet_size.
+const mpLegacyHeader = 9
+
+// mpQueueBytes is the most bytes of received packets a MultiplayerPeer
+// queues for GetPacket (each costs its length plus 8), whatever the number
+// of peers; at least one InboundBufferSize message always fits.
+const mpQueueBytes = 1 << 20
+
+type mpPeer struct {
+	id     int32
+	ws     *Peer
+	cancel context.CancelFunc
+	forced atomic.Bool // forgotten by DisconnectPeer(id, true): no event
+}
+
+type mpTransport struct {
+	cfg    Config
+	server bool
+	ev     multiplayer.Events
+	in     *ringbuf.Inbox
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	status atomic.Int32
+	id     atomic.Int32
+	refuse atomic.Bool
+
+	mu    sync.Mutex
+	peers map[int32]*mpPeer
+
+	// server
+	l        *Listener
+	refused  atomic.Uint64
+	accepted atomic.Uint64
+
+	// client
+	handshook chan struct{} // closed when a client's handshake ended
+	dialErr   error         // why it failed, set before handshook closes
+}
+
+func newMPTransport(cfg Config, server bool) *mpTransport {
+	m := &mpTransport{
+		cfg:    cfg,
+		server: server,
+		peers:  map[int32]*mpPeer{},
+		in: ringbuf.NewInbox(ringbuf.Config{
+			MaxBytes:     max(mpQueueBytes, cfg.InboundBufferSize+2*mpHeader+4),
+			MaxPackets:   max(cfg.MaxQueuedPackets, 1),
+			Policy:       ringbuf.Block,
+			InitialBytes: 4 << 10,
+		}, peer.ErrUnavailable),
+	}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	return m
+}
+
+// CreateServer listens on addr (such as ":9080" or "127.0.0.1:0") and
+// serves WebSocket multiplayer clients, over TLS when cfg.TLSConfig is set
+// (Godot's create_server(port, bind_address, tls_server_options)). The
+// server's id is 1 and it is ConnectionConnected at once. Each client that
+// finishes TLS and the upgrade within cfg.HandshakeTimeout is given a
+// random id in [2, 2^31-1] not in use, sent that id, and reported with a
+// PeerConnected event.
+func CreateServer(addr string, cfg *Config) (*MultiplayerPeer, error) {
+	c, err := cfg.resolved()
+	if err != nil {
+		return nil, err
+	}
+	l, err := Listen(addr, &c)
+	if err != nil {
+		return nil, err
+	}
+	m := newMPTransport(c, true)
+	m.l = l
+	m.id.Store(multiplayer.TargetPeerServer)
+	m.status.Store(int32(multiplayer.ConnectionConnected))
+	m.wg.Add(1)
+	go m.acceptLoop()
+	return &MultiplayerPeer{Peer: multiplayer.New(m), m: m}, nil
+}
+
+// CreateClient connects to a WebSocketMultiplayerPeer server at url
+// (ws:// or wss://; cfg.TLSConfig configures wss) and returns at once, in
+// ConnectionConnecting (Godot's create_client). It becomes
+// ConnectionConnected, with a PeerConnected(1) event, when the server's
+// 4-byte id arrives; ConnectionDisconnected if the handshake fails, the
+// first message is not exactly 4 bytes holding an id >= 2, or all that
+// takes longer than cfg.HandshakeTimeout. DialClient waits for the outcome.
+func CreateClient(url string, cfg *Config) (*MultiplayerPeer, error) {
+	c, u, err := prepareDial(url, cfg)
+	if err != nil {
+		return nil, err
+	}
+	m := newMPTransport(c, false)
+	m.handshook = make(chan struct{})
+	m.status.Store(int32(multiplayer.ConnectionConnecting))
+	m.wg.Add(1)
+	go m.connect(u)
+	return &MultiplayerPeer{Peer: multiplayer.New(m), m: m}, nil
+}
+
+// DialClient is CreateClient that waits until the client has its id and
+// returns it ConnectionConnected. On failure it returns an error matching
+// peer.ErrCantConnect (peer.ErrInvalidData for a bad id message,
+// peer.ErrTimeout when cfg.HandshakeTimeout passed) and releases
+// everything.
+func DialClient(ctx context.Context, url string, cfg *Config) (*MultiplayerPeer, error) {
+	p, err := CreateClient(url, cfg)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-p.m.handshook:
+	case <-ctx.Done():
+		p.Close()
+		return nil, ctx.Err()
+	}
+	if err := p.m.dialErr; err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// Addr returns the server's listening address, nil on a client.
+func (p *MultiplayerPeer) Addr() net.Addr {
+	if p.m.l == nil {
+		return nil
+	}
+	return p.m.l.Addr()
+}
+
+// GetPeer returns the WebSocket connection to peer id (Godot's get_peer),
+// nil if there is none; on a client, id 1 is the server. Use it for its
+// addresses, headers and close code; reading from it would take packets
+// from the MultiplayerPeer.
+func (p *MultiplayerPeer) GetPeer(id int32) *Peer {
+	if mp := p.m.lookup(id); mp != nil {
+		return mp.ws
+	}
+	return nil
+}
+
+// PeerAddress returns peer id's IP address (Godot's get_peer_address), ""
+// for an unknown id.
+func (p *MultiplayerPeer) PeerAddress(id int32) string {
+	if ws := p.GetPeer(id); ws != nil {
+		return ws.ConnectedHost()
+	}
+	return ""
+}
+
+// PeerPort returns peer id's TCP port (Godot's get_peer_port), 0 for an
+// unknown id.
+func (p *MultiplayerPeer) PeerPort(id int32) int {
+	if ws := p.GetPeer(id); ws != nil {
+		return ws.ConnectedPort()
+	}
+	return 0
+}
+
+// Stats returns a server's connection counters: the listener's (TLS or
+// upgrade failures, handshake timeouts) with Accepted counting the clients
+// given an id and Refused also counting those turned away by
+// SetRefuseNewConnections. Zero on a client.
+func (p *MultiplayerPeer) Stats() ListenerStats {
+	if p.m.l == nil {
+		return ListenerStats{}
+	}
+	s := p.m.l.Stats()
+	r := p.m.refused.Load()
+	s.Accepted = p.m.accepted.Load()
+	s.Refused += r
+	return s
+}
+
+func (m *mpTransport) lookup(id int32) *mpPeer {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.peers[id]
+}
+
+func (m *mpTransport) acceptLoop() {
+	defer m.wg.Done()
+	for {
+		ws, err := m.l.Accept(m.ctx)
+		if err != nil {
+			return
+		}
+		if m.refuse.Load() {
+			// Godot drops the connection without a word.
+			m.refused.Add(1)
+			ws.CloseWithCode(-1, "")
+			ws.Close()
+			continue
+		}
+		m.mu.Lock()
+		id := multiplayer.GenerateUniqueID()
+		for m.peers[id] != nil {
+			id = multiplayer.GenerateUniqueID()
+		}
+		mp := &mpPeer{id: id, ws: ws}
+		var ctx context.Context
+		ctx, mp.cancel = context.WithCancel(m.ctx)
+		m.peers[id] = mp
+		m.mu.Unlock()
+		var idMsg [4]byte
+		binary.LittleEndian.PutUint32(idMsg[:], uint32(id))
+		m.accepted.Add(1)
+		m.ev.PeerConnected(id)
+		if err := ws.PutPacket(idMsg[:]); err != nil {
+			// Only a connection that already failed refuses 4 bytes; the
+			// reader reports it disconnected.
+			ws.CloseWithCode(-1, "")
+		}
+		m.wg.Add(1)
+		go m.readLoop(ctx, mp)
+	}
+}
+
+// readLoop moves mp's packets into the shared queue, then reports mp gone.
+func (m *mpTransport) readLoop(ctx context.Context, mp *mpPeer) {
+	defer m.wg.Done()
+	buf := make([]byte, mpHeader, 256)
+	binary.LittleEndian.PutUint32(buf, uint32(mp.id))
+	for {
+		b, err := mp.ws.ReadPacket(ctx)
+		if err != nil {
+			break
+		}
+		buf = append(buf[:mpHeader], b...)
+		if err := m.in.Push(ctx, buf); err != nil {
+			break
+		}
+	}
+	if m.ctx.Err() != nil {
+		// Close: drop at once, as Godot does.
+		mp.ws.CloseWithCode(-1, "")
+	}
+	mp.ws.Close()
+	mp.cancel()
+	m.mu.Lock()
+	if m.peers[mp.id] == mp {
+		delete(m.peers, mp.id)
+	}
+	m.mu.Unlock()
+	if m.ctx.Err() != nil || mp.forced.Load() {
+		return
+	}
+	if !m.server {
+		m.endSession(errServerGone)
+	}
+	m.ev.PeerDisconnected(mp.id)
+}
+
+var (
+	errServerGone = &sessionError{detail: "the connection to the server closed"}
+	errNotInit    = &peer.OpError{Op: "put packet", Err: peer.ErrUnconfigured, Detail: "not connected"}
+)
+
+// sessionError ends a client's reads once the queued packets are drained:
+// it matches peer.ErrUnconfigured (Godot's error when not connected) and
+// io.EOF.
+type sessionError struct{ detail string }
+
+func (e *sessionError) Error() string {
+	return "websocket: multiplayer: " + peer.ErrUnconfigured.Error() + ": " + e.detail
+}
+func (e *sessionError) Unwrap() []error { return []error{peer.ErrUnconfigured, io.EOF} }
+
+// endSession makes a client ConnectionDisconnected with id 0, as Godot's
+// _clear, keeping the packets already received readable.
+func (m *mpTransport) endSession(err error) {
+	m.status.Store(int32(multiplayer.ConnectionDisconnected))
+	m.id.Store(0)
+	m.in.Close(err)
+}
+
+func (m *mpTransport) connect(u string) {
+	defer m.wg.Done()
+	ctx, cancel := context.WithTimeout(m.ctx, m.cfg.HandshakeTimeout)
+	defer cancel()
+	fail := func(err error) {
+		m.dialErr = err
+		m.endSession(&sessionError{detail: "connecting failed: " + err.Error()})
+		close(m.handshook)
+	}
+	ws, err := Dial(ctx, u, &m.cfg)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && m.ctx.Err() == nil {
+			err = &peer.OpError{Op: "dial", Err: peer.ErrTimeout, Detail: fmt.Sprintf("no connection within HandshakeTimeout %v: %v", m.cfg.HandshakeTimeout, err)}
+		}
+		fail(err)
+		return
+	}
+	b, err := ws.ReadPacket(ctx)
+	var id int32
+	switch {
+	case err != nil && errors.Is(err, context.DeadlineExceeded) && m.ctx.Err() == nil:
+		err = &peer.OpError{Op: "dial", Err: peer.ErrTimeout, Detail: fmt.Sprintf("no id from the server within HandshakeTimeout %v", m.cfg.HandshakeTimeout)}
+	case err != nil:
+		err = &peer.OpError{Op: "dial", Err: peer.ErrCantConnect, Detail: "the server closed before sending an id: " + err.Error()}
+	default:
+		id, err = parseID(b)
+	}
+	if err != nil {
+		if m.ctx.Err() != nil {
+			ws.CloseWithCode(-1, "")
+		}
+		ws.Close()
+		fail(err)
+		return
+	}
+	mp := &mpPeer{id: multiplayer.TargetPeerServer, ws: ws}
+	var rctx context.Context
+	rctx, mp.cancel = context.WithCancel(m.ctx)
+	m.mu.Lock()
+	m.peers[mp.id] = mp
+	m.mu.Unlock()
+	m.id.Store(id)
+	m.status.Store(int32(multiplayer.ConnectionConnected))
+	m.ev.PeerConnected(multiplayer.TargetPeerServer)
+	close(m.handshook)
+	m.wg.Add(1)
+	go m.readLoop(rctx, mp)
+}
+
+// parseID reads the id message a server sends first, as Godot's client
+// does: exactly 4 bytes, an int32 LE of at least 2.
+func parseID(b []byte) (int32, error) {
+	if len(b) != 4 {
+		return 0, &peer.OpError{Op: "dial", Err: peer.ErrInvalidData, Detail: fmt.Sprintf("the server's first message is %d bytes, not a 4-byte id", len(b))}
+	}
+	id := int32(binary.LittleEndian.Uint32(b))
+	if id < 2 {
+		return 0, &peer.OpError{Op: "dial", Err: peer.ErrInvalidData, Detail: fmt.Sprintf("the server gave id %d, below 2", id)}
+	}
+	return id, nil
+}
+
+func (m *mpTransport) PutPacket(p []byte, target int32, _ multiplayer.TransferMode, _ int) error {
+	if multiplayer.ConnectionStatus(m.status.Load()) != multiplayer.ConnectionConnected {
+		return errNotInit
+	}
+	if !m.server {
+		mp := m.lookup(multiplayer.TargetPeerServer)
+		if mp == nil {
+			return errNotInit
+		}
+		return mp.ws.PutPacket(p)
+	}
+	if target > 0 {
+		mp := m.lookup(target)
+		if mp == nil {
+			return &peer.OpError{Op: "put packet", Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", target)}
+		}
+		return mp.ws.PutPacket(p)
+	}
+	m.mu.Lock()
+	var first error
+	for id, mp := range m.peers {
+		if target != 0 && id == -target {
+			continue
+		}
+		if err := mp.ws.PutPacket(p); err != nil && first == nil {
+			first = err
+		}
+	}
+	m.mu.Unlock()
+	return first
+}
+
+func (m *mpTransport) GetPacket() ([]byte, multiplayer.PacketInfo, error) {
+	if multiplayer.ConnectionStatus(m.status.Load()) == multiplayer.ConnectionConnecting {
+		return nil, multiplayer.PacketInfo{}, &peer.OpError{Op: "get packet", Err: peer.ErrUnconfigured, Detail: "still connecting"}
+	}
+	b, err := m.in.GetPacket()
+	if err != nil {
+		return nil, multiplayer.PacketInfo{}, err
+	}
+	info := multiplayer.PacketInfo{From: int32(binary.LittleEndian.Uint32(b)), Mode: multiplayer.TransferModeReliable}
+	return b[mpHeader:], info, nil
+}
+
+func (m *mpTransport) WaitPacket(ctx context.Context) error { return m.in.WaitPacket(ctx) }
+func (m *mpTransport) AvailablePacketCount() int            { return m.in.Len() }
+
+// MaxPacketSize is Godot's: outbound_buffer_size minus the 9-byte header of
+// Godot 3's protocol, which Godot 4 still subtracts.
+func (m *mpTransport) MaxPacketSize() int { return m.cfg.maxPacketSize() - mpLegacyHeader }
+
+func (m *mpTransport) UniqueID() int32 { return m.id.Load() }
+func (m *mpTransport) ConnectionStatus() multiplayer.ConnectionStatus {
+	return multiplayer.ConnectionStatus(m.status.Load())
+}
+func (m *mpTransport) IsServer() bool                 { return m.server }
+func (m *mpTransport) IsServerRelaySupported() bool   { return true }
+func (m *mpTransport) SetRefuseNewConnections(r bool) { m.refuse.Store(r) }
+func (m *mpTransport) Events() *multiplayer.Events    { return &m.ev }
+
+func (m *mpTransport) DisconnectPeer(id int32, force bool) error {
+	mp := m.lookup(id)
+	if mp == nil {
+		return &peer.OpError{Op: "disconnect peer", Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", id)}
+	}
+	mp.ws.CloseWithCode(CloseNormalClosure, "")
+	if force {
+		mp.forced.Store(true)
+		m.mu.Lock()
+		if m.peers[id] == mp {
+			delete(m.peers, id)
+		}
+		m.mu.Unlock()
+		if !m.server {
+			m.endSession(&sessionError{detail: "disconnected"})
+		}
+		mp.cancel()
+	}
+	return nil
+}
+
+func (m *mpTransport) Close() error {
+	m.cancel()
+	// Godot's close drops every connection without a close frame.
+	m.mu.Lock()
+	for _, mp := range m.peers {
+		mp.ws.CloseWithCode(-1, "")
+	}
+	m.mu.Unlock()
+	var err error
+	if m.l != nil {
+		err = m.l.Close()
+	}
+	m.wg.Wait()
+	m.status.Store(int32(multiplayer.ConnectionDisconnected))
+	m.id.Store(0)
+	m.in.Close(nil)
+	return err
+}
