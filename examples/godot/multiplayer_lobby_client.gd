@@ -4,8 +4,8 @@
 ## Godot 4. Attach this script to any Node and set url/nick. The peer is
 ## driven by hand (poll, get_packet_peer, get_var) rather than assigned to
 ## multiplayer.multiplayer_peer, because the lobby speaks put_var
-## Dictionaries, not SceneMultiplayer RPCs. Not yet run against the real
-## engine by the project's tests.
+## Dictionaries, not SceneMultiplayer RPCs. godottest runs it in Godot 4.6
+## against the Go server (TestExampleMultiplayerLobbyClientLive).
 ##
 ## Wire: the server sends this client its id (4 bytes) when the WebSocket
 ## opens; after that each message is one Variant, a Dictionary such as
@@ -38,6 +38,11 @@ func _on_peer_connected(id: int) -> void:
 func say(text: String) -> void:
 	if _peer.get_connection_status() == MultiplayerPeer.CONNECTION_CONNECTED:
 		_peer.put_var({"type": "say", "text": text})
+
+
+## Leaves the lobby: the server tells the others.
+func leave() -> void:
+	_peer.close()
 
 
 func _process(_delta: float) -> void:

@@ -3,8 +3,10 @@ package enet
 import (
 	"context"
 	"net"
-	"sync"
+	"net/netip"
 
+	"github.com/packetpeer/packetpeer/internal/acceptq"
+	"github.com/packetpeer/packetpeer/internal/listenstats"
 	"github.com/packetpeer/packetpeer/peer"
 )
 
@@ -43,15 +45,26 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
 	}
 }
 
-// Listener accepts ENet connections on one host, with the same contract as
-// the other transports' listeners. Its Host is reachable with Host for
-// broadcast, statistics and limits; do not call Service on it.
+// Listener accepts ENet connections on one host, with the contract every
+// transport's listener shares (peer.Listener): connected peers wait in a
+// queue of at most Config.MaxPendingConnections (default 16) for Accept or
+// TakeConnection; a connection that completes its handshake while the queue
+// is full is disconnected at once and counted in ListenerStats().Refused.
+// Its Host is reachable with Host for broadcast, statistics and limits; do
+// not call Service on it.
 type Listener struct {
-	h     *Host
-	mu    sync.Mutex
-	queue []*Peer
-	ready chan struct{}
+	h       *Host
+	pending *acceptq.Queue[*Peer]
+	stats   *listenstats.Counters
+	log     bool
 }
+
+var (
+	errPendingFull = &peer.OpError{Op: "accept", Err: peer.ErrCantAcquireResource, Detail: "the pending queue is full (MaxPendingConnections)"}
+	errRefusing    = &peer.OpError{Op: "accept", Err: peer.ErrUnavailable, Detail: "new connections are refused (MaxPendingConnections < 0)"}
+	errClosing     = &peer.OpError{Op: "accept", Err: peer.ErrClosed, Detail: "the Listener closed before the peer was taken"}
+	errNoVerifyAck = &peer.OpError{Op: "accept", Err: peer.ErrTimeout, Detail: "VERIFY_CONNECT was never acknowledged (ENet timeout)"}
+)
 
 // Listen creates a host bound to addr ("host:port"; "*" or empty host =
 // every address) that accepts up to cfg.MaxPeers (default 32) connections.
@@ -64,79 +77,84 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 	if err != nil {
 		return nil, &peer.OpError{Op: "listen", Err: peer.ErrCantCreate, Detail: err.Error()}
 	}
-	l := &Listener{ready: make(chan struct{}, 1)}
+	l := &Listener{stats: listenstats.New("enet", c.Logger), log: c.Logger != nil}
+	l.pending = acceptq.New(c.MaxPendingConnections, l.stats, func(p *Peer) net.Addr {
+		p.DisconnectNow(0)
+		p.Close()
+		return l.remote(p.t.remote)
+	})
 	h := newHost(conn, c)
 	h.mu.Lock()
 	h.autoMode = true
 	h.onConnect = l.push
-	h.mu.Unlock()
+	h.onTimeout = l.timedOut
+	h.onClose = func() { l.pending.Close(errClosing) }
 	l.h = h
+	h.mu.Unlock()
 	return l, nil
 }
 
+// remote returns a for the log, or nil (without allocating) when nothing is
+// logged.
+func (l *Listener) remote(a netip.AddrPort) net.Addr {
+	if !l.log {
+		return nil
+	}
+	return net.UDPAddrFromAddrPort(a)
+}
+
+// push queues a newly connected peer, or disconnects it at once when the
+// queue refuses it. Called with h.mu held.
 func (l *Listener) push(p *Peer) {
-	l.mu.Lock()
-	l.queue = append(l.queue, p)
-	l.mu.Unlock()
-	select {
-	case l.ready <- struct{}{}:
-	default:
+	if l.pending.Push(p) {
+		return
+	}
+	err := errPendingFull
+	if l.pending.Max() <= 0 {
+		err = errRefusing
+	}
+	l.stats.Drop(peer.DropRefused, l.remote(p.t.remote), err) // before the client can see it
+	if s := p.t.s; s != nil {
+		l.h.disconnectNow(s, 0)
+	}
+}
+
+// timedOut counts a connection that stopped acknowledging: a handshake that
+// never completed (DropTimedOut) or a connected peer (DropExpired), which
+// leaves the pending queue if it was waiting there. Called with h.mu held.
+func (l *Listener) timedOut(s *slot) {
+	switch {
+	case s.state == StateAcknowledgingConnect || s.state == StateConnectionPending:
+		l.stats.Drop(peer.DropTimedOut, l.remote(s.addr), errNoVerifyAck)
+	case s.pub != nil && (s.state == StateConnected || s.state == StateDisconnectLater):
+		p := s.pub
+		l.pending.Remove(func(q *Peer) bool { return q == p })
+		l.stats.Drop(peer.DropExpired, l.remote(s.addr), errTimedOut)
 	}
 }
 
 // TakeConnection returns the oldest connected peer not yet taken, without
-// blocking, or an error matching ErrUnavailable.
-func (l *Listener) TakeConnection() (*Peer, error) {
-	select {
-	case <-l.h.done:
-		return nil, &peer.OpError{Op: "take connection", Err: peer.ErrClosed}
-	default:
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.queue) > 0 {
-		p := l.queue[0]
-		l.queue[0] = nil
-		l.queue = l.queue[1:]
-		if len(l.queue) > 0 {
-			select {
-			case l.ready <- struct{}{}:
-			default:
-			}
-		}
-		return p, nil
-	}
-	return nil, &peer.OpError{Op: "take connection", Err: peer.ErrUnavailable, Detail: "no pending connection"}
-}
+// blocking (Godot's take_connection), or an error matching ErrUnavailable
+// when none waits, ErrClosed after Close.
+func (l *Listener) TakeConnection() (*Peer, error) { return l.pending.Take() }
 
-// Accept waits for a connection and returns its peer.
-func (l *Listener) Accept(ctx context.Context) (*Peer, error) {
-	for {
-		p, err := l.TakeConnection()
-		if err == nil || !isUnavailable(err) {
-			return p, err
-		}
-		select {
-		case <-l.ready:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-l.h.done:
-			return nil, &peer.OpError{Op: "accept", Err: peer.ErrClosed}
-		}
-	}
-}
+// Accept waits for a connection and returns its peer. It returns ctx's
+// error when ctx ends and an error matching net.ErrClosed once the Listener
+// (or its Host) is closed.
+func (l *Listener) Accept(ctx context.Context) (*Peer, error) { return l.pending.Accept(ctx) }
 
-func isUnavailable(err error) bool {
-	oe, ok := err.(*peer.OpError)
-	return ok && oe.Err == peer.ErrUnavailable
-}
+// IsConnectionAvailable reports whether a connected peer waits for Accept
+// (Godot's is_connection_available); false after Close.
+func (l *Listener) IsConnectionAvailable() bool { return l.pending.Available() }
 
-// IsConnectionAvailable reports whether a connected peer waits for Accept.
-func (l *Listener) IsConnectionAvailable() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.queue) > 0
-}
+// ListenerStats returns the counters every transport's listener shares
+// (peer.Listener): Pending, Accepted, Refused (connected while the pending
+// queue was full), TimedOut (handshakes whose VERIFY_CONNECT was never
+// acknowledged), Evicted (still pending at Close) and Expired (peers,
+// pending or taken, that stopped acknowledging: ENet's timeout). Failed
+// stays 0: a malformed CONNECT is dropped silently, as ENet does. The
+// Host's PopStatistic has the traffic counters.
+func (l *Listener) ListenerStats() peer.ListenerStats { return l.stats.Stats(l.pending.Len()) }
 
 // Addr returns the listening address.
 func (l *Listener) Addr() net.Addr { return l.h.LocalAddr() }
@@ -144,5 +162,9 @@ func (l *Listener) Addr() net.Addr { return l.h.LocalAddr() }
 // Host returns the listener's host.
 func (l *Listener) Host() *Host { return l.h }
 
-// Close closes the host and every peer.
-func (l *Listener) Close() error { return l.h.Close() }
+// Close disconnects the peers still pending (counted as Evicted), then
+// closes the host and every peer. Calling it again returns nil.
+func (l *Listener) Close() error {
+	l.pending.Close(errClosing)
+	return l.h.Close()
+}

@@ -31,6 +31,21 @@
 // in use (the client then times out), so a Go client joining one must send
 // a fresh id in 2..2^31-1.
 //
+// # Listener
+//
+// Listen's *Listener is a peer.Listener[*Peer], like every transport's:
+// a peer that completes its handshake waits in a queue of at most
+// Config.MaxPendingConnections (default peer.DefaultMaxPendingConnections,
+// 16; negative refuses every connection) until Accept or TakeConnection
+// takes it. One that completes its handshake while the queue is full is
+// disconnected at once (its client sees a DISCONNECT) and counted as
+// Refused; connections beyond Config.MaxPeers get no slot and are ignored,
+// as ENet does. ListenerStats also counts handshakes whose VERIFY_CONNECT
+// was never acknowledged (TimedOut), peers still waiting at Close
+// (Evicted, disconnected at once) and peers that stopped acknowledging
+// after they connected (Expired: ENet's timeout; a waiting one leaves the
+// queue). Config.Logger logs each drop with its cause and remote address.
+//
 // # Godot → Go
 //
 //	ENetConnection.create_host_bound(addr, port, max_peers, max_channels, in, out)

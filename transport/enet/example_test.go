@@ -114,3 +114,27 @@ func ExampleHost_Compress() {
 	// <nil>
 	// <nil>
 }
+
+// A Listener holds at most Config.MaxPendingConnections connected peers for
+// Accept (default 16) and disconnects the rest; a negative value refuses
+// every connection.
+func ExampleListen() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	l, err := enet.Listen("127.0.0.1:0", &enet.Config{MaxPendingConnections: -1})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+	cli, err := enet.Dial(ctx, l.Addr().String(), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer cli.Close()
+	_, err = cli.ReadPacket(ctx) // the Listener disconnects it
+	fmt.Println(err)
+	fmt.Printf("%+v\n", l.ListenerStats())
+	// Output:
+	// EOF
+	// {Pending:0 Accepted:0 Refused:1 Failed:0 TimedOut:0 Evicted:0 Expired:0}
+}

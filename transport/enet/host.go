@@ -4,6 +4,7 @@ import (
 	"context"
 	crand "crypto/rand"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"strconv"
@@ -85,6 +86,20 @@ type Config struct {
 	// CloseTimeout bounds how long a Peer's Close waits for queued reliable
 	// data and the disconnect handshake; default 2 seconds.
 	CloseTimeout time.Duration
+
+	// MaxPendingConnections bounds a Listener's queue of connected peers not
+	// yet taken with Accept/TakeConnection (Godot's max_pending_connections).
+	// Default (0) peer.DefaultMaxPendingConnections = 16; a negative value
+	// refuses every connection. A connection that completes its handshake
+	// while the queue is full is disconnected at once (DisconnectNow) and
+	// counted in ListenerStats.Refused.
+	MaxPendingConnections int
+	// Logger, if not nil, gets one Info record per connection a Listener
+	// drops: refused (pending queue full), timed out (the handshake did not
+	// finish), evicted (still pending at Close) or expired (a peer that
+	// stopped acknowledging), with its cause, remote address and reason;
+	// ListenerStats counts them. Default nil: nothing is logged.
+	Logger *slog.Logger
 }
 
 func (c *Config) withDefaults() (Config, error) {
@@ -128,6 +143,9 @@ func (c *Config) withDefaults() (Config, error) {
 	}
 	if v.CloseTimeout <= 0 {
 		v.CloseTimeout = 2 * time.Second
+	}
+	if v.MaxPendingConnections == 0 {
+		v.MaxPendingConnections = peer.DefaultMaxPendingConnections
 	}
 	return v, nil
 }
@@ -208,6 +226,8 @@ type Host struct {
 	evReady   chan struct{}
 	autoMode  bool
 	onConnect func(*Peer) // auto mode
+	onTimeout func(*slot) // auto mode: s timed out; called before it is reset
+	onClose   func()      // Listen: closes the accept queue, without h.mu held
 
 	kick       chan struct{}
 	done       chan struct{}
@@ -766,6 +786,12 @@ func (h *Host) SocketSend(addr netip.AddrPort, data []byte) error {
 // closes the socket and waits for the host's goroutines (Godot's destroy).
 // Calling it again returns nil.
 func (h *Host) Close() error {
+	h.mu.Lock()
+	onClose := h.onClose
+	h.mu.Unlock()
+	if onClose != nil {
+		onClose()
+	}
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()

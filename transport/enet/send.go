@@ -372,6 +372,9 @@ func (s *slot) requeueFront(cs []*outCmd) {
 // acknowledged: half-open server slots are reset silently, others raise a
 // DISCONNECT event with data 0.
 func (h *Host) notifyDisconnect(s *slot, reason error) {
+	if reason == errTimedOut && h.onTimeout != nil {
+		h.onTimeout(s)
+	}
 	if s.state != StateConnecting && s.state < StateConnectionSucceeded {
 		s.reset()
 		return

@@ -25,9 +25,8 @@ const (
 	DefaultMaxBufferedAmount = 1 << 20
 	// DefaultHandshakeTimeout bounds Listen's join of the signalling lobby.
 	DefaultHandshakeTimeout = 10 * time.Second
-	// DefaultMaxPendingConnections bounds a Listener's lobby members being
-	// set up or waiting for Accept: peer.DefaultMaxPendingConnections,
-	// Godot's 16.
+	// DefaultMaxPendingConnections bounds a Listener's connected members
+	// waiting for Accept: peer.DefaultMaxPendingConnections, Godot's 16.
 	DefaultMaxPendingConnections = peer.DefaultMaxPendingConnections
 	// Unset is what MaxPacketLifeTime, MaxRetransmits and ID report when the
 	// value is not set or not known yet, as Godot's getters.
@@ -110,10 +109,13 @@ type Config struct {
 	// HandshakeTimeout bounds Listen's wait for the signalling server (Dial
 	// uses its context). Default 10 s.
 	HandshakeTimeout time.Duration
-	// MaxPendingConnections bounds a Listener's lobby members being set up
-	// or connected but not yet taken by Accept or TakeConnection; a member
-	// joining beyond it is refused (counted in ListenerStats.Refused). 0
-	// means DefaultMaxPendingConnections; negative refuses every member.
+	// MaxPendingConnections bounds a Listener's members connected but not
+	// yet taken by Accept or TakeConnection; a member joining while that
+	// many wait, or connecting when the queue is full, is refused (counted
+	// in ListenerStats.Refused). Members still being set up do not count:
+	// silent ones cannot crowd out honest ones, and each is dropped after
+	// HandshakeTimeout. 0 means DefaultMaxPendingConnections; negative
+	// refuses every member.
 	MaxPendingConnections int
 	// Logger, when set, logs each lobby member a Listener drops (failed,
 	// timed out, evicted, refused) at Info level. Nil logs nothing;

@@ -427,7 +427,7 @@ func (l *Listener) start(remote int) {
 		l.stats.Drop(peer.DropRefused, addr, l.err)
 		return
 	}
-	if len(l.sessions)+l.ready.Len() >= l.ready.Max() {
+	if l.ready.Len() >= l.ready.Max() {
 		l.mu.Unlock()
 		s.pc.Close()
 		l.stats.Drop(peer.DropRefused, addr, errPendingFull)
@@ -472,7 +472,7 @@ func (l *Listener) start(remote int) {
 			delete(l.live, s)
 			l.mu.Unlock()
 		})
-		ok := l.ready.Push(dc) // room was reserved when the member joined
+		ok := l.ready.Push(dc)
 		l.mu.Unlock()
 		if !ok {
 			l.stats.Drop(peer.DropRefused, addr, errPendingFull)

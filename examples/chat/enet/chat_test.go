@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/packetpeer/packetpeer/examples/chat/chat"
-	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/peer/peertest"
 	"github.com/packetpeer/packetpeer/transport/enet"
 )
@@ -23,7 +22,7 @@ func TestChatOverENet(t *testing.T) {
 	require.NoError(t, err)
 	room := chat.NewRoom(nil)
 	served := make(chan error, 1)
-	go func() { served <- chat.ServeListener[*enet.Peer](ctx, room, statsListener{l}) }()
+	go func() { served <- chat.ServeListener[*enet.Peer](ctx, room, l) }()
 	defer func() {
 		cancel()
 		require.NoError(t, <-served)
@@ -57,10 +56,3 @@ func TestChatOverENet(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, chat.Message{Type: "leave", Nick: "bob"}, m)
 }
-
-// statsListener gives enet.Listener the ListenerStats method of
-// peer.Listener, which it does not have yet (its Listener moves onto the
-// shared accept queue separately); drop it once it does.
-type statsListener struct{ *enet.Listener }
-
-func (statsListener) ListenerStats() peer.ListenerStats { return peer.ListenerStats{} }

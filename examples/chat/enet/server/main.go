@@ -14,7 +14,6 @@ import (
 	"os/signal"
 
 	"github.com/packetpeer/packetpeer/examples/chat/chat"
-	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/transport/enet"
 )
 
@@ -27,21 +26,14 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
-	l, err := enet.Listen(*addr, &enet.Config{MaxPeers: *peers})
+	l, err := enet.Listen(*addr, &enet.Config{MaxPeers: *peers, Logger: log})
 	if err != nil {
 		log.Error("listen", "err", err)
 		os.Exit(1)
 	}
 	log.Info("chat server listening", "transport", "enet", "addr", l.Addr().String())
-	if err := chat.ServeListener[*enet.Peer](ctx, chat.NewRoom(log), statsListener{l}); err != nil {
+	if err := chat.ServeListener[*enet.Peer](ctx, chat.NewRoom(log), l); err != nil {
 		log.Error("accept", "err", err)
 		os.Exit(1)
 	}
 }
-
-// statsListener gives enet.Listener the ListenerStats method of
-// peer.Listener, which it does not have yet (its Listener moves onto the
-// shared accept queue separately); drop it once it does.
-type statsListener struct{ *enet.Listener }
-
-func (statsListener) ListenerStats() peer.ListenerStats { return peer.ListenerStats{} }
