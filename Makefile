@@ -3,12 +3,15 @@ GO        ?= go
 FUZZTIME  ?= 30s
 BENCHTIME ?= 1s
 PKGS      := ./...
+# staticcheck at a pinned version, fetched through the Go module proxy on
+# first use (go run caches the build).
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all test race unit lint vet fmt-check fuzz fuzz-short bench bench-report demo godot
+.PHONY: all test race unit lint vet staticcheck fmt-check fuzz fuzz-short bench bench-report demo godot
 
 all: test
 
-## test: gofmt check, go vet, then every test with the race detector.
+## test: gofmt check, go vet, staticcheck, then every test with the race detector.
 test: lint race
 
 ## race: go test -race over the whole module.
@@ -19,8 +22,8 @@ race:
 unit:
 	$(GO) test -timeout 20m $(PKGS)
 
-## lint: gofmt check + go vet.
-lint: fmt-check vet
+## lint: gofmt check, go vet and staticcheck (pinned in STATICCHECK).
+lint: fmt-check vet staticcheck
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -28,6 +31,9 @@ fmt-check:
 
 vet:
 	$(GO) vet $(PKGS)
+
+staticcheck:
+	$(STATICCHECK) $(PKGS)
 
 ## fuzz: every Fuzz target in the module, FUZZTIME each (default 30s; a count
 ## such as FUZZTIME=20000x also works, as CI uses). A duration run that ends

@@ -114,10 +114,4 @@
 // never sent; reliable data all over the 16-bit sequence space and on
 // channels never opened (heap < 3 x MaxWaitingData). Each time an honest
 // client of the same host is still served.
-//
-// # Known defects
-//
-// A test that shows a defect not yet fixed in a transport calls knownDefect,
-// which skips it with a description of the defect; set
-// HOSTILE_KNOWN_DEFECTS=1 to run those tests (to check a fix).
 package hostile

@@ -407,15 +407,6 @@ func honest(t testing.TB, k kit, addr string) {
 	exchange(t, p, 10*time.Second)
 }
 
-// knownDefect skips a test that shows a defect not yet fixed in a
-// transport, unless HOSTILE_KNOWN_DEFECTS=1 asks to run it (to check a fix).
-func knownDefect(t testing.TB, what string) {
-	t.Helper()
-	if os.Getenv("HOSTILE_KNOWN_DEFECTS") != "1" {
-		t.Skip("known defect: " + what + " (HOSTILE_KNOWN_DEFECTS=1 runs it)")
-	}
-}
-
 // heapNow is the live heap after two garbage collections.
 func heapNow() uint64 {
 	runtime.GC()

@@ -64,17 +64,55 @@
 // the Godot code and match with errors.Is, whatever package made them, and
 // usually say what was wrong ("packet of 70000 bytes exceeds max packet size
 // 65532"). After Close every call fails with an error matching ErrClosed,
-// which is net.ErrClosed. When the remote end closes a connection, the
-// packets it sent before are still delivered; then reads return io.EOF (or
-// the transport's reason).
+// which is net.ErrClosed.
 //
-// On every reliable transport whose packets the end of a connection can cut
-// (stream, websocket and quic's reliable mode; each transport's
-// documentation gives its case), a remote end that closes in the middle of
-// a packet makes a truncated frame: every whole packet received before it is
-// delivered, then reads return an error matching both ErrConnectionError
-// (Godot's ERR_CONNECTION_ERROR) and io.ErrUnexpectedEOF, never io.EOF, so
-// a caller can tell a clean end from a cut one.
+// # How a connection ends
+//
+// However a connection ends, every whole packet received before is still
+// delivered; then reads (ReadPacket, AppendPacket, ReadVar, and GetPacket
+// once the queue is empty) return an error that matches, with errors.Is:
+//
+//	event                  stream      websocket   quic        udp         dtls        webrtc
+//	remote closed cleanly  io.EOF      io.EOF (1)  io.EOF      (2)         io.EOF      io.EOF
+//	remote cut a packet    Cut (3)     Cut (3)     Cut (3)     -           -           -
+//	remote socket closed   io.EOF (4)  ConnErr (4) -           -           -           -
+//	remote silent          ErrTimeout  waits (5)   waits (6)   ErrTimeout  waits       waits (6)
+//	remote vanished (7)    ErrTimeout  ErrTimeout  ErrTimeout  ErrTimeout  waits (8)   ConnErr (9)
+//	local Close            ErrClosed   ErrClosed   ErrClosed   ErrClosed   ErrClosed   ErrClosed
+//
+// Cut matches both ErrConnectionError (Godot's ERR_CONNECTION_ERROR) and
+// io.ErrUnexpectedEOF, never io.EOF, so a caller can tell a clean end from
+// a cut one; ConnErr matches ErrConnectionError alone. ErrTimeout comes
+// after the transport's idle timeout: stream's and udp's Config.IdleTimeout
+// (one minute for a Listener's peers, none by default for dialed ones),
+// quic's Config.IdleTimeout (30 s), websocket's Config.HeartbeatInterval
+// (off by default). "waits" means no error: a read waits until its context
+// ends.
+//
+//  1. A close frame with code 1000, 1001 or none; another code gives a
+//     *websocket.CloseError carrying it.
+//  2. UDP has no close: the remote's Close sends nothing, so this is
+//     "remote silent".
+//  3. The connection ended inside a packet (a frame header announced more
+//     bytes than came): stream, websocket, and quic's reliable mode.
+//  4. The TCP connection ended between packets with no close message of
+//     the protocol: for stream that is the clean end; for websocket, a
+//     missing close frame.
+//  5. A websocket peer answers pings, so HeartbeatInterval never drops a
+//     remote that is alive.
+//  6. QUIC keep-alives, and WebRTC's ICE consent checks, keep a live
+//     connection open.
+//  7. Nothing arrives any more (process frozen, network gone) and no FIN or
+//     close either; for stream and udp the server cannot tell this from
+//     "remote silent".
+//  8. DTLS has no idle timeout yet: bound reads with a context.
+//  9. Once ICE declares the connection failed (pion's default: about 30 s);
+//     not checked by a test here.
+//
+// Each cell is checked by a test: hostile's TestConnectionEndOutcomes
+// ("remote closed cleanly", "remote silent", "local Close"), the truncated-frame tests of
+// stream, websocket and quic (which also cut between packets), websocket's
+// heartbeat test and quic's TestIdleTimeoutPeerVanishes; all but (9).
 //
 // # Writing a transport
 //

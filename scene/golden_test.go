@@ -44,11 +44,6 @@ var mainMethods = func() *Methods {
 	return m
 }()
 
-func sum(s string) (c Checksum) {
-	copy(c[:], s)
-	return c
-}
-
 // §11, §12 (a)-(d), (g) and the §15 capture, as written by Godot.
 func TestGoldenEncode(t *testing.T) {
 	b := AppendAddPeer(nil, 12345678)

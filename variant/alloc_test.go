@@ -244,7 +244,7 @@ func key(k string) []byte {
 var unmarshalShapes = []allocShape{
 	{"struct field of nested lying arrays", func(n int) []byte {
 		b := append(words(uint32(TypeDictionary), 1), key("A")...)
-		return nest(words(uint32(TypeArray), huge), 1000, nil, n-len(b)+len(b)) // A's levels past 3 fail to assign
+		return append(b, nest(words(uint32(TypeArray), huge), 1000, nil, n-len(b))...) // A's levels past 3 fail to assign
 	}, false},
 	{"struct field of big elements, lying count", func(n int) []byte {
 		b := append(words(uint32(TypeDictionary), 1), key("B")...)
@@ -256,8 +256,8 @@ var unmarshalShapes = []allocShape{
 	}, false},
 	{"struct field map, lying counts", func(n int) []byte {
 		b := append(words(uint32(TypeDictionary), 1), key("M")...)
-		b = append(b, words(uint32(TypeDictionary), huge)...)
-		return nest(append(key("k"), words(uint32(TypeArray), huge)...), 1, nil, n)
+		b = append(append(b, words(uint32(TypeDictionary), huge)...), key("k")...)
+		return fill(append(b, words(uint32(TypeArray), huge)...), n)
 	}, false},
 	{"map of lying arrays", func(n int) []byte {
 		b := words(uint32(TypeDictionary), huge)

@@ -30,11 +30,7 @@ func typeName(v any) string {
 }
 
 func assignErr(v any, dst reflect.Type, why string) error {
-	r := "cannot store " + variantTypeName(v) + " in Go " + dst.String()
-	if why != "" {
-		r += ": " + why
-	}
-	return &assignFail{kind: ErrInvalidData, msg: r}
+	return &assignFail{kind: ErrInvalidData, value: variantTypeName(v), typ: dst, msg: why}
 }
 
 // variantTypeName names the Variant type of a decoded value.
@@ -61,9 +57,11 @@ func variantTypeName(v any) string {
 // assignFail is an assignment error on its way up; each level prepends its
 // path segment, so that successful assignments never build paths.
 type assignFail struct {
-	segs []string // innermost first
-	kind *Error
-	msg  string
+	segs  []string // innermost first
+	kind  *Error
+	value string       // for a mismatch: the Variant type of the value
+	typ   reflect.Type // for a mismatch: the Go type it did not fit
+	msg   string
 }
 
 func (f *assignFail) Error() string { return f.msg }
@@ -76,7 +74,7 @@ func at(err error, seg string) error {
 	return err
 }
 
-func (f *assignFail) toError() *Error {
+func (f *assignFail) toError() error {
 	var sb strings.Builder
 	for i := len(f.segs) - 1; i >= 0; i-- {
 		s := f.segs[i]
@@ -84,6 +82,9 @@ func (f *assignFail) toError() *Error {
 			sb.WriteByte('.')
 		}
 		sb.WriteString(s)
+	}
+	if f.typ != nil {
+		return &UnmarshalTypeError{Field: sb.String(), Value: f.value, Type: f.typ, Reason: f.msg}
 	}
 	where := sb.String()
 	if where == "" {

@@ -88,6 +88,21 @@
 // `godot:"name,omitempty"`, and untagged embedded structs flattened. Types
 // implementing Marshaler encode as the value MarshalVariant returns.
 //
+// Three consequences surprise people coming from GDScript (ExampleMarshal_mapping
+// shows each):
+//
+//   - A typed slice becomes a packed array when one matches: []Vector2 is a
+//     PackedVector2Array, []int64 a PackedInt64Array, []string a
+//     PackedStringArray, so the script receives a packed array, for which
+//     `value is Array` is false. Send []any for an untyped Array, or
+//     TypedArray for an Array[Vector2].
+//   - Only []int32 and []int64 become packed int arrays: []int and
+//     []uint16 are Arrays of ints.
+//   - A Go map becomes a Dictionary with sorted keys, not in insertion order
+//     (Go maps have none). To send keys in a chosen order, as a GDScript
+//     Dictionary literal does, use *Dictionary (NewDictionary) or a struct,
+//     whose fields keep their declaration order.
+//
 // Strings must be valid UTF-8 without NUL bytes or a leading BOM: Godot's
 // decoder would reject or alter anything else, so encoding fails with
 // ERR_INVALID_PARAMETER instead of silently producing lossy bytes.
@@ -123,6 +138,12 @@
 // destination's own type (Vector2, *Dictionary, ...) as is. Pointers are
 // allocated as needed and types implementing Unmarshaler receive the
 // decoded value.
+//
+// A well-formed value that does not fit its destination (a String for an
+// int field, 300 for a uint8, an Array for a struct) is an
+// *UnmarshalTypeError naming the field path ("players[1].pos"), the Variant
+// type and the Go type; malformed input is an *Error with the byte offset.
+// Both match ErrInvalidData (and peer.ErrInvalidData) with errors.Is.
 //
 // # Dictionaries
 //

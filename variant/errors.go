@@ -1,6 +1,9 @@
 package variant
 
-import "strconv"
+import (
+	"reflect"
+	"strconv"
+)
 
 // Error is a failure to encode or decode a Variant. It carries Godot's error
 // code and name (ERR_INVALID_DATA = 30, ...), so callers can match it with
@@ -52,3 +55,34 @@ func (e *Error) Is(target error) bool {
 func newError(kind *Error, offset int, reason string) *Error {
 	return &Error{Code: kind.Code, Name: kind.Name, Offset: offset, Reason: reason}
 }
+
+// UnmarshalTypeError is a decoded value that does not fit the Go value
+// Unmarshal (or Assign) stores it in: a String for an int field, an int too
+// big for a uint8, an Array for a struct. The input itself was valid, so it
+// has no offset. It matches ErrInvalidData (and peer.ErrInvalidData) with
+// errors.Is, as Godot reports ERR_INVALID_DATA; errors.As tells it from
+// malformed input, which is an *Error.
+type UnmarshalTypeError struct {
+	Field  string       // where in the destination, e.g. "Players[2].Pos"; "" for the value itself
+	Value  string       // the Variant type decoded, e.g. "String", "Vector2"
+	Type   reflect.Type // the Go type it did not fit
+	Reason string       // more detail, e.g. "value 300 overflows uint8"; may be empty
+}
+
+func (e *UnmarshalTypeError) Error() string {
+	where := e.Field
+	if where == "" {
+		where = "value"
+	}
+	s := "variant: " + ErrInvalidData.Name + ": " + where + ": cannot store " + e.Value + " in Go " + e.Type.String()
+	if e.Reason != "" {
+		s += ": " + e.Reason
+	}
+	return s
+}
+
+// GodotCode returns ErrInvalidData's code, 30.
+func (e *UnmarshalTypeError) GodotCode() int { return ErrInvalidData.Code }
+
+// Is reports whether target carries ErrInvalidData's Godot code.
+func (e *UnmarshalTypeError) Is(target error) bool { return ErrInvalidData.Is(target) }

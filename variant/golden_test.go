@@ -275,8 +275,7 @@ func typedElem(t testing.TB, typ string, v any) any {
 	case "Plane":
 		return Plane{jV3(t, member(t, v, "normal")), jFloat(t, member(t, v, "d"))}
 	case "Quaternion":
-		q := jV4(t, v)
-		return Quaternion{q.X, q.Y, q.Z, q.W}
+		return Quaternion(jV4(t, v))
 	case "AABB":
 		return AABB{jV3(t, member(t, v, "position")), jV3(t, member(t, v, "size"))}
 	case "Basis":

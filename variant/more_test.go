@@ -154,6 +154,7 @@ func TestDecodedValuesSurviveGC(t *testing.T) {
 		for i := 0; i < 1000; i++ {
 			junk = append(junk, make([]byte, 64))
 		}
+		runtime.KeepAlive(junk)
 		junk = nil
 		runtime.GC()
 	}

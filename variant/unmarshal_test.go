@@ -188,7 +188,7 @@ func randomFieldValue(r *rand.Rand, depth int) any {
 	case 3:
 		return int64(r.Uint64())
 	case 4:
-		return []float64{1.5, 2, -0.0, math.Inf(1), math.NaN(), 1e40, 3}[r.IntN(7)]
+		return []float64{1.5, 2, math.Copysign(0, -1), math.Inf(1), math.NaN(), 1e40, 3}[r.IntN(7)]
 	case 5:
 		return []string{"", "move", "ÄÖ", "player_one"}[r.IntN(4)]
 	case 6:

@@ -95,7 +95,7 @@ func (b *Buffer) MaxPacketSize() int { return b.cfg.MaxBytes - headerSize }
 
 // Push copies p into the buffer. It returns ErrTooLarge for a packet that could
 // never fit, ErrClosed after Close, and when full either ErrFull (DropNewest) or
-// waits (Block; ctx may be nil to wait without a deadline).
+// waits (Block; context.Background() waits without a deadline).
 func (b *Buffer) Push(ctx context.Context, p []byte) error {
 	need := len(p) + headerSize
 	if need > b.cfg.MaxBytes {

@@ -23,7 +23,7 @@ func TestFIFOAndWrap(t *testing.T) {
 			for j := range p {
 				p[j] = byte(rng.Uint32())
 			}
-			err := b.Push(nil, p)
+			err := b.Push(context.Background(), p)
 			if err == nil {
 				queue = append(queue, p)
 			} else if err != ErrFull {
@@ -88,7 +88,7 @@ func TestWaitOrReturnsWhenStopCloses(t *testing.T) {
 	if err := b.WaitOr(ctx, make(chan struct{})); !errors.Is(err, context.Canceled) {
 		t.Fatalf("WaitOr with a cancelled context = %v", err)
 	}
-	b.Push(nil, []byte("x"))
+	b.Push(context.Background(), []byte("x"))
 	if err := b.WaitOr(ctx, nil); err != nil {
 		t.Fatalf("WaitOr with a packet queued = %v, want nil", err)
 	}
@@ -97,7 +97,7 @@ func TestWaitOrReturnsWhenStopCloses(t *testing.T) {
 func TestDropNewestCounts(t *testing.T) {
 	b := New(Config{MaxBytes: 1 << 10, MaxPackets: 2})
 	for i := 0; i < 5; i++ {
-		err := b.Push(nil, []byte{byte(i)})
+		err := b.Push(context.Background(), []byte{byte(i)})
 		if i < 2 && err != nil {
 			t.Fatalf("push %d: %v", i, err)
 		}
@@ -118,16 +118,16 @@ func TestDropNewestCounts(t *testing.T) {
 
 func TestByteLimit(t *testing.T) {
 	b := New(Config{MaxBytes: 20})
-	if err := b.Push(nil, make([]byte, 17)); err != ErrTooLarge {
+	if err := b.Push(context.Background(), make([]byte, 17)); err != ErrTooLarge {
 		t.Fatalf("packet bigger than the ring = %v, want ErrTooLarge", err)
 	}
 	if b.MaxPacketSize() != 16 {
 		t.Fatalf("MaxPacketSize = %d", b.MaxPacketSize())
 	}
-	if err := b.Push(nil, make([]byte, 10)); err != nil {
+	if err := b.Push(context.Background(), make([]byte, 10)); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Push(nil, make([]byte, 3)); err != ErrFull {
+	if err := b.Push(context.Background(), make([]byte, 3)); err != ErrFull {
 		t.Fatalf("push beyond the byte limit = %v, want ErrFull", err)
 	}
 	if b.Bytes() != 14 {
@@ -137,7 +137,7 @@ func TestByteLimit(t *testing.T) {
 
 func TestBlockWaitsForRoom(t *testing.T) {
 	b := New(Config{MaxPackets: 1, Policy: Block})
-	if err := b.Push(nil, []byte("a")); err != nil {
+	if err := b.Push(context.Background(), []byte("a")); err != nil {
 		t.Fatal(err)
 	}
 	pushed := make(chan error, 1)
@@ -156,7 +156,7 @@ func TestBlockWaitsForRoom(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
-	b.Push(nil, []byte("c"))
+	b.Push(context.Background(), []byte("c"))
 	if err := b.Push(ctx, []byte("d")); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Push into a full Block buffer past the deadline = %v", err)
 	}
@@ -178,7 +178,7 @@ func TestPopHonoursContext(t *testing.T) {
 
 func TestCloseDrainsThenReportsError(t *testing.T) {
 	b := New(Config{Policy: Block})
-	b.Push(nil, []byte("queued"))
+	b.Push(context.Background(), []byte("queued"))
 	cause := errors.New("remote went away")
 	waiting := make(chan error, 1)
 	b2 := New(Config{})
@@ -190,7 +190,7 @@ func TestCloseDrainsThenReportsError(t *testing.T) {
 
 	b.Close(cause)
 	b.Close(errors.New("ignored: only the first Close counts"))
-	if err := b.Push(nil, []byte("x")); !errors.Is(err, net.ErrClosed) {
+	if err := b.Push(context.Background(), []byte("x")); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("Push after Close = %v, want net.ErrClosed", err)
 	}
 	p, err := b.TryPop(nil)
@@ -217,7 +217,7 @@ func TestManyWaitersAllWake(t *testing.T) {
 		}()
 	}
 	for i := 0; i < n; i++ {
-		b.Push(nil, []byte(fmt.Sprint(i)))
+		b.Push(context.Background(), []byte(fmt.Sprint(i)))
 	}
 	seen := map[string]bool{}
 	timeout := time.After(5 * time.Second)
@@ -238,10 +238,10 @@ func TestSteadyStateDoesNotAllocate(t *testing.T) {
 	b := New(Config{})
 	p := make([]byte, 200)
 	dst := make([]byte, 0, 256)
-	b.Push(nil, p) // allocates the ring once
+	b.Push(context.Background(), p) // allocates the ring once
 	b.TryPop(dst)
 	allocs := testing.AllocsPerRun(1000, func() {
-		b.Push(nil, p)
+		b.Push(context.Background(), p)
 		dst, _ = b.TryPop(dst)
 	})
 	if allocs != 0 {
@@ -258,7 +258,7 @@ func BenchmarkPushPop(b *testing.B) {
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			for b.Loop() {
-				buf.Push(nil, p)
+				buf.Push(context.Background(), p)
 				dst, _ = buf.TryPop(dst)
 			}
 		})
@@ -307,8 +307,8 @@ func BenchmarkProducerConsumer(b *testing.B) {
 
 func TestInboxReusesItsBuffer(t *testing.T) {
 	in := NewInbox(Config{}, nil)
-	in.Push(nil, []byte("first packet"))
-	in.Push(nil, []byte("second"))
+	in.Push(context.Background(), []byte("first packet"))
+	in.Push(context.Background(), []byte("second"))
 	if in.AvailablePacketCount() != 2 {
 		t.Fatalf("AvailablePacketCount = %d", in.AvailablePacketCount())
 	}
@@ -347,7 +347,7 @@ func TestGrowKeepsOrder(t *testing.T) {
 			for j := range p {
 				p[j] = byte(rng.Uint32())
 			}
-			switch err := b.Push(nil, p); err {
+			switch err := b.Push(context.Background(), p); err {
 			case nil:
 				queue = append(queue, p)
 			case ErrFull:
@@ -378,19 +378,19 @@ func TestGrowKeepsOrder(t *testing.T) {
 // not MaxBytes, a big one grows it, and closing a drained buffer frees it.
 func TestGrowFollowsQueuedBytes(t *testing.T) {
 	b := New(Config{MaxBytes: 1 << 16, InitialBytes: 256})
-	if err := b.Push(nil, make([]byte, 10)); err != nil {
+	if err := b.Push(context.Background(), make([]byte, 10)); err != nil {
 		t.Fatal(err)
 	}
 	if b.Cap() != 256 {
 		t.Fatalf("Cap after a 10-byte packet = %d, want 256", b.Cap())
 	}
-	if err := b.Push(nil, make([]byte, 1100)); err != nil {
+	if err := b.Push(context.Background(), make([]byte, 1100)); err != nil {
 		t.Fatal(err)
 	}
 	if b.Cap() != 2048 {
 		t.Fatalf("Cap with 14+1104 bytes queued = %d, want 2048", b.Cap())
 	}
-	if err := b.Push(nil, make([]byte, 1<<16-1118-4)); err != nil {
+	if err := b.Push(context.Background(), make([]byte, 1<<16-1118-4)); err != nil {
 		t.Fatal(err)
 	}
 	if b.Cap() != 1<<16 {
@@ -414,10 +414,10 @@ func TestGrownSteadyStateDoesNotAllocate(t *testing.T) {
 	b := New(Config{InitialBytes: 64})
 	p := make([]byte, 200)
 	dst := make([]byte, 0, 256)
-	b.Push(nil, p) // grows the ring once
+	b.Push(context.Background(), p) // grows the ring once
 	b.TryPop(dst)
 	allocs := testing.AllocsPerRun(1000, func() {
-		b.Push(nil, p)
+		b.Push(context.Background(), p)
 		dst, _ = b.TryPop(dst)
 	})
 	if allocs != 0 {
@@ -430,20 +430,20 @@ func TestGrownSteadyStateDoesNotAllocate(t *testing.T) {
 // MaxBytes at once.
 func TestDefaultRingGrows(t *testing.T) {
 	b := New(Config{MaxBytes: 1 << 16})
-	if err := b.Push(nil, make([]byte, 10)); err != nil {
+	if err := b.Push(context.Background(), make([]byte, 10)); err != nil {
 		t.Fatal(err)
 	}
 	if b.Cap() != DefaultInitialBytes {
 		t.Fatalf("Cap after one small packet = %d, want %d", b.Cap(), DefaultInitialBytes)
 	}
-	if err := b.Push(nil, make([]byte, 40000)); err != nil {
+	if err := b.Push(context.Background(), make([]byte, 40000)); err != nil {
 		t.Fatal(err)
 	}
 	if c := b.Cap(); c < 40014 || c > 1<<16 {
 		t.Fatalf("Cap after a 40000-byte packet = %d", c)
 	}
 	whole := New(Config{MaxBytes: 1 << 16, InitialBytes: -1})
-	if err := whole.Push(nil, make([]byte, 10)); err != nil {
+	if err := whole.Push(context.Background(), make([]byte, 10)); err != nil {
 		t.Fatal(err)
 	}
 	if whole.Cap() != 1<<16 {

@@ -1,6 +1,7 @@
 package dtls
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -105,7 +106,7 @@ func (c *conn) readLoop() {
 			continue
 		}
 		// DropNewest: a full queue drops the packet and counts it.
-		_ = c.Inbox.Push(nil, buf[:n])
+		_ = c.Inbox.Push(context.Background(), buf[:n])
 	}
 }
 

@@ -159,7 +159,13 @@ func repairHello(body []byte) (out []byte, changed bool) {
 		off += lenBytes + n
 		return off <= len(body)
 	}
-	if !skip(1) || !skip(1) || !skip(2) || !skip(1) || off+2 > len(body) {
+	// session_id, cookie, cipher_suites, compression_methods
+	for _, lenBytes := range [...]int{1, 1, 2, 1} {
+		if !skip(lenBytes) {
+			return nil, false
+		}
+	}
+	if off+2 > len(body) {
 		return nil, false
 	}
 	extStart := off

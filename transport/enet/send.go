@@ -481,7 +481,7 @@ func (h *Host) sendPacket(s *slot, chID int, data []byte, flags PacketFlags) {
 		c.number, c.headLen = cmdSendUnsequenced, 8
 		c.head[0] = cmdSendUnsequenced | cmdFlagUnseq
 		put16(c.head[:], 6, uint16(len(pkt)))
-	case flags&FlagReliable != 0 || ch.outUnreliableSeq >= 0xFFFF:
+	case flags&FlagReliable != 0 || ch.outUnreliableSeq == 0xFFFF:
 		c.number, c.headLen = cmdSendReliable, 6
 		c.head[0] = cmdSendReliable | cmdFlagAck
 		put16(c.head[:], 4, uint16(len(pkt)))

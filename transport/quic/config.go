@@ -138,7 +138,6 @@ type Config struct {
 // config is a Config with every default applied.
 type config struct {
 	Config
-	maxQueue int
 }
 
 func resolve(c *Config) (*config, error) {

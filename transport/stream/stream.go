@@ -498,11 +498,11 @@ func signal(ch chan struct{}) {
 }
 
 func (c *conn) PutPacket(p []byte) error {
-	return c.put(nil, p)
+	return c.put(context.Background(), p)
 }
 
 // put queues p for the writer, waiting for room until ctx ends or the
-// WriteTimeout passes. ctx may be nil.
+// WriteTimeout passes.
 func (c *conn) put(ctx context.Context, p []byte) error {
 	if len(p) > c.cfg.OutputBufferMaxSize {
 		return &peer.OpError{Op: "put packet", Err: peer.ErrInvalidParameter,

@@ -277,7 +277,7 @@ func (t *transport) receive(buf []byte, n int, src netip.AddrPort) {
 		return
 	}
 	putRecordHeader(buf, src)
-	switch err := t.ring.Push(nil, buf[:recordHeader+n]); err {
+	switch err := t.ring.Push(context.Background(), buf[:recordHeader+n]); err {
 	case nil:
 		t.stats.pktIn.Add(1)
 		t.stats.bytesIn.Add(uint64(n))

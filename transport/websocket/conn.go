@@ -110,7 +110,8 @@ var (
 	errLocalClose   = errors.New("websocket: closed locally")
 	errTruncated    = &peer.OpError{Op: "read", Err: fmt.Errorf("%w: %w", peer.ErrConnectionError, io.ErrUnexpectedEOF),
 		Detail: "the connection closed inside a frame"}
-	errCloseLength = &peer.OpError{Op: "read", Err: peer.ErrInvalidData, Detail: "close frame with a 1-byte payload (RFC 6455 5.5.1)"}
+	errNoCloseFrame = &peer.OpError{Op: "read", Err: peer.ErrConnectionError, Detail: "the connection closed without a close frame"}
+	errCloseLength  = &peer.OpError{Op: "read", Err: peer.ErrInvalidData, Detail: "close frame with a 1-byte payload (RFC 6455 5.5.1)"}
 )
 
 // closeDrainLimit bounds the bytes read and discarded after this side failed
@@ -347,7 +348,7 @@ func (c *conn) readLoop() {
 		}
 		// Block: a full queue stops reading, and TCP flow control slows
 		// the sender. Push fails only once teardown closed the ring.
-		c.in.Push(nil, buf)
+		c.in.Push(context.Background(), buf)
 	}
 }
 
@@ -362,6 +363,8 @@ func (c *conn) readFailed(err error) {
 		// gorilla's name for EOF; no close frame carries 1006.
 		if c.fw != nil && c.fw.midFrame() {
 			err = errTruncated
+		} else {
+			err = errNoCloseFrame
 		}
 	case errors.As(err, &ce):
 		// handleClose recorded the code.

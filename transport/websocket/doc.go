@@ -146,7 +146,7 @@
 // closed mid-frame), every whole message before it is still delivered, then
 // the *CloseError matches both peer.ErrConnectionError (Godot's
 // ERR_CONNECTION_ERROR) and io.ErrUnexpectedEOF with errors.Is; one that
-// ends between frames matches neither.
+// ends between frames matches peer.ErrConnectionError only.
 //
 // # Bad input
 //

@@ -3,7 +3,6 @@ package signaling
 import (
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -338,12 +337,18 @@ func (p *serverPeer) send(m Message) {
 	p.wakeUp()
 }
 
-var errLobbySealed = errors.New("Lobby is sealed")
+// closeReason is a request the server refuses: its text is the close reason
+// sent to the client, worded as Godot's reference signalling server words it.
+type closeReason string
+
+func (r closeReason) Error() string { return string(r) }
+
+const errLobbySealed closeReason = "Lobby is sealed"
 
 func (s *Server) handle(p *serverPeer, b []byte) error {
 	m, err := ParseMessage(b)
 	if err != nil {
-		return errors.New("Invalid message format")
+		return closeReason("Invalid message format")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -352,12 +357,12 @@ func (s *Server) handle(p *serverPeer, b []byte) error {
 	}
 	l := p.lobby
 	if l == nil {
-		return errors.New("Invalid message when not in a lobby")
+		return closeReason("Invalid message when not in a lobby")
 	}
 	switch m.Type {
 	case Seal:
 		if p.id != l.host {
-			return errors.New("Only host can seal the lobby")
+			return closeReason("Only host can seal the lobby")
 		}
 		if l.sealed {
 			return nil
@@ -388,7 +393,7 @@ func (s *Server) handle(p *serverPeer, b []byte) error {
 			}
 		}
 		if to == nil || to == p {
-			return errors.New("Invalid destination")
+			return closeReason("Invalid destination")
 		}
 		src := p.id
 		if p.id == l.host {
@@ -397,22 +402,22 @@ func (s *Server) handle(p *serverPeer, b []byte) error {
 		to.send(Message{Type: m.Type, ID: src, Data: m.Data})
 		return nil
 	}
-	return errors.New("Invalid command")
+	return closeReason("Invalid command")
 }
 
 // join handles JOIN; s.mu is held.
 func (s *Server) join(p *serverPeer, m Message) error {
 	if p.lobby != nil {
-		return errors.New("Already in a lobby")
+		return closeReason("Already in a lobby")
 	}
 	name := m.Data
 	l := s.lobbies[name]
 	if l == nil {
 		if name != "" && s.cfg.StrictLobbies {
-			return errors.New("Lobby does not exists")
+			return closeReason("Lobby does not exists")
 		}
 		if len(s.lobbies) >= s.cfg.MaxLobbies {
-			return errors.New("Too many lobbies open, disconnecting")
+			return closeReason("Too many lobbies open, disconnecting")
 		}
 		for name == "" || s.lobbies[name] != nil {
 			name = randomName(32)

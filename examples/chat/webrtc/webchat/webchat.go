@@ -1,7 +1,7 @@
 // Package webchat is the WebRTC chat example's shared part: the channel
-// layout, the browser page (plain HTML and JavaScript embedded with
-// go:embed, no build step) and the server loop that the ./server command
-// runs.
+// layout, the browser page (plain HTML and JavaScript embedded in the
+// binary with a go:embed directive, no build step) and the server loop that
+// the ./server command runs.
 //
 // A browser, a Godot 4 game (examples/godot/webrtc_chat_client.gd) or the
 // Go client (./client) joins lobby "chat" on the signalling server (Godot's
