@@ -1,0 +1,297 @@
+package enet_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/packetpeer/packetpeer/multiplayer"
+	"github.com/packetpeer/packetpeer/multiplayer/multiplayertest"
+	"github.com/packetpeer/packetpeer/peer"
+	"github.com/packetpeer/packetpeer/peer/peertest"
+	"github.com/packetpeer/packetpeer/transport/enet"
+	"github.com/stretchr/testify/require"
+)
+
+func mpNetwork(t *testing.T, clients int, channels int) multiplayertest.Network {
+	t.Helper()
+	srv, err := enet.CreateServer("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := srv.Host().LocalAddr().String()
+	n := multiplayertest.Network{Server: srv}
+	n.Connect = func(ctx context.Context) (multiplayer.MultiplayerPeer, error) {
+		// A refused client only times out (5 s and more in ENet): on
+		// loopback an accepted one connects well within a second.
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		c, err := enet.DialClient(ctx, addr, &enet.MultiplayerConfig{Channels: channels})
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for range clients {
+		c, err := n.Connect(ctx)
+		if err != nil {
+			srv.Close()
+			for _, c := range n.Clients {
+				c.Close()
+			}
+			t.Fatal(err)
+		}
+		n.Clients = append(n.Clients, c)
+		// The client is connected half a round trip before the server
+		// has the VERIFY_CONNECT acknowledged and admits it.
+		require.Eventually(t, func() bool { return srv.GetPeer(c.UniqueID()) != nil }, 5*time.Second, time.Millisecond)
+	}
+	return n
+}
+
+func TestMultiplayerConformance(t *testing.T) {
+	multiplayertest.Run(t, func(t *testing.T, clients int) multiplayertest.Network {
+		return mpNetwork(t, clients, 3)
+	}, multiplayertest.Config{Channels: 4})
+}
+
+// rawEvent waits for the next event of h that is not a receive.
+func rawEvent(t *testing.T, ctx context.Context, h *enet.Host) enet.Event {
+	t.Helper()
+	for {
+		e, err := h.Service(ctx)
+		if err != nil {
+			t.Fatalf("Service: %v", err)
+		}
+		if e.Type != enet.EventReceive {
+			return e
+		}
+	}
+}
+
+// TestMultiplayerClientConnectData checks a client's CONNECT as a Godot
+// server sees it: the data is the client's id, and the channel count is
+// Channels+2, or 255 when Channels is 0.
+func TestMultiplayerClientConnectData(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	for _, tc := range []struct{ channels, want int }{{0, 255}, {3, 5}} {
+		h, err := enet.NewHost("127.0.0.1:0", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := enet.CreateClient(h.LocalAddr().String(), &enet.MultiplayerConfig{Channels: tc.channels})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.ConnectionStatus() != multiplayer.ConnectionConnecting {
+			t.Errorf("status %v before the CONNECT completes", c.ConnectionStatus())
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		e := rawEvent(t, ctx, h)
+		if e.Type != enet.EventConnect || int32(e.Data) != c.UniqueID() || c.UniqueID() < 2 {
+			t.Errorf("server saw %v with data %d; want EventConnect with the client's id %d", e.Type, e.Data, c.UniqueID())
+		}
+		if got := e.Peer.Channels(); got != tc.want {
+			t.Errorf("Channels %d: CONNECT asked for %d ENet channels, want %d", tc.channels, got, tc.want)
+		}
+		if ev, err := c.ReadEvent(ctx); err != nil || ev != (multiplayer.Event{Type: multiplayer.PeerConnected, ID: 1}) {
+			t.Errorf("client event %v, %v; want peer_connected(1)", ev, err)
+		}
+		cancel()
+		c.Close()
+		h.Close()
+	}
+}
+
+// TestMultiplayerServerResetsBadIDs connects raw ENet clients claiming ids
+// 0, 1 and one already in use: the server resets each (no event, no
+// packet; the client, with a short timeout, sees its connection die) and
+// still admits an honest client afterwards.
+func TestMultiplayerServerResetsBadIDs(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	srv, err := enet.CreateServer("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	addr := srv.Host().LocalAddr().String()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	honest, err := enet.DialClient(ctx, addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer honest.Close()
+	if ev, err := srv.ReadEvent(ctx); err != nil || ev.ID != honest.UniqueID() {
+		t.Fatalf("server event %v, %v", ev, err)
+	}
+	for _, claim := range []uint32{0, 1, uint32(honest.UniqueID()), 1 << 31} {
+		h, err := enet.NewHost("", &enet.Config{MaxPeers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := h.ConnectToHost(addr, 0, claim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := rawEvent(t, ctx, h); e.Type != enet.EventConnect {
+			t.Fatalf("claim %d: first event %v, want the ENet connect", claim, e.Type)
+		}
+		if err := p.SetTimeout(4, 100*time.Millisecond, 500*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		_ = p.Send(0, []byte("smuggled"), enet.FlagReliable)
+		if e := rawEvent(t, ctx, h); e.Type != enet.EventDisconnect {
+			t.Errorf("claim %d: event %v, want the connection to die", claim, e.Type)
+		}
+		h.Close()
+	}
+	if got := srv.Stats(); got.Refused != 4 || got.Accepted != 1 {
+		t.Errorf("Stats %+v, want 4 refused, 1 accepted", got)
+	}
+	if ev, ok := srv.PollEvent(); ok {
+		t.Errorf("a refused client produced %v", ev)
+	}
+	if n := srv.AvailablePacketCount(); n != 0 {
+		t.Errorf("server queued %d packets from refused clients", n)
+	}
+	c2, err := enet.DialClient(ctx, addr, nil)
+	if err != nil {
+		t.Fatalf("honest client after the refused ones: %v", err)
+	}
+	defer c2.Close()
+	if ev, err := srv.ReadEvent(ctx); err != nil || ev != (multiplayer.Event{Type: multiplayer.PeerConnected, ID: c2.UniqueID()}) {
+		t.Errorf("server event %v, %v; want peer_connected(%d)", ev, err, c2.UniqueID())
+	}
+}
+
+// TestMultiplayerChannelsAndFlags checks Godot's mapping of transfer mode
+// and channel to ENet channel and flags, at the ENet level, both ways: a
+// client's packets as a raw ENet server receives them, and raw ENet
+// packets as the client reports them.
+func TestMultiplayerChannelsAndFlags(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	h, err := enet.NewHost("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	c, err := enet.CreateClient(h.LocalAddr().String(), &enet.MultiplayerConfig{Channels: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	e := rawEvent(t, ctx, h)
+	if e.Type != enet.EventConnect {
+		t.Fatalf("event %v", e.Type)
+	}
+	sp := e.Peer
+	if _, err := c.ReadEvent(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		mode    multiplayer.TransferMode
+		channel int
+		enetCh  int
+		flags   enet.PacketFlags
+	}{
+		{multiplayer.TransferModeReliable, 0, 0, enet.FlagReliable},
+		{multiplayer.TransferModeUnreliableOrdered, 0, 1, enet.FlagUnreliableFragment},
+		{multiplayer.TransferModeUnreliable, 0, 1, enet.FlagUnsequenced | enet.FlagUnreliableFragment},
+		{multiplayer.TransferModeReliable, 1, 2, enet.FlagReliable},
+		{multiplayer.TransferModeUnreliableOrdered, 2, 3, enet.FlagUnreliableFragment},
+		{multiplayer.TransferModeUnreliable, 3, 4, enet.FlagUnsequenced | enet.FlagUnreliableFragment},
+	}
+	for _, tc := range cases {
+		// Client to server; unreliable packets may be lost, so resend.
+		for {
+			if err := c.SendTo(1, tc.mode, tc.channel, []byte("up")); err != nil {
+				t.Fatal(err)
+			}
+			rctx, rcancel := context.WithTimeout(ctx, 300*time.Millisecond)
+			ev, err := h.Service(rctx)
+			rcancel()
+			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+				continue
+			}
+			if err != nil || ev.Type != enet.EventReceive {
+				t.Fatalf("%v/%d: server event %v, %v", tc.mode, tc.channel, ev.Type, err)
+			}
+			b, err := sp.GetPacket()
+			if err != nil || string(b) != "up" {
+				t.Fatalf("GetPacket %q, %v", b, err)
+			}
+			// Only the flags that travel on the wire come back: ENet
+			// reports unreliable-fragment packets by their command.
+			if ev.Channel != tc.enetCh || sp.PacketFlags()&(enet.FlagReliable|enet.FlagUnsequenced) != tc.flags&(enet.FlagReliable|enet.FlagUnsequenced) {
+				t.Errorf("%v on transfer channel %d: ENet channel %d flags %d, want channel %d flags %d",
+					tc.mode, tc.channel, ev.Channel, sp.PacketFlags(), tc.enetCh, tc.flags)
+			}
+			break
+		}
+		// Server to client.
+		want := multiplayer.PacketInfo{From: 1, Channel: tc.channel, Mode: tc.mode}
+		for {
+			if err := sp.Send(tc.enetCh, []byte("down"), tc.flags); err != nil {
+				t.Fatal(err)
+			}
+			h.Flush()
+			rctx, rcancel := context.WithTimeout(ctx, 300*time.Millisecond)
+			b, info, err := c.ReadPacketFrom(rctx)
+			rcancel()
+			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+				continue
+			}
+			if err != nil || string(b) != "down" {
+				t.Fatalf("client read %q, %v", b, err)
+			}
+			if info != want {
+				t.Errorf("ENet channel %d flags %d: client reports %+v, want %+v", tc.enetCh, tc.flags, info, want)
+			}
+			break
+		}
+	}
+	// ENet channel 1 without flags (Godot's 3.x unreliable ordered) is
+	// also unreliable ordered, on transfer channel 0.
+	for {
+		if err := sp.Send(1, []byte("plain"), 0); err != nil {
+			t.Fatal(err)
+		}
+		h.Flush()
+		rctx, rcancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		_, info, err := c.ReadPacketFrom(rctx)
+		rcancel()
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info != (multiplayer.PacketInfo{From: 1, Channel: 0, Mode: multiplayer.TransferModeUnreliableOrdered}) {
+			t.Errorf("plain unreliable on channel 1: %+v", info)
+		}
+		break
+	}
+}
+
+func TestMultiplayerCreateErrors(t *testing.T) {
+	if _, err := enet.CreateServer("127.0.0.1:0", &enet.MultiplayerConfig{Channels: 254}); !errors.Is(err, peer.ErrInvalidParameter) {
+		t.Errorf("Channels 254: %v, want ErrInvalidParameter", err)
+	}
+	if _, err := enet.CreateClient("127.0.0.1:0", nil); !errors.Is(err, peer.ErrInvalidParameter) {
+		t.Errorf("port 0: %v, want ErrInvalidParameter", err)
+	}
+	srv, err := enet.CreateServer("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if _, err := enet.CreateServer(srv.Host().LocalAddr().String(), nil); !errors.Is(err, peer.ErrCantCreate) {
+		t.Errorf("port in use: %v, want ErrCantCreate", err)
+	}
+}
