@@ -68,7 +68,9 @@ type MultiplayerStats struct {
 // channel 1 with FlagUnreliableFragment, TransferModeUnreliable on channel
 // 1 with FlagUnsequenced|FlagUnreliableFragment; transfer channel c > 0
 // moves either to ENet channel c+1. A receiver reports the mode from the
-// flags and the transfer channel from the ENet channel. A client sends
+// flags and the transfer channel from the ENet channel (an unreliable
+// packet larger than the MTU travels as sequenced unreliable fragments, so
+// it arrives as TransferModeUnreliableOrdered, as in Godot). A client sends
 // everything to the server; relaying is SceneMultiplayer's job, so
 // IsServerRelaySupported is true.
 //

@@ -133,6 +133,7 @@ func TestMultiplayerServerResetsBadIDs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { h.Close() })
 		p, err := h.ConnectToHost(addr, 0, claim)
 		if err != nil {
 			t.Fatal(err)
@@ -199,18 +200,33 @@ func TestMultiplayerChannelsAndFlags(t *testing.T) {
 		channel int
 		enetCh  int
 		flags   enet.PacketFlags
+		size    int
 	}{
-		{multiplayer.TransferModeReliable, 0, 0, enet.FlagReliable},
-		{multiplayer.TransferModeUnreliableOrdered, 0, 1, enet.FlagUnreliableFragment},
-		{multiplayer.TransferModeUnreliable, 0, 1, enet.FlagUnsequenced | enet.FlagUnreliableFragment},
-		{multiplayer.TransferModeReliable, 1, 2, enet.FlagReliable},
-		{multiplayer.TransferModeUnreliableOrdered, 2, 3, enet.FlagUnreliableFragment},
-		{multiplayer.TransferModeUnreliable, 3, 4, enet.FlagUnsequenced | enet.FlagUnreliableFragment},
+		{multiplayer.TransferModeReliable, 0, 0, enet.FlagReliable, 0},
+		{multiplayer.TransferModeUnreliableOrdered, 0, 1, enet.FlagUnreliableFragment, 0},
+		{multiplayer.TransferModeUnreliable, 0, 1, enet.FlagUnsequenced | enet.FlagUnreliableFragment, 0},
+		{multiplayer.TransferModeReliable, 1, 2, enet.FlagReliable, 0},
+		{multiplayer.TransferModeUnreliableOrdered, 2, 3, enet.FlagUnreliableFragment, 0},
+		{multiplayer.TransferModeUnreliable, 3, 4, enet.FlagUnsequenced | enet.FlagUnreliableFragment, 0},
+		// Above the MTU, FlagUnreliableFragment keeps the fragments
+		// unreliable; without it ENet would send them reliably. ENet
+		// sends unsequenced packets that need fragments as sequenced
+		// unreliable fragments, so they arrive as unreliable ordered (in
+		// Godot too).
+		{multiplayer.TransferModeUnreliableOrdered, 0, 1, enet.FlagUnreliableFragment, 3000},
+		{multiplayer.TransferModeUnreliable, 1, 2, enet.FlagUnsequenced | enet.FlagUnreliableFragment, 3000},
 	}
 	for _, tc := range cases {
+		up := []byte("up")
+		wireFlags, want := tc.flags, multiplayer.PacketInfo{From: 1, Channel: tc.channel, Mode: tc.mode}
+		if tc.size > 0 {
+			up = make([]byte, tc.size)
+			wireFlags &^= enet.FlagUnsequenced
+			want.Mode = multiplayer.TransferModeUnreliableOrdered
+		}
 		// Client to server; unreliable packets may be lost, so resend.
 		for {
-			if err := c.SendTo(1, tc.mode, tc.channel, []byte("up")); err != nil {
+			if err := c.SendTo(1, tc.mode, tc.channel, up); err != nil {
 				t.Fatal(err)
 			}
 			rctx, rcancel := context.WithTimeout(ctx, 300*time.Millisecond)
@@ -223,21 +239,20 @@ func TestMultiplayerChannelsAndFlags(t *testing.T) {
 				t.Fatalf("%v/%d: server event %v, %v", tc.mode, tc.channel, ev.Type, err)
 			}
 			b, err := sp.GetPacket()
-			if err != nil || string(b) != "up" {
-				t.Fatalf("GetPacket %q, %v", b, err)
+			if err != nil || string(b) != string(up) {
+				t.Fatalf("GetPacket of %d bytes, %v", len(b), err)
 			}
 			// Only the flags that travel on the wire come back: ENet
 			// reports unreliable-fragment packets by their command.
-			if ev.Channel != tc.enetCh || sp.PacketFlags()&(enet.FlagReliable|enet.FlagUnsequenced) != tc.flags&(enet.FlagReliable|enet.FlagUnsequenced) {
-				t.Errorf("%v on transfer channel %d: ENet channel %d flags %d, want channel %d flags %d",
-					tc.mode, tc.channel, ev.Channel, sp.PacketFlags(), tc.enetCh, tc.flags)
+			if ev.Channel != tc.enetCh || sp.PacketFlags()&(enet.FlagReliable|enet.FlagUnsequenced) != wireFlags&(enet.FlagReliable|enet.FlagUnsequenced) {
+				t.Errorf("%v on transfer channel %d, %d bytes: ENet channel %d flags %d, want channel %d flags %d",
+					tc.mode, tc.channel, len(up), ev.Channel, sp.PacketFlags(), tc.enetCh, wireFlags)
 			}
 			break
 		}
 		// Server to client.
-		want := multiplayer.PacketInfo{From: 1, Channel: tc.channel, Mode: tc.mode}
 		for {
-			if err := sp.Send(tc.enetCh, []byte("down"), tc.flags); err != nil {
+			if err := sp.Send(tc.enetCh, up, tc.flags); err != nil {
 				t.Fatal(err)
 			}
 			h.Flush()
@@ -247,8 +262,8 @@ func TestMultiplayerChannelsAndFlags(t *testing.T) {
 			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 				continue
 			}
-			if err != nil || string(b) != "down" {
-				t.Fatalf("client read %q, %v", b, err)
+			if err != nil || string(b) != string(up) {
+				t.Fatalf("client read %d bytes, %v", len(b), err)
 			}
 			if info != want {
 				t.Errorf("ENet channel %d flags %d: client reports %+v, want %+v", tc.enetCh, tc.flags, info, want)
