@@ -32,8 +32,8 @@
 // a fresh id in 2..2^31-1.
 //
 // MultiplayerPeer is Godot's ENetMultiplayerPeer on top of a Host:
-// CreateServer, CreateClient (DialClient waits for the connection), with
-// the layout above; see its doc for the Godot → Go names.
+// CreateServer, CreateClient (DialClient waits for the connection) and
+// CreateMesh + AddMeshPeer, with the layout above.
 //
 // # Godot → Go
 //
@@ -72,6 +72,8 @@
 //	ENetMultiplayerPeer.create_client(addr, port, channel_count, in, out, local_port)
 //	                                              CreateClient("addr:port", &MultiplayerConfig{Channels, ..., LocalAddr}), DialClient(ctx, ...)
 //	ENetMultiplayerPeer.get_peer(id), host        (*MultiplayerPeer).GetPeer(id), Host()
+//	ENetMultiplayerPeer.create_mesh(id), add_mesh_peer(id, host)
+//	                                              CreateMesh(id), (*MultiplayerPeer).AddMeshPeer(id, host)
 //
 // # Defaults and limits
 //

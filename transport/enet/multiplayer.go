@@ -81,6 +81,7 @@ type MultiplayerStats struct {
 //	create_client(address, port, channel_count, in, out, local_port)
 //	                                        CreateClient("address:port", &MultiplayerConfig{Channels, InBandwidth, OutBandwidth, LocalAddr}), DialClient(ctx, ...)
 //	set_bind_ip(ip)                         the host part of CreateServer's addr, MultiplayerConfig.LocalAddr
+//	create_mesh(id), add_mesh_peer(id, host)  CreateMesh(id), AddMeshPeer(id, host)
 //	get_peer(id)                            GetPeer(id)
 //	host, get_host()                        Host()
 type MultiplayerPeer struct {
@@ -94,8 +95,9 @@ type mpEntry struct {
 }
 
 type mpTransport struct {
-	h      *Host
+	h      *Host // nil in a mesh
 	server bool
+	mesh   bool
 	ev     multiplayer.Events
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -108,6 +110,7 @@ type mpTransport struct {
 	mu    sync.Mutex
 	peers map[int32]*Peer // the peers of the session, as Godot's peers map
 	ids   map[*Peer]int32 // every admitted ENet peer until it disconnects (Godot's _net_id meta)
+	hosts map[int32]*Host // a mesh's hosts, one per peer
 
 	// Received packets stay in their ENet peer's queue, charged against
 	// the host's limits; q says whose packet comes next.
@@ -125,7 +128,7 @@ type mpTransport struct {
 }
 
 func newMPTransport(h *Host, server bool) *mpTransport {
-	m := &mpTransport{h: h, server: server, peers: map[int32]*Peer{}, ids: map[*Peer]int32{},
+	m := &mpTransport{h: h, server: server, peers: map[int32]*Peer{}, ids: map[*Peer]int32{}, hosts: map[int32]*Host{},
 		ready: make(chan struct{}, 1), done: make(chan struct{}), handshook: make(chan struct{})}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	return m
@@ -172,8 +175,60 @@ func CreateServer(addr string, cfg *MultiplayerConfig) (*MultiplayerPeer, error)
 	m.id.Store(multiplayer.TargetPeerServer)
 	m.status.Store(int32(multiplayer.ConnectionConnected))
 	m.wg.Add(1)
-	go m.serviceLoop()
+	go m.serviceLoop(h, 0)
 	return &MultiplayerPeer{Peer: multiplayer.New(m), m: m}, nil
+}
+
+// CreateMesh creates a mesh peer with id (Godot's create_mesh): it has no
+// host of its own; AddMeshPeer adds each peer with the host connected to
+// it. It is ConnectionConnected at once, not a server, and sends to its
+// peers directly.
+func CreateMesh(id int32) (*MultiplayerPeer, error) {
+	if id <= 0 {
+		return nil, &peer.OpError{Op: "create mesh", Err: peer.ErrInvalidParameter,
+			Detail: fmt.Sprintf("unique id %d is not positive", id)}
+	}
+	m := newMPTransport(nil, false)
+	m.mesh = true
+	m.id.Store(id)
+	m.status.Store(int32(multiplayer.ConnectionConnected))
+	return &MultiplayerPeer{Peer: multiplayer.New(m), m: m}, nil
+}
+
+// AddMeshPeer adds peer id to a mesh, reached through h, which must have
+// exactly one peer and that peer connected (Godot's add_mesh_peer), and
+// reports PeerConnected(id). The mesh takes h over: it services h (do not
+// call Service on it any more), resets any connection h accepts later, and
+// closes h when the peer disconnects or the mesh closes.
+func (p *MultiplayerPeer) AddMeshPeer(id int32, h *Host) error {
+	const op = "add mesh peer"
+	m := p.m
+	if p.IsClosed() {
+		return &peer.OpError{Op: op, Err: peer.ErrClosed}
+	}
+	if !m.mesh {
+		return &peer.OpError{Op: op, Err: peer.ErrUnconfigured, Detail: "not a mesh: call CreateMesh first"}
+	}
+	if h == nil || id <= 0 {
+		return &peer.OpError{Op: op, Err: peer.ErrInvalidParameter, Detail: "needs a host and a positive id"}
+	}
+	ps := h.Peers()
+	if len(ps) != 1 || ps[0].State() != StateConnected {
+		return &peer.OpError{Op: op, Err: peer.ErrInvalidParameter, Detail: "the host must have exactly one peer, connected"}
+	}
+	m.mu.Lock()
+	if m.peers[id] != nil {
+		m.mu.Unlock()
+		return &peer.OpError{Op: op, Err: peer.ErrAlreadyInUse, Detail: fmt.Sprintf("peer %d is in the mesh", id)}
+	}
+	m.peers[id] = ps[0]
+	m.ids[ps[0]] = id
+	m.hosts[id] = h
+	m.wg.Add(1)
+	m.mu.Unlock()
+	m.ev.PeerConnected(id)
+	go m.serviceLoop(h, id)
+	return nil
 }
 
 // CreateClient connects to an ENetMultiplayerPeer server at addr
@@ -209,7 +264,7 @@ func CreateClient(addr string, cfg *MultiplayerConfig) (*MultiplayerPeer, error)
 	m.peers[multiplayer.TargetPeerServer] = p
 	m.ids[p] = multiplayer.TargetPeerServer
 	m.wg.Add(1)
-	go m.serviceLoop()
+	go m.serviceLoop(h, 0)
 	return &MultiplayerPeer{Peer: multiplayer.New(m), m: m}, nil
 }
 
@@ -235,7 +290,8 @@ func DialClient(ctx context.Context, addr string, cfg *MultiplayerConfig) (*Mult
 }
 
 // Host returns the ENet host under the peer (Godot's host property), for
-// compression, statistics and its address. Do not call Service on it.
+// compression, statistics and its address; nil in a mesh. Do not call
+// Service on it.
 func (p *MultiplayerPeer) Host() *Host { return p.m.h }
 
 // GetPeer returns the ENet peer of multiplayer peer id (Godot's get_peer),
@@ -255,15 +311,26 @@ func (m *mpTransport) lookup(id int32) *Peer {
 	return m.peers[id]
 }
 
-func (m *mpTransport) serviceLoop() {
+// serviceLoop runs h's events; meshID is the peer id h reaches in a mesh.
+func (m *mpTransport) serviceLoop(h *Host, meshID int32) {
 	defer m.wg.Done()
 	for {
-		e, err := m.h.Service(m.ctx)
+		e, err := h.Service(m.ctx)
 		if err != nil {
 			return
 		}
 		switch e.Type {
 		case EventConnect:
+			if m.mesh {
+				m.mu.Lock()
+				_, ours := m.ids[e.Peer]
+				m.mu.Unlock()
+				if !ours {
+					m.refused.Add(1)
+					e.Peer.Reset()
+				}
+				continue
+			}
 			m.onConnect(e)
 		case EventReceive:
 			m.mu.Lock()
@@ -277,6 +344,11 @@ func (m *mpTransport) serviceLoop() {
 			m.push(mpEntry{p: e.Peer, from: from})
 		case EventDisconnect:
 			m.onDisconnect(e)
+			if m.mesh {
+				// Godot drops a mesh host with its peer.
+				h.Close()
+				return
+			}
 		}
 	}
 }
@@ -311,9 +383,10 @@ func (m *mpTransport) onDisconnect(e Event) {
 	current := known && m.peers[id] == e.Peer
 	if current {
 		delete(m.peers, id)
+		delete(m.hosts, id)
 	}
 	m.mu.Unlock()
-	if m.server {
+	if m.server || m.mesh {
 		if current {
 			m.ev.PeerDisconnected(id)
 		}
@@ -416,7 +489,7 @@ func (m *mpTransport) PutPacket(p []byte, target int32, mode multiplayer.Transfe
 	}
 	ch, flags := mpChannel(mode, channel)
 	m.mu.Lock()
-	if !m.server {
+	if !m.server && !m.mesh {
 		sp := m.peers[multiplayer.TargetPeerServer]
 		m.mu.Unlock()
 		if sp == nil {
@@ -431,21 +504,21 @@ func (m *mpTransport) PutPacket(p []byte, target int32, mode multiplayer.Transfe
 		return &peer.OpError{Op: "put packet", Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", target)}
 	}
 	var err error
-	switch {
-	case target > 0:
-		err = m.peers[target].Send(ch, p, flags)
-	default:
-		for id, pp := range m.peers {
-			if id == -target {
-				continue
-			}
-			if e := pp.Send(ch, p, flags); e != nil && err == nil {
-				err = e
-			}
+	for id, pp := range m.peers {
+		if (target > 0 && id != target) || (target < 0 && id == -target) {
+			continue
+		}
+		if e := pp.Send(ch, p, flags); e != nil && err == nil {
+			err = e
+		}
+		if m.mesh {
+			m.hosts[id].Flush()
 		}
 	}
 	m.mu.Unlock()
-	m.h.Flush()
+	if m.h != nil {
+		m.h.Flush()
+	}
 	return err
 }
 
@@ -521,14 +594,21 @@ func (m *mpTransport) ConnectionStatus() multiplayer.ConnectionStatus {
 	return multiplayer.ConnectionStatus(m.status.Load())
 }
 func (m *mpTransport) IsServer() bool               { return m.server }
-func (m *mpTransport) IsServerRelaySupported() bool { return true }
+func (m *mpTransport) IsServerRelaySupported() bool { return !m.mesh }
 func (m *mpTransport) Events() *multiplayer.Events  { return &m.ev }
 
 // SetRefuseNewConnections makes the host ignore CONNECTs (Godot's patched
 // ENet does the same); one already under way is reset when it completes.
 func (m *mpTransport) SetRefuseNewConnections(r bool) {
 	m.refuse.Store(r)
-	m.h.RefuseNewConnections(r)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.h != nil {
+		m.h.RefuseNewConnections(r)
+	}
+	for _, h := range m.hosts {
+		h.RefuseNewConnections(r)
+	}
 }
 
 func (m *mpTransport) DisconnectPeer(id int32, force bool) error {
@@ -542,8 +622,22 @@ func (m *mpTransport) DisconnectPeer(id int32, force bool) error {
 		return &peer.OpError{Op: "disconnect peer", Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", id)}
 	}
 	p.Disconnect(0)
-	m.h.Flush()
-	if force && !m.server {
+	m.mu.Lock()
+	h := m.h
+	if m.mesh {
+		h = m.hosts[id]
+		if force {
+			delete(m.hosts, id)
+		}
+	}
+	m.mu.Unlock()
+	if h != nil {
+		h.Flush()
+	}
+	if force && m.mesh && h != nil {
+		h.Close()
+	}
+	if force && !m.server && !m.mesh {
 		m.endSession(&sessionError{detail: "disconnected"})
 	}
 	return nil
@@ -554,7 +648,17 @@ func (m *mpTransport) Close() error {
 	close(m.done)
 	// Godot's close: peer_disconnect_now to every peer, then flush; the
 	// host's Close does both.
-	err := m.h.Close()
+	var err error
+	if m.h != nil {
+		err = m.h.Close()
+	}
+	m.mu.Lock()
+	hosts := m.hosts
+	m.hosts = map[int32]*Host{}
+	m.mu.Unlock()
+	for _, h := range hosts {
+		h.Close()
+	}
 	m.wg.Wait()
 	m.status.Store(int32(multiplayer.ConnectionDisconnected))
 	m.id.Store(0)

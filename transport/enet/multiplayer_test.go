@@ -310,3 +310,100 @@ func TestMultiplayerCreateErrors(t *testing.T) {
 		t.Errorf("port in use: %v, want ErrCantCreate", err)
 	}
 }
+
+// connectedHosts returns two hosts connected to each other, with their
+// EventConnect consumed, as a program does before AddMeshPeer.
+func connectedHosts(t *testing.T, ctx context.Context) (*enet.Host, *enet.Host) {
+	t.Helper()
+	a, err := enet.NewHost("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := enet.NewHost("", &enet.Config{MaxPeers: 1})
+	if err != nil {
+		a.Close()
+		t.Fatal(err)
+	}
+	if _, err := b.ConnectToHost(a.LocalAddr().String(), 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []*enet.Host{a, b} {
+		if e := rawEvent(t, ctx, h); e.Type != enet.EventConnect {
+			t.Fatalf("event %v, want connect", e.Type)
+		}
+	}
+	return a, b
+}
+
+func TestMultiplayerMesh(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := enet.CreateMesh(0); !errors.Is(err, peer.ErrInvalidParameter) {
+		t.Errorf("CreateMesh(0) = %v", err)
+	}
+	ha, hb := connectedHosts(t, ctx)
+	a, err := enet.CreateMesh(10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := enet.CreateMesh(20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := a.AddMeshPeer(20, ha); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.AddMeshPeer(10, hb); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.AddMeshPeer(20, ha); !errors.Is(err, peer.ErrAlreadyInUse) {
+		t.Errorf("adding peer 20 twice: %v", err)
+	}
+	srv, _ := enet.CreateServer("127.0.0.1:0", nil)
+	defer srv.Close()
+	if err := srv.AddMeshPeer(5, ha); !errors.Is(err, peer.ErrUnconfigured) {
+		t.Errorf("AddMeshPeer on a server: %v", err)
+	}
+	for _, c := range []struct {
+		p  *enet.MultiplayerPeer
+		id int32
+	}{{a, 20}, {b, 10}} {
+		if ev, err := c.p.ReadEvent(ctx); err != nil || ev != (multiplayer.Event{Type: multiplayer.PeerConnected, ID: c.id}) {
+			t.Errorf("event %v, %v; want peer_connected(%d)", ev, err, c.id)
+		}
+		if c.p.IsServer() || c.p.IsServerRelaySupported() || c.p.Host() != nil || c.p.ConnectionStatus() != multiplayer.ConnectionConnected {
+			t.Errorf("mesh peer: server %v, relay %v, host %v, status %v", c.p.IsServer(), c.p.IsServerRelaySupported(), c.p.Host(), c.p.ConnectionStatus())
+		}
+	}
+	if err := a.SendTo(multiplayer.TargetPeerBroadcast, multiplayer.TransferModeReliable, 2, []byte("to all")); err != nil {
+		t.Fatal(err)
+	}
+	b2, info, err := b.ReadPacketFrom(ctx)
+	if err != nil || string(b2) != "to all" || info != (multiplayer.PacketInfo{From: 10, Channel: 2, Mode: multiplayer.TransferModeReliable}) {
+		t.Errorf("b read %q %+v %v", b2, info, err)
+	}
+	if err := b.SendTo(10, multiplayer.TransferModeReliable, 0, []byte("to a")); err != nil {
+		t.Fatal(err)
+	}
+	b2, info, err = a.ReadPacketFrom(ctx)
+	if err != nil || string(b2) != "to a" || info.From != 20 {
+		t.Errorf("a read %q %+v %v", b2, info, err)
+	}
+	if err := b.DisconnectPeer(10, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		p  *enet.MultiplayerPeer
+		id int32
+	}{{a, 20}, {b, 10}} {
+		if ev, err := c.p.ReadEvent(ctx); err != nil || ev != (multiplayer.Event{Type: multiplayer.PeerDisconnected, ID: c.id}) {
+			t.Errorf("event %v, %v; want peer_disconnected(%d)", ev, err, c.id)
+		}
+		if c.p.GetPeer(c.id) != nil {
+			t.Errorf("GetPeer(%d) after the disconnect", c.id)
+		}
+	}
+}
