@@ -74,6 +74,13 @@ type MultiplayerStats struct {
 // everything to the server; relaying is SceneMultiplayer's job, so
 // IsServerRelaySupported is true.
 //
+// Received packets stay in their ENet peer's queue until read, under the
+// host's Config.MaxWaitingData and MaxHostWaitingData limits (beyond them
+// ENet stops acknowledging and the sender retransmits); the peer adds 16
+// bytes per queued packet (each packet is charged at least 128 bytes
+// there, so at most 1/8 more). Sending is as Host's: every PutPacket
+// flushes the host, as Godot's put_packet does.
+//
 // Godot → Go:
 //
 //	ENetMultiplayerPeer.create_server(port, max_clients, max_channels, in, out)
