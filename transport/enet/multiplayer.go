@@ -77,8 +77,8 @@ type MultiplayerStats struct {
 // Received packets stay in their ENet peer's queue until read, under the
 // host's Config.MaxWaitingData and MaxHostWaitingData limits (beyond them
 // ENet stops acknowledging and the sender retransmits); the peer adds 16
-// bytes per queued packet (each packet is charged at least 128 bytes
-// there, so at most 1/8 more). Sending is as Host's: every PutPacket
+// bytes per queued packet, 32 while its queue grows (each packet is charged
+// at least 128 bytes there, so at most a quarter more). Sending is as Host's: every PutPacket
 // flushes the host, as Godot's put_packet does.
 //
 // Godot → Go:
