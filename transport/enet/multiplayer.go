@@ -50,8 +50,10 @@ type MultiplayerConfig struct {
 type MultiplayerStats struct {
 	// Accepted counts the clients reported with PeerConnected.
 	Accepted uint64
-	// Refused counts the ENet connections reset on arrival: refusing new
-	// connections, or a CONNECT id below 2, above 2^31-1 or in use.
+	// Refused counts the ENet connections reset on arrival: a CONNECT id
+	// below 2, above 2^31-1 or in use, one completing after
+	// SetRefuseNewConnections(true) (the host ignores later CONNECTs
+	// without counting them), or any incoming one on a mesh host.
 	Refused uint64
 }
 
