@@ -407,3 +407,31 @@ func TestMultiplayerMesh(t *testing.T) {
 		}
 	}
 }
+
+// TestMultiplayerServerChannels checks Godot 4.6's create_server quirk: a
+// server's max_channels is passed as the host's incoming bandwidth, not its
+// channel limit, so a client asking for 255 channels gets 255.
+func TestMultiplayerServerChannels(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	srv, err := enet.CreateServer("127.0.0.1:0", &enet.MultiplayerConfig{Channels: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if got := srv.Host().MaxChannels(); got != 255 {
+		t.Errorf("server channel limit %d, want 255", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := enet.DialClient(ctx, srv.Host().LocalAddr().String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got := c.GetPeer(1).Channels(); got != 255 {
+		t.Errorf("client got %d channels, want 255", got)
+	}
+	if c.GetPeer(2) != nil {
+		t.Errorf("a client's GetPeer(2) is not nil")
+	}
+}
