@@ -5,7 +5,8 @@
 // but one, and reports peers connecting and disconnecting.
 //
 // Transports provide the peers: transport/websocket's MultiplayerPeer
-// (Godot's WebSocketMultiplayerPeer), with ENet and WebRTC to follow. Each
+// (Godot's WebSocketMultiplayerPeer) and transport/enet's MultiplayerPeer
+// (Godot's ENetMultiplayerPeer), with WebRTC to follow. Each
 // embeds *Peer, so all have the methods below and implement the
 // MultiplayerPeer interface.
 //

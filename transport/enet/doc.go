@@ -31,6 +31,10 @@
 // in use (the client then times out), so a Go client joining one must send
 // a fresh id in 2..2^31-1.
 //
+// MultiplayerPeer is Godot's ENetMultiplayerPeer on top of a Host:
+// CreateServer, CreateClient (DialClient waits for the connection) and
+// CreateMesh + AddMeshPeer, with the layout above.
+//
 // # Listener
 //
 // Listen's *Listener is a peer.Listener[*Peer], like every transport's:
@@ -78,6 +82,13 @@
 //	ENetPacketPeer.get_state(), is_active()       (*Peer).State(), IsActive()
 //	ENetPacketPeer.get_channels()                 (*Peer).Channels()
 //	ENetPacketPeer.get_remote_address/port()      (*Peer).RemoteAddr(), RemoteAddrPort()
+//	ENetMultiplayerPeer.create_server(port, max_clients, max_channels, in, out)
+//	                                              CreateServer("bind_ip:port", &MultiplayerConfig{MaxClients, Channels, InBandwidth, OutBandwidth})
+//	ENetMultiplayerPeer.create_client(addr, port, channel_count, in, out, local_port)
+//	                                              CreateClient("addr:port", &MultiplayerConfig{Channels, ..., LocalAddr}), DialClient(ctx, ...)
+//	ENetMultiplayerPeer.get_peer(id), host        (*MultiplayerPeer).GetPeer(id), Host()
+//	ENetMultiplayerPeer.create_mesh(id), add_mesh_peer(id, host)
+//	                                              CreateMesh(id), (*MultiplayerPeer).AddMeshPeer(id, host)
 //
 // # Defaults and limits
 //

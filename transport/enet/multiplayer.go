@@ -1,0 +1,678 @@
+package enet
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"sync"
+	"sync/atomic"
+
+	"github.com/packetpeer/packetpeer/multiplayer"
+	"github.com/packetpeer/packetpeer/peer"
+)
+
+// System channels Godot 4's ENetMultiplayerPeer reserves (its SYSCH_*
+// enum): transfer channel 0 uses channel 0 for reliable packets and channel
+// 1 for unreliable ones; transfer channel c > 0 is ENet channel c+1.
+const (
+	mpChannelReliable   = 0
+	mpChannelUnreliable = 1
+	mpSystemChannels    = 2
+)
+
+// mpMaxPacketSize is Godot's get_max_packet_size for ENetMultiplayerPeer.
+const mpMaxPacketSize = 1 << 24
+
+// MultiplayerConfig configures a MultiplayerPeer: the arguments of Godot's
+// create_server and create_client. The zero value is Godot's defaults.
+type MultiplayerConfig struct {
+	// MaxClients is the most clients a server accepts (max_clients); 0
+	// means 32.
+	MaxClients int
+	// Channels is the number of transfer channels beyond channel 0
+	// (create_client's channel_count, create_server's max_channels). A
+	// client asks for Channels+2 ENet channels, 255 when 0. A server passes
+	// Channels+2 where Godot 4.6 does, as the host's incoming bandwidth in
+	// bytes per second (not as its channel limit, which stays 255), so a
+	// non-zero Channels on a server shrinks the window it advertises exactly
+	// as a Godot server's does.
+	Channels int
+	// InBandwidth and OutBandwidth are the host's bandwidth in bytes per
+	// second, 0 = unlimited. A server ignores InBandwidth, as Godot does.
+	InBandwidth, OutBandwidth uint32
+	// LocalAddr is a client's local address ("host:port"; Godot's bind_ip
+	// and local_port); "" binds an ephemeral port on every address.
+	LocalAddr string
+}
+
+// MultiplayerStats counts a server's incoming connections.
+type MultiplayerStats struct {
+	// Accepted counts the clients reported with PeerConnected.
+	Accepted uint64
+	// Refused counts the ENet connections reset on arrival: a CONNECT id
+	// below 2, above 2^31-1 or in use, one completing after
+	// SetRefuseNewConnections(true) (the host ignores later CONNECTs
+	// without counting them), or any incoming one on a mesh host.
+	Refused uint64
+}
+
+// MultiplayerPeer is Godot 4's ENetMultiplayerPeer: a server or a client of
+// Godot's high-level multiplayer over ENet. It embeds *multiplayer.Peer, so
+// it has the whole multiplayer API (ids, targets, events, PutVar and the
+// rest) and passes multiplayertest.
+//
+// The wire is Godot 4.6's: a client draws its id and sends it as the
+// CONNECT data; the server resets (silently drops, the client times out) a
+// CONNECT whose id is below 2 or taken, and every connection while it
+// refuses new ones. Packets carry no header. TransferModeReliable travels
+// on ENet channel 0 with FlagReliable, TransferModeUnreliableOrdered on
+// channel 1 with FlagUnreliableFragment, TransferModeUnreliable on channel
+// 1 with FlagUnsequenced|FlagUnreliableFragment; transfer channel c > 0
+// moves either to ENet channel c+1. A receiver reports the mode from the
+// flags and the transfer channel from the ENet channel (an unreliable
+// packet larger than the MTU travels as sequenced unreliable fragments, so
+// it arrives as TransferModeUnreliableOrdered, as in Godot). A client sends
+// everything to the server; relaying is SceneMultiplayer's job, so
+// IsServerRelaySupported is true.
+//
+// Received packets stay in their ENet peer's queue until read, under the
+// host's Config.MaxWaitingData and MaxHostWaitingData limits (beyond them
+// ENet stops acknowledging and the sender retransmits); the peer adds 16
+// bytes per queued packet, 32 while its queue grows (each packet is charged
+// at least 128 bytes there, so at most a quarter more). Sending is as Host's: every PutPacket
+// flushes the host, as Godot's put_packet does.
+//
+// Godot → Go:
+//
+//	ENetMultiplayerPeer.create_server(port, max_clients, max_channels, in, out)
+//	                                        CreateServer("bind_ip:port", &MultiplayerConfig{MaxClients, Channels, ..., OutBandwidth})
+//	create_client(address, port, channel_count, in, out, local_port)
+//	                                        CreateClient("address:port", &MultiplayerConfig{Channels, InBandwidth, OutBandwidth, LocalAddr}), DialClient(ctx, ...)
+//	set_bind_ip(ip)                         the host part of CreateServer's addr, MultiplayerConfig.LocalAddr
+//	create_mesh(id), add_mesh_peer(id, host)  CreateMesh(id), AddMeshPeer(id, host)
+//	get_peer(id)                            GetPeer(id)
+//	host, get_host()                        Host()
+type MultiplayerPeer struct {
+	*multiplayer.Peer
+	m *mpTransport
+}
+
+type mpEntry struct {
+	p    *Peer
+	from int32
+}
+
+type mpTransport struct {
+	h      *Host // nil in a mesh
+	server bool
+	mesh   bool
+	ev     multiplayer.Events
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	status atomic.Int32
+	id     atomic.Int32
+	refuse atomic.Bool
+
+	mu    sync.Mutex
+	peers map[int32]*Peer // the peers of the session, as Godot's peers map
+	ids   map[*Peer]int32 // every admitted ENet peer until it disconnects (Godot's _net_id meta)
+	hosts map[int32]*Host // a mesh's hosts, one per peer
+
+	// Received packets stay in their ENet peer's queue, charged against
+	// the host's limits; q says whose packet comes next.
+	qmu   sync.Mutex
+	q     []mpEntry
+	qhead int
+	ended error // a client's session is over; reported once q is drained
+	ready chan struct{}
+	done  chan struct{}
+
+	accepted, refused atomic.Uint64
+
+	handshook chan struct{} // client: closed when the connection succeeded or failed
+	dialErr   error
+}
+
+func newMPTransport(h *Host, server bool) *mpTransport {
+	m := &mpTransport{h: h, server: server, peers: map[int32]*Peer{}, ids: map[*Peer]int32{}, hosts: map[int32]*Host{},
+		ready: make(chan struct{}, 1), done: make(chan struct{}), handshook: make(chan struct{})}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	return m
+}
+
+func (c *MultiplayerConfig) resolved(op string) (MultiplayerConfig, error) {
+	var r MultiplayerConfig
+	if c != nil {
+		r = *c
+	}
+	if r.MaxClients == 0 {
+		r.MaxClients = DefaultMaxPeers
+	}
+	if r.MaxClients < 0 || r.MaxClients > MaxPeers {
+		return r, &peer.OpError{Op: op, Err: peer.ErrInvalidParameter,
+			Detail: fmt.Sprintf("MaxClients %d outside 1..%d", r.MaxClients, MaxPeers)}
+	}
+	if r.Channels < 0 || r.Channels > MaxChannels-mpSystemChannels {
+		return r, &peer.OpError{Op: op, Err: peer.ErrInvalidParameter,
+			Detail: fmt.Sprintf("Channels %d outside 0..%d", r.Channels, MaxChannels-mpSystemChannels)}
+	}
+	return r, nil
+}
+
+// CreateServer creates a server host bound to addr ("host:port"; "*" or an
+// empty host = every address) for up to cfg.MaxClients clients (Godot's
+// set_bind_ip + create_server). The server's id is 1 and it is
+// ConnectionConnected at once; each client it admits is reported with a
+// PeerConnected event for the id the client sent.
+func CreateServer(addr string, cfg *MultiplayerConfig) (*MultiplayerPeer, error) {
+	c, err := cfg.resolved("create server")
+	if err != nil {
+		return nil, err
+	}
+	hc := &Config{MaxPeers: c.MaxClients, OutgoingBandwidth: c.OutBandwidth, MaxPacketSize: mpMaxPacketSize}
+	if c.Channels > 0 {
+		hc.IncomingBandwidth = uint32(c.Channels + mpSystemChannels)
+	}
+	h, err := NewHost(addr, hc)
+	if err != nil {
+		return nil, err
+	}
+	m := newMPTransport(h, true)
+	m.id.Store(multiplayer.TargetPeerServer)
+	m.status.Store(int32(multiplayer.ConnectionConnected))
+	m.wg.Add(1)
+	go m.serviceLoop(h, 0)
+	return &MultiplayerPeer{Peer: multiplayer.New(m), m: m}, nil
+}
+
+// CreateMesh creates a mesh peer with id (Godot's create_mesh): it has no
+// host of its own; AddMeshPeer adds each peer with the host connected to
+// it. It is ConnectionConnected at once, not a server, and sends to its
+// peers directly.
+func CreateMesh(id int32) (*MultiplayerPeer, error) {
+	if id <= 0 {
+		return nil, &peer.OpError{Op: "create mesh", Err: peer.ErrInvalidParameter,
+			Detail: fmt.Sprintf("unique id %d is not positive", id)}
+	}
+	m := newMPTransport(nil, false)
+	m.mesh = true
+	m.id.Store(id)
+	m.status.Store(int32(multiplayer.ConnectionConnected))
+	return &MultiplayerPeer{Peer: multiplayer.New(m), m: m}, nil
+}
+
+// AddMeshPeer adds peer id to a mesh, reached through h, which must have
+// exactly one peer and that peer connected (Godot's add_mesh_peer), and
+// reports PeerConnected(id). The mesh takes h over: it services h (do not
+// call Service on it any more), resets any connection h accepts later, and
+// closes h when the peer disconnects or the mesh closes.
+func (p *MultiplayerPeer) AddMeshPeer(id int32, h *Host) error {
+	const op = "add mesh peer"
+	m := p.m
+	if p.IsClosed() {
+		return &peer.OpError{Op: op, Err: peer.ErrClosed}
+	}
+	if !m.mesh {
+		return &peer.OpError{Op: op, Err: peer.ErrUnconfigured, Detail: "not a mesh: call CreateMesh first"}
+	}
+	if h == nil || id <= 0 {
+		return &peer.OpError{Op: op, Err: peer.ErrInvalidParameter, Detail: "needs a host and a positive id"}
+	}
+	ps := h.Peers()
+	if len(ps) != 1 || ps[0].State() != StateConnected {
+		return &peer.OpError{Op: op, Err: peer.ErrInvalidParameter, Detail: "the host must have exactly one peer, connected"}
+	}
+	m.mu.Lock()
+	if m.peers[id] != nil {
+		m.mu.Unlock()
+		return &peer.OpError{Op: op, Err: peer.ErrAlreadyInUse, Detail: fmt.Sprintf("peer %d is in the mesh", id)}
+	}
+	m.peers[id] = ps[0]
+	m.ids[ps[0]] = id
+	m.hosts[id] = h
+	m.wg.Add(1)
+	m.mu.Unlock()
+	m.ev.PeerConnected(id)
+	go m.serviceLoop(h, id)
+	return nil
+}
+
+// CreateClient connects to an ENetMultiplayerPeer server at addr
+// ("host:port") from a one-peer host and returns at once, in
+// ConnectionConnecting (Godot's create_client). The client's id, drawn by
+// multiplayer.GenerateUniqueID, is the CONNECT data. It becomes
+// ConnectionConnected, with a PeerConnected(1) event, when ENet connects;
+// ConnectionDisconnected if the server never answers (a Godot server
+// refusing the id only stops answering). DialClient waits for the outcome.
+func CreateClient(addr string, cfg *MultiplayerConfig) (*MultiplayerPeer, error) {
+	c, err := cfg.resolved("create client")
+	if err != nil {
+		return nil, err
+	}
+	h, err := NewHost(c.LocalAddr, &Config{MaxPeers: 1, IncomingBandwidth: c.InBandwidth,
+		OutgoingBandwidth: c.OutBandwidth, MaxPacketSize: mpMaxPacketSize})
+	if err != nil {
+		return nil, err
+	}
+	channels := 0
+	if c.Channels > 0 {
+		channels = c.Channels + mpSystemChannels
+	}
+	id := multiplayer.GenerateUniqueID()
+	p, err := h.ConnectToHost(addr, channels, uint32(id))
+	if err != nil {
+		h.Close()
+		return nil, err
+	}
+	m := newMPTransport(h, false)
+	m.id.Store(id)
+	m.status.Store(int32(multiplayer.ConnectionConnecting))
+	m.peers[multiplayer.TargetPeerServer] = p
+	m.ids[p] = multiplayer.TargetPeerServer
+	m.wg.Add(1)
+	go m.serviceLoop(h, 0)
+	return &MultiplayerPeer{Peer: multiplayer.New(m), m: m}, nil
+}
+
+// DialClient is CreateClient that waits until the client is connected and
+// returns it ConnectionConnected. On failure it returns an error matching
+// peer.ErrCantConnect, or ctx's error, and releases everything.
+func DialClient(ctx context.Context, addr string, cfg *MultiplayerConfig) (*MultiplayerPeer, error) {
+	p, err := CreateClient(addr, cfg)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-p.m.handshook:
+	case <-ctx.Done():
+		p.Close()
+		return nil, ctx.Err()
+	}
+	if err := p.m.dialErr; err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// Host returns the ENet host under the peer (Godot's host property), for
+// compression, statistics and its address; nil in a mesh. Do not call
+// Service on it.
+func (p *MultiplayerPeer) Host() *Host { return p.m.h }
+
+// GetPeer returns the ENet peer of multiplayer peer id (Godot's get_peer),
+// nil if there is none; a client only has id 1, its server. Use it for
+// statistics, timeouts and addresses; reading from it would take packets
+// from the MultiplayerPeer.
+func (p *MultiplayerPeer) GetPeer(id int32) *Peer { return p.m.lookup(id) }
+
+// Stats returns a server's connection counters.
+func (p *MultiplayerPeer) Stats() MultiplayerStats {
+	return MultiplayerStats{Accepted: p.m.accepted.Load(), Refused: p.m.refused.Load()}
+}
+
+func (m *mpTransport) lookup(id int32) *Peer {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.peers[id]
+}
+
+// serviceLoop runs h's events; meshID is the peer id h reaches in a mesh.
+func (m *mpTransport) serviceLoop(h *Host, meshID int32) {
+	defer m.wg.Done()
+	for {
+		e, err := h.Service(m.ctx)
+		if err != nil {
+			return
+		}
+		switch e.Type {
+		case EventConnect:
+			if m.mesh {
+				m.mu.Lock()
+				_, ours := m.ids[e.Peer]
+				m.mu.Unlock()
+				if !ours {
+					m.refused.Add(1)
+					e.Peer.Reset()
+				}
+				continue
+			}
+			m.onConnect(e)
+		case EventReceive:
+			m.mu.Lock()
+			from, ok := m.ids[e.Peer]
+			m.mu.Unlock()
+			if !ok {
+				// A connection reset on arrival: its packets are dropped.
+				_, _ = e.Peer.GetPacket()
+				continue
+			}
+			m.push(mpEntry{p: e.Peer, from: from})
+		case EventDisconnect:
+			m.onDisconnect(e)
+			if m.mesh {
+				// Godot drops a mesh host with its peer.
+				h.Close()
+				return
+			}
+		}
+	}
+}
+
+func (m *mpTransport) onConnect(e Event) {
+	if !m.server {
+		m.status.Store(int32(multiplayer.ConnectionConnected))
+		m.ev.PeerConnected(multiplayer.TargetPeerServer)
+		close(m.handshook)
+		return
+	}
+	m.mu.Lock()
+	_, taken := m.peers[int32(e.Data)]
+	if m.refuse.Load() || e.Data < 2 || e.Data > math.MaxInt32 || taken {
+		m.mu.Unlock()
+		m.refused.Add(1)
+		e.Peer.Reset()
+		return
+	}
+	id := int32(e.Data)
+	m.peers[id] = e.Peer
+	m.ids[e.Peer] = id
+	m.mu.Unlock()
+	m.accepted.Add(1)
+	m.ev.PeerConnected(id)
+}
+
+func (m *mpTransport) onDisconnect(e Event) {
+	m.mu.Lock()
+	id, known := m.ids[e.Peer]
+	delete(m.ids, e.Peer)
+	current := known && m.peers[id] == e.Peer
+	if current {
+		delete(m.peers, id)
+		delete(m.hosts, id)
+	}
+	m.mu.Unlock()
+	if m.server || m.mesh {
+		if current {
+			m.ev.PeerDisconnected(id)
+		}
+		return
+	}
+	if multiplayer.ConnectionStatus(m.status.Load()) == multiplayer.ConnectionConnecting {
+		m.dialErr = &peer.OpError{Op: "dial", Err: peer.ErrCantConnect, Detail: "the server did not answer the CONNECT"}
+		m.endSession(&sessionError{detail: "connecting failed"})
+		close(m.handshook)
+		return
+	}
+	if current {
+		m.endSession(errServerGone)
+		m.ev.PeerDisconnected(multiplayer.TargetPeerServer)
+	}
+}
+
+var (
+	errServerGone = &sessionError{detail: "the connection to the server closed"}
+	errMPNotConn  = &peer.OpError{Op: "put packet", Err: peer.ErrUnconfigured, Detail: "not connected"}
+	errMPNoPacket = &peer.OpError{Op: "get packet", Err: peer.ErrUnavailable, Detail: "no packet queued"}
+	errMPClosed   = &peer.OpError{Op: "wait packet", Err: peer.ErrClosed}
+)
+
+// sessionError ends a client's reads once the queued packets are drained:
+// it matches peer.ErrUnconfigured (Godot's error when not connected) and
+// io.EOF.
+type sessionError struct{ detail string }
+
+func (e *sessionError) Error() string {
+	return "enet: multiplayer: " + peer.ErrUnconfigured.Error() + ": " + e.detail
+}
+func (e *sessionError) Unwrap() []error { return []error{peer.ErrUnconfigured, io.EOF} }
+
+// endSession makes a client ConnectionDisconnected with id 0, as Godot's
+// close, keeping the packets already received readable.
+func (m *mpTransport) endSession(err error) {
+	m.status.Store(int32(multiplayer.ConnectionDisconnected))
+	m.id.Store(0)
+	m.qmu.Lock()
+	if m.ended == nil {
+		m.ended = err
+	}
+	m.qmu.Unlock()
+	m.signal()
+}
+
+func (m *mpTransport) signal() {
+	select {
+	case m.ready <- struct{}{}:
+	default:
+	}
+}
+
+func (m *mpTransport) push(e mpEntry) {
+	m.qmu.Lock()
+	m.q = append(m.q, e)
+	m.qmu.Unlock()
+	m.signal()
+}
+
+// mpChannel maps a transfer mode and channel to Godot's ENet channel and
+// flags.
+func mpChannel(mode multiplayer.TransferMode, channel int) (int, PacketFlags) {
+	ch, flags := mpChannelReliable, FlagReliable
+	switch mode {
+	case multiplayer.TransferModeUnreliable:
+		ch, flags = mpChannelUnreliable, FlagUnsequenced|FlagUnreliableFragment
+	case multiplayer.TransferModeUnreliableOrdered:
+		ch, flags = mpChannelUnreliable, FlagUnreliableFragment
+	}
+	if channel > 0 {
+		ch = mpSystemChannels + channel - 1
+	}
+	return ch, flags
+}
+
+// mpInfo describes a received packet as Godot's get_packet_channel and
+// get_packet_mode do.
+func mpInfo(from int32, ch int, flags PacketFlags) multiplayer.PacketInfo {
+	info := multiplayer.PacketInfo{From: from, Mode: multiplayer.TransferModeUnreliableOrdered}
+	if ch >= mpSystemChannels {
+		info.Channel = ch - mpSystemChannels + 1
+	}
+	switch {
+	case flags&FlagReliable != 0:
+		info.Mode = multiplayer.TransferModeReliable
+	case flags&FlagUnsequenced != 0:
+		info.Mode = multiplayer.TransferModeUnreliable
+	}
+	return info
+}
+
+func (m *mpTransport) PutPacket(p []byte, target int32, mode multiplayer.TransferMode, channel int) error {
+	if multiplayer.ConnectionStatus(m.status.Load()) != multiplayer.ConnectionConnected {
+		return errMPNotConn
+	}
+	if len(p) > mpMaxPacketSize {
+		return tooLarge("put packet", len(p), mpMaxPacketSize)
+	}
+	ch, flags := mpChannel(mode, channel)
+	m.mu.Lock()
+	if !m.server && !m.mesh {
+		sp := m.peers[multiplayer.TargetPeerServer]
+		m.mu.Unlock()
+		if sp == nil {
+			return errMPNotConn
+		}
+		err := sp.Send(ch, p, flags)
+		m.h.Flush()
+		return err
+	}
+	if target != 0 && m.peers[abs32(target)] == nil {
+		m.mu.Unlock()
+		return &peer.OpError{Op: "put packet", Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", target)}
+	}
+	var err error
+	for id, pp := range m.peers {
+		if (target > 0 && id != target) || (target < 0 && id == -target) {
+			continue
+		}
+		if e := pp.Send(ch, p, flags); e != nil && err == nil {
+			err = e
+		}
+		if m.mesh {
+			m.hosts[id].Flush()
+		}
+	}
+	m.mu.Unlock()
+	if m.h != nil {
+		m.h.Flush()
+	}
+	return err
+}
+
+func abs32(v int32) int32 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+func (m *mpTransport) GetPacket() ([]byte, multiplayer.PacketInfo, error) {
+	if multiplayer.ConnectionStatus(m.status.Load()) == multiplayer.ConnectionConnecting {
+		return nil, multiplayer.PacketInfo{}, &peer.OpError{Op: "get packet", Err: peer.ErrUnconfigured, Detail: "still connecting"}
+	}
+	for {
+		m.qmu.Lock()
+		if m.qhead == len(m.q) {
+			err := m.ended
+			m.qmu.Unlock()
+			if err == nil {
+				err = errMPNoPacket
+			}
+			return nil, multiplayer.PacketInfo{}, err
+		}
+		e := m.q[m.qhead]
+		m.q[m.qhead] = mpEntry{}
+		m.qhead++
+		if m.qhead == len(m.q) {
+			m.q, m.qhead = m.q[:0], 0
+		} else if m.qhead > 64 && m.qhead*2 > len(m.q) {
+			n := copy(m.q, m.q[m.qhead:])
+			clear(m.q[n:])
+			m.q, m.qhead = m.q[:n], 0
+		}
+		m.qmu.Unlock()
+		b, err := e.p.GetPacket()
+		if err != nil {
+			continue
+		}
+		return b, mpInfo(e.from, e.p.PacketChannel(), e.p.PacketFlags()), nil
+	}
+}
+
+func (m *mpTransport) WaitPacket(ctx context.Context) error {
+	for {
+		m.qmu.Lock()
+		ok := m.qhead < len(m.q) || m.ended != nil
+		m.qmu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-m.ready:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-m.done:
+			return errMPClosed
+		}
+	}
+}
+
+func (m *mpTransport) AvailablePacketCount() int {
+	m.qmu.Lock()
+	defer m.qmu.Unlock()
+	return len(m.q) - m.qhead
+}
+
+// MaxPacketSize is Godot's: 2^24.
+func (m *mpTransport) MaxPacketSize() int { return mpMaxPacketSize }
+
+func (m *mpTransport) UniqueID() int32 { return m.id.Load() }
+func (m *mpTransport) ConnectionStatus() multiplayer.ConnectionStatus {
+	return multiplayer.ConnectionStatus(m.status.Load())
+}
+func (m *mpTransport) IsServer() bool               { return m.server }
+func (m *mpTransport) IsServerRelaySupported() bool { return !m.mesh }
+func (m *mpTransport) Events() *multiplayer.Events  { return &m.ev }
+
+// SetRefuseNewConnections makes the host ignore CONNECTs (Godot's patched
+// ENet does the same); one already under way is reset when it completes.
+func (m *mpTransport) SetRefuseNewConnections(r bool) {
+	m.refuse.Store(r)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.h != nil {
+		m.h.RefuseNewConnections(r)
+	}
+	for _, h := range m.hosts {
+		h.RefuseNewConnections(r)
+	}
+}
+
+func (m *mpTransport) DisconnectPeer(id int32, force bool) error {
+	m.mu.Lock()
+	p := m.peers[id]
+	if p != nil && force {
+		delete(m.peers, id)
+	}
+	m.mu.Unlock()
+	if p == nil {
+		return &peer.OpError{Op: "disconnect peer", Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", id)}
+	}
+	p.Disconnect(0)
+	m.mu.Lock()
+	h := m.h
+	if m.mesh {
+		h = m.hosts[id]
+		if force {
+			delete(m.hosts, id)
+		}
+	}
+	m.mu.Unlock()
+	if h != nil {
+		h.Flush()
+	}
+	if force && m.mesh && h != nil {
+		h.Close()
+	}
+	if force && !m.server && !m.mesh {
+		m.endSession(&sessionError{detail: "disconnected"})
+	}
+	return nil
+}
+
+func (m *mpTransport) Close() error {
+	m.cancel()
+	close(m.done)
+	// Godot's close: peer_disconnect_now to every peer, then flush; the
+	// host's Close does both.
+	var err error
+	if m.h != nil {
+		err = m.h.Close()
+	}
+	m.mu.Lock()
+	hosts := m.hosts
+	m.hosts = map[int32]*Host{}
+	m.mu.Unlock()
+	for _, h := range hosts {
+		h.Close()
+	}
+	m.wg.Wait()
+	m.status.Store(int32(multiplayer.ConnectionDisconnected))
+	m.id.Store(0)
+	m.qmu.Lock()
+	m.q, m.qhead = nil, 0
+	m.qmu.Unlock()
+	return err
+}
