@@ -52,7 +52,9 @@
 // Close and ListenerStats, which counts what is pending, what was handed
 // out, and what was dropped, by DropCause. A listener holds at most
 // DefaultMaxPendingConnections (16, Godot's max_pending_connections
-// default) connections unless its config says otherwise. Close ends a
+// default) connections unless its config says otherwise, or where Godot has
+// no such limit (websocket and quic hold 128, so that a burst of clients
+// reconnecting after a restart is not refused). Close ends a
 // waiting Accept with an error matching net.ErrClosed, makes
 // IsConnectionAvailable false and closes every connection never taken,
 // counting it as DropEvicted.

@@ -60,9 +60,11 @@ const (
 	// acknowledge the end of the reliable stream.
 	DefaultCloseTimeout = time.Second
 	// DefaultMaxPendingConnections bounds the connections a Listener holds
-	// for Accept/TakeConnection (handshaking ones included):
-	// peer.DefaultMaxPendingConnections, Godot's 16.
-	DefaultMaxPendingConnections = peer.DefaultMaxPendingConnections
+	// for Accept/TakeConnection (handshaking ones included). Godot has no
+	// QUIC and so no default; 128 (not peer.DefaultMaxPendingConnections)
+	// lets a burst of clients reconnecting after a server restart finish
+	// their handshakes instead of being evicted.
+	DefaultMaxPendingConnections = 128
 )
 
 // Config configures Dial and Listen. A nil *Config, and each zero field,

@@ -15,12 +15,17 @@ import (
 // Defaults for zero Config fields. The buffer and queue sizes are Godot's
 // WebSocketPeer defaults; HandshakeTimeout is WebSocketMultiplayerPeer's.
 const (
-	DefaultInboundBufferSize     = 65535
-	DefaultOutboundBufferSize    = 65535
-	DefaultMaxQueuedPackets      = 4096
-	DefaultHandshakeTimeout      = 3 * time.Second
-	DefaultCloseTimeout          = 3 * time.Second
-	DefaultMaxPendingConnections = peer.DefaultMaxPendingConnections // Godot's 16
+	DefaultInboundBufferSize  = 65535
+	DefaultOutboundBufferSize = 65535
+	DefaultMaxQueuedPackets   = 4096
+	DefaultHandshakeTimeout   = 3 * time.Second
+	DefaultCloseTimeout       = 3 * time.Second
+	// DefaultMaxPendingConnections bounds upgraded connections waiting for
+	// Accept. Godot's WebSocket servers take streams from a TCPServer, which
+	// has no such limit; 128 (not peer.DefaultMaxPendingConnections) keeps a
+	// burst of browsers reconnecting after a server restart from being
+	// refused with 1013 after their upgrade was already paid for.
+	DefaultMaxPendingConnections = 128
 )
 
 // Config configures Dial, Listen, Upgrade and NewHandler. A nil *Config and
