@@ -89,6 +89,14 @@ type Message struct {
 	headroom, max int
 }
 
+// MakeMessage makes the Message Serve would hand over for a datagram of n
+// bytes from src, its payload at buf[cfg.Headroom:] (for testing and
+// fuzzing handlers).
+func MakeMessage(buf []byte, n int, src netip.AddrPort, cfg Config) Message {
+	cfg = cfg.withDefaults()
+	return Message{Buf: buf, N: n, Addr: src, headroom: cfg.Headroom, max: cfg.MaxPacketSize}
+}
+
 // Oversize reports whether the datagram was larger than
 // Config.MaxPacketSize (its payload was not kept).
 func (m *Message) Oversize() bool { return m.N > m.max }

@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/netip"
 	"testing"
+
+	"github.com/packetpeer/packetpeer/internal/udpsock"
 )
 
 // FuzzRecord checks the ring record decoder: any bytes give an address and
@@ -59,7 +61,12 @@ func FuzzDemux(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		l := newListener(conn, (&Config{MaxPacketSize: 64, RecvBufSize: 256, MaxPendingConnections: 4}).withDefaults())
+		c := (&Config{MaxPacketSize: 64, RecvBufSize: 256, MaxPendingConnections: 4}).withDefaults()
+		sock, err := udpsock.New(conn, udpsock.Config{Headroom: recordHeader, MaxPacketSize: c.MaxPacketSize})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := newListener(sock, c)
 		close(l.readerDone) // no reader goroutine: the test calls demux itself
 		defer l.Close()
 		buf := make([]byte, recordHeader+scratchSize)
@@ -73,7 +80,7 @@ func FuzzDemux(f *testing.F) {
 				for i := range n {
 					buf[recordHeader+i] = sel
 				}
-				l.demux(src, buf, n)
+				demuxOne(l, src, buf, n)
 			case 2:
 				if p, err := l.TakeConnection(); err == nil {
 					taken = append(taken, p)

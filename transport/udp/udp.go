@@ -297,7 +297,7 @@ func (t *transport) PutPacket(p []byte) error {
 	var err error
 	switch {
 	case t.listener != nil:
-		_, err = t.listener.conn.WriteToUDPAddrPort(p, t.key)
+		err = t.listener.sock.WriteTo(p, t.key)
 	case t.remote.Load() != nil:
 		_, err = t.conn.Write(p)
 	default:
