@@ -29,6 +29,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -118,6 +119,7 @@ type Conn struct {
 	wr   *writer
 
 	closed     atomic.Bool
+	lastBatch  atomic.Int32 // datagrams the last read returned
 	readErrors atomic.Uint64
 	sendErrors atomic.Uint64
 
@@ -180,7 +182,7 @@ func (c *Conn) Close() error {
 // impossible (transient errors are counted in ReadErrors and skipped).
 func (c *Conn) Serve(h func([]Message)) error {
 	for {
-		n, err := c.rd.read()
+		ms, err := c.ReadBatch()
 		if err != nil {
 			if c.closed.Load() || errors.Is(err, net.ErrClosed) {
 				return nil
@@ -191,8 +193,21 @@ func (c *Conn) Serve(h func([]Message)) error {
 			}
 			return err
 		}
-		h(c.rd.msgs[:n])
+		h(ms)
 	}
+}
+
+// ReadBatch waits for datagrams and returns them, at most Config.Batch (one
+// on systems without recvmmsg): one step of Serve, for a caller that runs
+// its own loop (a read deadline set on UDPConn applies). The messages are
+// reused by the next ReadBatch.
+func (c *Conn) ReadBatch() ([]Message, error) {
+	n, err := c.rd.read()
+	if err != nil {
+		return nil, err
+	}
+	c.lastBatch.Store(int32(n))
+	return c.rd.msgs[:n], nil
 }
 
 // transient reports whether a read error leaves the socket usable.
@@ -221,6 +236,20 @@ func (c *Conn) WriteTo(p []byte, to netip.AddrPort) error {
 		}
 	}
 	c.busy = true
+	if c.lastBatch.Load() > 1 {
+		// The last read woke several receivers, which are likely to answer
+		// now: queue p, let them run and queue theirs, then send all.
+		if c.closed.Load() {
+			c.busy = false
+			c.mu.Unlock()
+			return net.ErrClosed
+		}
+		c.queue.add(p, to)
+		c.mu.Unlock()
+		runtime.Gosched()
+		c.flush()
+		return nil
+	}
 	c.mu.Unlock()
 	err := c.wr.writeOne(p, to)
 	c.flush()
