@@ -2,7 +2,6 @@ package dtls
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/packetpeer/packetpeer/internal/acceptq"
 	"github.com/packetpeer/packetpeer/internal/listenstats"
+	"github.com/packetpeer/packetpeer/internal/udpsock"
 	"github.com/packetpeer/packetpeer/peer"
 )
 
@@ -63,6 +63,7 @@ const (
 // queue for Accept or TakeConnection.
 type Listener struct {
 	pc     *net.UDPConn
+	sock   *udpsock.Conn // pc, read and written in batches
 	cfg    config
 	opts   []pdtls.ServerOption
 	ctx    context.Context // cancelled by Close
@@ -103,8 +104,14 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 		return nil, fmt.Errorf("dtls: listen %q: %w", addr, err)
 	}
 	_ = pc.SetReadBuffer(1 << 20) // bursts of handshakes; best effort
+	sock, err := udpsock.New(pc, udpsock.Config{MaxPacketSize: maxDatagram})
+	if err != nil {
+		pc.Close()
+		return nil, fmt.Errorf("dtls: listen %q: %w", addr, err)
+	}
 	l := &Listener{
 		pc:    pc,
+		sock:  sock,
 		cfg:   c,
 		opts:  opts,
 		conns: make(map[netip.AddrPort]*serverConn),
@@ -204,29 +211,24 @@ func (l *Listener) Close() error {
 	for _, c := range conns {
 		c.Close()
 	}
-	err := l.pc.Close()
+	err := l.sock.Close()
 	l.wg.Wait()
 	return err
 }
 
 var errListenerClosed = &peer.OpError{Op: "handshake", Err: peer.ErrClosed, Detail: "the Listener closed before the connection was taken"}
 
+// readLoop routes the socket's datagrams, read in batches, until Close;
+// those larger than maxDatagram are dropped.
 func (l *Listener) readLoop() {
 	defer l.wg.Done()
-	buf := make([]byte, 1<<16)
-	for {
-		n, ap, err := l.pc.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) || l.ctx.Err() != nil {
-				return
+	_ = l.sock.Serve(func(ms []udpsock.Message) {
+		for i := range ms {
+			if b := ms[i].Payload(); b != nil {
+				l.route(ms[i].Addr, b)
 			}
-			continue
 		}
-		if n > maxDatagram {
-			continue
-		}
-		l.route(ap, buf[:n])
-	}
+	})
 }
 
 // route hands a datagram to its connection, making one for a ClientHello
@@ -520,7 +522,7 @@ func (c *serverConn) WriteTo(b []byte, _ net.Addr) (int, error) {
 	if c.fix != nil {
 		b = c.fix.outbound(b)
 	}
-	if _, err := c.l.pc.WriteToUDPAddrPort(b, c.ap); err != nil {
+	if err := c.l.sock.WriteTo(b, c.ap); err != nil {
 		return 0, err
 	}
 	return n, nil
