@@ -22,10 +22,11 @@ import (
 // returns a *HandshakeError (errors.Is: ErrUntrustedCertificate,
 // ErrHostnameMismatch, peer.ErrTimeout or peer.ErrCantConnect).
 func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
-	c, err := resolve(cfg)
-	if err != nil {
+	c := cfg.withDefaults()
+	if err := c.check(); err != nil {
 		return nil, err
 	}
+	c.IdleTimeout = c.idleTimeout(0)
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("dtls: dial %q: %w: %w", addr, errInvalidParameter, err)
@@ -49,7 +50,7 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
 		udp.Close()
 		return nil, &HandshakeError{Addr: addr, Status: StatusError, Err: err}
 	}
-	hctx, cancel := context.WithTimeout(ctx, c.handshakeTimeout)
+	hctx, cancel := context.WithTimeout(ctx, c.HandshakeTimeout)
 	err = dc.HandshakeContext(hctx)
 	cancel()
 	if err != nil {
@@ -58,7 +59,7 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
 		return nil, dialError(addr, err, verr, ctx)
 	}
 	cc.established.Store(true)
-	return newPeer(dc, &c, nil), nil
+	return newPeer(dc, &c, peerHooks{}), nil
 }
 
 func dialError(addr string, err, verr error, ctx context.Context) error {

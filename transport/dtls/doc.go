@@ -31,7 +31,7 @@
 //	  take_connection (both)             (*Listener).TakeConnection; Accept(ctx) waits
 //	  get_local_port                     (*Listener).Addr
 //	  stop                               (*Listener).Close
-//	  max_pending_connections            Config.MaxPendingHandshakes, Config.AcceptBacklog
+//	  max_pending_connections            Config.MaxPendingHandshakes, Config.MaxPendingConnections
 //	TLSOptions
 //	  client(trusted_chain, cn_override) ClientOptions(roots, commonNameOverride)
 //	  client_unsafe(trusted_chain)       UnsafeClientOptions(roots)
@@ -91,9 +91,10 @@
 // PutPacket fails with
 // peer.ErrInvalidParameter and sends nothing.
 //
-// Received packets wait in a bounded queue per peer (Config.QueueBytes,
-// default 128 KiB, and QueuePackets, default 4096); when it is full new
-// packets are dropped and counted by DroppedPackets, as Godot's
+// Received packets wait in a bounded queue per peer
+// (Config.ReceiveQueueBytes, default 128 KiB, and ReceiveQueuePackets,
+// default 4096); when it is full new packets are dropped and counted by
+// DroppedPackets, as Godot's
 // PacketPeerUDP drops the newest. PutPacket does not block on the network.
 //
 // # Handshakes, cookies and floods
@@ -153,9 +154,12 @@
 //
 // # Limits
 //
-// DTLS has no keep-alive: a client that vanishes without close_notify keeps
-// its server-side Peer until the application closes it (use an idle
-// timeout, as examples/chat does). A client that restarts on the same source
+// DTLS has no keep-alive: a client that vanishes without close_notify is
+// noticed by Config.IdleTimeout, after a minute without a packet by default
+// on the server side (its reads then fail with peer.ErrTimeout and the
+// Listener counts it as Expired); a Dial peer has no idle timeout unless
+// one is set, so a game that must notice a vanished server sets it or sends
+// its own keep-alive. A client that restarts on the same source
 // address while its old connection is still open cannot handshake again
 // until that connection is closed (RFC 6347 §4.2.8 reconnection is not
 // implemented; clients normally pick a new port). Connection IDs (RFC 9146)

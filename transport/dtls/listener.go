@@ -64,7 +64,7 @@ const (
 type Listener struct {
 	pc     *net.UDPConn
 	sock   *udpsock.Conn // pc, read and written in batches
-	cfg    config
+	cfg    Config
 	opts   []pdtls.ServerOption
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -87,10 +87,11 @@ type Listener struct {
 // serves DTLS on it: Godot's UDPServer.listen plus DTLSServer.setup.
 // cfg.TLS must come from ServerOptions. Close the Listener to stop.
 func Listen(addr string, cfg *Config) (*Listener, error) {
-	c, err := resolve(cfg)
-	if err != nil {
+	c := cfg.withDefaults()
+	if err := c.check(); err != nil {
 		return nil, err
 	}
+	c.IdleTimeout = c.idleTimeout(DefaultIdleTimeout)
 	opts, err := c.serverOptions()
 	if err != nil {
 		return nil, err
@@ -116,10 +117,10 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 		opts:  opts,
 		conns: make(map[netip.AddrPort]*serverConn),
 		peers: make(map[*Peer]struct{}),
-		stats: listenstats.New("dtls", c.logger),
+		stats: listenstats.New("dtls", c.Logger),
 	}
 	// Close closes the evicted peers with every other.
-	l.ready = acceptq.New(c.acceptBacklog, l.stats, (*Peer).RemoteAddr)
+	l.ready = acceptq.New(c.MaxPendingConnections, l.stats, (*Peer).RemoteAddr)
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.wg.Add(1)
 	go l.readLoop()
@@ -131,9 +132,9 @@ func (l *Listener) Addr() net.Addr { return l.pc.LocalAddr() }
 
 // Accept waits for the next handshaken connection. It returns ctx's error
 // when ctx ends and an error matching net.ErrClosed once the Listener is
-// closed. Close every Peer you take when done with it: DTLS has no
-// keep-alive, so a client that vanishes without close_notify is only
-// noticed by the application (for example by an idle timeout).
+// closed. Close every Peer you take when done with it; one whose client
+// vanished without close_notify ends its reads with peer.ErrTimeout after
+// Config.IdleTimeout.
 func (l *Listener) Accept(ctx context.Context) (*Peer, error) { return l.ready.Accept(ctx) }
 
 // IsConnectionAvailable reports whether TakeConnection has a connection
@@ -162,8 +163,13 @@ func (l *Listener) TakeConnection() (*Peer, error) { return l.ready.Take() }
 //     a handshake or handshaken connection the Listener's Close ended
 //     before it was taken.
 //
+//   - Expired: a connection, taken or not, from which no packet arrived
+//     for Config.IdleTimeout (one that expires before it is taken stays in
+//     the queue: Accept hands it out, its queued packets, then the timeout
+//     error).
+//
 // Pending counts handshakes in progress plus handshaken connections waiting
-// for Accept or TakeConnection. Expired stays 0: DTLS peers do not expire.
+// for Accept or TakeConnection.
 type Stats struct {
 	peer.ListenerStats
 	Connections int    // connections routed (handshaking and established)
@@ -266,12 +272,12 @@ func (l *Listener) route(ap netip.AddrPort, b []byte) {
 			l.stats.Drop(peer.DropFailed, net.UDPAddrFromAddrPort(ap), err)
 			return
 		}
-		if l.pending >= l.cfg.maxPendingHandshakes {
+		if l.pending >= l.cfg.MaxPendingHandshakes {
 			victim, why = l.victimLocked()
 			if victim == nil {
 				l.mu.Unlock()
 				l.stats.Drop(peer.DropRefused, net.UDPAddrFromAddrPort(ap), &peer.OpError{Op: "handshake",
-					Err: peer.ErrCantAcquireResource, Detail: fmt.Sprintf("all %d handshake slots are taken (MaxPendingHandshakes)", l.cfg.maxPendingHandshakes)})
+					Err: peer.ErrCantAcquireResource, Detail: fmt.Sprintf("all %d handshake slots are taken (MaxPendingHandshakes)", l.cfg.MaxPendingHandshakes)})
 				return
 			}
 			l.forgetLocked(victim)
@@ -381,7 +387,7 @@ func (l *Listener) handshake(sc *serverConn) {
 		sc.Close()
 		return
 	}
-	ctx, cancel := context.WithTimeout(l.ctx, l.cfg.handshakeTimeout)
+	ctx, cancel := context.WithTimeout(l.ctx, l.cfg.HandshakeTimeout)
 	err = dc.HandshakeContext(ctx)
 	timedOut := ctx.Err() == context.DeadlineExceeded
 	cancel()
@@ -411,7 +417,10 @@ func (l *Listener) handshake(sc *serverConn) {
 	l.pending--
 	sc.stage = stageEstablished
 	var p *Peer
-	p = newPeer(dc, &l.cfg, func() { l.forgetPeer(p) })
+	p = newPeer(dc, &l.cfg, peerHooks{
+		closed:  func() { l.forgetPeer(p) },
+		expired: func(err error) { l.stats.Drop(peer.DropExpired, sc.raddr, err) },
+	})
 	l.peers[p] = struct{}{}
 	if l.ready.Push(p) {
 		l.mu.Unlock()
@@ -419,7 +428,7 @@ func (l *Listener) handshake(sc *serverConn) {
 		l.mu.Unlock()
 		p.Close()
 		l.stats.Drop(peer.DropRefused, sc.raddr, &peer.OpError{Op: "handshake", Err: peer.ErrCantAcquireResource,
-			Detail: fmt.Sprintf("the accept backlog is full (%d connections not taken; AcceptBacklog)", l.cfg.acceptBacklog)})
+			Detail: fmt.Sprintf("the accept backlog is full (%d connections not taken; MaxPendingConnections)", l.cfg.MaxPendingConnections)})
 	}
 }
 
@@ -437,7 +446,7 @@ func (l *Listener) handshakeFailed(sc *serverConn, err error, timedOut bool) {
 		l.stats.Drop(peer.DropEvicted, sc.raddr, errListenerClosed)
 	case timedOut:
 		l.stats.Drop(peer.DropTimedOut, sc.raddr, &peer.OpError{Op: "handshake", Err: peer.ErrTimeout,
-			Detail: fmt.Sprintf("not finished within %s (HandshakeTimeout)", l.cfg.handshakeTimeout)})
+			Detail: fmt.Sprintf("not finished within %s (HandshakeTimeout)", l.cfg.HandshakeTimeout)})
 	default:
 		l.stats.Drop(peer.DropFailed, sc.raddr, fmt.Errorf("dtls: server handshake: %w: %w", peer.ErrCantConnect, err))
 	}

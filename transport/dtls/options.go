@@ -119,19 +119,27 @@ const (
 	// DefaultMTU is the datagram size handshake flights are fragmented to
 	// (pion/dtls's default).
 	DefaultMTU = 1200
-	// DefaultQueueBytes bounds each peer's receive queue (Godot's
+	// DefaultReceiveQueueBytes bounds each peer's receive queue (Godot's
 	// PacketPeerUDP ring size, 2^17).
-	DefaultQueueBytes = 1 << 17
-	// DefaultQueuePackets bounds each peer's receive queue in packets.
-	DefaultQueuePackets = 4096
+	DefaultReceiveQueueBytes = 1 << 17
+	// DefaultReceiveQueuePackets bounds each peer's receive queue in
+	// packets.
+	DefaultReceiveQueuePackets = 4096
 	// DefaultMaxPendingHandshakes bounds the handshakes a Listener runs at
 	// once.
 	DefaultMaxPendingHandshakes = 128
-	// DefaultAcceptBacklog bounds the handshaken connections waiting for
-	// Accept or TakeConnection: peer.DefaultMaxPendingConnections, the
-	// default max_pending_connections of the UDPServer under Godot's
+	// DefaultMaxPendingConnections bounds the handshaken connections
+	// waiting for Accept or TakeConnection: peer.DefaultMaxPendingConnections,
+	// the default max_pending_connections of the UDPServer under Godot's
 	// DTLSServer.
-	DefaultAcceptBacklog = peer.DefaultMaxPendingConnections
+	DefaultMaxPendingConnections = peer.DefaultMaxPendingConnections
+	// DefaultIdleTimeout is Config.IdleTimeout's default for a Listener's
+	// peers: one from which no packet arrives for a minute is dropped.
+	DefaultIdleTimeout = time.Minute
+	// KeepIdlePeers, as Config.IdleTimeout, keeps silent peers until they
+	// are closed, as Godot does (it has no idle timeout). Any negative
+	// value does the same.
+	KeepIdlePeers time.Duration = -1
 )
 
 // DefaultCipherSuites are the suites offered and accepted by default: the
@@ -147,13 +155,14 @@ var DefaultCipherSuites = []pdtls.CipherSuiteID{
 	pdtls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 }
 
-// Config configures Dial and Listen. A nil *Config and every zero field mean
-// the documented default.
+// Config configures Dial, Listen, Client and Server. A nil *Config and
+// every zero field mean the documented default.
 type Config struct {
-	// TLS is how this side authenticates. Dial: nil means
+	// TLS is how this side authenticates. Dial and Client: nil means
 	// ClientOptions(nil, "") (system CAs, host name checked), as Godot's
-	// connect_to_peer with null options; server options are refused. Listen:
-	// required, made by ServerOptions (Godot's DTLSServer.setup).
+	// connect_to_peer with null options; server options are refused.
+	// Listen and Server: required, made by ServerOptions (Godot's
+	// DTLSServer.setup).
 	TLS *TLSOptions
 	// HandshakeTimeout bounds each handshake. Default 10 s.
 	HandshakeTimeout time.Duration
@@ -164,95 +173,105 @@ type Config struct {
 	// MTU is the datagram size handshake messages are fragmented to. Default
 	// 1200.
 	MTU int
-	// QueueBytes and QueuePackets bound each peer's receive queue; when it is
-	// full new packets are dropped (Godot's drop-newest) and counted by
-	// DroppedPackets. Defaults 131072 bytes and 4096 packets.
-	QueueBytes   int
-	QueuePackets int
+	// ReceiveQueueBytes and ReceiveQueuePackets bound each peer's receive
+	// queue; when it is full new packets are dropped (Godot's drop-newest)
+	// and counted in PeerStats().DroppedFull. Defaults 131072 bytes and
+	// 4096 packets.
+	ReceiveQueueBytes   int
+	ReceiveQueuePackets int
 	// MaxPendingHandshakes (Listen) bounds the handshakes in progress. When
 	// it is reached, a new ClientHello evicts the oldest handshake whose
 	// client has not echoed its cookie for a second (a spoofed or silent
 	// client); if there is none it is dropped, and the client's
 	// retransmission tries again. Default 128.
 	MaxPendingHandshakes int
-	// AcceptBacklog (Listen) bounds the connections handshaken but not yet
-	// taken by Accept or TakeConnection; past it new connections are closed
-	// with close_notify. Default 16.
-	AcceptBacklog int
+	// MaxPendingConnections (Listen) bounds the connections handshaken but
+	// not yet taken by Accept or TakeConnection (Godot's
+	// max_pending_connections of the UDPServer under its DTLSServer); past
+	// it new connections are closed with close_notify. Default 16.
+	MaxPendingConnections int
+	// IdleTimeout drops a connection from which no packet has arrived for
+	// this long: DTLS has no keep-alive, so this is how a server gets back
+	// what clients that vanished without close_notify hold. The dropped
+	// peer's queued packets can still be read; then its reads, and its
+	// puts, return an error matching peer.ErrTimeout, its Status is
+	// StatusDisconnected, and a Listener counts it in Stats().Expired. It
+	// is checked four times per IdleTimeout, so a peer is dropped between
+	// IdleTimeout and 1.25 times it after its last packet. Listen and
+	// Server: default (0) DefaultIdleTimeout, one minute; a game whose
+	// clients may stay silent longer raises it (a keep-alive packet resets
+	// it). Dial and Client: default (0) none. A negative value
+	// (KeepIdlePeers) means none.
+	IdleTimeout time.Duration
 	// CipherSuites overrides DefaultCipherSuites.
 	CipherSuites []pdtls.CipherSuiteID
 	// Logger (Listen), if not nil, gets one Info record per connection the
-	// Listener refuses, fails, times out or evicts, with its cause, remote
-	// address and error (see Listener.Stats). Default nil: nothing is
-	// logged.
+	// Listener refuses, fails, times out, evicts or expires, with its
+	// cause, remote address and error (see Listener.Stats). Default nil:
+	// nothing is logged.
 	Logger *slog.Logger
 }
 
-type config struct {
-	tls                  *TLSOptions
-	handshakeTimeout     time.Duration
-	maxPacketSize        int
-	mtu                  int
-	queueBytes           int
-	queuePackets         int
-	maxPendingHandshakes int
-	acceptBacklog        int
-	cipherSuites         []pdtls.CipherSuiteID
-	logger               *slog.Logger
+// withDefaults returns a copy of c (nil-safe) with every zero field
+// defaulted. IdleTimeout is left for the constructor: its default depends
+// on the side.
+func (c *Config) withDefaults() Config {
+	var o Config
+	if c != nil {
+		o = *c
+	}
+	if o.HandshakeTimeout <= 0 {
+		o.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if o.MaxPacketSize <= 0 {
+		o.MaxPacketSize = DefaultMaxPacketSize
+	}
+	if o.MTU <= 0 {
+		o.MTU = DefaultMTU
+	}
+	if o.ReceiveQueueBytes <= 0 {
+		o.ReceiveQueueBytes = DefaultReceiveQueueBytes
+	}
+	o.ReceiveQueueBytes = max(o.ReceiveQueueBytes, o.MaxPacketSize+4)
+	if o.ReceiveQueuePackets <= 0 {
+		o.ReceiveQueuePackets = DefaultReceiveQueuePackets
+	}
+	if o.MaxPendingHandshakes <= 0 {
+		o.MaxPendingHandshakes = DefaultMaxPendingHandshakes
+	}
+	if o.MaxPendingConnections <= 0 {
+		o.MaxPendingConnections = DefaultMaxPendingConnections
+	}
+	if len(o.CipherSuites) == 0 {
+		o.CipherSuites = DefaultCipherSuites
+	}
+	return o
 }
 
-func resolve(c *Config) (config, error) {
-	var in Config
-	if c != nil {
-		in = *c
+// check reports a defaulted Config's invalid field.
+func (c *Config) check() error {
+	if c.MaxPacketSize > MaxPacketSizeLimit {
+		return fmt.Errorf("dtls: MaxPacketSize %d exceeds the limit %d: %w", c.MaxPacketSize, MaxPacketSizeLimit, errInvalidParameter)
 	}
-	out := config{
-		tls:                  in.TLS,
-		handshakeTimeout:     in.HandshakeTimeout,
-		maxPacketSize:        in.MaxPacketSize,
-		mtu:                  in.MTU,
-		queueBytes:           in.QueueBytes,
-		queuePackets:         in.QueuePackets,
-		maxPendingHandshakes: in.MaxPendingHandshakes,
-		acceptBacklog:        in.AcceptBacklog,
-		cipherSuites:         in.CipherSuites,
-		logger:               in.Logger,
+	return nil
+}
+
+// idleTimeout resolves IdleTimeout for a listening side (def
+// DefaultIdleTimeout) or a dialling side (def 0): 0 means none.
+func (c *Config) idleTimeout(def time.Duration) time.Duration {
+	switch {
+	case c.IdleTimeout < 0:
+		return 0
+	case c.IdleTimeout == 0:
+		return def
 	}
-	if out.handshakeTimeout <= 0 {
-		out.handshakeTimeout = DefaultHandshakeTimeout
-	}
-	if out.maxPacketSize <= 0 {
-		out.maxPacketSize = DefaultMaxPacketSize
-	}
-	if out.maxPacketSize > MaxPacketSizeLimit {
-		return out, fmt.Errorf("dtls: MaxPacketSize %d exceeds the limit %d: %w", out.maxPacketSize, MaxPacketSizeLimit, errInvalidParameter)
-	}
-	if out.mtu <= 0 {
-		out.mtu = DefaultMTU
-	}
-	if out.queueBytes <= 0 {
-		out.queueBytes = DefaultQueueBytes
-	}
-	out.queueBytes = max(out.queueBytes, out.maxPacketSize+4)
-	if out.queuePackets <= 0 {
-		out.queuePackets = DefaultQueuePackets
-	}
-	if out.maxPendingHandshakes <= 0 {
-		out.maxPendingHandshakes = DefaultMaxPendingHandshakes
-	}
-	if out.acceptBacklog <= 0 {
-		out.acceptBacklog = DefaultAcceptBacklog
-	}
-	if len(out.cipherSuites) == 0 {
-		out.cipherSuites = DefaultCipherSuites
-	}
-	return out, nil
+	return c.IdleTimeout
 }
 
 // clientOptions builds pion's options for a client dialling host. verr
 // records why our own verification failed, so the error can be classified.
-func (c *config) clientOptions(host string, verr *error) ([]pdtls.ClientOption, error) {
-	o := c.tls
+func (c *Config) clientOptions(host string, verr *error) ([]pdtls.ClientOption, error) {
+	o := c.TLS
 	if o == nil {
 		o = ClientOptions(nil, "")
 	}
@@ -264,9 +283,9 @@ func (c *config) clientOptions(host string, verr *error) ([]pdtls.ClientOption, 
 		name = o.commonNameOverride
 	}
 	opts := []pdtls.ClientOption{
-		pdtls.WithCipherSuites(c.cipherSuites...),
+		pdtls.WithCipherSuites(c.CipherSuites...),
 		pdtls.WithExtendedMasterSecret(pdtls.RequestExtendedMasterSecret),
-		pdtls.WithMTU(c.mtu),
+		pdtls.WithMTU(c.MTU),
 		// Verification is done by verify below, so that an untrusted chain
 		// and a host name mismatch are told apart as Godot does.
 		pdtls.WithInsecureSkipVerify(true),
@@ -320,8 +339,8 @@ func verify(raw [][]byte, roots *x509.CertPool, name string, checkName bool) err
 	return nil
 }
 
-func (c *config) serverOptions() ([]pdtls.ServerOption, error) {
-	o := c.tls
+func (c *Config) serverOptions() ([]pdtls.ServerOption, error) {
+	o := c.TLS
 	if o == nil || !o.IsServer() {
 		return nil, fmt.Errorf("dtls: Listen needs Config.TLS from ServerOptions: %w", errInvalidParameter)
 	}
@@ -330,9 +349,9 @@ func (c *config) serverOptions() ([]pdtls.ServerOption, error) {
 	}
 	return []pdtls.ServerOption{
 		pdtls.WithCertificates(o.cert),
-		pdtls.WithCipherSuites(c.cipherSuites...),
+		pdtls.WithCipherSuites(c.CipherSuites...),
 		pdtls.WithExtendedMasterSecret(pdtls.RequestExtendedMasterSecret),
-		pdtls.WithMTU(c.mtu),
+		pdtls.WithMTU(c.MTU),
 		pdtls.WithClientAuth(pdtls.NoClientCert),
 	}, nil
 }
