@@ -156,16 +156,12 @@ func (l *Listener) TakeConnection() (*Peer, error) { return l.ready.Take() }
 //     handshake it could evict (the client's retransmission tries again),
 //     or a handshaken connection that found the accept backlog full (closed
 //     with close_notify).
-//
 //   - Failed: a ClientHello pion cannot parse, or a handshake that failed
 //     (protocol error, alert from the client, bad Finished).
-//
 //   - TimedOut: a handshake not finished within Config.HandshakeTimeout.
-//
 //   - Evicted: a handshake evicted by a newer ClientHello (see Stalled), or
 //     a handshake or handshaken connection the Listener's Close ended
 //     before it was taken.
-//
 //   - Expired: a connection, taken or not, from which no packet arrived
 //     for Config.IdleTimeout (one that expires before it is taken stays in
 //     the queue: Accept hands it out, its queued packets, then the timeout
