@@ -22,7 +22,7 @@
 //
 // # Godot → Go
 //
-//	PacketPeerUDP.bind(port, addr, recv_buf_size)   Bind("addr:port", &Config{RecvBufSize: n})
+//	PacketPeerUDP.bind(port, addr, recv_buf_size)   Bind("addr:port", &Config{ReceiveQueueBytes: n})
 //	PacketPeerUDP.connect_to_host(host, port)       Dial(ctx, "host:port", cfg), or (*Peer).ConnectToHost on a bound peer
 //	PacketPeerUDP.set_dest_address(host, port)      (*Peer).SetDestAddress(host, port), SetDestAddrPort
 //	PacketPeerUDP.get_packet_ip()                   (*Peer).PacketIP()      (or PacketAddr() netip.AddrPort)
@@ -62,7 +62,7 @@
 // bytes) to avoid IP fragmentation on real networks. A PutPacket larger than
 // MaxPacketSize fails with ErrInvalidParameter and sends nothing.
 //
-// Each peer queues received packets in a ring of 2^nearest_shift(RecvBufSize)
+// Each peer queues received packets in a ring of 2^nearest_shift(ReceiveQueueBytes)
 // bytes: 131072 bytes for Godot's default recv_buf_size of 65536 (65536
 // bytes for a Listener's peers, as in Godot). Each packet
 // costs its length plus 22 bytes (Godot: 24). A Listener's peer starts

@@ -61,7 +61,7 @@ func FuzzDemux(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := (&Config{MaxPacketSize: 64, RecvBufSize: 256, MaxPendingConnections: 4}).withDefaults()
+		c := (&Config{MaxPacketSize: 64, ReceiveQueueBytes: 256, MaxPendingConnections: 4}).withDefaults()
 		sock, err := udpsock.New(conn, udpsock.Config{Headroom: recordHeader, MaxPacketSize: c.MaxPacketSize})
 		if err != nil {
 			t.Fatal(err)

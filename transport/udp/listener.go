@@ -81,8 +81,8 @@ var (
 // address, port 0 = ephemeral), Godot's UDPServer.listen.
 func Listen(addr string, cfg *Config) (*Listener, error) {
 	c := cfg.withDefaults()
-	if cfg == nil || cfg.RecvBufSize <= 0 {
-		c.RecvBufSize = listenerRecvBufSize
+	if cfg == nil || cfg.ReceiveQueueBytes <= 0 {
+		c.ReceiveQueueBytes = listenerReceiveQueueBytes
 	}
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = DefaultIdleTimeout

@@ -78,17 +78,25 @@ type transport struct {
 var errNoPacket = &peer.OpError{Op: "get packet", Err: peer.ErrUnavailable, Detail: "no packet queued"}
 
 func newRing(cfg *Config) *ringbuf.Buffer {
-	size := ringBytes(cfg.RecvBufSize, cfg.MaxPacketSize)
-	// Packets are bounded by bytes, as in Godot; the count bound never binds.
-	return ringbuf.New(ringbuf.Config{MaxBytes: size, MaxPackets: size / (recordHeader + 4), Policy: ringbuf.DropNewest})
+	size := ringBytes(cfg.ReceiveQueueBytes, cfg.MaxPacketSize)
+	return ringbuf.New(ringbuf.Config{MaxBytes: size, MaxPackets: maxPackets(cfg, size), Policy: ringbuf.DropNewest})
+}
+
+// maxPackets is a ring's packet bound: ReceiveQueuePackets, or one that
+// never binds before the byte bound, as in Godot.
+func maxPackets(cfg *Config, ringSize int) int {
+	if cfg.ReceiveQueuePackets > 0 {
+		return cfg.ReceiveQueuePackets
+	}
+	return ringSize / (recordHeader + 4)
 }
 
 // newListenerRing is a Listener peer's ring: as large as newRing's at
 // most, but grown from listenerFirstRing as packets need room, so an idle
 // peer costs what it has queued.
 func newListenerRing(cfg *Config) *ringbuf.Buffer {
-	size := ringBytes(cfg.RecvBufSize, cfg.MaxPacketSize)
-	return ringbuf.New(ringbuf.Config{MaxBytes: size, MaxPackets: size / (recordHeader + 4), Policy: ringbuf.DropNewest,
+	size := ringBytes(cfg.ReceiveQueueBytes, cfg.MaxPacketSize)
+	return ringbuf.New(ringbuf.Config{MaxBytes: size, MaxPackets: maxPackets(cfg, size), Policy: ringbuf.DropNewest,
 		InitialBytes: min(listenerFirstRing, size)})
 }
 
