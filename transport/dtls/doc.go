@@ -14,6 +14,7 @@
 //
 //	PacketPeerDTLS (with its PacketPeerUDP)
 //	  connect_to_host + connect_to_peer  Dial (returns once connected)
+//	  connect_to_peer(udp_peer, ...)     ConnectToPeer(ctx, udpPeer, hostname, cfg) over a *udp.Peer
 //	  poll                               not needed: a goroutine reads
 //	  get_status                         (*Peer).Status
 //	  disconnect_from_peer               (*Peer).Close (sends close_notify)
@@ -32,11 +33,21 @@
 //	  get_local_port                     (*Listener).Addr
 //	  stop                               (*Listener).Close
 //	  max_pending_connections            Config.MaxPendingHandshakes, Config.MaxPendingConnections
+//	DTLSServer alone, over a UDP peer the program holds
+//	  setup(server_options)              NewServer(&Config{TLS: ServerOptions(cert)})
+//	  take_connection(udp_peer)          (*Server).TakeConnection(ctx, udpPeer) (returns once connected)
 //	TLSOptions
 //	  client(trusted_chain, cn_override) ClientOptions(roots, commonNameOverride)
 //	  client_unsafe(trusted_chain)       UnsafeClientOptions(roots)
 //	  server(key, certificate)           ServerOptions(tls.Certificate)
 //	  is_server, is_unsafe_client        IsServer, IsUnsafeClient
+//
+// Godot composes DTLS with a PacketPeerUDP the game already holds, which is
+// how games secure a path opened by NAT punch-through; ConnectToPeer and
+// Server.TakeConnection do the same over a connected *udp.Peer (from
+// udp.Dial, a udp.Listener, or a bound peer after ConnectToHost). On
+// success the DTLS peer owns the UDP peer and closes it with itself; on
+// failure the UDP peer stays open.
 //
 // Differences from Godot's quirks: GetPacket with nothing queued returns an
 // error matching peer.ErrUnavailable (Godot's mbedTLS peer returns OK and an
