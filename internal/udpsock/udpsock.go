@@ -236,17 +236,25 @@ func (c *Conn) WriteTo(p []byte, to netip.AddrPort) error {
 		}
 	}
 	c.busy = true
-	if c.lastBatch.Load() > 1 {
+	if batchy, queued := c.lastBatch.Load() > 1, len(c.queue.msgs) > 0; batchy || queued {
 		// The last read woke several receivers, which are likely to answer
-		// now: queue p, let them run and queue theirs, then send all.
+		// now: queue p, let them run and queue theirs, then send all. (Or
+		// Enqueue left datagrams, which p must not overtake.)
 		if c.closed.Load() {
 			c.busy = false
 			c.mu.Unlock()
 			return net.ErrClosed
 		}
+		if !c.queue.fits(len(p)) {
+			c.mu.Unlock()
+			c.flush()
+			return c.WriteTo(p, to)
+		}
 		c.queue.add(p, to)
 		c.mu.Unlock()
-		runtime.Gosched()
+		if batchy {
+			runtime.Gosched()
+		}
 		c.flush()
 		return nil
 	}
@@ -254,6 +262,39 @@ func (c *Conn) WriteTo(p []byte, to netip.AddrPort) error {
 	err := c.wr.writeOne(p, to)
 	c.flush()
 	return err
+}
+
+// Enqueue copies p into the send queue without sending it: the next Flush
+// or WriteTo sends it, in one sendmmsg with the others queued. A host that
+// answers many remotes from one goroutine (ENet's flush of every peer, for
+// one) enqueues each datagram, then flushes.
+func (c *Conn) Enqueue(p []byte, to netip.AddrPort) {
+	c.mu.Lock()
+	for !c.queue.fits(len(p)) {
+		if !c.busy {
+			c.busy = true
+			c.mu.Unlock()
+			c.flush()
+			c.mu.Lock()
+			continue
+		}
+		c.room.Wait()
+	}
+	c.queue.add(p, to)
+	c.mu.Unlock()
+}
+
+// Flush sends the datagrams Enqueue queued. When another goroutine is
+// sending, that one sends them and Flush returns at once.
+func (c *Conn) Flush() {
+	c.mu.Lock()
+	if c.busy {
+		c.mu.Unlock()
+		return
+	}
+	c.busy = true
+	c.mu.Unlock()
+	c.flush()
 }
 
 // flush sends the queue until it is empty, then lets the next caller send.

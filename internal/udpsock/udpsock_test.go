@@ -268,3 +268,47 @@ func TestClose(t *testing.T) {
 	require.NoError(t, <-done)
 	require.ErrorIs(t, c.WriteTo([]byte("x"), addrOf(c)), net.ErrClosed)
 }
+
+// Enqueue then Flush sends datagrams to several remotes in one sendmmsg,
+// in order, without allocating; a WriteTo after Enqueue does not overtake
+// the queued datagrams.
+func TestEnqueueFlush(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	c := listen(t, "127.0.0.1:0", Config{})
+	dsts := []*net.UDPConn{sender(t), sender(t), sender(t)}
+	buf := make([]byte, 64)
+	recv := func(d *net.UDPConn) string {
+		require.NoError(t, d.SetReadDeadline(time.Now().Add(5*time.Second)))
+		n, from, err := d.ReadFromUDPAddrPort(buf)
+		require.NoError(t, err)
+		require.Equal(t, addrOf(c), from)
+		return string(buf[:n])
+	}
+	for i, d := range dsts {
+		c.Enqueue([]byte{'a' + byte(i)}, addrOf(d))
+	}
+	c.Flush()
+	for i, d := range dsts {
+		require.Equal(t, string(rune('a'+i)), recv(d))
+	}
+
+	c.Enqueue([]byte("first"), addrOf(dsts[0]))
+	require.NoError(t, c.WriteTo([]byte("second"), addrOf(dsts[0])))
+	require.Equal(t, "first", recv(dsts[0]))
+	require.Equal(t, "second", recv(dsts[0]))
+
+	msg := []byte("x")
+	allocs := testing.AllocsPerRun(100, func() {
+		for _, d := range dsts {
+			c.Enqueue(msg, addrOf(d))
+		}
+		c.Flush()
+		for _, d := range dsts {
+			if _, _, err := d.ReadFromUDPAddrPort(buf); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	require.Zero(t, allocs)
+	require.Zero(t, c.SendErrors())
+}
