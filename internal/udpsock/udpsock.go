@@ -17,7 +17,11 @@
 // queued meanwhile with sendmmsg(2). A caller that finds another one
 // sending copies its datagram into the queue and returns. So a lone sender
 // pays one sendto, and concurrent senders share system calls; one caller's
-// datagrams leave in the order of its calls. The queue holds at most
+// datagrams leave in the order of its calls. After a read that brought
+// datagrams from several remotes, whose receivers are likely to answer at
+// once, the first caller queues its datagram too and yields once before
+// sending, so that the others join its sendmmsg. Enqueue and Flush let one
+// goroutine send many datagrams in one call. The queue holds at most
 // queueMessages datagrams and queueBytes bytes (or one datagram of any
 // size); a caller that finds it full waits until the sender takes it.
 //
@@ -119,7 +123,7 @@ type Conn struct {
 	wr   *writer
 
 	closed     atomic.Bool
-	lastBatch  atomic.Int32 // datagrams the last read returned
+	senders    atomic.Int32 // remotes the last read returned datagrams from (about)
 	readErrors atomic.Uint64
 	sendErrors atomic.Uint64
 
@@ -206,8 +210,15 @@ func (c *Conn) ReadBatch() ([]Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.lastBatch.Store(int32(n))
-	return c.rd.msgs[:n], nil
+	ms := c.rd.msgs[:n]
+	senders := int32(1)
+	for i := 1; i < n; i++ {
+		if ms[i].Addr != ms[i-1].Addr {
+			senders++
+		}
+	}
+	c.senders.Store(senders)
+	return ms, nil
 }
 
 // transient reports whether a read error leaves the socket usable.
@@ -236,10 +247,11 @@ func (c *Conn) WriteTo(p []byte, to netip.AddrPort) error {
 		}
 	}
 	c.busy = true
-	if batchy, queued := c.lastBatch.Load() > 1, len(c.queue.msgs) > 0; batchy || queued {
-		// The last read woke several receivers, which are likely to answer
-		// now: queue p, let them run and queue theirs, then send all. (Or
-		// Enqueue left datagrams, which p must not overtake.)
+	if batchy, queued := c.senders.Load() > 1, len(c.queue.msgs) > 0; batchy || queued {
+		// The last read brought datagrams from several remotes, whose
+		// receivers are likely to answer now: queue p, let them run and
+		// queue theirs, then send all. (Or Enqueue left datagrams, which p
+		// must not overtake.)
 		if c.closed.Load() {
 			c.busy = false
 			c.mu.Unlock()

@@ -108,8 +108,9 @@
 // one lock, without allocating. Peers that answer at once share system
 // calls: while one PutPacket sends, the others' datagrams are copied into a
 // queue (at most 64 datagrams and 64 KiB) that it then sends with one
-// sendmmsg; after a read that returned several datagrams, the first
-// answering peer also yields once so that the others can queue theirs. A
+// sendmmsg; after a read that returned datagrams from several remotes,
+// the first answering peer also yields once so that the others can queue
+// theirs. A
 // lone PutPacket is one sendto, as before, and one peer's datagrams leave
 // in the order of its calls. A queued datagram the system refuses cannot be
 // reported to its PutPacket, which has returned; UDP may drop it anyway.
