@@ -96,6 +96,9 @@ func NewServer(cfg *Config) (*Server, error) {
 // The handshake, cookie exchange included, is bounded by ctx and
 // HandshakeTimeout; on failure TakeConnection returns a *HandshakeError and
 // base stays open. On success the returned Peer owns base: Close closes it.
+// base's own idle timeout (its udp.Listener's Config.IdleTimeout) still
+// applies: when it drops base, the Peer's reads fail with an error matching
+// peer.ErrTimeout.
 func (s *Server) TakeConnection(ctx context.Context, base *udp.Peer) (*Peer, error) {
 	if !base.IsSocketConnected() {
 		return nil, errNotConnected

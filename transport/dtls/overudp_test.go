@@ -161,3 +161,36 @@ func TestOverUDPErrors(t *testing.T) {
 	require.ErrorIs(t, err, peer.ErrTimeout)
 	require.False(t, silent.IsClosed())
 }
+
+// The UDP Listener's own IdleTimeout still applies to a peer upgraded to
+// DTLS: when it drops the UDP peer, the DTLS peer's reads fail with an
+// error matching peer.ErrTimeout.
+func TestTakeConnectionUDPIdleTimeout(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	ctx := testCtx(t, 20*time.Second)
+	cert := newCert(t)
+	ul, err := udp.Listen("127.0.0.1:0", &udp.Config{IdleTimeout: 300 * time.Millisecond})
+	require.NoError(t, err)
+	defer ul.Close()
+	srv, err := dtls.NewServer(&dtls.Config{TLS: dtls.ServerOptions(cert.TLS), IdleTimeout: time.Hour})
+	require.NoError(t, err)
+	dialed := make(chan *dtls.Peer, 1)
+	go func() {
+		p, err := dtls.Dial(ctx, ul.Addr().String(), trusting(cert))
+		if err != nil {
+			t.Error(err)
+		}
+		dialed <- p
+	}()
+	up, err := ul.Accept(ctx)
+	require.NoError(t, err)
+	server, err := srv.TakeConnection(ctx, up)
+	require.NoError(t, err)
+	defer server.Close()
+	client := <-dialed
+	require.NotNil(t, client)
+	defer client.Close()
+	_, err = server.ReadPacket(ctx)
+	require.ErrorIs(t, err, peer.ErrTimeout)
+	require.EqualValues(t, 1, ul.Stats().Expired)
+}
