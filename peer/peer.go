@@ -56,12 +56,47 @@ type PacketTaker interface {
 	TakePacket() ([]byte, error)
 }
 
+// ContextWriter is implemented by transports whose send can wait (for room in
+// a send queue, for flow control) and can stop waiting when ctx ends.
+// Peer.WritePacket uses it when present; otherwise it checks ctx and calls
+// PutPacket. Peer checks ctx and the closed state before calling it, and
+// never passes an empty packet.
+type ContextWriter interface {
+	WritePacket(ctx context.Context, p []byte) error
+}
+
+// StatsReporter is implemented by transports that count the packets they
+// drop. Peer.PeerStats returns its counters; without it they are zero.
+type StatsReporter interface {
+	PeerStats() PeerStats
+}
+
+// PeerStats are the drop counters every peer reports, whatever its transport
+// (as ListenerStats are for listeners). Transports with richer counters embed
+// it in their own stats type.
+type PeerStats struct {
+	// DroppedFull counts received packets discarded because the receive
+	// queue was full (unreliable transports; reliable ones apply
+	// back-pressure instead).
+	DroppedFull uint64
+	// DroppedOversize counts received packets discarded because they
+	// exceeded MaxPacketSize.
+	DroppedOversize uint64
+	// DroppedLate counts unreliable-ordered packets discarded because a
+	// later one had already arrived.
+	DroppedLate uint64
+}
+
+// Dropped is the sum of the drop counters.
+func (s PeerStats) Dropped() uint64 { return s.DroppedFull + s.DroppedOversize + s.DroppedLate }
+
 // PacketPeer is the API every peer type in this module has: Godot's PacketPeer
 // plus Go's blocking reads. *Peer implements it, and so does every transport's
 // peer type, because they embed *Peer. Write code against it to switch
 // transports by changing an import.
 type PacketPeer interface {
 	PutPacket(p []byte) error
+	WritePacket(ctx context.Context, p []byte) error
 	GetPacket() ([]byte, error)
 	AvailablePacketCount() int
 	MaxPacketSize() int
@@ -73,15 +108,9 @@ type PacketPeer interface {
 	PacketError() error
 	EncodeBufferMaxSize() int
 	SetEncodeBufferMaxSize(n int) error
+	PeerStats() PeerStats
 	Close() error
 }
-
-// Encode-buffer limits, as Godot's PacketPeer.encode_buffer_max_size.
-const (
-	DefaultEncodeBufferMaxSize = 8 << 20   // 8 MiB
-	MinEncodeBufferMaxSize     = 1 << 10   // 1 KiB
-	MaxEncodeBufferMaxSize     = 256 << 20 // 256 MiB
-)
 
 // Peer gives a Transport the behaviour Godot's PacketPeer base class gives
 // every subclass: Variant encoding into a bounded, reused buffer
@@ -98,6 +127,8 @@ type Peer struct {
 	t      Transport
 	waiter Waiter
 	taker  PacketTaker
+	writer ContextWriter
+	stats  StatsReporter
 	done   chan struct{}
 	closed atomic.Bool
 
@@ -123,6 +154,8 @@ func New(t Transport) *Peer {
 	p := &Peer{t: t, done: make(chan struct{}), encMax: DefaultEncodeBufferMaxSize}
 	p.waiter, _ = t.(Waiter)
 	p.taker, _ = t.(PacketTaker)
+	p.writer, _ = t.(ContextWriter)
+	p.stats, _ = t.(StatsReporter)
 	return p
 }
 
@@ -143,6 +176,51 @@ func (p *Peer) PutPacket(data []byte) error {
 		return nil
 	}
 	return p.t.PutPacket(data)
+}
+
+// WritePacket sends data as one packet, as PutPacket, but waits at most until
+// ctx ends: a transport with a bounded send queue or flow control waits for
+// room instead of failing or blocking without end. When ctx has ended, or ends
+// while waiting, the error matches both ctx.Err() and ErrTimeout. An empty
+// packet is not sent and returns nil.
+func (p *Peer) WritePacket(ctx context.Context, data []byte) error {
+	if p.closed.Load() {
+		return p.closedError("write packet")
+	}
+	if err := ctx.Err(); err != nil {
+		return ctxError("write packet", err)
+	}
+	if len(data) == 0 {
+		return nil
+	}
+	if p.writer == nil {
+		return p.t.PutPacket(data)
+	}
+	err := p.writer.WritePacket(ctx, data)
+	if err != nil {
+		if p.closed.Load() && !errors.Is(err, ErrClosed) {
+			return p.closedError("write packet")
+		}
+		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, ErrTimeout) {
+			return ctxError("write packet", cerr)
+		}
+	}
+	return err
+}
+
+// ctxError is the error of an operation cut short by its context: it
+// matches both the context's error and ErrTimeout.
+func ctxError(op string, err error) error {
+	return &OpError{Op: op, Code: ErrTimeout, Err: err}
+}
+
+// PeerStats returns the peer's drop counters: those of the transport, or
+// zero when the transport drops nothing.
+func (p *Peer) PeerStats() PeerStats {
+	if p.stats == nil {
+		return PeerStats{}
+	}
+	return p.stats.PeerStats()
 }
 
 // GetPacket returns the next queued packet without blocking (Godot's
@@ -451,20 +529,53 @@ func nextPowerOfTwo(n int) int {
 	return 1 << bits.Len(uint(n-1))
 }
 
-// OpError describes a failed peer operation. Err is the cause (a Godot
-// sentinel such as ErrOutOfMemory, or ErrClosed); errors.Is sees through it.
+// OpError is the error of every operation on a peer or listener, whatever
+// the transport. It reads
+//
+//	udp: put packet: packet of 70000 bytes exceeds MaxPacketSize 65507 (ERR_INVALID_PARAMETER)
+//
+// and errors.Is matches both Code (Godot's sentinel, such as
+// ErrInvalidParameter) and Err (the cause: ErrClosed, a net error,
+// io.ErrUnexpectedEOF, a *variant.Error, a context error).
 type OpError struct {
-	Op     string // "put var", "read packet", ...
-	Err    error
-	Detail string // optional explanation
+	Op        string // "put packet", "read packet", "dial", ...
+	Transport string // "udp", "dtls", "stream", ...; "peer" when empty
+	Code      *Error // Godot's error, nil when there is none (e.g. a closed peer)
+	Err       error  // the cause, nil when Code says everything
+	Detail    string // a short phrase naming the problem
 }
 
 func (e *OpError) Error() string {
-	s := "peer: " + e.Op + ": " + e.Err.Error()
+	t := e.Transport
+	if t == "" {
+		t = "peer"
+	}
+	s := t + ": " + e.Op
 	if e.Detail != "" {
 		s += ": " + e.Detail
+	}
+	code, cause := e.Code, e.Err
+	if c, ok := cause.(*Error); ok && code == nil {
+		code, cause = c, nil
+	}
+	if cause != nil {
+		s += ": " + cause.Error()
+	}
+	if code != nil {
+		s += " (" + code.Name() + ")"
 	}
 	return s
 }
 
-func (e *OpError) Unwrap() error { return e.Err }
+// Unwrap returns Code and Err, those that are set.
+func (e *OpError) Unwrap() []error {
+	switch {
+	case e.Code == nil && e.Err == nil:
+		return nil
+	case e.Code == nil:
+		return []error{e.Err}
+	case e.Err == nil:
+		return []error{e.Code}
+	}
+	return []error{e.Code, e.Err}
+}

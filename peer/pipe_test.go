@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ func TestPipeConformance(t *testing.T) {
 func TestPipeSmallQueueConformance(t *testing.T) {
 	// A queue of a few packets exercises back-pressure in every check.
 	peertest.Run(t, func(t *testing.T) (peer.PacketPeer, peer.PacketPeer) {
-		return peer.Pipe(&peer.PipeConfig{MaxPacketSize: 4096, QueuePackets: 3})
+		return peer.Pipe(&peer.PipeConfig{MaxPacketSize: 4096, ReceiveQueuePackets: 3})
 	}, peertest.Config{})
 }
 
@@ -58,7 +59,7 @@ func TestPipeMaxPacketSize(t *testing.T) {
 
 func TestPipeBackPressureUnblocksOnClose(t *testing.T) {
 	peertest.CheckGoroutines(t)
-	a, b := peer.Pipe(&peer.PipeConfig{QueuePackets: 1})
+	a, b := peer.Pipe(&peer.PipeConfig{ReceiveQueuePackets: 1})
 	defer b.Close()
 	require.NoError(t, a.PutPacket([]byte("fills the queue")))
 	errc := make(chan error, 1)
@@ -157,7 +158,51 @@ func TestErrorsMatchByGodotCode(t *testing.T) {
 	require.Nil(t, peer.ErrorFromCode(0))
 	require.Nil(t, peer.ErrorFromCode(49))
 	require.False(t, errors.Is(peer.ErrUnavailable, peer.ErrInvalidData))
-	wrapped := &peer.OpError{Op: "put var", Err: peer.ErrOutOfMemory, Detail: "too big"}
+	wrapped := &peer.OpError{Op: "put var", Transport: "udp", Code: peer.ErrOutOfMemory, Detail: "too big"}
 	require.ErrorIs(t, wrapped, peer.ErrOutOfMemory)
-	require.Equal(t, "peer: put var: godot: ERR_OUT_OF_MEMORY (6): too big", wrapped.Error())
+	require.Equal(t, "udp: put var: too big (ERR_OUT_OF_MEMORY)", wrapped.Error())
+	closed := &peer.OpError{Op: "read packet", Transport: "stream", Err: net.ErrClosed}
+	require.ErrorIs(t, closed, net.ErrClosed)
+	require.Equal(t, "stream: read packet: use of closed network connection", closed.Error())
+}
+
+func TestPipeWritePacketWaitsForRoomUntilCtxEnds(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	a, b := peer.Pipe(&peer.PipeConfig{ReceiveQueuePackets: 1})
+	defer a.Close()
+	defer b.Close()
+	require.NoError(t, a.PutPacket([]byte("fills the queue")))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err := a.WritePacket(ctx, []byte("waits"))
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.ErrorIs(t, err, peer.ErrTimeout)
+
+	// Room made by the reader lets the next WritePacket through.
+	got, err := b.ReadPacket(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, "fills the queue", string(got))
+	require.NoError(t, a.WritePacket(context.Background(), []byte("fits")))
+	got, err = b.ReadPacket(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, "fits", string(got))
+}
+
+// counting is a transport that reports drop counters.
+type counting struct {
+	peer.Transport
+	s peer.PeerStats
+}
+
+func (c *counting) PeerStats() peer.PeerStats { return c.s }
+
+func TestPeerStatsFromTransport(t *testing.T) {
+	a, b := peer.Pipe(nil)
+	defer b.Close()
+	require.Equal(t, peer.PeerStats{}, a.PeerStats())
+	p := peer.New(&counting{Transport: a.Transport(), s: peer.PeerStats{DroppedFull: 2, DroppedOversize: 3, DroppedLate: 4}})
+	defer p.Close()
+	require.Equal(t, uint64(9), p.PeerStats().Dropped())
+	require.Equal(t, uint64(3), p.PeerStats().DroppedOversize)
 }
