@@ -60,6 +60,9 @@ type (
 	Refuser interface{ SetRefuseNewConnections(refuse bool) }
 )
 
+// A Transport may also implement peer.StatsReporter: Peer.PeerStats then
+// returns its drop counters (zero otherwise).
+
 // MultiplayerPeer is the API of every multiplayer peer in this module:
 // Godot's MultiplayerPeer (which is a PacketPeer) plus Go's blocking reads
 // and events. *Peer implements it, and so does every transport's multiplayer
@@ -410,6 +413,13 @@ func (a *adapter) AvailablePacketCount() int {
 }
 
 func (a *adapter) MaxPacketSize() int { return a.t.MaxPacketSize() }
+
+func (a *adapter) PeerStats() peer.PeerStats {
+	if s, ok := a.t.(peer.StatsReporter); ok {
+		return s.PeerStats()
+	}
+	return peer.PeerStats{}
+}
 
 func (a *adapter) WaitPacket(ctx context.Context) error {
 	a.mu.Lock()

@@ -197,13 +197,12 @@ func (p *Peer) WritePacket(ctx context.Context, data []byte) error {
 		return p.t.PutPacket(data)
 	}
 	err := p.writer.WritePacket(ctx, data)
-	if err != nil {
-		if p.closed.Load() && !errors.Is(err, ErrClosed) {
-			return p.closedError("write packet")
-		}
-		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, ErrTimeout) {
-			return ctxError("write packet", cerr)
-		}
+	switch {
+	case err == nil || errors.Is(err, ErrTimeout):
+	case p.closed.Load() && !errors.Is(err, ErrClosed):
+		return p.closedError("write packet")
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+		return ctxError("write packet", err)
 	}
 	return err
 }

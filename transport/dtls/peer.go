@@ -44,6 +44,9 @@ func (p *Peer) RemoteAddr() net.Addr { return p.c.remote }
 // the receive queue was full.
 func (p *Peer) DroppedPackets() uint64 { return p.c.Inbox.Dropped() }
 
+// PeerStats implements peer.StatsReporter.
+func (c *conn) PeerStats() peer.PeerStats { return peer.PeerStats{DroppedFull: c.Inbox.Dropped()} }
+
 // ConnectionState returns pion's view of the connection: cipher suite,
 // peer certificates, and so on.
 func (p *Peer) ConnectionState() (pdtls.State, bool) { return p.c.dc.ConnectionState() }

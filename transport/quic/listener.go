@@ -41,10 +41,11 @@ var errEvicted = errors.New("quic: evicted while waiting for the reliable stream
 // (the system roots when nil) for the host in addr, unless
 // cfg.UnsafeSkipVerify.
 func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
-	c, err := resolve(cfg)
-	if err != nil {
+	cv := cfg.withDefaults()
+	if err := cv.validate(); err != nil {
 		return nil, err
 	}
+	c := &cv
 	raddr, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("quic: dial %s: %w: %w", addr, peer.ErrCantResolve, err)
@@ -119,7 +120,7 @@ func awaitMarker(ctx context.Context, str *quicgo.Stream) error {
 // Every connection it drops is counted by cause in Stats and logged through
 // Config.Logger (see ListenerStats).
 type Listener struct {
-	cfg *config
+	cfg *Config
 	udp *net.UDPConn
 	tr  *quicgo.Transport
 	ql  *quicgo.Listener
@@ -252,10 +253,11 @@ func (l *Listener) ListenerStats() peer.ListenerStats { return l.Stats().Listene
 // ("127.0.0.1:0" picks a free port). cfg.TLSConfig must hold the server's
 // certificate, else the error matches peer.ErrUnconfigured.
 func Listen(addr string, cfg *Config) (*Listener, error) {
-	c, err := resolve(cfg)
-	if err != nil {
+	cv := cfg.withDefaults()
+	if err := cv.validate(); err != nil {
 		return nil, err
 	}
+	c := &cv
 	tlsConf, err := c.tlsConfig(true, "")
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -105,11 +106,6 @@ func (p *Peer) MaxDatagramSize() int {
 // the unreliable transfer modes need.
 func (p *Peer) DatagramsEnabled() bool { return p.c.dgram }
 
-// DroppedPackets returns how many received unreliable packets were discarded:
-// ordered ones that arrived after a later one, and any that found the
-// receive queue full.
-func (p *Peer) DroppedPackets() uint64 { return p.c.droppedLate.Load() + p.c.droppedFull.Load() }
-
 // LocalAddr returns the local UDP address (a client's changes with Migrate).
 func (p *Peer) LocalAddr() net.Addr {
 	if a := p.c.localAddr.Load(); a != nil {
@@ -150,7 +146,7 @@ func (p *Peer) TLSConnectionState() tls.ConnectionState {
 
 // conn is the peer.Transport over one QUIC connection.
 type conn struct {
-	cfg *config
+	cfg *Config
 	qc  *quicgo.Conn
 	str *quicgo.Stream
 	// owned by a dialled conn, nil on a Listener's:
@@ -191,7 +187,7 @@ type conn struct {
 	endErr atomic.Pointer[error] // why the connection ended, as reads report it
 }
 
-func newConn(cfg *config, qc *quicgo.Conn, str *quicgo.Stream, tr *quicgo.Transport, udp net.PacketConn, ln *Listener) *conn {
+func newConn(cfg *Config, qc *quicgo.Conn, str *quicgo.Stream, tr *quicgo.Transport, udp net.PacketConn, ln *Listener) *conn {
 	st := qc.ConnectionState()
 	c := &conn{
 		cfg:      cfg,
@@ -203,8 +199,8 @@ func newConn(cfg *config, qc *quicgo.Conn, str *quicgo.Stream, tr *quicgo.Transp
 		dgram:    st.SupportsDatagrams.Local && st.SupportsDatagrams.Remote,
 		dgramBuf: make([]byte, datagramHeaderSize, maxQUICDatagram),
 		in: ringbuf.NewInbox(ringbuf.Config{
-			MaxBytes:   cfg.QueueBytes,
-			MaxPackets: cfg.QueuePackets,
+			MaxBytes:   cfg.ReceiveQueueBytes,
+			MaxPackets: cfg.ReceiveQueuePackets,
 			Policy:     ringbuf.Block,
 		}, peer.ErrUnavailable),
 	}
@@ -337,6 +333,77 @@ func (c *conn) readDatagrams() {
 }
 
 func (c *conn) PutPacket(p []byte) error { return c.put(p, TransferMode(c.mode.Load())) }
+
+// PeerStats implements peer.StatsReporter: received datagrams dropped
+// because the receive queue was full (DroppedFull) or because a later
+// ordered one had arrived (DroppedLate).
+func (c *conn) PeerStats() peer.PeerStats {
+	return peer.PeerStats{DroppedFull: c.droppedFull.Load(), DroppedLate: c.droppedLate.Load()}
+}
+
+// WritePacket implements peer.ContextWriter: a reliable packet waits for
+// flow control until ctx ends. An unreliable one never waits long (see
+// putDatagram) and is put as PutPacket does.
+func (c *conn) WritePacket(ctx context.Context, p []byte) error {
+	mode := TransferMode(c.mode.Load())
+	if mode != TransferModeReliable || ctx.Done() == nil {
+		return c.put(p, mode)
+	}
+	return c.putReliableContext(ctx, p)
+}
+
+// putReliableContext is putReliable bounded by ctx through the stream's
+// write deadline. When ctx ends before any byte of the packet was written
+// nothing was sent and the connection stays usable; when it ends inside the
+// packet the framing is broken, so the connection is closed.
+func (c *conn) putReliableContext(ctx context.Context, p []byte) error {
+	if len(p) > c.cfg.MaxPacketSize {
+		return &peer.OpError{Op: "write packet", Err: peer.ErrInvalidParameter,
+			Detail: fmt.Sprintf("packet of %d bytes exceeds max packet size %d", len(p), c.cfg.MaxPacketSize)}
+	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if d, ok := ctx.Deadline(); ok {
+		c.str.SetWriteDeadline(d)
+	}
+	expired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		c.str.SetWriteDeadline(time.Unix(1, 0))
+		close(expired)
+	})
+	var n, m int
+	var err error
+	if len(p) <= copyLimit {
+		c.wbuf = appendFrame(c.wbuf[:0], p)
+		n, err = c.str.Write(c.wbuf)
+	} else {
+		c.wbuf = binary.LittleEndian.AppendUint32(c.wbuf[:0], uint32(len(p)))
+		if n, err = c.str.Write(c.wbuf); err == nil {
+			m, err = c.str.Write(p)
+		}
+	}
+	if !stop() {
+		<-expired
+	}
+	c.str.SetWriteDeadline(time.Time{})
+	if err == nil {
+		return nil
+	}
+	// quic-go's deadline can fire a moment before ctx's own timer.
+	deadline := errors.Is(err, os.ErrDeadlineExceeded) && !c.closing.Load()
+	if ctx.Err() == nil && !deadline {
+		return c.writeError(err)
+	}
+	if n+m > 0 {
+		cut := &peer.OpError{Op: "write packet", Err: peer.ErrConnectionError,
+			Detail: fmt.Sprintf("the context ended after %d of %d bytes of a packet; the connection is closed", n+m, len(p)+4)}
+		c.fail(cut)
+	}
+	if err := ctx.Err(); err != nil {
+		return err // peer.Peer adds ErrTimeout
+	}
+	return context.DeadlineExceeded
+}
 
 func (c *conn) put(p []byte, mode TransferMode) error {
 	if mode == TransferModeReliable {

@@ -356,6 +356,15 @@ func (t *transport) AvailablePacketCount() int {
 
 func (t *transport) MaxPacketSize() int { return t.maxPacket }
 
+// PeerStats implements peer.StatsReporter, polling the socket first as
+// AvailablePacketCount does.
+func (t *transport) PeerStats() peer.PeerStats {
+	if t.direct != nil && !t.closed.Load() {
+		t.drain()
+	}
+	return peer.PeerStats{DroppedFull: t.stats.dropFull.Load(), DroppedOversize: t.stats.dropBig.Load()}
+}
+
 func (t *transport) Close() error {
 	if !t.closed.CompareAndSwap(false, true) {
 		return nil

@@ -165,6 +165,9 @@ func (t *dcTransport) GetPacket() ([]byte, error) {
 
 func (t *dcTransport) AvailablePacketCount() int { return t.q.Len() }
 
+// PeerStats implements peer.StatsReporter.
+func (t *dcTransport) PeerStats() peer.PeerStats { return peer.PeerStats{DroppedFull: t.q.Dropped()} }
+
 func (t *dcTransport) MaxPacketSize() int { return t.maxPacketSize() }
 
 func (t *dcTransport) WaitPacket(ctx context.Context) error { return t.q.Wait(ctx) }

@@ -598,7 +598,7 @@ func (c *conn) notOpen(op string, st State) error {
 // write queues p, waiting for room in the outbound queue until ctx ends.
 func (c *conn) write(ctx context.Context, kind byte, p []byte) error {
 	for {
-		err := c.enqueue("write", kind, p)
+		err := c.enqueue("write packet", kind, p)
 		if err == nil || !errors.Is(err, peer.ErrOutOfMemory) {
 			return err
 		}
@@ -615,6 +615,13 @@ func (c *conn) write(ctx context.Context, kind byte, p []byte) error {
 		case <-c.stop:
 		}
 	}
+}
+
+// WritePacket implements peer.ContextWriter: one binary message like
+// PutPacket, but when the outbound queue is full it waits for room until
+// ctx ends instead of failing: Go-style back-pressure for bulk senders.
+func (c *conn) WritePacket(ctx context.Context, p []byte) error {
+	return c.write(ctx, kindBinary, p)
 }
 
 // PutPacket implements peer.Transport: one binary message, never blocking.

@@ -100,8 +100,8 @@ func newMPTransport(cfg Config, server bool) *mpTransport {
 // random id in [2, 2^31-1] not in use, sent that id, and reported with a
 // PeerConnected event.
 func CreateServer(addr string, cfg *Config) (*MultiplayerPeer, error) {
-	c, err := cfg.resolved()
-	if err != nil {
+	c := cfg.withDefaults()
+	if err := c.validate(); err != nil {
 		return nil, err
 	}
 	l, err := Listen(addr, &c)

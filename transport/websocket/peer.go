@@ -67,19 +67,6 @@ func (p *Peer) SendText(s string) error {
 	return p.c.enqueue("send text", kindText, []byte(s))
 }
 
-// WritePacket queues data as one binary message like PutPacket, but when
-// the outbound queue is full it waits for room until ctx ends instead of
-// failing: Go-style back-pressure for bulk senders.
-func (p *Peer) WritePacket(ctx context.Context, data []byte) error {
-	if p.IsClosed() {
-		return &peer.OpError{Op: "write", Err: peer.ErrClosed}
-	}
-	if len(data) == 0 {
-		return nil
-	}
-	return p.c.write(ctx, kindBinary, data)
-}
-
 // WasStringPacket reports whether the packet last returned by GetPacket or
 // ReadPacket arrived as a text message (Godot's was_string_packet).
 func (p *Peer) WasStringPacket() bool { return p.c.wasString.Load() }
@@ -261,8 +248,8 @@ func Connect(rawURL string, cfg *Config) (*Peer, error) {
 }
 
 func prepareDial(rawURL string, cfg *Config) (Config, string, error) {
-	c, err := cfg.resolved()
-	if err != nil {
+	c := cfg.withDefaults()
+	if err := c.validate(); err != nil {
 		return c, "", err
 	}
 	if rawURL == "" {

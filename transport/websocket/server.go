@@ -27,8 +27,8 @@ import (
 // matching subprotocol, 403 for a refused Origin) and returns an error
 // matching ErrCantConnect. The caller owns the peer and must Close it.
 func Upgrade(w http.ResponseWriter, r *http.Request, cfg *Config) (*Peer, error) {
-	c, err := cfg.resolved()
-	if err != nil {
+	c := cfg.withDefaults()
+	if err := c.validate(); err != nil {
 		http.Error(w, "websocket: server misconfigured", http.StatusInternalServerError)
 		return nil, err
 	}
@@ -124,8 +124,8 @@ type Handler struct {
 // returns; with serve nil peers are queued (at most
 // cfg.MaxPendingConnections, more are refused with HTTP 503) for Accept.
 func NewHandler(cfg *Config, serve func(*Peer)) (*Handler, error) {
-	c, err := cfg.resolved()
-	if err != nil {
+	c := cfg.withDefaults()
+	if err := c.validate(); err != nil {
 		return nil, err
 	}
 	h := &Handler{
