@@ -15,6 +15,7 @@ import (
 	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/peer/peertest"
 	"github.com/packetpeer/packetpeer/transport/stream"
+	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/variant"
 )
 
@@ -149,7 +150,7 @@ func TestGarbageVariants(t *testing.T) {
 				switch e.op {
 				case "decode":
 					decodeErrs++
-					var ge interface{ GodotCode() int }
+					var ge *peer.Error
 					require.True(t, errors.As(e.err, &ge), "decode error without a Godot code: %v", e.err)
 				case "put":
 					// A decoded value Godot could not re-encode (e.g. a

@@ -65,6 +65,13 @@ type ContextWriter interface {
 	WritePacket(ctx context.Context, p []byte) error
 }
 
+// Namer is implemented by transports that name themselves in errors: with
+// it, the errors Peer makes read "udp: put var: ...", as the transport's own;
+// without it, "peer: put var: ...".
+type Namer interface {
+	TransportName() string
+}
+
 // StatsReporter is implemented by transports that count the packets they
 // drop. Peer.PeerStats returns its counters; without it they are zero.
 type StatsReporter interface {
@@ -129,6 +136,7 @@ type Peer struct {
 	taker  PacketTaker
 	writer ContextWriter
 	stats  StatsReporter
+	name   string // OpError.Transport of the errors Peer makes
 	done   chan struct{}
 	closed atomic.Bool
 
@@ -156,6 +164,10 @@ func New(t Transport) *Peer {
 	p.taker, _ = t.(PacketTaker)
 	p.writer, _ = t.(ContextWriter)
 	p.stats, _ = t.(StatsReporter)
+	p.name = "peer"
+	if n, ok := t.(Namer); ok {
+		p.name = n.TransportName()
+	}
 	return p
 }
 
@@ -163,7 +175,20 @@ func New(t Transport) *Peer {
 func (p *Peer) Transport() Transport { return p.t }
 
 func (p *Peer) closedError(op string) error {
-	return &OpError{Op: op, Err: ErrClosed}
+	return &OpError{Op: op, Transport: p.name, Err: ErrClosed}
+}
+
+// ctxError is the error of an operation cut short by its context: it
+// matches both the context's error and ErrTimeout.
+func (p *Peer) ctxError(op string, err error) error {
+	return &OpError{Op: op, Transport: p.name, Code: ErrTimeout, Err: err}
+}
+
+// codeOf returns the Godot error err carries, nil if none.
+func codeOf(err error) *Error {
+	var e *Error
+	errors.As(err, &e)
+	return e
 }
 
 // PutPacket sends data as one packet (Godot's put_packet). An empty packet is
@@ -188,7 +213,7 @@ func (p *Peer) WritePacket(ctx context.Context, data []byte) error {
 		return p.closedError("write packet")
 	}
 	if err := ctx.Err(); err != nil {
-		return ctxError("write packet", err)
+		return p.ctxError("write packet", err)
 	}
 	if len(data) == 0 {
 		return nil
@@ -202,15 +227,9 @@ func (p *Peer) WritePacket(ctx context.Context, data []byte) error {
 	case p.closed.Load() && !errors.Is(err, ErrClosed):
 		return p.closedError("write packet")
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
-		return ctxError("write packet", err)
+		return p.ctxError("write packet", err)
 	}
 	return err
-}
-
-// ctxError is the error of an operation cut short by its context: it
-// matches both the context's error and ErrTimeout.
-func ctxError(op string, err error) error {
-	return &OpError{Op: op, Code: ErrTimeout, Err: err}
 }
 
 // PeerStats returns the peer's drop counters: those of the transport, or
@@ -358,7 +377,7 @@ func (p *Peer) read(ctx context.Context, mode int, dst []byte) ([]byte, any, err
 			return b, v, err
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, nil, err
+			return nil, nil, p.ctxError("read packet", err)
 		}
 		if poll == nil {
 			poll = time.NewTimer(delay)
@@ -369,7 +388,7 @@ func (p *Peer) read(ctx context.Context, mode int, dst []byte) ([]byte, any, err
 		select {
 		case <-poll.C:
 		case <-ctx.Done():
-			return nil, nil, ctx.Err()
+			return nil, nil, p.ctxError("read packet", ctx.Err())
 		case <-p.done:
 			return nil, nil, p.closedError("read packet")
 		}
@@ -397,6 +416,9 @@ func (p *Peer) readWaiting(ctx context.Context, mode int, dst []byte) ([]byte, a
 			if b, v, gerr := p.get(mode, dst); gerr == nil {
 				return b, v, nil
 			}
+			if cerr := ctx.Err(); cerr != nil {
+				return nil, nil, p.ctxError("read packet", cerr)
+			}
 			return nil, nil, err
 		}
 		b, v, err := p.get(mode, dst)
@@ -419,10 +441,10 @@ func (p *Peer) PutVar(v any) error {
 	defer p.encMu.Unlock()
 	buf, err := p.encOpts.Append(p.encBuf[:0], v)
 	if err != nil {
-		return err
+		return &OpError{Op: "put var", Transport: p.name, Code: codeOf(err), Err: err}
 	}
 	if len(buf) > p.encMax {
-		return &OpError{Op: "put var", Err: ErrOutOfMemory,
+		return &OpError{Op: "put var", Transport: p.name, Code: ErrOutOfMemory,
 			Detail: fmt.Sprintf("encoded size %d exceeds encode buffer max size %d", len(buf), p.encMax)}
 	}
 	if cap(buf) > cap(p.encBuf) {
@@ -462,7 +484,10 @@ func (p *Peer) getVar(op string) (any, error) {
 		return nil, err
 	}
 	v, _, err := opts.Decode(b)
-	return v, err
+	if err != nil {
+		return nil, &OpError{Op: op, Transport: p.name, Code: codeOf(err), Err: err}
+	}
+	return v, nil
 }
 
 // EncodeBufferMaxSize returns the largest encoding PutVar sends (Godot's
@@ -478,7 +503,7 @@ func (p *Peer) EncodeBufferMaxSize() int {
 // refused with ErrInvalidParameter and change nothing, as in Godot.
 func (p *Peer) SetEncodeBufferMaxSize(n int) error {
 	if n < MinEncodeBufferMaxSize || n > MaxEncodeBufferMaxSize {
-		return &OpError{Op: "set encode buffer max size", Err: ErrInvalidParameter,
+		return &OpError{Op: "set encode buffer max size", Transport: p.name, Code: ErrInvalidParameter,
 			Detail: fmt.Sprintf("%d is outside [%d, %d]", n, MinEncodeBufferMaxSize, MaxEncodeBufferMaxSize)}
 	}
 	p.encMu.Lock()
@@ -529,13 +554,16 @@ func nextPowerOfTwo(n int) int {
 }
 
 // OpError is the error of every operation on a peer or listener, whatever
-// the transport. It reads
+// the transport. It reads "transport: op: detail: cause (CODE)", each part
+// present when set (the code is left out when the cause already names it):
 //
 //	udp: put packet: packet of 70000 bytes exceeds MaxPacketSize 65507 (ERR_INVALID_PARAMETER)
+//	stream: read packet: use of closed network connection
+//	quic: get var: variant: ERR_INVALID_DATA: string length 9 exceeds the 4 bytes left (at byte 4)
 //
-// and errors.Is matches both Code (Godot's sentinel, such as
-// ErrInvalidParameter) and Err (the cause: ErrClosed, a net error,
-// io.ErrUnexpectedEOF, a *variant.Error, a context error).
+// errors.Is matches both Code (Godot's sentinel, such as ErrInvalidParameter)
+// and Err (the cause: ErrClosed, a net error, io.ErrUnexpectedEOF, a
+// *variant.Error, a context error); errors.As finds the cause's type.
 type OpError struct {
 	Op        string // "put packet", "read packet", "dial", ...
 	Transport string // "udp", "dtls", "stream", ...; "peer" when empty
@@ -553,15 +581,11 @@ func (e *OpError) Error() string {
 	if e.Detail != "" {
 		s += ": " + e.Detail
 	}
-	code, cause := e.Code, e.Err
-	if c, ok := cause.(*Error); ok && code == nil {
-		code, cause = c, nil
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
 	}
-	if cause != nil {
-		s += ": " + cause.Error()
-	}
-	if code != nil {
-		s += " (" + code.Name() + ")"
+	if e.Code != nil && (e.Err == nil || !errors.Is(e.Err, e.Code)) {
+		s += " (" + e.Code.Name() + ")"
 	}
 	return s
 }

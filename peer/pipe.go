@@ -54,20 +54,23 @@ func (e *pipeEnd) WritePacket(ctx context.Context, p []byte) error {
 
 func (e *pipeEnd) push(op string, ctx context.Context, p []byte) error {
 	if len(p) > e.max {
-		return &OpError{Op: op, Err: ErrInvalidParameter,
-			Detail: fmt.Sprintf("packet of %d bytes exceeds max packet size %d", len(p), e.max)}
+		return &OpError{Op: op, Transport: "pipe", Code: ErrInvalidParameter,
+			Detail: fmt.Sprintf("packet of %d bytes exceeds MaxPacketSize %d", len(p), e.max)}
 	}
 	err := e.out.Push(ctx, p)
 	switch {
 	case err == nil:
 		return nil
 	case e.ctx.Err() != nil:
-		return &OpError{Op: op, Err: ErrClosed}
+		return &OpError{Op: op, Transport: "pipe", Err: ErrClosed}
 	case err == ringbuf.ErrClosed:
-		return io.ErrClosedPipe
+		return &OpError{Op: op, Transport: "pipe", Err: io.ErrClosedPipe, Detail: "the other end is closed"}
 	}
-	return err
+	return err // ctx ended: Peer.WritePacket adds ErrTimeout
 }
+
+// TransportName implements Namer.
+func (e *pipeEnd) TransportName() string { return "pipe" }
 
 func (e *pipeEnd) MaxPacketSize() int { return e.max }
 

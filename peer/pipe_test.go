@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,7 +55,7 @@ func TestPipeMaxPacketSize(t *testing.T) {
 	require.Equal(t, 100, a.MaxPacketSize())
 	err := a.PutPacket(make([]byte, 101))
 	require.ErrorIs(t, err, peer.ErrInvalidParameter)
-	require.ErrorContains(t, err, "101 bytes exceeds max packet size 100")
+	require.EqualError(t, err, "pipe: put packet: packet of 101 bytes exceeds MaxPacketSize 100 (ERR_INVALID_PARAMETER)")
 }
 
 func TestPipeBackPressureUnblocksOnClose(t *testing.T) {
@@ -205,4 +206,56 @@ func TestPeerStatsFromTransport(t *testing.T) {
 	defer p.Close()
 	require.Equal(t, uint64(9), p.PeerStats().Dropped())
 	require.Equal(t, uint64(3), p.PeerStats().DroppedOversize)
+}
+
+// variant's sentinels are peer's: one value per Godot error.
+func TestVariantSentinelsArePeers(t *testing.T) {
+	for _, c := range []struct{ v, p *peer.Error }{
+		{variant.ErrUnavailable, peer.ErrUnavailable},
+		{variant.ErrUnauthorized, peer.ErrUnauthorized},
+		{variant.ErrOutOfMemory, peer.ErrOutOfMemory},
+		{variant.ErrFileEOF, peer.ErrFileEOF},
+		{variant.ErrInvalidData, peer.ErrInvalidData},
+		{variant.ErrInvalidParameter, peer.ErrInvalidParameter},
+		{variant.ErrBug, peer.ErrBug},
+	} {
+		require.True(t, c.v == c.p, "%v != %v", c.v, c.p)
+	}
+	_, _, err := variant.Decode([]byte{0xff, 0, 0, 0})
+	require.ErrorIs(t, err, peer.ErrInvalidData)
+	require.NotErrorIs(t, err, peer.ErrFileEOF)
+}
+
+// Peer's own errors name the transport, the operation, Godot's code and
+// the cause.
+func TestPeerErrorShape(t *testing.T) {
+	a, b := peer.Pipe(nil)
+	defer b.Close()
+	ctx := context.Background()
+
+	require.NoError(t, a.PutPacket([]byte{0xff, 0, 0, 0})) // not a Variant
+	_, err := b.ReadVar(ctx)
+	var ve *variant.Error
+	require.ErrorAs(t, err, &ve)
+	require.ErrorIs(t, err, peer.ErrInvalidData)
+	require.Equal(t, 0, ve.Offset)
+	require.True(t, strings.HasPrefix(err.Error(), "pipe: read var: variant: ERR_INVALID_DATA: "), err.Error())
+
+	require.NoError(t, a.SetEncodeBufferMaxSize(1024))
+	err = a.PutVar(make([]byte, 2000))
+	require.ErrorIs(t, err, peer.ErrOutOfMemory)
+	require.EqualError(t, err, "pipe: put var: encoded size 2008 exceeds encode buffer max size 1024 (ERR_OUT_OF_MEMORY)")
+
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = b.ReadPacket(cctx)
+	require.ErrorIs(t, err, context.Canceled)
+	require.ErrorIs(t, err, peer.ErrTimeout)
+	require.EqualError(t, err, "pipe: read packet: context canceled (ERR_TIMEOUT)")
+
+	require.NoError(t, a.Close())
+	err = a.PutPacket([]byte("x"))
+	require.ErrorIs(t, err, net.ErrClosed)
+	require.ErrorIs(t, err, peer.ErrClosed)
+	require.EqualError(t, err, "pipe: put packet: use of closed network connection")
 }

@@ -282,9 +282,8 @@ func (c *conn) setEnd(err error) { c.endErr.CompareAndSwap(nil, &err) }
 // telling it why with the Godot error code, and ends the receive queue.
 func (c *conn) fail(err error) {
 	code := quicgo.ApplicationErrorCode(peer.ErrFailed.Code())
-	var ge interface{ GodotCode() int }
-	if errors.As(err, &ge) {
-		code = quicgo.ApplicationErrorCode(ge.GodotCode())
+	if ge, ok := errors.AsType[*peer.Error](err); ok {
+		code = quicgo.ApplicationErrorCode(ge.Code())
 	}
 	c.setEnd(err)
 	c.qc.CloseWithError(code, err.Error())
