@@ -15,7 +15,6 @@ import (
 	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/peer/peertest"
 	"github.com/packetpeer/packetpeer/transport/stream"
-	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/variant"
 )
 
