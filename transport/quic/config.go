@@ -175,7 +175,7 @@ func (c *Config) withDefaults() Config {
 // validate reports a field withDefaults cannot make valid.
 func (c *Config) validate() error {
 	if c.MaxPacketSize < 0 || c.MaxPacketSize > MaxMaxPacketSize {
-		return &peer.OpError{Op: "config", Err: peer.ErrInvalidParameter,
+		return &peer.OpError{Op: "config", Transport: "quic", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("MaxPacketSize %d is outside [1, %d]", c.MaxPacketSize, MaxMaxPacketSize)}
 	}
 	return nil
@@ -212,7 +212,7 @@ func (c *Config) tlsConfig(server bool, host string) (*tls.Config, error) {
 	}
 	if server {
 		if len(t.Certificates) == 0 && t.GetCertificate == nil && t.GetConfigForClient == nil {
-			return nil, &peer.OpError{Op: "listen", Err: peer.ErrUnconfigured,
+			return nil, &peer.OpError{Op: "listen", Transport: "quic", Code: peer.ErrUnconfigured,
 				Detail: "no server certificate: set Config.TLSConfig.Certificates (devcert.New makes a self-signed one for development)"}
 		}
 		return t, nil

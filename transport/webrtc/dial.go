@@ -32,7 +32,7 @@ type session struct {
 func newSession(cfg Config, sig *signaling.Client, self, remote int) (*session, error) {
 	for _, ch := range cfg.Channels {
 		if !ch.Negotiated {
-			return nil, &peer.OpError{Op: "dial", Err: peer.ErrInvalidParameter,
+			return nil, &peer.OpError{Op: "dial", Transport: "webrtc", Code: peer.ErrInvalidParameter,
 				Detail: fmt.Sprintf("channel %q is not negotiated; Dial and Listen create every channel on both sides, so each needs Negotiated and an ID", ch.Label)}
 		}
 	}
@@ -178,14 +178,14 @@ func (p *PeerConnection) Channels() []*DataChannel {
 func Dial(ctx context.Context, url string, cfg *Config) (*Peer, error) {
 	c := cfg.withDefaults()
 	if c.Lobby == "" {
-		return nil, &peer.OpError{Op: "dial", Err: peer.ErrInvalidParameter, Detail: "Config.Lobby is empty; name the lobby a Listener opened"}
+		return nil, &peer.OpError{Op: "dial", Transport: "webrtc", Code: peer.ErrInvalidParameter, Detail: "Config.Lobby is empty; name the lobby a Listener opened"}
 	}
 	sig, err := signaling.Dial(ctx, url, nil)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, &peer.OpError{Op: "dial", Err: peer.ErrCantConnect, Detail: err.Error()}
+		return nil, &peer.OpError{Op: "dial", Transport: "webrtc", Code: peer.ErrCantConnect, Err: err}
 	}
 	stop := context.AfterFunc(ctx, func() { sig.Close() })
 	fail := func(err error) (*Peer, error) {
@@ -198,7 +198,7 @@ func Dial(ctx context.Context, url string, cfg *Config) (*Peer, error) {
 		if errors.As(err, &oe) {
 			return nil, err
 		}
-		return nil, &peer.OpError{Op: "dial", Err: peer.ErrCantConnect, Detail: err.Error()}
+		return nil, &peer.OpError{Op: "dial", Transport: "webrtc", Code: peer.ErrCantConnect, Err: err}
 	}
 	if err := sig.Join(c.Lobby, false); err != nil {
 		return fail(err)
@@ -262,7 +262,7 @@ func Dial(ctx context.Context, url string, cfg *Config) (*Peer, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, &peer.OpError{Op: "dial", Err: peer.ErrCantConnect, Detail: err.Error()}
+		return nil, &peer.OpError{Op: "dial", Transport: "webrtc", Code: peer.ErrCantConnect, Err: err}
 	}
 	established.Store(true)
 	stop()
@@ -333,14 +333,14 @@ func Listen(url string, cfg *Config) (*Listener, error) {
 	defer cancel()
 	sig, err := signaling.Dial(ctx, url, nil)
 	if err != nil {
-		return nil, &peer.OpError{Op: "listen", Err: peer.ErrCantConnect, Detail: err.Error()}
+		return nil, &peer.OpError{Op: "listen", Transport: "webrtc", Code: peer.ErrCantConnect, Err: err}
 	}
 	stop := context.AfterFunc(ctx, func() { sig.Close() })
 	defer stop()
 	fail := func(e error, detail string) (*Listener, error) {
 		sig.Close()
 		if ctx.Err() != nil {
-			return nil, &peer.OpError{Op: "listen", Err: peer.ErrTimeout, Detail: "no answer from the signalling server"}
+			return nil, &peer.OpError{Op: "listen", Transport: "webrtc", Code: peer.ErrTimeout, Detail: "no answer from the signalling server"}
 		}
 		return nil, &peer.OpError{Op: "listen", Err: e, Detail: detail}
 	}
@@ -481,10 +481,10 @@ func (l *Listener) start(remote int) {
 	}()
 }
 
-var errPendingFull = &peer.OpError{Op: "accept", Err: peer.ErrBusy, Detail: "MaxPendingConnections members are being set up or wait for Accept"}
+var errPendingFull = &peer.OpError{Op: "accept", Transport: "webrtc", Code: peer.ErrBusy, Detail: "MaxPendingConnections members are being set up or wait for Accept"}
 
 // errReplaced ends the setup of a member whose id joined again.
-var errReplaced = &peer.OpError{Op: "accept", Err: peer.ErrAlreadyInUse, Detail: "the member connected again before its first connection was set up"}
+var errReplaced = &peer.OpError{Op: "accept", Transport: "webrtc", Code: peer.ErrAlreadyInUse, Detail: "the member connected again before its first connection was set up"}
 
 func (l *Listener) end(err error) {
 	l.mu.Lock()
@@ -531,7 +531,7 @@ func (l *Listener) Close() error {
 		l.mu.Unlock()
 		return nil
 	}
-	l.err = &peer.OpError{Op: "accept", Err: peer.ErrClosed}
+	l.err = &peer.OpError{Op: "accept", Transport: "webrtc", Err: peer.ErrClosed}
 	var live []*session
 	for s := range l.live {
 		live = append(live, s)

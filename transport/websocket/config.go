@@ -153,7 +153,7 @@ func (c *Config) withDefaults() Config {
 // validate returns an error naming the first field that is out of range.
 func (c *Config) validate() error {
 	bad := func(format string, args ...any) error {
-		return &peer.OpError{Op: "config", Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf(format, args...)}
+		return &peer.OpError{Op: "config", Transport: "websocket", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf(format, args...)}
 	}
 	switch {
 	case c.InboundBufferSize < 0 || c.InboundBufferSize > 1<<30:
