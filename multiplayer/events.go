@@ -145,7 +145,7 @@ func (e *Events) wait(ctx context.Context) (Event, error) {
 		case <-done:
 			return Event{}, &peer.OpError{Op: "read event", Transport: "multiplayer", Err: peer.ErrClosed}
 		case <-ctx.Done():
-			return Event{}, ctx.Err()
+			return Event{}, &peer.OpError{Op: "read event", Transport: "multiplayer", Code: peer.ErrTimeout, Err: ctx.Err()}
 		}
 	}
 }

@@ -41,7 +41,7 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
 		return nil, &peer.OpError{Op: "dial", Transport: "enet", Code: peer.ErrCantConnect, Detail: "no answer from " + addr}
 	case <-ctx.Done():
 		h.Close()
-		return nil, ctx.Err()
+		return nil, &peer.OpError{Op: "dial", Transport: "enet", Code: peer.ErrTimeout, Err: ctx.Err(), Detail: addr}
 	}
 }
 

@@ -3,6 +3,7 @@ package enet
 import (
 	"context"
 	crand "crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -596,7 +597,7 @@ func (h *Host) Service(ctx context.Context) (Event, error) {
 		select {
 		case <-h.evReady:
 		case <-ctx.Done():
-			return Event{}, ctx.Err()
+			return Event{}, &peer.OpError{Op: "service", Transport: "enet", Code: peer.ErrTimeout, Err: ctx.Err()}
 		case <-h.done:
 			return Event{}, &peer.OpError{Op: "service", Transport: "enet", Err: peer.ErrClosed}
 		}
@@ -613,7 +614,7 @@ func (h *Host) ServiceTimeout(timeout time.Duration) (Event, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	e, err := h.Service(ctx)
-	if err == context.DeadlineExceeded {
+	if errors.Is(err, context.DeadlineExceeded) {
 		return Event{}, nil
 	}
 	return e, err

@@ -289,7 +289,7 @@ func DialClient(ctx context.Context, addr string, cfg *MultiplayerConfig) (*Mult
 	case <-p.m.handshook:
 	case <-ctx.Done():
 		p.Close()
-		return nil, ctx.Err()
+		return nil, &peer.OpError{Op: "dial", Transport: "enet", Code: peer.ErrTimeout, Err: ctx.Err()}
 	}
 	if err := p.m.dialErr; err != nil {
 		p.Close()

@@ -279,7 +279,7 @@ func (dc *DataChannel) WaitOpen(ctx context.Context) error {
 	case <-dc.t.gone:
 		return &peer.OpError{Op: "wait open", Transport: "webrtc", Code: peer.ErrCantConnect, Detail: "data channel closed before it opened"}
 	case <-ctx.Done():
-		return ctx.Err()
+		return &peer.OpError{Op: "wait open", Transport: "webrtc", Code: peer.ErrTimeout, Err: ctx.Err()}
 	}
 }
 

@@ -1,7 +1,6 @@
 package webrtc
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -54,7 +53,7 @@ func NewPeerConnection(cfg *Config) (*PeerConnection, error) {
 	api := pion.NewAPI(pion.WithSettingEngine(se))
 	pc, err := api.NewPeerConnection(conf)
 	if err != nil {
-		return nil, fmt.Errorf("webrtc: initialize: %w", errors.Join(peer.ErrInvalidParameter, err))
+		return nil, &peer.OpError{Op: "initialize", Transport: "webrtc", Code: peer.ErrInvalidParameter, Err: err}
 	}
 	p := &PeerConnection{pc: pc, cfg: c, events: newEventQueue()}
 	pc.OnICECandidate(func(cand *pion.ICECandidate) {
@@ -295,8 +294,8 @@ func (p *PeerConnection) Close() error {
 }
 
 var (
-	errPeerClosed = errors.New("webrtc: peer connection closed")
-	errPeerFailed = fmt.Errorf("webrtc: peer connection failed: %w", peer.ErrConnectionError)
+	errPeerClosed = &peer.OpError{Op: "read packet", Transport: "webrtc", Detail: "peer connection closed"}
+	errPeerFailed = &peer.OpError{Op: "read packet", Transport: "webrtc", Code: peer.ErrConnectionError, Detail: "peer connection failed"}
 )
 
 // eventQueue runs handlers one at a time, in order, on one goroutine that

@@ -151,7 +151,7 @@ func DialClient(ctx context.Context, url string, cfg *Config) (*MultiplayerPeer,
 	case <-p.m.handshook:
 	case <-ctx.Done():
 		p.Close()
-		return nil, ctx.Err()
+		return nil, &peer.OpError{Op: "dial", Transport: "websocket", Code: peer.ErrTimeout, Err: ctx.Err()}
 	}
 	if err := p.m.dialErr; err != nil {
 		p.Close()
