@@ -325,9 +325,8 @@ func (sp *Spawner) spawn(name string, sceneIndex int, arg []byte, syncs []*Synch
 		if s.authority() == ServerID {
 			r.netID++
 			s.netID = r.netID
-		} else {
-			r.paths[s.fullPath] = s
 		}
+		r.paths[s.fullPath] = s
 	}
 	r.objects = append(r.objects, o)
 	for _, id := range r.order {
