@@ -25,8 +25,8 @@ import (
 type liveRun struct {
 	id       int32
 	dir      variant.Vector2 // the client-owned Input's direction
-	stats    Stats    // the Replicator's counters before the client spawned
-	recorded [][]byte // packets the client sent once it was told to spawn
+	stats    Stats           // the Replicator's counters before the client spawned
+	recorded [][]byte        // packets the client sent once it was told to spawn
 }
 
 // TestGodotLive runs a real Godot 4.6 client (testdata/godot: a Spawner,
@@ -88,7 +88,9 @@ func TestGodotLive(t *testing.T) {
 			t.Errorf("Godot did not print %q", w)
 		}
 	}
-	if !slices.ContainsFunc(res.Lines, func(l string) bool { return strings.HasPrefix(l, "synchronized position (11") && strings.HasSuffix(l, ", 50.0) label hi") }) {
+	if !slices.ContainsFunc(res.Lines, func(l string) bool {
+		return strings.HasPrefix(l, "synchronized position (11") && strings.HasSuffix(l, ", 50.0) label hi")
+	}) {
 		t.Errorf("Godot printed no synchronized position past 110 with label hi")
 	}
 	if run.dir != (variant.Vector2{X: 1, Y: 2}) {

@@ -184,7 +184,9 @@ func TestClientAuthority(t *testing.T) {
 	// Both clients name the Input synchronizer (A's) and the server-owned
 	// Sync by path, with their own cache ids.
 	for _, c := range []*struct {
-		p   interface{ SendTo(int32, scene.TransferMode, int, []byte) error }
+		p interface {
+			SendTo(int32, scene.TransferMode, int, []byte) error
+		}
 		off uint32
 	}{{a, 0}, {b, 10}} {
 		send(c.p, simplifyOf(t, 5+c.off, "Main/Players/42/Input"))
@@ -195,15 +197,15 @@ func TestClientAuthority(t *testing.T) {
 	syncOf := func(time uint16, id uint32, v variant.Vector2) []byte {
 		return AppendSyncEntry(AppendSyncHeader(nil, time), id, compressed(t, v))
 	}
-	send(a, syncOf(1, PathSyncFlag|5, variant.Vector2{X: 1, Y: 0}))  // applied
+	send(a, syncOf(1, PathSyncFlag|5, variant.Vector2{X: 1, Y: 0}))   // applied
 	send(b, syncOf(2, PathSyncFlag|15, variant.Vector2{X: -1, Y: 0})) // B is not the owner
-	send(a, syncOf(1, PathSyncFlag|5, variant.Vector2{X: 9, Y: 9}))  // stale
-	send(a, syncOf(3, PathSyncFlag|6, variant.Vector2{X: 0, Y: 0}))  // server-owned Sync
-	send(b, syncOf(3, 4, variant.Vector2{}))                         // a spawn id: B spawned nothing
-	send(a, syncOf(4, PathSyncFlag|99, variant.Vector2{}))           // unknown path id
-	send(b, h(t, spawnVectors[0].hex))                               // SPAWN from a client
-	send(b, AppendDespawn(nil, 3))                                   // DESPAWN from a client
-	send(a, syncOf(5, PathSyncFlag|5, variant.Vector2{X: 0, Y: 1}))  // applied
+	send(a, syncOf(1, PathSyncFlag|5, variant.Vector2{X: 9, Y: 9}))   // stale
+	send(a, syncOf(3, PathSyncFlag|6, variant.Vector2{X: 0, Y: 0}))   // server-owned Sync
+	send(b, syncOf(3, 4, variant.Vector2{}))                          // a spawn id: B spawned nothing
+	send(a, syncOf(4, PathSyncFlag|99, variant.Vector2{}))            // unknown path id
+	send(b, h(t, spawnVectors[0].hex))                                // SPAWN from a client
+	send(b, AppendDespawn(nil, 3))                                    // DESPAWN from a client
+	send(a, syncOf(5, PathSyncFlag|5, variant.Vector2{X: 0, Y: 1}))   // applied
 	sess.pump(t, ctx, r, 9)
 
 	if pl.Dir != (variant.Vector2{X: 0, Y: 1}) || updates != 2 {

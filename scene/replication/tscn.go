@@ -458,7 +458,7 @@ func stringArrayValue(v string) ([]string, string) {
 	case strings.HasPrefix(v, "PackedStringArray(") && strings.HasSuffix(v, ")"):
 		inner = v[len("PackedStringArray(") : len(v)-1]
 	case strings.HasPrefix(v, "Array[String]([") && strings.HasSuffix(v, "])"):
-		inner = v[len("Array[String](["):len(v)-2]
+		inner = v[len("Array[String]([") : len(v)-2]
 	case strings.HasPrefix(v, "[") && strings.HasSuffix(v, "]"):
 		inner = v[1 : len(v)-1]
 	default:

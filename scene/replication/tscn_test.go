@@ -86,8 +86,14 @@ func TestCheckScene(t *testing.T) {
 			p.sync.Properties = append(p.sync.Properties, Property{Path: ".:x", Value: new(int)})
 			return []*Synchronizer{p.sync}
 		}, "not in the scene"},
-		{"fewer", func(p *player) []*Synchronizer { p.sync.Properties = p.sync.Properties[:2]; return []*Synchronizer{p.sync} }, "not declared in Go"},
-		{"interval", func(p *player) []*Synchronizer { p.input.ReplicationInterval = time.Second; return []*Synchronizer{p.input} }, "replication_interval"},
+		{"fewer", func(p *player) []*Synchronizer {
+			p.sync.Properties = p.sync.Properties[:2]
+			return []*Synchronizer{p.sync}
+		}, "not declared in Go"},
+		{"interval", func(p *player) []*Synchronizer {
+			p.input.ReplicationInterval = time.Second
+			return []*Synchronizer{p.input}
+		}, "replication_interval"},
 	} {
 		err := CheckScene(sc, c.change(newPlayer(5))...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
