@@ -140,6 +140,14 @@ func appendValue(dst []byte, v any) ([]byte, error) {
 		return appendFloat(dst, *x), nil
 	case *float32:
 		return appendFloat(dst, float64(*x)), nil
+	case *string:
+		if !plainASCII(*x) {
+			break // package variant checks the rest
+		}
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(variant.TypeString))
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(len(*x)))
+		dst = append(dst, *x...)
+		return append(dst, zeros[:(4-len(*x)%4)%4]...), nil
 	}
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
@@ -180,4 +188,17 @@ func checkValue(v any) string {
 		return "Value must be a non-nil pointer, not " + reflect.TypeOf(v).String()
 	}
 	return ""
+}
+
+var zeros [4]byte
+
+// plainASCII reports whether s is ASCII without NUL, which package variant
+// would encode as it is.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 || s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
