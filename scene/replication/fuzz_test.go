@@ -97,10 +97,14 @@ func FuzzParseSync(f *testing.F) {
 // memSession is a Session without a network, for fuzzing Receive: peer 7
 // registered path id 1 for "Main/Players/7/Input" and id 2 for
 // "Main/Players/7/Sync".
-type memSession struct{ sent int }
+type memSession struct{ sent, bytes int }
 
-func (s *memSession) Send(int32, scene.TransferMode, int, []byte) error { s.sent++; return nil }
-func (s *memSession) NodeID(int32, string) (uint32, bool, error)        { return 1, true, nil }
+func (s *memSession) Send(_ int32, _ scene.TransferMode, _ int, p []byte) error {
+	s.sent++
+	s.bytes += len(p)
+	return nil
+}
+func (s *memSession) NodeID(int32, string) (uint32, bool, error) { return 1, true, nil }
 func (s *memSession) PeerNode(from int32, id uint32) (string, bool) {
 	switch {
 	case from != 7:
