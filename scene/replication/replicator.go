@@ -369,17 +369,17 @@ func (o *Object) Despawn() {
 }
 
 func (r *Replicator) objectVisible(o *Object, p int32) bool {
-	any := false
+	owned := false
 	for _, s := range o.Syncs {
 		if s.authority() != ServerID {
 			continue
 		}
-		any = true
+		owned = true
 		if s.IsVisibleTo(p) {
 			return true
 		}
 	}
-	return !any
+	return !owned
 }
 
 func (r *Replicator) sendSpawn(p *peerState, o *Object) {

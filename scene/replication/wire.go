@@ -61,10 +61,10 @@ type Spawn struct {
 // ParseSpawn decodes a SPAWN message with Godot's receiver checks: at least
 // 18 bytes, K ids and an L-byte name inside the packet, L ≥ 1, a name Godot
 // accepts as node name (parsed up to a NUL inside the L bytes), and for a
-// custom spawn a u32 argument size and the argument inside the packet. The
-// argument and state are not decoded; Arg and State alias p. Syncs is a new
-// slice of K ids (at most len(p)/4 of them); Name a new string of at most L
-// bytes.
+// custom spawn a u32 argument size and a non-empty argument inside the
+// packet. The argument and state are not decoded; Arg and State alias p.
+// Syncs is a new slice of K ids (at most len(p)/4 of them); Name a new
+// string of at most L bytes.
 func ParseSpawn(p []byte) (Spawn, error) {
 	if len(p) < spawnHeaderSize {
 		return Spawn{}, invalid(scene.CommandSpawn, len(p), "SPAWN of "+strconv.Itoa(len(p))+" bytes, need at least 18")
@@ -108,6 +108,10 @@ func ParseSpawn(p []byte) (Spawn, error) {
 		off += 4
 		if a > uint64(len(p)-off) {
 			return Spawn{}, invalid(scene.CommandSpawn, off-4, "spawn argument of "+strconv.FormatUint(a, 10)+" bytes does not fit in "+strconv.Itoa(len(p)-off))
+		}
+		if a == 0 {
+			// Godot fails to decode a value from no bytes.
+			return Spawn{}, invalid(scene.CommandSpawn, off-4, "custom SPAWN with an empty argument")
 		}
 		m.Arg = p[off : off+int(a)]
 		off += int(a)
