@@ -334,3 +334,39 @@ func TestSyncPacketSplit(t *testing.T) {
 	srv.SendTo(aid, scene.TransferModeReliable, 0, []byte{3, 0xee})
 	expect(t, read(t, ctx, a), "03 ee")
 }
+
+// TestLevelSynchronizer checks a synchronizer that is part of the level
+// rather than a spawn: it is named by 0x80000000 | its path-cache id, so the
+// first tick only sends SIMPLIFY_PATH (the sync time advances anyway) and
+// SYNC starts once the client confirmed the path.
+func TestLevelSynchronizer(t *testing.T) {
+	noLeaks(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	srv := testServer(t)
+	sess := newSession(srv)
+	r := New(sess, nil)
+	score := int64(3)
+	level := &Synchronizer{Path: "Main/Level/Sync", Properties: []Property{
+		{Path: ".:score", Spawn: true, Mode: ReplicationModeAlways, Value: &score},
+	}}
+	if err := r.AddSynchronizer(level); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.AddSynchronizer(&Synchronizer{Path: "Main/Level/Sync"}); err == nil {
+		t.Error("the same path added twice")
+	}
+	a, aid := join(t, ctx, srv)
+	r.AddPeer(aid)
+	now := time.Unix(0, 0)
+	r.Tick(now)
+	if got := read(t, ctx, a); !bytes.Equal(got, simplifyOf(t, 1, "Main/Level/Sync")) {
+		t.Fatalf("% x, want SIMPLIFY_PATH of the synchronizer", got)
+	}
+	if err := a.SendTo(1, scene.TransferModeReliable, 0, scene.AppendConfirmPath(nil, scene.ConfirmPath{Valid: true, ID: 1})); err != nil {
+		t.Fatal(err)
+	}
+	sess.pump(t, ctx, r, 1)
+	r.Tick(now.Add(time.Millisecond))
+	expect(t, read(t, ctx, a), "06 02 00 01 00 00 80 02 00 00 00 02 03")
+}

@@ -18,8 +18,11 @@ import (
 // advanced and gets one SYNC pass (unreliable; each synchronizer whose
 // ReplicationInterval has elapsed, its ALWAYS properties) and one DELTA pass
 // (reliable; the ON_CHANGE properties changed since that peer's last DELTA,
-// checked at most once per DeltaInterval). Packets are split at the
-// configured sizes.
+// checked at most once per DeltaInterval). Packets are split as Godot
+// splits them: an entry that would take a packet past the configured size
+// starts a new one, and a state larger than the size itself is not sent
+// (so a packet holding one state close to the size may exceed it by its
+// header, as in Godot).
 func (r *Replicator) Tick(now time.Time) {
 	r.tick++
 	r.now = now
@@ -95,7 +98,7 @@ func (r *Replicator) tickPeer(p *peerState) {
 	b := AppendSyncHeader(r.pkt[:0], p.time)
 	for _, s := range syncs {
 		state, ok := r.syncState(s)
-		if !ok || len(state) > mtu-syncHeaderSize-syncEntryHeader {
+		if !ok || len(state) > mtu {
 			continue
 		}
 		id, ok := r.wireID(p, s)
@@ -129,7 +132,7 @@ func (r *Replicator) tickPeer(p *peerState) {
 			}
 		}
 		s.deltaValues = vals
-		if mask == 0 || len(vals) > mtu-1-deltaEntryHeader {
+		if mask == 0 || len(vals) > mtu {
 			continue
 		}
 		id, ok := r.wireID(p, s)
