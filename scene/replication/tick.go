@@ -308,18 +308,14 @@ func (r *Replicator) apply(s *Synchronizer, delta bool, e SyncEntry) error {
 		props = append(props, s.l.sync...)
 	}
 	r.props = props
-	vals := r.vals[:0]
-	off := 0
-	for range props {
-		v, n, err := scene.DecodeCompressed(e.State[off:], variant.DecodeOptions{})
-		if err != nil {
-			return &scene.Error{Command: scene.CommandSync, Offset: -1, Reason: "state of " + strconv.Quote(s.fullPath) + ": " + err.Error(), Err: peer.ErrInvalidData}
-		}
-		vals = append(vals, v)
-		off += n
+	vals, off, err := DecodeState(r.vals[:0], e.State, len(props))
+	if err != nil {
+		clear(vals)
+		return &scene.Error{Command: scene.CommandSync, Offset: -1, Reason: "state of " + strconv.Quote(s.fullPath) + ": " + reasonOf(err), Err: err}
 	}
 	r.vals = vals[:0]
 	if delta && off != len(e.State) {
+		clear(vals)
 		return invalid(scene.CommandSync, -1, "DELTA of "+strconv.Quote(s.fullPath)+" has "+strconv.Itoa(len(e.State)-off)+" bytes after its values")
 	}
 	for k, i := range props {

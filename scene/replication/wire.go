@@ -3,12 +3,14 @@ package replication
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/scene"
+	"github.com/packetpeer/packetpeer/variant"
 )
 
 // CustomSpawn is the scene id of a SPAWN made by MultiplayerSpawner.spawn(data)
@@ -54,7 +56,7 @@ type Spawn struct {
 	Arg []byte
 	// State is the spawn state: for each synchronizer of Syncs, in order,
 	// the values of its spawn list in the compressed encoding, with no
-	// count (Config.DecodeSpawnState splits it).
+	// count (DecodeState reads them).
 	State []byte
 }
 
@@ -118,6 +120,26 @@ func ParseSpawn(p []byte) (Spawn, error) {
 	}
 	m.State = p[off:]
 	return m, nil
+}
+
+// DecodeState decodes n values in the compressed encoding from the start of
+// state (spawn state, a SYNC entry's sync list, a DELTA entry's flagged
+// properties), appends them to dst and reports the bytes used. Objects are
+// not decoded, as in Godot. It fails, with the values decoded so far, if
+// state ends before value n; trailing bytes are left to the caller (Godot
+// ignores them except in DELTA, where the values must use the entry's size
+// exactly).
+func DecodeState(dst []any, state []byte, n int) ([]any, int, error) {
+	off := 0
+	for i := range n {
+		v, k, err := scene.DecodeCompressed(state[off:], variant.DecodeOptions{})
+		if err != nil {
+			return dst, off, &scene.Error{Command: scene.CommandSync, Offset: off, Reason: "value " + strconv.Itoa(i) + ": " + reasonOf(err), Err: peer.ErrInvalidData}
+		}
+		dst = append(dst, v)
+		off += k
+	}
+	return dst, off, nil
 }
 
 // invalidNameChars are the characters Godot's String.validate_node_name
@@ -319,4 +341,18 @@ func invalid(c scene.Command, off int, reason string) error {
 
 func badParam(c scene.Command, reason string) error {
 	return &scene.Error{Command: c, Offset: -1, Reason: reason, Err: peer.ErrInvalidParameter}
+}
+
+// reasonOf returns the reason of a scene or variant error without its
+// prefix, to be wrapped in another message.
+func reasonOf(err error) string {
+	var se *scene.Error
+	var ve *variant.Error
+	switch {
+	case errors.As(err, &se):
+		return se.Reason
+	case errors.As(err, &ve):
+		return ve.Name + ": " + ve.Reason
+	}
+	return err.Error()
 }

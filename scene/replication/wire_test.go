@@ -240,3 +240,18 @@ func TestParseErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeState(t *testing.T) {
+	st := compressed(t, variant.Vector2{X: 1, Y: 2}, 7, "hi", true)
+	vs, n, err := DecodeState(nil, append(st, 0xff), 4)
+	if err != nil || n != len(st) || len(vs) != 4 || vs[1] != int64(7) || vs[2] != "hi" || vs[3] != true {
+		t.Fatalf("%v %d %v", vs, n, err)
+	}
+	vs, n, err = DecodeState(nil, st[:len(st)-1], 4)
+	if !errors.Is(err, peer.ErrInvalidData) || len(vs) != 3 || n != len(st)-1 || !strings.Contains(err.Error(), "value 3") {
+		t.Fatalf("truncated: %v %d %v", vs, n, err)
+	}
+	if _, _, err := DecodeState(nil, compressed(t, "x")[:6], 1); !errors.Is(err, peer.ErrInvalidData) || strings.Count(err.Error(), "scene:") != 1 {
+		t.Fatalf("truncated string: %v", err)
+	}
+}
