@@ -166,7 +166,7 @@ func TestTickAllocs(t *testing.T) {
 // The per-peer state bound the package documents: bytes kept per peer for
 // each object it can see, plus a constant per peer.
 const (
-	peerBytesPerObject = 160
+	peerBytesPerObject = 16
 	peerBytesConst     = 1 << 10
 )
 

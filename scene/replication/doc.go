@@ -56,7 +56,7 @@
 // nothing from a packet and allocates at most 64 bytes per packet byte plus
 // 16 KiB while decoding it (TestReceiveAllocBound); a flood of hostile
 // packets leaves the heap where it was (TestReceiveFlood). Per peer a
-// Replicator keeps under 160 bytes for each object the peer can see plus
+// Replicator keeps under 16 bytes for each object the peer can see plus
 // 1 KiB (TestPeerStateBound). Tick allocates nothing once running
 // (TestTickAllocs). ParseScene refuses lines and values over 1 MiB.
 //

@@ -77,16 +77,20 @@ type Replicator struct {
 	paths   map[string]*Synchronizer
 	peers   map[int32]*peerState
 	order   []int32 // peer ids in join order
+	free    []int   // slots of peers that left
+	slots   int     // slots ever used
 	stats   Stats
 	pkt     []byte
 	vals    []any
 }
 
+// peerState is what the Replicator knows of one peer. Which objects the
+// peer has and when it got its last DELTA of each synchronizer are kept in
+// the objects and synchronizers, indexed by the peer's slot.
 type peerState struct {
-	id     int32
-	time   uint16
-	has    map[*Object]bool         // objects spawned at this peer
-	deltas map[*Synchronizer]uint64 // tick of the last DELTA sent (0: none yet)
+	id   int32
+	slot int
+	time uint16
 }
 
 // New returns a Replicator on session s. cfg may be nil.
@@ -188,6 +192,24 @@ type Synchronizer struct {
 	inTime      uint16
 	scratch     []byte
 	deltaValues []byte
+	sent        []uint64 // by peer slot: tick of the last DELTA sent (0: none yet)
+}
+
+func (s *Synchronizer) sentAt(slot int) uint64 {
+	if slot < len(s.sent) {
+		return s.sent[slot]
+	}
+	return 0
+}
+
+func (s *Synchronizer) setSent(slot int, tick uint64) {
+	if slot >= len(s.sent) {
+		if tick == 0 {
+			return
+		}
+		s.sent = append(s.sent, make([]uint64, slot+1-len(s.sent))...)
+	}
+	s.sent[slot] = tick
 }
 
 func (s *Synchronizer) authority() int32 {
@@ -268,6 +290,19 @@ type Object struct {
 	netID uint32
 	arg   []byte
 	gone  bool
+	at    []bool // by peer slot: spawned at that peer
+}
+
+func (o *Object) isAt(slot int) bool { return slot < len(o.at) && o.at[slot] }
+
+func (o *Object) setAt(slot int, v bool) {
+	if slot >= len(o.at) {
+		if !v {
+			return
+		}
+		o.at = append(o.at, make([]bool, slot+1-len(o.at))...)
+	}
+	o.at[slot] = v
 }
 
 // NetID returns the object's net id.
@@ -348,11 +383,8 @@ func (o *Object) Despawn() {
 	r := o.Spawner.r
 	for _, id := range r.order {
 		p := r.peers[id]
-		if p.has[o] {
+		if o.isAt(p.slot) {
 			r.sendDespawn(p, o)
-		}
-		for _, s := range o.Syncs {
-			delete(p.deltas, s)
 		}
 	}
 	for _, s := range o.Syncs {
@@ -410,14 +442,14 @@ func (r *Replicator) sendSpawn(p *peerState, o *Object) {
 		return
 	}
 	if r.s.Send(p.id, scene.TransferModeReliable, 0, out) == nil {
-		p.has[o] = true
+		o.setAt(p.slot, true)
 	}
 }
 
 func (r *Replicator) sendDespawn(p *peerState, o *Object) {
 	var b [despawnSize]byte
 	r.s.Send(p.id, scene.TransferModeReliable, 0, AppendDespawn(b[:0], o.netID))
-	delete(p.has, o)
+	o.setAt(p.slot, false)
 }
 
 // AddPeer is called when peer id joins (after its admission): it gets a
@@ -427,7 +459,12 @@ func (r *Replicator) AddPeer(id int32) {
 	if _, ok := r.peers[id]; ok {
 		return
 	}
-	p := &peerState{id: id, has: make(map[*Object]bool), deltas: make(map[*Synchronizer]uint64)}
+	p := &peerState{id: id, slot: r.slots}
+	if n := len(r.free); n > 0 {
+		p.slot, r.free = r.free[n-1], r.free[:n-1]
+	} else {
+		r.slots++
+	}
 	r.peers[id] = p
 	r.order = append(r.order, id)
 	for _, o := range r.objects {
@@ -440,10 +477,21 @@ func (r *Replicator) AddPeer(id int32) {
 // RemovePeer forgets peer id (it left). Objects it owns synchronizers of stay
 // until the game despawns them.
 func (r *Replicator) RemovePeer(id int32) {
-	if _, ok := r.peers[id]; !ok {
+	p, ok := r.peers[id]
+	if !ok {
 		return
 	}
 	delete(r.peers, id)
+	for _, o := range r.objects {
+		o.setAt(p.slot, false)
+		for _, s := range o.Syncs {
+			s.setSent(p.slot, 0)
+		}
+	}
+	for _, s := range r.level {
+		s.setSent(p.slot, 0)
+	}
+	r.free = append(r.free, p.slot)
 	for i, x := range r.order {
 		if x == id {
 			r.order = append(r.order[:i], r.order[i+1:]...)

@@ -370,3 +370,44 @@ func TestLevelSynchronizer(t *testing.T) {
 	r.Tick(now.Add(time.Millisecond))
 	expect(t, read(t, ctx, a), "06 02 00 01 00 00 80 02 00 00 00 02 03")
 }
+
+// recSession records what a Replicator sends, per peer.
+type recSession struct {
+	memSession
+	got map[int32][][]byte
+}
+
+func (s *recSession) Send(to int32, _ scene.TransferMode, _ int, p []byte) error {
+	if s.got == nil {
+		s.got = map[int32][][]byte{}
+	}
+	s.got[to] = append(s.got[to], bytes.Clone(p))
+	return nil
+}
+
+// TestPeerLeavesAndJoins checks that a peer joining after another left
+// (and taking its place in the Replicator's tables) starts from nothing:
+// SPAWN of everything, then a full DELTA.
+func TestPeerLeavesAndJoins(t *testing.T) {
+	s := &recSession{}
+	r := New(s, nil)
+	sp := &Spawner{Path: "Main/Spawner", SpawnPath: "Main/Players", Scenes: []string{"res://player.tscn"}}
+	r.AddSpawner(sp)
+	r.AddPeer(7)
+	pl := newPlayer(7)
+	sp.Spawn("7", 0, pl.sync, pl.input)
+	r.Tick(time0)
+	if n := len(s.got[7]); n != 3 {
+		t.Fatalf("peer 7 got %d packets, want SPAWN, SYNC, DELTA", n)
+	}
+	r.RemovePeer(7)
+	r.AddPeer(9)
+	r.Tick(time0.Add(time.Millisecond))
+	got := s.got[9]
+	if len(got) != 3 || got[0][0] != 0x04 || got[1][0] != 0x06 || !bytes.Equal(got[2], h(t, "16 02 00 00 00 01 00 00 00 00 00 00 00 02 00 00 00 02 64")) {
+		t.Fatalf("peer 9 got % x", got)
+	}
+	if len(s.got[7]) != 3 {
+		t.Errorf("peer 7 got packets after it left")
+	}
+}

@@ -31,9 +31,9 @@ func (r *Replicator) Tick(now time.Time) {
 		for _, o := range r.objects {
 			vis := r.objectVisible(o, id)
 			switch {
-			case vis && !p.has[o]:
+			case vis && !o.isAt(p.slot):
 				r.sendSpawn(p, o)
-			case !vis && p.has[o]:
+			case !vis && o.isAt(p.slot):
 				r.sendDespawn(p, o)
 			}
 		}
@@ -49,14 +49,15 @@ func (r *Replicator) Tick(now time.Time) {
 // others is dropped, so they get a full DELTA when visible again.
 func (r *Replicator) visible(dst []*Synchronizer, p *peerState) []*Synchronizer {
 	for _, o := range r.objects {
+		at := o.isAt(p.slot)
 		for _, s := range o.Syncs {
 			if s.authority() != ServerID {
 				continue
 			}
-			if p.has[o] && s.IsVisibleTo(p.id) {
+			if at && s.IsVisibleTo(p.id) {
 				dst = append(dst, s)
 			} else {
-				delete(p.deltas, s)
+				s.setSent(p.slot, 0)
 			}
 		}
 	}
@@ -67,7 +68,7 @@ func (r *Replicator) visible(dst []*Synchronizer, p *peerState) []*Synchronizer 
 		if s.IsVisibleTo(p.id) {
 			dst = append(dst, s)
 		} else {
-			delete(p.deltas, s)
+			s.setSent(p.slot, 0)
 		}
 	}
 	return dst
@@ -122,7 +123,7 @@ func (r *Replicator) tickPeer(p *peerState) {
 			continue
 		}
 		r.watch(s)
-		last := p.deltas[s]
+		last := s.sentAt(p.slot)
 		var mask uint64
 		vals := s.deltaValues[:0]
 		for i, t := range s.watchTick {
@@ -144,7 +145,7 @@ func (r *Replicator) tickPeer(p *peerState) {
 			b = b[:1]
 		}
 		b = AppendDeltaEntry(b, id, mask, vals)
-		p.deltas[s] = r.tick
+		s.setSent(p.slot, r.tick)
 	}
 	if len(b) > 1 {
 		r.s.Send(p.id, scene.TransferModeReliable, 0, b)
