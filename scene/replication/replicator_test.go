@@ -396,18 +396,22 @@ func TestPeerLeavesAndJoins(t *testing.T) {
 	r.AddPeer(7)
 	pl := newPlayer(7)
 	sp.Spawn("7", 0, pl.sync, pl.input)
+	secret := newPlayer(0)
+	secret.sync.SetVisibilityPublic(false)
+	secret.sync.SetVisibilityFor(7, true)
+	sp.Spawn("secret", 0, secret.sync)
 	r.Tick(time0)
-	if n := len(s.got[7]); n != 3 {
-		t.Fatalf("peer 7 got %d packets, want SPAWN, SYNC, DELTA", n)
+	if n := len(s.got[7]); n != 4 {
+		t.Fatalf("peer 7 got %d packets, want 2 SPAWN, SYNC, DELTA", n)
 	}
 	r.RemovePeer(7)
 	r.AddPeer(9)
 	r.Tick(time0.Add(time.Millisecond))
 	got := s.got[9]
 	if len(got) != 3 || got[0][0] != 0x04 || got[1][0] != 0x06 || !bytes.Equal(got[2], h(t, "16 02 00 00 00 01 00 00 00 00 00 00 00 02 00 00 00 02 64")) {
-		t.Fatalf("peer 9 got % x", got)
+		t.Fatalf("peer 9 got % x, want SPAWN of 7 only, SYNC, DELTA", got)
 	}
-	if len(s.got[7]) != 3 {
+	if len(s.got[7]) != 4 {
 		t.Errorf("peer 7 got packets after it left")
 	}
 }
