@@ -34,3 +34,34 @@ func BenchmarkTick(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTickAreaOfInterest is BenchmarkTick with 500 clients of which
+// each sees only the 20 others nearest to it (a visibility Filter on a
+// line: client i sees clients i-10 ... i+10).
+func BenchmarkTickAreaOfInterest(b *testing.B) {
+	const n = 500
+	r, pls := world(b, n)
+	for i, p := range pls {
+		p.sync.Filter = func(peer int32) bool {
+			d := int(peer) - 100 - i
+			return d >= -10 && d <= 10
+		}
+	}
+	sess := r.s.(*memSession)
+	now := time.Unix(0, 0)
+	r.Tick(now)
+	sess.bytes = 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		for _, p := range pls {
+			p.Pos.X++
+		}
+		pls[i%n].Health++
+		now = now.Add(50 * time.Millisecond)
+		r.Tick(now)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/client")
+	b.ReportMetric(float64(sess.bytes)/float64(b.N)/n*20, "B/client/s")
+}
