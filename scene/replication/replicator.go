@@ -35,10 +35,11 @@ type Session interface {
 // Config configures a Replicator. The zero value is Godot's default.
 type Config struct {
 	// MaxSyncPacketSize is the largest SYNC packet (max_sync_packet_size);
-	// 0 means 1350. A synchronizer state bigger than this is not sent.
+	// 0 means 1350, and smaller values than MinMaxPacketSize are raised to
+	// it. A synchronizer state bigger than this is not sent.
 	MaxSyncPacketSize int
 	// MaxDeltaPacketSize is the largest DELTA packet
-	// (max_delta_packet_size); 0 means 65535.
+	// (max_delta_packet_size); 0 means 65535, with the same minimum.
 	MaxDeltaPacketSize int
 }
 
@@ -223,6 +224,12 @@ func (s *Synchronizer) prepare() error {
 	l, err := buildLists(s.Properties)
 	if err != nil {
 		return err
+	}
+	for _, p := range s.Properties {
+		var err error
+		if s.scratch, err = appendValue(s.scratch[:0], p.Value); err != nil {
+			return &scene.Error{Command: scene.CommandSync, Offset: -1, Reason: "property " + strconv.Quote(p.Path) + ": " + reasonOf(err), Err: peer.ErrInvalidParameter}
+		}
 	}
 	s.l = l
 	s.watchVals = make([][]byte, len(l.watch))

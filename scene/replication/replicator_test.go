@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -413,5 +414,55 @@ func TestPeerLeavesAndJoins(t *testing.T) {
 	}
 	if len(s.got[7]) != 4 {
 		t.Errorf("peer 7 got packets after it left")
+	}
+}
+
+func TestSpawnErrors(t *testing.T) {
+	r := New(&memSession{}, nil)
+	sp := &Spawner{Path: "Main/Spawner", SpawnPath: "Main/Players", Scenes: []string{"res://player.tscn"}}
+	if _, err := sp.Spawn("x", 0); !errors.Is(err, peer.ErrInvalidParameter) {
+		t.Errorf("spawner not added: %v", err)
+	}
+	if err := r.AddSpawner(sp); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.AddSpawner(sp); err == nil {
+		t.Error("spawner added twice")
+	}
+	ch := make(chan int)
+	v := 1
+	for name, c := range map[string]struct {
+		name  string
+		scene int
+		props []Property
+	}{
+		"bad name":      {"@a", 0, nil},
+		"no scene":      {"a", 1, nil},
+		"no value":      {"a", 0, []Property{{Path: ".:x", Mode: ReplicationModeAlways}}},
+		"not a pointer": {"a", 0, []Property{{Path: ".:x", Mode: ReplicationModeAlways, Value: v}}},
+		"unencodable":   {"a", 0, []Property{{Path: ".:x", Mode: ReplicationModeAlways, Value: &ch}}},
+		"no colon":      {"a", 0, []Property{{Path: "x", Mode: ReplicationModeAlways, Value: &v}}},
+		"twice":         {"a", 0, []Property{{Path: ".:x", Mode: ReplicationModeAlways, Value: &v}, {Path: ".:x", Value: &v}}},
+		"bad mode":      {"a", 0, []Property{{Path: ".:x", Mode: 3, Value: &v}}},
+	} {
+		if _, err := sp.Spawn(c.name, c.scene, &Synchronizer{Path: "Sync", Properties: c.props}); !errors.Is(err, peer.ErrInvalidParameter) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	many := &Synchronizer{Path: "Sync"}
+	for i := range MaxWatched + 1 {
+		many.Properties = append(many.Properties, Property{Path: ".:p" + strconv.Itoa(i), Mode: ReplicationModeOnChange, Value: &v})
+	}
+	if _, err := sp.Spawn("a", 0, many); !errors.Is(err, peer.ErrInvalidParameter) {
+		t.Errorf("65 watched properties: %v", err)
+	}
+	if _, err := sp.Spawn("a", 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sp.Spawn("a", 0); !errors.Is(err, peer.ErrAlreadyExists) {
+		t.Errorf("same name twice: %v", err)
+	}
+	if _, err := sp.SpawnCustom("b", ch); err == nil {
+		t.Errorf("unencodable custom argument accepted")
 	}
 }
