@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -312,7 +313,7 @@ func TestSyncPacketSplit(t *testing.T) {
 		v := variant.Vector2{X: 1, Y: 2}
 		s := &Synchronizer{Path: "Sync", Properties: []Property{{Path: ".:position", Spawn: false, Mode: ReplicationModeAlways, Value: &v}}}
 		if n == "big" {
-			big := string(make([]byte, 200))
+			big := strings.Repeat("x", 200)
 			s.Properties = append(s.Properties, Property{Path: ".:text", Mode: ReplicationModeAlways, Value: &big})
 		}
 		if _, err := sp.Spawn(n, 0, s); err != nil {
