@@ -64,13 +64,13 @@
 //
 // Spawners owned by clients (a client's SPAWN and DESPAWN are refused and
 // counted), a synchronizer whose root_path is not the spawned root,
-// spawn_limit, visibility_update_mode other than every frame, and nested
-// spawns (spawners inside spawned scenes).
+// visibility_update_mode other than every frame, and nested spawns
+// (spawners inside spawned scenes).
 //
 // # Godot → Go
 //
 //	Godot                                          Go
-//	MultiplayerSpawner                             Spawner (Path, SpawnPath, Scenes)
+//	MultiplayerSpawner                             Spawner (Path, SpawnPath, Scenes, SpawnLimit)
 //	add_child under spawn_path / spawn(data)       Spawner.Spawn / Spawner.SpawnCustom → Object
 //	queue_free of a spawned node                   Object.Despawn
 //	MultiplayerSynchronizer                        Synchronizer

@@ -126,8 +126,13 @@ type Spawner struct {
 	// Scenes are the spawnable scenes ("res://player.tscn") in the order of
 	// the spawner's list: a scene's index is its id in SPAWN.
 	Scenes []string
+	// SpawnLimit is the spawner's spawn_limit: Godot clients refuse a SPAWN
+	// past it, so Spawn refuses to create more live objects than this
+	// (0: no limit).
+	SpawnLimit int
 
-	r *Replicator
+	r    *Replicator
+	live int
 }
 
 // AddSpawner registers sp with r.
@@ -345,6 +350,9 @@ func (sp *Spawner) spawn(name string, sceneIndex int, arg []byte, syncs []*Synch
 	if !ValidNodeName(name) {
 		return nil, badParam(scene.CommandSpawn, "node name "+strconv.Quote(name)+" is not one Godot accepts")
 	}
+	if sp.SpawnLimit > 0 && sp.live >= sp.SpawnLimit {
+		return nil, &scene.Error{Command: scene.CommandSpawn, Offset: -1, Reason: "spawner " + strconv.Quote(sp.Path) + " reached its spawn limit of " + strconv.Itoa(sp.SpawnLimit), Err: peer.ErrOutOfMemory}
+	}
 	for _, o := range r.objects {
 		if o.Spawner.SpawnPath == sp.SpawnPath && o.Name == name {
 			return nil, &scene.Error{Command: scene.CommandSpawn, Offset: -1, Reason: "node " + strconv.Quote(sp.SpawnPath+"/"+name) + " exists", Err: peer.ErrAlreadyExists}
@@ -371,6 +379,7 @@ func (sp *Spawner) spawn(name string, sceneIndex int, arg []byte, syncs []*Synch
 		r.paths[s.fullPath] = s
 	}
 	r.objects = append(r.objects, o)
+	sp.live++
 	for _, id := range r.order {
 		p := r.peers[id]
 		if r.objectVisible(o, id) {
@@ -387,6 +396,7 @@ func (o *Object) Despawn() {
 		return
 	}
 	o.gone = true
+	o.Spawner.live--
 	r := o.Spawner.r
 	for _, id := range r.order {
 		p := r.peers[id]

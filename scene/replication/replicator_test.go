@@ -463,7 +463,19 @@ func TestSpawnErrors(t *testing.T) {
 	if _, err := sp.Spawn("a", 0); !errors.Is(err, peer.ErrAlreadyExists) {
 		t.Errorf("same name twice: %v", err)
 	}
-	if _, err := sp.SpawnCustom("b", ch); err == nil {
+	sp.SpawnLimit = 2
+	b, err := sp.Spawn("b", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sp.Spawn("c", 0); !errors.Is(err, peer.ErrOutOfMemory) {
+		t.Errorf("past the spawn limit: %v", err)
+	}
+	b.Despawn()
+	if _, err := sp.Spawn("c", 0); err != nil {
+		t.Errorf("after a despawn: %v", err)
+	}
+	if _, err := sp.SpawnCustom("d", ch); err == nil {
 		t.Errorf("unencodable custom argument accepted")
 	}
 }

@@ -522,10 +522,14 @@ func (s *Synchronizer) Check(sc *SceneSynchronizer) error {
 }
 
 // Check reports whether sp lists the spawnable scenes of the scene's
-// spawner sc in the same order (their index is the scene id on the wire).
+// spawner sc in the same order (their index is the scene id on the wire)
+// and has its spawn limit.
 func (sp *Spawner) Check(sc *SceneSpawner) error {
 	if !slices.Equal(sp.Scenes, sc.Scenes) {
 		return &SceneError{Node: sc.Path, Reason: "spawnable scenes are " + strings.Join(sc.Scenes, ", ") + " in the scene, " + strings.Join(sp.Scenes, ", ") + " in Go", Err: peer.ErrInvalidData}
+	}
+	if sp.SpawnLimit != sc.SpawnLimit {
+		return &SceneError{Node: sc.Path, Reason: "spawn_limit is " + strconv.Itoa(sc.SpawnLimit) + " in the scene, " + strconv.Itoa(sp.SpawnLimit) + " in Go", Err: peer.ErrInvalidData}
 	}
 	return nil
 }

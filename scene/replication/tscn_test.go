@@ -68,6 +68,10 @@ func TestCheckScene(t *testing.T) {
 	if err := sp.Check(main.Spawner("Spawner")); !errors.Is(err, peer.ErrInvalidData) {
 		t.Errorf("extra scene: %v", err)
 	}
+	cs := &Spawner{Path: "Main/ClientSpawner", SpawnPath: "Main/Mine", Scenes: []string{"res://player2.tscn"}}
+	if err := cs.Check(main.Spawner("ClientSpawner")); err == nil || !strings.Contains(err.Error(), "spawn_limit is 4") {
+		t.Errorf("spawn limit: %v", err)
+	}
 
 	for _, c := range []struct {
 		name   string
