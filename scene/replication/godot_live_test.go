@@ -36,7 +36,9 @@ type liveRun struct {
 //   - Godot receives what the Replicator sends: the custom spawn of a flag
 //     that existed before it joined (spawn_function gets the argument), its
 //     player's SPAWN with the spawn state applied before spawned(), SYNCs
-//     (position, label) and a DELTA (health), and a DESPAWN;
+//     (position, label) and a DELTA (health), a DESPAWN when the player
+//     becomes invisible to it, a new SPAWN when it is visible again, and a
+//     final DESPAWN;
 //   - the Replicator receives what Godot sends for a synchronizer the client
 //     owns (SIMPLIFY_PATH, then path-based SYNC): the Go variable is set;
 //   - Godot as spawner authority (ClientSpawner, player2.tscn with SyncB and
@@ -83,6 +85,9 @@ func TestGodotLive(t *testing.T) {
 		"spawned player " + id + " position (100.0, 50.0) health 7 label init",
 		"delta health 90",
 		"despawned " + id,
+		// Hidden, then visible again: the same node comes back with the
+		// current spawn state (label is not a spawn property).
+		"spawned player " + id + " position (115.0, 50.0) health 90 label init",
 	} {
 		if !slices.Contains(res.Lines, w) {
 			t.Errorf("Godot did not print %q", w)
@@ -213,11 +218,12 @@ func serveGodot(ctx context.Context, srv *websocket.MultiplayerPeer, run *liveRu
 	if err != nil {
 		return err
 	}
+	id := strconv.Itoa(int(run.id))
 	command := func(s string) error {
 		b, _ := scene.AppendRaw(nil, []byte(s))
 		return srv.SendTo(run.id, scene.TransferModeReliable, 0, b)
 	}
-	acks := map[string]bool{}
+	acks := map[string]int{}
 	phase := 0
 	frame := time.NewTicker(20 * time.Millisecond)
 	defer frame.Stop()
@@ -229,7 +235,7 @@ func serveGodot(ctx context.Context, srv *websocket.MultiplayerPeer, run *liveRu
 		}
 		for {
 			if ev, ok := srv.PollEvent(); ok && ev.Type == multiplayer.PeerDisconnected {
-				if phase < 4 {
+				if phase < 6 {
 					return fmt.Errorf("client left in phase %d", phase)
 				}
 				run.dir = pl.Dir
@@ -243,7 +249,7 @@ func serveGodot(ctx context.Context, srv *websocket.MultiplayerPeer, run *liveRu
 				return err
 			}
 			if raw := rawPayload(p); raw != nil {
-				acks[strings.TrimPrefix(string(raw), "ack ")] = true
+				acks[strings.TrimPrefix(string(raw), "ack ")]++
 				continue
 			}
 			if phase >= 1 {
@@ -263,7 +269,7 @@ func serveGodot(ctx context.Context, srv *websocket.MultiplayerPeer, run *liveRu
 			pl.Health = 90
 		}
 		switch {
-		case phase == 0 && acks["health 90"] && pl.Dir == (variant.Vector2{X: 1, Y: 2}) && hasPrefix(acks, "position 11"):
+		case phase == 0 && acks["health 90"] > 0 && pl.Dir == (variant.Vector2{X: 1, Y: 2}) && hasPrefix(acks, "position 11"):
 			phase = 1
 			run.stats = r.Stats()
 			err = command("spawn")
@@ -271,10 +277,18 @@ func serveGodot(ctx context.Context, srv *websocket.MultiplayerPeer, run *liveRu
 			phase = 2
 			err = command("hurt")
 		case phase == 2 && slices.Contains(deltaStates(run.recorded), "02 09"):
+			// Hide the player from its client: DESPAWN.
 			phase = 3
-			obj.Despawn()
-		case phase == 3 && acks["despawned "+strconv.Itoa(int(run.id))]:
+			pl.sync.Filter = func(int32) bool { return false }
+		case phase == 3 && acks["despawned "+id] == 1:
+			// Visible again: a new SPAWN with the current spawn state.
 			phase = 4
+			pl.sync.Filter = nil
+		case phase == 4 && acks["spawned "+id] == 2:
+			phase = 5
+			obj.Despawn()
+		case phase == 5 && acks["despawned "+id] == 2:
+			phase = 6
 			err = command("quit")
 		}
 		if err != nil {
@@ -284,7 +298,7 @@ func serveGodot(ctx context.Context, srv *websocket.MultiplayerPeer, run *liveRu
 	}
 }
 
-func hasPrefix(m map[string]bool, prefix string) bool {
+func hasPrefix(m map[string]int, prefix string) bool {
 	for k := range m {
 		if strings.HasPrefix(k, prefix) {
 			return true
