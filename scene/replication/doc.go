@@ -40,14 +40,16 @@
 // Every layout is the spec's (golden tests), and TestGodotLive runs a real
 // Godot 4.6 client (web build in headless Chromium, package godottest)
 // against a Replicator: Godot accepts its custom and scene spawns (spawn
-// state applied before spawned()), SYNC, DELTA and DESPAWN; the Go server
+// state applied before spawned()), SYNC, DELTA and DESPAWN, despawns an
+// object hidden from it and takes it back, with its current spawn state and
+// a full DELTA, when it is visible again, and logs no error; the Go server
 // applies the path-based SYNC Godot sends for a synchronizer the client
 // owns; and the SPAWN, SYNC and DELTA Godot sends as a spawner's authority
-// decode here and re-encode to the same bytes. That run settles a point the
-// spec left open (§14.3): Godot as sender numbers the node first, then its
-// synchronizers in tree order, and writes their spawn states in that order.
-// It also shows that a synchronizer that is not public is in the SPAWN id
-// list but not in SYNC.
+// decode here (the SPAWN re-encodes to the same bytes). That run settles a
+// point the spec left open (§14.3): Godot as sender numbers the node first,
+// then its synchronizers in tree order, and writes their spawn states in
+// that order. It also shows that a synchronizer that is not public is in
+// the SPAWN id list but not in SYNC.
 //
 // # Memory
 //
