@@ -199,21 +199,26 @@ func TestClientAuthority(t *testing.T) {
 	syncOf := func(time uint16, id uint32, v variant.Vector2) []byte {
 		return AppendSyncEntry(AppendSyncHeader(nil, time), id, compressed(t, v))
 	}
-	send(a, syncOf(1, PathSyncFlag|5, variant.Vector2{X: 1, Y: 0}))   // applied
-	send(b, syncOf(2, PathSyncFlag|15, variant.Vector2{X: -1, Y: 0})) // B is not the owner
-	send(a, syncOf(1, PathSyncFlag|5, variant.Vector2{X: 9, Y: 9}))   // stale
-	send(a, syncOf(3, PathSyncFlag|6, variant.Vector2{X: 0, Y: 0}))   // server-owned Sync
-	send(b, syncOf(3, 4, variant.Vector2{}))                          // a spawn id: B spawned nothing
-	send(a, syncOf(4, PathSyncFlag|99, variant.Vector2{}))            // unknown path id
-	send(b, h(t, spawnVectors[0].hex))                                // SPAWN from a client
-	send(b, AppendDespawn(nil, 3))                                    // DESPAWN from a client
-	send(a, syncOf(5, PathSyncFlag|5, variant.Vector2{X: 0, Y: 1}))   // applied
+	send(a, syncOf(1, PathSyncFlag|5, variant.Vector2{X: 1, Y: 0}))                  // applied
+	send(b, syncOf(2, PathSyncFlag|15, variant.Vector2{X: -1, Y: 0}))                // B is not the owner
+	send(a, syncOf(1, PathSyncFlag|5, variant.Vector2{X: 9, Y: 9}))                  // stale
+	send(a, syncOf(3, PathSyncFlag|6, variant.Vector2{X: 0, Y: 0}))                  // server-owned Sync
+	send(b, syncOf(3, 4, variant.Vector2{}))                                         // a spawn id: B spawned nothing
+	send(a, syncOf(4, PathSyncFlag|99, variant.Vector2{}))                           // unknown path id
+	send(b, h(t, spawnVectors[0].hex))                                               // SPAWN from a client
+	send(b, AppendDespawn(nil, 3))                                                   // DESPAWN from a client
+	send(a, AppendSyncEntry(AppendSyncHeader(nil, 5), PathSyncFlag|5, []byte{2, 7})) // an int for a Vector2
 	sess.pump(t, ctx, r, 9)
-
-	if pl.Dir != (variant.Vector2{X: 0, Y: 1}) || updates != 2 {
-		t.Errorf("direction %v after %d updates, want (0, 1) after 2", pl.Dir, updates)
+	if pl.Dir != (variant.Vector2{X: 1, Y: 0}) {
+		t.Errorf("direction %v after an update of the wrong type", pl.Dir)
 	}
-	want := Stats{Applied: 2, NotOwner: 2, Unknown: 2, Stale: 1, Refused: 2}
+	send(a, syncOf(6, PathSyncFlag|5, variant.Vector2{X: 0, Y: 1})) // applied
+	sess.pump(t, ctx, r, 1)
+
+	if pl.Dir != (variant.Vector2{X: 0, Y: 1}) || updates != 3 {
+		t.Errorf("direction %v after %d updates, want (0, 1) after 3", pl.Dir, updates)
+	}
+	want := Stats{Applied: 3, NotOwner: 2, Unknown: 2, Stale: 1, Refused: 2, BadValues: 1}
 	if got := r.Stats(); got != want {
 		t.Errorf("stats %+v\nwant  %+v", got, want)
 	}
