@@ -788,9 +788,10 @@ func (m *Multiplayer) targetsLocked(to int32, c Command) ([]int32, error) {
 }
 
 // SendAuth sends auth data to a peer that is authenticating (Godot's
-// send_auth); it reaches the peer's auth callback. Empty data, a peer that
-// is not authenticating, or one whose authentication either side already
-// completed is an error matching peer.ErrInvalidParameter.
+// send_auth); it reaches the peer's auth callback. Empty data or a peer
+// that is not authenticating is an error matching peer.ErrInvalidParameter;
+// once either side completed, as in Godot, one matching
+// peer.ErrFileCantWrite.
 func (m *Multiplayer) SendAuth(id int32, data []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -801,7 +802,7 @@ func (m *Multiplayer) SendAuth(id int32, data []byte) error {
 	case len(data) == 0:
 		return sessionErr(CommandSys, "empty auth data", peer.ErrInvalidParameter)
 	case st.local || st.remote:
-		return sessionErr(CommandSys, "authentication of peer "+strconv.Itoa(int(id))+" already completed by one side", peer.ErrInvalidParameter)
+		return sessionErr(CommandSys, "authentication of peer "+strconv.Itoa(int(id))+" already completed by one side", peer.ErrFileCantWrite)
 	}
 	m.buf = AppendAuth(m.buf[:0], data)
 	return m.p.SendTo(id, TransferModeReliable, 0, m.buf)

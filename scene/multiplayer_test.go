@@ -450,3 +450,94 @@ var (
 	encOpts variant.EncodeOptions
 	decOpts variant.DecodeOptions
 )
+
+// Authentication as Godot does it (spec §5.3): nothing but AUTH from a
+// pending peer, auth data to the callback, admission once both sides
+// completed (with ADD_PEER only then), and the timeout.
+func TestMultiplayerAuth(t *testing.T) {
+	noLeaks(t)
+	events := make(chan got, 16)
+	cfg := &Config{
+		AuthTimeout: 300 * time.Millisecond,
+		AuthCallback: func(m *Multiplayer, id int32, data []byte) {
+			events <- got{id, "auth " + string(data)}
+			if string(data) == "quick" {
+				if err := m.CompleteAuth(id); err != nil {
+					t.Error(err)
+				}
+				return
+			}
+			if string(data) != "secret" {
+				return
+			}
+			if err := m.SendAuth(id, []byte("ok")); err != nil {
+				t.Error(err)
+			}
+			if err := m.CompleteAuth(id); err != nil {
+				t.Error(err)
+			}
+			if err := m.CompleteAuth(id); !errors.Is(err, peer.ErrInvalidParameter) {
+				t.Errorf("second CompleteAuth = %v", err)
+			}
+		},
+		OnPeerAuthenticating:       func(m *Multiplayer, id int32) { events <- got{id, "authenticating"} },
+		OnPeerAuthenticationFailed: func(m *Multiplayer, id int32) { events <- got{id, "failed"} },
+		OnPeerConnected:            func(m *Multiplayer, id int32) { events <- got{id, "connected"} },
+		OnPeerPacket:               func(m *Multiplayer, id int32, data []byte) { events <- got{id, fmt.Sprintf("packet % x", data)} },
+	}
+	m, url := server(t, cfg)
+	a := dial(t, url)
+	waitFor(t, events, got{a.id, "authenticating"})
+	if ids := m.AuthenticatingPeers(); len(ids) != 1 || ids[0] != a.id {
+		t.Fatalf("AuthenticatingPeers = %v", ids)
+	}
+	if err := m.SendAuth(a.id, nil); !errors.Is(err, peer.ErrInvalidParameter) {
+		t.Fatalf("SendAuth of nothing = %v", err)
+	}
+	a.send("03 01")                   // not AUTH: dropped
+	a.send("07 00 73 65 63 72 65 74") // "secret"
+	waitFor(t, events, got{a.id, "auth secret"})
+	a.expect("auth data", h(t, "07 00 6f 6b"))
+	a.expect("completion", h(t, "07 00"))
+	a.send("07 00") // a completes: admitted
+	waitFor(t, events, got{a.id, "connected"})
+	a.send("07 00") // a late completion notice: ignored
+	a.send("03 02")
+	waitFor(t, events, got{a.id, "packet 02"})
+	if s := m.Stats(); s.UnknownPeer != 1 || s.Malformed != 0 {
+		t.Fatalf("stats %+v; want the one early packet dropped", s)
+	}
+
+	// b says the wrong thing and times out; a is never told about it.
+	b := dial(t, url)
+	waitFor(t, events, got{b.id, "authenticating"})
+	b.send("07 00 6e 6f")
+	waitFor(t, events, got{b.id, "auth no"})
+	waitFor(t, events, got{b.id, "failed"})
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if _, _, err := b.p.ReadPacketFrom(ctx); err == nil {
+		t.Fatal("b read a packet; want its connection closed")
+	}
+	if s := m.Stats(); s.AuthTimeouts != 1 {
+		t.Fatalf("stats %+v; want 1 auth timeout", s)
+	}
+	if err := m.SendAuth(b.id, []byte("x")); !errors.Is(err, peer.ErrInvalidParameter) {
+		t.Fatalf("SendAuth to a gone peer = %v", err)
+	}
+	if err := m.SendBytes([]byte{3}, 0, TransferModeReliable, 0); err != nil {
+		t.Fatal(err)
+	}
+	a.expect("first packet after the auth exchange, no ADD_PEER of b", h(t, "03 03"))
+
+	// c completes first; the server's CompleteAuth then admits it.
+	c := dial(t, url)
+	waitFor(t, events, got{c.id, "authenticating"})
+	c.send("07 00")
+	c.send("07 00 71 75 69 63 6b") // "quick"
+	waitFor(t, events, got{c.id, "auth quick"})
+	waitFor(t, events, got{c.id, "connected"})
+	c.expect("completion", h(t, "07 00"))
+	c.expect("ADD_PEER a", h(t, "07 01 "+le32(a.id)))
+	a.expect("ADD_PEER c", h(t, "07 01 "+le32(c.id)))
+}
