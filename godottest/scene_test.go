@@ -313,3 +313,128 @@ func TestSceneMultiplayerLive(t *testing.T) {
 		t.Logf("Godot lines:\n%s\nGodot errors:\n%s\nGo:\n%s", strings.Join(res.Lines, "\n"), strings.Join(res.Errors, "\n"), strings.Join(goLines, "\n"))
 	}
 }
+
+const authSetup = `mp.auth_callback = func(id: int, data: PackedByteArray): on_auth(name, id, data)
+		mp.auth_timeout = 10.0
+		mp.peer_authenticating.connect(func(id): on_authenticating(name, id))
+		mp.peer_authentication_failed.connect(func(id): print(name, " peer_authentication_failed ", id))
+		mp.server_disconnected.connect(func(): print(name, " server_disconnected"))`
+
+const authSteps = `func on_authenticating(name: String, id: int) -> void:
+	print(name, " peer_authenticating ", id)
+	var mp: SceneMultiplayer = clients[name]["mp"]
+	var secret := "secret" if name == "A" else "wrong"
+	print(name, " send_auth ", error_string(mp.send_auth(id, secret.to_utf8_buffer())))
+
+func on_auth(name: String, id: int, data: PackedByteArray) -> void:
+	print(name, " auth ", id, " ", data.get_string_from_utf8())
+	var mp: SceneMultiplayer = clients[name]["mp"]
+	print(name, " complete_auth ", error_string(mp.complete_auth(id)))
+	print(name, " send_auth after ", error_string(mp.send_auth(id, PackedByteArray([1]))))
+
+func steps() -> void:
+	var a: SceneMultiplayer = clients["A"]["mp"]
+	var b: SceneMultiplayer = clients["B"]["mp"]
+	var ga: Node = clients["A"]["game"]
+	if not await until(func(): return 1 in a.get_peers()):
+		return
+	print("A connected")
+	ga.rpc_id(1, "ready_for_server")
+	await until(func(): return ga.finished and b.multiplayer_peer.get_connection_status() == MultiplayerPeer.CONNECTION_DISCONNECTED)
+	print("B status ", b.multiplayer_peer.get_connection_status(), " peers ", b.get_peers(), " authenticating ", b.get_authenticating_peers())
+	print("A peers ", a.get_peers())
+`
+
+// TestSceneMultiplayerAuthLive runs Godot 4.6's authentication against
+// scene.Multiplayer: client A sends the right secret, gets the server's
+// auth data, both complete and A is admitted (and can call RPCs); client B
+// sends a wrong one and the Go server's AuthTimeout disconnects it, while A
+// is never told about B.
+func TestSceneMultiplayerAuthLive(t *testing.T) {
+	noLeaks(t)
+	srv, err := websocket.CreateServer("127.0.0.1:0", &websocket.Config{AllowedOrigins: []string{"*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	var mu sync.Mutex
+	var goLines []string
+	logf := func(format string, args ...any) {
+		mu.Lock()
+		goLines = append(goLines, fmt.Sprintf(format, args...))
+		mu.Unlock()
+	}
+	var aID int32
+	m := scene.NewMultiplayer(srv, &scene.Config{
+		AuthTimeout: 2 * time.Second,
+		AuthCallback: func(m *scene.Multiplayer, id int32, data []byte) {
+			logf("auth %s", data)
+			if string(data) != "secret" {
+				return
+			}
+			aID = id
+			if err := m.SendAuth(id, []byte("welcome")); err != nil {
+				logf("SendAuth: %v", err)
+			}
+			if err := m.CompleteAuth(id); err != nil {
+				logf("CompleteAuth: %v", err)
+			}
+		},
+		OnPeerAuthenticating:       func(m *scene.Multiplayer, id int32) { logf("authenticating") },
+		OnPeerAuthenticationFailed: func(m *scene.Multiplayer, id int32) { logf("failed %v", id != aID) },
+		OnPeerConnected:            func(m *scene.Multiplayer, id int32) { logf("connected %v", id == aID) },
+	})
+	game, err := m.AddNode("Game", gameMethods(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	game.Handle("ready_for_server", scene.Func0(func(c scene.Call) {
+		if err := game.RPCID(c.Sender, "done"); err != nil {
+			logf("done: %v", err)
+		}
+	}))
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	script := strings.NewReplacer("SETUP_MP", authSetup, "CLIENT_STEPS", authSteps).Replace(sceneClients)
+	res := godottest.RunTest(t, script, &godottest.Options{
+		Args:  []string{"ws://" + srv.Addr().String() + "/"},
+		Files: map[string][]byte{"game.gd": []byte(gameScript())},
+	})
+	cancel()
+	<-done
+	for _, w := range []string{
+		"A peer_authenticating 1", "A send_auth OK", "A auth 1 welcome", "A complete_auth OK",
+		"A send_auth after Can't write file", "A peer_connected 1", "A connected", "A done",
+		"B peer_authenticating 1", "B send_auth OK", "B peer_authentication_failed 1", "B server_disconnected",
+		"A peers [1]",
+	} {
+		if !containsLine(res.Lines, w) {
+			t.Errorf("Godot did not print %q", w)
+		}
+	}
+	for _, l := range res.Lines {
+		if strings.HasPrefix(l, "F ") || strings.HasPrefix(l, "B peer_connected") || strings.HasPrefix(l, "B auth") {
+			t.Errorf("Godot printed %q", l)
+		}
+	}
+	mu.Lock()
+	for _, w := range []string{"authenticating", "auth secret", "auth wrong", "connected true", "failed true"} {
+		if !containsLine(goLines, w) {
+			t.Errorf("Go side did not log %q", w)
+		}
+	}
+	for _, l := range goLines {
+		if strings.Contains(l, ": ") || l == "connected false" || l == "failed false" {
+			t.Errorf("Go side: %s", l)
+		}
+	}
+	mu.Unlock()
+	if s := m.Stats(); s.AuthTimeouts != 1 || s.RPCs != 1 {
+		t.Errorf("stats %+v; want 1 auth timeout, 1 RPC", s)
+	}
+	if t.Failed() {
+		t.Logf("Godot lines:\n%s\nGodot errors:\n%s\nGo:\n%s", strings.Join(res.Lines, "\n"), strings.Join(res.Errors, "\n"), strings.Join(goLines, "\n"))
+	}
+}

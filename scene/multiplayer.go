@@ -352,6 +352,7 @@ const (
 	actServerGone
 	actAuthenticating
 	actAuthFailed
+	actAuthFailedServerGone
 	actAuthData
 	actPacket
 	actRPC
@@ -375,9 +376,12 @@ func (a *action) run(m *Multiplayer) {
 		if c.OnPeerAuthenticating != nil {
 			c.OnPeerAuthenticating(m, a.id)
 		}
-	case actAuthFailed:
+	case actAuthFailed, actAuthFailedServerGone:
 		if c.OnPeerAuthenticationFailed != nil {
 			c.OnPeerAuthenticationFailed(m, a.id)
+		}
+		if a.kind == actAuthFailedServerGone && c.OnServerDisconnected != nil {
+			c.OnServerDisconnected(m)
 		}
 	case actAuthData:
 		c.AuthCallback(m, a.id, a.data)
@@ -447,6 +451,10 @@ func (m *Multiplayer) disconnectedLocked(a *action, id int32, signal bool) {
 		delete(m.pending, id)
 		if signal {
 			*a = action{kind: actAuthFailed, id: id}
+			if !m.server && id == multiplayer.TargetPeerServer {
+				// Godot 4.6 then also emits server_disconnected.
+				a.kind = actAuthFailedServerGone
+			}
 		}
 		return
 	}
