@@ -112,6 +112,7 @@ type Multiplayer struct {
 	dopts  variant.DecodeOptions
 	eopts  variant.EncodeOptions
 	st     counters
+	room   *Room
 
 	mu      sync.Mutex
 	nodes   map[string]*Node
