@@ -83,15 +83,18 @@ func gameMethods(t *testing.T) *scene.Methods {
 }
 
 // sceneClients is the main script: two SceneMultiplayer clients A and B,
-// each on its own subtree, connected to the URL in the first argument.
+// each on its own subtree, connected to the URL in the first argument (B to
+// the second one, if given).
 // After the setup it calls CLIENT_STEPS.
 const sceneClients = `extends Node
 
 var clients := {}
 
 func _ready() -> void:
-	var url: String = OS.get_cmdline_user_args()[0]
-	for name in ["A", "B"]:
+	var urls := OS.get_cmdline_user_args()
+	for i in 2:
+		var name: String = ["A", "B"][i]
+		var url: String = urls[min(i, urls.size() - 1)]
 		var holder := Node.new()
 		holder.name = name
 		add_child(holder)
@@ -434,6 +437,113 @@ func TestSceneMultiplayerAuthLive(t *testing.T) {
 	if s := m.Stats(); s.AuthTimeouts != 1 || s.RPCs != 1 {
 		t.Errorf("stats %+v; want 1 auth timeout, 1 RPC", s)
 	}
+	if t.Failed() {
+		t.Logf("Godot lines:\n%s\nGodot errors:\n%s\nGo:\n%s", strings.Join(res.Lines, "\n"), strings.Join(res.Errors, "\n"), strings.Join(goLines, "\n"))
+	}
+}
+
+const roomSteps = `func steps() -> void:
+	var a: SceneMultiplayer = clients["A"]["mp"]
+	var b: SceneMultiplayer = clients["B"]["mp"]
+	var ga: Node = clients["A"]["game"]
+	var gb: Node = clients["B"]["game"]
+	if not await until(func(): return 1 in a.get_peers() and 1 in b.get_peers()):
+		return
+	a.send_bytes("from A".to_utf8_buffer())
+	b.send_bytes("from B".to_utf8_buffer())
+	ga.rpc("peer_msg", "A to all")
+	ga.rpc_id(1, "ready_for_server")
+	gb.rpc_id(1, "ready_for_server")
+	await until(func(): return ga.finished and gb.finished)
+	print("A peers ", a.get_peers())
+	print("B peers ", b.get_peers())
+`
+
+// TestSceneRoomsLive puts two Godot 4.6 clients in two rooms of one Go
+// listener (ws://host/room1 and ws://host/room2): each is alone with the
+// server of its room, broadcasts stay in the room, and each room's Go
+// session answers with its own state.
+func TestSceneRoomsLive(t *testing.T) {
+	noLeaks(t)
+	var mu sync.Mutex
+	var goLines []string
+	logf := func(format string, args ...any) {
+		mu.Lock()
+		goLines = append(goLines, fmt.Sprintf(format, args...))
+		mu.Unlock()
+	}
+	methods := gameMethods(t)
+	rs := scene.NewRooms(&scene.RoomsConfig{
+		Config: scene.Config{
+			OnPeerPacket: func(m *scene.Multiplayer, id int32, data []byte) {
+				logf("%s packet %s", m.Room().Name(), data)
+			},
+		},
+		Setup: func(r *scene.Room) error {
+			game, err := r.Multiplayer().AddNode("Game", methods)
+			if err != nil {
+				return err
+			}
+			game.Handle("peer_msg", scene.Func1(func(c scene.Call, s string) { logf("%s peer_msg %s", r.Name(), s) }))
+			return game.Handle("ready_for_server", scene.Func0(func(c scene.Call) {
+				m := c.Multiplayer
+				for _, err := range []error{
+					game.RPC("from_server", r.Name(), len(m.Peers())),
+					game.RPC("done"),
+				} {
+					if err != nil {
+						logf("server RPC: %v", err)
+					}
+				}
+			}))
+		},
+	})
+	l, err := websocket.Listen("127.0.0.1:0", &websocket.Config{AllowedOrigins: []string{"*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- rs.Serve(ctx, l) }()
+	base := "ws://" + l.Addr().String()
+	script := strings.NewReplacer("SETUP_MP", "pass", "CLIENT_STEPS", roomSteps).Replace(sceneClients)
+	res := godottest.RunTest(t, script, &godottest.Options{
+		Args:  []string{base + "/room1", base + "/room2"},
+		Files: map[string][]byte{"game.gd": []byte(gameScript())},
+	})
+	cancel()
+	<-served
+	l.Close()
+	rs.Close()
+	for _, w := range []string{
+		"A peer_connected 1", "B peer_connected 1",
+		"A from_server /room1 1 sender 1", "B from_server /room2 1 sender 1",
+		"A done", "B done", "A peers [1]", "B peers [1]",
+	} {
+		if !containsLine(res.Lines, w) {
+			t.Errorf("Godot did not print %q", w)
+		}
+	}
+	for _, l := range res.Lines {
+		if strings.HasPrefix(l, "F ") || (strings.Contains(l, "peer_connected") && !strings.HasSuffix(l, " 1")) ||
+			strings.Contains(l, "peer_packet") || strings.Contains(l, "peer_msg") {
+			t.Errorf("Godot printed %q", l)
+		}
+	}
+	mu.Lock()
+	for _, w := range []string{"/room1 packet from A", "/room2 packet from B", "/room1 peer_msg A to all"} {
+		if !containsLine(goLines, w) {
+			t.Errorf("Go side did not log %q", w)
+		}
+	}
+	for _, l := range goLines {
+		if strings.HasPrefix(l, "server RPC") || strings.HasPrefix(l, "/room2 peer_msg") ||
+			l == "/room1 packet from B" || l == "/room2 packet from A" {
+			t.Errorf("Go side: %s", l)
+		}
+	}
+	mu.Unlock()
 	if t.Failed() {
 		t.Logf("Godot lines:\n%s\nGodot errors:\n%s\nGo:\n%s", strings.Join(res.Lines, "\n"), strings.Join(res.Errors, "\n"), strings.Join(goLines, "\n"))
 	}
