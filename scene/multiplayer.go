@@ -17,6 +17,10 @@ import (
 // DefaultAuthTimeout is Godot's default auth_timeout.
 const DefaultAuthTimeout = 3 * time.Second
 
+// peerStateBytes bounds what an admitted peer costs a Multiplayer before
+// it caches paths (TestMultiplayerPeerCost checks it).
+const peerStateBytes = 512
+
 // maxPollPackets is the most packets one Poll handles, so that a flood
 // cannot keep authentication timeouts from being checked.
 const maxPollPackets = 1024

@@ -541,3 +541,23 @@ func TestMultiplayerAuth(t *testing.T) {
 	c.expect("ADD_PEER a", h(t, "07 01 "+le32(a.id)))
 	a.expect("ADD_PEER c", h(t, "07 01 "+le32(c.id)))
 }
+
+// The figure Multiplayer documents: an admitted peer with nothing cached
+// costs at most peerStateBytes.
+func TestMultiplayerPeerCost(t *testing.T) {
+	const peers = 2000
+	ft, mp := newFake()
+	m := NewMultiplayer(mp, &Config{NoRelay: true})
+	a := allocated(func() {
+		for i := range peers {
+			ft.connect(int32(i + 2))
+		}
+		m.Poll()
+	})
+	if len(m.Peers()) != peers {
+		t.Fatalf("%d peers admitted", len(m.Peers()))
+	}
+	if per := a / peers; per > peerStateBytes {
+		t.Fatalf("%d bytes allocated per admitted peer, bound %d", per, peerStateBytes)
+	}
+}
