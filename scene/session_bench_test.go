@@ -9,7 +9,7 @@ import (
 // benchServer is a Multiplayer on an in-memory peer with client 42
 // admitted and §15's Main declared; 42 registered Main as cache id 1 and
 // confirmed the server's id for it.
-func benchServer(b *testing.B) (*Multiplayer, *fakeTransport, *Node) {
+func benchServer(b testing.TB) (*Multiplayer, *fakeTransport, *Node) {
 	f, p := newFake()
 	m := NewMultiplayer(p, nil)
 	n, err := m.AddNode("Main", mainMethods)
