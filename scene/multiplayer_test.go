@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/packetpeer/packetpeer/multiplayer"
 	"github.com/packetpeer/packetpeer/peer"
+	"github.com/packetpeer/packetpeer/transport/enet"
 	"github.com/packetpeer/packetpeer/transport/websocket"
 	"github.com/packetpeer/packetpeer/variant"
 )
@@ -41,6 +43,11 @@ func server(t *testing.T, cfg *Config) (*Multiplayer, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return runServer(t, srv, cfg), "ws://" + srv.Addr().String() + "/"
+}
+
+// runServer runs a Multiplayer on srv until the test ends.
+func runServer(t *testing.T, srv multiplayer.MultiplayerPeer, cfg *Config) *Multiplayer {
 	m := NewMultiplayer(srv, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -52,7 +59,7 @@ func server(t *testing.T, cfg *Config) (*Multiplayer, string) {
 		}
 		srv.Close()
 	})
-	return m, "ws://" + srv.Addr().String() + "/"
+	return m
 }
 
 // rawClient is a WebSocketMultiplayerPeer client that speaks
@@ -293,8 +300,37 @@ func TestMultiplayerNoRelay(t *testing.T) {
 // call_local, and the server leaving.
 func TestMultiplayerGoClients(t *testing.T) {
 	noLeaks(t)
-	srvCalls := make(chan got, 16)
 	srv, url := server(t, &Config{})
+	testGoClients(t, srv, func() multiplayer.MultiplayerPeer {
+		p, err := websocket.DialClient(t.Context(), url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	})
+}
+
+// The same over ENet (Godot's ENetMultiplayerPeer, with its channel
+// layout for the unreliable RPC on channel 2).
+func TestMultiplayerGoClientsENet(t *testing.T) {
+	noLeaks(t)
+	sp, err := enet.CreateServer("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := runServer(t, sp, &Config{})
+	addr := sp.Host().LocalAddr().String()
+	testGoClients(t, srv, func() multiplayer.MultiplayerPeer {
+		p, err := enet.DialClient(t.Context(), addr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	})
+}
+
+func testGoClients(t *testing.T, srv *Multiplayer, dial func() multiplayer.MultiplayerPeer) {
+	srvCalls := make(chan got, 16)
 	smain, _ := srv.AddNode("Main", mainMethods)
 	smain.Handle("hello", Func2(func(c Call, s string, n int) { srvCalls <- got{c.Sender, fmt.Sprintf("hello %s %d", s, n)} }))
 
@@ -308,10 +344,7 @@ func TestMultiplayerGoClients(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer func() { cancel(); wg.Wait() }()
 	newClient := func() *client {
-		p, err := websocket.DialClient(t.Context(), url, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := dial()
 		t.Cleanup(func() { p.Close() })
 		c := &client{calls: make(chan got, 16), done: make(chan error, 1)}
 		c.m = NewMultiplayer(p, &Config{
@@ -559,5 +592,66 @@ func TestMultiplayerPeerCost(t *testing.T) {
 	}
 	if per := a / peers; per > peerStateBytes {
 		t.Fatalf("%d bytes allocated per admitted peer, bound %d", per, peerStateBytes)
+	}
+}
+
+// An RPC goes with its method's transfer mode and channel, and a relayed
+// packet with those it arrived with (spec §1), over ENet where they show.
+func TestMultiplayerTransferModeENet(t *testing.T) {
+	noLeaks(t)
+	sp, err := enet.CreateServer("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	connected := make(chan int32, 2)
+	srv := runServer(t, sp, &Config{OnPeerConnected: func(m *Multiplayer, id int32) { connected <- id }})
+	methods, _ := NewMethods(nil, []Method{{"state", RPCConfig{Mode: RPCModeAuthority, TransferMode: TransferModeUnreliable, Channel: 2}}})
+	n, _ := srv.AddNode("Main", methods)
+	addr := sp.Host().LocalAddr().String()
+	var clients []*enet.MultiplayerPeer
+	for range 2 {
+		c, err := enet.DialClient(t.Context(), addr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		clients = append(clients, c)
+		<-connected
+	}
+	a, b := clients[0], clients[1]
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := n.RPCID(a.UniqueID(), "state", 1); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		p, info, err := a.ReadPacketFrom(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p[0]&CommandMask != byte(CommandRemoteCall) {
+			if info.Mode != TransferModeReliable || info.Channel != 0 {
+				t.Fatalf("% x arrived %v on channel %d, want reliable on 0", p, info.Mode, info.Channel)
+			}
+			continue
+		}
+		if info.Mode != TransferModeUnreliable || info.Channel != 2 {
+			t.Fatalf("RPC arrived %v on channel %d, want unreliable on 2", info.Mode, info.Channel)
+		}
+		break
+	}
+	relay := h(t, "07 03 "+le32(b.UniqueID())+" 03 01")
+	if err := a.SendTo(1, TransferModeUnreliableOrdered, 3, relay); err != nil {
+		t.Fatal(err)
+	}
+	p, info, err := b.ReadPacketFrom(ctx)
+	for err == nil && p[1] == byte(SysAddPeer) {
+		p, info, err = b.ReadPacketFrom(ctx)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := h(t, "07 03 "+le32(a.UniqueID())+" 03 01"); !bytes.Equal(p, want) || info.Mode != TransferModeUnreliableOrdered || info.Channel != 3 {
+		t.Fatalf("relayed % x %v channel %d; want % x unreliable ordered on 3", p, info.Mode, info.Channel, want)
 	}
 }
