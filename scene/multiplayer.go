@@ -629,7 +629,9 @@ func (m *Multiplayer) relayLocked(a *action, from int32, info multiplayer.Packet
 	}
 	m.wrap = fwd
 	for _, q := range m.order {
-		if q == from || (d > 0 && q != d) || (d < 0 && q == -d) {
+		// One destination, even the sender itself, as in Godot; or everyone
+		// but the sender (and -d).
+		if d > 0 && q != d || d <= 0 && (q == from || q == -d) {
 			continue
 		}
 		if m.p.SendTo(q, info.Mode, info.Channel, fwd) != nil {

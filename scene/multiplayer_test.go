@@ -244,10 +244,12 @@ func TestMultiplayerServer(t *testing.T) {
 	a.send("07 03 ff ff ff ff 03 04") // -1: everyone but a, not the server
 	b.expect("relayed to all but b", h(t, "07 03 "+le32(a.id)+" 03 04"))
 	a.send("07 03 39 30 00 00 03 05") // 12345: not connected, dropped
+	a.send("07 03 " + le32(a.id) + " 03 07")
+	a.expect("relayed to its own sender, as Godot does", h(t, "07 03 "+le32(a.id)+" 03 07"))
 	a.send("03 06")
 	waitFor(t, calls, got{a.id, "packet 06"})
-	if s := m.Stats(); s.Relayed != 3 || s.UnknownPeer != 1 {
-		t.Fatalf("stats %+v; want 3 relayed, 1 unknown peer", s)
+	if s := m.Stats(); s.Relayed != 4 || s.UnknownPeer != 1 {
+		t.Fatalf("stats %+v; want 4 relayed, 1 unknown peer", s)
 	}
 
 	// send_bytes from Go: to b, to all but b.
