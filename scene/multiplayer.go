@@ -292,7 +292,7 @@ func (m *Multiplayer) Poll() error {
 	for range maxPollPackets {
 		b, info, err := m.p.GetPacketFrom()
 		if err != nil {
-			if errors.Is(err, peer.ErrUnavailable) {
+			if errors.Is(err, peer.ErrUnavailable) || m.p.ConnectionStatus() == multiplayer.ConnectionConnecting {
 				break
 			}
 			m.pollEvents()

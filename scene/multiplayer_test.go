@@ -304,7 +304,8 @@ func TestMultiplayerGoClients(t *testing.T) {
 	noLeaks(t)
 	srv, url := server(t, &Config{})
 	testGoClients(t, srv, func() multiplayer.MultiplayerPeer {
-		p, err := websocket.DialClient(t.Context(), url, nil)
+		// CreateClient returns still connecting: Run waits for the id.
+		p, err := websocket.CreateClient(url, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
