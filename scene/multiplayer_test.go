@@ -658,3 +658,27 @@ func TestMultiplayerTransferModeENet(t *testing.T) {
 		t.Fatalf("relayed % x %v channel %d; want % x unreliable ordered on 3", p, info.Mode, info.Channel, want)
 	}
 }
+
+// A client registering more paths than the bound: the excess is refused
+// and counted (no CONFIRM_PATH), the cache holds MaxPeerPaths.
+func TestMultiplayerPathFlood(t *testing.T) {
+	ft, mp := newFake()
+	ft.keep = true
+	m := NewMultiplayer(mp, nil)
+	m.AddNode("Main", mainMethods)
+	ft.connect(42)
+	const extra = 100
+	for id := range MaxPeerPaths + extra {
+		p, _ := AppendSimplifyPath(nil, SimplifyPath{Checksum: mainMethods.Checksum(), ID: uint32(id + 1), Path: "Main"})
+		ft.push(42, p)
+	}
+	for ft.AvailablePacketCount() > 0 {
+		m.Poll()
+	}
+	if _, recv := m.peers[42].Len(); recv != MaxPeerPaths {
+		t.Fatalf("%d paths cached, want %d", recv, MaxPeerPaths)
+	}
+	if s := m.Stats(); s.CacheFull != extra || len(ft.out) != MaxPeerPaths {
+		t.Fatalf("stats %+v, %d replies; want %d refused, %d replies", s, len(ft.out), extra, MaxPeerPaths)
+	}
+}
