@@ -682,3 +682,111 @@ func TestMultiplayerPathFlood(t *testing.T) {
 		t.Fatalf("stats %+v, %d replies; want %d refused, %d replies", s, len(ft.out), extra, MaxPeerPaths)
 	}
 }
+
+// Node authority, RemoveNode, DisconnectPeer and the 3- and 4-argument
+// typed handlers, on an in-memory peer.
+func TestMultiplayerNodes(t *testing.T) {
+	ft, mp := newFake()
+	ft.keep = true
+	var log []string
+	m := NewMultiplayer(mp, &Config{
+		OnPeerDisconnected: func(m *Multiplayer, id int32) { log = append(log, fmt.Sprint("disconnected ", id)) },
+	})
+	n, _ := m.AddNode("Main", mainMethods)
+	if _, err := m.AddNode("Main", mainMethods); !errors.Is(err, peer.ErrInvalidParameter) {
+		t.Fatalf("second AddNode = %v", err)
+	}
+	if n.Path() != "Main" || n.Methods() != mainMethods || !m.IsServer() {
+		t.Fatal("accessors")
+	}
+	n.Handle("from_server", Func4(func(c Call, a variant.Vector2, b []int, s string, d any) {
+		log = append(log, fmt.Sprintf("from_server %d %v %v %s %v", c.Sender, a, b, s, d))
+	}))
+	n.Handle("hello", Func3(func(c Call, a int, b int64, x struct{ K int }) {
+		log = append(log, fmt.Sprintf("hello %d %d %d %+v", c.Sender, a, b, x))
+	}))
+	ft.connect(42)
+	ft.connect(43)
+	m.Poll()
+	call := func(from int32, method uint16, args ...any) {
+		p, err := AppendRemoteCall(nil, RemoteCall{Path: "Main", Method: method}, encOpts, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ft.push(from, p)
+		m.Poll()
+	}
+	call(42, 2, variant.Vector2{X: 1, Y: 2}, []any{int64(3)}, "s", nil) // authority 1: refused
+	n.SetAuthority(42)
+	call(42, 2, variant.Vector2{X: 1, Y: 2}, []any{int64(3)}, "s", nil)
+	call(43, 2, variant.Vector2{X: 1, Y: 2}, []any{int64(3)}, "s", nil) // not the authority
+	call(43, 3, 1, 2, variant.NewDictionary("K", 7))
+	call(43, 3, 1, 2, "not a struct")
+	want := []string{"from_server 42 Vector2(1, 2) [3] s <nil>", "hello 43 1 2 {K:7}"}
+	if fmt.Sprint(log) != fmt.Sprint(want) {
+		t.Fatalf("calls %q, want %q", log, want)
+	}
+	if s := m.Stats(); s.Unauthorized != 2 || s.BadArgs != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+
+	// RemoveNode: calls to it are dropped; added again, it gets a new id.
+	if err := n.RPCID(42, "noargs"); err != nil {
+		t.Fatal(err)
+	}
+	m.RemoveNode("Main")
+	call(42, 4)
+	if err := n.RPCID(42, "noargs"); !errors.Is(err, peer.ErrInvalidParameter) {
+		t.Fatalf("RPC on a removed node = %v", err)
+	}
+	n2, _ := m.AddNode("Main", mainMethods)
+	ft.out = nil
+	if err := n2.RPCID(42, "noargs"); err != nil {
+		t.Fatal(err)
+	}
+	if sp, err := ParseSimplifyPath(ft.out[0].data); err != nil || sp.ID != 2 {
+		t.Fatalf("SIMPLIFY_PATH after re-adding: %+v %v; want id 2", sp, err)
+	}
+	if s := m.Stats(); s.UnknownNode != 1 {
+		t.Fatalf("stats %+v, want the call to the removed node dropped", s)
+	}
+
+	// DisconnectPeer: DEL_PEER to the others, no callback.
+	ft.out = nil
+	log = nil
+	if err := m.DisconnectPeer(42); err != nil {
+		t.Fatal(err)
+	}
+	if len(ft.out) != 1 || ft.out[0].to != 43 || !bytes.Equal(ft.out[0].data, AppendDelPeer(nil, 42)) || ft.peers[42] {
+		t.Fatalf("sent %+v", ft.out)
+	}
+	ft.ev.PeerDisconnected(42)
+	m.Poll()
+	if len(log) != 0 || len(m.Peers()) != 1 {
+		t.Fatalf("after DisconnectPeer: %q, peers %v", log, m.Peers())
+	}
+	if err := m.DisconnectPeer(42); !errors.Is(err, peer.ErrInvalidParameter) {
+		t.Fatalf("DisconnectPeer of a gone peer = %v", err)
+	}
+}
+
+// Args.Type reports the next argument's type without reading it.
+func TestArgsType(t *testing.T) {
+	p, _ := AppendRemoteCall(nil, RemoteCall{Node: 1}, encOpts, 1, "s", variant.Vector2{})
+	rc, _ := ParseRemoteCall(p)
+	a := rc.Arguments(decOpts)
+	var got []variant.Type
+	for a.Len() > 0 {
+		got = append(got, a.Type())
+		a.Value()
+	}
+	got = append(got, a.Type())
+	raw, _ := AppendRemoteCall(nil, RemoteCall{Node: 1}, encOpts, []byte{1})
+	rc, _ = ParseRemoteCall(raw)
+	a = rc.Arguments(decOpts)
+	got = append(got, a.Type())
+	want := []variant.Type{variant.TypeInt, variant.TypeString, variant.TypeVector2, variant.TypeNil, variant.TypePackedByteArray}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("types %v, want %v", got, want)
+	}
+}
