@@ -40,9 +40,19 @@ func gameScript() string {
 var label := ""
 var finished := false
 
+# values checks what the Go server sends back: the same values, each with
+# its type.
 @rpc("any_peer")
 func values(` + strings.Join(params, ", ") + `) -> void:
-	pass
+	var got := [` + strings.Join(params, ", ") + `]
+	var want := expected()
+	for i in want.size():
+		if typeof(got[i]) != typeof(want[i]) or got[i] != want[i]:
+			print(label, " values mismatch ", i, " ", type_string(typeof(got[i])), " ", var_to_str(got[i]))
+	print(label, " values checked sender ", multiplayer.get_remote_sender_id())
+
+func expected() -> Array:
+	return [` + strings.Join(sceneValues, ", ") + `]
 
 @rpc("any_peer")
 func typed(s: String, i: int, f: float, b: bool, v: Vector2, p: PackedByteArray) -> void:
@@ -155,7 +165,8 @@ const sceneSteps = `func steps() -> void:
 // TestSceneMultiplayerLive runs two Godot 4.6 SceneMultiplayer clients
 // over WebSocketMultiplayerPeer against a Go scene.Multiplayer server: the
 // peer list, a client's rpc_id(1, ...) with one argument of every kind
-// reaching the Go handler intact, typed Go parameters, Go's RPCs reaching
+// reaching the Go handler intact and sent back by Go reaching the client's
+// @rpc function with each value and type intact, typed Go parameters, Go's RPCs reaching
 // the clients' @rpc functions (one, all, all but one), client-to-client
 // RPCs and send_bytes through Go's relay, and send_bytes both ways.
 func TestSceneMultiplayerLive(t *testing.T) {
@@ -225,6 +236,7 @@ func TestSceneMultiplayerLive(t *testing.T) {
 			return
 		}
 		for _, err := range []error{
+			game.RPCID(aID, "values", reference...),
 			game.RPCID(aID, "from_server", "to A", 1),
 			game.RPC("from_server", "to all", 2),
 			game.RPCID(-aID, "from_server", "all but A", 3),
@@ -275,6 +287,7 @@ func TestSceneMultiplayerLive(t *testing.T) {
 		"A from_server to all 2 sender 1", "B from_server to all 2 sender 1",
 		"B from_server all but A 3 sender 1",
 		"A peer_packet 1 cafe",
+		"A values checked sender 1",
 		"A done", "B done",
 	}
 	for _, w := range wantGodot {
@@ -283,7 +296,8 @@ func TestSceneMultiplayerLive(t *testing.T) {
 		}
 	}
 	for _, l := range res.Lines {
-		if strings.HasPrefix(l, "F ") || strings.HasPrefix(l, "A from_server all but A") || strings.HasPrefix(l, "B from_server to A") {
+		if strings.HasPrefix(l, "F ") || strings.HasPrefix(l, "A from_server all but A") || strings.HasPrefix(l, "B from_server to A") ||
+			strings.Contains(l, "values mismatch") {
 			t.Errorf("Godot printed %q", l)
 		}
 	}
