@@ -283,21 +283,25 @@ func (m *mpTransport) admit(ws *Peer) (int32, error) {
 	for m.peers[id] != nil {
 		id = multiplayer.GenerateUniqueID()
 	}
+	// The id is queued before the peer can be sent anything else (a
+	// broadcast, or what the program sends on PeerConnected, such as
+	// SceneMultiplayer's ADD_PEER): a Godot client takes the first message
+	// as its id. Queueing does not block.
+	var idMsg [4]byte
+	binary.LittleEndian.PutUint32(idMsg[:], uint32(id))
+	if err := ws.PutPacket(idMsg[:]); err != nil {
+		// Only a connection that already failed refuses 4 bytes; the
+		// reader reports it disconnected.
+		ws.CloseWithCode(-1, "")
+	}
 	mp := &mpPeer{id: id, ws: ws}
 	var ctx context.Context
 	ctx, mp.cancel = context.WithCancel(m.ctx)
 	m.peers[id] = mp
 	m.wg.Add(1)
 	m.mu.Unlock()
-	var idMsg [4]byte
-	binary.LittleEndian.PutUint32(idMsg[:], uint32(id))
 	m.accepted.Add(1)
 	m.ev.PeerConnected(id)
-	if err := ws.PutPacket(idMsg[:]); err != nil {
-		// Only a connection that already failed refuses 4 bytes; the
-		// reader reports it disconnected.
-		ws.CloseWithCode(-1, "")
-	}
 	go m.readLoop(ctx, mp)
 	return id, nil
 }

@@ -94,3 +94,52 @@ func TestMultiplayerAddPeer(t *testing.T) {
 		t.Fatalf("AddPeer on a client = %v", err)
 	}
 }
+
+// A client's first message is its id even when the server sends to it the
+// moment it is connected (SceneMultiplayer's ADD_PEER) and broadcasts all
+// the while.
+func TestMultiplayerIDFirst(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	srv, err := websocket.CreateServer("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	stop := make(chan struct{})
+	done := make(chan struct{}, 2)
+	go func() {
+		defer func() { done <- struct{}{} }()
+		for {
+			ev, err := srv.ReadEvent(ctx)
+			if err != nil {
+				return
+			}
+			if ev.Type == multiplayer.PeerConnected {
+				srv.SendTo(ev.ID, multiplayer.TransferModeReliable, 0, []byte{7, 1, 2, 0, 0, 0})
+			}
+		}
+	}()
+	go func() {
+		defer func() { done <- struct{}{} }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				srv.SendTo(multiplayer.TargetPeerBroadcast, multiplayer.TransferModeReliable, 0, []byte{3, 1})
+			}
+		}
+	}()
+	for range 50 {
+		c, err := websocket.DialClient(ctx, "ws://"+srv.Addr().String(), nil)
+		if err != nil {
+			t.Fatalf("a client's first message was not its id: %v", err)
+		}
+		c.Close()
+	}
+	close(stop)
+	srv.Close()
+	<-done
+	<-done
+}
