@@ -200,7 +200,8 @@ func sessionErr(c Command, reason string, err error) error {
 // polls for a packet, a peer event or an authentication timeout. It returns
 // ctx's error, or the peer's: an error matching peer.ErrClosed after the
 // peer was closed, or the error that ended a client's session. Run and Poll
-// must not be called concurrently. No goroutine it starts outlives it.
+// must not be called concurrently, nor from a callback or Handler. No
+// goroutine it starts outlives it.
 func (m *Multiplayer) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
