@@ -790,3 +790,75 @@ func TestArgsType(t *testing.T) {
 		t.Fatalf("types %v, want %v", got, want)
 	}
 }
+
+// Go goroutines calling RPCs and SendBytes while Run handles a client's
+// calls: everything arrives, in each goroutine's order (race detector).
+func TestMultiplayerConcurrentSends(t *testing.T) {
+	noLeaks(t)
+	calls := make(chan got, 1024)
+	m, url := server(t, &Config{
+		OnPeerConnected: func(m *Multiplayer, id int32) { calls <- got{id, "connected"} },
+		OnPeerPacket:    func(m *Multiplayer, id int32, data []byte) { calls <- got{id, "packet"} },
+	})
+	n, _ := m.AddNode("Main", mainMethods)
+	n.Handle("noargs", Func0(func(c Call) {}))
+	c := dial(t, url)
+	waitFor(t, calls, got{c.id, "connected"})
+	c.send("01 6134636231313163653063396363646230646566333766316161343632353861 00 01 00 00 00 4d 61 69 6e 00")
+	const per = 200
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range per {
+				var err error
+				if g%2 == 0 {
+					err = n.RPCID(c.id, "from_server", g, i)
+				} else {
+					err = m.SendBytes([]byte{byte(g), byte(i)}, c.id, TransferModeReliable, 0)
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for range per {
+		c.send("80 01 04") // noargs on the client's cache id 1
+	}
+	c.send("03 ff")
+	waitFor(t, calls, got{c.id, "packet"})
+	if s := m.Stats(); s.RPCs != per {
+		t.Fatalf("stats %+v, want %d RPCs handled", s, per)
+	}
+	wg.Wait()
+	next := map[int]int{}
+	for got := 0; got < 4*per; {
+		p := c.next()
+		switch {
+		case p[0] == byte(CommandConfirmPath):
+		case p[0] == byte(CommandRaw):
+			g, i := int(p[1]), int(p[2])
+			if i != next[g] {
+				t.Fatalf("goroutine %d: packet %d after %d", g, i, next[g])
+			}
+			next[g]++
+			got++
+		case p[0]&CommandMask == byte(CommandRemoteCall):
+			rc, err := ParseRemoteCall(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := rc.Arguments(decOpts)
+			g, _ := a.Int()
+			i, _ := a.Int()
+			if int(i) != next[int(g)] {
+				t.Fatalf("goroutine %d: call %d after %d", g, i, next[int(g)])
+			}
+			next[int(g)]++
+			got++
+		}
+	}
+}
