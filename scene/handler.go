@@ -15,7 +15,7 @@ import (
 type Call struct {
 	Multiplayer *Multiplayer
 	Node        *Node
-	Method      *Method // the method called, with its configuration
+	Method      Method // the method called, with its configuration
 	// Sender is the peer that called (Godot's get_remote_sender_id): the
 	// original client for a call relayed through the server, this side's
 	// own id for a call_local call.

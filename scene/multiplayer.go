@@ -746,7 +746,7 @@ func (m *Multiplayer) remoteCallLocked(a *action, from int32, p []byte) {
 		m.st.unhandled.Add(1)
 		return
 	}
-	*a = action{kind: actRPC, handler: h, call: Call{Multiplayer: m, Node: n, Method: meth, Sender: from}, args: rc.Arguments(m.dopts)}
+	*a = action{kind: actRPC, handler: h, call: Call{Multiplayer: m, Node: n, Method: *meth, Sender: from}, args: rc.Arguments(m.dopts)}
 }
 
 // SendBytes sends data to peer to as Godot's send_bytes(data, to, mode,

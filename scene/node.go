@@ -235,7 +235,7 @@ func (m *Multiplayer) localCallLocked(n *Node, meth *Method, mid uint16, self in
 	if err != nil {
 		return action{}, err
 	}
-	return action{kind: actRPC, handler: h, call: Call{Multiplayer: m, Node: n, Method: meth, Sender: self}, args: rc.Arguments(m.dopts)}, nil
+	return action{kind: actRPC, handler: h, call: Call{Multiplayer: m, Node: n, Method: *meth, Sender: self}, args: rc.Arguments(m.dopts)}, nil
 }
 
 // index returns the position in byID of method id.
