@@ -89,13 +89,6 @@ func (c *rawClient) send(hexs string) {
 	}
 }
 
-func (c *rawClient) sendBytes(b []byte) {
-	c.t.Helper()
-	if err := c.p.SendTo(1, TransferModeReliable, 0, b); err != nil {
-		c.t.Fatal(err)
-	}
-}
-
 func (c *rawClient) next() []byte {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(c.t.Context(), 10*time.Second)
