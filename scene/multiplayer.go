@@ -168,7 +168,7 @@ func (m *Multiplayer) Peers() []int32 {
 }
 
 // AuthenticatingPeers returns the peers still authenticating (Godot's
-// get_authenticating_peers), in no particular order.
+// get_authenticating_peers), in increasing order.
 func (m *Multiplayer) AuthenticatingPeers() []int32 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
