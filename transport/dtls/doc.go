@@ -104,9 +104,9 @@
 //
 // Received packets wait in a bounded queue per peer
 // (Config.ReceiveQueueBytes, default 128 KiB, and ReceiveQueuePackets,
-// default 4096); when it is full new packets are dropped and counted by
-// DroppedPackets, as Godot's
-// PacketPeerUDP drops the newest. PutPacket does not block on the network.
+// default 4096); when it is full new packets are dropped and counted in
+// PeerStats().DroppedFull, as Godot's PacketPeerUDP drops the newest.
+// PutPacket does not block on the network.
 //
 // # Handshakes, cookies and floods
 //

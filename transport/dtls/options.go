@@ -251,7 +251,8 @@ func (c *Config) withDefaults() Config {
 // check reports a defaulted Config's invalid field.
 func (c *Config) check() error {
 	if c.MaxPacketSize > MaxPacketSizeLimit {
-		return fmt.Errorf("dtls: MaxPacketSize %d exceeds the limit %d: %w", c.MaxPacketSize, MaxPacketSizeLimit, errInvalidParameter)
+		return &peer.OpError{Op: "config", Transport: "dtls", Code: peer.ErrInvalidParameter,
+			Detail: fmt.Sprintf("MaxPacketSize %d exceeds the limit %d", c.MaxPacketSize, MaxPacketSizeLimit)}
 	}
 	return nil
 }
@@ -276,7 +277,7 @@ func (c *Config) clientOptions(host string, verr *error) ([]pdtls.ClientOption, 
 		o = ClientOptions(nil, "")
 	}
 	if o.IsServer() {
-		return nil, fmt.Errorf("dtls: Dial needs client TLS options, got ServerOptions: %w", errInvalidParameter)
+		return nil, &peer.OpError{Op: "dial", Transport: "dtls", Code: peer.ErrInvalidParameter, Detail: "Dial needs client TLS options, got ServerOptions"}
 	}
 	name := host
 	if o.commonNameOverride != "" {
@@ -342,10 +343,10 @@ func verify(raw [][]byte, roots *x509.CertPool, name string, checkName bool) err
 func (c *Config) serverOptions() ([]pdtls.ServerOption, error) {
 	o := c.TLS
 	if o == nil || !o.IsServer() {
-		return nil, fmt.Errorf("dtls: Listen needs Config.TLS from ServerOptions: %w", errInvalidParameter)
+		return nil, &peer.OpError{Op: "listen", Transport: "dtls", Code: peer.ErrInvalidParameter, Detail: "Listen needs Config.TLS from ServerOptions"}
 	}
 	if len(o.cert.Certificate) == 0 || o.cert.PrivateKey == nil {
-		return nil, fmt.Errorf("dtls: ServerOptions certificate has no certificate or no private key: %w", errInvalidParameter)
+		return nil, &peer.OpError{Op: "listen", Transport: "dtls", Code: peer.ErrInvalidParameter, Detail: "ServerOptions certificate has no certificate or no private key"}
 	}
 	return []pdtls.ServerOption{
 		pdtls.WithCertificates(o.cert),

@@ -20,7 +20,7 @@ import (
 // (address, port) pair this way, and a udp.Listener's peer can be upgraded
 // to DTLS.
 
-var errNotConnected = &peer.OpError{Op: "handshake", Err: peer.ErrInvalidParameter,
+var errNotConnected = &peer.OpError{Op: "handshake", Transport: "dtls", Code: peer.ErrInvalidParameter,
 	Detail: "the UDP peer is not connected to one remote (use udp.Dial, a udp.Listener's peer, or ConnectToHost)"}
 
 // ConnectToPeer runs a DTLS client handshake over base, a UDP peer

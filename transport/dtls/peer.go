@@ -41,9 +41,12 @@ func (p *Peer) LocalAddr() net.Addr { return p.c.local }
 // RemoteAddr returns the other side's UDP address.
 func (p *Peer) RemoteAddr() net.Addr { return p.c.remote }
 
-// DroppedPackets returns how many received packets were discarded because
-// the receive queue was full.
-func (p *Peer) DroppedPackets() uint64 { return p.c.Inbox.Dropped() }
+// TransportName implements peer.Namer.
+func (c *conn) TransportName() string { return "dtls" }
+
+// PeerStats implements peer.StatsReporter: (*Peer).PeerStats().DroppedFull
+// counts the packets dropped because the receive queue was full.
+func (c *conn) PeerStats() peer.PeerStats { return peer.PeerStats{DroppedFull: c.Inbox.Dropped()} }
 
 // ConnectionState returns pion's view of the connection: cipher suite,
 // peer certificates, and so on.
@@ -120,7 +123,7 @@ func (c *conn) readLoop() {
 			}
 			if isFatal(err) {
 				c.status.Store(int32(StatusError))
-				c.Inbox.Close(fmt.Errorf("dtls: %w: %w", peer.ErrConnectionError, err))
+				c.Inbox.Close(&peer.OpError{Op: "read packet", Transport: "dtls", Code: peer.ErrConnectionError, Err: err})
 				return
 			}
 			// pion passes non-fatal errors (a bad record, a warning
@@ -147,9 +150,9 @@ func (c *conn) readLoop() {
 // remote's next ClientHello as a new connection).
 func (c *conn) expire() {
 	detail := fmt.Sprintf("no packet from %s for %s (IdleTimeout)", c.remote, c.idle)
-	c.expired.Store(&peer.OpError{Op: "put packet", Err: peer.ErrTimeout, Detail: detail})
+	c.expired.Store(&peer.OpError{Op: "put packet", Transport: "dtls", Code: peer.ErrTimeout, Detail: detail})
 	c.status.Store(int32(StatusDisconnected))
-	err := &peer.OpError{Op: "read packet", Err: peer.ErrTimeout, Detail: detail}
+	err := &peer.OpError{Op: "read packet", Transport: "dtls", Code: peer.ErrTimeout, Detail: detail}
 	if c.hooks.expired != nil {
 		c.hooks.expired(err) // counted before a reader wakes
 	}
@@ -168,14 +171,14 @@ func (c *conn) PutPacket(p []byte) error {
 		return e
 	}
 	if len(p) > c.max {
-		return &peer.OpError{Op: "put packet", Err: peer.ErrInvalidParameter,
+		return &peer.OpError{Op: "put packet", Transport: "dtls", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("packet of %d bytes exceeds max packet size %d", len(p), c.max)}
 	}
 	if Status(c.status.Load()) != StatusConnected {
-		return &peer.OpError{Op: "put packet", Err: peer.ErrConnectionError, Detail: "connection closed by the other side"}
+		return &peer.OpError{Op: "put packet", Transport: "dtls", Code: peer.ErrConnectionError, Detail: "connection closed by the other side"}
 	}
 	if _, err := c.dc.Write(p); err != nil {
-		return &peer.OpError{Op: "put packet", Err: peer.ErrConnectionError, Detail: err.Error()}
+		return &peer.OpError{Op: "put packet", Transport: "dtls", Code: peer.ErrConnectionError, Err: err}
 	}
 	return nil
 }
