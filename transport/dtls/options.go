@@ -12,6 +12,67 @@ import (
 	"github.com/packetpeer/packetpeer/peer"
 )
 
+// Defaults for zero Config fields.
+const (
+	// DefaultHandshakeTimeout bounds a handshake, client or server side.
+	DefaultHandshakeTimeout = 10 * time.Second
+	// DefaultMaxPacketSize is the largest payload pion/dtls can receive
+	// as one record (MaxPacketSizeLimit). Godot's PacketPeerDTLS
+	// advertises 488 ("512 UDP - 24") but does not enforce it, and its
+	// mbedTLS sends records up to 16 KiB, so a Godot game's put_var of a
+	// few KiB works; this default keeps that working.
+	DefaultMaxPacketSize = MaxPacketSizeLimit
+	// MaxPacketSizeLimit is the largest MaxPacketSize accepted: pion/dtls
+	// reads each datagram into an 8192-byte buffer, so a bigger record
+	// could not be received by a pion peer.
+	MaxPacketSizeLimit = 8192 - RecordOverhead
+	// UnfragmentedPacketSize is the largest payload whose record fits one
+	// 1500-byte Ethernet frame over IPv6 (1500 - 40 - 8 - 37 = 1415).
+	// Bigger packets are IP-fragmented and, on the Internet, lost more
+	// often: keep real-time traffic at or below it.
+	UnfragmentedPacketSize = 1500 - 40 - 8 - RecordOverhead
+	// RecordOverhead is what DTLS 1.2 with AES-GCM adds to a payload: a
+	// 13-byte record header, an 8-byte explicit nonce and a 16-byte tag.
+	RecordOverhead = 13 + 8 + 16
+	// DefaultMTU is the datagram size handshake flights are fragmented to
+	// (pion/dtls's default).
+	DefaultMTU = 1200
+	// DefaultReceiveQueueBytes bounds each peer's receive queue (Godot's
+	// PacketPeerUDP ring size, 2^17).
+	DefaultReceiveQueueBytes = 1 << 17
+	// DefaultReceiveQueuePackets bounds each peer's receive queue in
+	// packets.
+	DefaultReceiveQueuePackets = 4096
+	// DefaultMaxPendingHandshakes bounds the handshakes a Listener runs at
+	// once.
+	DefaultMaxPendingHandshakes = 128
+	// DefaultMaxPendingConnections bounds the handshaken connections
+	// waiting for Accept or TakeConnection: peer.DefaultMaxPendingConnections,
+	// the default max_pending_connections of the UDPServer under Godot's
+	// DTLSServer.
+	DefaultMaxPendingConnections = peer.DefaultMaxPendingConnections
+	// DefaultIdleTimeout is Config.IdleTimeout's default for a Listener's
+	// peers: one from which no packet arrives for a minute is dropped.
+	DefaultIdleTimeout = time.Minute
+	// KeepIdlePeers, as Config.IdleTimeout, keeps silent peers until they
+	// are closed, as Godot does (it has no idle timeout). Any negative
+	// value does the same.
+	KeepIdlePeers time.Duration = -1
+)
+
+// DefaultCipherSuites are the suites offered and accepted by default: the
+// ECDHE AES-GCM suites that both pion/dtls and Godot's mbedTLS (default
+// preset, DTLS 1.2) support. mbedTLS also offers CHACHA20-POLY1305, CCM and
+// CBC suites; pion implements CCM and CBC only for narrower uses (CCM
+// ECDSA-only, CBC without encrypt-then-MAC) and no CHACHA20, so they are left
+// out. Both ECDSA (devcert's P-256) and RSA server certificates work.
+var DefaultCipherSuites = []pdtls.CipherSuiteID{
+	pdtls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	pdtls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	pdtls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	pdtls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+}
+
 // tlsMode is which of Godot's three TLSOptions factories made a TLSOptions.
 type tlsMode int
 
@@ -92,67 +153,6 @@ func (o *TLSOptions) OwnCertificate() tls.Certificate {
 		return tls.Certificate{}
 	}
 	return o.cert
-}
-
-// Defaults for zero Config fields.
-const (
-	// DefaultHandshakeTimeout bounds a handshake, client or server side.
-	DefaultHandshakeTimeout = 10 * time.Second
-	// DefaultMaxPacketSize is the largest payload pion/dtls can receive
-	// as one record (MaxPacketSizeLimit). Godot's PacketPeerDTLS
-	// advertises 488 ("512 UDP - 24") but does not enforce it, and its
-	// mbedTLS sends records up to 16 KiB, so a Godot game's put_var of a
-	// few KiB works; this default keeps that working.
-	DefaultMaxPacketSize = MaxPacketSizeLimit
-	// MaxPacketSizeLimit is the largest MaxPacketSize accepted: pion/dtls
-	// reads each datagram into an 8192-byte buffer, so a bigger record
-	// could not be received by a pion peer.
-	MaxPacketSizeLimit = 8192 - RecordOverhead
-	// UnfragmentedPacketSize is the largest payload whose record fits one
-	// 1500-byte Ethernet frame over IPv6 (1500 - 40 - 8 - 37 = 1415).
-	// Bigger packets are IP-fragmented and, on the Internet, lost more
-	// often: keep real-time traffic at or below it.
-	UnfragmentedPacketSize = 1500 - 40 - 8 - RecordOverhead
-	// RecordOverhead is what DTLS 1.2 with AES-GCM adds to a payload: a
-	// 13-byte record header, an 8-byte explicit nonce and a 16-byte tag.
-	RecordOverhead = 13 + 8 + 16
-	// DefaultMTU is the datagram size handshake flights are fragmented to
-	// (pion/dtls's default).
-	DefaultMTU = 1200
-	// DefaultReceiveQueueBytes bounds each peer's receive queue (Godot's
-	// PacketPeerUDP ring size, 2^17).
-	DefaultReceiveQueueBytes = 1 << 17
-	// DefaultReceiveQueuePackets bounds each peer's receive queue in
-	// packets.
-	DefaultReceiveQueuePackets = 4096
-	// DefaultMaxPendingHandshakes bounds the handshakes a Listener runs at
-	// once.
-	DefaultMaxPendingHandshakes = 128
-	// DefaultMaxPendingConnections bounds the handshaken connections
-	// waiting for Accept or TakeConnection: peer.DefaultMaxPendingConnections,
-	// the default max_pending_connections of the UDPServer under Godot's
-	// DTLSServer.
-	DefaultMaxPendingConnections = peer.DefaultMaxPendingConnections
-	// DefaultIdleTimeout is Config.IdleTimeout's default for a Listener's
-	// peers: one from which no packet arrives for a minute is dropped.
-	DefaultIdleTimeout = time.Minute
-	// KeepIdlePeers, as Config.IdleTimeout, keeps silent peers until they
-	// are closed, as Godot does (it has no idle timeout). Any negative
-	// value does the same.
-	KeepIdlePeers time.Duration = -1
-)
-
-// DefaultCipherSuites are the suites offered and accepted by default: the
-// ECDHE AES-GCM suites that both pion/dtls and Godot's mbedTLS (default
-// preset, DTLS 1.2) support. mbedTLS also offers CHACHA20-POLY1305, CCM and
-// CBC suites; pion implements CCM and CBC only for narrower uses (CCM
-// ECDSA-only, CBC without encrypt-then-MAC) and no CHACHA20, so they are left
-// out. Both ECDSA (devcert's P-256) and RSA server certificates work.
-var DefaultCipherSuites = []pdtls.CipherSuiteID{
-	pdtls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-	pdtls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-	pdtls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-	pdtls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 }
 
 // Config configures Dial, Listen, Client and Server. A nil *Config and

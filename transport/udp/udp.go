@@ -19,14 +19,16 @@ import (
 	"github.com/packetpeer/packetpeer/peer"
 )
 
-// Stats are a peer's counters since it was opened.
+// Stats are a peer's counters since it was opened. The embedded
+// peer.PeerStats (what PeerStats returns) counts the datagrams dropped:
+// DroppedFull because the receive ring was full, DroppedOversize because
+// they exceeded MaxPacketSize; DroppedLate stays 0.
 type Stats struct {
+	peer.PeerStats
 	PacketsReceived uint64 // datagrams queued for GetPacket
 	BytesReceived   uint64 // payload bytes of those
 	PacketsSent     uint64 // successful PutPacket calls
 	BytesSent       uint64 // payload bytes of those
-	DroppedFull     uint64 // datagrams dropped because the receive ring was full
-	DroppedOversize uint64 // datagrams dropped because they exceeded MaxPacketSize
 	ReadErrors      uint64 // transient socket read errors (e.g. ECONNREFUSED after an ICMP port unreachable)
 	Queued          int    // packets queued now (AvailablePacketCount)
 }
@@ -519,12 +521,11 @@ func (p *Peer) Stats() Stats {
 	}
 	s := &p.t.stats
 	return Stats{
+		PeerStats:       peer.PeerStats{DroppedFull: s.dropFull.Load(), DroppedOversize: s.dropBig.Load()},
 		PacketsReceived: s.pktIn.Load(),
 		BytesReceived:   s.bytesIn.Load(),
 		PacketsSent:     s.pktOut.Load(),
 		BytesSent:       s.bytesOut.Load(),
-		DroppedFull:     s.dropFull.Load(),
-		DroppedOversize: s.dropBig.Load(),
 		ReadErrors:      s.readErr.Load(),
 		Queued:          p.t.ring.Len(),
 	}
