@@ -312,3 +312,21 @@ func TestEnqueueFlush(t *testing.T) {
 	require.Zero(t, allocs)
 	require.Zero(t, c.SendErrors())
 }
+
+// An IPv6 sender is reported with its IPv6 address and port.
+func TestServeIPv6Source(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	v6, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback})
+	if err != nil {
+		t.Skip("no IPv6 loopback:", err)
+	}
+	defer v6.Close()
+	c := listen(t, "[::1]:0", Config{})
+	ch := serve(t, c)
+	_, err = v6.WriteToUDPAddrPort([]byte("six"), addrOf(c))
+	require.NoError(t, err)
+	g := recvN(t, ch, 1)[0]
+	require.Equal(t, addrOf(v6), g.from)
+	require.True(t, g.from.Addr().Is6())
+	require.Equal(t, "six", string(g.payload))
+}
