@@ -22,7 +22,7 @@
 // once, the first caller queues its datagram too and yields once before
 // sending, so that the others join its sendmmsg. Enqueue and Flush let one
 // goroutine send many datagrams in one call. The queue holds at most
-// queueMessages datagrams and queueBytes bytes (or one datagram of any
+// 64 datagrams and 64 KiB (or one datagram of any
 // size); a caller that finds it full waits until the sender takes it.
 //
 // UDP GSO is not used: a server's datagrams go to many remotes, and GSO
