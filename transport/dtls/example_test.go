@@ -132,3 +132,52 @@ func ExampleConnectToPeer() {
 	// host got "punch" in the clear
 	// host got secret move over DTLS on the same ports
 }
+
+// A server takes a client from a UDPServer (udp.Listener) and upgrades it
+// to DTLS, as Godot's DTLSServer.take_connection(udp_server.take_connection())
+// does.
+func ExampleServer_TakeConnection() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cert, err := devcert.New()
+	if err != nil {
+		panic(err)
+	}
+	ul, err := udp.Listen("127.0.0.1:0", nil) // Godot: UDPServer.listen
+	if err != nil {
+		panic(err)
+	}
+	defer ul.Close()
+	srv, err := dtls.NewServer(&dtls.Config{TLS: dtls.ServerOptions(cert.TLS)}) // DTLSServer.setup
+	if err != nil {
+		panic(err)
+	}
+
+	go func() {
+		c, err := dtls.Dial(ctx, ul.Addr().String(), &dtls.Config{TLS: dtls.ClientOptions(cert.Pool, "")})
+		if err != nil {
+			panic(err)
+		}
+		defer c.Close()
+		c.PutVar("hello")
+		c.ReadVar(ctx) // wait for the answer before closing
+	}()
+
+	udpPeer, err := ul.Accept(ctx) // its first datagram is the ClientHello
+	if err != nil {
+		panic(err)
+	}
+	p, err := srv.TakeConnection(ctx, udpPeer)
+	if err != nil {
+		panic(err)
+	}
+	defer p.Close()
+	v, err := p.ReadVar(ctx)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("got", v, "status", p.Status())
+	p.PutVar("welcome")
+	// Output:
+	// got hello status STATUS_CONNECTED
+}
