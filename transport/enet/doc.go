@@ -59,6 +59,8 @@
 //	ENetConnection.service(timeout)               (*Host).Service(ctx), ServiceTimeout(d)
 //	ENetConnection.flush()                        (*Host).Flush()
 //	ENetConnection.broadcast(ch, packet, flags)   (*Host).Broadcast(ch, packet, flags)
+//	ENetConnection.bandwidth_limit(in, out)       (*Host).SetBandwidthLimit(in, out)
+//	ENetConnection.bandwidth_throttle()           (*Host).BandwidthThrottle() (runs by itself once a second)
 //	ENetConnection.channel_limit(n)               (*Host).SetChannelLimit(n)
 //	ENetConnection.get_max_channels()             (*Host).MaxChannels()
 //	ENetConnection.compress(mode)                 (*Host).Compress(mode) (NONE, RANGE_CODER, FASTLZ, ZLIB, ZSTD)
@@ -113,15 +115,30 @@
 // second (its 500 ms ping): the timers sleep until the next retransmission
 // or ping is due.
 //
+// # Bandwidth
+//
+// Config.IncomingBandwidth and OutgoingBandwidth (bytes per second, 0 =
+// unlimited; SetBandwidthLimit changes them) work as in ENet. They size
+// the reliable send window of each connection (4096 bytes per 64 KiB/s, 4
+// to 64 KiB). Once a second the host shares its outgoing bandwidth among
+// its connected peers, and keeps each peer within the incoming bandwidth
+// the remote announced, by lowering the peer's packet throttle limit: the
+// throttle then drops unreliable packets (about limit/offered of them get
+// through) and shrinks the reliable window, as ENet's
+// enet_host_bandwidth_throttle does. After a connect, a disconnect or
+// SetBandwidthLimit, every connected peer gets a BANDWIDTH_LIMIT with the
+// host's outgoing bandwidth and its share of the incoming one (or its own
+// outgoing bandwidth when that is lower; a remote with unlimited outgoing
+// bandwidth is told 0, as ENet does). Reliable data is not dropped: on a
+// short round trip it may exceed the limit, as with ENet.
+//
 // Sending has no limit towards the application, as ENet's enet_peer_send:
 // Send queues the packet, and a sender that outpaces its peer's
 // acknowledgements grows its queue.
 //
 // # Not yet implemented
 //
-// DTLS (dtls_server_setup / dtls_client_setup) and the host bandwidth
-// throttle (BANDWIDTH_LIMIT is accepted and applied to the send window, but
-// never sent). FASTLZ, ZLIB and ZSTD follow Godot's framing from its source
+// DTLS (dtls_server_setup / dtls_client_setup). FASTLZ, ZLIB and ZSTD follow Godot's framing from its source
 // (core/io/compression.cpp) but have not been checked against a running
 // Godot.
 package enet

@@ -138,3 +138,17 @@ func ExampleListen() {
 	// EOF
 	// {Pending:0 Accepted:0 Refused:1 Failed:0 TimedOut:0 Evicted:0 Expired:0}
 }
+
+// A server that limits what it sends to 64 KiB/s, shared among its peers,
+// and asks its peers to send it at most 256 KiB/s in all. Unreliable
+// packets beyond the limits are dropped by the senders' throttles.
+func ExampleHost_SetBandwidthLimit() {
+	server, err := enet.NewHost("127.0.0.1:0", &enet.Config{IncomingBandwidth: 256 << 10})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer server.Close()
+	// Later, say when a match starts: connected peers hear of it within a
+	// second (BANDWIDTH_LIMIT).
+	server.SetBandwidthLimit(256<<10, 64<<10)
+}

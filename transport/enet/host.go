@@ -55,7 +55,8 @@ type Config struct {
 	ChannelLimit int
 	// IncomingBandwidth and OutgoingBandwidth are in bytes per second, 0 =
 	// unlimited (Godot's in_bandwidth / out_bandwidth). They set the windows
-	// advertised in the handshake.
+	// advertised in the handshake and drive the bandwidth throttle (see
+	// the package doc); Host.SetBandwidthLimit changes them.
 	IncomingBandwidth, OutgoingBandwidth uint32
 	// MTU offered when connecting; default DefaultMTU (1392, Godot's), at
 	// most 1400 so that a libenet 1.3.17 server never sends more.
@@ -215,6 +216,8 @@ type Host struct {
 	compressor  compressor
 	stats       hostStats
 	closed      bool
+	bwEpoch     uint32 // service time of the last bandwidth throttle run
+	bwRecalc    bool   // BANDWIDTH_LIMIT is due to every connected peer
 
 	waiting atomic.Int64 // all received data held, in every peer's inbox too
 	stored  int64        // the part held in channels and fragment groups
@@ -407,6 +410,7 @@ func (h *Host) timerLoop() {
 		case <-h.kick:
 			h.mu.Lock()
 			h.serviceTime = h.clock()
+			h.bandwidthThrottle()
 			h.flushDirty()
 			at := h.wakeAt
 			h.mu.Unlock()
@@ -417,6 +421,7 @@ func (h *Host) timerLoop() {
 			h.serviceTime = h.clock()
 			h.wakeAt = time.Time{}
 			h.inTimer = true
+			h.bandwidthThrottle()
 			h.flushDirty()
 			for _, s := range h.slots {
 				if s.live() {
@@ -444,6 +449,7 @@ func (h *Host) flushDirty() {
 // notifyConnect marks s connected and reports it.
 func (h *Host) notifyConnect(s *slot) {
 	s.state = StateConnected
+	h.bwRecalc = true
 	p := s.pub
 	p.t.markConnected()
 	h.emit(Event{Type: EventConnect, Peer: p, Data: s.eventData})
@@ -452,6 +458,9 @@ func (h *Host) notifyConnect(s *slot) {
 // zombie ends s's connection: the DISCONNECT event is raised and, once the
 // application has seen it (at once through Dial/Listen), the slot is reset.
 func (h *Host) zombie(s *slot, reason error) {
+	if s.state >= StateConnectionPending {
+		h.bwRecalc = true
+	}
 	s.state = StateZombie
 	p := s.pub
 	data := s.eventData

@@ -38,6 +38,7 @@ func (s *slot) queueOut(c *outCmd) {
 		put16(c.head[:], 4, s.unseqGroup)
 	}
 	put16(c.head[:], 2, c.seq)
+	s.outDataTotal += uint64(c.headLen) + uint64(len(c.data))
 	s.outOrder++
 	c.order = s.outOrder
 	if reliable && c.data != nil {

@@ -45,6 +45,10 @@ const (
 	defaultPingInterval     = 500
 	packetLossScale         = 65536
 	packetLossInterval      = 10000
+
+	// bandwidthThrottleInterval (ms) is ENet's
+	// ENET_HOST_BANDWIDTH_THROTTLE_INTERVAL.
+	bandwidthThrottleInterval = 1000
 )
 
 // inCmdOverhead is what each stored incoming command or fragment is charged
@@ -166,6 +170,13 @@ type slot struct {
 	dirty                     bool // in h.dirty, waiting for a send pass
 
 	waiting int64 // bytes held in channels and fragment groups, overhead included
+
+	// Bandwidth throttle (ENet's outgoingDataTotal and throttle epochs):
+	// bytes of commands queued since the host's last throttle run, and
+	// the service time of the run that last singled this peer out.
+	outDataTotal uint64
+	outBwEpoch   uint32
+	inBwEpoch    uint32
 }
 
 // reset returns the slot to DISCONNECTED, keeping its session IDs (ENet
@@ -198,6 +209,7 @@ func (s *slot) reset() {
 	s.packetsSent, s.packetsLost, s.packetLoss, s.packetLossVar, s.packetLossEpoch = 0, 0, 0, 0, 0
 	s.eventData = 0
 	s.continueSending = false
+	s.outDataTotal, s.outBwEpoch, s.inBwEpoch = 0, 0, 0
 }
 
 // resetQueues drops every queued, in-flight and undelivered command and

@@ -14,6 +14,12 @@
  *   enetpeer bench PORT N SIZE [--unreliable] [--rtt]
  *       Sends N SIZE-byte packets to an echo server on PORT, prints
  *       "BENCH ns=<time until the last echo> got=<echoes>" and disconnects.
+ *   enetpeer sink [--in N] [--out N]
+ *       A server whose host has bandwidth N in / out (bytes/s, default 0).
+ *       Prints "PORT <n>", then "LIMIT in=<n> out=<n>" whenever the
+ *       bandwidth its peer announced changes, and every 200 ms
+ *       "BYTES ms=<since the first packet> n=<payload bytes received>".
+ *       Exits 0 after the first DISCONNECT event.
  *
  * Every event is printed on one line:
  *   CONNECT data=<hex> mtu=<n> channels=<n>
@@ -182,6 +188,53 @@ static int bench(int argc, char **argv) {
 	}
 }
 
+static int sink(int argc, char **argv) {
+	ENetAddress addr;
+	enet_address_set_host_ip(&addr, "127.0.0.1");
+	addr.port = 0;
+	ENetHost *h = enet_host_create(&addr, 1, 0, (enet_uint32)opt(argc, argv, "--in", 0),
+	                               (enet_uint32)opt(argc, argv, "--out", 0));
+	if (!h) { fprintf(stderr, "host create failed\n"); return 2; }
+	ENetAddress bound;
+	enet_socket_get_address(h->socket, &bound);
+	printf("PORT %u\n", bound.port);
+	ENetPeer *peer = NULL;
+	enet_uint32 in = ~0u, out = ~0u;
+	long long first = 0, lastPrint = 0, total = 0;
+	for (;;) {
+		ENetEvent ev;
+		int r = enet_host_service(h, &ev, 5);
+		if (r < 0) return 2;
+		if (r > 0) switch (ev.type) {
+		case ENET_EVENT_TYPE_CONNECT:
+			peer = ev.peer;
+			printf("CONNECT data=%08x mtu=%u channels=%zu\n", ev.data, peer->mtu, peer->channelCount);
+			break;
+		case ENET_EVENT_TYPE_RECEIVE:
+			if (!first) first = now_ns();
+			total += (long long)ev.packet->dataLength;
+			enet_packet_destroy(ev.packet);
+			break;
+		case ENET_EVENT_TYPE_DISCONNECT:
+			printf("DISCONNECT data=%08x\n", ev.data);
+			enet_host_destroy(h);
+			return 0;
+		default:
+			break;
+		}
+		if (peer && (peer->incomingBandwidth != in || peer->outgoingBandwidth != out)) {
+			in = peer->incomingBandwidth;
+			out = peer->outgoingBandwidth;
+			printf("LIMIT in=%u out=%u\n", in, out);
+		}
+		long long t = now_ns();
+		if (first && t - lastPrint >= 200000000LL) {
+			lastPrint = t;
+			printf("BYTES ms=%lld n=%lld\n", (t - first) / 1000000, total);
+		}
+	}
+}
+
 struct msg { int ch; unsigned flags; size_t len; };
 
 static int client(int argc, char **argv) {
@@ -294,6 +347,7 @@ int main(int argc, char **argv) {
 	if (argc >= 2 && strcmp(argv[1], "server") == 0) return server(argc, argv);
 	if (argc >= 3 && strcmp(argv[1], "client") == 0) return client(argc, argv);
 	if (argc >= 5 && strcmp(argv[1], "bench") == 0) return bench(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "sink") == 0) return sink(argc, argv);
 	fprintf(stderr, "usage: enetpeer server [--channels N] [--peers N] | client PORT [--channels N] [--data X]\n");
 	return 2;
 }
