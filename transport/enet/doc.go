@@ -132,9 +132,14 @@
 // bandwidth is told 0, as ENet does). Reliable data is not dropped: on a
 // short round trip it may exceed the limit, as with ENet.
 //
-// Sending has no limit towards the application, as ENet's enet_peer_send:
-// Send queues the packet, and a sender that outpaces its peer's
-// acknowledgements grows its queue.
+// Outgoing data is bounded per peer by Config.SendQueueBytes (64 MiB;
+// each queued or unacknowledged command counts its payload plus 192
+// bytes). libenet and Godot have no such bound: their queue grows until
+// the peer times out (5 to 30 s without acknowledgements). Here a Send,
+// PutPacket or WritePacket beyond it fails with an error matching
+// peer.ErrOutOfMemory (Godot's code when a WebSocketPeer's outgoing buffer
+// is full) and is counted; the connection stays up, and room returns as
+// the remote acknowledges.
 //
 // # Not yet implemented
 //

@@ -32,6 +32,9 @@ const (
 	// DefaultMaxHostWaitingData bounds, across all peers of a host, the
 	// received data not yet read by the application.
 	DefaultMaxHostWaitingData = 128 << 20
+	// DefaultSendQueueBytes bounds, per peer, outgoing data not yet
+	// acknowledged (ENet has no such bound).
+	DefaultSendQueueBytes = 64 << 20
 )
 
 // PacketFlags are ENet's packet flags, as Godot's ENetPacketPeer.FLAG_*.
@@ -72,6 +75,18 @@ type Config struct {
 	// 64 bytes per EventReceive that Service has not returned yet; default
 	// 128 MiB.
 	MaxHostWaitingData int
+	// SendQueueBytes bounds, per peer, the outgoing data queued or in flight
+	// (sent, not yet acknowledged); each command counts its payload plus
+	// 192 bytes. A Send, PutPacket or WritePacket that would go beyond it
+	// fails with an error matching peer.ErrOutOfMemory (Godot's code for a
+	// full outgoing buffer) and is counted as dropped; Broadcast skips such
+	// peers and counts the packet on each. It fills when the remote stops
+	// acknowledging (until ENet's timeout ends the connection, 5 to 30 s)
+	// or when the application outpaces the link. Default 64 MiB; it is
+	// raised to what one MaxPacketSize packet costs at the smallest MTU, so
+	// that such a packet always fits into an empty queue. libenet and
+	// Godot have no bound here.
+	SendQueueBytes int
 	// DuplicatePeers limits connections from one IP address; default 4095.
 	DuplicatePeers int
 	// Checksum adds ENet's CRC-32 to every datagram (libenet's
@@ -139,6 +154,11 @@ func (c *Config) withDefaults() (Config, error) {
 	if v.MaxHostWaitingData <= 0 {
 		v.MaxHostWaitingData = DefaultMaxHostWaitingData
 	}
+	if v.SendQueueBytes <= 0 {
+		v.SendQueueBytes = DefaultSendQueueBytes
+	}
+	fragLen := minMTU - 28 - 4
+	v.SendQueueBytes = max(v.SendQueueBytes, int(outCost(v.MaxPacketSize, (v.MaxPacketSize+fragLen-1)/fragLen)))
 	if v.DuplicatePeers <= 0 {
 		v.DuplicatePeers = MaxPeers
 	}
@@ -676,7 +696,9 @@ func (h *Host) Flush() {
 	}
 }
 
-// Broadcast sends data to every connected peer (Godot's broadcast).
+// Broadcast sends data to every connected peer (Godot's broadcast). A peer
+// whose send queue is full (Config.SendQueueBytes) is skipped and the
+// packet counted as dropped on it.
 func (h *Host) Broadcast(channel int, data []byte, flags PacketFlags) error {
 	if err := checkFlags("broadcast", flags); err != nil {
 		return err
@@ -695,6 +717,10 @@ func (h *Host) Broadcast(channel int, data []byte, flags PacketFlags) error {
 	}
 	for _, s := range h.slots {
 		if s.state == StateConnected && channel < len(s.channels) {
+			if !h.sendRoom(s, len(data)) {
+				s.pub.t.droppedFull.Add(1)
+				continue
+			}
 			h.sendPacket(s, channel, data, flags)
 		}
 	}

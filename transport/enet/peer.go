@@ -100,6 +100,7 @@ type peerTransport struct {
 
 	lastChannel atomic.Int32
 	lastFlags   atomic.Uint32
+	droppedFull atomic.Uint64 // sends refused: SendQueueBytes reached
 }
 
 func newPeer(s *slot) *Peer {
@@ -165,6 +166,11 @@ func (t *peerTransport) send(op string, ch int, p []byte, flags PacketFlags) err
 	}
 	if fragLen := int(s.mtu) - 28 - h.checksumLen(); len(p) > fragLen && (len(p)+fragLen-1)/fragLen > maxFragmentCnt {
 		return tooLarge(op, len(p), fragLen*maxFragmentCnt)
+	}
+	if !h.sendRoom(s, len(p)) {
+		t.droppedFull.Add(1)
+		return &peer.OpError{Op: op, Err: peer.ErrOutOfMemory,
+			Detail: fmt.Sprintf("send queue full: %d bytes unacknowledged, SendQueueBytes %d", s.outBytes, h.cfg.SendQueueBytes)}
 	}
 	h.sendPacket(s, ch, p, flags)
 	return nil

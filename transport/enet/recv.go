@@ -277,7 +277,7 @@ func (s *slot) removeSent(seq uint16, chID uint8) byte {
 	if c.data != nil && wasSent {
 		s.reliableInTransit -= uint32(len(c.data))
 	}
-	s.h.freeOut(c)
+	s.freeOut(c)
 	return num
 }
 

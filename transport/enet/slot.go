@@ -56,6 +56,20 @@ const (
 // its bookkeeping (struct, slice headers, list slot).
 const inCmdOverhead = 128
 
+// outCmdOverhead is what each queued or in-flight outgoing command is
+// charged against Config.SendQueueBytes on top of its payload: an upper
+// bound of the command struct, its queue slots and buffer rounding.
+const outCmdOverhead = 192
+
+// outCost is the charge of n payload bytes in k commands.
+func outCost(n, k int) int64 { return int64(n) + int64(k)*outCmdOverhead }
+
+// freeOut discharges a command that leaves s's queues and recycles it.
+func (s *slot) freeOut(c *outCmd) {
+	s.outBytes -= outCost(len(c.data), 1)
+	s.h.freeOut(c)
+}
+
 // outCmd is one queued or in-flight outgoing command.
 type outCmd struct {
 	head     [48]byte // fixed part, command header included
@@ -170,6 +184,9 @@ type slot struct {
 	dirty                     bool // in h.dirty, waiting for a send pass
 
 	waiting int64 // bytes held in channels and fragment groups, overhead included
+	// outBytes is the outgoing data queued or in flight, outCmdOverhead
+	// included, bounded by Config.SendQueueBytes.
+	outBytes int64
 
 	// Bandwidth throttle (ENet's outgoingDataTotal and throttle epochs):
 	// bytes of commands queued since the host's last throttle run, and
@@ -215,10 +232,10 @@ func (s *slot) reset() {
 // resetQueues drops every queued, in-flight and undelivered command and
 // every pending acknowledgement (ENet enet_peer_reset_queues).
 func (s *slot) resetQueues() {
-	s.outData.drain(s.h.freeOut)
-	s.outOther.drain(s.h.freeOut)
+	s.outData.drain(s.freeOut)
+	s.outOther.drain(s.freeOut)
 	for _, c := range s.sent {
-		s.h.freeOut(c)
+		s.freeOut(c)
 	}
 	clear(s.sent)
 	s.sent = s.sent[:0]

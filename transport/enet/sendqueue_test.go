@@ -1,0 +1,74 @@
+package enet
+
+import (
+	"testing"
+
+	"github.com/packetpeer/packetpeer/peer"
+	"github.com/packetpeer/packetpeer/peer/peertest"
+	"github.com/stretchr/testify/require"
+)
+
+// TestSendQueueBound: once the remote stops acknowledging (its side was
+// Reset, so it drops every datagram), reliable packets pile up until
+// SendQueueBytes; the next Send fails with ErrOutOfMemory and is counted,
+// and the queue never holds more than the bound.
+func TestSendQueueBound(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	const limit = 1 << 20
+	cfg := &Config{MaxPacketSize: 64 << 10, SendQueueBytes: limit}
+	cli, srv, _ := pair(t, cfg)
+	srv.Reset()
+	buf := make([]byte, 64<<10)
+	accepted := 0
+	var err error
+	for range 1000 {
+		if err = cli.Send(0, buf, FlagReliable); err != nil {
+			break
+		}
+		accepted++
+	}
+	require.ErrorIs(t, err, peer.ErrOutOfMemory)
+	t.Logf("accepted %d packets of 64 KiB, then: %v", accepted, err)
+	// 64 KiB at MTU 1392 is 49 fragments: 75 KiB with their overhead.
+	require.Equal(t, limit/(len(buf)+49*outCmdOverhead), accepted)
+	require.Equal(t, uint64(1), cli.t.droppedFull.Load())
+
+	require.ErrorIs(t, cli.Send(1, buf, FlagUnreliableFragment), peer.ErrOutOfMemory,
+		"unreliable packets share the bound")
+	require.ErrorIs(t, cli.PutPacket(buf), peer.ErrOutOfMemory)
+	require.Equal(t, uint64(3), cli.t.droppedFull.Load())
+	h := cli.t.h
+	h.mu.Lock()
+	held := cli.t.s.outBytes
+	h.mu.Unlock()
+	require.LessOrEqual(t, held, int64(limit))
+	require.Greater(t, held, int64(limit)-int64(len(buf)+49*outCmdOverhead))
+}
+
+// TestSendQueueFreed: acknowledged commands leave the bound's count, so
+// a peer that keeps its remote busy within the bound never fails, and the
+// count returns to 0 once everything is acknowledged.
+func TestSendQueueFreed(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	cfg := &Config{MaxPacketSize: 64 << 10, SendQueueBytes: 1 << 20}
+	cli, srv, _ := pair(t, cfg)
+	buf := make([]byte, 32<<10)
+	ctx := testCtx(t)
+	for range 64 { // 2 MiB in all, twice the bound
+		require.NoError(t, cli.Send(0, buf, FlagReliable))
+		_, err := srv.ReadPacket(ctx)
+		require.NoError(t, err)
+	}
+	require.Zero(t, cli.t.droppedFull.Load())
+}
+
+// TestSendQueueBytesClamp: a bound below one MaxPacketSize packet is raised
+// so that such a packet fits.
+func TestSendQueueBytesClamp(t *testing.T) {
+	c, err := (&Config{SendQueueBytes: 1}).withDefaults()
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, int64(c.SendQueueBytes), outCost(c.MaxPacketSize, c.MaxPacketSize/(minMTU-32)+1))
+	c, err = (*Config)(nil).withDefaults()
+	require.NoError(t, err)
+	require.Equal(t, DefaultSendQueueBytes, c.SendQueueBytes)
+}
