@@ -14,6 +14,11 @@
  *   enetpeer bench PORT N SIZE [--unreliable] [--rtt]
  *       Sends N SIZE-byte packets to an echo server on PORT, prints
  *       "BENCH ns=<time until the last echo> got=<echoes>" and disconnects.
+ *   enetpeer clients PORT CLIENTS N SIZE
+ *       CLIENTS hosts of one peer each connect to an echo server on PORT;
+ *       once all are connected, each sends N reliable SIZE-byte packets on
+ *       channel 0 at once. Prints "BENCH ns=<time until the last echo>
+ *       got=<echoes>" and disconnects them all at once.
  *   enetpeer sink [--in N] [--out N]
  *       A server whose host has bandwidth N in / out (bytes/s, default 0).
  *       Prints "PORT <n>", then "LIMIT in=<n> out=<n>" whenever the
@@ -188,6 +193,63 @@ static int bench(int argc, char **argv) {
 	}
 }
 
+static int clients(int argc, char **argv) {
+	int port = atoi(argv[2]), nc = atoi(argv[3]), n = atoi(argv[4]);
+	size_t size = (size_t)atoi(argv[5]);
+	ENetHost **hs = calloc((size_t)nc, sizeof *hs);
+	ENetPeer **ps = calloc((size_t)nc, sizeof *ps);
+	int *got = calloc((size_t)nc, sizeof *got);
+	unsigned char *buf = calloc(1, size + 1);
+	ENetAddress addr;
+	enet_address_set_host_ip(&addr, "127.0.0.1");
+	addr.port = (enet_uint16)port;
+	for (int i = 0; i < nc; i++) {
+		hs[i] = enet_host_create(NULL, 1, 1, 0, 0);
+		if (!hs[i]) { fprintf(stderr, "host create failed\n"); return 2; }
+		ps[i] = enet_host_connect(hs[i], &addr, 1, (enet_uint32)i);
+	}
+	int connected = 0, total = 0;
+	long long start = 0;
+	while (total < nc * n) {
+		ENetSocketSet set;
+		ENET_SOCKETSET_EMPTY(set);
+		ENetSocket maxs = 0;
+		for (int i = 0; i < nc; i++) {
+			ENET_SOCKETSET_ADD(set, hs[i]->socket);
+			if (hs[i]->socket > maxs) maxs = hs[i]->socket;
+		}
+		enet_socketset_select(maxs, &set, NULL, 5);
+		for (int i = 0; i < nc; i++) {
+			ENetEvent ev;
+			while (enet_host_service(hs[i], &ev, 0) > 0) {
+				if (ev.type == ENET_EVENT_TYPE_CONNECT) {
+					if (++connected == nc) {
+						start = now_ns();
+						for (int k = 0; k < nc; k++) {
+							for (int j = 0; j < n; j++)
+								enet_peer_send(ps[k], 0, enet_packet_create(buf, size, ENET_PACKET_FLAG_RELIABLE));
+							enet_host_flush(hs[k]);
+						}
+					}
+				} else if (ev.type == ENET_EVENT_TYPE_RECEIVE) {
+					enet_packet_destroy(ev.packet);
+					got[i]++;
+					total++;
+				} else if (ev.type == ENET_EVENT_TYPE_DISCONNECT) {
+					fprintf(stderr, "client %d disconnected\n", i);
+					return 1;
+				}
+			}
+		}
+	}
+	printf("BENCH ns=%lld got=%d\n", now_ns() - start, total);
+	for (int i = 0; i < nc; i++) {
+		enet_peer_disconnect_now(ps[i], 0);
+		enet_host_destroy(hs[i]);
+	}
+	return 0;
+}
+
 static int sink(int argc, char **argv) {
 	ENetAddress addr;
 	enet_address_set_host_ip(&addr, "127.0.0.1");
@@ -348,6 +410,7 @@ int main(int argc, char **argv) {
 	if (argc >= 3 && strcmp(argv[1], "client") == 0) return client(argc, argv);
 	if (argc >= 5 && strcmp(argv[1], "bench") == 0) return bench(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "sink") == 0) return sink(argc, argv);
+	if (argc >= 6 && strcmp(argv[1], "clients") == 0) return clients(argc, argv);
 	fprintf(stderr, "usage: enetpeer server [--channels N] [--peers N] | client PORT [--channels N] [--data X]\n");
 	return 2;
 }
