@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -97,51 +96,52 @@ func BenchmarkRoundTrip(b *testing.B) {
 	}
 }
 
-// A libenet workload (BenchmarkLibenet): n packets of size bytes on channel 0, echoed by the
-// server. rtt: one at a time after each echo; clients > 0: that many
-// client hosts each send n reliable packets at once to one server (the
-// 64-client case); else one client sends all n at once.
+// A libenet workload (BenchmarkLibenet): n packets of size bytes on
+// channel 0, echoed by the server, sent burst at a time (the next burst
+// once the echoes of the last are in; unreliable: or 300 ms after its last
+// echo, not counted). rtt: one at a time after each echo. clients > 0:
+// that many client hosts each send n packets, burst per round, to one
+// server.
 type libenetCase struct {
 	name    string
-	n, size int
+	size    int
+	burst   int
 	flags   PacketFlags
 	rtt     bool
 	clients int
 }
 
 var libenetCases = []libenetCase{
-	{name: "reliable64", n: 4000, size: 64, flags: FlagReliable},
-	{name: "reliable1200", n: 2000, size: 1200, flags: FlagReliable},
-	{name: "unreliable64", n: 4000, size: 64},
-	{name: "roundtrip64", n: 300, size: 64, flags: FlagReliable, rtt: true},
-	{name: "clients64", n: 50, size: 64, flags: FlagReliable, clients: 64},
+	{name: "reliable64", size: 64, burst: 1000, flags: FlagReliable},
+	{name: "reliable1200", size: 1200, burst: 200, flags: FlagReliable},
+	{name: "unreliable64", size: 64, burst: 1000},
+	{name: "roundtrip64", size: 64, burst: 1, flags: FlagReliable, rtt: true},
+	{name: "clients64", size: 64, burst: 20, flags: FlagReliable, clients: 64},
 }
 
 // BenchmarkLibenet runs each workload with libenet 1.3.17 (<case>/raw: C
 // client and echo server, built by the benchmark) and with Go (<case>/sdk),
 // with b.N packets (clients64: b.N/64 per client). Workloads: reliable
-// packets of 64 and 1200 bytes sent at once and echoed; unreliable 64-byte
-// packets echoed (counting the echoes received); 64-byte reliable round
-// trips one after the other; 64 clients (one host each) sending reliable
-// 64-byte packets at once to one server that echoes from its service loop.
-// ns/op is the time per echo received, from the first send to the last
-// echo (setup and process start excluded); allocs/op count the Go side's
-// whole process (client, server, echo loop) over that interval.
+// packets of 64 bytes (bursts of 1000) and 1200 bytes (bursts of 200)
+// echoed; unreliable 64-byte packets (bursts of 1000) echoed, counting the
+// echoes received; 64-byte reliable round trips one after the other; 64
+// clients (one host each) sending reliable 64-byte packets, 20 each per
+// round, to one server that echoes from its service loop. ns/op is the
+// time per echo received, from each burst's first send to its last echo
+// (setup and process start excluded); allocs/op count the Go side's whole
+// process (client, server, echo loop) over that time.
 // `make bench-report` (cmd/ppbench) pairs and interleaves raw and sdk.
 func BenchmarkLibenet(b *testing.B) {
 	for _, c := range libenetCases {
 		b.Run(c.name+"/raw", func(b *testing.B) {
+			b.StopTimer() // only the C client's run is timed
 			bin := enetPeerBench(b)
-			c := c
-			c.n = benchCount(b.N, c.clients)
-			ns, got := libenetRun(b, bin, c)
+			ns, got := libenetRun(b, bin, c, benchCount(b.N, c.clients))
 			reportEchoes(b, ns, got)
 		})
 		b.Run(c.name+"/sdk", func(b *testing.B) {
-			c := c
-			c.n = benchCount(b.N, c.clients)
 			b.ReportAllocs()
-			ns, got := goRun(b, c)
+			ns, got := goRun(b, c, benchCount(b.N, c.clients))
 			reportEchoes(b, ns, got)
 		})
 	}
@@ -171,7 +171,7 @@ func quartiles(v []float64) (q1, med, q3 float64) {
 
 // libenetRun runs one workload with the C pair; it returns the time from
 // the first send to the last echo, and the echoes received.
-func libenetRun(b *testing.B, bin string, c libenetCase) (ns float64, got int) {
+func libenetRun(b *testing.B, bin string, c libenetCase, n int) (ns float64, got int) {
 	peers := max(1, c.clients)
 	srv := exec.Command(bin, "server", "--peers", fmt.Sprint(peers), "--channels", "1")
 	out, err := srv.StdoutPipe()
@@ -193,9 +193,9 @@ func libenetRun(b *testing.B, bin string, c libenetCase) (ns float64, got int) {
 	}()
 	var args []string
 	if c.clients > 0 {
-		args = []string{"clients", port, fmt.Sprint(c.clients), fmt.Sprint(c.n), fmt.Sprint(c.size)}
+		args = []string{"clients", port, fmt.Sprint(c.clients), fmt.Sprint(n), fmt.Sprint(c.size), "--burst", fmt.Sprint(c.burst)}
 	} else {
-		args = []string{"bench", port, fmt.Sprint(c.n), fmt.Sprint(c.size)}
+		args = []string{"bench", port, fmt.Sprint(n), fmt.Sprint(c.size), "--burst", fmt.Sprint(c.burst)}
 		if c.flags&FlagReliable == 0 {
 			args = append(args, "--unreliable")
 		}
@@ -203,7 +203,10 @@ func libenetRun(b *testing.B, bin string, c libenetCase) (ns float64, got int) {
 			args = append(args, "--rtt")
 		}
 	}
-	res, err := exec.Command(bin, args...).Output()
+	cmd := exec.Command(bin, args...)
+	b.StartTimer()
+	res, err := cmd.Output()
+	b.StopTimer()
 	if err != nil {
 		b.Fatalf("libenet bench: %v (%s)", err, res)
 	}
@@ -216,9 +219,9 @@ func libenetRun(b *testing.B, bin string, c libenetCase) (ns float64, got int) {
 
 // goRun runs one workload with Go: Dial/Listen for one client, a Host
 // serving events (as the C server does) for many.
-func goRun(b *testing.B, c libenetCase) (ns float64, got int) {
+func goRun(b *testing.B, c libenetCase, n int) (ns float64, got int) {
 	if c.clients > 0 {
-		return goClients(b, c)
+		return goClients(b, c, n)
 	}
 	l, err := Listen("127.0.0.1:0", &Config{MaxPeers: 1})
 	if err != nil {
@@ -250,65 +253,51 @@ func goRun(b *testing.B, c libenetCase) (ns float64, got int) {
 	buf := make([]byte, 0, c.size)
 	b.ResetTimer()
 	defer b.StopTimer()
-	start := time.Now()
-	if c.rtt {
-		for range c.n {
+	var active time.Duration
+	for sent := 0; sent < n; {
+		k := min(c.burst, n-sent)
+		sent += k
+		start := time.Now()
+		for range k {
 			if err := cli.Send(0, data, c.flags); err != nil {
 				b.Fatal(err)
 			}
-			if buf, err = cli.AppendPacket(ctx, buf[:0]); err != nil {
-				b.Fatal(err)
-			}
 		}
-		return float64(time.Since(start).Nanoseconds()), c.n
-	}
-	rctx := ctx
-	var last atomic.Int64 // ns since start of the last echo
-	if c.flags&FlagReliable == 0 {
-		// Unreliable: stop 300 ms after the last echo, as the C client.
-		idle, stop := context.WithCancel(ctx)
-		defer stop()
-		rctx = idle
-		go func() {
-			t := time.NewTicker(50 * time.Millisecond)
-			defer t.Stop()
-			for {
-				select {
-				case <-idle.Done():
-					return
-				case <-t.C:
-					if time.Since(start)-time.Duration(last.Load()) > 300*time.Millisecond {
-						stop()
-					}
+		if c.flags&FlagReliable != 0 {
+			for range k {
+				if buf, err = cli.AppendPacket(ctx, buf[:0]); err != nil {
+					b.Fatalf("reliable echo: %v", err)
 				}
 			}
-		}()
-	}
-	for range c.n {
-		if err := cli.Send(0, data, c.flags); err != nil {
-			b.Fatal(err)
+			got += k
+			active += time.Since(start)
+			continue
 		}
-	}
-	for got < c.n {
-		if buf, err = cli.AppendPacket(rctx, buf[:0]); err != nil {
-			if c.flags&FlagReliable != 0 {
-				b.Fatalf("reliable echo %d of %d: %v", got, c.n, err)
+		// Unreliable: the burst ends with its last echo or 300 ms after
+		// the last one came, as with the C client.
+		last := start
+		for i := 0; i < k; i++ {
+			rctx, rcancel := context.WithDeadline(ctx, last.Add(300*time.Millisecond))
+			buf, err = cli.AppendPacket(rctx, buf[:0])
+			rcancel()
+			if err != nil {
+				break
 			}
-			break
+			got++
+			last = time.Now()
 		}
-		got++
-		last.Store(int64(time.Since(start)))
+		active += last.Sub(start)
 	}
 	if got == 0 {
 		b.Fatal("no echo")
 	}
-	return float64(last.Load()), got
+	return float64(active.Nanoseconds()), got
 }
 
 // goClients is the many-client workload in Go: a server Host echoing from
-// its Service loop, and c.clients Dial peers (a host each) that send c.n
-// reliable packets at once and read their echoes.
-func goClients(b *testing.B, c libenetCase) (ns float64, got int) {
+// its Service loop, and c.clients Dial peers (a host each) that send
+// c.burst reliable packets per round and read their echoes.
+func goClients(b *testing.B, c libenetCase, n int) (ns float64, got int) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	h, err := NewHost("127.0.0.1:0", &Config{MaxPeers: c.clients, ChannelLimit: 1})
@@ -341,35 +330,39 @@ func goClients(b *testing.B, c libenetCase) (ns float64, got int) {
 		peers[i] = p
 	}
 	data := make([]byte, c.size)
+	bufs := make([][]byte, c.clients)
 	errs := make(chan error, c.clients)
 	b.ResetTimer()
 	defer b.StopTimer()
 	start := time.Now()
-	for _, p := range peers {
-		go func() {
-			for range c.n {
-				if err := p.Send(0, data, c.flags); err != nil {
-					errs <- err
-					return
+	for sent := 0; sent < n; {
+		k := min(c.burst, n-sent)
+		sent += k
+		for i, p := range peers {
+			go func() {
+				for range k {
+					if err := p.Send(0, data, c.flags); err != nil {
+						errs <- err
+						return
+					}
 				}
-			}
-			buf := make([]byte, 0, c.size)
-			for range c.n {
-				var err error
-				if buf, err = p.AppendPacket(ctx, buf[:0]); err != nil {
-					errs <- err
-					return
+				for range k {
+					var err error
+					if bufs[i], err = p.AppendPacket(ctx, bufs[i][:0]); err != nil {
+						errs <- err
+						return
+					}
 				}
+				errs <- nil
+			}()
+		}
+		for range peers {
+			if err := <-errs; err != nil {
+				b.Fatal(err)
 			}
-			errs <- nil
-		}()
-	}
-	for range peers {
-		if err := <-errs; err != nil {
-			b.Fatal(err)
 		}
 	}
-	return float64(time.Since(start).Nanoseconds()), c.clients * c.n
+	return float64(time.Since(start).Nanoseconds()), c.clients * n
 }
 
 // enetPeerBench builds the C peer once per process, or skips.
