@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -275,18 +276,34 @@ func goRun(b *testing.B, c libenetCase, n int) (ns float64, got int) {
 		}
 		// Unreliable: the burst ends with its last echo or 300 ms after
 		// the last one came, as with the C client.
-		last := start
+		var last atomic.Int64 // since start
+		idle, stop := context.WithCancel(ctx)
+		watched := make(chan struct{})
+		go func() {
+			defer close(watched)
+			t := time.NewTicker(20 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-idle.Done():
+					return
+				case <-t.C:
+					if time.Since(start)-time.Duration(last.Load()) > 300*time.Millisecond {
+						stop()
+					}
+				}
+			}
+		}()
 		for i := 0; i < k; i++ {
-			rctx, rcancel := context.WithDeadline(ctx, last.Add(300*time.Millisecond))
-			buf, err = cli.AppendPacket(rctx, buf[:0])
-			rcancel()
-			if err != nil {
+			if buf, err = cli.AppendPacket(idle, buf[:0]); err != nil {
 				break
 			}
 			got++
-			last = time.Now()
+			last.Store(int64(time.Since(start)))
 		}
-		active += last.Sub(start)
+		stop()
+		<-watched
+		active += time.Duration(last.Load())
 	}
 	if got == 0 {
 		b.Fatal("no echo")

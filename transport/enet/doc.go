@@ -65,6 +65,10 @@
 //	ENetConnection.get_max_channels()             (*Host).MaxChannels()
 //	ENetConnection.compress(mode)                 (*Host).Compress(mode) (NONE, RANGE_CODER, FASTLZ, ZLIB, ZSTD)
 //	ENetConnection.refuse_new_connections(r)      (*Host).RefuseNewConnections(r)
+//	ENetConnection.dtls_server_setup(TLSOptions.server(key, cert))
+//	                                              (*Host).DTLSServerSetup(tlsCert)
+//	ENetConnection.dtls_client_setup(hostname, TLSOptions.client(roots))
+//	                                              (*Host).DTLSClientSetup(hostname, roots)
 //	ENetConnection.pop_statistic(stat)            (*Host).PopStatistic(stat)
 //	ENetConnection.get_local_port()               (*Host).LocalPort()
 //	ENetConnection.get_peers()                    (*Host).Peers()
@@ -141,9 +145,27 @@
 // is full) and is counted; the connection stays up, and room returns as
 // the remote acknowledges.
 //
-// # Not yet implemented
+// # DTLS
 //
-// DTLS (dtls_server_setup / dtls_client_setup). FASTLZ, ZLIB and ZSTD follow Godot's framing from its source
+// DTLSServerSetup and DTLSClientSetup put DTLS 1.2 (pion/dtls) below ENet,
+// as Godot's dtls_server_setup / dtls_client_setup do: each remote
+// address gets its own DTLS session on the host's socket (a cookie
+// exchange first on a server), and each ENet datagram travels as one
+// application record, its bytes unchanged. Datagrams to a remote whose
+// handshake has not finished are dropped (a client starts the handshake
+// with its first datagram, the CONNECT, which ENet then retransmits), as
+// Godot's ERR_BUSY does. A host keeps at most 2 × MaxPeers sessions,
+// handshakes included; an unfinished handshake ends after 10 s. Cipher
+// suites: ECDHE with ECDSA or RSA and AES-128/256-GCM, which Godot's
+// mbedTLS offers. Tested Go to Go; libenet has no DTLS (Godot patches it
+// in), so no libenet peer can be tested, and a Godot client using
+// TLSOptions.client_unsafe() (empty server name) is refused by pion, which
+// package dtls repairs but this package does not yet. Sessions live until
+// the host closes or the remote ends them.
+//
+// # Not yet verified
+//
+// FASTLZ, ZLIB and ZSTD follow Godot's framing from its source
 // (core/io/compression.cpp) but have not been checked against a running
 // Godot.
 package enet

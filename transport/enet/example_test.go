@@ -6,6 +6,7 @@ import (
 	"log"
 	"time"
 
+	"github.com/packetpeer/packetpeer/devcert"
 	"github.com/packetpeer/packetpeer/transport/enet"
 )
 
@@ -151,4 +152,52 @@ func ExampleHost_SetBandwidthLimit() {
 	// Later, say when a match starts: connected peers hear of it within a
 	// second (BANDWIDTH_LIMIT).
 	server.SetBandwidthLimit(256<<10, 64<<10)
+}
+
+// ENet over DTLS, as Godot's dtls_server_setup and dtls_client_setup: the
+// server presents a certificate, the client checks it against its roots
+// and the host name. (devcert makes a self-signed one for development.)
+func ExampleHost_DTLSServerSetup() {
+	cert, err := devcert.New("localhost")
+	if err != nil {
+		log.Fatal(err)
+	}
+	server, err := enet.NewHost("127.0.0.1:0", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer server.Close()
+	if err := server.DTLSServerSetup(cert.TLS); err != nil {
+		log.Fatal(err)
+	}
+	client, err := enet.NewHost("", &enet.Config{MaxPeers: 1})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+	if err := client.DTLSClientSetup("localhost", cert.Pool); err != nil {
+		log.Fatal(err)
+	}
+	peer, err := client.ConnectToHost(server.LocalAddr().String(), 1, 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if ev, err := client.Service(ctx); err != nil || ev.Type != enet.EventConnect {
+		log.Fatal(ev.Type, err)
+	}
+	peer.PutPacket([]byte("secret"))
+	for {
+		ev, err := server.Service(ctx)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if ev.Type == enet.EventReceive {
+			p, _ := ev.Peer.GetPacket()
+			fmt.Printf("%s\n", p)
+			return
+		}
+	}
+	// Output: secret
 }

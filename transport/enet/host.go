@@ -236,8 +236,9 @@ type Host struct {
 	compressor  compressor
 	stats       hostStats
 	closed      bool
-	bwEpoch     uint32 // service time of the last bandwidth throttle run
-	bwRecalc    bool   // BANDWIDTH_LIMIT is due to every connected peer
+	dtls        atomic.Pointer[dtlsLayer] // set by DTLSServerSetup / DTLSClientSetup
+	bwEpoch     uint32                    // service time of the last bandwidth throttle run
+	bwRecalc    bool                      // BANDWIDTH_LIMIT is due to every connected peer
 
 	waiting atomic.Int64 // all received data held, in every peer's inbox too
 	stored  int64        // the part held in channels and fragment groups
@@ -850,6 +851,9 @@ func (h *Host) Close() error {
 	h.events = nil
 	h.mu.Unlock()
 	close(h.done)
+	if d := h.dtls.Load(); d != nil {
+		d.close()
+	}
 	err := h.conn.Close()
 	<-h.readerDone
 	<-h.timerDone

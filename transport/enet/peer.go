@@ -228,6 +228,7 @@ func (t *peerTransport) WaitPacket(ctx context.Context) error {
 		}
 		select {
 		case <-t.in.ready:
+		case <-t.ended: // wakes every waiter, not just the one ready's token wakes
 		case <-ctx.Done():
 			return ctx.Err()
 		}

@@ -542,6 +542,16 @@ func (h *Host) handleSend(s *slot, c *command) bool {
 		if c.seq == ch.inReliableSeq && c.unreliableSeq <= ch.inUnreliableSeq {
 			return true
 		}
+		if c.seq == ch.inReliableSeq && len(ch.inUnreliable) == 0 {
+			// Newer than the last delivered and nothing waiting: deliver
+			// without storing, as dispatchUnreliable would at once.
+			if !h.deliverable(s, len(c.payload)) {
+				return false
+			}
+			ch.inUnreliableSeq = c.unreliableSeq
+			h.deliver(s, c.channel, c.payload, 0, false)
+			return true
+		}
 		pos, dup := ch.unreliablePos(c.seq, c.unreliableSeq)
 		if dup {
 			return true
