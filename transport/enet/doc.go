@@ -160,8 +160,11 @@
 // mbedTLS offers. Tested Go to Go; libenet has no DTLS (Godot patches it
 // in), so no libenet peer can be tested, and a Godot client using
 // TLSOptions.client_unsafe() (empty server name) is refused by pion, which
-// package dtls repairs but this package does not yet. Sessions live until
-// the host closes or the remote ends them.
+// package dtls repairs but this package does not yet. A session ends with
+// the last ENet connection of its remote (or when the remote ends it); a
+// server starts one only for a ClientHello. The CONNECT that starts a
+// client's handshake is lost, so connecting takes one retransmission
+// timeout longer (about 1 s), as with Godot.
 //
 // # Not yet verified
 //

@@ -95,7 +95,8 @@ func (h *Host) setupDTLS(op string, d *dtlsLayer) error {
 }
 
 // dtlsLayer holds a host's DTLS sessions: at most 2 × MaxPeers, handshakes
-// included (each unfinished one ends after dtlsHandshakeTimeout).
+// included (each unfinished one ends after dtlsHandshakeTimeout). A
+// session ends when the last ENet connection with its remote does.
 type dtlsLayer struct {
 	h       *Host
 	server  bool
@@ -128,11 +129,19 @@ func (d *dtlsLayer) session(ap netip.AddrPort, create bool) *dtlsSession {
 	return s
 }
 
-// inbound hands a datagram from the socket to its remote's session.
+// inbound hands a datagram from the socket to its remote's session. A
+// server starts a session only for a ClientHello, so that records left
+// over from an ended session (a close_notify, a late ACK) do not hold one.
 func (d *dtlsLayer) inbound(src netip.AddrPort, b []byte) {
-	if s := d.session(src, d.server); s != nil {
+	if s := d.session(src, d.server && isClientHello(b)); s != nil {
 		s.push(b)
 	}
+}
+
+// isClientHello reports whether b starts with a DTLS handshake record of
+// epoch 0 carrying a ClientHello (RFC 6347 §4.1, §4.2.2).
+func isClientHello(b []byte) bool {
+	return len(b) > 13 && b[0] == 22 && b[3] == 0 && b[4] == 0 && b[13] == 1
 }
 
 // send encrypts an ENet datagram to to; without a finished handshake it is
@@ -150,7 +159,26 @@ func (d *dtlsLayer) send(b []byte, to netip.AddrPort) error {
 	return err
 }
 
-// close ends every session and waits for their goroutines.
+// release ends the session with ap (in the background: pion's Close
+// sends a close_notify), once no ENet connection uses it.
+func (d *dtlsLayer) release(ap netip.AddrPort) {
+	d.mu.Lock()
+	s := d.sessions[ap]
+	if s == nil || d.closed {
+		d.mu.Unlock()
+		return
+	}
+	delete(d.sessions, ap)
+	d.wg.Add(1)
+	d.mu.Unlock()
+	go func() {
+		defer d.wg.Done()
+		s.shutdown()
+	}()
+}
+
+// close ends every session (each sends a close_notify) and waits for
+// their goroutines.
 func (d *dtlsLayer) close() {
 	d.mu.Lock()
 	d.closed = true
@@ -161,7 +189,7 @@ func (d *dtlsLayer) close() {
 	d.mu.Unlock()
 	d.cancel()
 	for _, s := range ss {
-		s.close()
+		s.shutdown()
 	}
 	d.wg.Wait()
 }
@@ -221,6 +249,13 @@ func (s *dtlsSession) push(b []byte) {
 	case s.in <- append([]byte(nil), b...):
 	default:
 	}
+}
+
+func (s *dtlsSession) shutdown() {
+	if c := s.conn.Load(); c != nil {
+		c.Close()
+	}
+	s.close()
 }
 
 func (s *dtlsSession) close() {

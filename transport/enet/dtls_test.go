@@ -136,3 +136,41 @@ func TestDTLSSetupErrors(t *testing.T) {
 	require.NoError(t, err)
 	require.ErrorIs(t, h2.DTLSClientSetup("localhost", cert.Pool), peer.ErrAlreadyInUse)
 }
+
+// TestDTLSSessionsReleased: a session ends with the last ENet connection
+// of its remote, so a server with room for 2 sessions (MaxPeers 1) serves
+// one client after another, each from a new port.
+func TestDTLSSessionsReleased(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	cert, err := devcert.New()
+	require.NoError(t, err)
+	srv, err := NewHost("127.0.0.1:0", &Config{MaxPeers: 1})
+	require.NoError(t, err)
+	defer srv.Close()
+	require.NoError(t, srv.DTLSServerSetup(cert.TLS))
+	ctx := testCtx(t)
+	for i := range 4 {
+		start := time.Now()
+		cli, err := NewHost("", &Config{MaxPeers: 1})
+		require.NoError(t, err)
+		require.NoError(t, cli.DTLSClientSetup("localhost", cert.Pool))
+		p, err := cli.ConnectToHost(srv.LocalAddr().String(), 1, uint32(i))
+		require.NoError(t, err)
+		ev, err := srv.Service(ctx)
+		require.NoError(t, err, "client %d", i)
+		require.Equal(t, EventConnect, ev.Type, "client %d", i)
+		require.Equal(t, uint32(i), ev.Data)
+		ev, err = cli.Service(ctx)
+		require.NoError(t, err)
+		require.Equal(t, EventConnect, ev.Type)
+		p.Disconnect(0)
+		ev, err = srv.Service(ctx)
+		require.NoError(t, err)
+		require.Equal(t, EventDisconnect, ev.Type)
+		ev, err = cli.Service(ctx)
+		require.NoError(t, err)
+		require.Equal(t, EventDisconnect, ev.Type)
+		require.NoError(t, cli.Close())
+		t.Logf("client %d: %v", i, time.Since(start).Round(time.Millisecond))
+	}
+}

@@ -467,6 +467,17 @@ func (h *Host) flushDirty() {
 	h.dirty = h.dirty[:0]
 }
 
+// addrInUse reports whether a slot other than s has a connection with s's
+// remote address.
+func (h *Host) addrInUse(s *slot) bool {
+	for _, x := range h.slots {
+		if x != s && x.state != StateDisconnected && x.addr == s.addr {
+			return true
+		}
+	}
+	return false
+}
+
 // notifyConnect marks s connected and reports it.
 func (h *Host) notifyConnect(s *slot) {
 	s.state = StateConnected

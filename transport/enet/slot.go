@@ -199,6 +199,9 @@ type slot struct {
 // reset returns the slot to DISCONNECTED, keeping its session IDs (ENet
 // enet_peer_reset).
 func (s *slot) reset() {
+	if d := s.h.dtls.Load(); d != nil && s.addr.IsValid() && !s.h.addrInUse(s) {
+		d.release(s.addr)
+	}
 	s.resetQueues()
 	if s.pub != nil {
 		s.pub.t.detach()
