@@ -155,7 +155,8 @@
 // handshake has not finished are dropped (a client starts the handshake
 // with its first datagram, the CONNECT, which ENet then retransmits), as
 // Godot's ERR_BUSY does. A host keeps at most 2 × MaxPeers sessions,
-// handshakes included; an unfinished handshake ends after 10 s. Cipher
+// handshakes included; an unfinished handshake ends after 10 s, or sooner
+// when a new ClientHello needs its place (the oldest goes). Cipher
 // suites: ECDHE with ECDSA or RSA and AES-128/256-GCM, which Godot's
 // mbedTLS offers. Tested Go to Go; libenet has no DTLS (Godot patches it
 // in), so no libenet peer can be tested, and a Godot client using

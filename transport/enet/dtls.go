@@ -118,15 +118,37 @@ func (d *dtlsLayer) session(ap netip.AddrPort, create bool) *dtlsSession {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	s := d.sessions[ap]
-	if s != nil || !create || d.closed || len(d.sessions) >= d.max {
+	if s != nil || !create || d.closed {
 		return s
 	}
-	s = &dtlsSession{d: d, ap: ap, raddr: net.UDPAddrFromAddrPort(ap),
+	if len(d.sessions) >= d.max && !d.evictLocked() {
+		return nil
+	}
+	s = &dtlsSession{d: d, ap: ap, raddr: net.UDPAddrFromAddrPort(ap), created: time.Now(),
 		in: make(chan []byte, 64), done: make(chan struct{})}
 	d.sessions[ap] = s
 	d.wg.Add(1)
 	go s.run()
 	return s
+}
+
+// evictLocked ends the oldest session still handshaking, to make room for
+// a new one: a flood of ClientHellos from many ports cannot keep an honest
+// client out for a whole handshake timeout. It reports false when every
+// session has finished its handshake. Called with d.mu held.
+func (d *dtlsLayer) evictLocked() bool {
+	var old *dtlsSession
+	for _, s := range d.sessions {
+		if s.conn.Load() == nil && (old == nil || s.created.Before(old.created)) {
+			old = s
+		}
+	}
+	if old == nil {
+		return false
+	}
+	delete(d.sessions, old.ap)
+	old.stop()
+	return true
 }
 
 // inbound hands a datagram from the socket to its remote's session. A
@@ -199,14 +221,15 @@ var errNoSession = &peer.OpError{Op: "send", Err: peer.ErrBusy, Detail: "no DTLS
 // dtlsSession is one remote's DTLS connection; it is also the
 // net.PacketConn pion reads that remote's datagrams from.
 type dtlsSession struct {
-	d     *dtlsLayer
-	ap    netip.AddrPort
-	raddr *net.UDPAddr
-	in    chan []byte
-	done  chan struct{}
-	conn  atomic.Pointer[pdtls.Conn] // set once the handshake is done
-	once  sync.Once
-	rdl   readDeadline
+	d       *dtlsLayer
+	ap      netip.AddrPort
+	raddr   *net.UDPAddr
+	created time.Time
+	in      chan []byte
+	done    chan struct{}
+	conn    atomic.Pointer[pdtls.Conn] // set once the handshake is done
+	once    sync.Once
+	rdl     readDeadline
 }
 
 func (s *dtlsSession) run() {
@@ -258,16 +281,18 @@ func (s *dtlsSession) shutdown() {
 	s.close()
 }
 
+// close stops the session and forgets it.
 func (s *dtlsSession) close() {
-	s.once.Do(func() {
-		close(s.done)
-		s.d.mu.Lock()
-		if s.d.sessions[s.ap] == s {
-			delete(s.d.sessions, s.ap)
-		}
-		s.d.mu.Unlock()
-	})
+	s.stop()
+	s.d.mu.Lock()
+	if s.d.sessions[s.ap] == s {
+		delete(s.d.sessions, s.ap)
+	}
+	s.d.mu.Unlock()
 }
+
+// stop ends the session's reads and writes; pion's Conn then fails.
+func (s *dtlsSession) stop() { s.once.Do(func() { close(s.done) }) }
 
 func (s *dtlsSession) ReadFrom(b []byte) (int, net.Addr, error) {
 	dl := s.rdl.done()
