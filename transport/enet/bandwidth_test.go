@@ -152,3 +152,52 @@ func TestBandwidthLimitIncoming(t *testing.T) {
 		}
 	}
 }
+
+// TestBandwidthLimitLibenetSender: a libenet 1.3.17 client floods a Go
+// host. The host's first BANDWIDTH_LIMIT (after the connect) gives the
+// client, whose outgoing bandwidth is below the host's 1 MB/s incoming,
+// its own outgoing bandwidth as its share, as ENet does; after
+// SetBandwidthLimit the next one gives it the new, lower share, and
+// libenet's own bandwidth throttle then keeps its unreliable flood near it.
+func TestBandwidthLimitLibenetSender(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	h, err := NewHost("127.0.0.1:0", &Config{MaxPeers: 1, IncomingBandwidth: 1000000})
+	require.NoError(t, err)
+	defer h.Close()
+	c := startC(t, "flood", fmt.Sprint(h.LocalPort()), fmt.Sprint(bwPacket), fmt.Sprint(bwPerTick),
+		"8000", "--out", "500000")
+	ctx := testCtx(t)
+	var start, from time.Time
+	var got, fromN int64
+	measured := false
+	serve(t, ctx, h, func(ev Event) bool {
+		switch ev.Type {
+		case EventConnect:
+			c.expect(t, "LIMIT in=1000000 out=0") // the handshake
+			c.expect(t, "LIMIT in=500000 out=0")  // the first BANDWIDTH_LIMIT
+			h.SetBandwidthLimit(bwLimit, 0)
+			c.expect(t, fmt.Sprintf("LIMIT in=%d out=0", bwLimit))
+			start = time.Now()
+		case EventReceive:
+			p, err := ev.Peer.GetPacket()
+			require.NoError(t, err)
+			if start.IsZero() {
+				break
+			}
+			got += int64(len(p))
+			since := time.Since(start)
+			if from.IsZero() && since >= bwMeasureFrom {
+				from, fromN = time.Now(), got
+			}
+			if !measured && since >= bwMeasureTo {
+				measured = true
+				requireNearLimit(t, got-fromN, time.Since(from))
+			}
+		case EventDisconnect:
+			return false
+		}
+		return true
+	})
+	require.True(t, measured, "the flood ended before the measured interval")
+	require.NoError(t, c.wait(t))
+}

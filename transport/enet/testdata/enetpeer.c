@@ -21,6 +21,10 @@
  *       channel 0, B at once per round (a round ends with its last echo).
  *       Prints "BENCH ns=<time in rounds> got=<echoes>" and disconnects
  *       them all at once.
+ *   enetpeer flood PORT SIZE PER MS [--out N]
+ *       A client whose host has outgoing bandwidth N connects to PORT and
+ *       sends PER unreliable SIZE-byte packets on channel 0 every 25 ms for
+ *       MS milliseconds, then disconnects. Prints the LIMIT lines as sink.
  *   enetpeer sink [--in N] [--out N]
  *       A server whose host has bandwidth N in / out (bytes/s, default 0).
  *       Prints "PORT <n>", then "LIMIT in=<n> out=<n>" whenever the
@@ -260,6 +264,52 @@ static int clients(int argc, char **argv) {
 	return 0;
 }
 
+static int flood(int argc, char **argv) {
+	int port = atoi(argv[2]), per = atoi(argv[4]);
+	size_t size = (size_t)atoi(argv[3]);
+	long long dur = atoll(argv[5]) * 1000000LL;
+	ENetHost *h = enet_host_create(NULL, 1, 1, 0, (enet_uint32)opt(argc, argv, "--out", 0));
+	if (!h) { fprintf(stderr, "host create failed\n"); return 2; }
+	ENetAddress addr;
+	enet_address_set_host_ip(&addr, "127.0.0.1");
+	addr.port = (enet_uint16)port;
+	ENetPeer *peer = enet_host_connect(h, &addr, 1, 0);
+	unsigned char *buf = calloc(1, size + 1);
+	enet_uint32 in = ~0u, out = ~0u;
+	long long start = 0, next = 0;
+	for (;;) {
+		ENetEvent ev;
+		int r = enet_host_service(h, &ev, 1);
+		if (r < 0) return 2;
+		if (r > 0 && ev.type == ENET_EVENT_TYPE_CONNECT) {
+			printf("CONNECT data=%08x mtu=%u channels=%zu\n", ev.data, peer->mtu, peer->channelCount);
+			start = next = now_ns();
+		} else if (r > 0 && ev.type == ENET_EVENT_TYPE_RECEIVE) {
+			enet_packet_destroy(ev.packet);
+		} else if (r > 0 && ev.type == ENET_EVENT_TYPE_DISCONNECT) {
+			printf("DISCONNECT data=%08x\n", ev.data);
+			enet_host_destroy(h);
+			return 0;
+		}
+		if (peer->state == ENET_PEER_STATE_CONNECTED &&
+		    (peer->incomingBandwidth != in || peer->outgoingBandwidth != out)) {
+			in = peer->incomingBandwidth;
+			out = peer->outgoingBandwidth;
+			printf("LIMIT in=%u out=%u\n", in, out);
+		}
+		long long t = now_ns();
+		if (start && t - start >= dur && peer->state == ENET_PEER_STATE_CONNECTED) {
+			enet_peer_disconnect(peer, 0);
+			start = 0;
+		}
+		if (start && t >= next) {
+			next += 25000000LL;
+			for (int i = 0; i < per; i++)
+				enet_peer_send(peer, 0, enet_packet_create(buf, size, 0));
+		}
+	}
+}
+
 static int sink(int argc, char **argv) {
 	ENetAddress addr;
 	enet_address_set_host_ip(&addr, "127.0.0.1");
@@ -420,6 +470,7 @@ int main(int argc, char **argv) {
 	if (argc >= 3 && strcmp(argv[1], "client") == 0) return client(argc, argv);
 	if (argc >= 5 && strcmp(argv[1], "bench") == 0) return bench(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "sink") == 0) return sink(argc, argv);
+	if (argc >= 6 && strcmp(argv[1], "flood") == 0) return flood(argc, argv);
 	if (argc >= 6 && strcmp(argv[1], "clients") == 0) return clients(argc, argv);
 	fprintf(stderr, "usage: enetpeer server [--channels N] [--peers N] | client PORT [--channels N] [--data X]\n");
 	return 2;
