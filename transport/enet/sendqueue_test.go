@@ -65,10 +65,31 @@ func TestSendQueueFreed(t *testing.T) {
 // TestSendQueueBytesClamp: a bound below one MaxPacketSize packet is raised
 // so that such a packet fits.
 func TestSendQueueBytesClamp(t *testing.T) {
-	c, err := (&Config{SendQueueBytes: 1}).withDefaults()
-	require.NoError(t, err)
+	c := (&Config{SendQueueBytes: 1}).withDefaults()
 	require.GreaterOrEqual(t, int64(c.SendQueueBytes), outCost(c.MaxPacketSize, c.MaxPacketSize/(minMTU-32)+1))
-	c, err = (*Config)(nil).withDefaults()
-	require.NoError(t, err)
+	c = (*Config)(nil).withDefaults()
 	require.Equal(t, DefaultSendQueueBytes, c.SendQueueBytes)
+}
+
+// TestConfigCheck: fields outside their ranges fail NewHost, Dial and
+// Listen with ErrInvalidParameter, naming the field.
+func TestConfigCheck(t *testing.T) {
+	for _, c := range []struct {
+		cfg  Config
+		name string
+	}{
+		{Config{MaxPeers: MaxPeers + 1}, "max peers"},
+		{Config{MaxPeers: -1}, "max peers"},
+		{Config{ChannelLimit: 256}, "channel limit"},
+		{Config{Channels: -1}, "channel count"},
+		{Config{MTU: 100}, "MTU"},
+	} {
+		_, err := NewHost("", &c.cfg)
+		require.ErrorIs(t, err, peer.ErrInvalidParameter)
+		require.ErrorContains(t, err, c.name)
+		_, err = Listen("127.0.0.1:0", &c.cfg)
+		require.ErrorIs(t, err, peer.ErrInvalidParameter)
+		_, err = Dial(testCtx(t), "127.0.0.1:9", &c.cfg)
+		require.ErrorIs(t, err, peer.ErrInvalidParameter)
+	}
 }
