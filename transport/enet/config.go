@@ -63,10 +63,11 @@ type Config struct {
 	MaxHostWaitingData int
 	// SendQueueBytes bounds, per peer, the outgoing data queued or in flight
 	// (sent, not yet acknowledged); each command counts its payload plus
-	// 192 bytes. A Send, PutPacket or WritePacket that would go beyond it
-	// fails with an error matching peer.ErrOutOfMemory (Godot's code for a
-	// full outgoing buffer) and is counted as dropped; Broadcast skips such
-	// peers and counts the packet on each. It fills when the remote stops
+	// 192 bytes. A Send or PutPacket that would go beyond it fails with an
+	// error matching peer.ErrOutOfMemory (Godot's code for a full outgoing
+	// buffer) and is counted as dropped; WritePacket waits for room instead
+	// (until its context ends); Broadcast skips such peers and counts the
+	// packet on each. It fills when the remote stops
 	// acknowledging (until ENet's timeout ends the connection, 5 to 30 s)
 	// or when the application outpaces the link. Default 64 MiB; it is
 	// raised to what one MaxPacketSize packet costs at the smallest MTU, so

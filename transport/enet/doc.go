@@ -139,11 +139,11 @@
 // Outgoing data is bounded per peer by Config.SendQueueBytes (64 MiB;
 // each queued or unacknowledged command counts its payload plus 192
 // bytes). libenet and Godot have no such bound: their queue grows until
-// the peer times out (5 to 30 s without acknowledgements). Here a Send,
-// PutPacket or WritePacket beyond it fails with an error matching
-// peer.ErrOutOfMemory (Godot's code when a WebSocketPeer's outgoing buffer
-// is full) and is counted; the connection stays up, and room returns as
-// the remote acknowledges.
+// the peer times out (5 to 30 s without acknowledgements). Here a Send or
+// PutPacket beyond it fails with an error matching peer.ErrOutOfMemory
+// (Godot's code when a WebSocketPeer's outgoing buffer is full) and is
+// counted; the connection stays up, and room returns as the remote
+// acknowledges. WritePacket(ctx, p) waits for that room instead.
 //
 // # DTLS
 //

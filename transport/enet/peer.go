@@ -2,6 +2,7 @@ package enet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -101,12 +102,18 @@ type peerTransport struct {
 	lastChannel atomic.Int32
 	lastFlags   atomic.Uint32
 	droppedFull atomic.Uint64 // sends refused: SendQueueBytes reached
+
+	// WritePacket callers waiting for room in the send queue (guarded by
+	// h.mu), and the channel that wakes them when acknowledged data leaves.
+	roomWaiters int
+	room        chan struct{}
 }
 
 func newPeer(s *slot) *Peer {
 	t := &peerTransport{h: s.h, s: s, remote: s.addr, channels: len(s.channels),
 		connected: make(chan struct{}), ended: make(chan struct{})}
 	t.in.ready = make(chan struct{}, 1)
+	t.room = make(chan struct{}, 1)
 	return &Peer{Peer: peer.New(t), t: t}
 }
 
@@ -143,37 +150,73 @@ func (t *peerTransport) PutPacket(p []byte) error {
 	return t.send("put packet", 0, p, FlagReliable)
 }
 
+// WritePacket sends p reliably on channel 0, as PutPacket, but waits while
+// the send queue is full (Config.SendQueueBytes) until acknowledgements
+// make room or ctx ends; an ended ctx gives an error matching both
+// ctx.Err() and peer.ErrTimeout. Nothing is counted as dropped while it
+// waits.
+func (t *peerTransport) WritePacket(ctx context.Context, p []byte) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return &peer.OpError{Op: "write packet", Err: errors.Join(peer.ErrTimeout, err)}
+		}
+		full, err := t.trySend("write packet", 0, p, FlagReliable, true)
+		if !full {
+			return err
+		}
+		select {
+		case <-t.room:
+		case <-t.ended:
+		case <-ctx.Done():
+		}
+		t.h.mu.Lock()
+		t.roomWaiters--
+		t.h.mu.Unlock()
+	}
+}
+
 func (t *peerTransport) send(op string, ch int, p []byte, flags PacketFlags) error {
+	_, err := t.trySend(op, ch, p, flags, false)
+	return err
+}
+
+// trySend queues p, or with wait reports a full send queue (full, with
+// the caller registered in roomWaiters) instead of failing.
+func (t *peerTransport) trySend(op string, ch int, p []byte, flags PacketFlags, wait bool) (full bool, err error) {
 	if err := checkFlags(op, flags); err != nil {
-		return err
+		return false, err
 	}
 	h := t.h
 	if len(p) > h.cfg.MaxPacketSize {
-		return tooLarge(op, len(p), h.cfg.MaxPacketSize)
+		return false, tooLarge(op, len(p), h.cfg.MaxPacketSize)
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	s := t.s
 	if s == nil || h.closed {
-		return &peer.OpError{Op: op, Err: peer.ErrUnconfigured, Detail: "the peer is not connected"}
+		return false, &peer.OpError{Op: op, Err: peer.ErrUnconfigured, Detail: "the peer is not connected"}
 	}
 	if ch < 0 || ch >= len(s.channels) {
-		return &peer.OpError{Op: op, Err: peer.ErrInvalidParameter,
+		return false, &peer.OpError{Op: op, Err: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("channel %d outside 0..%d", ch, len(s.channels)-1)}
 	}
 	if s.state != StateConnected {
-		return &peer.OpError{Op: op, Err: peer.ErrFailed, Detail: "peer state is " + s.state.String()}
+		return false, &peer.OpError{Op: op, Err: peer.ErrFailed, Detail: "peer state is " + s.state.String()}
 	}
 	if fragLen := int(s.mtu) - 28 - h.checksumLen(); len(p) > fragLen && (len(p)+fragLen-1)/fragLen > maxFragmentCnt {
-		return tooLarge(op, len(p), fragLen*maxFragmentCnt)
+		return false, tooLarge(op, len(p), fragLen*maxFragmentCnt)
 	}
 	if !h.sendRoom(s, len(p)) {
+		if wait {
+			t.roomWaiters++
+			return true, nil
+		}
 		t.droppedFull.Add(1)
-		return &peer.OpError{Op: op, Err: peer.ErrOutOfMemory,
+		return false, &peer.OpError{Op: op, Err: peer.ErrOutOfMemory,
 			Detail: fmt.Sprintf("send queue full: %d bytes unacknowledged, SendQueueBytes %d", s.outBytes, h.cfg.SendQueueBytes)}
 	}
 	h.sendPacket(s, ch, p, flags)
-	return nil
+	return false, nil
 }
 
 func (t *peerTransport) GetPacket() ([]byte, error) {

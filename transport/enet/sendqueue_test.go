@@ -1,7 +1,10 @@
 package enet
 
 import (
+	"context"
+	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/peer/peertest"
@@ -92,4 +95,57 @@ func TestConfigCheck(t *testing.T) {
 		_, err = Dial(testCtx(t), "127.0.0.1:9", &c.cfg)
 		require.ErrorIs(t, err, peer.ErrInvalidParameter)
 	}
+}
+
+// TestWritePacketWaitsForRoom: with the link down (a relay dropping
+// everything) the send queue fills; WritePacket then waits instead of
+// failing, returns once the link is back and acknowledgements make room,
+// and its packet arrives after the others. With the link down for good it
+// ends with its context, with an error matching both the context's and
+// ErrTimeout, and nothing is counted as dropped.
+func TestWritePacketWaitsForRoom(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	cfg := &Config{MaxPacketSize: 64 << 10, SendQueueBytes: 1 << 20}
+	l, err := Listen("127.0.0.1:0", cfg)
+	require.NoError(t, err)
+	defer l.Close()
+	r := newRelay(t, netip.MustParseAddrPort(l.Addr().String()), 0, 0, 0)
+	ctx := testCtx(t)
+	cli, err := Dial(ctx, r.addr(), cfg)
+	require.NoError(t, err)
+	defer cli.Close()
+	srv, err := l.Accept(ctx)
+	require.NoError(t, err)
+
+	r.mu.Lock()
+	r.loss = 1
+	r.mu.Unlock()
+	buf := make([]byte, 64<<10)
+	var sent []int // packet sizes
+	for _, n := range []int{len(buf), 4} { // big ones, then small ones to the brim
+		for cli.Send(0, buf[:n], FlagReliable) == nil {
+			sent = append(sent, n)
+		}
+	}
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	err = cli.t.WritePacket(short, []byte("last"))
+	require.ErrorIs(t, err, peer.ErrTimeout)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Equal(t, uint64(2), cli.t.droppedFull.Load(), "only the two failed Sends are counted")
+
+	done := make(chan error, 1)
+	go func() { done <- cli.t.WritePacket(ctx, []byte("last")) }()
+	r.mu.Lock()
+	r.loss = 0
+	r.mu.Unlock()
+	for _, n := range sent {
+		p, err := srv.ReadPacket(ctx)
+		require.NoError(t, err)
+		require.Len(t, p, n)
+	}
+	require.NoError(t, <-done)
+	p, err := srv.ReadPacket(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []byte("last"), p)
 }

@@ -68,6 +68,12 @@ func outCost(n, k int) int64 { return int64(n) + int64(k)*outCmdOverhead }
 func (s *slot) freeOut(c *outCmd) {
 	s.outBytes -= outCost(len(c.data), 1)
 	s.h.freeOut(c)
+	if p := s.pub; p != nil && p.t.roomWaiters > 0 {
+		select {
+		case p.t.room <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // outCmd is one queued or in-flight outgoing command.
