@@ -121,8 +121,9 @@ func TestWritePacketWaitsForRoom(t *testing.T) {
 	r.loss = 1
 	r.mu.Unlock()
 	buf := make([]byte, 64<<10)
-	var sent []int                         // packet sizes
-	for _, n := range []int{len(buf), 4} { // big ones, then small ones to the brim
+	var sent []int // packet sizes
+	// Big packets, then small ones to the brim.
+	for _, n := range []int{len(buf), 4} {
 		for cli.Send(0, buf[:n], FlagReliable) == nil {
 			sent = append(sent, n)
 		}
