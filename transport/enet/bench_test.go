@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
-	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -159,15 +158,6 @@ func benchCount(n, clients int) int {
 func reportEchoes(b *testing.B, ns float64, got int) {
 	b.ReportMetric(ns/float64(got), "ns/op")
 	b.ReportMetric(float64(got)/(ns/1e9), "pkts/s")
-}
-
-func rate(ns float64, got int) float64 { return float64(got) / (ns / 1e9) }
-
-func quartiles(v []float64) (q1, med, q3 float64) {
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	at := func(f float64) float64 { return s[int(f*float64(len(s)-1)+0.5)] }
-	return at(0.25), at(0.5), at(0.75)
 }
 
 // libenetRun runs one workload with the C pair; it returns the time from
