@@ -201,3 +201,55 @@ func TestBandwidthLimitLibenetSender(t *testing.T) {
 	require.True(t, measured, "the flood ended before the measured interval")
 	require.NoError(t, c.wait(t))
 }
+
+// TestLibenetBandwidthShare: how libenet 1.3.17 shares its incoming
+// bandwidth (100 kB/s) between two Go clients, one with unlimited outgoing
+// bandwidth and one with 1 MB/s. Its VERIFY_CONNECT tells both 100 kB/s;
+// its first BANDWIDTH_LIMIT then tells the unlimited one 0 (unlimited: a
+// peer whose outgoing bandwidth is below its share, 0 included, is told
+// that outgoing bandwidth) and gives the other the whole 100 kB/s. The Go
+// host's bandwidthThrottle computes the same.
+func TestLibenetBandwidthShare(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	c := startC(t, "sink", "--in", "100000", "--peers", "2")
+	addr := "127.0.0.1:" + strings.TrimPrefix(c.expect(t, "PORT "), "PORT ")
+	ctx := testCtx(t)
+	var peers []*Peer
+	for _, out := range []uint32{0, 1000000} {
+		h, err := NewHost("", &Config{MaxPeers: 1, OutgoingBandwidth: out})
+		require.NoError(t, err)
+		defer h.Close()
+		p, err := h.ConnectToHost(addr, 1, 0)
+		require.NoError(t, err)
+		ev, err := h.Service(ctx)
+		require.NoError(t, err)
+		require.Equal(t, EventConnect, ev.Type)
+		peers = append(peers, p)
+	}
+	told := func(p *Peer) (in uint32) {
+		p.withSlot(func(h *Host, s *slot) { in = s.inBandwidth })
+		return in
+	}
+	require.Equal(t, uint32(100000), told(peers[1]), "VERIFY_CONNECT carries the host's incoming bandwidth")
+	require.Eventually(t, func() bool { return told(peers[0]) == 0 }, 10*time.Second, 20*time.Millisecond,
+		"libenet's BANDWIDTH_LIMIT to the peer with unlimited outgoing bandwidth")
+	require.Equal(t, uint32(100000), told(peers[1]))
+
+	// The Go host, in libenet's place, tells the same.
+	g, err := NewHost("127.0.0.1:0", &Config{MaxPeers: 2, IncomingBandwidth: 100000})
+	require.NoError(t, err)
+	defer g.Close()
+	var gp []*Peer
+	for _, out := range []uint32{0, 1000000} {
+		h, err := NewHost("", &Config{MaxPeers: 1, OutgoingBandwidth: out})
+		require.NoError(t, err)
+		defer h.Close()
+		p, err := h.ConnectToHost(g.LocalAddr().String(), 1, 0)
+		require.NoError(t, err)
+		ev, err := h.Service(ctx)
+		require.NoError(t, err)
+		require.Equal(t, EventConnect, ev.Type)
+		gp = append(gp, p)
+	}
+	require.Eventually(t, func() bool { return told(gp[0]) == 0 && told(gp[1]) == 100000 }, 10*time.Second, 20*time.Millisecond)
+}

@@ -25,10 +25,10 @@
  *       A client whose host has outgoing bandwidth N connects to PORT and
  *       sends PER unreliable SIZE-byte packets on channel 0 every 25 ms for
  *       MS milliseconds, then disconnects. Prints the LIMIT lines as sink.
- *   enetpeer sink [--in N] [--out N]
+ *   enetpeer sink [--in N] [--out N] [--peers N]
  *       A server whose host has bandwidth N in / out (bytes/s, default 0).
  *       Prints "PORT <n>", then "LIMIT in=<n> out=<n>" whenever the
- *       bandwidth its peer announced changes, and every 200 ms
+ *       bandwidth its last peer announced changes, and every 200 ms
  *       "BYTES ms=<since the first packet> n=<payload bytes received>".
  *       Exits 0 after the first DISCONNECT event.
  *
@@ -314,8 +314,8 @@ static int sink(int argc, char **argv) {
 	ENetAddress addr;
 	enet_address_set_host_ip(&addr, "127.0.0.1");
 	addr.port = 0;
-	ENetHost *h = enet_host_create(&addr, 1, 0, (enet_uint32)opt(argc, argv, "--in", 0),
-	                               (enet_uint32)opt(argc, argv, "--out", 0));
+	ENetHost *h = enet_host_create(&addr, (size_t)opt(argc, argv, "--peers", 1), 0,
+	                               (enet_uint32)opt(argc, argv, "--in", 0), (enet_uint32)opt(argc, argv, "--out", 0));
 	if (!h) { fprintf(stderr, "host create failed\n"); return 2; }
 	ENetAddress bound;
 	enet_socket_get_address(h->socket, &bound);
@@ -330,6 +330,7 @@ static int sink(int argc, char **argv) {
 		if (r > 0) switch (ev.type) {
 		case ENET_EVENT_TYPE_CONNECT:
 			peer = ev.peer;
+			in = out = ~0u;
 			printf("CONNECT data=%08x mtu=%u channels=%zu\n", ev.data, peer->mtu, peer->channelCount);
 			break;
 		case ENET_EVENT_TYPE_RECEIVE:
