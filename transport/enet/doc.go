@@ -111,13 +111,22 @@
 // 64 bytes, and each EventReceive not yet returned by Service 64 bytes
 // against the host's limit. Data that cannot be delivered before a missing
 // command arrives (reordering, fragment groups ahead) takes at most half of
-// each limit, so that the missing command always finds room. Beyond the limits data is not acknowledged, so an honest sender
-// retransmits it later, as with ENet. Malformed datagrams are dropped
-// silently, as ENet does; a CONNECT takes a slot only while one is free. An
-// idle connection costs each side about 1.2 KB with 2 channels and 25 KB
+// each limit, so that the missing command always finds room. Beyond the
+// limits data is not acknowledged, so an honest sender retransmits it
+// later, as with ENet. Malformed datagrams are dropped silently, as ENet
+// does; a CONNECT takes a slot only while one is free. An idle connection costs each side about 1.2 KB with 2 channels and 25 KB
 // with 255 (96 bytes per channel), and wakes its host about twice a
 // second (its 500 ms ping): the timers sleep until the next retransmission
 // or ping is due.
+//
+// Outgoing data is bounded per peer by Config.SendQueueBytes (64 MiB;
+// each queued or unacknowledged command counts its payload plus 192
+// bytes). libenet and Godot have no such bound: their queue grows until
+// the peer times out (5 to 30 s without acknowledgements). Here a Send or
+// PutPacket beyond it fails with an error matching peer.ErrOutOfMemory
+// (Godot's code when a WebSocketPeer's outgoing buffer is full) and is
+// counted; the connection stays up, and room returns as the remote
+// acknowledges. WritePacket(ctx, p) waits for that room instead.
 //
 // # Bandwidth
 //
@@ -133,17 +142,8 @@
 // SetBandwidthLimit, every connected peer gets a BANDWIDTH_LIMIT with the
 // host's outgoing bandwidth and its share of the incoming one (or its own
 // outgoing bandwidth when that is lower; a remote with unlimited outgoing
-// bandwidth is told 0, as ENet does). Reliable data is not dropped: on a
-// short round trip it may exceed the limit, as with ENet.
-//
-// Outgoing data is bounded per peer by Config.SendQueueBytes (64 MiB;
-// each queued or unacknowledged command counts its payload plus 192
-// bytes). libenet and Godot have no such bound: their queue grows until
-// the peer times out (5 to 30 s without acknowledgements). Here a Send or
-// PutPacket beyond it fails with an error matching peer.ErrOutOfMemory
-// (Godot's code when a WebSocketPeer's outgoing buffer is full) and is
-// counted; the connection stays up, and room returns as the remote
-// acknowledges. WritePacket(ctx, p) waits for that room instead.
+// bandwidth is told 0, unlimited, as ENet does). Reliable data is not
+// dropped: on a short round trip it may exceed the limit, as with ENet.
 //
 // # DTLS
 //
