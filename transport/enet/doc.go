@@ -115,7 +115,7 @@
 // limits data is not acknowledged, so an honest sender retransmits it
 // later, as with ENet. Malformed datagrams are dropped silently, as ENet
 // does; a CONNECT takes a slot only while one is free. An idle connection
-// costs each side about 1.2 KB with 2 channels and 25 KB with 255 (96
+// costs each side about 1.4 KB with 2 channels and 25 KB with 255 (96
 // bytes per channel), and wakes its host about twice a second (its 500 ms
 // ping): the timers sleep until the next retransmission or ping is due.
 //
