@@ -147,7 +147,7 @@ func (c *Config) withDefaults() Config {
 // check reports a field of a defaulted Config outside its range.
 func (c *Config) check(op string) error {
 	bad := func(format string, args ...any) error {
-		return &peer.OpError{Op: op, Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf(format, args...)}
+		return &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf(format, args...)}
 	}
 	switch {
 	case c.MaxPeers < 1 || c.MaxPeers > MaxPeers:

@@ -42,7 +42,7 @@ var dtlsCipherSuites = []pdtls.CipherSuiteID{
 // any connection; clients are not asked for certificates.
 func (h *Host) DTLSServerSetup(cert tls.Certificate) error {
 	if len(cert.Certificate) == 0 || cert.PrivateKey == nil {
-		return &peer.OpError{Op: "dtls server setup", Err: peer.ErrInvalidParameter,
+		return &peer.OpError{Op: "dtls server setup", Transport: "enet", Code: peer.ErrInvalidParameter,
 			Detail: "the certificate has no certificate or no private key"}
 	}
 	return h.setupDTLS("dtls server setup", &dtlsLayer{server: true, srvOpts: []pdtls.ServerOption{
@@ -61,7 +61,7 @@ func (h *Host) DTLSServerSetup(cert tls.Certificate) error {
 // retransmitted as usual. Call it before ConnectToHost.
 func (h *Host) DTLSClientSetup(hostname string, roots *x509.CertPool) error {
 	if hostname == "" {
-		return &peer.OpError{Op: "dtls client setup", Err: peer.ErrInvalidParameter,
+		return &peer.OpError{Op: "dtls client setup", Transport: "enet", Code: peer.ErrInvalidParameter,
 			Detail: "a host name to check the server's certificate against is needed"}
 	}
 	return h.setupDTLS("dtls client setup", &dtlsLayer{cliOpts: []pdtls.ClientOption{
@@ -76,14 +76,14 @@ func (h *Host) setupDTLS(op string, d *dtlsLayer) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		return &peer.OpError{Op: op, Err: peer.ErrUnconfigured, Detail: "the host is closed"}
+		return &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrUnconfigured, Detail: "the host is closed"}
 	}
 	if h.dtls.Load() != nil {
-		return &peer.OpError{Op: op, Err: peer.ErrAlreadyInUse, Detail: "DTLS is already set up"}
+		return &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrAlreadyInUse, Detail: "DTLS is already set up"}
 	}
 	for _, s := range h.slots {
 		if s.state != StateDisconnected {
-			return &peer.OpError{Op: op, Err: peer.ErrAlreadyInUse, Detail: "the host already has connections"}
+			return &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrAlreadyInUse, Detail: "the host already has connections"}
 		}
 	}
 	d.h = h
@@ -216,7 +216,7 @@ func (d *dtlsLayer) close() {
 	d.wg.Wait()
 }
 
-var errNoSession = &peer.OpError{Op: "send", Err: peer.ErrBusy, Detail: "no DTLS session with the remote yet"}
+var errNoSession = &peer.OpError{Op: "send", Transport: "enet", Code: peer.ErrBusy, Detail: "no DTLS session with the remote yet"}
 
 // dtlsSession is one remote's DTLS connection; it is also the
 // net.PacketConn pion reads that remote's datagrams from.

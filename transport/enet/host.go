@@ -3,6 +3,7 @@ package enet
 import (
 	"context"
 	crand "crypto/rand"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -129,7 +130,7 @@ func NewHost(addr string, cfg *Config) (*Host, error) {
 	}
 	conn, err := openSocket(addr)
 	if err != nil {
-		return nil, &peer.OpError{Op: "create host", Err: peer.ErrCantCreate, Detail: err.Error()}
+		return nil, &peer.OpError{Op: "create host", Transport: "enet", Code: peer.ErrCantCreate, Err: err}
 	}
 	return newHost(conn, c), nil
 }
@@ -415,7 +416,7 @@ func (h *Host) deliver(s *slot, ch uint8, data []byte, flags PacketFlags, owned 
 // EventDisconnect if the remote never answers.
 func (h *Host) ConnectToHost(addr string, channels int, data uint32) (*Peer, error) {
 	if channels < 0 || channels > MaxChannels {
-		return nil, &peer.OpError{Op: "connect to host", Err: peer.ErrInvalidParameter,
+		return nil, &peer.OpError{Op: "connect to host", Transport: "enet", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("channel count %d outside 0..%d", channels, MaxChannels)}
 	}
 	if channels == 0 {
@@ -423,18 +424,18 @@ func (h *Host) ConnectToHost(addr string, channels int, data uint32) (*Peer, err
 	}
 	ua, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
-		return nil, &peer.OpError{Op: "connect to host", Err: peer.ErrCantResolve, Detail: err.Error()}
+		return nil, &peer.OpError{Op: "connect to host", Transport: "enet", Code: peer.ErrCantResolve, Err: err}
 	}
 	ap := ua.AddrPort()
 	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	if ap.Port() == 0 || !ap.Addr().IsValid() || ap.Addr().IsUnspecified() {
-		return nil, &peer.OpError{Op: "connect to host", Err: peer.ErrInvalidParameter,
+		return nil, &peer.OpError{Op: "connect to host", Transport: "enet", Code: peer.ErrInvalidParameter,
 			Detail: "remote " + addr + " needs an address and a port in 1..65535"}
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		return nil, &peer.OpError{Op: "connect to host", Err: peer.ErrClosed}
+		return nil, &peer.OpError{Op: "connect to host", Transport: "enet", Err: peer.ErrClosed}
 	}
 	var s *slot
 	for _, x := range h.slots {
@@ -444,7 +445,7 @@ func (h *Host) ConnectToHost(addr string, channels int, data uint32) (*Peer, err
 		}
 	}
 	if s == nil {
-		return nil, &peer.OpError{Op: "connect to host", Err: peer.ErrCantCreate, Detail: "no free peer slot"}
+		return nil, &peer.OpError{Op: "connect to host", Transport: "enet", Code: peer.ErrCantCreate, Detail: "no free peer slot"}
 	}
 	h.serviceTime = h.clock()
 	s.channels = make([]channel, channels)
@@ -490,9 +491,9 @@ func (h *Host) Service(ctx context.Context) (Event, error) {
 		select {
 		case <-h.evReady:
 		case <-ctx.Done():
-			return Event{}, ctx.Err()
+			return Event{}, &peer.OpError{Op: "service", Transport: "enet", Code: peer.ErrTimeout, Err: ctx.Err()}
 		case <-h.done:
-			return Event{}, &peer.OpError{Op: "service", Err: peer.ErrClosed}
+			return Event{}, &peer.OpError{Op: "service", Transport: "enet", Err: peer.ErrClosed}
 		}
 	}
 }
@@ -507,7 +508,7 @@ func (h *Host) ServiceTimeout(timeout time.Duration) (Event, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	e, err := h.Service(ctx)
-	if err == context.DeadlineExceeded {
+	if errors.Is(err, context.DeadlineExceeded) {
 		return Event{}, nil
 	}
 	return e, err
@@ -517,7 +518,7 @@ func (h *Host) popEvent() (Event, bool, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		return Event{}, false, &peer.OpError{Op: "service", Err: peer.ErrClosed}
+		return Event{}, false, &peer.OpError{Op: "service", Transport: "enet", Err: peer.ErrClosed}
 	}
 	if len(h.events) == 0 {
 		return Event{}, false, nil
@@ -574,16 +575,16 @@ func (h *Host) Broadcast(channel int, data []byte, flags PacketFlags) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		return &peer.OpError{Op: "broadcast", Err: peer.ErrClosed}
+		return &peer.OpError{Op: "broadcast", Transport: "enet", Err: peer.ErrClosed}
 	}
 	if channel < 0 || channel >= h.channelLimit() {
-		return &peer.OpError{Op: "broadcast", Err: peer.ErrInvalidParameter,
+		return &peer.OpError{Op: "broadcast", Transport: "enet", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("channel %d outside 0..%d", channel, h.channelLimit()-1)}
 	}
 	for _, s := range h.slots {
 		if s.state == StateConnected && channel < len(s.channels) {
 			if !h.sendRoom(s, len(data)) {
-				s.pub.t.droppedFull.Add(1)
+				s.pub.t.stats.refused.Add(1)
 				continue
 			}
 			h.sendPacket(s, channel, data, flags)
@@ -594,14 +595,14 @@ func (h *Host) Broadcast(channel int, data []byte, flags PacketFlags) error {
 
 func checkFlags(op string, f PacketFlags) error {
 	if f&^(FlagReliable|FlagUnsequenced|FlagUnreliableFragment) != 0 {
-		return &peer.OpError{Op: op, Err: peer.ErrInvalidParameter,
+		return &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrInvalidParameter,
 			Detail: "flags " + strconv.Itoa(int(f)) + " outside FLAG_RELIABLE|FLAG_UNSEQUENCED|FLAG_UNRELIABLE_FRAGMENT"}
 	}
 	return nil
 }
 
 func tooLarge(op string, n, limit int) error {
-	return &peer.OpError{Op: op, Err: peer.ErrInvalidParameter,
+	return &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrInvalidParameter,
 		Detail: fmt.Sprintf("packet of %d bytes exceeds max packet size %d", n, limit)}
 }
 
@@ -609,7 +610,7 @@ func tooLarge(op string, n, limit int) error {
 // means 255 (Godot's channel_limit).
 func (h *Host) SetChannelLimit(n int) error {
 	if n < 0 || n > MaxChannels {
-		return &peer.OpError{Op: "channel limit", Err: peer.ErrInvalidParameter,
+		return &peer.OpError{Op: "channel limit", Transport: "enet", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("%d outside 0..%d", n, MaxChannels)}
 	}
 	h.mu.Lock()
@@ -701,7 +702,7 @@ func (h *Host) Close() error {
 	for _, s := range h.slots {
 		if s.state != StateDisconnected {
 			if s.pub != nil {
-				s.pub.t.end(&peer.OpError{Op: "read packet", Err: peer.ErrClosed, Detail: "host closed"})
+				s.pub.t.end(&peer.OpError{Op: "read packet", Transport: "enet", Err: peer.ErrClosed, Detail: "host closed"})
 			}
 			h.disconnectNow(s, 0)
 		}

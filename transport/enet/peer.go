@@ -2,7 +2,6 @@ package enet
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -101,7 +100,7 @@ type peerTransport struct {
 
 	lastChannel atomic.Int32
 	lastFlags   atomic.Uint32
-	droppedFull atomic.Uint64 // sends refused: SendQueueBytes reached
+	stats       peerCounters
 
 	// WritePacket callers waiting for room in the send queue (guarded by
 	// h.mu), and the channel that wakes them when acknowledged data leaves.
@@ -150,6 +149,36 @@ func (t *peerTransport) PutPacket(p []byte) error {
 	return t.send("put packet", 0, p, FlagReliable)
 }
 
+// peerCounters are a peer's drop counters (Stats).
+type peerCounters struct {
+	full, oversize, late, refused atomic.Uint64
+}
+
+// Stats are an ENet peer's drop counters: peer.PeerStats for received
+// packets, plus the sends its own side refused.
+type Stats struct {
+	peer.PeerStats
+	// RefusedSends counts Send, PutPacket and Broadcast packets refused
+	// because the send queue was full (Config.SendQueueBytes).
+	RefusedSends uint64
+}
+
+// Stats returns the peer's drop counters. In PeerStats, DroppedFull counts
+// unreliable and unsequenced packets discarded because MaxWaitingData or
+// MaxHostWaitingData was reached (reliable ones are not acknowledged
+// instead, and come again), DroppedOversize commands with a packet larger
+// than MaxPacketSize, and DroppedLate unreliable sequenced packets (or
+// fragment groups) that a newer one had overtaken.
+func (p *Peer) Stats() Stats {
+	return Stats{PeerStats: p.t.PeerStats(), RefusedSends: p.t.stats.refused.Load()}
+}
+
+// PeerStats is Stats().PeerStats, for peer.Peer.PeerStats.
+func (t *peerTransport) PeerStats() peer.PeerStats {
+	return peer.PeerStats{DroppedFull: t.stats.full.Load(), DroppedOversize: t.stats.oversize.Load(),
+		DroppedLate: t.stats.late.Load()}
+}
+
 // WritePacket sends p reliably on channel 0, as PutPacket, but waits while
 // the send queue is full (Config.SendQueueBytes) until acknowledgements
 // make room or ctx ends; an ended ctx gives an error matching both
@@ -158,7 +187,7 @@ func (t *peerTransport) PutPacket(p []byte) error {
 func (t *peerTransport) WritePacket(ctx context.Context, p []byte) error {
 	for {
 		if err := ctx.Err(); err != nil {
-			return &peer.OpError{Op: "write packet", Err: errors.Join(peer.ErrTimeout, err)}
+			return &peer.OpError{Op: "write packet", Transport: "enet", Code: peer.ErrTimeout, Err: err}
 		}
 		full, err := t.trySend("write packet", 0, p, FlagReliable, true)
 		if !full {
@@ -194,14 +223,14 @@ func (t *peerTransport) trySend(op string, ch int, p []byte, flags PacketFlags, 
 	defer h.mu.Unlock()
 	s := t.s
 	if s == nil || h.closed {
-		return false, &peer.OpError{Op: op, Err: peer.ErrUnconfigured, Detail: "the peer is not connected"}
+		return false, &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrUnconfigured, Detail: "the peer is not connected"}
 	}
 	if ch < 0 || ch >= len(s.channels) {
-		return false, &peer.OpError{Op: op, Err: peer.ErrInvalidParameter,
+		return false, &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("channel %d outside 0..%d", ch, len(s.channels)-1)}
 	}
 	if s.state != StateConnected {
-		return false, &peer.OpError{Op: op, Err: peer.ErrFailed, Detail: "peer state is " + s.state.String()}
+		return false, &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrFailed, Detail: "peer state is " + s.state.String()}
 	}
 	if fragLen := int(s.mtu) - 28 - h.checksumLen(); len(p) > fragLen && (len(p)+fragLen-1)/fragLen > maxFragmentCnt {
 		return false, tooLarge(op, len(p), fragLen*maxFragmentCnt)
@@ -211,8 +240,8 @@ func (t *peerTransport) trySend(op string, ch int, p []byte, flags PacketFlags, 
 			t.roomWaiters++
 			return true, nil
 		}
-		t.droppedFull.Add(1)
-		return false, &peer.OpError{Op: op, Err: peer.ErrOutOfMemory,
+		t.stats.refused.Add(1)
+		return false, &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrOutOfMemory,
 			Detail: fmt.Sprintf("send queue full: %d bytes unacknowledged, SendQueueBytes %d", s.outBytes, h.cfg.SendQueueBytes)}
 	}
 	h.sendPacket(s, ch, p, flags)
@@ -280,6 +309,9 @@ func (t *peerTransport) WaitPacket(ctx context.Context) error {
 
 // MaxPacketSize is Godot's get_max_packet_size for ENet peers (2^24), or
 // Config.MaxPacketSize if smaller.
+// TransportName implements peer.Namer.
+func (t *peerTransport) TransportName() string { return "enet" }
+
 func (t *peerTransport) MaxPacketSize() int { return min(1<<24, t.h.cfg.MaxPacketSize) }
 
 // Close disconnects gracefully: queued packets are sent first (up to
@@ -318,7 +350,7 @@ func (t *peerTransport) Close() error {
 // sequenced). Packets larger than the MTU allows are fragmented.
 func (p *Peer) Send(channel int, data []byte, flags PacketFlags) error {
 	if p.IsClosed() {
-		return &peer.OpError{Op: "send", Err: peer.ErrClosed}
+		return &peer.OpError{Op: "send", Transport: "enet", Err: peer.ErrClosed}
 	}
 	return p.t.send("send", channel, data, flags)
 }
@@ -405,7 +437,7 @@ func (p *Peer) SetTimeout(limit int, minimum, maximum time.Duration) error {
 		mx = defaultTimeoutMaximum
 	}
 	if l > mn || mn > mx {
-		return &peer.OpError{Op: "set timeout", Err: peer.ErrInvalidParameter,
+		return &peer.OpError{Op: "set timeout", Transport: "enet", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("need limit (%d) <= minimum (%d ms) <= maximum (%d ms)", l, mn, mx)}
 	}
 	p.withSlot(func(h *Host, s *slot) { s.timeoutLimit, s.timeoutMin, s.timeoutMax = l, mn, mx })

@@ -482,6 +482,7 @@ func (h *Host) handleSend(s *slot, c *command) bool {
 		return false
 	}
 	if len(c.payload) > h.cfg.MaxPacketSize {
+		s.pub.t.stats.oversize.Add(1)
 		return false
 	}
 	ch := &s.channels[c.channel]
@@ -503,6 +504,7 @@ func (h *Host) handleSend(s *slot, c *command) bool {
 			return true
 		}
 		if !h.deliverable(s, len(c.payload)) {
+			s.pub.t.stats.full.Add(1)
 			return false
 		}
 		s.unseqWindow[idx/64] |= 1 << (idx % 64)
@@ -540,12 +542,14 @@ func (h *Host) handleSend(s *slot, c *command) bool {
 			return true
 		}
 		if c.seq == ch.inReliableSeq && c.unreliableSeq <= ch.inUnreliableSeq {
+			s.pub.t.stats.late.Add(1)
 			return true
 		}
 		if c.seq == ch.inReliableSeq && len(ch.inUnreliable) == 0 {
 			// Newer than the last delivered and nothing waiting: deliver
 			// without storing, as dispatchUnreliable would at once.
 			if !h.deliverable(s, len(c.payload)) {
+				s.pub.t.stats.full.Add(1)
 				return false
 			}
 			ch.inUnreliableSeq = c.unreliableSeq
@@ -558,6 +562,7 @@ func (h *Host) handleSend(s *slot, c *command) bool {
 		}
 		ic := &inCmd{number: cmdSendUnreliable, seq: c.seq, useq: c.unreliableSeq}
 		if !h.store(s, ic, c.payload, c.seq != ch.inReliableSeq) {
+			s.pub.t.stats.full.Add(1)
 			return false
 		}
 		ch.inUnreliable = insertAt(ch.inUnreliable, pos, ic)
@@ -767,6 +772,7 @@ func (h *Host) dispatchUnreliable(s *slot, chID uint8) {
 		case ic.seq == ch.inReliableSeq:
 			if ic.useq <= ch.inUnreliableSeq && ch.inUnreliableSeq != 0 {
 				h.discharge(s, ic.charged)
+				s.pub.t.stats.late.Add(1)
 				continue
 			}
 			if ic.remaining > 0 {
@@ -776,6 +782,7 @@ func (h *Host) dispatchUnreliable(s *slot, chID uint8) {
 			// Earlier incomplete groups of this reliable seq are now stale.
 			for len(kept) > 0 && kept[len(kept)-1].seq == ch.inReliableSeq {
 				h.discharge(s, kept[len(kept)-1].charged)
+				s.pub.t.stats.late.Add(1)
 				kept = kept[:len(kept)-1]
 			}
 			ch.inUnreliableSeq = ic.useq

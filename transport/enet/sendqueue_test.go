@@ -34,12 +34,12 @@ func TestSendQueueBound(t *testing.T) {
 	t.Logf("accepted %d packets of 64 KiB, then: %v", accepted, err)
 	// 64 KiB at MTU 1392 is 49 fragments: 75 KiB with their overhead.
 	require.Equal(t, limit/(len(buf)+49*outCmdOverhead), accepted)
-	require.Equal(t, uint64(1), cli.t.droppedFull.Load())
+	require.Equal(t, uint64(1), cli.Stats().RefusedSends)
 
 	require.ErrorIs(t, cli.Send(1, buf, FlagUnreliableFragment), peer.ErrOutOfMemory,
 		"unreliable packets share the bound")
 	require.ErrorIs(t, cli.PutPacket(buf), peer.ErrOutOfMemory)
-	require.Equal(t, uint64(3), cli.t.droppedFull.Load())
+	require.Equal(t, uint64(3), cli.Stats().RefusedSends)
 	h := cli.t.h
 	h.mu.Lock()
 	held := cli.t.s.outBytes
@@ -62,7 +62,7 @@ func TestSendQueueFreed(t *testing.T) {
 		_, err := srv.ReadPacket(ctx)
 		require.NoError(t, err)
 	}
-	require.Zero(t, cli.t.droppedFull.Load())
+	require.Zero(t, cli.Stats().RefusedSends)
 }
 
 // TestSendQueueBytesClamp: a bound below one MaxPacketSize packet is raised
@@ -130,13 +130,13 @@ func TestWritePacketWaitsForRoom(t *testing.T) {
 	}
 	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer cancel()
-	err = cli.t.WritePacket(short, []byte("last"))
+	err = cli.WritePacket(short, []byte("last"))
 	require.ErrorIs(t, err, peer.ErrTimeout)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
-	require.Equal(t, uint64(2), cli.t.droppedFull.Load(), "only the two failed Sends are counted")
+	require.Equal(t, uint64(2), cli.Stats().RefusedSends, "only the two failed Sends are counted")
 
 	done := make(chan error, 1)
-	go func() { done <- cli.t.WritePacket(ctx, []byte("last")) }()
+	go func() { done <- cli.WritePacket(ctx, []byte("last")) }()
 	r.mu.Lock()
 	r.loss = 0
 	r.mu.Unlock()
@@ -149,4 +149,55 @@ func TestWritePacketWaitsForRoom(t *testing.T) {
 	p, err := srv.ReadPacket(ctx)
 	require.NoError(t, err)
 	require.Equal(t, []byte("last"), p)
+}
+
+// TestPeerStats: through a relay that reorders datagrams, every unreliable
+// sequenced packet is either read or counted in DroppedLate (overtaken by
+// a newer one); an unreliable packet above the receiver's MaxPacketSize is
+// counted in DroppedOversize.
+func TestPeerStats(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	l, err := Listen("127.0.0.1:0", &Config{MaxPacketSize: 1000})
+	require.NoError(t, err)
+	defer l.Close()
+	r := newRelay(t, netip.MustParseAddrPort(l.Addr().String()), 0, 0, 0.3)
+	ctx := testCtx(t)
+	cli, err := Dial(ctx, r.addr(), &Config{Channels: 2})
+	require.NoError(t, err)
+	defer cli.Close()
+	srv, err := l.Accept(ctx)
+	require.NoError(t, err)
+
+	const n = 300
+	for i := range n {
+		require.NoError(t, cli.Send(0, []byte{byte(i), byte(i >> 8)}, 0))
+		if i%10 == 9 {
+			cli.t.h.Flush() // ten per datagram, so that datagrams can swap
+		}
+	}
+	got := 0
+	for got+int(srv.PeerStats().DroppedLate) < n {
+		short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		_, err := srv.ReadPacket(short)
+		cancel()
+		if err == nil {
+			got++
+		}
+		require.NoError(t, ctx.Err())
+	}
+	t.Logf("%d read, %+v", got, srv.PeerStats())
+	require.Equal(t, n, got+int(srv.PeerStats().DroppedLate))
+	require.Positive(t, srv.PeerStats().DroppedLate, "the relay reordered nothing")
+
+	require.NoError(t, cli.Send(1, make([]byte, 1100), 0))
+	require.NoError(t, cli.Send(1, []byte("after"), FlagReliable))
+	for {
+		p, err := srv.ReadPacket(ctx)
+		require.NoError(t, err)
+		if string(p) == "after" {
+			break
+		}
+	}
+	require.Equal(t, uint64(1), srv.PeerStats().DroppedOversize)
+	require.Equal(t, srv.PeerStats(), srv.Stats().PeerStats)
 }
