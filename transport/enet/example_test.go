@@ -2,11 +2,13 @@ package enet_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"time"
 
 	"github.com/packetpeer/packetpeer/devcert"
+	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/transport/enet"
 )
 
@@ -200,4 +202,39 @@ func ExampleHost_DTLSServerSetup() {
 		}
 	}
 	// Output: secret
+}
+
+// A remote that stops acknowledging (here: its side was Reset) cannot make
+// a sender hold more than SendQueueBytes: Send then fails with
+// ERR_OUT_OF_MEMORY and is counted, while WritePacket would wait for room.
+func ExamplePeer_Stats() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cfg := &enet.Config{SendQueueBytes: 1 << 20, MaxPacketSize: 64 << 10, CloseTimeout: 100 * time.Millisecond}
+	l, err := enet.Listen("127.0.0.1:0", cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+	cli, err := enet.Dial(ctx, l.Addr().String(), cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer cli.Close()
+	srv, err := l.Accept(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv.Reset()
+	chunk := make([]byte, 64<<10)
+	for {
+		if err := cli.Send(0, chunk, enet.FlagReliable); err != nil {
+			fmt.Println(errors.Is(err, peer.ErrOutOfMemory))
+			break
+		}
+	}
+	fmt.Println(cli.Stats().RefusedSends)
+	// Output:
+	// true
+	// 1
 }
