@@ -125,8 +125,11 @@
 // the peer times out (5 to 30 s without acknowledgements). Here a Send or
 // PutPacket beyond it fails with an error matching peer.ErrOutOfMemory
 // (Godot's code when a WebSocketPeer's outgoing buffer is full) and is
-// counted; the connection stays up, and room returns as the remote
-// acknowledges. WritePacket(ctx, p) waits for that room instead.
+// counted (Peer.Stats().RefusedSends); the connection stays up, and room
+// returns as the remote acknowledges. WritePacket(ctx, p) waits for that
+// room instead. Peer.PeerStats counts what the receiving side drops:
+// unreliable packets beyond the waiting-data limits, packets above
+// MaxPacketSize, and unreliable sequenced packets overtaken by newer ones.
 //
 // # Bandwidth
 //
