@@ -155,7 +155,7 @@ func (d *dtlsLayer) evictLocked() bool {
 // server starts a session only for a ClientHello, so that records left
 // over from an ended session (a close_notify, a late ACK) do not hold one.
 func (d *dtlsLayer) inbound(src netip.AddrPort, b []byte) {
-	if s := d.session(src, d.server && isClientHello(b)); s != nil {
+	if s := d.session(src, d.server && isClientHello(b) && !d.h.refusing.Load()); s != nil {
 		s.push(b)
 	}
 }

@@ -174,3 +174,37 @@ func TestDTLSSessionsReleased(t *testing.T) {
 		t.Logf("client %d: %v", i, time.Since(start).Round(time.Millisecond))
 	}
 }
+
+// TestDTLSRefuseNewConnections: a refusing DTLS server starts no DTLS
+// session, so a client's handshake does not even begin; once it accepts
+// again, the client (retrying its CONNECT) gets in.
+func TestDTLSRefuseNewConnections(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	cert, err := devcert.New()
+	require.NoError(t, err)
+	srv, err := NewHost("127.0.0.1:0", &Config{MaxPeers: 2})
+	require.NoError(t, err)
+	defer srv.Close()
+	require.NoError(t, srv.DTLSServerSetup(cert.TLS))
+	srv.RefuseNewConnections(true)
+	cli, err := NewHost("", &Config{MaxPeers: 1})
+	require.NoError(t, err)
+	defer cli.Close()
+	require.NoError(t, cli.DTLSClientSetup("localhost", cert.Pool))
+	_, err = cli.ConnectToHost(srv.LocalAddr().String(), 1, 0)
+	require.NoError(t, err)
+	ctx := testCtx(t)
+	short, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+	defer cancel()
+	_, err = srv.Service(short)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	d := srv.dtls.Load()
+	d.mu.Lock()
+	require.Empty(t, d.sessions, "a refusing server holds no DTLS session")
+	d.mu.Unlock()
+
+	srv.RefuseNewConnections(false)
+	ev, err := srv.Service(ctx)
+	require.NoError(t, err)
+	require.Equal(t, EventConnect, ev.Type)
+}

@@ -84,7 +84,7 @@ type Host struct {
 	freeList    []*outCmd
 	pktFree     [][]byte
 	dirty       []*slot
-	refusing    bool
+	refusing    atomic.Bool // read by the DTLS layer without h.mu
 	urgent      bool // an event was raised: send before unlocking
 	chanLimit   int
 	compressor  compressor
@@ -627,11 +627,10 @@ func (h *Host) MaxChannels() int {
 }
 
 // RefuseNewConnections makes the host ignore CONNECT commands (the remote
-// times out), or accept them again.
+// times out), or accept them again. A DTLS server also starts no new DTLS
+// sessions meanwhile, as Godot's (its UDPServer's max pending goes to 0).
 func (h *Host) RefuseNewConnections(refuse bool) {
-	h.mu.Lock()
-	h.refusing = refuse
-	h.mu.Unlock()
+	h.refusing.Store(refuse)
 }
 
 // LocalAddr returns the socket's address.

@@ -301,7 +301,7 @@ func (h *Host) handleConnect(src netip.AddrPort, c *command) *slot {
 			sameIP++
 		}
 	}
-	if free == nil || sameIP >= h.cfg.DuplicatePeers || h.refusing {
+	if free == nil || sameIP >= h.cfg.DuplicatePeers || h.refusing.Load() {
 		return nil
 	}
 	s := free
