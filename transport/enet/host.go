@@ -85,7 +85,7 @@ type Host struct {
 	pktFree     [][]byte
 	dirty       []*slot
 	refusing    atomic.Bool // read by the DTLS layer without h.mu
-	urgent      bool // an event was raised: send before unlocking
+	urgent      bool        // an event was raised: send before unlocking
 	chanLimit   int
 	compressor  compressor
 	stats       hostStats
