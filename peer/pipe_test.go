@@ -146,7 +146,7 @@ func TestPutVarSendsObjectsAsIDsByDefault(t *testing.T) {
 	require.Equal(t, "n", name)
 }
 
-func TestErrorsMatchByGodotCode(t *testing.T) {
+func TestErrorsMatchByCode(t *testing.T) {
 	require.Equal(t, 2, peer.ErrUnavailable.Code())
 	require.Equal(t, "ERR_INVALID_DATA", peer.ErrInvalidData.Name())
 	require.Equal(t, 6, peer.ErrOutOfMemory.Code())

@@ -352,7 +352,9 @@ func reasonOf(err error) string {
 	case errors.As(err, &se):
 		return se.Reason
 	case errors.As(err, &ve):
-		return ve.Name + ": " + ve.Reason
+		if g, ok := ve.Err.(*peer.Error); ok {
+			return g.Name() + ": " + ve.Reason
+		}
 	}
 	return err.Error()
 }
