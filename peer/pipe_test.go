@@ -162,6 +162,9 @@ func TestErrorsMatchByCode(t *testing.T) {
 	wrapped := &peer.OpError{Op: "put var", Transport: "udp", Code: peer.ErrOutOfMemory, Detail: "too big"}
 	require.ErrorIs(t, wrapped, peer.ErrOutOfMemory)
 	require.Equal(t, "udp: put var: too big (ERR_OUT_OF_MEMORY)", wrapped.Error())
+	codeAsCause := &peer.OpError{Op: "put var", Err: peer.ErrOutOfMemory, Detail: "too big"}
+	require.ErrorIs(t, codeAsCause, peer.ErrOutOfMemory)
+	require.Equal(t, "peer: put var: too big (ERR_OUT_OF_MEMORY)", codeAsCause.Error())
 	closed := &peer.OpError{Op: "read packet", Transport: "stream", Err: net.ErrClosed}
 	require.ErrorIs(t, closed, net.ErrClosed)
 	require.Equal(t, "stream: read packet: use of closed network connection", closed.Error())
