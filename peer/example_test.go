@@ -140,9 +140,9 @@ func ExamplePeer_WritePacket() {
 	defer a.Close()
 	defer b.Close()
 
+	fmt.Println(a.WritePacket(context.Background(), []byte("queued")))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
-	fmt.Println(a.WritePacket(ctx, []byte("queued")))
 	err := a.WritePacket(ctx, []byte("no room"))
 	fmt.Println(errors.Is(err, peer.ErrTimeout), errors.Is(err, context.DeadlineExceeded))
 	// Output:
