@@ -205,3 +205,30 @@ func ExampleListener() {
 	// ping <nil> 1
 	// true
 }
+
+// Every error of a peer is an *OpError: the transport, the operation, what
+// was wrong, the cause and Godot's code, each matched with errors.Is.
+func ExampleOpError() {
+	a, b := peer.Pipe(&peer.PipeConfig{MaxPacketSize: 100})
+	defer b.Close()
+
+	err := a.PutPacket(make([]byte, 101))
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, peer.ErrInvalidParameter))
+
+	a.Close()
+	err = a.PutPacket([]byte("x"))
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, net.ErrClosed))
+
+	var oe *peer.OpError
+	if errors.As(err, &oe) {
+		fmt.Println(oe.Transport, oe.Op)
+	}
+	// Output:
+	// pipe: put packet: packet of 101 bytes exceeds MaxPacketSize 100 (ERR_INVALID_PARAMETER)
+	// true
+	// pipe: put packet: use of closed network connection
+	// true
+	// pipe put packet
+}
