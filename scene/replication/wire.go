@@ -355,6 +355,7 @@ func reasonOf(err error) string {
 		if g, ok := ve.Err.(*peer.Error); ok {
 			return g.Name() + ": " + ve.Reason
 		}
+		return ve.Reason
 	}
 	return err.Error()
 }
