@@ -329,31 +329,46 @@ func (l *Listener) ListenerStats() peer.ListenerStats { return l.Stats().Listene
 // error (peers already accepted are unaffected).
 func Listen(url string, cfg *Config) (*Listener, error) {
 	c := cfg.withDefaults()
-	ctx, cancel := context.WithTimeout(context.Background(), c.HandshakeTimeout)
-	defer cancel()
-	sig, err := signaling.Dial(ctx, url, nil)
+	sig, lobby, err := hostLobby(url, c)
 	if err != nil {
-		return nil, &peer.OpError{Op: "listen", Err: peer.ErrCantConnect, Detail: err.Error()}
+		return nil, err
 	}
-	stop := context.AfterFunc(ctx, func() { sig.Close() })
-	defer stop()
-	fail := func(e error, detail string) (*Listener, error) {
-		sig.Close()
-		if ctx.Err() != nil {
-			return nil, &peer.OpError{Op: "listen", Err: peer.ErrTimeout, Detail: "no answer from the signalling server"}
-		}
-		return nil, &peer.OpError{Op: "listen", Err: e, Detail: detail}
-	}
-	if err := sig.Join(c.Lobby, false); err != nil {
-		return fail(peer.ErrCantConnect, err.Error())
-	}
-	l := &Listener{cfg: c, url: url, sig: sig, sessions: map[int]*session{}, live: map[*session]struct{}{},
+	l := &Listener{cfg: c, url: url, sig: sig, lobby: lobby, sessions: map[int]*session{}, live: map[*session]struct{}{},
 		stats: listenstats.New("webrtc", c.Logger)}
 	l.ready = acceptq.New(c.MaxPendingConnections, l.stats, func(dc *DataChannel) net.Addr {
 		dc.Close()
 		return nil
 	})
-	for l.lobby == "" {
+	l.ctx, l.cancel = context.WithCancel(context.Background())
+	l.wg.Add(1)
+	go l.readLoop()
+	return l, nil
+}
+
+// hostLobby connects to the signalling server at url and opens lobby
+// c.Lobby as its host (peer 1), waiting at most c.HandshakeTimeout. It
+// returns the link and the lobby's name.
+func hostLobby(url string, c Config) (*signaling.Client, string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.HandshakeTimeout)
+	defer cancel()
+	sig, err := signaling.Dial(ctx, url, nil)
+	if err != nil {
+		return nil, "", &peer.OpError{Op: "listen", Err: peer.ErrCantConnect, Detail: err.Error()}
+	}
+	stop := context.AfterFunc(ctx, func() { sig.Close() })
+	defer stop()
+	fail := func(e error, detail string) (*signaling.Client, string, error) {
+		sig.Close()
+		if ctx.Err() != nil {
+			return nil, "", &peer.OpError{Op: "listen", Err: peer.ErrTimeout, Detail: "no answer from the signalling server"}
+		}
+		return nil, "", &peer.OpError{Op: "listen", Err: e, Detail: detail}
+	}
+	if err := sig.Join(c.Lobby, false); err != nil {
+		return fail(peer.ErrCantConnect, err.Error())
+	}
+	lobby := ""
+	for lobby == "" {
 		m, err := sig.Read()
 		if errors.Is(err, signaling.ErrBadMessage) {
 			continue
@@ -367,16 +382,13 @@ func Listen(url string, cfg *Config) (*Listener, error) {
 				return fail(peer.ErrAlreadyInUse, fmt.Sprintf("lobby %q already has a host", c.Lobby))
 			}
 		case signaling.Join:
-			l.lobby = m.Data
+			lobby = m.Data
 		}
 	}
 	if !stop() {
 		return fail(peer.ErrTimeout, "no answer from the signalling server")
 	}
-	l.ctx, l.cancel = context.WithCancel(context.Background())
-	l.wg.Add(1)
-	go l.readLoop()
-	return l, nil
+	return sig, lobby, nil
 }
 
 func (l *Listener) readLoop() {
