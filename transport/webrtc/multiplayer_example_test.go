@@ -27,7 +27,7 @@ func ExampleListenMultiplayer() {
 
 	cfg := &webrtc.MultiplayerConfig{
 		Channels:   []multiplayer.TransferMode{multiplayer.TransferModeUnreliable}, // transfer channel 1
-		Connection: &webrtc.Config{Lobby: "game", LoopbackOnly: true},          // LoopbackOnly: this example stays on 127.0.0.1
+		Connection: &webrtc.Config{Lobby: "game", LoopbackOnly: true},              // LoopbackOnly: this example stays on 127.0.0.1
 	}
 	srv, err := webrtc.ListenMultiplayer(url, cfg)
 	if err != nil {
