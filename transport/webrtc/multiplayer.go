@@ -110,7 +110,7 @@ const (
 // Received packets stay in their channel's queue (bounded by the
 // PeerConnection's Config.ReceiveBufferBytes and ReceiveBufferPackets per
 // channel) until read; the peer keeps an 8-byte note per queued packet of
-// whose packet comes next.
+// whose packet comes next (multiplayer.Queue).
 //
 // Godot → Go:
 //
@@ -160,15 +160,10 @@ type mpTransport struct {
 	closed bool
 	wg     sync.WaitGroup // closing removed peers' connections
 
-	// q notes whose channel has the next packet: one entry per packet
+	// q notes whose channel has the next packet: one note per packet
 	// queued on a connected peer's channel (a few more while a peer
-	// connects; an entry whose channel is empty is skipped).
-	qmu   sync.Mutex
-	q     []*mpChannel
-	qhead int
-	ended error // a client's session is over; reported once q is drained
-	ready chan struct{}
-	done  chan struct{}
+	// connects; a note whose channel is empty is skipped).
+	q *multiplayer.Queue[*mpChannel]
 
 	connected, refused, timedOut atomic.Uint64
 
@@ -188,8 +183,7 @@ func newMultiplayer(op string, mode mpMode, id int32, cfg *MultiplayerConfig) (*
 		mode:  mode,
 		modes: []multiplayer.TransferMode{multiplayer.TransferModeReliable, multiplayer.TransferModeUnreliableOrdered, multiplayer.TransferModeUnreliable},
 		peers: map[int32]*mpPeer{},
-		ready: make(chan struct{}, 1),
-		done:  make(chan struct{}),
+		q:     multiplayer.NewQueue[*mpChannel](),
 		conn:  multiplayer.NewConnecting(),
 	}
 	if cfg != nil {
@@ -373,19 +367,16 @@ func (m *mpTransport) check(mp *mpPeer) {
 		m.status.Store(int32(multiplayer.ConnectionConnected))
 	}
 	// Packets that arrived while the peer connected wait in its channels.
-	m.qmu.Lock()
 	for _, c := range mp.chans {
 		for range c.t.q.Len() {
-			m.q = append(m.q, c)
+			m.q.Push(c)
 		}
 	}
-	m.qmu.Unlock()
 	m.ev.PeerConnected(mp.id)
 	m.mu.Unlock()
 	if m.mode == mpClient {
 		m.conn.Finish(nil)
 	}
-	m.signal()
 }
 
 // removeLocked forgets mp, reports it gone if it was connected, unlocks
@@ -425,7 +416,6 @@ var (
 	errServerGone = &multiplayer.SessionError{Transport: "webrtc", Detail: "the connection to the server closed"}
 	errMPNotConn  = &peer.OpError{Op: "put packet", Err: peer.ErrUnconfigured, Detail: "not connected"}
 	errMPNoPacket = &peer.OpError{Op: "get packet", Err: peer.ErrUnavailable, Detail: "no packet queued"}
-	errMPClosed   = &peer.OpError{Op: "wait packet", Err: peer.ErrClosed}
 )
 
 // endSession makes a client ConnectionDisconnected with id 0; reads report
@@ -433,30 +423,14 @@ var (
 func (m *mpTransport) endSession(err error) {
 	m.status.Store(int32(multiplayer.ConnectionDisconnected))
 	m.id.Store(0)
-	m.qmu.Lock()
-	if m.ended == nil {
-		m.ended = err
-	}
-	m.qmu.Unlock()
+	m.q.End(err)
 	m.conn.Finish(&peer.OpError{Op: "dial", Err: peer.ErrCantConnect, Detail: err.Error()})
-	m.signal()
-}
-
-func (m *mpTransport) signal() {
-	select {
-	case m.ready <- struct{}{}:
-	default:
-	}
 }
 
 func (m *mpTransport) onPacket(c *mpChannel) {
-	if !c.p.live.Load() {
-		return // noted when the peer connects
+	if c.p.live.Load() { // else noted when the peer connects
+		m.q.Push(c)
 	}
-	m.qmu.Lock()
-	m.q = append(m.q, c)
-	m.qmu.Unlock()
-	m.signal()
 }
 
 // RemovePeer removes peer id (Godot's remove_peer): PeerDisconnected if it
@@ -573,26 +547,13 @@ func (m *mpTransport) PutPacket(p []byte, target int32, mode multiplayer.Transfe
 
 func (m *mpTransport) GetPacket() ([]byte, multiplayer.PacketInfo, error) {
 	for {
-		m.qmu.Lock()
-		if m.qhead == len(m.q) {
-			err := m.ended
-			m.qmu.Unlock()
+		c, ok, err := m.q.Pop()
+		if !ok {
 			if err == nil {
 				err = errMPNoPacket
 			}
 			return nil, multiplayer.PacketInfo{}, err
 		}
-		c := m.q[m.qhead]
-		m.q[m.qhead] = nil
-		m.qhead++
-		if m.qhead == len(m.q) {
-			m.q, m.qhead = m.q[:0], 0
-		} else if m.qhead > 64 && m.qhead*2 > len(m.q) {
-			n := copy(m.q, m.q[m.qhead:])
-			clear(m.q[n:])
-			m.q, m.qhead = m.q[:n], 0
-		}
-		m.qmu.Unlock()
 		if c.p.removed.Load() {
 			continue
 		}
@@ -604,23 +565,7 @@ func (m *mpTransport) GetPacket() ([]byte, multiplayer.PacketInfo, error) {
 	}
 }
 
-func (m *mpTransport) WaitPacket(ctx context.Context) error {
-	for {
-		m.qmu.Lock()
-		ok := m.qhead < len(m.q) || m.ended != nil
-		m.qmu.Unlock()
-		if ok {
-			return nil
-		}
-		select {
-		case <-m.ready:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-m.done:
-			return errMPClosed
-		}
-	}
-}
+func (m *mpTransport) WaitPacket(ctx context.Context) error { return m.q.Wait(ctx) }
 
 // AvailablePacketCount counts the packets queued on connected peers'
 // channels, as Godot's.
@@ -682,7 +627,7 @@ func (m *mpTransport) Close() error {
 	peers := m.peers
 	m.peers = map[int32]*mpPeer{}
 	m.mu.Unlock()
-	close(m.done)
+	m.q.Close()
 	for _, mp := range peers {
 		mp.removed.Store(true)
 		mp.pc.Close()
@@ -691,8 +636,6 @@ func (m *mpTransport) Close() error {
 	m.status.Store(int32(multiplayer.ConnectionDisconnected))
 	m.id.Store(0)
 	m.conn.Finish(&peer.OpError{Op: "dial", Err: peer.ErrClosed})
-	m.qmu.Lock()
-	m.q, m.qhead = nil, 0
-	m.qmu.Unlock()
+	m.q.Close()
 	return nil
 }
