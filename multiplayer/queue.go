@@ -65,6 +65,27 @@ func (q *Queue[T]) Pop() (v T, ok bool, ended error) {
 	return v, true, nil
 }
 
+// GetPacket is a Transport's GetPacket on the queue: it pops notes until
+// read returns a packet for one (ok false skips a note whose packet is
+// gone). With no note left it returns the error End recorded, else one
+// matching peer.ErrUnavailable.
+func (q *Queue[T]) GetPacket(read func(T) ([]byte, PacketInfo, bool)) ([]byte, PacketInfo, error) {
+	for {
+		v, ok, err := q.Pop()
+		if !ok {
+			if err == nil {
+				err = errNoPacket
+			}
+			return nil, PacketInfo{}, err
+		}
+		if b, info, ok := read(v); ok {
+			return b, info, nil
+		}
+	}
+}
+
+var errNoPacket = &peer.OpError{Op: "get packet", Err: peer.ErrUnavailable, Detail: "no packet queued"}
+
 // Len returns the number of notes.
 func (q *Queue[T]) Len() int {
 	q.mu.Lock()

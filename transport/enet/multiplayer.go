@@ -398,7 +398,6 @@ func (m *mpTransport) onDisconnect(e Event) {
 var (
 	errServerGone = &multiplayer.SessionError{Transport: "enet", Detail: "the connection to the server closed"}
 	errMPNotConn  = &peer.OpError{Op: "put packet", Err: peer.ErrUnconfigured, Detail: "not connected"}
-	errMPNoPacket = &peer.OpError{Op: "get packet", Err: peer.ErrUnavailable, Detail: "no packet queued"}
 )
 
 // endSession makes a client ConnectionDisconnected with id 0, as Godot's
@@ -494,20 +493,16 @@ func (m *mpTransport) GetPacket() ([]byte, multiplayer.PacketInfo, error) {
 	if multiplayer.ConnectionStatus(m.status.Load()) == multiplayer.ConnectionConnecting {
 		return nil, multiplayer.PacketInfo{}, &peer.OpError{Op: "get packet", Err: peer.ErrUnconfigured, Detail: "still connecting"}
 	}
-	for {
-		e, ok, err := m.q.Pop()
-		if !ok {
-			if err == nil {
-				err = errMPNoPacket
-			}
-			return nil, multiplayer.PacketInfo{}, err
-		}
-		b, err := e.p.GetPacket()
-		if err != nil {
-			continue
-		}
-		return b, mpInfo(e.from, e.p.PacketChannel(), e.p.PacketFlags()), nil
+	return m.q.GetPacket(readNote)
+}
+
+// readNote reads the packet a note is for.
+func readNote(e mpEntry) ([]byte, multiplayer.PacketInfo, bool) {
+	b, err := e.p.GetPacket()
+	if err != nil {
+		return nil, multiplayer.PacketInfo{}, false
 	}
+	return b, mpInfo(e.from, e.p.PacketChannel(), e.p.PacketFlags()), true
 }
 
 func (m *mpTransport) WaitPacket(ctx context.Context) error { return m.q.Wait(ctx) }

@@ -180,14 +180,10 @@ func Dial(ctx context.Context, url string, cfg *Config) (*Peer, error) {
 	if c.Lobby == "" {
 		return nil, &peer.OpError{Op: "dial", Err: peer.ErrInvalidParameter, Detail: "Config.Lobby is empty; name the lobby a Listener opened"}
 	}
-	sig, err := signaling.Dial(ctx, url, nil)
+	sig, stop, err := dialSignalling(ctx, url)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, &peer.OpError{Op: "dial", Err: peer.ErrCantConnect, Detail: err.Error()}
+		return nil, err
 	}
-	stop := context.AfterFunc(ctx, func() { sig.Close() })
 	fail := func(err error) (*Peer, error) {
 		stop()
 		sig.Close()
@@ -270,6 +266,19 @@ func Dial(ctx context.Context, url string, cfg *Config) (*Peer, error) {
 		sig.Close()
 		<-readerDone
 	}), nil
+}
+
+// dialSignalling connects to the signalling server at url; until stop is
+// called, ctx ending closes the link.
+func dialSignalling(ctx context.Context, url string) (sig *signaling.Client, stop func() bool, err error) {
+	sig, err = signaling.Dial(ctx, url, nil)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		return nil, nil, &peer.OpError{Op: "dial", Err: peer.ErrCantConnect, Detail: err.Error()}
+	}
+	return sig, context.AfterFunc(ctx, func() { sig.Close() }), nil
 }
 
 // Listener hosts a signalling lobby and accepts a peer for each member that

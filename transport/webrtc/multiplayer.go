@@ -415,7 +415,6 @@ func (m *mpTransport) removeLocked(mp *mpPeer, background bool) {
 var (
 	errServerGone = &multiplayer.SessionError{Transport: "webrtc", Detail: "the connection to the server closed"}
 	errMPNotConn  = &peer.OpError{Op: "put packet", Err: peer.ErrUnconfigured, Detail: "not connected"}
-	errMPNoPacket = &peer.OpError{Op: "get packet", Err: peer.ErrUnavailable, Detail: "no packet queued"}
 )
 
 // endSession makes a client ConnectionDisconnected with id 0; reads report
@@ -546,23 +545,19 @@ func (m *mpTransport) PutPacket(p []byte, target int32, mode multiplayer.Transfe
 }
 
 func (m *mpTransport) GetPacket() ([]byte, multiplayer.PacketInfo, error) {
-	for {
-		c, ok, err := m.q.Pop()
-		if !ok {
-			if err == nil {
-				err = errMPNoPacket
-			}
-			return nil, multiplayer.PacketInfo{}, err
-		}
-		if c.p.removed.Load() {
-			continue
-		}
-		b, err := c.t.GetPacket()
-		if err != nil {
-			continue
-		}
-		return b, multiplayer.PacketInfo{From: c.p.id, Channel: c.channel, Mode: c.mode}, nil
+	return m.q.GetPacket(readNote)
+}
+
+// readNote reads the packet a note is for, from a peer still there.
+func readNote(c *mpChannel) ([]byte, multiplayer.PacketInfo, bool) {
+	if c.p.removed.Load() {
+		return nil, multiplayer.PacketInfo{}, false
 	}
+	b, err := c.t.GetPacket()
+	if err != nil {
+		return nil, multiplayer.PacketInfo{}, false
+	}
+	return b, multiplayer.PacketInfo{From: c.p.id, Channel: c.channel, Mode: c.mode}, true
 }
 
 func (m *mpTransport) WaitPacket(ctx context.Context) error { return m.q.Wait(ctx) }

@@ -74,14 +74,10 @@ func DialMultiplayer(ctx context.Context, url string, cfg *MultiplayerConfig) (*
 	if c.Lobby == "" {
 		return nil, &peer.OpError{Op: "dial", Err: peer.ErrInvalidParameter, Detail: "Connection.Lobby is empty; name the lobby ListenMultiplayer opened"}
 	}
-	sig, err := signaling.Dial(ctx, url, nil)
+	sig, stop, err := dialSignalling(ctx, url)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, &peer.OpError{Op: "dial", Err: peer.ErrCantConnect, Detail: err.Error()}
+		return nil, err
 	}
-	stop := context.AfterFunc(ctx, func() { sig.Close() })
 	self, err := joinLobby(sig, c.Lobby)
 	if !stop() {
 		sig.Close()
