@@ -56,6 +56,9 @@ type MultiplayerStats struct {
 	// TimedOut counts lobby members that did not connect within
 	// HandshakeTimeout (ListenMultiplayer only): they were removed.
 	TimedOut uint64
+	// Failed counts lobby members removed because their offer, answer or
+	// candidate could not be used (ListenMultiplayer only).
+	Failed uint64
 }
 
 // ConnectedPeer is what Godot's get_peer returns for one peer (its
@@ -165,7 +168,7 @@ type mpTransport struct {
 	// connects; a note whose channel is empty is skipped).
 	q *multiplayer.Queue[*mpChannel]
 
-	connected, refused, timedOut atomic.Uint64
+	connected, refused, timedOut, failed atomic.Uint64
 
 	conn  *multiplayer.Connecting // client: the server connected, or the session failed
 	lobby *mpLobby                // ListenMultiplayer, DialMultiplayer
@@ -489,7 +492,8 @@ func (mp *mpPeer) info() ConnectedPeer {
 
 // Stats returns the peer's counters.
 func (p *MultiplayerPeer) Stats() MultiplayerStats {
-	return MultiplayerStats{Connected: p.m.connected.Load(), Refused: p.m.refused.Load(), TimedOut: p.m.timedOut.Load()}
+	return MultiplayerStats{Connected: p.m.connected.Load(), Refused: p.m.refused.Load(),
+		TimedOut: p.m.timedOut.Load(), Failed: p.m.failed.Load()}
 }
 
 // channelIndex maps a transfer mode and channel to the layout index.

@@ -195,6 +195,7 @@ func (l *mpLobby) add(id int) {
 	}
 	pc, err := NewPeerConnection(&c)
 	if err != nil {
+		m.failed.Add(1)
 		return
 	}
 	if err := l.p.AddPeer(pc, int32(id), 1); err != nil {
@@ -206,6 +207,7 @@ func (l *mpLobby) add(id int) {
 	}
 	if !l.p.IsServer() {
 		if err := pc.CreateOffer(); err != nil {
+			m.failed.Add(1)
 			l.p.RemovePeer(int32(id))
 			return
 		}
@@ -267,8 +269,8 @@ func (l *mpLobby) relay(msg signaling.Message) {
 		}
 		err = pc.AddICECandidate(mid, idx, cand)
 	}
-	if err != nil && l.p.HasPeer(int32(msg.ID)) {
-		l.p.RemovePeer(int32(msg.ID))
+	if err != nil && l.p.RemovePeer(int32(msg.ID)) == nil {
+		l.p.m.failed.Add(1)
 	}
 }
 
