@@ -20,7 +20,6 @@ import (
 	"github.com/packetpeer/packetpeer/transport/webrtc/signaling"
 )
 
-
 func rtcMPConfig(handshake time.Duration) *webrtc.MultiplayerConfig {
 	return &webrtc.MultiplayerConfig{Connection: &webrtc.Config{LoopbackOnly: true, Lobby: rtcLobby,
 		HandshakeTimeout: handshake, ReceiveBufferBytes: 64 << 10}}
