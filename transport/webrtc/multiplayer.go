@@ -459,7 +459,9 @@ func (p *MultiplayerPeer) HasPeer(id int32) bool {
 	return p.m.peers[id] != nil
 }
 
-// GetPeer describes peer id (Godot's get_peer), nil if there is none.
+// GetPeer describes peer id (Godot's get_peer), nil if there is none. Use
+// the connection and channels for their state and statistics; reading from
+// a channel would take packets from the MultiplayerPeer.
 func (p *MultiplayerPeer) GetPeer(id int32) *ConnectedPeer {
 	p.m.mu.Lock()
 	defer p.m.mu.Unlock()

@@ -80,7 +80,7 @@ func TestMultiplayerConformance(t *testing.T) {
 
 // mpPair connects two multiplayer peers a and b (ids ida, idb) through
 // in-process signalling.
-func mpPair(t *testing.T, a *MultiplayerPeer, ida int32, b *MultiplayerPeer, idb int32, lifetime int) (*PeerConnection, *PeerConnection) {
+func mpPair(t testing.TB, a *MultiplayerPeer, ida int32, b *MultiplayerPeer, idb int32, lifetime int) (*PeerConnection, *PeerConnection) {
 	t.Helper()
 	var pca, pcb *PeerConnection
 	ready := make(chan struct{})
