@@ -108,7 +108,15 @@ const (
 // failed, closed) or any channel closing removes it, with
 // PeerDisconnected if it was connected (on a client, losing peer 1 ends the
 // session). A removed peer's PeerConnection is closed, as Godot's is when
-// its last reference goes.
+// its last reference goes. A client whose connection to the server ends
+// before it connected is ConnectionDisconnected too (Godot's stays
+// CONNECTING): a session does not restart, create a new client to retry.
+//
+// Where Godot 4.6 differs: add_peer with an id already added replaces the
+// older peer silently (AddPeer refuses it, ErrAlreadyInUse);
+// get_unique_id after close returns 1 with an error (UniqueID returns 0);
+// put_packet on a channel not open yet returns ERR_UNCONFIGURED on the web
+// (here the channel's ErrFailed, as the native plugin).
 //
 // Received packets stay in their channel's queue (bounded by the
 // PeerConnection's Config.ReceiveBufferBytes and ReceiveBufferPackets per
