@@ -116,7 +116,7 @@ const (
 // older peer silently (AddPeer refuses it, ErrAlreadyInUse);
 // get_unique_id after close returns 1 with an error (UniqueID returns 0);
 // put_packet on a channel not open yet returns ERR_UNCONFIGURED on the web
-// (here the channel's ErrFailed, as the native plugin).
+// (here ErrFailed, as DataChannel.PutPacket reports it).
 //
 // Received packets stay in their channel's queue (bounded by the
 // PeerConnection's Config.ReceiveBufferBytes and ReceiveBufferPackets per
