@@ -11,6 +11,7 @@ import (
 	"github.com/packetpeer/packetpeer/multiplayer/multiplayertest"
 	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/peer/peertest"
+	"github.com/packetpeer/packetpeer/transport/webrtc/signaling"
 	"github.com/stretchr/testify/require"
 )
 
@@ -345,4 +346,34 @@ func TestMultiplayerMesh(t *testing.T) {
 	require.False(t, ps[1].HasPeer(3))
 	require.True(t, ps[1].HasPeer(11))
 	require.Equal(t, multiplayer.ConnectionConnected, ps[1].ConnectionStatus())
+}
+
+// DialMultiplayer fails with an error naming the problem: no lobby name, a
+// lobby without host, a host that never answers within HandshakeTimeout.
+func TestMultiplayerDialErrors(t *testing.T) {
+	peertest.CheckGoroutines(t, pionGoroutines...)
+	ctx := ctxT(t)
+	url := signalingURL(t)
+	_, err := DialMultiplayer(ctx, url, nil)
+	require.ErrorIs(t, err, peer.ErrInvalidParameter)
+	_, err = DialMultiplayer(ctx, url, mpConfig("nobody"))
+	require.ErrorIs(t, err, peer.ErrCantConnect)
+	require.ErrorContains(t, err, "no host")
+
+	host, err := signaling.Dial(ctx, url, nil)
+	require.NoError(t, err)
+	defer host.Close()
+	require.NoError(t, host.Join("quiet", false))
+	go func() { // a host that reads and never answers
+		for {
+			if _, err := host.Read(); err != nil && !errors.Is(err, signaling.ErrBadMessage) {
+				return
+			}
+		}
+	}()
+	cfg := mpConfig("quiet")
+	cfg.Connection.HandshakeTimeout = 500 * time.Millisecond
+	_, err = DialMultiplayer(ctx, url, cfg)
+	require.ErrorIs(t, err, peer.ErrCantConnect)
+	require.ErrorContains(t, err, "HandshakeTimeout")
 }
