@@ -16,9 +16,9 @@ import (
 // reliable, 2 unreliable ordered, 3 unreliable.
 var rtcMPChannels = []multiplayer.TransferMode{multiplayer.TransferModeReliable, multiplayer.TransferModeUnreliableOrdered, multiplayer.TransferModeUnreliable}
 
-// rtcMPScript runs two Godot WebRTCMultiplayerPeer clients, A and B, made
+// rtcMPScript runs three Godot WebRTCMultiplayerPeer clients, A, B and C, made
 // by examples/godot/webrtc_multiplayer_client.gd, against the Go server of
-// TestWebRTCMultiplayerLive. Lines: "<client> peer_connected|
+// TestWebRTCMultiplayerLive (C is only there to be forced out). Lines: "<client> peer_connected|
 // peer_disconnected <id>", "<client> status <s> id <id>", "<client> got
 // <text> from <peer> ch <channel> mode <mode>" once per packet text. Each
 // side acknowledges the other's unreliable packets ("ack <text>") and the
@@ -35,7 +35,7 @@ var seen := {}
 var acked := {}
 
 func _ready() -> void:
-	for name in ["A", "B"]:
+	for name in ["A", "B", "C"]:
 		var c := Client.new()
 		c.signal_url = OS.get_cmdline_user_args()[0]
 		c.lobby = "mp"
@@ -54,6 +54,8 @@ func _ready() -> void:
 	var b: WebRTCMultiplayerPeer = clients["B"].peer
 	send(a, "hello A %d" % a.get_unique_id(), R, 0)
 	send(b, "hello B %d" % b.get_unique_id(), R, 0)
+	var c: WebRTCMultiplayerPeer = clients["C"].peer
+	send(c, "hello C %d" % c.get_unique_id(), R, 0)
 	# A custom channel ignores the mode it is sent in.
 	var out := [["A uo", UO, 0], ["A u", U, 0], ["A c1", U, 1], ["A c3", R, 3]]
 	var frame := 0
@@ -74,6 +76,9 @@ func _ready() -> void:
 	while a.get_connection_status() != MultiplayerPeer.CONNECTION_DISCONNECTED:
 		await tick()
 	print("A status ", a.get_connection_status(), " has server ", a.has_peer(1))
+	while c.get_connection_status() != MultiplayerPeer.CONNECTION_DISCONNECTED:
+		await tick()
+	print("C status ", c.get_connection_status(), " has server ", c.has_peer(1))
 	get_tree().quit()
 
 func send(p: WebRTCMultiplayerPeer, text: String, mode: int, ch: int) -> void:
@@ -107,7 +112,7 @@ func pump(name: String) -> void:
 		print(name, " got ", text, " from ", from, " ch ", ch, " mode ", mode)
 `
 
-// TestWebRTCMultiplayerLive runs two clients of Godot 4.6's
+// TestWebRTCMultiplayerLive runs three clients of Godot 4.6's
 // WebRTCMultiplayerPeer (the browser's WebRTC underneath), signalled by
 // examples/godot/webrtc_multiplayer_client.gd through the project's
 // signalling server, against a Go webrtc.ListenMultiplayer server with the
@@ -115,7 +120,7 @@ func pump(name: String) -> void:
 // packets flow both ways in every mode and on custom channels with the
 // right sender, channel and mode, a peer id, broadcast and all-but targets
 // reach the right clients, Godot closing is seen by Go, and Go's
-// DisconnectPeer by Godot.
+// DisconnectPeer, graceful (A) and forced (C), by Godot.
 func TestWebRTCMultiplayerLive(t *testing.T) {
 	noLeaks(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
@@ -167,6 +172,8 @@ func TestWebRTCMultiplayerLive(t *testing.T) {
 		"A got saw B leave from 1 ch 0 mode 2",
 		"A peer_disconnected 1",
 		"A status 0 has server false",
+		"C peer_disconnected 1",
+		"C status 0 has server false",
 	}
 	for _, w := range want {
 		if !containsLine(res.Lines, w) {
@@ -188,10 +195,10 @@ func TestWebRTCMultiplayerLive(t *testing.T) {
 // with the id of each Godot client, by name.
 func serveGodotWebRTCMultiplayer(ctx context.Context, srv *webrtc.MultiplayerPeer, ids map[string]int32) error {
 	connected := map[int32]bool{}
-	for len(connected) < 2 {
+	for len(connected) < 3 {
 		ev, err := srv.ReadEvent(ctx)
 		if err != nil {
-			return fmt.Errorf("waiting for two clients: %w", err)
+			return fmt.Errorf("waiting for three clients: %w", err)
 		}
 		if ev.Type != multiplayer.PeerConnected {
 			return fmt.Errorf("event %v before both clients connected", ev)
@@ -206,8 +213,8 @@ func serveGodotWebRTCMultiplayer(ctx context.Context, srv *webrtc.MultiplayerPee
 		"A c1": {Channel: 1, Mode: multiplayer.TransferModeReliable},   // sent UNRELIABLE
 		"A c3": {Channel: 3, Mode: multiplayer.TransferModeUnreliable}, // sent RELIABLE
 	}
-	seenA := map[string]bool{}
-	for len(ids) < 2 || len(seenA) < len(wantA) {
+	seenA := map[string]int32{} // sender by text
+	for len(ids) < 3 || len(seenA) < len(wantA) {
 		b, info, err := srv.ReadPacketFrom(ctx)
 		if err != nil {
 			return fmt.Errorf("waiting for Godot's packets (ids %v, seen %v): %w", ids, seenA, err)
@@ -232,19 +239,31 @@ func serveGodotWebRTCMultiplayer(ctx context.Context, srv *webrtc.MultiplayerPee
 		if !ok {
 			return fmt.Errorf("unexpected packet %q %+v", b, info)
 		}
-		if ids["A"] == 0 {
-			return fmt.Errorf("%q before A's hello", b)
-		}
-		w.From = ids["A"]
+		// An unreliable packet may overtake A's reliable hello: its sender
+		// is checked once A's id is known.
+		w.From = info.From
 		if info != w {
 			return fmt.Errorf("%q arrived as %+v, want %+v", b, info, w)
 		}
-		seenA[text] = true
-		if err := srv.SendTo(ids["A"], multiplayer.TransferModeReliable, 0, []byte("ack "+text)); err != nil {
+		seenA[text] = info.From
+		if err := srv.SendTo(info.From, multiplayer.TransferModeReliable, 0, []byte("ack "+text)); err != nil {
 			return err
 		}
 	}
+	for text, from := range seenA {
+		if from != ids["A"] {
+			return fmt.Errorf("%q came from %d, A is %d", text, from, ids["A"])
+		}
+	}
 	a, b := ids["A"], ids["B"]
+	// C is forced out: forgotten at once, no event (Godot's
+	// disconnect_peer(id, true)); Godot's C sees its server go.
+	if err := srv.DisconnectPeer(ids["C"], true); err != nil {
+		return err
+	}
+	if srv.HasPeer(ids["C"]) {
+		return fmt.Errorf("C (%d) still known after DisconnectPeer(force)", ids["C"])
+	}
 
 	// Go's unreliable packets to A, repeated until A acknowledges each.
 	unreliable := []struct {
