@@ -56,7 +56,7 @@ func rtcMPHonest(t *testing.T, url string, srv *webrtc.MultiplayerPeer) {
 func TestWebRTCMultiplayerSilentMembers(t *testing.T) {
 	peertest.CheckGoroutines(t)
 	url := signalingServer(t)
-	srv, err := webrtc.ListenMultiplayer(url, rtcMPConfig(2*time.Second))
+	srv, err := webrtc.ListenMultiplayer(url, rtcMPConfig(4*time.Second))
 	require.NoError(t, err)
 	defer srv.Close()
 	before := heapNow()
