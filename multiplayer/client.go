@@ -34,13 +34,17 @@ func (e *SessionError) Unwrap() []error { return []error{peer.ErrUnconfigured, i
 // ConnectionConnected), and a DialClient function waits for it with Await.
 // The zero value is not ready; use NewConnecting.
 type Connecting struct {
-	done chan struct{}
-	once sync.Once
-	err  error
+	transport string
+	done      chan struct{}
+	once      sync.Once
+	err       error
 }
 
-// NewConnecting returns an attempt in progress.
-func NewConnecting() *Connecting { return &Connecting{done: make(chan struct{})} }
+// NewConnecting returns an attempt in progress of a client of transport
+// (e.g. "websocket"), which names it in errors.
+func NewConnecting(transport string) *Connecting {
+	return &Connecting{transport: transport, done: make(chan struct{})}
+}
 
 // Finish records the outcome: nil for connected, else why connecting
 // failed. Only the first call counts; it reports whether it was the first.
@@ -57,14 +61,14 @@ func (c *Connecting) Finish(err error) bool {
 // Done is closed once Finish was called.
 func (c *Connecting) Done() <-chan struct{} { return c.done }
 
-// Wait waits for the outcome and returns it, or ctx's error when ctx ends
-// first.
+// Wait waits for the outcome and returns it. When ctx ends first it returns
+// an error matching peer.ErrTimeout and ctx's error.
 func (c *Connecting) Wait(ctx context.Context) error {
 	select {
 	case <-c.done:
 		return c.err
 	case <-ctx.Done():
-		return ctx.Err()
+		return &peer.OpError{Op: "dial", Transport: c.transport, Code: peer.ErrTimeout, Err: ctx.Err()}
 	}
 }
 

@@ -70,7 +70,7 @@ type closer struct{ closed bool }
 func (c *closer) Close() error { c.closed = true; return nil }
 
 func TestConnectingAwait(t *testing.T) {
-	c := NewConnecting()
+	c := NewConnecting("test")
 	if !c.Finish(nil) || c.Finish(io.EOF) {
 		t.Fatal("Finish: only the first call counts")
 	}
@@ -78,15 +78,15 @@ func TestConnectingAwait(t *testing.T) {
 	if got, err := Await(context.Background(), p, c); got != p || err != nil || p.closed {
 		t.Fatalf("Await connected = %v, %v, closed %v", got, err, p.closed)
 	}
-	c = NewConnecting()
+	c = NewConnecting("test")
 	c.Finish(io.EOF)
 	if got, err := Await(context.Background(), p, c); got != nil || err != io.EOF || !p.closed {
 		t.Fatalf("Await failed = %v, %v, closed %v", got, err, p.closed)
 	}
-	c, p = NewConnecting(), &closer{}
+	c, p = NewConnecting("test"), &closer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Await(ctx, p, c); err != context.Canceled || !p.closed {
+	if _, err := Await(ctx, p, c); !errors.Is(err, context.Canceled) || !errors.Is(err, peer.ErrTimeout) || !p.closed {
 		t.Fatalf("Await cancelled = %v, closed %v", err, p.closed)
 	}
 }

@@ -143,9 +143,35 @@ func (e *Events) wait(ctx context.Context) (Event, error) {
 		select {
 		case <-ready:
 		case <-done:
-			return Event{}, &peer.OpError{Op: "read event", Err: peer.ErrClosed}
+			return Event{}, &peer.OpError{Op: "read event", Transport: "multiplayer", Err: peer.ErrClosed}
 		case <-ctx.Done():
-			return Event{}, ctx.Err()
+			return Event{}, &peer.OpError{Op: "read event", Transport: "multiplayer", Code: peer.ErrTimeout, Err: ctx.Err()}
+		}
+	}
+}
+
+// waitReady waits until an event is queued, without taking it, until ctx
+// ends or the queue is closed.
+func (e *Events) waitReady(ctx context.Context) error {
+	e.mu.Lock()
+	e.init()
+	ready, done := e.ready, e.done
+	e.mu.Unlock()
+	for {
+		e.mu.Lock()
+		n, closed := e.n, e.closed
+		e.mu.Unlock()
+		if closed {
+			return &peer.OpError{Op: "wait event", Err: peer.ErrClosed}
+		}
+		if n > 0 {
+			return nil
+		}
+		select {
+		case <-ready:
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 }

@@ -84,7 +84,7 @@ func (q *Queue[T]) GetPacket(read func(T) ([]byte, PacketInfo, bool)) ([]byte, P
 	}
 }
 
-var errNoPacket = &peer.OpError{Op: "get packet", Err: peer.ErrUnavailable, Detail: "no packet queued"}
+var errNoPacket = &peer.OpError{Op: "get packet", Transport: "multiplayer", Code: peer.ErrUnavailable, Detail: "no packet queued"}
 
 // Len returns the number of notes.
 func (q *Queue[T]) Len() int {
@@ -125,7 +125,7 @@ func (q *Queue[T]) Wait(ctx context.Context) error {
 	}
 }
 
-var errQueueClosed = &peer.OpError{Op: "wait packet", Err: peer.ErrClosed}
+var errQueueClosed = &peer.OpError{Op: "wait packet", Transport: "multiplayer", Err: peer.ErrClosed}
 
 // Close drops the notes and makes Wait return ErrClosed. Calling it again
 // does nothing.

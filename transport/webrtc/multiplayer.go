@@ -184,27 +184,27 @@ type mpTransport struct {
 
 func newMultiplayer(op string, mode mpMode, id int32, cfg *MultiplayerConfig) (*MultiplayerPeer, error) {
 	if id < 1 {
-		return nil, &peer.OpError{Op: op, Err: peer.ErrInvalidParameter,
+		return nil, &peer.OpError{Op: op, Transport: "webrtc", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("unique id %d is outside [1, 2^31-1]", id)}
 	}
 	if mode == mpClient && id == multiplayer.TargetPeerServer {
-		return nil, &peer.OpError{Op: op, Err: peer.ErrInvalidParameter, Detail: "a client cannot have id 1"}
+		return nil, &peer.OpError{Op: op, Transport: "webrtc", Code: peer.ErrInvalidParameter, Detail: "a client cannot have id 1"}
 	}
 	m := &mpTransport{
 		mode:  mode,
 		modes: []multiplayer.TransferMode{multiplayer.TransferModeReliable, multiplayer.TransferModeUnreliableOrdered, multiplayer.TransferModeUnreliable},
 		peers: map[int32]*mpPeer{},
 		q:     multiplayer.NewQueue[*mpChannel](),
-		conn:  multiplayer.NewConnecting(),
+		conn:  multiplayer.NewConnecting("webrtc"),
 	}
 	if cfg != nil {
 		if len(cfg.Channels) > multiplayer.MaxTransferChannel {
-			return nil, &peer.OpError{Op: op, Err: peer.ErrInvalidParameter,
+			return nil, &peer.OpError{Op: op, Transport: "webrtc", Code: peer.ErrInvalidParameter,
 				Detail: fmt.Sprintf("%d custom channels, at most %d", len(cfg.Channels), multiplayer.MaxTransferChannel)}
 		}
 		for i, mode := range cfg.Channels {
 			if !mode.Valid() {
-				return nil, &peer.OpError{Op: op, Err: peer.ErrInvalidParameter,
+				return nil, &peer.OpError{Op: op, Transport: "webrtc", Code: peer.ErrInvalidParameter,
 					Detail: fmt.Sprintf("channel %d: %v is not a transfer mode", i+1, mode)}
 			}
 		}
@@ -254,11 +254,11 @@ func (p *MultiplayerPeer) AddPeer(pc *PeerConnection, id int32, unreliableLifeti
 	const op = "add peer"
 	m := p.m
 	bad := func(format string, a ...any) error {
-		return &peer.OpError{Op: op, Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf(format, a...)}
+		return &peer.OpError{Op: op, Transport: "webrtc", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf(format, a...)}
 	}
 	switch {
 	case p.IsClosed():
-		return &peer.OpError{Op: op, Err: peer.ErrClosed}
+		return &peer.OpError{Op: op, Transport: "webrtc", Err: peer.ErrClosed}
 	case m.mode == mpClient && id != multiplayer.TargetPeerServer:
 		return bad("a client only adds the server, id 1, not %d", id)
 	case m.mode == mpServer && id == multiplayer.TargetPeerServer:
@@ -269,7 +269,7 @@ func (p *MultiplayerPeer) AddPeer(pc *PeerConnection, id int32, unreliableLifeti
 		return bad("unreliable lifetime %d ms is outside [0, 65535]", unreliableLifetime)
 	case m.refuse.Load():
 		m.refused.Add(1)
-		return &peer.OpError{Op: op, Err: peer.ErrUnauthorized, Detail: "refusing new connections"}
+		return &peer.OpError{Op: op, Transport: "webrtc", Code: peer.ErrUnauthorized, Detail: "refusing new connections"}
 	case pc == nil:
 		return bad("no peer connection")
 	case pc.ConnectionState() != StateNew:
@@ -279,7 +279,7 @@ func (p *MultiplayerPeer) AddPeer(pc *PeerConnection, id int32, unreliableLifeti
 	taken := m.peers[id] != nil
 	m.mu.Unlock()
 	if taken {
-		return &peer.OpError{Op: op, Err: peer.ErrAlreadyInUse, Detail: fmt.Sprintf("peer %d was added already", id)}
+		return &peer.OpError{Op: op, Transport: "webrtc", Code: peer.ErrAlreadyInUse, Detail: fmt.Sprintf("peer %d was added already", id)}
 	}
 	mp := &mpPeer{id: id, pc: pc}
 	for i, mode := range m.modes {
@@ -324,9 +324,9 @@ func (p *MultiplayerPeer) AddPeer(pc *PeerConnection, id int32, unreliableLifeti
 			c.dc.Close()
 		}
 		if closed {
-			return &peer.OpError{Op: op, Err: peer.ErrClosed}
+			return &peer.OpError{Op: op, Transport: "webrtc", Err: peer.ErrClosed}
 		}
-		return &peer.OpError{Op: op, Err: peer.ErrAlreadyInUse, Detail: fmt.Sprintf("peer %d was added already", id)}
+		return &peer.OpError{Op: op, Transport: "webrtc", Code: peer.ErrAlreadyInUse, Detail: fmt.Sprintf("peer %d was added already", id)}
 	}
 	m.peers[id] = mp
 	m.mu.Unlock()
@@ -425,7 +425,7 @@ func (m *mpTransport) removeLocked(mp *mpPeer, background bool) {
 
 var (
 	errServerGone = &multiplayer.SessionError{Transport: "webrtc", Detail: "the connection to the server closed"}
-	errMPNotConn  = &peer.OpError{Op: "put packet", Err: peer.ErrUnconfigured, Detail: "not connected"}
+	errMPNotConn  = &peer.OpError{Op: "put packet", Transport: "webrtc", Code: peer.ErrUnconfigured, Detail: "not connected"}
 )
 
 // endSession makes a client ConnectionDisconnected with id 0; reads report
@@ -434,7 +434,7 @@ func (m *mpTransport) endSession(err error) {
 	m.status.Store(int32(multiplayer.ConnectionDisconnected))
 	m.id.Store(0)
 	m.q.End(err)
-	m.conn.Finish(&peer.OpError{Op: "dial", Err: peer.ErrCantConnect, Detail: err.Error()})
+	m.conn.Finish(&peer.OpError{Op: "dial", Transport: "webrtc", Code: peer.ErrCantConnect, Detail: err.Error()})
 }
 
 func (m *mpTransport) onPacket(c *mpChannel) {
@@ -453,7 +453,7 @@ func (p *MultiplayerPeer) RemovePeer(id int32) error {
 	mp := m.peers[id]
 	if mp == nil {
 		m.mu.Unlock()
-		return &peer.OpError{Op: "remove peer", Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", id)}
+		return &peer.OpError{Op: "remove peer", Transport: "webrtc", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", id)}
 	}
 	m.removeLocked(mp, false)
 	return nil
@@ -526,7 +526,7 @@ func (m *mpTransport) PutPacket(p []byte, target int32, mode multiplayer.Transfe
 	}
 	idx := channelIndex(mode, channel)
 	if idx >= len(m.modes) {
-		return &peer.OpError{Op: "put packet", Err: peer.ErrInvalidParameter,
+		return &peer.OpError{Op: "put packet", Transport: "webrtc", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("transfer channel %d: the peer has %d custom channels", channel, len(m.modes)-mpChReserved)}
 	}
 	if target > 0 {
@@ -534,7 +534,7 @@ func (m *mpTransport) PutPacket(p []byte, target int32, mode multiplayer.Transfe
 		mp := m.peers[target]
 		m.mu.Unlock()
 		if mp == nil {
-			return &peer.OpError{Op: "put packet", Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", target)}
+			return &peer.OpError{Op: "put packet", Transport: "webrtc", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", target)}
 		}
 		return mp.chans[idx].t.PutPacket(p)
 	}
@@ -610,7 +610,7 @@ func (m *mpTransport) DisconnectPeer(id int32, force bool) error {
 	mp := m.peers[id]
 	if mp == nil {
 		m.mu.Unlock()
-		return &peer.OpError{Op: "disconnect peer", Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", id)}
+		return &peer.OpError{Op: "disconnect peer", Transport: "webrtc", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", id)}
 	}
 	if !force {
 		// Godot closes the connection; the peer is removed, with
@@ -644,7 +644,7 @@ func (m *mpTransport) Close() error {
 	m.wg.Wait()
 	m.status.Store(int32(multiplayer.ConnectionDisconnected))
 	m.id.Store(0)
-	m.conn.Finish(&peer.OpError{Op: "dial", Err: peer.ErrClosed})
+	m.conn.Finish(&peer.OpError{Op: "dial", Transport: "webrtc", Err: peer.ErrClosed})
 	m.q.Close()
 	return nil
 }

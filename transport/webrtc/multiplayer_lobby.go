@@ -72,7 +72,7 @@ func ListenMultiplayer(url string, cfg *MultiplayerConfig) (*MultiplayerPeer, er
 func DialMultiplayer(ctx context.Context, url string, cfg *MultiplayerConfig) (*MultiplayerPeer, error) {
 	c, mc := lobbyConfig(cfg)
 	if c.Lobby == "" {
-		return nil, &peer.OpError{Op: "dial", Err: peer.ErrInvalidParameter, Detail: "Connection.Lobby is empty; name the lobby ListenMultiplayer opened"}
+		return nil, &peer.OpError{Op: "dial", Transport: "webrtc", Code: peer.ErrInvalidParameter, Detail: "Connection.Lobby is empty; name the lobby ListenMultiplayer opened"}
 	}
 	sig, stop, err := dialSignalling(ctx, url)
 	if err != nil {
@@ -112,7 +112,7 @@ func lobbyConfig(cfg *MultiplayerConfig) (Config, MultiplayerConfig) {
 // server gave.
 func joinLobby(sig *signaling.Client, lobby string) (int32, error) {
 	fail := func(detail string) (int32, error) {
-		return 0, &peer.OpError{Op: "dial", Err: peer.ErrCantConnect, Detail: detail}
+		return 0, &peer.OpError{Op: "dial", Transport: "webrtc", Code: peer.ErrCantConnect, Detail: detail}
 	}
 	if err := sig.Join(lobby, false); err != nil {
 		return fail(err.Error())
@@ -149,7 +149,7 @@ func (l *mpLobby) serve() {
 		}
 		if err != nil {
 			if client {
-				l.p.m.conn.Finish(&peer.OpError{Op: "dial", Err: peer.ErrCantConnect, Detail: "signalling link lost: " + err.Error()})
+				l.p.m.conn.Finish(&peer.OpError{Op: "dial", Transport: "webrtc", Code: peer.ErrCantConnect, Err: err, Detail: "signalling link lost"})
 			}
 			return
 		}

@@ -97,8 +97,8 @@ func newMPTransport(cfg Config, server bool) *mpTransport {
 // random id in [2, 2^31-1] not in use, sent that id, and reported with a
 // PeerConnected event.
 func CreateServer(addr string, cfg *Config) (*MultiplayerPeer, error) {
-	c, err := cfg.resolved()
-	if err != nil {
+	c := cfg.withDefaults()
+	if err := c.validate(); err != nil {
 		return nil, err
 	}
 	l, err := Listen(addr, &c)
@@ -127,7 +127,7 @@ func CreateClient(url string, cfg *Config) (*MultiplayerPeer, error) {
 		return nil, err
 	}
 	m := newMPTransport(c, false)
-	m.conn = multiplayer.NewConnecting()
+	m.conn = multiplayer.NewConnecting("websocket")
 	m.status.Store(int32(multiplayer.ConnectionConnecting))
 	m.wg.Add(1)
 	go m.connect(u)
@@ -189,10 +189,13 @@ func (p *MultiplayerPeer) PeerPort(id int32) int {
 // given an id and Refused also counting those turned away by
 // SetRefuseNewConnections. Zero on a client.
 func (p *MultiplayerPeer) Stats() ListenerStats {
-	if p.m.l == nil {
+	if !p.m.server {
 		return ListenerStats{}
 	}
-	s := p.m.l.Stats()
+	var s ListenerStats
+	if p.m.l != nil {
+		s = p.m.l.Stats()
+	}
 	r := p.m.refused.Load()
 	s.Accepted = p.m.accepted.Load()
 	s.Refused += r
@@ -205,6 +208,37 @@ func (m *mpTransport) lookup(id int32) *mpPeer {
 	return m.peers[id]
 }
 
+// NewMultiplayerServer returns a server MultiplayerPeer without a listener
+// of its own: it serves the WebSocket connections handed to AddPeer, and
+// is otherwise CreateServer's (cfg configures its queues; HandshakeTimeout
+// and TLSConfig belong to whoever accepted the connections). Several such
+// servers can share one Listener or Handler, each a separate session with
+// its own ids, for example one per room chosen from the request's URL.
+func NewMultiplayerServer(cfg *Config) (*MultiplayerPeer, error) {
+	c := cfg.withDefaults()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	m := newMPTransport(c, true)
+	m.id.Store(multiplayer.TargetPeerServer)
+	m.status.Store(int32(multiplayer.ConnectionConnected))
+	return &MultiplayerPeer{Peer: multiplayer.New(m), m: m}, nil
+}
+
+// AddPeer makes ws, an accepted connection, a client of the server p: as
+// CreateServer does with each client, it gives ws a random id not in use,
+// sends it the id and queues a PeerConnected event. It returns the id. A
+// client, a closed server or one refusing new connections closes ws and
+// returns an error (matching peer.ErrUnavailable, peer.ErrClosed and
+// peer.ErrUnavailable respectively).
+func (p *MultiplayerPeer) AddPeer(ws *Peer) (int32, error) {
+	if !p.m.server {
+		ws.Close()
+		return 0, &peer.OpError{Op: "add peer", Err: peer.ErrUnavailable, Detail: "not a server"}
+	}
+	return p.m.admit(ws)
+}
+
 func (m *mpTransport) acceptLoop() {
 	defer m.wg.Done()
 	for {
@@ -212,35 +246,51 @@ func (m *mpTransport) acceptLoop() {
 		if err != nil {
 			return
 		}
-		if m.refuse.Load() {
-			// Godot drops the connection without a word.
-			m.refused.Add(1)
-			ws.CloseWithCode(-1, "")
-			ws.Close()
-			continue
-		}
-		m.mu.Lock()
-		id := multiplayer.GenerateUniqueID()
-		for m.peers[id] != nil {
-			id = multiplayer.GenerateUniqueID()
-		}
-		mp := &mpPeer{id: id, ws: ws}
-		var ctx context.Context
-		ctx, mp.cancel = context.WithCancel(m.ctx)
-		m.peers[id] = mp
-		m.mu.Unlock()
-		var idMsg [4]byte
-		binary.LittleEndian.PutUint32(idMsg[:], uint32(id))
-		m.accepted.Add(1)
-		m.ev.PeerConnected(id)
-		if err := ws.PutPacket(idMsg[:]); err != nil {
-			// Only a connection that already failed refuses 4 bytes; the
-			// reader reports it disconnected.
-			ws.CloseWithCode(-1, "")
-		}
-		m.wg.Add(1)
-		go m.readLoop(ctx, mp)
+		m.admit(ws)
 	}
+}
+
+// admit gives ws an id and starts its reader.
+func (m *mpTransport) admit(ws *Peer) (int32, error) {
+	if m.refuse.Load() {
+		// Godot drops the connection without a word.
+		m.refused.Add(1)
+		ws.CloseWithCode(-1, "")
+		ws.Close()
+		return 0, &peer.OpError{Op: "add peer", Err: peer.ErrUnavailable, Detail: "refusing new connections"}
+	}
+	m.mu.Lock()
+	if m.ctx.Err() != nil {
+		m.mu.Unlock()
+		ws.CloseWithCode(-1, "")
+		ws.Close()
+		return 0, &peer.OpError{Op: "add peer", Err: peer.ErrClosed}
+	}
+	id := multiplayer.GenerateUniqueID()
+	for m.peers[id] != nil {
+		id = multiplayer.GenerateUniqueID()
+	}
+	// The id is queued before the peer can be sent anything else (a
+	// broadcast, or what the program sends on PeerConnected, such as
+	// SceneMultiplayer's ADD_PEER): a Godot client takes the first message
+	// as its id. Queueing does not block.
+	var idMsg [4]byte
+	binary.LittleEndian.PutUint32(idMsg[:], uint32(id))
+	if err := ws.PutPacket(idMsg[:]); err != nil {
+		// Only a connection that already failed refuses 4 bytes; the
+		// reader reports it disconnected.
+		ws.CloseWithCode(-1, "")
+	}
+	mp := &mpPeer{id: id, ws: ws}
+	var ctx context.Context
+	ctx, mp.cancel = context.WithCancel(m.ctx)
+	m.peers[id] = mp
+	m.wg.Add(1)
+	m.mu.Unlock()
+	m.accepted.Add(1)
+	m.ev.PeerConnected(id)
+	go m.readLoop(ctx, mp)
+	return id, nil
 }
 
 // readLoop moves mp's packets into the shared queue, then reports mp gone.
@@ -280,7 +330,7 @@ func (m *mpTransport) readLoop(ctx context.Context, mp *mpPeer) {
 
 var (
 	errServerGone = &multiplayer.SessionError{Transport: "websocket", Detail: "the connection to the server closed"}
-	errNotInit    = &peer.OpError{Op: "put packet", Err: peer.ErrUnconfigured, Detail: "not connected"}
+	errNotInit    = &peer.OpError{Op: "put packet", Transport: "websocket", Code: peer.ErrUnconfigured, Detail: "not connected"}
 )
 
 // endSession makes a client ConnectionDisconnected with id 0, as Godot's
@@ -302,7 +352,7 @@ func (m *mpTransport) connect(u string) {
 	ws, err := Dial(ctx, u, &m.cfg)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && m.ctx.Err() == nil {
-			err = &peer.OpError{Op: "dial", Err: peer.ErrTimeout, Detail: fmt.Sprintf("no connection within HandshakeTimeout %v: %v", m.cfg.HandshakeTimeout, err)}
+			err = &peer.OpError{Op: "dial", Transport: "websocket", Code: peer.ErrTimeout, Detail: fmt.Sprintf("no connection within HandshakeTimeout %v: %v", m.cfg.HandshakeTimeout, err)}
 		}
 		fail(err)
 		return
@@ -311,9 +361,9 @@ func (m *mpTransport) connect(u string) {
 	var id int32
 	switch {
 	case err != nil && errors.Is(err, context.DeadlineExceeded) && m.ctx.Err() == nil:
-		err = &peer.OpError{Op: "dial", Err: peer.ErrTimeout, Detail: fmt.Sprintf("no id from the server within HandshakeTimeout %v", m.cfg.HandshakeTimeout)}
+		err = &peer.OpError{Op: "dial", Transport: "websocket", Code: peer.ErrTimeout, Detail: fmt.Sprintf("no id from the server within HandshakeTimeout %v", m.cfg.HandshakeTimeout)}
 	case err != nil:
-		err = &peer.OpError{Op: "dial", Err: peer.ErrCantConnect, Detail: "the server closed before sending an id: " + err.Error()}
+		err = &peer.OpError{Op: "dial", Transport: "websocket", Code: peer.ErrCantConnect, Detail: "the server closed before sending an id", Err: err}
 	default:
 		id, err = parseID(b)
 	}
@@ -343,11 +393,11 @@ func (m *mpTransport) connect(u string) {
 // does: exactly 4 bytes, an int32 LE of at least 2.
 func parseID(b []byte) (int32, error) {
 	if len(b) != 4 {
-		return 0, &peer.OpError{Op: "dial", Err: peer.ErrInvalidData, Detail: fmt.Sprintf("the server's first message is %d bytes, not a 4-byte id", len(b))}
+		return 0, &peer.OpError{Op: "dial", Transport: "websocket", Code: peer.ErrInvalidData, Detail: fmt.Sprintf("the server's first message is %d bytes, not a 4-byte id", len(b))}
 	}
 	id := int32(binary.LittleEndian.Uint32(b))
 	if id < 2 {
-		return 0, &peer.OpError{Op: "dial", Err: peer.ErrInvalidData, Detail: fmt.Sprintf("the server gave id %d, below 2", id)}
+		return 0, &peer.OpError{Op: "dial", Transport: "websocket", Code: peer.ErrInvalidData, Detail: fmt.Sprintf("the server gave id %d, below 2", id)}
 	}
 	return id, nil
 }
@@ -366,7 +416,7 @@ func (m *mpTransport) PutPacket(p []byte, target int32, _ multiplayer.TransferMo
 	if target > 0 {
 		mp := m.lookup(target)
 		if mp == nil {
-			return &peer.OpError{Op: "put packet", Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", target)}
+			return &peer.OpError{Op: "put packet", Transport: "websocket", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", target)}
 		}
 		return mp.ws.PutPacket(p)
 	}
@@ -386,7 +436,7 @@ func (m *mpTransport) PutPacket(p []byte, target int32, _ multiplayer.TransferMo
 
 func (m *mpTransport) GetPacket() ([]byte, multiplayer.PacketInfo, error) {
 	if multiplayer.ConnectionStatus(m.status.Load()) == multiplayer.ConnectionConnecting {
-		return nil, multiplayer.PacketInfo{}, &peer.OpError{Op: "get packet", Err: peer.ErrUnconfigured, Detail: "still connecting"}
+		return nil, multiplayer.PacketInfo{}, &peer.OpError{Op: "get packet", Transport: "websocket", Code: peer.ErrUnconfigured, Detail: "still connecting"}
 	}
 	b, err := m.in.GetPacket()
 	if err != nil {
@@ -403,6 +453,9 @@ func (m *mpTransport) AvailablePacketCount() int            { return m.in.Len() 
 // Godot 3's protocol, which Godot 4 still subtracts.
 func (m *mpTransport) MaxPacketSize() int { return m.cfg.maxPacketSize() - mpLegacyHeader }
 
+// TransportName implements peer.Namer.
+func (m *mpTransport) TransportName() string { return "websocket" }
+
 func (m *mpTransport) UniqueID() int32 { return m.id.Load() }
 func (m *mpTransport) ConnectionStatus() multiplayer.ConnectionStatus {
 	return multiplayer.ConnectionStatus(m.status.Load())
@@ -415,7 +468,7 @@ func (m *mpTransport) Events() *multiplayer.Events    { return &m.ev }
 func (m *mpTransport) DisconnectPeer(id int32, force bool) error {
 	mp := m.lookup(id)
 	if mp == nil {
-		return &peer.OpError{Op: "disconnect peer", Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", id)}
+		return &peer.OpError{Op: "disconnect peer", Transport: "websocket", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", id)}
 	}
 	mp.ws.CloseWithCode(CloseNormalClosure, "")
 	if force {
