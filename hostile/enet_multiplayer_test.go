@@ -39,9 +39,18 @@ func TestENetMultiplayerBadIDs(t *testing.T) {
 
 	const n = 100
 	claims := []uint32{0, 1, uint32(honest.UniqueID()), 1 << 31, 0xFFFFFFFF}
+	hosts := make([]*enet.Host, 0, n)
+	defer func() {
+		for _, h := range hosts {
+			h.Close()
+		}
+	}()
 	for i := range n {
 		h, err := enet.NewHost("127.0.0.1:0", &enet.Config{MaxPeers: 1})
 		require.NoError(t, err)
+		// Open until the server has counted it: closing at once could
+		// reach the server before the ACK that completes the connection.
+		hosts = append(hosts, h)
 		p, err := h.ConnectToHost(addr, 0, claims[i%len(claims)])
 		require.NoError(t, err)
 		for {
@@ -53,9 +62,12 @@ func TestENetMultiplayerBadIDs(t *testing.T) {
 		}
 		_ = p.Send(0, []byte("smuggled"), enet.FlagReliable)
 		h.Flush()
-		h.Close()
 	}
 	waitFor(t, 10*time.Second, "every bad claim to be refused", func() bool { return srv.Stats().Refused == n })
+	for _, h := range hosts {
+		h.Close()
+	}
+	hosts = nil
 	require.EqualValues(t, 1, srv.Stats().Accepted)
 	_, ok := srv.PollEvent()
 	require.False(t, ok, "a refused client produced an event")

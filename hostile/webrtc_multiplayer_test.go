@@ -52,7 +52,9 @@ func rtcMPHonest(t *testing.T, url string, srv *webrtc.MultiplayerPeer) {
 // honest client, and holds at most 96 KiB per pending member (measured 78
 // KB with the raw signalling client's side: the PeerConnection with its
 // three channels and ICE gathering, as a Listener's silent joiner costs),
-// and nothing once they are gone (1 MiB bound on the whole run).
+// and little once they are removed: 2 MiB bound on the whole run, while
+// the 25 raw signalling connections are still open (measured 0.9 MB, most
+// of it their WebSocket buffers on both ends).
 func TestWebRTCMultiplayerSilentMembers(t *testing.T) {
 	peertest.CheckGoroutines(t)
 	url := signalingServer(t)
@@ -93,7 +95,7 @@ func TestWebRTCMultiplayerSilentMembers(t *testing.T) {
 		}
 	}
 	require.Equal(t, 1, connected, "only the honest client is reported connected")
-	checkHeap(t, before, 1<<20)
+	checkHeap(t, before, 2<<20)
 }
 
 // fakeSignalling is a signalling server that obeys the test: it accepts
