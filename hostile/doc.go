@@ -132,5 +132,6 @@
 // enet multiplayer (ENetMultiplayerPeer): 100 clients whose CONNECT data
 // claims id 0, 1, a taken id or one above 2^31-1 (reset on arrival,
 // counted, no event, nothing queued, heap back within 1 MiB once they
-// close: 0.13 MB measured) and 100000 sends to absent peers (ErrInvalidParameter).
+// close: 0.13 MB measured) and 100000 sends to absent peers
+// (ErrInvalidParameter).
 package hostile
