@@ -23,7 +23,7 @@ type SessionError struct {
 }
 
 func (e *SessionError) Error() string {
-	return e.Transport + ": multiplayer: " + peer.ErrUnconfigured.Error() + ": " + e.Detail
+	return e.Transport + ": session ended: " + e.Detail + " (" + peer.ErrUnconfigured.Name() + ")"
 }
 
 // Unwrap makes the error match peer.ErrUnconfigured and io.EOF.

@@ -90,3 +90,31 @@ func TestConnectingAwait(t *testing.T) {
 		t.Fatalf("Await cancelled = %v, closed %v", err, p.closed)
 	}
 }
+
+// GetPacket skips notes whose packet is gone, then reports the end.
+func TestQueueGetPacket(t *testing.T) {
+	q := NewQueue[int]()
+	read := func(v int) ([]byte, PacketInfo, bool) {
+		return []byte{byte(v)}, PacketInfo{From: int32(v)}, v%2 == 0
+	}
+	for i := range 4 {
+		q.Push(i)
+	}
+	for _, want := range []int32{0, 2} {
+		b, info, err := q.GetPacket(read)
+		if err != nil || info.From != want || b[0] != byte(want) {
+			t.Fatalf("GetPacket = %v, %+v, %v; want packet %d", b, info, err, want)
+		}
+	}
+	if _, _, err := q.GetPacket(read); !errors.Is(err, peer.ErrUnavailable) {
+		t.Fatalf("GetPacket with no note left = %v, want ErrUnavailable", err)
+	}
+	ended := &SessionError{Transport: "test", Detail: "over"}
+	q.End(ended)
+	if _, _, err := q.GetPacket(read); err != ended {
+		t.Fatalf("GetPacket after End = %v", err)
+	}
+	if got := ended.Error(); got != "test: session ended: over (ERR_UNCONFIGURED)" {
+		t.Errorf("SessionError text %q", got)
+	}
+}
