@@ -358,3 +358,34 @@ func nextEventIs(ctx context.Context, srv *webrtc.MultiplayerPeer, want multipla
 	}
 	return nil
 }
+
+// rtcPeerSetup makes a client's peer in sceneClients: a
+// WebRTCMultiplayerPeer from examples/godot/webrtc_multiplayer_client.gd,
+// given to SceneMultiplayer once create_client made it CONNECTING. The
+// game's "done" RPC is on channel 2, so there are two custom channels,
+// both reliable (a custom channel's mode wins over the RPC's).
+const rtcPeerSetup = `var rtc: Node = load("res://examples/webrtc_multiplayer_client.gd").new()
+		rtc.signal_url = url
+		rtc.lobby = "scene"
+		rtc.channels_config.assign([MultiplayerPeer.TRANSFER_MODE_RELIABLE, MultiplayerPeer.TRANSFER_MODE_RELIABLE])
+		add_child(rtc)
+		while rtc.peer.get_connection_status() == MultiplayerPeer.CONNECTION_DISCONNECTED:
+			await get_tree().process_frame
+		mp.multiplayer_peer = rtc.peer`
+
+// TestSceneMultiplayerWebRTCLive is TestSceneMultiplayerLive over WebRTC:
+// Godot 4.6's SceneMultiplayer on WebRTCMultiplayerPeer clients, a Go
+// scene.Multiplayer on webrtc.ListenMultiplayer: the same RPCs, relays
+// and send_bytes, in every direction.
+func TestSceneMultiplayerWebRTCLive(t *testing.T) {
+	noLeaks(t)
+	sigURL := signalling(t)
+	srv, err := webrtc.ListenMultiplayer(sigURL, &webrtc.MultiplayerConfig{
+		Channels:   []multiplayer.TransferMode{multiplayer.TransferModeReliable, multiplayer.TransferModeReliable},
+		Connection: &webrtc.Config{LoopbackOnly: true, Lobby: "scene"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	testSceneMultiplayerLive(t, srv, sigURL, rtcPeerSetup, webrtcFlags)
+}
