@@ -66,8 +66,8 @@ func ListenMultiplayer(url string, cfg *MultiplayerConfig) (*MultiplayerPeer, er
 // the lobby's host (id 1) and returns once that connection is up
 // (ConnectionConnected, PeerConnected(1) queued). Errors match
 // ErrInvalidParameter for a missing lobby name and ErrCantConnect for a
-// lobby without host or a connection that fails; ctx's error when ctx ends
-// first. The signalling link stays open until Close (the demo's hosts
+// lobby without host or a connection that fails; when ctx ends first, ctx's
+// error (and ErrTimeout once the signalling link is up). The signalling link stays open until Close (the demo's hosts
 // remove members that leave it).
 func DialMultiplayer(ctx context.Context, url string, cfg *MultiplayerConfig) (*MultiplayerPeer, error) {
 	c, mc := lobbyConfig(cfg)
@@ -81,7 +81,7 @@ func DialMultiplayer(ctx context.Context, url string, cfg *MultiplayerConfig) (*
 	self, err := joinLobby(sig, c.Lobby)
 	if !stop() {
 		sig.Close()
-		return nil, ctx.Err()
+		return nil, &peer.OpError{Op: "dial", Transport: "webrtc", Code: peer.ErrTimeout, Err: ctx.Err()}
 	}
 	if err != nil {
 		sig.Close()
