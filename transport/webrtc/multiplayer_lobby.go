@@ -67,8 +67,9 @@ func ListenMultiplayer(url string, cfg *MultiplayerConfig) (*MultiplayerPeer, er
 // (ConnectionConnected, PeerConnected(1) queued). Errors match
 // ErrInvalidParameter for a missing lobby name and ErrCantConnect for a
 // lobby without host or a connection that fails; when ctx ends first, ctx's
-// error (and ErrTimeout once the signalling link is up). The signalling link stays open until Close (the demo's hosts
-// remove members that leave it).
+// error (and ErrTimeout once the signalling link is up). The signalling
+// link stays open until Close (the demo's hosts remove members that leave
+// it).
 func DialMultiplayer(ctx context.Context, url string, cfg *MultiplayerConfig) (*MultiplayerPeer, error) {
 	c, mc := lobbyConfig(cfg)
 	if c.Lobby == "" {
