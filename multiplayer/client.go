@@ -10,24 +10,15 @@ import (
 
 // The helpers below are the client bookkeeping every transport's
 // multiplayer peer shares: the outcome of connecting (Connecting, Await)
-// and the error that ends a client's session (SessionError).
+// and the error that ends a client's session (SessionEnded).
 
-// SessionError is the error a client's reads return once its session has
-// ended and the packets it had received are drained. It matches
+// SessionEnded returns the error a client's reads return once its session
+// has ended and the packets it had received are drained: it matches
 // peer.ErrUnconfigured (Godot's error when not connected) and io.EOF.
-type SessionError struct {
-	// Transport names the package, e.g. "websocket".
-	Transport string
-	// Detail says why the session ended.
-	Detail string
+// transport names the package, e.g. "websocket"; detail says why.
+func SessionEnded(transport, detail string) error {
+	return &peer.OpError{Op: "read packet", Transport: transport, Code: peer.ErrUnconfigured, Err: io.EOF, Detail: detail}
 }
-
-func (e *SessionError) Error() string {
-	return e.Transport + ": session ended: " + e.Detail + " (" + peer.ErrUnconfigured.Name() + ")"
-}
-
-// Unwrap makes the error match peer.ErrUnconfigured and io.EOF.
-func (e *SessionError) Unwrap() []error { return []error{peer.ErrUnconfigured, io.EOF} }
 
 // Connecting is the outcome of a client's connection attempt: the
 // transport calls Finish once (nil when the client has its id and is

@@ -32,7 +32,7 @@ func TestQueue(t *testing.T) {
 	if q.Len() != 1000-next {
 		t.Fatalf("Len %d, want %d", q.Len(), 1000-next)
 	}
-	ended := &SessionError{Transport: "test", Detail: "over"}
+	ended := SessionEnded("test", "over")
 	q.End(ended)
 	q.End(io.ErrUnexpectedEOF) // the first end counts
 	for next < 1000 {
@@ -52,7 +52,7 @@ func TestQueue(t *testing.T) {
 		t.Fatalf("Pop after the notes = %v, %v; want the end", ok, err)
 	}
 	if !errors.Is(ended, peer.ErrUnconfigured) || !errors.Is(ended, io.EOF) {
-		t.Errorf("SessionError matches neither ErrUnconfigured nor io.EOF")
+		t.Errorf("SessionEnded matches neither ErrUnconfigured nor io.EOF")
 	}
 
 	q2 := NewQueue[int]()
@@ -109,12 +109,12 @@ func TestQueueGetPacket(t *testing.T) {
 	if _, _, err := q.GetPacket(read); !errors.Is(err, peer.ErrUnavailable) {
 		t.Fatalf("GetPacket with no note left = %v, want ErrUnavailable", err)
 	}
-	ended := &SessionError{Transport: "test", Detail: "over"}
+	ended := SessionEnded("test", "over")
 	q.End(ended)
 	if _, _, err := q.GetPacket(read); err != ended {
 		t.Fatalf("GetPacket after End = %v", err)
 	}
-	if got := ended.Error(); got != "test: session ended: over (ERR_UNCONFIGURED)" {
-		t.Errorf("SessionError text %q", got)
+	if got := ended.Error(); got != "test: read packet: over: EOF (ERR_UNCONFIGURED)" {
+		t.Errorf("SessionEnded text %q", got)
 	}
 }

@@ -80,7 +80,7 @@
 // *Events your Events method returns (its zero value is ready), and wrap it
 // with New; implement peer.Waiter too so blocking reads do not poll. A
 // client reports the outcome of connecting into a Connecting (DialClient
-// functions wait with Await) and ends its reads with a SessionError. Then
+// functions wait with Await) and ends its reads with SessionEnded. Then
 // run multiplayertest.Run against a real server with clients.
 //
 // After Close every call fails with an error matching peer.ErrClosed

@@ -392,7 +392,7 @@ func (m *mpTransport) onDisconnect(e Event) {
 	}
 	if multiplayer.ConnectionStatus(m.status.Load()) == multiplayer.ConnectionConnecting {
 		m.conn.Finish(&peer.OpError{Op: "dial", Transport: "enet", Code: peer.ErrCantConnect, Detail: "the server did not answer the CONNECT"})
-		m.endSession(&multiplayer.SessionError{Transport: "enet", Detail: "connecting failed"})
+		m.endSession(multiplayer.SessionEnded("enet", "connecting failed"))
 		return
 	}
 	if current {
@@ -402,7 +402,7 @@ func (m *mpTransport) onDisconnect(e Event) {
 }
 
 var (
-	errServerGone = &multiplayer.SessionError{Transport: "enet", Detail: "the connection to the server closed"}
+	errServerGone = multiplayer.SessionEnded("enet", "the connection to the server closed")
 	errMPNotConn  = &peer.OpError{Op: "put packet", Transport: "enet", Code: peer.ErrUnconfigured, Detail: "not connected"}
 )
 
@@ -569,7 +569,7 @@ func (m *mpTransport) DisconnectPeer(id int32, force bool) error {
 		h.Close()
 	}
 	if force && !m.server && !m.mesh {
-		m.endSession(&multiplayer.SessionError{Transport: "enet", Detail: "disconnected"})
+		m.endSession(multiplayer.SessionEnded("enet", "disconnected"))
 	}
 	return nil
 }

@@ -404,7 +404,7 @@ func (m *mpTransport) removeLocked(mp *mpPeer, background bool) {
 		if wasConnected {
 			m.endSession(errServerGone)
 		} else {
-			m.endSession(&multiplayer.SessionError{Transport: "webrtc", Detail: "the connection to the server failed before it opened"})
+			m.endSession(multiplayer.SessionEnded("webrtc", "the connection to the server failed before it opened"))
 		}
 	}
 	if wasConnected {
@@ -424,7 +424,7 @@ func (m *mpTransport) removeLocked(mp *mpPeer, background bool) {
 }
 
 var (
-	errServerGone = &multiplayer.SessionError{Transport: "webrtc", Detail: "the connection to the server closed"}
+	errServerGone = multiplayer.SessionEnded("webrtc", "the connection to the server closed")
 	errMPNotConn  = &peer.OpError{Op: "put packet", Transport: "webrtc", Code: peer.ErrUnconfigured, Detail: "not connected"}
 )
 
@@ -621,7 +621,7 @@ func (m *mpTransport) DisconnectPeer(id int32, force bool) error {
 	// Forgotten at once, without an event.
 	mp.connected = false
 	if m.mode == mpClient {
-		m.endSession(&multiplayer.SessionError{Transport: "webrtc", Detail: "disconnected"})
+		m.endSession(multiplayer.SessionEnded("webrtc", "disconnected"))
 	}
 	m.removeLocked(mp, false)
 	return nil

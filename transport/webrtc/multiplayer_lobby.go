@@ -240,7 +240,7 @@ func (l *mpLobby) expire(id int32, pc *PeerConnection) {
 			}
 			m.timedOut.Add(1)
 			if m.mode == mpClient {
-				m.endSession(&multiplayer.SessionError{Transport: "webrtc", Detail: fmt.Sprintf("the server did not connect within HandshakeTimeout %v", l.cfg.HandshakeTimeout)})
+				m.endSession(multiplayer.SessionEnded("webrtc", fmt.Sprintf("the server did not connect within HandshakeTimeout %v", l.cfg.HandshakeTimeout)))
 			}
 			m.removeLocked(mp, false)
 			return

@@ -234,7 +234,7 @@ func NewMultiplayerServer(cfg *Config) (*MultiplayerPeer, error) {
 func (p *MultiplayerPeer) AddPeer(ws *Peer) (int32, error) {
 	if !p.m.server {
 		ws.Close()
-		return 0, &peer.OpError{Op: "add peer", Err: peer.ErrUnavailable, Detail: "not a server"}
+		return 0, &peer.OpError{Op: "add peer", Transport: "websocket", Code: peer.ErrUnavailable, Detail: "not a server"}
 	}
 	return p.m.admit(ws)
 }
@@ -257,14 +257,14 @@ func (m *mpTransport) admit(ws *Peer) (int32, error) {
 		m.refused.Add(1)
 		ws.CloseWithCode(-1, "")
 		ws.Close()
-		return 0, &peer.OpError{Op: "add peer", Err: peer.ErrUnavailable, Detail: "refusing new connections"}
+		return 0, &peer.OpError{Op: "add peer", Transport: "websocket", Code: peer.ErrUnavailable, Detail: "refusing new connections"}
 	}
 	m.mu.Lock()
 	if m.ctx.Err() != nil {
 		m.mu.Unlock()
 		ws.CloseWithCode(-1, "")
 		ws.Close()
-		return 0, &peer.OpError{Op: "add peer", Err: peer.ErrClosed}
+		return 0, &peer.OpError{Op: "add peer", Transport: "websocket", Err: peer.ErrClosed}
 	}
 	id := multiplayer.GenerateUniqueID()
 	for m.peers[id] != nil {
@@ -329,7 +329,7 @@ func (m *mpTransport) readLoop(ctx context.Context, mp *mpPeer) {
 }
 
 var (
-	errServerGone = &multiplayer.SessionError{Transport: "websocket", Detail: "the connection to the server closed"}
+	errServerGone = multiplayer.SessionEnded("websocket", "the connection to the server closed")
 	errNotInit    = &peer.OpError{Op: "put packet", Transport: "websocket", Code: peer.ErrUnconfigured, Detail: "not connected"}
 )
 
@@ -346,7 +346,7 @@ func (m *mpTransport) connect(u string) {
 	ctx, cancel := context.WithTimeout(m.ctx, m.cfg.HandshakeTimeout)
 	defer cancel()
 	fail := func(err error) {
-		m.endSession(&multiplayer.SessionError{Transport: "websocket", Detail: "connecting failed: " + err.Error()})
+		m.endSession(multiplayer.SessionEnded("websocket", "connecting failed: "+err.Error()))
 		m.conn.Finish(err)
 	}
 	ws, err := Dial(ctx, u, &m.cfg)
@@ -479,7 +479,7 @@ func (m *mpTransport) DisconnectPeer(id int32, force bool) error {
 		}
 		m.mu.Unlock()
 		if !m.server {
-			m.endSession(&multiplayer.SessionError{Transport: "websocket", Detail: "disconnected"})
+			m.endSession(multiplayer.SessionEnded("websocket", "disconnected"))
 		}
 		mp.cancel()
 	}
