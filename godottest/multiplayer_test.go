@@ -174,19 +174,29 @@ func TestWebSocketMultiplayerLive(t *testing.T) {
 	}
 }
 
+// waitClients reads srv's events until n clients connected and returns
+// their ids; any other event first is an error.
+func waitClients(ctx context.Context, srv multiplayer.MultiplayerPeer, n int) (map[int32]bool, error) {
+	connected := map[int32]bool{}
+	for len(connected) < n {
+		ev, err := srv.ReadEvent(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("waiting for %d clients: %w", n, err)
+		}
+		if ev.Type != multiplayer.PeerConnected {
+			return nil, fmt.Errorf("event %v before the %d clients connected", ev, n)
+		}
+		connected[ev.ID] = true
+	}
+	return connected, nil
+}
+
 // serveGodotMultiplayer is the Go side of mpScript: it fills ids with the
 // id of each Godot client, by name.
 func serveGodotMultiplayer(ctx context.Context, srv *websocket.MultiplayerPeer, ids map[string]int32) error {
-	connected := map[int32]bool{}
-	for len(connected) < 2 {
-		ev, err := srv.ReadEvent(ctx)
-		if err != nil {
-			return fmt.Errorf("waiting for two clients: %w", err)
-		}
-		if ev.Type != multiplayer.PeerConnected {
-			return fmt.Errorf("event %v before both clients connected", ev)
-		}
-		connected[ev.ID] = true
+	connected, err := waitClients(ctx, srv, 2)
+	if err != nil {
+		return err
 	}
 	for range 2 {
 		b, info, err := srv.ReadPacketFrom(ctx)

@@ -194,16 +194,9 @@ func TestWebRTCMultiplayerLive(t *testing.T) {
 // serveGodotWebRTCMultiplayer is the Go side of rtcMPScript: it fills ids
 // with the id of each Godot client, by name.
 func serveGodotWebRTCMultiplayer(ctx context.Context, srv *webrtc.MultiplayerPeer, ids map[string]int32) error {
-	connected := map[int32]bool{}
-	for len(connected) < 3 {
-		ev, err := srv.ReadEvent(ctx)
-		if err != nil {
-			return fmt.Errorf("waiting for three clients: %w", err)
-		}
-		if ev.Type != multiplayer.PeerConnected {
-			return fmt.Errorf("event %v before both clients connected", ev)
-		}
-		connected[ev.ID] = true
+	connected, err := waitClients(ctx, srv, 3)
+	if err != nil {
+		return err
 	}
 	// Godot's packets: the hellos, then A's in each mode and channel until
 	// each is acknowledged.
