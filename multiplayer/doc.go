@@ -80,8 +80,10 @@
 // *Events your Events method returns (its zero value is ready), and wrap it
 // with New; implement peer.Waiter too so blocking reads do not poll. A
 // client reports the outcome of connecting into a Connecting (DialClient
-// functions wait with Await) and ends its reads with SessionEnded. Then
-// run multiplayertest.Run against a real server with clients.
+// functions wait with Await) and ends its reads with SessionEnded. A
+// transport whose packets stay in per-connection queues notes whose packet
+// comes next in a Queue. Then run multiplayertest.Run against a real
+// server with clients.
 //
 // After Close every call fails with an error matching peer.ErrClosed
 // (net.ErrClosed), UniqueID is 0 and ConnectionStatus is
