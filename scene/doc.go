@@ -113,4 +113,6 @@
 //	the @rpc func's body                              Node.Handle(m, Handler); Func0..Func4, Func, HandlerFunc
 //	get_remote_sender_id()                            Call.Sender
 //	one SceneMultiplayer per server process           Rooms: many sessions behind one listener
+//	SceneMultiplayer's SceneReplicationInterface      Replication, SetReplication (replication.Attach), Config.TickRate
+//	physics_ticks_per_second (replication frames)     Config.TickRate (DefaultTickRate 60)
 package scene
