@@ -129,7 +129,7 @@ func wait(t *testing.T, b *Bot, what string, cond func(map[string]variant.Vector
 func TestBots(t *testing.T) {
 	noLeaks(t)
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	t.Cleanup(wg.Wait) // after the bots' cleanups stopped them
 	_, url := arena(t, nil)
 	a := startBot(t, &wg, url)
 	b := startBot(t, &wg, url)
@@ -187,7 +187,7 @@ func TestBots(t *testing.T) {
 func TestBotsNearest(t *testing.T) {
 	noLeaks(t)
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	t.Cleanup(wg.Wait) // after the bots' cleanups stopped them
 	_, url := arena(t, &Config{Nearest: 2})
 	var bots []*runningBot
 	for range 4 {
