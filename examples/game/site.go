@@ -1,6 +1,7 @@
 package game
 
 import (
+	"context"
 	"embed"
 	"io"
 	"io/fs"
@@ -9,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/packetpeer/packetpeer/internal/pck"
+	"github.com/packetpeer/packetpeer/transport/websocket"
 )
 
 // Client is the Godot 4.6 client project, as text: project.godot,
@@ -88,4 +90,16 @@ func Site(engineDir string, ws http.Handler) (http.Handler, error) {
 	})
 	mux.Handle("/ws", ws)
 	return mux, nil
+}
+
+// Accept makes every connection h accepts a client of mp, the game's
+// server peer, until ctx ends or h is closed (mount h at /ws with Site).
+func Accept(ctx context.Context, h *websocket.Handler, mp *websocket.MultiplayerPeer) error {
+	for {
+		ws, err := h.Accept(ctx)
+		if err != nil {
+			return err
+		}
+		mp.AddPeer(ws) // a refused connection is closed; the next may do
+	}
 }

@@ -47,11 +47,12 @@ func run(ctx context.Context, addr, engine string) error {
 	}
 	defer mp.Close()
 	srv := game.NewServer(mp, &game.Config{OnChat: func(from int32, text string) { log.Printf("chat %d: %s", from, text) }})
-	ws, err := websocket.NewHandler(nil, func(p *websocket.Peer) { mp.AddPeer(p) })
+	ws, err := websocket.NewHandler(nil, nil)
 	if err != nil {
 		return err
 	}
 	defer ws.Close()
+	go game.Accept(ctx, ws, mp)
 	site, err := game.Site(engine, ws)
 	if err != nil {
 		return err
