@@ -30,6 +30,7 @@ type Bot struct {
 	changed chan struct{}
 	bytes   atomic.Uint64
 	bad     atomic.Uint64
+	nsync   atomic.Uint64 // SYNC packets received
 	vals    []any
 }
 
@@ -40,7 +41,8 @@ func NewBot(mp multiplayer.MultiplayerPeer) *Bot {
 		names: map[uint32]string{}, syncs: map[uint32]uint32{}, pos: map[string]variant.Vector2{},
 		changed: make(chan struct{}, 1),
 	}
-	b.m = scene.NewMultiplayer(mp, nil)
+	// The bot's replication has nothing to do per frame: one Tick a second.
+	b.m = scene.NewMultiplayer(mp, &scene.Config{TickRate: 1})
 	b.m.SetReplication(botView{b})
 	b.main, _ = b.m.AddNode(MainPath, MainMethods)
 	b.main.Handle("chat_message", scene.Func2(func(c scene.Call, from int32, text string) {
@@ -83,6 +85,8 @@ func (b *Bot) Chats() []string {
 
 // ReplicationBytes returns the bytes of replication packets received.
 func (b *Bot) ReplicationBytes() uint64 { return b.bytes.Load() }
+
+func (b *Bot) syncCount() uint64 { return b.nsync.Load() }
 
 // Invalid returns how many replication packets the bot could not read.
 func (b *Bot) Invalid() uint64 { return b.bad.Load() }
@@ -176,6 +180,7 @@ func (b *Bot) receive(p []byte) error {
 		if r.Delta() {
 			return nil // the player has no on-change property
 		}
+		b.nsync.Add(1)
 		for r.Next() {
 			e := r.Entry()
 			obj, ok := b.syncs[e.ID]

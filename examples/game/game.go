@@ -1,8 +1,8 @@
 // Package game is a small real-time 2D arena whose server is Go and whose
 // client is a Godot 4.6 project (the godot folder, kept as text): the
 // server spawns a player per client with the client's MultiplayerSpawner,
-// moves it from the client's input RPC, replicates positions at 20 Hz
-// through the player's MultiplayerSynchronizer, and relays chat lines.
+// moves it from the client's input RPC, replicates positions at 20 Hz (its
+// frame rate) through the player's MultiplayerSynchronizer, and relays chat lines.
 //
 // Server is the game on any multiplayer peer (package scene's session with
 // a scene/replication Replicator); Site serves the client to browsers with
@@ -30,8 +30,9 @@ const (
 	Height = 540
 	// DefaultSpeed is a player's speed in pixels per second.
 	DefaultSpeed = 200
-	// SyncInterval is the player Sync's replication_interval (20 Hz).
-	SyncInterval = 50 * time.Millisecond
+	// TickRate is the server's default frame rate: positions are synced
+	// every frame (the player Sync's replication_interval is 0).
+	TickRate = 20
 	// MaxChat is the longest chat line relayed, in bytes.
 	MaxChat = 200
 )
@@ -67,9 +68,9 @@ type Config struct {
 	// players closest to its own (area of interest), re-evaluated
 	// five times a second; 0 means every client sees every player.
 	Nearest int
-	// TickRate is the server's frames per second (scene.Config.TickRate);
-	// 0 means 60. Positions are synced every SyncInterval whatever it is,
-	// as long as it is at least 20.
+	// TickRate is the server's frames per second (scene.Config.TickRate),
+	// at which players move and positions are synced; 0 means TickRate
+	// (20).
 	TickRate int
 	// OnChat, if set, sees every chat line relayed.
 	OnChat func(from int32, text string)
@@ -114,6 +115,9 @@ func NewServer(mp multiplayer.MultiplayerPeer, cfg *Config) *Server {
 	if s.cfg.Speed == 0 {
 		s.cfg.Speed = DefaultSpeed
 	}
+	if s.cfg.TickRate == 0 {
+		s.cfg.TickRate = TickRate
+	}
 	s.m = scene.NewMultiplayer(mp, &scene.Config{
 		TickRate:           s.cfg.TickRate,
 		OnPeerConnected:    func(_ *scene.Multiplayer, id int32) { s.join(id) },
@@ -138,12 +142,11 @@ func (s *Server) Multiplayer() *scene.Multiplayer { return s.m }
 func (s *Server) Run(ctx context.Context) error { return s.m.Run(ctx) }
 
 // Player declares the replication of a player object as player.tscn has it:
-// the Sync synchronizer with .:position (spawn, always) every
-// SyncInterval. pos is the variable it reads.
+// the Sync synchronizer with .:position (spawn, always) every server frame.
+// pos is the variable it reads.
 func Player(pos *variant.Vector2) *replication.Synchronizer {
 	return &replication.Synchronizer{
-		Path:                "Sync",
-		ReplicationInterval: SyncInterval,
+		Path: "Sync",
 		Properties: []replication.Property{
 			{Path: ".:position", Spawn: true, Mode: replication.ReplicationModeAlways, Value: pos},
 		},

@@ -1,7 +1,7 @@
 extends Node2D
 # A player of the arena. The Go server spawns it (named after the client's
 # peer id) and owns its position, which the Sync synchronizer replicates
-# at 20 Hz.
+# every server frame (20 Hz).
 
 
 func _ready() -> void:
