@@ -30,7 +30,8 @@ type Bot struct {
 	changed chan struct{}
 	bytes   atomic.Uint64
 	bad     atomic.Uint64
-	nsync   atomic.Uint64 // SYNC packets received
+	nsync   atomic.Uint64 // sync frames received (SYNCs of a new sync time)
+	lastT   uint16
 	vals    []any
 }
 
@@ -180,7 +181,10 @@ func (b *Bot) receive(p []byte) error {
 		if r.Delta() {
 			return nil // the player has no on-change property
 		}
-		b.nsync.Add(1)
+		if r.Time() != b.lastT {
+			b.lastT = r.Time()
+			b.nsync.Add(1) // a frame may come in several packets
+		}
 		for r.Next() {
 			e := r.Entry()
 			obj, ok := b.syncs[e.ID]

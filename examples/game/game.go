@@ -14,7 +14,6 @@ import (
 	"cmp"
 	"context"
 	"math"
-	"slices"
 	"strconv"
 	"time"
 
@@ -247,26 +246,37 @@ func (s *Server) step(now time.Time) {
 func clamp(v, lo, hi float64) float64 { return max(lo, min(hi, v)) }
 
 // updateAOI lets each client see the Nearest players closest to its own
-// (its own included).
+// (its own included): a bounded insertion per candidate, so O(players²)
+// distance checks and few inserts.
 func (s *Server) updateAOI() {
 	k := s.cfg.Nearest
 	for _, p := range s.order {
 		clear(p.sees)
 	}
 	for _, viewer := range s.order {
-		s.frame = s.frame[:0]
+		best := s.frame[:0] // the k nearest so far, nearest first
 		for _, q := range s.order {
 			dx, dy := q.pos.X-viewer.pos.X, q.pos.Y-viewer.pos.Y
-			s.frame = append(s.frame, near{dx*dx + dy*dy, q})
+			n := near{dx*dx + dy*dy, q}
+			if len(best) == k && !closer(n, best[k-1]) {
+				continue
+			}
+			if len(best) < k {
+				best = append(best, n)
+			}
+			i := len(best) - 1
+			for ; i > 0 && closer(n, best[i-1]); i-- {
+				best[i] = best[i-1]
+			}
+			best[i] = n
 		}
-		if len(s.frame) > k {
-			slices.SortFunc(s.frame, func(a, b near) int {
-				return cmp.Or(cmp.Compare(a.d2, b.d2), cmp.Compare(a.p.id, b.p.id))
-			})
-			s.frame = s.frame[:k]
-		}
-		for _, n := range s.frame {
+		s.frame = best
+		for _, n := range best {
 			n.p.sees[viewer.id] = true
 		}
 	}
+}
+
+func closer(a, b near) bool {
+	return cmp.Or(cmp.Compare(a.d2, b.d2), cmp.Compare(a.p.id, b.p.id)) < 0
 }

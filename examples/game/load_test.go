@@ -45,7 +45,7 @@ func TestArenaServerProcess(t *testing.T) {
 // per client (its process's user+system time over a 5 s window, as a
 // share of one core) and the replication bytes a client receives per
 // second (SPAWN/SYNC/DESPAWN payloads, without WebSocket framing), plus
-// the SYNC rate one bot sees (20/s when the server keeps up; when the
+// the rate of sync frames one bot sees (20/s when the server keeps up; when the
 // machine gives the server less CPU than that takes, the @20Hz figures
 // scale CPU and bytes to 20 frames a second, as both are per frame). Full
 // visibility for N = 50, 100, 200; each client sees its 20 nearest for
@@ -155,7 +155,7 @@ func benchArena(b *testing.B, n, nearest int) {
 		// second need; its work is per frame, so scale to 20 Hz.
 		cpu20 := cpu * TickRate / max(rate, 0.1)
 		b.ReportMetric(100*cpu, "cpu%")
-		b.ReportMetric(rate, "syncs/s")
+		b.ReportMetric(rate, "frames/s")
 		b.ReportMetric(100*cpu20/float64(n), "cpu%/client@20Hz")
 		b.ReportMetric(float64(n)/cpu20, "clients/core@20Hz")
 		b.ReportMetric(bytes*TickRate/max(rate, 0.1), "B/s/client@20Hz")
