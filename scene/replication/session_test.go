@@ -292,3 +292,112 @@ func testAttach(t *testing.T, sp multiplayer.MultiplayerPeer, dial func() multip
 		t.Errorf("client 1 could not read %d packets", c1.v.bad)
 	}
 }
+
+// TestAttachHostile: through a scene.Multiplayer server, a client's SPAWN
+// and DESPAWN, SYNC for a player it does not own or a net id nobody has,
+// and a malformed SYNC are dropped and counted, and a flood of them leaves
+// the server serving the honest client.
+func TestAttachHostile(t *testing.T) {
+	noLeaks(t)
+	srv, err := websocket.CreateServer("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "ws://" + srv.Addr().String()
+	var a *arena
+	m := scene.NewMultiplayer(srv, &scene.Config{
+		TickRate:           100,
+		OnPeerConnected:    func(m *scene.Multiplayer, id int32) { a.join(m, id) },
+		OnPeerDisconnected: func(m *scene.Multiplayer, id int32) { a.leave(m, id) },
+	})
+	a = newArena(m)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	wg.Add(1)
+	go func() { defer wg.Done(); m.Run(ctx) }()
+	var clients []*scene.Multiplayer
+	var viewers []*viewer
+	for range 2 {
+		// Room to queue the whole flood at once.
+		p, err := websocket.CreateClient(url, &websocket.Config{OutboundBufferSize: 1 << 20, MaxQueuedPackets: 16384})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		v := newViewer()
+		c := scene.NewMultiplayer(p, &scene.Config{TickRate: 100})
+		v.m = c
+		c.SetReplication(v)
+		wg.Add(1)
+		go func() { defer wg.Done(); c.Run(ctx) }()
+		clients = append(clients, c)
+		viewers = append(viewers, v)
+	}
+	for _, v := range viewers {
+		v.wait(t, "both players", func(pos map[string]variant.Vector2) bool { return len(pos) == 2 })
+	}
+	// The hostile client 0 learns the net ids of client 1's player.
+	hostile, honest := clients[0], viewers[1]
+	var otherSync uint32 // the net id of client 1's server-owned Sync
+	viewers[0].mu.Lock()
+	for sid, obj := range viewers[0].syncs {
+		if viewers[0].names[obj] == strconv.Itoa(int(clients[1].UniqueID())) {
+			otherSync = sid
+		}
+	}
+	viewers[0].mu.Unlock()
+	state, _ := scene.AppendCompressed(nil, variant.Vector2{X: 999, Y: 999}, variant.EncodeOptions{})
+	spawn, err := AppendSpawn(nil, &Spawn{Spawner: 1, NetID: 77, Name: "x", Syncs: []uint32{78}, State: state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Client 1's Input is client-owned: the hostile client names it by
+	// path, as Godot would, and is not its owner.
+	inputID, _, err := hostile.NodeID(1, "Main/Players/"+strconv.Itoa(int(clients[1].UniqueID()))+"/Input")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rounds = 2000
+	for i := range rounds {
+		for _, p := range [][]byte{
+			spawn,
+			AppendDespawn(nil, otherSync),
+			AppendSyncEntry(AppendSyncHeader(nil, uint16(i)), PathSyncFlag|inputID, state), // not its owner
+			AppendSyncEntry(AppendSyncHeader(nil, uint16(i)), 9999, state),                 // nobody's
+			{byte(scene.CommandSync), 1, 0, 0, 0},                                          // too short
+		} {
+			if err := hostile.Send(1, scene.TransferModeReliable, 0, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Then the hostile client moves its own player (its Input, after the
+	// flood on the same ordered connection): once the honest client sees
+	// that, the server has handled the whole flood.
+	hid := strconv.Itoa(int(hostile.UniqueID()))
+	honest.mu.Lock()
+	start := honest.pos[hid]
+	honest.mu.Unlock()
+	viewers[0].setDir(variant.Vector2{X: 1})
+	honest.wait(t, "the hostile player move", func(pos map[string]variant.Vector2) bool { return pos[hid].X > start.X+5 })
+	id1 := strconv.Itoa(int(clients[1].UniqueID()))
+	honest.mu.Lock()
+	got := honest.pos[id1]
+	honest.mu.Unlock()
+	if want := (variant.Vector2{X: float64(10 * clients[1].UniqueID() % 1000), Y: 50}); got != want {
+		t.Errorf("client 1's player, which never moved, is at %v, want %v", got, want)
+	}
+	cancel()
+	wg.Wait()
+	srv.Close()
+	s := a.r.Stats()
+	// Reliable and in order: every hostile packet reached the Replicator
+	// before the honest client's movement did.
+	if s.Refused != 2*rounds || s.NotOwner != rounds || s.Unknown != rounds || s.Invalid != rounds {
+		t.Errorf("replicator stats %+v, want %d refused, %d each of not-owner, unknown, invalid", s, 2*rounds, rounds)
+	}
+	if ms := m.Stats(); ms.Replicated < 5*rounds {
+		t.Errorf("session stats %+v: want %d replication packets handed over", ms, 5*rounds)
+	}
+}
