@@ -36,7 +36,11 @@
 // their sender, peers joining (after authentication) and leaving, and a Tick
 // per frame (scene.Config.TickRate, 60 by default), and its path cache names
 // the nodes. TestAttachGoClients and TestAttachGoClientsENet run it with Go
-// clients (scene.Multiplayer in client role) over WebSocket and ENet.
+// clients (scene.Multiplayer in client role) over WebSocket and ENet,
+// TestAttachHostile with a client sending what it may not (dropped and
+// counted), and TestGodotLiveAttach with a real Godot 4.6 client (spawn
+// state, SYNC, and its client-owned synchronizer through the session's path
+// cache); examples/game plays a whole game with two Godot clients.
 //
 //	m := scene.NewMultiplayer(srv, &scene.Config{OnPeerConnected: join})
 //	r := replication.Attach(m, nil)
