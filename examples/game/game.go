@@ -203,8 +203,8 @@ func (s *Server) leave(id int32) {
 
 func (s *Server) input(c scene.Call, dir variant.Vector2) {
 	p := s.players[c.Sender]
-	if p == nil || math.IsNaN(dir.X) || math.IsNaN(dir.Y) {
-		return
+	if p == nil || !finite(dir.X) || !finite(dir.Y) {
+		return // a NaN or infinite direction would poison the position
 	}
 	if l := math.Hypot(dir.X, dir.Y); l > 1 {
 		dir.X, dir.Y = dir.X/l, dir.Y/l
@@ -242,6 +242,8 @@ func (s *Server) step(now time.Time) {
 		s.updateAOI()
 	}
 }
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
 func clamp(v, lo, hi float64) float64 { return max(lo, min(hi, v)) }
 

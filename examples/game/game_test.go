@@ -3,6 +3,8 @@ package game
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"strconv"
@@ -213,5 +215,45 @@ func TestBotsNearest(t *testing.T) {
 	}
 	for _, b := range bots {
 		b.leave()
+	}
+}
+
+// A direction that is not a finite vector is ignored; a long one moves at
+// the player's speed, not faster.
+func TestBadInput(t *testing.T) {
+	noLeaks(t)
+	var wg sync.WaitGroup
+	t.Cleanup(wg.Wait) // after the bots' cleanups stopped them
+	_, url := arena(t, nil)
+	a := startBot(t, &wg, url)
+	an := strconv.Itoa(int(a.ID()))
+	for _, d := range []variant.Vector2{{X: math.Inf(1)}, {X: math.NaN(), Y: 1}, {X: 1, Y: math.Inf(-1)}} {
+		if err := a.Move(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Then a huge but finite one, towards the middle: the player must not
+	// jump (at most one 0.25 s step of DefaultSpeed between two SYNCs).
+	start := spawnPoint(a.ID())
+	dx := 1e9
+	if start.X > Width/2 {
+		dx = -1e9
+	}
+	if err := a.Move(variant.Vector2{X: dx}); err != nil {
+		t.Fatal(err)
+	}
+	last := start
+	var bad string
+	wait(t, a.Bot, "itself move 40 px", func(pl map[string]variant.Vector2, _ []string) bool {
+		p := pl[an]
+		if !finite(p.X) || !finite(p.Y) || math.Abs(p.X-last.X) > DefaultSpeed*0.25+1 || p.Y != start.Y {
+			bad = fmt.Sprintf("position %v after %v", p, last)
+			return true
+		}
+		last = p
+		return math.Abs(p.X-start.X) >= 40
+	})
+	if bad != "" {
+		t.Fatal(bad)
 	}
 }
