@@ -23,10 +23,10 @@ import (
 // the send path is idle) and direct reads (a ReadPacket without a
 // cancellable context reads the stream itself).
 
-func writeThroughs(p *Peer) uint64 {
-	p.t.mu.Lock()
-	defer p.t.mu.Unlock()
-	return p.t.writeThroughs
+// wt returns how many of p's puts were written through.
+func wt(p *Peer) uint64 {
+	n, _ := writeThroughs(p)
+	return n
 }
 
 // TestWriteThroughOrder: 8 goroutines put numbered packets while the remote
@@ -125,11 +125,11 @@ func TestWriteThroughOrder(t *testing.T) {
 				}
 			}
 			t.Logf("%d of %d puts written through; %d direct reads on the sender, %d on the receiver",
-				writeThroughs(a), senders*each, a.t.directReads.Load(), b.t.directReads.Load())
+				wt(a), senders*each, directReads(a), directReads(b))
 			// More than the first put's (the token starts available).
 			// Direct reads may not happen here: acks often arrive
 			// several per read, and the reader goroutine keeps those.
-			require.Greater(t, writeThroughs(a), uint64(1), "no put was written through")
+			require.Greater(t, wt(a), uint64(1), "no put was written through")
 		})
 	}
 }
@@ -177,10 +177,8 @@ func TestWriteThroughPartial(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "after", string(got))
 	}
-	a.t.mu.Lock()
-	partial := a.t.partialWrites
-	a.t.mu.Unlock()
-	t.Logf("%d rounds, %d write-throughs, %d partial", rounds, writeThroughs(a), partial)
+	total, partial := writeThroughs(a)
+	t.Logf("%d rounds, %d write-throughs, %d partial", rounds, total, partial)
 	require.NotZero(t, partial, "the kernel took every big packet at once")
 }
 
@@ -216,8 +214,8 @@ func TestWriteTimeoutWithWriteThrough(t *testing.T) {
 		sent++
 		require.Less(t, sent, 1<<20, "PutPacket never blocked")
 	}
-	t.Logf("sent %d packets, %d written through, before the timeout", sent, writeThroughs(a))
-	require.Greater(t, writeThroughs(a), uint64(1))
+	t.Logf("sent %d packets, %d written through, before the timeout", sent, wt(a))
+	require.Greater(t, wt(a), uint64(1))
 	// The stuck peer closes without lingering.
 	start := time.Now()
 	require.NoError(t, a.Close())
@@ -241,17 +239,17 @@ func TestDirectReadClose(t *testing.T) {
 			_, err := a.ReadPacket(bg)
 			require.NoError(t, err)
 		}
-		before := a.t.directReads.Load()
+		before := directReads(a)
 
 		done := make(chan error, 1)
 		go func() {
 			_, err := a.ReadPacket(bg)
 			done <- err
 		}()
-		for a.t.directReads.Load() == before && a.t.queueWaiters.Load() == 0 {
+		for directReads(a) == before && a.t.rd.queueWaiters.Load() == 0 {
 			waitTick(t, ctx)
 		}
-		direct = a.t.directReads.Load() != before
+		direct = directReads(a) != before
 		start := time.Now()
 		require.NoError(t, a.Close())
 		select {
@@ -278,13 +276,13 @@ func TestDirectReadThenPoll(t *testing.T) {
 	bg := context.Background()
 	// Whether a read is direct depends on who gets to the stream first:
 	// exchange (boundedly) until some were.
-	for i := 0; i < 10 || i < 1000 && a.t.directReads.Load() == 0; i++ {
+	for i := 0; i < 10 || i < 1000 && directReads(a) == 0; i++ {
 		require.NoError(t, b.PutPacket([]byte{byte(i)}))
 		p, err := a.ReadPacket(bg)
 		require.NoError(t, err)
 		require.Equal(t, []byte{byte(i)}, p)
 	}
-	require.NotZero(t, a.t.directReads.Load())
+	require.NotZero(t, directReads(a))
 
 	// A direct read waiting long for the remote end: the parked reader
 	// goroutine finds it in the stream and asks to be re-armed when it
@@ -300,10 +298,10 @@ func TestDirectReadThenPoll(t *testing.T) {
 			}
 			got <- bytes.Clone(p)
 		}()
-		for !a.t.armOnLeave.Load() && a.t.queueWaiters.Load() == 0 {
+		for !a.t.rd.armOnLeave.Load() && a.t.rd.queueWaiters.Load() == 0 {
 			waitTick(t, ctx)
 		}
-		sawArm = a.t.armOnLeave.Load()
+		sawArm = a.t.rd.armOnLeave.Load()
 		require.NoError(t, b.PutPacket([]byte("late")))
 		require.Equal(t, "late", string(<-got))
 	}
@@ -395,7 +393,7 @@ func TestMixedReaders(t *testing.T) {
 	}
 	require.NoError(t, a.Close())
 	wg.Wait()
-	t.Logf("%d direct reads", a.t.directReads.Load())
+	t.Logf("%d direct reads", directReads(a))
 }
 
 // TestDirectReadSizes: packets of every size class (in the reader's
@@ -415,7 +413,7 @@ func TestDirectReadSizes(t *testing.T) {
 			rng := rand.New(rand.NewPCG(3, 4))
 			// Whether a read is direct depends on who gets to the stream
 			// first; repeat (boundedly) until some were.
-			for round := 0; round == 0 || round < 20 && a.t.directReads.Load() == 0; round++ {
+			for round := 0; round == 0 || round < 20 && directReads(a) == 0; round++ {
 				for _, size := range []int{1, 100, readBufferSize - headerSize - 1, readBufferSize - headerSize,
 					readBufferSize, readBufferSize + 1, 40000, DefaultOutputBufferMaxSize} {
 					for range 3 {
@@ -430,7 +428,7 @@ func TestDirectReadSizes(t *testing.T) {
 					}
 				}
 			}
-			require.NotZero(t, a.t.directReads.Load())
+			require.NotZero(t, directReads(a))
 			require.NoError(t, a.Close())
 			require.ErrorIs(t, <-echo, io.EOF)
 		})
@@ -457,12 +455,12 @@ func TestExchangeAllocs(t *testing.T) {
 	for range 100 {
 		exchange()
 	}
-	wt, dr := writeThroughs(a), a.t.directReads.Load()
+	w0, dr := wt(a), directReads(a)
 	allocs := testing.AllocsPerRun(1000, exchange)
-	t.Logf("%d write-throughs, %d direct reads in 1000 exchanges", writeThroughs(a)-wt, a.t.directReads.Load()-dr)
+	t.Logf("%d write-throughs, %d direct reads in 1000 exchanges", wt(a)-w0, directReads(a)-dr)
 	require.Zero(t, allocs, "an exchange allocates")
-	require.NotZero(t, writeThroughs(a)-wt)
-	require.NotZero(t, a.t.directReads.Load()-dr)
+	require.NotZero(t, wt(a)-w0)
+	require.NotZero(t, directReads(a)-dr)
 	require.NoError(t, a.Close())
 	require.ErrorIs(t, <-echo, io.EOF)
 }
@@ -520,7 +518,7 @@ func TestCloseDuringExchanges(t *testing.T) {
 	for err := range errs {
 		require.ErrorIs(t, err, net.ErrClosed)
 	}
-	t.Logf("%d exchanges, %d write-throughs, %d direct reads", exchanges.Load(), writeThroughs(a), a.t.directReads.Load())
+	t.Logf("%d exchanges, %d write-throughs, %d direct reads", exchanges.Load(), wt(a), directReads(a))
 	require.NoError(t, b.Close())
 }
 

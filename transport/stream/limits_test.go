@@ -158,9 +158,9 @@ func TestIdleTimeoutDefaults(t *testing.T) {
 			want time.Duration
 		}{{b, tc.listener}, {a, tc.dialed}} {
 			if x.want == 0 {
-				require.Nil(t, x.p.t.watchdog, "%+v", tc.cfg)
+				require.Nil(t, x.p.t.idle, "%+v", tc.cfg)
 			} else {
-				require.NotNil(t, x.p.t.watchdog, "%+v", tc.cfg)
+				require.NotNil(t, x.p.t.idle, "%+v", tc.cfg)
 				require.Equal(t, x.want, x.p.t.cfg.IdleTimeout)
 			}
 		}

@@ -259,11 +259,11 @@ func TestBackPressure(t *testing.T) {
 	// The receiver's queue is full and bounded.
 	require.LessOrEqual(t, b.AvailablePacketCount()*1204, DefaultReceiveQueueBytes)
 
-	// PutPacketContext gives a per-call bound.
+	// WritePacket gives a per-call bound.
 	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
-	require.ErrorIs(t, a.PutPacketContext(cctx, pkt), context.DeadlineExceeded)
-	require.ErrorIs(t, a.PutPacketContext(cctx, nil), context.DeadlineExceeded, "an ended context is checked first")
+	require.ErrorIs(t, a.WritePacket(cctx, pkt), context.DeadlineExceeded)
+	require.ErrorIs(t, a.WritePacket(cctx, nil), context.DeadlineExceeded, "an ended context is checked first")
 
 	// The receiver can still read everything that was sent, in order.
 	got, err := b.ReadPacket(ctx)

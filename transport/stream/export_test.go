@@ -1,0 +1,44 @@
+package stream
+
+import "sync"
+
+// Counters of the write-through shortcut, per peer, kept by
+// hookWriteThrough for the tests of the fast paths.
+type writeThroughCounts struct {
+	mu            sync.Mutex
+	total, partly uint64
+}
+
+var writeThroughStats sync.Map // *conn -> *writeThroughCounts
+
+func init() {
+	hookWriteThrough = func(c *conn, partial bool) {
+		v, ok := writeThroughStats.Load(c)
+		if !ok {
+			v, _ = writeThroughStats.LoadOrStore(c, &writeThroughCounts{})
+		}
+		n := v.(*writeThroughCounts)
+		n.mu.Lock()
+		n.total++
+		if partial {
+			n.partly++
+		}
+		n.mu.Unlock()
+	}
+}
+
+// writeThroughs returns how many of p's puts were written through, and how
+// many of those only in part.
+func writeThroughs(p *Peer) (total, partial uint64) {
+	v, ok := writeThroughStats.Load(p.t)
+	if !ok {
+		return 0, 0
+	}
+	n := v.(*writeThroughCounts)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.total, n.partly
+}
+
+// directReads returns how many direct reads p has started.
+func directReads(p *Peer) uint64 { return p.t.rd.directReads.Load() }

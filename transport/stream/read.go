@@ -1,0 +1,381 @@
+package stream
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/packetpeer/packetpeer/peer"
+)
+
+const readBufferSize = 16 << 10
+
+// reader is the receive side. One goroutine at a time reads the stream,
+// holding mu: the reader goroutine (readLoop), which decodes frames into the
+// receive queue, or a ReadPacket caller reading directly.
+//
+// Direct reads (TCP and Unix connections; the rule is in WaitPacket): a
+// caller that would otherwise wait for the reader goroutine to read its
+// packet and wake it reads the frame itself, straight into a buffer it will
+// own, and leaves it in the slot for its GetPacket or TakePacket, ahead of
+// the queue. That saves a goroutine hand-off per packet (most of the cost
+// of a round trip) and the queue's copy. Meanwhile the reader goroutine
+// parks (park) and takes the stream back when the callers stop reading it
+// directly.
+type reader struct {
+	mu      sync.Mutex
+	r       *bufio.Reader // under mu
+	scratch []byte        // under mu: frames larger than r's buffer
+	ended   atomic.Bool   // the stream ended or failed: the queue is closed
+
+	// Who reads: the reader goroutine parks while wantDirect holds.
+	wantDirect   atomic.Bool   // callers read directly
+	directReads  atomic.Uint64 // direct reads started so far; park watches it move
+	queueWaiters atomic.Int32  // callers waiting for someone else to read
+	resume       chan struct{} // cap 1: the reader goroutine should take the stream back
+	parkTimer    *time.Timer   // the parked reader goroutine's next look at the stream
+	armOnLeave   atomic.Bool   // the parked reader goroutine waits for a direct reader to leave
+
+	// The slot: the packet a direct read brought, not yet handed out.
+	// Only mu's holder fills it, and only while the queue is empty, so it
+	// always comes before everything queued.
+	slotMu   sync.Mutex
+	slot     []byte      // under slotMu
+	slotted  atomic.Bool // the slot holds a packet (set and cleared under slotMu)
+	lent     []byte      // under slotMu: the slot packet the last GetPacket returned
+	spareBuf []byte      // under slotMu: lent's buffer once the next GetPacket released it
+}
+
+func (rd *reader) init(stream io.Reader) {
+	rd.r = bufio.NewReaderSize(stream, readBufferSize)
+	rd.resume = make(chan struct{}, 1)
+	rd.parkTimer = time.NewTimer(readerResume)
+	rd.parkTimer.Stop() // armed by park
+}
+
+// readerResume and maxReaderResume bound how long the reader goroutine
+// stays parked while callers read the stream directly (see park).
+const (
+	readerResume    = time.Millisecond
+	maxReaderResume = 16 * time.Millisecond
+)
+
+// readLoop decodes frames from the stream into the receive queue until the
+// stream ends, fails or sends a frame larger than InputBufferMaxSize. While
+// ReadPacket callers read the stream themselves (wantDirect) it stays out of
+// the way.
+func (c *conn) readLoop() {
+	defer close(c.readDone)
+	for {
+		if c.rd.wantDirect.Load() {
+			if !c.park() {
+				return
+			}
+			continue
+		}
+		c.rd.mu.Lock()
+		ok := c.readLocked()
+		c.rd.mu.Unlock()
+		if !ok {
+			return
+		}
+	}
+}
+
+// readLocked reads frames into the queue, with rd.mu held, until the stream
+// ends (false) or callers want to read directly and packets arrive one at a
+// time: a read from the stream brought exactly one frame (true). When reads
+// bring several frames the remote end is streaming, and the reader
+// goroutine keeps the stream: decoding frames in parallel with the callers
+// popping them beats a direct read per packet.
+func (c *conn) readLocked() bool {
+	for {
+		fresh := c.rd.r.Buffered() == 0 // this frame needs a read from the stream
+		if !c.readOne() {
+			return false
+		}
+		if fresh && c.rd.r.Buffered() == 0 && c.rd.wantDirect.Load() {
+			return true
+		}
+	}
+}
+
+// park keeps the reader goroutine out of the stream while callers read it
+// directly. It takes the stream back (readLocked) once no direct read has
+// started for a while (parkTimer: readerResume, doubling up to
+// maxReaderResume while direct reads go on), or when a caller waits on the
+// queue and nobody reads for it or the direct reader found the remote end
+// streaming (resume). It reports false when the reader is done. The direct
+// readers themselves touch no timer: arming one can wake an idle thread,
+// which would cost them about what they save.
+func (c *conn) park() bool {
+	rd := &c.rd
+	seen := rd.directReads.Load()
+	wait := readerResume
+	rd.parkTimer.Reset(wait)
+	for {
+		select {
+		case <-c.ctx.Done():
+			return false
+		case <-rd.resume:
+		case <-rd.parkTimer.C:
+			if n := rd.directReads.Load(); n != seen {
+				seen = n
+				wait = min(2*wait, maxReaderResume)
+				rd.parkTimer.Reset(wait)
+				continue
+			}
+		}
+		if rd.mu.TryLock() {
+			break
+		}
+		// A direct reader is in the stream, maybe waiting long for the
+		// remote end: it re-arms parkTimer when it leaves (or signals
+		// resume).
+		rd.armOnLeave.Store(true)
+		if rd.mu.TryLock() {
+			break
+		}
+	}
+	rd.armOnLeave.Store(false)
+	rd.wantDirect.Store(false)
+	ok := c.readLocked()
+	rd.mu.Unlock()
+	return ok
+}
+
+// readOne reads the next frame from the stream into the queue, with rd.mu
+// held. It reports false, having closed the queue, once the stream ended or
+// failed (Close included).
+func (c *conn) readOne() bool {
+	p, ok := c.nextFrame()
+	if !ok {
+		return false
+	}
+	// Block policy: a full queue stops reading here, and the transport's
+	// flow control slows the sender down.
+	if err := c.in.Push(c.ctx, p); err != nil {
+		c.end(err)
+		return false
+	}
+	return true
+}
+
+// nextFrame reads the next frame from the stream, with rd.mu held. The
+// payload is valid until the next read (see readFrame). It reports false,
+// having closed the queue, once the stream ended or failed.
+func (c *conn) nextFrame() ([]byte, bool) {
+	if c.rd.ended.Load() {
+		return nil, false
+	}
+	p, err := readFrame(c.rd.r, c.cfg.InputBufferMaxSize, &c.rd.scratch)
+	if err != nil {
+		c.end(err)
+		return nil, false
+	}
+	if c.raw != nil && c.rd.r.Buffered() == 0 {
+		// Caught up with the remote end: the reply to this packet may be
+		// written through (set before the packet is handed out).
+		c.wr.token.Store(true)
+	}
+	return p, true
+}
+
+// end records why the stream can no longer be read, with rd.mu held, and
+// closes the queue with it: queued packets are still read, then err.
+func (c *conn) end(err error) {
+	c.rd.ended.Store(true)
+	if e := c.idle.timedOut(); e != nil {
+		err = e // the watchdog closed the stream
+	}
+	switch {
+	case c.ctx.Err() != nil:
+		c.status.Store(int32(StatusNone))
+		c.in.Close(nil)
+		return
+	case err == io.EOF:
+		c.status.CompareAndSwap(int32(StatusConnected), int32(StatusNone))
+	case errors.Is(err, peer.ErrInvalidData):
+		// A hostile or broken peer: disconnect it.
+		c.status.Store(int32(StatusError))
+		c.fail(err)
+		c.rwc.Close()
+	case errors.Is(err, peer.ErrTimeout), errors.Is(err, errTruncated):
+		c.status.Store(int32(StatusError))
+	default:
+		c.status.Store(int32(StatusError))
+		err = fmt.Errorf("stream: read: %w", err)
+	}
+	if c.ln != nil {
+		c.ln.peerEnded(c, err) // counted before the reads see err
+	}
+	c.in.Close(err)
+}
+
+// canReadDirectly is the rule for direct reads: the stream is a TCP or
+// Unix socket, and the caller's context can never end (ctx.Done() == nil:
+// context.Background(), context.TODO(), and contexts derived from them
+// without a cancel, deadline or timeout). A read from the socket cannot be
+// interrupted by a context, only by Close, so a caller whose context can
+// end waits on the queue instead, where it sees the end at once.
+func (c *conn) canReadDirectly(ctx context.Context) bool {
+	return c.raw != nil && ctx.Done() == nil
+}
+
+// WaitPacket implements peer.Waiter. A caller that may read directly
+// (canReadDirectly) and finds nothing queued and the stream free reads the
+// next frame itself into the slot (readDirect). The reader goroutine then
+// stays parked until the stream has been left unread for readerResume. Any
+// other caller waits on the queue, and the reader goroutine reads for it.
+func (c *conn) WaitPacket(ctx context.Context) error {
+	rd := &c.rd
+	if rd.slotted.Load() {
+		return nil
+	}
+	if !c.canReadDirectly(ctx) {
+		if c.raw == nil {
+			return c.in.WaitPacket(ctx)
+		}
+		// Make sure the reader goroutine reads for this caller.
+		rd.queueWaiters.Add(1)
+		if rd.wantDirect.Load() {
+			rd.wantDirect.Store(false)
+			signal(rd.resume)
+		}
+		err := c.in.WaitPacket(ctx)
+		rd.queueWaiters.Add(-1)
+		return err
+	}
+	if c.in.Len() > 0 {
+		return nil
+	}
+	if rd.ended.Load() || c.ctx.Err() != nil || !rd.mu.TryLock() {
+		// Someone is reading the stream and will queue its next frame
+		// (or the queue is being closed). The reader goroutine parks
+		// after that frame, and the next call reads directly. Should a
+		// direct reader's frame go to another caller, the reader
+		// leaving the stream signals resume for this one.
+		rd.wantDirect.Store(true)
+		return c.waitQueue(ctx)
+	}
+	rd.wantDirect.Store(true)
+	rd.directReads.Add(1)
+	ok, streaming := true, false
+	if c.in.Len() == 0 && !rd.slotted.Load() {
+		ok = c.readDirect()
+		// More already buffered: the remote end is streaming, and the
+		// reader goroutine is better at that (see readLocked).
+		streaming = ok && rd.r.Buffered() > 0
+	}
+	if streaming {
+		rd.wantDirect.Store(false)
+	}
+	rd.mu.Unlock()
+	if rd.armOnLeave.Load() && rd.armOnLeave.CompareAndSwap(true, false) {
+		rd.parkTimer.Reset(readerResume)
+	}
+	if !ok || streaming || rd.queueWaiters.Load() > 0 {
+		signal(rd.resume)
+	}
+	return nil
+}
+
+// waitQueue waits on the receive queue, counted in queueWaiters so that a
+// direct reader leaving the stream hands it to the reader goroutine.
+func (c *conn) waitQueue(ctx context.Context) error {
+	c.rd.queueWaiters.Add(1)
+	err := c.in.WaitPacket(ctx)
+	c.rd.queueWaiters.Add(-1)
+	return err
+}
+
+// readDirect reads the next frame into the slot, with rd.mu held and the
+// queue and the slot empty. The packet is copied once, from the read
+// buffer into a buffer of its exact size that a TakePacket caller keeps
+// (or a buffer a GetPacket caller is done with: see GetPacket). It reports
+// false, having closed the queue, once the stream ended or failed.
+func (c *conn) readDirect() bool {
+	p, ok := c.nextFrame()
+	if !ok {
+		return false
+	}
+	rd := &c.rd
+	rd.slotMu.Lock()
+	buf := rd.spareBuf
+	rd.spareBuf = nil
+	rd.slotMu.Unlock()
+	if cap(buf) < len(p) {
+		buf = make([]byte, len(p))
+	}
+	buf = append(buf[:0], p...)
+	rd.slotMu.Lock()
+	rd.slot = buf
+	rd.slotted.Store(true)
+	rd.slotMu.Unlock()
+	return true
+}
+
+// takeSlot empties the slot. ok is false when it was empty.
+func (rd *reader) takeSlot() (p []byte, ok bool) {
+	if !rd.slotted.Load() {
+		return nil, false
+	}
+	rd.slotMu.Lock()
+	defer rd.slotMu.Unlock()
+	if !rd.slotted.Load() {
+		return nil, false
+	}
+	p, rd.slot = rd.slot, nil
+	rd.slotted.Store(false)
+	return p, true
+}
+
+// GetPacket implements peer.Transport: the slot's packet, else the oldest
+// queued one. The slot's buffer is lent: GetPacket's result is valid until
+// the next GetPacket (peer.Peer holds its get lock meanwhile), so the next
+// GetPacket gives it back for a later direct read to reuse, and a loop of
+// AppendPacket or ReadVar allocates nothing.
+func (c *conn) GetPacket() ([]byte, error) {
+	rd := &c.rd
+	if rd.lent != nil || rd.slotted.Load() {
+		rd.slotMu.Lock()
+		if rd.lent != nil {
+			if rd.spareBuf == nil {
+				rd.spareBuf = rd.lent
+			}
+			rd.lent = nil
+		}
+		if rd.slotted.Load() {
+			p := rd.slot
+			rd.slot, rd.lent = nil, p
+			rd.slotted.Store(false)
+			rd.slotMu.Unlock()
+			return p, nil
+		}
+		rd.slotMu.Unlock()
+	}
+	return c.in.GetPacket()
+}
+
+// TakePacket implements peer.PacketTaker: the slot's packet, else the
+// oldest queued one, in a buffer the caller keeps.
+func (c *conn) TakePacket() ([]byte, error) {
+	if p, ok := c.rd.takeSlot(); ok {
+		return p, nil
+	}
+	return c.in.TakePacket()
+}
+
+// AvailablePacketCount implements peer.Transport.
+func (c *conn) AvailablePacketCount() int {
+	n := c.in.Len()
+	if c.rd.slotted.Load() {
+		n++
+	}
+	return n
+}
