@@ -174,3 +174,43 @@ func ExamplePeer_truncatedFrame() {
 	// true true
 	// peer: read packet: godot: ERR_CONNECTION_ERROR (27): unexpected EOF: the stream ended 2 bytes into a frame of 9 bytes
 }
+
+// A client that stops reading: once the kernel's buffers and the send queue
+// are full, PutPacket waits at most Config.WriteTimeout (10 s by default,
+// 200 ms here) and fails with an error matching peer.ErrTimeout; the server
+// then drops the client, and Close does not wait for the queued packets.
+// WritePacket bounds one put by its context instead.
+func ExampleConfig_writeTimeout() {
+	ln, err := stream.Listen("127.0.0.1:0", &stream.Config{WriteTimeout: 200 * time.Millisecond})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ln.Close()
+	ctx := context.Background()
+	client, err := stream.Dial(ctx, ln.Addr().String(), nil) // never reads
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+	p, err := ln.Accept(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	state := make([]byte, 32<<10)
+	for {
+		if err = p.PutPacket(state); err != nil {
+			break
+		}
+	}
+	fmt.Println(errors.Is(err, peer.ErrTimeout))
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	err = p.WritePacket(short, state)
+	fmt.Println(errors.Is(err, context.DeadlineExceeded))
+	fmt.Println(p.Close())
+	// Output:
+	// true
+	// true
+	// <nil>
+}
