@@ -41,4 +41,4 @@ func writeThroughs(p *Peer) (total, partial uint64) {
 }
 
 // directReads returns how many direct reads p has started.
-func directReads(p *Peer) uint64 { return p.t.rd.directReads.Load() }
+func directReads(p *Peer) uint64 { return p.t.dr.started.Load() }

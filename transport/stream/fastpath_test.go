@@ -246,7 +246,7 @@ func TestDirectReadClose(t *testing.T) {
 			_, err := a.ReadPacket(bg)
 			done <- err
 		}()
-		for directReads(a) == before && a.t.rd.queueWaiters.Load() == 0 {
+		for directReads(a) == before && a.t.dr.queueWaiters.Load() == 0 {
 			waitTick(t, ctx)
 		}
 		direct = directReads(a) != before
@@ -298,10 +298,10 @@ func TestDirectReadThenPoll(t *testing.T) {
 			}
 			got <- bytes.Clone(p)
 		}()
-		for !a.t.rd.armOnLeave.Load() && a.t.rd.queueWaiters.Load() == 0 {
+		for !a.t.dr.armOnLeave.Load() && a.t.dr.queueWaiters.Load() == 0 {
 			waitTick(t, ctx)
 		}
-		sawArm = a.t.rd.armOnLeave.Load()
+		sawArm = a.t.dr.armOnLeave.Load()
 		require.NoError(t, b.PutPacket([]byte("late")))
 		require.Equal(t, "late", string(<-got))
 	}

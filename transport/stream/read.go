@@ -15,47 +15,59 @@ import (
 
 const readBufferSize = 16 << 10
 
-// reader is the receive side. One goroutine at a time reads the stream,
-// holding mu: the reader goroutine (readLoop), which decodes frames into the
-// receive queue, or a ReadPacket caller reading directly.
-//
-// Direct reads (TCP and Unix connections; the rule is in WaitPacket): a
-// caller that would otherwise wait for the reader goroutine to read its
-// packet and wake it reads the frame itself, straight into a buffer it will
-// own, and leaves it in the slot for its GetPacket or TakePacket, ahead of
-// the queue. That saves a goroutine hand-off per packet (most of the cost
-// of a round trip) and the queue's copy. Meanwhile the reader goroutine
-// parks (park) and takes the stream back when the callers stop reading it
-// directly.
+// reader is the stream as the receive side reads it. One goroutine at a
+// time reads it, holding mu: the reader goroutine (readLoop), which
+// decodes frames into the receive queue, or a ReadPacket caller reading
+// directly (see direct).
 type reader struct {
 	mu      sync.Mutex
 	r       *bufio.Reader // under mu
 	scratch []byte        // under mu: frames larger than r's buffer
 	ended   atomic.Bool   // the stream ended or failed: the queue is closed
+}
 
-	// Who reads: the reader goroutine parks while wantDirect holds.
-	wantDirect   atomic.Bool   // callers read directly
-	directReads  atomic.Uint64 // direct reads started so far; park watches it move
+// direct coordinates direct reads (TCP and Unix connections; the rule is
+// canReadDirectly). A caller that would otherwise wait for the reader
+// goroutine to read its packet and wake it reads the frame itself, into
+// the slot: that saves a goroutine hand-off per packet, most of the cost of
+// a round trip, and the queue's copy. Meanwhile the reader goroutine parks
+// (park) and takes the stream back when the callers stop reading it
+// directly, or when a caller needs it to read.
+type direct struct {
+	want         atomic.Bool   // callers read directly: the reader goroutine parks
+	started      atomic.Uint64 // direct reads started so far; park watches it move
 	queueWaiters atomic.Int32  // callers waiting for someone else to read
 	resume       chan struct{} // cap 1: the reader goroutine should take the stream back
 	parkTimer    *time.Timer   // the parked reader goroutine's next look at the stream
 	armOnLeave   atomic.Bool   // the parked reader goroutine waits for a direct reader to leave
+}
 
-	// The slot: the packet a direct read brought, not yet handed out.
-	// Only mu's holder fills it, and only while the queue is empty, so it
-	// always comes before everything queued.
-	slotMu   sync.Mutex
-	slot     []byte      // under slotMu
-	slotted  atomic.Bool // the slot holds a packet (set and cleared under slotMu)
-	lent     []byte      // under slotMu: the slot packet the last GetPacket returned
-	spareBuf []byte      // under slotMu: lent's buffer once the next GetPacket released it
+// slot holds the packet a direct read brought until GetPacket or
+// TakePacket hands it out. Only reader.mu's holder fills it, and only while
+// the receive queue is empty, so it always comes before everything queued.
+//
+// TakePacket (ReadPacket) gives the packet's buffer away: it is made for
+// the packet, at its exact size, and the packet is copied once, from the
+// read buffer. GetPacket (AppendPacket, ReadVar) only lends it: its result
+// is valid until the next GetPacket, which peer.Peer never runs
+// concurrently, so the next GetPacket gives the buffer back for a later
+// direct read to reuse, and those loops allocate nothing.
+type slot struct {
+	mu    sync.Mutex
+	p     []byte      // under mu
+	full  atomic.Bool // p is a packet (set and cleared under mu)
+	lent  []byte      // the packet the last GetPacket returned; GetPacket only
+	spare []byte      // under mu: a lent buffer given back
 }
 
 func (rd *reader) init(stream io.Reader) {
 	rd.r = bufio.NewReaderSize(stream, readBufferSize)
-	rd.resume = make(chan struct{}, 1)
-	rd.parkTimer = time.NewTimer(readerResume)
-	rd.parkTimer.Stop() // armed by park
+}
+
+func (d *direct) init() {
+	d.resume = make(chan struct{}, 1)
+	d.parkTimer = time.NewTimer(readerResume)
+	d.parkTimer.Stop() // armed by park
 }
 
 // readerResume and maxReaderResume bound how long the reader goroutine
@@ -67,12 +79,12 @@ const (
 
 // readLoop decodes frames from the stream into the receive queue until the
 // stream ends, fails or sends a frame larger than InputBufferMaxSize. While
-// ReadPacket callers read the stream themselves (wantDirect) it stays out of
-// the way.
+// ReadPacket callers read the stream themselves (direct.want) it stays out
+// of the way.
 func (c *conn) readLoop() {
 	defer close(c.readDone)
 	for {
-		if c.rd.wantDirect.Load() {
+		if c.dr.want.Load() {
 			if !c.park() {
 				return
 			}
@@ -99,7 +111,7 @@ func (c *conn) readLocked() bool {
 		if !c.readOne() {
 			return false
 		}
-		if fresh && c.rd.r.Buffered() == 0 && c.rd.wantDirect.Load() {
+		if fresh && c.rd.r.Buffered() == 0 && c.dr.want.Load() {
 			return true
 		}
 	}
@@ -114,38 +126,38 @@ func (c *conn) readLocked() bool {
 // readers themselves touch no timer: arming one can wake an idle thread,
 // which would cost them about what they save.
 func (c *conn) park() bool {
-	rd := &c.rd
-	seen := rd.directReads.Load()
+	d := &c.dr
+	seen := d.started.Load()
 	wait := readerResume
-	rd.parkTimer.Reset(wait)
+	d.parkTimer.Reset(wait)
 	for {
 		select {
 		case <-c.ctx.Done():
 			return false
-		case <-rd.resume:
-		case <-rd.parkTimer.C:
-			if n := rd.directReads.Load(); n != seen {
+		case <-d.resume:
+		case <-d.parkTimer.C:
+			if n := d.started.Load(); n != seen {
 				seen = n
 				wait = min(2*wait, maxReaderResume)
-				rd.parkTimer.Reset(wait)
+				d.parkTimer.Reset(wait)
 				continue
 			}
 		}
-		if rd.mu.TryLock() {
+		if c.rd.mu.TryLock() {
 			break
 		}
 		// A direct reader is in the stream, maybe waiting long for the
 		// remote end: it re-arms parkTimer when it leaves (or signals
 		// resume).
-		rd.armOnLeave.Store(true)
-		if rd.mu.TryLock() {
+		d.armOnLeave.Store(true)
+		if c.rd.mu.TryLock() {
 			break
 		}
 	}
-	rd.armOnLeave.Store(false)
-	rd.wantDirect.Store(false)
+	d.armOnLeave.Store(false)
+	d.want.Store(false)
 	ok := c.readLocked()
-	rd.mu.Unlock()
+	c.rd.mu.Unlock()
 	return ok
 }
 
@@ -233,8 +245,8 @@ func (c *conn) canReadDirectly(ctx context.Context) bool {
 // stays parked until the stream has been left unread for readerResume. Any
 // other caller waits on the queue, and the reader goroutine reads for it.
 func (c *conn) WaitPacket(ctx context.Context) error {
-	rd := &c.rd
-	if rd.slotted.Load() {
+	d := &c.dr
+	if c.slot.full.Load() {
 		return nil
 	}
 	if !c.canReadDirectly(ctx) {
@@ -242,45 +254,45 @@ func (c *conn) WaitPacket(ctx context.Context) error {
 			return c.in.WaitPacket(ctx)
 		}
 		// Make sure the reader goroutine reads for this caller.
-		rd.queueWaiters.Add(1)
-		if rd.wantDirect.Load() {
-			rd.wantDirect.Store(false)
-			signal(rd.resume)
+		d.queueWaiters.Add(1)
+		if d.want.Load() {
+			d.want.Store(false)
+			signal(d.resume)
 		}
 		err := c.in.WaitPacket(ctx)
-		rd.queueWaiters.Add(-1)
+		d.queueWaiters.Add(-1)
 		return err
 	}
 	if c.in.Len() > 0 {
 		return nil
 	}
-	if rd.ended.Load() || c.ctx.Err() != nil || !rd.mu.TryLock() {
+	if c.rd.ended.Load() || c.ctx.Err() != nil || !c.rd.mu.TryLock() {
 		// Someone is reading the stream and will queue its next frame
 		// (or the queue is being closed). The reader goroutine parks
 		// after that frame, and the next call reads directly. Should a
 		// direct reader's frame go to another caller, the reader
 		// leaving the stream signals resume for this one.
-		rd.wantDirect.Store(true)
+		d.want.Store(true)
 		return c.waitQueue(ctx)
 	}
-	rd.wantDirect.Store(true)
-	rd.directReads.Add(1)
+	d.want.Store(true)
+	d.started.Add(1)
 	ok, streaming := true, false
-	if c.in.Len() == 0 && !rd.slotted.Load() {
+	if c.in.Len() == 0 && !c.slot.full.Load() {
 		ok = c.readDirect()
 		// More already buffered: the remote end is streaming, and the
 		// reader goroutine is better at that (see readLocked).
-		streaming = ok && rd.r.Buffered() > 0
+		streaming = ok && c.rd.r.Buffered() > 0
 	}
 	if streaming {
-		rd.wantDirect.Store(false)
+		d.want.Store(false)
 	}
-	rd.mu.Unlock()
-	if rd.armOnLeave.Load() && rd.armOnLeave.CompareAndSwap(true, false) {
-		rd.parkTimer.Reset(readerResume)
+	c.rd.mu.Unlock()
+	if d.armOnLeave.Load() && d.armOnLeave.CompareAndSwap(true, false) {
+		d.parkTimer.Reset(readerResume)
 	}
-	if !ok || streaming || rd.queueWaiters.Load() > 0 {
-		signal(rd.resume)
+	if !ok || streaming || d.queueWaiters.Load() > 0 {
+		signal(d.resume)
 	}
 	return nil
 }
@@ -288,76 +300,87 @@ func (c *conn) WaitPacket(ctx context.Context) error {
 // waitQueue waits on the receive queue, counted in queueWaiters so that a
 // direct reader leaving the stream hands it to the reader goroutine.
 func (c *conn) waitQueue(ctx context.Context) error {
-	c.rd.queueWaiters.Add(1)
+	c.dr.queueWaiters.Add(1)
 	err := c.in.WaitPacket(ctx)
-	c.rd.queueWaiters.Add(-1)
+	c.dr.queueWaiters.Add(-1)
 	return err
 }
 
 // readDirect reads the next frame into the slot, with rd.mu held and the
-// queue and the slot empty. The packet is copied once, from the read
-// buffer into a buffer of its exact size that a TakePacket caller keeps
-// (or a buffer a GetPacket caller is done with: see GetPacket). It reports
-// false, having closed the queue, once the stream ended or failed.
+// queue and the slot empty. It reports false, having closed the queue, once
+// the stream ended or failed.
 func (c *conn) readDirect() bool {
 	p, ok := c.nextFrame()
 	if !ok {
 		return false
 	}
-	rd := &c.rd
-	rd.slotMu.Lock()
-	buf := rd.spareBuf
-	rd.spareBuf = nil
-	rd.slotMu.Unlock()
-	if cap(buf) < len(p) {
-		buf = make([]byte, len(p))
-	}
-	buf = append(buf[:0], p...)
-	rd.slotMu.Lock()
-	rd.slot = buf
-	rd.slotted.Store(true)
-	rd.slotMu.Unlock()
+	buf := c.slot.buffer(len(p))
+	c.slot.fill(append(buf, p...))
 	return true
 }
 
-// takeSlot empties the slot. ok is false when it was empty.
-func (rd *reader) takeSlot() (p []byte, ok bool) {
-	if !rd.slotted.Load() {
+// buffer returns an empty buffer for an n-byte packet: the spare one if it
+// is big enough, else a new one of exactly n bytes.
+func (s *slot) buffer(n int) []byte {
+	s.mu.Lock()
+	buf := s.spare
+	s.spare = nil
+	s.mu.Unlock()
+	if cap(buf) < n {
+		return make([]byte, 0, n)
+	}
+	return buf[:0]
+}
+
+func (s *slot) fill(p []byte) {
+	s.mu.Lock()
+	s.p = p
+	s.full.Store(true)
+	s.mu.Unlock()
+}
+
+// take empties the slot, giving its packet away; ok is false when it was
+// empty.
+func (s *slot) take() (p []byte, ok bool) {
+	if !s.full.Load() {
 		return nil, false
 	}
-	rd.slotMu.Lock()
-	defer rd.slotMu.Unlock()
-	if !rd.slotted.Load() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.full.Load() {
 		return nil, false
 	}
-	p, rd.slot = rd.slot, nil
-	rd.slotted.Store(false)
+	p, s.p = s.p, nil
+	s.full.Store(false)
 	return p, true
 }
 
-// GetPacket implements peer.Transport: the slot's packet, else the oldest
-// queued one. The slot's buffer is lent: GetPacket's result is valid until
-// the next GetPacket (peer.Peer holds its get lock meanwhile), so the next
-// GetPacket gives it back for a later direct read to reuse, and a loop of
-// AppendPacket or ReadVar allocates nothing.
+// lend empties the slot, lending its packet until the next lend, and gives
+// back the packet lent before; ok is false when the slot was empty.
+func (s *slot) lend() (p []byte, ok bool) {
+	if s.lent == nil && !s.full.Load() {
+		return nil, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lent != nil && s.spare == nil {
+		s.spare = s.lent
+	}
+	s.lent = nil
+	if !s.full.Load() {
+		return nil, false
+	}
+	p, s.p = s.p, nil
+	s.full.Store(false)
+	s.lent = p
+	return p, true
+}
+
+// GetPacket implements peer.Transport: the slot's packet, lent, else the
+// oldest queued one.
 func (c *conn) GetPacket() ([]byte, error) {
-	rd := &c.rd
-	if rd.lent != nil || rd.slotted.Load() {
-		rd.slotMu.Lock()
-		if rd.lent != nil {
-			if rd.spareBuf == nil {
-				rd.spareBuf = rd.lent
-			}
-			rd.lent = nil
-		}
-		if rd.slotted.Load() {
-			p := rd.slot
-			rd.slot, rd.lent = nil, p
-			rd.slotted.Store(false)
-			rd.slotMu.Unlock()
-			return p, nil
-		}
-		rd.slotMu.Unlock()
+	if p, ok := c.slot.lend(); ok {
+		return p, nil
 	}
 	return c.in.GetPacket()
 }
@@ -365,7 +388,7 @@ func (c *conn) GetPacket() ([]byte, error) {
 // TakePacket implements peer.PacketTaker: the slot's packet, else the
 // oldest queued one, in a buffer the caller keeps.
 func (c *conn) TakePacket() ([]byte, error) {
-	if p, ok := c.rd.takeSlot(); ok {
+	if p, ok := c.slot.take(); ok {
 		return p, nil
 	}
 	return c.in.TakePacket()
@@ -374,7 +397,7 @@ func (c *conn) TakePacket() ([]byte, error) {
 // AvailablePacketCount implements peer.Transport.
 func (c *conn) AvailablePacketCount() int {
 	n := c.in.Len()
-	if c.rd.slotted.Load() {
+	if c.slot.full.Load() {
 		n++
 	}
 	return n

@@ -28,9 +28,11 @@ type Peer struct {
 //
 //   - in, the receive queue: whole packets read from the stream, waiting
 //     for GetPacket (a bounded ring, policy Block);
-//   - rd, the receive side: who reads the stream (the reader goroutine, or a
-//     ReadPacket caller reading directly) and the packet a direct read
-//     brought (read.go);
+//   - rd, the stream as the receive side reads it, one goroutine at a time
+//     (read.go);
+//   - dr, the direct reads: who reads the stream, the reader goroutine or
+//     a ReadPacket caller (read.go);
+//   - slot, the packet a direct read brought, ahead of the queue (read.go);
 //   - wr, the send side: the send queue the writer goroutine drains, and
 //     write-through (write.go);
 //   - idle, the idle-timeout watchdog, nil without one (idle.go).
@@ -47,6 +49,8 @@ type conn struct {
 
 	in   *ringbuf.Inbox
 	rd   reader
+	dr   direct
+	slot slot
 	wr   writer
 	idle *idleWatch
 
@@ -101,6 +105,7 @@ func newPeer(rwc io.ReadWriteCloser, cfg Config, ln *Listener) *Peer {
 		stream = watchedStream{c}
 	}
 	c.rd.init(stream)
+	c.dr.init()
 	c.wr.init(c)
 	c.status.Store(int32(StatusConnected))
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -148,7 +153,7 @@ func (c *conn) Close() error {
 		<-c.writeDone
 		<-c.readDone
 		c.in.Close(nil)
-		c.rd.parkTimer.Stop()
+		c.dr.parkTimer.Stop()
 		c.status.Store(int32(StatusNone))
 		if c.ln != nil {
 			c.ln.untrack(c)
