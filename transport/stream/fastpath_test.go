@@ -435,6 +435,53 @@ func TestDirectReadSizes(t *testing.T) {
 	}
 }
 
+// TestDirectReadOwned: packets read directly belong to their reader. A
+// loop alternating ReadPacket (the slot's buffer is given away),
+// AppendPacket and GetVar (it is lent, then reused by a later direct read)
+// keeps every ReadPacket result, and none of them changes afterwards.
+func TestDirectReadOwned(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	a, b := pair(t, "tcp", "127.0.0.1:0", nil)
+	bg := context.Background()
+	echo := echoAll(b)
+	rng := rand.New(rand.NewPCG(5, 6))
+	type kept struct{ got, want []byte }
+	var keep []kept
+	var buf []byte
+	for i := 0; i < 300 || i < 3000 && directReads(a) < 100; i++ {
+		pkt := make([]byte, 1+rng.IntN(200))
+		for j := range pkt {
+			pkt[j] = byte(rng.Uint32())
+		}
+		if i%3 == 2 {
+			require.NoError(t, a.PutVar(pkt))
+			v, err := a.ReadVar(bg)
+			require.NoError(t, err)
+			require.Equal(t, pkt, v)
+			continue
+		}
+		require.NoError(t, a.PutPacket(pkt))
+		if i%3 == 1 {
+			var err error
+			buf, err = a.AppendPacket(bg, buf[:0])
+			require.NoError(t, err)
+			require.Equal(t, pkt, buf)
+			continue
+		}
+		got, err := a.ReadPacket(bg)
+		require.NoError(t, err)
+		require.Equal(t, pkt, got)
+		keep = append(keep, kept{got, pkt})
+	}
+	t.Logf("%d direct reads, %d packets kept", directReads(a), len(keep))
+	require.NotZero(t, directReads(a))
+	for i, k := range keep {
+		require.Equal(t, k.want, k.got, "kept packet %d changed", i)
+	}
+	require.NoError(t, a.Close())
+	require.ErrorIs(t, <-echo, io.EOF)
+}
+
 // TestExchangeAllocs: a request/reply exchange through write-through and
 // direct reads allocates nothing in steady state.
 func TestExchangeAllocs(t *testing.T) {
