@@ -147,7 +147,7 @@ func ExampleConfig_idleTimeout() {
 	_, err = p.ReadPacket(ctx)
 	fmt.Println(errors.Is(err, peer.ErrTimeout), ln.Stats().Expired)
 	// Output:
-	// level=INFO msg="packetpeer: connection dropped" transport=stream cause=expired error="peer: read packet: the remote end sent nothing for 100ms (Config.IdleTimeout) (ERR_TIMEOUT)"
+	// level=INFO msg="packetpeer: connection dropped" transport=stream cause=expired error="stream: read packet: the remote end sent nothing for 100ms (Config.IdleTimeout) (ERR_TIMEOUT)"
 	// true 1
 }
 
@@ -172,7 +172,7 @@ func ExamplePeer_truncatedFrame() {
 	// Output:
 	// hi <nil>
 	// true true
-	// peer: read packet: the stream ended 2 bytes into a frame of 9 bytes: godot: ERR_CONNECTION_ERROR (27): unexpected EOF
+	// stream: read packet: the stream ended 2 bytes into a frame of 9 bytes: unexpected EOF (ERR_CONNECTION_ERROR)
 }
 
 // A client that stops reading: once the kernel's buffers and the send queue

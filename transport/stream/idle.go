@@ -61,7 +61,7 @@ func (w *idleWatch) check() {
 		w.seq, w.ticks = seq, 0
 	} else if w.ticks++; w.ticks >= idleChecks {
 		w.stopped = true
-		var err error = &peer.OpError{Op: "read packet", Err: peer.ErrTimeout,
+		var err error = &peer.OpError{Op: "read packet", Transport: "stream", Code: peer.ErrTimeout,
 			Detail: fmt.Sprintf("the remote end sent nothing for %v (Config.IdleTimeout)", w.c.cfg.IdleTimeout)}
 		w.err.Store(&err)
 		w.c.fail(err)

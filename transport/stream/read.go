@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -217,11 +216,12 @@ func (c *conn) end(err error) {
 		c.status.Store(int32(StatusError))
 		c.fail(err)
 		c.rwc.Close()
-	case errors.Is(err, peer.ErrTimeout), errors.Is(err, errTruncated):
-		c.status.Store(int32(StatusError))
 	default:
 		c.status.Store(int32(StatusError))
-		err = fmt.Errorf("stream: read: %w", err)
+		if op := (*peer.OpError)(nil); !errors.As(err, &op) {
+			// The stream failed: connection reset, TLS alert, ...
+			err = &peer.OpError{Op: "read packet", Transport: "stream", Code: peer.ErrConnectionError, Err: err}
+		}
 	}
 	if c.ln != nil {
 		c.ln.peerEnded(c, err) // counted before the reads see err

@@ -81,11 +81,14 @@ func New(rwc io.ReadWriteCloser, cfg *Config) *Peer {
 // noStream stands in for a missing stream.
 type noStream struct{}
 
-var errNoStream = &peer.OpError{Op: "stream", Err: peer.ErrUnconfigured, Detail: "no stream (New was given nil)"}
+func (noStream) Read([]byte) (int, error) {
+	return 0, &peer.OpError{Op: "read packet", Transport: "stream", Code: peer.ErrUnconfigured, Detail: "no stream (New was given nil)"}
+}
 
-func (noStream) Read([]byte) (int, error)  { return 0, errNoStream }
-func (noStream) Write([]byte) (int, error) { return 0, errNoStream }
-func (noStream) Close() error              { return nil }
+func (noStream) Write([]byte) (int, error) {
+	return 0, &peer.OpError{Op: "put packet", Transport: "stream", Code: peer.ErrUnconfigured, Detail: "no stream (New was given nil)"}
+}
+func (noStream) Close() error { return nil }
 
 func newPeer(rwc io.ReadWriteCloser, cfg Config, ln *Listener) *Peer {
 	setNoDelay(rwc, !cfg.DisableNoDelay)
@@ -130,8 +133,12 @@ func setNoDelay(rwc io.ReadWriteCloser, on bool) error {
 
 func (c *conn) MaxPacketSize() int { return c.cfg.OutputBufferMaxSize }
 
-// WritePacket implements peer.ContextWriter.
+// WritePacket implements peer.ContextWriter: PutPacket, waiting for room in
+// the send queue at most until ctx ends (and the WriteTimeout passes).
 func (c *conn) WritePacket(ctx context.Context, p []byte) error { return c.put(ctx, p) }
+
+// TransportName implements peer.Namer.
+func (c *conn) TransportName() string { return "stream" }
 
 // Close flushes queued packets (bounded by Linger), closes the stream and
 // waits for the reader and writer goroutines to end.
@@ -163,22 +170,6 @@ func (c *conn) Close() error {
 		}
 	})
 	return err
-}
-
-// WritePacket is PutPacket with a bound: when the send queue is full
-// because the remote end does not read, it waits until ctx ends and then
-// fails with ctx's error, sending nothing.
-func (p *Peer) WritePacket(ctx context.Context, b []byte) error {
-	if p.IsClosed() {
-		return &peer.OpError{Op: "put packet", Err: peer.ErrClosed}
-	}
-	if err := ctx.Err(); err != nil {
-		return &peer.OpError{Op: "put packet", Err: err}
-	}
-	if len(b) == 0 {
-		return nil
-	}
-	return p.t.put(ctx, b)
 }
 
 // Status is the connection state, as Godot's StreamPeerTCP.Status.

@@ -80,7 +80,8 @@ func (c *conn) writeLoop() {
 		w.writing = false
 		if err != nil {
 			if w.err == nil {
-				w.err = fmt.Errorf("stream: write: %w: %w", peer.ErrFailed, err)
+				w.err = &peer.OpError{Op: "put packet", Transport: "stream", Code: peer.ErrFailed, Err: err,
+					Detail: "writing to the stream failed"}
 			}
 			if !w.closing {
 				c.status.Store(int32(StatusError))
@@ -142,7 +143,7 @@ func (c *conn) PutPacket(p []byte) error {
 // room in the send queue until ctx ends or the WriteTimeout passes.
 func (c *conn) put(ctx context.Context, p []byte) error {
 	if len(p) > c.cfg.OutputBufferMaxSize {
-		return &peer.OpError{Op: "put packet", Err: peer.ErrInvalidParameter,
+		return &peer.OpError{Op: "put packet", Transport: "stream", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("packet of %d bytes exceeds output buffer max size %d", len(p), c.cfg.OutputBufferMaxSize)}
 	}
 	w := &c.wr
@@ -152,7 +153,7 @@ func (c *conn) put(ctx context.Context, p []byte) error {
 	for {
 		if w.closing {
 			w.mu.Unlock()
-			return &peer.OpError{Op: "put packet", Err: peer.ErrClosed}
+			return &peer.OpError{Op: "put packet", Transport: "stream", Err: peer.ErrClosed}
 		}
 		if w.err != nil {
 			err := w.err
@@ -177,15 +178,15 @@ func (c *conn) put(ctx context.Context, p []byte) error {
 		select {
 		case <-room:
 		case <-ctx.Done():
-			return &peer.OpError{Op: "put packet", Err: ctx.Err()}
+			return &peer.OpError{Op: "write packet", Transport: "stream", Code: peer.ErrTimeout, Err: ctx.Err()}
 		case <-timeout:
 			w.mu.Lock()
 			w.stuck = true
 			w.mu.Unlock()
-			return &peer.OpError{Op: "put packet", Err: peer.ErrTimeout,
+			return &peer.OpError{Op: "put packet", Transport: "stream", Code: peer.ErrTimeout,
 				Detail: fmt.Sprintf("remote end did not read for %v; packet not sent", c.cfg.WriteTimeout)}
 		case <-c.ctx.Done():
-			return &peer.OpError{Op: "put packet", Err: peer.ErrClosed}
+			return &peer.OpError{Op: "put packet", Transport: "stream", Err: peer.ErrClosed}
 		}
 		w.mu.Lock()
 	}
