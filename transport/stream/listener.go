@@ -32,8 +32,7 @@ func DialNetwork(ctx context.Context, network, addr string, cfg *Config) (*Peer,
 	d := net.Dialer{Timeout: c0.ConnectTimeout}
 	c, err := d.DialContext(ctx, network, addr)
 	if err != nil {
-		return nil, &peer.OpError{Op: "dial", Transport: "stream", Code: peer.ErrCantConnect, Err: err,
-			Detail: network + " " + addr}
+		return nil, &peer.OpError{Op: "dial", Transport: "stream", Code: peer.ErrCantConnect, Err: err}
 	}
 	return New(c, cfg), nil
 }
@@ -106,8 +105,7 @@ func ListenNetwork(network, addr string, cfg *Config) (*Listener, error) {
 	}
 	ln, err := net.Listen(network, addr)
 	if err != nil {
-		return nil, &peer.OpError{Op: "listen", Transport: "stream", Code: peer.ErrCantCreate, Err: err,
-			Detail: network + " " + addr}
+		return nil, &peer.OpError{Op: "listen", Transport: "stream", Code: peer.ErrCantCreate, Err: err}
 	}
 	return NewListener(ln, cfg), nil
 }
