@@ -1,9 +1,12 @@
 package stream
 
-import "sync"
+import (
+	"sync"
+	"testing"
+)
 
-// Counters of the write-through shortcut, per peer, kept by
-// hookWriteThrough for the tests of the fast paths.
+// Counters of the write-through shortcut, per peer, kept through
+// writeThroughHook for the tests of the fast paths.
 type writeThroughCounts struct {
 	mu            sync.Mutex
 	total, partly uint64
@@ -11,8 +14,10 @@ type writeThroughCounts struct {
 
 var writeThroughStats sync.Map // *conn -> *writeThroughCounts
 
-func init() {
-	hookWriteThrough = func(c *conn, partial bool) {
+// countWriteThroughs counts write-throughs, for writeThroughs, until the
+// end of the test. Without it (in benchmarks) nothing is counted.
+func countWriteThroughs(t testing.TB) {
+	hook := func(c *conn, partial bool) {
 		v, ok := writeThroughStats.Load(c)
 		if !ok {
 			v, _ = writeThroughStats.LoadOrStore(c, &writeThroughCounts{})
@@ -25,10 +30,12 @@ func init() {
 		}
 		n.mu.Unlock()
 	}
+	writeThroughHook.Store(&hook)
+	t.Cleanup(func() { writeThroughHook.Store(nil) })
 }
 
 // writeThroughs returns how many of p's puts were written through, and how
-// many of those only in part.
+// many of those only in part, since countWriteThroughs.
 func writeThroughs(p *Peer) (total, partial uint64) {
 	v, ok := writeThroughStats.Load(p.t)
 	if !ok {

@@ -36,6 +36,7 @@ func wt(p *Peer) uint64 {
 // order.
 func TestWriteThroughOrder(t *testing.T) {
 	peertest.CheckGoroutines(t)
+	countWriteThroughs(t)
 	for _, network := range []string{"tcp", "unix"} {
 		t.Run(network, func(t *testing.T) {
 			addr := "127.0.0.1:0"
@@ -139,6 +140,7 @@ func TestWriteThroughOrder(t *testing.T) {
 // goroutine before anything put after it.
 func TestWriteThroughPartial(t *testing.T) {
 	peertest.CheckGoroutines(t)
+	countWriteThroughs(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
@@ -188,6 +190,7 @@ func TestWriteThroughPartial(t *testing.T) {
 // fails with ErrTimeout.
 func TestWriteTimeoutWithWriteThrough(t *testing.T) {
 	peertest.CheckGoroutines(t)
+	countWriteThroughs(t)
 	ln, err := Listen("127.0.0.1:0", nil)
 	require.NoError(t, err)
 	defer ln.Close()
@@ -486,6 +489,7 @@ func TestDirectReadOwned(t *testing.T) {
 // direct reads allocates nothing in steady state.
 func TestExchangeAllocs(t *testing.T) {
 	peertest.CheckGoroutines(t)
+	countWriteThroughs(t)
 	a, b := pair(t, "tcp", "127.0.0.1:0", nil)
 	bg := context.Background()
 	echo := echoAll(b)
@@ -517,6 +521,7 @@ func TestExchangeAllocs(t *testing.T) {
 // net.ErrClosed, promptly, and no goroutine outlives the peers.
 func TestCloseDuringExchanges(t *testing.T) {
 	peertest.CheckGoroutines(t)
+	countWriteThroughs(t)
 	a, b := pair(t, "tcp", "127.0.0.1:0", nil)
 	ctx := testCtx(t)
 	bg := context.Background()

@@ -314,27 +314,20 @@ func (c *conn) readDirect() bool {
 	if !ok {
 		return false
 	}
-	buf := c.slot.buffer(len(p))
-	c.slot.fill(append(buf, p...))
+	c.slot.fill(p)
 	return true
 }
 
-// buffer returns an empty buffer for an n-byte packet: the spare one if it
-// is big enough, else a new one of exactly n bytes.
-func (s *slot) buffer(n int) []byte {
+// fill puts a copy of p in the slot: in the spare buffer if it is big
+// enough, else in a new one of exactly len(p) bytes.
+func (s *slot) fill(p []byte) {
 	s.mu.Lock()
 	buf := s.spare
 	s.spare = nil
-	s.mu.Unlock()
-	if cap(buf) < n {
-		return make([]byte, 0, n)
+	if cap(buf) < len(p) {
+		buf = make([]byte, 0, len(p))
 	}
-	return buf[:0]
-}
-
-func (s *slot) fill(p []byte) {
-	s.mu.Lock()
-	s.p = p
+	s.p = append(buf[:0], p...)
 	s.full.Store(true)
 	s.mu.Unlock()
 }

@@ -38,10 +38,10 @@ type writer struct {
 	rawN     int                   // under mu: bytes tryWrite wrote
 }
 
-// hookWriteThrough, when set (by this package's tests only, before any peer
-// exists), is called after each write-through; partial reports that the
-// kernel did not take the whole frame.
-var hookWriteThrough func(c *conn, partial bool)
+// writeThroughHook, set only by this package's tests (export_test.go), is
+// called after each write-through; partial reports that the kernel did not
+// take the whole frame.
+var writeThroughHook atomic.Pointer[func(c *conn, partial bool)]
 
 func (w *writer) init(c *conn) {
 	w.room = make(chan struct{})
@@ -201,8 +201,8 @@ func (c *conn) put(ctx context.Context, p []byte) error {
 		w.rawN = 0
 		c.raw.Write(w.rawWrite)
 		w.buf = w.buf[:copy(w.buf, w.buf[w.rawN:])]
-		if hookWriteThrough != nil {
-			hookWriteThrough(c, len(w.buf) > 0)
+		if h := writeThroughHook.Load(); h != nil {
+			(*h)(c, len(w.buf) > 0)
 		}
 		if len(w.buf) == 0 {
 			w.mu.Unlock()
