@@ -2,6 +2,7 @@ package stream
 
 import (
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -47,5 +48,28 @@ func writeThroughs(p *Peer) (total, partial uint64) {
 	return n.total, n.partly
 }
 
-// directReads returns how many direct reads p has started.
-func directReads(p *Peer) uint64 { return p.t.dr.started.Load() }
+var directReadCounts sync.Map // *conn -> *atomic.Uint64
+
+// countDirectReads counts direct reads, for directReads, until the end of
+// the test.
+func countDirectReads(t testing.TB) {
+	hook := func(c *conn) {
+		v, ok := directReadCounts.Load(c)
+		if !ok {
+			v, _ = directReadCounts.LoadOrStore(c, new(atomic.Uint64))
+		}
+		v.(*atomic.Uint64).Add(1)
+	}
+	directReadHook.Store(&hook)
+	t.Cleanup(func() { directReadHook.Store(nil) })
+}
+
+// directReads returns how many direct reads p has started since
+// countDirectReads.
+func directReads(p *Peer) uint64 {
+	v, ok := directReadCounts.Load(p.t)
+	if !ok {
+		return 0
+	}
+	return v.(*atomic.Uint64).Load()
+}

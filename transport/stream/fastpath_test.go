@@ -36,6 +36,7 @@ func wt(p *Peer) uint64 {
 // order.
 func TestWriteThroughOrder(t *testing.T) {
 	peertest.CheckGoroutines(t)
+	countDirectReads(t)
 	countWriteThroughs(t)
 	for _, network := range []string{"tcp", "unix"} {
 		t.Run(network, func(t *testing.T) {
@@ -231,6 +232,7 @@ func TestWriteTimeoutWithWriteThrough(t *testing.T) {
 // seen), and no goroutine outlives it.
 func TestDirectReadClose(t *testing.T) {
 	peertest.CheckGoroutines(t)
+	countDirectReads(t)
 	direct := false
 	for attempt := 0; attempt < 20 && !direct; attempt++ {
 		a, b := pair(t, "tcp", "127.0.0.1:0", nil)
@@ -274,6 +276,7 @@ func TestDirectReadClose(t *testing.T) {
 // show up without any ReadPacket.
 func TestDirectReadThenPoll(t *testing.T) {
 	peertest.CheckGoroutines(t)
+	countDirectReads(t)
 	a, b := pair(t, "tcp", "127.0.0.1:0", nil)
 	ctx := testCtx(t)
 	bg := context.Background()
@@ -335,6 +338,7 @@ func TestDirectReadThenPoll(t *testing.T) {
 // context); every packet is received exactly once, without stalls.
 func TestMixedReaders(t *testing.T) {
 	peertest.CheckGoroutines(t)
+	countDirectReads(t)
 	a, b := pair(t, "tcp", "127.0.0.1:0", nil)
 	ctx := testCtx(t)
 	const n = 4000
@@ -404,6 +408,7 @@ func TestMixedReaders(t *testing.T) {
 // peers reading directly, over TCP and Unix sockets.
 func TestDirectReadSizes(t *testing.T) {
 	peertest.CheckGoroutines(t)
+	countDirectReads(t)
 	for _, network := range []string{"tcp", "unix"} {
 		t.Run(network, func(t *testing.T) {
 			addr := "127.0.0.1:0"
@@ -444,6 +449,7 @@ func TestDirectReadSizes(t *testing.T) {
 // keeps every ReadPacket result, and none of them changes afterwards.
 func TestDirectReadOwned(t *testing.T) {
 	peertest.CheckGoroutines(t)
+	countDirectReads(t)
 	a, b := pair(t, "tcp", "127.0.0.1:0", nil)
 	bg := context.Background()
 	echo := echoAll(b)
@@ -489,6 +495,7 @@ func TestDirectReadOwned(t *testing.T) {
 // direct reads allocates nothing in steady state.
 func TestExchangeAllocs(t *testing.T) {
 	peertest.CheckGoroutines(t)
+	countDirectReads(t)
 	countWriteThroughs(t)
 	a, b := pair(t, "tcp", "127.0.0.1:0", nil)
 	bg := context.Background()
@@ -521,6 +528,7 @@ func TestExchangeAllocs(t *testing.T) {
 // net.ErrClosed, promptly, and no goroutine outlives the peers.
 func TestCloseDuringExchanges(t *testing.T) {
 	peertest.CheckGoroutines(t)
+	countDirectReads(t)
 	countWriteThroughs(t)
 	a, b := pair(t, "tcp", "127.0.0.1:0", nil)
 	ctx := testCtx(t)

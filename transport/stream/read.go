@@ -34,7 +34,7 @@ type reader struct {
 // directly, or when a caller needs it to read.
 type direct struct {
 	want         atomic.Bool   // callers read directly: the reader goroutine parks
-	started      atomic.Uint64 // direct reads started so far; park watches it move
+	active       atomic.Bool   // a direct read started since park last looked
 	queueWaiters atomic.Int32  // callers waiting for someone else to read
 	resume       chan struct{} // cap 1: the reader goroutine should take the stream back
 	parkTimer    *time.Timer   // the parked reader goroutine's next look at the stream
@@ -43,21 +43,35 @@ type direct struct {
 
 // slot holds the packet a direct read brought until GetPacket or
 // TakePacket hands it out. Only reader.mu's holder fills it, and only while
-// the receive queue is empty, so it always comes before everything queued.
+// the receive queue and the slot are empty, so it always comes before
+// everything queued.
 //
 // TakePacket (ReadPacket) gives the packet's buffer away: it is made for
 // the packet, at its exact size, and the packet is copied once, from the
 // read buffer. GetPacket (AppendPacket, ReadVar) only lends it: its result
 // is valid until the next GetPacket, which peer.Peer never runs
-// concurrently, so the next GetPacket gives the buffer back for a later
-// direct read to reuse, and those loops allocate nothing.
+// concurrently, so the next GetPacket gives the buffer back (spare) for a
+// later direct read to reuse, and those loops allocate nothing.
+//
+// It takes no lock, being on the path of every direct read: state moves
+// slotEmpty -> slotFull (fill, the one filler) -> slotTaking (the one
+// taker that won the swap) -> slotEmpty, and p belongs to whoever moved
+// state last. spare is handed from GetPacket to the filler the same way,
+// by spareSet.
 type slot struct {
-	mu    sync.Mutex
-	p     []byte      // under mu
-	full  atomic.Bool // p is a packet (set and cleared under mu)
-	lent  []byte      // the packet the last GetPacket returned; GetPacket only
-	spare []byte      // under mu: a lent buffer given back
+	state    atomic.Int32
+	p        []byte
+	lent     []byte // the packet the last GetPacket returned; GetPacket only
+	spare    []byte // a lent buffer given back: GetPacket's while !spareSet, the filler's while spareSet
+	spareSet atomic.Bool
 }
+
+// slot states.
+const (
+	slotEmpty = iota
+	slotFull
+	slotTaking
+)
 
 func (rd *reader) init(stream io.Reader) {
 	rd.r = bufio.NewReaderSize(stream, readBufferSize)
@@ -126,7 +140,7 @@ func (c *conn) readLocked() bool {
 // which would cost them about what they save.
 func (c *conn) park() bool {
 	d := &c.dr
-	seen := d.started.Load()
+	d.active.Store(false)
 	wait := readerResume
 	d.parkTimer.Reset(wait)
 	for {
@@ -135,8 +149,7 @@ func (c *conn) park() bool {
 			return false
 		case <-d.resume:
 		case <-d.parkTimer.C:
-			if n := d.started.Load(); n != seen {
-				seen = n
+			if d.active.Swap(false) {
 				wait = min(2*wait, maxReaderResume)
 				d.parkTimer.Reset(wait)
 				continue
@@ -246,7 +259,7 @@ func (c *conn) canReadDirectly(ctx context.Context) bool {
 // other caller waits on the queue, and the reader goroutine reads for it.
 func (c *conn) WaitPacket(ctx context.Context) error {
 	d := &c.dr
-	if c.slot.full.Load() {
+	if c.slot.full() {
 		return nil
 	}
 	if !c.canReadDirectly(ctx) {
@@ -275,10 +288,18 @@ func (c *conn) WaitPacket(ctx context.Context) error {
 		d.want.Store(true)
 		return c.waitQueue(ctx)
 	}
-	d.want.Store(true)
-	d.started.Add(1)
+	// Stores only on a change: an atomic store costs what a lock does.
+	if !d.want.Load() {
+		d.want.Store(true)
+	}
+	if !d.active.Load() {
+		d.active.Store(true)
+	}
+	if h := directReadHook.Load(); h != nil {
+		(*h)(c)
+	}
 	ok, streaming := true, false
-	if c.in.Len() == 0 && !c.slot.full.Load() {
+	if c.in.Len() == 0 && c.slot.empty() {
 		ok = c.readDirect()
 		// More already buffered: the remote end is streaming, and the
 		// reader goroutine is better at that (see readLocked).
@@ -318,55 +339,58 @@ func (c *conn) readDirect() bool {
 	return true
 }
 
-// fill puts a copy of p in the slot: in the spare buffer if it is big
-// enough, else in a new one of exactly len(p) bytes.
+// directReadHook, set only by this package's tests (export_test.go), is
+// called as each direct read starts.
+var directReadHook atomic.Pointer[func(c *conn)]
+
+// full reports whether the slot holds a packet.
+func (s *slot) full() bool { return s.state.Load() == slotFull }
+
+// empty reports whether the slot may be filled: no packet, and no taker
+// still reading p.
+func (s *slot) empty() bool { return s.state.Load() == slotEmpty }
+
+// fill puts a copy of p in the slot, which is empty: in the spare buffer if
+// it is big enough, else in a new one of exactly len(p) bytes.
 func (s *slot) fill(p []byte) {
-	s.mu.Lock()
-	buf := s.spare
-	s.spare = nil
+	var buf []byte
+	if s.spareSet.Load() {
+		buf, s.spare = s.spare, nil
+		s.spareSet.Store(false)
+	}
 	if cap(buf) < len(p) {
 		buf = make([]byte, 0, len(p))
 	}
 	s.p = append(buf[:0], p...)
-	s.full.Store(true)
-	s.mu.Unlock()
+	s.state.Store(slotFull)
 }
 
 // take empties the slot, giving its packet away; ok is false when it was
-// empty.
+// empty (or another caller is taking it).
 func (s *slot) take() (p []byte, ok bool) {
-	if !s.full.Load() {
-		return nil, false
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.full.Load() {
+	if s.state.Load() != slotFull || !s.state.CompareAndSwap(slotFull, slotTaking) {
 		return nil, false
 	}
 	p, s.p = s.p, nil
-	s.full.Store(false)
+	s.state.Store(slotEmpty)
 	return p, true
 }
 
-// lend empties the slot, lending its packet until the next lend, and gives
-// back the packet lent before; ok is false when the slot was empty.
+// lend is take for GetPacket: it gives back the packet lent before and
+// lends this one until the next lend.
 func (s *slot) lend() (p []byte, ok bool) {
-	if s.lent == nil && !s.full.Load() {
-		return nil, false
+	if s.lent != nil {
+		if !s.spareSet.Load() {
+			s.spare = s.lent
+			s.spareSet.Store(true)
+		}
+		s.lent = nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.lent != nil && s.spare == nil {
-		s.spare = s.lent
+	p, ok = s.take()
+	if ok {
+		s.lent = p
 	}
-	s.lent = nil
-	if !s.full.Load() {
-		return nil, false
-	}
-	p, s.p = s.p, nil
-	s.full.Store(false)
-	s.lent = p
-	return p, true
+	return p, ok
 }
 
 // GetPacket implements peer.Transport: the slot's packet, lent, else the
@@ -390,7 +414,7 @@ func (c *conn) TakePacket() ([]byte, error) {
 // AvailablePacketCount implements peer.Transport.
 func (c *conn) AvailablePacketCount() int {
 	n := c.in.Len()
-	if c.slot.full.Load() {
+	if c.slot.full() {
 		n++
 	}
 	return n
