@@ -444,9 +444,9 @@ func TestDirectReadSizes(t *testing.T) {
 }
 
 // TestDirectReadOwned: packets read directly belong to their reader. A
-// loop alternating ReadPacket (the slot's buffer is given away),
-// AppendPacket and GetVar (it is lent, then reused by a later direct read)
-// keeps every ReadPacket result, and none of them changes afterwards.
+// loop alternating ReadPacket (which reads into the buffer it returns),
+// AppendPacket and ReadVar (which read into the queue) keeps every
+// ReadPacket result, and none of them changes afterwards.
 func TestDirectReadOwned(t *testing.T) {
 	peertest.CheckGoroutines(t)
 	countDirectReads(t)

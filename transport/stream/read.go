@@ -27,11 +27,12 @@ type reader struct {
 
 // direct coordinates direct reads (TCP and Unix connections; the rule is
 // canReadDirectly). A caller that would otherwise wait for the reader
-// goroutine to read its packet and wake it reads the frame itself, into
-// the slot: that saves a goroutine hand-off per packet, most of the cost of
-// a round trip, and the queue's copy. Meanwhile the reader goroutine parks
-// (park) and takes the stream back when the callers stop reading it
-// directly, or when a caller needs it to read.
+// goroutine to read its packet and wake it reads the frame itself: that
+// saves a goroutine hand-off per packet, most of the cost of a round trip.
+// ReadPacket (Peer.ReadPacket) copies the frame straight into the buffer it
+// returns; AppendPacket and ReadVar (WaitPacket) queue it. Meanwhile the
+// reader goroutine parks (park) and takes the stream back when the callers
+// stop reading it directly, or when a caller needs it to read.
 type direct struct {
 	want         atomic.Bool   // callers read directly: the reader goroutine parks
 	active       atomic.Bool   // a direct read started since park last looked
@@ -40,38 +41,6 @@ type direct struct {
 	parkTimer    *time.Timer   // the parked reader goroutine's next look at the stream
 	armOnLeave   atomic.Bool   // the parked reader goroutine waits for a direct reader to leave
 }
-
-// slot holds the packet a direct read brought until GetPacket or
-// TakePacket hands it out. Only reader.mu's holder fills it, and only while
-// the receive queue and the slot are empty, so it always comes before
-// everything queued.
-//
-// TakePacket (ReadPacket) gives the packet's buffer away: it is made for
-// the packet, at its exact size, and the packet is copied once, from the
-// read buffer. GetPacket (AppendPacket, ReadVar) only lends it: its result
-// is valid until the next GetPacket, which peer.Peer never runs
-// concurrently, so the next GetPacket gives the buffer back (spare) for a
-// later direct read to reuse, and those loops allocate nothing.
-//
-// It takes no lock, being on the path of every direct read: state moves
-// slotEmpty -> slotFull (fill, the one filler) -> slotTaking (the one
-// taker that won the swap) -> slotEmpty, and p belongs to whoever moved
-// state last. spare is handed from GetPacket to the filler the same way,
-// by spareSet.
-type slot struct {
-	state    atomic.Int32
-	p        []byte
-	lent     []byte // the packet the last GetPacket returned; GetPacket only
-	spare    []byte // a lent buffer given back: GetPacket's while !spareSet, the filler's while spareSet
-	spareSet atomic.Bool
-}
-
-// slot states.
-const (
-	slotEmpty = iota
-	slotFull
-	slotTaking
-)
 
 func (rd *reader) init(stream io.Reader) {
 	rd.r = bufio.NewReaderSize(stream, readBufferSize)
@@ -252,16 +221,91 @@ func (c *conn) canReadDirectly(ctx context.Context) bool {
 	return c.raw != nil && ctx.Done() == nil
 }
 
+// enterStream takes the stream for a direct read by a caller that may
+// read directly (canReadDirectly). It fails, taking nothing, when someone
+// else is reading the stream, when the stream has ended or the peer is
+// closing, and when a packet is queued (queued: the caller has a packet to
+// take). On success rd.mu is
+// held and the caller reads one frame, then calls leaveStream.
+func (c *conn) enterStream() (entered, queued bool) {
+	if c.in.Len() > 0 {
+		return false, true
+	}
+	if c.rd.ended.Load() || c.ctx.Err() != nil || !c.rd.mu.TryLock() {
+		return false, false
+	}
+	if c.in.Len() > 0 { // the reader goroutine queued one meanwhile
+		c.rd.mu.Unlock()
+		return false, true
+	}
+	// Stores only on a change: an atomic store costs what a lock does.
+	d := &c.dr
+	if !d.want.Load() {
+		d.want.Store(true)
+	}
+	if !d.active.Load() {
+		d.active.Store(true)
+	}
+	if h := directReadHook.Load(); h != nil {
+		(*h)(c)
+	}
+	return true, false
+}
+
+// leaveStream ends a direct read: ok reports that it brought a frame. When
+// more is already buffered the remote end is streaming, and the reader
+// goroutine is better at that (see readLocked): it takes the stream back,
+// as it does when the stream ended or a caller waits on the queue.
+func (c *conn) leaveStream(ok bool) {
+	d := &c.dr
+	streaming := ok && c.rd.r.Buffered() > 0
+	if streaming {
+		d.want.Store(false)
+	}
+	c.rd.mu.Unlock()
+	if d.armOnLeave.Load() && d.armOnLeave.CompareAndSwap(true, false) {
+		d.parkTimer.Reset(readerResume)
+	}
+	if !ok || streaming || d.queueWaiters.Load() > 0 {
+		signal(d.resume)
+	}
+}
+
+// directReadHook, set only by this package's tests (export_test.go), is
+// called as each direct read starts.
+var directReadHook atomic.Pointer[func(c *conn)]
+
+// ReadPacket is peer.Peer's ReadPacket (the packet belongs to the caller;
+// see there). A caller that may read directly (see the package
+// documentation) and finds nothing queued reads the next frame from the
+// stream itself, into a buffer of the packet's exact size: the packet is
+// copied once, from the read buffer, as a plain bufio read would.
+func (p *Peer) ReadPacket(ctx context.Context) ([]byte, error) {
+	c := p.t
+	// PacketError must become nil on success: the shortcut leaves it to
+	// peer.Peer when it is not nil already.
+	if c.canReadDirectly(ctx) && !p.IsClosed() && p.PacketError() == nil {
+		if entered, _ := c.enterStream(); entered {
+			b, ok := c.nextFrame()
+			if ok {
+				b = append(make([]byte, 0, len(b)), b...)
+			}
+			c.leaveStream(ok)
+			if ok {
+				return b, nil
+			}
+		}
+	}
+	return p.Peer.ReadPacket(ctx)
+}
+
 // WaitPacket implements peer.Waiter. A caller that may read directly
 // (canReadDirectly) and finds nothing queued and the stream free reads the
-// next frame itself into the slot (readDirect). The reader goroutine then
-// stays parked until the stream has been left unread for readerResume. Any
-// other caller waits on the queue, and the reader goroutine reads for it.
+// next frame itself into the queue. The reader goroutine then stays parked
+// until the stream has been left unread for readerResume. Any other caller
+// waits on the queue, and the reader goroutine reads for it.
 func (c *conn) WaitPacket(ctx context.Context) error {
 	d := &c.dr
-	if c.slot.full() {
-		return nil
-	}
 	if !c.canReadDirectly(ctx) {
 		if c.raw == nil {
 			return c.in.WaitPacket(ctx)
@@ -276,10 +320,11 @@ func (c *conn) WaitPacket(ctx context.Context) error {
 		d.queueWaiters.Add(-1)
 		return err
 	}
-	if c.in.Len() > 0 {
+	entered, queued := c.enterStream()
+	if queued {
 		return nil
 	}
-	if c.rd.ended.Load() || c.ctx.Err() != nil || !c.rd.mu.TryLock() {
+	if !entered {
 		// Someone is reading the stream and will queue its next frame
 		// (or the queue is being closed). The reader goroutine parks
 		// after that frame, and the next call reads directly. Should a
@@ -288,33 +333,8 @@ func (c *conn) WaitPacket(ctx context.Context) error {
 		d.want.Store(true)
 		return c.waitQueue(ctx)
 	}
-	// Stores only on a change: an atomic store costs what a lock does.
-	if !d.want.Load() {
-		d.want.Store(true)
-	}
-	if !d.active.Load() {
-		d.active.Store(true)
-	}
-	if h := directReadHook.Load(); h != nil {
-		(*h)(c)
-	}
-	ok, streaming := true, false
-	if c.in.Len() == 0 && c.slot.empty() {
-		ok = c.readDirect()
-		// More already buffered: the remote end is streaming, and the
-		// reader goroutine is better at that (see readLocked).
-		streaming = ok && c.rd.r.Buffered() > 0
-	}
-	if streaming {
-		d.want.Store(false)
-	}
-	c.rd.mu.Unlock()
-	if d.armOnLeave.Load() && d.armOnLeave.CompareAndSwap(true, false) {
-		d.parkTimer.Reset(readerResume)
-	}
-	if !ok || streaming || d.queueWaiters.Load() > 0 {
-		signal(d.resume)
-	}
+	// The queue is empty: Push does not block.
+	c.leaveStream(c.readOne())
 	return nil
 }
 
@@ -327,95 +347,11 @@ func (c *conn) waitQueue(ctx context.Context) error {
 	return err
 }
 
-// readDirect reads the next frame into the slot, with rd.mu held and the
-// queue and the slot empty. It reports false, having closed the queue, once
-// the stream ended or failed.
-func (c *conn) readDirect() bool {
-	p, ok := c.nextFrame()
-	if !ok {
-		return false
-	}
-	c.slot.fill(p)
-	return true
-}
+// GetPacket implements peer.Transport.
+func (c *conn) GetPacket() ([]byte, error) { return c.in.GetPacket() }
 
-// directReadHook, set only by this package's tests (export_test.go), is
-// called as each direct read starts.
-var directReadHook atomic.Pointer[func(c *conn)]
-
-// full reports whether the slot holds a packet.
-func (s *slot) full() bool { return s.state.Load() == slotFull }
-
-// empty reports whether the slot may be filled: no packet, and no taker
-// still reading p.
-func (s *slot) empty() bool { return s.state.Load() == slotEmpty }
-
-// fill puts a copy of p in the slot, which is empty: in the spare buffer if
-// it is big enough, else in a new one of exactly len(p) bytes.
-func (s *slot) fill(p []byte) {
-	var buf []byte
-	if s.spareSet.Load() {
-		buf, s.spare = s.spare, nil
-		s.spareSet.Store(false)
-	}
-	if cap(buf) < len(p) {
-		buf = make([]byte, 0, len(p))
-	}
-	s.p = append(buf[:0], p...)
-	s.state.Store(slotFull)
-}
-
-// take empties the slot, giving its packet away; ok is false when it was
-// empty (or another caller is taking it).
-func (s *slot) take() (p []byte, ok bool) {
-	if s.state.Load() != slotFull || !s.state.CompareAndSwap(slotFull, slotTaking) {
-		return nil, false
-	}
-	p, s.p = s.p, nil
-	s.state.Store(slotEmpty)
-	return p, true
-}
-
-// lend is take for GetPacket: it gives back the packet lent before and
-// lends this one until the next lend.
-func (s *slot) lend() (p []byte, ok bool) {
-	if s.lent != nil {
-		if !s.spareSet.Load() {
-			s.spare = s.lent
-			s.spareSet.Store(true)
-		}
-		s.lent = nil
-	}
-	p, ok = s.take()
-	if ok {
-		s.lent = p
-	}
-	return p, ok
-}
-
-// GetPacket implements peer.Transport: the slot's packet, lent, else the
-// oldest queued one.
-func (c *conn) GetPacket() ([]byte, error) {
-	if p, ok := c.slot.lend(); ok {
-		return p, nil
-	}
-	return c.in.GetPacket()
-}
-
-// TakePacket implements peer.PacketTaker: the slot's packet, else the
-// oldest queued one, in a buffer the caller keeps.
-func (c *conn) TakePacket() ([]byte, error) {
-	if p, ok := c.slot.take(); ok {
-		return p, nil
-	}
-	return c.in.TakePacket()
-}
+// TakePacket implements peer.PacketTaker.
+func (c *conn) TakePacket() ([]byte, error) { return c.in.TakePacket() }
 
 // AvailablePacketCount implements peer.Transport.
-func (c *conn) AvailablePacketCount() int {
-	n := c.in.Len()
-	if c.slot.full() {
-		n++
-	}
-	return n
-}
+func (c *conn) AvailablePacketCount() int { return c.in.Len() }

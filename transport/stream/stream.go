@@ -32,14 +32,14 @@ type Peer struct {
 //     (read.go);
 //   - dr, the direct reads: who reads the stream, the reader goroutine or
 //     a ReadPacket caller (read.go);
-//   - slot, the packet a direct read brought, ahead of the queue (read.go);
 //   - wr, the send side: the send queue the writer goroutine drains, and
 //     write-through (write.go);
 //   - idle, the idle-timeout watchdog, nil without one (idle.go).
 //
 // On TCP and Unix connections (raw != nil) two shortcuts skip the goroutine
-// hand-offs when packets are exchanged one at a time: a ReadPacket may read
-// the stream itself (WaitPacket) and a put may write it itself (put).
+// hand-offs when packets are exchanged one at a time: a read may read the
+// stream itself (direct, in read.go) and a put may write it itself (writer,
+// in write.go).
 type conn struct {
 	rwc    io.ReadWriteCloser
 	cfg    Config
@@ -50,7 +50,6 @@ type conn struct {
 	in   *ringbuf.Inbox
 	rd   reader
 	dr   direct
-	slot slot
 	wr   writer
 	idle *idleWatch
 
