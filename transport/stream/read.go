@@ -228,14 +228,11 @@ func (c *conn) canReadDirectly(ctx context.Context) bool {
 // take). On success rd.mu is
 // held and the caller reads one frame, then calls leaveStream.
 func (c *conn) enterStream() (entered, queued bool) {
-	if c.in.Len() > 0 {
-		return false, true
-	}
 	if c.rd.ended.Load() || c.ctx.Err() != nil || !c.rd.mu.TryLock() {
 		return false, false
 	}
-	if c.in.Len() > 0 { // the reader goroutine queued one meanwhile
-		c.rd.mu.Unlock()
+	if c.in.Len() > 0 {
+		c.unlockStream()
 		return false, true
 	}
 	// Stores only on a change: an atomic store costs what a lock does.
@@ -262,12 +259,19 @@ func (c *conn) leaveStream(ok bool) {
 	if streaming {
 		d.want.Store(false)
 	}
-	c.rd.mu.Unlock()
-	if d.armOnLeave.Load() && d.armOnLeave.CompareAndSwap(true, false) {
-		d.parkTimer.Reset(readerResume)
-	}
+	c.unlockStream()
 	if !ok || streaming || d.queueWaiters.Load() > 0 {
 		signal(d.resume)
+	}
+}
+
+// unlockStream releases rd.mu after a direct read, or after taking it to
+// find a packet queued, and re-arms the parked reader goroutine's timer if
+// it found the stream taken (see park).
+func (c *conn) unlockStream() {
+	c.rd.mu.Unlock()
+	if d := &c.dr; d.armOnLeave.Load() && d.armOnLeave.CompareAndSwap(true, false) {
+		d.parkTimer.Reset(readerResume)
 	}
 }
 
@@ -319,6 +323,9 @@ func (c *conn) WaitPacket(ctx context.Context) error {
 		err := c.in.WaitPacket(ctx)
 		d.queueWaiters.Add(-1)
 		return err
+	}
+	if c.in.Len() > 0 {
+		return nil
 	}
 	entered, queued := c.enterStream()
 	if queued {
