@@ -139,8 +139,8 @@
 //     never end (ctx.Done() returns nil: context.Background(),
 //     context.TODO(), or a context derived from them without a cancel,
 //     deadline or timeout) and that finds the receive queue empty reads the
-//     next frame from the stream itself, straight into the buffer
-//     ReadPacket returns, while the reader goroutine stays parked. A
+//     next frame from the stream itself (ReadPacket straight into the
+//     buffer it returns) while the reader goroutine stays parked. A
 //     context that can end does not read directly, because a socket read
 //     cannot be interrupted by a context (only by Close): its caller waits
 //     for the reader goroutine, and sees the context end at once. The
