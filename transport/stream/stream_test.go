@@ -623,7 +623,7 @@ func TestErrorShape(t *testing.T) {
 	check("dial udp", err, "dial", peer.ErrInvalidParameter, nil)
 
 	// Puts.
-	p, raw := rawPair(t, &Config{WriteTimeout: 100 * time.Millisecond})
+	p, _ := rawPair(t, &Config{WriteTimeout: 100 * time.Millisecond}) // never read
 	err = p.PutPacket(make([]byte, DefaultOutputBufferMaxSize+1))
 	check("oversize put", err, "put packet", peer.ErrInvalidParameter, nil)
 	expired, cancel := context.WithCancel(ctx)
@@ -631,7 +631,7 @@ func TestErrorShape(t *testing.T) {
 	err = p.WritePacket(expired, []byte("x"))
 	check("write with an ended context", err, "write packet", peer.ErrTimeout, context.Canceled)
 	for err = nil; err == nil; err = p.PutPacket(make([]byte, 32<<10)) {
-	} // raw never reads
+	}
 	check("write timeout", err, "put packet", peer.ErrTimeout, nil)
 
 	require.NoError(t, p.Close())
@@ -639,7 +639,7 @@ func TestErrorShape(t *testing.T) {
 	check("put after Close", err, "put packet", nil, net.ErrClosed)
 
 	// The remote end resets the connection: a failed stream read.
-	p, raw = rawPair(t, nil)
+	p, raw := rawPair(t, nil)
 	require.NoError(t, raw.(*net.TCPConn).SetLinger(0))
 	require.NoError(t, raw.Close())
 	_, err = p.ReadPacket(ctx)
