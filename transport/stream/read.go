@@ -225,8 +225,8 @@ func (c *conn) canReadDirectly(ctx context.Context) bool {
 // read directly (canReadDirectly). It fails, taking nothing, when someone
 // else is reading the stream, when the stream has ended or the peer is
 // closing, and when a packet is queued (queued: the caller has a packet to
-// take). On success rd.mu is
-// held and the caller reads one frame, then calls leaveStream.
+// take). On success rd.mu is held and the caller reads one frame, then
+// calls leaveStream.
 func (c *conn) enterStream() (entered, queued bool) {
 	if c.rd.ended.Load() || c.ctx.Err() != nil || !c.rd.mu.TryLock() {
 		return false, false
