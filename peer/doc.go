@@ -91,17 +91,17 @@
 //	remote closed cleanly  io.EOF      io.EOF (1)  io.EOF      (2)         io.EOF      io.EOF
 //	remote cut a packet    Cut (3)     Cut (3)     Cut (3)     -           -           -
 //	remote socket closed   io.EOF (4)  ConnErr (4) -           -           -           -
-//	remote silent          ErrTimeout  waits (5)   waits (6)   ErrTimeout  waits       waits (6)
-//	remote vanished (7)    ErrTimeout  ErrTimeout  ErrTimeout  ErrTimeout  waits (8)   ConnErr (9)
+//	remote silent          ErrTimeout  waits (5)   waits (6)   ErrTimeout  ErrTimeout  waits (6)
+//	remote vanished (7)    ErrTimeout  ErrTimeout  ErrTimeout  ErrTimeout  ErrTimeout  ConnErr (8)
 //	local Close            ErrClosed   ErrClosed   ErrClosed   ErrClosed   ErrClosed   ErrClosed
 //
 // Cut matches both ErrConnectionError (Godot's ERR_CONNECTION_ERROR) and
 // io.ErrUnexpectedEOF, never io.EOF, so a caller can tell a clean end from
 // a cut one; ConnErr matches ErrConnectionError alone. ErrTimeout comes
-// after the transport's idle timeout: stream's and udp's Config.IdleTimeout
-// (one minute for a Listener's peers, none by default for dialed ones),
-// quic's Config.IdleTimeout (30 s), websocket's Config.HeartbeatInterval
-// (off by default). "waits" means no error: a read waits until its context
+// after the transport's idle timeout: stream's, udp's and dtls's
+// Config.IdleTimeout (one minute for a Listener's peers, none by default
+// for dialed ones), quic's Config.IdleTimeout (30 s), websocket's
+// Config.HeartbeatInterval (off by default). "waits" means no error: a read waits until its context
 // ends.
 //
 //  1. A close frame with code 1000, 1001 or none; another code gives a
@@ -118,16 +118,15 @@
 //  6. QUIC keep-alives, and WebRTC's ICE consent checks, keep a live
 //     connection open.
 //  7. Nothing arrives any more (process frozen, network gone) and no FIN or
-//     close either; for stream and udp the server cannot tell this from
-//     "remote silent".
-//  8. DTLS has no idle timeout yet: bound reads with a context.
-//  9. Once ICE declares the connection failed (pion's default: about 30 s);
+//     close either; for stream, udp and dtls the server cannot tell this
+//     from "remote silent".
+//  8. Once ICE declares the connection failed (pion's default: about 30 s);
 //     not checked by a test here.
 //
 // Each cell is checked by a test: hostile's TestConnectionEndOutcomes
 // ("remote closed cleanly", "remote silent", "local Close"), the truncated-frame tests of
 // stream, websocket and quic (which also cut between packets), websocket's
-// heartbeat test and quic's TestIdleTimeoutPeerVanishes; all but (9).
+// heartbeat test and quic's TestIdleTimeoutPeerVanishes; all but (8).
 //
 // # Writing a transport
 //
