@@ -19,6 +19,7 @@ func ExampleServe() {
 		return
 	}
 	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
 	served := make(chan error, 1)
 	go func() {
 		served <- peer.Serve(ctx, l, func(ctx context.Context, p *udp.Peer) {
