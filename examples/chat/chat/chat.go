@@ -75,6 +75,9 @@ func NewRoom(log *slog.Logger) *Room {
 	return &Room{log: log, JoinTimeout: 10 * time.Second, members: map[string]*member{}}
 }
 
+// Logger returns the room's logger.
+func (r *Room) Logger() *slog.Logger { return r.log }
+
 // Members returns the nicknames in the room, sorted.
 func (r *Room) Members() []string {
 	r.mu.Lock()

@@ -47,10 +47,11 @@ func TestGoChat(t *testing.T) {
 	cfg := &webrtc.Config{LoopbackOnly: true, Lobby: "chat", Channels: webchat.Channels()}
 	l, err := webrtc.Listen(sigURL, cfg)
 	require.NoError(t, err)
+	sctx, stop := context.WithCancel(ctx)
 	served := make(chan error, 1)
-	go func() { served <- webchat.Serve(ctx, l, chat.NewRoom(nil), nil) }()
+	go func() { served <- webchat.Serve(sctx, l, chat.NewRoom(nil)) }()
 	defer func() {
-		l.Close()
+		stop() // Serve closes l and every peer, and waits for them
 		require.NoError(t, <-served)
 	}()
 
