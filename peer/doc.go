@@ -72,6 +72,29 @@
 // IsConnectionAvailable false and closes every connection never taken,
 // counting it as DropEvicted.
 //
+// # Serving
+//
+// Serve is the accept loop of a server, for any transport's listener: it
+// runs a handler in a goroutine per peer and closes the peer when the
+// handler returns; when its context ends it closes the listener and every
+// peer and returns once every handler has. Server does the same with
+// http.Server's shape: Serve on one or more listeners, a graceful Shutdown
+// that lets handlers finish (say goodbye, save state) before it closes the
+// peers, and Close.
+//
+//	err := peer.Serve(ctx, l, func(ctx context.Context, p *udp.Peer) {
+//		for {
+//			var m Move
+//			if err := p.ReadVarInto(ctx, &m); err != nil {
+//				return // ctx ended, the peer closed, or bad data
+//			}
+//			...
+//		}
+//	})
+//
+// Every transport's Listener.Close also closes the peers it accepted, so
+// Server.Shutdown closes its listeners only after the handlers are done.
+//
 // # Errors
 //
 // Godot's Error enum is here as sentinels (ErrUnavailable = 2,
