@@ -43,9 +43,10 @@ func Serve[P PacketPeer](ctx context.Context, l Listener[P], handler func(ctx co
 // copied after first use.
 type Server[P PacketPeer] struct {
 	// Handler serves one peer. Its context ends when Shutdown or Close is
-	// called; the peer is closed when Handler returns (or by Close, or by
-	// Shutdown when its context ends first). Handler must return soon once
-	// its context has ended or its peer is closed.
+	// called; the peer is closed when Handler returns, or before that (and
+	// after the context ended) by Close, or by Shutdown when Shutdown's
+	// context ends first. Handler must return soon once its context has
+	// ended or its peer is closed.
 	Handler func(ctx context.Context, p P)
 
 	mu        sync.Mutex
@@ -159,11 +160,9 @@ func (s *Server[P]) Shutdown(ctx context.Context) error {
 // every listener, ends the handlers' context and waits for every handler
 // to return.
 func (s *Server[P]) Close() error {
-	s.mu.Lock()
-	s.lockedInit()
-	s.mu.Unlock()
-	s.killPeers()
-	s.stopAccepting()
+	s.stop()
+	s.killPeers() // after the handlers' context ended: a handler sees both
+	s.loops.Wait()
 	s.sessions.Wait()
 	s.closeListeners()
 	return nil
@@ -172,12 +171,18 @@ func (s *Server[P]) Close() error {
 // stopAccepting makes every Serve return and ends the handlers' context;
 // no session starts once it has returned.
 func (s *Server[P]) stopAccepting() {
+	s.stop()
+	s.loops.Wait()
+}
+
+// stop ends the handlers' context and makes every Serve return without
+// starting a session.
+func (s *Server[P]) stop() {
 	s.mu.Lock()
 	s.lockedInit()
 	s.stopping = true
 	s.mu.Unlock()
 	s.cancel()
-	s.loops.Wait()
 }
 
 func (s *Server[P]) closeListeners() {
