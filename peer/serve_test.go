@@ -172,7 +172,6 @@ func testServe[P peer.PacketPeer](k serveKit[P]) func(*testing.T) {
 			})
 		}()
 
-		var cs []peer.PacketPeer
 		for i := range clients {
 			c, err := k.dial(testCtx, l)
 			require.NoError(t, err)
@@ -182,7 +181,6 @@ func testServe[P peer.PacketPeer](k serveKit[P]) func(*testing.T) {
 			b, err := c.ReadPacket(testCtx)
 			require.NoError(t, err)
 			require.Equal(t, msg, string(b))
-			cs = append(cs, c)
 		}
 		require.Equal(t, int32(clients), running.Load(), "one goroutine per peer")
 
