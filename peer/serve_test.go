@@ -287,3 +287,35 @@ func TestServerShutdownExpires(t *testing.T) {
 	require.True(t, done.Load(), "Shutdown returned before the handler")
 	require.NoError(t, <-served)
 }
+
+// TestServerTwoListeners: one Server serves two listeners at once; Close
+// ends both Serve calls with nil, closes both listeners and every peer, and
+// returns after every handler.
+func TestServerTwoListeners(t *testing.T) {
+	l1, ctx := udpServer(t)
+	l2, err := udp.Listen("127.0.0.1:0", nil)
+	require.NoError(t, err)
+	var running atomic.Int32
+	s := &peer.Server[*udp.Peer]{Handler: func(_ context.Context, p *udp.Peer) {
+		running.Add(1)
+		defer running.Add(-1)
+		echo(context.Background(), p) // ends only when Close closes p
+	}}
+	served := make(chan error, 2)
+	for _, l := range []*udp.Listener{l1, l2} {
+		go func() { served <- s.Serve(l) }()
+	}
+	dialEcho(t, ctx, l1)
+	dialEcho(t, ctx, l2)
+	require.Equal(t, int32(2), running.Load())
+
+	require.NoError(t, s.Close())
+	require.Zero(t, running.Load(), "Close returned before the handlers")
+	for range 2 {
+		require.NoError(t, <-served)
+	}
+	for _, l := range []*udp.Listener{l1, l2} {
+		_, err := l.Accept(ctx)
+		require.ErrorIs(t, err, net.ErrClosed)
+	}
+}
