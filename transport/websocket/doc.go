@@ -54,7 +54,8 @@
 // Go additions: Peer.WritePacket (PutPacket that waits for room),
 // Peer.Disconnected (a channel closed at StateClosed), Peer.Request and
 // Peer.ResponseHeader (the handshake's HTTP headers), Config.CheckOrigin and
-// Config.AllowedOrigins, Config.CloseTimeout.
+// Config.AllowedOrigins, Config.CloseTimeout, ConfigureServer and
+// WrapListener (for a Handler on your own http.Server).
 //
 // # Your own http.Server
 //
