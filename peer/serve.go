@@ -56,7 +56,7 @@ type Server[P PacketPeer] struct {
 	cancel    context.CancelFunc
 	kill      context.Context // ends when peers are to be closed
 	killPeers context.CancelFunc
-	listeners map[Listener[P]]struct{}
+	listeners map[*Listener[P]]struct{} // by address: a Listener need not be comparable
 	sessions  sync.WaitGroup
 	loops     sync.WaitGroup
 }
@@ -68,7 +68,7 @@ func (s *Server[P]) lockedInit() {
 	s.init = true
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.kill, s.killPeers = context.WithCancel(context.Background())
-	s.listeners = map[Listener[P]]struct{}{}
+	s.listeners = map[*Listener[P]]struct{}{}
 }
 
 // Serve accepts connections from l and runs Handler for each in its own
@@ -87,7 +87,7 @@ func (s *Server[P]) Serve(l Listener[P]) error {
 		l.Close()
 		return nil
 	}
-	s.listeners[l] = struct{}{}
+	s.listeners[&l] = struct{}{}
 	s.loops.Add(1)
 	s.mu.Unlock()
 	defer s.loops.Done()
@@ -102,7 +102,7 @@ func (s *Server[P]) Serve(l Listener[P]) error {
 			return nil
 		}
 		if err != nil {
-			delete(s.listeners, l)
+			delete(s.listeners, &l)
 			s.mu.Unlock()
 			l.Close()
 			return err
@@ -188,9 +188,9 @@ func (s *Server[P]) stop() {
 func (s *Server[P]) closeListeners() {
 	s.mu.Lock()
 	listeners := s.listeners
-	s.listeners = map[Listener[P]]struct{}{}
+	s.listeners = map[*Listener[P]]struct{}{}
 	s.mu.Unlock()
 	for l := range listeners {
-		l.Close()
+		(*l).Close()
 	}
 }
