@@ -42,31 +42,17 @@ var engineMu sync.Mutex
 // engineDir returns a folder holding index.js and index.wasm, downloading
 // and unpacking the npm tarball into the cache on first use.
 func engineDir(ctx context.Context, o *Options) (string, error) {
-	cache := o.CacheDir
-	if cache == "" {
-		cache = os.Getenv("PACKETPEER_GODOT_CACHE")
+	if o.CacheDir == "" {
+		_, err := os.UserCacheDir()
+		return "", fmt.Errorf("%w: no cache folder for the engine (set Options.CacheDir): %v", ErrUnavailable, err)
 	}
-	if cache == "" {
-		base, err := os.UserCacheDir()
-		if err != nil {
-			return "", fmt.Errorf("%w: no cache folder for the engine (set Options.CacheDir): %v", ErrUnavailable, err)
-		}
-		cache = filepath.Join(base, "packetpeer", "godottest")
-	}
-	dir := filepath.Join(cache, enginePackage+"-"+engineVersion)
+	dir := filepath.Join(o.CacheDir, enginePackage+"-"+engineVersion)
 	engineMu.Lock()
 	defer engineMu.Unlock()
 	if engineComplete(dir) {
 		return dir, nil
 	}
-	registry := o.Registry
-	if registry == "" {
-		registry = os.Getenv("npm_config_registry")
-	}
-	if registry == "" {
-		registry = "https://registry.npmjs.org/"
-	}
-	url := strings.TrimSuffix(registry, "/") + "/" + enginePackage + "/-/" + enginePackage + "-" + engineVersion + ".tgz"
+	url := strings.TrimSuffix(o.Registry, "/") + "/" + enginePackage + "/-/" + enginePackage + "-" + engineVersion + ".tgz"
 	tgz, err := download(ctx, url)
 	if err != nil {
 		return "", fmt.Errorf("%w: downloading the Godot %s web engine (npm %s@%s): %v", ErrUnavailable, EngineVersion, enginePackage, engineVersion, err)
@@ -87,10 +73,10 @@ func engineDir(ctx context.Context, o *Options) (string, error) {
 	if !bytes.Contains(files["index.wasm"], []byte(engineBanner)) {
 		return "", fmt.Errorf("%w: index.wasm of %s@%s is not %s", ErrEngine, enginePackage, engineVersion, engineBanner)
 	}
-	if err := os.MkdirAll(cache, 0o755); err != nil {
+	if err := os.MkdirAll(o.CacheDir, 0o755); err != nil {
 		return "", fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
-	tmp, err := os.MkdirTemp(cache, ".download-")
+	tmp, err := os.MkdirTemp(o.CacheDir, ".download-")
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}

@@ -53,3 +53,17 @@ func TestEngineCacheIncomplete(t *testing.T) {
 		t.Fatal("a cache of truncated files counts as complete")
 	}
 }
+
+func TestOptionsWithDefaults(t *testing.T) {
+	t.Setenv("PACKETPEER_CHROMIUM", "/opt/chromium")
+	t.Setenv("PACKETPEER_GODOT_CACHE", "/tmp/godot-cache")
+	t.Setenv("npm_config_registry", "")
+	o := (*Options)(nil).withDefaults()
+	if o.Chromium != "/opt/chromium" || o.CacheDir != "/tmp/godot-cache" || o.Registry != DefaultRegistry {
+		t.Fatalf("defaults from the environment: %+v", o)
+	}
+	mine := Options{Chromium: "chrome", CacheDir: "c", Registry: "http://r/"}
+	if got := mine.withDefaults(); got.Chromium != "chrome" || got.CacheDir != "c" || got.Registry != "http://r/" {
+		t.Fatalf("set fields were replaced: %+v", got)
+	}
+}

@@ -33,6 +33,10 @@ var (
 	ErrEngine = errors.New("godottest: engine failed")
 )
 
+// DefaultRegistry is the npm registry the engine is downloaded from when
+// neither Options.Registry nor $npm_config_registry says otherwise.
+const DefaultRegistry = "https://registry.npmjs.org/"
+
 // Options configure a run. The zero value runs the script with no user
 // arguments, downloading the engine into the user's cache folder and
 // driving the first Chromium found.
@@ -65,8 +69,37 @@ type Options struct {
 	CacheDir string
 
 	// Registry is the npm registry the engine package is downloaded from.
-	// The default is $npm_config_registry, else https://registry.npmjs.org/.
+	// The default is $npm_config_registry, else DefaultRegistry.
 	Registry string
+}
+
+// withDefaults returns a copy of o with the defaults that come from the
+// environment filled in. o may be nil. Chromium stays empty when
+// $PACKETPEER_CHROMIUM is unset (Run then searches $PATH), and CacheDir
+// when the user has no cache folder.
+func (o *Options) withDefaults() Options {
+	var r Options
+	if o != nil {
+		r = *o
+	}
+	if r.Chromium == "" {
+		r.Chromium = os.Getenv("PACKETPEER_CHROMIUM")
+	}
+	if r.CacheDir == "" {
+		r.CacheDir = os.Getenv("PACKETPEER_GODOT_CACHE")
+	}
+	if r.CacheDir == "" {
+		if base, err := os.UserCacheDir(); err == nil {
+			r.CacheDir = filepath.Join(base, "packetpeer", "godottest")
+		}
+	}
+	if r.Registry == "" {
+		r.Registry = os.Getenv("npm_config_registry")
+	}
+	if r.Registry == "" {
+		r.Registry = DefaultRegistry
+	}
+	return r
 }
 
 // Result is what a run printed and how it ended.
@@ -96,10 +129,7 @@ type Result struct {
 // and may be concurrent. The engine is downloaded (and checked against its
 // pinned checksum) on first use and cached.
 func Run(ctx context.Context, script string, opts *Options) (*Result, error) {
-	var o Options
-	if opts != nil {
-		o = *opts
-	}
+	o := opts.withDefaults()
 	exe, err := findChromium(o.Chromium)
 	if err != nil {
 		return nil, err
@@ -392,9 +422,6 @@ func buildPack(script string, extra map[string][]byte) ([]byte, error) {
 }
 
 func findChromium(exe string) (string, error) {
-	if exe == "" {
-		exe = os.Getenv("PACKETPEER_CHROMIUM")
-	}
 	if exe != "" {
 		p, err := exec.LookPath(exe)
 		if err != nil {

@@ -149,7 +149,7 @@ func TestGarbageVariants(t *testing.T) {
 				switch e.op {
 				case "decode":
 					decodeErrs++
-					var ge interface{ GodotCode() int }
+					var ge *peer.Error
 					require.True(t, errors.As(e.err, &ge), "decode error without a Godot code: %v", e.err)
 				case "put":
 					// A decoded value Godot could not re-encode (e.g. a

@@ -143,9 +143,9 @@ func (e *Events) wait(ctx context.Context) (Event, error) {
 		select {
 		case <-ready:
 		case <-done:
-			return Event{}, &peer.OpError{Op: "read event", Err: peer.ErrClosed}
+			return Event{}, &peer.OpError{Op: "read event", Transport: "multiplayer", Err: peer.ErrClosed}
 		case <-ctx.Done():
-			return Event{}, ctx.Err()
+			return Event{}, &peer.OpError{Op: "read event", Transport: "multiplayer", Code: peer.ErrTimeout, Err: ctx.Err()}
 		}
 	}
 }

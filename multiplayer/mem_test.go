@@ -204,3 +204,32 @@ func memNetwork(t *testing.T, clients int) multiplayertest.Network {
 func TestConformanceUserTransport(t *testing.T) {
 	multiplayertest.Run(t, memNetwork, multiplayertest.Config{Channels: 4})
 }
+
+// countingNode is a memNode that reports drop counters.
+type countingNode struct{ *memNode }
+
+func (countingNode) PeerStats() peer.PeerStats { return peer.PeerStats{DroppedFull: 1, DroppedLate: 2} }
+
+// Peer.PeerStats returns the counters of a transport that reports them, and
+// zero for one that does not.
+func TestPeerStatsFromTransport(t *testing.T) {
+	n, s := newMemServer()
+	defer s.Close()
+	require := func(got, want peer.PeerStats) {
+		t.Helper()
+		if got != want {
+			t.Fatalf("PeerStats = %+v, want %+v", got, want)
+		}
+	}
+	require(s.PeerStats(), peer.PeerStats{})
+	c := &memNode{net: n, id: 7, status: multiplayer.ConnectionConnected}
+	n.mu.Lock()
+	n.nodes[7] = c
+	n.mu.Unlock()
+	p := multiplayer.New(countingNode{c})
+	defer p.Close()
+	require(p.PeerStats(), peer.PeerStats{DroppedFull: 1, DroppedLate: 2})
+	if err := p.WritePacket(context.Background(), []byte("to the server")); err != nil {
+		t.Fatalf("WritePacket: %v", err)
+	}
+}

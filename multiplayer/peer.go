@@ -60,6 +60,9 @@ type (
 	Refuser interface{ SetRefuseNewConnections(refuse bool) }
 )
 
+// A Transport may also implement peer.StatsReporter: Peer.PeerStats then
+// returns its drop counters (zero otherwise).
+
 // MultiplayerPeer is the API of every multiplayer peer in this module:
 // Godot's MultiplayerPeer (which is a PacketPeer) plus Go's blocking reads
 // and events. *Peer implements it, and so does every transport's multiplayer
@@ -138,7 +141,7 @@ func (p *Peer) TargetPeer() int32 { return p.target.Load() }
 // transfer_mode). An unknown mode is refused with ErrInvalidParameter.
 func (p *Peer) SetTransferMode(m TransferMode) error {
 	if !m.Valid() {
-		return &peer.OpError{Op: "set transfer mode", Err: peer.ErrInvalidParameter, Detail: m.String()}
+		return &peer.OpError{Op: "set transfer mode", Transport: "multiplayer", Code: peer.ErrInvalidParameter, Detail: m.String()}
 	}
 	p.mode.Store(int32(m))
 	return nil
@@ -165,7 +168,7 @@ func (p *Peer) TransferChannel() int { return int(p.channel.Load()) }
 
 func checkChannel(op string, ch int) error {
 	if ch < 0 || ch > MaxTransferChannel {
-		return &peer.OpError{Op: op, Err: peer.ErrInvalidParameter,
+		return &peer.OpError{Op: op, Transport: "multiplayer", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("channel %d is outside [0, %d]", ch, MaxTransferChannel)}
 	}
 	return nil
@@ -177,10 +180,10 @@ func checkChannel(op string, ch int) error {
 func (p *Peer) SendTo(target int32, mode TransferMode, channel int, data []byte) error {
 	const op = "send to"
 	if p.IsClosed() {
-		return &peer.OpError{Op: op, Err: peer.ErrClosed}
+		return &peer.OpError{Op: op, Transport: "multiplayer", Err: peer.ErrClosed}
 	}
 	if !mode.Valid() {
-		return &peer.OpError{Op: op, Err: peer.ErrInvalidParameter, Detail: mode.String()}
+		return &peer.OpError{Op: op, Transport: "multiplayer", Code: peer.ErrInvalidParameter, Detail: mode.String()}
 	}
 	if err := checkChannel(op, channel); err != nil {
 		return err
@@ -207,7 +210,7 @@ func (p *Peer) PacketMode() TransferMode { return p.a.peek().Mode }
 // who sent it how.
 func (p *Peer) GetPacketFrom() ([]byte, PacketInfo, error) {
 	if p.IsClosed() {
-		return nil, PacketInfo{}, &peer.OpError{Op: "get packet", Err: peer.ErrClosed}
+		return nil, PacketInfo{}, &peer.OpError{Op: "get packet", Transport: "multiplayer", Err: peer.ErrClosed}
 	}
 	return p.a.get()
 }
@@ -234,7 +237,7 @@ func (p *Peer) ReadPacketFrom(ctx context.Context) ([]byte, PacketInfo, error) {
 // calls it, then PacketPeer, then GetPacket.
 func (p *Peer) WaitPacket(ctx context.Context) error {
 	if p.IsClosed() {
-		return &peer.OpError{Op: "wait packet", Err: peer.ErrClosed}
+		return &peer.OpError{Op: "wait packet", Transport: "multiplayer", Err: peer.ErrClosed}
 	}
 	return p.a.WaitPacket(ctx)
 }
@@ -291,7 +294,7 @@ func (p *Peer) IsRefusingNewConnections() bool { return p.refuse.Load() }
 // refused with ErrInvalidParameter.
 func (p *Peer) DisconnectPeer(id int32, force bool) error {
 	if p.IsClosed() {
-		return &peer.OpError{Op: "disconnect peer", Err: peer.ErrClosed}
+		return &peer.OpError{Op: "disconnect peer", Transport: "multiplayer", Err: peer.ErrClosed}
 	}
 	return p.t.DisconnectPeer(id, force)
 }
@@ -302,7 +305,7 @@ func (p *Peer) DisconnectPeer(id int32, force bool) error {
 // with PollEvent.
 func (p *Peer) Poll() error {
 	if p.IsClosed() {
-		return &peer.OpError{Op: "poll", Err: peer.ErrClosed}
+		return &peer.OpError{Op: "poll", Transport: "multiplayer", Err: peer.ErrClosed}
 	}
 	if pl, ok := p.t.(Poller); ok {
 		return pl.Poll()
@@ -318,7 +321,7 @@ func (p *Peer) PollEvent() (Event, bool) { return p.ev.pop() }
 // ends first and an error matching ErrClosed after Close.
 func (p *Peer) ReadEvent(ctx context.Context) (Event, error) {
 	if p.IsClosed() {
-		return Event{}, &peer.OpError{Op: "read event", Err: peer.ErrClosed}
+		return Event{}, &peer.OpError{Op: "read event", Transport: "multiplayer", Err: peer.ErrClosed}
 	}
 	return p.ev.wait(ctx)
 }
@@ -411,6 +414,22 @@ func (a *adapter) AvailablePacketCount() int {
 
 func (a *adapter) MaxPacketSize() int { return a.t.MaxPacketSize() }
 
+// TransportName implements peer.Namer: the transport's name when it has
+// one, else "multiplayer".
+func (a *adapter) TransportName() string {
+	if n, ok := a.t.(peer.Namer); ok {
+		return n.TransportName()
+	}
+	return "multiplayer"
+}
+
+func (a *adapter) PeerStats() peer.PeerStats {
+	if s, ok := a.t.(peer.StatsReporter); ok {
+		return s.PeerStats()
+	}
+	return peer.PeerStats{}
+}
+
 func (a *adapter) WaitPacket(ctx context.Context) error {
 	a.mu.Lock()
 	ready := a.staged || a.stageErr != nil
@@ -432,7 +451,7 @@ func (a *adapter) WaitPacket(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-a.done:
-			return &peer.OpError{Op: "wait packet", Err: peer.ErrClosed}
+			return &peer.OpError{Op: "wait packet", Transport: "multiplayer", Err: peer.ErrClosed}
 		}
 		if pl, ok := a.t.(Poller); ok {
 			if err := pl.Poll(); err != nil {

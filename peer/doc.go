@@ -18,6 +18,8 @@
 //	(none: Godot polls)              ReadPacket(ctx), ReadVar(ctx) // block until a packet
 //	(none)                           ReadVarInto(ctx, &v)          // ReadVar into a struct
 //	(none)                           AppendPacket(ctx, dst)        // ReadPacket into your buffer
+//	(none)                           WritePacket(ctx, p)           // PutPacket that waits at most until ctx ends
+//	(none)                           PeerStats()                   // packets dropped, by cause
 //	(per transport close method)     Close() error
 //
 // GetPacket returns an error matching ErrUnavailable when nothing is queued;
@@ -157,7 +159,10 @@
 // A transport implements Transport (Godot's PacketPeerExtension virtuals:
 // put a packet, get a queued packet without blocking, count, max size, close)
 // and, to make ReadPacket wake up without polling, Waiter; PacketTaker lets
-// ReadPacket hand out a packet without copying it twice. Peer serialises
+// ReadPacket hand out a packet without copying it twice; ContextWriter gives
+// WritePacket a send that waits for room until ctx ends (without it,
+// WritePacket checks ctx and calls PutPacket); StatsReporter gives PeerStats
+// the transport's drop counters. Peer serialises
 // GetPacket calls; WaitPacket may be called by several goroutines at once.
 // New wraps the transport in a *Peer; embed that in your own peer type:
 //

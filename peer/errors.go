@@ -2,112 +2,77 @@ package peer
 
 import (
 	"net"
-	"strconv"
+
+	"github.com/packetpeer/packetpeer/internal/godoterr"
 )
 
 // Error is one of Godot's Error enum values (core/error/error_list.h) as a Go
-// error. The package-level sentinels are the only values; compare with
-// errors.Is. Errors from package variant and from transports that carry the
-// same Godot code match too, so
+// error: Code() returns Godot's number (2 for ErrUnavailable) and Name() its
+// constant name ("ERR_UNAVAILABLE"). The package-level sentinels are the only
+// values, and package variant returns the same ones (variant.ErrInvalidData
+// is peer.ErrInvalidData), so
 //
 //	errors.Is(err, peer.ErrInvalidData)
 //
-// holds for a variant decode failure with ERR_INVALID_DATA.
-type Error struct {
-	code int
-	name string
-}
-
-// Code returns Godot's numeric value, e.g. 2 for ErrUnavailable.
-func (e *Error) Code() int { return e.code }
-
-// Name returns Godot's constant name, e.g. "ERR_UNAVAILABLE".
-func (e *Error) Name() string { return e.name }
-
-// GodotCode returns Code; it is how errors of other packages are matched.
-func (e *Error) GodotCode() int { return e.code }
-
-func (e *Error) Error() string { return "godot: " + e.name + " (" + strconv.Itoa(e.code) + ")" }
-
-// Is matches any error carrying the same Godot code.
-func (e *Error) Is(target error) bool {
-	t, ok := target.(interface{ GodotCode() int })
-	return ok && t.GodotCode() == e.code
-}
+// holds for every error of this module that carries ERR_INVALID_DATA: an
+// *OpError whose Code it is, a *variant.Error, a *scene.Error.
+type Error = godoterr.Error
 
 // Godot's error set. The numbering is Godot 4's and stable.
 var (
-	ErrFailed                  = &Error{1, "FAILED"}
-	ErrUnavailable             = &Error{2, "ERR_UNAVAILABLE"}
-	ErrUnconfigured            = &Error{3, "ERR_UNCONFIGURED"}
-	ErrUnauthorized            = &Error{4, "ERR_UNAUTHORIZED"}
-	ErrParameterRangeError     = &Error{5, "ERR_PARAMETER_RANGE_ERROR"}
-	ErrOutOfMemory             = &Error{6, "ERR_OUT_OF_MEMORY"}
-	ErrFileNotFound            = &Error{7, "ERR_FILE_NOT_FOUND"}
-	ErrFileBadDrive            = &Error{8, "ERR_FILE_BAD_DRIVE"}
-	ErrFileBadPath             = &Error{9, "ERR_FILE_BAD_PATH"}
-	ErrFileNoPermission        = &Error{10, "ERR_FILE_NO_PERMISSION"}
-	ErrFileAlreadyInUse        = &Error{11, "ERR_FILE_ALREADY_IN_USE"}
-	ErrFileCantOpen            = &Error{12, "ERR_FILE_CANT_OPEN"}
-	ErrFileCantWrite           = &Error{13, "ERR_FILE_CANT_WRITE"}
-	ErrFileCantRead            = &Error{14, "ERR_FILE_CANT_READ"}
-	ErrFileUnrecognized        = &Error{15, "ERR_FILE_UNRECOGNIZED"}
-	ErrFileCorrupt             = &Error{16, "ERR_FILE_CORRUPT"}
-	ErrFileMissingDependencies = &Error{17, "ERR_FILE_MISSING_DEPENDENCIES"}
-	ErrFileEOF                 = &Error{18, "ERR_FILE_EOF"}
-	ErrCantOpen                = &Error{19, "ERR_CANT_OPEN"}
-	ErrCantCreate              = &Error{20, "ERR_CANT_CREATE"}
-	ErrQueryFailed             = &Error{21, "ERR_QUERY_FAILED"}
-	ErrAlreadyInUse            = &Error{22, "ERR_ALREADY_IN_USE"}
-	ErrLocked                  = &Error{23, "ERR_LOCKED"}
-	ErrTimeout                 = &Error{24, "ERR_TIMEOUT"}
-	ErrCantConnect             = &Error{25, "ERR_CANT_CONNECT"}
-	ErrCantResolve             = &Error{26, "ERR_CANT_RESOLVE"}
-	ErrConnectionError         = &Error{27, "ERR_CONNECTION_ERROR"}
-	ErrCantAcquireResource     = &Error{28, "ERR_CANT_ACQUIRE_RESOURCE"}
-	ErrCantFork                = &Error{29, "ERR_CANT_FORK"}
-	ErrInvalidData             = &Error{30, "ERR_INVALID_DATA"}
-	ErrInvalidParameter        = &Error{31, "ERR_INVALID_PARAMETER"}
-	ErrAlreadyExists           = &Error{32, "ERR_ALREADY_EXISTS"}
-	ErrDoesNotExist            = &Error{33, "ERR_DOES_NOT_EXIST"}
-	ErrDatabaseCantRead        = &Error{34, "ERR_DATABASE_CANT_READ"}
-	ErrDatabaseCantWrite       = &Error{35, "ERR_DATABASE_CANT_WRITE"}
-	ErrCompilationFailed       = &Error{36, "ERR_COMPILATION_FAILED"}
-	ErrMethodNotFound          = &Error{37, "ERR_METHOD_NOT_FOUND"}
-	ErrLinkFailed              = &Error{38, "ERR_LINK_FAILED"}
-	ErrScriptFailed            = &Error{39, "ERR_SCRIPT_FAILED"}
-	ErrCyclicLink              = &Error{40, "ERR_CYCLIC_LINK"}
-	ErrInvalidDeclaration      = &Error{41, "ERR_INVALID_DECLARATION"}
-	ErrDuplicateSymbol         = &Error{42, "ERR_DUPLICATE_SYMBOL"}
-	ErrParseError              = &Error{43, "ERR_PARSE_ERROR"}
-	ErrBusy                    = &Error{44, "ERR_BUSY"}
-	ErrSkip                    = &Error{45, "ERR_SKIP"}
-	ErrHelp                    = &Error{46, "ERR_HELP"}
-	ErrBug                     = &Error{47, "ERR_BUG"}
-	ErrPrinterOnFire           = &Error{48, "ERR_PRINTER_ON_FIRE"}
+	ErrFailed                  = godoterr.ErrFailed
+	ErrUnavailable             = godoterr.ErrUnavailable
+	ErrUnconfigured            = godoterr.ErrUnconfigured
+	ErrUnauthorized            = godoterr.ErrUnauthorized
+	ErrParameterRangeError     = godoterr.ErrParameterRangeError
+	ErrOutOfMemory             = godoterr.ErrOutOfMemory
+	ErrFileNotFound            = godoterr.ErrFileNotFound
+	ErrFileBadDrive            = godoterr.ErrFileBadDrive
+	ErrFileBadPath             = godoterr.ErrFileBadPath
+	ErrFileNoPermission        = godoterr.ErrFileNoPermission
+	ErrFileAlreadyInUse        = godoterr.ErrFileAlreadyInUse
+	ErrFileCantOpen            = godoterr.ErrFileCantOpen
+	ErrFileCantWrite           = godoterr.ErrFileCantWrite
+	ErrFileCantRead            = godoterr.ErrFileCantRead
+	ErrFileUnrecognized        = godoterr.ErrFileUnrecognized
+	ErrFileCorrupt             = godoterr.ErrFileCorrupt
+	ErrFileMissingDependencies = godoterr.ErrFileMissingDependencies
+	ErrFileEOF                 = godoterr.ErrFileEOF
+	ErrCantOpen                = godoterr.ErrCantOpen
+	ErrCantCreate              = godoterr.ErrCantCreate
+	ErrQueryFailed             = godoterr.ErrQueryFailed
+	ErrAlreadyInUse            = godoterr.ErrAlreadyInUse
+	ErrLocked                  = godoterr.ErrLocked
+	ErrTimeout                 = godoterr.ErrTimeout
+	ErrCantConnect             = godoterr.ErrCantConnect
+	ErrCantResolve             = godoterr.ErrCantResolve
+	ErrConnectionError         = godoterr.ErrConnectionError
+	ErrCantAcquireResource     = godoterr.ErrCantAcquireResource
+	ErrCantFork                = godoterr.ErrCantFork
+	ErrInvalidData             = godoterr.ErrInvalidData
+	ErrInvalidParameter        = godoterr.ErrInvalidParameter
+	ErrAlreadyExists           = godoterr.ErrAlreadyExists
+	ErrDoesNotExist            = godoterr.ErrDoesNotExist
+	ErrDatabaseCantRead        = godoterr.ErrDatabaseCantRead
+	ErrDatabaseCantWrite       = godoterr.ErrDatabaseCantWrite
+	ErrCompilationFailed       = godoterr.ErrCompilationFailed
+	ErrMethodNotFound          = godoterr.ErrMethodNotFound
+	ErrLinkFailed              = godoterr.ErrLinkFailed
+	ErrScriptFailed            = godoterr.ErrScriptFailed
+	ErrCyclicLink              = godoterr.ErrCyclicLink
+	ErrInvalidDeclaration      = godoterr.ErrInvalidDeclaration
+	ErrDuplicateSymbol         = godoterr.ErrDuplicateSymbol
+	ErrParseError              = godoterr.ErrParseError
+	ErrBusy                    = godoterr.ErrBusy
+	ErrSkip                    = godoterr.ErrSkip
+	ErrHelp                    = godoterr.ErrHelp
+	ErrBug                     = godoterr.ErrBug
+	ErrPrinterOnFire           = godoterr.ErrPrinterOnFire
 )
-
-var errorsByCode = []*Error{
-	nil, ErrFailed, ErrUnavailable, ErrUnconfigured, ErrUnauthorized, ErrParameterRangeError,
-	ErrOutOfMemory, ErrFileNotFound, ErrFileBadDrive, ErrFileBadPath, ErrFileNoPermission,
-	ErrFileAlreadyInUse, ErrFileCantOpen, ErrFileCantWrite, ErrFileCantRead, ErrFileUnrecognized,
-	ErrFileCorrupt, ErrFileMissingDependencies, ErrFileEOF, ErrCantOpen, ErrCantCreate,
-	ErrQueryFailed, ErrAlreadyInUse, ErrLocked, ErrTimeout, ErrCantConnect, ErrCantResolve,
-	ErrConnectionError, ErrCantAcquireResource, ErrCantFork, ErrInvalidData, ErrInvalidParameter,
-	ErrAlreadyExists, ErrDoesNotExist, ErrDatabaseCantRead, ErrDatabaseCantWrite,
-	ErrCompilationFailed, ErrMethodNotFound, ErrLinkFailed, ErrScriptFailed, ErrCyclicLink,
-	ErrInvalidDeclaration, ErrDuplicateSymbol, ErrParseError, ErrBusy, ErrSkip, ErrHelp, ErrBug,
-	ErrPrinterOnFire,
-}
 
 // ErrorFromCode returns the sentinel for a Godot error code, or nil for OK (0)
 // and for codes Godot does not define.
-func ErrorFromCode(code int) *Error {
-	if code <= 0 || code >= len(errorsByCode) {
-		return nil
-	}
-	return errorsByCode[code]
-}
+func ErrorFromCode(code int) *Error { return godoterr.FromCode(code) }
 
 // ErrClosed is returned, wrapped, by every call on a peer after Close. It is
 // net.ErrClosed, so errors.Is(err, net.ErrClosed) works too.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/transport/udp"
@@ -130,6 +131,34 @@ func ExamplePeer_AppendPacket() {
 	// Output:
 	// hello <nil>
 	// world <nil>
+}
+
+// WritePacket bounds a send by a context: here the pipe's one-packet queue
+// is full and nobody reads, so the second write gives up when ctx ends.
+func ExamplePeer_WritePacket() {
+	a, b := peer.Pipe(&peer.PipeConfig{ReceiveQueuePackets: 1})
+	defer a.Close()
+	defer b.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	fmt.Println(a.WritePacket(ctx, []byte("queued")))
+	err := a.WritePacket(ctx, []byte("no room"))
+	fmt.Println(errors.Is(err, peer.ErrTimeout), errors.Is(err, context.DeadlineExceeded))
+	// Output:
+	// <nil>
+	// true true
+}
+
+// PeerStats counts what a peer dropped; a Pipe applies back-pressure
+// instead, so its counters stay at zero.
+func ExamplePeer_PeerStats() {
+	a, b := peer.Pipe(nil)
+	defer a.Close()
+	defer b.Close()
+	s := b.PeerStats()
+	fmt.Println(s.Dropped(), s.DroppedFull, s.DroppedOversize, s.DroppedLate)
+	// Output: 0 0 0 0
 }
 
 // A server's accept loop written once for every transport: each

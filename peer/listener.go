@@ -5,11 +5,6 @@ import (
 	"net"
 )
 
-// DefaultMaxPendingConnections is how many connections a listener holds for
-// Accept/TakeConnection unless its config says otherwise: Godot's default
-// max_pending_connections (UDPServer, and the UDPServer inside DTLSServer).
-const DefaultMaxPendingConnections = 16
-
 // Listener is the contract every transport's *Listener meets (Godot's
 // UDPServer, TCPServer, DTLSServer and the servers of WebSocket and WebRTC),
 // with P that transport's *Peer:

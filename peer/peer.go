@@ -56,12 +56,54 @@ type PacketTaker interface {
 	TakePacket() ([]byte, error)
 }
 
+// ContextWriter is implemented by transports whose send can wait (for room in
+// a send queue, for flow control) and can stop waiting when ctx ends.
+// Peer.WritePacket uses it when present; otherwise it checks ctx and calls
+// PutPacket. Peer checks ctx and the closed state before calling it, and
+// never passes an empty packet.
+type ContextWriter interface {
+	WritePacket(ctx context.Context, p []byte) error
+}
+
+// Namer is implemented by transports that name themselves in errors: with
+// it, the errors Peer makes read "udp: put var: ...", as the transport's own;
+// without it, "peer: put var: ...".
+type Namer interface {
+	TransportName() string
+}
+
+// StatsReporter is implemented by transports that count the packets they
+// drop. Peer.PeerStats returns its counters; without it they are zero.
+type StatsReporter interface {
+	PeerStats() PeerStats
+}
+
+// PeerStats are the drop counters every peer reports, whatever its transport
+// (as ListenerStats are for listeners). Transports with richer counters embed
+// it in their own stats type.
+type PeerStats struct {
+	// DroppedFull counts received packets discarded because the receive
+	// queue was full (unreliable transports; reliable ones apply
+	// back-pressure instead).
+	DroppedFull uint64
+	// DroppedOversize counts received packets discarded because they
+	// exceeded MaxPacketSize.
+	DroppedOversize uint64
+	// DroppedLate counts unreliable-ordered packets discarded because a
+	// later one had already arrived.
+	DroppedLate uint64
+}
+
+// Dropped is the sum of the drop counters.
+func (s PeerStats) Dropped() uint64 { return s.DroppedFull + s.DroppedOversize + s.DroppedLate }
+
 // PacketPeer is the API every peer type in this module has: Godot's PacketPeer
 // plus Go's blocking reads. *Peer implements it, and so does every transport's
 // peer type, because they embed *Peer. Write code against it to switch
 // transports by changing an import.
 type PacketPeer interface {
 	PutPacket(p []byte) error
+	WritePacket(ctx context.Context, p []byte) error
 	GetPacket() ([]byte, error)
 	AvailablePacketCount() int
 	MaxPacketSize() int
@@ -74,15 +116,9 @@ type PacketPeer interface {
 	PacketError() error
 	EncodeBufferMaxSize() int
 	SetEncodeBufferMaxSize(n int) error
+	PeerStats() PeerStats
 	Close() error
 }
-
-// Encode-buffer limits, as Godot's PacketPeer.encode_buffer_max_size.
-const (
-	DefaultEncodeBufferMaxSize = 8 << 20   // 8 MiB
-	MinEncodeBufferMaxSize     = 1 << 10   // 1 KiB
-	MaxEncodeBufferMaxSize     = 256 << 20 // 256 MiB
-)
 
 // Peer gives a Transport the behaviour Godot's PacketPeer base class gives
 // every subclass: Variant encoding into a bounded, reused buffer
@@ -98,6 +134,9 @@ type Peer struct {
 	t      Transport
 	waiter Waiter
 	taker  PacketTaker
+	writer ContextWriter
+	stats  StatsReporter
+	name   string // OpError.Transport of the errors Peer makes
 	done   chan struct{}
 	closed atomic.Bool
 
@@ -123,6 +162,12 @@ func New(t Transport) *Peer {
 	p := &Peer{t: t, done: make(chan struct{}), encMax: DefaultEncodeBufferMaxSize}
 	p.waiter, _ = t.(Waiter)
 	p.taker, _ = t.(PacketTaker)
+	p.writer, _ = t.(ContextWriter)
+	p.stats, _ = t.(StatsReporter)
+	p.name = "peer"
+	if n, ok := t.(Namer); ok {
+		p.name = n.TransportName()
+	}
 	return p
 }
 
@@ -130,7 +175,20 @@ func New(t Transport) *Peer {
 func (p *Peer) Transport() Transport { return p.t }
 
 func (p *Peer) closedError(op string) error {
-	return &OpError{Op: op, Err: ErrClosed}
+	return &OpError{Op: op, Transport: p.name, Err: ErrClosed}
+}
+
+// ctxError is the error of an operation cut short by its context: it
+// matches both the context's error and ErrTimeout.
+func (p *Peer) ctxError(op string, err error) error {
+	return &OpError{Op: op, Transport: p.name, Code: ErrTimeout, Err: err}
+}
+
+// codeOf returns the Godot error err carries, nil if none.
+func codeOf(err error) *Error {
+	var e *Error
+	errors.As(err, &e)
+	return e
 }
 
 // PutPacket sends data as one packet (Godot's put_packet). An empty packet is
@@ -143,6 +201,44 @@ func (p *Peer) PutPacket(data []byte) error {
 		return nil
 	}
 	return p.t.PutPacket(data)
+}
+
+// WritePacket sends data as one packet, as PutPacket, but waits at most until
+// ctx ends: a transport with a bounded send queue or flow control waits for
+// room instead of failing or blocking without end. When ctx has ended, or ends
+// while waiting, the error matches both ctx.Err() and ErrTimeout. An empty
+// packet is not sent and returns nil.
+func (p *Peer) WritePacket(ctx context.Context, data []byte) error {
+	if p.closed.Load() {
+		return p.closedError("write packet")
+	}
+	if err := ctx.Err(); err != nil {
+		return p.ctxError("write packet", err)
+	}
+	if len(data) == 0 {
+		return nil
+	}
+	if p.writer == nil {
+		return p.t.PutPacket(data)
+	}
+	err := p.writer.WritePacket(ctx, data)
+	switch {
+	case err == nil || errors.Is(err, ErrTimeout):
+	case p.closed.Load() && !errors.Is(err, ErrClosed):
+		return p.closedError("write packet")
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+		return p.ctxError("write packet", err)
+	}
+	return err
+}
+
+// PeerStats returns the peer's drop counters: those of the transport, or
+// zero when the transport drops nothing.
+func (p *Peer) PeerStats() PeerStats {
+	if p.stats == nil {
+		return PeerStats{}
+	}
+	return p.stats.PeerStats()
 }
 
 // GetPacket returns the next queued packet without blocking (Godot's
@@ -279,7 +375,7 @@ func (p *Peer) read(ctx context.Context, mode int, dst []byte) ([]byte, any, err
 			return b, v, err
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, nil, err
+			return nil, nil, p.ctxError("read packet", err)
 		}
 		if poll == nil {
 			poll = time.NewTimer(delay)
@@ -290,7 +386,7 @@ func (p *Peer) read(ctx context.Context, mode int, dst []byte) ([]byte, any, err
 		select {
 		case <-poll.C:
 		case <-ctx.Done():
-			return nil, nil, ctx.Err()
+			return nil, nil, p.ctxError("read packet", ctx.Err())
 		case <-p.done:
 			return nil, nil, p.closedError("read packet")
 		}
@@ -318,6 +414,9 @@ func (p *Peer) readWaiting(ctx context.Context, mode int, dst []byte) ([]byte, a
 			if b, v, gerr := p.get(mode, dst); gerr == nil {
 				return b, v, nil
 			}
+			if cerr := ctx.Err(); cerr != nil {
+				return nil, nil, p.ctxError("read packet", cerr)
+			}
 			return nil, nil, err
 		}
 		b, v, err := p.get(mode, dst)
@@ -340,10 +439,10 @@ func (p *Peer) PutVar(v any) error {
 	defer p.encMu.Unlock()
 	buf, err := p.encOpts.Append(p.encBuf[:0], v)
 	if err != nil {
-		return err
+		return &OpError{Op: "put var", Transport: p.name, Code: codeOf(err), Err: err}
 	}
 	if len(buf) > p.encMax {
-		return &OpError{Op: "put var", Err: ErrOutOfMemory,
+		return &OpError{Op: "put var", Transport: p.name, Code: ErrOutOfMemory,
 			Detail: fmt.Sprintf("encoded size %d exceeds encode buffer max size %d", len(buf), p.encMax)}
 	}
 	if cap(buf) > cap(p.encBuf) {
@@ -384,7 +483,10 @@ func (p *Peer) getVar(op string) (any, error) {
 		return nil, err
 	}
 	v, _, err := opts.Decode(b)
-	return v, err
+	if err != nil {
+		return nil, &OpError{Op: op, Transport: p.name, Code: codeOf(err), Err: err}
+	}
+	return v, nil
 }
 
 // EncodeBufferMaxSize returns the largest encoding PutVar sends (Godot's
@@ -400,7 +502,7 @@ func (p *Peer) EncodeBufferMaxSize() int {
 // refused with ErrInvalidParameter and change nothing, as in Godot.
 func (p *Peer) SetEncodeBufferMaxSize(n int) error {
 	if n < MinEncodeBufferMaxSize || n > MaxEncodeBufferMaxSize {
-		return &OpError{Op: "set encode buffer max size", Err: ErrInvalidParameter,
+		return &OpError{Op: "set encode buffer max size", Transport: p.name, Code: ErrInvalidParameter,
 			Detail: fmt.Sprintf("%d is outside [%d, %d]", n, MinEncodeBufferMaxSize, MaxEncodeBufferMaxSize)}
 	}
 	p.encMu.Lock()
@@ -450,20 +552,52 @@ func nextPowerOfTwo(n int) int {
 	return 1 << bits.Len(uint(n-1))
 }
 
-// OpError describes a failed peer operation. Err is the cause (a Godot
-// sentinel such as ErrOutOfMemory, or ErrClosed); errors.Is sees through it.
+// OpError is the error of every operation on a peer or listener, whatever
+// the transport. It reads "transport: op: detail: cause (CODE)", each part
+// present when set (the code is left out when the cause already names it):
+//
+//	udp: put packet: packet of 70000 bytes exceeds MaxPacketSize 65507 (ERR_INVALID_PARAMETER)
+//	stream: read packet: use of closed network connection
+//	quic: get var: variant: ERR_INVALID_DATA: string length 9 exceeds the 4 bytes left (at byte 4)
+//
+// errors.Is matches both Code (Godot's sentinel, such as ErrInvalidParameter)
+// and Err (the cause: ErrClosed, a net error, io.ErrUnexpectedEOF, a
+// *variant.Error, a context error); errors.As finds the cause's type.
 type OpError struct {
-	Op     string // "put var", "read packet", ...
-	Err    error
-	Detail string // optional explanation
+	Op        string // "put packet", "read packet", "dial", ...
+	Transport string // "udp", "dtls", "stream", ...; "peer" when empty
+	Code      *Error // Godot's error, nil when there is none (e.g. a closed peer)
+	Err       error  // the cause, nil when Code says everything
+	Detail    string // a short phrase naming the problem
 }
 
 func (e *OpError) Error() string {
-	s := "peer: " + e.Op + ": " + e.Err.Error()
+	t := e.Transport
+	if t == "" {
+		t = "peer"
+	}
+	s := t + ": " + e.Op
 	if e.Detail != "" {
 		s += ": " + e.Detail
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	if e.Code != nil && (e.Err == nil || !errors.Is(e.Err, e.Code)) {
+		s += " (" + e.Code.Name() + ")"
 	}
 	return s
 }
 
-func (e *OpError) Unwrap() error { return e.Err }
+// Unwrap returns Code and Err, those that are set.
+func (e *OpError) Unwrap() []error {
+	switch {
+	case e.Code == nil && e.Err == nil:
+		return nil
+	case e.Code == nil:
+		return []error{e.Err}
+	case e.Err == nil:
+		return []error{e.Code}
+	}
+	return []error{e.Code, e.Err}
+}

@@ -8,19 +8,6 @@ import (
 	"github.com/packetpeer/packetpeer/internal/ringbuf"
 )
 
-// PipeConfig configures Pipe. A nil *PipeConfig, and each zero field, means
-// the default.
-type PipeConfig struct {
-	// MaxPacketSize is the largest packet; bigger ones fail with
-	// ErrInvalidParameter. Default 65536.
-	MaxPacketSize int
-	// QueueBytes bounds each direction's queue in bytes (4 bytes of overhead
-	// per packet). Default 1 MiB, raised if needed to hold one MaxPacketSize packet.
-	QueueBytes int
-	// QueuePackets bounds each direction's queue in packets. Default 4096.
-	QueuePackets int
-}
-
 // Pipe returns two connected in-memory peers, like net.Pipe for packets:
 // what one puts the other gets, reliably, in order. When a queue is full,
 // PutPacket waits for the reader (back-pressure). After one end closes, the
@@ -29,20 +16,11 @@ type PipeConfig struct {
 //
 // It is meant for tests and examples, and its source (pipe.go) is the worked
 // example of a user-written transport: implement Transport (and Waiter for
-// efficient blocking reads), wrap it with New.
+// efficient blocking reads, ContextWriter for sends that wait), wrap it with
+// New.
 func Pipe(cfg *PipeConfig) (*Peer, *Peer) {
-	var c PipeConfig
-	if cfg != nil {
-		c = *cfg
-	}
-	if c.MaxPacketSize <= 0 {
-		c.MaxPacketSize = 65536
-	}
-	if c.QueueBytes <= 0 {
-		c.QueueBytes = 1 << 20
-	}
-	c.QueueBytes = max(c.QueueBytes, c.MaxPacketSize+4)
-	rc := ringbuf.Config{MaxBytes: c.QueueBytes, MaxPackets: c.QueuePackets, Policy: ringbuf.Block}
+	c := cfg.withDefaults()
+	rc := ringbuf.Config{MaxBytes: c.ReceiveQueueBytes, MaxPackets: c.ReceiveQueuePackets, Policy: ringbuf.Block}
 	ab, ba := ringbuf.NewInbox(rc, ErrUnavailable), ringbuf.NewInbox(rc, ErrUnavailable)
 	a := &pipeEnd{Inbox: ba, out: ab, max: c.MaxPacketSize}
 	b := &pipeEnd{Inbox: ab, out: ba, max: c.MaxPacketSize}
@@ -62,22 +40,37 @@ type pipeEnd struct {
 	cancel context.CancelFunc
 }
 
-func (e *pipeEnd) PutPacket(p []byte) error {
+// PutPacket waits for room in the other end's queue until either end closes.
+func (e *pipeEnd) PutPacket(p []byte) error { return e.push("put packet", e.ctx, p) }
+
+// WritePacket is PutPacket that also stops waiting when ctx ends.
+func (e *pipeEnd) WritePacket(ctx context.Context, p []byte) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(e.ctx, cancel)
+	defer stop()
+	return e.push("write packet", ctx, p)
+}
+
+func (e *pipeEnd) push(op string, ctx context.Context, p []byte) error {
 	if len(p) > e.max {
-		return &OpError{Op: "put packet", Err: ErrInvalidParameter,
-			Detail: fmt.Sprintf("packet of %d bytes exceeds max packet size %d", len(p), e.max)}
+		return &OpError{Op: op, Transport: "pipe", Code: ErrInvalidParameter,
+			Detail: fmt.Sprintf("packet of %d bytes exceeds MaxPacketSize %d", len(p), e.max)}
 	}
-	err := e.out.Push(e.ctx, p)
+	err := e.out.Push(ctx, p)
 	switch {
 	case err == nil:
 		return nil
 	case e.ctx.Err() != nil:
-		return &OpError{Op: "put packet", Err: ErrClosed}
+		return &OpError{Op: op, Transport: "pipe", Err: ErrClosed}
 	case err == ringbuf.ErrClosed:
-		return io.ErrClosedPipe
+		return &OpError{Op: op, Transport: "pipe", Err: io.ErrClosedPipe, Detail: "the other end is closed"}
 	}
-	return err
+	return err // ctx ended: Peer.WritePacket adds ErrTimeout
 }
+
+// TransportName implements Namer.
+func (e *pipeEnd) TransportName() string { return "pipe" }
 
 func (e *pipeEnd) MaxPacketSize() int { return e.max }
 

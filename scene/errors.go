@@ -48,7 +48,9 @@ func wrap(c Command, what string, err error) error {
 	case errors.As(err, &se):
 		reason = se.Reason
 	case errors.As(err, &ve):
-		reason = ve.Name + ": " + ve.Reason
+		if g, ok := ve.Err.(*peer.Error); ok {
+			reason = g.Name() + ": " + ve.Reason
+		}
 	}
 	return &Error{Command: c, Offset: -1, Reason: what + ": " + reason, Err: err}
 }

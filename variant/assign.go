@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+
+	"github.com/packetpeer/packetpeer/internal/godoterr"
 )
 
 // Assign stores a decoded Variant value v (as returned by Decode) into the
@@ -58,7 +60,7 @@ func variantTypeName(v any) string {
 // path segment, so that successful assignments never build paths.
 type assignFail struct {
 	segs  []string // innermost first
-	kind  *Error
+	kind  *godoterr.Error
 	value string       // for a mismatch: the Variant type of the value
 	typ   reflect.Type // for a mismatch: the Go type it did not fit
 	msg   string

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/packetpeer/packetpeer/internal/godoterr"
 )
 
 // oneOfEach returns a value of every Variant type, with FLOAT and INT in both
@@ -250,7 +252,7 @@ func TestEncodeRejectsLossyStrings(t *testing.T) {
 func TestDecodeErrors(t *testing.T) {
 	for _, c := range []struct {
 		name, hex string
-		want      *Error
+		want      *godoterr.Error
 		offset    int
 	}{
 		{"short header", "0100", ErrInvalidData, 0},
@@ -289,7 +291,7 @@ func TestDecodeErrors(t *testing.T) {
 			require.True(t, errors.As(err, &e))
 			require.Equal(t, c.offset, e.Offset, e.Error())
 			require.NotEmpty(t, e.Reason)
-			require.Contains(t, e.Error(), c.want.Name)
+			require.Contains(t, e.Error(), c.want.Name())
 		})
 	}
 	// Bytes after a NUL inside a string are not validated (the parser stops).

@@ -4,6 +4,8 @@ import (
 	"math"
 	"reflect"
 	"strings"
+
+	"github.com/packetpeer/packetpeer/internal/godoterr"
 )
 
 const (
@@ -16,7 +18,7 @@ type encoder struct {
 	full, double bool
 }
 
-func encErr(kind *Error, reason string) error { return newError(kind, -1, reason) }
+func encErr(kind *godoterr.Error, reason string) error { return newError(kind, -1, reason) }
 
 func (e *encoder) header(b []byte, t Type, real bool) []byte {
 	h := uint32(t)

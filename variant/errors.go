@@ -3,34 +3,40 @@ package variant
 import (
 	"reflect"
 	"strconv"
+
+	"github.com/packetpeer/packetpeer/internal/godoterr"
 )
 
-// Error is a failure to encode or decode a Variant. It carries Godot's error
-// code and name (ERR_INVALID_DATA = 30, ...), so callers can match it with
-// errors.Is against the sentinels below, or against the same-coded sentinels of
-// package peer, and it says what was wrong and where.
+// Error is a failure to encode or decode a Variant: what was wrong, where,
+// and Godot's error for it (Err: ErrInvalidData, ErrOutOfMemory, ...), which
+// Unwrap returns, so errors.Is(err, variant.ErrInvalidData) and
+// errors.Is(err, peer.ErrInvalidData) both hold: they are the same value.
 type Error struct {
-	Code   int    // Godot's Error enum value, e.g. 30
-	Name   string // Godot's name for Code, e.g. "ERR_INVALID_DATA"
+	Err    error  // Godot's error, one of the sentinels below
 	Offset int    // byte offset in the input where decoding failed; -1 when encoding
 	Reason string // what was wrong, e.g. "string length 9 exceeds the 4 bytes left"
 }
 
-// Sentinel errors, one per Godot error the codec reports. Match with errors.Is;
-// errors returned by the codec are *Error values with the same Code and a
-// Reason.
+// Godot's errors the codec reports: the same values as package peer's
+// sentinels (variant.ErrInvalidData == peer.ErrInvalidData). Match them with
+// errors.Is; the codec returns them inside an *Error that says what was wrong.
 var (
-	ErrUnavailable      = &Error{Code: 2, Name: "ERR_UNAVAILABLE", Offset: -1}
-	ErrUnauthorized     = &Error{Code: 4, Name: "ERR_UNAUTHORIZED", Offset: -1}
-	ErrOutOfMemory      = &Error{Code: 6, Name: "ERR_OUT_OF_MEMORY", Offset: -1}
-	ErrFileEOF          = &Error{Code: 18, Name: "ERR_FILE_EOF", Offset: -1}
-	ErrInvalidData      = &Error{Code: 30, Name: "ERR_INVALID_DATA", Offset: -1}
-	ErrInvalidParameter = &Error{Code: 31, Name: "ERR_INVALID_PARAMETER", Offset: -1}
-	ErrBug              = &Error{Code: 47, Name: "ERR_BUG", Offset: -1}
+	ErrUnavailable      = godoterr.ErrUnavailable
+	ErrUnauthorized     = godoterr.ErrUnauthorized
+	ErrOutOfMemory      = godoterr.ErrOutOfMemory
+	ErrFileEOF          = godoterr.ErrFileEOF
+	ErrInvalidData      = godoterr.ErrInvalidData
+	ErrInvalidParameter = godoterr.ErrInvalidParameter
+	ErrBug              = godoterr.ErrBug
 )
 
 func (e *Error) Error() string {
-	s := "variant: " + e.Name
+	s := "variant: "
+	if g, ok := e.Err.(*godoterr.Error); ok {
+		s += g.Name()
+	} else if e.Err != nil {
+		s += e.Err.Error()
+	}
 	if e.Reason != "" {
 		s += ": " + e.Reason
 	}
@@ -40,20 +46,12 @@ func (e *Error) Error() string {
 	return s
 }
 
-// GodotCode returns Godot's numeric error code.
-func (e *Error) GodotCode() int { return e.Code }
+// Unwrap returns Godot's error.
+func (e *Error) Unwrap() error { return e.Err }
 
-// Is reports whether target carries the same Godot error code, so that
-// errors.Is(err, variant.ErrInvalidData) and errors.Is(err, peer.ErrInvalidData)
-// both hold for a decode error with code 30.
-func (e *Error) Is(target error) bool {
-	t, ok := target.(interface{ GodotCode() int })
-	return ok && t.GodotCode() == e.Code
-}
-
-// newError returns an error of the sentinel's kind with a reason and offset.
-func newError(kind *Error, offset int, reason string) *Error {
-	return &Error{Code: kind.Code, Name: kind.Name, Offset: offset, Reason: reason}
+// newError returns an *Error of Godot's kind with a reason and offset.
+func newError(kind *godoterr.Error, offset int, reason string) *Error {
+	return &Error{Err: kind, Offset: offset, Reason: reason}
 }
 
 // UnmarshalTypeError is a decoded value that does not fit the Go value
@@ -74,15 +72,12 @@ func (e *UnmarshalTypeError) Error() string {
 	if where == "" {
 		where = "value"
 	}
-	s := "variant: " + ErrInvalidData.Name + ": " + where + ": cannot store " + e.Value + " in Go " + e.Type.String()
+	s := "variant: " + ErrInvalidData.Name() + ": " + where + ": cannot store " + e.Value + " in Go " + e.Type.String()
 	if e.Reason != "" {
 		s += ": " + e.Reason
 	}
 	return s
 }
 
-// GodotCode returns ErrInvalidData's code, 30.
-func (e *UnmarshalTypeError) GodotCode() int { return ErrInvalidData.Code }
-
-// Is reports whether target carries ErrInvalidData's Godot code.
-func (e *UnmarshalTypeError) Is(target error) bool { return ErrInvalidData.Is(target) }
+// Unwrap returns ErrInvalidData.
+func (e *UnmarshalTypeError) Unwrap() error { return ErrInvalidData }

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/packetpeer/packetpeer/internal/godoterr"
 )
 
 type vector struct {
@@ -400,7 +402,7 @@ func decodedForm(v any) any {
 	return v
 }
 
-var errorsByName = map[string]*Error{
+var errorsByName = map[string]*godoterr.Error{
 	"ERR_UNAVAILABLE": ErrUnavailable, "ERR_UNAUTHORIZED": ErrUnauthorized, "ERR_OUT_OF_MEMORY": ErrOutOfMemory,
 	"ERR_FILE_EOF": ErrFileEOF, "ERR_INVALID_DATA": ErrInvalidData, "ERR_INVALID_PARAMETER": ErrInvalidParameter, "ERR_BUG": ErrBug,
 }

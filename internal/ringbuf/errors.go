@@ -1,31 +1,29 @@
 package ringbuf
 
-import "net"
+import (
+	"net"
 
-// bufError is a ringbuf error. Errors that correspond to a Godot error carry
-// its code, so errors.Is matches them against peer's sentinels (for example
-// ErrEmpty against peer.ErrUnavailable).
+	"github.com/packetpeer/packetpeer/internal/godoterr"
+)
+
+// bufError is a ringbuf error: a message, and the Godot error (or
+// net.ErrClosed) it unwraps to, so that errors.Is matches it against peer's
+// sentinels (ErrEmpty against peer.ErrUnavailable).
 type bufError struct {
-	code int // Godot error code, 0 for none
-	msg  string
-	wrap error
+	msg string
+	err error // nil when no Godot error applies
 }
 
-func (e *bufError) Error() string  { return e.msg }
-func (e *bufError) Unwrap() error  { return e.wrap }
-func (e *bufError) GodotCode() int { return e.code }
-func (e *bufError) Is(t error) bool {
-	c, ok := t.(interface{ GodotCode() int })
-	return ok && e.code != 0 && c.GodotCode() == e.code
-}
+func (e *bufError) Error() string { return e.msg }
+func (e *bufError) Unwrap() error { return e.err }
 
 var (
 	// ErrEmpty: no packet is queued (Godot's ERR_UNAVAILABLE).
-	ErrEmpty error = &bufError{code: 2, msg: "no packet available (ERR_UNAVAILABLE)"}
+	ErrEmpty error = &bufError{"no packet available (ERR_UNAVAILABLE)", godoterr.ErrUnavailable}
 	// ErrFull: a DropNewest buffer was full and the packet was dropped.
-	ErrFull error = &bufError{msg: "receive queue full, packet dropped"}
+	ErrFull error = &bufError{"receive queue full, packet dropped", nil}
 	// ErrTooLarge: the packet is larger than the whole buffer (ERR_OUT_OF_MEMORY).
-	ErrTooLarge error = &bufError{code: 6, msg: "packet larger than the whole receive queue (ERR_OUT_OF_MEMORY)"}
+	ErrTooLarge error = &bufError{"packet larger than the whole receive queue (ERR_OUT_OF_MEMORY)", godoterr.ErrOutOfMemory}
 	// ErrClosed: the buffer is closed; it matches net.ErrClosed.
-	ErrClosed error = &bufError{msg: "queue closed", wrap: net.ErrClosed}
+	ErrClosed error = &bufError{"queue closed", net.ErrClosed}
 )

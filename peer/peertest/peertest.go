@@ -51,6 +51,12 @@ type Config struct {
 	MaxPacketSize int
 	// Timeout bounds each check. 0 means 10 seconds.
 	Timeout time.Duration
+	// DropQueuePackets, when positive, says that b's receive queue holds at
+	// most this many packets and drops what arrives beyond them (an
+	// unreliable transport made with a small ReceiveQueuePackets). The
+	// DroppedFull check then fills the queue without reading and expects
+	// PeerStats to count the drops. 0 skips that check.
+	DropQueuePackets int
 	// IgnoreGoroutines lists stack substrings of goroutines a library is
 	// known to leave running after Close; they are not reported as leaks.
 	IgnoreGoroutines []string
@@ -85,6 +91,10 @@ func Run(t *testing.T, mk MakePair, cfg Config) {
 		{"ConcurrentPut", testConcurrentPut},
 		{"ConcurrentReaders", testConcurrentReaders},
 		{"ConcurrentWaiters", testConcurrentWaiters},
+		{"WritePacket", testWritePacket},
+		{"WritePacketExpired", testWritePacketExpired},
+		{"PeerStats", testPeerStats},
+		{"DroppedFull", testDroppedFull},
 	}
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {
@@ -110,6 +120,12 @@ func ctxFor(t *testing.T, cfg Config) context.Context {
 // the whole batch resent until every packet has been seen once.
 func deliver(t *testing.T, a, b peer.PacketPeer, packets [][]byte, cfg Config) {
 	t.Helper()
+	deliverWith(t, a.PutPacket, b, packets, cfg)
+}
+
+// deliverWith is deliver sending with put.
+func deliverWith(t *testing.T, put func([]byte) error, b peer.PacketPeer, packets [][]byte, cfg Config) {
+	t.Helper()
 	ctx := ctxFor(t, cfg)
 	want := map[string]int{}
 	for _, p := range packets {
@@ -127,7 +143,7 @@ func deliver(t *testing.T, a, b peer.PacketPeer, packets [][]byte, cfg Config) {
 		sent := make(chan error, 1)
 		go func() {
 			for _, p := range packets {
-				if err := a.PutPacket(p); err != nil {
+				if err := put(p); err != nil {
 					sent <- fmt.Errorf("PutPacket(%d bytes): %w", len(p), err)
 					return
 				}
@@ -522,6 +538,7 @@ func testAfterClose(t *testing.T, a, b peer.PacketPeer, cfg Config) {
 	}
 	checks := map[string]error{}
 	checks["PutPacket"] = a.PutPacket([]byte("x"))
+	checks["WritePacket"] = a.WritePacket(ctxFor(t, cfg), []byte("x"))
 	_, checks["GetPacket"] = a.GetPacket()
 	_, checks["ReadPacket"] = a.ReadPacket(ctxFor(t, cfg))
 	checks["PutVar"] = a.PutVar(1)
@@ -611,5 +628,79 @@ func testConcurrentPut(t *testing.T, a, b peer.PacketPeer, cfg Config) {
 	}
 	if got == 0 {
 		t.Fatalf("no packet of the %d sent arrived: nothing was checked", wantTotal)
+	}
+}
+
+// testWritePacket: WritePacket with a live context delivers like PutPacket.
+func testWritePacket(t *testing.T, a, b peer.PacketPeer, cfg Config) {
+	ctx := ctxFor(t, cfg)
+	put := func(p []byte) error { return a.WritePacket(ctx, p) }
+	deliverWith(t, put, b, [][]byte{[]byte("write"), pattern(300, 5), []byte("packet")}, cfg)
+	if err := a.WritePacket(ctx, nil); err != nil {
+		t.Fatalf("WritePacket(empty) = %v, want nil", err)
+	}
+}
+
+// testWritePacketExpired: WritePacket with an ended context sends nothing
+// and fails with an error matching both the context's error and
+// peer.ErrTimeout.
+func testWritePacketExpired(t *testing.T, a, b peer.PacketPeer, cfg Config) {
+	expired, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	err := a.WritePacket(expired, []byte("expired"))
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, peer.ErrTimeout) {
+		t.Fatalf("WritePacket(expired ctx) = %v, want an error matching context.DeadlineExceeded and peer.ErrTimeout", err)
+	}
+	cancelled, cancel2 := context.WithCancel(context.Background())
+	cancel2()
+	err = a.WritePacket(cancelled, []byte("cancelled"))
+	if !errors.Is(err, context.Canceled) || !errors.Is(err, peer.ErrTimeout) {
+		t.Fatalf("WritePacket(cancelled ctx) = %v, want an error matching context.Canceled and peer.ErrTimeout", err)
+	}
+	// Neither packet went out: the next one is the first b receives.
+	deliver(t, a, b, [][]byte{[]byte("after")}, cfg)
+}
+
+// testPeerStats: a transport that applies back-pressure drops nothing, and
+// the counters add up.
+func testPeerStats(t *testing.T, a, b peer.PacketPeer, cfg Config) {
+	deliver(t, a, b, [][]byte{[]byte("one"), []byte("two")}, cfg)
+	s := b.PeerStats()
+	if s.Dropped() != s.DroppedFull+s.DroppedOversize+s.DroppedLate {
+		t.Fatalf("PeerStats %+v: Dropped() = %d, not the sum of the counters", s, s.Dropped())
+	}
+	if !cfg.Unreliable && s.Dropped() != 0 {
+		t.Fatalf("PeerStats on a reliable transport = %+v, want no drops", s)
+	}
+}
+
+// testDroppedFull: packets that arrive while b's queue is full are dropped
+// and counted in PeerStats().DroppedFull; the queue keeps what it held.
+func testDroppedFull(t *testing.T, a, b peer.PacketPeer, cfg Config) {
+	if cfg.DropQueuePackets <= 0 {
+		t.Skip("the transport does not drop when its queue is full (Config.DropQueuePackets is 0)")
+	}
+	ctx := ctxFor(t, cfg)
+	pkt := []byte("overflow")
+	// Send without reading until the counter moves: the queue fills after
+	// DropQueuePackets packets (fewer arrive if the network loses some).
+	for sent := 0; b.PeerStats().DroppedFull == 0; sent++ {
+		if ctx.Err() != nil {
+			t.Fatalf("sent %d packets to a queue of %d without reading; PeerStats().DroppedFull stayed 0 (%+v)",
+				sent, cfg.DropQueuePackets, b.PeerStats())
+		}
+		if err := a.PutPacket(pkt); err != nil {
+			t.Fatalf("PutPacket: %v", err)
+		}
+	}
+	if n := b.AvailablePacketCount(); n > cfg.DropQueuePackets {
+		t.Fatalf("AvailablePacketCount = %d with a queue of %d packets", n, cfg.DropQueuePackets)
+	}
+	got, err := b.ReadPacket(ctx)
+	if err != nil || !bytes.Equal(got, pkt) {
+		t.Fatalf("ReadPacket after the overflow = %q, %v; want a queued packet", got, err)
+	}
+	if s := b.PeerStats(); s.Dropped() < s.DroppedFull || s.DroppedFull == 0 {
+		t.Fatalf("PeerStats = %+v", s)
 	}
 }

@@ -3,12 +3,13 @@ package dtls
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"sync/atomic"
 	"syscall"
 
 	pdtls "github.com/pion/dtls/v3"
+
+	"github.com/packetpeer/packetpeer/peer"
 )
 
 // Dial connects to the DTLS server at addr ("host:port") and completes the
@@ -28,7 +29,7 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
 	}
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return nil, fmt.Errorf("dtls: dial %q: %w: %w", addr, errInvalidParameter, err)
+		return nil, &peer.OpError{Op: "dial", Transport: "dtls", Code: peer.ErrInvalidParameter, Err: err, Detail: addr}
 	}
 	var verr error
 	opts, err := c.clientOptions(host, &verr)
@@ -37,17 +38,17 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
 	}
 	raddr, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
-		return nil, &HandshakeError{Addr: addr, Status: StatusError, Err: err}
+		return nil, handshakeFailed(&HandshakeError{Addr: addr, Status: StatusError, Err: err})
 	}
 	udp, err := net.DialUDP("udp", nil, raddr)
 	if err != nil {
-		return nil, &HandshakeError{Addr: addr, Status: StatusError, Err: err}
+		return nil, handshakeFailed(&HandshakeError{Addr: addr, Status: StatusError, Err: err})
 	}
 	cc := &connectedConn{UDPConn: udp, raddr: raddr}
 	dc, err := pdtls.ClientWithOptions(cc, raddr, opts...)
 	if err != nil {
 		udp.Close()
-		return nil, &HandshakeError{Addr: addr, Status: StatusError, Err: err}
+		return nil, handshakeFailed(&HandshakeError{Addr: addr, Status: StatusError, Err: err})
 	}
 	hctx, cancel := context.WithTimeout(ctx, c.handshakeTimeout)
 	err = dc.HandshakeContext(hctx)
@@ -72,9 +73,20 @@ func dialError(addr string, err, verr error, ctx context.Context) error {
 	case ctx.Err() != nil:
 		e.Err = ctx.Err()
 	case isTimeout(err):
-		e.Err = fmt.Errorf("handshake timed out: %w", context.DeadlineExceeded)
+		e.Err = context.DeadlineExceeded
 	}
-	return e
+	return handshakeFailed(e)
+}
+
+// handshakeFailed is Dial's error for a failed handshake: an OpError whose
+// cause is e and whose code is ErrTimeout when it timed out, ErrCantConnect
+// otherwise.
+func handshakeFailed(e *HandshakeError) error {
+	code := peer.ErrCantConnect
+	if isTimeout(e.Err) {
+		code = peer.ErrTimeout
+	}
+	return &peer.OpError{Op: "dial", Transport: "dtls", Code: code, Err: e}
 }
 
 // connectedConn is the net.PacketConn pion's client wants, over a connected

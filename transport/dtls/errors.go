@@ -3,11 +3,7 @@ package dtls
 import (
 	"errors"
 	"fmt"
-
-	"github.com/packetpeer/packetpeer/peer"
 )
-
-var errInvalidParameter = peer.ErrInvalidParameter
 
 var (
 	// ErrHostnameMismatch: the server's certificate is trusted but issued
@@ -47,13 +43,13 @@ func (s Status) String() string {
 	return fmt.Sprintf("Status(%d)", int(s))
 }
 
-// HandshakeError is the error Dial returns when the handshake fails. Status
-// is the status Godot's PacketPeerDTLS would be left in
-// (StatusErrorHostnameMismatch for a name mismatch, StatusError otherwise).
-// errors.Is matches Err (for example ErrHostnameMismatch,
-// ErrUntrustedCertificate, context.DeadlineExceeded) and Godot's code:
-// peer.ErrTimeout when the handshake timed out, peer.ErrCantConnect
-// otherwise.
+// HandshakeError is the cause of Dial's error when the handshake fails: Dial
+// returns a *peer.OpError with Op "dial", Code peer.ErrTimeout when the
+// handshake timed out and peer.ErrCantConnect otherwise, and this as Err
+// (find it with errors.As). Status is the status Godot's PacketPeerDTLS
+// would be left in (StatusErrorHostnameMismatch for a name mismatch,
+// StatusError otherwise). errors.Is matches Err (for example
+// ErrHostnameMismatch, ErrUntrustedCertificate, context.DeadlineExceeded).
 type HandshakeError struct {
 	Addr   string // the dialled address
 	Status Status
@@ -61,17 +57,11 @@ type HandshakeError struct {
 }
 
 func (e *HandshakeError) Error() string {
-	return fmt.Sprintf("dtls: handshake with %s failed (%s): %v", e.Addr, e.Status, e.Err)
+	return fmt.Sprintf("handshake with %s failed (%s): %v", e.Addr, e.Status, e.Err)
 }
 
-// Unwrap returns the cause and Godot's error code.
-func (e *HandshakeError) Unwrap() []error {
-	code := peer.ErrCantConnect
-	if isTimeout(e.Err) {
-		code = peer.ErrTimeout
-	}
-	return []error{e.Err, code}
-}
+// Unwrap returns the cause.
+func (e *HandshakeError) Unwrap() error { return e.Err }
 
 func isTimeout(err error) bool {
 	var te interface{ Timeout() bool }

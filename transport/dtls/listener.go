@@ -96,11 +96,11 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 	}
 	laddr, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("dtls: listen %q: %w", addr, err)
+		return nil, &peer.OpError{Op: "listen", Transport: "dtls", Code: peer.ErrCantResolve, Err: err, Detail: addr}
 	}
 	pc, err := net.ListenUDP("udp", laddr)
 	if err != nil {
-		return nil, fmt.Errorf("dtls: listen %q: %w", addr, err)
+		return nil, &peer.OpError{Op: "listen", Transport: "dtls", Code: peer.ErrCantCreate, Err: err, Detail: addr}
 	}
 	_ = pc.SetReadBuffer(1 << 20) // bursts of handshakes; best effort
 	l := &Listener{
@@ -209,7 +209,7 @@ func (l *Listener) Close() error {
 	return err
 }
 
-var errListenerClosed = &peer.OpError{Op: "handshake", Err: peer.ErrClosed, Detail: "the Listener closed before the connection was taken"}
+var errListenerClosed = &peer.OpError{Op: "handshake", Transport: "dtls", Err: peer.ErrClosed, Detail: "the Listener closed before the connection was taken"}
 
 func (l *Listener) readLoop() {
 	defer l.wg.Done()
@@ -297,7 +297,7 @@ func (l *Listener) route(ap netip.AddrPort, b []byte) {
 	l.mu.Unlock()
 	if victim != nil {
 		victim.Close()
-		l.stats.Drop(peer.DropEvicted, victim.raddr, &peer.OpError{Op: "handshake", Err: peer.ErrCantAcquireResource,
+		l.stats.Drop(peer.DropEvicted, victim.raddr, &peer.OpError{Op: "handshake", Transport: "dtls", Code: peer.ErrCantAcquireResource,
 			Detail: "evicted by a newer ClientHello: " + why})
 	}
 	sc.deliver(b)
@@ -416,7 +416,7 @@ func (l *Listener) handshake(sc *serverConn) {
 	} else { // full: l.closed was checked above
 		l.mu.Unlock()
 		p.Close()
-		l.stats.Drop(peer.DropRefused, sc.raddr, &peer.OpError{Op: "handshake", Err: peer.ErrCantAcquireResource,
+		l.stats.Drop(peer.DropRefused, sc.raddr, &peer.OpError{Op: "handshake", Transport: "dtls", Code: peer.ErrCantAcquireResource,
 			Detail: fmt.Sprintf("the accept backlog is full (%d connections not taken; AcceptBacklog)", l.cfg.acceptBacklog)})
 	}
 }
@@ -434,10 +434,10 @@ func (l *Listener) handshakeFailed(sc *serverConn, err error, timedOut bool) {
 	case closed:
 		l.stats.Drop(peer.DropEvicted, sc.raddr, errListenerClosed)
 	case timedOut:
-		l.stats.Drop(peer.DropTimedOut, sc.raddr, &peer.OpError{Op: "handshake", Err: peer.ErrTimeout,
+		l.stats.Drop(peer.DropTimedOut, sc.raddr, &peer.OpError{Op: "handshake", Transport: "dtls", Code: peer.ErrTimeout,
 			Detail: fmt.Sprintf("not finished within %s (HandshakeTimeout)", l.cfg.handshakeTimeout)})
 	default:
-		l.stats.Drop(peer.DropFailed, sc.raddr, fmt.Errorf("dtls: server handshake: %w: %w", peer.ErrCantConnect, err))
+		l.stats.Drop(peer.DropFailed, sc.raddr, &peer.OpError{Op: "handshake", Transport: "dtls", Code: peer.ErrCantConnect, Err: err})
 	}
 }
 
@@ -551,7 +551,7 @@ func (c *serverConn) SetReadDeadline(t time.Time) error {
 // SetWriteDeadline is a no-op: writes go straight to the UDP socket.
 func (c *serverConn) SetWriteDeadline(time.Time) error { return nil }
 
-var errDeadline = fmt.Errorf("dtls: read deadline: %w", os.ErrDeadlineExceeded)
+var errDeadline = os.ErrDeadlineExceeded
 
 // deadline is a read deadline whose channel closes when it passes.
 type deadline struct {
@@ -664,7 +664,7 @@ func helloError(b []byte) error {
 	}
 	var hello handshake.MessageClientHello
 	if err := hello.Unmarshal(hs[hsHdr : hsHdr+length]); err != nil {
-		return fmt.Errorf("dtls: malformed ClientHello: %w: %w", peer.ErrInvalidData, err)
+		return &peer.OpError{Op: "handshake", Transport: "dtls", Code: peer.ErrInvalidData, Err: err, Detail: "malformed ClientHello"}
 	}
 	return nil
 }

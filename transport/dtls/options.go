@@ -225,7 +225,8 @@ func resolve(c *Config) (config, error) {
 		out.maxPacketSize = DefaultMaxPacketSize
 	}
 	if out.maxPacketSize > MaxPacketSizeLimit {
-		return out, fmt.Errorf("dtls: MaxPacketSize %d exceeds the limit %d: %w", out.maxPacketSize, MaxPacketSizeLimit, errInvalidParameter)
+		return out, &peer.OpError{Op: "config", Transport: "dtls", Code: peer.ErrInvalidParameter,
+			Detail: fmt.Sprintf("MaxPacketSize %d exceeds the limit %d", out.maxPacketSize, MaxPacketSizeLimit)}
 	}
 	if out.mtu <= 0 {
 		out.mtu = DefaultMTU
@@ -257,7 +258,7 @@ func (c *config) clientOptions(host string, verr *error) ([]pdtls.ClientOption, 
 		o = ClientOptions(nil, "")
 	}
 	if o.IsServer() {
-		return nil, fmt.Errorf("dtls: Dial needs client TLS options, got ServerOptions: %w", errInvalidParameter)
+		return nil, &peer.OpError{Op: "dial", Transport: "dtls", Code: peer.ErrInvalidParameter, Detail: "Dial needs client TLS options, got ServerOptions"}
 	}
 	name := host
 	if o.commonNameOverride != "" {
@@ -323,10 +324,10 @@ func verify(raw [][]byte, roots *x509.CertPool, name string, checkName bool) err
 func (c *config) serverOptions() ([]pdtls.ServerOption, error) {
 	o := c.tls
 	if o == nil || !o.IsServer() {
-		return nil, fmt.Errorf("dtls: Listen needs Config.TLS from ServerOptions: %w", errInvalidParameter)
+		return nil, &peer.OpError{Op: "listen", Transport: "dtls", Code: peer.ErrInvalidParameter, Detail: "Listen needs Config.TLS from ServerOptions"}
 	}
 	if len(o.cert.Certificate) == 0 || o.cert.PrivateKey == nil {
-		return nil, fmt.Errorf("dtls: ServerOptions certificate has no certificate or no private key: %w", errInvalidParameter)
+		return nil, &peer.OpError{Op: "listen", Transport: "dtls", Code: peer.ErrInvalidParameter, Detail: "ServerOptions certificate has no certificate or no private key"}
 	}
 	return []pdtls.ServerOption{
 		pdtls.WithCertificates(o.cert),

@@ -44,6 +44,12 @@ func (p *Peer) RemoteAddr() net.Addr { return p.c.remote }
 // the receive queue was full.
 func (p *Peer) DroppedPackets() uint64 { return p.c.Inbox.Dropped() }
 
+// TransportName implements peer.Namer.
+func (c *conn) TransportName() string { return "dtls" }
+
+// PeerStats implements peer.StatsReporter.
+func (c *conn) PeerStats() peer.PeerStats { return peer.PeerStats{DroppedFull: c.Inbox.Dropped()} }
+
 // ConnectionState returns pion's view of the connection: cipher suite,
 // peer certificates, and so on.
 func (p *Peer) ConnectionState() (pdtls.State, bool) { return p.c.dc.ConnectionState() }
@@ -95,7 +101,7 @@ func (c *conn) readLoop() {
 			}
 			if isFatal(err) {
 				c.status.Store(int32(StatusError))
-				c.Inbox.Close(fmt.Errorf("dtls: %w: %w", peer.ErrConnectionError, err))
+				c.Inbox.Close(&peer.OpError{Op: "read packet", Transport: "dtls", Code: peer.ErrConnectionError, Err: err})
 				return
 			}
 			// pion passes non-fatal errors (a bad record, a warning
@@ -118,14 +124,14 @@ func isFatal(err error) bool {
 
 func (c *conn) PutPacket(p []byte) error {
 	if len(p) > c.max {
-		return &peer.OpError{Op: "put packet", Err: peer.ErrInvalidParameter,
+		return &peer.OpError{Op: "put packet", Transport: "dtls", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("packet of %d bytes exceeds max packet size %d", len(p), c.max)}
 	}
 	if Status(c.status.Load()) != StatusConnected {
-		return &peer.OpError{Op: "put packet", Err: peer.ErrConnectionError, Detail: "connection closed by the other side"}
+		return &peer.OpError{Op: "put packet", Transport: "dtls", Code: peer.ErrConnectionError, Detail: "connection closed by the other side"}
 	}
 	if _, err := c.dc.Write(p); err != nil {
-		return &peer.OpError{Op: "put packet", Err: peer.ErrConnectionError, Detail: err.Error()}
+		return &peer.OpError{Op: "put packet", Transport: "dtls", Code: peer.ErrConnectionError, Err: err}
 	}
 	return nil
 }

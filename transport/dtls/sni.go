@@ -66,7 +66,7 @@ type sniRepair struct {
 	broken       bool
 }
 
-var errRepair = &peer.OpError{Op: "handshake", Err: peer.ErrInvalidData, Detail: "cannot repair a ClientHello with an empty server name"}
+var errRepair = &peer.OpError{Op: "handshake", Transport: "dtls", Code: peer.ErrInvalidData, Detail: "cannot repair a ClientHello with an empty server name"}
 
 // hsMessage is a handshake message reassembled from its fragments.
 type hsMessage struct {

@@ -63,11 +63,11 @@ func (h *Host) Compress(mode CompressionMode) error {
 	case CompressZstd:
 		z, err := newZstd()
 		if err != nil {
-			return &peer.OpError{Op: "compress", Err: peer.ErrCantCreate, Detail: err.Error()}
+			return &peer.OpError{Op: "compress", Transport: "enet", Code: peer.ErrCantCreate, Err: err}
 		}
 		c = z
 	default:
-		return &peer.OpError{Op: "compress", Err: peer.ErrUnavailable,
+		return &peer.OpError{Op: "compress", Transport: "enet", Code: peer.ErrUnavailable,
 			Detail: fmt.Sprintf("compression mode %d is not implemented (NONE..ZSTD are 0..4)", mode)}
 	}
 	h.mu.Lock()
@@ -150,7 +150,7 @@ func (z *zlibCodec) Decompress(dst, src []byte, limit int) ([]byte, error) {
 	}
 }
 
-var errDecompressLimit = &peer.OpError{Op: "decompress", Err: peer.ErrInvalidData,
+var errDecompressLimit = &peer.OpError{Op: "decompress", Transport: "enet", Code: peer.ErrInvalidData,
 	Detail: "datagram decompresses beyond the MTU limit"}
 
 // zstdCodec is Godot's COMPRESS_ZSTD (Compression::MODE_ZSTD, level 3:

@@ -21,7 +21,7 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
 	c.MaxPeers = 1
 	conn, err := openSocket("")
 	if err != nil {
-		return nil, &peer.OpError{Op: "dial", Err: peer.ErrCantCreate, Detail: err.Error()}
+		return nil, &peer.OpError{Op: "dial", Transport: "enet", Code: peer.ErrCantCreate, Err: err}
 	}
 	h := newHost(conn, c)
 	h.mu.Lock()
@@ -38,10 +38,10 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
 		return p, nil
 	case <-p.t.ended:
 		h.Close()
-		return nil, &peer.OpError{Op: "dial", Err: peer.ErrCantConnect, Detail: "no answer from " + addr}
+		return nil, &peer.OpError{Op: "dial", Transport: "enet", Code: peer.ErrCantConnect, Detail: "no answer from " + addr}
 	case <-ctx.Done():
 		h.Close()
-		return nil, ctx.Err()
+		return nil, &peer.OpError{Op: "dial", Transport: "enet", Code: peer.ErrTimeout, Err: ctx.Err(), Detail: addr}
 	}
 }
 
@@ -60,10 +60,10 @@ type Listener struct {
 }
 
 var (
-	errPendingFull = &peer.OpError{Op: "accept", Err: peer.ErrCantAcquireResource, Detail: "the pending queue is full (MaxPendingConnections)"}
-	errRefusing    = &peer.OpError{Op: "accept", Err: peer.ErrUnavailable, Detail: "new connections are refused (MaxPendingConnections < 0)"}
-	errClosing     = &peer.OpError{Op: "accept", Err: peer.ErrClosed, Detail: "the Listener closed before the peer was taken"}
-	errNoVerifyAck = &peer.OpError{Op: "accept", Err: peer.ErrTimeout, Detail: "VERIFY_CONNECT was never acknowledged (ENet timeout)"}
+	errPendingFull = &peer.OpError{Op: "accept", Transport: "enet", Code: peer.ErrCantAcquireResource, Detail: "the pending queue is full (MaxPendingConnections)"}
+	errRefusing    = &peer.OpError{Op: "accept", Transport: "enet", Code: peer.ErrUnavailable, Detail: "new connections are refused (MaxPendingConnections < 0)"}
+	errClosing     = &peer.OpError{Op: "accept", Transport: "enet", Err: peer.ErrClosed, Detail: "the Listener closed before the peer was taken"}
+	errNoVerifyAck = &peer.OpError{Op: "accept", Transport: "enet", Code: peer.ErrTimeout, Detail: "VERIFY_CONNECT was never acknowledged (ENet timeout)"}
 )
 
 // Listen creates a host bound to addr ("host:port"; "*" or empty host =
@@ -75,7 +75,7 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 	}
 	conn, err := openSocket(addr)
 	if err != nil {
-		return nil, &peer.OpError{Op: "listen", Err: peer.ErrCantCreate, Detail: err.Error()}
+		return nil, &peer.OpError{Op: "listen", Transport: "enet", Code: peer.ErrCantCreate, Err: err}
 	}
 	l := &Listener{stats: listenstats.New("enet", c.Logger), log: c.Logger != nil}
 	l.pending = acceptq.New(c.MaxPendingConnections, l.stats, func(p *Peer) net.Addr {

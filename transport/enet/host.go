@@ -3,6 +3,7 @@ package enet
 import (
 	"context"
 	crand "crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -111,22 +112,22 @@ func (c *Config) withDefaults() (Config, error) {
 		v.MaxPeers = DefaultMaxPeers
 	}
 	if v.MaxPeers < 1 || v.MaxPeers > MaxPeers {
-		return v, &peer.OpError{Op: "create host", Err: peer.ErrInvalidParameter,
+		return v, &peer.OpError{Op: "create host", Transport: "enet", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("max peers %d outside 1..%d", v.MaxPeers, MaxPeers)}
 	}
 	if v.ChannelLimit < 0 || v.ChannelLimit > MaxChannels {
-		return v, &peer.OpError{Op: "create host", Err: peer.ErrInvalidParameter,
+		return v, &peer.OpError{Op: "create host", Transport: "enet", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("channel limit %d outside 0..%d", v.ChannelLimit, MaxChannels)}
 	}
 	if v.Channels < 0 || v.Channels > MaxChannels {
-		return v, &peer.OpError{Op: "create host", Err: peer.ErrInvalidParameter,
+		return v, &peer.OpError{Op: "create host", Transport: "enet", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("channel count %d outside 0..%d", v.Channels, MaxChannels)}
 	}
 	if v.MTU == 0 {
 		v.MTU = DefaultMTU
 	}
 	if v.MTU < minMTU || v.MTU > maxMTU {
-		return v, &peer.OpError{Op: "create host", Err: peer.ErrInvalidParameter,
+		return v, &peer.OpError{Op: "create host", Transport: "enet", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("MTU %d outside %d..%d", v.MTU, minMTU, maxMTU)}
 	}
 	if v.MaxPacketSize <= 0 {
@@ -252,7 +253,7 @@ func NewHost(addr string, cfg *Config) (*Host, error) {
 	}
 	conn, err := openSocket(addr)
 	if err != nil {
-		return nil, &peer.OpError{Op: "create host", Err: peer.ErrCantCreate, Detail: err.Error()}
+		return nil, &peer.OpError{Op: "create host", Transport: "enet", Code: peer.ErrCantCreate, Err: err}
 	}
 	return newHost(conn, c), nil
 }
@@ -521,7 +522,7 @@ func (h *Host) deliver(s *slot, ch uint8, data []byte, flags PacketFlags, owned 
 // EventDisconnect if the remote never answers.
 func (h *Host) ConnectToHost(addr string, channels int, data uint32) (*Peer, error) {
 	if channels < 0 || channels > MaxChannels {
-		return nil, &peer.OpError{Op: "connect to host", Err: peer.ErrInvalidParameter,
+		return nil, &peer.OpError{Op: "connect to host", Transport: "enet", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("channel count %d outside 0..%d", channels, MaxChannels)}
 	}
 	if channels == 0 {
@@ -529,18 +530,18 @@ func (h *Host) ConnectToHost(addr string, channels int, data uint32) (*Peer, err
 	}
 	ua, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
-		return nil, &peer.OpError{Op: "connect to host", Err: peer.ErrCantResolve, Detail: err.Error()}
+		return nil, &peer.OpError{Op: "connect to host", Transport: "enet", Code: peer.ErrCantResolve, Err: err}
 	}
 	ap := ua.AddrPort()
 	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	if ap.Port() == 0 || !ap.Addr().IsValid() || ap.Addr().IsUnspecified() {
-		return nil, &peer.OpError{Op: "connect to host", Err: peer.ErrInvalidParameter,
+		return nil, &peer.OpError{Op: "connect to host", Transport: "enet", Code: peer.ErrInvalidParameter,
 			Detail: "remote " + addr + " needs an address and a port in 1..65535"}
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		return nil, &peer.OpError{Op: "connect to host", Err: peer.ErrClosed}
+		return nil, &peer.OpError{Op: "connect to host", Transport: "enet", Err: peer.ErrClosed}
 	}
 	var s *slot
 	for _, x := range h.slots {
@@ -550,7 +551,7 @@ func (h *Host) ConnectToHost(addr string, channels int, data uint32) (*Peer, err
 		}
 	}
 	if s == nil {
-		return nil, &peer.OpError{Op: "connect to host", Err: peer.ErrCantCreate, Detail: "no free peer slot"}
+		return nil, &peer.OpError{Op: "connect to host", Transport: "enet", Code: peer.ErrCantCreate, Detail: "no free peer slot"}
 	}
 	h.serviceTime = h.clock()
 	s.channels = make([]channel, channels)
@@ -596,9 +597,9 @@ func (h *Host) Service(ctx context.Context) (Event, error) {
 		select {
 		case <-h.evReady:
 		case <-ctx.Done():
-			return Event{}, ctx.Err()
+			return Event{}, &peer.OpError{Op: "service", Transport: "enet", Code: peer.ErrTimeout, Err: ctx.Err()}
 		case <-h.done:
-			return Event{}, &peer.OpError{Op: "service", Err: peer.ErrClosed}
+			return Event{}, &peer.OpError{Op: "service", Transport: "enet", Err: peer.ErrClosed}
 		}
 	}
 }
@@ -613,7 +614,7 @@ func (h *Host) ServiceTimeout(timeout time.Duration) (Event, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	e, err := h.Service(ctx)
-	if err == context.DeadlineExceeded {
+	if errors.Is(err, context.DeadlineExceeded) {
 		return Event{}, nil
 	}
 	return e, err
@@ -623,7 +624,7 @@ func (h *Host) popEvent() (Event, bool, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		return Event{}, false, &peer.OpError{Op: "service", Err: peer.ErrClosed}
+		return Event{}, false, &peer.OpError{Op: "service", Transport: "enet", Err: peer.ErrClosed}
 	}
 	if len(h.events) == 0 {
 		return Event{}, false, nil
@@ -678,10 +679,10 @@ func (h *Host) Broadcast(channel int, data []byte, flags PacketFlags) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		return &peer.OpError{Op: "broadcast", Err: peer.ErrClosed}
+		return &peer.OpError{Op: "broadcast", Transport: "enet", Err: peer.ErrClosed}
 	}
 	if channel < 0 || channel >= h.channelLimit() {
-		return &peer.OpError{Op: "broadcast", Err: peer.ErrInvalidParameter,
+		return &peer.OpError{Op: "broadcast", Transport: "enet", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("channel %d outside 0..%d", channel, h.channelLimit()-1)}
 	}
 	for _, s := range h.slots {
@@ -694,14 +695,14 @@ func (h *Host) Broadcast(channel int, data []byte, flags PacketFlags) error {
 
 func checkFlags(op string, f PacketFlags) error {
 	if f&^(FlagReliable|FlagUnsequenced|FlagUnreliableFragment) != 0 {
-		return &peer.OpError{Op: op, Err: peer.ErrInvalidParameter,
+		return &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrInvalidParameter,
 			Detail: "flags " + strconv.Itoa(int(f)) + " outside FLAG_RELIABLE|FLAG_UNSEQUENCED|FLAG_UNRELIABLE_FRAGMENT"}
 	}
 	return nil
 }
 
 func tooLarge(op string, n, limit int) error {
-	return &peer.OpError{Op: op, Err: peer.ErrInvalidParameter,
+	return &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrInvalidParameter,
 		Detail: fmt.Sprintf("packet of %d bytes exceeds max packet size %d", n, limit)}
 }
 
@@ -709,7 +710,7 @@ func tooLarge(op string, n, limit int) error {
 // means 255 (Godot's channel_limit).
 func (h *Host) SetChannelLimit(n int) error {
 	if n < 0 || n > MaxChannels {
-		return &peer.OpError{Op: "channel limit", Err: peer.ErrInvalidParameter,
+		return &peer.OpError{Op: "channel limit", Transport: "enet", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("%d outside 0..%d", n, MaxChannels)}
 	}
 	h.mu.Lock()
@@ -801,7 +802,7 @@ func (h *Host) Close() error {
 	for _, s := range h.slots {
 		if s.state != StateDisconnected {
 			if s.pub != nil {
-				s.pub.t.end(&peer.OpError{Op: "read packet", Err: peer.ErrClosed, Detail: "host closed"})
+				s.pub.t.end(&peer.OpError{Op: "read packet", Transport: "enet", Err: peer.ErrClosed, Detail: "host closed"})
 			}
 			h.disconnectNow(s, 0)
 		}

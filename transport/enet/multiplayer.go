@@ -152,11 +152,11 @@ func (c *MultiplayerConfig) resolved(op string) (MultiplayerConfig, error) {
 		r.MaxClients = DefaultMaxPeers
 	}
 	if r.MaxClients < 0 || r.MaxClients > MaxPeers {
-		return r, &peer.OpError{Op: op, Err: peer.ErrInvalidParameter,
+		return r, &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("MaxClients %d outside 1..%d", r.MaxClients, MaxPeers)}
 	}
 	if r.Channels < 0 || r.Channels > MaxChannels-mpSystemChannels {
-		return r, &peer.OpError{Op: op, Err: peer.ErrInvalidParameter,
+		return r, &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("Channels %d outside 0..%d", r.Channels, MaxChannels-mpSystemChannels)}
 	}
 	return r, nil
@@ -194,7 +194,7 @@ func CreateServer(addr string, cfg *MultiplayerConfig) (*MultiplayerPeer, error)
 // peers directly.
 func CreateMesh(id int32) (*MultiplayerPeer, error) {
 	if id <= 0 {
-		return nil, &peer.OpError{Op: "create mesh", Err: peer.ErrInvalidParameter,
+		return nil, &peer.OpError{Op: "create mesh", Transport: "enet", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("unique id %d is not positive", id)}
 	}
 	m := newMPTransport(nil, false)
@@ -213,22 +213,22 @@ func (p *MultiplayerPeer) AddMeshPeer(id int32, h *Host) error {
 	const op = "add mesh peer"
 	m := p.m
 	if p.IsClosed() {
-		return &peer.OpError{Op: op, Err: peer.ErrClosed}
+		return &peer.OpError{Op: op, Transport: "enet", Err: peer.ErrClosed}
 	}
 	if !m.mesh {
-		return &peer.OpError{Op: op, Err: peer.ErrUnconfigured, Detail: "not a mesh: call CreateMesh first"}
+		return &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrUnconfigured, Detail: "not a mesh: call CreateMesh first"}
 	}
 	if h == nil || id <= 0 {
-		return &peer.OpError{Op: op, Err: peer.ErrInvalidParameter, Detail: "needs a host and a positive id"}
+		return &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrInvalidParameter, Detail: "needs a host and a positive id"}
 	}
 	ps := h.Peers()
 	if len(ps) != 1 || ps[0].State() != StateConnected {
-		return &peer.OpError{Op: op, Err: peer.ErrInvalidParameter, Detail: "the host must have exactly one peer, connected"}
+		return &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrInvalidParameter, Detail: "the host must have exactly one peer, connected"}
 	}
 	m.mu.Lock()
 	if m.peers[id] != nil {
 		m.mu.Unlock()
-		return &peer.OpError{Op: op, Err: peer.ErrAlreadyInUse, Detail: fmt.Sprintf("peer %d is in the mesh", id)}
+		return &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrAlreadyInUse, Detail: fmt.Sprintf("peer %d is in the mesh", id)}
 	}
 	m.peers[id] = ps[0]
 	m.ids[ps[0]] = id
@@ -289,7 +289,7 @@ func DialClient(ctx context.Context, addr string, cfg *MultiplayerConfig) (*Mult
 	case <-p.m.handshook:
 	case <-ctx.Done():
 		p.Close()
-		return nil, ctx.Err()
+		return nil, &peer.OpError{Op: "dial", Transport: "enet", Code: peer.ErrTimeout, Err: ctx.Err()}
 	}
 	if err := p.m.dialErr; err != nil {
 		p.Close()
@@ -402,7 +402,7 @@ func (m *mpTransport) onDisconnect(e Event) {
 		return
 	}
 	if multiplayer.ConnectionStatus(m.status.Load()) == multiplayer.ConnectionConnecting {
-		m.dialErr = &peer.OpError{Op: "dial", Err: peer.ErrCantConnect, Detail: "the server did not answer the CONNECT"}
+		m.dialErr = &peer.OpError{Op: "dial", Transport: "enet", Code: peer.ErrCantConnect, Detail: "the server did not answer the CONNECT"}
 		m.endSession(&sessionError{detail: "connecting failed"})
 		close(m.handshook)
 		return
@@ -415,9 +415,9 @@ func (m *mpTransport) onDisconnect(e Event) {
 
 var (
 	errServerGone = &sessionError{detail: "the connection to the server closed"}
-	errMPNotConn  = &peer.OpError{Op: "put packet", Err: peer.ErrUnconfigured, Detail: "not connected"}
-	errMPNoPacket = &peer.OpError{Op: "get packet", Err: peer.ErrUnavailable, Detail: "no packet queued"}
-	errMPClosed   = &peer.OpError{Op: "wait packet", Err: peer.ErrClosed}
+	errMPNotConn  = &peer.OpError{Op: "put packet", Transport: "enet", Code: peer.ErrUnconfigured, Detail: "not connected"}
+	errMPNoPacket = &peer.OpError{Op: "get packet", Transport: "enet", Code: peer.ErrUnavailable, Detail: "no packet queued"}
+	errMPClosed   = &peer.OpError{Op: "wait packet", Transport: "enet", Err: peer.ErrClosed}
 )
 
 // sessionError ends a client's reads once the queued packets are drained:
@@ -510,7 +510,7 @@ func (m *mpTransport) PutPacket(p []byte, target int32, mode multiplayer.Transfe
 	}
 	if target != 0 && m.peers[abs32(target)] == nil {
 		m.mu.Unlock()
-		return &peer.OpError{Op: "put packet", Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", target)}
+		return &peer.OpError{Op: "put packet", Transport: "enet", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", target)}
 	}
 	var err error
 	for id, pp := range m.peers {
@@ -540,7 +540,7 @@ func abs32(v int32) int32 {
 
 func (m *mpTransport) GetPacket() ([]byte, multiplayer.PacketInfo, error) {
 	if multiplayer.ConnectionStatus(m.status.Load()) == multiplayer.ConnectionConnecting {
-		return nil, multiplayer.PacketInfo{}, &peer.OpError{Op: "get packet", Err: peer.ErrUnconfigured, Detail: "still connecting"}
+		return nil, multiplayer.PacketInfo{}, &peer.OpError{Op: "get packet", Transport: "enet", Code: peer.ErrUnconfigured, Detail: "still connecting"}
 	}
 	for {
 		m.qmu.Lock()
@@ -598,6 +598,9 @@ func (m *mpTransport) AvailablePacketCount() int {
 // MaxPacketSize is Godot's: 2^24.
 func (m *mpTransport) MaxPacketSize() int { return mpMaxPacketSize }
 
+// TransportName implements peer.Namer.
+func (m *mpTransport) TransportName() string { return "enet" }
+
 func (m *mpTransport) UniqueID() int32 { return m.id.Load() }
 func (m *mpTransport) ConnectionStatus() multiplayer.ConnectionStatus {
 	return multiplayer.ConnectionStatus(m.status.Load())
@@ -628,7 +631,7 @@ func (m *mpTransport) DisconnectPeer(id int32, force bool) error {
 	}
 	m.mu.Unlock()
 	if p == nil {
-		return &peer.OpError{Op: "disconnect peer", Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", id)}
+		return &peer.OpError{Op: "disconnect peer", Transport: "enet", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", id)}
 	}
 	p.Disconnect(0)
 	m.mu.Lock()

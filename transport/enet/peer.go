@@ -154,14 +154,14 @@ func (t *peerTransport) send(op string, ch int, p []byte, flags PacketFlags) err
 	defer h.mu.Unlock()
 	s := t.s
 	if s == nil || h.closed {
-		return &peer.OpError{Op: op, Err: peer.ErrUnconfigured, Detail: "the peer is not connected"}
+		return &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrUnconfigured, Detail: "the peer is not connected"}
 	}
 	if ch < 0 || ch >= len(s.channels) {
-		return &peer.OpError{Op: op, Err: peer.ErrInvalidParameter,
+		return &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("channel %d outside 0..%d", ch, len(s.channels)-1)}
 	}
 	if s.state != StateConnected {
-		return &peer.OpError{Op: op, Err: peer.ErrFailed, Detail: "peer state is " + s.state.String()}
+		return &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrFailed, Detail: "peer state is " + s.state.String()}
 	}
 	if fragLen := int(s.mtu) - 28 - h.checksumLen(); len(p) > fragLen && (len(p)+fragLen-1)/fragLen > maxFragmentCnt {
 		return tooLarge(op, len(p), fragLen*maxFragmentCnt)
@@ -230,6 +230,9 @@ func (t *peerTransport) WaitPacket(ctx context.Context) error {
 
 // MaxPacketSize is Godot's get_max_packet_size for ENet peers (2^24), or
 // Config.MaxPacketSize if smaller.
+// TransportName implements peer.Namer.
+func (t *peerTransport) TransportName() string { return "enet" }
+
 func (t *peerTransport) MaxPacketSize() int { return min(1<<24, t.h.cfg.MaxPacketSize) }
 
 // Close disconnects gracefully: queued packets are sent first (up to
@@ -268,7 +271,7 @@ func (t *peerTransport) Close() error {
 // sequenced). Packets larger than the MTU allows are fragmented.
 func (p *Peer) Send(channel int, data []byte, flags PacketFlags) error {
 	if p.IsClosed() {
-		return &peer.OpError{Op: "send", Err: peer.ErrClosed}
+		return &peer.OpError{Op: "send", Transport: "enet", Err: peer.ErrClosed}
 	}
 	return p.t.send("send", channel, data, flags)
 }
@@ -355,7 +358,7 @@ func (p *Peer) SetTimeout(limit int, minimum, maximum time.Duration) error {
 		mx = defaultTimeoutMaximum
 	}
 	if l > mn || mn > mx {
-		return &peer.OpError{Op: "set timeout", Err: peer.ErrInvalidParameter,
+		return &peer.OpError{Op: "set timeout", Transport: "enet", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("need limit (%d) <= minimum (%d ms) <= maximum (%d ms)", l, mn, mx)}
 	}
 	p.withSlot(func(h *Host, s *slot) { s.timeoutLimit, s.timeoutMin, s.timeoutMax = l, mn, mx })

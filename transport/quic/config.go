@@ -42,11 +42,11 @@ const (
 	DefaultMaxPacketSize = 65532
 	// MaxMaxPacketSize is the largest Config.MaxPacketSize accepted (16 MiB).
 	MaxMaxPacketSize = 16 << 20
-	// DefaultQueueBytes bounds the receive queue: 128 KiB, the ring of
-	// Godot's PacketPeerUDP. The ring is allocated on the first packet.
-	DefaultQueueBytes = 1 << 17
-	// DefaultQueuePackets bounds the receive queue in packets.
-	DefaultQueuePackets = 4096
+	// DefaultReceiveQueueBytes bounds the receive queue: 128 KiB, the ring
+	// of Godot's PacketPeerUDP. The ring is allocated on the first packet.
+	DefaultReceiveQueueBytes = 1 << 17
+	// DefaultReceiveQueuePackets bounds the receive queue in packets.
+	DefaultReceiveQueuePackets = 4096
 	// DefaultHandshakeTimeout bounds the QUIC/TLS handshake and the opening
 	// of the reliable stream.
 	DefaultHandshakeTimeout = 10 * time.Second
@@ -92,13 +92,13 @@ type Config struct {
 	// DefaultMaxPacketSize (65532), at most MaxMaxPacketSize.
 	MaxPacketSize int
 
-	// QueueBytes bounds the receive queue in bytes (5 bytes of overhead per
-	// packet). Default DefaultQueueBytes, raised if needed to hold one
-	// MaxPacketSize packet.
-	QueueBytes int
-	// QueuePackets bounds the receive queue in packets. Default
-	// DefaultQueuePackets.
-	QueuePackets int
+	// ReceiveQueueBytes bounds the receive queue in bytes (5 bytes of
+	// overhead per packet). Default DefaultReceiveQueueBytes, raised if
+	// needed to hold one MaxPacketSize packet.
+	ReceiveQueueBytes int
+	// ReceiveQueuePackets bounds the receive queue in packets. Default
+	// DefaultReceiveQueuePackets.
+	ReceiveQueuePackets int
 
 	// HandshakeTimeout bounds the handshake and the opening of the reliable
 	// stream. Default DefaultHandshakeTimeout.
@@ -137,29 +137,22 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// config is a Config with every default applied.
-type config struct {
-	Config
-}
-
-func resolve(c *Config) (*config, error) {
-	var r config
+// withDefaults returns a copy of c with every zero field defaulted and the
+// receive queue raised to hold one packet. c may be nil.
+func (c *Config) withDefaults() Config {
+	var r Config
 	if c != nil {
-		r.Config = *c
+		r = *c
 	}
-	switch {
-	case r.MaxPacketSize == 0:
+	if r.MaxPacketSize == 0 {
 		r.MaxPacketSize = DefaultMaxPacketSize
-	case r.MaxPacketSize < 0 || r.MaxPacketSize > MaxMaxPacketSize:
-		return nil, &peer.OpError{Op: "config", Err: peer.ErrInvalidParameter,
-			Detail: fmt.Sprintf("MaxPacketSize %d is outside [1, %d]", r.MaxPacketSize, MaxMaxPacketSize)}
 	}
-	if r.QueueBytes <= 0 {
-		r.QueueBytes = DefaultQueueBytes
+	if r.ReceiveQueueBytes <= 0 {
+		r.ReceiveQueueBytes = DefaultReceiveQueueBytes
 	}
-	r.QueueBytes = max(r.QueueBytes, r.MaxPacketSize+queueOverhead)
-	if r.QueuePackets <= 0 {
-		r.QueuePackets = DefaultQueuePackets
+	r.ReceiveQueueBytes = max(r.ReceiveQueueBytes, r.MaxPacketSize+queueOverhead)
+	if r.ReceiveQueuePackets <= 0 {
+		r.ReceiveQueuePackets = DefaultReceiveQueuePackets
 	}
 	if r.HandshakeTimeout <= 0 {
 		r.HandshakeTimeout = DefaultHandshakeTimeout
@@ -176,11 +169,20 @@ func resolve(c *Config) (*config, error) {
 	if r.MaxPendingConnections <= 0 {
 		r.MaxPendingConnections = DefaultMaxPendingConnections
 	}
-	return &r, nil
+	return r
+}
+
+// validate reports a field withDefaults cannot make valid.
+func (c *Config) validate() error {
+	if c.MaxPacketSize < 0 || c.MaxPacketSize > MaxMaxPacketSize {
+		return &peer.OpError{Op: "config", Transport: "quic", Code: peer.ErrInvalidParameter,
+			Detail: fmt.Sprintf("MaxPacketSize %d is outside [1, %d]", c.MaxPacketSize, MaxMaxPacketSize)}
+	}
+	return nil
 }
 
 // quicConfig is the quic-go configuration for c.
-func (c *config) quicConfig() *quicgo.Config {
+func (c *Config) quicConfig() *quicgo.Config {
 	keepAlive := c.KeepAlivePeriod
 	if keepAlive < 0 {
 		keepAlive = 0
@@ -198,7 +200,7 @@ func (c *config) quicConfig() *quicgo.Config {
 
 // tlsConfig returns the TLS configuration for a client dialling host
 // (server == false) or for a Listener.
-func (c *config) tlsConfig(server bool, host string) (*tls.Config, error) {
+func (c *Config) tlsConfig(server bool, host string) (*tls.Config, error) {
 	var t *tls.Config
 	if c.TLSConfig != nil {
 		t = c.TLSConfig.Clone()
@@ -210,7 +212,7 @@ func (c *config) tlsConfig(server bool, host string) (*tls.Config, error) {
 	}
 	if server {
 		if len(t.Certificates) == 0 && t.GetCertificate == nil && t.GetConfigForClient == nil {
-			return nil, &peer.OpError{Op: "listen", Err: peer.ErrUnconfigured,
+			return nil, &peer.OpError{Op: "listen", Transport: "quic", Code: peer.ErrUnconfigured,
 				Detail: "no server certificate: set Config.TLSConfig.Certificates (devcert.New makes a self-signed one for development)"}
 		}
 		return t, nil

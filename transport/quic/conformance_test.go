@@ -23,12 +23,19 @@ func TestConformanceUnreliable(t *testing.T) {
 			// run covers the check.
 			t.Skip("PutVar of 2048 bytes exceeds the datagram limit")
 		}
-		c, s, _ := pair(t, nil, nil)
+		var scfg *Config
+		if strings.HasSuffix(t.Name(), "/DroppedFull") {
+			scfg = &Config{ReceiveQueuePackets: dropQueue}
+		}
+		c, s, _ := pair(t, scfg, nil)
 		for _, p := range []*Peer{c, s} {
 			if err := p.SetTransferMode(TransferModeUnreliable); err != nil {
 				t.Fatal(err)
 			}
 		}
 		return c, s
-	}, peertest.Config{Unreliable: true, Unordered: true})
+	}, peertest.Config{Unreliable: true, Unordered: true, DropQueuePackets: dropQueue})
 }
+
+// dropQueue is the server's receive queue in the DroppedFull check.
+const dropQueue = 8

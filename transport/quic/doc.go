@@ -25,7 +25,7 @@
 //     1200 at first, more once path MTU discovery finds a larger MTU).
 //   - TransferModeUnreliableOrdered (1): one QUIC datagram with a 24-bit
 //     sequence number; the receiver drops one that arrives after a later one
-//     (counted in DroppedPackets), so what arrives is in order.
+//     (counted in PeerStats().DroppedLate), so what arrives is in order.
 //
 // PutPacket and PutVar use the peer's mode (SetTransferMode); PutPacketMode
 // chooses per packet. Packets of all modes arrive in ONE receive queue in
@@ -86,12 +86,12 @@
 //
 // # Defaults, limits and back-pressure
 //
-// Received packets wait in a bounded queue (Config.QueueBytes, default
-// 128 KiB, allocated on the first packet; Config.QueuePackets, default
-// 4096). When it is full, the reliable
-// reader stops reading and QUIC flow control makes the sender's PutPacket
-// wait (back-pressure); datagrams that find it full are dropped and counted
-// (DroppedPackets). PutPacket of an unreliable packet waits only while
+// Received packets wait in a bounded queue (Config.ReceiveQueueBytes,
+// default 128 KiB, allocated on the first packet; Config.ReceiveQueuePackets,
+// default 4096). When it is full, the reliable reader stops reading and QUIC
+// flow control makes the sender's PutPacket wait (back-pressure); WritePacket
+// waits at most until its context ends. Datagrams that find the queue full are
+// dropped and counted (PeerStats().DroppedFull). PutPacket of an unreliable packet waits only while
 // quic-go's send queue of 32 datagrams is full.
 //
 // Connections close after Config.IdleTimeout (default 30 s) without any

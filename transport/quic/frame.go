@@ -2,7 +2,6 @@ package quic
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 
@@ -27,32 +26,23 @@ type frameDecoder struct {
 	hdr [frameHeaderSize]byte
 }
 
-// errFrameTooLarge is wrapped with the sizes involved.
-var errFrameTooLarge = errors.New("frame exceeds max packet size")
-
-// errTruncated is what a frame cut short by the end of the stream yields,
-// wrapped in a *peer.OpError saying where it was cut: it matches both
-// peer.ErrConnectionError (Godot's ERR_CONNECTION_ERROR) and
-// io.ErrUnexpectedEOF.
-var errTruncated = fmt.Errorf("%w: %w", peer.ErrConnectionError, io.ErrUnexpectedEOF)
-
 // next reads one frame and appends its payload to dst, growing dst only when
 // its capacity is too small. It returns io.EOF when the stream ends cleanly
 // between frames, an error matching peer.ErrInvalidData for a frame longer
-// than max, and one matching errTruncated for a stream that ends inside a
-// frame. Other errors are the reader's.
+// than max, and one matching both peer.ErrConnectionError and
+// io.ErrUnexpectedEOF for a stream that ends inside a frame. Other errors are the reader's.
 func (d *frameDecoder) next(dst []byte) ([]byte, error) {
 	if n, err := io.ReadFull(d.r, d.hdr[:]); err != nil {
 		if err == io.ErrUnexpectedEOF {
-			return dst, &peer.OpError{Op: "read frame", Err: errTruncated,
+			return dst, &peer.OpError{Op: "read packet", Transport: "quic", Code: peer.ErrConnectionError, Err: io.ErrUnexpectedEOF,
 				Detail: fmt.Sprintf("the stream ended %d bytes into a %d-byte frame header", n, frameHeaderSize)}
 		}
 		return dst, err
 	}
 	n := uint64(binary.LittleEndian.Uint32(d.hdr[:]))
 	if n > uint64(d.max) {
-		return dst, &peer.OpError{Op: "read frame", Err: peer.ErrInvalidData,
-			Detail: fmt.Sprintf("%v: frame of %d bytes, max %d", errFrameTooLarge, n, d.max)}
+		return dst, &peer.OpError{Op: "read packet", Transport: "quic", Code: peer.ErrInvalidData,
+			Detail: fmt.Sprintf("frame of %d bytes exceeds MaxPacketSize %d", n, d.max)}
 	}
 	start := len(dst)
 	need := start + int(n)
@@ -64,7 +54,7 @@ func (d *frameDecoder) next(dst []byte) ([]byte, error) {
 	dst = dst[:need]
 	if got, err := io.ReadFull(d.r, dst[start:]); err != nil {
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return dst[:start], &peer.OpError{Op: "read frame", Err: errTruncated,
+			return dst[:start], &peer.OpError{Op: "read packet", Transport: "quic", Code: peer.ErrConnectionError, Err: io.ErrUnexpectedEOF,
 				Detail: fmt.Sprintf("the stream ended %d bytes into a frame of %d bytes", got, n)}
 		}
 		return dst[:start], err

@@ -29,7 +29,7 @@ var openMarker = [frameHeaderSize]byte{}
 var evictGrace = time.Second
 
 // errEvicted ends the wait of a connection evicted for a newer one.
-var errEvicted = errors.New("quic: evicted while waiting for the reliable stream")
+var errEvicted = &peer.OpError{Op: "accept", Transport: "quic", Detail: "evicted while waiting for the reliable stream"}
 
 // Dial connects to a Listener at addr ("host:port") and returns the peer once
 // the TLS handshake is done, the reliable stream is open and the Listener has
@@ -41,13 +41,14 @@ var errEvicted = errors.New("quic: evicted while waiting for the reliable stream
 // (the system roots when nil) for the host in addr, unless
 // cfg.UnsafeSkipVerify.
 func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
-	c, err := resolve(cfg)
-	if err != nil {
+	cv := cfg.withDefaults()
+	if err := cv.validate(); err != nil {
 		return nil, err
 	}
+	c := &cv
 	raddr, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("quic: dial %s: %w: %w", addr, peer.ErrCantResolve, err)
+		return nil, &peer.OpError{Op: "dial", Transport: "quic", Code: peer.ErrCantResolve, Err: err, Detail: addr}
 	}
 	tlsConf, err := c.tlsConfig(false, addr)
 	if err != nil {
@@ -55,13 +56,13 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
 	}
 	udp, err := net.ListenUDP("udp", nil)
 	if err != nil {
-		return nil, fmt.Errorf("quic: dial %s: %w: %w", addr, peer.ErrCantConnect, err)
+		return nil, &peer.OpError{Op: "dial", Transport: "quic", Code: peer.ErrCantConnect, Err: err, Detail: addr}
 	}
 	tr := &quicgo.Transport{Conn: udp}
 	fail := func(err error) (*Peer, error) {
 		tr.Close()
 		udp.Close()
-		return nil, fmt.Errorf("quic: dial %s: %w: %w", addr, peer.ErrCantConnect, err)
+		return nil, &peer.OpError{Op: "dial", Transport: "quic", Code: peer.ErrCantConnect, Err: err, Detail: addr}
 	}
 	hctx, cancel := context.WithTimeout(ctx, c.HandshakeTimeout)
 	defer cancel()
@@ -97,7 +98,7 @@ func awaitMarker(ctx context.Context, str *quicgo.Stream) error {
 		return connError("dial", err)
 	}
 	if m != openMarker {
-		return &peer.OpError{Op: "dial", Err: peer.ErrInvalidData,
+		return &peer.OpError{Op: "dial", Transport: "quic", Code: peer.ErrInvalidData,
 			Detail: fmt.Sprintf("the server answered %x, not an empty frame: not a packetpeer QUIC server?", m)}
 	}
 	return nil
@@ -119,7 +120,7 @@ func awaitMarker(ctx context.Context, str *quicgo.Stream) error {
 // Every connection it drops is counted by cause in Stats and logged through
 // Config.Logger (see ListenerStats).
 type Listener struct {
-	cfg *config
+	cfg *Config
 	udp *net.UDPConn
 	tr  *quicgo.Transport
 	ql  *quicgo.Listener
@@ -252,21 +253,22 @@ func (l *Listener) ListenerStats() peer.ListenerStats { return l.Stats().Listene
 // ("127.0.0.1:0" picks a free port). cfg.TLSConfig must hold the server's
 // certificate, else the error matches peer.ErrUnconfigured.
 func Listen(addr string, cfg *Config) (*Listener, error) {
-	c, err := resolve(cfg)
-	if err != nil {
+	cv := cfg.withDefaults()
+	if err := cv.validate(); err != nil {
 		return nil, err
 	}
+	c := &cv
 	tlsConf, err := c.tlsConfig(true, "")
 	if err != nil {
 		return nil, err
 	}
 	laddr, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("quic: listen %s: %w: %w", addr, peer.ErrCantResolve, err)
+		return nil, &peer.OpError{Op: "listen", Transport: "quic", Code: peer.ErrCantResolve, Err: err, Detail: addr}
 	}
 	udp, err := net.ListenUDP("udp", laddr)
 	if err != nil {
-		return nil, fmt.Errorf("quic: listen %s: %w: %w", addr, peer.ErrCantCreate, err)
+		return nil, &peer.OpError{Op: "listen", Transport: "quic", Code: peer.ErrCantCreate, Err: err, Detail: addr}
 	}
 	l := &Listener{
 		cfg:   c,
@@ -287,7 +289,7 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 		l.cancel()
 		l.tr.Close()
 		udp.Close()
-		return nil, fmt.Errorf("quic: listen %s: %w: %w", addr, peer.ErrCantCreate, err)
+		return nil, &peer.OpError{Op: "listen", Transport: "quic", Code: peer.ErrCantCreate, Err: err, Detail: addr}
 	}
 	l.wg.Add(1)
 	go l.acceptLoop()
@@ -428,7 +430,7 @@ func (l *Listener) handshake(qc *quicgo.Conn, w *streamWait, ctx context.Context
 			l.stats.Drop(peer.DropEvicted, remote, nil)
 			qc.CloseWithError(quicgo.ApplicationErrorCode(peer.ErrTimeout.Code()), "the reliable stream was not opened in time")
 		case errors.Is(context.Cause(ctx), context.DeadlineExceeded):
-			l.stats.Drop(peer.DropTimedOut, remote, &peer.OpError{Op: "accept stream", Err: peer.ErrTimeout,
+			l.stats.Drop(peer.DropTimedOut, remote, &peer.OpError{Op: "accept stream", Transport: "quic", Code: peer.ErrTimeout,
 				Detail: fmt.Sprintf("the reliable stream was not opened within %v (Config.HandshakeTimeout)", l.cfg.HandshakeTimeout)})
 			qc.CloseWithError(quicgo.ApplicationErrorCode(peer.ErrTimeout.Code()), "the reliable stream was not opened in time")
 		default:

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,10 +53,10 @@ func newPeer(c *conn) *Peer { return &Peer{Peer: peer.New(c), c: c} }
 // peer.ErrInvalidParameter that names both sizes; nothing is sent.
 func (p *Peer) PutPacketMode(b []byte, mode TransferMode) error {
 	if p.IsClosed() {
-		return &peer.OpError{Op: "put packet", Err: peer.ErrClosed}
+		return &peer.OpError{Op: "put packet", Transport: "quic", Err: peer.ErrClosed}
 	}
 	if !mode.Valid() {
-		return &peer.OpError{Op: "put packet", Err: peer.ErrInvalidParameter,
+		return &peer.OpError{Op: "put packet", Transport: "quic", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("unknown transfer mode %d", int(mode))}
 	}
 	if len(b) == 0 {
@@ -70,11 +71,11 @@ func (p *Peer) PutPacketMode(b []byte, mode TransferMode) error {
 // at either end) with peer.ErrUnavailable; neither changes anything.
 func (p *Peer) SetTransferMode(mode TransferMode) error {
 	if !mode.Valid() {
-		return &peer.OpError{Op: "set transfer mode", Err: peer.ErrInvalidParameter,
+		return &peer.OpError{Op: "set transfer mode", Transport: "quic", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("unknown transfer mode %d", int(mode))}
 	}
 	if mode != TransferModeReliable && !p.c.dgram {
-		return &peer.OpError{Op: "set transfer mode", Err: peer.ErrUnavailable,
+		return &peer.OpError{Op: "set transfer mode", Transport: "quic", Code: peer.ErrUnavailable,
 			Detail: mode.String() + " needs QUIC datagrams, which are disabled at one end (Config.DisableDatagrams)"}
 	}
 	p.c.mode.Store(int32(mode))
@@ -105,11 +106,6 @@ func (p *Peer) MaxDatagramSize() int {
 // the unreliable transfer modes need.
 func (p *Peer) DatagramsEnabled() bool { return p.c.dgram }
 
-// DroppedPackets returns how many received unreliable packets were discarded:
-// ordered ones that arrived after a later one, and any that found the
-// receive queue full.
-func (p *Peer) DroppedPackets() uint64 { return p.c.droppedLate.Load() + p.c.droppedFull.Load() }
-
 // LocalAddr returns the local UDP address (a client's changes with Migrate).
 func (p *Peer) LocalAddr() net.Addr {
 	if a := p.c.localAddr.Load(); a != nil {
@@ -137,7 +133,7 @@ func (p *Peer) RemoteAddr() net.Addr {
 // until Close, for packets still in flight.
 func (p *Peer) Migrate(ctx context.Context) error {
 	if p.IsClosed() {
-		return &peer.OpError{Op: "migrate", Err: peer.ErrClosed}
+		return &peer.OpError{Op: "migrate", Transport: "quic", Err: peer.ErrClosed}
 	}
 	return p.c.migrate(ctx)
 }
@@ -150,7 +146,7 @@ func (p *Peer) TLSConnectionState() tls.ConnectionState {
 
 // conn is the peer.Transport over one QUIC connection.
 type conn struct {
-	cfg *config
+	cfg *Config
 	qc  *quicgo.Conn
 	str *quicgo.Stream
 	// owned by a dialled conn, nil on a Listener's:
@@ -191,7 +187,7 @@ type conn struct {
 	endErr atomic.Pointer[error] // why the connection ended, as reads report it
 }
 
-func newConn(cfg *config, qc *quicgo.Conn, str *quicgo.Stream, tr *quicgo.Transport, udp net.PacketConn, ln *Listener) *conn {
+func newConn(cfg *Config, qc *quicgo.Conn, str *quicgo.Stream, tr *quicgo.Transport, udp net.PacketConn, ln *Listener) *conn {
 	st := qc.ConnectionState()
 	c := &conn{
 		cfg:      cfg,
@@ -203,8 +199,8 @@ func newConn(cfg *config, qc *quicgo.Conn, str *quicgo.Stream, tr *quicgo.Transp
 		dgram:    st.SupportsDatagrams.Local && st.SupportsDatagrams.Remote,
 		dgramBuf: make([]byte, datagramHeaderSize, maxQUICDatagram),
 		in: ringbuf.NewInbox(ringbuf.Config{
-			MaxBytes:   cfg.QueueBytes,
-			MaxPackets: cfg.QueuePackets,
+			MaxBytes:   cfg.ReceiveQueueBytes,
+			MaxPackets: cfg.ReceiveQueuePackets,
 			Policy:     ringbuf.Block,
 		}, peer.ErrUnavailable),
 	}
@@ -268,7 +264,7 @@ func (c *conn) endRead(err error) {
 		c.in.Close(io.EOF)
 	case c.closing.Load():
 		c.in.Close(peer.ErrClosed)
-	case errors.Is(err, peer.ErrInvalidData), errors.Is(err, errTruncated):
+	case errors.Is(err, peer.ErrInvalidData), errors.Is(err, io.ErrUnexpectedEOF):
 		c.fail(err)
 	default:
 		err = connError("read", err)
@@ -286,9 +282,8 @@ func (c *conn) setEnd(err error) { c.endErr.CompareAndSwap(nil, &err) }
 // telling it why with the Godot error code, and ends the receive queue.
 func (c *conn) fail(err error) {
 	code := quicgo.ApplicationErrorCode(peer.ErrFailed.Code())
-	var ge interface{ GodotCode() int }
-	if errors.As(err, &ge) {
-		code = quicgo.ApplicationErrorCode(ge.GodotCode())
+	if ge, ok := errors.AsType[*peer.Error](err); ok {
+		code = quicgo.ApplicationErrorCode(ge.Code())
 	}
 	c.setEnd(err)
 	c.qc.CloseWithError(code, err.Error())
@@ -313,7 +308,7 @@ func (c *conn) readDatagrams() {
 			return // the stream reader reports why
 		}
 		if len(d) < datagramHeaderSize || d[0] > byte(TransferModeUnreliableOrdered) {
-			c.fail(&peer.OpError{Op: "read datagram", Err: peer.ErrInvalidData,
+			c.fail(&peer.OpError{Op: "read datagram", Transport: "quic", Code: peer.ErrInvalidData,
 				Detail: fmt.Sprintf("datagram of %d bytes with an invalid header %x", len(d), d[:min(len(d), datagramHeaderSize)])})
 			return
 		}
@@ -338,6 +333,80 @@ func (c *conn) readDatagrams() {
 
 func (c *conn) PutPacket(p []byte) error { return c.put(p, TransferMode(c.mode.Load())) }
 
+// TransportName implements peer.Namer.
+func (c *conn) TransportName() string { return "quic" }
+
+// PeerStats implements peer.StatsReporter: received datagrams dropped
+// because the receive queue was full (DroppedFull) or because a later
+// ordered one had arrived (DroppedLate).
+func (c *conn) PeerStats() peer.PeerStats {
+	return peer.PeerStats{DroppedFull: c.droppedFull.Load(), DroppedLate: c.droppedLate.Load()}
+}
+
+// WritePacket implements peer.ContextWriter: a reliable packet waits for
+// flow control until ctx ends. An unreliable one never waits long (see
+// putDatagram) and is put as PutPacket does.
+func (c *conn) WritePacket(ctx context.Context, p []byte) error {
+	mode := TransferMode(c.mode.Load())
+	if mode != TransferModeReliable || ctx.Done() == nil {
+		return c.put(p, mode)
+	}
+	return c.putReliableContext(ctx, p)
+}
+
+// putReliableContext is putReliable bounded by ctx through the stream's
+// write deadline. When ctx ends before any byte of the packet was written
+// nothing was sent and the connection stays usable; when it ends inside the
+// packet the framing is broken, so the connection is closed.
+func (c *conn) putReliableContext(ctx context.Context, p []byte) error {
+	if len(p) > c.cfg.MaxPacketSize {
+		return &peer.OpError{Op: "write packet", Transport: "quic", Code: peer.ErrInvalidParameter,
+			Detail: fmt.Sprintf("packet of %d bytes exceeds max packet size %d", len(p), c.cfg.MaxPacketSize)}
+	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if d, ok := ctx.Deadline(); ok {
+		c.str.SetWriteDeadline(d)
+	}
+	expired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		c.str.SetWriteDeadline(time.Unix(1, 0))
+		close(expired)
+	})
+	var n, m int
+	var err error
+	if len(p) <= copyLimit {
+		c.wbuf = appendFrame(c.wbuf[:0], p)
+		n, err = c.str.Write(c.wbuf)
+	} else {
+		c.wbuf = binary.LittleEndian.AppendUint32(c.wbuf[:0], uint32(len(p)))
+		if n, err = c.str.Write(c.wbuf); err == nil {
+			m, err = c.str.Write(p)
+		}
+	}
+	if !stop() {
+		<-expired
+	}
+	c.str.SetWriteDeadline(time.Time{})
+	if err == nil {
+		return nil
+	}
+	// quic-go's deadline can fire a moment before ctx's own timer.
+	deadline := errors.Is(err, os.ErrDeadlineExceeded) && !c.closing.Load()
+	if ctx.Err() == nil && !deadline {
+		return c.writeError(err)
+	}
+	if n+m > 0 {
+		cut := &peer.OpError{Op: "write packet", Transport: "quic", Code: peer.ErrConnectionError,
+			Detail: fmt.Sprintf("the context ended after %d of %d bytes of a packet; the connection is closed", n+m, len(p)+4)}
+		c.fail(cut)
+	}
+	if err := ctx.Err(); err != nil {
+		return err // peer.Peer adds ErrTimeout
+	}
+	return context.DeadlineExceeded
+}
+
 func (c *conn) put(p []byte, mode TransferMode) error {
 	if mode == TransferModeReliable {
 		return c.putReliable(p)
@@ -347,7 +416,7 @@ func (c *conn) put(p []byte, mode TransferMode) error {
 
 func (c *conn) putReliable(p []byte) error {
 	if len(p) > c.cfg.MaxPacketSize {
-		return &peer.OpError{Op: "put packet", Err: peer.ErrInvalidParameter,
+		return &peer.OpError{Op: "put packet", Transport: "quic", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("packet of %d bytes exceeds max packet size %d", len(p), c.cfg.MaxPacketSize)}
 	}
 	c.writeMu.Lock()
@@ -374,7 +443,7 @@ const maxQUICDatagram = 1500
 
 func (c *conn) putDatagram(p []byte, mode TransferMode) error {
 	if !c.dgram {
-		return &peer.OpError{Op: "put packet", Err: peer.ErrUnavailable,
+		return &peer.OpError{Op: "put packet", Transport: "quic", Code: peer.ErrUnavailable,
 			Detail: mode.String() + " needs QUIC datagrams, which are disabled at one end (Config.DisableDatagrams)"}
 	}
 	if len(p)+datagramHeaderSize > maxQUICDatagram {
@@ -405,7 +474,7 @@ func (c *conn) putDatagram(p []byte, mode TransferMode) error {
 }
 
 func (c *conn) tooLarge(n, limit int) error {
-	return &peer.OpError{Op: "put packet", Err: peer.ErrInvalidParameter,
+	return &peer.OpError{Op: "put packet", Transport: "quic", Code: peer.ErrInvalidParameter,
 		Detail: fmt.Sprintf("unreliable packet of %d bytes exceeds max datagram size %d; send it reliably", n, max(limit, 0))}
 }
 
@@ -430,16 +499,16 @@ func (c *conn) maxDatagramSize() int {
 
 func (c *conn) migrate(ctx context.Context) error {
 	if c.tr == nil {
-		return &peer.OpError{Op: "migrate", Err: peer.ErrUnavailable, Detail: "only a dialled (client) connection can migrate"}
+		return &peer.OpError{Op: "migrate", Transport: "quic", Code: peer.ErrUnavailable, Detail: "only a dialled (client) connection can migrate"}
 	}
 	c.migrateMu.Lock()
 	defer c.migrateMu.Unlock()
 	if c.closing.Load() {
-		return &peer.OpError{Op: "migrate", Err: peer.ErrClosed}
+		return &peer.OpError{Op: "migrate", Transport: "quic", Err: peer.ErrClosed}
 	}
 	udp, err := net.ListenUDP("udp", nil)
 	if err != nil {
-		return &peer.OpError{Op: "migrate", Err: peer.ErrCantCreate, Detail: err.Error()}
+		return &peer.OpError{Op: "migrate", Transport: "quic", Code: peer.ErrCantCreate, Err: err}
 	}
 	tr := &quicgo.Transport{Conn: udp}
 	// Closing a Transport kills the connections it carries, so every one
@@ -455,7 +524,7 @@ func (c *conn) migrate(ctx context.Context) error {
 		}
 	}
 	if err != nil {
-		return &peer.OpError{Op: "migrate", Err: peer.ErrCantConnect, Detail: err.Error()}
+		return &peer.OpError{Op: "migrate", Transport: "quic", Code: peer.ErrCantConnect, Err: err}
 	}
 	la := udp.LocalAddr()
 	c.localAddr.Store(&la)
@@ -464,7 +533,7 @@ func (c *conn) migrate(ctx context.Context) error {
 
 func (c *conn) writeError(err error) error {
 	if c.closing.Load() {
-		return &peer.OpError{Op: "put packet", Err: peer.ErrClosed}
+		return &peer.OpError{Op: "put packet", Transport: "quic", Err: peer.ErrClosed}
 	}
 	if e := c.endErr.Load(); e != nil {
 		return *e
@@ -482,7 +551,7 @@ func connError(op string, err error) error {
 			if ae.Remote {
 				return io.EOF
 			}
-			return &peer.OpError{Op: op, Err: peer.ErrClosed}
+			return &peer.OpError{Op: op, Transport: "quic", Err: peer.ErrClosed}
 		}
 		detail := "connection closed by the remote end"
 		if !ae.Remote {
@@ -492,27 +561,27 @@ func connError(op string, err error) error {
 			detail += ": " + ae.ErrorMessage
 		}
 		if ge := peer.ErrorFromCode(int(ae.ErrorCode)); ge != nil {
-			return &peer.OpError{Op: op, Err: ge, Detail: detail}
+			return &peer.OpError{Op: op, Transport: "quic", Code: ge, Detail: detail}
 		}
-		return &peer.OpError{Op: op, Err: peer.ErrConnectionError, Detail: fmt.Sprintf("%s (code %d)", detail, ae.ErrorCode)}
+		return &peer.OpError{Op: op, Transport: "quic", Code: peer.ErrConnectionError, Detail: fmt.Sprintf("%s (code %d)", detail, ae.ErrorCode)}
 	}
 	if te, ok := errors.AsType[*quicgo.TransportError](err); ok {
 		if te.ErrorCode == quicgo.ConnectionRefused {
-			return &peer.OpError{Op: op, Err: peer.ErrCantConnect,
-				Detail: "the server refused the connection (too many connections waiting to be accepted?): " + err.Error()}
+			return &peer.OpError{Op: op, Transport: "quic", Code: peer.ErrCantConnect,
+				Detail: "the server refused the connection (too many connections waiting to be accepted?)", Err: err}
 		}
-		return &peer.OpError{Op: op, Err: peer.ErrConnectionError, Detail: err.Error()}
+		return &peer.OpError{Op: op, Transport: "quic", Code: peer.ErrConnectionError, Err: err}
 	}
 	if _, ok := errors.AsType[*quicgo.IdleTimeoutError](err); ok {
-		return &peer.OpError{Op: op, Err: peer.ErrTimeout, Detail: "nothing received within the idle timeout: " + err.Error()}
+		return &peer.OpError{Op: op, Transport: "quic", Code: peer.ErrTimeout, Detail: "nothing received within the idle timeout", Err: err}
 	}
 	if _, ok := errors.AsType[*quicgo.HandshakeTimeoutError](err); ok {
-		return &peer.OpError{Op: op, Err: peer.ErrTimeout, Detail: err.Error()}
+		return &peer.OpError{Op: op, Transport: "quic", Code: peer.ErrTimeout, Err: err}
 	}
 	if errors.Is(err, peer.ErrClosed) {
-		return &peer.OpError{Op: op, Err: peer.ErrClosed}
+		return &peer.OpError{Op: op, Transport: "quic", Err: peer.ErrClosed}
 	}
-	return &peer.OpError{Op: op, Err: peer.ErrConnectionError, Detail: err.Error()}
+	return &peer.OpError{Op: op, Transport: "quic", Code: peer.ErrConnectionError, Err: err}
 }
 
 // GetPacket pops the next record: its mode byte, then the packet.

@@ -139,7 +139,7 @@ func TestUnreliableOrderedLive(t *testing.T) {
 		last = i
 		got++
 	}
-	t.Logf("%d of %d ordered datagrams arrived before the reliable marker, %d dropped as late", got, n, s.DroppedPackets())
+	t.Logf("%d of %d ordered datagrams arrived before the reliable marker, %d dropped as late", got, n, s.PeerStats().DroppedLate)
 }
 
 func TestOrderFilter(t *testing.T) {
@@ -802,4 +802,30 @@ func TestListenerCloseClosesPending(t *testing.T) {
 	require.NoError(t, l.Close())
 	_, err = c.ReadPacket(ctx)
 	require.ErrorIs(t, err, io.EOF)
+}
+
+// TestWritePacketStopsAtFlowControl: when the server stops reading, QUIC
+// flow control stops the client's reliable stream; WritePacket then gives
+// up when its context ends instead of waiting forever as PutPacket does.
+func TestWritePacketStopsAtFlowControl(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	c, s, _ := pair(t, nil, nil)
+	defer c.Close()
+	defer s.Close()
+	pkt := make([]byte, 60000)
+	var err error
+	sent := 0
+	for ; sent < 2000 && err == nil; sent++ { // 2000 packets (120 MB) far exceed any window
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		err = c.WritePacket(ctx, pkt)
+		cancel()
+	}
+	require.Error(t, err, "2000 packets of 60000 bytes went to a peer that never reads")
+	require.ErrorIs(t, err, peer.ErrTimeout)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	t.Logf("WritePacket timed out after %d packets: %v", sent, err)
+	// The server still holds whole packets only.
+	got, rerr := s.ReadPacket(testCtx(t, 10*time.Second))
+	require.NoError(t, rerr)
+	require.Len(t, got, len(pkt))
 }

@@ -147,7 +147,7 @@ func ExampleConfig_idleTimeout() {
 	_, err = p.ReadPacket(ctx)
 	fmt.Println(errors.Is(err, peer.ErrTimeout), ln.Stats().Expired)
 	// Output:
-	// level=INFO msg="packetpeer: connection dropped" transport=stream cause=expired error="peer: read packet: godot: ERR_TIMEOUT (24): the remote end sent nothing for 100ms (Config.IdleTimeout)"
+	// level=INFO msg="packetpeer: connection dropped" transport=stream cause=expired error="peer: read packet: the remote end sent nothing for 100ms (Config.IdleTimeout) (ERR_TIMEOUT)"
 	// true 1
 }
 
@@ -172,5 +172,5 @@ func ExamplePeer_truncatedFrame() {
 	// Output:
 	// hi <nil>
 	// true true
-	// peer: read packet: godot: ERR_CONNECTION_ERROR (27): unexpected EOF: the stream ended 2 bytes into a frame of 9 bytes
+	// peer: read packet: the stream ended 2 bytes into a frame of 9 bytes: godot: ERR_CONNECTION_ERROR (27): unexpected EOF
 }

@@ -581,6 +581,9 @@ func (c *conn) put(ctx context.Context, p []byte) error {
 
 func (c *conn) MaxPacketSize() int { return c.cfg.OutputBufferMaxSize }
 
+// WritePacket implements peer.ContextWriter.
+func (c *conn) WritePacket(ctx context.Context, p []byte) error { return c.put(ctx, p) }
+
 // Close flushes queued packets (bounded by Linger), closes the stream and
 // waits for the reader and writer goroutines to end.
 func (c *conn) Close() error {

@@ -5,7 +5,6 @@ package udp
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -84,7 +83,7 @@ func (t *transport) handle(d *directState) bool {
 		t.stats.readErr.Add(1)
 		return true
 	}
-	t.fail(fmt.Errorf("udp: read: %w: %w", peer.ErrConnectionError, d.err))
+	t.fail(&peer.OpError{Op: "read packet", Transport: "udp", Code: peer.ErrConnectionError, Err: d.err})
 	return false
 }
 
@@ -157,7 +156,7 @@ func (t *transport) waitDirect(ctx context.Context) error {
 				return cerr
 			}
 			if !isTimeout(err) {
-				t.fail(fmt.Errorf("udp: read: %w: %w", peer.ErrConnectionError, err))
+				t.fail(&peer.OpError{Op: "read packet", Transport: "udp", Code: peer.ErrConnectionError, Err: err})
 				return nil
 			}
 		}

@@ -62,10 +62,10 @@ type Listener struct {
 const expiryTicks = 4
 
 var (
-	errPendingFull = &peer.OpError{Op: "accept", Err: peer.ErrCantAcquireResource, Detail: "the pending queue is full (MaxPendingConnections)"}
-	errRefusing    = &peer.OpError{Op: "accept", Err: peer.ErrUnavailable, Detail: "new remotes are refused (MaxPendingConnections <= 0)"}
-	errLowered     = &peer.OpError{Op: "accept", Err: peer.ErrCantAcquireResource, Detail: "pending peer beyond the lowered MaxPendingConnections"}
-	errClosing     = &peer.OpError{Op: "accept", Err: peer.ErrClosed, Detail: "the Listener closed before the peer was taken"}
+	errPendingFull = &peer.OpError{Op: "accept", Transport: "udp", Code: peer.ErrCantAcquireResource, Detail: "the pending queue is full (MaxPendingConnections)"}
+	errRefusing    = &peer.OpError{Op: "accept", Transport: "udp", Code: peer.ErrUnavailable, Detail: "new remotes are refused (MaxPendingConnections <= 0)"}
+	errLowered     = &peer.OpError{Op: "accept", Transport: "udp", Code: peer.ErrCantAcquireResource, Detail: "pending peer beyond the lowered MaxPendingConnections"}
+	errClosing     = &peer.OpError{Op: "accept", Transport: "udp", Err: peer.ErrClosed, Detail: "the Listener closed before the peer was taken"}
 )
 
 // Listen opens a UDP socket on addr ("host:port"; empty host or "*" = every
@@ -81,12 +81,12 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 	lc := net.ListenConfig{Control: control(&c, true)}
 	pc, err := lc.ListenPacket(context.Background(), "udp", normalize(addr))
 	if err != nil {
-		return nil, fmt.Errorf("udp: listen %s: %w", addr, wrapOpen(err))
+		return nil, &peer.OpError{Op: "listen", Transport: "udp", Code: openCode(err), Err: err, Detail: addr}
 	}
 	conn := pc.(*net.UDPConn)
 	if err := setBuffers(conn, &c); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("udp: listen %s: %w", addr, err)
+		return nil, &peer.OpError{Op: "listen", Transport: "udp", Code: peer.ErrCantCreate, Err: err, Detail: addr + ": socket buffer"}
 	}
 	l := newListener(conn, c)
 	go l.readLoop()
@@ -150,10 +150,10 @@ func (l *Listener) expireIdle() {
 	}
 	l.mu.Unlock()
 	for _, t := range idle {
-		err := &peer.OpError{Op: "read", Err: peer.ErrTimeout,
+		err := &peer.OpError{Op: "read", Transport: "udp", Code: peer.ErrTimeout,
 			Detail: fmt.Sprintf("no datagram from %s for %s (IdleTimeout)", t.key, l.cfg.IdleTimeout)}
 		l.stats.Drop(peer.DropExpired, net.UDPAddrFromAddrPort(t.key), err) // before its reader wakes
-		t.expired.Store(&peer.OpError{Op: "put packet", Err: peer.ErrTimeout, Detail: err.Detail})
+		t.expired.Store(&peer.OpError{Op: "put packet", Transport: "udp", Code: peer.ErrTimeout, Detail: err.Detail})
 		t.ring.Close(err)
 	}
 }
@@ -180,7 +180,7 @@ func (l *Listener) readLoop() {
 				l.readErr.Add(1)
 				continue
 			}
-			l.fail(fmt.Errorf("udp: listener read: %w: %w", peer.ErrConnectionError, err))
+			l.fail(&peer.OpError{Op: "read packet", Transport: "udp", Code: peer.ErrConnectionError, Err: err, Detail: "listener socket"})
 			return
 		}
 		l.demux(netip.AddrPortFrom(src.Addr().Unmap(), src.Port()), buf, n)

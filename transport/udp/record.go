@@ -26,7 +26,7 @@ func putRecordHeader(b []byte, src netip.AddrPort) {
 // them.
 func decodeRecord(b []byte) (netip.AddrPort, []byte, error) {
 	if len(b) < recordHeader {
-		return netip.AddrPort{}, nil, &peer.OpError{Op: "decode record", Err: peer.ErrInvalidData,
+		return netip.AddrPort{}, nil, &peer.OpError{Op: "decode record", Transport: "udp", Code: peer.ErrInvalidData,
 			Detail: fmt.Sprintf("record of %d bytes is shorter than its %d-byte address header", len(b), recordHeader)}
 	}
 	addr := netip.AddrFrom16([16]byte(b[:16])).Unmap()

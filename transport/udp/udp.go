@@ -75,7 +75,7 @@ type transport struct {
 	sockMu sync.Mutex   // held while reading the socket directly
 }
 
-var errNoPacket = &peer.OpError{Op: "get packet", Err: peer.ErrUnavailable, Detail: "no packet queued"}
+var errNoPacket = &peer.OpError{Op: "get packet", Transport: "udp", Code: peer.ErrUnavailable, Detail: "no packet queued"}
 
 func newRing(cfg *Config) *ringbuf.Buffer {
 	size := ringBytes(cfg.RecvBufSize, cfg.MaxPacketSize)
@@ -147,12 +147,12 @@ func Bind(addr string, cfg *Config) (*Peer, error) {
 	lc := net.ListenConfig{Control: control(&c, false)}
 	pc, err := lc.ListenPacket(context.Background(), "udp", normalize(addr))
 	if err != nil {
-		return nil, fmt.Errorf("udp: bind %s: %w", addr, wrapOpen(err))
+		return nil, &peer.OpError{Op: "bind", Transport: "udp", Code: openCode(err), Err: err, Detail: addr}
 	}
 	conn := pc.(*net.UDPConn)
 	if err := setBuffers(conn, &c); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("udp: bind %s: %w", addr, err)
+		return nil, &peer.OpError{Op: "bind", Transport: "udp", Code: peer.ErrCantCreate, Err: err, Detail: addr + ": socket buffer"}
 	}
 	return start(conn, &c, false, netip.AddrPort{}), nil
 }
@@ -169,54 +169,56 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
 	if c.LocalAddr != "" {
 		la, err := net.ResolveUDPAddr("udp", normalize(c.LocalAddr))
 		if err != nil {
-			return nil, fmt.Errorf("udp: dial %s: local address: %w: %w", addr, peer.ErrInvalidParameter, err)
+			return nil, &peer.OpError{Op: "dial", Transport: "udp", Code: peer.ErrInvalidParameter, Err: err, Detail: addr + ": local address"}
 		}
 		d.LocalAddr = la
 	}
 	nc, err := d.DialContext(ctx, "udp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("udp: dial %s: %w", addr, wrapDial(err))
+		return nil, &peer.OpError{Op: "dial", Transport: "udp", Code: dialCode(err), Err: err, Detail: addr}
 	}
 	conn := nc.(*net.UDPConn)
 	if err := setBuffers(conn, &c); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("udp: dial %s: %w", addr, err)
+		return nil, &peer.OpError{Op: "dial", Transport: "udp", Code: peer.ErrCantCreate, Err: err, Detail: addr + ": socket buffer"}
 	}
 	remote := conn.RemoteAddr().(*net.UDPAddr).AddrPort()
 	remote = netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())
 	if remote.Port() == 0 || remote.Addr().IsUnspecified() {
 		conn.Close()
-		return nil, &peer.OpError{Op: "dial", Err: peer.ErrInvalidParameter, Detail: "remote " + remote.String() + " needs a port in 1..65535 and a specified address"}
+		return nil, &peer.OpError{Op: "dial", Transport: "udp", Code: peer.ErrInvalidParameter, Detail: "remote " + remote.String() + " needs a port in 1..65535 and a specified address"}
 	}
 	return start(conn, &c, true, remote), nil
 }
 
-func wrapDial(err error) error {
+// dialCode is Godot's error for a failed dial.
+func dialCode(err error) *peer.Error {
 	var de *net.DNSError
 	switch {
 	case errors.As(err, &de):
-		return fmt.Errorf("%w: %w", peer.ErrCantResolve, err)
+		return peer.ErrCantResolve
 	case errors.Is(err, syscall.EADDRINUSE):
-		return fmt.Errorf("%w: %w", peer.ErrAlreadyInUse, err)
+		return peer.ErrAlreadyInUse
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return err
+		return peer.ErrTimeout
 	}
 	var ae *net.AddrError
 	if errors.As(err, &ae) {
-		return fmt.Errorf("%w: %w", peer.ErrInvalidParameter, err)
+		return peer.ErrInvalidParameter
 	}
-	return fmt.Errorf("%w: %w", peer.ErrCantConnect, err)
+	return peer.ErrCantConnect
 }
 
-func wrapOpen(err error) error {
+// openCode is Godot's error for a socket that could not be opened.
+func openCode(err error) *peer.Error {
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return fmt.Errorf("%w: %w", peer.ErrAlreadyInUse, err)
+		return peer.ErrAlreadyInUse
 	}
 	var ae *net.AddrError
 	if errors.As(err, &ae) {
-		return fmt.Errorf("%w: %w", peer.ErrInvalidParameter, err)
+		return peer.ErrInvalidParameter
 	}
-	return fmt.Errorf("%w: %w", peer.ErrCantCreate, err)
+	return peer.ErrCantCreate
 }
 
 func start(conn *net.UDPConn, c *Config, connected bool, remote netip.AddrPort) *Peer {
@@ -252,7 +254,7 @@ func (t *transport) readLoop() {
 				t.stats.readErr.Add(1)
 				continue
 			}
-			t.ring.Close(fmt.Errorf("udp: read: %w: %w", peer.ErrConnectionError, err))
+			t.ring.Close(&peer.OpError{Op: "read packet", Transport: "udp", Code: peer.ErrConnectionError, Err: err})
 			return
 		}
 		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
@@ -291,7 +293,7 @@ func (t *transport) PutPacket(p []byte) error {
 		return e
 	}
 	if len(p) > t.maxPacket {
-		return &peer.OpError{Op: "put packet", Err: peer.ErrInvalidParameter,
+		return &peer.OpError{Op: "put packet", Transport: "udp", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("packet of %d bytes exceeds max packet size %d", len(p), t.maxPacket)}
 	}
 	var err error
@@ -303,15 +305,15 @@ func (t *transport) PutPacket(p []byte) error {
 	default:
 		d := t.dest.Load()
 		if d == nil {
-			return &peer.OpError{Op: "put packet", Err: peer.ErrUnconfigured, Detail: "no destination address (call SetDestAddress)"}
+			return &peer.OpError{Op: "put packet", Transport: "udp", Code: peer.ErrUnconfigured, Detail: "no destination address (call SetDestAddress)"}
 		}
 		_, err = t.conn.WriteToUDPAddrPort(p, *d)
 	}
 	if err != nil {
 		if errors.Is(err, net.ErrClosed) {
-			return &peer.OpError{Op: "put packet", Err: peer.ErrClosed}
+			return &peer.OpError{Op: "put packet", Transport: "udp", Err: peer.ErrClosed}
 		}
-		return fmt.Errorf("udp: put packet: %w: %w", peer.ErrFailed, err)
+		return &peer.OpError{Op: "put packet", Transport: "udp", Code: peer.ErrFailed, Err: err}
 	}
 	t.stats.pktOut.Add(1)
 	t.stats.bytesOut.Add(uint64(len(p)))
@@ -355,6 +357,18 @@ func (t *transport) AvailablePacketCount() int {
 }
 
 func (t *transport) MaxPacketSize() int { return t.maxPacket }
+
+// TransportName implements peer.Namer.
+func (t *transport) TransportName() string { return "udp" }
+
+// PeerStats implements peer.StatsReporter, polling the socket first as
+// AvailablePacketCount does.
+func (t *transport) PeerStats() peer.PeerStats {
+	if t.direct != nil && !t.closed.Load() {
+		t.drain()
+	}
+	return peer.PeerStats{DroppedFull: t.stats.dropFull.Load(), DroppedOversize: t.stats.dropBig.Load()}
+}
 
 func (t *transport) Close() error {
 	if !t.closed.CompareAndSwap(false, true) {
@@ -409,16 +423,16 @@ func (p *Peer) PacketPort() int { return int(p.PacketAddr().Port()) }
 // the name does not resolve.
 func (p *Peer) SetDestAddress(host string, port int) error {
 	if r := p.t.remote.Load(); r != nil {
-		return &peer.OpError{Op: "set dest address", Err: peer.ErrLocked, Detail: "the socket is connected to " + r.String()}
+		return &peer.OpError{Op: "set dest address", Transport: "udp", Code: peer.ErrLocked, Detail: "the socket is connected to " + r.String()}
 	}
 	if port < 1 || port > 65535 {
-		return &peer.OpError{Op: "set dest address", Err: peer.ErrInvalidParameter, Detail: "port " + strconv.Itoa(port) + " is outside 1..65535"}
+		return &peer.OpError{Op: "set dest address", Transport: "udp", Code: peer.ErrInvalidParameter, Detail: "port " + strconv.Itoa(port) + " is outside 1..65535"}
 	}
 	addr, err := netip.ParseAddr(host)
 	if err != nil {
 		ua, rerr := net.ResolveUDPAddr("udp", net.JoinHostPort(host, strconv.Itoa(port)))
 		if rerr != nil {
-			return fmt.Errorf("udp: set dest address %q: %w: %w", host, peer.ErrCantResolve, rerr)
+			return &peer.OpError{Op: "set dest address", Transport: "udp", Code: peer.ErrCantResolve, Err: rerr, Detail: strconv.Quote(host)}
 		}
 		addr = ua.AddrPort().Addr()
 	}
@@ -428,10 +442,10 @@ func (p *Peer) SetDestAddress(host string, port int) error {
 // SetDestAddrPort is SetDestAddress for an already parsed address.
 func (p *Peer) SetDestAddrPort(ap netip.AddrPort) error {
 	if r := p.t.remote.Load(); r != nil {
-		return &peer.OpError{Op: "set dest address", Err: peer.ErrLocked, Detail: "the socket is connected to " + r.String()}
+		return &peer.OpError{Op: "set dest address", Transport: "udp", Code: peer.ErrLocked, Detail: "the socket is connected to " + r.String()}
 	}
 	if !ap.IsValid() || ap.Port() == 0 {
-		return &peer.OpError{Op: "set dest address", Err: peer.ErrInvalidParameter, Detail: "invalid address " + ap.String()}
+		return &peer.OpError{Op: "set dest address", Transport: "udp", Code: peer.ErrInvalidParameter, Detail: "invalid address " + ap.String()}
 	}
 	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	p.t.dest.Store(&ap)
@@ -455,7 +469,7 @@ func (p *Peer) DestAddr() netip.AddrPort {
 // something to report.
 func (p *Peer) Wait(ctx context.Context) error {
 	if p.IsClosed() {
-		return &peer.OpError{Op: "wait", Err: peer.ErrClosed}
+		return &peer.OpError{Op: "wait", Transport: "udp", Err: peer.ErrClosed}
 	}
 	return p.t.WaitPacket(ctx)
 }
@@ -510,10 +524,10 @@ func (p *Peer) Stats() Stats {
 
 func (p *Peer) ownSocket(op string) (syscall.RawConn, error) {
 	if p.IsClosed() {
-		return nil, &peer.OpError{Op: op, Err: peer.ErrClosed}
+		return nil, &peer.OpError{Op: op, Transport: "udp", Err: peer.ErrClosed}
 	}
 	if p.t.listener != nil {
-		return nil, &peer.OpError{Op: op, Err: peer.ErrLocked, Detail: "the peer shares its Listener's socket"}
+		return nil, &peer.OpError{Op: op, Transport: "udp", Code: peer.ErrLocked, Detail: "the peer shares its Listener's socket"}
 	}
 	return p.t.conn.SyscallConn()
 }
@@ -531,7 +545,7 @@ func (p *Peer) SetBroadcastEnabled(on bool) error {
 		return err
 	}
 	if serr != nil {
-		return fmt.Errorf("udp: set broadcast enabled: %w: %w", peer.ErrFailed, serr)
+		return &peer.OpError{Op: "set broadcast enabled", Transport: "udp", Code: peer.ErrFailed, Err: serr}
 	}
 	return nil
 }
@@ -572,12 +586,12 @@ func (p *Peer) multicast(op, addr, ifaceName string, join bool) error {
 	}
 	ip, err := netip.ParseAddr(addr)
 	if err != nil || !ip.IsMulticast() {
-		return &peer.OpError{Op: op, Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf("%q is not a multicast address", addr)}
+		return &peer.OpError{Op: op, Transport: "udp", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf("%q is not a multicast address", addr)}
 	}
 	var ifi *net.Interface
 	if ifaceName != "" {
 		if ifi, err = net.InterfaceByName(ifaceName); err != nil {
-			return fmt.Errorf("udp: %s: interface %q: %w: %w", op, ifaceName, peer.ErrInvalidParameter, err)
+			return &peer.OpError{Op: op, Transport: "udp", Code: peer.ErrInvalidParameter, Err: err, Detail: "interface " + strconv.Quote(ifaceName)}
 		}
 	}
 	group := &net.UDPAddr{IP: ip.AsSlice()}
@@ -597,7 +611,7 @@ func (p *Peer) multicast(op, addr, ifaceName string, join bool) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("udp: %s %s: %w: %w", op, addr, peer.ErrFailed, err)
+		return &peer.OpError{Op: op, Transport: "udp", Code: peer.ErrFailed, Err: err, Detail: addr}
 	}
 	return nil
 }
@@ -617,13 +631,13 @@ func (p *Peer) ConnectToHost(host string, port int) error {
 		return err
 	}
 	if port < 1 || port > 65535 {
-		return &peer.OpError{Op: op, Err: peer.ErrInvalidParameter, Detail: "port " + strconv.Itoa(port) + " is outside 1..65535"}
+		return &peer.OpError{Op: op, Transport: "udp", Code: peer.ErrInvalidParameter, Detail: "port " + strconv.Itoa(port) + " is outside 1..65535"}
 	}
 	addr, err := netip.ParseAddr(host)
 	if err != nil {
 		ua, rerr := net.ResolveUDPAddr("udp", net.JoinHostPort(host, strconv.Itoa(port)))
 		if rerr != nil {
-			return fmt.Errorf("udp: %s %q: %w: %w", op, host, peer.ErrCantResolve, rerr)
+			return &peer.OpError{Op: op, Transport: "udp", Code: peer.ErrCantResolve, Err: rerr, Detail: strconv.Quote(host)}
 		}
 		addr = ua.AddrPort().Addr()
 	}
@@ -633,14 +647,14 @@ func (p *Peer) ConnectToHost(host string, port int) error {
 		v6 = false
 	}
 	if !v6 && !remote.Addr().Is4() {
-		return &peer.OpError{Op: op, Err: peer.ErrInvalidParameter, Detail: "IPv6 address " + remote.Addr().String() + " on an IPv4 socket"}
+		return &peer.OpError{Op: op, Transport: "udp", Code: peer.ErrInvalidParameter, Detail: "IPv6 address " + remote.Addr().String() + " on an IPv4 socket"}
 	}
 	var cerr error
 	if err := rc.Control(func(fd uintptr) { cerr = connectSocket(fd, remote, v6) }); err != nil {
 		return err
 	}
 	if cerr != nil {
-		return fmt.Errorf("udp: %s %s: %w: %w", op, remote, peer.ErrFailed, cerr)
+		return &peer.OpError{Op: op, Transport: "udp", Code: peer.ErrFailed, Err: cerr, Detail: remote.String()}
 	}
 	p.t.remote.Store(&remote)
 	p.t.ring.Reset()

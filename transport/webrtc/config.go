@@ -199,7 +199,7 @@ func (c *Config) withDefaults() Config {
 // init converts the options to pion's, checking them as Godot does.
 func (c DataChannelConfig) pion() (*pion.DataChannelInit, error) {
 	bad := func(format string, a ...any) error {
-		return &peer.OpError{Op: "create data channel", Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf(format, a...)}
+		return &peer.OpError{Op: "create data channel", Transport: "webrtc", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf(format, a...)}
 	}
 	if c.MaxPacketLifeTime != nil && c.MaxRetransmits != nil {
 		return nil, bad("maxPacketLifeTime and maxRetransmits are both set; set at most one")

@@ -121,11 +121,11 @@ func (t *dcTransport) maxPacketSize() int {
 
 func (t *dcTransport) PutPacket(p []byte) error {
 	if limit := t.maxPacketSize(); len(p) > limit {
-		return &peer.OpError{Op: "put packet", Err: peer.ErrInvalidParameter,
+		return &peer.OpError{Op: "put packet", Transport: "webrtc", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("packet of %d bytes exceeds max packet size %d", len(p), limit)}
 	}
 	if st := t.d.ReadyState(); st != pion.DataChannelStateOpen {
-		return &peer.OpError{Op: "put packet", Err: peer.ErrFailed,
+		return &peer.OpError{Op: "put packet", Transport: "webrtc", Code: peer.ErrFailed,
 			Detail: fmt.Sprintf("data channel %q is %s, not open", t.d.Label(), channelStateOf(st))}
 	}
 	limit := uint64(t.pc.cfg.MaxBufferedAmount)
@@ -133,9 +133,9 @@ func (t *dcTransport) PutPacket(p []byte) error {
 		select {
 		case <-t.low:
 		case <-t.ctx.Done():
-			return &peer.OpError{Op: "put packet", Err: peer.ErrClosed}
+			return &peer.OpError{Op: "put packet", Transport: "webrtc", Err: peer.ErrClosed}
 		case <-t.gone:
-			return &peer.OpError{Op: "put packet", Err: peer.ErrFailed, Detail: "data channel closed while waiting for the send queue"}
+			return &peer.OpError{Op: "put packet", Transport: "webrtc", Code: peer.ErrFailed, Detail: "data channel closed while waiting for the send queue"}
 		}
 	}
 	var err error
@@ -146,9 +146,9 @@ func (t *dcTransport) PutPacket(p []byte) error {
 	}
 	if err != nil {
 		if t.ctx.Err() != nil {
-			return &peer.OpError{Op: "put packet", Err: peer.ErrClosed}
+			return &peer.OpError{Op: "put packet", Transport: "webrtc", Err: peer.ErrClosed}
 		}
-		return &peer.OpError{Op: "put packet", Err: peer.ErrFailed, Detail: err.Error()}
+		return &peer.OpError{Op: "put packet", Transport: "webrtc", Code: peer.ErrFailed, Err: err}
 	}
 	return nil
 }
@@ -164,6 +164,12 @@ func (t *dcTransport) GetPacket() ([]byte, error) {
 }
 
 func (t *dcTransport) AvailablePacketCount() int { return t.q.Len() }
+
+// TransportName implements peer.Namer.
+func (t *dcTransport) TransportName() string { return "webrtc" }
+
+// PeerStats implements peer.StatsReporter.
+func (t *dcTransport) PeerStats() peer.PeerStats { return peer.PeerStats{DroppedFull: t.q.Dropped()} }
 
 func (t *dcTransport) MaxPacketSize() int { return t.maxPacketSize() }
 
@@ -188,7 +194,7 @@ func (t *dcTransport) Close() error {
 // strings; send valid UTF-8.
 func (dc *DataChannel) SetWriteMode(m WriteMode) error {
 	if m != WriteModeText && m != WriteModeBinary {
-		return &peer.OpError{Op: "set write mode", Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf("unknown write mode %d", m)}
+		return &peer.OpError{Op: "set write mode", Transport: "webrtc", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf("unknown write mode %d", m)}
 	}
 	dc.t.writeMode.Store(int32(m))
 	return nil
@@ -271,9 +277,9 @@ func (dc *DataChannel) WaitOpen(ctx context.Context) error {
 	case <-dc.t.opened:
 		return nil
 	case <-dc.t.gone:
-		return &peer.OpError{Op: "wait open", Err: peer.ErrCantConnect, Detail: "data channel closed before it opened"}
+		return &peer.OpError{Op: "wait open", Transport: "webrtc", Code: peer.ErrCantConnect, Detail: "data channel closed before it opened"}
 	case <-ctx.Done():
-		return ctx.Err()
+		return &peer.OpError{Op: "wait open", Transport: "webrtc", Code: peer.ErrTimeout, Err: ctx.Err()}
 	}
 }
 

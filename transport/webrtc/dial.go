@@ -32,7 +32,7 @@ type session struct {
 func newSession(cfg Config, sig *signaling.Client, self, remote int) (*session, error) {
 	for _, ch := range cfg.Channels {
 		if !ch.Negotiated {
-			return nil, &peer.OpError{Op: "dial", Err: peer.ErrInvalidParameter,
+			return nil, &peer.OpError{Op: "dial", Transport: "webrtc", Code: peer.ErrInvalidParameter,
 				Detail: fmt.Sprintf("channel %q is not negotiated; Dial and Listen create every channel on both sides, so each needs Negotiated and an ID", ch.Label)}
 		}
 	}
@@ -122,7 +122,7 @@ func (s *session) waitOpen(ctx context.Context) error {
 	for _, dc := range s.chans {
 		if err := dc.WaitOpen(ctx); err != nil {
 			if serr := s.setupErr(); serr != nil {
-				return fmt.Errorf("%w: %w", err, serr)
+				return serr // why the channel never opened
 			}
 			return err
 		}
@@ -178,27 +178,27 @@ func (p *PeerConnection) Channels() []*DataChannel {
 func Dial(ctx context.Context, url string, cfg *Config) (*Peer, error) {
 	c := cfg.withDefaults()
 	if c.Lobby == "" {
-		return nil, &peer.OpError{Op: "dial", Err: peer.ErrInvalidParameter, Detail: "Config.Lobby is empty; name the lobby a Listener opened"}
+		return nil, &peer.OpError{Op: "dial", Transport: "webrtc", Code: peer.ErrInvalidParameter, Detail: "Config.Lobby is empty; name the lobby a Listener opened"}
 	}
 	sig, err := signaling.Dial(ctx, url, nil)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, &peer.OpError{Op: "dial", Err: peer.ErrCantConnect, Detail: err.Error()}
+		return nil, &peer.OpError{Op: "dial", Transport: "webrtc", Code: peer.ErrCantConnect, Err: err}
 	}
 	stop := context.AfterFunc(ctx, func() { sig.Close() })
 	fail := func(err error) (*Peer, error) {
 		stop()
 		sig.Close()
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, &peer.OpError{Op: "dial", Transport: "webrtc", Code: peer.ErrTimeout, Err: ctx.Err()}
 		}
 		var oe *peer.OpError
 		if errors.As(err, &oe) {
 			return nil, err
 		}
-		return nil, &peer.OpError{Op: "dial", Err: peer.ErrCantConnect, Detail: err.Error()}
+		return nil, &peer.OpError{Op: "dial", Transport: "webrtc", Code: peer.ErrCantConnect, Err: err}
 	}
 	if err := sig.Join(c.Lobby, false); err != nil {
 		return fail(err)
@@ -210,12 +210,13 @@ func Dial(ctx context.Context, url string, cfg *Config) (*Peer, error) {
 			continue
 		}
 		if err != nil {
-			return fail(fmt.Errorf("signalling: %w", err))
+			return fail(&peer.OpError{Op: "dial", Transport: "webrtc", Code: peer.ErrCantConnect, Err: err, Detail: "signalling"})
 		}
 		if m.Type == signaling.ID {
 			self = m.ID
 			if self == 1 {
-				return fail(fmt.Errorf("lobby %q has no host (is the Listener running?)", c.Lobby))
+				return fail(&peer.OpError{Op: "dial", Transport: "webrtc", Code: peer.ErrCantConnect,
+					Detail: fmt.Sprintf("lobby %q has no host (is the Listener running?)", c.Lobby)})
 			}
 		}
 		if m.Type == signaling.PeerConnect && m.ID == 1 && self != 0 {
@@ -239,14 +240,15 @@ func Dial(ctx context.Context, url string, cfg *Config) (*Peer, error) {
 			}
 			if err != nil {
 				if !established.Load() {
-					s.fail(fmt.Errorf("signalling link lost before the connection opened (did the lobby host leave?): %w", err))
+					s.fail(&peer.OpError{Op: "dial", Transport: "webrtc", Code: peer.ErrConnectionError, Err: err,
+						Detail: "signalling link lost before the connection opened (did the lobby host leave?)"})
 				}
 				return
 			}
 			if m.ID == 1 {
 				if m.Type == signaling.PeerDisconnect {
 					if !established.Load() {
-						s.fail(errors.New("the lobby host left"))
+						s.fail(&peer.OpError{Op: "dial", Transport: "webrtc", Code: peer.ErrCantConnect, Detail: "the lobby host left"})
 					}
 					continue
 				}
@@ -262,7 +264,7 @@ func Dial(ctx context.Context, url string, cfg *Config) (*Peer, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, &peer.OpError{Op: "dial", Err: peer.ErrCantConnect, Detail: err.Error()}
+		return nil, &peer.OpError{Op: "dial", Transport: "webrtc", Code: peer.ErrCantConnect, Err: err}
 	}
 	established.Store(true)
 	stop()
@@ -333,19 +335,19 @@ func Listen(url string, cfg *Config) (*Listener, error) {
 	defer cancel()
 	sig, err := signaling.Dial(ctx, url, nil)
 	if err != nil {
-		return nil, &peer.OpError{Op: "listen", Err: peer.ErrCantConnect, Detail: err.Error()}
+		return nil, &peer.OpError{Op: "listen", Transport: "webrtc", Code: peer.ErrCantConnect, Err: err}
 	}
 	stop := context.AfterFunc(ctx, func() { sig.Close() })
 	defer stop()
-	fail := func(e error, detail string) (*Listener, error) {
+	fail := func(code *peer.Error, cause error, detail string) (*Listener, error) {
 		sig.Close()
 		if ctx.Err() != nil {
-			return nil, &peer.OpError{Op: "listen", Err: peer.ErrTimeout, Detail: "no answer from the signalling server"}
+			return nil, &peer.OpError{Op: "listen", Transport: "webrtc", Code: peer.ErrTimeout, Err: ctx.Err(), Detail: "no answer from the signalling server"}
 		}
-		return nil, &peer.OpError{Op: "listen", Err: e, Detail: detail}
+		return nil, &peer.OpError{Op: "listen", Transport: "webrtc", Code: code, Err: cause, Detail: detail}
 	}
 	if err := sig.Join(c.Lobby, false); err != nil {
-		return fail(peer.ErrCantConnect, err.Error())
+		return fail(peer.ErrCantConnect, err, "")
 	}
 	l := &Listener{cfg: c, url: url, sig: sig, sessions: map[int]*session{}, live: map[*session]struct{}{},
 		stats: listenstats.New("webrtc", c.Logger)}
@@ -359,19 +361,19 @@ func Listen(url string, cfg *Config) (*Listener, error) {
 			continue
 		}
 		if err != nil {
-			return fail(peer.ErrCantConnect, "signalling: "+err.Error())
+			return fail(peer.ErrCantConnect, err, "signalling")
 		}
 		switch m.Type {
 		case signaling.ID:
 			if m.ID != 1 {
-				return fail(peer.ErrAlreadyInUse, fmt.Sprintf("lobby %q already has a host", c.Lobby))
+				return fail(peer.ErrAlreadyInUse, nil, fmt.Sprintf("lobby %q already has a host", c.Lobby))
 			}
 		case signaling.Join:
 			l.lobby = m.Data
 		}
 	}
 	if !stop() {
-		return fail(peer.ErrTimeout, "no answer from the signalling server")
+		return fail(peer.ErrTimeout, nil, "no answer from the signalling server")
 	}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.wg.Add(1)
@@ -387,7 +389,7 @@ func (l *Listener) readLoop() {
 			continue
 		}
 		if err != nil {
-			l.end(fmt.Errorf("webrtc: signalling link lost: %w", err))
+			l.end(&peer.OpError{Op: "accept", Transport: "webrtc", Code: peer.ErrConnectionError, Err: err, Detail: "signalling link lost"})
 			return
 		}
 		switch m.Type {
@@ -399,7 +401,7 @@ func (l *Listener) readLoop() {
 			delete(l.sessions, m.ID)
 			l.mu.Unlock()
 			if s != nil {
-				s.fail(errors.New("the peer left the lobby"))
+				s.fail(&peer.OpError{Op: "accept", Transport: "webrtc", Code: peer.ErrCantConnect, Detail: "the peer left the lobby"})
 			}
 		case signaling.Offer, signaling.Answer, signaling.Candidate:
 			l.mu.Lock()
@@ -481,10 +483,10 @@ func (l *Listener) start(remote int) {
 	}()
 }
 
-var errPendingFull = &peer.OpError{Op: "accept", Err: peer.ErrBusy, Detail: "MaxPendingConnections members are being set up or wait for Accept"}
+var errPendingFull = &peer.OpError{Op: "accept", Transport: "webrtc", Code: peer.ErrBusy, Detail: "MaxPendingConnections members are being set up or wait for Accept"}
 
 // errReplaced ends the setup of a member whose id joined again.
-var errReplaced = &peer.OpError{Op: "accept", Err: peer.ErrAlreadyInUse, Detail: "the member connected again before its first connection was set up"}
+var errReplaced = &peer.OpError{Op: "accept", Transport: "webrtc", Code: peer.ErrAlreadyInUse, Detail: "the member connected again before its first connection was set up"}
 
 func (l *Listener) end(err error) {
 	l.mu.Lock()
@@ -531,7 +533,7 @@ func (l *Listener) Close() error {
 		l.mu.Unlock()
 		return nil
 	}
-	l.err = &peer.OpError{Op: "accept", Err: peer.ErrClosed}
+	l.err = &peer.OpError{Op: "accept", Transport: "webrtc", Err: peer.ErrClosed}
 	var live []*session
 	for s := range l.live {
 		live = append(live, s)

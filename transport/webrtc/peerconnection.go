@@ -1,7 +1,6 @@
 package webrtc
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -54,7 +53,7 @@ func NewPeerConnection(cfg *Config) (*PeerConnection, error) {
 	api := pion.NewAPI(pion.WithSettingEngine(se))
 	pc, err := api.NewPeerConnection(conf)
 	if err != nil {
-		return nil, fmt.Errorf("webrtc: initialize: %w", errors.Join(peer.ErrInvalidParameter, err))
+		return nil, &peer.OpError{Op: "initialize", Transport: "webrtc", Code: peer.ErrInvalidParameter, Err: err}
 	}
 	p := &PeerConnection{pc: pc, cfg: c, events: newEventQueue()}
 	pc.OnICECandidate(func(cand *pion.ICECandidate) {
@@ -127,15 +126,15 @@ func (p *PeerConnection) CreateDataChannel(label string, opts *DataChannelConfig
 		return nil, err
 	}
 	if len(label) > 65535 {
-		return nil, &peer.OpError{Op: "create data channel", Err: peer.ErrInvalidParameter,
+		return nil, &peer.OpError{Op: "create data channel", Transport: "webrtc", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("label of %d bytes is longer than 65535", len(label))}
 	}
 	d, err := p.pc.CreateDataChannel(label, init)
 	if err != nil {
 		if p.isClosed() {
-			return nil, &peer.OpError{Op: "create data channel", Err: peer.ErrClosed}
+			return nil, &peer.OpError{Op: "create data channel", Transport: "webrtc", Err: peer.ErrClosed}
 		}
-		return nil, &peer.OpError{Op: "create data channel", Err: peer.ErrInvalidParameter, Detail: err.Error()}
+		return nil, &peer.OpError{Op: "create data channel", Transport: "webrtc", Code: peer.ErrInvalidParameter, Err: err}
 	}
 	return p.wrap(d, o.Negotiated), nil
 }
@@ -166,15 +165,15 @@ func (p *PeerConnection) emitDescription(d pion.SessionDescription) {
 
 func (p *PeerConnection) opError(op string, err error) error {
 	if p.isClosed() {
-		return &peer.OpError{Op: op, Err: peer.ErrClosed}
+		return &peer.OpError{Op: op, Transport: "webrtc", Err: peer.ErrClosed}
 	}
-	return &peer.OpError{Op: op, Err: peer.ErrInvalidParameter, Detail: err.Error()}
+	return &peer.OpError{Op: op, Transport: "webrtc", Code: peer.ErrInvalidParameter, Err: err}
 }
 
 func parseSDPType(op, typ string) (pion.SDPType, error) {
 	t := pion.NewSDPType(typ)
 	if t == pion.SDPTypeUnknown || t == pion.SDPTypeRollback {
-		return t, &peer.OpError{Op: op, Err: peer.ErrInvalidParameter,
+		return t, &peer.OpError{Op: op, Transport: "webrtc", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("session description type %q is not offer, answer or pranswer", typ)}
 	}
 	return t, nil
@@ -232,7 +231,7 @@ func (p *PeerConnection) SetRemoteDescription(typ, sdp string) error {
 // before the remote description are kept and applied with it.
 func (p *PeerConnection) AddICECandidate(media string, index int, name string) error {
 	if index < 0 || index > 65535 {
-		return &peer.OpError{Op: "add ice candidate", Err: peer.ErrInvalidParameter,
+		return &peer.OpError{Op: "add ice candidate", Transport: "webrtc", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("sdpMLineIndex %d is outside [0, 65535]", index)}
 	}
 	idx := uint16(index)
@@ -240,12 +239,12 @@ func (p *PeerConnection) AddICECandidate(media string, index int, name string) e
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
-		return &peer.OpError{Op: "add ice candidate", Err: peer.ErrClosed}
+		return &peer.OpError{Op: "add ice candidate", Transport: "webrtc", Err: peer.ErrClosed}
 	}
 	if !p.remoteSet {
 		if len(p.pending) >= maxPendingCandidates {
 			p.mu.Unlock()
-			return &peer.OpError{Op: "add ice candidate", Err: peer.ErrOutOfMemory,
+			return &peer.OpError{Op: "add ice candidate", Transport: "webrtc", Code: peer.ErrOutOfMemory,
 				Detail: fmt.Sprintf("more than %d candidates before the remote description", maxPendingCandidates)}
 		}
 		p.pending = append(p.pending, c)
@@ -295,8 +294,8 @@ func (p *PeerConnection) Close() error {
 }
 
 var (
-	errPeerClosed = errors.New("webrtc: peer connection closed")
-	errPeerFailed = fmt.Errorf("webrtc: peer connection failed: %w", peer.ErrConnectionError)
+	errPeerClosed = &peer.OpError{Op: "read packet", Transport: "webrtc", Detail: "peer connection closed"}
+	errPeerFailed = &peer.OpError{Op: "read packet", Transport: "webrtc", Code: peer.ErrConnectionError, Detail: "peer connection failed"}
 )
 
 // eventQueue runs handlers one at a time, in order, on one goroutine that

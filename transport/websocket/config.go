@@ -120,9 +120,9 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// resolved returns a copy of c with defaults filled in, or an error naming
-// the bad field.
-func (c *Config) resolved() (Config, error) {
+// withDefaults returns a copy of c with every zero field defaulted and its
+// slices and headers cloned. c may be nil.
+func (c *Config) withDefaults() Config {
 	var r Config
 	if c != nil {
 		r = *c
@@ -145,39 +145,44 @@ func (c *Config) resolved() (Config, error) {
 	if r.MaxPendingConnections == 0 {
 		r.MaxPendingConnections = DefaultMaxPendingConnections
 	}
-	bad := func(format string, args ...any) (Config, error) {
-		return Config{}, &peer.OpError{Op: "config", Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf(format, args...)}
+	r.SupportedProtocols = append([]string(nil), r.SupportedProtocols...)
+	r.HandshakeHeaders = r.HandshakeHeaders.Clone()
+	return r
+}
+
+// validate returns an error naming the first field that is out of range.
+func (c *Config) validate() error {
+	bad := func(format string, args ...any) error {
+		return &peer.OpError{Op: "config", Transport: "websocket", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf(format, args...)}
 	}
 	switch {
-	case r.InboundBufferSize < 0 || r.InboundBufferSize > 1<<30:
-		return bad("InboundBufferSize %d is outside [1, 1 GiB]", r.InboundBufferSize)
-	case r.OutboundBufferSize > 1<<30:
-		return bad("OutboundBufferSize %d is above 1 GiB", r.OutboundBufferSize)
-	case r.MaxQueuedPackets < 0:
-		return bad("MaxQueuedPackets %d is negative", r.MaxQueuedPackets)
-	case r.HeartbeatInterval < 0:
-		return bad("HeartbeatInterval %v is negative", r.HeartbeatInterval)
-	case r.HandshakeTimeout < 0:
-		return bad("HandshakeTimeout %v is negative", r.HandshakeTimeout)
-	case r.CloseTimeout < 0:
-		return bad("CloseTimeout %v is negative", r.CloseTimeout)
-	case r.MaxPendingConnections < 0:
-		return bad("MaxPendingConnections %d is negative", r.MaxPendingConnections)
+	case c.InboundBufferSize < 0 || c.InboundBufferSize > 1<<30:
+		return bad("InboundBufferSize %d is outside [1, 1 GiB]", c.InboundBufferSize)
+	case c.OutboundBufferSize > 1<<30:
+		return bad("OutboundBufferSize %d is above 1 GiB", c.OutboundBufferSize)
+	case c.MaxQueuedPackets < 0:
+		return bad("MaxQueuedPackets %d is negative", c.MaxQueuedPackets)
+	case c.HeartbeatInterval < 0:
+		return bad("HeartbeatInterval %v is negative", c.HeartbeatInterval)
+	case c.HandshakeTimeout < 0:
+		return bad("HandshakeTimeout %v is negative", c.HandshakeTimeout)
+	case c.CloseTimeout < 0:
+		return bad("CloseTimeout %v is negative", c.CloseTimeout)
+	case c.MaxPendingConnections < 0:
+		return bad("MaxPendingConnections %d is negative", c.MaxPendingConnections)
 	}
-	for _, p := range r.SupportedProtocols {
+	for _, p := range c.SupportedProtocols {
 		if p == "" || strings.ContainsAny(p, ", \t\r\n") {
 			return bad("subprotocol %q is empty or contains a comma or space", p)
 		}
 	}
-	for k := range r.HandshakeHeaders {
+	for k := range c.HandshakeHeaders {
 		switch ck := textproto.CanonicalMIMEHeaderKey(k); {
 		case ck == "Connection" || ck == "Upgrade" || ck == "Host" || strings.HasPrefix(ck, "Sec-Websocket-"):
 			return bad("handshake header %q is set by the handshake itself", k)
 		}
 	}
-	r.SupportedProtocols = append([]string(nil), r.SupportedProtocols...)
-	r.HandshakeHeaders = r.HandshakeHeaders.Clone()
-	return r, nil
+	return nil
 }
 
 // maxPacketSize is the largest message PutPacket accepts.

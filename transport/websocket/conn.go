@@ -105,13 +105,13 @@ func (e *CloseError) Is(target error) bool {
 }
 
 var (
-	errHeartbeat    = &peer.OpError{Op: "heartbeat", Err: peer.ErrTimeout, Detail: "no pong before the next ping was due"}
-	errCloseTimeout = &peer.OpError{Op: "close", Err: peer.ErrTimeout, Detail: "the remote did not answer the close frame in time"}
-	errLocalClose   = errors.New("websocket: closed locally")
-	errTruncated    = &peer.OpError{Op: "read", Err: fmt.Errorf("%w: %w", peer.ErrConnectionError, io.ErrUnexpectedEOF),
+	errHeartbeat    = &peer.OpError{Op: "heartbeat", Transport: "websocket", Code: peer.ErrTimeout, Detail: "no pong before the next ping was due"}
+	errCloseTimeout = &peer.OpError{Op: "close", Transport: "websocket", Code: peer.ErrTimeout, Detail: "the remote did not answer the close frame in time"}
+	errLocalClose   = &peer.OpError{Op: "close", Transport: "websocket", Err: peer.ErrClosed, Detail: "closed locally"}
+	errTruncated    = &peer.OpError{Op: "read packet", Transport: "websocket", Code: peer.ErrConnectionError, Err: io.ErrUnexpectedEOF,
 		Detail: "the connection closed inside a frame"}
-	errNoCloseFrame = &peer.OpError{Op: "read", Err: peer.ErrConnectionError, Detail: "the connection closed without a close frame"}
-	errCloseLength  = &peer.OpError{Op: "read", Err: peer.ErrInvalidData, Detail: "close frame with a 1-byte payload (RFC 6455 5.5.1)"}
+	errNoCloseFrame = &peer.OpError{Op: "read packet", Transport: "websocket", Code: peer.ErrConnectionError, Detail: "the connection closed without a close frame"}
+	errCloseLength  = &peer.OpError{Op: "read packet", Transport: "websocket", Code: peer.ErrInvalidData, Detail: "close frame with a 1-byte payload (RFC 6455 5.5.1)"}
 )
 
 // closeDrainLimit bounds the bytes read and discarded after this side failed
@@ -371,7 +371,7 @@ func (c *conn) readFailed(err error) {
 	case errors.Is(err, gws.ErrReadLimit):
 		// gorilla sent a 1009 close frame.
 		c.setClose(CloseMessageTooBig, "Message too big")
-		err = &peer.OpError{Op: "read", Err: peer.ErrOutOfMemory,
+		err = &peer.OpError{Op: "read packet", Transport: "websocket", Code: peer.ErrOutOfMemory,
 			Detail: fmt.Sprintf("message larger than InboundBufferSize %d", c.cfg.InboundBufferSize)}
 		c.drain()
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed), errors.As(err, &ne):
@@ -381,7 +381,7 @@ func (c *conn) readFailed(err error) {
 		// close frame.
 		c.setClose(CloseProtocolError, "Protocol error")
 		if !errors.Is(err, peer.ErrInvalidData) {
-			err = &peer.OpError{Op: "read", Err: peer.ErrInvalidData, Detail: err.Error()}
+			err = &peer.OpError{Op: "read packet", Transport: "websocket", Code: peer.ErrInvalidData, Err: err}
 		}
 		c.drain()
 	}
@@ -575,15 +575,15 @@ func (c *conn) enqueue(op string, kind byte, p []byte) error {
 // now. c.omu is held.
 func (c *conn) checkRoom(op string, n int) error {
 	if c.cfg.OutboundBufferSize > 0 && n > c.cfg.OutboundBufferSize {
-		return &peer.OpError{Op: op, Err: peer.ErrOutOfMemory,
+		return &peer.OpError{Op: op, Transport: "websocket", Code: peer.ErrOutOfMemory,
 			Detail: fmt.Sprintf("message of %d bytes exceeds OutboundBufferSize %d", n, c.cfg.OutboundBufferSize)}
 	}
 	if c.ocount >= c.cfg.MaxQueuedPackets {
-		return &peer.OpError{Op: op, Err: peer.ErrOutOfMemory,
+		return &peer.OpError{Op: op, Transport: "websocket", Code: peer.ErrOutOfMemory,
 			Detail: fmt.Sprintf("%d messages already queued (MaxQueuedPackets)", c.ocount)}
 	}
 	if c.cfg.OutboundBufferSize > 0 && c.obytes+n > c.cfg.OutboundBufferSize {
-		return &peer.OpError{Op: op, Err: peer.ErrOutOfMemory,
+		return &peer.OpError{Op: op, Transport: "websocket", Code: peer.ErrOutOfMemory,
 			Detail: fmt.Sprintf("%d bytes queued, %d more exceed OutboundBufferSize %d", c.obytes, n, c.cfg.OutboundBufferSize)}
 	}
 	return nil
@@ -591,14 +591,14 @@ func (c *conn) checkRoom(op string, n int) error {
 
 func (c *conn) notOpen(op string, st State) error {
 	code, reason := c.closeInfo()
-	return &peer.OpError{Op: op, Err: peer.ErrFailed,
+	return &peer.OpError{Op: op, Transport: "websocket", Code: peer.ErrFailed,
 		Detail: fmt.Sprintf("connection is %v (close code %d %q)", st, code, reason)}
 }
 
 // write queues p, waiting for room in the outbound queue until ctx ends.
 func (c *conn) write(ctx context.Context, kind byte, p []byte) error {
 	for {
-		err := c.enqueue("write", kind, p)
+		err := c.enqueue("write packet", kind, p)
 		if err == nil || !errors.Is(err, peer.ErrOutOfMemory) {
 			return err
 		}
@@ -616,6 +616,16 @@ func (c *conn) write(ctx context.Context, kind byte, p []byte) error {
 		}
 	}
 }
+
+// WritePacket implements peer.ContextWriter: one binary message like
+// PutPacket, but when the outbound queue is full it waits for room until
+// ctx ends instead of failing: Go-style back-pressure for bulk senders.
+func (c *conn) WritePacket(ctx context.Context, p []byte) error {
+	return c.write(ctx, kindBinary, p)
+}
+
+// TransportName implements peer.Namer.
+func (c *conn) TransportName() string { return "websocket" }
 
 // PutPacket implements peer.Transport: one binary message, never blocking.
 func (c *conn) PutPacket(p []byte) error { return c.enqueue("put packet", kindBinary, p) }
@@ -672,7 +682,7 @@ func (c *conn) startClose(code int, reason string) error {
 
 func validCloseCode(code int, reason string) error {
 	bad := func(d string) error {
-		return &peer.OpError{Op: "close", Err: peer.ErrInvalidParameter, Detail: d}
+		return &peer.OpError{Op: "close", Transport: "websocket", Code: peer.ErrInvalidParameter, Detail: d}
 	}
 	switch {
 	case code < 1000 || code > 4999 || code == 1004 || code == 1005 || code == 1006 || code == 1015 || (code > 1014 && code < 3000):
@@ -736,7 +746,7 @@ func (c *conn) Close() error {
 
 func (c *conn) setNoDelay(on bool) error {
 	if !c.isReady() {
-		return &peer.OpError{Op: "set no delay", Err: peer.ErrUnconfigured, Detail: "not connected yet"}
+		return &peer.OpError{Op: "set no delay", Transport: "websocket", Code: peer.ErrUnconfigured, Detail: "not connected yet"}
 	}
 	nc := underlying(c.ws.NetConn())
 	if bc, ok := nc.(*batchConn); ok {
@@ -744,7 +754,7 @@ func (c *conn) setNoDelay(on bool) error {
 	}
 	tcp, ok := nc.(*net.TCPConn)
 	if !ok {
-		return &peer.OpError{Op: "set no delay", Err: peer.ErrUnavailable, Detail: "not a TCP connection"}
+		return &peer.OpError{Op: "set no delay", Transport: "websocket", Code: peer.ErrUnavailable, Detail: "not a TCP connection"}
 	}
 	return tcp.SetNoDelay(on)
 }

@@ -100,8 +100,8 @@ func newMPTransport(cfg Config, server bool) *mpTransport {
 // random id in [2, 2^31-1] not in use, sent that id, and reported with a
 // PeerConnected event.
 func CreateServer(addr string, cfg *Config) (*MultiplayerPeer, error) {
-	c, err := cfg.resolved()
-	if err != nil {
+	c := cfg.withDefaults()
+	if err := c.validate(); err != nil {
 		return nil, err
 	}
 	l, err := Listen(addr, &c)
@@ -151,7 +151,7 @@ func DialClient(ctx context.Context, url string, cfg *Config) (*MultiplayerPeer,
 	case <-p.m.handshook:
 	case <-ctx.Done():
 		p.Close()
-		return nil, ctx.Err()
+		return nil, &peer.OpError{Op: "dial", Transport: "websocket", Code: peer.ErrTimeout, Err: ctx.Err()}
 	}
 	if err := p.m.dialErr; err != nil {
 		p.Close()
@@ -293,7 +293,7 @@ func (m *mpTransport) readLoop(ctx context.Context, mp *mpPeer) {
 
 var (
 	errServerGone = &sessionError{detail: "the connection to the server closed"}
-	errNotInit    = &peer.OpError{Op: "put packet", Err: peer.ErrUnconfigured, Detail: "not connected"}
+	errNotInit    = &peer.OpError{Op: "put packet", Transport: "websocket", Code: peer.ErrUnconfigured, Detail: "not connected"}
 )
 
 // sessionError ends a client's reads once the queued packets are drained:
@@ -326,7 +326,7 @@ func (m *mpTransport) connect(u string) {
 	ws, err := Dial(ctx, u, &m.cfg)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && m.ctx.Err() == nil {
-			err = &peer.OpError{Op: "dial", Err: peer.ErrTimeout, Detail: fmt.Sprintf("no connection within HandshakeTimeout %v: %v", m.cfg.HandshakeTimeout, err)}
+			err = &peer.OpError{Op: "dial", Transport: "websocket", Code: peer.ErrTimeout, Detail: fmt.Sprintf("no connection within HandshakeTimeout %v: %v", m.cfg.HandshakeTimeout, err)}
 		}
 		fail(err)
 		return
@@ -335,9 +335,9 @@ func (m *mpTransport) connect(u string) {
 	var id int32
 	switch {
 	case err != nil && errors.Is(err, context.DeadlineExceeded) && m.ctx.Err() == nil:
-		err = &peer.OpError{Op: "dial", Err: peer.ErrTimeout, Detail: fmt.Sprintf("no id from the server within HandshakeTimeout %v", m.cfg.HandshakeTimeout)}
+		err = &peer.OpError{Op: "dial", Transport: "websocket", Code: peer.ErrTimeout, Detail: fmt.Sprintf("no id from the server within HandshakeTimeout %v", m.cfg.HandshakeTimeout)}
 	case err != nil:
-		err = &peer.OpError{Op: "dial", Err: peer.ErrCantConnect, Detail: "the server closed before sending an id: " + err.Error()}
+		err = &peer.OpError{Op: "dial", Transport: "websocket", Code: peer.ErrCantConnect, Detail: "the server closed before sending an id", Err: err}
 	default:
 		id, err = parseID(b)
 	}
@@ -367,11 +367,11 @@ func (m *mpTransport) connect(u string) {
 // does: exactly 4 bytes, an int32 LE of at least 2.
 func parseID(b []byte) (int32, error) {
 	if len(b) != 4 {
-		return 0, &peer.OpError{Op: "dial", Err: peer.ErrInvalidData, Detail: fmt.Sprintf("the server's first message is %d bytes, not a 4-byte id", len(b))}
+		return 0, &peer.OpError{Op: "dial", Transport: "websocket", Code: peer.ErrInvalidData, Detail: fmt.Sprintf("the server's first message is %d bytes, not a 4-byte id", len(b))}
 	}
 	id := int32(binary.LittleEndian.Uint32(b))
 	if id < 2 {
-		return 0, &peer.OpError{Op: "dial", Err: peer.ErrInvalidData, Detail: fmt.Sprintf("the server gave id %d, below 2", id)}
+		return 0, &peer.OpError{Op: "dial", Transport: "websocket", Code: peer.ErrInvalidData, Detail: fmt.Sprintf("the server gave id %d, below 2", id)}
 	}
 	return id, nil
 }
@@ -390,7 +390,7 @@ func (m *mpTransport) PutPacket(p []byte, target int32, _ multiplayer.TransferMo
 	if target > 0 {
 		mp := m.lookup(target)
 		if mp == nil {
-			return &peer.OpError{Op: "put packet", Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", target)}
+			return &peer.OpError{Op: "put packet", Transport: "websocket", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", target)}
 		}
 		return mp.ws.PutPacket(p)
 	}
@@ -410,7 +410,7 @@ func (m *mpTransport) PutPacket(p []byte, target int32, _ multiplayer.TransferMo
 
 func (m *mpTransport) GetPacket() ([]byte, multiplayer.PacketInfo, error) {
 	if multiplayer.ConnectionStatus(m.status.Load()) == multiplayer.ConnectionConnecting {
-		return nil, multiplayer.PacketInfo{}, &peer.OpError{Op: "get packet", Err: peer.ErrUnconfigured, Detail: "still connecting"}
+		return nil, multiplayer.PacketInfo{}, &peer.OpError{Op: "get packet", Transport: "websocket", Code: peer.ErrUnconfigured, Detail: "still connecting"}
 	}
 	b, err := m.in.GetPacket()
 	if err != nil {
@@ -427,6 +427,9 @@ func (m *mpTransport) AvailablePacketCount() int            { return m.in.Len() 
 // Godot 3's protocol, which Godot 4 still subtracts.
 func (m *mpTransport) MaxPacketSize() int { return m.cfg.maxPacketSize() - mpLegacyHeader }
 
+// TransportName implements peer.Namer.
+func (m *mpTransport) TransportName() string { return "websocket" }
+
 func (m *mpTransport) UniqueID() int32 { return m.id.Load() }
 func (m *mpTransport) ConnectionStatus() multiplayer.ConnectionStatus {
 	return multiplayer.ConnectionStatus(m.status.Load())
@@ -439,7 +442,7 @@ func (m *mpTransport) Events() *multiplayer.Events    { return &m.ev }
 func (m *mpTransport) DisconnectPeer(id int32, force bool) error {
 	mp := m.lookup(id)
 	if mp == nil {
-		return &peer.OpError{Op: "disconnect peer", Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", id)}
+		return &peer.OpError{Op: "disconnect peer", Transport: "websocket", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", id)}
 	}
 	mp.ws.CloseWithCode(CloseNormalClosure, "")
 	if force {

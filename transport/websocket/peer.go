@@ -41,43 +41,30 @@ func (p *Peer) ReadyState() State { return State(p.c.state.Load()) }
 // bad text.
 func (p *Peer) Send(data []byte, mode WriteMode) error {
 	if p.IsClosed() {
-		return &peer.OpError{Op: "send", Err: peer.ErrClosed}
+		return &peer.OpError{Op: "send", Transport: "websocket", Err: peer.ErrClosed}
 	}
 	switch mode {
 	case WriteModeBinary:
 		return p.c.enqueue("send", kindBinary, data)
 	case WriteModeText:
 		if !utf8.Valid(data) {
-			return &peer.OpError{Op: "send", Err: peer.ErrInvalidParameter, Detail: "text message is not valid UTF-8"}
+			return &peer.OpError{Op: "send", Transport: "websocket", Code: peer.ErrInvalidParameter, Detail: "text message is not valid UTF-8"}
 		}
 		return p.c.enqueue("send", kindText, data)
 	}
-	return &peer.OpError{Op: "send", Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf("unknown write mode %d", mode)}
+	return &peer.OpError{Op: "send", Transport: "websocket", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf("unknown write mode %d", mode)}
 }
 
 // SendText queues s as one text message (Godot's send_text).
 func (p *Peer) SendText(s string) error {
 	if p.IsClosed() {
-		return &peer.OpError{Op: "send text", Err: peer.ErrClosed}
+		return &peer.OpError{Op: "send text", Transport: "websocket", Err: peer.ErrClosed}
 	}
 	if !utf8.ValidString(s) {
-		return &peer.OpError{Op: "send text", Err: peer.ErrInvalidParameter, Detail: "text message is not valid UTF-8"}
+		return &peer.OpError{Op: "send text", Transport: "websocket", Code: peer.ErrInvalidParameter, Detail: "text message is not valid UTF-8"}
 	}
 	// enqueue copies s; the conversion does not escape.
 	return p.c.enqueue("send text", kindText, []byte(s))
-}
-
-// WritePacket queues data as one binary message like PutPacket, but when
-// the outbound queue is full it waits for room until ctx ends instead of
-// failing: Go-style back-pressure for bulk senders.
-func (p *Peer) WritePacket(ctx context.Context, data []byte) error {
-	if p.IsClosed() {
-		return &peer.OpError{Op: "write", Err: peer.ErrClosed}
-	}
-	if len(data) == 0 {
-		return nil
-	}
-	return p.c.write(ctx, kindBinary, data)
 }
 
 // WasStringPacket reports whether the packet last returned by GetPacket or
@@ -95,7 +82,7 @@ func (p *Peer) WasStringPacket() bool { return p.c.wasString.Load() }
 // afterwards to release the peer (it then returns promptly).
 func (p *Peer) CloseWithCode(code int, reason string) error {
 	if p.IsClosed() {
-		return &peer.OpError{Op: "close", Err: peer.ErrClosed}
+		return &peer.OpError{Op: "close", Transport: "websocket", Err: peer.ErrClosed}
 	}
 	return p.c.startClose(code, reason)
 }
@@ -261,25 +248,25 @@ func Connect(rawURL string, cfg *Config) (*Peer, error) {
 }
 
 func prepareDial(rawURL string, cfg *Config) (Config, string, error) {
-	c, err := cfg.resolved()
-	if err != nil {
+	c := cfg.withDefaults()
+	if err := c.validate(); err != nil {
 		return c, "", err
 	}
 	if rawURL == "" {
-		return c, "", &peer.OpError{Op: "dial", Err: peer.ErrInvalidParameter, Detail: "empty URL"}
+		return c, "", &peer.OpError{Op: "dial", Transport: "websocket", Code: peer.ErrInvalidParameter, Detail: "empty URL"}
 	}
 	if !strings.Contains(rawURL, "://") {
 		rawURL = "ws://" + rawURL
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return c, "", &peer.OpError{Op: "dial", Err: peer.ErrParseError, Detail: err.Error()}
+		return c, "", &peer.OpError{Op: "dial", Transport: "websocket", Code: peer.ErrParseError, Err: err}
 	}
 	if u.Scheme != "ws" && u.Scheme != "wss" {
-		return c, "", &peer.OpError{Op: "dial", Err: peer.ErrInvalidParameter, Detail: fmt.Sprintf("scheme %q is not ws or wss", u.Scheme)}
+		return c, "", &peer.OpError{Op: "dial", Transport: "websocket", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf("scheme %q is not ws or wss", u.Scheme)}
 	}
 	if u.Host == "" {
-		return c, "", &peer.OpError{Op: "dial", Err: peer.ErrInvalidParameter, Detail: "URL has no host"}
+		return c, "", &peer.OpError{Op: "dial", Transport: "websocket", Code: peer.ErrInvalidParameter, Detail: "URL has no host"}
 	}
 	return c, u.String(), nil
 }

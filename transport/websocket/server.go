@@ -27,8 +27,8 @@ import (
 // matching subprotocol, 403 for a refused Origin) and returns an error
 // matching ErrCantConnect. The caller owns the peer and must Close it.
 func Upgrade(w http.ResponseWriter, r *http.Request, cfg *Config) (*Peer, error) {
-	c, err := cfg.resolved()
-	if err != nil {
+	c := cfg.withDefaults()
+	if err := c.validate(); err != nil {
 		http.Error(w, "websocket: server misconfigured", http.StatusInternalServerError)
 		return nil, err
 	}
@@ -38,7 +38,7 @@ func Upgrade(w http.ResponseWriter, r *http.Request, cfg *Config) (*Peer, error)
 func upgrade(w http.ResponseWriter, r *http.Request, c Config, track func(*conn) bool) (*Peer, error) {
 	fail := func(status int, detail string) (*Peer, error) {
 		http.Error(w, "websocket: "+detail, status)
-		return nil, &peer.OpError{Op: "upgrade", Err: peer.ErrCantConnect, Detail: detail}
+		return nil, &peer.OpError{Op: "upgrade", Transport: "websocket", Code: peer.ErrCantConnect, Detail: detail}
 	}
 	sel, ok := selectProtocol(gws.Subprotocols(r), c.SupportedProtocols)
 	if !ok {
@@ -59,7 +59,7 @@ func upgrade(w http.ResponseWriter, r *http.Request, c Config, track func(*conn)
 	}
 	ws, err := up.Upgrade(&watchWriter{ResponseWriter: w}, r, c.HandshakeHeaders)
 	if err != nil {
-		return nil, &peer.OpError{Op: "upgrade", Err: peer.ErrCantConnect, Detail: err.Error()}
+		return nil, &peer.OpError{Op: "upgrade", Transport: "websocket", Code: peer.ErrCantConnect, Err: err}
 	}
 	scheme := "ws"
 	if r.TLS != nil {
@@ -69,7 +69,7 @@ func upgrade(w http.ResponseWriter, r *http.Request, c Config, track func(*conn)
 	cn.req = r
 	if (track != nil && !track(cn)) || !cn.attach(ws, nil) {
 		ws.Close()
-		return nil, &peer.OpError{Op: "upgrade", Err: peer.ErrClosed}
+		return nil, &peer.OpError{Op: "upgrade", Transport: "websocket", Err: peer.ErrClosed}
 	}
 	return newPeer(cn), nil
 }
@@ -125,8 +125,8 @@ type Handler struct {
 // returns; with serve nil peers are queued (at most
 // cfg.MaxPendingConnections, more are refused with HTTP 503) for Accept.
 func NewHandler(cfg *Config, serve func(*Peer)) (*Handler, error) {
-	c, err := cfg.resolved()
-	if err != nil {
+	c := cfg.withDefaults()
+	if err := c.validate(); err != nil {
 		return nil, err
 	}
 	h := &Handler{
@@ -209,13 +209,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 var (
-	errHandlerClosed = &peer.OpError{Op: "upgrade", Err: peer.ErrClosed, Detail: "the server is closed"}
-	errPendingFull   = &peer.OpError{Op: "upgrade", Err: peer.ErrBusy, Detail: "MaxPendingConnections upgraded connections wait for Accept"}
-	errNoUpgrade     = &peer.OpError{Op: "upgrade", Err: peer.ErrCantConnect,
+	errHandlerClosed = &peer.OpError{Op: "upgrade", Transport: "websocket", Err: peer.ErrClosed, Detail: "the server is closed"}
+	errPendingFull   = &peer.OpError{Op: "upgrade", Transport: "websocket", Code: peer.ErrBusy, Detail: "MaxPendingConnections upgraded connections wait for Accept"}
+	errNoUpgrade     = &peer.OpError{Op: "upgrade", Transport: "websocket", Code: peer.ErrCantConnect,
 		Detail: "the connection closed before a valid upgrade request (TLS or HTTP error)"}
-	errUpgradeTimeout = &peer.OpError{Op: "upgrade", Err: peer.ErrTimeout,
+	errUpgradeTimeout = &peer.OpError{Op: "upgrade", Transport: "websocket", Code: peer.ErrTimeout,
 		Detail: "TLS and the upgrade request did not finish within HandshakeTimeout"}
-	errEvicted = &peer.OpError{Op: "accept", Err: peer.ErrClosed, Detail: "the listener closed before the connection was taken"}
+	errEvicted = &peer.OpError{Op: "accept", Transport: "websocket", Err: peer.ErrClosed, Detail: "the listener closed before the connection was taken"}
 )
 
 // requestAddr is the remote address of r, nil if it does not parse.
@@ -326,7 +326,7 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, &peer.OpError{Op: "listen", Err: peer.ErrCantCreate, Detail: err.Error()}
+		return nil, &peer.OpError{Op: "listen", Transport: "websocket", Code: peer.ErrCantCreate, Err: err}
 	}
 	ln = batchListener{ln}
 	if h.cfg.TLSConfig != nil {

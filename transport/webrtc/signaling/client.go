@@ -2,12 +2,13 @@ package signaling
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/packetpeer/packetpeer/peer"
 )
 
 // Client is one connection to a signalling server speaking Godot's demo
@@ -24,10 +25,11 @@ func Dial(ctx context.Context, url string, header http.Header) (*Client, error) 
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 4096}
 	conn, resp, err := d.DialContext(ctx, url, header)
 	if err != nil {
+		detail := url
 		if resp != nil {
-			return nil, fmt.Errorf("signaling: dial %s: %w (HTTP %s)", url, err, resp.Status)
+			detail += " (HTTP " + resp.Status + ")"
 		}
-		return nil, fmt.Errorf("signaling: dial %s: %w", url, err)
+		return nil, &peer.OpError{Op: "dial", Transport: "signaling", Code: peer.ErrCantConnect, Err: err, Detail: detail}
 	}
 	conn.SetReadLimit(MaxMessageSize)
 	return &Client{conn: conn}, nil

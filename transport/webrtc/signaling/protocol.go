@@ -8,6 +8,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/packetpeer/packetpeer/peer"
 )
 
 // MessageType is the "type" field of a signalling message, as numbered by
@@ -79,11 +81,13 @@ func (m Message) Marshal() []byte {
 }
 
 // ErrBadMessage is matched (errors.Is) by every ParseMessage and
-// ParseCandidate error.
-var ErrBadMessage = errors.New("signaling: invalid message")
+// ParseCandidate error, a *peer.OpError that also matches
+// peer.ErrInvalidData and says what was wrong.
+var ErrBadMessage = errors.New("invalid message")
 
 func badMessage(format string, a ...any) error {
-	return fmt.Errorf("%w: %s", ErrBadMessage, fmt.Sprintf(format, a...))
+	return &peer.OpError{Op: "parse message", Transport: "signaling", Code: peer.ErrInvalidData, Err: ErrBadMessage,
+		Detail: fmt.Sprintf(format, a...)}
 }
 
 // ParseMessage decodes a message as Godot's demo server does: a JSON object
