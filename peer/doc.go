@@ -19,6 +19,7 @@
 //	(none)                           ReadVarInto(ctx, &v)          // ReadVar into a struct
 //	(none)                           AppendPacket(ctx, dst)        // ReadPacket into your buffer
 //	(none)                           WritePacket(ctx, p)           // PutPacket that waits at most until ctx ends
+//	(none)                           WriteVar(ctx, v)              // PutVar that waits, as WritePacket
 //	(none)                           PeerStats()                   // packets dropped, by cause
 //	(per transport close method)     Close() error
 //
@@ -28,7 +29,7 @@
 // # Concurrency
 //
 // A peer is safe for concurrent use: any number of goroutines may put
-// (PutPacket, PutVar) and any number may read with ReadPacket, AppendPacket,
+// (PutPacket, PutVar, WritePacket, WriteVar) and any number may read with ReadPacket, AppendPacket,
 // ReadVar, ReadVarInto and GetVar at once, as with a net.Conn. Each packet
 // goes to exactly one reader, whole. Who owns the bytes a read returns is
 // said once, under Buffers.
@@ -45,7 +46,8 @@
 //	                     dst is big enough. For hot loops.
 //	GetVar, ReadVar,     decoded values never share memory with any buffer.
 //	ReadVarInto
-//	PutPacket, PutVar    the peer keeps nothing of p or v after the call returns.
+//	PutPacket, PutVar,   the peer keeps nothing of p or v after the call returns.
+//	WritePacket, WriteVar
 //
 // Readers that share a peer use anything but GetPacket. Other docs in this
 // module refer here rather than repeating the rule.

@@ -110,6 +110,7 @@ type PacketPeer interface {
 	ReadPacket(ctx context.Context) ([]byte, error)
 	AppendPacket(ctx context.Context, dst []byte) ([]byte, error)
 	PutVar(v any) error
+	WriteVar(ctx context.Context, v any) error
 	GetVar() (any, error)
 	ReadVar(ctx context.Context) (any, error)
 	ReadVarInto(ctx context.Context, ptr any) error

@@ -12,6 +12,7 @@ import (
 
 	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/peer/peertest"
+	"github.com/packetpeer/packetpeer/transport/stream"
 	"github.com/packetpeer/packetpeer/transport/udp"
 	"github.com/packetpeer/packetpeer/variant"
 )
@@ -60,6 +61,10 @@ func TestReadVarInto(t *testing.T) {
 	require.Equal(t, "String", te.Value)
 	require.Equal(t, reflect.TypeFor[uint8](), te.Type)
 	require.ErrorIs(t, err, peer.ErrInvalidData)
+	var oe *peer.OpError
+	require.ErrorAs(t, err, &oe)
+	require.Equal(t, "udp", oe.Transport)
+	require.Equal(t, "read var", oe.Op)
 
 	// Garbage is a *variant.Error, also ErrInvalidData.
 	require.NoError(t, c.PutPacket([]byte{0xff, 0, 0, 0}))
@@ -86,10 +91,55 @@ func TestReadVarInto(t *testing.T) {
 	require.ErrorIs(t, s.ReadVarInto(ctx, &q), peer.ErrClosed)
 }
 
-// TestReadVarIntoAllocations: reading adds no allocation to what
-// variant.Unmarshal of the same packet costs, once the pooled buffer is
-// warm. (Under -race sync.Pool drops buffers at random, so it is skipped.)
-func TestReadVarIntoAllocations(t *testing.T) {
+// TestWriteVar: WriteVar delivers a value; to a remote that stops reading
+// over TCP it waits, then fails when ctx ends with an error matching both
+// ctx's error and ErrTimeout; an encoding over EncodeBufferMaxSize sends
+// nothing; after Close it fails with ErrClosed.
+func TestWriteVar(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	l, err := stream.Listen("127.0.0.1:0", nil)
+	require.NoError(t, err)
+	defer l.Close()
+	c, err := stream.Dial(ctx, l.Addr().String(), nil)
+	require.NoError(t, err)
+	defer c.Close()
+	s, err := l.Accept(ctx)
+	require.NoError(t, err)
+	defer s.Close()
+
+	require.NoError(t, c.WriteVar(ctx, player{Name: "alice", HP: 1}))
+	var p player
+	require.NoError(t, s.ReadVarInto(ctx, &p))
+	require.Equal(t, "alice", p.Name)
+
+	require.NoError(t, c.SetEncodeBufferMaxSize(peer.MinEncodeBufferMaxSize))
+	err = c.WriteVar(ctx, make([]byte, 2*peer.MinEncodeBufferMaxSize))
+	require.ErrorIs(t, err, peer.ErrOutOfMemory)
+	require.NoError(t, c.SetEncodeBufferMaxSize(64<<10))
+
+	// s reads nothing more: the kernel's buffers fill, then WriteVar waits.
+	short, stop := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer stop()
+	chunk := make([]byte, 32<<10)
+	for range 100000 {
+		if err = c.WriteVar(short, chunk); err != nil {
+			break
+		}
+	}
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.ErrorIs(t, err, peer.ErrTimeout)
+
+	require.NoError(t, c.Close())
+	require.ErrorIs(t, c.WriteVar(ctx, 1), peer.ErrClosed)
+}
+
+// TestVarAllocations: reading adds no allocation to what variant.Unmarshal
+// of the same packet costs, and WriteVar none to PutVar's, once the pooled
+// buffers are warm. (Under -race sync.Pool drops buffers at random, so it
+// is skipped.)
+func TestVarAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops items at random under -race")
 	}
@@ -120,6 +170,27 @@ func TestReadVarIntoAllocations(t *testing.T) {
 	})
 	require.Equal(t, move{X: 1, Y: 2, Jump: true}, m)
 	require.Equal(t, decode, read, "allocations: Unmarshal %.1f, ReadVarInto %.1f", decode, read)
+
+	// WriteVar's encoding costs what PutVar's costs (its buffer is pooled
+	// too); the rest is WritePacket's.
+	buf := make([]byte, 0, 64)
+	send := func(put func() error) float64 {
+		return testing.AllocsPerRun(200, func() {
+			if err := put(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.AppendPacket(ctx, buf[:0]); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	mv := move{X: 1, Y: 2}
+	putVar := send(func() error { return a.PutVar(mv) })
+	putPacket := send(func() error { return a.PutPacket(pkt) })
+	writeVar := send(func() error { return a.WriteVar(ctx, mv) })
+	writePacket := send(func() error { return a.WritePacket(ctx, pkt) })
+	require.Equal(t, putVar-putPacket, writeVar-writePacket,
+		"allocations of encoding: PutVar %.1f - PutPacket %.1f, WriteVar %.1f - WritePacket %.1f", putVar, putPacket, writeVar, writePacket)
 }
 
 // A server reads a Godot client's Dictionary straight into a struct.
@@ -146,6 +217,23 @@ func ExamplePeer_ReadVarInto() {
 	// Output:
 	// <nil> move
 	// true type int string
+}
+
+// A send with a deadline: WriteVar waits for room at most until ctx ends,
+// where PutVar would fail at once (a full queue) or block (TCP).
+func ExamplePeer_WriteVar() {
+	a, b := peer.Pipe(nil)
+	defer a.Close()
+	defer b.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+
+	fmt.Println(a.WriteVar(ctx, map[string]any{"type": "move", "x": 3}))
+	v, err := b.ReadVar(ctx)
+	fmt.Println(v, err)
+	// Output:
+	// <nil>
+	// {"type": "move", "x": 3} <nil>
 }
 
 func BenchmarkReadVarInto(b *testing.B) {
