@@ -15,10 +15,12 @@ import (
 // turns HTTP/2 off for wss://; h.Close then waits for the serve functions.
 func ExampleConfigureServer() {
 	h, err := websocket.NewHandler(nil, func(p *websocket.Peer) {
-		for {
-			if _, err := p.ReadPacket(context.Background()); err != nil {
-				return // closed by Shutdown
+		for { // echo until Shutdown closes p
+			b, err := p.ReadPacket(context.Background())
+			if err != nil {
+				return
 			}
+			p.PutPacket(b)
 		}
 	})
 	if err != nil {
@@ -38,10 +40,15 @@ func ExampleConfigureServer() {
 		panic(err)
 	}
 	defer c.Close()
+	c.PutPacket([]byte("hi"))
+	b, _ := c.ReadPacket(ctx) // the server is serving c
+	fmt.Println(string(b))
 
 	hs.Shutdown(ctx) // stops HTTP and starts closing every WebSocket peer
 	h.Close()        // waits until they are closed
 	_, err = c.ReadPacket(ctx)
 	fmt.Println(c.CloseCode(), err != nil)
-	// Output: 1001 true
+	// Output:
+	// hi
+	// 1001 true
 }

@@ -164,7 +164,7 @@ func ExampleHandler_Stats() {
 	s := h.Stats()
 	fmt.Println("accepted", s.Accepted, "refused", s.Refused, "dropped", s.Dropped())
 	// Output:
-	// level=INFO msg="packetpeer: connection dropped" transport=websocket cause=refused error="peer: upgrade: the server is closed: use of closed network connection"
+	// level=INFO msg="packetpeer: connection dropped" transport=websocket cause=refused error="websocket: upgrade: the server is closed: use of closed network connection"
 	// refused: true
 	// accepted 1 refused 1 dropped 1
 }

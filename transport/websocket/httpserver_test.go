@@ -90,9 +90,11 @@ func TestConfigureServer(t *testing.T) {
 			served.Add(1)
 			defer returned.Add(1)
 			for {
-				if _, err := p.ReadPacket(context.Background()); err != nil {
+				b, err := p.ReadPacket(context.Background())
+				if err != nil {
 					return
 				}
+				p.PutPacket(b)
 			}
 		})
 		require.NoError(t, err)
@@ -107,6 +109,7 @@ func TestConfigureServer(t *testing.T) {
 		require.NoError(t, err)
 		defer c.Close()
 		require.NoError(t, c.PutPacket([]byte("hi")))
+		require.Equal(t, []byte("hi"), readPacket(t, c)) // the serve function has c
 		require.NoError(t, hs.Shutdown(ctx))
 		if !configure {
 			// Shutdown returned; the hijacked connection is still open.
