@@ -150,6 +150,32 @@ func (e *Events) wait(ctx context.Context) (Event, error) {
 	}
 }
 
+// waitReady waits until an event is queued, without taking it, until ctx
+// ends or the queue is closed.
+func (e *Events) waitReady(ctx context.Context) error {
+	e.mu.Lock()
+	e.init()
+	ready, done := e.ready, e.done
+	e.mu.Unlock()
+	for {
+		e.mu.Lock()
+		n, closed := e.n, e.closed
+		e.mu.Unlock()
+		if closed {
+			return &peer.OpError{Op: "wait event", Err: peer.ErrClosed}
+		}
+		if n > 0 {
+			return nil
+		}
+		select {
+		case <-ready:
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
 // close discards queued events and wakes waiters.
 func (e *Events) close() {
 	e.mu.Lock()

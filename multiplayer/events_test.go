@@ -165,3 +165,30 @@ func TestSettings(t *testing.T) {
 		t.Errorf("names: %v %v", TransferModeUnreliableOrdered, ConnectionConnecting)
 	}
 }
+
+// waitReady (Peer.WaitEvent) returns once an event is queued and leaves it
+// queued.
+func TestEventsWaitReady(t *testing.T) {
+	var e Events
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := e.waitReady(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("waitReady on empty queue = %v", err)
+	}
+	done := make(chan error)
+	go func() { done <- e.waitReady(context.Background()) }()
+	e.PeerConnected(9)
+	if err := <-done; err != nil {
+		t.Fatalf("waitReady = %v", err)
+	}
+	if err := e.waitReady(context.Background()); err != nil || e.Len() != 1 {
+		t.Fatalf("waitReady again = %v, Len %d; want nil, 1", err, e.Len())
+	}
+	if ev, ok := e.pop(); !ok || ev != (Event{PeerConnected, 9}) {
+		t.Fatalf("pop = %v %v", ev, ok)
+	}
+	e.close()
+	if err := e.waitReady(context.Background()); !errors.Is(err, peer.ErrClosed) {
+		t.Fatalf("waitReady after close = %v", err)
+	}
+}

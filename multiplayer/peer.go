@@ -92,6 +92,7 @@ type MultiplayerPeer interface {
 	Poll() error
 	PollEvent() (Event, bool)
 	ReadEvent(ctx context.Context) (Event, error)
+	WaitEvent(ctx context.Context) error
 }
 
 // Peer gives a Transport the behaviour Godot's MultiplayerPeer base class
@@ -324,6 +325,17 @@ func (p *Peer) ReadEvent(ctx context.Context) (Event, error) {
 		return Event{}, &peer.OpError{Op: "read event", Transport: "multiplayer", Err: peer.ErrClosed}
 	}
 	return p.ev.wait(ctx)
+}
+
+// WaitEvent waits until PollEvent has an event to return, without taking
+// it, so that one goroutine can handle events and packets in the order
+// they were queued. It returns ctx's error when ctx ends first and an error
+// matching ErrClosed after Close.
+func (p *Peer) WaitEvent(ctx context.Context) error {
+	if p.IsClosed() {
+		return &peer.OpError{Op: "wait event", Err: peer.ErrClosed}
+	}
+	return p.ev.waitReady(ctx)
 }
 
 // EventsDropped returns how many events were dropped because MaxQueuedEvents

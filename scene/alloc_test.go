@@ -77,3 +77,32 @@ func TestDecodeArgsAllocBound(t *testing.T) {
 		}
 	}
 }
+
+// Receiving an RPC with scalar arguments into a typed handler, relaying,
+// and sending an RPC allocate nothing, as the package documents.
+func TestMultiplayerNoAllocs(t *testing.T) {
+	m, f, n := benchServer(t)
+	var sum float64
+	n.Handle("hello", Func2(func(c Call, x bool, y float64) {
+		if x {
+			sum += y
+		}
+	}))
+	call := h(t, "00 01 03 02 81 42 2c 01")
+	f.connect(43)
+	m.Poll()
+	relay := h(t, "07 03 2b 00 00 00 00 01 03 02 81 42 2c 01")
+	x, y := true, 300
+	for name, fn := range map[string]func(){
+		"receive":  func() { m.receive(call, info42) },
+		"relay":    func() { m.receive(relay, info42) },
+		"send RPC": func() { n.RPCID(42, "from_server", x, y) },
+	} {
+		if a := testing.AllocsPerRun(100, fn); a != 0 {
+			t.Errorf("%s: %v allocations", name, a)
+		}
+	}
+	if sum == 0 {
+		t.Fatal("handler not called")
+	}
+}

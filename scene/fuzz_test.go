@@ -180,3 +180,63 @@ func FuzzArgs(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMultiplayerReceive feeds a server Multiplayer (authentication on)
+// each packet from an admitted client, from a client still authenticating
+// and relayed from one client to another: no panic, the callbacks see only
+// what arrived, the path cache stays within its bound, and every packet
+// either goes somewhere or is counted.
+func FuzzMultiplayerReceive(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, p []byte) {
+		ft, mp := newFake()
+		var calls int
+		m := NewMultiplayer(mp, &Config{
+			AuthCallback: func(m *Multiplayer, id int32, data []byte) {
+				if id == 42 {
+					m.CompleteAuth(id)
+				}
+			},
+			AuthTimeout:  -1,
+			OnPeerPacket: func(m *Multiplayer, id int32, data []byte) { calls++ },
+		})
+		n, err := m.AddNode("Main", mainMethods)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"hello", "from_server", "pba", "noargs", "node_m"} {
+			n.Handle(name, HandlerFunc(func(c Call, a Args) error {
+				calls++
+				for a.Len() > 0 {
+					if _, err := a.Value(); err != nil {
+						return err
+					}
+				}
+				return nil
+			}))
+		}
+		ft.connect(42)
+		ft.connect(43)
+		ft.connect(44)
+		ft.push(42, []byte{7, 0, 1})
+		ft.push(42, []byte{7, 0})
+		m.Poll()
+		if got := m.Peers(); len(got) != 1 || got[0] != 42 {
+			t.Fatalf("admitted %v", got)
+		}
+		relayed, err := AppendRelay(nil, 0, p)
+		ft.push(42, p)
+		ft.push(43, p)
+		if err == nil {
+			ft.push(42, relayed)
+		}
+		m.Poll()
+		if sent, recv := m.peers[42].Len(); sent > MaxPeerPaths || recv > MaxPeerPaths {
+			t.Fatalf("path cache %d/%d", sent, recv)
+		}
+		s := m.Stats()
+		if s.RPCs+s.BadArgs > uint64(calls) {
+			t.Fatalf("stats %+v with %d calls", s, calls)
+		}
+	})
+}

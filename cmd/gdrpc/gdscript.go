@@ -245,7 +245,7 @@ func (p *parser) errorf(line int, format string, args ...any) error {
 
 // rpc parses the arguments of the @rpc at and the function it annotates, with
 // the rules of Godot's GDScript parser: at most 4 arguments; an int only as
-// the last one (the channel); strings from three groups, each at most once:
+// the 4th (the channel); strings from three groups, each at most once:
 // "any_peer"/"authority", "call_local"/"call_remote",
 // "reliable"/"unreliable"/"unreliable_ordered". Only what is written goes into
 // the config; the rest is Godot's default (authority, remote, reliable, 0).
@@ -328,10 +328,15 @@ func (p *parser) rpcArgs(at token, args []token, cfg *scene.RPCConfig) error {
 		return nil
 	}
 	for i, t := range args {
+		// Godot 4.6 types the annotation's parameters (String, String,
+		// String, int): the channel is the fourth argument or absent.
+		if t.kind == tInt && i != 3 {
+			return p.errorf(t.line, "@rpc argument %d should be a String but is the int %s (the channel is the 4th argument)", i+1, t.text)
+		}
+		if t.kind != tInt && i == 3 {
+			return p.errorf(t.line, "@rpc argument 4 (the channel) should be an int but is %q", t.text)
+		}
 		if t.kind == tInt {
-			if i != len(args)-1 {
-				return p.errorf(t.line, "@rpc channel %s must be the last argument", t.text)
-			}
 			ch, err := strconv.ParseInt(strings.ReplaceAll(t.text, "_", ""), 0, 32)
 			if err != nil || ch < 0 {
 				return p.errorf(t.line, "@rpc channel %q is not an int", t.text)

@@ -27,8 +27,9 @@
 //
 // The arguments gdrpc understands are Godot's: "any_peer"/"authority",
 // "call_local"/"call_remote", "reliable"/"unreliable"/"unreliable_ordered" in
-// any order, each at most once, and a channel int as the last argument; the
-// annotated func may follow on the same line or on a later one. Anything else
+// any order, each at most once, and a channel int as the 4th argument (Godot
+// 4.6 refuses an int anywhere else, so a channel needs all three strings);
+// the annotated func may follow on the same line or on a later one. Anything else
 // (a constant as argument, @rpc on a var) is an error naming the file and
 // line, as in Godot's editor.
 package main

@@ -67,7 +67,7 @@ func TestCheckDetectsDrift(t *testing.T) {
 		{"rename", "func zeta(v)", "func zeta2(v)"},
 		{"transfer mode", `@rpc("any_peer") func hello`, `@rpc("any_peer", "unreliable") func hello`},
 		{"added", "func not_an_rpc()", "@rpc\nfunc not_an_rpc()"},
-		{"channel", "@rpc(\"authority\")\nfunc from_server", "@rpc(\"authority\", 4)\nfunc from_server"},
+		{"channel", "@rpc(\"authority\")\nfunc from_server", "@rpc(\"authority\", \"call_remote\", \"reliable\", 4)\nfunc from_server"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := copyGame(t)
@@ -114,7 +114,7 @@ func TestParseForms(t *testing.T) {
 		{`@rpc("unreliable", "call_remote", "authority", 7)` + "\n\n# comment\nfunc f(): pass", scene.RPCConfig{Mode: auth, TransferMode: unrel, Channel: 7}},
 		{`@rpc("unreliable_ordered")` + " # why\nfunc f(): pass", scene.RPCConfig{Mode: auth, TransferMode: ord}},
 		{"@rpc(\n  'any_peer',\n  \"reliable\",\n)\nfunc f(): pass", scene.RPCConfig{Mode: any, TransferMode: rel}},
-		{`@rpc(3)` + "\nfunc f(): pass", scene.RPCConfig{Mode: auth, TransferMode: rel, Channel: 3}},
+		{`@rpc("authority", "call_remote", "reliable", 3)` + "\nfunc f(): pass", scene.RPCConfig{Mode: auth, TransferMode: rel, Channel: 3}},
 		{`@rpc("any_peer") @warning_ignore("x") func f(): pass`, scene.RPCConfig{Mode: any, TransferMode: rel}},
 		{`@rpc ("call_local", "any_peer", "unreliable")` + "\nfunc f(data): \n\trpc(\"g\", data)", scene.RPCConfig{Mode: any, TransferMode: unrel, CallLocal: true}},
 		{"@rpc(\"any_peer\", \\\n \"call_local\")\nfunc f(): pass", scene.RPCConfig{Mode: any, TransferMode: rel, CallLocal: true}},
@@ -136,7 +136,9 @@ func TestErrors(t *testing.T) {
 		"const_arg.gd":     "const_arg.gd:2:",
 		"unknown.gd":       `unknown.gd:1: unknown @rpc argument "anypeer"`,
 		"twice.gd":         `twice.gd:1: @rpc argument "unreliable" repeats`,
-		"channel_first.gd": "channel_first.gd:1: @rpc channel 1 must be the last argument",
+		"channel_first.gd": "channel_first.gd:1: @rpc argument 1 should be a String but is the int 1",
+		"channel_third.gd": "channel_third.gd:1: @rpc argument 3 should be a String but is the int 2",
+		"string_fourth.gd": `string_fourth.gd:1: @rpc argument 4 (the channel) should be an int but is "reliable"`,
 		"var.gd":           "var.gd:1: @rpc is not followed by a func",
 		"five.gd":          "five.gd:1: @rpc takes at most 4 arguments",
 	} {

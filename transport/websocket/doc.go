@@ -94,6 +94,8 @@
 //	supported_protocols, handshake_headers,     Config.SupportedProtocols, HandshakeHeaders,
 //	inbound/outbound_buffer_size,               InboundBufferSize, OutboundBufferSize,
 //	max_queued_packets, handshake_timeout       MaxQueuedPackets, HandshakeTimeout
+//	(none)                                      NewMultiplayerServer(cfg) + AddPeer(ws): a server fed by your
+//	                                            own Listener or Handler, e.g. one session per URL path
 //
 // The wire: when a client's WebSocket opens, the server sends it one 4-byte
 // binary message, its id as int32 little-endian (a random id in

@@ -202,10 +202,13 @@ func (p *MultiplayerPeer) PeerPort(id int32) int {
 // given an id and Refused also counting those turned away by
 // SetRefuseNewConnections. Zero on a client.
 func (p *MultiplayerPeer) Stats() ListenerStats {
-	if p.m.l == nil {
+	if !p.m.server {
 		return ListenerStats{}
 	}
-	s := p.m.l.Stats()
+	var s ListenerStats
+	if p.m.l != nil {
+		s = p.m.l.Stats()
+	}
 	r := p.m.refused.Load()
 	s.Accepted = p.m.accepted.Load()
 	s.Refused += r
@@ -218,6 +221,37 @@ func (m *mpTransport) lookup(id int32) *mpPeer {
 	return m.peers[id]
 }
 
+// NewMultiplayerServer returns a server MultiplayerPeer without a listener
+// of its own: it serves the WebSocket connections handed to AddPeer, and
+// is otherwise CreateServer's (cfg configures its queues; HandshakeTimeout
+// and TLSConfig belong to whoever accepted the connections). Several such
+// servers can share one Listener or Handler, each a separate session with
+// its own ids, for example one per room chosen from the request's URL.
+func NewMultiplayerServer(cfg *Config) (*MultiplayerPeer, error) {
+	c, err := cfg.resolved()
+	if err != nil {
+		return nil, err
+	}
+	m := newMPTransport(c, true)
+	m.id.Store(multiplayer.TargetPeerServer)
+	m.status.Store(int32(multiplayer.ConnectionConnected))
+	return &MultiplayerPeer{Peer: multiplayer.New(m), m: m}, nil
+}
+
+// AddPeer makes ws, an accepted connection, a client of the server p: as
+// CreateServer does with each client, it gives ws a random id not in use,
+// sends it the id and queues a PeerConnected event. It returns the id. A
+// client, a closed server or one refusing new connections closes ws and
+// returns an error (matching peer.ErrUnavailable, peer.ErrClosed and
+// peer.ErrUnavailable respectively).
+func (p *MultiplayerPeer) AddPeer(ws *Peer) (int32, error) {
+	if !p.m.server {
+		ws.Close()
+		return 0, &peer.OpError{Op: "add peer", Err: peer.ErrUnavailable, Detail: "not a server"}
+	}
+	return p.m.admit(ws)
+}
+
 func (m *mpTransport) acceptLoop() {
 	defer m.wg.Done()
 	for {
@@ -225,35 +259,51 @@ func (m *mpTransport) acceptLoop() {
 		if err != nil {
 			return
 		}
-		if m.refuse.Load() {
-			// Godot drops the connection without a word.
-			m.refused.Add(1)
-			ws.CloseWithCode(-1, "")
-			ws.Close()
-			continue
-		}
-		m.mu.Lock()
-		id := multiplayer.GenerateUniqueID()
-		for m.peers[id] != nil {
-			id = multiplayer.GenerateUniqueID()
-		}
-		mp := &mpPeer{id: id, ws: ws}
-		var ctx context.Context
-		ctx, mp.cancel = context.WithCancel(m.ctx)
-		m.peers[id] = mp
-		m.mu.Unlock()
-		var idMsg [4]byte
-		binary.LittleEndian.PutUint32(idMsg[:], uint32(id))
-		m.accepted.Add(1)
-		m.ev.PeerConnected(id)
-		if err := ws.PutPacket(idMsg[:]); err != nil {
-			// Only a connection that already failed refuses 4 bytes; the
-			// reader reports it disconnected.
-			ws.CloseWithCode(-1, "")
-		}
-		m.wg.Add(1)
-		go m.readLoop(ctx, mp)
+		m.admit(ws)
 	}
+}
+
+// admit gives ws an id and starts its reader.
+func (m *mpTransport) admit(ws *Peer) (int32, error) {
+	if m.refuse.Load() {
+		// Godot drops the connection without a word.
+		m.refused.Add(1)
+		ws.CloseWithCode(-1, "")
+		ws.Close()
+		return 0, &peer.OpError{Op: "add peer", Err: peer.ErrUnavailable, Detail: "refusing new connections"}
+	}
+	m.mu.Lock()
+	if m.ctx.Err() != nil {
+		m.mu.Unlock()
+		ws.CloseWithCode(-1, "")
+		ws.Close()
+		return 0, &peer.OpError{Op: "add peer", Err: peer.ErrClosed}
+	}
+	id := multiplayer.GenerateUniqueID()
+	for m.peers[id] != nil {
+		id = multiplayer.GenerateUniqueID()
+	}
+	// The id is queued before the peer can be sent anything else (a
+	// broadcast, or what the program sends on PeerConnected, such as
+	// SceneMultiplayer's ADD_PEER): a Godot client takes the first message
+	// as its id. Queueing does not block.
+	var idMsg [4]byte
+	binary.LittleEndian.PutUint32(idMsg[:], uint32(id))
+	if err := ws.PutPacket(idMsg[:]); err != nil {
+		// Only a connection that already failed refuses 4 bytes; the
+		// reader reports it disconnected.
+		ws.CloseWithCode(-1, "")
+	}
+	mp := &mpPeer{id: id, ws: ws}
+	var ctx context.Context
+	ctx, mp.cancel = context.WithCancel(m.ctx)
+	m.peers[id] = mp
+	m.wg.Add(1)
+	m.mu.Unlock()
+	m.accepted.Add(1)
+	m.ev.PeerConnected(id)
+	go m.readLoop(ctx, mp)
+	return id, nil
 }
 
 // readLoop moves mp's packets into the shared queue, then reports mp gone.

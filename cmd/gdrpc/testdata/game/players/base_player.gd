@@ -4,5 +4,5 @@ extends CharacterBody2D
 @rpc
 func sync_state(pos: Vector2): pass
 
-@rpc("unreliable_ordered", "any_peer", 2)
+@rpc("unreliable_ordered", "any_peer", "call_remote", 2)
 func input(dir): pass

@@ -1,0 +1,2 @@
+@rpc("any_peer", "unreliable", 2)
+func f(): pass

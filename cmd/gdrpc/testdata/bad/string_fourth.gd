@@ -1,0 +1,2 @@
+@rpc("any_peer", "call_local", "unreliable", "reliable")
+func f(): pass

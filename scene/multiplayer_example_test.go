@@ -1,0 +1,147 @@
+package scene_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/packetpeer/packetpeer/scene"
+	"github.com/packetpeer/packetpeer/transport/websocket"
+)
+
+// The RPCs of the game's Main node (cmd/gdrpc writes this from main.gd):
+//
+//	@rpc("any_peer") func hello(name: String, n: int)
+//	@rpc func welcome(msg: String)
+var mainRPC = []scene.Method{
+	{Name: "hello", RPCConfig: scene.RPCConfig{Mode: scene.RPCModeAnyPeer, TransferMode: scene.TransferModeReliable}},
+	{Name: "welcome", RPCConfig: scene.DefaultRPC},
+}
+
+// A Go server answering a Godot client's rpc_id(1, "hello", "Ada", 3) with
+// an RPC back. A Go client stands in for Godot here; it sends the same
+// bytes (godottest runs the real engine).
+func ExampleMultiplayer() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	methods, _ := scene.NewMethods(nil, mainRPC)
+
+	srv, err := websocket.CreateServer("127.0.0.1:0", nil)
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+	server := scene.NewMultiplayer(srv, nil)
+	main, _ := server.AddNode("Main", methods) // /root/Main in the game
+	main.Handle("hello", scene.Func2(func(c scene.Call, name string, n int) {
+		fmt.Printf("hello(%q, %d) from a client\n", name, n)
+		main.RPCID(c.Sender, "welcome", fmt.Sprintf("hi %s, %d", name, n+1))
+	}))
+	wg.Add(1)
+	go func() { defer wg.Done(); server.Run(ctx) }()
+
+	// The client: WebSocketMultiplayerPeer.create_client + SceneMultiplayer.
+	cli, err := websocket.DialClient(ctx, "ws://"+srv.Addr().String(), nil)
+	if err != nil {
+		panic(err)
+	}
+	defer cli.Close()
+	welcomed := make(chan string, 1)
+	client := scene.NewMultiplayer(cli, &scene.Config{
+		OnPeerConnected: func(m *scene.Multiplayer, id int32) {
+			m.Node("Main").RPCID(id, "hello", "Ada", 3) // the server is id 1
+		},
+	})
+	cmain, _ := client.AddNode("Main", methods)
+	cmain.Handle("welcome", scene.Func1(func(c scene.Call, msg string) { welcomed <- msg }))
+	wg.Add(1)
+	go func() { defer wg.Done(); client.Run(ctx) }()
+
+	fmt.Println(<-welcomed)
+	// Output:
+	// hello("Ada", 3) from a client
+	// hi Ada, 4
+}
+
+// Authentication as Godot's auth_callback: the server admits a client
+// once it sent the right secret and both sides called CompleteAuth.
+func ExampleConfig_authentication() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	srv, _ := websocket.CreateServer("127.0.0.1:0", nil)
+	defer srv.Close()
+	admitted := make(chan int32, 1)
+	server := scene.NewMultiplayer(srv, &scene.Config{
+		AuthCallback: func(m *scene.Multiplayer, id int32, data []byte) {
+			if string(data) == "let me in" {
+				m.CompleteAuth(id)
+			} // else the client is dropped after AuthTimeout (3 s)
+		},
+		OnPeerConnected: func(m *scene.Multiplayer, id int32) { admitted <- id },
+	})
+	wg.Add(1)
+	go func() { defer wg.Done(); server.Run(ctx) }()
+
+	cli, _ := websocket.DialClient(ctx, "ws://"+srv.Addr().String(), nil)
+	defer cli.Close()
+	client := scene.NewMultiplayer(cli, &scene.Config{
+		AuthCallback: func(m *scene.Multiplayer, id int32, data []byte) {},
+		OnPeerAuthenticating: func(m *scene.Multiplayer, id int32) {
+			m.SendAuth(id, []byte("let me in"))
+			m.CompleteAuth(id)
+		},
+	})
+	wg.Add(1)
+	go func() { defer wg.Done(); client.Run(ctx) }()
+	fmt.Println(<-admitted == cli.UniqueID())
+	// Output:
+	// true
+}
+
+// Rooms: one listener, one independent session per URL path. Clients of
+// ws://host/lobby-1 and ws://host/lobby-2 never see each other.
+func ExampleRooms() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	joined := make(chan string, 2)
+	rooms := scene.NewRooms(&scene.RoomsConfig{
+		Config: scene.Config{
+			OnPeerConnected: func(m *scene.Multiplayer, id int32) {
+				joined <- fmt.Sprintf("%s: %d peer(s)", m.Room().Name(), len(m.Peers()))
+			},
+		},
+		Setup: func(r *scene.Room) error {
+			methods, err := scene.NewMethods(nil, mainRPC)
+			if err != nil {
+				return err
+			}
+			_, err = r.Multiplayer().AddNode("Main", methods)
+			return err
+		},
+	})
+	defer rooms.Close()
+	l, err := websocket.Listen("127.0.0.1:0", nil)
+	if err != nil {
+		panic(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- rooms.Serve(ctx, l) }()
+	defer func() { l.Close(); <-served }()
+
+	for _, room := range []string{"/lobby-1", "/lobby-2"} {
+		c, err := websocket.DialClient(ctx, "ws://"+l.Addr().String()+room, nil)
+		if err != nil {
+			panic(err)
+		}
+		defer c.Close()
+		fmt.Println(<-joined)
+	}
+	// Output:
+	// /lobby-1: 1 peer(s)
+	// /lobby-2: 1 peer(s)
+}
