@@ -228,8 +228,8 @@ func (m *mpTransport) lookup(id int32) *mpPeer {
 // servers can share one Listener or Handler, each a separate session with
 // its own ids, for example one per room chosen from the request's URL.
 func NewMultiplayerServer(cfg *Config) (*MultiplayerPeer, error) {
-	c, err := cfg.resolved()
-	if err != nil {
+	c := cfg.withDefaults()
+	if err := c.validate(); err != nil {
 		return nil, err
 	}
 	m := newMPTransport(c, true)
