@@ -112,6 +112,9 @@
 // offsets past the total, disagreeing fragments and thousands of 32 MiB
 // groups (heap < MaxWaitingData + 1 MiB); 5000 ACKs for sequence numbers
 // never sent; reliable data all over the 16-bit sequence space and on
-// channels never opened (heap < 3 x MaxWaitingData). Each time an honest
-// client of the same host is still served.
+// channels never opened (heap < 3 x MaxWaitingData); 300 DTLS ClientHellos
+// from 300 ports against a DTLS host with room for 8 sessions (the oldest
+// unfinished handshake is evicted, so an honest DTLS client connects well
+// within the 10 s handshake timeout). Each time an honest client of the
+// same host is still served.
 package hostile

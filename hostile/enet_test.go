@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/packetpeer/packetpeer/devcert"
 	"github.com/packetpeer/packetpeer/peer/peertest"
 	"github.com/packetpeer/packetpeer/transport/enet"
 )
@@ -383,4 +384,58 @@ func TestENetWindowAbuse(t *testing.T) {
 	abuser.sync(3)
 	enetServed(t, srv, c, 100_000)
 	checkHeap(t, before, 3*perPeer)
+}
+
+// TestENetDTLSHelloFlood: 300 DTLS ClientHellos (a real one, replayed) from
+// 300 source ports against a DTLS host with room for 8 sessions (MaxPeers
+// 4). Each would hold a session for the 10 s handshake timeout; the host
+// evicts the oldest unfinished handshake instead, so an honest DTLS client
+// arriving after the flood connects well within that timeout.
+func TestENetDTLSHelloFlood(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	cert, err := devcert.New()
+	require.NoError(t, err)
+
+	// A real ClientHello: the first datagram of a DTLS client host.
+	sink, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	defer sink.Close()
+	probe, err := enet.NewHost("", &enet.Config{MaxPeers: 1})
+	require.NoError(t, err)
+	require.NoError(t, probe.DTLSClientSetup("localhost", cert.Pool))
+	_, err = probe.ConnectToHost(sink.LocalAddr().String(), 1, 0)
+	require.NoError(t, err)
+	buf := make([]byte, 2048)
+	require.NoError(t, sink.SetReadDeadline(time.Now().Add(10*time.Second)))
+	n, err := sink.Read(buf)
+	require.NoError(t, err)
+	hello := append([]byte(nil), buf[:n]...)
+	require.NoError(t, probe.Close())
+	require.Equal(t, byte(22), hello[0], "a handshake record")
+
+	srv, err := enet.NewHost("127.0.0.1:0", &enet.Config{MaxPeers: 4})
+	require.NoError(t, err)
+	defer srv.Close()
+	require.NoError(t, srv.DTLSServerSetup(cert.TLS))
+	dst := srv.LocalAddr().(*net.UDPAddr)
+	for range 300 {
+		s, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		require.NoError(t, err)
+		_, err = s.WriteToUDP(hello, dst)
+		require.NoError(t, err)
+		require.NoError(t, s.Close())
+	}
+
+	cli, err := enet.NewHost("", &enet.Config{MaxPeers: 1})
+	require.NoError(t, err)
+	defer cli.Close()
+	require.NoError(t, cli.DTLSClientSetup("localhost", cert.Pool))
+	_, err = cli.ConnectToHost(srv.LocalAddr().String(), 1, 7)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+	defer cancel()
+	ev, err := srv.Service(ctx)
+	require.NoError(t, err, "the honest client did not connect before the flood's handshakes expired")
+	require.Equal(t, enet.EventConnect, ev.Type)
+	require.Equal(t, uint32(7), ev.Data)
 }

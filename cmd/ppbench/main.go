@@ -48,7 +48,7 @@ import (
 // Packages measured, in report order.
 var defaultPackages = []string{
 	"./variant", "./transport/udp", "./transport/stream", "./transport/websocket",
-	"./transport/dtls", "./transport/quic", "./transport/webrtc",
+	"./transport/dtls", "./transport/quic", "./transport/webrtc", "./transport/enet",
 }
 
 // Our implementation's name segment, and the baselines it is compared with.

@@ -5,9 +5,8 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
-	"path/filepath"
-	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -97,62 +96,75 @@ func BenchmarkRoundTrip(b *testing.B) {
 	}
 }
 
-// BenchmarkVsLibenet runs each workload alternately with a libenet 1.3.17
-// client and echo server (C, built by the benchmark) and with a Go pair,
-// `rounds` times per b.N, and reports the median and interquartile range of
-// the ratio Go rate ÷ libenet rate (above 1: Go is faster), plus the
-// medians of both rates. Workloads: N reliable packets of 64 and 1200
-// bytes sent at once and echoed; N unreliable 64-byte packets echoed
-// (rate = echoes received per second); 64-byte reliable round trips one
-// after the other. Run with -benchtime 1x; the machine's noise is why the
-// ratio is given with its spread.
-func BenchmarkVsLibenet(b *testing.B) {
-	const rounds = 9
-	cases := []struct {
-		name    string
-		n, size int
-		flags   PacketFlags
-		rtt     bool
-	}{
-		{"reliable64", 4000, 64, FlagReliable, false},
-		{"reliable1200", 2000, 1200, FlagReliable, false},
-		{"unreliable64", 4000, 64, 0, false},
-		{"roundtrip64", 300, 64, FlagReliable, true},
-	}
-	for _, c := range cases {
-		b.Run(c.name, func(b *testing.B) {
+// A libenet workload (BenchmarkLibenet): n packets of size bytes on
+// channel 0, echoed by the server, sent burst at a time (the next burst
+// once the echoes of the last are in; unreliable: or 300 ms after its last
+// echo, not counted). rtt: one at a time after each echo. clients > 0:
+// that many client hosts each send n packets, burst per round, to one
+// server.
+type libenetCase struct {
+	name    string
+	size    int
+	burst   int
+	flags   PacketFlags
+	rtt     bool
+	clients int
+}
+
+var libenetCases = []libenetCase{
+	{name: "reliable64", size: 64, burst: 1000, flags: FlagReliable},
+	{name: "reliable1200", size: 1200, burst: 200, flags: FlagReliable},
+	{name: "unreliable64", size: 64, burst: 1000},
+	{name: "roundtrip64", size: 64, burst: 1, flags: FlagReliable, rtt: true},
+	{name: "clients64", size: 64, burst: 20, flags: FlagReliable, clients: 64},
+}
+
+// BenchmarkLibenet runs each workload with libenet 1.3.17 (<case>/raw: C
+// client and echo server, built by the benchmark) and with Go (<case>/sdk),
+// with b.N packets (clients64: b.N/64 per client). Workloads: reliable
+// packets of 64 bytes (bursts of 1000) and 1200 bytes (bursts of 200)
+// echoed; unreliable 64-byte packets (bursts of 1000) echoed, counting the
+// echoes received; 64-byte reliable round trips one after the other; 64
+// clients (one host each) sending reliable 64-byte packets, 20 each per
+// round, to one server that echoes from its service loop. ns/op is the
+// time per echo received, from each burst's first send to its last echo
+// (setup and process start excluded); allocs/op count the Go side's whole
+// process (client, server, echo loop) over that time.
+// `make bench-report` (cmd/ppbench) pairs and interleaves raw and sdk.
+func BenchmarkLibenet(b *testing.B) {
+	for _, c := range libenetCases {
+		b.Run(c.name+"/raw", func(b *testing.B) {
+			b.StopTimer() // only the C client's run is timed
 			bin := enetPeerBench(b)
-			var ratios, goRates, cRates []float64
-			for range b.N {
-				for range rounds {
-					cr := libenetRun(b, bin, c.n, c.size, c.flags, c.rtt)
-					gr := goRun(b, c.n, c.size, c.flags, c.rtt)
-					ratios = append(ratios, gr/cr)
-					goRates = append(goRates, gr)
-					cRates = append(cRates, cr)
-				}
-			}
-			q1, med, q3 := quartiles(ratios)
-			b.ReportMetric(med, "ratio-median")
-			b.ReportMetric(q3-q1, "ratio-IQR")
-			_, g, _ := quartiles(goRates)
-			_, l, _ := quartiles(cRates)
-			b.ReportMetric(g, "go-pkts/s")
-			b.ReportMetric(l, "libenet-pkts/s")
+			ns, got := libenetRun(b, bin, c, benchCount(b.N, c.clients))
+			reportEchoes(b, ns, got)
+		})
+		b.Run(c.name+"/sdk", func(b *testing.B) {
+			b.ReportAllocs()
+			ns, got := goRun(b, c, benchCount(b.N, c.clients))
+			reportEchoes(b, ns, got)
 		})
 	}
 }
 
-func quartiles(v []float64) (q1, med, q3 float64) {
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	at := func(f float64) float64 { return s[int(f*float64(len(s)-1)+0.5)] }
-	return at(0.25), at(0.5), at(0.75)
+// benchCount is the packets per client for b.N packets in all.
+func benchCount(n, clients int) int {
+	if clients > 0 {
+		return max(1, n/clients)
+	}
+	return n
 }
 
-// libenetRun runs one workload with the C pair; it returns echoes per second.
-func libenetRun(b *testing.B, bin string, n, size int, flags PacketFlags, rtt bool) float64 {
-	srv := exec.Command(bin, "server", "--peers", "1", "--channels", "1")
+func reportEchoes(b *testing.B, ns float64, got int) {
+	b.ReportMetric(ns/float64(got), "ns/op")
+	b.ReportMetric(float64(got)/(ns/1e9), "pkts/s")
+}
+
+// libenetRun runs one workload with the C pair; it returns the time from
+// the first send to the last echo, and the echoes received.
+func libenetRun(b *testing.B, bin string, c libenetCase, n int) (ns float64, got int) {
+	peers := max(1, c.clients)
+	srv := exec.Command(bin, "server", "--peers", fmt.Sprint(peers), "--channels", "1")
 	out, err := srv.StdoutPipe()
 	if err != nil {
 		b.Fatal(err)
@@ -160,36 +172,48 @@ func libenetRun(b *testing.B, bin string, n, size int, flags PacketFlags, rtt bo
 	if err := srv.Start(); err != nil {
 		b.Fatal(err)
 	}
-	defer func() { srv.Process.Kill(); srv.Wait() }()
+	drained := make(chan struct{})
+	defer func() { srv.Process.Kill(); <-drained; srv.Wait() }()
 	sc := bufio.NewScanner(out)
 	sc.Scan()
 	port := strings.TrimPrefix(sc.Text(), "PORT ")
 	go func() {
+		defer close(drained)
 		for sc.Scan() {
 		}
 	}()
-	args := []string{"bench", port, fmt.Sprint(n), fmt.Sprint(size)}
-	if flags&FlagReliable == 0 {
-		args = append(args, "--unreliable")
+	var args []string
+	if c.clients > 0 {
+		args = []string{"clients", port, fmt.Sprint(c.clients), fmt.Sprint(n), fmt.Sprint(c.size), "--burst", fmt.Sprint(c.burst)}
+	} else {
+		args = []string{"bench", port, fmt.Sprint(n), fmt.Sprint(c.size), "--burst", fmt.Sprint(c.burst)}
+		if c.flags&FlagReliable == 0 {
+			args = append(args, "--unreliable")
+		}
+		if c.rtt {
+			args = append(args, "--rtt")
+		}
 	}
-	if rtt {
-		args = append(args, "--rtt")
-	}
-	res, err := exec.Command(bin, args...).Output()
+	cmd := exec.Command(bin, args...)
+	b.StartTimer()
+	res, err := cmd.Output()
+	b.StopTimer()
 	if err != nil {
 		b.Fatalf("libenet bench: %v (%s)", err, res)
 	}
-	var ns float64
-	var got int
 	fmt.Sscanf(strings.TrimSpace(string(res)), "BENCH ns=%g got=%d", &ns, &got)
 	if ns <= 0 || got == 0 {
 		b.Fatalf("libenet bench: %q", res)
 	}
-	return float64(got) / (ns / 1e9)
+	return ns, got
 }
 
-// goRun runs one workload with a Go pair; it returns echoes per second.
-func goRun(b *testing.B, n, size int, flags PacketFlags, rtt bool) float64 {
+// goRun runs one workload with Go: Dial/Listen for one client, a Host
+// serving events (as the C server does) for many.
+func goRun(b *testing.B, c libenetCase, n int) (ns float64, got int) {
+	if c.clients > 0 {
+		return goClients(b, c, n)
+	}
 	l, err := Listen("127.0.0.1:0", &Config{MaxPeers: 1})
 	if err != nil {
 		b.Fatal(err)
@@ -207,67 +231,146 @@ func goRun(b *testing.B, n, size int, flags PacketFlags, rtt bool) float64 {
 		b.Fatal(err)
 	}
 	go func() {
+		var buf []byte
 		for {
-			p, err := srv.ReadPacket(ctx)
-			if err != nil {
+			var err error
+			if buf, err = srv.AppendPacket(ctx, buf[:0]); err != nil {
 				return
 			}
-			srv.Send(0, p, srv.PacketFlags())
+			srv.Send(0, buf, srv.PacketFlags())
 		}
 	}()
-	data := make([]byte, size)
-	start := time.Now()
-	var last time.Time
-	got := 0
-	if rtt {
-		for range n {
-			if err := cli.Send(0, data, flags); err != nil {
+	data := make([]byte, c.size)
+	buf := make([]byte, 0, c.size)
+	b.ResetTimer()
+	defer b.StopTimer()
+	var active time.Duration
+	for sent := 0; sent < n; {
+		k := min(c.burst, n-sent)
+		sent += k
+		start := time.Now()
+		for range k {
+			if err := cli.Send(0, data, c.flags); err != nil {
 				b.Fatal(err)
 			}
-			if _, err := cli.ReadPacket(ctx); err != nil {
-				b.Fatal(err)
+		}
+		if c.flags&FlagReliable != 0 {
+			for range k {
+				if buf, err = cli.AppendPacket(ctx, buf[:0]); err != nil {
+					b.Fatalf("reliable echo: %v", err)
+				}
 			}
+			got += k
+			active += time.Since(start)
+			continue
 		}
-		return float64(n) / time.Since(start).Seconds()
-	}
-	for range n {
-		if err := cli.Send(0, data, flags); err != nil {
-			b.Fatal(err)
-		}
-	}
-	for got < n {
-		wait := time.Minute // reliable: until it comes
-		if flags&FlagReliable == 0 {
-			wait = 300 * time.Millisecond // as the C client
-		}
-		rctx, rcancel := context.WithTimeout(ctx, wait)
-		_, err := cli.ReadPacket(rctx)
-		rcancel()
-		if err != nil {
-			if flags&FlagReliable != 0 {
-				b.Fatalf("reliable echo %d of %d: %v", got, n, err)
+		// Unreliable: the burst ends with its last echo or 300 ms after
+		// the last one came, as with the C client.
+		var last atomic.Int64 // since start
+		idle, stop := context.WithCancel(ctx)
+		watched := make(chan struct{})
+		go func() {
+			defer close(watched)
+			t := time.NewTicker(20 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-idle.Done():
+					return
+				case <-t.C:
+					if time.Since(start)-time.Duration(last.Load()) > 300*time.Millisecond {
+						stop()
+					}
+				}
 			}
-			break
+		}()
+		for i := 0; i < k; i++ {
+			if buf, err = cli.AppendPacket(idle, buf[:0]); err != nil {
+				break
+			}
+			got++
+			last.Store(int64(time.Since(start)))
 		}
-		got++
-		last = time.Now()
+		stop()
+		<-watched
+		active += time.Duration(last.Load())
 	}
 	if got == 0 {
 		b.Fatal("no echo")
 	}
-	return float64(got) / last.Sub(start).Seconds()
+	return float64(active.Nanoseconds()), got
 }
 
-// enetPeerBench builds the C peer for a benchmark, or skips.
-func enetPeerBench(b *testing.B) string {
-	enetPeerOnce.Do(func() {})
-	if enetPeerPath == "" {
-		dir := b.TempDir()
-		path := filepath.Join(dir, "enetpeer")
-		if out, err := exec.Command("gcc", "-O2", "-o", path, "testdata/enetpeer.c", "-lenet").CombinedOutput(); err != nil {
-			b.Skipf("cannot build the libenet peer: %v %s", err, out)
-		}
-		return path
+// goClients is the many-client workload in Go: a server Host echoing from
+// its Service loop, and c.clients Dial peers (a host each) that send
+// c.burst reliable packets per round and read their echoes.
+func goClients(b *testing.B, c libenetCase, n int) (ns float64, got int) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	h, err := NewHost("127.0.0.1:0", &Config{MaxPeers: c.clients, ChannelLimit: 1})
+	if err != nil {
+		b.Fatal(err)
 	}
-	return enetPeerPath
+	served := make(chan struct{})
+	defer func() { h.Close(); <-served }()
+	go func() {
+		defer close(served)
+		for {
+			ev, err := h.Service(ctx)
+			if err != nil {
+				return
+			}
+			if ev.Type == EventReceive {
+				if p, err := ev.Peer.GetPacket(); err == nil {
+					ev.Peer.Send(ev.Channel, p, ev.Peer.PacketFlags())
+				}
+			}
+		}
+	}()
+	peers := make([]*Peer, c.clients)
+	for i := range peers {
+		p, err := Dial(ctx, h.LocalAddr().String(), &Config{Channels: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer p.Close()
+		peers[i] = p
+	}
+	data := make([]byte, c.size)
+	bufs := make([][]byte, c.clients)
+	errs := make(chan error, c.clients)
+	b.ResetTimer()
+	defer b.StopTimer()
+	start := time.Now()
+	for sent := 0; sent < n; {
+		k := min(c.burst, n-sent)
+		sent += k
+		for i, p := range peers {
+			go func() {
+				for range k {
+					if err := p.Send(0, data, c.flags); err != nil {
+						errs <- err
+						return
+					}
+				}
+				for range k {
+					var err error
+					if bufs[i], err = p.AppendPacket(ctx, bufs[i][:0]); err != nil {
+						errs <- err
+						return
+					}
+				}
+				errs <- nil
+			}()
+		}
+		for range peers {
+			if err := <-errs; err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	return float64(time.Since(start).Nanoseconds()), c.clients * n
 }
+
+// enetPeerBench builds the C peer once per process, or skips.
+func enetPeerBench(b *testing.B) string { return enetPeer(b) }

@@ -14,8 +14,8 @@ import (
 // one-peer host and returns the connected peer. cfg.Channels (0 = 255) and
 // cfg.ConnectData go into the CONNECT. Closing the peer closes its host.
 func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
-	c, err := cfg.withDefaults()
-	if err != nil {
+	c := cfg.withDefaults()
+	if err := c.check("dial"); err != nil {
 		return nil, err
 	}
 	c.MaxPeers = 1
@@ -69,8 +69,8 @@ var (
 // Listen creates a host bound to addr ("host:port"; "*" or empty host =
 // every address) that accepts up to cfg.MaxPeers (default 32) connections.
 func Listen(addr string, cfg *Config) (*Listener, error) {
-	c, err := cfg.withDefaults()
-	if err != nil {
+	c := cfg.withDefaults()
+	if err := c.check("listen"); err != nil {
 		return nil, err
 	}
 	conn, err := openSocket(addr)

@@ -59,10 +59,16 @@
 //	ENetConnection.service(timeout)               (*Host).Service(ctx), ServiceTimeout(d)
 //	ENetConnection.flush()                        (*Host).Flush()
 //	ENetConnection.broadcast(ch, packet, flags)   (*Host).Broadcast(ch, packet, flags)
+//	ENetConnection.bandwidth_limit(in, out)       (*Host).SetBandwidthLimit(in, out)
+//	ENetConnection.bandwidth_throttle()           (*Host).BandwidthThrottle() (runs by itself once a second)
 //	ENetConnection.channel_limit(n)               (*Host).SetChannelLimit(n)
 //	ENetConnection.get_max_channels()             (*Host).MaxChannels()
 //	ENetConnection.compress(mode)                 (*Host).Compress(mode) (NONE, RANGE_CODER, FASTLZ, ZLIB, ZSTD)
 //	ENetConnection.refuse_new_connections(r)      (*Host).RefuseNewConnections(r)
+//	ENetConnection.dtls_server_setup(TLSOptions.server(key, cert))
+//	                                              (*Host).DTLSServerSetup(tlsCert)
+//	ENetConnection.dtls_client_setup(hostname, TLSOptions.client(roots))
+//	                                              (*Host).DTLSClientSetup(hostname, roots)
 //	ENetConnection.pop_statistic(stat)            (*Host).PopStatistic(stat)
 //	ENetConnection.get_local_port()               (*Host).LocalPort()
 //	ENetConnection.get_peers()                    (*Host).Peers()
@@ -105,23 +111,68 @@
 // 64 bytes, and each EventReceive not yet returned by Service 64 bytes
 // against the host's limit. Data that cannot be delivered before a missing
 // command arrives (reordering, fragment groups ahead) takes at most half of
-// each limit, so that the missing command always finds room. Beyond the limits data is not acknowledged, so an honest sender
-// retransmits it later, as with ENet. Malformed datagrams are dropped
-// silently, as ENet does; a CONNECT takes a slot only while one is free. An
-// idle connection costs each side about 1.2 KB with 2 channels and 25 KB
-// with 255 (96 bytes per channel), and wakes its host about twice a
-// second (its 500 ms ping): the timers sleep until the next retransmission
-// or ping is due.
+// each limit, so that the missing command always finds room. Beyond the
+// limits data is not acknowledged, so an honest sender retransmits it
+// later, as with ENet. Malformed datagrams are dropped silently, as ENet
+// does; a CONNECT takes a slot only while one is free. An idle connection
+// costs each side about 1.4 KB with 2 channels and 25 KB with 255 (96
+// bytes per channel), and wakes its host about twice a second (its 500 ms
+// ping): the timers sleep until the next retransmission or ping is due.
 //
-// Sending has no limit towards the application, as ENet's enet_peer_send:
-// Send queues the packet, and a sender that outpaces its peer's
-// acknowledgements grows its queue.
+// Outgoing data is bounded per peer by Config.SendQueueBytes (64 MiB;
+// each queued or unacknowledged command counts its payload plus 192
+// bytes). libenet and Godot have no such bound: their queue grows until
+// the peer times out (5 to 30 s without acknowledgements). Here a Send or
+// PutPacket beyond it fails with an error matching peer.ErrOutOfMemory
+// (Godot's code when a WebSocketPeer's outgoing buffer is full) and is
+// counted (Peer.Stats().RefusedSends); the connection stays up, and room
+// returns as the remote acknowledges. WritePacket(ctx, p) waits for that
+// room instead. Peer.PeerStats counts what the receiving side drops:
+// unreliable packets beyond the waiting-data limits, packets above
+// MaxPacketSize, and unreliable sequenced packets overtaken by newer ones.
 //
-// # Not yet implemented
+// # Bandwidth
 //
-// DTLS (dtls_server_setup / dtls_client_setup) and the host bandwidth
-// throttle (BANDWIDTH_LIMIT is accepted and applied to the send window, but
-// never sent). FASTLZ, ZLIB and ZSTD follow Godot's framing from its source
+// Config.IncomingBandwidth and OutgoingBandwidth (bytes per second, 0 =
+// unlimited; SetBandwidthLimit changes them) work as in ENet. They size
+// the reliable send window of each connection (4096 bytes per 64 KiB/s, 4
+// to 64 KiB). Once a second the host shares its outgoing bandwidth among
+// its connected peers, and keeps each peer within the incoming bandwidth
+// the remote announced, by lowering the peer's packet throttle limit: the
+// throttle then drops unreliable packets (about limit/offered of them get
+// through) and shrinks the reliable window, as ENet's
+// enet_host_bandwidth_throttle does. After a connect, a disconnect or
+// SetBandwidthLimit, every connected peer gets a BANDWIDTH_LIMIT with the
+// host's outgoing bandwidth and its share of the incoming one (or its own
+// outgoing bandwidth when that is lower; a remote with unlimited outgoing
+// bandwidth is told 0, unlimited, as ENet does). Reliable data is not
+// dropped: on a short round trip it may exceed the limit, as with ENet.
+//
+// # DTLS
+//
+// DTLSServerSetup and DTLSClientSetup put DTLS 1.2 (pion/dtls) below ENet,
+// as Godot's dtls_server_setup / dtls_client_setup do: each remote
+// address gets its own DTLS session on the host's socket (a cookie
+// exchange first on a server), and each ENet datagram travels as one
+// application record, its bytes unchanged. Datagrams to a remote whose
+// handshake has not finished are dropped (a client starts the handshake
+// with its first datagram, the CONNECT, which ENet then retransmits), as
+// Godot's ERR_BUSY does. A host keeps at most 2 × MaxPeers sessions,
+// handshakes included; an unfinished handshake ends after 10 s, or sooner
+// when a new ClientHello needs its place (the oldest goes). Cipher
+// suites: ECDHE with ECDSA or RSA and AES-128/256-GCM, which Godot's
+// mbedTLS offers. Tested Go to Go; libenet has no DTLS (Godot patches it
+// in), so no libenet peer can be tested, and a Godot client using
+// TLSOptions.client_unsafe() (empty server name) is refused by pion, which
+// package dtls repairs but this package does not yet. A session ends with
+// the last ENet connection of its remote (or when the remote ends it); a
+// server starts one only for a ClientHello. The CONNECT that starts a
+// client's handshake is lost, so connecting takes one retransmission
+// timeout longer (about 1 s), as with Godot.
+//
+// # Not yet verified
+//
+// FASTLZ, ZLIB and ZSTD follow Godot's framing from its source
 // (core/io/compression.cpp) but have not been checked against a running
 // Godot.
 package enet

@@ -2,10 +2,13 @@ package enet_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"time"
 
+	"github.com/packetpeer/packetpeer/devcert"
+	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/transport/enet"
 )
 
@@ -137,4 +140,101 @@ func ExampleListen() {
 	// Output:
 	// EOF
 	// {Pending:0 Accepted:0 Refused:1 Failed:0 TimedOut:0 Evicted:0 Expired:0}
+}
+
+// A server that limits what it sends to 64 KiB/s, shared among its peers,
+// and asks its peers to send it at most 256 KiB/s in all. Unreliable
+// packets beyond the limits are dropped by the senders' throttles.
+func ExampleHost_SetBandwidthLimit() {
+	server, err := enet.NewHost("127.0.0.1:0", &enet.Config{IncomingBandwidth: 256 << 10})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer server.Close()
+	// Later, say when a match starts: connected peers hear of it within a
+	// second (BANDWIDTH_LIMIT).
+	server.SetBandwidthLimit(256<<10, 64<<10)
+}
+
+// ENet over DTLS, as Godot's dtls_server_setup and dtls_client_setup: the
+// server presents a certificate, the client checks it against its roots
+// and the host name. (devcert makes a self-signed one for development.)
+func ExampleHost_DTLSServerSetup() {
+	cert, err := devcert.New("localhost")
+	if err != nil {
+		log.Fatal(err)
+	}
+	server, err := enet.NewHost("127.0.0.1:0", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer server.Close()
+	if err := server.DTLSServerSetup(cert.TLS); err != nil {
+		log.Fatal(err)
+	}
+	client, err := enet.NewHost("", &enet.Config{MaxPeers: 1})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+	if err := client.DTLSClientSetup("localhost", cert.Pool); err != nil {
+		log.Fatal(err)
+	}
+	peer, err := client.ConnectToHost(server.LocalAddr().String(), 1, 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if ev, err := client.Service(ctx); err != nil || ev.Type != enet.EventConnect {
+		log.Fatal(ev.Type, err)
+	}
+	peer.PutPacket([]byte("secret"))
+	for {
+		ev, err := server.Service(ctx)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if ev.Type == enet.EventReceive {
+			p, _ := ev.Peer.GetPacket()
+			fmt.Printf("%s\n", p)
+			return
+		}
+	}
+	// Output: secret
+}
+
+// A remote that stops acknowledging (here: its side was Reset) cannot make
+// a sender hold more than SendQueueBytes: Send then fails with
+// ERR_OUT_OF_MEMORY and is counted, while WritePacket would wait for room.
+func ExamplePeer_Stats() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cfg := &enet.Config{SendQueueBytes: 1 << 20, MaxPacketSize: 64 << 10, CloseTimeout: 100 * time.Millisecond}
+	l, err := enet.Listen("127.0.0.1:0", cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+	cli, err := enet.Dial(ctx, l.Addr().String(), cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer cli.Close()
+	srv, err := l.Accept(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv.Reset()
+	chunk := make([]byte, 64<<10)
+	for {
+		if err := cli.Send(0, chunk, enet.FlagReliable); err != nil {
+			fmt.Println(errors.Is(err, peer.ErrOutOfMemory))
+			break
+		}
+	}
+	fmt.Println(cli.Stats().RefusedSends)
+	// Output:
+	// true
+	// 1
 }

@@ -5,7 +5,6 @@ import (
 	crand "crypto/rand"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/netip"
 	"strconv"
@@ -14,25 +13,6 @@ import (
 	"time"
 
 	"github.com/packetpeer/packetpeer/peer"
-)
-
-// Defaults and limits.
-const (
-	// DefaultMTU is ENet 1.3.18's and Godot's ENET_HOST_DEFAULT_MTU.
-	DefaultMTU = 1392
-	// DefaultMaxPeers is Godot's create_host default.
-	DefaultMaxPeers = 32
-	// MaxPeers is the largest peer count (ENET_PROTOCOL_MAXIMUM_PEER_ID).
-	MaxPeers = 4095
-	// MaxChannels is ENet's channel limit; a ChannelLimit of 0 means it.
-	MaxChannels = 255
-	// DefaultMaxPacketSize is ENet's ENET_HOST_DEFAULT_MAXIMUM_PACKET_SIZE.
-	DefaultMaxPacketSize = 32 << 20
-	// DefaultMaxWaitingData is ENet's per-peer ENET_HOST_DEFAULT_MAXIMUM_WAITING_DATA.
-	DefaultMaxWaitingData = 32 << 20
-	// DefaultMaxHostWaitingData bounds, across all peers of a host, the
-	// received data not yet read by the application.
-	DefaultMaxHostWaitingData = 128 << 20
 )
 
 // PacketFlags are ENet's packet flags, as Godot's ENetPacketPeer.FLAG_*.
@@ -44,112 +24,6 @@ const (
 	FlagUnsequenced        PacketFlags = 2
 	FlagUnreliableFragment PacketFlags = 8
 )
-
-// Config configures a Host (and Dial and Listen). A nil *Config and each
-// zero field mean the documented default.
-type Config struct {
-	// MaxPeers is the size of the peer table, 1..4095 (Godot's max_peers).
-	// Default 32; Dial always uses 1.
-	MaxPeers int
-	// ChannelLimit is the most channels a remote may open; 0 means 255
-	// (Godot's max_channels).
-	ChannelLimit int
-	// IncomingBandwidth and OutgoingBandwidth are in bytes per second, 0 =
-	// unlimited (Godot's in_bandwidth / out_bandwidth). They set the windows
-	// advertised in the handshake.
-	IncomingBandwidth, OutgoingBandwidth uint32
-	// MTU offered when connecting; default DefaultMTU (1392, Godot's), at
-	// most 1400 so that a libenet 1.3.17 server never sends more.
-	MTU int
-	// MaxPacketSize is the largest packet sent or accepted; default 32 MiB.
-	MaxPacketSize int
-	// MaxWaitingData bounds, per peer, received data held for reordering,
-	// fragment reassembly or the application (128 bytes of overhead per
-	// stored command or packet, 64 per fragment, counted too). Beyond it,
-	// data is not acknowledged, so the sender retransmits later. Default 32 MiB.
-	MaxWaitingData int
-	// MaxHostWaitingData is the same bound across all peers, also counting
-	// 64 bytes per EventReceive that Service has not returned yet; default
-	// 128 MiB.
-	MaxHostWaitingData int
-	// DuplicatePeers limits connections from one IP address; default 4095.
-	DuplicatePeers int
-	// Checksum adds ENet's CRC-32 to every datagram (libenet's
-	// host->checksum = enet_crc32). Both ends must agree; Godot never
-	// enables it, so leave it off to talk to Godot.
-	Checksum bool
-
-	// Channels is the channel count Dial asks for; 0 means 255.
-	Channels int
-	// ConnectData is the value Dial sends in CONNECT (Godot's connect data;
-	// ENetMultiplayerPeer puts the client's unique id there).
-	ConnectData uint32
-	// CloseTimeout bounds how long a Peer's Close waits for queued reliable
-	// data and the disconnect handshake; default 2 seconds.
-	CloseTimeout time.Duration
-
-	// MaxPendingConnections bounds a Listener's queue of connected peers not
-	// yet taken with Accept/TakeConnection (Godot's max_pending_connections).
-	// Default (0) peer.DefaultMaxPendingConnections = 16; a negative value
-	// refuses every connection. A connection that completes its handshake
-	// while the queue is full is disconnected at once (DisconnectNow) and
-	// counted in ListenerStats.Refused.
-	MaxPendingConnections int
-	// Logger, if not nil, gets one Info record per connection a Listener
-	// drops: refused (pending queue full), timed out (the handshake did not
-	// finish), evicted (still pending at Close) or expired (a peer that
-	// stopped acknowledging), with its cause, remote address and reason;
-	// ListenerStats counts them. Default nil: nothing is logged.
-	Logger *slog.Logger
-}
-
-func (c *Config) withDefaults() (Config, error) {
-	var v Config
-	if c != nil {
-		v = *c
-	}
-	if v.MaxPeers == 0 {
-		v.MaxPeers = DefaultMaxPeers
-	}
-	if v.MaxPeers < 1 || v.MaxPeers > MaxPeers {
-		return v, &peer.OpError{Op: "create host", Transport: "enet", Code: peer.ErrInvalidParameter,
-			Detail: fmt.Sprintf("max peers %d outside 1..%d", v.MaxPeers, MaxPeers)}
-	}
-	if v.ChannelLimit < 0 || v.ChannelLimit > MaxChannels {
-		return v, &peer.OpError{Op: "create host", Transport: "enet", Code: peer.ErrInvalidParameter,
-			Detail: fmt.Sprintf("channel limit %d outside 0..%d", v.ChannelLimit, MaxChannels)}
-	}
-	if v.Channels < 0 || v.Channels > MaxChannels {
-		return v, &peer.OpError{Op: "create host", Transport: "enet", Code: peer.ErrInvalidParameter,
-			Detail: fmt.Sprintf("channel count %d outside 0..%d", v.Channels, MaxChannels)}
-	}
-	if v.MTU == 0 {
-		v.MTU = DefaultMTU
-	}
-	if v.MTU < minMTU || v.MTU > maxMTU {
-		return v, &peer.OpError{Op: "create host", Transport: "enet", Code: peer.ErrInvalidParameter,
-			Detail: fmt.Sprintf("MTU %d outside %d..%d", v.MTU, minMTU, maxMTU)}
-	}
-	if v.MaxPacketSize <= 0 {
-		v.MaxPacketSize = DefaultMaxPacketSize
-	}
-	if v.MaxWaitingData <= 0 {
-		v.MaxWaitingData = DefaultMaxWaitingData
-	}
-	if v.MaxHostWaitingData <= 0 {
-		v.MaxHostWaitingData = DefaultMaxHostWaitingData
-	}
-	if v.DuplicatePeers <= 0 {
-		v.DuplicatePeers = MaxPeers
-	}
-	if v.CloseTimeout <= 0 {
-		v.CloseTimeout = 2 * time.Second
-	}
-	if v.MaxPendingConnections == 0 {
-		v.MaxPendingConnections = peer.DefaultMaxPendingConnections
-	}
-	return v, nil
-}
 
 // EventType is the kind of an Event (Godot's ENetConnection.EventType).
 type EventType int
@@ -210,12 +84,15 @@ type Host struct {
 	freeList    []*outCmd
 	pktFree     [][]byte
 	dirty       []*slot
-	refusing    bool
-	urgent      bool // an event was raised: send before unlocking
+	refusing    atomic.Bool // read by the DTLS layer without h.mu
+	urgent      bool        // an event was raised: send before unlocking
 	chanLimit   int
 	compressor  compressor
 	stats       hostStats
 	closed      bool
+	dtls        atomic.Pointer[dtlsLayer] // set by DTLSServerSetup / DTLSClientSetup
+	bwEpoch     uint32                    // service time of the last bandwidth throttle run
+	bwRecalc    bool                      // BANDWIDTH_LIMIT is due to every connected peer
 
 	waiting atomic.Int64 // all received data held, in every peer's inbox too
 	stored  int64        // the part held in channels and fragment groups
@@ -247,8 +124,8 @@ type compressor interface {
 // ephemeral port; "*" or an empty host = every address), Godot's
 // create_host_bound / create_host.
 func NewHost(addr string, cfg *Config) (*Host, error) {
-	c, err := cfg.withDefaults()
-	if err != nil {
+	c := cfg.withDefaults()
+	if err := c.check("create host"); err != nil {
 		return nil, err
 	}
 	conn, err := openSocket(addr)
@@ -408,6 +285,7 @@ func (h *Host) timerLoop() {
 		case <-h.kick:
 			h.mu.Lock()
 			h.serviceTime = h.clock()
+			h.bandwidthThrottle()
 			h.flushDirty()
 			at := h.wakeAt
 			h.mu.Unlock()
@@ -418,6 +296,7 @@ func (h *Host) timerLoop() {
 			h.serviceTime = h.clock()
 			h.wakeAt = time.Time{}
 			h.inTimer = true
+			h.bandwidthThrottle()
 			h.flushDirty()
 			for _, s := range h.slots {
 				if s.live() {
@@ -442,9 +321,21 @@ func (h *Host) flushDirty() {
 	h.dirty = h.dirty[:0]
 }
 
+// addrInUse reports whether a slot other than s has a connection with s's
+// remote address.
+func (h *Host) addrInUse(s *slot) bool {
+	for _, x := range h.slots {
+		if x != s && x.state != StateDisconnected && x.addr == s.addr {
+			return true
+		}
+	}
+	return false
+}
+
 // notifyConnect marks s connected and reports it.
 func (h *Host) notifyConnect(s *slot) {
 	s.state = StateConnected
+	h.bwRecalc = true
 	p := s.pub
 	p.t.markConnected()
 	h.emit(Event{Type: EventConnect, Peer: p, Data: s.eventData})
@@ -453,6 +344,9 @@ func (h *Host) notifyConnect(s *slot) {
 // zombie ends s's connection: the DISCONNECT event is raised and, once the
 // application has seen it (at once through Dial/Listen), the slot is reset.
 func (h *Host) zombie(s *slot, reason error) {
+	if s.state >= StateConnectionPending {
+		h.bwRecalc = true
+	}
 	s.state = StateZombie
 	p := s.pub
 	data := s.eventData
@@ -668,7 +562,9 @@ func (h *Host) Flush() {
 	}
 }
 
-// Broadcast sends data to every connected peer (Godot's broadcast).
+// Broadcast sends data to every connected peer (Godot's broadcast). A peer
+// whose send queue is full (Config.SendQueueBytes) is skipped and the
+// packet counted as dropped on it.
 func (h *Host) Broadcast(channel int, data []byte, flags PacketFlags) error {
 	if err := checkFlags("broadcast", flags); err != nil {
 		return err
@@ -687,6 +583,10 @@ func (h *Host) Broadcast(channel int, data []byte, flags PacketFlags) error {
 	}
 	for _, s := range h.slots {
 		if s.state == StateConnected && channel < len(s.channels) {
+			if !h.sendRoom(s, len(data)) {
+				s.pub.t.stats.refused.Add(1)
+				continue
+			}
 			h.sendPacket(s, channel, data, flags)
 		}
 	}
@@ -727,11 +627,10 @@ func (h *Host) MaxChannels() int {
 }
 
 // RefuseNewConnections makes the host ignore CONNECT commands (the remote
-// times out), or accept them again.
+// times out), or accept them again. A DTLS server also starts no new DTLS
+// sessions meanwhile, as Godot's (its UDPServer's max pending goes to 0).
 func (h *Host) RefuseNewConnections(refuse bool) {
-	h.mu.Lock()
-	h.refusing = refuse
-	h.mu.Unlock()
+	h.refusing.Store(refuse)
 }
 
 // LocalAddr returns the socket's address.
@@ -816,6 +715,9 @@ func (h *Host) Close() error {
 	h.events = nil
 	h.mu.Unlock()
 	close(h.done)
+	if d := h.dtls.Load(); d != nil {
+		d.close()
+	}
 	err := h.conn.Close()
 	<-h.readerDone
 	<-h.timerDone

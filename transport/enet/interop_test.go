@@ -30,7 +30,7 @@ var (
 // enetPeer builds testdata/enetpeer.c against the system's libenet (Debian's
 // libenet-dev 1.3.17). Without gcc or libenet the test is skipped, unless
 // PACKETPEER_REQUIRE_ENET=1 (CI) makes that a failure.
-func enetPeer(t *testing.T) string {
+func enetPeer(t testing.TB) string {
 	t.Helper()
 	enetPeerOnce.Do(func() {
 		if _, err := exec.LookPath("gcc"); err != nil {

@@ -31,7 +31,9 @@ type relay struct {
 	rng    *rand.Rand
 	client netip.AddrPort
 	stats  struct{ forwarded, dropped, duplicated, reordered int }
-	wg     sync.WaitGroup
+	// inspect, if set (under mu), sees every datagram, both ways.
+	inspect func([]byte)
+	wg      sync.WaitGroup
 }
 
 func newRelay(t *testing.T, server netip.AddrPort, loss, dup, swap float64) *relay {
@@ -77,7 +79,11 @@ func (r *relay) pump(from, to *net.UDPConn, upstream bool) {
 			dst = r.client
 		}
 		x := r.rng.Float64()
+		inspect := r.inspect
 		r.mu.Unlock()
+		if inspect != nil {
+			inspect(buf[:n])
+		}
 		pkt := append([]byte(nil), buf[:n]...)
 		switch {
 		case x < r.loss:

@@ -143,7 +143,8 @@ func newMPTransport(h *Host, server bool) *mpTransport {
 	return m
 }
 
-func (c *MultiplayerConfig) resolved(op string) (MultiplayerConfig, error) {
+// withDefaults returns a copy of c (nil-safe) with MaxClients defaulted.
+func (c *MultiplayerConfig) withDefaults() MultiplayerConfig {
 	var r MultiplayerConfig
 	if c != nil {
 		r = *c
@@ -151,15 +152,20 @@ func (c *MultiplayerConfig) resolved(op string) (MultiplayerConfig, error) {
 	if r.MaxClients == 0 {
 		r.MaxClients = DefaultMaxPeers
 	}
-	if r.MaxClients < 0 || r.MaxClients > MaxPeers {
-		return r, &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrInvalidParameter,
-			Detail: fmt.Sprintf("MaxClients %d outside 1..%d", r.MaxClients, MaxPeers)}
+	return r
+}
+
+// check reports a field of a defaulted MultiplayerConfig outside its range.
+func (c *MultiplayerConfig) check(op string) error {
+	if c.MaxClients < 0 || c.MaxClients > MaxPeers {
+		return &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrInvalidParameter,
+			Detail: fmt.Sprintf("MaxClients %d outside 1..%d", c.MaxClients, MaxPeers)}
 	}
-	if r.Channels < 0 || r.Channels > MaxChannels-mpSystemChannels {
-		return r, &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrInvalidParameter,
-			Detail: fmt.Sprintf("Channels %d outside 0..%d", r.Channels, MaxChannels-mpSystemChannels)}
+	if c.Channels < 0 || c.Channels > MaxChannels-mpSystemChannels {
+		return &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrInvalidParameter,
+			Detail: fmt.Sprintf("Channels %d outside 0..%d", c.Channels, MaxChannels-mpSystemChannels)}
 	}
-	return r, nil
+	return nil
 }
 
 // CreateServer creates a server host bound to addr ("host:port"; "*" or an
@@ -168,8 +174,8 @@ func (c *MultiplayerConfig) resolved(op string) (MultiplayerConfig, error) {
 // ConnectionConnected at once; each client it admits is reported with a
 // PeerConnected event for the id the client sent.
 func CreateServer(addr string, cfg *MultiplayerConfig) (*MultiplayerPeer, error) {
-	c, err := cfg.resolved("create server")
-	if err != nil {
+	c := cfg.withDefaults()
+	if err := c.check("create server"); err != nil {
 		return nil, err
 	}
 	hc := &Config{MaxPeers: c.MaxClients, OutgoingBandwidth: c.OutBandwidth, MaxPacketSize: mpMaxPacketSize}
@@ -248,8 +254,8 @@ func (p *MultiplayerPeer) AddMeshPeer(id int32, h *Host) error {
 // ConnectionDisconnected if the server never answers (a Godot server
 // refusing the id only stops answering). DialClient waits for the outcome.
 func CreateClient(addr string, cfg *MultiplayerConfig) (*MultiplayerPeer, error) {
-	c, err := cfg.resolved("create client")
-	if err != nil {
+	c := cfg.withDefaults()
+	if err := c.check("create client"); err != nil {
 		return nil, err
 	}
 	h, err := NewHost(c.LocalAddr, &Config{MaxPeers: 1, IncomingBandwidth: c.InBandwidth,

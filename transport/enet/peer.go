@@ -100,12 +100,19 @@ type peerTransport struct {
 
 	lastChannel atomic.Int32
 	lastFlags   atomic.Uint32
+	stats       peerCounters
+
+	// WritePacket callers waiting for room in the send queue (guarded by
+	// h.mu), and the channel that wakes them when acknowledged data leaves.
+	roomWaiters int
+	room        chan struct{}
 }
 
 func newPeer(s *slot) *Peer {
 	t := &peerTransport{h: s.h, s: s, remote: s.addr, channels: len(s.channels),
 		connected: make(chan struct{}), ended: make(chan struct{})}
 	t.in.ready = make(chan struct{}, 1)
+	t.room = make(chan struct{}, 1)
 	return &Peer{Peer: peer.New(t), t: t}
 }
 
@@ -142,32 +149,103 @@ func (t *peerTransport) PutPacket(p []byte) error {
 	return t.send("put packet", 0, p, FlagReliable)
 }
 
+// peerCounters are a peer's drop counters (Stats).
+type peerCounters struct {
+	full, oversize, late, refused atomic.Uint64
+}
+
+// Stats are an ENet peer's drop counters: peer.PeerStats for received
+// packets, plus the sends its own side refused.
+type Stats struct {
+	peer.PeerStats
+	// RefusedSends counts Send, PutPacket and Broadcast packets refused
+	// because the send queue was full (Config.SendQueueBytes).
+	RefusedSends uint64
+}
+
+// Stats returns the peer's drop counters. In PeerStats, DroppedFull counts
+// unreliable and unsequenced packets discarded because MaxWaitingData or
+// MaxHostWaitingData was reached (reliable ones are not acknowledged
+// instead, and come again), DroppedOversize commands with a packet larger
+// than MaxPacketSize, and DroppedLate unreliable sequenced packets (or
+// fragment groups) that a newer one had overtaken.
+func (p *Peer) Stats() Stats {
+	return Stats{PeerStats: p.t.PeerStats(), RefusedSends: p.t.stats.refused.Load()}
+}
+
+// PeerStats is Stats().PeerStats, for peer.Peer.PeerStats.
+func (t *peerTransport) PeerStats() peer.PeerStats {
+	return peer.PeerStats{DroppedFull: t.stats.full.Load(), DroppedOversize: t.stats.oversize.Load(),
+		DroppedLate: t.stats.late.Load()}
+}
+
+// WritePacket sends p reliably on channel 0, as PutPacket, but waits while
+// the send queue is full (Config.SendQueueBytes) until acknowledgements
+// make room or ctx ends; an ended ctx gives an error matching both
+// ctx.Err() and peer.ErrTimeout. Nothing is counted as dropped while it
+// waits.
+func (t *peerTransport) WritePacket(ctx context.Context, p []byte) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return &peer.OpError{Op: "write packet", Transport: "enet", Code: peer.ErrTimeout, Err: err}
+		}
+		full, err := t.trySend("write packet", 0, p, FlagReliable, true)
+		if !full {
+			return err
+		}
+		select {
+		case <-t.room:
+		case <-t.ended:
+		case <-ctx.Done():
+		}
+		t.h.mu.Lock()
+		t.roomWaiters--
+		t.h.mu.Unlock()
+	}
+}
+
 func (t *peerTransport) send(op string, ch int, p []byte, flags PacketFlags) error {
+	_, err := t.trySend(op, ch, p, flags, false)
+	return err
+}
+
+// trySend queues p, or with wait reports a full send queue (full, with
+// the caller registered in roomWaiters) instead of failing.
+func (t *peerTransport) trySend(op string, ch int, p []byte, flags PacketFlags, wait bool) (full bool, err error) {
 	if err := checkFlags(op, flags); err != nil {
-		return err
+		return false, err
 	}
 	h := t.h
 	if len(p) > h.cfg.MaxPacketSize {
-		return tooLarge(op, len(p), h.cfg.MaxPacketSize)
+		return false, tooLarge(op, len(p), h.cfg.MaxPacketSize)
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	s := t.s
 	if s == nil || h.closed {
-		return &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrUnconfigured, Detail: "the peer is not connected"}
+		return false, &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrUnconfigured, Detail: "the peer is not connected"}
 	}
 	if ch < 0 || ch >= len(s.channels) {
-		return &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrInvalidParameter,
+		return false, &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("channel %d outside 0..%d", ch, len(s.channels)-1)}
 	}
 	if s.state != StateConnected {
-		return &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrFailed, Detail: "peer state is " + s.state.String()}
+		return false, &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrFailed, Detail: "peer state is " + s.state.String()}
 	}
 	if fragLen := int(s.mtu) - 28 - h.checksumLen(); len(p) > fragLen && (len(p)+fragLen-1)/fragLen > maxFragmentCnt {
-		return tooLarge(op, len(p), fragLen*maxFragmentCnt)
+		return false, tooLarge(op, len(p), fragLen*maxFragmentCnt)
+	}
+	if !h.sendRoom(s, len(p)) {
+		if wait {
+			t.roomWaiters++
+			return true, nil
+		}
+		t.stats.refused.Add(1)
+		return false, &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrOutOfMemory,
+			Detail: fmt.Sprintf("send queue full: %d bytes unacknowledged, SendQueueBytes %d", s.outBytes, h.cfg.SendQueueBytes)}
 	}
 	h.sendPacket(s, ch, p, flags)
-	return nil
+	return false, nil
 }
 
 func (t *peerTransport) GetPacket() ([]byte, error) {
@@ -222,6 +300,7 @@ func (t *peerTransport) WaitPacket(ctx context.Context) error {
 		}
 		select {
 		case <-t.in.ready:
+		case <-t.ended: // wakes every waiter, not just the one ready's token wakes
 		case <-ctx.Done():
 			return ctx.Err()
 		}

@@ -277,7 +277,7 @@ func (s *slot) removeSent(seq uint16, chID uint8) byte {
 	if c.data != nil && wasSent {
 		s.reliableInTransit -= uint32(len(c.data))
 	}
-	s.h.freeOut(c)
+	s.freeOut(c)
 	return num
 }
 
@@ -301,7 +301,7 @@ func (h *Host) handleConnect(src netip.AddrPort, c *command) *slot {
 			sameIP++
 		}
 	}
-	if free == nil || sameIP >= h.cfg.DuplicatePeers || h.refusing {
+	if free == nil || sameIP >= h.cfg.DuplicatePeers || h.refusing.Load() {
 		return nil
 	}
 	s := free
@@ -482,6 +482,7 @@ func (h *Host) handleSend(s *slot, c *command) bool {
 		return false
 	}
 	if len(c.payload) > h.cfg.MaxPacketSize {
+		s.pub.t.stats.oversize.Add(1)
 		return false
 	}
 	ch := &s.channels[c.channel]
@@ -503,6 +504,7 @@ func (h *Host) handleSend(s *slot, c *command) bool {
 			return true
 		}
 		if !h.deliverable(s, len(c.payload)) {
+			s.pub.t.stats.full.Add(1)
 			return false
 		}
 		s.unseqWindow[idx/64] |= 1 << (idx % 64)
@@ -540,6 +542,18 @@ func (h *Host) handleSend(s *slot, c *command) bool {
 			return true
 		}
 		if c.seq == ch.inReliableSeq && c.unreliableSeq <= ch.inUnreliableSeq {
+			s.pub.t.stats.late.Add(1)
+			return true
+		}
+		if c.seq == ch.inReliableSeq && len(ch.inUnreliable) == 0 {
+			// Newer than the last delivered and nothing waiting: deliver
+			// without storing, as dispatchUnreliable would at once.
+			if !h.deliverable(s, len(c.payload)) {
+				s.pub.t.stats.full.Add(1)
+				return false
+			}
+			ch.inUnreliableSeq = c.unreliableSeq
+			h.deliver(s, c.channel, c.payload, 0, false)
 			return true
 		}
 		pos, dup := ch.unreliablePos(c.seq, c.unreliableSeq)
@@ -548,6 +562,7 @@ func (h *Host) handleSend(s *slot, c *command) bool {
 		}
 		ic := &inCmd{number: cmdSendUnreliable, seq: c.seq, useq: c.unreliableSeq}
 		if !h.store(s, ic, c.payload, c.seq != ch.inReliableSeq) {
+			s.pub.t.stats.full.Add(1)
 			return false
 		}
 		ch.inUnreliable = insertAt(ch.inUnreliable, pos, ic)
@@ -757,6 +772,7 @@ func (h *Host) dispatchUnreliable(s *slot, chID uint8) {
 		case ic.seq == ch.inReliableSeq:
 			if ic.useq <= ch.inUnreliableSeq && ch.inUnreliableSeq != 0 {
 				h.discharge(s, ic.charged)
+				s.pub.t.stats.late.Add(1)
 				continue
 			}
 			if ic.remaining > 0 {
@@ -766,6 +782,7 @@ func (h *Host) dispatchUnreliable(s *slot, chID uint8) {
 			// Earlier incomplete groups of this reliable seq are now stale.
 			for len(kept) > 0 && kept[len(kept)-1].seq == ch.inReliableSeq {
 				h.discharge(s, kept[len(kept)-1].charged)
+				s.pub.t.stats.late.Add(1)
 				kept = kept[:len(kept)-1]
 			}
 			ch.inUnreliableSeq = ic.useq

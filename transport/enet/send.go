@@ -38,6 +38,8 @@ func (s *slot) queueOut(c *outCmd) {
 		put16(c.head[:], 4, s.unseqGroup)
 	}
 	put16(c.head[:], 2, c.seq)
+	s.outDataTotal += uint64(c.headLen) + uint64(len(c.data))
+	s.outBytes += outCost(len(c.data), 1)
 	s.outOrder++
 	c.order = s.outOrder
 	if reliable && c.data != nil {
@@ -178,13 +180,13 @@ func (h *Host) sendSlotNow(s *slot, checkTimeouts bool) {
 				s.throttleCounter = (s.throttleCounter + throttleCounterStep) % throttleScale
 				if s.throttleCounter > s.throttle {
 					seq, useq := c.seq, c.useq
-					h.freeOut(q.pop())
+					s.freeOut(q.pop())
 					for q.len() > 0 {
 						d := q.at(0)
 						if d.reliable() || !d.fragment || d.seq != seq || d.useq != useq {
 							break
 						}
-						h.freeOut(q.pop())
+						s.freeOut(q.pop())
 					}
 					continue
 				}
@@ -198,7 +200,7 @@ func (h *Host) sendSlotNow(s *slot, checkTimeouts bool) {
 			buf = append(buf, c.data...)
 			ncmd++
 			if !reliable {
-				h.freeOut(c)
+				s.freeOut(c)
 				continue
 			}
 			if ch != nil && c.attempts == 0 {
@@ -435,6 +437,16 @@ func (h *Host) disconnectLater(s *slot, data uint32) {
 		return
 	}
 	h.disconnect(s, data)
+}
+
+// sendRoom reports whether n more payload bytes fit in s's send queue
+// (Config.SendQueueBytes), as sendPacket would split them.
+func (h *Host) sendRoom(s *slot, n int) bool {
+	k := 1
+	if fragLen := int(s.mtu) - 28 - h.checksumLen(); n > fragLen {
+		k = (n + fragLen - 1) / fragLen
+	}
+	return s.outBytes+outCost(n, k) <= int64(h.cfg.SendQueueBytes)
 }
 
 // sendPacket queues data on channel chID of s, fragmenting it as ENet's

@@ -45,12 +45,36 @@ const (
 	defaultPingInterval     = 500
 	packetLossScale         = 65536
 	packetLossInterval      = 10000
+
+	// bandwidthThrottleInterval (ms) is ENet's
+	// ENET_HOST_BANDWIDTH_THROTTLE_INTERVAL.
+	bandwidthThrottleInterval = 1000
 )
 
 // inCmdOverhead is what each stored incoming command or fragment is charged
 // against the waiting-data limits on top of its payload: an upper bound of
 // its bookkeeping (struct, slice headers, list slot).
 const inCmdOverhead = 128
+
+// outCmdOverhead is what each queued or in-flight outgoing command is
+// charged against Config.SendQueueBytes on top of its payload: an upper
+// bound of the command struct, its queue slots and buffer rounding.
+const outCmdOverhead = 192
+
+// outCost is the charge of n payload bytes in k commands.
+func outCost(n, k int) int64 { return int64(n) + int64(k)*outCmdOverhead }
+
+// freeOut discharges a command that leaves s's queues and recycles it.
+func (s *slot) freeOut(c *outCmd) {
+	s.outBytes -= outCost(len(c.data), 1)
+	s.h.freeOut(c)
+	if p := s.pub; p != nil && p.t.roomWaiters > 0 {
+		select {
+		case p.t.room <- struct{}{}:
+		default:
+		}
+	}
+}
 
 // outCmd is one queued or in-flight outgoing command.
 type outCmd struct {
@@ -166,11 +190,24 @@ type slot struct {
 	dirty                     bool // in h.dirty, waiting for a send pass
 
 	waiting int64 // bytes held in channels and fragment groups, overhead included
+	// outBytes is the outgoing data queued or in flight, outCmdOverhead
+	// included, bounded by Config.SendQueueBytes.
+	outBytes int64
+
+	// Bandwidth throttle (ENet's outgoingDataTotal and throttle epochs):
+	// bytes of commands queued since the host's last throttle run, and
+	// the service time of the run that last singled this peer out.
+	outDataTotal uint64
+	outBwEpoch   uint32
+	inBwEpoch    uint32
 }
 
 // reset returns the slot to DISCONNECTED, keeping its session IDs (ENet
 // enet_peer_reset).
 func (s *slot) reset() {
+	if d := s.h.dtls.Load(); d != nil && s.addr.IsValid() && !s.h.addrInUse(s) {
+		d.release(s.addr)
+	}
 	s.resetQueues()
 	if s.pub != nil {
 		s.pub.t.detach()
@@ -198,15 +235,16 @@ func (s *slot) reset() {
 	s.packetsSent, s.packetsLost, s.packetLoss, s.packetLossVar, s.packetLossEpoch = 0, 0, 0, 0, 0
 	s.eventData = 0
 	s.continueSending = false
+	s.outDataTotal, s.outBwEpoch, s.inBwEpoch = 0, 0, 0
 }
 
 // resetQueues drops every queued, in-flight and undelivered command and
 // every pending acknowledgement (ENet enet_peer_reset_queues).
 func (s *slot) resetQueues() {
-	s.outData.drain(s.h.freeOut)
-	s.outOther.drain(s.h.freeOut)
+	s.outData.drain(s.freeOut)
+	s.outOther.drain(s.freeOut)
 	for _, c := range s.sent {
-		s.h.freeOut(c)
+		s.freeOut(c)
 	}
 	clear(s.sent)
 	s.sent = s.sent[:0]

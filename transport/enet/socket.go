@@ -36,15 +36,26 @@ const socketBufferSize = 256 << 10
 // writeTo sends one datagram. Errors are counted, not returned: ENet treats
 // a failed send like a lost datagram.
 func (h *Host) writeTo(b []byte, to netip.AddrPort) {
-	if h.v6 && to.Addr().Is4() {
-		to = netip.AddrPortFrom(netip.AddrFrom16(to.Addr().As16()), to.Port())
+	var err error
+	if d := h.dtls.Load(); d != nil {
+		err = d.send(b, to)
+	} else {
+		_, err = h.conn.WriteToUDPAddrPort(b, h.socketAddr(to))
 	}
-	if _, err := h.conn.WriteToUDPAddrPort(b, to); err != nil {
+	if err != nil {
 		h.stats.sendErrors++
 		return
 	}
 	h.stats.sentPackets++
 	h.stats.sentData += uint64(len(b))
+}
+
+// socketAddr is to as the socket wants it (IPv4-mapped on an IPv6 socket).
+func (h *Host) socketAddr(to netip.AddrPort) netip.AddrPort {
+	if h.v6 && to.Addr().Is4() {
+		return netip.AddrPortFrom(netip.AddrFrom16(to.Addr().As16()), to.Port())
+	}
+	return to
 }
 
 // readLoop reads datagrams until the socket is closed and hands each to the
@@ -60,10 +71,14 @@ func (h *Host) readLoop() {
 			}
 			continue
 		}
+		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+		if d := h.dtls.Load(); d != nil {
+			d.inbound(src, buf[:n])
+			continue
+		}
 		if n > maxMTU {
 			continue // ENet's receive buffer is 4096 bytes
 		}
-		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
 		h.receive(src, buf[:n])
 	}
 }

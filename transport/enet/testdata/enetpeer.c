@@ -11,9 +11,26 @@
  *       disconnects with data 0x1234 and exits 0 when everything matched.
  *   --range-coder enables enet_host_compress_with_range_coder, --checksum
  *   sets host->checksum = enet_crc32, --dump prints every received datagram.
- *   enetpeer bench PORT N SIZE [--unreliable] [--rtt]
- *       Sends N SIZE-byte packets to an echo server on PORT, prints
- *       "BENCH ns=<time until the last echo> got=<echoes>" and disconnects.
+ *   enetpeer bench PORT N SIZE [--unreliable] [--rtt] [--burst B]
+ *       Sends N SIZE-byte packets to an echo server on PORT, B at a time,
+ *       prints "BENCH ns=<time until the last echoes> got=<echoes>" and
+ *       disconnects.
+ *   enetpeer clients PORT CLIENTS N SIZE [--burst B]
+ *       CLIENTS hosts of one peer each connect to an echo server on PORT;
+ *       once all are connected, each sends N reliable SIZE-byte packets on
+ *       channel 0, B at once per round (a round ends with its last echo).
+ *       Prints "BENCH ns=<time in rounds> got=<echoes>" and disconnects
+ *       them all at once.
+ *   enetpeer flood PORT SIZE PER MS [--out N]
+ *       A client whose host has outgoing bandwidth N connects to PORT and
+ *       sends PER unreliable SIZE-byte packets on channel 0 every 25 ms for
+ *       MS milliseconds, then disconnects. Prints the LIMIT lines as sink.
+ *   enetpeer sink [--in N] [--out N] [--peers N]
+ *       A server whose host has bandwidth N in / out (bytes/s, default 0).
+ *       Prints "PORT <n>", then "LIMIT in=<n> out=<n>" whenever the
+ *       bandwidth its last peer announced changes, and every 200 ms
+ *       "BYTES ms=<since the first packet> n=<payload bytes received>".
+ *       Exits 0 after the first DISCONNECT event.
  *
  * Every event is printed on one line:
  *   CONNECT data=<hex> mtu=<n> channels=<n>
@@ -130,15 +147,17 @@ static long long now_ns(void) {
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* bench PORT N SIZE [--unreliable] [--rtt]: send N packets of SIZE bytes
- * on channel 0 (reliable unless --unreliable) at once, or one at a time
- * after each echo (--rtt), to an echo server; print "BENCH ns=<time until
- * the last echo> got=<echoes>" and disconnect. Unreliable runs end 300 ms
- * after the last echo. */
+/* bench PORT N SIZE [--unreliable] [--rtt] [--burst B]: send N packets of
+ * SIZE bytes on channel 0 (reliable unless --unreliable) to an echo server,
+ * B at once (default N) and the next B once their echoes are in, or one at
+ * a time after each echo (--rtt); print "BENCH ns=<time> got=<echoes>" and
+ * disconnect. The time runs from each burst's first send to its last echo;
+ * an unreliable burst ends 300 ms after its last echo (not counted). */
 static int bench(int argc, char **argv) {
 	int port = atoi(argv[2]), n = atoi(argv[3]);
 	size_t size = (size_t)atoi(argv[4]);
 	int unrel = has(argc, argv, "--unreliable"), rtt = has(argc, argv, "--rtt");
+	int burst = rtt ? 1 : opt(argc, argv, "--burst", n);
 	enet_uint32 flags = unrel ? 0 : ENET_PACKET_FLAG_RELIABLE;
 	ENetHost *h = enet_host_create(NULL, 1, 1, 0, 0);
 	ENetAddress addr;
@@ -146,38 +165,195 @@ static int bench(int argc, char **argv) {
 	addr.port = (enet_uint16)port;
 	ENetPeer *peer = enet_host_connect(h, &addr, 1, 0);
 	unsigned char *buf = calloc(1, size + 1);
-	int got = 0, done = 0;
-	long long start = 0, last = 0;
+	int sent = 0, got = 0, inBurst = 0, burstGot = 0, done = 0;
+	long long active = 0, start = 0, last = 0;
 	for (;;) {
 		ENetEvent ev;
 		int r = enet_host_service(h, &ev, 1);
 		if (r < 0) return 2;
-		if (r == 0) {
-			if (unrel && start && !done && now_ns() - (last ? last : start) > 300000000LL) {
-				done = 1;
-				printf("BENCH ns=%lld got=%d\n", last - start, got);
-				enet_peer_disconnect(peer, 0);
-			}
-			continue;
-		}
-		if (ev.type == ENET_EVENT_TYPE_CONNECT) {
-			start = now_ns();
-			for (int i = 0; i < (rtt ? 1 : n); i++)
-				enet_peer_send(peer, 0, enet_packet_create(buf, size, flags));
-			enet_host_flush(h);
-		} else if (ev.type == ENET_EVENT_TYPE_RECEIVE) {
+		if (r > 0 && ev.type == ENET_EVENT_TYPE_DISCONNECT) return done ? 0 : 1;
+		if (r > 0 && ev.type == ENET_EVENT_TYPE_RECEIVE) {
 			enet_packet_destroy(ev.packet);
 			last = now_ns();
-			if (++got == n && !done) {
+			got++;
+			burstGot++;
+		}
+		int connected = peer->state == ENET_PEER_STATE_CONNECTED;
+		int over = inBurst && (burstGot == inBurst ||
+		           (unrel && r == 0 && now_ns() - (last > start ? last : start) > 300000000LL));
+		if (over) {
+			if (burstGot > 0) active += last - start;
+			inBurst = 0;
+		}
+		if (connected && !inBurst && !done) {
+			if (sent == n) {
 				done = 1;
-				printf("BENCH ns=%lld got=%d\n", last - start, got);
+				printf("BENCH ns=%lld got=%d\n", active, got);
 				enet_peer_disconnect(peer, 0);
-			} else if (rtt && !done) {
-				enet_peer_send(peer, 0, enet_packet_create(buf, size, flags));
-				enet_host_flush(h);
+				continue;
 			}
-		} else if (ev.type == ENET_EVENT_TYPE_DISCONNECT) {
-			return done ? 0 : 1;
+			inBurst = burst < n - sent ? burst : n - sent;
+			burstGot = 0;
+			start = now_ns();
+			for (int i = 0; i < inBurst; i++)
+				enet_peer_send(peer, 0, enet_packet_create(buf, size, flags));
+			sent += inBurst;
+			enet_host_flush(h);
+		}
+	}
+}
+
+static int clients(int argc, char **argv) {
+	int port = atoi(argv[2]), nc = atoi(argv[3]), n = atoi(argv[4]);
+	size_t size = (size_t)atoi(argv[5]);
+	int burst = opt(argc, argv, "--burst", n);
+	ENetHost **hs = calloc((size_t)nc, sizeof *hs);
+	ENetPeer **ps = calloc((size_t)nc, sizeof *ps);
+	unsigned char *buf = calloc(1, size + 1);
+	ENetAddress addr;
+	enet_address_set_host_ip(&addr, "127.0.0.1");
+	addr.port = (enet_uint16)port;
+	for (int i = 0; i < nc; i++) {
+		hs[i] = enet_host_create(NULL, 1, 1, 0, 0);
+		if (!hs[i]) { fprintf(stderr, "host create failed\n"); return 2; }
+		ps[i] = enet_host_connect(hs[i], &addr, 1, (enet_uint32)i);
+	}
+	int connected = 0, total = 0, sent = 0, inRound = 0;
+	long long active = 0, start = 0;
+	for (;;) {
+		if (connected == nc && total == nc * sent) {
+			if (inRound) active += now_ns() - start;
+			if (sent == n) break;
+			inRound = burst < n - sent ? burst : n - sent;
+			start = now_ns();
+			for (int k = 0; k < nc; k++) {
+				for (int j = 0; j < inRound; j++)
+					enet_peer_send(ps[k], 0, enet_packet_create(buf, size, ENET_PACKET_FLAG_RELIABLE));
+				enet_host_flush(hs[k]);
+			}
+			sent += inRound;
+		}
+		ENetSocketSet set;
+		ENET_SOCKETSET_EMPTY(set);
+		ENetSocket maxs = 0;
+		for (int i = 0; i < nc; i++) {
+			ENET_SOCKETSET_ADD(set, hs[i]->socket);
+			if (hs[i]->socket > maxs) maxs = hs[i]->socket;
+		}
+		enet_socketset_select(maxs, &set, NULL, 5);
+		for (int i = 0; i < nc; i++) {
+			ENetEvent ev;
+			while (enet_host_service(hs[i], &ev, 0) > 0) {
+				if (ev.type == ENET_EVENT_TYPE_CONNECT) {
+					connected++;
+				} else if (ev.type == ENET_EVENT_TYPE_RECEIVE) {
+					enet_packet_destroy(ev.packet);
+					total++;
+				} else if (ev.type == ENET_EVENT_TYPE_DISCONNECT) {
+					fprintf(stderr, "client %d disconnected\n", i);
+					return 1;
+				}
+			}
+		}
+	}
+	printf("BENCH ns=%lld got=%d\n", active, total);
+	for (int i = 0; i < nc; i++) {
+		enet_peer_disconnect_now(ps[i], 0);
+		enet_host_destroy(hs[i]);
+	}
+	return 0;
+}
+
+static int flood(int argc, char **argv) {
+	int port = atoi(argv[2]), per = atoi(argv[4]);
+	size_t size = (size_t)atoi(argv[3]);
+	long long dur = atoll(argv[5]) * 1000000LL;
+	ENetHost *h = enet_host_create(NULL, 1, 1, 0, (enet_uint32)opt(argc, argv, "--out", 0));
+	if (!h) { fprintf(stderr, "host create failed\n"); return 2; }
+	ENetAddress addr;
+	enet_address_set_host_ip(&addr, "127.0.0.1");
+	addr.port = (enet_uint16)port;
+	ENetPeer *peer = enet_host_connect(h, &addr, 1, 0);
+	unsigned char *buf = calloc(1, size + 1);
+	enet_uint32 in = ~0u, out = ~0u;
+	long long start = 0, next = 0;
+	for (;;) {
+		ENetEvent ev;
+		int r = enet_host_service(h, &ev, 1);
+		if (r < 0) return 2;
+		if (r > 0 && ev.type == ENET_EVENT_TYPE_CONNECT) {
+			printf("CONNECT data=%08x mtu=%u channels=%zu\n", ev.data, peer->mtu, peer->channelCount);
+			start = next = now_ns();
+		} else if (r > 0 && ev.type == ENET_EVENT_TYPE_RECEIVE) {
+			enet_packet_destroy(ev.packet);
+		} else if (r > 0 && ev.type == ENET_EVENT_TYPE_DISCONNECT) {
+			printf("DISCONNECT data=%08x\n", ev.data);
+			enet_host_destroy(h);
+			return 0;
+		}
+		if (peer->state == ENET_PEER_STATE_CONNECTED &&
+		    (peer->incomingBandwidth != in || peer->outgoingBandwidth != out)) {
+			in = peer->incomingBandwidth;
+			out = peer->outgoingBandwidth;
+			printf("LIMIT in=%u out=%u\n", in, out);
+		}
+		long long t = now_ns();
+		if (start && t - start >= dur && peer->state == ENET_PEER_STATE_CONNECTED) {
+			enet_peer_disconnect(peer, 0);
+			start = 0;
+		}
+		if (start && t >= next) {
+			next += 25000000LL;
+			for (int i = 0; i < per; i++)
+				enet_peer_send(peer, 0, enet_packet_create(buf, size, 0));
+		}
+	}
+}
+
+static int sink(int argc, char **argv) {
+	ENetAddress addr;
+	enet_address_set_host_ip(&addr, "127.0.0.1");
+	addr.port = 0;
+	ENetHost *h = enet_host_create(&addr, (size_t)opt(argc, argv, "--peers", 1), 0,
+	                               (enet_uint32)opt(argc, argv, "--in", 0), (enet_uint32)opt(argc, argv, "--out", 0));
+	if (!h) { fprintf(stderr, "host create failed\n"); return 2; }
+	ENetAddress bound;
+	enet_socket_get_address(h->socket, &bound);
+	printf("PORT %u\n", bound.port);
+	ENetPeer *peer = NULL;
+	enet_uint32 in = ~0u, out = ~0u;
+	long long first = 0, lastPrint = 0, total = 0;
+	for (;;) {
+		ENetEvent ev;
+		int r = enet_host_service(h, &ev, 5);
+		if (r < 0) return 2;
+		if (r > 0) switch (ev.type) {
+		case ENET_EVENT_TYPE_CONNECT:
+			peer = ev.peer;
+			in = out = ~0u;
+			printf("CONNECT data=%08x mtu=%u channels=%zu\n", ev.data, peer->mtu, peer->channelCount);
+			break;
+		case ENET_EVENT_TYPE_RECEIVE:
+			if (!first) first = now_ns();
+			total += (long long)ev.packet->dataLength;
+			enet_packet_destroy(ev.packet);
+			break;
+		case ENET_EVENT_TYPE_DISCONNECT:
+			printf("DISCONNECT data=%08x\n", ev.data);
+			enet_host_destroy(h);
+			return 0;
+		default:
+			break;
+		}
+		if (peer && (peer->incomingBandwidth != in || peer->outgoingBandwidth != out)) {
+			in = peer->incomingBandwidth;
+			out = peer->outgoingBandwidth;
+			printf("LIMIT in=%u out=%u\n", in, out);
+		}
+		long long t = now_ns();
+		if (first && t - lastPrint >= 200000000LL) {
+			lastPrint = t;
+			printf("BYTES ms=%lld n=%lld\n", (t - first) / 1000000, total);
 		}
 	}
 }
@@ -294,6 +470,9 @@ int main(int argc, char **argv) {
 	if (argc >= 2 && strcmp(argv[1], "server") == 0) return server(argc, argv);
 	if (argc >= 3 && strcmp(argv[1], "client") == 0) return client(argc, argv);
 	if (argc >= 5 && strcmp(argv[1], "bench") == 0) return bench(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "sink") == 0) return sink(argc, argv);
+	if (argc >= 6 && strcmp(argv[1], "flood") == 0) return flood(argc, argv);
+	if (argc >= 6 && strcmp(argv[1], "clients") == 0) return clients(argc, argv);
 	fprintf(stderr, "usage: enetpeer server [--channels N] [--peers N] | client PORT [--channels N] [--data X]\n");
 	return 2;
 }
