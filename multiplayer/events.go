@@ -162,7 +162,7 @@ func (e *Events) waitReady(ctx context.Context) error {
 		n, closed := e.n, e.closed
 		e.mu.Unlock()
 		if closed {
-			return &peer.OpError{Op: "wait event", Err: peer.ErrClosed}
+			return &peer.OpError{Op: "wait event", Transport: "multiplayer", Err: peer.ErrClosed}
 		}
 		if n > 0 {
 			return nil
@@ -171,7 +171,7 @@ func (e *Events) waitReady(ctx context.Context) error {
 		case <-ready:
 		case <-done:
 		case <-ctx.Done():
-			return ctx.Err()
+			return &peer.OpError{Op: "wait event", Transport: "multiplayer", Code: peer.ErrTimeout, Err: ctx.Err()}
 		}
 	}
 }

@@ -333,7 +333,7 @@ func (p *Peer) ReadEvent(ctx context.Context) (Event, error) {
 // matching ErrClosed after Close.
 func (p *Peer) WaitEvent(ctx context.Context) error {
 	if p.IsClosed() {
-		return &peer.OpError{Op: "wait event", Err: peer.ErrClosed}
+		return &peer.OpError{Op: "wait event", Transport: "multiplayer", Err: peer.ErrClosed}
 	}
 	return p.ev.waitReady(ctx)
 }

@@ -102,11 +102,22 @@
 // # Errors
 //
 // Godot's Error enum is here as sentinels (ErrUnavailable = 2,
-// ErrOutOfMemory = 6, ErrInvalidData = 30, ...). Errors from this module carry
-// the Godot code and match with errors.Is, whatever package made them, and
-// usually say what was wrong ("packet of 70000 bytes exceeds max packet size
-// 65532"). After Close every call fails with an error matching ErrClosed,
-// which is net.ErrClosed.
+// ErrOutOfMemory = 6, ErrInvalidData = 30, ...); package variant's sentinels
+// are the same values. Every error of a peer or listener has one shape, an
+// *OpError: the operation, the transport, Godot's code and the cause, read as
+//
+//	udp: put packet: packet of 70000 bytes exceeds MaxPacketSize 65507 (ERR_INVALID_PARAMETER)
+//	quic: read var: variant: ERR_INVALID_DATA: string length 9 exceeds the 4 bytes left (at byte 4)
+//	websocket: write packet: context deadline exceeded (ERR_TIMEOUT)
+//
+// errors.Is matches the Godot sentinel (peer.ErrInvalidParameter), and the
+// cause: net.ErrClosed after Close (every call then fails so; ErrClosed is
+// net.ErrClosed), io.ErrUnexpectedEOF for a cut packet, ctx.Err() for a
+// context that ended (with ErrTimeout); errors.As finds the cause's type
+// (*variant.Error with its Offset, *websocket.CloseError with its code,
+// *dtls.HandshakeError with its Status). Decoders that report where the input
+// went wrong have their own types, *variant.Error and *scene.Error, which
+// unwrap to the same sentinels.
 //
 // # How a connection ends
 //

@@ -140,9 +140,9 @@ func ExamplePeer_WritePacket() {
 	defer a.Close()
 	defer b.Close()
 
+	fmt.Println(a.WritePacket(context.Background(), []byte("queued")))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
-	fmt.Println(a.WritePacket(ctx, []byte("queued")))
 	err := a.WritePacket(ctx, []byte("no room"))
 	fmt.Println(errors.Is(err, peer.ErrTimeout), errors.Is(err, context.DeadlineExceeded))
 	// Output:
@@ -204,4 +204,31 @@ func ExampleListener() {
 	// Output:
 	// ping <nil> 1
 	// true
+}
+
+// Every error of a peer is an *OpError: the transport, the operation, what
+// was wrong, the cause and Godot's code, each matched with errors.Is.
+func ExampleOpError() {
+	a, b := peer.Pipe(&peer.PipeConfig{MaxPacketSize: 100})
+	defer b.Close()
+
+	err := a.PutPacket(make([]byte, 101))
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, peer.ErrInvalidParameter))
+
+	a.Close()
+	err = a.PutPacket([]byte("x"))
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, net.ErrClosed))
+
+	var oe *peer.OpError
+	if errors.As(err, &oe) {
+		fmt.Println(oe.Transport, oe.Op)
+	}
+	// Output:
+	// pipe: put packet: packet of 101 bytes exceeds MaxPacketSize 100 (ERR_INVALID_PARAMETER)
+	// true
+	// pipe: put packet: use of closed network connection
+	// true
+	// pipe put packet
 }

@@ -581,11 +581,15 @@ func (e *OpError) Error() string {
 	if e.Detail != "" {
 		s += ": " + e.Detail
 	}
-	if e.Err != nil {
-		s += ": " + e.Err.Error()
+	code, cause := e.Code, e.Err
+	if c, ok := cause.(*Error); ok && code == nil {
+		code, cause = c, nil // Godot's code given as the cause
 	}
-	if e.Code != nil && (e.Err == nil || !errors.Is(e.Err, e.Code)) {
-		s += " (" + e.Code.Name() + ")"
+	if cause != nil {
+		s += ": " + cause.Error()
+	}
+	if code != nil && (cause == nil || !errors.Is(cause, code)) {
+		s += " (" + code.Name() + ")"
 	}
 	return s
 }

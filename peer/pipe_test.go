@@ -146,7 +146,7 @@ func TestPutVarSendsObjectsAsIDsByDefault(t *testing.T) {
 	require.Equal(t, "n", name)
 }
 
-func TestErrorsMatchByGodotCode(t *testing.T) {
+func TestErrorsMatchByCode(t *testing.T) {
 	require.Equal(t, 2, peer.ErrUnavailable.Code())
 	require.Equal(t, "ERR_INVALID_DATA", peer.ErrInvalidData.Name())
 	require.Equal(t, 6, peer.ErrOutOfMemory.Code())
@@ -162,6 +162,9 @@ func TestErrorsMatchByGodotCode(t *testing.T) {
 	wrapped := &peer.OpError{Op: "put var", Transport: "udp", Code: peer.ErrOutOfMemory, Detail: "too big"}
 	require.ErrorIs(t, wrapped, peer.ErrOutOfMemory)
 	require.Equal(t, "udp: put var: too big (ERR_OUT_OF_MEMORY)", wrapped.Error())
+	codeAsCause := &peer.OpError{Op: "put var", Err: peer.ErrOutOfMemory, Detail: "too big"}
+	require.ErrorIs(t, codeAsCause, peer.ErrOutOfMemory)
+	require.Equal(t, "peer: put var: too big (ERR_OUT_OF_MEMORY)", codeAsCause.Error())
 	closed := &peer.OpError{Op: "read packet", Transport: "stream", Err: net.ErrClosed}
 	require.ErrorIs(t, closed, net.ErrClosed)
 	require.Equal(t, "stream: read packet: use of closed network connection", closed.Error())

@@ -24,13 +24,12 @@ import (
 // takes connections).
 const DefaultMax = 16
 
-var errNone = &peer.OpError{Op: "take connection", Err: peer.ErrUnavailable, Detail: "no pending connection"}
-
 // Queue is a bounded FIFO of pending connections of type T. It is safe for
 // concurrent use.
 type Queue[T any] struct {
 	stats *listenstats.Counters
 	evict func(T) net.Addr
+	none  error // Take's error when nothing waits
 
 	ready chan struct{} // cap 1: an item may be waiting
 	room  chan struct{} // cap 1: an item was taken or removed
@@ -51,6 +50,8 @@ func New[T any](max int, stats *listenstats.Counters, evict func(T) net.Addr) *Q
 	return &Queue[T]{
 		stats: stats,
 		evict: evict,
+		none: &peer.OpError{Op: "take connection", Transport: stats.Transport(), Code: peer.ErrUnavailable,
+			Detail: "no pending connection"},
 		ready: make(chan struct{}, 1),
 		room:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
@@ -124,7 +125,7 @@ func (q *Queue[T]) take(op string) (T, error) {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
-		return zero, &peer.OpError{Op: op, Err: peer.ErrClosed}
+		return zero, &peer.OpError{Op: op, Transport: q.stats.Transport(), Err: peer.ErrClosed}
 	}
 	if len(q.items) == 0 {
 		err := q.err
@@ -132,7 +133,7 @@ func (q *Queue[T]) take(op string) (T, error) {
 		if err != nil {
 			return zero, err
 		}
-		return zero, errNone
+		return zero, q.none
 	}
 	v := q.items[0]
 	q.items[0] = zero
@@ -153,14 +154,14 @@ func (q *Queue[T]) take(op string) (T, error) {
 func (q *Queue[T]) Accept(ctx context.Context) (T, error) {
 	for {
 		v, err := q.take("accept")
-		if err != errNone {
+		if err != q.none {
 			return v, err
 		}
 		select {
 		case <-q.ready:
 		case <-q.done:
 		case <-ctx.Done():
-			return v, ctx.Err()
+			return v, &peer.OpError{Op: "accept", Transport: q.stats.Transport(), Code: peer.ErrTimeout, Err: ctx.Err()}
 		}
 	}
 }

@@ -27,6 +27,9 @@ func New(transport string, log *slog.Logger) *Counters {
 	return &Counters{transport: transport, log: log}
 }
 
+// Transport returns the transport's name, for the listener's errors.
+func (c *Counters) Transport() string { return c.transport }
+
 // Accepted counts a connection handed out by Accept or TakeConnection.
 func (c *Counters) Accepted() { c.accepted.Add(1) }
 

@@ -20,8 +20,9 @@ import (
 // cfg.TLS has a common-name override.
 //
 // The handshake is bounded by ctx and cfg.HandshakeTimeout. On failure Dial
-// returns a *HandshakeError (errors.Is: ErrUntrustedCertificate,
-// ErrHostnameMismatch, peer.ErrTimeout or peer.ErrCantConnect).
+// returns a *peer.OpError whose cause is a *HandshakeError (errors.Is:
+// ErrUntrustedCertificate, ErrHostnameMismatch, peer.ErrTimeout or
+// peer.ErrCantConnect).
 func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
 	c, err := resolve(cfg)
 	if err != nil {

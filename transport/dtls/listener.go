@@ -268,8 +268,8 @@ func (l *Listener) route(ap netip.AddrPort, b []byte) {
 			victim, why = l.victimLocked()
 			if victim == nil {
 				l.mu.Unlock()
-				l.stats.Drop(peer.DropRefused, net.UDPAddrFromAddrPort(ap), &peer.OpError{Op: "handshake",
-					Err: peer.ErrCantAcquireResource, Detail: fmt.Sprintf("all %d handshake slots are taken (MaxPendingHandshakes)", l.cfg.maxPendingHandshakes)})
+				l.stats.Drop(peer.DropRefused, net.UDPAddrFromAddrPort(ap), &peer.OpError{Op: "handshake", Transport: "dtls",
+					Code: peer.ErrCantAcquireResource, Detail: fmt.Sprintf("all %d handshake slots are taken (MaxPendingHandshakes)", l.cfg.maxPendingHandshakes)})
 				return
 			}
 			l.forgetLocked(victim)

@@ -409,7 +409,7 @@ func (m *mpTransport) onDisconnect(e Event) {
 	}
 	if multiplayer.ConnectionStatus(m.status.Load()) == multiplayer.ConnectionConnecting {
 		m.dialErr = &peer.OpError{Op: "dial", Transport: "enet", Code: peer.ErrCantConnect, Detail: "the server did not answer the CONNECT"}
-		m.endSession(&sessionError{detail: "connecting failed"})
+		m.endSession(sessionEnded("connecting failed"))
 		close(m.handshook)
 		return
 	}
@@ -420,21 +420,18 @@ func (m *mpTransport) onDisconnect(e Event) {
 }
 
 var (
-	errServerGone = &sessionError{detail: "the connection to the server closed"}
+	errServerGone = sessionEnded("the connection to the server closed")
 	errMPNotConn  = &peer.OpError{Op: "put packet", Transport: "enet", Code: peer.ErrUnconfigured, Detail: "not connected"}
 	errMPNoPacket = &peer.OpError{Op: "get packet", Transport: "enet", Code: peer.ErrUnavailable, Detail: "no packet queued"}
 	errMPClosed   = &peer.OpError{Op: "wait packet", Transport: "enet", Err: peer.ErrClosed}
 )
 
-// sessionError ends a client's reads once the queued packets are drained:
-// it matches peer.ErrUnconfigured (Godot's error when not connected) and
-// io.EOF.
-type sessionError struct{ detail string }
-
-func (e *sessionError) Error() string {
-	return "enet: multiplayer: " + peer.ErrUnconfigured.Error() + ": " + e.detail
+// sessionEnded is the error that ends a client's reads once the queued
+// packets are drained: it matches peer.ErrUnconfigured (Godot's error when
+// not connected) and io.EOF.
+func sessionEnded(detail string) error {
+	return &peer.OpError{Op: "read packet", Transport: "enet", Code: peer.ErrUnconfigured, Err: io.EOF, Detail: detail}
 }
-func (e *sessionError) Unwrap() []error { return []error{peer.ErrUnconfigured, io.EOF} }
 
 // endSession makes a client ConnectionDisconnected with id 0, as Godot's
 // close, keeping the packets already received readable.
@@ -656,7 +653,7 @@ func (m *mpTransport) DisconnectPeer(id int32, force bool) error {
 		h.Close()
 	}
 	if force && !m.server && !m.mesh {
-		m.endSession(&sessionError{detail: "disconnected"})
+		m.endSession(sessionEnded("disconnected"))
 	}
 	return nil
 }

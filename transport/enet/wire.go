@@ -134,13 +134,11 @@ type command struct {
 
 func (c *command) acked() bool { return c.raw&cmdFlagAck != 0 }
 
-// malformedError is a command that ENet would treat as an error in the
-// datagram.
-type malformedError struct{ what string }
-
-func (e *malformedError) Error() string  { return "enet: malformed command: " + e.what }
-func (e *malformedError) Unwrap() error  { return peer.ErrInvalidData }
-func malformed(f string, a ...any) error { return &malformedError{fmt.Sprintf(f, a...)} }
+// malformed is the error of a command that ENet would treat as an error in
+// the datagram.
+func malformed(f string, a ...any) error {
+	return &peer.OpError{Op: "parse command", Transport: "enet", Code: peer.ErrInvalidData, Detail: fmt.Sprintf(f, a...)}
+}
 
 func u16(b []byte, off int) uint16      { return binary.BigEndian.Uint16(b[off:]) }
 func u32(b []byte, off int) uint32      { return binary.BigEndian.Uint32(b[off:]) }

@@ -247,7 +247,7 @@ func NewMultiplayerServer(cfg *Config) (*MultiplayerPeer, error) {
 func (p *MultiplayerPeer) AddPeer(ws *Peer) (int32, error) {
 	if !p.m.server {
 		ws.Close()
-		return 0, &peer.OpError{Op: "add peer", Err: peer.ErrUnavailable, Detail: "not a server"}
+		return 0, &peer.OpError{Op: "add peer", Transport: "websocket", Code: peer.ErrUnavailable, Detail: "not a server"}
 	}
 	return p.m.admit(ws)
 }
@@ -270,14 +270,14 @@ func (m *mpTransport) admit(ws *Peer) (int32, error) {
 		m.refused.Add(1)
 		ws.CloseWithCode(-1, "")
 		ws.Close()
-		return 0, &peer.OpError{Op: "add peer", Err: peer.ErrUnavailable, Detail: "refusing new connections"}
+		return 0, &peer.OpError{Op: "add peer", Transport: "websocket", Code: peer.ErrUnavailable, Detail: "refusing new connections"}
 	}
 	m.mu.Lock()
 	if m.ctx.Err() != nil {
 		m.mu.Unlock()
 		ws.CloseWithCode(-1, "")
 		ws.Close()
-		return 0, &peer.OpError{Op: "add peer", Err: peer.ErrClosed}
+		return 0, &peer.OpError{Op: "add peer", Transport: "websocket", Err: peer.ErrClosed}
 	}
 	id := multiplayer.GenerateUniqueID()
 	for m.peers[id] != nil {
@@ -342,19 +342,16 @@ func (m *mpTransport) readLoop(ctx context.Context, mp *mpPeer) {
 }
 
 var (
-	errServerGone = &sessionError{detail: "the connection to the server closed"}
+	errServerGone = sessionEnded("the connection to the server closed")
 	errNotInit    = &peer.OpError{Op: "put packet", Transport: "websocket", Code: peer.ErrUnconfigured, Detail: "not connected"}
 )
 
-// sessionError ends a client's reads once the queued packets are drained:
-// it matches peer.ErrUnconfigured (Godot's error when not connected) and
-// io.EOF.
-type sessionError struct{ detail string }
-
-func (e *sessionError) Error() string {
-	return "websocket: multiplayer: " + peer.ErrUnconfigured.Error() + ": " + e.detail
+// sessionEnded is the error that ends a client's reads once the queued
+// packets are drained: it matches peer.ErrUnconfigured (Godot's error when
+// not connected) and io.EOF (the dial error itself is Dial's).
+func sessionEnded(detail string) error {
+	return &peer.OpError{Op: "read packet", Transport: "websocket", Code: peer.ErrUnconfigured, Err: io.EOF, Detail: detail}
 }
-func (e *sessionError) Unwrap() []error { return []error{peer.ErrUnconfigured, io.EOF} }
 
 // endSession makes a client ConnectionDisconnected with id 0, as Godot's
 // _clear, keeping the packets already received readable.
@@ -370,7 +367,7 @@ func (m *mpTransport) connect(u string) {
 	defer cancel()
 	fail := func(err error) {
 		m.dialErr = err
-		m.endSession(&sessionError{detail: "connecting failed: " + err.Error()})
+		m.endSession(sessionEnded("connecting failed: " + err.Error()))
 		close(m.handshook)
 	}
 	ws, err := Dial(ctx, u, &m.cfg)
@@ -503,7 +500,7 @@ func (m *mpTransport) DisconnectPeer(id int32, force bool) error {
 		}
 		m.mu.Unlock()
 		if !m.server {
-			m.endSession(&sessionError{detail: "disconnected"})
+			m.endSession(sessionEnded("disconnected"))
 		}
 		mp.cancel()
 	}

@@ -328,16 +328,17 @@ func dialWS(ctx context.Context, u string, c Config, onConn func(net.Conn)) (*gw
 	}
 	ws, resp, err := d.DialContext(ctx, u, hdr)
 	if err != nil {
-		detail := err.Error()
+		detail := u
 		if resp != nil && errors.Is(err, gws.ErrBadHandshake) {
-			detail = fmt.Sprintf("%v: HTTP %s", err, resp.Status)
+			detail += ": HTTP " + resp.Status
 		}
-		return nil, nil, &dialError{url: u, detail: detail, err: err}
+		return nil, nil, &peer.OpError{Op: "dial", Transport: "websocket", Code: peer.ErrCantConnect, Err: err, Detail: detail}
 	}
 	sel := ws.Subprotocol()
 	if (sel == "" && len(c.SupportedProtocols) > 0) || (sel != "" && !slices.Contains(c.SupportedProtocols, sel)) {
 		ws.Close()
-		return nil, nil, &dialError{url: u, detail: fmt.Sprintf("server selected subprotocol %q, offered %q", sel, c.SupportedProtocols)}
+		return nil, nil, &peer.OpError{Op: "dial", Transport: "websocket", Code: peer.ErrCantConnect,
+			Detail: fmt.Sprintf("%s: server selected subprotocol %q, offered %q", u, sel, c.SupportedProtocols)}
 	}
 	// Godot switches TCP_NODELAY on; Go's default already is.
 	var respHdr http.Header
@@ -345,21 +346,4 @@ func dialWS(ctx context.Context, u string, c Config, onConn func(net.Conn)) (*gw
 		respHdr = resp.Header
 	}
 	return ws, respHdr, nil
-}
-
-// dialError matches ErrCantConnect and wraps the cause (e.g. a context
-// error or a *net.OpError).
-type dialError struct {
-	url, detail string
-	err         error
-}
-
-func (e *dialError) Error() string {
-	return "websocket: dial " + e.url + ": " + peer.ErrCantConnect.Error() + ": " + e.detail
-}
-func (e *dialError) Unwrap() []error {
-	if e.err == nil {
-		return []error{peer.ErrCantConnect}
-	}
-	return []error{peer.ErrCantConnect, e.err}
 }
