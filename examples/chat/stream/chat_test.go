@@ -22,7 +22,7 @@ import (
 // serve runs the loop of ./server on a loopback listener until the test
 // ends and returns its address.
 func serve(t *testing.T) (string, *chat.Room) {
-	l, err := stream.Listen("127.0.0.1:0", &stream.Config{WriteTimeout: 10 * time.Second})
+	l, err := stream.Listen("127.0.0.1:0", nil) // puts to a stuck client fail after DefaultWriteTimeout
 	require.NoError(t, err)
 	return l.Addr().String(), chattest.Serve(t, l)
 }

@@ -8,7 +8,6 @@ package main
 
 import (
 	"flag"
-	"time"
 
 	"github.com/packetpeer/packetpeer/examples/chat/chat"
 	"github.com/packetpeer/packetpeer/peer"
@@ -18,7 +17,7 @@ import (
 func main() {
 	addr := flag.String("addr", ":4242", "address to listen on (a socket path for -network unix)")
 	network := flag.String("network", "tcp", "tcp, tcp4, tcp6 or unix")
-	writeTimeout := flag.Duration("write-timeout", 10*time.Second, "drop a client that has not read for this long")
+	writeTimeout := flag.Duration("write-timeout", stream.DefaultWriteTimeout, "drop a client that has not read for this long (negative: never)")
 	chat.ServerMain("stream", func(*chat.Room) (peer.Listener[*stream.Peer], error) {
 		return stream.ListenNetwork(*network, *addr, &stream.Config{WriteTimeout: *writeTimeout})
 	})
