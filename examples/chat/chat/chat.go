@@ -1,6 +1,8 @@
 // Package chat is the transport-agnostic chat used by every example in
-// examples/chat: a Room that serves clients over any peer.PacketPeer, and a
-// terminal client. Messages are Godot Dictionaries sent with PutVar, so a
+// examples/chat: a Room that serves clients over any peer.PacketPeer, a
+// terminal client, and the main functions of the server and client
+// commands (ServerMain, ClientMain), so that each transport's command holds
+// only its flags and how it listens or dials. Messages are Godot Dictionaries sent with PutVar, so a
 // Godot 4 game can join with put_var/get_var (see examples/godot).
 //
 // Client to server:
@@ -30,7 +32,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/packetpeer/packetpeer/peer"
-	"github.com/packetpeer/packetpeer/variant"
 )
 
 // Message is one chat message, encoded as a Godot Dictionary with String keys.
@@ -75,6 +76,9 @@ func NewRoom(log *slog.Logger) *Room {
 	return &Room{log: log, JoinTimeout: 10 * time.Second, members: map[string]*member{}}
 }
 
+// Logger returns the room's logger.
+func (r *Room) Logger() *slog.Logger { return r.log }
+
 // Members returns the nicknames in the room, sorted.
 func (r *Room) Members() []string {
 	r.mu.Lock()
@@ -92,14 +96,11 @@ func (r *Room) membersLocked() []string {
 }
 
 // ReadMessage waits for the next packet on p and decodes it as a Message.
+// A packet that is not one gives an error matching peer.ErrInvalidData.
 func ReadMessage(ctx context.Context, p peer.PacketPeer) (Message, error) {
-	b, err := p.ReadPacket(ctx)
-	if err != nil {
-		return Message{}, err
-	}
 	var m Message
-	if err := variant.Unmarshal(b, &m); err != nil {
-		return Message{}, fmt.Errorf("chat: bad message: %w", err)
+	if err := p.ReadVarInto(ctx, &m); err != nil {
+		return Message{}, err
 	}
 	return m, nil
 }
