@@ -46,7 +46,9 @@ type Message struct {
 const (
 	MaxNickLength = 32   // characters
 	MaxTextLength = 1000 // characters
-	queueLength   = 256  // messages waiting for one slow member
+	// DefaultQueueLength is how many messages may wait for one member
+	// before the room drops it as too slow.
+	DefaultQueueLength = 256
 )
 
 // Room is a chat room: every member sees every other member's messages.
@@ -57,6 +59,10 @@ type Room struct {
 	// connectionless transport such as UDP needs.
 	JoinTimeout time.Duration
 	IdleTimeout time.Duration
+	// QueueLength is how many messages may wait for one member before the
+	// room closes its connection as too slow; set it before serving.
+	// NewRoom sets DefaultQueueLength.
+	QueueLength int
 
 	mu      sync.Mutex
 	members map[string]*member
@@ -73,7 +79,7 @@ func NewRoom(log *slog.Logger) *Room {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Room{log: log, JoinTimeout: 10 * time.Second, members: map[string]*member{}}
+	return &Room{log: log, JoinTimeout: 10 * time.Second, QueueLength: DefaultQueueLength, members: map[string]*member{}}
 }
 
 // Logger returns the room's logger.
@@ -120,7 +126,7 @@ func (r *Room) Serve(ctx context.Context, p peer.PacketPeer) error {
 		p.PutVar(Message{Type: "error", Text: "first message must be a join with a nickname of 1 to 32 characters"})
 		return errors.New("chat: client did not join properly")
 	}
-	me := &member{nick: nick, p: p, out: make(chan Message, queueLength)}
+	me := &member{nick: nick, p: p, out: make(chan Message, r.QueueLength)}
 	r.mu.Lock()
 	if _, taken := r.members[nick]; taken {
 		r.mu.Unlock()

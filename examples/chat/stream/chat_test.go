@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"sync"
 	"testing"
@@ -34,7 +35,15 @@ func TestChat200Clients(t *testing.T) {
 	const clients, each = 200, 3
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	addr, room := serve(t)
+	l, err := stream.Listen("127.0.0.1:0", nil)
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	// In the chatter every client has one line in flight, and leaves follow:
+	// a member may have a line from every client and every leave notice
+	// waiting (above the default 256), which a slow reader under load sees.
+	room := chat.NewRoom(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	room.QueueLength = 2*clients + 8
+	chattest.ServeRoom(t, l, room)
 
 	var joined sync.WaitGroup
 	joined.Add(clients)

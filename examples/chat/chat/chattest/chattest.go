@@ -20,8 +20,14 @@ import (
 // nil, which it does after closing l and every peer and waiting for every
 // session.
 func Serve[P peer.PacketPeer](t testing.TB, l peer.Listener[P]) *chat.Room {
-	ctx, cancel := context.WithCancel(context.Background())
 	room := chat.NewRoom(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ServeRoom(t, l, room)
+	return room
+}
+
+// ServeRoom is Serve with a room the test has set up.
+func ServeRoom[P peer.PacketPeer](t testing.TB, l peer.Listener[P], room *chat.Room) {
+	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() {
 		served <- peer.Serve(ctx, l, func(ctx context.Context, p P) { room.Serve(ctx, p) })
@@ -30,7 +36,6 @@ func Serve[P peer.PacketPeer](t testing.TB, l peer.Listener[P]) *chat.Room {
 		cancel()
 		require.NoError(t, <-served)
 	})
-	return room
 }
 
 // Expect reads the next message on p and requires it to be want.
