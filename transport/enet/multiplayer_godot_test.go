@@ -2,6 +2,7 @@ package enet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/packetpeer/packetpeer/multiplayer"
+	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/peer/peertest"
 	"github.com/stretchr/testify/require"
 )
@@ -310,6 +312,20 @@ func TestMultiplayerGodotServer(t *testing.T) {
 				t.Errorf("client %d read %q %+v, want %q from 1, reliable, channel 0", mp.UniqueID(), got, info, text)
 			}
 		}
+	}
+
+	// A client checks the target as Godot's put_packet: only 0, 1 and -1
+	// (its server) pass, and all go to the server.
+	if err := a.SendTo(idB, multiplayer.TransferModeReliable, 0, []byte("to-b")); !errors.Is(err, peer.ErrInvalidParameter) {
+		t.Errorf("client SendTo(another client) = %v, want ErrInvalidParameter", err)
+	}
+	require.NoError(t, a.SendTo(-1, multiplayer.TransferModeReliable, 0, []byte("all-but-server")))
+	l := c.expect(t, "PACKET ")
+	for strings.Contains(l, " up-") {
+		l = c.expect(t, "PACKET ") // a late copy of an unreliable packet above
+	}
+	if want := godotCases[0].packetLine(idA, "all-but-server"); l != want {
+		t.Errorf("Godot server saw %q, want %q", l, want)
 	}
 
 	// The server kicks a; b closes.
