@@ -344,3 +344,65 @@ func TestMultiplayerGodotServer(t *testing.T) {
 		t.Errorf("Godot server saw %q after client %d closed", l, idB)
 	}
 }
+
+// TestMultiplayerMeshLibenet adds a libenet host, connected as a Godot
+// mesh peer connects (ENetConnection.connect_to_host with the defaults:
+// 255 channels, data 0), to a Go mesh as peer 7: packets flow both ways
+// with Godot's channels and flags, and the libenet side's disconnect
+// removes peer 7.
+func TestMultiplayerMeshLibenet(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	h, err := NewHost("127.0.0.1:0", &Config{MaxPeers: 1})
+	require.NoError(t, err)
+	c := startC(t, "godot-client", fmt.Sprint(h.LocalPort()), "0")
+	for {
+		e, err := h.Service(ctx)
+		require.NoError(t, err)
+		if e.Type == EventConnect {
+			break
+		}
+	}
+	c.expect(t, "PEER_CONNECTED 1 channels=255")
+	m, err := CreateMesh(5)
+	require.NoError(t, err)
+	defer m.Close()
+	require.NoError(t, m.AddMeshPeer(7, h))
+	if ev, err := m.ReadEvent(ctx); err != nil || ev != (multiplayer.Event{Type: multiplayer.PeerConnected, ID: 7}) {
+		t.Fatalf("mesh event %v, %v; want peer_connected(7)", ev, err)
+	}
+	for i, tc := range godotCases {
+		text := fmt.Sprintf("mesh-%d", i)
+		var info multiplayer.PacketInfo
+		for ok := false; !ok; {
+			c.command(t, "send %d %d %s", tc.mode, tc.channel, text)
+			info, ok = readFrom(t, ctx, m, text, 300*time.Millisecond)
+		}
+		if want := (multiplayer.PacketInfo{From: 7, Channel: tc.channel, Mode: tc.mode}); info != want {
+			t.Errorf("%v/%d from libenet read as %+v, want %+v", tc.mode, tc.channel, info, want)
+		}
+		for {
+			require.NoError(t, m.SendTo(multiplayer.TargetPeerBroadcast, tc.mode, tc.channel, []byte(text)))
+			l, ok := c.next(t, "PACKET ", 300*time.Millisecond)
+			for ok && !strings.HasSuffix(l, " "+text) {
+				l, ok = c.next(t, "PACKET ", 300*time.Millisecond)
+			}
+			if ok {
+				// The C peer labels its one remote 1.
+				if want := tc.packetLine(1, text); l != want {
+					t.Errorf("libenet saw %q, want %q", l, want)
+				}
+				break
+			}
+		}
+	}
+	c.command(t, "disconnect")
+	if ev, err := m.ReadEvent(ctx); err != nil || ev != (multiplayer.Event{Type: multiplayer.PeerDisconnected, ID: 7}) {
+		t.Errorf("mesh event %v, %v; want peer_disconnected(7)", ev, err)
+	}
+	c.expect(t, "PEER_DISCONNECTED 1")
+	if m.GetPeer(7) != nil {
+		t.Errorf("peer 7 still in the mesh")
+	}
+}
