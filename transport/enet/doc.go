@@ -161,10 +161,12 @@
 // handshakes included; an unfinished handshake ends after 10 s, or sooner
 // when a new ClientHello needs its place (the oldest goes). Cipher
 // suites: ECDHE with ECDSA or RSA and AES-128/256-GCM, which Godot's
-// mbedTLS offers. Tested Go to Go; libenet has no DTLS (Godot patches it
-// in), so no libenet peer can be tested, and a Godot client using
-// TLSOptions.client_unsafe() (empty server name) is refused by pion, which
-// package dtls repairs but this package does not yet. A session ends with
+// mbedTLS offers. A Godot client set up with an empty hostname
+// (dtls_client_setup("", TLSOptions.client_unsafe())) makes mbedTLS send
+// a server_name extension holding an empty name, which pion refuses; the
+// server repairs that handshake as package dtls's Listener does. Tested Go
+// to Go, and with libenet (Godot's ENet) riding on an mbedTLS client
+// configured as Godot's, with and without a hostname. A session ends with
 // the last ENet connection of its remote (or when the remote ends it); a
 // server starts one only for a ClientHello. The CONNECT that starts a
 // client's handshake is lost, so connecting takes one retransmission

@@ -71,7 +71,12 @@ type cPeer struct {
 
 func startC(t *testing.T, args ...string) *cPeer {
 	t.Helper()
-	bin := enetPeer(t)
+	return startProc(t, enetPeer(t), args...)
+}
+
+// startProc runs bin with args and collects its output lines.
+func startProc(t *testing.T, bin string, args ...string) *cPeer {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	out, err := cmd.StdoutPipe()
 	require.NoError(t, err)
