@@ -172,6 +172,26 @@
 // client's handshake is lost, so connecting takes one retransmission
 // timeout longer (about 1 s), as with Godot.
 //
+// # ENetMultiplayerPeer against Godot's source
+//
+// MultiplayerPeer follows Godot 4's modules/enet/enet_multiplayer_peer.cpp,
+// checked with libenet peers that do what that file does (testdata/
+// enetpeer.c, modes godot-client and godot-server). Where the source
+// differs from ../shared/spec/godot-api.md §7.3, the source wins:
+//
+//   - create_server passes channel limit 0 (255) and max_channels+2 as the
+//     host's incoming bandwidth (MultiplayerConfig.Channels).
+//   - A client whose id the server refuses (below 2 or taken) is not
+//     silent: ENet connects it first (peer_connected(1), CONNECTED), and it
+//     gets peer_disconnected(1) only when ENet times out.
+//   - A client's put_packet checks the target like a server's: 0, 1 and -1
+//     pass (all go to the server), any other id is ERR_INVALID_PARAMETER.
+//   - Godot's close drops the packets not yet read, also when a client's
+//     server goes; MultiplayerPeer keeps them readable until drained, then
+//     reports the end of the session.
+//   - Debug builds of Godot warn once about unreliable packets above 1392
+//     bytes; MultiplayerPeer does not.
+//
 // # Not yet verified
 //
 // FASTLZ, ZLIB and ZSTD follow Godot's framing from its source
