@@ -13,6 +13,7 @@ import (
 	"github.com/packetpeer/packetpeer/examples/multiplayer/lobby"
 	"github.com/packetpeer/packetpeer/godottest"
 	"github.com/packetpeer/packetpeer/multiplayer"
+	"github.com/packetpeer/packetpeer/transport/webrtc"
 	"github.com/packetpeer/packetpeer/transport/websocket"
 	"github.com/packetpeer/packetpeer/variant"
 )
@@ -173,19 +174,29 @@ func TestWebSocketMultiplayerLive(t *testing.T) {
 	}
 }
 
+// waitClients reads srv's events until n clients connected and returns
+// their ids; any other event first is an error.
+func waitClients(ctx context.Context, srv multiplayer.MultiplayerPeer, n int) (map[int32]bool, error) {
+	connected := map[int32]bool{}
+	for len(connected) < n {
+		ev, err := srv.ReadEvent(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("waiting for %d clients: %w", n, err)
+		}
+		if ev.Type != multiplayer.PeerConnected {
+			return nil, fmt.Errorf("event %v before the %d clients connected", ev, n)
+		}
+		connected[ev.ID] = true
+	}
+	return connected, nil
+}
+
 // serveGodotMultiplayer is the Go side of mpScript: it fills ids with the
 // id of each Godot client, by name.
 func serveGodotMultiplayer(ctx context.Context, srv *websocket.MultiplayerPeer, ids map[string]int32) error {
-	connected := map[int32]bool{}
-	for len(connected) < 2 {
-		ev, err := srv.ReadEvent(ctx)
-		if err != nil {
-			return fmt.Errorf("waiting for two clients: %w", err)
-		}
-		if ev.Type != multiplayer.PeerConnected {
-			return fmt.Errorf("event %v before both clients connected", ev)
-		}
-		connected[ev.ID] = true
+	connected, err := waitClients(ctx, srv, 2)
+	if err != nil {
+		return err
 	}
 	for range 2 {
 		b, info, err := srv.ReadPacketFrom(ctx)
@@ -283,21 +294,48 @@ func serveGodotMultiplayer(ctx context.Context, srv *websocket.MultiplayerPeer, 
 // leave.
 func TestExampleMultiplayerLobbyClientLive(t *testing.T) {
 	noLeaks(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-	defer cancel()
 	srv, err := websocket.CreateServer("127.0.0.1:0", &websocket.Config{AllowedOrigins: []string{"*"}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	url := "ws://" + srv.Addr().String()
+	testLobbyClientLive(t, srv, url, func(ctx context.Context) (multiplayer.MultiplayerPeer, error) {
+		return websocket.DialClient(ctx, url, nil)
+	}, nil)
+}
+
+// TestExampleMultiplayerLobbyWebRTCClientLive is the same over WebRTC: the
+// script's signal_url makes it join with WebRTCMultiplayerPeer (through
+// examples/godot/webrtc_multiplayer_client.gd) a webrtc.ListenMultiplayer
+// lobby server, as examples/multiplayer/server -webrtc runs it.
+func TestExampleMultiplayerLobbyWebRTCClientLive(t *testing.T) {
+	noLeaks(t)
+	sigURL := signalling(t)
+	cfg := &webrtc.MultiplayerConfig{Connection: &webrtc.Config{LoopbackOnly: true, Lobby: "lobby"}}
+	srv, err := webrtc.ListenMultiplayer(sigURL, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testLobbyClientLive(t, srv, sigURL, func(ctx context.Context) (multiplayer.MultiplayerPeer, error) {
+		return webrtc.DialMultiplayer(ctx, sigURL, cfg)
+	}, webrtcFlags)
+}
+
+// testLobbyClientLive runs the lobby on srv, a Go client made by dial and
+// the example script joining with url (a ws:// lobby URL, or a signalling
+// URL ending in /signal for WebRTC).
+func testLobbyClientLive(t *testing.T, srv multiplayer.MultiplayerPeer, url string,
+	dial func(context.Context) (multiplayer.MultiplayerPeer, error), flags []string) {
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
 	served := make(chan error, 1)
 	go func() { served <- lobby.Serve(ctx, srv, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
 	defer func() {
 		srv.Close()
 		<-served
 	}()
-	url := "ws://" + srv.Addr().String()
 
-	gopher, err := websocket.DialClient(ctx, url, nil)
+	gopher, err := dial(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +395,11 @@ var client: Node
 
 func _ready() -> void:
 	client = load("res://examples/multiplayer_lobby_client.gd").new()
-	client.url = OS.get_cmdline_user_args()[0]
+	var url: String = OS.get_cmdline_user_args()[0]
+	if url.ends_with("/signal"):
+		client.signal_url = url
+	else:
+		client.url = url
 	client.nick = "godot"
 	client.message_received.connect(_on_message)
 	add_child(client)
@@ -369,7 +411,7 @@ func _on_message(msg: Dictionary) -> void:
 	elif msg["type"] == "say" and msg["nick"] == "gopher":
 		client.leave()
 		get_tree().quit()
-`, &godottest.Options{Files: exampleScripts(t), Args: []string{url}})
+`, &godottest.Options{Files: exampleScripts(t), Args: []string{url}, ChromiumFlags: flags})
 	if err := <-goSide; err != nil {
 		t.Fatalf("Go client: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/packetpeer/packetpeer/godottest"
+	"github.com/packetpeer/packetpeer/multiplayer"
 	"github.com/packetpeer/packetpeer/scene"
 	"github.com/packetpeer/packetpeer/transport/websocket"
 	"github.com/packetpeer/packetpeer/variant"
@@ -118,11 +119,7 @@ func _ready() -> void:
 		mp.peer_connected.connect(func(id): print(name, " peer_connected ", id))
 		mp.peer_disconnected.connect(func(id): print(name, " peer_disconnected ", id))
 		mp.peer_packet.connect(func(id, data): print(name, " peer_packet ", id, " ", data.hex_encode()))
-		var peer := WebSocketMultiplayerPeer.new()
-		var err := peer.create_client(url)
-		if err != OK:
-			print("F create_client ", error_string(err))
-		mp.multiplayer_peer = peer
+		MAKE_PEER
 		clients[name] = {"mp": mp, "game": game}
 	await steps()
 	get_tree().quit()
@@ -176,7 +173,19 @@ func TestSceneMultiplayerLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
+	testSceneMultiplayerLive(t, srv, "ws://"+srv.Addr().String()+"/", wsPeerSetup, nil)
+}
 
+// wsPeerSetup makes a client's peer in sceneClients.
+const wsPeerSetup = `var peer := WebSocketMultiplayerPeer.new()
+		var err := peer.create_client(url)
+		if err != OK:
+			print("F create_client ", error_string(err))
+		mp.multiplayer_peer = peer`
+
+// testSceneMultiplayerLive is TestSceneMultiplayerLive on srv, with Godot's
+// clients making their peer to url with peerSetup.
+func testSceneMultiplayerLive(t *testing.T, srv multiplayer.MultiplayerPeer, url, peerSetup string, flags []string) {
 	var mu sync.Mutex
 	var goLines []string
 	logf := func(format string, args ...any) {
@@ -260,10 +269,13 @@ func TestSceneMultiplayerLive(t *testing.T) {
 		args[i] = fmt.Sprintf("vals[%d]", i)
 	}
 	steps := strings.NewReplacer("VALUES", values, "VALUE_ARGS", strings.Join(args, ", ")).Replace(sceneSteps)
-	script := strings.NewReplacer("SETUP_MP", "pass", "CLIENT_STEPS", steps).Replace(sceneClients)
+	script := strings.NewReplacer("SETUP_MP", "pass", "CLIENT_STEPS", steps, "MAKE_PEER", peerSetup).Replace(sceneClients)
+	files := exampleScripts(t)
+	files["game.gd"] = []byte(gameScript())
 	res := godottest.RunTest(t, script, &godottest.Options{
-		Args:  []string{"ws://" + srv.Addr().String() + "/"},
-		Files: map[string][]byte{"game.gd": []byte(gameScript())},
+		Args:          []string{url},
+		Files:         files,
+		ChromiumFlags: flags,
 	})
 	cancel()
 	<-done
@@ -414,7 +426,7 @@ func TestSceneMultiplayerAuthLive(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
-	script := strings.NewReplacer("SETUP_MP", authSetup, "CLIENT_STEPS", authSteps).Replace(sceneClients)
+	script := strings.NewReplacer("SETUP_MP", authSetup, "CLIENT_STEPS", authSteps, "MAKE_PEER", wsPeerSetup).Replace(sceneClients)
 	res := godottest.RunTest(t, script, &godottest.Options{
 		Args:  []string{"ws://" + srv.Addr().String() + "/"},
 		Files: map[string][]byte{"game.gd": []byte(gameScript())},
@@ -521,7 +533,7 @@ func TestSceneRoomsLive(t *testing.T) {
 	served := make(chan error, 1)
 	go func() { served <- rs.Serve(ctx, l) }()
 	base := "ws://" + l.Addr().String()
-	script := strings.NewReplacer("SETUP_MP", "pass", "CLIENT_STEPS", roomSteps).Replace(sceneClients)
+	script := strings.NewReplacer("SETUP_MP", "pass", "CLIENT_STEPS", roomSteps, "MAKE_PEER", wsPeerSetup).Replace(sceneClients)
 	res := godottest.RunTest(t, script, &godottest.Options{
 		Args:  []string{base + "/room1", base + "/room2"},
 		Files: map[string][]byte{"game.gd": []byte(gameScript())},

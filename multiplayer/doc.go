@@ -5,10 +5,10 @@
 // but one, and reports peers connecting and disconnecting.
 //
 // Transports provide the peers: transport/websocket's MultiplayerPeer
-// (Godot's WebSocketMultiplayerPeer) and transport/enet's MultiplayerPeer
-// (Godot's ENetMultiplayerPeer), with WebRTC to follow. Each
-// embeds *Peer, so all have the methods below and implement the
-// MultiplayerPeer interface.
+// (Godot's WebSocketMultiplayerPeer), transport/enet's MultiplayerPeer
+// (Godot's ENetMultiplayerPeer) and transport/webrtc's MultiplayerPeer
+// (Godot's WebRTCMultiplayerPeer). Each embeds *Peer, so all have the
+// methods below and implement the MultiplayerPeer interface.
 //
 // # Godot → Go
 //
@@ -78,8 +78,12 @@
 // Implement Transport (Godot's MultiplayerPeerExtension virtuals, with the
 // transfer settings passed to each PutPacket), report events into the
 // *Events your Events method returns (its zero value is ready), and wrap it
-// with New; implement peer.Waiter too so blocking reads do not poll. Then
-// run multiplayertest.Run against a real server with clients.
+// with New; implement peer.Waiter too so blocking reads do not poll. A
+// client reports the outcome of connecting into a Connecting (DialClient
+// functions wait with Await) and ends its reads with SessionEnded. A
+// transport whose packets stay in per-connection queues notes whose packet
+// comes next in a Queue. Then run multiplayertest.Run against a real
+// server with clients.
 //
 // After Close every call fails with an error matching peer.ErrClosed
 // (net.ErrClosed), UniqueID is 0 and ConnectionStatus is

@@ -1,5 +1,8 @@
 ## Lobby chat client for the packetpeer multiplayer lobby server
-## (examples/multiplayer/server), over WebSocketMultiplayerPeer.
+## (examples/multiplayer/server), over WebSocketMultiplayerPeer, or over
+## WebRTCMultiplayerPeer when signal_url is set (the server runs with
+## -webrtc; webrtc_multiplayer_client.gd, next to this script, does the
+## signalling).
 ##
 ## Godot 4. Attach this script to any Node and set url/nick. The peer is
 ## driven by hand (poll, get_packet_peer, get_var) rather than assigned to
@@ -15,17 +18,29 @@ extends Node
 signal message_received(msg: Dictionary)
 
 @export var url: String = "ws://127.0.0.1:9080"
+## WebRTC instead of WebSocket: the signalling server's URL, e.g.
+## "ws://127.0.0.1:9081/signal"; the lobby is "lobby".
+@export var signal_url: String = ""
 @export var nick: String = "godot"
 
-var _peer := WebSocketMultiplayerPeer.new()
+var _peer: MultiplayerPeer
 
 
 func _ready() -> void:
+	if signal_url.is_empty():
+		var ws := WebSocketMultiplayerPeer.new()
+		var err := ws.create_client(url)
+		if err != OK:
+			push_error("lobby: create_client failed: %s" % error_string(err))
+		_peer = ws
+	else:
+		var rtc: Node = preload("webrtc_multiplayer_client.gd").new()
+		rtc.signal_url = signal_url
+		rtc.lobby = "lobby"
+		add_child(rtc)
+		_peer = rtc.peer
 	_peer.peer_connected.connect(_on_peer_connected)
 	_peer.peer_disconnected.connect(func(_id): print("lobby: disconnected"))
-	var err := _peer.create_client(url)
-	if err != OK:
-		push_error("lobby: create_client failed: %s" % error_string(err))
 
 
 func _on_peer_connected(id: int) -> void:

@@ -61,6 +61,10 @@ type Config struct {
 	// Channels is the number of transfer channels usable (channels 0 ..
 	// Channels-1); 0 means 1. Ignored with ReliableOnly.
 	Channels int
+	// ChannelModes, when set, is the mode each transfer channel from 1 on
+	// was created with and is reported with on receipt whatever the mode
+	// it was sent in (WebRTC's channels_config).
+	ChannelModes []multiplayer.TransferMode
 	// Clients is the number of clients per network; 0 means 3 (at least 3
 	// are needed for the all-but check).
 	Clients int
@@ -383,6 +387,8 @@ func testModesAndChannels(t *testing.T, n Network, cfg Config) {
 			want := multiplayer.PacketInfo{From: c.UniqueID(), Channel: ch, Mode: m}
 			if cfg.ReliableOnly {
 				want.Channel, want.Mode = 0, multiplayer.TransferModeReliable
+			} else if ch > 0 && ch <= len(cfg.ChannelModes) {
+				want.Mode = cfg.ChannelModes[ch-1]
 			}
 			// client -> server, server -> client, with the Godot-style settings.
 			for dir := range 2 {
@@ -401,7 +407,7 @@ func testModesAndChannels(t *testing.T, n Network, cfg Config) {
 				from.SetTargetPeer(target)
 				seq++
 				pkt := payload("mode", seq)
-				info := sendUntilSeen(t, ctx, from, to, pkt, m == multiplayer.TransferModeReliable)
+				info := sendUntilSeen(t, ctx, from, to, pkt, want.Mode == multiplayer.TransferModeReliable)
 				if info != want {
 					t.Errorf("%v on channel %d, direction %d: received as %+v, want %+v", m, ch, dir, info, want)
 				}

@@ -23,11 +23,11 @@ type relay struct {
 	front  *net.UDPConn // clients send here
 	back   *net.UDPConn // talks to the server
 	server netip.AddrPort
-	loss   float64
-	dup    float64
-	swap   float64
 
 	mu     sync.Mutex
+	loss   float64 // rates, under mu: tests change them mid-run
+	dup    float64
+	swap   float64
 	rng    *rand.Rand
 	client netip.AddrPort
 	stats  struct{ forwarded, dropped, duplicated, reordered int }
@@ -80,19 +80,20 @@ func (r *relay) pump(from, to *net.UDPConn, upstream bool) {
 		}
 		x := r.rng.Float64()
 		inspect := r.inspect
+		loss, dup, swap := r.loss, r.dup, r.swap
 		r.mu.Unlock()
 		if inspect != nil {
 			inspect(buf[:n])
 		}
 		pkt := append([]byte(nil), buf[:n]...)
 		switch {
-		case x < r.loss:
+		case x < loss:
 			r.count(func() { r.stats.dropped++ })
 			continue
-		case x < r.loss+r.dup:
+		case x < loss+dup:
 			to.WriteToUDPAddrPort(pkt, dst)
 			r.count(func() { r.stats.duplicated++ })
-		case x < r.loss+r.dup+r.swap && held == nil:
+		case x < loss+dup+swap && held == nil:
 			held, heldTo = pkt, dst
 			r.count(func() { r.stats.reordered++ })
 			continue

@@ -3,7 +3,6 @@ package enet
 import (
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -124,22 +123,16 @@ type mpTransport struct {
 
 	// Received packets stay in their ENet peer's queue, charged against
 	// the host's limits; q says whose packet comes next.
-	qmu   sync.Mutex
-	q     []mpEntry
-	qhead int
-	ended error // a client's session is over; reported once q is drained
-	ready chan struct{}
-	done  chan struct{}
+	q *multiplayer.Queue[mpEntry]
 
 	accepted, refused atomic.Uint64
 
-	handshook chan struct{} // client: closed when the connection succeeded or failed
-	dialErr   error
+	conn *multiplayer.Connecting // client: the connection succeeded or failed
 }
 
 func newMPTransport(h *Host, server bool) *mpTransport {
 	m := &mpTransport{h: h, server: server, peers: map[int32]*Peer{}, ids: map[*Peer]int32{}, hosts: map[int32]*Host{},
-		ready: make(chan struct{}, 1), done: make(chan struct{}), handshook: make(chan struct{})}
+		q: multiplayer.NewQueue[mpEntry](), conn: multiplayer.NewConnecting("enet")}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	return m
 }
@@ -295,17 +288,7 @@ func DialClient(ctx context.Context, addr string, cfg *MultiplayerConfig) (*Mult
 	if err != nil {
 		return nil, err
 	}
-	select {
-	case <-p.m.handshook:
-	case <-ctx.Done():
-		p.Close()
-		return nil, &peer.OpError{Op: "dial", Transport: "enet", Code: peer.ErrTimeout, Err: ctx.Err()}
-	}
-	if err := p.m.dialErr; err != nil {
-		p.Close()
-		return nil, err
-	}
-	return p, nil
+	return multiplayer.Await(ctx, p, p.m.conn)
 }
 
 // Host returns the ENet host under the peer (Godot's host property), for
@@ -360,7 +343,7 @@ func (m *mpTransport) serviceLoop(h *Host, meshID int32) {
 				_, _ = e.Peer.GetPacket()
 				continue
 			}
-			m.push(mpEntry{p: e.Peer, from: from})
+			m.q.Push(mpEntry{p: e.Peer, from: from})
 		case EventDisconnect:
 			m.onDisconnect(e)
 			if m.mesh {
@@ -376,7 +359,7 @@ func (m *mpTransport) onConnect(e Event) {
 	if !m.server {
 		m.status.Store(int32(multiplayer.ConnectionConnected))
 		m.ev.PeerConnected(multiplayer.TargetPeerServer)
-		close(m.handshook)
+		m.conn.Finish(nil)
 		return
 	}
 	m.mu.Lock()
@@ -412,9 +395,8 @@ func (m *mpTransport) onDisconnect(e Event) {
 		return
 	}
 	if multiplayer.ConnectionStatus(m.status.Load()) == multiplayer.ConnectionConnecting {
-		m.dialErr = &peer.OpError{Op: "dial", Transport: "enet", Code: peer.ErrCantConnect, Detail: "the server did not answer the CONNECT"}
-		m.endSession(sessionEnded("connecting failed"))
-		close(m.handshook)
+		m.conn.Finish(&peer.OpError{Op: "dial", Transport: "enet", Code: peer.ErrCantConnect, Detail: "the server did not answer the CONNECT"})
+		m.endSession(multiplayer.SessionEnded("enet", "connecting failed"))
 		return
 	}
 	if current {
@@ -424,44 +406,16 @@ func (m *mpTransport) onDisconnect(e Event) {
 }
 
 var (
-	errServerGone = sessionEnded("the connection to the server closed")
+	errServerGone = multiplayer.SessionEnded("enet", "the connection to the server closed")
 	errMPNotConn  = &peer.OpError{Op: "put packet", Transport: "enet", Code: peer.ErrUnconfigured, Detail: "not connected"}
-	errMPNoPacket = &peer.OpError{Op: "get packet", Transport: "enet", Code: peer.ErrUnavailable, Detail: "no packet queued"}
-	errMPClosed   = &peer.OpError{Op: "wait packet", Transport: "enet", Err: peer.ErrClosed}
 )
-
-// sessionEnded is the error that ends a client's reads once the queued
-// packets are drained: it matches peer.ErrUnconfigured (Godot's error when
-// not connected) and io.EOF.
-func sessionEnded(detail string) error {
-	return &peer.OpError{Op: "read packet", Transport: "enet", Code: peer.ErrUnconfigured, Err: io.EOF, Detail: detail}
-}
 
 // endSession makes a client ConnectionDisconnected with id 0, as Godot's
 // close, keeping the packets already received readable.
 func (m *mpTransport) endSession(err error) {
 	m.status.Store(int32(multiplayer.ConnectionDisconnected))
 	m.id.Store(0)
-	m.qmu.Lock()
-	if m.ended == nil {
-		m.ended = err
-	}
-	m.qmu.Unlock()
-	m.signal()
-}
-
-func (m *mpTransport) signal() {
-	select {
-	case m.ready <- struct{}{}:
-	default:
-	}
-}
-
-func (m *mpTransport) push(e mpEntry) {
-	m.qmu.Lock()
-	m.q = append(m.q, e)
-	m.qmu.Unlock()
-	m.signal()
+	m.q.End(err)
 }
 
 // mpChannel maps a transfer mode and channel to Godot's ENet channel and
@@ -551,58 +505,20 @@ func (m *mpTransport) GetPacket() ([]byte, multiplayer.PacketInfo, error) {
 	if multiplayer.ConnectionStatus(m.status.Load()) == multiplayer.ConnectionConnecting {
 		return nil, multiplayer.PacketInfo{}, &peer.OpError{Op: "get packet", Transport: "enet", Code: peer.ErrUnconfigured, Detail: "still connecting"}
 	}
-	for {
-		m.qmu.Lock()
-		if m.qhead == len(m.q) {
-			err := m.ended
-			m.qmu.Unlock()
-			if err == nil {
-				err = errMPNoPacket
-			}
-			return nil, multiplayer.PacketInfo{}, err
-		}
-		e := m.q[m.qhead]
-		m.q[m.qhead] = mpEntry{}
-		m.qhead++
-		if m.qhead == len(m.q) {
-			m.q, m.qhead = m.q[:0], 0
-		} else if m.qhead > 64 && m.qhead*2 > len(m.q) {
-			n := copy(m.q, m.q[m.qhead:])
-			clear(m.q[n:])
-			m.q, m.qhead = m.q[:n], 0
-		}
-		m.qmu.Unlock()
-		b, err := e.p.GetPacket()
-		if err != nil {
-			continue
-		}
-		return b, mpInfo(e.from, e.p.PacketChannel(), e.p.PacketFlags()), nil
-	}
+	return m.q.GetPacket(readNote)
 }
 
-func (m *mpTransport) WaitPacket(ctx context.Context) error {
-	for {
-		m.qmu.Lock()
-		ok := m.qhead < len(m.q) || m.ended != nil
-		m.qmu.Unlock()
-		if ok {
-			return nil
-		}
-		select {
-		case <-m.ready:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-m.done:
-			return errMPClosed
-		}
+// readNote reads the packet a note is for.
+func readNote(e mpEntry) ([]byte, multiplayer.PacketInfo, bool) {
+	b, err := e.p.GetPacket()
+	if err != nil {
+		return nil, multiplayer.PacketInfo{}, false
 	}
+	return b, mpInfo(e.from, e.p.PacketChannel(), e.p.PacketFlags()), true
 }
 
-func (m *mpTransport) AvailablePacketCount() int {
-	m.qmu.Lock()
-	defer m.qmu.Unlock()
-	return len(m.q) - m.qhead
-}
+func (m *mpTransport) WaitPacket(ctx context.Context) error { return m.q.Wait(ctx) }
+func (m *mpTransport) AvailablePacketCount() int            { return m.q.Len() }
 
 // MaxPacketSize is Godot's: 2^24.
 func (m *mpTransport) MaxPacketSize() int { return mpMaxPacketSize }
@@ -659,14 +575,14 @@ func (m *mpTransport) DisconnectPeer(id int32, force bool) error {
 		h.Close()
 	}
 	if force && !m.server && !m.mesh {
-		m.endSession(sessionEnded("disconnected"))
+		m.endSession(multiplayer.SessionEnded("enet", "disconnected"))
 	}
 	return nil
 }
 
 func (m *mpTransport) Close() error {
 	m.cancel()
-	close(m.done)
+	m.q.Close()
 	// Godot's close: peer_disconnect_now to every peer, then flush; the
 	// host's Close does both.
 	var err error
@@ -683,8 +599,6 @@ func (m *mpTransport) Close() error {
 	m.wg.Wait()
 	m.status.Store(int32(multiplayer.ConnectionDisconnected))
 	m.id.Store(0)
-	m.qmu.Lock()
-	m.q, m.qhead = nil, 0
-	m.qmu.Unlock()
+	m.q.Close()
 	return err
 }

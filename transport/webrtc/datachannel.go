@@ -51,6 +51,15 @@ type dcTransport struct {
 
 	ownerMu sync.Mutex
 	onClose []func() // extra clean-up run by Close (Dial/Accept)
+
+	hook atomic.Pointer[channelHook] // set by a MultiplayerPeer
+}
+
+// channelHook tells a MultiplayerPeer about a channel: a packet was queued,
+// the channel opened, the channel ended. Each runs on a pion goroutine or
+// on the goroutine closing the channel, never with the channel's locks held.
+type channelHook struct {
+	packet, open, gone func()
 }
 
 func (p *PeerConnection) wrap(d *pion.DataChannel, negotiated bool) *DataChannel {
@@ -76,7 +85,12 @@ func (p *PeerConnection) wrap(d *pion.DataChannel, negotiated bool) *DataChannel
 		default:
 		}
 	})
-	d.OnOpen(func() { t.openOnce.Do(func() { close(t.opened) }) })
+	d.OnOpen(func() {
+		t.openOnce.Do(func() { close(t.opened) })
+		if h := t.hook.Load(); h != nil {
+			h.open()
+		}
+	})
 	d.OnClose(func() { t.remoteClosed(io.EOF) })
 	d.OnMessage(t.onMessage)
 	if d.ReadyState() == pion.DataChannelStateOpen {
@@ -97,16 +111,25 @@ func (t *dcTransport) onMessage(m pion.DataChannelMessage) {
 	t.scratch = append(append(t.scratch[:0], flag), m.Data...)
 	// Block (reliable) waits for room, pausing pion's read of this channel;
 	// DropNewest (unreliable) counts the drop. Either way errors end here.
-	_ = t.q.Push(t.ctx, t.scratch)
+	if t.q.Push(t.ctx, t.scratch) == nil {
+		if h := t.hook.Load(); h != nil {
+			h.packet()
+		}
+	}
 }
 
 // remoteClosed ends the receive queue: queued packets can still be read,
 // then GetPacket reports cause.
 func (t *dcTransport) remoteClosed(cause error) {
+	first := false
 	t.goneOnce.Do(func() {
 		t.q.Close(cause)
 		close(t.gone)
+		first = true
 	})
+	if h := t.hook.Load(); first && h != nil {
+		h.gone()
+	}
 }
 
 func (t *dcTransport) maxPacketSize() int {

@@ -180,14 +180,10 @@ func Dial(ctx context.Context, url string, cfg *Config) (*Peer, error) {
 	if c.Lobby == "" {
 		return nil, &peer.OpError{Op: "dial", Transport: "webrtc", Code: peer.ErrInvalidParameter, Detail: "Config.Lobby is empty; name the lobby a Listener opened"}
 	}
-	sig, err := signaling.Dial(ctx, url, nil)
+	sig, stop, err := dialSignalling(ctx, url)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, &peer.OpError{Op: "dial", Transport: "webrtc", Code: peer.ErrCantConnect, Err: err}
+		return nil, err
 	}
-	stop := context.AfterFunc(ctx, func() { sig.Close() })
 	fail := func(err error) (*Peer, error) {
 		stop()
 		sig.Close()
@@ -274,6 +270,19 @@ func Dial(ctx context.Context, url string, cfg *Config) (*Peer, error) {
 	}), nil
 }
 
+// dialSignalling connects to the signalling server at url; until stop is
+// called, ctx ending closes the link.
+func dialSignalling(ctx context.Context, url string) (sig *signaling.Client, stop func() bool, err error) {
+	sig, err = signaling.Dial(ctx, url, nil)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		return nil, nil, &peer.OpError{Op: "dial", Transport: "webrtc", Code: peer.ErrCantConnect, Err: err}
+	}
+	return sig, context.AfterFunc(ctx, func() { sig.Close() }), nil
+}
+
 // Listener hosts a signalling lobby and accepts a peer for each member that
 // joins it (Godot's client-server mode: the listener is peer 1). Create one
 // with Listen.
@@ -331,31 +340,46 @@ func (l *Listener) ListenerStats() peer.ListenerStats { return l.Stats().Listene
 // error (peers already accepted are unaffected).
 func Listen(url string, cfg *Config) (*Listener, error) {
 	c := cfg.withDefaults()
-	ctx, cancel := context.WithTimeout(context.Background(), c.HandshakeTimeout)
-	defer cancel()
-	sig, err := signaling.Dial(ctx, url, nil)
+	sig, lobby, err := hostLobby(url, c)
 	if err != nil {
-		return nil, &peer.OpError{Op: "listen", Transport: "webrtc", Code: peer.ErrCantConnect, Err: err}
+		return nil, err
 	}
-	stop := context.AfterFunc(ctx, func() { sig.Close() })
-	defer stop()
-	fail := func(code *peer.Error, cause error, detail string) (*Listener, error) {
-		sig.Close()
-		if ctx.Err() != nil {
-			return nil, &peer.OpError{Op: "listen", Transport: "webrtc", Code: peer.ErrTimeout, Err: ctx.Err(), Detail: "no answer from the signalling server"}
-		}
-		return nil, &peer.OpError{Op: "listen", Transport: "webrtc", Code: code, Err: cause, Detail: detail}
-	}
-	if err := sig.Join(c.Lobby, false); err != nil {
-		return fail(peer.ErrCantConnect, err, "")
-	}
-	l := &Listener{cfg: c, url: url, sig: sig, sessions: map[int]*session{}, live: map[*session]struct{}{},
+	l := &Listener{cfg: c, url: url, sig: sig, lobby: lobby, sessions: map[int]*session{}, live: map[*session]struct{}{},
 		stats: listenstats.New("webrtc", c.Logger)}
 	l.ready = acceptq.New(c.MaxPendingConnections, l.stats, func(dc *DataChannel) net.Addr {
 		dc.Close()
 		return nil
 	})
-	for l.lobby == "" {
+	l.ctx, l.cancel = context.WithCancel(context.Background())
+	l.wg.Add(1)
+	go l.readLoop()
+	return l, nil
+}
+
+// hostLobby connects to the signalling server at url and opens lobby
+// c.Lobby as its host (peer 1), waiting at most c.HandshakeTimeout. It
+// returns the link and the lobby's name.
+func hostLobby(url string, c Config) (*signaling.Client, string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.HandshakeTimeout)
+	defer cancel()
+	sig, err := signaling.Dial(ctx, url, nil)
+	if err != nil {
+		return nil, "", &peer.OpError{Op: "listen", Transport: "webrtc", Code: peer.ErrCantConnect, Err: err}
+	}
+	stop := context.AfterFunc(ctx, func() { sig.Close() })
+	defer stop()
+	fail := func(code *peer.Error, cause error, detail string) (*signaling.Client, string, error) {
+		sig.Close()
+		if ctx.Err() != nil {
+			return nil, "", &peer.OpError{Op: "listen", Transport: "webrtc", Code: peer.ErrTimeout, Err: ctx.Err(), Detail: "no answer from the signalling server"}
+		}
+		return nil, "", &peer.OpError{Op: "listen", Transport: "webrtc", Code: code, Err: cause, Detail: detail}
+	}
+	if err := sig.Join(c.Lobby, false); err != nil {
+		return fail(peer.ErrCantConnect, err, "")
+	}
+	lobby := ""
+	for lobby == "" {
 		m, err := sig.Read()
 		if errors.Is(err, signaling.ErrBadMessage) {
 			continue
@@ -369,16 +393,13 @@ func Listen(url string, cfg *Config) (*Listener, error) {
 				return fail(peer.ErrAlreadyInUse, nil, fmt.Sprintf("lobby %q already has a host", c.Lobby))
 			}
 		case signaling.Join:
-			l.lobby = m.Data
+			lobby = m.Data
 		}
 	}
 	if !stop() {
 		return fail(peer.ErrTimeout, nil, "no answer from the signalling server")
 	}
-	l.ctx, l.cancel = context.WithCancel(context.Background())
-	l.wg.Add(1)
-	go l.readLoop()
-	return l, nil
+	return sig, lobby, nil
 }
 
 func (l *Listener) readLoop() {

@@ -38,6 +38,17 @@
 // between the peers, exactly as in GDScript. Its events (Godot's signals)
 // are Config handlers.
 //
+// MultiplayerPeer is Godot's WebRTCMultiplayerPeer (CreateServer,
+// CreateClient, CreateMesh, AddPeer): a multiplayer.MultiplayerPeer with one
+// PeerConnection per remote peer and Godot's negotiated channel layout, so
+// Godot games using WebRTCMultiplayerPeer talk to it as to another Godot.
+// ListenMultiplayer and DialMultiplayer add the signalling, as Godot's
+// webrtc_signaling demo does:
+//
+//	srv, err := webrtc.ListenMultiplayer("ws://signal.example:8080/signal",
+//		&webrtc.MultiplayerConfig{Connection: &webrtc.Config{Lobby: "game"}})
+//	ev, err := srv.ReadEvent(ctx) // PeerConnected(id) for each member
+//
 // DataChannel is Godot's WebRTCDataChannel and a PacketPeer: it embeds
 // *peer.Peer (PutPacket, GetPacket, PutVar, GetVar, ReadPacket, ReadVar,
 // ...) and passes the peertest conformance suite, reliable and unreliable.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 
 	"github.com/packetpeer/packetpeer/peer"
 	"github.com/pion/ice/v4"
@@ -26,6 +27,8 @@ type PeerConnection struct {
 	pending   []pion.ICECandidateInit // candidates added before the remote description
 	remoteSet bool
 	closed    bool
+
+	stateHook atomic.Pointer[func()] // set by a MultiplayerPeer: the state changed
 }
 
 // NewPeerConnection creates a peer connection in StateNew (Godot's
@@ -73,6 +76,9 @@ func NewPeerConnection(cfg *Config) (*PeerConnection, error) {
 	pc.OnConnectionStateChange(func(s pion.PeerConnectionState) {
 		if s == pion.PeerConnectionStateFailed || s == pion.PeerConnectionStateClosed {
 			p.endChannels(s)
+		}
+		if h := p.stateHook.Load(); h != nil {
+			(*h)()
 		}
 		if c.OnConnectionStateChange != nil {
 			st := connectionStateOf(s)

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -71,9 +70,7 @@ type mpTransport struct {
 	refused  atomic.Uint64
 	accepted atomic.Uint64
 
-	// client
-	handshook chan struct{} // closed when a client's handshake ended
-	dialErr   error         // why it failed, set before handshook closes
+	conn *multiplayer.Connecting // client: the handshake succeeded or failed
 }
 
 func newMPTransport(cfg Config, server bool) *mpTransport {
@@ -130,7 +127,7 @@ func CreateClient(url string, cfg *Config) (*MultiplayerPeer, error) {
 		return nil, err
 	}
 	m := newMPTransport(c, false)
-	m.handshook = make(chan struct{})
+	m.conn = multiplayer.NewConnecting("websocket")
 	m.status.Store(int32(multiplayer.ConnectionConnecting))
 	m.wg.Add(1)
 	go m.connect(u)
@@ -147,17 +144,7 @@ func DialClient(ctx context.Context, url string, cfg *Config) (*MultiplayerPeer,
 	if err != nil {
 		return nil, err
 	}
-	select {
-	case <-p.m.handshook:
-	case <-ctx.Done():
-		p.Close()
-		return nil, &peer.OpError{Op: "dial", Transport: "websocket", Code: peer.ErrTimeout, Err: ctx.Err()}
-	}
-	if err := p.m.dialErr; err != nil {
-		p.Close()
-		return nil, err
-	}
-	return p, nil
+	return multiplayer.Await(ctx, p, p.m.conn)
 }
 
 // Addr returns the server's listening address, nil on a client.
@@ -342,16 +329,9 @@ func (m *mpTransport) readLoop(ctx context.Context, mp *mpPeer) {
 }
 
 var (
-	errServerGone = sessionEnded("the connection to the server closed")
+	errServerGone = multiplayer.SessionEnded("websocket", "the connection to the server closed")
 	errNotInit    = &peer.OpError{Op: "put packet", Transport: "websocket", Code: peer.ErrUnconfigured, Detail: "not connected"}
 )
-
-// sessionEnded is the error that ends a client's reads once the queued
-// packets are drained: it matches peer.ErrUnconfigured (Godot's error when
-// not connected) and io.EOF (the dial error itself is Dial's).
-func sessionEnded(detail string) error {
-	return &peer.OpError{Op: "read packet", Transport: "websocket", Code: peer.ErrUnconfigured, Err: io.EOF, Detail: detail}
-}
 
 // endSession makes a client ConnectionDisconnected with id 0, as Godot's
 // _clear, keeping the packets already received readable.
@@ -366,9 +346,8 @@ func (m *mpTransport) connect(u string) {
 	ctx, cancel := context.WithTimeout(m.ctx, m.cfg.HandshakeTimeout)
 	defer cancel()
 	fail := func(err error) {
-		m.dialErr = err
-		m.endSession(sessionEnded("connecting failed: " + err.Error()))
-		close(m.handshook)
+		m.endSession(multiplayer.SessionEnded("websocket", "connecting failed: "+err.Error()))
+		m.conn.Finish(err)
 	}
 	ws, err := Dial(ctx, u, &m.cfg)
 	if err != nil {
@@ -405,7 +384,7 @@ func (m *mpTransport) connect(u string) {
 	m.id.Store(id)
 	m.status.Store(int32(multiplayer.ConnectionConnected))
 	m.ev.PeerConnected(multiplayer.TargetPeerServer)
-	close(m.handshook)
+	m.conn.Finish(nil)
 	m.wg.Add(1)
 	go m.readLoop(rctx, mp)
 }
@@ -500,7 +479,7 @@ func (m *mpTransport) DisconnectPeer(id int32, force bool) error {
 		}
 		m.mu.Unlock()
 		if !m.server {
-			m.endSession(sessionEnded("disconnected"))
+			m.endSession(multiplayer.SessionEnded("websocket", "disconnected"))
 		}
 		mp.cancel()
 	}

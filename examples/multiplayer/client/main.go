@@ -1,8 +1,10 @@
 // Command client is the multiplayer lobby chat's terminal client over
-// WebSocket (Godot's WebSocketMultiplayerPeer.create_client): type lines to
-// chat, end input to leave.
+// WebSocket (Godot's WebSocketMultiplayerPeer.create_client) or WebRTC
+// (WebRTCMultiplayerPeer.create_client through a signalling server): type
+// lines to chat, end input to leave.
 //
 //	go run ./examples/multiplayer/client -url ws://127.0.0.1:9080 -nick alice
+//	go run ./examples/multiplayer/client -webrtc ws://127.0.0.1:9081/signal -nick bob
 package main
 
 import (
@@ -13,16 +15,25 @@ import (
 	"os/signal"
 
 	"github.com/packetpeer/packetpeer/examples/multiplayer/lobby"
+	"github.com/packetpeer/packetpeer/multiplayer"
+	"github.com/packetpeer/packetpeer/transport/webrtc"
 	"github.com/packetpeer/packetpeer/transport/websocket"
 )
 
 func main() {
-	url := flag.String("url", "ws://127.0.0.1:9080", "lobby server URL")
+	url := flag.String("url", "ws://127.0.0.1:9080", "lobby server URL (WebSocket)")
+	rtc := flag.String("webrtc", "", "join over WebRTC instead: the signalling server's URL, e.g. ws://127.0.0.1:9081/signal")
 	nick := flag.String("nick", os.Getenv("USER"), "nickname")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	c, err := websocket.DialClient(ctx, *url, nil)
+	var c multiplayer.MultiplayerPeer
+	var err error
+	if *rtc != "" {
+		c, err = webrtc.DialMultiplayer(ctx, *rtc, &webrtc.MultiplayerConfig{Connection: &webrtc.Config{Lobby: "lobby"}})
+	} else {
+		c, err = websocket.DialClient(ctx, *url, nil)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

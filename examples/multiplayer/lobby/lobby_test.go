@@ -4,11 +4,16 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/packetpeer/packetpeer/examples/multiplayer/lobby"
+	"github.com/packetpeer/packetpeer/multiplayer"
 	"github.com/packetpeer/packetpeer/peer/peertest"
+	"github.com/packetpeer/packetpeer/transport/webrtc"
+	"github.com/packetpeer/packetpeer/transport/webrtc/signaling"
 	"github.com/packetpeer/packetpeer/transport/websocket"
 )
 
@@ -33,19 +38,47 @@ func expect(t *testing.T, ctx context.Context, l lines, want string) {
 // server on 127.0.0.1.
 func TestLobby(t *testing.T) {
 	peertest.CheckGoroutines(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	srv, err := websocket.CreateServer("127.0.0.1:0", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	url := "ws://" + srv.Addr().String()
+	testLobby(t, srv, func(ctx context.Context) (multiplayer.MultiplayerPeer, error) {
+		return websocket.DialClient(ctx, url, nil)
+	})
+}
+
+// The same over WebRTC: a webrtc.ListenMultiplayer server and
+// DialMultiplayer clients, signalled through the project's signalling
+// server on 127.0.0.1.
+func TestLobbyWebRTC(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	sig := signaling.NewServer(nil)
+	hs := httptest.NewServer(sig)
+	defer func() {
+		sig.Close()
+		hs.Close()
+	}()
+	url := "ws" + strings.TrimPrefix(hs.URL, "http")
+	cfg := &webrtc.MultiplayerConfig{Connection: &webrtc.Config{LoopbackOnly: true, Lobby: "lobby"}}
+	srv, err := webrtc.ListenMultiplayer(url, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testLobby(t, srv, func(ctx context.Context) (multiplayer.MultiplayerPeer, error) {
+		return webrtc.DialMultiplayer(ctx, url, cfg)
+	})
+}
+
+func testLobby(t *testing.T, srv multiplayer.MultiplayerPeer, dial func(context.Context) (multiplayer.MultiplayerPeer, error)) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
 	defer srv.Close()
 	served := make(chan error, 1)
 	go func() { served <- lobby.Serve(ctx, srv, slog.New(slog.DiscardHandler)) }()
-	url := "ws://" + srv.Addr().String()
 
 	join := func(nick string) (*io.PipeWriter, lines, chan error) {
-		c, err := websocket.DialClient(ctx, url, nil)
+		c, err := dial(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
