@@ -3,9 +3,7 @@ package scene
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -61,16 +59,13 @@ func (c *enetClient) close() {
 // CloseRoom, which drops their clients.
 func TestRoomsENet(t *testing.T) {
 	noLeaks(t)
-	var mu sync.Mutex
-	heard := map[string][]string{}
+	heard := make(chan got, 16)
 	admitted := make(chan got, 16)
 	rs := NewRooms(&RoomsConfig{
 		Config: Config{
 			OnPeerConnected: func(m *Multiplayer, id int32) { admitted <- got{id, m.Room().Name()} },
 			OnPeerPacket: func(m *Multiplayer, id int32, data []byte) {
-				mu.Lock()
-				heard[m.Room().Name()] = append(heard[m.Room().Name()], fmt.Sprintf("%d %s", id, data))
-				mu.Unlock()
+				heard <- got{id, m.Room().Name() + " " + string(data)}
 			},
 		},
 		Setup: func(r *Room) error {
@@ -142,9 +137,11 @@ func TestRoomsENet(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, b.events, got{a.m.UniqueID(), "packet hi all"})
+	waitFor(t, heard, got{a.m.UniqueID(), "/one hi all"})
 	if err := c.m.SendBytes([]byte("hi two"), 0, TransferModeReliable, 0); err != nil {
 		t.Fatal(err)
 	}
+	waitFor(t, heard, got{c.m.UniqueID(), "/two hi two"})
 	// Room two's server answers c; c's next event is that, nothing of room one.
 	if err := two.Multiplayer().SendBytes([]byte("marker"), c.m.UniqueID(), TransferModeReliable, 0); err != nil {
 		t.Fatal(err)
@@ -155,12 +152,9 @@ func TestRoomsENet(t *testing.T) {
 	}
 	waitFor(t, a.events, got{1, "packet marker"})
 	waitFor(t, b.events, got{1, "packet marker"})
-	mu.Lock()
-	if h1, h2 := heard["/one"], heard["/two"]; !slices.Equal(h1, []string{fmt.Sprintf("%d hi all", a.m.UniqueID())}) ||
-		!slices.Equal(h2, []string{fmt.Sprintf("%d hi two", c.m.UniqueID())}) {
-		t.Errorf("room one heard %q, room two %q", h1, h2)
+	if len(heard) != 0 {
+		t.Errorf("the rooms heard more: %v", <-heard)
 	}
-	mu.Unlock()
 	if s := two.Multiplayer().Stats(); s.Relayed != 0 || s.UnknownPeer != 0 {
 		t.Errorf("room two stats %+v", s)
 	}
