@@ -95,6 +95,15 @@ func TestRoomsENet(t *testing.T) {
 	if _, err := rs.OpenENet("/three", one.Addr().String(), nil); !errors.Is(err, peer.ErrCantCreate) {
 		t.Errorf("a room on a port in use: %v", err)
 	}
+	if _, err := rs.OpenENet("/three", "127.0.0.1:0", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rs.OpenENet("/four", "127.0.0.1:0", nil); !errors.Is(err, peer.ErrBusy) {
+		t.Errorf("a fourth room with MaxRooms 3: %v", err)
+	}
+	if err := rs.CloseRoom("/three"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := rs.OpenENet("/bad", "127.0.0.1:0", nil); err == nil || rs.Room("/bad") != nil {
 		t.Errorf("a room whose Setup failed opened: %v", err)
 	}
