@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // Benchmarks compare the SDK with raw TCP carrying the same framing written
@@ -324,4 +326,97 @@ func (m *mutexWriter) put(p []byte) error {
 		return m.w.Flush()
 	}
 	return nil
+}
+
+// BenchmarkPingPongInterleaved runs the raw and SDK ping-pongs of
+// BenchmarkPingPong side by side, alternating chunks of 200 round trips,
+// and reports raw time / SDK time per pair of chunks (median and
+// quartiles): on a loaded machine the load changes between separate
+// benchmark runs far more than between two chunks a few milliseconds
+// apart. ns/op is one raw plus one SDK round trip.
+func BenchmarkPingPongInterleaved(b *testing.B) {
+	const size, chunk = 64, 200
+	c1, c2 := tcpConns(b)
+	echoed := make(chan struct{})
+	go func() {
+		defer close(echoed)
+		r := bufio.NewReader(c2)
+		buf := make([]byte, 4+size)
+		for {
+			if _, err := io.ReadFull(r, buf); err != nil {
+				return
+			}
+			if _, err := c2.Write(buf); err != nil {
+				return
+			}
+		}
+	}()
+	r := bufio.NewReader(c1)
+	frame := make([]byte, 4+size)
+	binary.LittleEndian.PutUint32(frame, size)
+	in := make([]byte, 4+size)
+	raw := func(n int) {
+		for range n {
+			if _, err := c1.Write(frame); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := io.ReadFull(r, in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+
+	p1, p2 := sdkPair(b, nil)
+	ctx := context.Background()
+	go func() {
+		for {
+			p, err := p2.ReadPacket(ctx)
+			if err == nil {
+				err = p2.PutPacket(p)
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	pkt := make([]byte, size)
+	sdk := func(n int) {
+		for range n {
+			if err := p1.PutPacket(pkt); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := p1.ReadPacket(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+
+	var ratios []float64
+	b.ResetTimer()
+	for done := 0; done < b.N; done += chunk {
+		n := min(chunk, b.N-done)
+		var tr, ts time.Duration
+		if len(ratios)%2 == 0 {
+			t0 := time.Now()
+			raw(n)
+			t1 := time.Now()
+			sdk(n)
+			tr, ts = t1.Sub(t0), time.Since(t1)
+		} else {
+			t0 := time.Now()
+			sdk(n)
+			t1 := time.Now()
+			raw(n)
+			ts, tr = t1.Sub(t0), time.Since(t1)
+		}
+		ratios = append(ratios, float64(tr)/float64(ts))
+	}
+	b.StopTimer()
+	c1.Close()
+	<-echoed
+	slices.Sort(ratios)
+	q := func(f float64) float64 { return ratios[int(f*float64(len(ratios)-1))] }
+	b.ReportMetric(q(0.5), "raw/sdk")
+	b.ReportMetric(q(0.25), "raw/sdk-q1")
+	b.ReportMetric(q(0.75), "raw/sdk-q3")
 }

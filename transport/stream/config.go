@@ -21,6 +21,14 @@ const (
 	DefaultReceiveQueuePackets = 4096
 	// DefaultSendQueueBytes bounds the bytes put but not yet written to the stream.
 	DefaultSendQueueBytes = 1 << 18 // 256 KiB
+	// DefaultWriteTimeout is how long PutPacket waits for room in a full
+	// send queue before failing with peer.ErrTimeout. The queue is full only
+	// once the remote end has left the kernel's buffers and SendQueueBytes
+	// unread; a Godot client reads every frame, so a client still not
+	// reading after 10 s is stuck or gone, and a server goroutine
+	// broadcasting to it should not wait on it any longer. It is the figure
+	// the signaling server's WriteTimeout uses too.
+	DefaultWriteTimeout = 10 * time.Second
 	// DefaultLinger is how long Close waits for queued packets to be written.
 	DefaultLinger = 5 * time.Second
 	// MaxBufferMaxSize caps InputBufferMaxSize and OutputBufferMaxSize
@@ -66,10 +74,11 @@ type Config struct {
 	// Default 256 KiB (raised to hold one OutputBufferMaxSize packet).
 	SendQueueBytes int
 
-	// WriteTimeout bounds how long PutPacket waits for room in the send queue
-	// when the remote end does not read; it then fails with an error matching
-	// peer.ErrTimeout and sends nothing. Default 0: wait as long as it takes,
-	// like Godot's blocking put_packet (PutPacketContext gives a per-call bound).
+	// WriteTimeout bounds how long PutPacket (and WritePacket) waits for room
+	// in the send queue when the remote end does not read; it then fails
+	// with an error matching peer.ErrTimeout and sends nothing. Default 10 s
+	// (DefaultWriteTimeout). Negative: wait as long as it takes, like Godot's
+	// blocking put_packet; WritePacket's context still bounds each call.
 	WriteTimeout time.Duration
 	// Linger is how long Close waits for queued packets to be written before
 	// closing the stream. Default 5 s; negative closes at once, dropping them.
@@ -135,6 +144,9 @@ func (c *Config) withDefaults() Config {
 		d.SendQueueBytes = DefaultSendQueueBytes
 	}
 	d.SendQueueBytes = max(min(d.SendQueueBytes, MaxQueueBytes), d.OutputBufferMaxSize+headerSize)
+	if d.WriteTimeout == 0 {
+		d.WriteTimeout = DefaultWriteTimeout
+	}
 	if d.Linger == 0 {
 		d.Linger = DefaultLinger
 	}

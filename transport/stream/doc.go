@@ -26,7 +26,7 @@
 //
 // # Godot → Go
 //
-//	PacketPeerStream.put_packet                  Peer.PutPacket (PutPacketContext with a bound)
+//	PacketPeerStream.put_packet                  Peer.PutPacket (WritePacket(ctx) with a bound)
 //	PacketPeerStream.get_packet                  Peer.GetPacket (ReadPacket(ctx) blocks)
 //	PacketPeerStream.put_var / get_var           Peer.PutVar / Peer.GetVar (ReadVar(ctx) blocks)
 //	PacketPeerStream.get_available_packet_count  Peer.AvailablePacketCount
@@ -112,11 +112,14 @@
 // packets put concurrently or in quick succession share a system call, and a
 // lone packet is written at once without waiting for more. Once the remote
 // end stops reading, the kernel's send buffer and then the send queue fill
-// up, and PutPacket blocks like Godot's put_packet. Set Config.WriteTimeout,
-// or use PutPacketContext, to get an error matching peer.ErrTimeout (or the
-// context's error) instead; the packet is then not sent and a game server
-// typically Closes the stuck client. A failed Write is reported by the next
-// PutPacket (an error matching peer.ErrFailed and the cause).
+// up, and PutPacket waits for room, at most Config.WriteTimeout (default
+// DefaultWriteTimeout, 10 s); it then fails with an error matching
+// peer.ErrTimeout, the packet is not sent, and a game server typically
+// Closes the stuck client (Close then does not linger). WritePacket(ctx, p)
+// bounds one call by its context as well. A negative WriteTimeout waits as
+// long as it takes, like Godot's blocking put_packet. A failed Write is
+// reported by the next PutPacket (an error matching peer.ErrFailed and the
+// cause).
 //
 // # Request and reply: the direct paths (TCP and Unix connections)
 //
@@ -130,19 +133,24 @@
 //     read, writes its frame itself with one non-blocking write; whatever
 //     the kernel does not take is queued for the writer goroutine, ahead of
 //     any later packet. It never blocks, so the back-pressure, WriteTimeout
-//     and PutPacketContext rules above are unchanged. Packets put in a burst,
+//     and WritePacket rules above are unchanged. Packets put in a burst,
 //     or while a write is in flight, are still batched by the writer.
-//   - Direct reads: ReadPacket (or ReadVar) with a context that cannot be
-//     cancelled, such as context.Background(), that finds the receive queue
-//     empty reads the next frame from the stream itself while the reader
-//     goroutine stays parked. The reader goroutine takes the stream back
-//     as soon as the remote end sends several frames per read (streaming)
-//     or a caller with a cancellable context waits, and otherwise once no
-//     direct read has started for 1 to 16 ms (it looks less often while
-//     direct reads go on); so a program that switches to polling
-//     GetPacket/AvailablePacketCount sees new packets within 16 ms. A
-//     ReadPacket with a cancellable context always waits for the reader
-//     goroutine, and Close interrupts a direct read like any other.
+//   - Direct reads: ReadPacket (or AppendPacket, ReadVar) whose context can
+//     never end (ctx.Done() returns nil: context.Background(),
+//     context.TODO(), or a context derived from them without a cancel,
+//     deadline or timeout) and that finds the receive queue empty reads the
+//     next frame from the stream itself (ReadPacket straight into the
+//     buffer it returns) while the reader goroutine stays parked. A
+//     context that can end does not read directly, because a socket read
+//     cannot be interrupted by a context (only by Close): its caller waits
+//     for the reader goroutine, and sees the context end at once. The
+//     reader goroutine takes the stream back as soon as the remote end
+//     sends several frames per read (streaming) or a caller with a
+//     cancellable context waits, and otherwise once no direct read has
+//     started for 1 to 16 ms (it looks less often while direct reads go
+//     on); so a program that switches to polling GetPacket and
+//     AvailablePacketCount sees new packets within 16 ms. Close interrupts
+//     a direct read like any other.
 //
 // # Closing
 //

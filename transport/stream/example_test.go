@@ -147,7 +147,7 @@ func ExampleConfig_idleTimeout() {
 	_, err = p.ReadPacket(ctx)
 	fmt.Println(errors.Is(err, peer.ErrTimeout), ln.Stats().Expired)
 	// Output:
-	// level=INFO msg="packetpeer: connection dropped" transport=stream cause=expired error="peer: read packet: the remote end sent nothing for 100ms (Config.IdleTimeout) (ERR_TIMEOUT)"
+	// level=INFO msg="packetpeer: connection dropped" transport=stream cause=expired error="stream: read packet: the remote end sent nothing for 100ms (Config.IdleTimeout) (ERR_TIMEOUT)"
 	// true 1
 }
 
@@ -172,5 +172,45 @@ func ExamplePeer_truncatedFrame() {
 	// Output:
 	// hi <nil>
 	// true true
-	// peer: read packet: the stream ended 2 bytes into a frame of 9 bytes: godot: ERR_CONNECTION_ERROR (27): unexpected EOF
+	// stream: read packet: the stream ended 2 bytes into a frame of 9 bytes: unexpected EOF (ERR_CONNECTION_ERROR)
+}
+
+// A client that stops reading: once the kernel's buffers and the send queue
+// are full, PutPacket waits at most Config.WriteTimeout (10 s by default,
+// 200 ms here) and fails with an error matching peer.ErrTimeout; the server
+// then drops the client, and Close does not wait for the queued packets.
+// WritePacket bounds one put by its context instead.
+func ExampleConfig_writeTimeout() {
+	ln, err := stream.Listen("127.0.0.1:0", &stream.Config{WriteTimeout: 200 * time.Millisecond})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ln.Close()
+	ctx := context.Background()
+	client, err := stream.Dial(ctx, ln.Addr().String(), nil) // never reads
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+	p, err := ln.Accept(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	state := make([]byte, 32<<10)
+	for {
+		if err = p.PutPacket(state); err != nil {
+			break
+		}
+	}
+	fmt.Println(errors.Is(err, peer.ErrTimeout))
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	err = p.WritePacket(short, state)
+	fmt.Println(errors.Is(err, context.DeadlineExceeded))
+	fmt.Println(p.Close())
+	// Output:
+	// true
+	// true
+	// <nil>
 }

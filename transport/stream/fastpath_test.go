@@ -23,10 +23,10 @@ import (
 // the send path is idle) and direct reads (a ReadPacket without a
 // cancellable context reads the stream itself).
 
-func writeThroughs(p *Peer) uint64 {
-	p.t.mu.Lock()
-	defer p.t.mu.Unlock()
-	return p.t.writeThroughs
+// wt returns how many of p's puts were written through.
+func wt(p *Peer) uint64 {
+	n, _ := writeThroughs(p)
+	return n
 }
 
 // TestWriteThroughOrder: 8 goroutines put numbered packets while the remote
@@ -36,6 +36,8 @@ func writeThroughs(p *Peer) uint64 {
 // order.
 func TestWriteThroughOrder(t *testing.T) {
 	peertest.CheckGoroutines(t)
+	countDirectReads(t)
+	countWriteThroughs(t)
 	for _, network := range []string{"tcp", "unix"} {
 		t.Run(network, func(t *testing.T) {
 			addr := "127.0.0.1:0"
@@ -125,11 +127,11 @@ func TestWriteThroughOrder(t *testing.T) {
 				}
 			}
 			t.Logf("%d of %d puts written through; %d direct reads on the sender, %d on the receiver",
-				writeThroughs(a), senders*each, a.t.directReads.Load(), b.t.directReads.Load())
+				wt(a), senders*each, directReads(a), directReads(b))
 			// More than the first put's (the token starts available).
 			// Direct reads may not happen here: acks often arrive
 			// several per read, and the reader goroutine keeps those.
-			require.Greater(t, writeThroughs(a), uint64(1), "no put was written through")
+			require.Greater(t, wt(a), uint64(1), "no put was written through")
 		})
 	}
 }
@@ -139,6 +141,7 @@ func TestWriteThroughOrder(t *testing.T) {
 // goroutine before anything put after it.
 func TestWriteThroughPartial(t *testing.T) {
 	peertest.CheckGoroutines(t)
+	countWriteThroughs(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
@@ -177,10 +180,8 @@ func TestWriteThroughPartial(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "after", string(got))
 	}
-	a.t.mu.Lock()
-	partial := a.t.partialWrites
-	a.t.mu.Unlock()
-	t.Logf("%d rounds, %d write-throughs, %d partial", rounds, writeThroughs(a), partial)
+	total, partial := writeThroughs(a)
+	t.Logf("%d rounds, %d write-throughs, %d partial", rounds, total, partial)
 	require.NotZero(t, partial, "the kernel took every big packet at once")
 }
 
@@ -190,6 +191,7 @@ func TestWriteThroughPartial(t *testing.T) {
 // fails with ErrTimeout.
 func TestWriteTimeoutWithWriteThrough(t *testing.T) {
 	peertest.CheckGoroutines(t)
+	countWriteThroughs(t)
 	ln, err := Listen("127.0.0.1:0", nil)
 	require.NoError(t, err)
 	defer ln.Close()
@@ -216,8 +218,8 @@ func TestWriteTimeoutWithWriteThrough(t *testing.T) {
 		sent++
 		require.Less(t, sent, 1<<20, "PutPacket never blocked")
 	}
-	t.Logf("sent %d packets, %d written through, before the timeout", sent, writeThroughs(a))
-	require.Greater(t, writeThroughs(a), uint64(1))
+	t.Logf("sent %d packets, %d written through, before the timeout", sent, wt(a))
+	require.Greater(t, wt(a), uint64(1))
 	// The stuck peer closes without lingering.
 	start := time.Now()
 	require.NoError(t, a.Close())
@@ -230,6 +232,7 @@ func TestWriteTimeoutWithWriteThrough(t *testing.T) {
 // seen), and no goroutine outlives it.
 func TestDirectReadClose(t *testing.T) {
 	peertest.CheckGoroutines(t)
+	countDirectReads(t)
 	direct := false
 	for attempt := 0; attempt < 20 && !direct; attempt++ {
 		a, b := pair(t, "tcp", "127.0.0.1:0", nil)
@@ -241,17 +244,17 @@ func TestDirectReadClose(t *testing.T) {
 			_, err := a.ReadPacket(bg)
 			require.NoError(t, err)
 		}
-		before := a.t.directReads.Load()
+		before := directReads(a)
 
 		done := make(chan error, 1)
 		go func() {
 			_, err := a.ReadPacket(bg)
 			done <- err
 		}()
-		for a.t.directReads.Load() == before && a.t.queueWaiters.Load() == 0 {
+		for directReads(a) == before && a.t.dr.queueWaiters.Load() == 0 {
 			waitTick(t, ctx)
 		}
-		direct = a.t.directReads.Load() != before
+		direct = directReads(a) != before
 		start := time.Now()
 		require.NoError(t, a.Close())
 		select {
@@ -273,18 +276,19 @@ func TestDirectReadClose(t *testing.T) {
 // show up without any ReadPacket.
 func TestDirectReadThenPoll(t *testing.T) {
 	peertest.CheckGoroutines(t)
+	countDirectReads(t)
 	a, b := pair(t, "tcp", "127.0.0.1:0", nil)
 	ctx := testCtx(t)
 	bg := context.Background()
 	// Whether a read is direct depends on who gets to the stream first:
 	// exchange (boundedly) until some were.
-	for i := 0; i < 10 || i < 1000 && a.t.directReads.Load() == 0; i++ {
+	for i := 0; i < 10 || i < 1000 && directReads(a) == 0; i++ {
 		require.NoError(t, b.PutPacket([]byte{byte(i)}))
 		p, err := a.ReadPacket(bg)
 		require.NoError(t, err)
 		require.Equal(t, []byte{byte(i)}, p)
 	}
-	require.NotZero(t, a.t.directReads.Load())
+	require.NotZero(t, directReads(a))
 
 	// A direct read waiting long for the remote end: the parked reader
 	// goroutine finds it in the stream and asks to be re-armed when it
@@ -300,10 +304,10 @@ func TestDirectReadThenPoll(t *testing.T) {
 			}
 			got <- bytes.Clone(p)
 		}()
-		for !a.t.armOnLeave.Load() && a.t.queueWaiters.Load() == 0 {
+		for !a.t.dr.armOnLeave.Load() && a.t.dr.queueWaiters.Load() == 0 {
 			waitTick(t, ctx)
 		}
-		sawArm = a.t.armOnLeave.Load()
+		sawArm = a.t.dr.armOnLeave.Load()
 		require.NoError(t, b.PutPacket([]byte("late")))
 		require.Equal(t, "late", string(<-got))
 	}
@@ -334,6 +338,7 @@ func TestDirectReadThenPoll(t *testing.T) {
 // context); every packet is received exactly once, without stalls.
 func TestMixedReaders(t *testing.T) {
 	peertest.CheckGoroutines(t)
+	countDirectReads(t)
 	a, b := pair(t, "tcp", "127.0.0.1:0", nil)
 	ctx := testCtx(t)
 	const n = 4000
@@ -395,7 +400,7 @@ func TestMixedReaders(t *testing.T) {
 	}
 	require.NoError(t, a.Close())
 	wg.Wait()
-	t.Logf("%d direct reads", a.t.directReads.Load())
+	t.Logf("%d direct reads", directReads(a))
 }
 
 // TestDirectReadSizes: packets of every size class (in the reader's
@@ -403,6 +408,7 @@ func TestMixedReaders(t *testing.T) {
 // peers reading directly, over TCP and Unix sockets.
 func TestDirectReadSizes(t *testing.T) {
 	peertest.CheckGoroutines(t)
+	countDirectReads(t)
 	for _, network := range []string{"tcp", "unix"} {
 		t.Run(network, func(t *testing.T) {
 			addr := "127.0.0.1:0"
@@ -415,7 +421,7 @@ func TestDirectReadSizes(t *testing.T) {
 			rng := rand.New(rand.NewPCG(3, 4))
 			// Whether a read is direct depends on who gets to the stream
 			// first; repeat (boundedly) until some were.
-			for round := 0; round == 0 || round < 20 && a.t.directReads.Load() == 0; round++ {
+			for round := 0; round == 0 || round < 20 && directReads(a) == 0; round++ {
 				for _, size := range []int{1, 100, readBufferSize - headerSize - 1, readBufferSize - headerSize,
 					readBufferSize, readBufferSize + 1, 40000, DefaultOutputBufferMaxSize} {
 					for range 3 {
@@ -430,17 +436,67 @@ func TestDirectReadSizes(t *testing.T) {
 					}
 				}
 			}
-			require.NotZero(t, a.t.directReads.Load())
+			require.NotZero(t, directReads(a))
 			require.NoError(t, a.Close())
 			require.ErrorIs(t, <-echo, io.EOF)
 		})
 	}
 }
 
+// TestDirectReadOwned: packets read directly belong to their reader. A
+// loop alternating ReadPacket (which reads into the buffer it returns),
+// AppendPacket and ReadVar (which read into the queue) keeps every
+// ReadPacket result, and none of them changes afterwards.
+func TestDirectReadOwned(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	countDirectReads(t)
+	a, b := pair(t, "tcp", "127.0.0.1:0", nil)
+	bg := context.Background()
+	echo := echoAll(b)
+	rng := rand.New(rand.NewPCG(5, 6))
+	type kept struct{ got, want []byte }
+	var keep []kept
+	var buf []byte
+	for i := 0; i < 300 || i < 3000 && directReads(a) < 100; i++ {
+		pkt := make([]byte, 1+rng.IntN(200))
+		for j := range pkt {
+			pkt[j] = byte(rng.Uint32())
+		}
+		if i%3 == 2 {
+			require.NoError(t, a.PutVar(pkt))
+			v, err := a.ReadVar(bg)
+			require.NoError(t, err)
+			require.Equal(t, pkt, v)
+			continue
+		}
+		require.NoError(t, a.PutPacket(pkt))
+		if i%3 == 1 {
+			var err error
+			buf, err = a.AppendPacket(bg, buf[:0])
+			require.NoError(t, err)
+			require.Equal(t, pkt, buf)
+			continue
+		}
+		got, err := a.ReadPacket(bg)
+		require.NoError(t, err)
+		require.Equal(t, pkt, got)
+		keep = append(keep, kept{got, pkt})
+	}
+	t.Logf("%d direct reads, %d packets kept", directReads(a), len(keep))
+	require.NotZero(t, directReads(a))
+	for i, k := range keep {
+		require.Equal(t, k.want, k.got, "kept packet %d changed", i)
+	}
+	require.NoError(t, a.Close())
+	require.ErrorIs(t, <-echo, io.EOF)
+}
+
 // TestExchangeAllocs: a request/reply exchange through write-through and
 // direct reads allocates nothing in steady state.
 func TestExchangeAllocs(t *testing.T) {
 	peertest.CheckGoroutines(t)
+	countDirectReads(t)
+	countWriteThroughs(t)
 	a, b := pair(t, "tcp", "127.0.0.1:0", nil)
 	bg := context.Background()
 	echo := echoAll(b)
@@ -457,12 +513,12 @@ func TestExchangeAllocs(t *testing.T) {
 	for range 100 {
 		exchange()
 	}
-	wt, dr := writeThroughs(a), a.t.directReads.Load()
+	w0, dr := wt(a), directReads(a)
 	allocs := testing.AllocsPerRun(1000, exchange)
-	t.Logf("%d write-throughs, %d direct reads in 1000 exchanges", writeThroughs(a)-wt, a.t.directReads.Load()-dr)
+	t.Logf("%d write-throughs, %d direct reads in 1000 exchanges", wt(a)-w0, directReads(a)-dr)
 	require.Zero(t, allocs, "an exchange allocates")
-	require.NotZero(t, writeThroughs(a)-wt)
-	require.NotZero(t, a.t.directReads.Load()-dr)
+	require.NotZero(t, wt(a)-w0)
+	require.NotZero(t, directReads(a)-dr)
 	require.NoError(t, a.Close())
 	require.ErrorIs(t, <-echo, io.EOF)
 }
@@ -472,6 +528,8 @@ func TestExchangeAllocs(t *testing.T) {
 // net.ErrClosed, promptly, and no goroutine outlives the peers.
 func TestCloseDuringExchanges(t *testing.T) {
 	peertest.CheckGoroutines(t)
+	countDirectReads(t)
+	countWriteThroughs(t)
 	a, b := pair(t, "tcp", "127.0.0.1:0", nil)
 	ctx := testCtx(t)
 	bg := context.Background()
@@ -520,7 +578,7 @@ func TestCloseDuringExchanges(t *testing.T) {
 	for err := range errs {
 		require.ErrorIs(t, err, net.ErrClosed)
 	}
-	t.Logf("%d exchanges, %d write-throughs, %d direct reads", exchanges.Load(), writeThroughs(a), a.t.directReads.Load())
+	t.Logf("%d exchanges, %d write-throughs, %d direct reads", exchanges.Load(), wt(a), directReads(a))
 	require.NoError(t, b.Close())
 }
 

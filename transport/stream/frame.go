@@ -13,12 +13,6 @@ import (
 // payload, as Godot's PacketPeerStream writes it.
 const headerSize = 4
 
-// errTruncated is what a frame cut short by the end of the stream yields,
-// wrapped in a *peer.OpError saying where it was cut: it matches both
-// peer.ErrConnectionError (Godot's ERR_CONNECTION_ERROR) and
-// io.ErrUnexpectedEOF.
-var errTruncated = fmt.Errorf("%w: %w", peer.ErrConnectionError, io.ErrUnexpectedEOF)
-
 // appendFrame appends p framed as Godot's PacketPeerStream frames it: a 4-byte
 // little-endian payload length, then the payload.
 func appendFrame(dst, p []byte) []byte {
@@ -38,19 +32,18 @@ func appendFrame(dst, p []byte) []byte {
 // beyond r's buffer.
 //
 // io.EOF is returned only at a frame boundary; a stream that ends inside a
-// frame (its header included) gives an error matching errTruncated.
+// frame (its header included) gives a truncated error (see truncated).
 func readFrame(r *bufio.Reader, limit int, scratch *[]byte) ([]byte, error) {
 	hdr, err := r.Peek(headerSize)
 	if err != nil {
 		if err == io.EOF && len(hdr) > 0 {
-			return nil, &peer.OpError{Op: "read packet", Err: errTruncated,
-				Detail: fmt.Sprintf("the stream ended %d bytes into a %d-byte frame header", len(hdr), headerSize)}
+			return nil, truncated(fmt.Sprintf("the stream ended %d bytes into a %d-byte frame header", len(hdr), headerSize))
 		}
 		return nil, err
 	}
 	n64 := uint64(binary.LittleEndian.Uint32(hdr))
 	if n64 > uint64(limit) {
-		return nil, &peer.OpError{Op: "read packet", Err: peer.ErrInvalidData,
+		return nil, &peer.OpError{Op: "read packet", Transport: "stream", Code: peer.ErrInvalidData,
 			Detail: fmt.Sprintf("peer announced a packet of %d bytes, more than the input buffer max size %d", n64, limit)}
 	}
 	n := int(n64)
@@ -89,12 +82,19 @@ func readFrame(r *bufio.Reader, limit int, scratch *[]byte) ([]byte, error) {
 	return p, nil
 }
 
-// cut turns the end of the stream, got bytes into an n-byte frame, into an
-// error matching errTruncated; other errors are returned as they are.
+// cut turns the end of the stream, got bytes into an n-byte frame, into a
+// truncated error; other errors are returned as they are.
 func cut(err error, got, n int) error {
 	if err != io.EOF && err != io.ErrUnexpectedEOF {
 		return err
 	}
-	return &peer.OpError{Op: "read packet", Err: errTruncated,
-		Detail: fmt.Sprintf("the stream ended %d bytes into a frame of %d bytes", got, n)}
+	return truncated(fmt.Sprintf("the stream ended %d bytes into a frame of %d bytes", got, n))
+}
+
+// truncated is the error of a frame cut short by the end of the stream,
+// detail saying where: it matches both peer.ErrConnectionError (Godot's
+// ERR_CONNECTION_ERROR) and io.ErrUnexpectedEOF, never io.EOF.
+func truncated(detail string) error {
+	return &peer.OpError{Op: "read packet", Transport: "stream", Code: peer.ErrConnectionError,
+		Err: io.ErrUnexpectedEOF, Detail: detail}
 }

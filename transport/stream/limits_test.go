@@ -158,9 +158,9 @@ func TestIdleTimeoutDefaults(t *testing.T) {
 			want time.Duration
 		}{{b, tc.listener}, {a, tc.dialed}} {
 			if x.want == 0 {
-				require.Nil(t, x.p.t.watchdog, "%+v", tc.cfg)
+				require.Nil(t, x.p.t.idle, "%+v", tc.cfg)
 			} else {
-				require.NotNil(t, x.p.t.watchdog, "%+v", tc.cfg)
+				require.NotNil(t, x.p.t.idle, "%+v", tc.cfg)
 				require.Equal(t, x.want, x.p.t.cfg.IdleTimeout)
 			}
 		}
@@ -290,4 +290,115 @@ func TestTruncatedFrame(t *testing.T) {
 		require.Equal(t, StatusError, p.Status())
 		t.Log(err)
 	}
+}
+
+// TestWriteTimeout: PutPacket to a TCP remote end that stops reading, with
+// the default WriteTimeout and with a negative one. The two take about
+// DefaultWriteTimeout each, so they run in parallel.
+func TestWriteTimeout(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	t.Run("default", func(t *testing.T) {
+		t.Parallel()
+		testWriteTimeoutDefault(t)
+	})
+	t.Run("negative", func(t *testing.T) {
+		t.Parallel()
+		testWriteTimeoutNegative(t)
+	})
+}
+
+// testWriteTimeoutDefault: with the default Config, PutPacket to a TCP
+// remote end that stops reading fails with peer.ErrTimeout after
+// DefaultWriteTimeout, instead of blocking for ever (as it did when the
+// default was 0), and the packet that timed out is not sent.
+func testWriteTimeoutDefault(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	remote, err := ln.Accept() // never read
+	require.NoError(t, err)
+	defer remote.Close()
+	// Small kernel buffers: the send queue fills after a few packets.
+	require.NoError(t, c.(*net.TCPConn).SetWriteBuffer(8<<10))
+	require.NoError(t, remote.(*net.TCPConn).SetReadBuffer(8<<10))
+	p := New(c, nil)
+	defer p.Close()
+
+	type result struct {
+		sent    int
+		err     error
+		waiting time.Duration // how long the failing put took
+	}
+	done := make(chan result, 1)
+	go func() {
+		pkt := make([]byte, 32<<10)
+		for sent := 0; ; sent++ {
+			start := time.Now()
+			if err := p.PutPacket(pkt); err != nil {
+				done <- result{sent, err, time.Since(start)}
+				return
+			}
+		}
+	}()
+	select {
+	case r := <-done:
+		t.Logf("%d packets of 32 KiB queued or sent, then %v after %v", r.sent, r.err, r.waiting)
+		require.ErrorIs(t, r.err, peer.ErrTimeout)
+		require.GreaterOrEqual(t, r.waiting, DefaultWriteTimeout)
+	case <-time.After(3 * DefaultWriteTimeout):
+		p.Close() // lets the blocked put return, so no goroutine is left
+		<-done
+		t.Fatalf("PutPacket to a remote end that does not read still blocked after %v", 3*DefaultWriteTimeout)
+	}
+}
+
+// testWriteTimeoutNegative: a negative WriteTimeout waits as long as it
+// takes (Godot's blocking put_packet): the put still waits after
+// DefaultWriteTimeout, and Close ends the wait with net.ErrClosed.
+func testWriteTimeoutNegative(t *testing.T) {
+	require.Equal(t, DefaultWriteTimeout, (*Config)(nil).withDefaults().WriteTimeout)
+	require.Equal(t, time.Duration(-1), (&Config{WriteTimeout: -1}).withDefaults().WriteTimeout)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	remote, err := ln.Accept() // never read
+	require.NoError(t, err)
+	defer remote.Close()
+	require.NoError(t, c.(*net.TCPConn).SetWriteBuffer(8<<10))
+	require.NoError(t, remote.(*net.TCPConn).SetReadBuffer(8<<10))
+	p := New(c, &Config{WriteTimeout: -1, Linger: -1})
+	done := make(chan error, 1)
+	go func() {
+		pkt := make([]byte, 32<<10)
+		for {
+			if err := p.PutPacket(pkt); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	// Wait until a put waits for room, then past DefaultWriteTimeout.
+	ctx := testCtx(t)
+	start := time.Now()
+	for {
+		p.t.wr.mu.Lock()
+		waiting := p.t.wr.roomWaiters > 0
+		p.t.wr.mu.Unlock()
+		if waiting {
+			break
+		}
+		waitTick(t, ctx)
+	}
+	t.Logf("the send queue was full after %v", time.Since(start))
+	select {
+	case err := <-done:
+		t.Fatalf("PutPacket returned %v with a negative WriteTimeout", err)
+	case <-time.After(DefaultWriteTimeout + time.Second):
+	}
+	require.NoError(t, p.Close())
+	require.ErrorIs(t, <-done, net.ErrClosed)
 }

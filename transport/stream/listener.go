@@ -32,7 +32,7 @@ func DialNetwork(ctx context.Context, network, addr string, cfg *Config) (*Peer,
 	d := net.Dialer{Timeout: c0.ConnectTimeout}
 	c, err := d.DialContext(ctx, network, addr)
 	if err != nil {
-		return nil, fmt.Errorf("stream: dial %s %s: %w: %w", network, addr, peer.ErrCantConnect, err)
+		return nil, &peer.OpError{Op: "dial", Transport: "stream", Code: peer.ErrCantConnect, Err: err}
 	}
 	return New(c, cfg), nil
 }
@@ -42,7 +42,7 @@ func checkNetwork(network string) error {
 	case "tcp", "tcp4", "tcp6", "unix":
 		return nil
 	}
-	return &peer.OpError{Op: "dial", Err: peer.ErrInvalidParameter,
+	return &peer.OpError{Op: "dial", Transport: "stream", Code: peer.ErrInvalidParameter,
 		Detail: fmt.Sprintf("network %q is not a stream network (tcp, tcp4, tcp6, unix)", network)}
 }
 
@@ -105,7 +105,7 @@ func ListenNetwork(network, addr string, cfg *Config) (*Listener, error) {
 	}
 	ln, err := net.Listen(network, addr)
 	if err != nil {
-		return nil, fmt.Errorf("stream: listen %s %s: %w: %w", network, addr, peer.ErrCantCreate, err)
+		return nil, &peer.OpError{Op: "listen", Transport: "stream", Code: peer.ErrCantCreate, Err: err}
 	}
 	return NewListener(ln, cfg), nil
 }
@@ -148,7 +148,7 @@ func (l *Listener) acceptLoop() {
 			default:
 			}
 			if errors.Is(err, net.ErrClosed) {
-				l.pending.Fail(fmt.Errorf("stream: accept: %w", err))
+				l.pending.Fail(&peer.OpError{Op: "accept", Transport: "stream", Err: err})
 				return
 			}
 			// Transient (too many open files, aborted handshake, ...):
@@ -243,7 +243,7 @@ func (l *Listener) wrap(c net.Conn) (*Peer, error) {
 	defer l.mu.Unlock()
 	if l.closed {
 		l.evict(c)
-		return nil, &peer.OpError{Op: "accept", Err: peer.ErrClosed}
+		return nil, &peer.OpError{Op: "accept", Transport: "stream", Err: peer.ErrClosed}
 	}
 	p := newPeer(c, l.cfg, l)
 	l.peers[p.t] = p

@@ -29,17 +29,17 @@ func rawConnOf(rwc io.ReadWriteCloser) syscall.RawConn {
 }
 
 // tryWrite is the syscall.RawConn.Write callback of a write-through: one
-// non-blocking write of c.buf, recording in c.rawN how much the kernel took.
-// It is called with c.mu held and always reports done: it never waits for
+// non-blocking write of c.wr.buf, recording in c.wr.rawN how much the kernel took.
+// It is called with c.wr.mu held and always reports done: it never waits for
 // the socket to become writable.
 func (c *conn) tryWrite(fd uintptr) bool {
 	for {
-		n, err := syscall.Write(int(fd), c.buf)
+		n, err := syscall.Write(int(fd), c.wr.buf)
 		if err == syscall.EINTR {
 			continue
 		}
 		if n > 0 {
-			c.rawN = n
+			c.wr.rawN = n
 		}
 		return true
 	}

@@ -12,8 +12,10 @@ import (
 	"net"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -259,11 +261,11 @@ func TestBackPressure(t *testing.T) {
 	// The receiver's queue is full and bounded.
 	require.LessOrEqual(t, b.AvailablePacketCount()*1204, DefaultReceiveQueueBytes)
 
-	// PutPacketContext gives a per-call bound.
+	// WritePacket gives a per-call bound.
 	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
-	require.ErrorIs(t, a.PutPacketContext(cctx, pkt), context.DeadlineExceeded)
-	require.ErrorIs(t, a.PutPacketContext(cctx, nil), context.DeadlineExceeded, "an ended context is checked first")
+	require.ErrorIs(t, a.WritePacket(cctx, pkt), context.DeadlineExceeded)
+	require.ErrorIs(t, a.WritePacket(cctx, nil), context.DeadlineExceeded, "an ended context is checked first")
 
 	// The receiver can still read everything that was sent, in order.
 	got, err := b.ReadPacket(ctx)
@@ -584,4 +586,83 @@ func TestConfigClamped(t *testing.T) {
 	require.Equal(t, 65532, d.InputBufferMaxSize)
 	require.Equal(t, 1<<16, d.ReceiveQueueBytes)
 	require.Equal(t, DefaultLinger, d.Linger)
+}
+
+// TestErrorShape: every error the package makes is a *peer.OpError naming
+// the transport, Godot's code and the cause, and reads as one line.
+func TestErrorShape(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	ctx := testCtx(t)
+	check := func(name string, err error, op string, code *peer.Error, cause error) {
+		t.Helper()
+		var oe *peer.OpError
+		require.ErrorAs(t, err, &oe, name)
+		require.Equal(t, "stream", oe.Transport, "%s: %v", name, err)
+		require.Equal(t, op, oe.Op, "%s: %v", name, err)
+		if code != nil {
+			require.ErrorIs(t, err, code, name)
+			require.Same(t, code, oe.Code, "%s: %v", name, err)
+		}
+		if cause != nil {
+			require.ErrorIs(t, err, cause, name)
+		}
+		require.True(t, strings.HasPrefix(err.Error(), "stream: "+op+": "), "%s: %q", name, err)
+		t.Logf("%s: %v", name, err)
+	}
+
+	// Dial and Listen.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close()
+	_, err = Dial(ctx, addr, nil)
+	check("dial refused", err, "dial", peer.ErrCantConnect, syscall.ECONNREFUSED)
+	_, err = Listen("256.0.0.1:0", nil)
+	check("listen", err, "listen", peer.ErrCantCreate, nil)
+	_, err = DialNetwork(ctx, "udp", "127.0.0.1:1", nil)
+	check("dial udp", err, "dial", peer.ErrInvalidParameter, nil)
+
+	// Puts.
+	p, _ := rawPair(t, &Config{WriteTimeout: 100 * time.Millisecond}) // never read
+	err = p.PutPacket(make([]byte, DefaultOutputBufferMaxSize+1))
+	check("oversize put", err, "put packet", peer.ErrInvalidParameter, nil)
+	expired, cancel := context.WithCancel(ctx)
+	cancel()
+	err = p.WritePacket(expired, []byte("x"))
+	check("write with an ended context", err, "write packet", peer.ErrTimeout, context.Canceled)
+	for err = nil; err == nil; err = p.PutPacket(make([]byte, 32<<10)) {
+	}
+	check("write timeout", err, "put packet", peer.ErrTimeout, nil)
+
+	require.NoError(t, p.Close())
+	err = p.PutPacket([]byte("x"))
+	check("put after Close", err, "put packet", nil, net.ErrClosed)
+
+	// The remote end resets the connection: a failed stream read.
+	p, raw := rawPair(t, nil)
+	require.NoError(t, raw.(*net.TCPConn).SetLinger(0))
+	require.NoError(t, raw.Close())
+	_, err = p.ReadPacket(ctx)
+	check("connection reset", err, "read packet", peer.ErrConnectionError, syscall.ECONNRESET)
+	require.Equal(t, StatusError, p.Status())
+
+	// A frame cut short, and a frame too large.
+	p, raw = rawPair(t, nil)
+	_, err = raw.Write([]byte{9, 0, 0, 0, 'c', 'u'})
+	require.NoError(t, err)
+	require.NoError(t, raw.Close())
+	_, err = p.ReadPacket(ctx)
+	check("truncated frame", err, "read packet", peer.ErrConnectionError, io.ErrUnexpectedEOF)
+	require.NotErrorIs(t, err, io.EOF)
+	p, raw = rawPair(t, &Config{InputBufferMaxSize: 10})
+	_, err = raw.Write([]byte{11, 0, 0, 0})
+	require.NoError(t, err)
+	_, err = p.ReadPacket(ctx)
+	check("oversize frame", err, "read packet", peer.ErrInvalidData, nil)
+
+	// No stream at all.
+	p = New(nil, nil)
+	defer p.Close()
+	_, err = p.ReadPacket(ctx)
+	check("no stream", err, "read packet", peer.ErrUnconfigured, nil)
 }

@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"time"
 
 	"github.com/packetpeer/packetpeer/examples/chat/chat"
 	"github.com/packetpeer/packetpeer/transport/stream"
@@ -21,7 +20,7 @@ import (
 func main() {
 	addr := flag.String("addr", ":4242", "address to listen on (a socket path for -network unix)")
 	network := flag.String("network", "tcp", "tcp, tcp4, tcp6 or unix")
-	writeTimeout := flag.Duration("write-timeout", 10*time.Second, "drop a client that has not read for this long")
+	writeTimeout := flag.Duration("write-timeout", stream.DefaultWriteTimeout, "drop a client that has not read for this long (negative: never)")
 	flag.Parse()
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
