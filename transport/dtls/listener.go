@@ -16,6 +16,7 @@ import (
 
 	"github.com/packetpeer/packetpeer/internal/acceptq"
 	"github.com/packetpeer/packetpeer/internal/listenstats"
+	"github.com/packetpeer/packetpeer/internal/snirepair"
 	"github.com/packetpeer/packetpeer/internal/udpsock"
 	"github.com/packetpeer/packetpeer/peer"
 )
@@ -263,9 +264,9 @@ func (l *Listener) route(ap netip.AddrPort, b []byte) {
 			l.mu.Unlock()
 			return
 		}
-		var fix *sniRepair
-		if emptySNIHello(b) {
-			fix = &sniRepair{}
+		var fix *snirepair.Repair
+		if snirepair.EmptySNIHello(b) {
+			fix = &snirepair.Repair{}
 		} else if err := helloError(b); err != nil {
 			l.mu.Unlock()
 			l.stats.Drop(peer.DropFailed, net.UDPAddrFromAddrPort(ap), err)
@@ -293,7 +294,7 @@ func (l *Listener) route(ap netip.AddrPort, b []byte) {
 			fix:     fix,
 		}
 		if fix != nil {
-			fix.deliver = sc.deliverRaw
+			fix.Deliver = sc.deliverRaw
 		}
 		l.conns[ap] = sc
 		l.pre = append(l.pre, sc)
@@ -465,12 +466,12 @@ type serverConn struct {
 	raddr    *net.UDPAddr
 	in       chan *[]byte
 	done     chan struct{}
-	stage    int        // guarded by l.mu
-	created  time.Time  // for eviction
-	last     time.Time  // last datagram while stageVerified, guarded by l.mu
-	verified time.Time  // when the cookie echo came, guarded by l.mu
-	fix      *sniRepair // non-nil for a client whose ClientHello has an empty server name
-	counted  bool       // its drop was counted in Stats, guarded by l.mu
+	stage    int               // guarded by l.mu
+	created  time.Time         // for eviction
+	last     time.Time         // last datagram while stageVerified, guarded by l.mu
+	verified time.Time         // when the cookie echo came, guarded by l.mu
+	fix      *snirepair.Repair // non-nil for a client whose ClientHello has an empty server name
+	counted  bool              // its drop was counted in Stats, guarded by l.mu
 
 	closeOnce sync.Once
 	rdl       deadline
@@ -484,7 +485,7 @@ var bufPool = sync.Pool{New: func() any {
 // deliver hands a datagram from the client to pion.
 func (c *serverConn) deliver(b []byte) {
 	if c.fix != nil {
-		if b = c.fix.inbound(b); len(b) == 0 {
+		if b = c.fix.Inbound(b); len(b) == 0 {
 			return
 		}
 	}
@@ -528,7 +529,7 @@ func (c *serverConn) WriteTo(b []byte, _ net.Addr) (int, error) {
 	}
 	n := len(b)
 	if c.fix != nil {
-		b = c.fix.outbound(b)
+		b = c.fix.Outbound(b)
 	}
 	if err := c.l.sock.WriteTo(b, c.ap); err != nil {
 		return 0, err

@@ -9,8 +9,8 @@ import (
 
 	pdtls "github.com/pion/dtls/v3"
 
+	"github.com/packetpeer/packetpeer/internal/snirepair"
 	"github.com/packetpeer/packetpeer/peer"
-	"github.com/packetpeer/packetpeer/transport/udp"
 )
 
 // DTLS over a UDP peer the program already holds, as Godot composes them:
@@ -19,6 +19,16 @@ import (
 // punched a hole through NAT with plain datagrams secures the same
 // (address, port) pair this way, and a udp.Listener's peer can be upgraded
 // to DTLS.
+
+// UDPPeer is what ConnectToPeer and TakeConnection need of the UDP peer they
+// secure: a *udp.Peer (Godot's PacketPeerUDP) connected to one remote. It is
+// an interface so that package dtls does not import package udp.
+type UDPPeer interface {
+	peer.PacketPeer
+	IsSocketConnected() bool
+	LocalAddr() net.Addr
+	RemoteAddr() net.Addr
+}
 
 var errNotConnected = &peer.OpError{Op: "handshake", Transport: "dtls", Code: peer.ErrInvalidParameter,
 	Detail: "the UDP peer is not connected to one remote (use udp.Dial, a udp.Listener's peer, or ConnectToHost)"}
@@ -33,7 +43,7 @@ var errNotConnected = &peer.OpError{Op: "handshake", Transport: "dtls", Code: pe
 // (as Dial does) and base stays open, its queued datagrams consumed. On
 // success the returned Peer owns base: every datagram base receives is a
 // DTLS record, and Close closes base too.
-func ConnectToPeer(ctx context.Context, base *udp.Peer, hostname string, cfg *Config) (*Peer, error) {
+func ConnectToPeer(ctx context.Context, base UDPPeer, hostname string, cfg *Config) (*Peer, error) {
 	c := cfg.withDefaults()
 	if err := c.check(); err != nil {
 		return nil, err
@@ -99,7 +109,7 @@ func NewServer(cfg *Config) (*Server, error) {
 // base's own idle timeout (its udp.Listener's Config.IdleTimeout) still
 // applies: when it drops base, the Peer's reads fail with an error matching
 // peer.ErrTimeout.
-func (s *Server) TakeConnection(ctx context.Context, base *udp.Peer) (*Peer, error) {
+func (s *Server) TakeConnection(ctx context.Context, base UDPPeer) (*Peer, error) {
 	if !base.IsSocketConnected() {
 		return nil, errNotConnected
 	}
@@ -119,10 +129,10 @@ func (s *Server) TakeConnection(ctx context.Context, base *udp.Peer) (*Peer, err
 	}
 	pc := newPeerConn(base)
 	opts := s.opts
-	if emptySNIHello(hello) {
-		pc.fix = &sniRepair{deliver: pc.inject}
+	if snirepair.EmptySNIHello(hello) {
+		pc.fix = &snirepair.Repair{Deliver: pc.inject}
 		opts = append(slices.Clip(opts), pdtls.WithKeyLogWriter(pc.fix))
-		hello = pc.fix.inbound(hello)
+		hello = pc.fix.Inbound(hello)
 	}
 	if len(hello) > 0 {
 		pc.inject(hello)
@@ -149,9 +159,9 @@ func (s *Server) handshakeError(raddr net.Addr, err error, ctx context.Context) 
 // when a datagram is injected (the first ClientHello, or one the SNI repair
 // releases), and are then retried as needed.
 type peerConn struct {
-	base  *udp.Peer
+	base  UDPPeer
 	raddr net.Addr
-	fix   *sniRepair // set before the handshake starts; nil without repair
+	fix   *snirepair.Repair // set before the handshake starts; nil without repair
 
 	root      context.Context
 	stop      context.CancelFunc
@@ -165,7 +175,7 @@ type peerConn struct {
 	injected [][]byte
 }
 
-func newPeerConn(base *udp.Peer) *peerConn {
+func newPeerConn(base UDPPeer) *peerConn {
 	c := &peerConn{base: base, raddr: base.RemoteAddr(), closed: make(chan struct{})}
 	c.root, c.stop = context.WithCancel(context.Background())
 	c.mu.Lock()
@@ -222,7 +232,7 @@ func (c *peerConn) ReadFrom(b []byte) (int, net.Addr, error) {
 			continue // a new deadline or an injected datagram
 		}
 		if c.fix != nil {
-			if p = c.fix.inbound(p); len(p) == 0 {
+			if p = c.fix.Inbound(p); len(p) == 0 {
 				continue
 			}
 		}
@@ -238,7 +248,7 @@ func (c *peerConn) WriteTo(b []byte, _ net.Addr) (int, error) {
 	}
 	n := len(b)
 	if c.fix != nil {
-		b = c.fix.outbound(b)
+		b = c.fix.Outbound(b)
 	}
 	if err := c.base.PutPacket(b); err != nil {
 		return 0, err
