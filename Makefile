@@ -7,7 +7,7 @@ PKGS      := ./...
 # first use (go run caches the build).
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all test race unit lint vet staticcheck fmt-check fuzz fuzz-short bench bench-report demo godot
+.PHONY: all test race unit lint vet staticcheck fmt-check fuzz fuzz-short bench bench-report demo demo-game godot
 
 all: test
 
@@ -58,6 +58,12 @@ bench:
 ## demo: a chat server and two scripted clients over loopback.
 demo:
 	$(GO) run ./examples/chat/demo
+
+## demo-game: the arena (examples/game) on http://127.0.0.1:8090/: open it in
+## two browser tabs and play (the Godot 4.6 web engine is downloaded once into
+## godottest's cache).
+demo-game:
+	$(GO) run ./examples/game/server
 
 ## godot: the tests that run a real Godot 4.6 (web export in headless
 ## chromium; the engine is downloaded once into the user cache folder).

@@ -55,9 +55,11 @@
 //
 // Decoders accept what Godot's receiver accepts (any int width, a missing
 // trailing NUL, trailing bytes after the arguments) and reject with an *Error
-// matching peer.ErrInvalidData what it rejects. Not covered yet: SPAWN,
-// DESPAWN, SYNC and DELTA (replication); a Multiplayer counts them in
-// Stats.Unsupported and drops them.
+// matching peer.ErrInvalidData what it rejects. SPAWN, DESPAWN, SYNC and
+// DELTA (replication) are package scene/replication's: a Multiplayer hands
+// them to its Replication (SetReplication; replication.Attach on a server),
+// with peers joining and leaving and a Tick per frame (Config.TickRate), and
+// without one counts them in Stats.Unsupported and drops them.
 //
 // Checked live against Godot 4.6 clients (godottest): the peer list, RPCs
 // with every kind of Variant argument to Go handlers, Go RPCs to one, all
@@ -111,4 +113,6 @@
 //	the @rpc func's body                              Node.Handle(m, Handler); Func0..Func4, Func, HandlerFunc
 //	get_remote_sender_id()                            Call.Sender
 //	one SceneMultiplayer per server process           Rooms: many sessions behind one listener
+//	SceneMultiplayer's SceneReplicationInterface      Replication, SetReplication (replication.Attach), Config.TickRate
+//	physics_ticks_per_second (replication frames)     Config.TickRate (DefaultTickRate 60)
 package scene

@@ -72,6 +72,12 @@ type Config struct {
 	OnPeerPacket func(m *Multiplayer, id int32, data []byte)
 	// OnServerDisconnected is Godot's server_disconnected, on a client.
 	OnServerDisconnected func(m *Multiplayer)
+
+	// TickRate is how many replication frames per second Run and Poll run
+	// when a Replication is set (SetReplication); 0 means DefaultTickRate
+	// (60, Godot's physics rate). Synchronizers send at their own
+	// intervals, within these frames.
+	TickRate int
 }
 
 // Stats counts the messages a Multiplayer dropped, as Godot does with an
@@ -85,7 +91,8 @@ type Stats struct {
 	Unhandled      uint64 // REMOTE_CALL of a declared method without a Handler
 	BadArgs        uint64 // REMOTE_CALLs whose Handler refused the arguments (count or types)
 	CacheFull      uint64 // SIMPLIFY_PATHs refused by the per-peer bound (MaxPeerPaths, MaxPeerPathBytes)
-	Unsupported    uint64 // replication messages (SPAWN, DESPAWN, SYNC), which this package does not handle yet
+	Unsupported    uint64 // replication messages (SPAWN, DESPAWN, SYNC) without a Replication set (SetReplication)
+	Replicated     uint64 // replication messages handed to the Replication
 	RPCs           uint64 // REMOTE_CALLs handed to a Handler
 	Relayed        uint64 // packets forwarded to another client
 	SendFailed     uint64 // replies, relays and peer-list messages the peer refused to send
@@ -95,7 +102,7 @@ type Stats struct {
 
 type counters struct {
 	malformed, unknownPeer, unknownNode, unknownMethod, unauthorized, unhandled,
-	badArgs, cacheFull, unsupported, rpcs, relayed, sendFailed, authTimeouts,
+	badArgs, cacheFull, unsupported, replicated, rpcs, relayed, sendFailed, authTimeouts,
 	events atomic.Uint64
 }
 
@@ -129,7 +136,12 @@ type Multiplayer struct {
 	alt     []byte               // second encoding of an RPC (wide id or full path)
 	targets []int32
 
-	expired []int32 // Poll goroutine only
+	repl Replication
+	gone []int32 // peers DisconnectPeer removed, for repl.RemovePeer
+
+	expired  []int32 // Poll goroutine only
+	goneBuf  []int32 // Poll goroutine only
+	nextTick time.Time
 }
 
 type authState struct {
@@ -186,7 +198,7 @@ func (m *Multiplayer) Stats() Stats {
 	return Stats{
 		Malformed: s.malformed.Load(), UnknownPeer: s.unknownPeer.Load(), UnknownNode: s.unknownNode.Load(),
 		UnknownMethod: s.unknownMethod.Load(), Unauthorized: s.unauthorized.Load(), Unhandled: s.unhandled.Load(),
-		BadArgs: s.badArgs.Load(), CacheFull: s.cacheFull.Load(), Unsupported: s.unsupported.Load(),
+		BadArgs: s.badArgs.Load(), CacheFull: s.cacheFull.Load(), Unsupported: s.unsupported.Load(), Replicated: s.replicated.Load(),
 		RPCs: s.rpcs.Load(), Relayed: s.relayed.Load(), SendFailed: s.sendFailed.Load(),
 		AuthTimeouts: s.authTimeouts.Load(), EventsReceived: s.events.Load(),
 	}
@@ -302,7 +314,9 @@ func (m *Multiplayer) Poll() error {
 		}
 		m.receive(b, info)
 	}
-	m.checkTimeouts(time.Now())
+	now := time.Now()
+	m.checkTimeouts(now)
+	m.replicate(now)
 	return nil
 }
 
@@ -362,16 +376,23 @@ const (
 	actAuthData
 	actPacket
 	actRPC
+	actReplication
 )
 
 func (a *action) run(m *Multiplayer) {
 	c := &m.cfg
 	switch a.kind {
 	case actConnected:
+		if m.repl != nil {
+			m.repl.AddPeer(a.id)
+		}
 		if c.OnPeerConnected != nil {
 			c.OnPeerConnected(m, a.id)
 		}
 	case actDisconnected, actServerGone:
+		if m.repl != nil {
+			m.repl.RemovePeer(a.id)
+		}
 		if c.OnPeerDisconnected != nil {
 			c.OnPeerDisconnected(m, a.id)
 		}
@@ -401,6 +422,9 @@ func (a *action) run(m *Multiplayer) {
 		} else {
 			m.st.rpcs.Add(1)
 		}
+	case actReplication:
+		// The Replication counts what it drops (replication.Stats).
+		m.repl.Receive(a.id, a.data)
 	}
 }
 
@@ -510,6 +534,9 @@ func (m *Multiplayer) DisconnectPeer(id int32) error {
 	}
 	var a action
 	m.disconnectedLocked(&a, id, false)
+	if ok && m.repl != nil {
+		m.gone = append(m.gone, id)
+	}
 	m.mu.Unlock()
 	return m.p.DisconnectPeer(id, false)
 }
@@ -681,7 +708,12 @@ func (m *Multiplayer) dispatchLocked(a *action, from int32, p []byte) {
 	case CommandSys:
 		m.st.malformed.Add(1) // SYS inside RELAY
 	default:
-		m.st.unsupported.Add(1)
+		if m.repl == nil {
+			m.st.unsupported.Add(1)
+			return
+		}
+		m.st.replicated.Add(1)
+		*a = action{kind: actReplication, id: from, data: p}
 	}
 }
 
@@ -696,8 +728,10 @@ func (m *Multiplayer) simplifyLocked(from int32, p []byte) {
 		m.st.unknownPeer.Add(1)
 		return
 	}
-	n := m.nodes[s.Path]
-	if n == nil {
+	sum := emptyChecksum
+	if n := m.nodes[s.Path]; n != nil {
+		sum = n.methods.Checksum()
+	} else if m.repl == nil {
 		m.st.unknownNode.Add(1) // Godot does not answer: the peer keeps sending full paths
 		return
 	}
@@ -709,7 +743,7 @@ func (m *Multiplayer) simplifyLocked(from int32, p []byte) {
 		}
 		return
 	}
-	reply := AppendConfirmPath(m.buf[:0], ConfirmPath{Valid: s.Checksum == n.methods.Checksum(), ID: s.ID})
+	reply := AppendConfirmPath(m.buf[:0], ConfirmPath{Valid: s.Checksum == sum, ID: s.ID})
 	m.sendLocked(from, TransferModeReliable, 0, reply)
 }
 
@@ -848,10 +882,15 @@ func (m *Multiplayer) CompleteAuth(id int32) error {
 	return err
 }
 
+// nextDeadline returns when Run must poll again without news from the
+// peer: an authentication timeout or the next replication frame.
 func (m *Multiplayer) nextDeadline() (time.Time, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var d time.Time
+	if m.repl != nil {
+		d = m.nextTick
+	}
 	for _, st := range m.pending {
 		if !st.deadline.IsZero() && (d.IsZero() || st.deadline.Before(d)) {
 			d = st.deadline

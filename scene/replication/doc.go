@@ -31,6 +31,22 @@
 // updates of synchronizers a client owns (Godot's client-authority pattern)
 // and drops, and counts in Stats, everything a client may not send.
 //
+// Attach runs a Replicator in a package scene session (scene.Multiplayer,
+// over any multiplayer peer): the session hands it replication packets with
+// their sender, peers joining (after authentication) and leaving, and a Tick
+// per frame (scene.Config.TickRate, 60 by default), and its path cache names
+// the nodes. TestAttachGoClients and TestAttachGoClientsENet run it with Go
+// clients (scene.Multiplayer in client role) over WebSocket and ENet,
+// TestAttachHostile with a client sending what it may not (dropped and
+// counted), and TestGodotLiveAttach with a real Godot 4.6 client (spawn
+// state, SYNC, and its client-owned synchronizer through the session's path
+// cache); examples/game plays a whole game with two Godot clients.
+//
+//	m := scene.NewMultiplayer(srv, &scene.Config{OnPeerConnected: join})
+//	r := replication.Attach(m, nil)
+//	r.AddSpawner(spawner)
+//	m.Run(ctx)
+//
 // ReadScene reads a Godot scene file (.tscn) and CheckScene, Synchronizer.Check
 // and Spawner.Check compare the Go declarations with it, so that a property
 // renamed or reordered in the editor fails a test instead of the game.
@@ -84,6 +100,7 @@
 //	add_visibility_filter                          Synchronizer.Filter
 //	synchronized / delta_synchronized signals      Synchronizer.OnUpdate
 //	SceneReplicationInterface                      Replicator (AddPeer, RemovePeer, Receive, Tick)
+//	SceneMultiplayer's replicator                  Attach(m, cfg): a Replicator in a scene.Multiplayer
 //	max_sync_packet_size / max_delta_packet_size   Config.MaxSyncPacketSize / MaxDeltaPacketSize
 //	MultiplayerSpawner::INVALID_ID                 CustomSpawn
 //	NETWORK_COMMAND_SPAWN / DESPAWN                ParseSpawn, AppendSpawn / ParseDespawn, AppendDespawn
