@@ -153,8 +153,12 @@ type Peer struct {
 	decMu   sync.Mutex
 	decOpts variant.DecodeOptions
 
+	// lastErr is PacketError, under errMu; hasErr is lastErr != nil, read
+	// without errMu so that a read that succeeds after another did takes
+	// no lock.
 	errMu   sync.Mutex
 	lastErr error
+	hasErr  atomic.Bool
 }
 
 // New returns a Peer on top of t with Godot's defaults: an 8 MiB encode buffer
@@ -288,14 +292,21 @@ func (p *Peer) takePacket() ([]byte, error) {
 }
 
 func (p *Peer) setPacketError(err error) {
+	if err == nil && !p.hasErr.Load() {
+		return
+	}
 	p.errMu.Lock()
 	p.lastErr = err
+	p.hasErr.Store(err != nil)
 	p.errMu.Unlock()
 }
 
 // PacketError returns the error of the last GetPacket or ReadPacket, nil if it
 // succeeded (Godot's get_packet_error).
 func (p *Peer) PacketError() error {
+	if !p.hasErr.Load() {
+		return nil
+	}
 	p.errMu.Lock()
 	defer p.errMu.Unlock()
 	return p.lastErr
@@ -399,13 +410,23 @@ func (p *Peer) read(ctx context.Context, mode int, dst []byte) ([]byte, any, err
 
 // readWaiting waits first and gets after: WaitPacket returns at once when
 // something is queued, and a transport that polls its socket in GetPacket
-// (UDP) then reads each datagram with one system call instead of two.
+// (UDP) then reads each datagram with one system call instead of two. A
+// PacketTaker's queue is in memory: ReadPacket takes a queued packet first,
+// and waits only when there is none.
 func (p *Peer) readWaiting(ctx context.Context, mode int, dst []byte) ([]byte, any, error) {
+	take := mode == readTake && p.taker != nil
 	for {
 		if p.closed.Load() {
 			err := p.closedError("read packet")
 			p.setPacketError(err)
 			return nil, nil, err
+		}
+		if take {
+			b, err := p.taker.TakePacket()
+			if err == nil || !errors.Is(err, ErrUnavailable) {
+				p.setPacketError(err)
+				return b, nil, err
+			}
 		}
 		if err := p.waiter.WaitPacket(ctx); err != nil {
 			if p.closed.Load() {
@@ -419,6 +440,9 @@ func (p *Peer) readWaiting(ctx context.Context, mode int, dst []byte) ([]byte, a
 				return nil, nil, p.ctxError("read packet", cerr)
 			}
 			return nil, nil, err
+		}
+		if take {
+			continue
 		}
 		b, v, err := p.get(mode, dst)
 		if err == nil || !errors.Is(err, ErrUnavailable) {
