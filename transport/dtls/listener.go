@@ -15,6 +15,7 @@ import (
 	"github.com/pion/dtls/v3/pkg/protocol/handshake"
 
 	"github.com/packetpeer/packetpeer/internal/acceptq"
+	"github.com/packetpeer/packetpeer/internal/deadline"
 	"github.com/packetpeer/packetpeer/internal/listenstats"
 	"github.com/packetpeer/packetpeer/internal/snirepair"
 	"github.com/packetpeer/packetpeer/internal/udpsock"
@@ -474,7 +475,7 @@ type serverConn struct {
 	counted  bool              // its drop was counted in Stats, guarded by l.mu
 
 	closeOnce sync.Once
-	rdl       deadline
+	rdl       deadline.Deadline
 }
 
 var bufPool = sync.Pool{New: func() any {
@@ -503,7 +504,7 @@ func (c *serverConn) deliverRaw(b []byte) {
 }
 
 func (c *serverConn) ReadFrom(b []byte) (int, net.Addr, error) {
-	dl := c.rdl.done()
+	dl := c.rdl.Done()
 	select {
 	case <-dl:
 		return 0, nil, errDeadline
@@ -550,12 +551,12 @@ func (c *serverConn) Close() error {
 func (c *serverConn) LocalAddr() net.Addr { return c.l.pc.LocalAddr() }
 
 func (c *serverConn) SetDeadline(t time.Time) error {
-	c.rdl.set(t)
+	c.rdl.Set(t)
 	return nil
 }
 
 func (c *serverConn) SetReadDeadline(t time.Time) error {
-	c.rdl.set(t)
+	c.rdl.Set(t)
 	return nil
 }
 
@@ -563,55 +564,6 @@ func (c *serverConn) SetReadDeadline(t time.Time) error {
 func (c *serverConn) SetWriteDeadline(time.Time) error { return nil }
 
 var errDeadline = os.ErrDeadlineExceeded
-
-// deadline is a read deadline whose channel closes when it passes.
-type deadline struct {
-	mu    sync.Mutex
-	ch    chan struct{}
-	fired bool
-	gen   uint64
-	timer *time.Timer
-}
-
-func (d *deadline) done() <-chan struct{} {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.ch == nil {
-		d.ch = make(chan struct{})
-	}
-	return d.ch
-}
-
-func (d *deadline) set(t time.Time) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.gen++
-	if d.timer != nil {
-		d.timer.Stop()
-		d.timer = nil
-	}
-	if d.ch == nil || d.fired {
-		d.ch, d.fired = make(chan struct{}), false
-	}
-	if t.IsZero() {
-		return
-	}
-	dur := time.Until(t)
-	if dur <= 0 {
-		close(d.ch)
-		d.fired = true
-		return
-	}
-	ch, gen := d.ch, d.gen
-	d.timer = time.AfterFunc(dur, func() {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		if d.gen == gen && d.ch == ch && !d.fired {
-			close(ch)
-			d.fired = true
-		}
-	})
-}
 
 // classify looks at a datagram from an unknown address: is it a DTLS
 // handshake record carrying the first fragment of a ClientHello, and does

@@ -14,6 +14,7 @@ import (
 
 	pdtls "github.com/pion/dtls/v3"
 
+	"github.com/packetpeer/packetpeer/internal/deadline"
 	"github.com/packetpeer/packetpeer/internal/snirepair"
 	"github.com/packetpeer/packetpeer/peer"
 )
@@ -235,7 +236,7 @@ type dtlsSession struct {
 	conn    atomic.Pointer[pdtls.Conn] // set once the handshake is done
 	fix     *snirepair.Repair          // a server's, for a ClientHello with an empty server name
 	once    sync.Once
-	rdl     readDeadline
+	rdl     deadline.Deadline
 }
 
 func (s *dtlsSession) run() {
@@ -316,7 +317,7 @@ func (s *dtlsSession) close() {
 func (s *dtlsSession) stop() { s.once.Do(func() { close(s.done) }) }
 
 func (s *dtlsSession) ReadFrom(b []byte) (int, net.Addr, error) {
-	dl := s.rdl.done()
+	dl := s.rdl.Done()
 	select {
 	case p := <-s.in:
 		return copy(b, p), s.raddr, nil
@@ -350,56 +351,6 @@ func (s *dtlsSession) Close() error {
 }
 
 func (s *dtlsSession) LocalAddr() net.Addr                { return s.d.h.conn.LocalAddr() }
-func (s *dtlsSession) SetDeadline(t time.Time) error      { s.rdl.set(t); return nil }
-func (s *dtlsSession) SetReadDeadline(t time.Time) error  { s.rdl.set(t); return nil }
+func (s *dtlsSession) SetDeadline(t time.Time) error      { s.rdl.Set(t); return nil }
+func (s *dtlsSession) SetReadDeadline(t time.Time) error  { s.rdl.Set(t); return nil }
 func (s *dtlsSession) SetWriteDeadline(_ time.Time) error { return nil }
-
-// readDeadline is a read deadline whose channel closes when it passes.
-type readDeadline struct {
-	mu    sync.Mutex
-	ch    chan struct{}
-	gen   uint64
-	timer *time.Timer
-}
-
-func (d *readDeadline) done() <-chan struct{} {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.ch == nil {
-		d.ch = make(chan struct{})
-	}
-	return d.ch
-}
-
-func (d *readDeadline) set(t time.Time) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.gen++
-	if d.timer != nil {
-		d.timer.Stop()
-		d.timer = nil
-	}
-	select {
-	case <-d.ch:
-		d.ch = nil // fired: a fresh one for the new deadline
-	default:
-	}
-	if d.ch == nil {
-		d.ch = make(chan struct{})
-	}
-	if t.IsZero() {
-		return
-	}
-	ch, gen := d.ch, d.gen
-	if dur := time.Until(t); dur <= 0 {
-		close(ch)
-	} else {
-		d.timer = time.AfterFunc(dur, func() {
-			d.mu.Lock()
-			defer d.mu.Unlock()
-			if d.gen == gen {
-				close(ch)
-			}
-		})
-	}
-}
