@@ -2,7 +2,8 @@
 ## (examples/multiplayer/server), over WebSocketMultiplayerPeer, or over
 ## WebRTCMultiplayerPeer when signal_url is set (the server runs with
 ## -webrtc; webrtc_multiplayer_client.gd, next to this script, does the
-## signalling).
+## signalling), or over ENetMultiplayerPeer when enet_host is set (the
+## server runs with -enet; native builds only: the web build has no UDP).
 ##
 ## Godot 4. Attach this script to any Node and set url/nick. The peer is
 ## driven by hand (poll, get_packet_peer, get_var) rather than assigned to
@@ -21,13 +22,22 @@ signal message_received(msg: Dictionary)
 ## WebRTC instead of WebSocket: the signalling server's URL, e.g.
 ## "ws://127.0.0.1:9081/signal"; the lobby is "lobby".
 @export var signal_url: String = ""
+## ENet instead of WebSocket: the server's host and port (server -enet :9082).
+@export var enet_host: String = ""
+@export var enet_port: int = 9082
 @export var nick: String = "godot"
 
 var _peer: MultiplayerPeer
 
 
 func _ready() -> void:
-	if signal_url.is_empty():
+	if not enet_host.is_empty():
+		var en := ENetMultiplayerPeer.new()
+		var err := en.create_client(enet_host, enet_port)
+		if err != OK:
+			push_error("lobby: create_client failed: %s" % error_string(err))
+		_peer = en
+	elif signal_url.is_empty():
 		var ws := WebSocketMultiplayerPeer.new()
 		var err := ws.create_client(url)
 		if err != OK:

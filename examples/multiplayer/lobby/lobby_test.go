@@ -12,6 +12,7 @@ import (
 	"github.com/packetpeer/packetpeer/examples/multiplayer/lobby"
 	"github.com/packetpeer/packetpeer/multiplayer"
 	"github.com/packetpeer/packetpeer/peer/peertest"
+	"github.com/packetpeer/packetpeer/transport/enet"
 	"github.com/packetpeer/packetpeer/transport/webrtc"
 	"github.com/packetpeer/packetpeer/transport/webrtc/signaling"
 	"github.com/packetpeer/packetpeer/transport/websocket"
@@ -45,6 +46,20 @@ func TestLobby(t *testing.T) {
 	url := "ws://" + srv.Addr().String()
 	testLobby(t, srv, func(ctx context.Context) (multiplayer.MultiplayerPeer, error) {
 		return websocket.DialClient(ctx, url, nil)
+	})
+}
+
+// The same over ENet: an enet.CreateServer server and DialClient clients
+// on 127.0.0.1 (Godot's ENetMultiplayerPeer on both sides).
+func TestLobbyENet(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	srv, err := enet.CreateServer("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := srv.Host().LocalAddr().String()
+	testLobby(t, srv, func(ctx context.Context) (multiplayer.MultiplayerPeer, error) {
+		return enet.DialClient(ctx, addr, nil)
 	})
 }
 

@@ -1,9 +1,11 @@
 // Command server is the multiplayer lobby chat server over WebSocket
 // (Godot's WebSocketMultiplayerPeer.create_server) or over WebRTC (Godot's
 // WebRTCMultiplayerPeer.create_server, with a signalling server speaking
-// the protocol of Godot's webrtc_signaling demo).
+// the protocol of Godot's webrtc_signaling demo), or over ENet (Godot's
+// ENetMultiplayerPeer.create_server).
 //
 //	go run ./examples/multiplayer/server -addr :9080
+//	go run ./examples/multiplayer/server -enet :9082
 //	go run ./examples/multiplayer/server -webrtc :9081   # signalling on ws://host:9081/signal, lobby "lobby"
 package main
 
@@ -18,6 +20,7 @@ import (
 
 	"github.com/packetpeer/packetpeer/examples/multiplayer/lobby"
 	"github.com/packetpeer/packetpeer/multiplayer"
+	"github.com/packetpeer/packetpeer/transport/enet"
 	"github.com/packetpeer/packetpeer/transport/webrtc"
 	"github.com/packetpeer/packetpeer/transport/webrtc/signaling"
 	"github.com/packetpeer/packetpeer/transport/websocket"
@@ -26,14 +29,23 @@ import (
 func main() {
 	addr := flag.String("addr", ":9080", "address to listen on (WebSocket)")
 	rtc := flag.String("webrtc", "", "serve over WebRTC instead: the signalling server's address, e.g. :9081")
+	enetAddr := flag.String("enet", "", "serve over ENet (UDP) instead, on this address, e.g. :9082")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	var srv multiplayer.MultiplayerPeer
 	var err error
-	if *rtc != "" {
+	switch {
+	case *rtc != "":
 		srv, err = serveWebRTC(*rtc)
-	} else {
+	case *enetAddr != "":
+		var e *enet.MultiplayerPeer
+		e, err = enet.CreateServer(*enetAddr, nil)
+		if err == nil {
+			fmt.Println("lobby on enet://" + e.Host().LocalAddr().String())
+			srv = e
+		}
+	default:
 		var ws *websocket.MultiplayerPeer
 		ws, err = websocket.CreateServer(*addr, nil)
 		if err == nil {
