@@ -124,7 +124,7 @@ func NewServer(mp multiplayer.MultiplayerPeer, cfg *Config) *Server {
 	})
 	s.r = replication.New(s.m, nil)
 	s.m.SetReplication(world{s})
-	s.spawner = &replication.Spawner{Path: SpawnerPath, SpawnPath: PlayersPath, Scenes: []string{PlayerScene}}
+	s.spawner = MainSpawner()
 	if err := s.r.AddSpawner(s.spawner); err != nil {
 		panic(err) // a fixed, valid spawner
 	}
@@ -140,16 +140,13 @@ func (s *Server) Multiplayer() *scene.Multiplayer { return s.m }
 // Run runs the game until ctx ends or the peer is closed (scene's Run).
 func (s *Server) Run(ctx context.Context) error { return s.m.Run(ctx) }
 
-// Player declares the replication of a player object as player.tscn has it:
-// the Sync synchronizer with .:position (spawn, always) every server frame.
-// pos is the variable it reads.
+//go:generate go run ../../cmd/gdsync -o replication_gen.go godot
+
+// Player declares the replication of a player object as player.tscn has it
+// (PlayerSync, written by gdsync): the Sync synchronizer with .:position
+// (spawn, always) every server frame. pos is the variable it reads.
 func Player(pos *variant.Vector2) *replication.Synchronizer {
-	return &replication.Synchronizer{
-		Path: "Sync",
-		Properties: []replication.Property{
-			{Path: ".:position", Spawn: true, Mode: replication.ReplicationModeAlways, Value: pos},
-		},
-	}
+	return PlayerSync(pos)
 }
 
 // world is the server's replication: the game steps before each
