@@ -13,6 +13,7 @@ package game
 import (
 	"cmp"
 	"context"
+	"maps"
 	"math"
 	"strconv"
 	"time"
@@ -97,6 +98,7 @@ type player struct {
 	obj  *replication.Object
 	sync *replication.Synchronizer
 	sees map[int32]bool // with Config.Nearest: the peers that see this player
+	prev map[int32]bool // sees before the last updateAOI
 }
 
 type near struct {
@@ -169,8 +171,9 @@ func (s *Server) join(id int32) {
 	p := &player{id: id, pos: spawnPoint(id)}
 	p.sync = Player(&p.pos)
 	if s.cfg.Nearest > 0 {
-		p.sees = map[int32]bool{id: true}
+		p.sees, p.prev = map[int32]bool{id: true}, map[int32]bool{}
 		p.sync.Filter = func(peer int32) bool { return p.sees[peer] }
+		p.sync.VisibilityUpdateMode = replication.VisibilityProcessNone
 	}
 	obj, err := s.spawner.Spawn(strconv.Itoa(int(id)), 0, p.sync)
 	if err != nil {
@@ -246,10 +249,12 @@ func clamp(v, lo, hi float64) float64 { return max(lo, min(hi, v)) }
 
 // updateAOI lets each client see the Nearest players closest to its own
 // (its own included): a bounded insertion per candidate, so O(players²)
-// distance checks and few inserts.
+// distance checks and few inserts. The replicator re-evaluates visibility
+// only when some player's viewers changed.
 func (s *Server) updateAOI() {
 	k := s.cfg.Nearest
 	for _, p := range s.order {
+		p.prev, p.sees = p.sees, p.prev
 		clear(p.sees)
 	}
 	for _, viewer := range s.order {
@@ -272,6 +277,12 @@ func (s *Server) updateAOI() {
 		s.frame = best
 		for _, n := range best {
 			n.p.sees[viewer.id] = true
+		}
+	}
+	for _, p := range s.order {
+		if !maps.Equal(p.sees, p.prev) {
+			p.sync.UpdateVisibility(0)
+			return
 		}
 	}
 }
