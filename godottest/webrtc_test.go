@@ -282,7 +282,7 @@ func TestExampleWebRTCClientLive(t *testing.T) {
 	}
 	served := make(chan error, 1)
 	go func() {
-		served <- webchat.Serve(ctx, l, chat.NewRoom(slog.New(slog.NewTextHandler(io.Discard, nil))), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		served <- webchat.Serve(ctx, l, chat.NewRoom(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	}()
 	defer func() {
 		l.Close()

@@ -88,7 +88,7 @@
 // dtls: random datagrams and fake ClientHello records from 100 sockets; 200
 // genuine ClientHellos that never echo the cookie, against the default 128
 // handshake slots; random datagrams and forged records from the address of
-// an established client; handshaken clients beyond AcceptBacklog.
+// an established client; handshaken clients beyond MaxPendingConnections.
 //
 // quic: a reliable frame length of 0x7FFFFFFF; a stream ending inside a
 // frame (ErrConnectionError and io.ErrUnexpectedEOF, as on stream);

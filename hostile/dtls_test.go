@@ -185,13 +185,13 @@ func TestDTLSGarbageFromEstablishedPeer(t *testing.T) {
 }
 
 // TestDTLSAcceptBacklog: clients complete handshakes with a Listener whose
-// application does not accept; beyond AcceptBacklog (2 here) connections
+// application does not accept; beyond MaxPendingConnections (2 here) connections
 // are closed and counted as refused, so unaccepted connections cannot pile
 // up; once the application accepts, new clients are served.
 func TestDTLSAcceptBacklog(t *testing.T) {
 	peertest.CheckGoroutines(t)
 	cfg := dtlsServerConfig()
-	cfg.AcceptBacklog = 2
+	cfg.MaxPendingConnections = 2
 	ln, err := dtls.Listen("127.0.0.1:0", cfg)
 	require.NoError(t, err)
 	s := newServer(t, ln.Addr().String(), adapt(ln.Accept), ln.Close)

@@ -77,7 +77,9 @@ func outcomeKits() []kit {
 		return "ws://" + ln.Addr().String() + "/", adapt(ln.Accept), ln.Close
 	}
 	ks[3].listen = func(t testing.TB) (string, acceptFunc, func() error) {
-		ln, err := dtls.Listen("127.0.0.1:0", dtlsServerConfig())
+		cfg := dtlsServerConfig()
+		cfg.IdleTimeout = outcomeIdle
+		ln, err := dtls.Listen("127.0.0.1:0", cfg)
 		require.NoError(t, err)
 		return ln.Addr().String(), adapt(ln.Accept), ln.Close
 	}
@@ -113,7 +115,7 @@ var outcomeEvents = []struct {
 func TestConnectionEndOutcomes(t *testing.T) {
 	want := map[string]map[string]string{
 		"remote closed cleanly": {"stream": outEOF, "udp": outTimeout, "websocket": outEOF, "dtls": outEOF, "quic": outEOF, "webrtc": outEOF},
-		"remote silent":         {"stream": outTimeout, "udp": outTimeout, "websocket": outWaits, "dtls": outWaits, "quic": outWaits, "webrtc": outWaits},
+		"remote silent":         {"stream": outTimeout, "udp": outTimeout, "websocket": outWaits, "dtls": outTimeout, "quic": outWaits, "webrtc": outWaits},
 		"local Close":           {"stream": outClosed, "udp": outClosed, "websocket": outClosed, "dtls": outClosed, "quic": outClosed, "webrtc": outClosed},
 	}
 	for _, k := range outcomeKits() {

@@ -16,8 +16,10 @@
 //	get_var(allow_objects)           GetVar() (any, error)         // + SetDecodeOptions
 //	encode_buffer_max_size           EncodeBufferMaxSize, SetEncodeBufferMaxSize
 //	(none: Godot polls)              ReadPacket(ctx), ReadVar(ctx) // block until a packet
+//	(none)                           ReadVarInto(ctx, &v)          // ReadVar into a struct
 //	(none)                           AppendPacket(ctx, dst)        // ReadPacket into your buffer
 //	(none)                           WritePacket(ctx, p)           // PutPacket that waits at most until ctx ends
+//	(none)                           WriteVar(ctx, v)              // PutVar that waits, as WritePacket
 //	(none)                           PeerStats()                   // packets dropped, by cause
 //	(per transport close method)     Close() error
 //
@@ -27,15 +29,28 @@
 // # Concurrency
 //
 // A peer is safe for concurrent use: any number of goroutines may put
-// (PutPacket, PutVar) and any number may read with ReadPacket, AppendPacket,
-// ReadVar and GetVar at once, as with a net.Conn. Each packet goes to exactly
-// one reader, whole. The packet ReadPacket returns belongs to the caller
-// (one allocation of the packet's size); AppendPacket appends it to a buffer
-// the caller passes, which allocates nothing once the buffer is big enough.
-// Values from ReadVar and GetVar share no memory with any buffer. GetPacket
-// alone keeps Godot's rule: it returns the transport's reused buffer, valid
-// until the next read of any kind on the peer, so it suits a single reader
-// that polls; copy the slice to keep it.
+// (PutPacket, PutVar, WritePacket, WriteVar) and any number may read with ReadPacket, AppendPacket,
+// ReadVar, ReadVarInto and GetVar at once, as with a net.Conn. Each packet
+// goes to exactly one reader, whole. Who owns the bytes a read returns is
+// said once, under Buffers.
+//
+// # Buffers
+//
+// The one rule, by method:
+//
+//	GetPacket            the transport's buffer, reused: valid until the next read of
+//	                     any kind on the peer (Godot's rule); copy it to keep it. For
+//	                     one goroutine that polls.
+//	ReadPacket           a new slice the caller owns (one allocation of the packet's size).
+//	AppendPacket(dst)    appended to dst, which the caller owns; allocates nothing once
+//	                     dst is big enough. For hot loops.
+//	GetVar, ReadVar,     decoded values never share memory with any buffer.
+//	ReadVarInto
+//	PutPacket, PutVar,   the peer keeps nothing of p or v after the call returns.
+//	WritePacket, WriteVar
+//
+// Readers that share a peer use anything but GetPacket. Other docs in this
+// module refer here rather than repeating the rule.
 //
 // PutVar and GetVar use Godot's binary Variant encoding (package variant), the
 // bytes of var_to_bytes, so a Go program and a Godot game exchange values
@@ -60,6 +75,29 @@
 // waiting Accept with an error matching net.ErrClosed, makes
 // IsConnectionAvailable false and closes every connection never taken,
 // counting it as DropEvicted.
+//
+// # Serving
+//
+// Serve is the accept loop of a server, for any transport's listener: it
+// runs a handler in a goroutine per peer and closes the peer when the
+// handler returns; when its context ends it closes the listener and every
+// peer and returns once every handler has. Server does the same with
+// http.Server's shape: Serve on one or more listeners, a graceful Shutdown
+// that lets handlers finish (say goodbye, save state) before it closes the
+// peers, and Close.
+//
+//	err := peer.Serve(ctx, l, func(ctx context.Context, p *udp.Peer) {
+//		for {
+//			var m Move
+//			if err := p.ReadVarInto(ctx, &m); err != nil {
+//				return // ctx ended, the peer closed, or bad data
+//			}
+//			...
+//		}
+//	})
+//
+// Every transport's Listener.Close also closes the peers it accepted, so
+// Server.Shutdown closes its listeners only after the handlers are done.
 //
 // # Errors
 //
@@ -91,17 +129,17 @@
 //	remote closed cleanly  io.EOF      io.EOF (1)  io.EOF      (2)         io.EOF      io.EOF
 //	remote cut a packet    Cut (3)     Cut (3)     Cut (3)     -           -           -
 //	remote socket closed   io.EOF (4)  ConnErr (4) -           -           -           -
-//	remote silent          ErrTimeout  waits (5)   waits (6)   ErrTimeout  waits       waits (6)
-//	remote vanished (7)    ErrTimeout  ErrTimeout  ErrTimeout  ErrTimeout  waits (8)   ConnErr (9)
+//	remote silent          ErrTimeout  waits (5)   waits (6)   ErrTimeout  ErrTimeout  waits (6)
+//	remote vanished (7)    ErrTimeout  ErrTimeout  ErrTimeout  ErrTimeout  ErrTimeout  ConnErr (8)
 //	local Close            ErrClosed   ErrClosed   ErrClosed   ErrClosed   ErrClosed   ErrClosed
 //
 // Cut matches both ErrConnectionError (Godot's ERR_CONNECTION_ERROR) and
 // io.ErrUnexpectedEOF, never io.EOF, so a caller can tell a clean end from
 // a cut one; ConnErr matches ErrConnectionError alone. ErrTimeout comes
-// after the transport's idle timeout: stream's and udp's Config.IdleTimeout
-// (one minute for a Listener's peers, none by default for dialed ones),
-// quic's Config.IdleTimeout (30 s), websocket's Config.HeartbeatInterval
-// (off by default). "waits" means no error: a read waits until its context
+// after the transport's idle timeout: stream's, udp's and dtls's
+// Config.IdleTimeout (one minute for a Listener's peers, none by default
+// for dialed ones), quic's Config.IdleTimeout (30 s), websocket's
+// Config.HeartbeatInterval (off by default). "waits" means no error: a read waits until its context
 // ends.
 //
 //  1. A close frame with code 1000, 1001 or none; another code gives a
@@ -118,16 +156,15 @@
 //  6. QUIC keep-alives, and WebRTC's ICE consent checks, keep a live
 //     connection open.
 //  7. Nothing arrives any more (process frozen, network gone) and no FIN or
-//     close either; for stream and udp the server cannot tell this from
-//     "remote silent".
-//  8. DTLS has no idle timeout yet: bound reads with a context.
-//  9. Once ICE declares the connection failed (pion's default: about 30 s);
+//     close either; for stream, udp and dtls the server cannot tell this
+//     from "remote silent".
+//  8. Once ICE declares the connection failed (pion's default: about 30 s);
 //     not checked by a test here.
 //
 // Each cell is checked by a test: hostile's TestConnectionEndOutcomes
 // ("remote closed cleanly", "remote silent", "local Close"), the truncated-frame tests of
 // stream, websocket and quic (which also cut between packets), websocket's
-// heartbeat test and quic's TestIdleTimeoutPeerVanishes; all but (9).
+// heartbeat test and quic's TestIdleTimeoutPeerVanishes; all but (8).
 //
 // # Writing a transport
 //

@@ -110,8 +110,10 @@ type PacketPeer interface {
 	ReadPacket(ctx context.Context) ([]byte, error)
 	AppendPacket(ctx context.Context, dst []byte) ([]byte, error)
 	PutVar(v any) error
+	WriteVar(ctx context.Context, v any) error
 	GetVar() (any, error)
 	ReadVar(ctx context.Context) (any, error)
+	ReadVarInto(ctx context.Context, ptr any) error
 	PacketError() error
 	EncodeBufferMaxSize() int
 	SetEncodeBufferMaxSize(n int) error
@@ -127,9 +129,8 @@ type PacketPeer interface {
 // A Peer is safe for concurrent use by multiple goroutines: any number may
 // put, and any number may read with ReadPacket, ReadVar and GetVar at once,
 // each getting whole packets and values of its own (each packet goes to one
-// reader). Only GetPacket keeps Godot's rule: the slice it returns is valid
-// until the next read of any kind on the peer, so it suits one reader that
-// polls; copy the slice to keep it.
+// reader). Who owns the bytes a read returns: see Buffers in the package
+// documentation.
 type Peer struct {
 	t      Transport
 	waiter Waiter
@@ -152,8 +153,12 @@ type Peer struct {
 	decMu   sync.Mutex
 	decOpts variant.DecodeOptions
 
+	// lastErr is PacketError, under errMu; hasErr is lastErr != nil, read
+	// without errMu so that a read that succeeds after another did takes
+	// no lock.
 	errMu   sync.Mutex
 	lastErr error
+	hasErr  atomic.Bool
 }
 
 // New returns a Peer on top of t with Godot's defaults: an 8 MiB encode buffer
@@ -243,11 +248,9 @@ func (p *Peer) PeerStats() PeerStats {
 
 // GetPacket returns the next queued packet without blocking (Godot's
 // get_packet), or an error matching ErrUnavailable when none is queued. The
-// error is also kept for PacketError. As in Godot, the slice is valid until
-// the next read on the peer (GetPacket, ReadPacket, GetVar or ReadVar, from
-// any goroutine): it is the transport's buffer, reused so that polling does
-// not allocate. Readers sharing a peer use ReadPacket, which returns a packet
-// the caller owns.
+// error is also kept for PacketError. As in Godot, the slice is the
+// transport's reused buffer, valid until the next read (see Buffers in the
+// package documentation).
 func (p *Peer) GetPacket() ([]byte, error) {
 	p.getMu.Lock()
 	b, err := p.getLocked("get packet")
@@ -289,14 +292,21 @@ func (p *Peer) takePacket() ([]byte, error) {
 }
 
 func (p *Peer) setPacketError(err error) {
+	if err == nil && !p.hasErr.Load() {
+		return
+	}
 	p.errMu.Lock()
 	p.lastErr = err
+	p.hasErr.Store(err != nil)
 	p.errMu.Unlock()
 }
 
 // PacketError returns the error of the last GetPacket or ReadPacket, nil if it
 // succeeded (Godot's get_packet_error).
 func (p *Peer) PacketError() error {
+	if !p.hasErr.Load() {
+		return nil
+	}
 	p.errMu.Lock()
 	defer p.errMu.Unlock()
 	return p.lastErr
@@ -317,17 +327,17 @@ func (p *Peer) MaxPacketSize() int { return p.t.MaxPacketSize() }
 
 // ReadPacket waits for the next packet and returns it. It returns ctx's error
 // when ctx ends first, and an error matching ErrClosed when the peer is
-// closed, even while waiting. The packet belongs to the caller: later reads
-// do not touch it, and several goroutines may call ReadPacket (and ReadVar,
-// GetVar) at once, each packet going to one of them.
+// closed, even while waiting. The packet belongs to the caller (see Buffers
+// in the package documentation); several goroutines may read at once, each
+// packet going to one of them.
 func (p *Peer) ReadPacket(ctx context.Context) ([]byte, error) {
 	b, _, err := p.read(ctx, readTake, nil)
 	return b, err
 }
 
 // AppendPacket waits for the next packet, as ReadPacket, and appends it to
-// dst. Reading into a reused buffer this way does not allocate; like
-// ReadPacket, it is safe beside other readers.
+// dst, which allocates nothing once dst is big enough (see Buffers in the
+// package documentation); like ReadPacket, it is safe beside other readers.
 func (p *Peer) AppendPacket(ctx context.Context, dst []byte) ([]byte, error) {
 	b, _, err := p.read(ctx, readAppend, dst)
 	if err != nil {
@@ -400,13 +410,23 @@ func (p *Peer) read(ctx context.Context, mode int, dst []byte) ([]byte, any, err
 
 // readWaiting waits first and gets after: WaitPacket returns at once when
 // something is queued, and a transport that polls its socket in GetPacket
-// (UDP) then reads each datagram with one system call instead of two.
+// (UDP) then reads each datagram with one system call instead of two. A
+// PacketTaker's queue is in memory: ReadPacket takes a queued packet first,
+// and waits only when there is none.
 func (p *Peer) readWaiting(ctx context.Context, mode int, dst []byte) ([]byte, any, error) {
+	take := mode == readTake && p.taker != nil
 	for {
 		if p.closed.Load() {
 			err := p.closedError("read packet")
 			p.setPacketError(err)
 			return nil, nil, err
+		}
+		if take {
+			b, err := p.taker.TakePacket()
+			if err == nil || !errors.Is(err, ErrUnavailable) {
+				p.setPacketError(err)
+				return b, nil, err
+			}
 		}
 		if err := p.waiter.WaitPacket(ctx); err != nil {
 			if p.closed.Load() {
@@ -420,6 +440,9 @@ func (p *Peer) readWaiting(ctx context.Context, mode int, dst []byte) ([]byte, a
 				return nil, nil, p.ctxError("read packet", cerr)
 			}
 			return nil, nil, err
+		}
+		if take {
+			continue
 		}
 		b, v, err := p.get(mode, dst)
 		if err == nil || !errors.Is(err, ErrUnavailable) {
@@ -466,6 +489,7 @@ func (p *Peer) PutVar(v any) error {
 func (p *Peer) GetVar() (any, error) { return p.getVar("get var") }
 
 // ReadVar waits for the next packet, as ReadPacket, and decodes it as GetVar.
+// ReadVarInto decodes into a struct instead.
 func (p *Peer) ReadVar(ctx context.Context) (any, error) {
 	_, v, err := p.read(ctx, readDecode, nil)
 	return v, err

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/packetpeer/packetpeer/peer"
+	"github.com/packetpeer/packetpeer/transport/enet"
 	"github.com/packetpeer/packetpeer/transport/websocket"
 )
 
@@ -43,10 +44,11 @@ type RoomsConfig struct {
 // peer ids, path caches, relay and authentication: a client only ever sees
 // the clients of its room. A Godot client picks its room with the URL it
 // connects to (WebSocketMultiplayerPeer.create_client("ws://host:port/room-7")
-// joins "/room-7"); Serve does that routing, Join takes any name.
+// joins "/room-7"); Serve does that routing, Join takes any name. ENet
+// rooms (OpenENet) listen on a port each instead.
 //
-// A room opens with its first client and closes when its last client is
-// gone. Memory is bounded by MaxRooms rooms of one Multiplayer (its path
+// A WebSocket room opens with its first client and closes when its last
+// client is gone; an ENet room is open from OpenENet to CloseRoom. Memory is bounded by MaxRooms rooms of one Multiplayer (its path
 // caches bounded per peer, see PeerPaths) and one WebSocket multiplayer
 // peer (its receive queue bounded to 1 MiB) each.
 type Rooms struct {
@@ -63,7 +65,8 @@ type Rooms struct {
 type Room struct {
 	name    string
 	m       *Multiplayer
-	peer    *websocket.MultiplayerPeer
+	peer    *websocket.MultiplayerPeer // nil in an ENet room
+	enet    *enet.MultiplayerPeer      // an ENet room's server (OpenENet)
 	cancel  context.CancelFunc
 	done    chan struct{}
 	members int // connections joined and not yet gone; guarded by Rooms.mu
@@ -160,6 +163,9 @@ func (rs *Rooms) enter(name string) (*Room, error) {
 		return nil, roomErr("room name of "+strconv.Itoa(len(name))+" bytes, want 1 to "+strconv.Itoa(MaxRoomName), peer.ErrInvalidParameter)
 	}
 	r := rs.rooms[name]
+	if r != nil && r.enet != nil {
+		return nil, roomErr("room "+strconv.Quote(name)+" is an ENet room", peer.ErrInvalidParameter)
+	}
 	if r == nil {
 		if len(rs.rooms) >= rs.cfg.MaxRooms {
 			return nil, roomErr(strconv.Itoa(len(rs.rooms))+" rooms open, MaxRooms reached", peer.ErrBusy)
@@ -207,7 +213,11 @@ func (rs *Rooms) leave(r *Room) {
 
 func (rs *Rooms) closeRoom(r *Room) {
 	r.cancel()
-	r.peer.Close()
+	if r.enet != nil {
+		r.enet.Close()
+	} else {
+		r.peer.Close()
+	}
 	<-r.done
 	if rs.cfg.OnRoomClosed != nil {
 		rs.cfg.OnRoomClosed(r)

@@ -16,6 +16,7 @@ import (
 	"context"
 	"encoding/binary"
 	"sync"
+	"sync/atomic"
 )
 
 // Policy says what Push does when the buffer is full.
@@ -61,10 +62,13 @@ type Buffer struct {
 	ring     []byte // allocated on first Push
 	head     int    // read offset
 	used     int    // bytes in use, headers included
-	count    int
 	dropped  uint64
-	closed   bool
 	closeErr error
+
+	// count and closed change under mu; Len and the waits read them
+	// without it.
+	count  atomic.Int64
+	closed atomic.Bool
 
 	readable chan struct{} // cap 1: a packet may be available
 	writable chan struct{} // cap 1: room may be available
@@ -103,11 +107,11 @@ func (b *Buffer) Push(ctx context.Context, p []byte) error {
 	}
 	b.mu.Lock()
 	for {
-		if b.closed {
+		if b.closed.Load() {
 			b.mu.Unlock()
 			return ErrClosed
 		}
-		if b.count < b.cfg.MaxPackets && b.used+need <= b.cfg.MaxBytes {
+		if b.count.Load() < int64(b.cfg.MaxPackets) && b.used+need <= b.cfg.MaxBytes {
 			break
 		}
 		if b.cfg.Policy == DropNewest {
@@ -130,7 +134,7 @@ func (b *Buffer) Push(ctx context.Context, p []byte) error {
 	tail = b.write(tail, hdr[:])
 	b.write(tail, p)
 	b.used += need
-	b.count++
+	b.count.Add(1)
 	b.mu.Unlock()
 	signal(b.readable)
 	return nil
@@ -199,10 +203,13 @@ func (b *Buffer) TryPop(dst []byte) ([]byte, error) { return b.pop(dst, false) }
 func (b *Buffer) TryTake() ([]byte, error) { return b.pop(nil, true) }
 
 func (b *Buffer) pop(dst []byte, fresh bool) ([]byte, error) {
+	if b.count.Load() == 0 && !b.closed.Load() {
+		return dst[:0], ErrEmpty // closed only ever turns true
+	}
 	b.mu.Lock()
-	if b.count == 0 {
+	if b.count.Load() == 0 {
 		err := ErrEmpty
-		if b.closed {
+		if b.closed.Load() {
 			err = b.closeErr
 		}
 		b.mu.Unlock()
@@ -231,14 +238,13 @@ func (b *Buffer) pop(dst []byte, fresh bool) ([]byte, error) {
 		b.head = b.read(off, dst)
 	}
 	b.used -= n + headerSize
-	b.count--
-	if b.count == 0 {
+	more := b.count.Add(-1) > 0
+	if !more {
 		b.head, b.used = 0, 0
-		if b.closed {
+		if b.closed.Load() {
 			b.ring = nil // nothing more will be queued
 		}
 	}
-	more := b.count > 0
 	b.mu.Unlock()
 	signal(b.writable)
 	if more {
@@ -270,10 +276,7 @@ func (b *Buffer) Wait(ctx context.Context) error { return b.WaitOr(ctx, nil) }
 // WaitOr is Wait that also returns nil once stop is closed (nil: never).
 func (b *Buffer) WaitOr(ctx context.Context, stop <-chan struct{}) error {
 	for {
-		b.mu.Lock()
-		ready := b.count > 0 || b.closed
-		b.mu.Unlock()
-		if ready {
+		if b.count.Load() > 0 || b.closed.Load() {
 			signal(b.readable) // pass the wake-up on to other waiters
 			return nil
 		}
@@ -316,11 +319,7 @@ func signal(ch chan struct{}) {
 }
 
 // Len returns the number of queued packets.
-func (b *Buffer) Len() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.count
-}
+func (b *Buffer) Len() int { return int(b.count.Load()) }
 
 // Bytes returns the ring bytes in use, 4 bytes per packet included.
 func (b *Buffer) Bytes() int {
@@ -339,7 +338,8 @@ func (b *Buffer) Dropped() uint64 {
 // Reset discards every queued packet.
 func (b *Buffer) Reset() {
 	b.mu.Lock()
-	b.head, b.used, b.count = 0, 0, 0
+	b.head, b.used = 0, 0
+	b.count.Store(0)
 	b.mu.Unlock()
 	signal(b.writable)
 }
@@ -353,11 +353,12 @@ func (b *Buffer) Close(err error) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.closed {
+	if b.closed.Load() {
 		return
 	}
-	b.closed, b.closeErr = true, err
-	if b.count == 0 {
+	b.closeErr = err
+	b.closed.Store(true)
+	if b.count.Load() == 0 {
 		b.ring = nil
 	}
 	close(b.done)

@@ -24,10 +24,11 @@ import (
 // ErrUntrustedCertificate, ErrHostnameMismatch, peer.ErrTimeout or
 // peer.ErrCantConnect).
 func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
-	c, err := resolve(cfg)
-	if err != nil {
+	c := cfg.withDefaults()
+	if err := c.check(); err != nil {
 		return nil, err
 	}
+	c.IdleTimeout = c.idleTimeout(0)
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, &peer.OpError{Op: "dial", Transport: "dtls", Code: peer.ErrInvalidParameter, Err: err, Detail: addr}
@@ -51,7 +52,7 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
 		udp.Close()
 		return nil, handshakeFailed(&HandshakeError{Addr: addr, Status: StatusError, Err: err})
 	}
-	hctx, cancel := context.WithTimeout(ctx, c.handshakeTimeout)
+	hctx, cancel := context.WithTimeout(ctx, c.HandshakeTimeout)
 	err = dc.HandshakeContext(hctx)
 	cancel()
 	if err != nil {
@@ -60,7 +61,7 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
 		return nil, dialError(addr, err, verr, ctx)
 	}
 	cc.established.Store(true)
-	return newPeer(dc, &c, nil), nil
+	return newPeer(dc, &c, peerHooks{}), nil
 }
 
 func dialError(addr string, err, verr error, ctx context.Context) error {

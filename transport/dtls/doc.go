@@ -14,6 +14,7 @@
 //
 //	PacketPeerDTLS (with its PacketPeerUDP)
 //	  connect_to_host + connect_to_peer  Dial (returns once connected)
+//	  connect_to_peer(udp_peer, ...)     ConnectToPeer(ctx, udpPeer, hostname, cfg) over a *udp.Peer
 //	  poll                               not needed: a goroutine reads
 //	  get_status                         (*Peer).Status
 //	  disconnect_from_peer               (*Peer).Close (sends close_notify)
@@ -31,12 +32,22 @@
 //	  take_connection (both)             (*Listener).TakeConnection; Accept(ctx) waits
 //	  get_local_port                     (*Listener).Addr
 //	  stop                               (*Listener).Close
-//	  max_pending_connections            Config.MaxPendingHandshakes, Config.AcceptBacklog
+//	  max_pending_connections            Config.MaxPendingHandshakes, Config.MaxPendingConnections
+//	DTLSServer alone, over a UDP peer the program holds
+//	  setup(server_options)              NewServer(&Config{TLS: ServerOptions(cert)})
+//	  take_connection(udp_peer)          (*Server).TakeConnection(ctx, udpPeer) (returns once connected)
 //	TLSOptions
 //	  client(trusted_chain, cn_override) ClientOptions(roots, commonNameOverride)
 //	  client_unsafe(trusted_chain)       UnsafeClientOptions(roots)
 //	  server(key, certificate)           ServerOptions(tls.Certificate)
 //	  is_server, is_unsafe_client        IsServer, IsUnsafeClient
+//
+// Godot composes DTLS with a PacketPeerUDP the game already holds, which is
+// how games secure a path opened by NAT punch-through; ConnectToPeer and
+// Server.TakeConnection do the same over a connected *udp.Peer (from
+// udp.Dial, a udp.Listener, or a bound peer after ConnectToHost). On
+// success the DTLS peer owns the UDP peer and closes it with itself; on
+// failure the UDP peer stays open.
 //
 // Differences from Godot's quirks: GetPacket with nothing queued returns an
 // error matching peer.ErrUnavailable (Godot's mbedTLS peer returns OK and an
@@ -91,10 +102,11 @@
 // PutPacket fails with
 // peer.ErrInvalidParameter and sends nothing.
 //
-// Received packets wait in a bounded queue per peer (Config.QueueBytes,
-// default 128 KiB, and QueuePackets, default 4096); when it is full new
-// packets are dropped and counted by DroppedPackets, as Godot's
-// PacketPeerUDP drops the newest. PutPacket does not block on the network.
+// Received packets wait in a bounded queue per peer
+// (Config.ReceiveQueueBytes, default 128 KiB, and ReceiveQueuePackets,
+// default 4096); when it is full new packets are dropped and counted in
+// PeerStats().DroppedFull, as Godot's PacketPeerUDP drops the newest.
+// PutPacket does not block on the network.
 //
 // # Handshakes, cookies and floods
 //
@@ -153,9 +165,12 @@
 //
 // # Limits
 //
-// DTLS has no keep-alive: a client that vanishes without close_notify keeps
-// its server-side Peer until the application closes it (use an idle
-// timeout, as examples/chat does). A client that restarts on the same source
+// DTLS has no keep-alive: a client that vanishes without close_notify is
+// noticed by Config.IdleTimeout, after a minute without a packet by default
+// on the server side (its reads then fail with peer.ErrTimeout and the
+// Listener counts it as Expired); a Dial peer has no idle timeout unless
+// one is set, so a game that must notice a vanished server sets it or sends
+// its own keep-alive. A client that restarts on the same source
 // address while its old connection is still open cannot handshake again
 // until that connection is closed (RFC 6347 §4.2.8 reconnection is not
 // implemented; clients normally pick a new port). Connection IDs (RFC 9146)

@@ -494,7 +494,7 @@ func TestMaxPacketSizeConfig(t *testing.T) {
 func TestAcceptBacklogFull(t *testing.T) {
 	peertest.CheckGoroutines(t)
 	cert := newCert(t)
-	l := listen(t, cert, &dtls.Config{AcceptBacklog: 1})
+	l := listen(t, cert, &dtls.Config{MaxPendingConnections: 1})
 	ctx := testCtx(t, 20*time.Second)
 	c1, err := dtls.Dial(ctx, l.Addr().String(), trusting(cert))
 	require.NoError(t, err)

@@ -2,7 +2,6 @@ package dtls
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -17,6 +16,8 @@ import (
 
 	"github.com/packetpeer/packetpeer/internal/acceptq"
 	"github.com/packetpeer/packetpeer/internal/listenstats"
+	"github.com/packetpeer/packetpeer/internal/snirepair"
+	"github.com/packetpeer/packetpeer/internal/udpsock"
 	"github.com/packetpeer/packetpeer/peer"
 )
 
@@ -63,7 +64,8 @@ const (
 // queue for Accept or TakeConnection.
 type Listener struct {
 	pc     *net.UDPConn
-	cfg    config
+	sock   *udpsock.Conn // pc, read and written in batches
+	cfg    Config
 	opts   []pdtls.ServerOption
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -86,10 +88,11 @@ type Listener struct {
 // serves DTLS on it: Godot's UDPServer.listen plus DTLSServer.setup.
 // cfg.TLS must come from ServerOptions. Close the Listener to stop.
 func Listen(addr string, cfg *Config) (*Listener, error) {
-	c, err := resolve(cfg)
-	if err != nil {
+	c := cfg.withDefaults()
+	if err := c.check(); err != nil {
 		return nil, err
 	}
+	c.IdleTimeout = c.idleTimeout(DefaultIdleTimeout)
 	opts, err := c.serverOptions()
 	if err != nil {
 		return nil, err
@@ -103,16 +106,22 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 		return nil, &peer.OpError{Op: "listen", Transport: "dtls", Code: peer.ErrCantCreate, Err: err, Detail: addr}
 	}
 	_ = pc.SetReadBuffer(1 << 20) // bursts of handshakes; best effort
+	sock, err := udpsock.New(pc, udpsock.Config{MaxPacketSize: maxDatagram})
+	if err != nil {
+		pc.Close()
+		return nil, &peer.OpError{Op: "listen", Transport: "dtls", Code: peer.ErrCantCreate, Err: err, Detail: addr}
+	}
 	l := &Listener{
 		pc:    pc,
+		sock:  sock,
 		cfg:   c,
 		opts:  opts,
 		conns: make(map[netip.AddrPort]*serverConn),
 		peers: make(map[*Peer]struct{}),
-		stats: listenstats.New("dtls", c.logger),
+		stats: listenstats.New("dtls", c.Logger),
 	}
 	// Close closes the evicted peers with every other.
-	l.ready = acceptq.New(c.acceptBacklog, l.stats, (*Peer).RemoteAddr)
+	l.ready = acceptq.New(c.MaxPendingConnections, l.stats, (*Peer).RemoteAddr)
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.wg.Add(1)
 	go l.readLoop()
@@ -124,9 +133,9 @@ func (l *Listener) Addr() net.Addr { return l.pc.LocalAddr() }
 
 // Accept waits for the next handshaken connection. It returns ctx's error
 // when ctx ends and an error matching net.ErrClosed once the Listener is
-// closed. Close every Peer you take when done with it: DTLS has no
-// keep-alive, so a client that vanishes without close_notify is only
-// noticed by the application (for example by an idle timeout).
+// closed. Close every Peer you take when done with it; one whose client
+// vanished without close_notify ends its reads with peer.ErrTimeout after
+// Config.IdleTimeout.
 func (l *Listener) Accept(ctx context.Context) (*Peer, error) { return l.ready.Accept(ctx) }
 
 // IsConnectionAvailable reports whether TakeConnection has a connection
@@ -154,9 +163,13 @@ func (l *Listener) TakeConnection() (*Peer, error) { return l.ready.Take() }
 //   - Evicted: a handshake evicted by a newer ClientHello (see Stalled), or
 //     a handshake or handshaken connection the Listener's Close ended
 //     before it was taken.
+//   - Expired: a connection, taken or not, from which no packet arrived
+//     for Config.IdleTimeout (one that expires before it is taken stays in
+//     the queue: Accept hands it out, its queued packets, then the timeout
+//     error).
 //
 // Pending counts handshakes in progress plus handshaken connections waiting
-// for Accept or TakeConnection. Expired stays 0: DTLS peers do not expire.
+// for Accept or TakeConnection.
 type Stats struct {
 	peer.ListenerStats
 	Connections int    // connections routed (handshaking and established)
@@ -204,29 +217,24 @@ func (l *Listener) Close() error {
 	for _, c := range conns {
 		c.Close()
 	}
-	err := l.pc.Close()
+	err := l.sock.Close()
 	l.wg.Wait()
 	return err
 }
 
 var errListenerClosed = &peer.OpError{Op: "handshake", Transport: "dtls", Err: peer.ErrClosed, Detail: "the Listener closed before the connection was taken"}
 
+// readLoop routes the socket's datagrams, read in batches, until Close;
+// those larger than maxDatagram are dropped.
 func (l *Listener) readLoop() {
 	defer l.wg.Done()
-	buf := make([]byte, 1<<16)
-	for {
-		n, ap, err := l.pc.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) || l.ctx.Err() != nil {
-				return
+	_ = l.sock.Serve(func(ms []udpsock.Message) {
+		for i := range ms {
+			if b := ms[i].Payload(); b != nil {
+				l.route(ms[i].Addr, b)
 			}
-			continue
 		}
-		if n > maxDatagram {
-			continue
-		}
-		l.route(ap, buf[:n])
-	}
+	})
 }
 
 // route hands a datagram to its connection, making one for a ClientHello
@@ -256,20 +264,20 @@ func (l *Listener) route(ap netip.AddrPort, b []byte) {
 			l.mu.Unlock()
 			return
 		}
-		var fix *sniRepair
-		if emptySNIHello(b) {
-			fix = &sniRepair{}
+		var fix *snirepair.Repair
+		if snirepair.EmptySNIHello(b) {
+			fix = &snirepair.Repair{}
 		} else if err := helloError(b); err != nil {
 			l.mu.Unlock()
 			l.stats.Drop(peer.DropFailed, net.UDPAddrFromAddrPort(ap), err)
 			return
 		}
-		if l.pending >= l.cfg.maxPendingHandshakes {
+		if l.pending >= l.cfg.MaxPendingHandshakes {
 			victim, why = l.victimLocked()
 			if victim == nil {
 				l.mu.Unlock()
 				l.stats.Drop(peer.DropRefused, net.UDPAddrFromAddrPort(ap), &peer.OpError{Op: "handshake", Transport: "dtls",
-					Code: peer.ErrCantAcquireResource, Detail: fmt.Sprintf("all %d handshake slots are taken (MaxPendingHandshakes)", l.cfg.maxPendingHandshakes)})
+					Code: peer.ErrCantAcquireResource, Detail: fmt.Sprintf("all %d handshake slots are taken (MaxPendingHandshakes)", l.cfg.MaxPendingHandshakes)})
 				return
 			}
 			l.forgetLocked(victim)
@@ -286,7 +294,7 @@ func (l *Listener) route(ap netip.AddrPort, b []byte) {
 			fix:     fix,
 		}
 		if fix != nil {
-			fix.deliver = sc.deliverRaw
+			fix.Deliver = sc.deliverRaw
 		}
 		l.conns[ap] = sc
 		l.pre = append(l.pre, sc)
@@ -379,7 +387,7 @@ func (l *Listener) handshake(sc *serverConn) {
 		sc.Close()
 		return
 	}
-	ctx, cancel := context.WithTimeout(l.ctx, l.cfg.handshakeTimeout)
+	ctx, cancel := context.WithTimeout(l.ctx, l.cfg.HandshakeTimeout)
 	err = dc.HandshakeContext(ctx)
 	timedOut := ctx.Err() == context.DeadlineExceeded
 	cancel()
@@ -409,7 +417,10 @@ func (l *Listener) handshake(sc *serverConn) {
 	l.pending--
 	sc.stage = stageEstablished
 	var p *Peer
-	p = newPeer(dc, &l.cfg, func() { l.forgetPeer(p) })
+	p = newPeer(dc, &l.cfg, peerHooks{
+		closed:  func() { l.forgetPeer(p) },
+		expired: func(err error) { l.stats.Drop(peer.DropExpired, sc.raddr, err) },
+	})
 	l.peers[p] = struct{}{}
 	if l.ready.Push(p) {
 		l.mu.Unlock()
@@ -417,7 +428,7 @@ func (l *Listener) handshake(sc *serverConn) {
 		l.mu.Unlock()
 		p.Close()
 		l.stats.Drop(peer.DropRefused, sc.raddr, &peer.OpError{Op: "handshake", Transport: "dtls", Code: peer.ErrCantAcquireResource,
-			Detail: fmt.Sprintf("the accept backlog is full (%d connections not taken; AcceptBacklog)", l.cfg.acceptBacklog)})
+			Detail: fmt.Sprintf("the accept backlog is full (%d connections not taken; MaxPendingConnections)", l.cfg.MaxPendingConnections)})
 	}
 }
 
@@ -435,7 +446,7 @@ func (l *Listener) handshakeFailed(sc *serverConn, err error, timedOut bool) {
 		l.stats.Drop(peer.DropEvicted, sc.raddr, errListenerClosed)
 	case timedOut:
 		l.stats.Drop(peer.DropTimedOut, sc.raddr, &peer.OpError{Op: "handshake", Transport: "dtls", Code: peer.ErrTimeout,
-			Detail: fmt.Sprintf("not finished within %s (HandshakeTimeout)", l.cfg.handshakeTimeout)})
+			Detail: fmt.Sprintf("not finished within %s (HandshakeTimeout)", l.cfg.HandshakeTimeout)})
 	default:
 		l.stats.Drop(peer.DropFailed, sc.raddr, &peer.OpError{Op: "handshake", Transport: "dtls", Code: peer.ErrCantConnect, Err: err})
 	}
@@ -455,12 +466,12 @@ type serverConn struct {
 	raddr    *net.UDPAddr
 	in       chan *[]byte
 	done     chan struct{}
-	stage    int        // guarded by l.mu
-	created  time.Time  // for eviction
-	last     time.Time  // last datagram while stageVerified, guarded by l.mu
-	verified time.Time  // when the cookie echo came, guarded by l.mu
-	fix      *sniRepair // non-nil for a client whose ClientHello has an empty server name
-	counted  bool       // its drop was counted in Stats, guarded by l.mu
+	stage    int               // guarded by l.mu
+	created  time.Time         // for eviction
+	last     time.Time         // last datagram while stageVerified, guarded by l.mu
+	verified time.Time         // when the cookie echo came, guarded by l.mu
+	fix      *snirepair.Repair // non-nil for a client whose ClientHello has an empty server name
+	counted  bool              // its drop was counted in Stats, guarded by l.mu
 
 	closeOnce sync.Once
 	rdl       deadline
@@ -474,7 +485,7 @@ var bufPool = sync.Pool{New: func() any {
 // deliver hands a datagram from the client to pion.
 func (c *serverConn) deliver(b []byte) {
 	if c.fix != nil {
-		if b = c.fix.inbound(b); len(b) == 0 {
+		if b = c.fix.Inbound(b); len(b) == 0 {
 			return
 		}
 	}
@@ -518,9 +529,9 @@ func (c *serverConn) WriteTo(b []byte, _ net.Addr) (int, error) {
 	}
 	n := len(b)
 	if c.fix != nil {
-		b = c.fix.outbound(b)
+		b = c.fix.Outbound(b)
 	}
-	if _, err := c.l.pc.WriteToUDPAddrPort(b, c.ap); err != nil {
+	if err := c.l.sock.WriteTo(b, c.ap); err != nil {
 		return 0, err
 	}
 	return n, nil

@@ -16,7 +16,7 @@ func TestListenerConformance(t *testing.T) {
 	cert := newCert(t)
 	peertest.TestListener(t, peertest.ListenerHarness[*dtls.Peer]{
 		Listen: func(t *testing.T, maxPending int) peer.Listener[*dtls.Peer] {
-			l, err := dtls.Listen("127.0.0.1:0", &dtls.Config{TLS: dtls.ServerOptions(cert.TLS), AcceptBacklog: maxPending})
+			l, err := dtls.Listen("127.0.0.1:0", &dtls.Config{TLS: dtls.ServerOptions(cert.TLS), MaxPendingConnections: maxPending})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/packetpeer/packetpeer/peer/peertest"
 	"github.com/packetpeer/packetpeer/transport/dtls"
+	"github.com/packetpeer/packetpeer/transport/udp"
 )
 
 // Interop against mbedTLS, the library inside Godot's PacketPeerDTLS and
@@ -137,4 +138,52 @@ func TestMbedTLSServer(t *testing.T) {
 	require.NoError(t, c.Close())
 	srv.waitLine(t, ctx, "PEER CLOSE_NOTIFY")
 	require.NoError(t, srv.cmd.Wait())
+}
+
+// TestMbedTLSClientTakeConnection: an mbedTLS client as Godot makes it
+// (verified with the server's name, and unverified with hostname "", whose
+// empty server_name is repaired) against Server.TakeConnection on a
+// udp.Listener's peer: Godot's UDPServer + DTLSServer.take_connection.
+func TestMbedTLSClientTakeConnection(t *testing.T) {
+	bin := buildMbedPeer(t)
+	for _, tc := range []struct {
+		name     string
+		verify   bool
+		hostname string
+	}{
+		{"verified", true, "localhost"},
+		{"empty hostname unverified", false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			peertest.CheckGoroutines(t)
+			ctx := testCtx(t, 30*time.Second)
+			cert := newCert(t)
+			certFile, _ := writePEMs(t, cert)
+			if !tc.verify {
+				certFile = "-"
+			}
+			ul, err := udp.Listen("127.0.0.1:0", nil)
+			require.NoError(t, err)
+			defer ul.Close()
+			srv, err := dtls.NewServer(&dtls.Config{TLS: dtls.ServerOptions(cert.TLS), HandshakeTimeout: 5 * time.Second})
+			require.NoError(t, err)
+			cli := startProcess(t, ctx, bin, "client", "127.0.0.1", strconv.Itoa(ul.LocalPort()), certFile, tc.hostname)
+
+			up, err := ul.Accept(ctx)
+			require.NoError(t, err)
+			s, err := srv.TakeConnection(ctx, up)
+			require.NoError(t, err)
+			defer s.Close()
+			got, err := s.ReadPacket(ctx)
+			require.NoError(t, err)
+			require.Equal(t, "hello from mbedtls", string(got))
+			require.NoError(t, s.PutPacket([]byte("hello from go")))
+			seen := cli.waitLine(t, ctx, "GOT hello from go")
+			require.True(t, strings.Contains(strings.Join(seen, "\n"), "HANDSHAKE OK DTLSv1.2"), "%v", seen)
+			cli.waitLine(t, ctx, "SENT CLOSE_NOTIFY")
+			_, err = s.ReadPacket(ctx)
+			require.ErrorIs(t, err, io.EOF, "mbedTLS's close_notify not seen")
+			require.NoError(t, cli.cmd.Wait())
+		})
+	}
 }

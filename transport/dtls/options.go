@@ -12,6 +12,67 @@ import (
 	"github.com/packetpeer/packetpeer/peer"
 )
 
+// Defaults for zero Config fields.
+const (
+	// DefaultHandshakeTimeout bounds a handshake, client or server side.
+	DefaultHandshakeTimeout = 10 * time.Second
+	// DefaultMaxPacketSize is the largest payload pion/dtls can receive
+	// as one record (MaxPacketSizeLimit). Godot's PacketPeerDTLS
+	// advertises 488 ("512 UDP - 24") but does not enforce it, and its
+	// mbedTLS sends records up to 16 KiB, so a Godot game's put_var of a
+	// few KiB works; this default keeps that working.
+	DefaultMaxPacketSize = MaxPacketSizeLimit
+	// MaxPacketSizeLimit is the largest MaxPacketSize accepted: pion/dtls
+	// reads each datagram into an 8192-byte buffer, so a bigger record
+	// could not be received by a pion peer.
+	MaxPacketSizeLimit = 8192 - RecordOverhead
+	// UnfragmentedPacketSize is the largest payload whose record fits one
+	// 1500-byte Ethernet frame over IPv6 (1500 - 40 - 8 - 37 = 1415).
+	// Bigger packets are IP-fragmented and, on the Internet, lost more
+	// often: keep real-time traffic at or below it.
+	UnfragmentedPacketSize = 1500 - 40 - 8 - RecordOverhead
+	// RecordOverhead is what DTLS 1.2 with AES-GCM adds to a payload: a
+	// 13-byte record header, an 8-byte explicit nonce and a 16-byte tag.
+	RecordOverhead = 13 + 8 + 16
+	// DefaultMTU is the datagram size handshake flights are fragmented to
+	// (pion/dtls's default).
+	DefaultMTU = 1200
+	// DefaultReceiveQueueBytes bounds each peer's receive queue (Godot's
+	// PacketPeerUDP ring size, 2^17).
+	DefaultReceiveQueueBytes = 1 << 17
+	// DefaultReceiveQueuePackets bounds each peer's receive queue in
+	// packets.
+	DefaultReceiveQueuePackets = 4096
+	// DefaultMaxPendingHandshakes bounds the handshakes a Listener runs at
+	// once.
+	DefaultMaxPendingHandshakes = 128
+	// DefaultMaxPendingConnections bounds the handshaken connections
+	// waiting for Accept or TakeConnection: peer.DefaultMaxPendingConnections,
+	// the default max_pending_connections of the UDPServer under Godot's
+	// DTLSServer.
+	DefaultMaxPendingConnections = peer.DefaultMaxPendingConnections
+	// DefaultIdleTimeout is Config.IdleTimeout's default for a Listener's
+	// peers: one from which no packet arrives for a minute is dropped.
+	DefaultIdleTimeout = time.Minute
+	// KeepIdlePeers, as Config.IdleTimeout, keeps silent peers until they
+	// are closed, as Godot does (it has no idle timeout). Any negative
+	// value does the same.
+	KeepIdlePeers time.Duration = -1
+)
+
+// DefaultCipherSuites are the suites offered and accepted by default: the
+// ECDHE AES-GCM suites that both pion/dtls and Godot's mbedTLS (default
+// preset, DTLS 1.2) support. mbedTLS also offers CHACHA20-POLY1305, CCM and
+// CBC suites; pion implements CCM and CBC only for narrower uses (CCM
+// ECDSA-only, CBC without encrypt-then-MAC) and no CHACHA20, so they are left
+// out. Both ECDSA (devcert's P-256) and RSA server certificates work.
+var DefaultCipherSuites = []pdtls.CipherSuiteID{
+	pdtls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	pdtls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	pdtls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	pdtls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+}
+
 // tlsMode is which of Godot's three TLSOptions factories made a TLSOptions.
 type tlsMode int
 
@@ -94,66 +155,14 @@ func (o *TLSOptions) OwnCertificate() tls.Certificate {
 	return o.cert
 }
 
-// Defaults for zero Config fields.
-const (
-	// DefaultHandshakeTimeout bounds a handshake, client or server side.
-	DefaultHandshakeTimeout = 10 * time.Second
-	// DefaultMaxPacketSize is the largest payload pion/dtls can receive
-	// as one record (MaxPacketSizeLimit). Godot's PacketPeerDTLS
-	// advertises 488 ("512 UDP - 24") but does not enforce it, and its
-	// mbedTLS sends records up to 16 KiB, so a Godot game's put_var of a
-	// few KiB works; this default keeps that working.
-	DefaultMaxPacketSize = MaxPacketSizeLimit
-	// MaxPacketSizeLimit is the largest MaxPacketSize accepted: pion/dtls
-	// reads each datagram into an 8192-byte buffer, so a bigger record
-	// could not be received by a pion peer.
-	MaxPacketSizeLimit = 8192 - RecordOverhead
-	// UnfragmentedPacketSize is the largest payload whose record fits one
-	// 1500-byte Ethernet frame over IPv6 (1500 - 40 - 8 - 37 = 1415).
-	// Bigger packets are IP-fragmented and, on the Internet, lost more
-	// often: keep real-time traffic at or below it.
-	UnfragmentedPacketSize = 1500 - 40 - 8 - RecordOverhead
-	// RecordOverhead is what DTLS 1.2 with AES-GCM adds to a payload: a
-	// 13-byte record header, an 8-byte explicit nonce and a 16-byte tag.
-	RecordOverhead = 13 + 8 + 16
-	// DefaultMTU is the datagram size handshake flights are fragmented to
-	// (pion/dtls's default).
-	DefaultMTU = 1200
-	// DefaultQueueBytes bounds each peer's receive queue (Godot's
-	// PacketPeerUDP ring size, 2^17).
-	DefaultQueueBytes = 1 << 17
-	// DefaultQueuePackets bounds each peer's receive queue in packets.
-	DefaultQueuePackets = 4096
-	// DefaultMaxPendingHandshakes bounds the handshakes a Listener runs at
-	// once.
-	DefaultMaxPendingHandshakes = 128
-	// DefaultAcceptBacklog bounds the handshaken connections waiting for
-	// Accept or TakeConnection: peer.DefaultMaxPendingConnections, the
-	// default max_pending_connections of the UDPServer under Godot's
-	// DTLSServer.
-	DefaultAcceptBacklog = peer.DefaultMaxPendingConnections
-)
-
-// DefaultCipherSuites are the suites offered and accepted by default: the
-// ECDHE AES-GCM suites that both pion/dtls and Godot's mbedTLS (default
-// preset, DTLS 1.2) support. mbedTLS also offers CHACHA20-POLY1305, CCM and
-// CBC suites; pion implements CCM and CBC only for narrower uses (CCM
-// ECDSA-only, CBC without encrypt-then-MAC) and no CHACHA20, so they are left
-// out. Both ECDSA (devcert's P-256) and RSA server certificates work.
-var DefaultCipherSuites = []pdtls.CipherSuiteID{
-	pdtls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-	pdtls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-	pdtls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-	pdtls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-}
-
-// Config configures Dial and Listen. A nil *Config and every zero field mean
-// the documented default.
+// Config configures Dial, Listen, Client and Server. A nil *Config and
+// every zero field mean the documented default.
 type Config struct {
-	// TLS is how this side authenticates. Dial: nil means
+	// TLS is how this side authenticates. Dial and Client: nil means
 	// ClientOptions(nil, "") (system CAs, host name checked), as Godot's
-	// connect_to_peer with null options; server options are refused. Listen:
-	// required, made by ServerOptions (Godot's DTLSServer.setup).
+	// connect_to_peer with null options; server options are refused.
+	// Listen and Server: required, made by ServerOptions (Godot's
+	// DTLSServer.setup).
 	TLS *TLSOptions
 	// HandshakeTimeout bounds each handshake. Default 10 s.
 	HandshakeTimeout time.Duration
@@ -164,96 +173,106 @@ type Config struct {
 	// MTU is the datagram size handshake messages are fragmented to. Default
 	// 1200.
 	MTU int
-	// QueueBytes and QueuePackets bound each peer's receive queue; when it is
-	// full new packets are dropped (Godot's drop-newest) and counted by
-	// DroppedPackets. Defaults 131072 bytes and 4096 packets.
-	QueueBytes   int
-	QueuePackets int
+	// ReceiveQueueBytes and ReceiveQueuePackets bound each peer's receive
+	// queue; when it is full new packets are dropped (Godot's drop-newest)
+	// and counted in PeerStats().DroppedFull. Defaults 131072 bytes and
+	// 4096 packets.
+	ReceiveQueueBytes   int
+	ReceiveQueuePackets int
 	// MaxPendingHandshakes (Listen) bounds the handshakes in progress. When
 	// it is reached, a new ClientHello evicts the oldest handshake whose
 	// client has not echoed its cookie for a second (a spoofed or silent
 	// client); if there is none it is dropped, and the client's
 	// retransmission tries again. Default 128.
 	MaxPendingHandshakes int
-	// AcceptBacklog (Listen) bounds the connections handshaken but not yet
-	// taken by Accept or TakeConnection; past it new connections are closed
-	// with close_notify. Default 16.
-	AcceptBacklog int
+	// MaxPendingConnections (Listen) bounds the connections handshaken but
+	// not yet taken by Accept or TakeConnection (Godot's
+	// max_pending_connections of the UDPServer under its DTLSServer); past
+	// it new connections are closed with close_notify. Default 16.
+	MaxPendingConnections int
+	// IdleTimeout drops a connection from which no packet has arrived for
+	// this long: DTLS has no keep-alive, so this is how a server gets back
+	// what clients that vanished without close_notify hold. The dropped
+	// peer's queued packets can still be read; then its reads, and its
+	// puts, return an error matching peer.ErrTimeout, its Status is
+	// StatusDisconnected, and a Listener counts it in Stats().Expired. It
+	// is checked four times per IdleTimeout, so a peer is dropped between
+	// IdleTimeout and 1.25 times it after its last packet. Listen and
+	// Server: default (0) DefaultIdleTimeout, one minute; a game whose
+	// clients may stay silent longer raises it (a keep-alive packet resets
+	// it). Dial and Client: default (0) none. A negative value
+	// (KeepIdlePeers) means none.
+	IdleTimeout time.Duration
 	// CipherSuites overrides DefaultCipherSuites.
 	CipherSuites []pdtls.CipherSuiteID
 	// Logger (Listen), if not nil, gets one Info record per connection the
-	// Listener refuses, fails, times out or evicts, with its cause, remote
-	// address and error (see Listener.Stats). Default nil: nothing is
-	// logged.
+	// Listener refuses, fails, times out, evicts or expires, with its
+	// cause, remote address and error (see Listener.Stats). Default nil:
+	// nothing is logged.
 	Logger *slog.Logger
 }
 
-type config struct {
-	tls                  *TLSOptions
-	handshakeTimeout     time.Duration
-	maxPacketSize        int
-	mtu                  int
-	queueBytes           int
-	queuePackets         int
-	maxPendingHandshakes int
-	acceptBacklog        int
-	cipherSuites         []pdtls.CipherSuiteID
-	logger               *slog.Logger
+// withDefaults returns a copy of c (nil-safe) with every zero field
+// defaulted. IdleTimeout is left for the constructor: its default depends
+// on the side.
+func (c *Config) withDefaults() Config {
+	var o Config
+	if c != nil {
+		o = *c
+	}
+	if o.HandshakeTimeout <= 0 {
+		o.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if o.MaxPacketSize <= 0 {
+		o.MaxPacketSize = DefaultMaxPacketSize
+	}
+	if o.MTU <= 0 {
+		o.MTU = DefaultMTU
+	}
+	if o.ReceiveQueueBytes <= 0 {
+		o.ReceiveQueueBytes = DefaultReceiveQueueBytes
+	}
+	o.ReceiveQueueBytes = max(o.ReceiveQueueBytes, o.MaxPacketSize+4)
+	if o.ReceiveQueuePackets <= 0 {
+		o.ReceiveQueuePackets = DefaultReceiveQueuePackets
+	}
+	if o.MaxPendingHandshakes <= 0 {
+		o.MaxPendingHandshakes = DefaultMaxPendingHandshakes
+	}
+	if o.MaxPendingConnections <= 0 {
+		o.MaxPendingConnections = DefaultMaxPendingConnections
+	}
+	if len(o.CipherSuites) == 0 {
+		o.CipherSuites = DefaultCipherSuites
+	}
+	return o
 }
 
-func resolve(c *Config) (config, error) {
-	var in Config
-	if c != nil {
-		in = *c
+// check reports a defaulted Config's invalid field.
+func (c *Config) check() error {
+	if c.MaxPacketSize > MaxPacketSizeLimit {
+		return &peer.OpError{Op: "config", Transport: "dtls", Code: peer.ErrInvalidParameter,
+			Detail: fmt.Sprintf("MaxPacketSize %d exceeds the limit %d", c.MaxPacketSize, MaxPacketSizeLimit)}
 	}
-	out := config{
-		tls:                  in.TLS,
-		handshakeTimeout:     in.HandshakeTimeout,
-		maxPacketSize:        in.MaxPacketSize,
-		mtu:                  in.MTU,
-		queueBytes:           in.QueueBytes,
-		queuePackets:         in.QueuePackets,
-		maxPendingHandshakes: in.MaxPendingHandshakes,
-		acceptBacklog:        in.AcceptBacklog,
-		cipherSuites:         in.CipherSuites,
-		logger:               in.Logger,
+	return nil
+}
+
+// idleTimeout resolves IdleTimeout for a listening side (def
+// DefaultIdleTimeout) or a dialling side (def 0): 0 means none.
+func (c *Config) idleTimeout(def time.Duration) time.Duration {
+	switch {
+	case c.IdleTimeout < 0:
+		return 0
+	case c.IdleTimeout == 0:
+		return def
 	}
-	if out.handshakeTimeout <= 0 {
-		out.handshakeTimeout = DefaultHandshakeTimeout
-	}
-	if out.maxPacketSize <= 0 {
-		out.maxPacketSize = DefaultMaxPacketSize
-	}
-	if out.maxPacketSize > MaxPacketSizeLimit {
-		return out, &peer.OpError{Op: "config", Transport: "dtls", Code: peer.ErrInvalidParameter,
-			Detail: fmt.Sprintf("MaxPacketSize %d exceeds the limit %d", out.maxPacketSize, MaxPacketSizeLimit)}
-	}
-	if out.mtu <= 0 {
-		out.mtu = DefaultMTU
-	}
-	if out.queueBytes <= 0 {
-		out.queueBytes = DefaultQueueBytes
-	}
-	out.queueBytes = max(out.queueBytes, out.maxPacketSize+4)
-	if out.queuePackets <= 0 {
-		out.queuePackets = DefaultQueuePackets
-	}
-	if out.maxPendingHandshakes <= 0 {
-		out.maxPendingHandshakes = DefaultMaxPendingHandshakes
-	}
-	if out.acceptBacklog <= 0 {
-		out.acceptBacklog = DefaultAcceptBacklog
-	}
-	if len(out.cipherSuites) == 0 {
-		out.cipherSuites = DefaultCipherSuites
-	}
-	return out, nil
+	return c.IdleTimeout
 }
 
 // clientOptions builds pion's options for a client dialling host. verr
 // records why our own verification failed, so the error can be classified.
-func (c *config) clientOptions(host string, verr *error) ([]pdtls.ClientOption, error) {
-	o := c.tls
+func (c *Config) clientOptions(host string, verr *error) ([]pdtls.ClientOption, error) {
+	o := c.TLS
 	if o == nil {
 		o = ClientOptions(nil, "")
 	}
@@ -265,9 +284,9 @@ func (c *config) clientOptions(host string, verr *error) ([]pdtls.ClientOption, 
 		name = o.commonNameOverride
 	}
 	opts := []pdtls.ClientOption{
-		pdtls.WithCipherSuites(c.cipherSuites...),
+		pdtls.WithCipherSuites(c.CipherSuites...),
 		pdtls.WithExtendedMasterSecret(pdtls.RequestExtendedMasterSecret),
-		pdtls.WithMTU(c.mtu),
+		pdtls.WithMTU(c.MTU),
 		// Verification is done by verify below, so that an untrusted chain
 		// and a host name mismatch are told apart as Godot does.
 		pdtls.WithInsecureSkipVerify(true),
@@ -321,8 +340,8 @@ func verify(raw [][]byte, roots *x509.CertPool, name string, checkName bool) err
 	return nil
 }
 
-func (c *config) serverOptions() ([]pdtls.ServerOption, error) {
-	o := c.tls
+func (c *Config) serverOptions() ([]pdtls.ServerOption, error) {
+	o := c.TLS
 	if o == nil || !o.IsServer() {
 		return nil, &peer.OpError{Op: "listen", Transport: "dtls", Code: peer.ErrInvalidParameter, Detail: "Listen needs Config.TLS from ServerOptions"}
 	}
@@ -331,9 +350,9 @@ func (c *config) serverOptions() ([]pdtls.ServerOption, error) {
 	}
 	return []pdtls.ServerOption{
 		pdtls.WithCertificates(o.cert),
-		pdtls.WithCipherSuites(c.cipherSuites...),
+		pdtls.WithCipherSuites(c.CipherSuites...),
 		pdtls.WithExtendedMasterSecret(pdtls.RequestExtendedMasterSecret),
-		pdtls.WithMTU(c.mtu),
+		pdtls.WithMTU(c.MTU),
 		pdtls.WithClientAuth(pdtls.NoClientCert),
 	}, nil
 }

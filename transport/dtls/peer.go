@@ -8,6 +8,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	pdtls "github.com/pion/dtls/v3"
 
@@ -40,14 +41,11 @@ func (p *Peer) LocalAddr() net.Addr { return p.c.local }
 // RemoteAddr returns the other side's UDP address.
 func (p *Peer) RemoteAddr() net.Addr { return p.c.remote }
 
-// DroppedPackets returns how many received packets were discarded because
-// the receive queue was full.
-func (p *Peer) DroppedPackets() uint64 { return p.c.Inbox.Dropped() }
-
 // TransportName implements peer.Namer.
 func (c *conn) TransportName() string { return "dtls" }
 
-// PeerStats implements peer.StatsReporter.
+// PeerStats implements peer.StatsReporter: (*Peer).PeerStats().DroppedFull
+// counts the packets dropped because the receive queue was full.
 func (c *conn) PeerStats() peer.PeerStats { return peer.PeerStats{DroppedFull: c.Inbox.Dropped()} }
 
 // ConnectionState returns pion's view of the connection: cipher suite,
@@ -64,20 +62,32 @@ type conn struct {
 	remote net.Addr
 	status atomic.Int32
 	done   chan struct{} // reader exited
-	onDone func()        // run once by Close (listener bookkeeping)
+	hooks  peerHooks
+	idle   time.Duration // Config.IdleTimeout; 0: none
+
+	// expired is the error puts return once IdleTimeout dropped the
+	// connection.
+	expired atomic.Pointer[peer.OpError]
 
 	closeOnce sync.Once
 }
 
-func newPeer(dc *pdtls.Conn, cfg *config, onClose func()) *Peer {
+// peerHooks are a Listener's bookkeeping for its peers; nil for Dial.
+type peerHooks struct {
+	closed  func()          // run once by Close
+	expired func(err error) // run when IdleTimeout drops the connection
+}
+
+func newPeer(dc *pdtls.Conn, cfg *Config, hooks peerHooks) *Peer {
 	c := &conn{
 		dc:     dc,
-		Inbox:  ringbuf.NewInbox(ringbuf.Config{MaxBytes: cfg.queueBytes, MaxPackets: cfg.queuePackets, Policy: ringbuf.DropNewest}, peer.ErrUnavailable),
-		max:    cfg.maxPacketSize,
+		Inbox:  ringbuf.NewInbox(ringbuf.Config{MaxBytes: cfg.ReceiveQueueBytes, MaxPackets: cfg.ReceiveQueuePackets, Policy: ringbuf.DropNewest}, peer.ErrUnavailable),
+		max:    cfg.MaxPacketSize,
 		local:  dc.LocalAddr(),
 		remote: dc.RemoteAddr(),
 		done:   make(chan struct{}),
-		onDone: onClose,
+		hooks:  hooks,
+		idle:   cfg.IdleTimeout,
 	}
 	c.status.Store(int32(StatusConnected))
 	go c.readLoop()
@@ -90,9 +100,21 @@ func (c *conn) readLoop() {
 	// pion refuses a read buffer smaller than the record; 16 KiB is the
 	// largest DTLS record plaintext.
 	buf := make([]byte, 1<<14)
+	// With an IdleTimeout, pion's read deadline is pushed back to
+	// 1.25*idle after the latest packet, at most every idle/4: a
+	// connection expires between idle and 1.25*idle after its last packet.
+	var armed time.Time
+	if c.idle > 0 {
+		armed = time.Now()
+		_ = c.dc.SetReadDeadline(armed.Add(c.idle + c.idle/4))
+	}
 	for {
 		n, err := c.dc.Read(buf)
 		if err != nil {
+			if c.idle > 0 && isTimeout(err) && Status(c.status.Load()) == StatusConnected {
+				c.expire()
+				return
+			}
 			if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, pdtls.ErrConnClosed) {
 				// close_notify from the other side (or our own Close): drain, then io.EOF.
 				c.status.CompareAndSwap(int32(StatusConnected), int32(StatusDisconnected))
@@ -108,12 +130,34 @@ func (c *conn) readLoop() {
 			// alert, an ICMP error) and keeps the connection: go on.
 			continue
 		}
+		if c.idle > 0 {
+			if now := time.Now(); now.Sub(armed) >= c.idle/4 {
+				armed = now
+				_ = c.dc.SetReadDeadline(now.Add(c.idle + c.idle/4))
+			}
+		}
 		if n == 0 {
 			continue
 		}
 		// DropNewest: a full queue drops the packet and counts it.
 		_ = c.Inbox.Push(context.Background(), buf[:n])
 	}
+}
+
+// expire ends a connection from which no packet came for IdleTimeout: its
+// queue ends with a timeout once drained, its puts fail with the same
+// error, and the pion connection is closed (a Listener then takes the
+// remote's next ClientHello as a new connection).
+func (c *conn) expire() {
+	detail := fmt.Sprintf("no packet from %s for %s (IdleTimeout)", c.remote, c.idle)
+	c.expired.Store(&peer.OpError{Op: "put packet", Transport: "dtls", Code: peer.ErrTimeout, Detail: detail})
+	c.status.Store(int32(StatusDisconnected))
+	err := &peer.OpError{Op: "read packet", Transport: "dtls", Code: peer.ErrTimeout, Detail: detail}
+	if c.hooks.expired != nil {
+		c.hooks.expired(err) // counted before a reader wakes
+	}
+	c.Inbox.Close(err)
+	_ = c.dc.Close()
 }
 
 // isFatal reports whether pion's error ends the connection.
@@ -123,6 +167,9 @@ func isFatal(err error) bool {
 }
 
 func (c *conn) PutPacket(p []byte) error {
+	if e := c.expired.Load(); e != nil {
+		return e
+	}
 	if len(p) > c.max {
 		return &peer.OpError{Op: "put packet", Transport: "dtls", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("packet of %d bytes exceeds max packet size %d", len(p), c.max)}
@@ -147,8 +194,8 @@ func (c *conn) Close() error {
 		err = c.dc.Close()
 		<-c.done
 		c.Inbox.Close(nil)
-		if c.onDone != nil {
-			c.onDone()
+		if c.hooks.closed != nil {
+			c.hooks.closed()
 		}
 	})
 	if errors.Is(err, net.ErrClosed) || errors.Is(err, pdtls.ErrConnClosed) {

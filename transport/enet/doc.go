@@ -161,14 +161,36 @@
 // handshakes included; an unfinished handshake ends after 10 s, or sooner
 // when a new ClientHello needs its place (the oldest goes). Cipher
 // suites: ECDHE with ECDSA or RSA and AES-128/256-GCM, which Godot's
-// mbedTLS offers. Tested Go to Go; libenet has no DTLS (Godot patches it
-// in), so no libenet peer can be tested, and a Godot client using
-// TLSOptions.client_unsafe() (empty server name) is refused by pion, which
-// package dtls repairs but this package does not yet. A session ends with
+// mbedTLS offers. A Godot client set up with an empty hostname
+// (dtls_client_setup("", TLSOptions.client_unsafe())) makes mbedTLS send
+// a server_name extension holding an empty name, which pion refuses; the
+// server repairs that handshake as package dtls's Listener does. Tested Go
+// to Go, and with libenet (Godot's ENet) riding on an mbedTLS client
+// configured as Godot's, with and without a hostname. A session ends with
 // the last ENet connection of its remote (or when the remote ends it); a
 // server starts one only for a ClientHello. The CONNECT that starts a
 // client's handshake is lost, so connecting takes one retransmission
 // timeout longer (about 1 s), as with Godot.
+//
+// # ENetMultiplayerPeer against Godot's source
+//
+// MultiplayerPeer follows Godot 4's modules/enet/enet_multiplayer_peer.cpp,
+// checked with libenet peers that do what that file does (testdata/
+// enetpeer.c, modes godot-client and godot-server). Where the source
+// differs from ../shared/spec/godot-api.md §7.3, the source wins:
+//
+//   - create_server passes channel limit 0 (255) and max_channels+2 as the
+//     host's incoming bandwidth (MultiplayerConfig.Channels).
+//   - A client whose id the server refuses (below 2 or taken) is not
+//     silent: ENet connects it first (peer_connected(1), CONNECTED), and it
+//     gets peer_disconnected(1) only when ENet times out.
+//   - A client's put_packet checks the target like a server's: 0, 1 and -1
+//     pass (all go to the server), any other id is ERR_INVALID_PARAMETER.
+//   - Godot's close drops the packets not yet read, also when a client's
+//     server goes; MultiplayerPeer keeps them readable until drained, then
+//     reports the end of the session.
+//   - Debug builds of Godot warn once about unreliable packets above 1392
+//     bytes; MultiplayerPeer does not.
 //
 // # Not yet verified
 //

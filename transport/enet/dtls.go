@@ -7,12 +7,14 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	pdtls "github.com/pion/dtls/v3"
 
+	"github.com/packetpeer/packetpeer/internal/snirepair"
 	"github.com/packetpeer/packetpeer/peer"
 )
 
@@ -113,8 +115,8 @@ type dtlsLayer struct {
 }
 
 // session returns the session for ap, starting one (a server for an
-// incoming datagram, a client for an outgoing one) if create allows.
-func (d *dtlsLayer) session(ap netip.AddrPort, create bool) *dtlsSession {
+// incoming datagram, hello, a client for an outgoing one) if create allows.
+func (d *dtlsLayer) session(ap netip.AddrPort, create bool, hello []byte) *dtlsSession {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	s := d.sessions[ap]
@@ -126,6 +128,9 @@ func (d *dtlsLayer) session(ap netip.AddrPort, create bool) *dtlsSession {
 	}
 	s = &dtlsSession{d: d, ap: ap, raddr: net.UDPAddrFromAddrPort(ap), created: time.Now(),
 		in: make(chan []byte, 64), done: make(chan struct{})}
+	if d.server && snirepair.EmptySNIHello(hello) {
+		s.fix = &snirepair.Repair{Deliver: s.pushRaw}
+	}
 	d.sessions[ap] = s
 	d.wg.Add(1)
 	go s.run()
@@ -155,7 +160,7 @@ func (d *dtlsLayer) evictLocked() bool {
 // server starts a session only for a ClientHello, so that records left
 // over from an ended session (a close_notify, a late ACK) do not hold one.
 func (d *dtlsLayer) inbound(src netip.AddrPort, b []byte) {
-	if s := d.session(src, d.server && isClientHello(b) && !d.h.refusing.Load()); s != nil {
+	if s := d.session(src, d.server && isClientHello(b) && !d.h.refusing.Load(), b); s != nil {
 		s.push(b)
 	}
 }
@@ -169,7 +174,7 @@ func isClientHello(b []byte) bool {
 // send encrypts an ENet datagram to to; without a finished handshake it is
 // dropped (and a client starts one). Called with h.mu held.
 func (d *dtlsLayer) send(b []byte, to netip.AddrPort) error {
-	s := d.session(to, !d.server)
+	s := d.session(to, !d.server, nil)
 	if s == nil {
 		return errNoSession
 	}
@@ -228,6 +233,7 @@ type dtlsSession struct {
 	in      chan []byte
 	done    chan struct{}
 	conn    atomic.Pointer[pdtls.Conn] // set once the handshake is done
+	fix     *snirepair.Repair          // a server's, for a ClientHello with an empty server name
 	once    sync.Once
 	rdl     readDeadline
 }
@@ -238,7 +244,11 @@ func (s *dtlsSession) run() {
 	var c *pdtls.Conn
 	var err error
 	if s.d.server {
-		c, err = pdtls.ServerWithOptions(s, s.raddr, s.d.srvOpts...)
+		opts := s.d.srvOpts
+		if s.fix != nil {
+			opts = append(slices.Clip(opts), pdtls.WithKeyLogWriter(s.fix))
+		}
+		c, err = pdtls.ServerWithOptions(s, s.raddr, opts...)
 	} else {
 		c, err = pdtls.ClientWithOptions(s, s.raddr, s.d.cliOpts...)
 	}
@@ -265,9 +275,20 @@ func (s *dtlsSession) run() {
 	}
 }
 
-// push queues a datagram for pion, dropping it when pion is behind (as a
-// full socket buffer would).
+// push queues a datagram for pion, repaired if the client's server name
+// is empty.
 func (s *dtlsSession) push(b []byte) {
+	if s.fix != nil {
+		if b = s.fix.Inbound(b); len(b) == 0 {
+			return
+		}
+	}
+	s.pushRaw(b)
+}
+
+// pushRaw queues a datagram for pion, dropping it when pion is behind (as
+// a full socket buffer would).
+func (s *dtlsSession) pushRaw(b []byte) {
 	select {
 	case s.in <- append([]byte(nil), b...):
 	default:
@@ -312,7 +333,14 @@ func (s *dtlsSession) WriteTo(b []byte, _ net.Addr) (int, error) {
 		return 0, net.ErrClosed
 	default:
 	}
-	return s.d.h.conn.WriteToUDPAddrPort(b, s.d.h.socketAddr(s.ap))
+	n := len(b)
+	if s.fix != nil {
+		b = s.fix.Outbound(b)
+	}
+	if _, err := s.d.h.conn.WriteToUDPAddrPort(b, s.d.h.socketAddr(s.ap)); err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // Close is called by pion when its Conn closes; the session ends with it.

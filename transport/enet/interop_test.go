@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,6 +62,7 @@ func enetPeer(t testing.TB) string {
 type cPeer struct {
 	addr  string // a server's 127.0.0.1:port, once connectC has read it
 	cmd   *exec.Cmd
+	in    io.WriteCloser // its stdin, for the godot-* modes' commands
 	lines chan string
 	mu    sync.Mutex
 	log   []string
@@ -69,14 +71,21 @@ type cPeer struct {
 
 func startC(t *testing.T, args ...string) *cPeer {
 	t.Helper()
-	bin := enetPeer(t)
+	return startProc(t, enetPeer(t), args...)
+}
+
+// startProc runs bin with args and collects its output lines.
+func startProc(t *testing.T, bin string, args ...string) *cPeer {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	in, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Start())
-	c := &cPeer{cmd: cmd, lines: make(chan string, 1024), done: make(chan error, 1)}
+	c := &cPeer{cmd: cmd, in: in, lines: make(chan string, 1024), done: make(chan error, 1)}
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {

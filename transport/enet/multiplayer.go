@@ -72,8 +72,9 @@ type MultiplayerStats struct {
 // flags and the transfer channel from the ENet channel (an unreliable
 // packet larger than the MTU travels as sequenced unreliable fragments, so
 // it arrives as TransferModeUnreliableOrdered, as in Godot). A client sends
-// everything to the server; relaying is SceneMultiplayer's job, so
-// IsServerRelaySupported is true.
+// everything to the server, whatever the target, but as Godot refuses
+// (peer.ErrInvalidParameter) a target other than 0, 1 and -1; relaying is
+// SceneMultiplayer's job, so IsServerRelaySupported is true.
 //
 // Received packets stay in their ENet peer's queue until read, under the
 // host's Config.MaxWaitingData and MaxHostWaitingData limits (beyond them
@@ -244,8 +245,11 @@ func (p *MultiplayerPeer) AddMeshPeer(id int32, h *Host) error {
 // ConnectionConnecting (Godot's create_client). The client's id, drawn by
 // multiplayer.GenerateUniqueID, is the CONNECT data. It becomes
 // ConnectionConnected, with a PeerConnected(1) event, when ENet connects;
-// ConnectionDisconnected if the server never answers (a Godot server
-// refusing the id only stops answering). DialClient waits for the outcome.
+// ConnectionDisconnected if the server never answers. A Godot server that
+// refuses the id (below 2 or taken) lets ENet connect first and then
+// resets the connection without a word: the client is connected until ENet
+// times out (5 to 30 s), then gets PeerDisconnected(1), as a Godot client
+// does. DialClient waits for the outcome.
 func CreateClient(addr string, cfg *MultiplayerConfig) (*MultiplayerPeer, error) {
 	c := cfg.withDefaults()
 	if err := c.check("create client"); err != nil {
@@ -455,6 +459,12 @@ func (m *mpTransport) PutPacket(p []byte, target int32, mode multiplayer.Transfe
 	}
 	ch, flags := mpChannel(mode, channel)
 	m.mu.Lock()
+	// As Godot, a client checks the target against its one peer (1) too,
+	// then sends to the server whatever the target.
+	if target != 0 && m.peers[abs32(target)] == nil {
+		m.mu.Unlock()
+		return &peer.OpError{Op: "put packet", Transport: "enet", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", target)}
+	}
 	if !m.server && !m.mesh {
 		sp := m.peers[multiplayer.TargetPeerServer]
 		m.mu.Unlock()
@@ -464,10 +474,6 @@ func (m *mpTransport) PutPacket(p []byte, target int32, mode multiplayer.Transfe
 		err := sp.Send(ch, p, flags)
 		m.h.Flush()
 		return err
-	}
-	if target != 0 && m.peers[abs32(target)] == nil {
-		m.mu.Unlock()
-		return &peer.OpError{Op: "put packet", Transport: "enet", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", target)}
 	}
 	var err error
 	for id, pp := range m.peers {

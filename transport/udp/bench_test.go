@@ -43,7 +43,7 @@ func sdkBackgroundEndpoints(b *testing.B) (tx, rx endpoint) { return sdkPair(b, 
 // sdkPair reads with context.Background, as a game loop would, and stops a
 // blocked read by closing the peers (as raw stops with a read deadline).
 func sdkPair(b *testing.B, background bool) (tx, rx endpoint) {
-	a, c := dialPair(b, &Config{SocketBuffer: 1 << 21, RecvBufSize: 1 << 20, BackgroundRead: background})
+	a, c := dialPair(b, &Config{SocketBuffer: 1 << 21, ReceiveQueueBytes: 1 << 20, BackgroundRead: background})
 	stop := func() { a.Close(); c.Close() }
 	b.Cleanup(stop)
 	ctx := context.Background()
@@ -56,7 +56,7 @@ func sdkPair(b *testing.B, background bool) (tx, rx endpoint) {
 // (rx): the Listener's demultiplexing receive path and its shared-socket
 // send path.
 func listenerEndpoints(b *testing.B) (tx, rx endpoint) {
-	l, err := Listen("127.0.0.1:0", &Config{SocketBuffer: 1 << 21, RecvBufSize: 1 << 20})
+	l, err := Listen("127.0.0.1:0", &Config{SocketBuffer: 1 << 21, ReceiveQueueBytes: 1 << 20})
 	if err != nil {
 		b.Fatal(err)
 	}

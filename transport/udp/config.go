@@ -19,13 +19,15 @@ const (
 	DefaultMaxPacketSize = 65507
 	// MaxMaxPacketSize is the largest MaxPacketSize accepted.
 	MaxMaxPacketSize = 65535
-	// DefaultRecvBufSize is Godot's default recv_buf_size of bind(); the
-	// receive ring is 2^nearest_shift(RecvBufSize) bytes, 131072 by default.
-	DefaultRecvBufSize = 65536
-	// listenerRecvBufSize gives a Listener's peers Godot's 65536-byte ring.
-	listenerRecvBufSize = 32768
+	// DefaultReceiveQueueBytes is Godot's default recv_buf_size of bind();
+	// the receive ring is 2^nearest_shift(ReceiveQueueBytes) bytes, 131072
+	// by default.
+	DefaultReceiveQueueBytes = 65536
+	// listenerReceiveQueueBytes gives a Listener's peers Godot's
+	// 65536-byte ring.
+	listenerReceiveQueueBytes = 32768
 	// listenerFirstRing is the ring a Listener's peer starts with; it
-	// doubles as packets need room, up to the RecvBufSize ring.
+	// doubles as packets need room, up to the ReceiveQueueBytes ring.
 	listenerFirstRing = 128
 	// DefaultMaxPendingConnections is Godot's UDPServer default.
 	DefaultMaxPendingConnections = 16
@@ -56,17 +58,23 @@ type Config struct {
 	// 65535. Godot's own figure is GodotMaxPacketSize (512, advisory).
 	MaxPacketSize int
 
-	// RecvBufSize is Godot's recv_buf_size: the receive ring holds
-	// 2^nearest_shift(RecvBufSize) bytes of packets (nearest_shift = index of
-	// the highest set bit + 1), so the default 65536 gives 131072 bytes, as
-	// in Godot. Each packet costs its length plus 22 bytes of record header.
-	// The ring is raised, if needed, to hold one MaxPacketSize packet. When
-	// it is full, new datagrams are dropped (older ones kept) and counted in
-	// Stats.DroppedFull. A Listener's peers get a 65536-byte ring by default,
-	// as Godot's UDPServer gives its peers, or this size when it is set;
-	// their ring starts at 512 bytes and doubles as packets need room, up to
-	// that size, so a peer costs what it has queued, not the whole ring.
-	RecvBufSize int
+	// ReceiveQueueBytes is Godot's recv_buf_size: the receive ring holds
+	// 2^nearest_shift(ReceiveQueueBytes) bytes of packets (nearest_shift =
+	// index of the highest set bit + 1), so the default 65536 gives 131072
+	// bytes, as in Godot. Each packet costs its length plus 22 bytes of
+	// record header. The ring is raised, if needed, to hold one
+	// MaxPacketSize packet. When it is full, new datagrams are dropped
+	// (older ones kept) and counted in Stats.DroppedFull. A Listener's peers
+	// get a 65536-byte ring by default, as Godot's UDPServer gives its
+	// peers, or this size when it is set; their ring starts at 128 bytes and
+	// doubles as packets need room, up to that size, so a peer costs what
+	// it has queued, not the whole ring.
+	ReceiveQueueBytes int
+
+	// ReceiveQueuePackets, if > 0, also bounds the receive ring in packets
+	// (Godot has no such bound); datagrams beyond it are dropped and
+	// counted as for ReceiveQueueBytes. Default (0): bytes alone bound it.
+	ReceiveQueuePackets int
 
 	// SocketBuffer, if > 0, sets the kernel's SO_RCVBUF and SO_SNDBUF.
 	// Default: the OS default.
@@ -142,10 +150,10 @@ func (c *Config) withDefaults() Config {
 		o.MaxPacketSize = DefaultMaxPacketSize
 	}
 	o.MaxPacketSize = min(o.MaxPacketSize, MaxMaxPacketSize)
-	if o.RecvBufSize <= 0 {
-		o.RecvBufSize = DefaultRecvBufSize
+	if o.ReceiveQueueBytes <= 0 {
+		o.ReceiveQueueBytes = DefaultReceiveQueueBytes
 	}
-	o.RecvBufSize = min(o.RecvBufSize, 1<<30)
+	o.ReceiveQueueBytes = min(o.ReceiveQueueBytes, 1<<30)
 	if o.MaxPendingConnections == 0 {
 		o.MaxPendingConnections = DefaultMaxPendingConnections
 	}

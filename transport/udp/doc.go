@@ -22,7 +22,7 @@
 //
 // # Godot → Go
 //
-//	PacketPeerUDP.bind(port, addr, recv_buf_size)   Bind("addr:port", &Config{RecvBufSize: n})
+//	PacketPeerUDP.bind(port, addr, recv_buf_size)   Bind("addr:port", &Config{ReceiveQueueBytes: n})
 //	PacketPeerUDP.connect_to_host(host, port)       Dial(ctx, "host:port", cfg), or (*Peer).ConnectToHost on a bound peer
 //	PacketPeerUDP.set_dest_address(host, port)      (*Peer).SetDestAddress(host, port), SetDestAddrPort
 //	PacketPeerUDP.get_packet_ip()                   (*Peer).PacketIP()      (or PacketAddr() netip.AddrPort)
@@ -62,7 +62,7 @@
 // bytes) to avoid IP fragmentation on real networks. A PutPacket larger than
 // MaxPacketSize fails with ErrInvalidParameter and sends nothing.
 //
-// Each peer queues received packets in a ring of 2^nearest_shift(RecvBufSize)
+// Each peer queues received packets in a ring of 2^nearest_shift(ReceiveQueueBytes)
 // bytes: 131072 bytes for Godot's default recv_buf_size of 65536 (65536
 // bytes for a Listener's peers, as in Godot). Each packet
 // costs its length plus 22 bytes (Godot: 24). A Listener's peer starts
@@ -97,6 +97,27 @@
 // peer. Games whose clients may stay silent longer send a keep-alive or
 // raise IdleTimeout; IdleTimeout: KeepIdlePeers (any negative value) keeps
 // silent peers until they are closed, as Godot's UDPServer does.
+//
+// # A Listener's socket: batched reads and writes
+//
+// A Listener's goroutine reads many datagrams per system call where the
+// system has recvmmsg (Linux): up to 64 per call, fewer when MaxPacketSize
+// is large, since every slot holds a whole datagram and the read buffers
+// are kept within 1 MiB (16 slots, 1 MiB, with the default 65507; 64 slots
+// with MaxPacketSize at most 16 KiB). It sorts the batch to its peers under
+// one lock, without allocating. Peers that answer at once share system
+// calls: while one PutPacket sends, the others' datagrams are copied into a
+// queue (at most 64 datagrams and 64 KiB) that it then sends with one
+// sendmmsg; after a read that returned datagrams from several remotes,
+// the first answering peer also yields once so that the others can queue
+// theirs. A
+// lone PutPacket is one sendto, as before, and one peer's datagrams leave
+// in the order of its calls. A queued datagram the system refuses cannot be
+// reported to its PutPacket, which has returned; UDP may drop it anyway.
+// With 64 remotes echoing 64-byte datagrams, this gives about the
+// throughput of a raw recvmmsg/sendmmsg loop and more than a plain
+// ReadFrom/WriteTo loop (BenchmarkEchoRemotes, BENCHMARKS.md). The same
+// socket layer (internal/udpsock) serves dtls.Listener.
 //
 // # Drops and bad input
 //

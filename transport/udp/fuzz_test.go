@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/netip"
 	"testing"
+
+	"github.com/packetpeer/packetpeer/internal/udpsock"
 )
 
 // FuzzRecord checks the ring record decoder: any bytes give an address and
@@ -44,7 +46,7 @@ func FuzzRecord(f *testing.F) {
 }
 
 // FuzzDemux feeds a Listener's demultiplexer random datagrams from 16
-// sources, interleaved with TakeConnection, peer Close and cap changes, and
+// sources, alone or in batches, interleaved with TakeConnection, peer Close and cap changes, and
 // checks its invariants: the pending queue never exceeds its cap, every
 // packet lands on the peer of its source, and nothing panics.
 //
@@ -59,10 +61,17 @@ func FuzzDemux(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		l := newListener(conn, (&Config{MaxPacketSize: 64, RecvBufSize: 256, MaxPendingConnections: 4}).withDefaults())
+		c := (&Config{MaxPacketSize: 64, ReceiveQueueBytes: 256, MaxPendingConnections: 4}).withDefaults()
+		sock, err := udpsock.New(conn, udpsock.Config{Headroom: recordHeader, MaxPacketSize: c.MaxPacketSize})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := newListener(sock, c)
 		close(l.readerDone) // no reader goroutine: the test calls demux itself
 		defer l.Close()
-		buf := make([]byte, recordHeader+scratchSize)
+		// Op 1 queues its datagram in a batch that the next op 0 hands over
+		// with its own, as one read of several datagrams would.
+		var batch []udpsock.Message
 		var taken []*Peer
 		for len(data) >= 3 {
 			op, sel, n := data[0], data[1]%16, int(data[2])
@@ -70,10 +79,15 @@ func FuzzDemux(f *testing.F) {
 			switch op % 5 {
 			case 0, 1:
 				src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1 + sel%2}), 1000+uint16(sel))
+				buf := make([]byte, recordHeader+max(n, 1))
 				for i := range n {
 					buf[recordHeader+i] = sel
 				}
-				l.demux(src, buf, n)
+				batch = append(batch, udpsock.MakeMessage(buf, n, src, udpsock.Config{Headroom: recordHeader, MaxPacketSize: c.MaxPacketSize}))
+				if op%5 == 0 {
+					l.demux(batch)
+					batch = batch[:0]
+				}
 			case 2:
 				if p, err := l.TakeConnection(); err == nil {
 					taken = append(taken, p)

@@ -2,7 +2,6 @@ package udp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/packetpeer/packetpeer/internal/acceptq"
 	"github.com/packetpeer/packetpeer/internal/listenstats"
+	"github.com/packetpeer/packetpeer/internal/udpsock"
 	"github.com/packetpeer/packetpeer/peer"
 )
 
@@ -38,9 +38,12 @@ type ListenerStats struct {
 // pending peer, which Accept or TakeConnection hands out; later datagrams
 // from that source go to that peer. Peers send through the Listener's
 // socket. Unlike Godot, nothing needs polling: one goroutine reads the socket
-// until Close.
+// until Close, many datagrams per system call where the system allows it
+// (recvmmsg on Linux), and peers sending at once share system calls
+// (sendmmsg).
 type Listener struct {
 	conn       *net.UDPConn
+	sock       *udpsock.Conn
 	cfg        Config
 	readerDone chan struct{}
 	done       chan struct{}
@@ -53,8 +56,14 @@ type Listener struct {
 	tick       uint64        // expiry ticks so far, for transport.seen; guarded by mu
 	expireDone chan struct{} // closed when the expiry goroutine ends; nil without IdleTimeout
 
-	stats                                      *listenstats.Counters
-	pktIn, bytesIn, dropBig, dropFull, readErr atomic.Uint64
+	stats                             *listenstats.Counters
+	pktIn, bytesIn, dropBig, dropFull atomic.Uint64
+}
+
+// refusal is a datagram from a new remote the read loop turned away.
+type refusal struct {
+	src netip.AddrPort
+	err error
 }
 
 // expiryTicks is how many expiry ticks (IdleTimeout/expiryTicks each) a peer
@@ -72,8 +81,8 @@ var (
 // address, port 0 = ephemeral), Godot's UDPServer.listen.
 func Listen(addr string, cfg *Config) (*Listener, error) {
 	c := cfg.withDefaults()
-	if cfg == nil || cfg.RecvBufSize <= 0 {
-		c.RecvBufSize = listenerRecvBufSize
+	if cfg == nil || cfg.ReceiveQueueBytes <= 0 {
+		c.ReceiveQueueBytes = listenerReceiveQueueBytes
 	}
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = DefaultIdleTimeout
@@ -88,7 +97,12 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 		conn.Close()
 		return nil, &peer.OpError{Op: "listen", Transport: "udp", Code: peer.ErrCantCreate, Err: err, Detail: addr + ": socket buffer"}
 	}
-	l := newListener(conn, c)
+	sock, err := udpsock.New(conn, udpsock.Config{Headroom: recordHeader, MaxPacketSize: c.MaxPacketSize})
+	if err != nil {
+		conn.Close()
+		return nil, &peer.OpError{Op: "listen", Transport: "udp", Code: peer.ErrCantCreate, Err: err, Detail: addr + ": batched socket"}
+	}
+	l := newListener(sock, c)
 	go l.readLoop()
 	if l.expireDone != nil {
 		go l.expireLoop()
@@ -96,9 +110,10 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 	return l, nil
 }
 
-func newListener(conn *net.UDPConn, c Config) *Listener {
+func newListener(sock *udpsock.Conn, c Config) *Listener {
 	l := &Listener{
-		conn:       conn,
+		conn:       sock.UDPConn(),
+		sock:       sock,
 		cfg:        c,
 		readerDone: make(chan struct{}),
 		done:       make(chan struct{}),
@@ -169,21 +184,8 @@ func (l *Listener) drop(cause peer.DropCause, src netip.AddrPort, err error) {
 
 func (l *Listener) readLoop() {
 	defer close(l.readerDone)
-	buf := make([]byte, recordHeader+scratchSize)
-	for {
-		n, src, err := l.conn.ReadFromUDPAddrPort(buf[recordHeader:])
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) || l.isClosed() {
-				return
-			}
-			if transientReadError(err) {
-				l.readErr.Add(1)
-				continue
-			}
-			l.fail(&peer.OpError{Op: "read packet", Transport: "udp", Code: peer.ErrConnectionError, Err: err, Detail: "listener socket"})
-			return
-		}
-		l.demux(netip.AddrPortFrom(src.Addr().Unmap(), src.Port()), buf, n)
+	if err := l.sock.Serve(l.demux); err != nil && !l.isClosed() {
+		l.fail(&peer.OpError{Op: "read packet", Transport: "udp", Code: peer.ErrConnectionError, Err: err, Detail: "listener socket"})
 	}
 }
 
@@ -204,26 +206,43 @@ func (l *Listener) fail(err error) {
 	}
 }
 
-// demux routes the datagram buf[recordHeader:recordHeader+n] from src: to the
-// peer registered for src, else to a new pending peer if the pending queue
-// has room, else it is dropped and counted. It never allocates more than one
-// peer per call, and never more than the pending cap in total.
-func (l *Listener) demux(src netip.AddrPort, buf []byte, n int) {
+// demux routes a batch of datagrams, each to the peer registered for its
+// source, else to a new pending peer if the pending queue has room, else it
+// is dropped and counted. It never allocates more than one peer per
+// datagram, and never more than the pending cap in total.
+func (l *Listener) demux(ms []udpsock.Message) {
+	var bytes uint64
+	var room [16]refusal
+	refused := room[:0]
+	l.mu.Lock()
+	for i := range ms {
+		m := &ms[i]
+		bytes += uint64(m.N)
+		if m.Oversize() {
+			l.dropBig.Add(1)
+			continue
+		}
+		if err := l.route(m); err != nil {
+			refused = append(refused, refusal{m.Addr, err})
+		}
+	}
+	l.mu.Unlock()
+	for _, r := range refused {
+		l.drop(peer.DropRefused, r.src, r.err) // logged without l.mu
+	}
 	// Counted last, so that what a datagram caused is visible in the
 	// stats once PacketsReceived counts it.
-	defer func() {
-		l.bytesIn.Add(uint64(n))
-		l.pktIn.Add(1)
-	}()
-	if n > l.cfg.MaxPacketSize {
-		l.dropBig.Add(1)
-		return
-	}
-	l.mu.Lock()
+	l.bytesIn.Add(bytes)
+	l.pktIn.Add(uint64(len(ms)))
+}
+
+// route queues m for its peer, or returns why its new remote is refused.
+// l.mu is held.
+func (l *Listener) route(m *udpsock.Message) error {
 	if l.closed {
-		l.mu.Unlock()
-		return
+		return nil
 	}
+	src := m.Addr
 	t := l.peers[src]
 	if t == nil {
 		if l.pending.Full() {
@@ -231,9 +250,7 @@ func (l *Listener) demux(src netip.AddrPort, buf []byte, n int) {
 			if l.pending.Max() <= 0 {
 				err = errRefusing
 			}
-			l.mu.Unlock()
-			l.drop(peer.DropRefused, src, err)
-			return
+			return err
 		}
 		t = &transport{
 			key:       src,
@@ -248,11 +265,11 @@ func (l *Listener) demux(src netip.AddrPort, buf []byte, n int) {
 	}
 	t.seen = l.tick
 	before := t.stats.dropFull.Load()
-	t.receive(buf, n, src)
+	t.receive(m.Buf, m.N, src)
 	if t.stats.dropFull.Load() != before {
 		l.dropFull.Add(1)
 	}
-	l.mu.Unlock()
+	return nil
 }
 
 // unregister forgets t (its peer was closed): the next datagram from its
@@ -323,7 +340,7 @@ func (l *Listener) Stats() ListenerStats {
 		BytesReceived:   l.bytesIn.Load(),
 		DroppedOversize: l.dropBig.Load(),
 		DroppedFull:     l.dropFull.Load(),
-		ReadErrors:      l.readErr.Load(),
+		ReadErrors:      l.sock.ReadErrors(),
 		Active:          active,
 	}
 }
@@ -349,7 +366,7 @@ func (l *Listener) Close() error {
 	l.mu.Unlock()
 	l.pending.Close(errClosing) // counts the untaken peers, closed below
 	close(l.done)
-	err := l.conn.Close()
+	err := l.sock.Close()
 	<-l.readerDone
 	if l.expireDone != nil {
 		<-l.expireDone

@@ -19,14 +19,16 @@ import (
 	"github.com/packetpeer/packetpeer/peer"
 )
 
-// Stats are a peer's counters since it was opened.
+// Stats are a peer's counters since it was opened. The embedded
+// peer.PeerStats (what PeerStats returns) counts the datagrams dropped:
+// DroppedFull because the receive ring was full, DroppedOversize because
+// they exceeded MaxPacketSize; DroppedLate stays 0.
 type Stats struct {
+	peer.PeerStats
 	PacketsReceived uint64 // datagrams queued for GetPacket
 	BytesReceived   uint64 // payload bytes of those
 	PacketsSent     uint64 // successful PutPacket calls
 	BytesSent       uint64 // payload bytes of those
-	DroppedFull     uint64 // datagrams dropped because the receive ring was full
-	DroppedOversize uint64 // datagrams dropped because they exceeded MaxPacketSize
 	ReadErrors      uint64 // transient socket read errors (e.g. ECONNREFUSED after an ICMP port unreachable)
 	Queued          int    // packets queued now (AvailablePacketCount)
 }
@@ -78,17 +80,25 @@ type transport struct {
 var errNoPacket = &peer.OpError{Op: "get packet", Transport: "udp", Code: peer.ErrUnavailable, Detail: "no packet queued"}
 
 func newRing(cfg *Config) *ringbuf.Buffer {
-	size := ringBytes(cfg.RecvBufSize, cfg.MaxPacketSize)
-	// Packets are bounded by bytes, as in Godot; the count bound never binds.
-	return ringbuf.New(ringbuf.Config{MaxBytes: size, MaxPackets: size / (recordHeader + 4), Policy: ringbuf.DropNewest})
+	size := ringBytes(cfg.ReceiveQueueBytes, cfg.MaxPacketSize)
+	return ringbuf.New(ringbuf.Config{MaxBytes: size, MaxPackets: maxPackets(cfg, size), Policy: ringbuf.DropNewest})
+}
+
+// maxPackets is a ring's packet bound: ReceiveQueuePackets, or one that
+// never binds before the byte bound, as in Godot.
+func maxPackets(cfg *Config, ringSize int) int {
+	if cfg.ReceiveQueuePackets > 0 {
+		return cfg.ReceiveQueuePackets
+	}
+	return ringSize / (recordHeader + 4)
 }
 
 // newListenerRing is a Listener peer's ring: as large as newRing's at
 // most, but grown from listenerFirstRing as packets need room, so an idle
 // peer costs what it has queued.
 func newListenerRing(cfg *Config) *ringbuf.Buffer {
-	size := ringBytes(cfg.RecvBufSize, cfg.MaxPacketSize)
-	return ringbuf.New(ringbuf.Config{MaxBytes: size, MaxPackets: size / (recordHeader + 4), Policy: ringbuf.DropNewest,
+	size := ringBytes(cfg.ReceiveQueueBytes, cfg.MaxPacketSize)
+	return ringbuf.New(ringbuf.Config{MaxBytes: size, MaxPackets: maxPackets(cfg, size), Policy: ringbuf.DropNewest,
 		InitialBytes: min(listenerFirstRing, size)})
 }
 
@@ -299,7 +309,7 @@ func (t *transport) PutPacket(p []byte) error {
 	var err error
 	switch {
 	case t.listener != nil:
-		_, err = t.listener.conn.WriteToUDPAddrPort(p, t.key)
+		err = t.listener.sock.WriteTo(p, t.key)
 	case t.remote.Load() != nil:
 		_, err = t.conn.Write(p)
 	default:
@@ -511,12 +521,11 @@ func (p *Peer) Stats() Stats {
 	}
 	s := &p.t.stats
 	return Stats{
+		PeerStats:       peer.PeerStats{DroppedFull: s.dropFull.Load(), DroppedOversize: s.dropBig.Load()},
 		PacketsReceived: s.pktIn.Load(),
 		BytesReceived:   s.bytesIn.Load(),
 		PacketsSent:     s.pktOut.Load(),
 		BytesSent:       s.bytesOut.Load(),
-		DroppedFull:     s.dropFull.Load(),
-		DroppedOversize: s.dropBig.Load(),
 		ReadErrors:      s.readErr.Load(),
 		Queued:          p.t.ring.Len(),
 	}

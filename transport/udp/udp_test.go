@@ -250,7 +250,7 @@ func TestRefuseNewConnections(t *testing.T) {
 
 func TestRingOverflow(t *testing.T) {
 	peertest.CheckGoroutines(t)
-	cfg := &Config{RecvBufSize: 4096, MaxPacketSize: 1000, SocketBuffer: 1 << 20}
+	cfg := &Config{ReceiveQueueBytes: 4096, MaxPacketSize: 1000, SocketBuffer: 1 << 20}
 	p, err := Bind("127.0.0.1:0", cfg)
 	require.NoError(t, err)
 	defer p.Close()
@@ -630,8 +630,8 @@ func TestListenerFatalError(t *testing.T) {
 }
 
 func TestRingSizes(t *testing.T) {
-	require.Equal(t, 131072, ringBytes(DefaultRecvBufSize, DefaultMaxPacketSize), "Godot's default bind ring")
-	require.Equal(t, 65536, ringBytes(listenerRecvBufSize, DefaultMaxPacketSize), "Godot's UDPServer peer ring")
+	require.Equal(t, 131072, ringBytes(DefaultReceiveQueueBytes, DefaultMaxPacketSize), "Godot's default bind ring")
+	require.Equal(t, 65536, ringBytes(listenerReceiveQueueBytes, DefaultMaxPacketSize), "Godot's UDPServer peer ring")
 	require.Equal(t, 65536, ringBytes(65535, DefaultMaxPacketSize), "nearest_shift(65535) = 16")
 	require.Equal(t, 2048, ringBytes(1024, 1000))
 	require.Equal(t, 1024, ringBytes(16, 1000), "raised to hold one max-size packet (1000+22)")
@@ -690,7 +690,7 @@ func TestConformanceBackgroundRead(t *testing.T) {
 
 func TestDirectRead(t *testing.T) {
 	peertest.CheckGoroutines(t)
-	a, b := dialPair(t, &Config{RecvBufSize: 1024, MaxPacketSize: 200})
+	a, b := dialPair(t, &Config{ReceiveQueueBytes: 1024, MaxPacketSize: 200})
 	defer a.Close()
 	defer b.Close()
 	// No reader goroutine: datagrams wait in the kernel until a read polls.
@@ -777,4 +777,24 @@ func TestReadModes(t *testing.T) {
 	// Stats polls the socket too.
 	require.NoError(t, a.PutPacket([]byte("x")))
 	waitFor(t, "Stats to see the datagram", func() bool { return b.Stats().PacketsReceived == 2 })
+}
+
+// ReceiveQueuePackets bounds the ring in packets too: beyond it datagrams
+// are dropped and counted, however much room the bytes leave.
+func TestReceiveQueuePackets(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	a, b := dialPair(t, &Config{ReceiveQueuePackets: 3, BackgroundRead: true})
+	defer a.Close()
+	defer b.Close()
+	for i := range 8 {
+		require.NoError(t, a.PutPacket([]byte{byte(i)}))
+	}
+	waitFor(t, "every datagram counted", func() bool {
+		s := b.Stats()
+		return s.PacketsReceived+s.DroppedFull >= 8
+	})
+	s := b.Stats()
+	require.EqualValues(t, 3, s.PacketsReceived)
+	require.EqualValues(t, 5, s.DroppedFull)
+	require.Equal(t, 3, b.AvailablePacketCount())
 }

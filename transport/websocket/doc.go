@@ -16,7 +16,9 @@
 //	p.PutVar(map[string]any{"type": "join"})
 //
 // To serve WebSocket beside other pages on your own http.Server, mount a
-// Handler (NewHandler) or call Upgrade in your handler.
+// Handler (NewHandler) or call Upgrade in your handler; see "Your own
+// http.Server" below. Any server loop can use peer.Serve (or peer.Server)
+// with a Listener.
 //
 // # Godot → Go
 //
@@ -52,7 +54,30 @@
 // Go additions: Peer.WritePacket (PutPacket that waits for room),
 // Peer.Disconnected (a channel closed at StateClosed), Peer.Request and
 // Peer.ResponseHeader (the handshake's HTTP headers), Config.CheckOrigin and
-// Config.AllowedOrigins, Config.CloseTimeout.
+// Config.AllowedOrigins, Config.CloseTimeout, ConfigureServer and
+// WrapListener (for a Handler on your own http.Server).
+//
+// # Your own http.Server
+//
+// Listen owns its http.Server and sets it up for WebSocket: HTTP/1.1 only,
+// so browsers open wss:// with the HTTP/1.1 upgrade (over HTTP/2 they would
+// need RFC 8441's extended CONNECT, which neither this package nor Godot
+// speaks); writes coalesced (WrapListener); and Close closes every peer.
+// A Handler on your own server needs the same three things:
+//
+//	h, _ := websocket.NewHandler(cfg, serve)
+//	mux.Handle("/ws", h)
+//	hs := &http.Server{Handler: mux}
+//	websocket.ConfigureServer(hs, h) // HTTP/1.1 only; Shutdown closes the peers
+//	go hs.ServeTLS(websocket.WrapListener(ln), certFile, keyFile) // or hs.Serve
+//	...
+//	hs.Shutdown(ctx) // stops HTTP, starts closing every peer (code 1001)
+//	h.Close()        // waits until they are closed and every serve function returned
+//
+// An http.Server's Shutdown and Close never close WebSocket connections by
+// themselves: upgraded connections are hijacked, out of its reach. Without
+// WrapListener a peer writes frame by frame, several times slower for
+// bursts of small messages (BENCHMARKS.md).
 //
 // # Multiplayer (WebSocketMultiplayerPeer)
 //

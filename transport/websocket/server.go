@@ -113,10 +113,11 @@ type Handler struct {
 	queue *acceptq.Queue[*Peer]
 	stats *listenstats.Counters
 
-	mu     sync.Mutex
-	closed bool
-	peers  map[*conn]*Peer
-	wg     sync.WaitGroup
+	mu        sync.Mutex
+	closed    bool
+	closeDone chan struct{} // closed when the first Close has returned
+	peers     map[*conn]*Peer
+	wg        sync.WaitGroup
 }
 
 // NewHandler returns a Handler using cfg. With serve non-nil every new peer
@@ -133,6 +134,8 @@ func NewHandler(cfg *Config, serve func(*Peer)) (*Handler, error) {
 		serve: serve,
 		stats: listenstats.New("websocket", c.Logger),
 		peers: map[*conn]*Peer{},
+
+		closeDone: make(chan struct{}),
 	}
 	// Close closes the evicted peers with the others.
 	h.queue = acceptq.New(c.MaxPendingConnections, h.stats, (*Peer).RemoteAddr)
@@ -256,13 +259,17 @@ func (h *Handler) TakeConnection() (*Peer, error) { return h.queue.Take() }
 
 // Close refuses new upgrades, closes every peer the handler produced
 // (pending or accepted, with close code 1001 going away), and waits for
-// running ServeHTTP calls and serve functions to return.
+// running ServeHTTP calls and serve functions to return. A Close called
+// while another is under way waits for it. An http.Server's Shutdown and
+// Close do not reach upgraded connections: see ConfigureServer.
 func (h *Handler) Close() error {
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
+		<-h.closeDone
 		return nil
 	}
+	defer close(h.closeDone)
 	h.closed = true
 	h.queue.Close(errEvicted) // the evicted peers are closed below with the others
 	var all []*Peer

@@ -1,6 +1,8 @@
 // Package chat is the transport-agnostic chat used by every example in
-// examples/chat: a Room that serves clients over any peer.PacketPeer, and a
-// terminal client. Messages are Godot Dictionaries sent with PutVar, so a
+// examples/chat: a Room that serves clients over any peer.PacketPeer, a
+// terminal client, and the main functions of the server and client
+// commands (ServerMain, ClientMain), so that each transport's command holds
+// only its flags and how it listens or dials. Messages are Godot Dictionaries sent with PutVar, so a
 // Godot 4 game can join with put_var/get_var (see examples/godot).
 //
 // Client to server:
@@ -30,7 +32,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/packetpeer/packetpeer/peer"
-	"github.com/packetpeer/packetpeer/variant"
 )
 
 // Message is one chat message, encoded as a Godot Dictionary with String keys.
@@ -45,7 +46,9 @@ type Message struct {
 const (
 	MaxNickLength = 32   // characters
 	MaxTextLength = 1000 // characters
-	queueLength   = 256  // messages waiting for one slow member
+	// DefaultQueueLength is how many messages may wait for one member
+	// before the room drops it as too slow.
+	DefaultQueueLength = 256
 )
 
 // Room is a chat room: every member sees every other member's messages.
@@ -56,6 +59,10 @@ type Room struct {
 	// connectionless transport such as UDP needs.
 	JoinTimeout time.Duration
 	IdleTimeout time.Duration
+	// QueueLength is how many messages may wait for one member before the
+	// room closes its connection as too slow; set it before serving.
+	// NewRoom sets DefaultQueueLength.
+	QueueLength int
 
 	mu      sync.Mutex
 	members map[string]*member
@@ -72,8 +79,11 @@ func NewRoom(log *slog.Logger) *Room {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Room{log: log, JoinTimeout: 10 * time.Second, members: map[string]*member{}}
+	return &Room{log: log, JoinTimeout: 10 * time.Second, QueueLength: DefaultQueueLength, members: map[string]*member{}}
 }
+
+// Logger returns the room's logger.
+func (r *Room) Logger() *slog.Logger { return r.log }
 
 // Members returns the nicknames in the room, sorted.
 func (r *Room) Members() []string {
@@ -92,14 +102,11 @@ func (r *Room) membersLocked() []string {
 }
 
 // ReadMessage waits for the next packet on p and decodes it as a Message.
+// A packet that is not one gives an error matching peer.ErrInvalidData.
 func ReadMessage(ctx context.Context, p peer.PacketPeer) (Message, error) {
-	b, err := p.ReadPacket(ctx)
-	if err != nil {
-		return Message{}, err
-	}
 	var m Message
-	if err := variant.Unmarshal(b, &m); err != nil {
-		return Message{}, fmt.Errorf("chat: bad message: %w", err)
+	if err := p.ReadVarInto(ctx, &m); err != nil {
+		return Message{}, err
 	}
 	return m, nil
 }
@@ -119,7 +126,7 @@ func (r *Room) Serve(ctx context.Context, p peer.PacketPeer) error {
 		p.PutVar(Message{Type: "error", Text: "first message must be a join with a nickname of 1 to 32 characters"})
 		return errors.New("chat: client did not join properly")
 	}
-	me := &member{nick: nick, p: p, out: make(chan Message, queueLength)}
+	me := &member{nick: nick, p: p, out: make(chan Message, r.QueueLength)}
 	r.mu.Lock()
 	if _, taken := r.members[nick]; taken {
 		r.mu.Unlock()

@@ -4,9 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -106,67 +104,4 @@ func TestRunClient(t *testing.T) {
 	expect(t, ctx, watcher, Message{Type: "say", Nick: "carol", Text: "hello"})
 	expect(t, ctx, watcher, Message{Type: "say", Nick: "carol", Text: "bye"})
 	expect(t, ctx, watcher, Message{Type: "leave", Nick: "carol"})
-}
-
-// pipeListener hands out the server ends of in-memory pipes.
-type pipeListener struct {
-	conns  chan peer.PacketPeer
-	closed chan struct{}
-	once   sync.Once
-}
-
-func (l *pipeListener) Accept(ctx context.Context) (peer.PacketPeer, error) {
-	select {
-	case p := <-l.conns:
-		return p, nil
-	case <-l.closed:
-		return nil, net.ErrClosed
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-func (l *pipeListener) TakeConnection() (peer.PacketPeer, error) {
-	select {
-	case p := <-l.conns:
-		return p, nil
-	default:
-		return nil, peer.ErrUnavailable
-	}
-}
-
-func (l *pipeListener) IsConnectionAvailable() bool       { return false }
-func (l *pipeListener) Addr() net.Addr                    { return pipeAddr{} }
-func (l *pipeListener) ListenerStats() peer.ListenerStats { return peer.ListenerStats{} }
-
-type pipeAddr struct{}
-
-func (pipeAddr) Network() string { return "pipe" }
-func (pipeAddr) String() string  { return "pipe" }
-
-func (l *pipeListener) Close() error {
-	l.once.Do(func() { close(l.closed) })
-	return nil
-}
-
-func TestServeListener(t *testing.T) {
-	peertest.CheckGoroutines(t)
-	ln := &pipeListener{conns: make(chan peer.PacketPeer), closed: make(chan struct{})}
-	room := NewRoom(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	served := make(chan error, 1)
-	go func() { served <- ServeListener(ctx, room, ln) }()
-
-	server, client := peer.Pipe(nil)
-	ln.conns <- server
-	require.NoError(t, client.PutVar(Message{Type: "join", Nick: "dave"}))
-	expect(t, ctx, client, Message{Type: "welcome", Nick: "dave", Members: []string{"dave"}})
-
-	cancel() // ends the listener and the session, and ServeListener waits for both
-	require.NoError(t, <-served)
-	_, err := ReadMessage(context.Background(), client)
-	require.ErrorIs(t, err, io.EOF, "the session closed its connection")
-	require.Empty(t, room.Members())
-	client.Close()
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -60,4 +61,58 @@ func Roots(caFile string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("%s: no PEM certificate found", caFile)
 	}
 	return roots, nil
+}
+
+// ServerFlags are a TLS chat server's certificate flags: -cert, -key,
+// -self-signed, -host and -cert-out.
+type ServerFlags struct {
+	certFile, keyFile, hosts, certOut string
+	selfSigned                        bool
+}
+
+// NewServerFlags registers the server's certificate flags on the command
+// line; certOut is -cert-out's default. Call Certificate after flag.Parse.
+func NewServerFlags(certOut string) *ServerFlags {
+	f := &ServerFlags{}
+	flag.StringVar(&f.certFile, "cert", "", "PEM certificate chain file")
+	flag.StringVar(&f.keyFile, "key", "", "PEM private key file")
+	flag.BoolVar(&f.selfSigned, "self-signed", false, "generate a self-signed development certificate")
+	flag.StringVar(&f.hosts, "host", "", "with -self-signed: extra comma-separated DNS names or IPs the certificate is valid for")
+	flag.StringVar(&f.certOut, "cert-out", certOut, "with -self-signed: write the certificate PEM here for clients' -ca")
+	return f
+}
+
+// Certificate is ServerCertificate of the flags' values.
+func (f *ServerFlags) Certificate() (tls.Certificate, error) {
+	return ServerCertificate(f.certFile, f.keyFile, f.selfSigned, f.hosts, f.certOut)
+}
+
+// ClientFlags are a TLS chat client's flags: -ca, -servername and -insecure.
+type ClientFlags struct {
+	caFile     string
+	ServerName string // -servername: the name to check the certificate against ("": the host dialled)
+	Insecure   bool   // -insecure: do not verify the server's certificate
+}
+
+// NewClientFlags registers the client's certificate flags on the command
+// line. Read them after flag.Parse.
+func NewClientFlags() *ClientFlags {
+	f := &ClientFlags{}
+	flag.StringVar(&f.caFile, "ca", "", "PEM file of the CA (or the server's self-signed certificate) to trust; default: the system's CAs")
+	flag.StringVar(&f.ServerName, "servername", "", "name to check the certificate against (default: the host in -addr)")
+	flag.BoolVar(&f.Insecure, "insecure", false, "UNSAFE: do not verify the server's certificate (development only)")
+	return f
+}
+
+// Roots is Roots of -ca.
+func (f *ClientFlags) Roots() (*x509.CertPool, error) { return Roots(f.caFile) }
+
+// TLSConfig is the client's tls.Config of the flags: -ca's roots,
+// -servername, and -insecure as InsecureSkipVerify.
+func (f *ClientFlags) TLSConfig() (*tls.Config, error) {
+	roots, err := f.Roots()
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{ServerName: f.ServerName, RootCAs: roots, InsecureSkipVerify: f.Insecure}, nil
 }

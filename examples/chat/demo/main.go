@@ -25,33 +25,45 @@ import (
 	"github.com/packetpeer/packetpeer/transport/udp"
 )
 
-// network is what the demo needs of a transport.
+// network is what the demo needs of a transport: serve listens on
+// loopback and serves room there (see serve); dial connects a client.
 type network struct {
-	listen func() (addr string, accept func(context.Context) (peer.PacketPeer, error), closeFn func() error, err error)
-	dial   func(ctx context.Context, addr string) (peer.PacketPeer, error)
+	serve func(ctx context.Context, room *chat.Room) (addr string, wait func() error, err error)
+	dial  func(ctx context.Context, addr string) (peer.PacketPeer, error)
 }
 
 var networks = map[string]network{
 	"stream": {
-		listen: func() (string, func(context.Context) (peer.PacketPeer, error), func() error, error) {
-			ln, err := stream.Listen("127.0.0.1:0", nil)
+		serve: func(ctx context.Context, room *chat.Room) (string, func() error, error) {
+			l, err := stream.Listen("127.0.0.1:0", nil)
 			if err != nil {
-				return "", nil, nil, err
+				return "", nil, err
 			}
-			return ln.Addr().String(), func(ctx context.Context) (peer.PacketPeer, error) { return ln.Accept(ctx) }, ln.Close, nil
+			return l.Addr().String(), serve(ctx, room, l), nil
 		},
 		dial: func(ctx context.Context, addr string) (peer.PacketPeer, error) { return stream.Dial(ctx, addr, nil) },
 	},
 	"udp": {
-		listen: func() (string, func(context.Context) (peer.PacketPeer, error), func() error, error) {
-			ln, err := udp.Listen("127.0.0.1:0", nil)
+		serve: func(ctx context.Context, room *chat.Room) (string, func() error, error) {
+			l, err := udp.Listen("127.0.0.1:0", nil)
 			if err != nil {
-				return "", nil, nil, err
+				return "", nil, err
 			}
-			return ln.Addr().String(), func(ctx context.Context) (peer.PacketPeer, error) { return ln.Accept(ctx) }, ln.Close, nil
+			return l.Addr().String(), serve(ctx, room, l), nil
 		},
 		dial: func(ctx context.Context, addr string) (peer.PacketPeer, error) { return udp.Dial(ctx, addr, nil) },
 	},
+}
+
+// serve serves room on l with peer.Serve, as every chat server does, until
+// ctx ends; wait returns Serve's result once Serve has closed l and every
+// peer and every session has ended.
+func serve[P peer.PacketPeer](ctx context.Context, room *chat.Room, l peer.Listener[P]) (wait func() error) {
+	served := make(chan error, 1)
+	go func() {
+		served <- peer.Serve(ctx, l, func(ctx context.Context, p P) { room.Serve(ctx, p) })
+	}()
+	return func() error { return <-served }
 }
 
 func main() {
@@ -122,26 +134,16 @@ func (c *client) waitFor(ctx context.Context, want string) error {
 func (c *client) say(text string) { fmt.Fprintln(c.in, text) }
 
 func run(ctx context.Context, n network, out io.Writer) error {
-	addr, accept, closeListener, err := n.listen()
+	room := chat.NewRoom(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	addr, wait, err := n.serve(sctx, room)
 	if err != nil {
 		return err
 	}
-	defer closeListener()
-	room := chat.NewRoom(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	var serving sync.WaitGroup
-	defer serving.Wait()
-	go func() {
-		for {
-			p, err := accept(ctx)
-			if err != nil {
-				return
-			}
-			serving.Add(1)
-			go func() {
-				defer serving.Done()
-				room.Serve(ctx, p)
-			}()
-		}
+	defer func() {
+		stop()
+		wait()
 	}()
 	fmt.Fprintf(out, "chat server listening on %s\n", addr)
 

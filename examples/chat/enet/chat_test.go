@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/packetpeer/packetpeer/examples/chat/chat"
+	"github.com/packetpeer/packetpeer/examples/chat/chat/chattest"
 	"github.com/packetpeer/packetpeer/peer/peertest"
 	"github.com/packetpeer/packetpeer/transport/enet"
 )
@@ -20,39 +21,19 @@ func TestChatOverENet(t *testing.T) {
 	defer cancel()
 	l, err := enet.Listen("127.0.0.1:0", nil)
 	require.NoError(t, err)
-	room := chat.NewRoom(nil)
-	served := make(chan error, 1)
-	go func() { served <- chat.ServeListener[*enet.Peer](ctx, room, l) }()
-	defer func() {
-		cancel()
-		require.NoError(t, <-served)
-	}()
+	room := chattest.Serve(t, l)
 
-	join := func(nick string) *enet.Peer {
+	var ps []*enet.Peer
+	for _, nick := range []string{"alice", "bob"} {
 		p, err := enet.Dial(ctx, l.Addr().String(), nil)
 		require.NoError(t, err)
-		require.NoError(t, p.PutVar(chat.Message{Type: "join", Nick: nick}))
-		m, err := chat.ReadMessage(ctx, p)
-		require.NoError(t, err)
-		require.Equal(t, "welcome", m.Type)
-		return p
+		chattest.Join(t, ctx, p, nick)
+		ps = append(ps, p)
 	}
-	alice := join("alice")
-	defer alice.Close()
-	bob := join("bob")
-	m, err := chat.ReadMessage(ctx, alice)
-	require.NoError(t, err)
-	require.Equal(t, chat.Message{Type: "join", Nick: "bob"}, m)
-
-	require.NoError(t, bob.PutVar(map[string]any{"type": "say", "text": "hi from a map"}))
-	for _, p := range []*enet.Peer{alice, bob} {
-		m, err := chat.ReadMessage(ctx, p)
-		require.NoError(t, err)
-		require.Equal(t, chat.Message{Type: "say", Nick: "bob", Text: "hi from a map"}, m)
-	}
+	alice, bob := ps[0], ps[1]
+	chattest.Chat(t, ctx, alice, bob, "hi over ENet")
 	// Closing bob disconnects him; the room tells alice.
 	require.NoError(t, bob.Close())
-	m, err = chat.ReadMessage(ctx, alice)
-	require.NoError(t, err)
-	require.Equal(t, chat.Message{Type: "leave", Nick: "bob"}, m)
+	chattest.Expect(t, ctx, alice, chat.Message{Type: "leave", Nick: "bob"})
+	require.Equal(t, []string{"alice"}, room.Members())
 }

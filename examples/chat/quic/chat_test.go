@@ -15,6 +15,7 @@ import (
 
 	"github.com/packetpeer/packetpeer/devcert"
 	"github.com/packetpeer/packetpeer/examples/chat/chat"
+	"github.com/packetpeer/packetpeer/examples/chat/chat/chattest"
 	"github.com/packetpeer/packetpeer/peer/peertest"
 	"github.com/packetpeer/packetpeer/transport/quic"
 )
@@ -26,7 +27,8 @@ func TestMain(m *testing.M) {
 
 // TestChatOverQUIC runs the server loop of ./server with a self-signed
 // certificate and two clients: one trusting the certificate's PEM as
-// ./client -ca does, one unverified as ./client -insecure does.
+// ./client -ca does, one unverified as ./client -insecure does; then the
+// terminal client, as ./client runs it.
 func TestChatOverQUIC(t *testing.T) {
 	peertest.CheckGoroutines(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -35,58 +37,29 @@ func TestChatOverQUIC(t *testing.T) {
 	require.NoError(t, err)
 	l, err := quic.Listen("127.0.0.1:0", &quic.Config{TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert.TLS}}})
 	require.NoError(t, err)
-	room := chat.NewRoom(nil)
-	served := make(chan error, 1)
-	go func() { served <- chat.ServeListener(ctx, room, l) }()
-	defer func() {
-		cancel() // ServeListener closes l and waits for the sessions
-		require.NoError(t, <-served)
-	}()
+	chattest.Serve(t, l)
 
 	// What the server's -cert-out file holds, loaded as the client's -ca.
 	roots := x509.NewCertPool()
 	require.True(t, roots.AppendCertsFromPEM(cert.CertPEM()))
-
-	join := func(nick string, cfg *quic.Config) *quic.Peer {
-		p, err := quic.Dial(ctx, l.Addr().String(), cfg)
-		require.NoError(t, err)
-		require.NoError(t, p.PutVar(chat.Message{Type: "join", Nick: nick}))
-		m, err := chat.ReadMessage(ctx, p)
-		require.NoError(t, err)
-		require.Equal(t, "welcome", m.Type)
-		return p
-	}
-	alice := join("alice", &quic.Config{TLSConfig: &tls.Config{RootCAs: roots}})
-	defer alice.Close()
-	bob := join("bob", &quic.Config{UnsafeSkipVerify: true})
-	defer bob.Close()
-	m, err := chat.ReadMessage(ctx, alice)
+	trusting := &quic.Config{TLSConfig: &tls.Config{RootCAs: roots}}
+	alice, err := quic.Dial(ctx, l.Addr().String(), trusting)
 	require.NoError(t, err)
-	require.Equal(t, chat.Message{Type: "join", Nick: "bob"}, m)
-
-	require.NoError(t, bob.PutVar(map[string]any{"type": "say", "text": "hi over QUIC"}))
-	for _, p := range []*quic.Peer{alice, bob} {
-		m, err := chat.ReadMessage(ctx, p)
-		require.NoError(t, err)
-		require.Equal(t, chat.Message{Type: "say", Nick: "bob", Text: "hi over QUIC"}, m)
-	}
-	require.NoError(t, bob.PutVar(chat.Message{Type: "leave"}))
-	m, err = chat.ReadMessage(ctx, alice)
+	chattest.Join(t, ctx, alice, "alice")
+	bob, err := quic.Dial(ctx, l.Addr().String(), &quic.Config{UnsafeSkipVerify: true})
 	require.NoError(t, err)
-	require.Equal(t, chat.Message{Type: "leave", Nick: "bob"}, m)
+	chattest.Join(t, ctx, bob, "bob")
+
+	chattest.Chat(t, ctx, alice, bob, "hi over QUIC")
+	chattest.Leave(t, ctx, bob, "bob", alice)
 	// The server closed bob's connection after reading everything.
 	_, err = bob.ReadPacket(ctx)
 	require.ErrorIs(t, err, io.EOF)
 
-	// The terminal client, as ./client runs it.
 	var out bytes.Buffer
-	p, err := quic.Dial(ctx, l.Addr().String(), &quic.Config{TLSConfig: &tls.Config{RootCAs: roots}})
+	p, err := quic.Dial(ctx, l.Addr().String(), trusting)
 	require.NoError(t, err)
 	require.NoError(t, chat.RunClient(ctx, p, "carol", strings.NewReader("hello all\n"), &out))
-	m, err = chat.ReadMessage(ctx, alice)
-	require.NoError(t, err)
-	require.Equal(t, chat.Message{Type: "join", Nick: "carol"}, m)
-	m, err = chat.ReadMessage(ctx, alice)
-	require.NoError(t, err)
-	require.Equal(t, chat.Message{Type: "say", Nick: "carol", Text: "hello all"}, m)
+	chattest.Expect(t, ctx, alice, chat.Message{Type: "join", Nick: "carol"})
+	chattest.Expect(t, ctx, alice, chat.Message{Type: "say", Nick: "carol", Text: "hello all"})
 }

@@ -14,38 +14,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/packetpeer/packetpeer/examples/chat/chat"
+	"github.com/packetpeer/packetpeer/examples/chat/chat/chattest"
 	"github.com/packetpeer/packetpeer/peer/peertest"
 	"github.com/packetpeer/packetpeer/transport/stream"
 	"github.com/packetpeer/packetpeer/variant"
 )
 
-// serve runs the loop of ./server on a loopback listener and returns its
-// address and a function that stops it and waits for every client served.
-func serve(t *testing.T, ctx context.Context) (string, *chat.Room, func()) {
+// serve runs the loop of ./server on a loopback listener until the test
+// ends and returns its address.
+func serve(t *testing.T) (string, *chat.Room) {
 	l, err := stream.Listen("127.0.0.1:0", nil) // puts to a stuck client fail after DefaultWriteTimeout
 	require.NoError(t, err)
-	room := chat.NewRoom(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	var serving sync.WaitGroup
-	accepting := make(chan struct{})
-	go func() {
-		defer close(accepting)
-		for {
-			p, err := l.Accept(ctx)
-			if err != nil {
-				return
-			}
-			serving.Add(1)
-			go func() {
-				defer serving.Done()
-				room.Serve(ctx, p)
-			}()
-		}
-	}()
-	return l.Addr().String(), room, func() {
-		l.Close()
-		<-accepting
-		serving.Wait()
-	}
+	return l.Addr().String(), chattest.Serve(t, l)
 }
 
 // TestChat200Clients: 200 clients join over loopback TCP, each says three
@@ -55,8 +35,15 @@ func TestChat200Clients(t *testing.T) {
 	const clients, each = 200, 3
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	addr, room, stop := serve(t, ctx)
-	defer stop()
+	l, err := stream.Listen("127.0.0.1:0", nil)
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	// In the chatter every client has one line in flight, and leaves follow:
+	// a member may have a line from every client and every leave notice
+	// waiting (above the default 256), which a slow reader under load sees.
+	room := chat.NewRoom(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	room.QueueLength = 2*clients + 8
+	chattest.ServeRoom(t, l, room)
 
 	var joined sync.WaitGroup
 	joined.Add(clients)
@@ -84,16 +71,7 @@ func TestChat200Clients(t *testing.T) {
 		require.NoError(t, err)
 	}
 	require.NoError(t, ctx.Err())
-	// Leaves are handled asynchronously by the room; wait for the last ones.
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	for len(room.Members()) > 0 {
-		select {
-		case <-tick.C:
-		case <-ctx.Done():
-			t.Fatalf("members after everyone left: %v", room.Members())
-		}
-	}
+	chattest.WaitEmpty(t, ctx, room)
 }
 
 func runClient(ctx context.Context, addr, nick string, clients, each int, joined *sync.WaitGroup, start chan struct{}) error {
@@ -200,10 +178,7 @@ func godotString(s string) []byte {
 // holding a Godot Dictionary.
 func TestGodotClientBytes(t *testing.T) {
 	peertest.CheckGoroutines(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	addr, _, stop := serve(t, ctx)
-	defer stop()
+	addr, _ := serve(t)
 
 	conn, err := net.Dial("tcp", addr)
 	require.NoError(t, err)

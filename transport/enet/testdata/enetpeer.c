@@ -32,6 +32,26 @@
  *       "BYTES ms=<since the first packet> n=<payload bytes received>".
  *       Exits 0 after the first DISCONNECT event.
  *
+ *   enetpeer godot-client PORT ID [--channels N]
+ *       Godot 4.6's ENetMultiplayerPeer.create_client: a one-peer host with
+ *       channel limit 0, connecting with N+2 channels (255 when N is 0) and
+ *       data = ID. Reads commands from stdin, one a line:
+ *         send MODE CH TEXT   put_packet of TEXT with transfer mode MODE
+ *                             (0 unreliable, 1 unreliable ordered, 2 reliable)
+ *                             and transfer channel CH (target ignored)
+ *         disconnect          disconnect_peer(1): peer_disconnect(0) + flush
+ *         close               close(): peer_disconnect_now(0) + flush
+ *       Prints "PEER_CONNECTED 1", "PEER_DISCONNECTED 1" and for every
+ *       packet "PACKET from=1 channel=<c> mode=<m> ench=<n> flags=<n> TEXT".
+ *   enetpeer godot-server [--channels N] [--peers N]
+ *       Godot 4.6's ENetMultiplayerPeer.create_server(port, N peers, N
+ *       channels): channel limit 0, incoming bandwidth N+2 when N > 0. Prints
+ *       "PORT <n>"; resets a CONNECT whose data is below 2 or in use
+ *       ("REFUSED data=<n>"), else "PEER_CONNECTED <id>"; prints
+ *       "PEER_DISCONNECTED <id>" and "PACKET from=<id> ..." as the client.
+ *       Commands: "send TARGET MODE CH TEXT" (target 0 = broadcast, < 0 =
+ *       all but -TARGET), "kick ID" (disconnect_peer(ID)), "close".
+ *
  * Every event is printed on one line:
  *   CONNECT data=<hex> mtu=<n> channels=<n>
  *   RECV ch=<n> len=<n> flags=<n> sum=<hex>
@@ -42,6 +62,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <poll.h>
+#include <unistd.h>
 
 static unsigned crc(const unsigned char *p, size_t n) {
 	unsigned c = 0xFFFFFFFFu;
@@ -463,6 +485,193 @@ static int client(int argc, char **argv) {
 	return 1;
 }
 
+/* Godot's ENetMultiplayerPeer peers: SYSCH_RELIABLE 0, SYSCH_UNRELIABLE 1,
+ * SYSCH_MAX 2; transfer modes 0 unreliable, 1 unreliable ordered, 2
+ * reliable. */
+#define SYSCH_MAX 2
+
+static void godot_channel(int mode, int tch, int *ch, enet_uint32 *flags) {
+	*ch = 0;
+	*flags = ENET_PACKET_FLAG_RELIABLE;
+	if (mode == 0) { *ch = 1; *flags = ENET_PACKET_FLAG_UNSEQUENCED | ENET_PACKET_FLAG_UNRELIABLE_FRAGMENT; }
+	if (mode == 1) { *ch = 1; *flags = ENET_PACKET_FLAG_UNRELIABLE_FRAGMENT; }
+	if (tch > 0) *ch = SYSCH_MAX + tch - 1;
+}
+
+static void godot_print(int from, ENetEvent *ev) {
+	ENetPacket *p = ev->packet;
+	int mode = (p->flags & ENET_PACKET_FLAG_RELIABLE) ? 2 : (p->flags & ENET_PACKET_FLAG_UNSEQUENCED) ? 0 : 1;
+	int ch = ev->channelID >= SYSCH_MAX ? ev->channelID - SYSCH_MAX + 1 : 0;
+	printf("PACKET from=%d channel=%d mode=%d ench=%u flags=%u %.*s\n", from, ch, mode, ev->channelID,
+	       p->flags & 0xB, (int)p->dataLength, (const char *)p->data);
+}
+
+/* read_cmd returns the next complete stdin line (without its newline), or
+ * NULL when none is waiting; *eof is set once stdin is closed. */
+static char *read_cmd(int *eof) {
+	static char buf[4096];
+	static size_t len;
+	static char line[4096];
+	for (;;) {
+		char *nl = memchr(buf, '\n', len);
+		if (nl) {
+			size_t n = (size_t)(nl - buf);
+			memcpy(line, buf, n);
+			line[n] = 0;
+			memmove(buf, nl + 1, len - n - 1);
+			len -= n + 1;
+			return line;
+		}
+		struct pollfd pf = {0, POLLIN, 0};
+		if (*eof || len == sizeof buf || poll(&pf, 1, 0) <= 0) return NULL;
+		ssize_t r = read(0, buf + len, sizeof buf - len);
+		if (r <= 0) { *eof = 1; return NULL; }
+		len += (size_t)r;
+	}
+}
+
+static int godot_client(int argc, char **argv) {
+	int port = atoi(argv[2]);
+	unsigned id = (unsigned)strtoul(argv[3], NULL, 0);
+	int nch = opt(argc, argv, "--channels", 0);
+	ENetHost *h = enet_host_create(NULL, 1, 0, 0, 0);
+	if (!h) { fprintf(stderr, "host create failed\n"); return 2; }
+	ENetAddress addr;
+	enet_address_set_host_ip(&addr, "127.0.0.1");
+	addr.port = (enet_uint16)port;
+	ENetPeer *peer = enet_host_connect(h, &addr, nch > 0 ? (size_t)nch + SYSCH_MAX : ENET_PROTOCOL_MAXIMUM_CHANNEL_COUNT, id);
+	if (!peer) { fprintf(stderr, "connect failed\n"); return 2; }
+	int eof = 0, connected = 0;
+	for (;;) {
+		ENetEvent ev;
+		int r = enet_host_service(h, &ev, 5);
+		if (r < 0) return 2;
+		while (r > 0) {
+			switch (ev.type) {
+			case ENET_EVENT_TYPE_CONNECT:
+				connected = 1;
+				printf("PEER_CONNECTED 1 channels=%zu\n", peer->channelCount);
+				break;
+			case ENET_EVENT_TYPE_RECEIVE:
+				godot_print(1, &ev);
+				enet_packet_destroy(ev.packet);
+				break;
+			case ENET_EVENT_TYPE_DISCONNECT:
+				printf(connected ? "PEER_DISCONNECTED 1\n" : "CONNECTION_FAILED\n");
+				enet_host_destroy(h);
+				return 0;
+			default:
+				break;
+			}
+			r = enet_host_check_events(h, &ev);
+		}
+		char *c;
+		while ((c = read_cmd(&eof)) != NULL) {
+			int mode, tch, off = 0;
+			if (sscanf(c, "send %d %d %n", &mode, &tch, &off) == 2 && off > 0) {
+				int ch;
+				enet_uint32 flags;
+				godot_channel(mode, tch, &ch, &flags);
+				ENetPacket *p = enet_packet_create(c + off, strlen(c + off), flags);
+				if (enet_peer_send(peer, (enet_uint8)ch, p) < 0) { enet_packet_destroy(p); printf("SEND FAILED\n"); }
+				enet_host_flush(h);
+			} else if (strcmp(c, "disconnect") == 0) {
+				enet_peer_disconnect(peer, 0);
+				enet_host_flush(h);
+			} else if (strcmp(c, "close") == 0) {
+				enet_peer_disconnect_now(peer, 0);
+				enet_host_flush(h);
+				printf("CLOSED\n");
+				enet_host_destroy(h);
+				return 0;
+			}
+		}
+		if (eof) { enet_host_destroy(h); return 0; }
+	}
+}
+
+static int godot_server(int argc, char **argv) {
+	int nch = opt(argc, argv, "--channels", 0);
+	ENetAddress addr;
+	enet_address_set_host_ip(&addr, "127.0.0.1");
+	addr.port = 0;
+	ENetHost *h = enet_host_create(&addr, (size_t)opt(argc, argv, "--peers", 32), 0,
+	                               nch > 0 ? (enet_uint32)(nch + SYSCH_MAX) : 0, 0);
+	if (!h) { fprintf(stderr, "host create failed\n"); return 2; }
+	ENetAddress bound;
+	enet_socket_get_address(h->socket, &bound);
+	printf("PORT %u\n", bound.port);
+	int eof = 0;
+	for (;;) {
+		ENetEvent ev;
+		int r = enet_host_service(h, &ev, 5);
+		if (r < 0) return 2;
+		while (r > 0) {
+			int id = (int)(size_t)ev.peer->data;
+			switch (ev.type) {
+			case ENET_EVENT_TYPE_CONNECT: {
+				int taken = 0;
+				for (size_t i = 0; i < h->peerCount; i++)
+					if ((size_t)h->peers[i].data == ev.data && &h->peers[i] != ev.peer) taken = 1;
+				if (ev.data < 2 || ev.data > 0x7FFFFFFFu || taken) {
+					printf("REFUSED data=%u\n", ev.data);
+					enet_peer_reset(ev.peer);
+					break;
+				}
+				ev.peer->data = (void *)(size_t)ev.data;
+				printf("PEER_CONNECTED %u channels=%zu\n", ev.data, ev.peer->channelCount);
+				break;
+			}
+			case ENET_EVENT_TYPE_RECEIVE:
+				godot_print(id, &ev);
+				enet_packet_destroy(ev.packet);
+				break;
+			case ENET_EVENT_TYPE_DISCONNECT:
+				if (id) printf("PEER_DISCONNECTED %d\n", id);
+				ev.peer->data = NULL;
+				break;
+			default:
+				break;
+			}
+			r = enet_host_check_events(h, &ev);
+		}
+		char *c;
+		while ((c = read_cmd(&eof)) != NULL) {
+			int target, mode, tch, off = 0;
+			if (sscanf(c, "send %d %d %d %n", &target, &mode, &tch, &off) == 3 && off > 0) {
+				int ch;
+				enet_uint32 flags;
+				godot_channel(mode, tch, &ch, &flags);
+				ENetPacket *p = enet_packet_create(c + off, strlen(c + off), flags);
+				if (target == 0) {
+					enet_host_broadcast(h, (enet_uint8)ch, p);
+				} else {
+					for (size_t i = 0; i < h->peerCount; i++) {
+						int pid = (int)(size_t)h->peers[i].data;
+						if (!pid || h->peers[i].state != ENET_PEER_STATE_CONNECTED) continue;
+						if ((target > 0 && pid == target) || (target < 0 && pid != -target))
+							enet_peer_send(&h->peers[i], (enet_uint8)ch, p);
+					}
+					if (p->referenceCount == 0) enet_packet_destroy(p);
+				}
+				enet_host_flush(h);
+			} else if (sscanf(c, "kick %d", &target) == 1) {
+				for (size_t i = 0; i < h->peerCount; i++)
+					if ((int)(size_t)h->peers[i].data == target) enet_peer_disconnect(&h->peers[i], 0);
+				enet_host_flush(h);
+			} else if (strcmp(c, "close") == 0) {
+				for (size_t i = 0; i < h->peerCount; i++)
+					if (h->peers[i].state == ENET_PEER_STATE_CONNECTED) enet_peer_disconnect_now(&h->peers[i], 0);
+				enet_host_flush(h);
+				printf("CLOSED\n");
+				enet_host_destroy(h);
+				return 0;
+			}
+		}
+		if (eof) { enet_host_destroy(h); return 0; }
+	}
+}
+
 int main(int argc, char **argv) {
 	if (enet_initialize() != 0) return 2;
 	atexit(enet_deinitialize);
@@ -473,6 +682,8 @@ int main(int argc, char **argv) {
 	if (argc >= 2 && strcmp(argv[1], "sink") == 0) return sink(argc, argv);
 	if (argc >= 6 && strcmp(argv[1], "flood") == 0) return flood(argc, argv);
 	if (argc >= 6 && strcmp(argv[1], "clients") == 0) return clients(argc, argv);
+	if (argc >= 4 && strcmp(argv[1], "godot-client") == 0) return godot_client(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "godot-server") == 0) return godot_server(argc, argv);
 	fprintf(stderr, "usage: enetpeer server [--channels N] [--peers N] | client PORT [--channels N] [--data X]\n");
 	return 2;
 }

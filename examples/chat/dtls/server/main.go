@@ -16,48 +16,25 @@
 package main
 
 import (
-	"context"
 	"flag"
-	"log/slog"
-	"os"
-	"os/signal"
 	"time"
 
 	"github.com/packetpeer/packetpeer/examples/chat/chat"
 	"github.com/packetpeer/packetpeer/examples/chat/chatcert"
+	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/transport/dtls"
 )
 
 func main() {
 	addr := flag.String("addr", ":4433", "UDP address to listen on")
-	certFile := flag.String("cert", "", "PEM certificate chain file")
-	keyFile := flag.String("key", "", "PEM private key file")
-	selfSigned := flag.Bool("self-signed", false, "generate a self-signed development certificate")
-	hosts := flag.String("host", "", "with -self-signed: extra comma-separated DNS names or IPs the certificate is valid for")
-	certOut := flag.String("cert-out", "", "with -self-signed: write the certificate PEM here for clients to trust")
+	certs := chatcert.NewServerFlags("")
 	idle := flag.Duration("idle", 10*time.Minute, "drop a client silent for this long (a vanished DTLS client sends no close_notify; 0 = never)")
-	flag.Parse()
-
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	cert, err := chatcert.ServerCertificate(*certFile, *keyFile, *selfSigned, *hosts, *certOut)
-	if err != nil {
-		log.Error("certificate", "err", err)
-		os.Exit(2)
-	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	l, err := dtls.Listen(*addr, &dtls.Config{TLS: dtls.ServerOptions(cert)})
-	if err != nil {
-		log.Error("listen", "err", err)
-		os.Exit(1)
-	}
-	log.Info("chat server listening", "transport", "dtls", "addr", l.Addr().String())
-
-	room := chat.NewRoom(log)
-	room.IdleTimeout = *idle
-	if err := chat.ServeListener(ctx, room, l); err != nil {
-		log.Error("accept", "err", err)
-		os.Exit(1)
-	}
+	chat.ServerMain("dtls", func(room *chat.Room) (peer.Listener[*dtls.Peer], error) {
+		room.IdleTimeout = *idle
+		cert, err := certs.Certificate()
+		if err != nil {
+			return nil, err
+		}
+		return dtls.Listen(*addr, &dtls.Config{TLS: dtls.ServerOptions(cert)})
+	})
 }

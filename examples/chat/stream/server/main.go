@@ -7,13 +7,10 @@
 package main
 
 import (
-	"context"
 	"flag"
-	"log/slog"
-	"os"
-	"os/signal"
 
 	"github.com/packetpeer/packetpeer/examples/chat/chat"
+	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/transport/stream"
 )
 
@@ -21,22 +18,7 @@ func main() {
 	addr := flag.String("addr", ":4242", "address to listen on (a socket path for -network unix)")
 	network := flag.String("network", "tcp", "tcp, tcp4, tcp6 or unix")
 	writeTimeout := flag.Duration("write-timeout", stream.DefaultWriteTimeout, "drop a client that has not read for this long (negative: never)")
-	flag.Parse()
-
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-
-	l, err := stream.ListenNetwork(*network, *addr, &stream.Config{WriteTimeout: *writeTimeout})
-	if err != nil {
-		log.Error("listen", "err", err)
-		os.Exit(1)
-	}
-	log.Info("chat server listening", "transport", "stream", "network", *network, "addr", l.Addr().String())
-
-	room := chat.NewRoom(log)
-	if err := chat.ServeListener(ctx, room, l); err != nil {
-		log.Error("accept", "err", err)
-		os.Exit(1)
-	}
+	chat.ServerMain("stream", func(*chat.Room) (peer.Listener[*stream.Peer], error) {
+		return stream.ListenNetwork(*network, *addr, &stream.Config{WriteTimeout: *writeTimeout})
+	})
 }

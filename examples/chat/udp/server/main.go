@@ -6,37 +6,19 @@
 package main
 
 import (
-	"context"
 	"flag"
-	"log/slog"
-	"os"
-	"os/signal"
 	"time"
 
 	"github.com/packetpeer/packetpeer/examples/chat/chat"
+	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/transport/udp"
 )
 
 func main() {
 	addr := flag.String("addr", ":4242", "UDP address to listen on")
 	idle := flag.Duration("idle", 10*time.Minute, "drop a client silent for this long (UDP has no disconnect; 0 = never)")
-	flag.Parse()
-
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-
-	l, err := udp.Listen(*addr, nil)
-	if err != nil {
-		log.Error("listen", "err", err)
-		os.Exit(1)
-	}
-	log.Info("chat server listening", "transport", "udp", "addr", l.Addr().String())
-
-	room := chat.NewRoom(log)
-	room.IdleTimeout = *idle
-	if err := chat.ServeListener(ctx, room, l); err != nil {
-		log.Error("accept", "err", err)
-		os.Exit(1)
-	}
+	chat.ServerMain("udp", func(room *chat.Room) (peer.Listener[*udp.Peer], error) {
+		room.IdleTimeout = *idle
+		return udp.Listen(*addr, nil)
+	})
 }

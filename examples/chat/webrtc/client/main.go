@@ -8,32 +8,18 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
-	"os"
-	"os/signal"
 
 	"github.com/packetpeer/packetpeer/examples/chat/chat"
 	"github.com/packetpeer/packetpeer/examples/chat/webrtc/webchat"
+	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/transport/webrtc"
 )
 
 func main() {
 	url := flag.String("signal", "ws://127.0.0.1:8080/signal", "signalling server URL")
 	lobby := flag.String("lobby", "chat", "lobby the server hosts")
-	nick := flag.String("nick", os.Getenv("USER"), "nickname")
 	loopback := flag.Bool("loopback", false, "use only 127.0.0.1 ICE candidates")
-	flag.Parse()
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	p, err := webrtc.Dial(ctx, *url, &webrtc.Config{Lobby: *lobby, Channels: webchat.Channels(), LoopbackOnly: *loopback})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	defer p.Close()
-	if err := chat.RunClient(ctx, p, *nick, os.Stdin, os.Stdout); err != nil && ctx.Err() == nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
+	chat.ClientMain(func(ctx context.Context) (peer.PacketPeer, error) {
+		return webrtc.Dial(ctx, *url, &webrtc.Config{Lobby: *lobby, Channels: webchat.Channels(), LoopbackOnly: *loopback})
+	})
 }

@@ -11,15 +11,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 
 	"github.com/packetpeer/packetpeer/examples/chat/chat"
 	"github.com/packetpeer/packetpeer/examples/chat/webrtc/webchat"
@@ -32,18 +28,12 @@ func main() {
 	lobby := flag.String("lobby", "chat", "lobby to host")
 	loopback := flag.Bool("loopback", false, "use only 127.0.0.1 ICE candidates (one machine, no network)")
 	stun := flag.String("stun", "", "STUN server URL for clients behind NAT, e.g. stun:stun.example.org:3478")
-	flag.Parse()
-
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, log, stop := chat.Command()
 	defer stop()
 
 	sig := signaling.NewServer(&signaling.ServerConfig{Logger: log})
 	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		log.Error("listen", "err", err)
-		os.Exit(1)
-	}
+	chat.Check(log, "listen", err)
 	hs := &http.Server{Handler: webchat.Handler(sig)}
 	go func() {
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -59,16 +49,9 @@ func main() {
 		cfg.ICEServers = []webrtc.ICEServer{{URLs: []string{*stun}}}
 	}
 	l, err := webrtc.Listen(fmt.Sprintf("ws://127.0.0.1:%d/signal", port), cfg)
-	if err != nil {
-		log.Error("host lobby", "err", err)
-		os.Exit(1)
-	}
+	chat.Check(log, "host lobby", err)
 	log.Info("chat server ready", "page", fmt.Sprintf("http://localhost:%d/", port), "lobby", l.Lobby())
-	go func() {
-		<-ctx.Done()
-		l.Close()
-	}()
-	if err := webchat.Serve(ctx, l, chat.NewRoom(log), log); err != nil && ctx.Err() == nil {
+	if err := webchat.Serve(ctx, l, chat.NewRoom(log)); err != nil {
 		log.Error("serve", "err", err)
 	}
 }

@@ -97,11 +97,12 @@ func runBrowserChat(t *testing.T) {
 	l, err := webrtc.Listen(sigURL, &webrtc.Config{LoopbackOnly: true, Lobby: "chat", Channels: webchat.Channels()})
 	require.NoError(t, err)
 	room := chat.NewRoom(nil)
+	sctx, stop := context.WithCancel(ctx)
 	served := make(chan error, 1)
-	go func() { served <- webchat.Serve(ctx, l, room, nil) }()
+	go func() { served <- webchat.Serve(sctx, l, room) }()
 	defer func() {
-		l.Close()
-		<-served
+		stop() // Serve closes l and every peer, and waits for them
+		require.NoError(t, <-served)
 	}()
 
 	// A Go client in the room: it greets the browser once it joins.

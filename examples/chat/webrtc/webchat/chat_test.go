@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/packetpeer/packetpeer/examples/chat/chat"
+	"github.com/packetpeer/packetpeer/examples/chat/chat/chattest"
 	"github.com/packetpeer/packetpeer/examples/chat/webrtc/webchat"
 	"github.com/packetpeer/packetpeer/peer/peertest"
 	"github.com/packetpeer/packetpeer/transport/webrtc"
@@ -47,35 +48,23 @@ func TestGoChat(t *testing.T) {
 	cfg := &webrtc.Config{LoopbackOnly: true, Lobby: "chat", Channels: webchat.Channels()}
 	l, err := webrtc.Listen(sigURL, cfg)
 	require.NoError(t, err)
+	sctx, stop := context.WithCancel(ctx)
 	served := make(chan error, 1)
-	go func() { served <- webchat.Serve(ctx, l, chat.NewRoom(nil), nil) }()
+	go func() { served <- webchat.Serve(sctx, l, chat.NewRoom(nil)) }()
 	defer func() {
-		l.Close()
+		stop() // Serve closes l and every peer, and waits for them
 		require.NoError(t, <-served)
 	}()
 
-	join := func(nick string) *webrtc.Peer {
+	var ps []*webrtc.Peer
+	for _, nick := range []string{"alice", "bob"} {
 		p, err := webrtc.Dial(ctx, sigURL, cfg)
 		require.NoError(t, err)
-		require.NoError(t, p.PutVar(chat.Message{Type: "join", Nick: nick}))
-		m, err := chat.ReadMessage(ctx, p)
-		require.NoError(t, err)
-		require.Equal(t, "welcome", m.Type)
-		return p
+		chattest.Join(t, ctx, p, nick)
+		ps = append(ps, p)
 	}
-	alice := join("alice")
-	defer alice.Close()
-	bob := join("bob")
-	defer bob.Close()
-	m, err := chat.ReadMessage(ctx, alice)
-	require.NoError(t, err)
-	require.Equal(t, chat.Message{Type: "join", Nick: "bob"}, m)
-	require.NoError(t, bob.PutVar(chat.Message{Type: "say", Text: "hi over webrtc"}))
-	for _, p := range []*webrtc.Peer{alice, bob} {
-		m, err := chat.ReadMessage(ctx, p)
-		require.NoError(t, err)
-		require.Equal(t, chat.Message{Type: "say", Nick: "bob", Text: "hi over webrtc"}, m)
-	}
+	alice, bob := ps[0], ps[1]
+	chattest.Chat(t, ctx, alice, bob, "hi over webrtc")
 	// The unreliable channel echoes.
 	u := alice.Connection().Channel("unreliable")
 	require.NotNil(t, u)
@@ -93,7 +82,5 @@ func TestGoChat(t *testing.T) {
 		require.NoError(t, ctx.Err(), "no echo on the unreliable channel")
 	}
 	require.NoError(t, bob.Close())
-	m, err = chat.ReadMessage(ctx, alice)
-	require.NoError(t, err)
-	require.Equal(t, chat.Message{Type: "leave", Nick: "bob"}, m)
+	chattest.Expect(t, ctx, alice, chat.Message{Type: "leave", Nick: "bob"})
 }

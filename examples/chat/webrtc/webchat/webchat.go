@@ -15,13 +15,10 @@ package webchat
 import (
 	"context"
 	_ "embed"
-	"errors"
-	"log/slog"
-	"net"
 	"net/http"
-	"sync"
 
 	"github.com/packetpeer/packetpeer/examples/chat/chat"
+	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/transport/webrtc"
 	"github.com/packetpeer/packetpeer/transport/webrtc/signaling"
 )
@@ -54,37 +51,26 @@ func Handler(sig *signaling.Server) http.Handler {
 	return mux
 }
 
-// Serve accepts peers from l until ctx ends or l is closed (then it returns
-// nil): each joins room on its reliable channel, and its unreliable channel
-// echoes every packet. It returns after every peer's goroutines have ended.
-func Serve(ctx context.Context, l *webrtc.Listener, room *chat.Room, log *slog.Logger) error {
-	if log == nil {
-		log = slog.Default()
-	}
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	for {
-		p, err := l.Accept(ctx)
-		if err != nil {
-			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			return err
-		}
-		log.Info("peer connected", "lobby", l.Lobby())
+// Serve serves room on l with peer.Serve until ctx ends (then it returns
+// nil) or l fails: each peer joins room on its reliable channel, and its
+// unreliable channel echoes every packet. It returns after every peer's
+// goroutines have ended.
+func Serve(ctx context.Context, l *webrtc.Listener, room *chat.Room) error {
+	return peer.Serve(ctx, l, func(ctx context.Context, p *webrtc.Peer) {
+		room.Logger().Info("peer connected", "lobby", l.Lobby())
 		if u := p.Connection().Channel("unreliable"); u != nil {
-			wg.Add(1)
+			echoed := make(chan struct{})
 			go func() {
-				defer wg.Done()
+				defer close(echoed)
 				echo(ctx, u)
 			}()
+			defer func() {
+				u.Close()
+				<-echoed
+			}()
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			room.Serve(ctx, p)
-		}()
-	}
+		room.Serve(ctx, p)
+	})
 }
 
 // echo sends every packet back on the same channel until it closes.

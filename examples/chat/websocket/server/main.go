@@ -10,15 +10,9 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
-	"errors"
 	"flag"
-	"log/slog"
 	"net"
-	"net/http"
-	"os"
-	"os/signal"
 	"strings"
 	"time"
 
@@ -33,10 +27,7 @@ func main() {
 	heartbeat := flag.Duration("heartbeat", 20*time.Second, "ping interval; a client that misses a pong is dropped (0 = off)")
 	certFile := flag.String("cert", "", "TLS certificate file (PEM): serve https and wss")
 	keyFile := flag.String("key", "", "TLS key file (PEM), with -cert")
-	flag.Parse()
-
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, log, stop := chat.Command()
 	defer stop()
 
 	cfg := &websocket.Config{HeartbeatInterval: *heartbeat}
@@ -44,36 +35,17 @@ func main() {
 		cfg.AllowedOrigins = strings.Split(*origins, ",")
 	}
 	srv, err := wschat.New(ctx, chat.NewRoom(log), cfg)
-	if err != nil {
-		log.Error("config", "err", err)
-		os.Exit(1)
-	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		log.Error("listen", "err", err)
-		os.Exit(1)
-	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: websocket.DefaultHandshakeTimeout}
-	go func() {
-		<-ctx.Done()
-		srv.Close()
-		hs.Close()
-	}()
+	chat.Check(log, "config", err)
+	var cert *tls.Certificate
 	scheme := "http"
 	if *certFile != "" {
-		scheme = "https"
+		c, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+		chat.Check(log, "certificate", err)
+		cert, scheme = &c, "https"
 	}
-	log.Info("chat server listening", "transport", "websocket", "page", scheme+"://"+ln.Addr().String()+"/", "ws", strings.Replace(scheme, "http", "ws", 1)+"://"+ln.Addr().String()+"/ws")
-	// WrapListener: chat bursts leave in one write per client.
-	if *certFile != "" {
-		// HTTP/1.1 only: browsers then open WebSockets with the classic upgrade.
-		hs.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
-		err = hs.ServeTLS(websocket.WrapListener(ln), *certFile, *keyFile)
-	} else {
-		err = hs.Serve(websocket.WrapListener(ln))
-	}
-	if err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Error("serve", "err", err)
-		os.Exit(1)
-	}
+	ln, err := net.Listen("tcp", *addr)
+	chat.Check(log, "listen", err)
+	log.Info("chat server listening", "transport", "websocket", "page", scheme+"://"+ln.Addr().String()+"/",
+		"ws", strings.Replace(scheme, "http", "ws", 1)+"://"+ln.Addr().String()+"/ws")
+	chat.Check(log, "serve", srv.Serve(ctx, ln, cert))
 }

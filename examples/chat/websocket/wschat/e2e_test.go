@@ -26,25 +26,20 @@ func startServer(t *testing.T, ctx context.Context, cert *devcert.Cert) string {
 	room := chat.NewRoom(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	srv, err := New(ctx, room, nil)
 	require.NoError(t, err)
-	tcp, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	ln := websocket.WrapListener(tcp)
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 3 * time.Second}
+	var tc *tls.Certificate
 	if cert != nil {
-		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert.TLS}, NextProtos: []string{"http/1.1"}})
-		hs.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
+		tc = &cert.TLS
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		hs.Serve(ln)
-	}()
+	sctx, stop := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(sctx, ln, tc) }()
 	t.Cleanup(func() {
-		hs.Close()
-		srv.Close()
-		<-done
+		stop()
+		require.NoError(t, <-served)
 	})
-	return tcp.Addr().String()
+	return ln.Addr().String()
 }
 
 // joinGo joins the room as a Go client and returns the welcome.

@@ -8,8 +8,11 @@ package wschat
 
 import (
 	"context"
+	"crypto/tls"
 	"embed"
+	"errors"
 	"io/fs"
+	"net"
 	"net/http"
 
 	"github.com/packetpeer/packetpeer/examples/chat/chat"
@@ -50,3 +53,35 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 
 // Close disconnects every chat client and waits for them.
 func (s *Server) Close() error { return s.ws.Close() }
+
+// Serve serves the page and the chat on ln (https and wss with cert, http
+// and ws without) until ctx ends or ln fails. Then it shuts down: HTTP
+// stops, every chat client is closed with code 1001 (going away), and it
+// returns once every session has ended: nil when ctx ended.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, cert *tls.Certificate) error {
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: websocket.DefaultHandshakeTimeout}
+	websocket.ConfigureServer(hs, s.ws) // HTTP/1.1 for wss; Shutdown closes the clients
+	ln = websocket.WrapListener(ln)     // a chat burst leaves in one write per client
+	shutDown := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(shutDown)
+		hs.Shutdown(context.Background())
+	})
+	var err error
+	if cert != nil {
+		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*cert}}
+		err = hs.ServeTLS(ln, "", "")
+	} else {
+		err = hs.Serve(ln)
+	}
+	if stop() {
+		hs.Close()
+	} else {
+		<-shutDown
+	}
+	s.ws.Close()
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}

@@ -1,4 +1,4 @@
-package dtls
+package snirepair
 
 import (
 	"bytes"
@@ -55,14 +55,14 @@ func TestRepairEmptyServerName(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, cookie := range [][]byte{nil, {1, 2, 3}} {
 				b := helloDatagram(t, cookie, tc.exts...)
-				if got := emptySNIHello(b); got != tc.repair {
-					t.Fatalf("emptySNIHello = %v, want %v", got, tc.repair)
+				if got := EmptySNIHello(b); got != tc.repair {
+					t.Fatalf("EmptySNIHello = %v, want %v", got, tc.repair)
 				}
 				if tc.repair != (parsesInPion(b) != nil) {
 					t.Fatalf("pion's parser: %v (want it to fail exactly when a repair is needed)", parsesInPion(b))
 				}
-				r := &sniRepair{}
-				out := r.inbound(bytes.Clone(b))
+				r := &Repair{}
+				out := r.Inbound(bytes.Clone(b))
 				if !tc.repair {
 					if !bytes.Equal(out, b) {
 						t.Fatal("a ClientHello that needs no repair was changed")
@@ -95,17 +95,17 @@ func TestRepairEmptyServerName(t *testing.T) {
 func FuzzSNIRepair(f *testing.F) {
 	f.Add(helloDatagram(f, nil, &extension.ServerName{}), true)
 	f.Add(helloDatagram(f, []byte{9}, &extension.ServerName{}, &extension.UseExtendedMasterSecret{Supported: true}), true)
-	f.Add(helloCookie, false)
+	f.Add(helloDatagram(f, []byte{1, 2, 3}, &extension.ServerName{ServerName: "example.com"}), false)
 	f.Add([]byte{22, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 1, 0, 3, 20, 0, 0}, true)
 	f.Fuzz(func(t *testing.T, b []byte, in bool) {
-		r := &sniRepair{deliver: func([]byte) {}}
-		emptySNIHello(b)
+		r := &Repair{Deliver: func([]byte) {}}
+		EmptySNIHello(b)
 		for range 3 { // as retransmissions would
 			var out []byte
 			if in {
-				out = r.inbound(bytes.Clone(b))
+				out = r.Inbound(bytes.Clone(b))
 			} else {
-				out = r.outbound(bytes.Clone(b))
+				out = r.Outbound(bytes.Clone(b))
 			}
 			if len(out) > len(b) {
 				t.Fatalf("datagram grew from %d to %d bytes", len(b), len(out))

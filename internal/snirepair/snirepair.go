@@ -1,4 +1,9 @@
-package dtls
+// Package snirepair lets a pion/dtls server accept the ClientHello Godot's
+// mbedTLS sends for an empty hostname (TLSOptions.client_unsafe() with
+// connect_to_peer(udp, "")): a server_name extension holding an empty host
+// name, which pion refuses to parse. Package dtls's Listener and package
+// enet's DTLS layer both put a Repair between their socket and pion.
+package snirepair
 
 import (
 	"bytes"
@@ -19,8 +24,8 @@ import (
 // Godot's connect_to_peer passes its hostname to mbedTLS, which then sends
 // a server_name extension holding an empty host name when the hostname is
 // "" (mbedTLS 2.28 and 3.x alike). pion refuses to parse such a
-// ClientHello, so a Listener repairs these handshakes on their way through
-// its socket (see sniRepair).
+// ClientHello, so the servers repair these handshakes on their way through
+// their socket (see Repair).
 //
 // Repairing the ClientHello changes the handshake transcript that both
 // Finished messages authenticate, and, with the extended master secret
@@ -45,11 +50,14 @@ const (
 	maxHeld            = 4 // client records held for the master secret (one Finished, and retransmissions)
 )
 
-// sniRepair is the state of one repaired handshake. inbound and outbound
-// see every datagram from and to the client; Write receives pion's key log.
-type sniRepair struct {
+// Repair is the state of one repaired handshake, for a client whose first
+// ClientHello EmptySNIHello reported. Inbound and Outbound see every
+// datagram from and to that client; Write receives pion's key log (pass
+// the Repair to pion's WithKeyLogWriter). Records held for the master
+// secret go to Deliver once Write has it.
+type Repair struct {
 	mu      sync.Mutex
-	deliver func([]byte) // hands a datagram to pion
+	Deliver func([]byte) // hands a datagram to the DTLS server; set before Inbound
 
 	origHello, pionHello []byte // the ClientHello with cookie, as sent and as pion saw it
 	clientRandom         []byte
@@ -66,7 +74,7 @@ type sniRepair struct {
 	broken       bool
 }
 
-var errRepair = &peer.OpError{Op: "handshake", Transport: "dtls", Code: peer.ErrInvalidData, Detail: "cannot repair a ClientHello with an empty server name"}
+var errRepair = &peer.OpError{Op: "handshake", Code: peer.ErrInvalidData, Detail: "cannot repair a ClientHello with an empty server name"}
 
 // hsMessage is a handshake message reassembled from its fragments.
 type hsMessage struct {
@@ -95,9 +103,9 @@ func hsHeader(typ handshake.Type, length int, seq uint16) []byte {
 func put24(b []byte, v int) { b[0], b[1], b[2] = byte(v>>16), byte(v>>8), byte(v) }
 func get24(b []byte) int    { return int(b[0])<<16 | int(b[1])<<8 | int(b[2]) }
 
-// emptySNIHello reports whether datagram b starts with a record holding a
+// EmptySNIHello reports whether datagram b starts with a record holding a
 // whole ClientHello whose server_name extension has an empty host name.
-func emptySNIHello(b []byte) bool {
+func EmptySNIHello(b []byte) bool {
 	rec, _, ok := nextRecord(b)
 	if !ok || rec[0] != contentHandshake || binary.BigEndian.Uint16(rec[3:]) != 0 {
 		return false
@@ -226,11 +234,11 @@ func emptyHostName(data []byte) bool {
 	return false
 }
 
-// inbound rewrites a datagram from the client for pion: it repairs
+// Inbound rewrites a datagram from the client for pion: it repairs
 // ClientHellos, remembers the client's handshake messages, and translates
 // its Finished (held until pion's key log gives the master secret). nil
 // means nothing is left to deliver now.
-func (r *sniRepair) inbound(b []byte) []byte {
+func (r *Repair) Inbound(b []byte) []byte {
 	if !hasHandshake(b) {
 		return b
 	}
@@ -268,7 +276,7 @@ func (r *sniRepair) inbound(b []byte) []byte {
 
 // clientHandshake repairs the ClientHellos in an epoch-0 record and keeps
 // a copy of the ClientKeyExchange.
-func (r *sniRepair) clientHandshake(rec []byte) []byte {
+func (r *Repair) clientHandshake(rec []byte) []byte {
 	out := append([]byte(nil), rec[:recHdr]...)
 	for frag := rec[recHdr:]; len(frag) >= hsHdr; {
 		n := get24(frag[9:])
@@ -317,7 +325,7 @@ func cookieLen(body []byte) int {
 
 // addFragment copies a handshake fragment into m when it continues what m
 // has; later fragments wait for a retransmission.
-func (r *sniRepair) addFragment(m *hsMessage, msg []byte) {
+func (r *Repair) addFragment(m *hsMessage, msg []byte) {
 	length, off, n := get24(msg[1:]), get24(msg[6:]), get24(msg[9:])
 	if length > maxRepairedMessage {
 		r.broken = true
@@ -334,7 +342,7 @@ func (r *sniRepair) addFragment(m *hsMessage, msg []byte) {
 }
 
 // transcript is the handshake so far as one side hashes it, from hello.
-func (r *sniRepair) transcript(hello []byte, fin []byte) ([]byte, bool) {
+func (r *Repair) transcript(hello []byte, fin []byte) ([]byte, bool) {
 	t := bytes.Clone(hello)
 	for _, typ := range []handshake.Type{handshake.TypeServerHello, handshake.TypeCertificate,
 		handshake.TypeServerKeyExchange, handshake.TypeCertificateRequest, handshake.TypeServerHelloDone} {
@@ -356,7 +364,7 @@ func (r *sniRepair) transcript(hello []byte, fin []byte) ([]byte, bool) {
 
 // clientFinished checks the client's Finished against its transcript and
 // re-makes it for pion's.
-func (r *sniRepair) clientFinished(rec []byte) []byte {
+func (r *Repair) clientFinished(rec []byte) []byte {
 	var h recordlayer.Header
 	if err := h.Unmarshal(rec); err != nil {
 		return rec
@@ -396,7 +404,7 @@ func (r *sniRepair) clientFinished(rec []byte) []byte {
 	return r.seal(r.cli, h, r.fin, rec)
 }
 
-func (r *sniRepair) seal(g *ciphersuite.GCM, h recordlayer.Header, msg, orig []byte) []byte {
+func (r *Repair) seal(g *ciphersuite.GCM, h recordlayer.Header, msg, orig []byte) []byte {
 	raw := append(bytes.Clone(orig[:h.Size()]), msg...)
 	out, err := g.Encrypt(&recordlayer.RecordLayer{Header: h}, raw)
 	if err != nil {
@@ -406,10 +414,10 @@ func (r *sniRepair) seal(g *ciphersuite.GCM, h recordlayer.Header, msg, orig []b
 	return out
 }
 
-// outbound rewrites a datagram from pion for the client: it remembers
+// Outbound rewrites a datagram from pion for the client: it remembers
 // pion's handshake messages and re-makes pion's Finished for the client's
 // transcript.
-func (r *sniRepair) outbound(b []byte) []byte {
+func (r *Repair) Outbound(b []byte) []byte {
 	if !hasHandshake(b) {
 		return b
 	}
@@ -443,7 +451,7 @@ func (r *sniRepair) outbound(b []byte) []byte {
 	return out
 }
 
-func (r *sniRepair) serverHandshake(rec []byte) {
+func (r *Repair) serverHandshake(rec []byte) {
 	for frag := rec[recHdr:]; len(frag) >= hsHdr; {
 		n := get24(frag[9:])
 		if hsHdr+n > len(frag) {
@@ -477,7 +485,7 @@ func (r *sniRepair) serverHandshake(rec []byte) {
 	}
 }
 
-func (r *sniRepair) serverFinished(rec []byte) []byte {
+func (r *Repair) serverFinished(rec []byte) []byte {
 	var h recordlayer.Header
 	if err := h.Unmarshal(rec); err != nil {
 		return rec
@@ -506,7 +514,7 @@ func (r *sniRepair) serverFinished(rec []byte) []byte {
 // Write receives pion's key log line ("CLIENT_RANDOM <random> <master
 // secret>"), derives both directions' keys, and delivers the client records
 // held for them.
-func (r *sniRepair) Write(line []byte) (int, error) {
+func (r *Repair) Write(line []byte) (int, error) {
 	r.mu.Lock()
 	var deliver [][]byte
 	if err := r.keys(line); err != nil {
@@ -522,12 +530,12 @@ func (r *sniRepair) Write(line []byte) (int, error) {
 	}
 	r.mu.Unlock()
 	for _, d := range deliver {
-		r.deliver(d)
+		r.Deliver(d)
 	}
 	return len(line), nil
 }
 
-func (r *sniRepair) keys(line []byte) error {
+func (r *Repair) keys(line []byte) error {
 	f := bytes.Fields(line)
 	if len(f) != 3 || r.serverRandom == nil {
 		return errRepair

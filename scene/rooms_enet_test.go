@@ -1,0 +1,208 @@
+package scene
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/packetpeer/packetpeer/peer"
+	"github.com/packetpeer/packetpeer/transport/enet"
+	"github.com/packetpeer/packetpeer/transport/websocket"
+)
+
+// enetClient is a Go client playing a Godot ENetMultiplayerPeer client
+// under SceneMultiplayer, in a room.
+type enetClient struct {
+	m      *Multiplayer
+	p      *enet.MultiplayerPeer
+	events chan got
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func joinENet(t *testing.T, r *Room) *enetClient {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p, err := enet.DialClient(ctx, r.Addr().String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &enetClient{p: p, events: make(chan got, 64), done: make(chan struct{})}
+	c.m = NewMultiplayer(p, &Config{
+		OnPeerConnected:    func(_ *Multiplayer, id int32) { c.events <- got{id, "connected"} },
+		OnPeerDisconnected: func(_ *Multiplayer, id int32) { c.events <- got{id, "disconnected"} },
+		OnPeerPacket:       func(_ *Multiplayer, id int32, b []byte) { c.events <- got{id, "packet " + string(b)} },
+	})
+	var run context.Context
+	run, c.cancel = context.WithCancel(context.Background())
+	go func() {
+		defer close(c.done)
+		c.m.Run(run)
+	}()
+	t.Cleanup(c.close)
+	return c
+}
+
+func (c *enetClient) close() {
+	c.cancel()
+	<-c.done
+	c.p.Close()
+}
+
+// TestRoomsENet runs two ENet rooms, a port each, in one Rooms: clients
+// of a room see each other (ADD_PEER), reach each other through the
+// room's relay and are heard by the room's handlers, while the client of
+// the other room sees none of it; rooms stay open without clients until
+// CloseRoom, which drops their clients.
+func TestRoomsENet(t *testing.T) {
+	noLeaks(t)
+	heard := make(chan got, 16)
+	admitted := make(chan got, 16)
+	rs := NewRooms(&RoomsConfig{
+		Config: Config{
+			OnPeerConnected: func(m *Multiplayer, id int32) { admitted <- got{id, m.Room().Name()} },
+			OnPeerPacket: func(m *Multiplayer, id int32, data []byte) {
+				heard <- got{id, m.Room().Name() + " " + string(data)}
+			},
+		},
+		Setup: func(r *Room) error {
+			if r.Name() == "/bad" {
+				return errors.New("no such game")
+			}
+			_, err := r.Multiplayer().AddNode("Main", mainMethods)
+			return err
+		},
+		MaxRooms: 3,
+	})
+	defer rs.Close()
+	one, err := rs.OpenENet("/one", "127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := rs.OpenENet("/two", "127.0.0.1:0", &enet.MultiplayerConfig{MaxClients: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one.Addr() == nil || one.Addr().String() == two.Addr().String() || one.ENet() == nil {
+		t.Fatalf("rooms on %v and %v", one.Addr(), two.Addr())
+	}
+	if _, err := rs.OpenENet("/one", "127.0.0.1:0", nil); !errors.Is(err, peer.ErrAlreadyInUse) {
+		t.Errorf("opening room one twice: %v", err)
+	}
+	if _, err := rs.OpenENet("/three", one.Addr().String(), nil); !errors.Is(err, peer.ErrCantCreate) {
+		t.Errorf("a room on a port in use: %v", err)
+	}
+	if _, err := rs.OpenENet("/three", "127.0.0.1:0", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rs.OpenENet("/four", "127.0.0.1:0", nil); !errors.Is(err, peer.ErrBusy) {
+		t.Errorf("a fourth room with MaxRooms 3: %v", err)
+	}
+	if err := rs.CloseRoom("/three"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rs.OpenENet("/bad", "127.0.0.1:0", nil); err == nil || rs.Room("/bad") != nil {
+		t.Errorf("a room whose Setup failed opened: %v", err)
+	}
+	if _, err := rs.OpenENet("", "127.0.0.1:0", nil); !errors.Is(err, peer.ErrInvalidParameter) {
+		t.Errorf("a room without a name: %v", err)
+	}
+
+	a := joinENet(t, one)
+	waitFor(t, a.events, got{1, "connected"})
+	b := joinENet(t, one)
+	waitFor(t, b.events, got{1, "connected"})
+	c := joinENet(t, two)
+	waitFor(t, c.events, got{1, "connected"})
+	seen := map[got]bool{}
+	for range 3 {
+		select {
+		case g := <-admitted:
+			seen[g] = true
+		case <-time.After(10 * time.Second):
+			t.Fatal("the rooms did not admit their clients")
+		}
+	}
+	for _, want := range []got{{a.m.UniqueID(), "/one"}, {b.m.UniqueID(), "/one"}, {c.m.UniqueID(), "/two"}} {
+		if !seen[want] {
+			t.Errorf("rooms admitted %v, want %v among them", seen, want)
+		}
+	}
+	// In room one, a and b learn of each other; c learns of nobody.
+	waitFor(t, a.events, got{b.m.UniqueID(), "connected"})
+	waitFor(t, b.events, got{a.m.UniqueID(), "connected"})
+	if ids := one.Multiplayer().Peers(); len(ids) != 2 || !slices.Contains(ids, a.m.UniqueID()) || !slices.Contains(ids, b.m.UniqueID()) {
+		t.Errorf("room one peers %v", ids)
+	}
+	if ids := two.Multiplayer().Peers(); !slices.Equal(ids, []int32{c.m.UniqueID()}) {
+		t.Errorf("room two peers %v", ids)
+	}
+
+	// a's broadcast reaches b (relayed) and room one's server only.
+	if err := a.m.SendBytes([]byte("hi all"), 0, TransferModeReliable, 0); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, b.events, got{a.m.UniqueID(), "packet hi all"})
+	waitFor(t, heard, got{a.m.UniqueID(), "/one hi all"})
+	if err := c.m.SendBytes([]byte("hi two"), 0, TransferModeReliable, 0); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, heard, got{c.m.UniqueID(), "/two hi two"})
+	// Room two's server answers c; c's next event is that, nothing of room one.
+	if err := two.Multiplayer().SendBytes([]byte("marker"), c.m.UniqueID(), TransferModeReliable, 0); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, c.events, got{1, "packet marker"})
+	if err := one.Multiplayer().SendBytes([]byte("marker"), 0, TransferModeReliable, 0); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, a.events, got{1, "packet marker"})
+	waitFor(t, b.events, got{1, "packet marker"})
+	if len(heard) != 0 {
+		t.Errorf("the rooms heard more: %v", <-heard)
+	}
+	if s := two.Multiplayer().Stats(); s.Relayed != 0 || s.UnknownPeer != 0 {
+		t.Errorf("room two stats %+v", s)
+	}
+
+	// c leaves: room two stays open for the next client; closing room two
+	// drops that one.
+	c.close()
+	d := joinENet(t, two)
+	waitFor(t, d.events, got{1, "connected"})
+	if rs.Room("/two") != two || rs.Len() != 2 {
+		t.Fatalf("room two after its client left: %v, %d rooms", rs.Room("/two"), rs.Len())
+	}
+	// A WebSocket client asking for an ENet room's name is refused.
+	l, err := websocket.Listen("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- rs.Serve(ctx, l) }()
+	refused := rs.Refused()
+	if ws, err := websocket.DialClient(ctx, "ws://"+l.Addr().String()+"/two", &websocket.Config{HandshakeTimeout: 5 * time.Second}); err == nil {
+		ws.Close()
+		t.Errorf("a WebSocket client joined ENet room two")
+	}
+	if rs.Refused() != refused+1 {
+		t.Errorf("Refused %d, want %d", rs.Refused(), refused+1)
+	}
+	cancel()
+	<-served
+	l.Close()
+	if err := rs.CloseRoom("/two"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, d.events, got{1, "disconnected"})
+	if err := rs.CloseRoom("/two"); !errors.Is(err, peer.ErrInvalidParameter) {
+		t.Errorf("closing room two twice: %v", err)
+	}
+	if rs.Len() != 1 {
+		t.Errorf("%d rooms open, want 1", rs.Len())
+	}
+}
