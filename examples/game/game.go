@@ -13,6 +13,7 @@ package game
 import (
 	"cmp"
 	"context"
+	"maps"
 	"math"
 	"strconv"
 	"time"
@@ -97,6 +98,7 @@ type player struct {
 	obj  *replication.Object
 	sync *replication.Synchronizer
 	sees map[int32]bool // with Config.Nearest: the peers that see this player
+	prev map[int32]bool // sees before the last updateAOI
 }
 
 type near struct {
@@ -124,7 +126,7 @@ func NewServer(mp multiplayer.MultiplayerPeer, cfg *Config) *Server {
 	})
 	s.r = replication.New(s.m, nil)
 	s.m.SetReplication(world{s})
-	s.spawner = &replication.Spawner{Path: SpawnerPath, SpawnPath: PlayersPath, Scenes: []string{PlayerScene}}
+	s.spawner = MainSpawner()
 	if err := s.r.AddSpawner(s.spawner); err != nil {
 		panic(err) // a fixed, valid spawner
 	}
@@ -140,16 +142,13 @@ func (s *Server) Multiplayer() *scene.Multiplayer { return s.m }
 // Run runs the game until ctx ends or the peer is closed (scene's Run).
 func (s *Server) Run(ctx context.Context) error { return s.m.Run(ctx) }
 
-// Player declares the replication of a player object as player.tscn has it:
-// the Sync synchronizer with .:position (spawn, always) every server frame.
-// pos is the variable it reads.
+//go:generate go run ../../cmd/gdsync -o replication_gen.go godot
+
+// Player declares the replication of a player object as player.tscn has it
+// (PlayerSync, written by gdsync): the Sync synchronizer with .:position
+// (spawn, always) every server frame. pos is the variable it reads.
 func Player(pos *variant.Vector2) *replication.Synchronizer {
-	return &replication.Synchronizer{
-		Path: "Sync",
-		Properties: []replication.Property{
-			{Path: ".:position", Spawn: true, Mode: replication.ReplicationModeAlways, Value: pos},
-		},
-	}
+	return PlayerSync(pos)
 }
 
 // world is the server's replication: the game steps before each
@@ -172,8 +171,9 @@ func (s *Server) join(id int32) {
 	p := &player{id: id, pos: spawnPoint(id)}
 	p.sync = Player(&p.pos)
 	if s.cfg.Nearest > 0 {
-		p.sees = map[int32]bool{id: true}
+		p.sees, p.prev = map[int32]bool{id: true}, map[int32]bool{}
 		p.sync.Filter = func(peer int32) bool { return p.sees[peer] }
+		p.sync.VisibilityUpdateMode = replication.VisibilityProcessNone
 	}
 	obj, err := s.spawner.Spawn(strconv.Itoa(int(id)), 0, p.sync)
 	if err != nil {
@@ -249,10 +249,12 @@ func clamp(v, lo, hi float64) float64 { return max(lo, min(hi, v)) }
 
 // updateAOI lets each client see the Nearest players closest to its own
 // (its own included): a bounded insertion per candidate, so O(players²)
-// distance checks and few inserts.
+// distance checks and few inserts. The replicator re-evaluates visibility
+// only when some player's viewers changed.
 func (s *Server) updateAOI() {
 	k := s.cfg.Nearest
 	for _, p := range s.order {
+		p.prev, p.sees = p.sees, p.prev
 		clear(p.sees)
 	}
 	for _, viewer := range s.order {
@@ -275,6 +277,12 @@ func (s *Server) updateAOI() {
 		s.frame = best
 		for _, n := range best {
 			n.p.sees[viewer.id] = true
+		}
+	}
+	for _, p := range s.order {
+		if !maps.Equal(p.sees, p.prev) {
+			p.sync.UpdateVisibility(0)
+			return
 		}
 	}
 }

@@ -49,7 +49,10 @@ func TestClientScenes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp := &replication.Spawner{Path: SpawnerPath, SpawnPath: PlayersPath, Scenes: []string{PlayerScene}}
+	sp := MainSpawner()
+	if sp.Path != SpawnerPath || sp.SpawnPath != PlayersPath || len(sp.Scenes) != 1 || sp.Scenes[0] != PlayerScene {
+		t.Errorf("MainSpawner() = %+v, want the paths game.go names", sp)
+	}
 	ss := mainScene.Spawner("Spawner")
 	if ss == nil {
 		t.Fatal("main.tscn has no Spawner")

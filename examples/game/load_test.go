@@ -2,6 +2,7 @@ package game
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -50,10 +51,26 @@ func TestArenaServerProcess(t *testing.T) {
 // scale CPU and bytes to 20 frames a second, as both are per frame). Full
 // visibility for N = 50, 100, 200; each client sees its 20 nearest for
 // N = 500. Run with -benchtime=1x; Linux only (/proc).
+//
+// GAME_ARENA_SIZES replaces the list ("300,1000/20": 300 with full
+// visibility, 1000 seeing their 20 nearest), to find the largest N one core
+// holds; GAME_ARENA_CPU pins the server process to that CPU with taskset.
 func BenchmarkArena(b *testing.B) {
-	for _, c := range []struct {
-		n, nearest int
-	}{{50, 0}, {100, 0}, {200, 0}, {500, 20}} {
+	type size struct{ n, nearest int }
+	sizes := []size{{50, 0}, {100, 0}, {200, 0}, {500, 20}}
+	if env := os.Getenv("GAME_ARENA_SIZES"); env != "" {
+		sizes = nil
+		for _, f := range strings.Split(env, ",") {
+			ns, ks, _ := strings.Cut(f, "/")
+			n, err := strconv.Atoi(ns)
+			k, err2 := strconv.Atoi(cmp.Or(ks, "0"))
+			if err != nil || err2 != nil || n <= 0 || k < 0 {
+				b.Fatalf("GAME_ARENA_SIZES: bad entry %q", f)
+			}
+			sizes = append(sizes, size{n, k})
+		}
+	}
+	for _, c := range sizes {
 		name := fmt.Sprintf("N=%d/full", c.n)
 		if c.nearest > 0 {
 			name = fmt.Sprintf("N=%d/nearest=%d", c.n, c.nearest)
@@ -71,6 +88,13 @@ func benchArena(b *testing.B, n, nearest int) {
 		b.Fatal(err)
 	}
 	cmd := exec.Command(exe, "-test.run=^TestArenaServerProcess$", "-test.count=1")
+	if cpu := os.Getenv("GAME_ARENA_CPU"); cpu != "" {
+		ts, err := exec.LookPath("taskset")
+		if err != nil {
+			b.Fatal("GAME_ARENA_CPU needs taskset: ", err)
+		}
+		cmd = exec.Command(ts, "-c", cpu, exe, "-test.run=^TestArenaServerProcess$", "-test.count=1")
+	}
 	cmd.Env = append(os.Environ(), "GAME_SERVER_NEAREST="+strconv.Itoa(nearest), "GOMAXPROCS=1")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -50,6 +50,8 @@
 // ReadScene reads a Godot scene file (.tscn) and CheckScene, Synchronizer.Check
 // and Spawner.Check compare the Go declarations with it, so that a property
 // renamed or reordered in the editor fails a test instead of the game.
+// Command gdsync (cmd/gdsync) writes the declarations from the scene files
+// in the first place, for go generate, and -check fails CI when they drift.
 //
 // # Checked against Godot 4.6
 //
@@ -106,5 +108,5 @@
 //	NETWORK_COMMAND_SPAWN / DESPAWN                ParseSpawn, AppendSpawn / ParseDespawn, AppendDespawn
 //	NETWORK_COMMAND_SYNC (+ delta flag)            ParseSync (SyncReader), AppendSync*, AppendDelta*
 //	String.validate_node_name                      ValidNodeName
-//	.tscn replication config                       ReadScene, ParseScene, CheckScene
+//	.tscn replication config                       ReadScene, ParseScene, CheckScene, cmd/gdsync
 package replication

@@ -101,3 +101,33 @@ func ExampleCheckScene() {
 	fmt.Println(replication.CheckScene(sc, syncB, syncA))
 	// Output: replication: node "SyncB": property ".:health": replication mode is on change in the scene, always in Go
 }
+
+// An area-of-interest filter evaluated only when the game says its answers
+// changed: quiet frames cost each peer only what it sees.
+func ExampleSynchronizer_UpdateVisibility() {
+	r := replication.New(printSession{}, nil)
+	spawner := &replication.Spawner{Path: "Main/Spawner", SpawnPath: "Main/Players", Scenes: []string{"res://player.tscn"}}
+	r.AddSpawner(spawner)
+
+	var pos variant.Vector2
+	near := map[int32]bool{42: true} // the peers close enough to see it
+	sync := &replication.Synchronizer{Path: "Sync", Properties: []replication.Property{
+		{Path: ".:position", Spawn: true, Mode: replication.ReplicationModeAlways, Value: &pos},
+	}}
+	sync.Filter = func(peer int32) bool { return near[peer] }
+	sync.VisibilityUpdateMode = replication.VisibilityProcessNone
+	r.AddPeer(42)
+	spawner.Spawn("7", 0, sync) // SPAWN to 42
+
+	now := time.Unix(0, 0)
+	r.Tick(now) // SYNC to 42
+	near[42] = false
+	r.Tick(now.Add(50 * time.Millisecond)) // not evaluated yet: SYNC to 42
+	sync.UpdateVisibility(0)
+	r.Tick(now.Add(100 * time.Millisecond)) // DESPAWN to 42
+	// Output:
+	// to 42: 04 00 01 00 00 00 01 00 00 00 01 00 00 00 02 00 00 00 02 00 00 00 37 00 05 00 00 00 00 00 00 00 00 00 00 00
+	// to 42: 06 01 00 02 00 00 00 0c 00 00 00 05 00 00 00 00 00 00 00 00 00 00 00
+	// to 42: 06 02 00 02 00 00 00 0c 00 00 00 05 00 00 00 00 00 00 00 00 00 00 00
+	// to 42: 05 01 00 00 00
+}

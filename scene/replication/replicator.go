@@ -73,16 +73,20 @@ type Replicator struct {
 
 	objects []*Object       // in creation order
 	level   []*Synchronizer // added with AddSynchronizer
-	syncs   []*Synchronizer // scratch of tickPeer
-	props   []int           // scratch of apply
-	paths   map[string]*Synchronizer
-	peers   map[int32]*peerState
-	order   []int32 // peer ids in join order
-	free    []int   // slots of peers that left
-	slots   int     // slots ever used
-	stats   Stats
-	pkt     []byte
-	vals    []any
+	// visDirty: visibility must be evaluated at the next Tick even if
+	// idle is 0, the number of server-owned synchronizers evaluated every
+	// Tick (VisibilityProcessIdle).
+	visDirty bool
+	idle     int
+	props    []int // scratch of apply
+	paths    map[string]*Synchronizer
+	peers    map[int32]*peerState
+	order    []int32 // peer ids in join order
+	free     []int   // slots of peers that left
+	slots    int     // slots ever used
+	stats    Stats
+	pkt      []byte
+	vals     []any
 }
 
 // peerState is what the Replicator knows of one peer. Which objects the
@@ -92,6 +96,7 @@ type peerState struct {
 	id   int32
 	slot int
 	time uint16
+	vis  []*Synchronizer // server-owned synchronizers it sees, as of the last evaluation
 }
 
 // New returns a Replicator on session s. cfg may be nil.
@@ -135,6 +140,33 @@ type Spawner struct {
 	live int
 }
 
+// VisibilityUpdateMode is MultiplayerSynchronizer.VisibilityUpdateMode, with
+// Godot's values.
+type VisibilityUpdateMode uint8
+
+const (
+	// VisibilityProcessIdle: visibility is evaluated every Tick (Godot's
+	// default).
+	VisibilityProcessIdle VisibilityUpdateMode = 0
+	// VisibilityProcessPhysics: as VisibilityProcessIdle; the Replicator has
+	// one frame.
+	VisibilityProcessPhysics VisibilityUpdateMode = 1
+	// VisibilityProcessNone: visibility is evaluated only after a change
+	// the Replicator sees or an UpdateVisibility call.
+	VisibilityProcessNone VisibilityUpdateMode = 2
+)
+
+// UpdateVisibility makes the next Tick re-evaluate visibility
+// (update_visibility), spawning and despawning objects as it finds; peer is
+// Godot's for_peer and is not used: every peer is evaluated. A game whose
+// synchronizers have VisibilityProcessNone calls it when their Filter's
+// answers may have changed.
+func (s *Synchronizer) UpdateVisibility(peer int32) {
+	if s.rep != nil {
+		s.rep.visDirty = true
+	}
+}
+
 // AddSpawner registers sp with r.
 func (r *Replicator) AddSpawner(sp *Spawner) error {
 	if sp.r != nil {
@@ -159,7 +191,8 @@ func (r *Replicator) AddSpawner(sp *Spawner) error {
 // Visibility is Godot's: public unless SetVisibilityPublic(false), then
 // only for peers enabled with SetVisibilityFor, and in both cases only for
 // peers Filter (if set) accepts. Tick evaluates it every frame, as Godot's
-// default visibility_update_mode does.
+// default visibility_update_mode does, unless VisibilityUpdateMode is
+// VisibilityProcessNone.
 type Synchronizer struct {
 	Path       string
 	Properties []Property
@@ -173,12 +206,24 @@ type Synchronizer struct {
 	Authority int32
 	// Filter, if set, is a visibility filter (add_visibility_filter).
 	Filter func(peer int32) bool
+	// VisibilityUpdateMode is when Tick re-evaluates the visibility
+	// (visibility_update_mode), read when the synchronizer is spawned or
+	// added. With VisibilityProcessNone it is evaluated when something
+	// visibility depends on changes in the Replicator (a peer joins or
+	// leaves, an object spawns or despawns, SetVisibilityPublic,
+	// SetVisibilityFor) and after UpdateVisibility; the game calls that when
+	// Filter's answers change. While every server-owned synchronizer has
+	// VisibilityProcessNone, a frame with no such change costs each peer
+	// only the synchronizers it sees.
+	VisibilityUpdateMode VisibilityUpdateMode
 	// OnUpdate, if set, is called after an update from the authority was
 	// applied to the Values (Godot's synchronized / delta_synchronized).
 	OnUpdate func(delta bool)
 
 	l          lists
 	obj        *Object
+	rep        *Replicator // once spawned or added
+	idle       bool        // counted in rep.idle
 	fullPath   string
 	netID      uint32
 	private    bool
@@ -243,11 +288,15 @@ func (s *Synchronizer) prepare() error {
 }
 
 // SetVisibilityPublic sets public_visibility (default true).
-func (s *Synchronizer) SetVisibilityPublic(public bool) { s.private = !public }
+func (s *Synchronizer) SetVisibilityPublic(public bool) {
+	s.private = !public
+	s.UpdateVisibility(0)
+}
 
 // SetVisibilityFor enables or disables peer p (set_visibility_for), which
 // matters when the synchronizer is not public.
 func (s *Synchronizer) SetVisibilityFor(p int32, visible bool) {
+	s.UpdateVisibility(0)
 	if !visible {
 		delete(s.visibleFor, p)
 		return
@@ -289,6 +338,7 @@ func (r *Replicator) AddSynchronizer(s *Synchronizer) error {
 	s.fullPath = s.Path
 	r.paths[s.Path] = s
 	r.level = append(r.level, s)
+	r.attach(s)
 	return nil
 }
 
@@ -377,6 +427,7 @@ func (sp *Spawner) spawn(name string, sceneIndex int, arg []byte, syncs []*Synch
 			s.netID = r.netID
 		}
 		r.paths[s.fullPath] = s
+		r.attach(s)
 	}
 	r.objects = append(r.objects, o)
 	sp.live++
@@ -408,12 +459,27 @@ func (o *Object) Despawn() {
 		if r.paths[s.fullPath] == s {
 			delete(r.paths, s.fullPath)
 		}
+		if s.idle {
+			s.idle = false
+			r.idle--
+		}
 	}
+	r.visDirty = true
 	for i, x := range r.objects {
 		if x == o {
 			r.objects = append(r.objects[:i], r.objects[i+1:]...)
 			break
 		}
+	}
+}
+
+// attach makes s, just spawned or added, part of r's visibility.
+func (r *Replicator) attach(s *Synchronizer) {
+	s.rep = r
+	r.visDirty = true
+	if s.authority() == ServerID && s.VisibilityUpdateMode != VisibilityProcessNone {
+		s.idle = true
+		r.idle++
 	}
 }
 
@@ -484,6 +550,7 @@ func (r *Replicator) AddPeer(id int32) {
 	}
 	r.peers[id] = p
 	r.order = append(r.order, id)
+	r.visDirty = true
 	for _, o := range r.objects {
 		if r.objectVisible(o, id) {
 			r.sendSpawn(p, o)
@@ -499,6 +566,7 @@ func (r *Replicator) RemovePeer(id int32) {
 		return
 	}
 	delete(r.peers, id)
+	r.visDirty = true
 	for _, o := range r.objects {
 		o.setAt(p.slot, false)
 		for _, s := range o.Syncs {

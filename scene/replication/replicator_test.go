@@ -484,3 +484,61 @@ func TestSpawnErrors(t *testing.T) {
 		t.Errorf("unencodable custom argument accepted")
 	}
 }
+
+// TestVisibilityProcessNone checks that synchronizers with
+// VisibilityProcessNone are evaluated only after a change or an
+// UpdateVisibility call (no Filter call in a quiet frame, where
+// VisibilityProcessIdle calls it for every peer and object), and that
+// updates keep flowing in between.
+func TestVisibilityProcessNone(t *testing.T) {
+	for _, mode := range []VisibilityUpdateMode{VisibilityProcessIdle, VisibilityProcessNone} {
+		s := &recSession{}
+		r := New(s, nil)
+		sp := &Spawner{Path: "Main/Spawner", SpawnPath: "Main/Players", Scenes: []string{"res://player.tscn"}}
+		r.AddSpawner(sp)
+		r.AddPeer(7)
+		r.AddPeer(9)
+		calls := 0
+		hide9 := false
+		for i := range 3 {
+			pl := newPlayer(0)
+			pl.sync.VisibilityUpdateMode = mode
+			pl.sync.Filter = func(p int32) bool { calls++; return !(hide9 && p == 9) }
+			if _, err := sp.Spawn("p"+strconv.Itoa(i), 0, pl.sync); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r.Tick(time0)
+		calls = 0
+		clear(s.got)
+		r.Tick(time0.Add(time.Millisecond))
+		wantCalls := 0
+		if mode == VisibilityProcessIdle {
+			wantCalls = 2 * 3 * 2 // peers × objects × (spawn pass + sync list)
+		}
+		if calls != wantCalls {
+			t.Fatalf("mode %d: %d Filter calls in a quiet frame, want %d", mode, calls, wantCalls)
+		}
+		if len(s.got[7]) != 1 || s.got[7][0][0] != 0x06 || len(s.got[9]) != 1 {
+			t.Fatalf("mode %d: quiet frame sent %d/%d packets, want one SYNC each", mode, len(s.got[7]), len(s.got[9]))
+		}
+
+		hide9 = true
+		clear(s.got)
+		r.Tick(time0.Add(2 * time.Millisecond))
+		if mode == VisibilityProcessNone {
+			if len(s.got[9]) != 1 || s.got[9][0][0] != 0x06 {
+				t.Fatalf("before UpdateVisibility peer 9 got % x, want its SYNC", s.got[9])
+			}
+			r.objects[0].Syncs[0].UpdateVisibility(0)
+			clear(s.got)
+			r.Tick(time0.Add(3 * time.Millisecond))
+		}
+		if n := len(s.got[9]); n != 3 || s.got[9][0][0] != 0x05 {
+			t.Fatalf("mode %d: peer 9 got % x, want 3 DESPAWN", mode, s.got[9])
+		}
+		if len(s.got[7]) != 1 || s.got[7][0][0] != 0x06 {
+			t.Fatalf("mode %d: peer 7 got % x, want its SYNC only", mode, s.got[7])
+		}
+	}
+}

@@ -26,16 +26,26 @@ import (
 func (r *Replicator) Tick(now time.Time) {
 	r.tick++
 	r.now = now
-	for _, id := range r.order {
-		p := r.peers[id]
-		for _, o := range r.objects {
-			vis := r.objectVisible(o, id)
-			switch {
-			case vis && !o.isAt(p.slot):
-				r.sendSpawn(p, o)
-			case !vis && o.isAt(p.slot):
-				r.sendDespawn(p, o)
+	if r.visDirty || r.idle > 0 {
+		r.visDirty = false
+		for _, id := range r.order {
+			p := r.peers[id]
+			for _, o := range r.objects {
+				vis := r.objectVisible(o, id)
+				switch {
+				case vis && !o.isAt(p.slot):
+					r.sendSpawn(p, o)
+					if !o.isAt(p.slot) {
+						r.visDirty = true // not sent: try again next frame
+					}
+				case !vis && o.isAt(p.slot):
+					r.sendDespawn(p, o)
+				}
 			}
+		}
+		for _, id := range r.order {
+			p := r.peers[id]
+			p.vis = r.visible(p.vis[:0], p)
 		}
 	}
 	for _, id := range r.order {
@@ -88,8 +98,7 @@ func (r *Replicator) wireID(p *peerState, s *Synchronizer) (uint32, bool) {
 }
 
 func (r *Replicator) tickPeer(p *peerState) {
-	syncs := r.visible(r.syncs[:0], p)
-	r.syncs = syncs[:0]
+	syncs := p.vis
 	if len(syncs) == 0 {
 		return
 	}

@@ -50,6 +50,7 @@ func (e *SceneError) Unwrap() error { return e.Err }
 // them. Node paths are relative to the scene's root node ("." is the root,
 // "Sync", "Body/Sync").
 type Scene struct {
+	Root          string // the root node's name
 	Spawners      []SceneSpawner
 	Synchronizers []SceneSynchronizer
 }
@@ -129,10 +130,11 @@ func ParseScene(r io.Reader) (*Scene, error) {
 		props     map[string]string
 	}
 	var (
-		configs = map[string]map[string]string{} // sub_resource id → properties
-		nodes   []*node
-		cur     map[string]string // properties of the current section, or nil
-		rootSet bool
+		configs  = map[string]map[string]string{} // sub_resource id → properties
+		nodes    []*node
+		cur      map[string]string // properties of the current section, or nil
+		rootSet  bool
+		rootName string
 	)
 	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, maxSceneLine)
@@ -172,6 +174,7 @@ func ParseScene(r io.Reader) (*Scene, error) {
 						return fail(line, "second root node "+strconv.Quote(name))
 					}
 					rootSet, n.path = true, "."
+					rootName = name
 				case parent == ".":
 					n.path = name
 				default:
@@ -208,7 +211,7 @@ func ParseScene(r io.Reader) (*Scene, error) {
 		return fail(line+1, err.Error())
 	}
 
-	s := &Scene{}
+	s := &Scene{Root: rootName}
 	for _, n := range nodes {
 		switch n.typ {
 		case "MultiplayerSpawner":

@@ -16,7 +16,7 @@ func TestReadScene(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &Scene{Synchronizers: []SceneSynchronizer{
+	want := &Scene{Root: "P2", Synchronizers: []SceneSynchronizer{
 		{Path: "SyncB", RootPath: "..", PublicVisibility: true, Properties: []Property{
 			{Path: ".:position", Spawn: true, Mode: ReplicationModeAlways},
 			{Path: ".:health", Spawn: true, Mode: ReplicationModeOnChange},
