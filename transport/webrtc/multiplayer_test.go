@@ -210,9 +210,15 @@ func TestMultiplayerChannelLayout(t *testing.T) {
 			}
 			require.ErrorIs(t, err, context.DeadlineExceeded)
 		}
-		b, info, err := cli.GetPacketFrom()
-		require.NoError(t, err)
-		require.Equal(t, string(pkt), string(b))
+		// The raw channel has it; the multiplayer peer reads it on its own
+		// schedule, so wait for it there rather than polling once, past any
+		// late copy of an earlier case's packet (those were resent above).
+		var b []byte
+		var info multiplayer.PacketInfo
+		for string(b) != string(pkt) {
+			b, info, err = cli.ReadPacketFrom(ctx)
+			require.NoError(t, err)
+		}
 		require.Equal(t, c.want, info)
 		for cli.AvailablePacketCount() > 0 { // resent copies
 			cli.GetPacketFrom()
