@@ -35,16 +35,14 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
+
+	"github.com/packetpeer/packetpeer/internal/codegen"
 )
 
 func main() {
@@ -52,7 +50,7 @@ func main() {
 }
 
 // errDrift is returned by -check when the output file is out of date.
-var errDrift = errors.New("out of date")
+var errDrift = codegen.ErrDrift
 
 func run(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("gdrpc", flag.ContinueOnError)
@@ -84,7 +82,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func gen(paths []string, pkg, out, root string, check bool, stdout io.Writer) error {
-	files, err := gdFiles(paths)
+	files, err := codegen.Files(paths, ".gd")
 	if err != nil {
 		return err
 	}
@@ -110,45 +108,7 @@ func gen(paths []string, pkg, out, root string, check bool, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
-	switch {
-	case check:
-		old, err := os.ReadFile(out)
-		if err != nil || !bytes.Equal(old, code) {
-			return errDrift
-		}
-		return nil
-	case out == "":
-		_, err = stdout.Write(code)
-		return err
-	}
-	return os.WriteFile(out, code, 0o644)
-}
-
-// gdFiles expands paths into a sorted list of .gd files.
-func gdFiles(paths []string) ([]string, error) {
-	var files []string
-	for _, p := range paths {
-		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() {
-				if path != p && strings.HasPrefix(d.Name(), ".") {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if path == p || strings.HasSuffix(path, ".gd") {
-				files = append(files, filepath.Clean(path))
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	sort.Strings(files)
-	return files, nil
+	return codegen.Emit(code, out, check, stdout)
 }
 
 // projectRoot returns the nearest directory at or above file's holding

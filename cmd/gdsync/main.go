@@ -42,15 +42,14 @@ import (
 	"go/format"
 	"go/token"
 	"io"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 	"unicode"
 
+	"github.com/packetpeer/packetpeer/internal/codegen"
 	"github.com/packetpeer/packetpeer/scene/replication"
 )
 
@@ -59,7 +58,7 @@ func main() {
 }
 
 // errDrift is returned by -check when the output file is out of date.
-var errDrift = errors.New("out of date")
+var errDrift = codegen.ErrDrift
 
 func run(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("gdsync", flag.ContinueOnError)
@@ -90,7 +89,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func gen(paths []string, pkg, out string, check bool, stdout io.Writer) error {
-	files, err := sceneFiles(paths)
+	files, err := codegen.Files(paths, ".tscn")
 	if err != nil {
 		return err
 	}
@@ -107,45 +106,7 @@ func gen(paths []string, pkg, out string, check bool, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case check:
-		old, err := os.ReadFile(out)
-		if err != nil || !bytes.Equal(old, code) {
-			return errDrift
-		}
-		return nil
-	case out == "":
-		_, err = stdout.Write(code)
-		return err
-	}
-	return os.WriteFile(out, code, 0o644)
-}
-
-// sceneFiles expands paths into a sorted list of .tscn files.
-func sceneFiles(paths []string) ([]string, error) {
-	var files []string
-	for _, p := range paths {
-		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() {
-				if path != p && strings.HasPrefix(d.Name(), ".") {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if path == p || strings.HasSuffix(path, ".tscn") {
-				files = append(files, filepath.Clean(path))
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	sort.Strings(files)
-	return files, nil
+	return codegen.Emit(code, out, check, stdout)
 }
 
 // generate writes one function per synchronizer and spawner of the scenes.
