@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/packetpeer/packetpeer/multiplayer"
 	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/transport/enet"
 	"github.com/packetpeer/packetpeer/transport/websocket"
@@ -175,26 +176,35 @@ func (rs *Rooms) enter(name string) (*Room, error) {
 			return nil, err
 		}
 		r = &Room{name: name, peer: p, done: make(chan struct{})}
-		r.m = NewMultiplayer(p, &rs.cfg.Config)
-		r.m.room = r
-		if rs.cfg.Setup != nil {
-			if err := rs.cfg.Setup(r); err != nil {
-				p.Close()
-				return nil, err
-			}
+		if err := rs.start(r, p); err != nil {
+			return nil, err
 		}
-		var ctx context.Context
-		ctx, r.cancel = context.WithCancel(context.Background())
-		rs.wg.Add(1)
-		go func() {
-			defer rs.wg.Done()
-			defer close(r.done)
-			r.m.Run(ctx)
-		}()
-		rs.rooms[name] = r
 	}
 	r.members++
 	return r, nil
+}
+
+// start runs r's session on p (after the config's Setup) and registers it;
+// if Setup fails, p is closed. rs.mu is held.
+func (rs *Rooms) start(r *Room, p multiplayer.MultiplayerPeer) error {
+	r.m = NewMultiplayer(p, &rs.cfg.Config)
+	r.m.room = r
+	if rs.cfg.Setup != nil {
+		if err := rs.cfg.Setup(r); err != nil {
+			p.Close()
+			return err
+		}
+	}
+	var ctx context.Context
+	ctx, r.cancel = context.WithCancel(context.Background())
+	rs.wg.Add(1)
+	go func() {
+		defer rs.wg.Done()
+		defer close(r.done)
+		r.m.Run(ctx)
+	}()
+	rs.rooms[r.name] = r
+	return nil
 }
 
 // leave drops one member of r and closes r when none is left.

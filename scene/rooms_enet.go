@@ -1,7 +1,6 @@
 package scene
 
 import (
-	"context"
 	"net"
 	"strconv"
 
@@ -40,23 +39,9 @@ func (rs *Rooms) OpenENet(name, addr string, cfg *enet.MultiplayerConfig) (*Room
 		return nil, err
 	}
 	r := &Room{name: name, enet: p, done: make(chan struct{})}
-	r.m = NewMultiplayer(p, &rs.cfg.Config)
-	r.m.room = r
-	if rs.cfg.Setup != nil {
-		if err := rs.cfg.Setup(r); err != nil {
-			p.Close()
-			return nil, err
-		}
+	if err := rs.start(r, p); err != nil {
+		return nil, err
 	}
-	var ctx context.Context
-	ctx, r.cancel = context.WithCancel(context.Background())
-	rs.wg.Add(1)
-	go func() {
-		defer rs.wg.Done()
-		defer close(r.done)
-		r.m.Run(ctx)
-	}()
-	rs.rooms[name] = r
 	return r, nil
 }
 
