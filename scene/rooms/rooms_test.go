@@ -1,4 +1,4 @@
-package scene
+package rooms_test
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/packetpeer/packetpeer/peer"
+	"github.com/packetpeer/packetpeer/scene"
+	"github.com/packetpeer/packetpeer/scene/rooms"
 	"github.com/packetpeer/packetpeer/transport/websocket"
 )
 
@@ -18,21 +20,22 @@ func TestRooms(t *testing.T) {
 	noLeaks(t)
 	events := make(chan got, 32)
 	closed := make(chan string, 4)
-	rs := NewRooms(&RoomsConfig{
-		Config: Config{
-			OnPeerConnected: func(m *Multiplayer, id int32) { events <- got{id, m.Room().Name() + " connected"} },
-			OnPeerPacket: func(m *Multiplayer, id int32, data []byte) {
-				events <- got{id, fmt.Sprintf("%s packet % x", m.Room().Name(), data)}
+	var rs *rooms.Server
+	rs = rooms.New(&rooms.Config{
+		Multiplayer: scene.Config{
+			OnPeerConnected: func(m *scene.Multiplayer, id int32) { events <- got{id, rs.RoomOf(m).Name() + " connected"} },
+			OnPeerPacket: func(m *scene.Multiplayer, id int32, data []byte) {
+				events <- got{id, fmt.Sprintf("%s packet % x", rs.RoomOf(m).Name(), data)}
 			},
 		},
-		Setup: func(r *Room) error {
+		Setup: func(r *rooms.Room) error {
 			if r.Name() == "/bad" {
 				return errors.New("no such game")
 			}
 			_, err := r.Multiplayer().AddNode("Main", mainMethods)
 			return err
 		},
-		OnRoomClosed: func(r *Room) { closed <- r.Name() },
+		OnRoomClosed: func(r *rooms.Room) { closed <- r.Name() },
 		MaxRooms:     2,
 	})
 	l, err := websocket.Listen("127.0.0.1:0", nil)
