@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,7 +102,8 @@ func TestRoomsENet(t *testing.T) {
 	if _, err := rs.OpenENet("/three", "127.0.0.1:0", nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rs.OpenENet("/four", "127.0.0.1:0", nil); !errors.Is(err, peer.ErrBusy) {
+	if _, err := rs.OpenENet("/four", "127.0.0.1:0", nil); !errors.Is(err, peer.ErrBusy) ||
+		err.Error() != `rooms: open ENet "/four": 3 rooms open, MaxRooms reached (ERR_BUSY)` {
 		t.Errorf("a fourth room with MaxRooms 3: %v", err)
 	}
 	if err := rs.CloseRoom("/three"); err != nil {
@@ -112,6 +114,12 @@ func TestRoomsENet(t *testing.T) {
 	}
 	if _, err := rs.OpenENet("", "127.0.0.1:0", nil); !errors.Is(err, peer.ErrInvalidParameter) {
 		t.Errorf("a room without a name: %v", err)
+	}
+	long := strings.Repeat("x", 1<<20)
+	if _, err := rs.OpenENet(long, "127.0.0.1:0", nil); !errors.Is(err, peer.ErrInvalidParameter) {
+		t.Errorf("a room with a 1 MiB name: %.100v", err)
+	} else if n := len(err.Error()); n > rooms.MaxNameBytes+100 {
+		t.Errorf("a room with a 1 MiB name: a %d-byte error", n)
 	}
 
 	a := joinENet(t, one)

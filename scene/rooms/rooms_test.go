@@ -93,12 +93,19 @@ func TestRooms(t *testing.T) {
 	c2.expect("SIMPLIFY_PATH id 1", h(t, "01 6134636231313163653063396363646230646566333766316161343632353861 00 01 00 00 00 4d 61 69 6e 00"))
 	c2.next()
 	// c2 leaving closes /two; /one stays.
+	two := rs.Room("/two").Multiplayer()
+	if r := rs.RoomOf(two); r == nil || r.Name() != "/two" {
+		t.Fatalf("RoomOf(/two's session) = %v", r)
+	}
 	c2.p.Close()
 	if name := <-closed; name != "/two" {
 		t.Fatalf("closed %q", name)
 	}
 	if rs.Len() != 1 || rs.Room("/one") == nil {
 		t.Fatalf("rooms after /two closed: %d", rs.Len())
+	}
+	if r := rs.RoomOf(two); r != nil {
+		t.Fatalf("RoomOf(closed /two's session) = %q", r.Name())
 	}
 	c3 := dial(t, base+"/two") // a fresh /two
 	waitFor(t, events, got{c3.id, "/two connected"})
@@ -110,7 +117,10 @@ func TestRooms(t *testing.T) {
 	}
 	a1.send("03 03") // a1 still served
 	waitFor(t, events, got{a1.id, "/one packet 03"})
-	if _, err := rs.Join("/one", nil); !errors.Is(err, peer.ErrInvalidParameter) {
+	_, err = rs.Join("/one", nil)
+	var re *rooms.Error
+	if !errors.Is(err, peer.ErrInvalidParameter) || !errors.As(err, &re) || re.Op != "join" || re.Room != "/one" ||
+		err.Error() != `rooms: join "/one": no connection (ERR_INVALID_PARAMETER)` {
 		t.Fatalf("Join without a connection = %v", err)
 	}
 }
