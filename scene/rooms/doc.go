@@ -22,10 +22,15 @@
 //
 // # Memory
 //
-// A Server holds at most Config.MaxRooms rooms (DefaultMaxRooms, 1024),
-// each a scene.Multiplayer (at most 512 bytes per admitted peer plus its
-// bounded path cache) and one multiplayer peer; a WebSocket room's receive
-// queue is bounded to 1 MiB. A room name is at most MaxNameBytes bytes.
+// A Server holds at most Config.MaxRooms rooms (DefaultMaxRooms, 1024).
+// An open WebSocket room costs about 18 KiB beyond its clients'
+// connections (its scene.Multiplayer, its multiplayer peer and the
+// goroutines running them; TestRoomCost checks at most 32 KiB), and an
+// ENet room without clients about 130 KiB with Godot's defaults, mostly
+// its ENet host (checked at most 192 KiB). On top of that each admitted
+// client costs its room's Multiplayer at most 512 bytes plus its bounded
+// path cache (scene.PeerPaths), and a WebSocket room's receive queue holds
+// at most 1 MiB. A room name is at most MaxNameBytes bytes.
 //
 // # Godot → Go
 //
