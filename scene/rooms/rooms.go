@@ -248,7 +248,9 @@ func (s *Server) closeRoom(r *Room) {
 
 // CloseRoom closes the open room name, dropping its clients (an ENet
 // room's port closes with it), and runs OnRoomClosed. It returns an error
-// matching peer.ErrInvalidParameter if no such room is open.
+// matching peer.ErrInvalidParameter if no such room is open. It waits for
+// the room's session to end, so a callback or Handler of that room must
+// not call it.
 func (s *Server) CloseRoom(name string) error {
 	s.mu.Lock()
 	r := s.rooms[name]
@@ -291,7 +293,8 @@ func (s *Server) Len() int {
 func (s *Server) Refused() uint64 { return s.refused.Load() }
 
 // Close closes every room (dropping their clients) and refuses new
-// ones. It returns once no goroutine of the Server is left.
+// ones. It returns once no goroutine of the Server is left, so no
+// callback or Handler of a room may call it.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
