@@ -216,4 +216,8 @@ func TestRoomsENet(t *testing.T) {
 	if rs.Len() != 1 {
 		t.Errorf("%d rooms open, want 1", rs.Len())
 	}
+	rs.Close()
+	if _, err := rs.OpenENet("/five", "127.0.0.1:0", nil); !errors.Is(err, peer.ErrClosed) || rs.Len() != 0 {
+		t.Errorf("opening a room after Close: %v, %d rooms", err, rs.Len())
+	}
 }

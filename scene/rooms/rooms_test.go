@@ -68,6 +68,9 @@ func TestRooms(t *testing.T) {
 	if rs.Len() != 2 {
 		t.Fatalf("%d rooms, want 2", rs.Len())
 	}
+	if r := rs.Room("/one"); r.Addr() != nil || r.ENet() != nil {
+		t.Errorf("WebSocket room /one has ENet address %v", r.Addr())
+	}
 
 	// A third room is refused (MaxRooms 2), and so is a failing Setup.
 	if _, err := websocket.DialClient(t.Context(), base+"/three", &websocket.Config{HandshakeTimeout: 5 * time.Second}); err == nil {
