@@ -1,10 +1,8 @@
-package scene
+package rooms
 
 import (
 	"net"
-	"strconv"
 
-	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/transport/enet"
 )
 
@@ -19,27 +17,20 @@ import (
 // clients leave, until CloseRoom or Close. It counts towards MaxRooms, runs
 // Setup before its first client, and refuses WebSocket connections (Join).
 // An empty, too long or taken name, MaxRooms reached, a Setup error, an
-// ENet error (the port in use: peer.ErrCantCreate) or closed Rooms return
-// an error.
-func (rs *Rooms) OpenENet(name, addr string, cfg *enet.MultiplayerConfig) (*Room, error) {
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	switch {
-	case rs.closed:
-		return nil, roomErr("rooms closed", peer.ErrClosed)
-	case name == "" || len(name) > MaxRoomName:
-		return nil, roomErr("room name of "+strconv.Itoa(len(name))+" bytes, want 1 to "+strconv.Itoa(MaxRoomName), peer.ErrInvalidParameter)
-	case rs.rooms[name] != nil:
-		return nil, roomErr("room "+strconv.Quote(name)+" is open", peer.ErrAlreadyInUse)
-	case len(rs.rooms) >= rs.cfg.MaxRooms:
-		return nil, roomErr(strconv.Itoa(len(rs.rooms))+" rooms open, MaxRooms reached", peer.ErrBusy)
+// ENet error (the port in use: peer.ErrCantCreate) or a closed Server
+// return an error.
+func (s *Server) OpenENet(name, addr string, cfg *enet.MultiplayerConfig) (*Room, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.canOpenLocked("open ENet", name); err != nil {
+		return nil, err
 	}
 	p, err := enet.CreateServer(addr, cfg)
 	if err != nil {
 		return nil, err
 	}
-	r := &Room{name: name, enet: p, done: make(chan struct{})}
-	if err := rs.start(r, p); err != nil {
+	r := &Room{name: name, enet: p}
+	if err := s.startLocked(r, p); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -58,20 +49,3 @@ func (r *Room) Addr() net.Addr {
 // statistics, compression or DTLS setup before clients come), nil for a
 // WebSocket room.
 func (r *Room) ENet() *enet.MultiplayerPeer { return r.enet }
-
-// CloseRoom closes the open room name, dropping its clients (an ENet
-// room's port closes with it), and runs OnRoomClosed. It returns an error
-// matching peer.ErrInvalidParameter if no such room is open.
-func (rs *Rooms) CloseRoom(name string) error {
-	rs.mu.Lock()
-	r := rs.rooms[name]
-	if r != nil {
-		delete(rs.rooms, name)
-	}
-	rs.mu.Unlock()
-	if r == nil {
-		return roomErr("no room "+strconv.Quote(name), peer.ErrInvalidParameter)
-	}
-	rs.closeRoom(r)
-	return nil
-}

@@ -1,4 +1,4 @@
-package scene
+package rooms_test
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/packetpeer/packetpeer/peer"
+	"github.com/packetpeer/packetpeer/scene"
+	"github.com/packetpeer/packetpeer/scene/rooms"
 	"github.com/packetpeer/packetpeer/transport/websocket"
 )
 
@@ -18,21 +20,22 @@ func TestRooms(t *testing.T) {
 	noLeaks(t)
 	events := make(chan got, 32)
 	closed := make(chan string, 4)
-	rs := NewRooms(&RoomsConfig{
-		Config: Config{
-			OnPeerConnected: func(m *Multiplayer, id int32) { events <- got{id, m.Room().Name() + " connected"} },
-			OnPeerPacket: func(m *Multiplayer, id int32, data []byte) {
-				events <- got{id, fmt.Sprintf("%s packet % x", m.Room().Name(), data)}
+	var rs *rooms.Server
+	rs = rooms.New(&rooms.Config{
+		Multiplayer: scene.Config{
+			OnPeerConnected: func(m *scene.Multiplayer, id int32) { events <- got{id, rs.RoomOf(m).Name() + " connected"} },
+			OnPeerPacket: func(m *scene.Multiplayer, id int32, data []byte) {
+				events <- got{id, fmt.Sprintf("%s packet % x", rs.RoomOf(m).Name(), data)}
 			},
 		},
-		Setup: func(r *Room) error {
+		Setup: func(r *rooms.Room) error {
 			if r.Name() == "/bad" {
 				return errors.New("no such game")
 			}
 			_, err := r.Multiplayer().AddNode("Main", mainMethods)
 			return err
 		},
-		OnRoomClosed: func(r *Room) { closed <- r.Name() },
+		OnRoomClosed: func(r *rooms.Room) { closed <- r.Name() },
 		MaxRooms:     2,
 	})
 	l, err := websocket.Listen("127.0.0.1:0", nil)
@@ -65,6 +68,9 @@ func TestRooms(t *testing.T) {
 	if rs.Len() != 2 {
 		t.Fatalf("%d rooms, want 2", rs.Len())
 	}
+	if r := rs.Room("/one"); r.Addr() != nil || r.ENet() != nil {
+		t.Errorf("WebSocket room /one has ENet address %v", r.Addr())
+	}
 
 	// A third room is refused (MaxRooms 2), and so is a failing Setup.
 	if _, err := websocket.DialClient(t.Context(), base+"/three", &websocket.Config{HandshakeTimeout: 5 * time.Second}); err == nil {
@@ -90,12 +96,19 @@ func TestRooms(t *testing.T) {
 	c2.expect("SIMPLIFY_PATH id 1", h(t, "01 6134636231313163653063396363646230646566333766316161343632353861 00 01 00 00 00 4d 61 69 6e 00"))
 	c2.next()
 	// c2 leaving closes /two; /one stays.
+	two := rs.Room("/two").Multiplayer()
+	if r := rs.RoomOf(two); r == nil || r.Name() != "/two" {
+		t.Fatalf("RoomOf(/two's session) = %v", r)
+	}
 	c2.p.Close()
 	if name := <-closed; name != "/two" {
 		t.Fatalf("closed %q", name)
 	}
 	if rs.Len() != 1 || rs.Room("/one") == nil {
 		t.Fatalf("rooms after /two closed: %d", rs.Len())
+	}
+	if r := rs.RoomOf(two); r != nil {
+		t.Fatalf("RoomOf(closed /two's session) = %q", r.Name())
 	}
 	c3 := dial(t, base+"/two") // a fresh /two
 	waitFor(t, events, got{c3.id, "/two connected"})
@@ -107,7 +120,10 @@ func TestRooms(t *testing.T) {
 	}
 	a1.send("03 03") // a1 still served
 	waitFor(t, events, got{a1.id, "/one packet 03"})
-	if _, err := rs.Join("/one", nil); !errors.Is(err, peer.ErrInvalidParameter) {
+	_, err = rs.Join("/one", nil)
+	var re *rooms.Error
+	if !errors.Is(err, peer.ErrInvalidParameter) || !errors.As(err, &re) || re.Op != "join" || re.Room != "/one" ||
+		err.Error() != `rooms: join "/one": no connection (ERR_INVALID_PARAMETER)` {
 		t.Fatalf("Join without a connection = %v", err)
 	}
 }

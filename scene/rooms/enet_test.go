@@ -1,13 +1,16 @@
-package scene
+package rooms_test
 
 import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/packetpeer/packetpeer/peer"
+	"github.com/packetpeer/packetpeer/scene"
+	"github.com/packetpeer/packetpeer/scene/rooms"
 	"github.com/packetpeer/packetpeer/transport/enet"
 	"github.com/packetpeer/packetpeer/transport/websocket"
 )
@@ -15,14 +18,14 @@ import (
 // enetClient is a Go client playing a Godot ENetMultiplayerPeer client
 // under SceneMultiplayer, in a room.
 type enetClient struct {
-	m      *Multiplayer
+	m      *scene.Multiplayer
 	p      *enet.MultiplayerPeer
 	events chan got
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-func joinENet(t *testing.T, r *Room) *enetClient {
+func joinENet(t *testing.T, r *rooms.Room) *enetClient {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -31,10 +34,10 @@ func joinENet(t *testing.T, r *Room) *enetClient {
 		t.Fatal(err)
 	}
 	c := &enetClient{p: p, events: make(chan got, 64), done: make(chan struct{})}
-	c.m = NewMultiplayer(p, &Config{
-		OnPeerConnected:    func(_ *Multiplayer, id int32) { c.events <- got{id, "connected"} },
-		OnPeerDisconnected: func(_ *Multiplayer, id int32) { c.events <- got{id, "disconnected"} },
-		OnPeerPacket:       func(_ *Multiplayer, id int32, b []byte) { c.events <- got{id, "packet " + string(b)} },
+	c.m = scene.NewMultiplayer(p, &scene.Config{
+		OnPeerConnected:    func(_ *scene.Multiplayer, id int32) { c.events <- got{id, "connected"} },
+		OnPeerDisconnected: func(_ *scene.Multiplayer, id int32) { c.events <- got{id, "disconnected"} },
+		OnPeerPacket:       func(_ *scene.Multiplayer, id int32, b []byte) { c.events <- got{id, "packet " + string(b)} },
 	})
 	var run context.Context
 	run, c.cancel = context.WithCancel(context.Background())
@@ -61,14 +64,15 @@ func TestRoomsENet(t *testing.T) {
 	noLeaks(t)
 	heard := make(chan got, 16)
 	admitted := make(chan got, 16)
-	rs := NewRooms(&RoomsConfig{
-		Config: Config{
-			OnPeerConnected: func(m *Multiplayer, id int32) { admitted <- got{id, m.Room().Name()} },
-			OnPeerPacket: func(m *Multiplayer, id int32, data []byte) {
-				heard <- got{id, m.Room().Name() + " " + string(data)}
+	var rs *rooms.Server
+	rs = rooms.New(&rooms.Config{
+		Multiplayer: scene.Config{
+			OnPeerConnected: func(m *scene.Multiplayer, id int32) { admitted <- got{id, rs.RoomOf(m).Name()} },
+			OnPeerPacket: func(m *scene.Multiplayer, id int32, data []byte) {
+				heard <- got{id, rs.RoomOf(m).Name() + " " + string(data)}
 			},
 		},
-		Setup: func(r *Room) error {
+		Setup: func(r *rooms.Room) error {
 			if r.Name() == "/bad" {
 				return errors.New("no such game")
 			}
@@ -98,7 +102,8 @@ func TestRoomsENet(t *testing.T) {
 	if _, err := rs.OpenENet("/three", "127.0.0.1:0", nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rs.OpenENet("/four", "127.0.0.1:0", nil); !errors.Is(err, peer.ErrBusy) {
+	if _, err := rs.OpenENet("/four", "127.0.0.1:0", nil); !errors.Is(err, peer.ErrBusy) ||
+		err.Error() != `rooms: open ENet "/four": 3 rooms open, MaxRooms reached (ERR_BUSY)` {
 		t.Errorf("a fourth room with MaxRooms 3: %v", err)
 	}
 	if err := rs.CloseRoom("/three"); err != nil {
@@ -109,6 +114,12 @@ func TestRoomsENet(t *testing.T) {
 	}
 	if _, err := rs.OpenENet("", "127.0.0.1:0", nil); !errors.Is(err, peer.ErrInvalidParameter) {
 		t.Errorf("a room without a name: %v", err)
+	}
+	long := strings.Repeat("x", 1<<20)
+	if _, err := rs.OpenENet(long, "127.0.0.1:0", nil); !errors.Is(err, peer.ErrInvalidParameter) {
+		t.Errorf("a room with a 1 MiB name: %.100v", err)
+	} else if n := len(err.Error()); n > rooms.MaxNameBytes+100 {
+		t.Errorf("a room with a 1 MiB name: a %d-byte error", n)
 	}
 
 	a := joinENet(t, one)
@@ -142,21 +153,21 @@ func TestRoomsENet(t *testing.T) {
 	}
 
 	// a's broadcast reaches b (relayed) and room one's server only.
-	if err := a.m.SendBytes([]byte("hi all"), 0, TransferModeReliable, 0); err != nil {
+	if err := a.m.SendBytes([]byte("hi all"), 0, scene.TransferModeReliable, 0); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, b.events, got{a.m.UniqueID(), "packet hi all"})
 	waitFor(t, heard, got{a.m.UniqueID(), "/one hi all"})
-	if err := c.m.SendBytes([]byte("hi two"), 0, TransferModeReliable, 0); err != nil {
+	if err := c.m.SendBytes([]byte("hi two"), 0, scene.TransferModeReliable, 0); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, heard, got{c.m.UniqueID(), "/two hi two"})
 	// Room two's server answers c; c's next event is that, nothing of room one.
-	if err := two.Multiplayer().SendBytes([]byte("marker"), c.m.UniqueID(), TransferModeReliable, 0); err != nil {
+	if err := two.Multiplayer().SendBytes([]byte("marker"), c.m.UniqueID(), scene.TransferModeReliable, 0); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, c.events, got{1, "packet marker"})
-	if err := one.Multiplayer().SendBytes([]byte("marker"), 0, TransferModeReliable, 0); err != nil {
+	if err := one.Multiplayer().SendBytes([]byte("marker"), 0, scene.TransferModeReliable, 0); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, a.events, got{1, "packet marker"})
@@ -204,5 +215,9 @@ func TestRoomsENet(t *testing.T) {
 	}
 	if rs.Len() != 1 {
 		t.Errorf("%d rooms open, want 1", rs.Len())
+	}
+	rs.Close()
+	if _, err := rs.OpenENet("/five", "127.0.0.1:0", nil); !errors.Is(err, peer.ErrClosed) || rs.Len() != 0 {
+		t.Errorf("opening a room after Close: %v, %d rooms", err, rs.Len())
 	}
 }
