@@ -215,28 +215,46 @@ func (l *Listener) Close() error {
 
 var errListenerClosed = &peer.OpError{Op: "handshake", Transport: "dtls", Err: peer.ErrClosed, Detail: "the Listener closed before the connection was taken"}
 
-// readLoop routes the socket's datagrams, read in batches, until Close;
-// those larger than dgramconn.MaxDatagram are dropped.
+// readLoop routes the socket's datagrams until Close, a batch (one
+// recvmmsg) under one lock: datagrams larger than dgramconn.MaxDatagram
+// are dropped. What routing must not do under the lock (close an evicted
+// handshake, count and log a drop) waits in done until the batch is routed.
 func (l *Listener) readLoop() {
 	defer l.wg.Done()
+	var done []routed
 	_ = l.sock.Serve(func(ms []udpsock.Message) {
+		l.mu.Lock()
 		for i := range ms {
 			if b := ms[i].Payload(); b != nil {
-				l.route(ms[i].Addr, b)
+				done = l.routeLocked(ms[i].Addr, b, done)
 			}
 		}
+		l.mu.Unlock()
+		for i := range done {
+			if v := done[i].evicted; v != nil {
+				v.Close()
+			}
+			l.stats.Drop(done[i].cause, done[i].addr, done[i].err)
+		}
+		clear(done)
+		done = done[:0]
 	})
 }
 
-// route hands a datagram to its connection, making one for a ClientHello
-// from a new address.
-func (l *Listener) route(ap netip.AddrPort, b []byte) {
-	l.mu.Lock()
-	sc := l.conns[ap]
-	var victim *serverConn
-	var why string
-	start := false
-	if sc != nil {
+// routed is a drop that routing counts once it has released the lock,
+// with the handshake it evicted, if any.
+type routed struct {
+	evicted *serverConn // closed before the drop is counted
+	cause   peer.DropCause
+	addr    *net.UDPAddr
+	err     error
+}
+
+// routeLocked hands a datagram to its connection, making one for a
+// ClientHello from a new address, and appends to done what is left to do
+// without the lock. l.mu is held.
+func (l *Listener) routeLocked(ap netip.AddrPort, b []byte, done []routed) []routed {
+	if sc := l.conns[ap]; sc != nil {
 		switch sc.stage {
 		case stagePreCookie:
 			if hello, cookie := classify(b); hello && cookie {
@@ -249,54 +267,45 @@ func (l *Listener) route(ap netip.AddrPort, b []byte) {
 		case stageVerified:
 			sc.last = time.Now()
 		}
-	} else {
-		hello, _ := classify(b)
-		if !hello || l.closed {
-			l.mu.Unlock()
-			return
-		}
-		repair := snirepair.EmptySNIHello(b)
-		if !repair {
-			if err := helloError(b); err != nil {
-				l.mu.Unlock()
-				l.stats.Drop(peer.DropFailed, net.UDPAddrFromAddrPort(ap), err)
-				return
-			}
-		}
-		if l.pending >= l.cfg.MaxPendingHandshakes {
-			victim, why = l.victimLocked()
-			if victim == nil {
-				l.mu.Unlock()
-				l.stats.Drop(peer.DropRefused, net.UDPAddrFromAddrPort(ap), &peer.OpError{Op: "handshake", Transport: "dtls",
-					Code: peer.ErrCantAcquireResource, Detail: fmt.Sprintf("all %d handshake slots are taken (MaxPendingHandshakes)", l.cfg.MaxPendingHandshakes)})
-				return
-			}
-			l.forgetLocked(victim)
-			victim.counted = true
-		}
-		sc = l.newConn(ap, repair)
-		l.conns[ap] = sc
-		l.pre = append(l.pre, sc)
-		l.pending++
-		l.wg.Add(1)
-		start = true
+		sc.Push(b)
+		return done
 	}
-	l.mu.Unlock()
-	if victim != nil {
-		victim.Close()
-		l.stats.Drop(peer.DropEvicted, victim.raddr, &peer.OpError{Op: "handshake", Transport: "dtls", Code: peer.ErrCantAcquireResource,
-			Detail: "evicted by a newer ClientHello: " + why})
+	hello, _ := classify(b)
+	if !hello || l.closed {
+		return done
 	}
+	raddr := net.UDPAddrFromAddrPort(ap)
+	repair := snirepair.EmptySNIHello(b)
+	if !repair {
+		if err := helloError(b); err != nil {
+			return append(done, routed{cause: peer.DropFailed, addr: raddr, err: err})
+		}
+	}
+	if l.pending >= l.cfg.MaxPendingHandshakes {
+		victim, why := l.victimLocked()
+		if victim == nil {
+			return append(done, routed{cause: peer.DropRefused, addr: raddr, err: &peer.OpError{Op: "handshake", Transport: "dtls",
+				Code: peer.ErrCantAcquireResource, Detail: fmt.Sprintf("all %d handshake slots are taken (MaxPendingHandshakes)", l.cfg.MaxPendingHandshakes)}})
+		}
+		l.forgetLocked(victim)
+		victim.counted = true
+		done = append(done, routed{evicted: victim, cause: peer.DropEvicted, addr: victim.raddr, err: &peer.OpError{Op: "handshake", Transport: "dtls",
+			Code: peer.ErrCantAcquireResource, Detail: "evicted by a newer ClientHello: " + why}})
+	}
+	sc := l.newConn(ap, raddr, repair)
+	l.conns[ap] = sc
+	l.pre = append(l.pre, sc)
+	l.pending++
 	sc.Push(b)
-	if start {
-		go l.handshake(sc)
-	}
+	l.wg.Add(1)
+	go l.handshake(sc)
+	return done
 }
 
 // newConn makes the entry for a client at ap whose first ClientHello
 // came; repair says its server name is empty.
-func (l *Listener) newConn(ap netip.AddrPort, repair bool) *serverConn {
-	sc := &serverConn{ap: ap, raddr: net.UDPAddrFromAddrPort(ap), stage: stagePreCookie, created: time.Now()}
+func (l *Listener) newConn(ap netip.AddrPort, raddr *net.UDPAddr, repair bool) *serverConn {
+	sc := &serverConn{ap: ap, raddr: raddr, stage: stagePreCookie, created: time.Now()}
 	sc.Conn = dgramconn.New(dgramconn.Config{
 		Local:     l.pc.LocalAddr(),
 		Remote:    sc.raddr,
