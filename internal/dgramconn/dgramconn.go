@@ -299,9 +299,6 @@ func (c *Conn) Close() error {
 	return nil
 }
 
-// Done is closed by Close.
-func (c *Conn) Done() <-chan struct{} { return c.done }
-
 func (c *Conn) LocalAddr() net.Addr { return c.local }
 
 func (c *Conn) SetDeadline(t time.Time) error { return c.SetReadDeadline(t) }
