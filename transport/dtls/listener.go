@@ -79,15 +79,11 @@ type Listener struct {
 // serves DTLS on it: Godot's UDPServer.listen plus DTLSServer.setup.
 // cfg.TLS must come from ServerOptions. Close the Listener to stop.
 func Listen(addr string, cfg *Config) (*Listener, error) {
-	c := cfg.withDefaults()
-	if err := c.check(); err != nil {
-		return nil, err
-	}
-	c.IdleTimeout = c.idleTimeout(DefaultIdleTimeout)
-	opts, err := c.serverOptions()
+	srv, err := NewServer(cfg)
 	if err != nil {
 		return nil, err
 	}
+	c := srv.cfg
 	laddr, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
 		return nil, &peer.OpError{Op: "listen", Transport: "dtls", Code: peer.ErrCantResolve, Err: err, Detail: addr}
@@ -106,7 +102,7 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 		pc:    pc,
 		sock:  sock,
 		cfg:   c,
-		opts:  opts,
+		opts:  srv.opts,
 		conns: make(map[netip.AddrPort]*serverConn),
 		peers: make(map[*Peer]struct{}),
 		stats: listenstats.New("dtls", c.Logger),
