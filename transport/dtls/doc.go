@@ -140,8 +140,9 @@
 // HandshakeTimeout.
 // Datagrams from unknown addresses that are not ClientHellos are ignored.
 // Each connection's datagrams, handshake or not, wait for pion in a queue
-// of 64 (more are dropped, as a full socket buffer would); an idle one
-// holds no buffer, under 1 KiB besides pion's own state.
+// of 64 (more are dropped, as a full socket buffer would); idle, the queue
+// holds no buffer, and it and its conn take under 1 KiB besides pion's own
+// state.
 //
 // A ClientHello that pion cannot parse (except the empty server name below)
 // is dropped at once instead of leaving a handshake to time out.
