@@ -1,17 +1,13 @@
-// Package deadline is the read deadline of a net.PacketConn built on
-// channels: pion/dtls reads through such conns (dtls.Listener's per-remote
-// conns, ENet's DTLS sessions), and a blocked read must end when
-// SetReadDeadline's time passes.
-package deadline
+package dgramconn
 
 import (
 	"sync"
 	"time"
 )
 
-// Deadline is a read deadline whose Done channel closes when it passes. The
-// zero value has no deadline. It is safe for concurrent use.
-type Deadline struct {
+// readDeadline is a read deadline whose Done channel closes when it
+// passes. The zero value has no deadline. It is safe for concurrent use.
+type readDeadline struct {
 	mu    sync.Mutex
 	ch    chan struct{}
 	fired bool
@@ -21,7 +17,7 @@ type Deadline struct {
 
 // Done returns a channel that is closed once the current deadline has
 // passed. A later Set with a new time gives a new channel.
-func (d *Deadline) Done() <-chan struct{} {
+func (d *readDeadline) Done() <-chan struct{} {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.ch == nil {
@@ -32,7 +28,7 @@ func (d *Deadline) Done() <-chan struct{} {
 
 // Set replaces the deadline: the zero time means none; a time already
 // passed closes Done at once.
-func (d *Deadline) Set(t time.Time) {
+func (d *readDeadline) Set(t time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.gen++

@@ -1,4 +1,4 @@
-package deadline
+package dgramconn
 
 import (
 	"testing"
@@ -14,8 +14,8 @@ func closed(ch <-chan struct{}) bool {
 	}
 }
 
-func TestDeadline(t *testing.T) {
-	var d Deadline
+func TestReadDeadline(t *testing.T) {
+	var d readDeadline
 	if closed(d.Done()) {
 		t.Fatal("zero Deadline is done")
 	}
