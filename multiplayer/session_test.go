@@ -296,3 +296,37 @@ func TestSessionJoinNew(t *testing.T) {
 		t.Fatalf("%d events for %d peers", got, n)
 	}
 }
+
+func TestSessionSettings(t *testing.T) {
+	s := multiplayer.NewSession[*conn]("test", multiplayer.RoleMesh, 6, nil)
+	if s.Role() != multiplayer.RoleMesh || s.IsServer() || s.IsServerRelaySupported() || s.UniqueID() != 6 ||
+		s.ConnectionStatus() != multiplayer.ConnectionConnected || s.Connecting() != nil {
+		t.Fatalf("mesh: role %v id %d status %v", s.Role(), s.UniqueID(), s.ConnectionStatus())
+	}
+	s.SetRefuseNewConnections(true)
+	if !s.IsRefusingNewConnections() {
+		t.Fatal("IsRefusingNewConnections false after SetRefuseNewConnections(true)")
+	}
+	if err := s.ErrNotConnected(); !errors.Is(err, peer.ErrUnconfigured) {
+		t.Fatalf("ErrNotConnected = %v", err)
+	}
+	s.Join(2, &conn{"b"})
+	s.Add(3, &conn{"c"})
+	seen := map[int32]string{}
+	s.Each(func(id int32, p *conn) { seen[id] = p.name })
+	if len(seen) != 2 || seen[2] != "b" || seen[3] != "c" {
+		t.Fatalf("Each saw %v", seen)
+	}
+
+	// End: the client's status, id, reads and Connecting.
+	var ended error
+	c := multiplayer.NewSession[*conn]("test", multiplayer.RoleClient, 8, func(err error) { ended = err })
+	why := multiplayer.SessionEnded("test", "signalling lost")
+	c.End(why)
+	if c.ConnectionStatus() != multiplayer.ConnectionDisconnected || c.UniqueID() != 0 || ended != why {
+		t.Fatalf("after End: id %d status %v, reads end with %v", c.UniqueID(), c.ConnectionStatus(), ended)
+	}
+	if err := c.Connecting().Wait(context.Background()); !errors.Is(err, peer.ErrCantConnect) {
+		t.Fatalf("Connecting after End = %v", err)
+	}
+}
