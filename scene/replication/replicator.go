@@ -21,8 +21,11 @@ const ServerID int32 = 1
 // the multiplayer root, "Main/Spawner") toward peer to. The first time for a
 // node and peer it must send the SIMPLIFY_PATH (reliable, channel 0) before
 // returning, so that it precedes the message that uses the id; confirmed
-// reports that the peer answered with CONFIRM_PATH. An error (the path cache
-// is full) makes the Replicator skip the message.
+// reports that the peer answered with CONFIRM_PATH. If that send fails it
+// must return the error and send the SIMPLIFY_PATH at the next call: a
+// SPAWN naming a spawner id the peer never got is dropped by Godot for
+// good. An error (also a full path cache) makes the Replicator skip the
+// message and try again at the next Tick.
 //
 // PeerNode returns the path that peer from registered as its cache id with a
 // SIMPLIFY_PATH, which is how a client names a synchronizer it owns.
@@ -433,8 +436,8 @@ func (sp *Spawner) spawn(name string, sceneIndex int, arg []byte, syncs []*Synch
 	sp.live++
 	for _, id := range r.order {
 		p := r.peers[id]
-		if r.objectVisible(o, id) {
-			r.sendSpawn(p, o)
+		if r.objectVisible(o, id) && !r.sendSpawn(p, o) {
+			r.visDirty = true // not sent: Tick tries again
 		}
 	}
 	return o, nil
@@ -497,10 +500,11 @@ func (r *Replicator) objectVisible(o *Object, p int32) bool {
 	return !owned
 }
 
-func (r *Replicator) sendSpawn(p *peerState, o *Object) {
+// sendSpawn sends o's SPAWN to p and reports whether it went.
+func (r *Replicator) sendSpawn(p *peerState, o *Object) bool {
 	id, _, err := r.s.NodeID(p.id, o.Spawner.Path)
 	if err != nil {
-		return
+		return false
 	}
 	m := Spawn{Scene: uint8(o.Scene), Spawner: id, NetID: o.netID, Name: o.Name, Arg: o.arg}
 	var ids [8]uint32
@@ -513,7 +517,7 @@ func (r *Replicator) sendSpawn(p *peerState, o *Object) {
 		m.Syncs = append(m.Syncs, s.netID)
 		for _, i := range s.l.spawn {
 			if state, err = appendValue(state, s.Properties[i].Value); err != nil {
-				return
+				return false
 			}
 		}
 	}
@@ -521,18 +525,21 @@ func (r *Replicator) sendSpawn(p *peerState, o *Object) {
 	m.State = state
 	out, err := AppendSpawn(make([]byte, 0, 64+len(state)+len(o.arg)+4*len(m.Syncs)+len(o.Name)), &m)
 	r.pkt = state[:0]
-	if err != nil {
-		return
+	if err != nil || r.s.Send(p.id, scene.TransferModeReliable, 0, out) != nil {
+		return false
 	}
-	if r.s.Send(p.id, scene.TransferModeReliable, 0, out) == nil {
-		o.setAt(p.slot, true)
-	}
+	o.setAt(p.slot, true)
+	return true
 }
 
-func (r *Replicator) sendDespawn(p *peerState, o *Object) {
+// sendDespawn sends o's DESPAWN to p and reports whether it went.
+func (r *Replicator) sendDespawn(p *peerState, o *Object) bool {
 	var b [despawnSize]byte
-	r.s.Send(p.id, scene.TransferModeReliable, 0, AppendDespawn(b[:0], o.netID))
+	if r.s.Send(p.id, scene.TransferModeReliable, 0, AppendDespawn(b[:0], o.netID)) != nil {
+		return false
+	}
 	o.setAt(p.slot, false)
+	return true
 }
 
 // AddPeer is called when peer id joins (after its admission): it gets a
@@ -550,7 +557,7 @@ func (r *Replicator) AddPeer(id int32) {
 	}
 	r.peers[id] = p
 	r.order = append(r.order, id)
-	r.visDirty = true
+	r.visDirty = true // also retries a SPAWN not sent here
 	for _, o := range r.objects {
 		if r.objectVisible(o, id) {
 			r.sendSpawn(p, o)

@@ -20,7 +20,9 @@ import (
 // and DESPAWN into what the client sees (each object's name and position,
 // the one value of its synchronizer) and, every frame, sends the direction
 // of the Input synchronizer it owns as Godot does: SIMPLIFY_PATH of the
-// synchronizer's path, then a path-based SYNC.
+// synchronizer's path, then a path-based SYNC. As a Godot client, it
+// refuses a SPAWN whose spawner id the server did not register first with
+// a SIMPLIFY_PATH naming the spawner.
 type viewer struct {
 	m      *scene.Multiplayer
 	mu     sync.Mutex
@@ -56,6 +58,10 @@ func (v *viewer) Receive(from int32, p []byte) error {
 		if err != nil || len(s.Syncs) != 1 {
 			v.bad++
 			return err
+		}
+		if path, ok := v.m.PeerNode(from, s.Spawner); !ok || path != "Main/Spawner" {
+			v.bad++
+			return errors.New("SPAWN names spawner id " + strconv.Itoa(int(s.Spawner)) + ", which is " + strconv.Quote(path))
 		}
 		vals, _, err := DecodeState(nil, s.State, 1)
 		if err != nil {
@@ -119,7 +125,8 @@ func (v *viewer) setDir(d variant.Vector2) {
 	v.mu.Unlock()
 }
 
-// wait blocks until cond holds for what v sees.
+// wait blocks until cond holds for what v sees. It fails at once when v
+// refused a packet.
 func (v *viewer) wait(t *testing.T, what string, cond func(pos map[string]variant.Vector2) bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
@@ -127,6 +134,7 @@ func (v *viewer) wait(t *testing.T, what string, cond func(pos map[string]varian
 	for {
 		v.mu.Lock()
 		ok := cond(v.pos)
+		bad := v.bad
 		snap := make(map[string]variant.Vector2, len(v.pos))
 		for k, p := range v.pos {
 			snap[k] = p
@@ -135,10 +143,14 @@ func (v *viewer) wait(t *testing.T, what string, cond func(pos map[string]varian
 		if ok {
 			return
 		}
+		if bad != 0 {
+			t.Fatalf("waiting for %s, client refused %d packets; it sees %v", what, bad, snap)
+		}
 		select {
 		case <-v.change:
 		case <-ctx.Done():
-			t.Fatalf("client never saw %s; it sees %v", what, snap)
+			mp := v.m.MultiplayerPeer()
+			t.Fatalf("client never saw %s; it sees %v (client %d %v, session stats %+v)", what, snap, mp.UniqueID(), mp.ConnectionStatus(), v.m.Stats())
 		}
 	}
 }

@@ -34,12 +34,13 @@ func (r *Replicator) Tick(now time.Time) {
 				vis := r.objectVisible(o, id)
 				switch {
 				case vis && !o.isAt(p.slot):
-					r.sendSpawn(p, o)
-					if !o.isAt(p.slot) {
+					if !r.sendSpawn(p, o) {
 						r.visDirty = true // not sent: try again next frame
 					}
 				case !vis && o.isAt(p.slot):
-					r.sendDespawn(p, o)
+					if !r.sendDespawn(p, o) {
+						r.visDirty = true
+					}
 				}
 			}
 		}
