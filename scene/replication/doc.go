@@ -30,6 +30,17 @@
 // AddPeer sends a joining peer everything it may see; Receive applies the
 // updates of synchronizers a client owns (Godot's client-authority pattern)
 // and drops, and counts in Stats, everything a client may not send.
+// Visibility is evaluated every Tick, or, for synchronizers whose
+// VisibilityUpdateMode is VisibilityProcessNone, only when something it
+// depends on changes in the Replicator or after UpdateVisibility.
+//
+// Godot relies on reliable delivery and never resends; a send the session
+// refuses (a full outbound queue) is not delivered either. The Replicator
+// sends a refused SPAWN or DESPAWN again at the next Tick, and the Session
+// sends a refused SIMPLIFY_PATH again before the next message that uses
+// its id, so that a client never gets a SPAWN naming a spawner it does not
+// know (which Godot drops for good). TestAttachSimplifyPathRefused and
+// TestSendRefused check this with a multiplayer peer that refuses sends.
 //
 // Attach runs a Replicator in a package scene session (scene.Multiplayer,
 // over any multiplayer peer): the session hands it replication packets with
@@ -77,15 +88,15 @@
 // 16 KiB while decoding it (TestReceiveAllocBound); a flood of hostile
 // packets leaves the heap where it was (TestReceiveFlood). Per peer a
 // Replicator keeps under 16 bytes for each object the peer can see plus
-// 1 KiB (TestPeerStateBound). Tick allocates nothing once running
+// 1 KiB (TestPeerStateBound), and 8 bytes for each DESPAWN the peer's send
+// refused until it goes. Tick allocates nothing once running
 // (TestTickAllocs). ParseScene refuses lines and values over 1 MiB.
 //
 // # Not covered yet
 //
 // Spawners owned by clients (a client's SPAWN and DESPAWN are refused and
-// counted), a synchronizer whose root_path is not the spawned root,
-// visibility_update_mode other than every frame, and nested spawns
-// (spawners inside spawned scenes).
+// counted), a synchronizer whose root_path is not the spawned root, and
+// nested spawns (spawners inside spawned scenes).
 //
 // # Godot → Go
 //
@@ -100,6 +111,7 @@
 //	set_multiplayer_authority on a synchronizer    Synchronizer.Authority
 //	public_visibility / set_visibility_for         Synchronizer.SetVisibilityPublic / SetVisibilityFor
 //	add_visibility_filter                          Synchronizer.Filter
+//	visibility_update_mode / update_visibility     Synchronizer.VisibilityUpdateMode / UpdateVisibility
 //	synchronized / delta_synchronized signals      Synchronizer.OnUpdate
 //	SceneReplicationInterface                      Replicator (AddPeer, RemovePeer, Receive, Tick)
 //	SceneMultiplayer's replicator                  Attach(m, cfg): a Replicator in a scene.Multiplayer

@@ -129,9 +129,10 @@ func expectNext(t *testing.T, ctx context.Context, c *websocket.MultiplayerPeer,
 // TestSendRefused: a SPAWN or DESPAWN that the peer refuses (full queue) is
 // sent at the next Tick: a SPAWN of an object without synchronizers (so no
 // visibility work would otherwise run), a SPAWN when a peer joins, and a
-// DESPAWN when an object becomes hidden. Before the fix the first and the
-// third were lost for good: Spawn did not ask Tick to try again, and a
-// refused DESPAWN marked the object as gone from the peer.
+// DESPAWN when an object becomes hidden, and the DESPAWN of a despawned
+// object. Before the fix all but the second were lost for good: Spawn did
+// not ask Tick to try again, and a refused DESPAWN marked the object as gone
+// from the peer (which kept a ghost).
 func TestSendRefused(t *testing.T) {
 	noLeaks(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
@@ -217,6 +218,34 @@ func TestSendRefused(t *testing.T) {
 	mark()
 	expectNext(t, ctx, c, AppendDespawn(nil, ghost.NetID()), "DESPAWN refused once, after the next Tick")
 	expectNext(t, ctx, c, marker, "after the DESPAWN")
+
+	// A despawned object, its DESPAWN refused by both peers.
+	srv.setRefuse(refuseFirst(scene.CommandDespawn))
+	item.Despawn()
+	if srv.count() != 2 {
+		t.Fatalf("%d sends refused, want both DESPAWNs", srv.count())
+	}
+	now = now.Add(10 * time.Millisecond)
+	r.Tick(now)
+	for _, x := range []struct {
+		c  *websocket.MultiplayerPeer
+		id int32
+	}{{c, cid}, {d, did}} {
+		if err := ws.SendTo(x.id, scene.TransferModeReliable, 0, marker); err != nil {
+			t.Fatal(err)
+		}
+		if x.c == d {
+			// d has the ghost's SPAWN first (it was never hidden from d).
+			if m, err := ParseSpawn(read(t, ctx, d)); err != nil || m.Name != "ghost" {
+				t.Fatalf("d: SPAWN of ghost: %+v, %v", m, err)
+			}
+		}
+		expectNext(t, ctx, x.c, AppendDespawn(nil, item.NetID()), "DESPAWN of a despawned object refused once, after the next Tick")
+		expectNext(t, ctx, x.c, marker, "after that DESPAWN")
+	}
+	if len(r.despawns) != 0 {
+		t.Fatalf("%d DESPAWNs still pending", len(r.despawns))
+	}
 }
 
 // TestSessionNodeIDRetry checks the Session contract on package scene's

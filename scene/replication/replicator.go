@@ -1,6 +1,7 @@
 package replication
 
 import (
+	"slices"
 	"strconv"
 	"time"
 
@@ -85,11 +86,19 @@ type Replicator struct {
 	paths    map[string]*Synchronizer
 	peers    map[int32]*peerState
 	order    []int32 // peer ids in join order
-	free     []int   // slots of peers that left
-	slots    int     // slots ever used
+	// despawns are the DESPAWNs of despawned objects that a peer's send
+	// refused, sent again at each Tick until they go.
+	despawns []pendingDespawn
+	free     []int // slots of peers that left
+	slots    int   // slots ever used
 	stats    Stats
 	pkt      []byte
 	vals     []any
+}
+
+type pendingDespawn struct {
+	peer  int32
+	netID uint32
 }
 
 // peerState is what the Replicator knows of one peer. Which objects the
@@ -454,8 +463,8 @@ func (o *Object) Despawn() {
 	r := o.Spawner.r
 	for _, id := range r.order {
 		p := r.peers[id]
-		if o.isAt(p.slot) {
-			r.sendDespawn(p, o)
+		if o.isAt(p.slot) && !r.sendDespawn(p, o) {
+			r.despawns = append(r.despawns, pendingDespawn{id, o.netID})
 		}
 	}
 	for _, s := range o.Syncs {
@@ -584,6 +593,7 @@ func (r *Replicator) RemovePeer(id int32) {
 		s.setSent(p.slot, 0)
 	}
 	r.free = append(r.free, p.slot)
+	r.despawns = slices.DeleteFunc(r.despawns, func(d pendingDespawn) bool { return d.peer == id })
 	for i, x := range r.order {
 		if x == id {
 			r.order = append(r.order[:i], r.order[i+1:]...)

@@ -3,6 +3,7 @@ package replication
 import (
 	"bytes"
 	"math/bits"
+	"slices"
 	"strconv"
 	"time"
 
@@ -26,6 +27,9 @@ import (
 func (r *Replicator) Tick(now time.Time) {
 	r.tick++
 	r.now = now
+	if len(r.despawns) > 0 {
+		r.retryDespawns()
+	}
 	if r.visDirty || r.idle > 0 {
 		r.visDirty = false
 		for _, id := range r.order {
@@ -52,6 +56,14 @@ func (r *Replicator) Tick(now time.Time) {
 	for _, id := range r.order {
 		r.tickPeer(r.peers[id])
 	}
+}
+
+// retryDespawns sends the DESPAWNs of despawned objects that peers refused.
+func (r *Replicator) retryDespawns() {
+	var b [despawnSize]byte
+	r.despawns = slices.DeleteFunc(r.despawns, func(d pendingDespawn) bool {
+		return r.s.Send(d.peer, scene.TransferModeReliable, 0, AppendDespawn(b[:0], d.netID)) == nil
+	})
 }
 
 // visible appends the server-owned synchronizers peer p gets updates of:
