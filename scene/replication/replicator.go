@@ -55,7 +55,9 @@ type Stats struct {
 	Unknown   uint64 // entries naming no synchronizer this side knows
 	Stale     uint64 // SYNC entries older than the last one applied
 	Invalid   uint64 // malformed packets or entries (a decode error, a bad mask)
-	Refused   uint64 // SPAWN and DESPAWN from peers (spawners here belong to the server)
+	Refused   uint64 // SPAWN and DESPAWN refused: the sender is not the spawner's authority, or Godot would refuse it too
+	Spawned   uint64 // SPAWN accepted from the authority of a spawner a peer owns
+	Despawned uint64 // DESPAWN accepted likewise
 	BadValues uint64 // entries whose values do not fit the Go variables
 }
 
@@ -89,6 +91,8 @@ type Replicator struct {
 	// despawns are the DESPAWNs of despawned objects that a peer's send
 	// refused, sent again at each Tick until they go.
 	despawns []pendingDespawn
+	spawners map[string]*Spawner // by Path
+	remote   map[int32]*remoteSpawns
 	free     []int // slots of peers that left
 	slots    int   // slots ever used
 	stats    Stats
@@ -113,7 +117,7 @@ type peerState struct {
 
 // New returns a Replicator on session s. cfg may be nil.
 func New(s Session, cfg *Config) *Replicator {
-	r := &Replicator{s: s, paths: make(map[string]*Synchronizer), peers: make(map[int32]*peerState)}
+	r := &Replicator{s: s, paths: make(map[string]*Synchronizer), peers: make(map[int32]*peerState), spawners: make(map[string]*Spawner), remote: make(map[int32]*remoteSpawns)}
 	if cfg != nil {
 		r.cfg = *cfg
 	}
@@ -145,8 +149,25 @@ type Spawner struct {
 	Scenes []string
 	// SpawnLimit is the spawner's spawn_limit: Godot clients refuse a SPAWN
 	// past it, so Spawn refuses to create more live objects than this
-	// (0: no limit).
+	// (0: no limit), and so does Receive for a spawner a peer owns.
 	SpawnLimit int
+	// Authority is the peer that owns the spawner (its multiplayer
+	// authority); 0 means the server. A peer's spawner takes that peer's
+	// SPAWN and DESPAWN (Receive), with OnSpawned set; Spawn refuses to
+	// create objects on it.
+	Authority int32
+	// OnSpawned, for a spawner a peer owns, creates the node of a SPAWN that
+	// peer sent (Godot instantiating the spawnable scene, or calling
+	// spawn_function with arg for a custom spawn; arg is nil for a scene
+	// spawn): it returns the node's synchronizers in the order the scene
+	// lists them, as for Spawn. Those whose Authority is the peer take the
+	// SPAWN's synchronizer ids in that order and its spawn state, before
+	// the Replicator counts the object as spawned; from then on they take
+	// the peer's SYNC and DELTA. An error refuses the SPAWN (Stats.Refused).
+	OnSpawned func(o *Object, arg any) ([]*Synchronizer, error)
+	// OnDespawned, if set, is called when an object of a peer's spawner is
+	// gone: the peer's DESPAWN, or the peer left (Godot frees its nodes).
+	OnDespawned func(o *Object)
 
 	r    *Replicator
 	live int
@@ -187,7 +208,14 @@ func (r *Replicator) AddSpawner(sp *Spawner) error {
 	if sp.Path == "" || sp.SpawnPath == "" {
 		return badParam(scene.CommandSpawn, "spawner needs Path and SpawnPath")
 	}
+	if _, ok := r.spawners[sp.Path]; ok {
+		return badParam(scene.CommandSpawn, "a spawner at "+strconv.Quote(sp.Path)+" was already added")
+	}
+	if sp.authority() != ServerID && sp.OnSpawned == nil {
+		return badParam(scene.CommandSpawn, "spawner "+strconv.Quote(sp.Path)+" owned by peer "+strconv.Itoa(int(sp.Authority))+" needs OnSpawned")
+	}
 	sp.r = r
+	r.spawners[sp.Path] = sp
 	return nil
 }
 
@@ -365,6 +393,7 @@ type Object struct {
 	arg   []byte
 	gone  bool
 	at    []bool // by peer slot: spawned at that peer
+	from  int32  // the peer whose spawner spawned it; 0: this side
 }
 
 func (o *Object) isAt(slot int) bool { return slot < len(o.at) && o.at[slot] }
@@ -379,8 +408,16 @@ func (o *Object) setAt(slot int, v bool) {
 	o.at[slot] = v
 }
 
-// NetID returns the object's net id.
+// NetID returns the object's net id: the Replicator's, or for an object a
+// peer spawned, that peer's.
 func (o *Object) NetID() uint32 { return o.netID }
+
+func (sp *Spawner) authority() int32 {
+	if sp.Authority == 0 {
+		return ServerID
+	}
+	return sp.Authority
+}
 
 // Spawn creates node name from the spawnable scene of index sceneIndex, with
 // its synchronizers in the order the scene file lists them (tree order),
@@ -409,16 +446,17 @@ func (sp *Spawner) spawn(name string, sceneIndex int, arg []byte, syncs []*Synch
 	if r == nil {
 		return nil, badParam(scene.CommandSpawn, "spawner "+strconv.Quote(sp.Path)+" not added to a Replicator")
 	}
+	if sp.authority() != ServerID {
+		return nil, &scene.Error{Command: scene.CommandSpawn, Offset: -1, Reason: "spawner " + strconv.Quote(sp.Path) + " belongs to peer " + strconv.Itoa(int(sp.Authority)), Err: peer.ErrUnauthorized}
+	}
 	if !ValidNodeName(name) {
 		return nil, badParam(scene.CommandSpawn, "node name "+strconv.Quote(name)+" is not one Godot accepts")
 	}
 	if sp.SpawnLimit > 0 && sp.live >= sp.SpawnLimit {
 		return nil, &scene.Error{Command: scene.CommandSpawn, Offset: -1, Reason: "spawner " + strconv.Quote(sp.Path) + " reached its spawn limit of " + strconv.Itoa(sp.SpawnLimit), Err: peer.ErrOutOfMemory}
 	}
-	for _, o := range r.objects {
-		if o.Spawner.SpawnPath == sp.SpawnPath && o.Name == name {
-			return nil, &scene.Error{Command: scene.CommandSpawn, Offset: -1, Reason: "node " + strconv.Quote(sp.SpawnPath+"/"+name) + " exists", Err: peer.ErrAlreadyExists}
-		}
+	if r.nameTaken(sp.SpawnPath, name) {
+		return nil, &scene.Error{Command: scene.CommandSpawn, Offset: -1, Reason: "node " + strconv.Quote(sp.SpawnPath+"/"+name) + " exists", Err: peer.ErrAlreadyExists}
 	}
 	o := &Object{Name: name, Spawner: sp, Scene: sceneIndex, Syncs: syncs, arg: arg}
 	for _, s := range syncs {
@@ -453,9 +491,10 @@ func (sp *Spawner) spawn(name string, sceneIndex int, arg []byte, syncs []*Synch
 }
 
 // Despawn removes the object from every peer that has it (DESPAWN) and from
-// the Replicator.
+// the Replicator. An object a peer spawned is despawned by that peer only:
+// Despawn does nothing to it.
 func (o *Object) Despawn() {
-	if o.gone {
+	if o.gone || o.from != 0 {
 		return
 	}
 	o.gone = true
@@ -605,4 +644,5 @@ func (r *Replicator) RemovePeer(id int32) {
 			s.inStarted = false
 		}
 	}
+	r.forgetRemote(id)
 }

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/scene"
 	"github.com/packetpeer/packetpeer/variant"
 )
@@ -230,7 +229,9 @@ func (r *Replicator) watch(s *Synchronizer) {
 // Godot's receiver does, and reports what was wrong with it, if anything.
 // Updates of a synchronizer are applied only when from is its Authority;
 // everything else is dropped and counted (Stats). SPAWN and DESPAWN are
-// refused: spawners here are the server's.
+// accepted only from the Authority of the spawner (a peer's spawner, see
+// Spawner.OnSpawned), with the checks of Godot's receiver; the others are
+// refused.
 //
 // Memory: Receive keeps nothing of the packet. Decoding the values of one
 // packet allocates at most 64 bytes per packet byte plus 16 KiB
@@ -243,19 +244,19 @@ func (r *Replicator) Receive(from int32, p []byte) error {
 	}
 	switch c {
 	case scene.CommandSpawn:
-		if _, err := ParseSpawn(p); err != nil {
+		m, err := ParseSpawn(p)
+		if err != nil {
 			r.stats.Invalid++
 			return err
 		}
-		r.stats.Refused++
-		return &scene.Error{Command: c, Offset: -1, Reason: "peer " + strconv.Itoa(int(from)) + " is not the authority of any spawner", Err: peer.ErrUnauthorized}
+		return r.receiveSpawn(from, &m)
 	case scene.CommandDespawn:
-		if _, err := ParseDespawn(p); err != nil {
+		id, err := ParseDespawn(p)
+		if err != nil {
 			r.stats.Invalid++
 			return err
 		}
-		r.stats.Refused++
-		return &scene.Error{Command: c, Offset: -1, Reason: "peer " + strconv.Itoa(int(from)) + " spawned nothing here", Err: peer.ErrUnauthorized}
+		return r.receiveDespawn(from, id)
 	case scene.CommandSync:
 	default:
 		return badParam(c, "not a replication message")
@@ -293,7 +294,10 @@ func (r *Replicator) Receive(from int32, p []byte) error {
 
 func (r *Replicator) findSync(from int32, id uint32) *Synchronizer {
 	if id&PathSyncFlag == 0 {
-		return nil // spawn ids of peers: peers spawn nothing here
+		if rs := r.remote[from]; rs != nil {
+			return rs.syncs[id] // of an object from's spawner spawned
+		}
+		return nil
 	}
 	path, ok := r.s.PeerNode(from, id&^PathSyncFlag)
 	if !ok {
