@@ -95,8 +95,8 @@ func FuzzParseSync(f *testing.F) {
 }
 
 // memSession is a Session without a network, for fuzzing Receive: peer 7
-// registered path id 1 for "Main/Players/7/Input" and id 2 for
-// "Main/Players/7/Sync".
+// registered path ids 1 to 4 for "Main/Players/7/Input",
+// "Main/Players/7/Sync", "Main/Players/7/Many" and "Main/ClientSpawner".
 type memSession struct{ sent, bytes int }
 
 func (s *memSession) Send(_ int32, _ scene.TransferMode, _ int, p []byte) error {
@@ -114,6 +114,8 @@ func (s *memSession) PeerNode(from int32, id uint32) (string, bool) {
 		return "Main/Players/7/Sync", true
 	case id == 3:
 		return "Main/Players/7/Many", true
+	case id == 4:
+		return "Main/ClientSpawner", true
 	}
 	return "", false
 }

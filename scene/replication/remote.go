@@ -25,20 +25,11 @@ type remoteSpawns struct {
 
 // nameTaken reports whether a spawned node named name is under spawnPath.
 func (r *Replicator) nameTaken(spawnPath, name string) bool {
-	for _, o := range r.objects {
-		if o.Spawner.SpawnPath == spawnPath && o.Name == name {
-			return true
-		}
-	}
-	for _, rs := range r.remote {
-		for _, o := range rs.list {
-			if o.Spawner.SpawnPath == spawnPath && o.Name == name {
-				return true
-			}
-		}
-	}
-	return false
+	return r.names[nodeKey{spawnPath, name}]
 }
+
+// nodeKey names a spawned node: its spawn path and name.
+type nodeKey struct{ parent, name string }
 
 func refuse(c scene.Command, from int32, reason string, err error) error {
 	return &scene.Error{Command: c, Offset: -1, Reason: "peer " + strconv.Itoa(int(from)) + ": " + reason, Err: err}
@@ -109,6 +100,7 @@ func (r *Replicator) receiveSpawn(from int32, m *Spawn) error {
 		return err
 	}
 	sp.live++
+	r.names[nodeKey{sp.SpawnPath, o.Name}] = true
 	rs.list = append(rs.list, o)
 	rs.objects[o.netID] = o
 	for _, s := range o.Syncs {
@@ -200,6 +192,7 @@ func (r *Replicator) release(rs *remoteSpawns, o *Object) {
 	}
 	o.gone = true
 	o.Spawner.live--
+	delete(r.names, nodeKey{o.Spawner.SpawnPath, o.Name})
 	if o.Spawner.OnDespawned != nil {
 		o.Spawner.OnDespawned(o)
 	}

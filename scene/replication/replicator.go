@@ -92,6 +92,7 @@ type Replicator struct {
 	// refused, sent again at each Tick until they go.
 	despawns []pendingDespawn
 	spawners map[string]*Spawner // by Path
+	names    map[nodeKey]bool    // spawned nodes, this side's and peers'
 	remote   map[int32]*remoteSpawns
 	free     []int // slots of peers that left
 	slots    int   // slots ever used
@@ -117,7 +118,7 @@ type peerState struct {
 
 // New returns a Replicator on session s. cfg may be nil.
 func New(s Session, cfg *Config) *Replicator {
-	r := &Replicator{s: s, paths: make(map[string]*Synchronizer), peers: make(map[int32]*peerState), spawners: make(map[string]*Spawner), remote: make(map[int32]*remoteSpawns)}
+	r := &Replicator{s: s, paths: make(map[string]*Synchronizer), peers: make(map[int32]*peerState), spawners: make(map[string]*Spawner), names: make(map[nodeKey]bool), remote: make(map[int32]*remoteSpawns)}
 	if cfg != nil {
 		r.cfg = *cfg
 	}
@@ -480,6 +481,7 @@ func (sp *Spawner) spawn(name string, sceneIndex int, arg []byte, syncs []*Synch
 		r.attach(s)
 	}
 	r.objects = append(r.objects, o)
+	r.names[nodeKey{sp.SpawnPath, name}] = true
 	sp.live++
 	for _, id := range r.order {
 		p := r.peers[id]
@@ -516,6 +518,7 @@ func (o *Object) Despawn() {
 		}
 	}
 	r.visDirty = true
+	delete(r.names, nodeKey{o.Spawner.SpawnPath, o.Name})
 	for i, x := range r.objects {
 		if x == o {
 			r.objects = append(r.objects[:i], r.objects[i+1:]...)
