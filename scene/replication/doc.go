@@ -30,6 +30,22 @@
 // AddPeer sends a joining peer everything it may see; Receive applies the
 // updates of synchronizers a client owns (Godot's client-authority pattern)
 // and drops, and counts in Stats, everything a client may not send.
+// # Spawners a peer owns
+//
+// A Spawner whose Authority is a peer (Godot's set_multiplayer_authority
+// on the MultiplayerSpawner, as a client does for its own spawner) takes
+// that peer's SPAWN and DESPAWN, with Godot's receiver checks (§10.3):
+// the sender is the spawner's authority, the node name is free under the
+// spawn path, the scene index exists, spawn_limit and the sender's net ids
+// are respected; anything else is refused and counted (Stats.Refused).
+// OnSpawned plays the scene's instantiation (or spawn_function, with the
+// decoded argument) and returns the new node's synchronizers; those the
+// peer owns take the SPAWN's ids and spawn state, then the peer's SYNC
+// and DELTA by net id; OnDespawned tells the game when the peer's DESPAWN
+// comes or the peer leaves. TestPeerSpawner sends the SPAWN Godot 4.6 sent
+// as a spawner's authority in TestGodotLive and checks every refusal, and
+// TestGodotLive has the Go server take the real client's spawn.
+//
 // Visibility is evaluated every Tick, or, for synchronizers whose
 // VisibilityUpdateMode is VisibilityProcessNone, only when something it
 // depends on changes in the Replicator or after UpdateVisibility.
@@ -84,7 +100,9 @@
 //
 // ParseSpawn allocates the id list (4 bytes per id, at most the packet's
 // size) and the name; the other decoders allocate nothing. Receive keeps
-// nothing from a packet and allocates at most 64 bytes per packet byte plus
+// nothing from a packet, except from a SPAWN a peer's spawner accepts (the
+// object and what OnSpawned returns, at most MaxPeerObjects objects per
+// peer, and the spawner's SpawnLimit), and allocates at most 64 bytes per packet byte plus
 // 16 KiB while decoding it (TestReceiveAllocBound); a flood of hostile
 // packets leaves the heap where it was (TestReceiveFlood). Per peer a
 // Replicator keeps under 16 bytes for each object the peer can see plus
@@ -94,14 +112,18 @@
 //
 // # Not covered yet
 //
-// Spawners owned by clients (a client's SPAWN and DESPAWN are refused and
-// counted), a synchronizer whose root_path is not the spawned root, and
-// nested spawns (spawners inside spawned scenes).
+// A synchronizer whose root_path is not the spawned root; nested spawns
+// (spawners inside spawned scenes); in an object a peer's spawner spawned,
+// synchronizers the server owns (they are not streamed) and visibility.
+// (The other peers get such an object from its owner, as in Godot: the
+// owner sends them its SPAWN through the session's relay.)
 //
 // # Godot → Go
 //
 //	Godot                                          Go
 //	MultiplayerSpawner                             Spawner (Path, SpawnPath, Scenes, SpawnLimit)
+//	set_multiplayer_authority on a spawner         Spawner.Authority
+//	spawned / despawned signals (peer's spawner)   Spawner.OnSpawned / OnDespawned
 //	add_child under spawn_path / spawn(data)       Spawner.Spawn / Spawner.SpawnCustom → Object
 //	queue_free of a spawned node                   Object.Despawn
 //	MultiplayerSynchronizer                        Synchronizer

@@ -27,6 +27,9 @@ type liveRun struct {
 	dir      variant.Vector2 // the client-owned Input's direction
 	stats    Stats           // the Replicator's counters before the client spawned
 	recorded [][]byte        // packets the client sent once it was told to spawn
+	mine     map[string]*p2  // what the client's own spawner spawned here
+	gone     []string        // and despawned (the client left)
+	final    Stats           // the Replicator's counters at the end
 }
 
 // TestGodotLive runs a real Godot 4.6 client (testdata/godot: a Spawner,
@@ -43,7 +46,10 @@ type liveRun struct {
 //     owns (SIMPLIFY_PATH, then path-based SYNC): the Go variable is set;
 //   - Godot as spawner authority (ClientSpawner, player2.tscn with SyncB and
 //     SyncA): its SPAWN, SYNC and DELTA are recorded and decoded here with
-//     ParseSpawn and ParseSync, checking Godot's sender side.
+//     ParseSpawn and ParseSync, checking Godot's sender side, and the
+//     Replicator, where ClientSpawner's Authority is the client, takes the
+//     spawn: the Go p2 gets the spawn state and the client's SYNC and
+//     DELTA, and goes when the client leaves.
 func TestGodotLive(t *testing.T) {
 	noLeaks(t)
 	files := map[string][]byte{}
@@ -105,6 +111,12 @@ func TestGodotLive(t *testing.T) {
 		t.Errorf("stats %+v", run.stats)
 	}
 	checkGodotSender(t, run.recorded)
+	if p := run.mine["p2"]; p == nil || p.Rotation != 0.5 || p.Health != 9 || p.Pos != (variant.Vector2{X: 3, Y: 4}) {
+		t.Errorf("the client's p2 here: %+v, want position (3, 4), health 9, rotation 0.5", p)
+	}
+	if s := run.final; s.Spawned != 1 || s.Refused != 0 || s.Invalid != 0 || s.Unknown != 0 || s.NotOwner != 0 || s.BadValues != 0 || !slices.Equal(run.gone, []string{"p2"}) {
+		t.Errorf("final stats %+v, despawned %q; want one spawn, none refused, p2 gone with the client", s, run.gone)
+	}
 	// Godot logs every packet it rejects; there must be none. (The web
 	// build's known noise, spec §15.7 and package godottest, is ignored.)
 	for _, e := range res.Errors {
@@ -215,6 +227,10 @@ func serveGodot(ctx context.Context, srv *websocket.MultiplayerPeer, run *liveRu
 	if _, err := sp.SpawnCustom("flag", flag, fsync); err != nil {
 		return err
 	}
+	run.mine = map[string]*p2{}
+	if err := r.AddSpawner(clientSpawner(run.id, run.mine, &run.gone)); err != nil {
+		return err
+	}
 	r.AddPeer(run.id)
 	pl := newPlayer(run.id)
 	pl.Pos = variant.Vector2{X: 100, Y: 50}
@@ -244,6 +260,8 @@ func serveGodot(ctx context.Context, srv *websocket.MultiplayerPeer, run *liveRu
 					return fmt.Errorf("client left in phase %d", phase)
 				}
 				run.dir = pl.Dir
+				r.RemovePeer(run.id)
+				run.final = r.Stats()
 				return nil
 			}
 			p, info, err := srv.GetPacketFrom()
