@@ -413,3 +413,88 @@ func TestAttachHostile(t *testing.T) {
 		t.Errorf("session stats %+v: want %d replication packets handed over", ms, 5*rounds)
 	}
 }
+
+// connectingPeer is a client multiplayer peer caught as its handshake
+// completes: its first GetPacketFrom fails with the transport's "still
+// connecting" error (peer.ErrUnconfigured, as the WebSocket and ENet peers
+// return while ConnectionConnecting) and, until then, ConnectionStatus
+// says ConnectionConnecting; afterwards both are the connected peer's. A
+// Poll that read the status after the failed read saw a connected peer
+// that failed to read, ended the client's session, and its Run returned:
+// the client never saw a spawn (TestAttachHostile's "it sees map[]").
+type connectingPeer struct {
+	multiplayer.MultiplayerPeer
+	mu   sync.Mutex
+	done bool
+}
+
+func (c *connectingPeer) GetPacketFrom() ([]byte, multiplayer.PacketInfo, error) {
+	c.mu.Lock()
+	first := !c.done
+	c.done = true
+	c.mu.Unlock()
+	if first {
+		return nil, multiplayer.PacketInfo{}, &peer.OpError{Op: "get packet", Transport: "test", Code: peer.ErrUnconfigured, Detail: "still connecting"}
+	}
+	return c.MultiplayerPeer.GetPacketFrom()
+}
+
+func (c *connectingPeer) ConnectionStatus() multiplayer.ConnectionStatus {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.done {
+		return multiplayer.ConnectionConnecting
+	}
+	return c.MultiplayerPeer.ConnectionStatus()
+}
+
+// TestAttachClientConnecting: a Go client whose first read meets the end
+// of its handshake (connectingPeer) keeps running and sees its player.
+// Before the fix its Run returned at once with the "still connecting"
+// error.
+func TestAttachClientConnecting(t *testing.T) {
+	noLeaks(t)
+	srv, err := websocket.CreateServer("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a *arena
+	m := scene.NewMultiplayer(srv, &scene.Config{
+		TickRate:        100,
+		OnPeerConnected: func(m *scene.Multiplayer, id int32) { a.join(m, id) },
+	})
+	a = newArena(m)
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait(); srv.Close() }()
+	wg.Add(1)
+	go func() { defer wg.Done(); m.Run(ctx) }()
+	p, err := websocket.DialClient(ctx, "ws://"+srv.Addr().String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	v := newViewer()
+	c := scene.NewMultiplayer(&connectingPeer{MultiplayerPeer: p}, &scene.Config{TickRate: 100})
+	v.m = c
+	c.SetReplication(v)
+	done := make(chan error, 1)
+	wg.Add(1)
+	go func() { defer wg.Done(); done <- c.Run(ctx) }()
+	timeout := time.After(15 * time.Second)
+	for {
+		v.mu.Lock()
+		n := len(v.pos)
+		v.mu.Unlock()
+		if n == 1 {
+			return
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("client Run returned %v before the client saw its player", err)
+		case <-v.change:
+		case <-timeout:
+			t.Fatal("client never saw its player")
+		}
+	}
+}
