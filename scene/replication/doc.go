@@ -30,21 +30,6 @@
 // AddPeer sends a joining peer everything it may see; Receive applies the
 // updates of synchronizers a client owns (Godot's client-authority pattern)
 // and drops, and counts in Stats, everything a client may not send.
-// # Spawners a peer owns
-//
-// A Spawner whose Authority is a peer (Godot's set_multiplayer_authority
-// on the MultiplayerSpawner, as a client does for its own spawner) takes
-// that peer's SPAWN and DESPAWN, with Godot's receiver checks (§10.3):
-// the sender is the spawner's authority, the node name is free under the
-// spawn path, the scene index exists, spawn_limit and the sender's net ids
-// are respected; anything else is refused and counted (Stats.Refused).
-// OnSpawned plays the scene's instantiation (or spawn_function, with the
-// decoded argument) and returns the new node's synchronizers; those the
-// peer owns take the SPAWN's ids and spawn state, then the peer's SYNC
-// and DELTA by net id; OnDespawned tells the game when the peer's DESPAWN
-// comes or the peer leaves. TestPeerSpawner sends the SPAWN Godot 4.6 sent
-// as a spawner's authority in TestGodotLive and checks every refusal, and
-// TestGodotLive has the Go server take the real client's spawn.
 //
 // Visibility is evaluated every Tick, or, for synchronizers whose
 // VisibilityUpdateMode is VisibilityProcessNone, only when something it
@@ -80,6 +65,34 @@
 // Command gdsync (cmd/gdsync) writes the declarations from the scene files
 // in the first place, for go generate, and -check fails CI when they drift.
 //
+// # Nested spawns
+//
+// A Spawner added while a spawned object exists, with its Path or SpawnPath
+// inside that object's node (a MultiplayerSpawner in the player scene), is
+// nested in it: its objects go to a peer only once the enclosing object is
+// spawned there, after it (SPAWNs keep creation order, so a late joiner
+// gets the parent first); hiding the enclosing object from a peer sends its
+// DESPAWN only, as the peer frees the nested nodes with it, and showing it
+// again spawns them again. Despawn of the enclosing object despawns the
+// nested objects first, the last spawned first, as Godot frees children
+// before their parent, and removes the nested spawners.
+//
+// # Spawners a peer owns
+//
+// A Spawner whose Authority is a peer (Godot's set_multiplayer_authority
+// on the MultiplayerSpawner, as a client does for its own spawner) takes
+// that peer's SPAWN and DESPAWN, with Godot's receiver checks (§10.3):
+// the sender is the spawner's authority, the node name is free under the
+// spawn path, the scene index exists, spawn_limit and the sender's net ids
+// are respected; anything else is refused and counted (Stats.Refused).
+// OnSpawned plays the scene's instantiation (or spawn_function, with the
+// decoded argument) and returns the new node's synchronizers; those the
+// peer owns take the SPAWN's ids and spawn state, then the peer's SYNC
+// and DELTA by net id; OnDespawned tells the game when the peer's DESPAWN
+// comes or the peer leaves. TestPeerSpawner sends the SPAWN Godot 4.6 sent
+// as a spawner's authority in TestGodotLive and checks every refusal, and
+// TestGodotLive has the Go server take the real client's spawn.
+//
 // # Checked against Godot 4.6
 //
 // Every layout is the spec's (golden tests), and TestGodotLive runs a real
@@ -112,9 +125,11 @@
 //
 // # Not covered yet
 //
-// A synchronizer whose root_path is not the spawned root; nested spawns
-// (spawners inside spawned scenes); in an object a peer's spawner spawned,
-// synchronizers the server owns (they are not streamed) and visibility.
+// A synchronizer whose root_path is not the spawned root; spawners nested
+// in objects a peer spawned, and nested spawns checked with a live Godot
+// client (TestNestedSpawn checks the bytes); in an object a peer's spawner
+// spawned, synchronizers the server owns (they are not streamed) and
+// visibility.
 // (The other peers get such an object from its owner, as in Godot: the
 // owner sends them its SPAWN through the session's relay.)
 //
@@ -122,6 +137,7 @@
 //
 //	Godot                                          Go
 //	MultiplayerSpawner                             Spawner (Path, SpawnPath, Scenes, SpawnLimit)
+//	MultiplayerSpawner in a spawned scene          Spawner added after the object spawns (nested)
 //	set_multiplayer_authority on a spawner         Spawner.Authority
 //	spawned / despawned signals (peer's spawner)   Spawner.OnSpawned / OnDespawned
 //	add_child under spawn_path / spawn(data)       Spawner.Spawn / Spawner.SpawnCustom → Object

@@ -3,6 +3,7 @@ package replication
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/packetpeer/packetpeer/peer"
@@ -136,7 +137,11 @@ func New(s Session, cfg *Config) *Replicator {
 // Stats returns the counters of dropped input.
 func (r *Replicator) Stats() Stats { return r.stats }
 
-// Spawner is a MultiplayerSpawner of the game, owned by the server.
+// Spawner is a MultiplayerSpawner of the game, owned by the server unless
+// Authority says otherwise. One in a spawned scene is added once the
+// object is spawned, at its path inside the object's node, and is nested in
+// it (the package doc says what that changes); it goes when the object is
+// despawned.
 type Spawner struct {
 	// Path is the spawner node's path relative to the multiplayer root
 	// ("Main/Spawner"), as the game's scene tree has it.
@@ -170,8 +175,9 @@ type Spawner struct {
 	// gone: the peer's DESPAWN, or the peer left (Godot frees its nodes).
 	OnDespawned func(o *Object)
 
-	r    *Replicator
-	live int
+	r      *Replicator
+	live   int
+	parent *Object // the spawned object Path or SpawnPath lies in (a nested spawner)
 }
 
 // VisibilityUpdateMode is MultiplayerSynchronizer.VisibilityUpdateMode, with
@@ -216,6 +222,7 @@ func (r *Replicator) AddSpawner(sp *Spawner) error {
 		return badParam(scene.CommandSpawn, "spawner "+strconv.Quote(sp.Path)+" owned by peer "+strconv.Itoa(int(sp.Authority))+" needs OnSpawned")
 	}
 	sp.r = r
+	sp.parent = r.enclosing(sp)
 	r.spawners[sp.Path] = sp
 	return nil
 }
@@ -395,6 +402,8 @@ type Object struct {
 	gone  bool
 	at    []bool // by peer slot: spawned at that peer
 	from  int32  // the peer whose spawner spawned it; 0: this side
+
+	parent *Object // the object its spawner is nested in
 }
 
 func (o *Object) isAt(slot int) bool { return slot < len(o.at) && o.at[slot] }
@@ -459,7 +468,7 @@ func (sp *Spawner) spawn(name string, sceneIndex int, arg []byte, syncs []*Synch
 	if r.nameTaken(sp.SpawnPath, name) {
 		return nil, &scene.Error{Command: scene.CommandSpawn, Offset: -1, Reason: "node " + strconv.Quote(sp.SpawnPath+"/"+name) + " exists", Err: peer.ErrAlreadyExists}
 	}
-	o := &Object{Name: name, Spawner: sp, Scene: sceneIndex, Syncs: syncs, arg: arg}
+	o := &Object{Name: name, Spawner: sp, Scene: sceneIndex, Syncs: syncs, arg: arg, parent: sp.parent}
 	for _, s := range syncs {
 		if s.obj != nil || s.fullPath != "" {
 			return nil, badParam(scene.CommandSpawn, "synchronizer "+strconv.Quote(s.Path)+" is used twice")
@@ -485,7 +494,7 @@ func (sp *Spawner) spawn(name string, sceneIndex int, arg []byte, syncs []*Synch
 	sp.live++
 	for _, id := range r.order {
 		p := r.peers[id]
-		if r.objectVisible(o, id) && !r.sendSpawn(p, o) {
+		if r.canSee(o, p) && !r.sendSpawn(p, o) {
 			r.visDirty = true // not sent: Tick tries again
 		}
 	}
@@ -493,15 +502,32 @@ func (sp *Spawner) spawn(name string, sceneIndex int, arg []byte, syncs []*Synch
 }
 
 // Despawn removes the object from every peer that has it (DESPAWN) and from
-// the Replicator. An object a peer spawned is despawned by that peer only:
-// Despawn does nothing to it.
+// the Replicator. As when Godot frees a node, the objects of spawners nested
+// in it go first (a DESPAWN each, the last spawned first), and those
+// spawners are removed from the Replicator. An object a peer spawned is
+// despawned by that peer only: Despawn does nothing to it.
 func (o *Object) Despawn() {
 	if o.gone || o.from != 0 {
 		return
 	}
 	o.gone = true
-	o.Spawner.live--
 	r := o.Spawner.r
+	var nested []*Object
+	for _, x := range r.objects {
+		if x.parent == o {
+			nested = append(nested, x)
+		}
+	}
+	for i := len(nested) - 1; i >= 0; i-- {
+		nested[i].Despawn()
+	}
+	for path, sp := range r.spawners {
+		if sp.parent == o {
+			delete(r.spawners, path)
+			sp.r, sp.parent = nil, nil
+		}
+	}
+	o.Spawner.live--
 	for _, id := range r.order {
 		p := r.peers[id]
 		if o.isAt(p.slot) && !r.sendDespawn(p, o) {
@@ -534,6 +560,36 @@ func (r *Replicator) attach(s *Synchronizer) {
 	if s.authority() == ServerID && s.VisibilityUpdateMode != VisibilityProcessNone {
 		s.idle = true
 		r.idle++
+	}
+}
+
+// canSee reports whether o is to be spawned at p: visible to p, and
+// nested in nothing or in an object spawned at p.
+func (r *Replicator) canSee(o *Object, p *peerState) bool {
+	return (o.parent == nil || o.parent.isAt(p.slot)) && r.objectVisible(o, p.id)
+}
+
+// enclosing returns the object of this side whose node holds sp's Path or
+// SpawnPath, the latest spawned (so the innermost), or nil.
+func (r *Replicator) enclosing(sp *Spawner) *Object {
+	for i := len(r.objects) - 1; i >= 0; i-- {
+		o := r.objects[i]
+		node := o.Spawner.SpawnPath + "/" + o.Name + "/"
+		if strings.HasPrefix(sp.Path+"/", node) || strings.HasPrefix(sp.SpawnPath+"/", node) {
+			return o
+		}
+	}
+	return nil
+}
+
+// unspawnNested marks the objects nested in o as gone from the peer of
+// slot, which frees them with o (no DESPAWN of their own).
+func (r *Replicator) unspawnNested(o *Object, slot int) {
+	for _, x := range r.objects {
+		if x.parent == o && x.isAt(slot) {
+			x.setAt(slot, false)
+			r.unspawnNested(x, slot)
+		}
 	}
 }
 
@@ -610,7 +666,7 @@ func (r *Replicator) AddPeer(id int32) {
 	r.order = append(r.order, id)
 	r.visDirty = true // also retries a SPAWN not sent here
 	for _, o := range r.objects {
-		if r.objectVisible(o, id) {
+		if r.canSee(o, p) {
 			r.sendSpawn(p, o)
 		}
 	}

@@ -34,14 +34,16 @@ func (r *Replicator) Tick(now time.Time) {
 		for _, id := range r.order {
 			p := r.peers[id]
 			for _, o := range r.objects {
-				vis := r.objectVisible(o, id)
+				vis := r.canSee(o, p)
 				switch {
 				case vis && !o.isAt(p.slot):
 					if !r.sendSpawn(p, o) {
 						r.visDirty = true // not sent: try again next frame
 					}
 				case !vis && o.isAt(p.slot):
-					if !r.sendDespawn(p, o) {
+					if r.sendDespawn(p, o) {
+						r.unspawnNested(o, p.slot)
+					} else {
 						r.visDirty = true
 					}
 				}
