@@ -75,7 +75,11 @@
 // DESPAWN only, as the peer frees the nested nodes with it, and showing it
 // again spawns them again. Despawn of the enclosing object despawns the
 // nested objects first, the last spawned first, as Godot frees children
-// before their parent, and removes the nested spawners.
+// before their parent, and removes the nested spawners. TestNestedSpawn
+// checks the bytes and the order; in TestGodotLive a real Godot 4.6 client
+// takes a bullet from the spawner nested in its player, loses it with the
+// hidden player and gets it back with it, and despawns it before the
+// player, logging no error.
 //
 // # Spawners a peer owns
 //
@@ -126,10 +130,8 @@
 // # Not covered yet
 //
 // A synchronizer whose root_path is not the spawned root; spawners nested
-// in objects a peer spawned, and nested spawns checked with a live Godot
-// client (TestNestedSpawn checks the bytes); in an object a peer's spawner
-// spawned, synchronizers the server owns (they are not streamed) and
-// visibility.
+// in objects a peer spawned; in an object a peer's spawner spawned,
+// synchronizers the server owns (they are not streamed) and visibility.
 // (The other peers get such an object from its owner, as in Godot: the
 // owner sends them its SPAWN through the session's relay.)
 //

@@ -44,6 +44,9 @@ type liveRun struct {
 //     final DESPAWN;
 //   - the Replicator receives what Godot sends for a synchronizer the client
 //     owns (SIMPLIFY_PATH, then path-based SYNC): the Go variable is set;
+//   - a spawner nested in the player (BulletSpawner) spawns a bullet: Godot
+//     gets it after the player, again when the player is shown again
+//     after being hidden, and its DESPAWN before the player's;
 //   - Godot as spawner authority (ClientSpawner, player2.tscn with SyncB and
 //     SyncA): its SPAWN, SYNC and DELTA are recorded and decoded here with
 //     ParseSpawn and ParseSync, checking Godot's sender side, and the
@@ -94,10 +97,19 @@ func TestGodotLive(t *testing.T) {
 		// Hidden, then visible again: the same node comes back with the
 		// current spawn state (label is not a spawn property).
 		"spawned player " + id + " position (115.0, 50.0) health 90 label init",
+		// The bullet of the nested spawner: despawned once, by the
+		// player's final despawn (hidden, it went with the player).
+		"despawned bullet b1",
 	} {
 		if !slices.Contains(res.Lines, w) {
 			t.Errorf("Godot did not print %q", w)
 		}
+	}
+	if n := count(res.Lines, "spawned bullet b1 in "+id+" position (5.0, 6.0)"); n != 2 {
+		t.Errorf("Godot spawned the nested bullet %d times, want 2 (first, and with the player shown again)", n)
+	}
+	if n := count(res.Lines, "despawned bullet b1"); n != 1 {
+		t.Errorf("Godot despawned the nested bullet %d times, want 1", n)
 	}
 	if !slices.ContainsFunc(res.Lines, func(l string) bool {
 		return strings.HasPrefix(l, "synchronized position (11") && strings.HasSuffix(l, ", 50.0) label hi")
@@ -240,6 +252,17 @@ func serveGodot(ctx context.Context, srv *websocket.MultiplayerPeer, run *liveRu
 		return err
 	}
 	id := strconv.Itoa(int(run.id))
+	// A bullet (flag.tscn) from the spawner nested in the player.
+	guns := &Spawner{Path: "Main/Players/" + id + "/BulletSpawner", SpawnPath: "Main/Players/" + id + "/Bullets", Scenes: []string{"res://flag.tscn"}}
+	if err := r.AddSpawner(guns); err != nil {
+		return err
+	}
+	bpos := variant.Vector2{X: 5, Y: 6}
+	if _, err := guns.Spawn("b1", 0, &Synchronizer{Path: "Sync", ReplicationInterval: time.Second, Properties: []Property{
+		{Path: ".:position", Spawn: true, Mode: ReplicationModeAlways, Value: &bpos},
+	}}); err != nil {
+		return err
+	}
 	command := func(s string) error {
 		b, _ := scene.AppendRaw(nil, []byte(s))
 		return srv.SendTo(run.id, scene.TransferModeReliable, 0, b)
@@ -307,7 +330,7 @@ func serveGodot(ctx context.Context, srv *websocket.MultiplayerPeer, run *liveRu
 			// Visible again: a new SPAWN with the current spawn state.
 			phase = 4
 			pl.sync.Filter = nil
-		case phase == 4 && acks["spawned "+id] == 2:
+		case phase == 4 && acks["spawned "+id] == 2 && acks["bullet b1"] == 2:
 			phase = 5
 			obj.Despawn()
 		case phase == 5 && acks["despawned "+id] == 2:
@@ -319,6 +342,16 @@ func serveGodot(ctx context.Context, srv *websocket.MultiplayerPeer, run *liveRu
 		}
 		r.Tick(time.Now())
 	}
+}
+
+func count(lines []string, s string) int {
+	n := 0
+	for _, l := range lines {
+		if l == s {
+			n++
+		}
+	}
+	return n
 }
 
 func hasPrefix(m map[string]int, prefix string) bool {
