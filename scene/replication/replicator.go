@@ -48,8 +48,9 @@ type Config struct {
 	MaxDeltaPacketSize int
 }
 
-// Stats counts what a Replicator dropped of what peers sent, and why.
-// Godot logs these and drops them too; nothing is sent back.
+// Stats counts what a Replicator applied of what peers sent, and what it
+// dropped and why. Godot logs what it drops and drops it too; nothing is
+// sent back.
 type Stats struct {
 	Applied   uint64 // SYNC and DELTA entries applied to a synchronizer
 	NotOwner  uint64 // entries for a synchronizer whose authority is not the sender
@@ -134,7 +135,7 @@ func New(s Session, cfg *Config) *Replicator {
 	return r
 }
 
-// Stats returns the counters of dropped input.
+// Stats returns the counters of applied and dropped input.
 func (r *Replicator) Stats() Stats { return r.stats }
 
 // Spawner is a MultiplayerSpawner of the game, owned by the server unless
