@@ -117,11 +117,13 @@
 //
 // ParseSpawn allocates the id list (4 bytes per id, at most the packet's
 // size) and the name; the other decoders allocate nothing. Receive keeps
-// nothing from a packet, except from a SPAWN a peer's spawner accepts (the
-// object and what OnSpawned returns, at most MaxPeerObjects objects per
-// peer, and the spawner's SpawnLimit), and allocates at most 64 bytes per packet byte plus
-// 16 KiB while decoding it (TestReceiveAllocBound); a flood of hostile
-// packets leaves the heap where it was (TestReceiveFlood). Per peer a
+// nothing from a packet, except from a SPAWN a peer's spawner accepts: the
+// object, under 512 bytes plus its name (TestPeerSpawnerConfig), and what
+// OnSpawned returns, for at most MaxPeerObjects objects and
+// MaxPeerNameBytes of names per peer. It allocates at most 64 bytes per
+// packet byte plus 16 KiB while decoding it (TestReceiveAllocBound); a
+// flood of hostile packets leaves the heap where it was (TestReceiveFlood).
+// Per peer a
 // Replicator keeps under 16 bytes for each object the peer can see plus
 // 1 KiB (TestPeerStateBound), and 8 bytes for each DESPAWN the peer's send
 // refused until it goes. Tick allocates nothing once running

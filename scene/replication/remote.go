@@ -9,18 +9,24 @@ import (
 	"github.com/packetpeer/packetpeer/variant"
 )
 
-// MaxPeerObjects is the most objects one peer's spawners may have spawned
-// here at a time; Receive refuses a SPAWN past it (Godot has no such bound
-// beyond each spawner's spawn_limit).
-const MaxPeerObjects = 4096
+// Bounds of what one peer's spawners may have spawned here at a time:
+// Receive refuses a SPAWN past them (Godot has no such bound beyond each
+// spawner's spawn_limit). Besides what OnSpawned returns, the Replicator
+// keeps under 512 bytes per object plus its name (TestPeerSpawnerConfig),
+// so under 2.3 MiB per peer.
+const (
+	MaxPeerObjects   = 4096      // objects
+	MaxPeerNameBytes = 256 << 10 // bytes of their names
+)
 
 // remoteSpawns is what one peer spawned here with spawners it owns: the
 // objects in arrival order, and its net ids of them and of their
 // synchronizers.
 type remoteSpawns struct {
-	list    []*Object
-	objects map[uint32]*Object
-	syncs   map[uint32]*Synchronizer
+	list      []*Object
+	objects   map[uint32]*Object
+	syncs     map[uint32]*Synchronizer
+	nameBytes int
 }
 
 // nameTaken reports whether a spawned node named name is under spawnPath.
@@ -67,9 +73,9 @@ func (r *Replicator) receiveSpawn(from int32, m *Spawn) error {
 		r.remote[from] = rs
 	}
 	switch {
-	case len(rs.list) >= MaxPeerObjects:
+	case len(rs.list) >= MaxPeerObjects || rs.nameBytes+len(m.Name) > MaxPeerNameBytes:
 		r.stats.Refused++
-		return refuse(c, from, "has "+strconv.Itoa(MaxPeerObjects)+" spawned objects here (MaxPeerObjects)", peer.ErrOutOfMemory)
+		return refuse(c, from, "has "+strconv.Itoa(len(rs.list))+" spawned objects here with "+strconv.Itoa(rs.nameBytes)+" bytes of names (MaxPeerObjects, MaxPeerNameBytes)", peer.ErrOutOfMemory)
 	case rs.objects[m.NetID] != nil:
 		r.stats.Refused++
 		return refuse(c, from, "net id "+strconv.FormatUint(uint64(m.NetID), 10)+" exists", peer.ErrAlreadyExists)
@@ -102,6 +108,7 @@ func (r *Replicator) receiveSpawn(from int32, m *Spawn) error {
 	sp.live++
 	r.names[nodeKey{sp.SpawnPath, o.Name}] = true
 	rs.list = append(rs.list, o)
+	rs.nameBytes += len(o.Name)
 	rs.objects[o.netID] = o
 	for _, s := range o.Syncs {
 		if s.netID != 0 {
@@ -178,6 +185,7 @@ func (r *Replicator) receiveDespawn(from int32, netID uint32) error {
 	}
 	delete(rs.objects, netID)
 	rs.list = slices.DeleteFunc(rs.list, func(x *Object) bool { return x == o })
+	rs.nameBytes -= len(o.Name)
 	r.release(rs, o)
 	r.stats.Despawned++
 	return nil

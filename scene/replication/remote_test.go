@@ -3,8 +3,10 @@ package replication
 import (
 	"context"
 	"errors"
+	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -197,6 +199,9 @@ func TestPeerSpawnerConfig(t *testing.T) {
 		t.Fatalf("a second spawner at the same path: %v", err)
 	}
 	r.AddPeer(7)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
 	for i := range MaxPeerObjects + 1 {
 		p, err := AppendSpawn(nil, &Spawn{Spawner: 4, NetID: uint32(i + 1), Name: "n" + strconv.Itoa(i)})
 		if err != nil {
@@ -207,4 +212,35 @@ func TestPeerSpawnerConfig(t *testing.T) {
 			t.Fatalf("SPAWN %d: %v", i, err)
 		}
 	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	// What the Replicator keeps per object a peer spawned, beside what
+	// OnSpawned returns (nothing here): the doc's figure.
+	per := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / MaxPeerObjects
+	if per > peerObjectBytes {
+		t.Errorf("%d bytes per object a peer spawned, bound %d", per, peerObjectBytes)
+	}
+	t.Logf("%d bytes per object a peer spawned (%d KiB for MaxPeerObjects)", per, per*MaxPeerObjects>>10)
+	runtime.KeepAlive(r)
+
+	// Long names: the bytes of names are bounded too.
+	r = New(&memSession{}, nil)
+	r.AddSpawner(&Spawner{Path: "Main/ClientSpawner", SpawnPath: "Main/Mine", Scenes: []string{"res://x.tscn"}, Authority: 7,
+		OnSpawned: func(*Object, any) ([]*Synchronizer, error) { return nil, nil }})
+	r.AddPeer(7)
+	long := strings.Repeat("x", 60<<10)
+	for i := range 5 {
+		p, err := AppendSpawn(nil, &Spawn{Spawner: 4, NetID: uint32(i + 1), Name: long + strconv.Itoa(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = r.Receive(7, p)
+		if i < 4 && err != nil || i == 4 && !errors.Is(err, peer.ErrOutOfMemory) {
+			t.Fatalf("SPAWN %d with a %d-byte name: %v", i, len(long), err)
+		}
+	}
 }
+
+// peerObjectBytes bounds what the Replicator keeps per object a peer
+// spawned (package doc).
+const peerObjectBytes = 512
