@@ -330,6 +330,7 @@ func TestAttachHostile(t *testing.T) {
 	go func() { defer wg.Done(); m.Run(ctx) }()
 	var clients []*scene.Multiplayer
 	var viewers []*viewer
+	runs := make(chan error, 2)
 	for range 2 {
 		// Room to queue the whole flood at once.
 		p, err := websocket.CreateClient(url, &websocket.Config{OutboundBufferSize: 1 << 20, MaxQueuedPackets: 16384})
@@ -342,7 +343,7 @@ func TestAttachHostile(t *testing.T) {
 		v.m = c
 		c.SetReplication(v)
 		wg.Add(1)
-		go func() { defer wg.Done(); c.Run(ctx) }()
+		go func() { defer wg.Done(); runs <- c.Run(ctx) }()
 		clients = append(clients, c)
 		viewers = append(viewers, v)
 	}
@@ -403,6 +404,11 @@ func TestAttachHostile(t *testing.T) {
 	cancel()
 	wg.Wait()
 	srv.Close()
+	for range 2 {
+		if err := <-runs; !errors.Is(err, context.Canceled) {
+			t.Errorf("a client's Run returned %v, want it to run until the end", err)
+		}
+	}
 	s := a.r.Stats()
 	// Reliable and in order: every hostile packet reached the Replicator
 	// before the honest client's movement did.
