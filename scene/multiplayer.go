@@ -301,10 +301,14 @@ func (m *Multiplayer) Poll() error {
 		return err
 	}
 	m.pollEvents()
+	// The status before reading: a client whose handshake completes between
+	// a failed read and a look at the status would seem connected but
+	// unreadable, and its session would end.
+	connecting := m.p.ConnectionStatus() == multiplayer.ConnectionConnecting
 	for range maxPollPackets {
 		b, info, err := m.p.GetPacketFrom()
 		if err != nil {
-			if errors.Is(err, peer.ErrUnavailable) || m.p.ConnectionStatus() == multiplayer.ConnectionConnecting {
+			if errors.Is(err, peer.ErrUnavailable) || connecting {
 				break
 			}
 			m.pollEvents()

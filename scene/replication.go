@@ -107,9 +107,10 @@ func (m *Multiplayer) Send(to int32, mode TransferMode, channel int, p []byte) e
 // the multiplayer root) toward peer to, and whether to confirmed it. The
 // first time for a node and peer it sends the SIMPLIFY_PATH (reliable,
 // channel 0) before returning, with the checksum of the node's RPC methods
-// (AddNode), or of none. An unknown peer is an error matching
-// peer.ErrInvalidParameter, a full path cache (MaxPeerPaths, MaxNodeID) one
-// matching peer.ErrOutOfMemory.
+// (AddNode), or of none; if that send fails, NodeID returns the error and
+// the next call for the node and peer sends the SIMPLIFY_PATH again. An
+// unknown peer is an error matching peer.ErrInvalidParameter, a full path
+// cache (MaxPeerPaths, MaxNodeID) one matching peer.ErrOutOfMemory.
 func (m *Multiplayer) NodeID(to int32, path string) (id uint32, confirmed bool, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -131,11 +132,14 @@ func (m *Multiplayer) NodeID(to int32, path string) (id uint32, confirmed bool, 
 			sum = n.methods.Checksum()
 		}
 		sp, err := AppendSimplifyPath(m.buf[:0], SimplifyPath{Checksum: sum, ID: id, Path: path})
-		if err != nil {
-			return 0, false, err
+		if err == nil {
+			m.buf = sp
+			err = m.sendLocked(to, TransferModeReliable, 0, sp)
 		}
-		m.buf = sp
-		if err := m.sendLocked(to, TransferModeReliable, 0, sp); err != nil {
+		if err != nil {
+			// The peer never got the id: the next call sends it again,
+			// rather than a SPAWN naming a spawner the peer cannot find.
+			pp.Forget(id)
 			return 0, false, err
 		}
 	}

@@ -31,6 +31,18 @@
 // updates of synchronizers a client owns (Godot's client-authority pattern)
 // and drops, and counts in Stats, everything a client may not send.
 //
+// Visibility is evaluated every Tick, or, for synchronizers whose
+// VisibilityUpdateMode is VisibilityProcessNone, only when something it
+// depends on changes in the Replicator or after UpdateVisibility.
+//
+// Godot relies on reliable delivery and never resends; a send the session
+// refuses (a full outbound queue) is not delivered either. The Replicator
+// sends a refused SPAWN or DESPAWN again at the next Tick, and the Session
+// sends a refused SIMPLIFY_PATH again before the next message that uses
+// its id, so that a client never gets a SPAWN naming a spawner it does not
+// know (which Godot drops for good). TestAttachSimplifyPathRefused and
+// TestSendRefused check this with a multiplayer peer that refuses sends.
+//
 // Attach runs a Replicator in a package scene session (scene.Multiplayer,
 // over any multiplayer peer): the session hands it replication packets with
 // their sender, peers joining (after authentication) and leaving, and a Tick
@@ -53,6 +65,38 @@
 // Command gdsync (cmd/gdsync) writes the declarations from the scene files
 // in the first place, for go generate, and -check fails CI when they drift.
 //
+// # Nested spawns
+//
+// A Spawner added while a spawned object exists, with its Path or SpawnPath
+// inside that object's node (a MultiplayerSpawner in the player scene), is
+// nested in it: its objects go to a peer only once the enclosing object is
+// spawned there, after it (SPAWNs keep creation order, so a late joiner
+// gets the parent first); hiding the enclosing object from a peer sends its
+// DESPAWN only, as the peer frees the nested nodes with it, and showing it
+// again spawns them again. Despawn of the enclosing object despawns the
+// nested objects first, the last spawned first, as Godot frees children
+// before their parent, and removes the nested spawners. TestNestedSpawn
+// checks the bytes and the order; in TestGodotLive a real Godot 4.6 client
+// takes a bullet from the spawner nested in its player, loses it with the
+// hidden player and gets it back with it, and despawns it before the
+// player, logging no error.
+//
+// # Spawners a peer owns
+//
+// A Spawner whose Authority is a peer (Godot's set_multiplayer_authority
+// on the MultiplayerSpawner, as a client does for its own spawner) takes
+// that peer's SPAWN and DESPAWN, with Godot's receiver checks (§10.3):
+// the sender is the spawner's authority, the node name is free under the
+// spawn path, the scene index exists, spawn_limit and the sender's net ids
+// are respected; anything else is refused and counted (Stats.Refused).
+// OnSpawned plays the scene's instantiation (or spawn_function, with the
+// decoded argument) and returns the new node's synchronizers; those the
+// peer owns take the SPAWN's ids and spawn state, then the peer's SYNC
+// and DELTA by net id; OnDespawned tells the game when the peer's DESPAWN
+// comes or the peer leaves. TestPeerSpawner sends the SPAWN Godot 4.6 sent
+// as a spawner's authority in TestGodotLive and checks every refusal, and
+// TestGodotLive has the Go server take the real client's spawn.
+//
 // # Checked against Godot 4.6
 //
 // Every layout is the spec's (golden tests), and TestGodotLive runs a real
@@ -73,24 +117,33 @@
 //
 // ParseSpawn allocates the id list (4 bytes per id, at most the packet's
 // size) and the name; the other decoders allocate nothing. Receive keeps
-// nothing from a packet and allocates at most 64 bytes per packet byte plus
-// 16 KiB while decoding it (TestReceiveAllocBound); a flood of hostile
-// packets leaves the heap where it was (TestReceiveFlood). Per peer a
+// nothing from a packet, except from a SPAWN a peer's spawner accepts: the
+// object, under 512 bytes plus its name (TestPeerSpawnerConfig), and what
+// OnSpawned returns, for at most MaxPeerObjects objects and
+// MaxPeerNameBytes of names per peer. It allocates at most 64 bytes per
+// packet byte plus 16 KiB while decoding it (TestReceiveAllocBound); a
+// flood of hostile packets leaves the heap where it was (TestReceiveFlood).
+// Per peer a
 // Replicator keeps under 16 bytes for each object the peer can see plus
-// 1 KiB (TestPeerStateBound). Tick allocates nothing once running
+// 1 KiB (TestPeerStateBound), and 8 bytes for each DESPAWN the peer's send
+// refused until it goes. Tick allocates nothing once running
 // (TestTickAllocs). ParseScene refuses lines and values over 1 MiB.
 //
 // # Not covered yet
 //
-// Spawners owned by clients (a client's SPAWN and DESPAWN are refused and
-// counted), a synchronizer whose root_path is not the spawned root,
-// visibility_update_mode other than every frame, and nested spawns
-// (spawners inside spawned scenes).
+// A synchronizer whose root_path is not the spawned root; spawners nested
+// in objects a peer spawned; in an object a peer's spawner spawned,
+// synchronizers the server owns (they are not streamed) and visibility.
+// (The other peers get such an object from its owner, as in Godot: the
+// owner sends them its SPAWN through the session's relay.)
 //
 // # Godot → Go
 //
 //	Godot                                          Go
 //	MultiplayerSpawner                             Spawner (Path, SpawnPath, Scenes, SpawnLimit)
+//	MultiplayerSpawner in a spawned scene          Spawner added after the object spawns (nested)
+//	set_multiplayer_authority on a spawner         Spawner.Authority
+//	spawned / despawned signals (peer's spawner)   Spawner.OnSpawned / OnDespawned
 //	add_child under spawn_path / spawn(data)       Spawner.Spawn / Spawner.SpawnCustom → Object
 //	queue_free of a spawned node                   Object.Despawn
 //	MultiplayerSynchronizer                        Synchronizer
@@ -100,6 +153,7 @@
 //	set_multiplayer_authority on a synchronizer    Synchronizer.Authority
 //	public_visibility / set_visibility_for         Synchronizer.SetVisibilityPublic / SetVisibilityFor
 //	add_visibility_filter                          Synchronizer.Filter
+//	visibility_update_mode / update_visibility     Synchronizer.VisibilityUpdateMode / UpdateVisibility
 //	synchronized / delta_synchronized signals      Synchronizer.OnUpdate
 //	SceneReplicationInterface                      Replicator (AddPeer, RemovePeer, Receive, Tick)
 //	SceneMultiplayer's replicator                  Attach(m, cfg): a Replicator in a scene.Multiplayer

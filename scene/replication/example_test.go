@@ -131,3 +131,45 @@ func ExampleSynchronizer_UpdateVisibility() {
 	// to 42: 06 02 00 02 00 00 00 0c 00 00 00 05 00 00 00 00 00 00 00 00 00 00 00
 	// to 42: 05 01 00 00 00
 }
+
+// clientSession is printSession where client 42 registered its cache id 2
+// for its spawner, Main/ClientSpawner.
+type clientSession struct{ printSession }
+
+func (clientSession) PeerNode(from int32, id uint32) (string, bool) {
+	return "Main/ClientSpawner", id == 2 && from == 42
+}
+
+// A spawner the client owns (its scene sets the spawner's multiplayer
+// authority to the client): the server takes the client's SPAWN, creates
+// the Go side of the node in OnSpawned, and gets its spawn state and SYNC.
+func ExampleSpawner_clientOwned() {
+	r := replication.New(clientSession{}, nil)
+	var pos variant.Vector2
+	spawner := &replication.Spawner{Path: "Main/ClientSpawner", SpawnPath: "Main/Mine", Scenes: []string{"res://pet.tscn"}, Authority: 42,
+		OnSpawned: func(o *replication.Object, arg any) ([]*replication.Synchronizer, error) {
+			fmt.Println("spawned", o.Name)
+			return []*replication.Synchronizer{{Path: "Sync", Authority: 42, Properties: []replication.Property{
+				{Path: ".:position", Spawn: true, Mode: replication.ReplicationModeAlways, Value: &pos},
+			}}}, nil
+		},
+		OnDespawned: func(o *replication.Object) { fmt.Println("despawned", o.Name) },
+	}
+	r.AddSpawner(spawner)
+	r.AddPeer(42)
+
+	state, _ := scene.AppendCompressed(nil, variant.Vector2{X: 3, Y: 4}, variant.EncodeOptions{})
+	spawn, _ := replication.AppendSpawn(nil, &replication.Spawn{Spawner: 2, NetID: 1, Syncs: []uint32{2}, Name: "pet", State: state})
+	fmt.Println(r.Receive(42, spawn), pos)
+
+	state, _ = scene.AppendCompressed(nil, variant.Vector2{X: 5, Y: 6}, variant.EncodeOptions{})
+	fmt.Println(r.Receive(42, replication.AppendSyncEntry(replication.AppendSyncHeader(nil, 1), 2, state)), pos)
+
+	fmt.Println(r.Receive(42, replication.AppendDespawn(nil, 1)))
+	// Output:
+	// spawned pet
+	// <nil> Vector2(3, 4)
+	// <nil> Vector2(5, 6)
+	// despawned pet
+	// <nil>
+}

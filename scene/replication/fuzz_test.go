@@ -26,6 +26,8 @@ var seeds = []string{
 	"16 02 00 00 00 01 00 00 00 00 00 00 00 02 00 00 00 02 5a",
 	"06 0c 00 01 00 00 80 0c 00 00 00 05 00 00 00 00 00 80 3f 00 00 00 40",
 	"16 05 00 00 80 03 00 00 00 00 00 00 00 06 00 00 00 02 5a 81 04 00 00 00",
+	// Godot's SPAWN naming fuzzTarget's ClientSpawner (path id 4 of peer 7).
+	"04 00 04 00 00 00 01 00 00 00 02 00 00 00 03 00 00 00 02 00 00 00 03 00 00 00 70 32 00 05 00 00 00 00 00 40 40 00 00 80 40 02 07 03 00 00 00 00 00 00 3f",
 }
 
 func addSeeds(f *testing.F) {
@@ -95,8 +97,8 @@ func FuzzParseSync(f *testing.F) {
 }
 
 // memSession is a Session without a network, for fuzzing Receive: peer 7
-// registered path id 1 for "Main/Players/7/Input" and id 2 for
-// "Main/Players/7/Sync".
+// registered path ids 1 to 4 for "Main/Players/7/Input",
+// "Main/Players/7/Sync", "Main/Players/7/Many" and "Main/ClientSpawner".
 type memSession struct{ sent, bytes int }
 
 func (s *memSession) Send(_ int32, _ scene.TransferMode, _ int, p []byte) error {
@@ -114,17 +116,23 @@ func (s *memSession) PeerNode(from int32, id uint32) (string, bool) {
 		return "Main/Players/7/Sync", true
 	case id == 3:
 		return "Main/Players/7/Many", true
+	case id == 4:
+		return "Main/ClientSpawner", true
 	}
 	return "", false
 }
 
 // fuzzTarget is a Replicator with one object whose Input (owned by peer 7)
 // has properties of several types, and a third synchronizer with 64
-// watched ints.
+// watched ints; and ClientSpawner, owned by peer 7, which spawns p2s.
 func fuzzTarget() (*Replicator, *player) {
 	r := New(&memSession{}, nil)
 	sp := &Spawner{Path: "Main/Spawner", SpawnPath: "Main/Players", Scenes: []string{"res://player.tscn"}}
 	r.AddSpawner(sp)
+	var gone []string
+	if err := r.AddSpawner(clientSpawner(7, map[string]*p2{}, &gone)); err != nil {
+		panic(err)
+	}
 	pl := newPlayer(7)
 	var s string
 	var f float64
@@ -157,8 +165,12 @@ func FuzzReceive(f *testing.F) {
 	f.Fuzz(func(t *testing.T, p []byte) {
 		r, pl := fuzzTarget()
 		r.Receive(7, p)
+		r.Receive(7, p) // a SPAWN again: name and net id taken
 		if pl.Pos != (variant.Vector2{}) || pl.Health != 100 || pl.Label != "init" {
 			t.Fatalf("server-owned values changed: %+v", pl)
+		}
+		if s := r.Stats(); s.Spawned > 1 {
+			t.Fatalf("one SPAWN spawned %d objects", s.Spawned)
 		}
 		r.Tick(time0)
 	})

@@ -27,6 +27,9 @@ type liveRun struct {
 	dir      variant.Vector2 // the client-owned Input's direction
 	stats    Stats           // the Replicator's counters before the client spawned
 	recorded [][]byte        // packets the client sent once it was told to spawn
+	mine     map[string]*p2  // what the client's own spawner spawned here
+	gone     []string        // and despawned (the client left)
+	final    Stats           // the Replicator's counters at the end
 }
 
 // TestGodotLive runs a real Godot 4.6 client (testdata/godot: a Spawner,
@@ -41,9 +44,15 @@ type liveRun struct {
 //     final DESPAWN;
 //   - the Replicator receives what Godot sends for a synchronizer the client
 //     owns (SIMPLIFY_PATH, then path-based SYNC): the Go variable is set;
+//   - a spawner nested in the player (BulletSpawner) spawns a bullet: Godot
+//     gets it after the player, again when the player is shown again
+//     after being hidden, and its DESPAWN before the player's;
 //   - Godot as spawner authority (ClientSpawner, player2.tscn with SyncB and
 //     SyncA): its SPAWN, SYNC and DELTA are recorded and decoded here with
-//     ParseSpawn and ParseSync, checking Godot's sender side.
+//     ParseSpawn and ParseSync, checking Godot's sender side, and the
+//     Replicator, where ClientSpawner's Authority is the client, takes the
+//     spawn: the Go p2 gets the spawn state and the client's SYNC and
+//     DELTA, and goes when the client leaves.
 func TestGodotLive(t *testing.T) {
 	noLeaks(t)
 	files := map[string][]byte{}
@@ -88,10 +97,19 @@ func TestGodotLive(t *testing.T) {
 		// Hidden, then visible again: the same node comes back with the
 		// current spawn state (label is not a spawn property).
 		"spawned player " + id + " position (115.0, 50.0) health 90 label init",
+		// The bullet of the nested spawner: despawned once, by the
+		// player's final despawn (hidden, it went with the player).
+		"despawned bullet b1",
 	} {
 		if !slices.Contains(res.Lines, w) {
 			t.Errorf("Godot did not print %q", w)
 		}
+	}
+	if n := count(res.Lines, "spawned bullet b1 in "+id+" position (5.0, 6.0)"); n != 2 {
+		t.Errorf("Godot spawned the nested bullet %d times, want 2 (first, and with the player shown again)", n)
+	}
+	if n := count(res.Lines, "despawned bullet b1"); n != 1 {
+		t.Errorf("Godot despawned the nested bullet %d times, want 1", n)
 	}
 	if !slices.ContainsFunc(res.Lines, func(l string) bool {
 		return strings.HasPrefix(l, "synchronized position (11") && strings.HasSuffix(l, ", 50.0) label hi")
@@ -105,6 +123,12 @@ func TestGodotLive(t *testing.T) {
 		t.Errorf("stats %+v", run.stats)
 	}
 	checkGodotSender(t, run.recorded)
+	if p := run.mine["p2"]; p == nil || p.Rotation != 0.5 || p.Health != 9 || p.Pos != (variant.Vector2{X: 3, Y: 4}) {
+		t.Errorf("the client's p2 here: %+v, want position (3, 4), health 9, rotation 0.5", p)
+	}
+	if s := run.final; s.Spawned != 1 || s.Refused != 0 || s.Invalid != 0 || s.Unknown != 0 || s.NotOwner != 0 || s.BadValues != 0 || !slices.Equal(run.gone, []string{"p2"}) {
+		t.Errorf("final stats %+v, despawned %q; want one spawn, none refused, p2 gone with the client", s, run.gone)
+	}
 	// Godot logs every packet it rejects; there must be none. (The web
 	// build's known noise, spec §15.7 and package godottest, is ignored.)
 	for _, e := range res.Errors {
@@ -215,6 +239,10 @@ func serveGodot(ctx context.Context, srv *websocket.MultiplayerPeer, run *liveRu
 	if _, err := sp.SpawnCustom("flag", flag, fsync); err != nil {
 		return err
 	}
+	run.mine = map[string]*p2{}
+	if err := r.AddSpawner(clientSpawner(run.id, run.mine, &run.gone)); err != nil {
+		return err
+	}
 	r.AddPeer(run.id)
 	pl := newPlayer(run.id)
 	pl.Pos = variant.Vector2{X: 100, Y: 50}
@@ -224,6 +252,17 @@ func serveGodot(ctx context.Context, srv *websocket.MultiplayerPeer, run *liveRu
 		return err
 	}
 	id := strconv.Itoa(int(run.id))
+	// A bullet (flag.tscn) from the spawner nested in the player.
+	guns := &Spawner{Path: "Main/Players/" + id + "/BulletSpawner", SpawnPath: "Main/Players/" + id + "/Bullets", Scenes: []string{"res://flag.tscn"}}
+	if err := r.AddSpawner(guns); err != nil {
+		return err
+	}
+	bpos := variant.Vector2{X: 5, Y: 6}
+	if _, err := guns.Spawn("b1", 0, &Synchronizer{Path: "Sync", ReplicationInterval: time.Second, Properties: []Property{
+		{Path: ".:position", Spawn: true, Mode: ReplicationModeAlways, Value: &bpos},
+	}}); err != nil {
+		return err
+	}
 	command := func(s string) error {
 		b, _ := scene.AppendRaw(nil, []byte(s))
 		return srv.SendTo(run.id, scene.TransferModeReliable, 0, b)
@@ -244,6 +283,8 @@ func serveGodot(ctx context.Context, srv *websocket.MultiplayerPeer, run *liveRu
 					return fmt.Errorf("client left in phase %d", phase)
 				}
 				run.dir = pl.Dir
+				r.RemovePeer(run.id)
+				run.final = r.Stats()
 				return nil
 			}
 			p, info, err := srv.GetPacketFrom()
@@ -289,7 +330,7 @@ func serveGodot(ctx context.Context, srv *websocket.MultiplayerPeer, run *liveRu
 			// Visible again: a new SPAWN with the current spawn state.
 			phase = 4
 			pl.sync.Filter = nil
-		case phase == 4 && acks["spawned "+id] == 2:
+		case phase == 4 && acks["spawned "+id] == 2 && acks["bullet b1"] == 2:
 			phase = 5
 			obj.Despawn()
 		case phase == 5 && acks["despawned "+id] == 2:
@@ -301,6 +342,16 @@ func serveGodot(ctx context.Context, srv *websocket.MultiplayerPeer, run *liveRu
 		}
 		r.Tick(time.Now())
 	}
+}
+
+func count(lines []string, s string) int {
+	n := 0
+	for _, l := range lines {
+		if l == s {
+			n++
+		}
+	}
+	return n
 }
 
 func hasPrefix(m map[string]int, prefix string) bool {

@@ -68,13 +68,15 @@ func (s *mpSession) NodeID(to int32, path string) (uint32, bool, error) {
 	if !ok {
 		return 0, false, peer.ErrOutOfMemory
 	}
-	simplify, confirmed := s.peer(to).Reference(id)
+	pp := s.peer(to)
+	simplify, confirmed := pp.Reference(id)
 	if simplify {
 		b, err := scene.AppendSimplifyPath(nil, scene.SimplifyPath{Checksum: emptyChecksum, ID: id, Path: path})
-		if err != nil {
-			return 0, false, err
+		if err == nil {
+			err = s.mp.SendTo(to, scene.TransferModeReliable, 0, b)
 		}
-		if err := s.mp.SendTo(to, scene.TransferModeReliable, 0, b); err != nil {
+		if err != nil {
+			pp.Forget(id) // sent again at the next call
 			return 0, false, err
 		}
 	}

@@ -1,7 +1,9 @@
 package replication
 
 import (
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/packetpeer/packetpeer/peer"
@@ -21,8 +23,11 @@ const ServerID int32 = 1
 // the multiplayer root, "Main/Spawner") toward peer to. The first time for a
 // node and peer it must send the SIMPLIFY_PATH (reliable, channel 0) before
 // returning, so that it precedes the message that uses the id; confirmed
-// reports that the peer answered with CONFIRM_PATH. An error (the path cache
-// is full) makes the Replicator skip the message.
+// reports that the peer answered with CONFIRM_PATH. If that send fails it
+// must return the error and send the SIMPLIFY_PATH at the next call: a
+// SPAWN naming a spawner id the peer never got is dropped by Godot for
+// good. An error (also a full path cache) makes the Replicator skip the
+// message and try again at the next Tick.
 //
 // PeerNode returns the path that peer from registered as its cache id with a
 // SIMPLIFY_PATH, which is how a client names a synchronizer it owns.
@@ -43,15 +48,18 @@ type Config struct {
 	MaxDeltaPacketSize int
 }
 
-// Stats counts what a Replicator dropped of what peers sent, and why.
-// Godot logs these and drops them too; nothing is sent back.
+// Stats counts what a Replicator applied of what peers sent, and what it
+// dropped and why. Godot logs what it drops and drops it too; nothing is
+// sent back.
 type Stats struct {
 	Applied   uint64 // SYNC and DELTA entries applied to a synchronizer
 	NotOwner  uint64 // entries for a synchronizer whose authority is not the sender
 	Unknown   uint64 // entries naming no synchronizer this side knows
 	Stale     uint64 // SYNC entries older than the last one applied
 	Invalid   uint64 // malformed packets or entries (a decode error, a bad mask)
-	Refused   uint64 // SPAWN and DESPAWN from peers (spawners here belong to the server)
+	Refused   uint64 // SPAWN and DESPAWN refused: the sender is not the spawner's authority, or Godot would refuse it too
+	Spawned   uint64 // SPAWN accepted from the authority of a spawner a peer owns
+	Despawned uint64 // DESPAWN accepted likewise
 	BadValues uint64 // entries whose values do not fit the Go variables
 }
 
@@ -82,11 +90,22 @@ type Replicator struct {
 	paths    map[string]*Synchronizer
 	peers    map[int32]*peerState
 	order    []int32 // peer ids in join order
-	free     []int   // slots of peers that left
-	slots    int     // slots ever used
+	// despawns are the DESPAWNs of despawned objects that a peer's send
+	// refused, sent again at each Tick until they go.
+	despawns []pendingDespawn
+	spawners map[string]*Spawner // by Path
+	names    map[nodeKey]bool    // spawned nodes, this side's and peers'
+	remote   map[int32]*remoteSpawns
+	free     []int // slots of peers that left
+	slots    int   // slots ever used
 	stats    Stats
 	pkt      []byte
 	vals     []any
+}
+
+type pendingDespawn struct {
+	peer  int32
+	netID uint32
 }
 
 // peerState is what the Replicator knows of one peer. Which objects the
@@ -101,7 +120,7 @@ type peerState struct {
 
 // New returns a Replicator on session s. cfg may be nil.
 func New(s Session, cfg *Config) *Replicator {
-	r := &Replicator{s: s, paths: make(map[string]*Synchronizer), peers: make(map[int32]*peerState)}
+	r := &Replicator{s: s, paths: make(map[string]*Synchronizer), peers: make(map[int32]*peerState), spawners: make(map[string]*Spawner), names: make(map[nodeKey]bool), remote: make(map[int32]*remoteSpawns)}
 	if cfg != nil {
 		r.cfg = *cfg
 	}
@@ -116,10 +135,14 @@ func New(s Session, cfg *Config) *Replicator {
 	return r
 }
 
-// Stats returns the counters of dropped input.
+// Stats returns the counters of applied and dropped input.
 func (r *Replicator) Stats() Stats { return r.stats }
 
-// Spawner is a MultiplayerSpawner of the game, owned by the server.
+// Spawner is a MultiplayerSpawner of the game, owned by the server unless
+// Authority says otherwise. One in a spawned scene is added once the
+// object is spawned, at its path inside the object's node, and is nested in
+// it (the package doc says what that changes); it goes when the object is
+// despawned.
 type Spawner struct {
 	// Path is the spawner node's path relative to the multiplayer root
 	// ("Main/Spawner"), as the game's scene tree has it.
@@ -133,11 +156,29 @@ type Spawner struct {
 	Scenes []string
 	// SpawnLimit is the spawner's spawn_limit: Godot clients refuse a SPAWN
 	// past it, so Spawn refuses to create more live objects than this
-	// (0: no limit).
+	// (0: no limit), and so does Receive for a spawner a peer owns.
 	SpawnLimit int
+	// Authority is the peer that owns the spawner (its multiplayer
+	// authority); 0 means the server. A peer's spawner takes that peer's
+	// SPAWN and DESPAWN (Receive), with OnSpawned set; Spawn refuses to
+	// create objects on it.
+	Authority int32
+	// OnSpawned, for a spawner a peer owns, creates the node of a SPAWN that
+	// peer sent (Godot instantiating the spawnable scene, or calling
+	// spawn_function with arg for a custom spawn; arg is nil for a scene
+	// spawn): it returns the node's synchronizers in the order the scene
+	// lists them, as for Spawn. Those whose Authority is the peer take the
+	// SPAWN's synchronizer ids in that order and its spawn state, before
+	// the Replicator counts the object as spawned; from then on they take
+	// the peer's SYNC and DELTA. An error refuses the SPAWN (Stats.Refused).
+	OnSpawned func(o *Object, arg any) ([]*Synchronizer, error)
+	// OnDespawned, if set, is called when an object of a peer's spawner is
+	// gone: the peer's DESPAWN, or the peer left (Godot frees its nodes).
+	OnDespawned func(o *Object)
 
-	r    *Replicator
-	live int
+	r      *Replicator
+	live   int
+	parent *Object // the spawned object Path or SpawnPath lies in (a nested spawner)
 }
 
 // VisibilityUpdateMode is MultiplayerSynchronizer.VisibilityUpdateMode, with
@@ -175,7 +216,15 @@ func (r *Replicator) AddSpawner(sp *Spawner) error {
 	if sp.Path == "" || sp.SpawnPath == "" {
 		return badParam(scene.CommandSpawn, "spawner needs Path and SpawnPath")
 	}
+	if _, ok := r.spawners[sp.Path]; ok {
+		return badParam(scene.CommandSpawn, "a spawner at "+strconv.Quote(sp.Path)+" was already added")
+	}
+	if sp.authority() != ServerID && sp.OnSpawned == nil {
+		return badParam(scene.CommandSpawn, "spawner "+strconv.Quote(sp.Path)+" owned by peer "+strconv.Itoa(int(sp.Authority))+" needs OnSpawned")
+	}
 	sp.r = r
+	sp.parent = r.enclosing(sp)
+	r.spawners[sp.Path] = sp
 	return nil
 }
 
@@ -353,6 +402,9 @@ type Object struct {
 	arg   []byte
 	gone  bool
 	at    []bool // by peer slot: spawned at that peer
+	from  int32  // the peer whose spawner spawned it; 0: this side
+
+	parent *Object // the object its spawner is nested in
 }
 
 func (o *Object) isAt(slot int) bool { return slot < len(o.at) && o.at[slot] }
@@ -367,8 +419,16 @@ func (o *Object) setAt(slot int, v bool) {
 	o.at[slot] = v
 }
 
-// NetID returns the object's net id.
+// NetID returns the object's net id: the Replicator's, or for an object a
+// peer spawned, that peer's.
 func (o *Object) NetID() uint32 { return o.netID }
+
+func (sp *Spawner) authority() int32 {
+	if sp.Authority == 0 {
+		return ServerID
+	}
+	return sp.Authority
+}
 
 // Spawn creates node name from the spawnable scene of index sceneIndex, with
 // its synchronizers in the order the scene file lists them (tree order),
@@ -397,18 +457,19 @@ func (sp *Spawner) spawn(name string, sceneIndex int, arg []byte, syncs []*Synch
 	if r == nil {
 		return nil, badParam(scene.CommandSpawn, "spawner "+strconv.Quote(sp.Path)+" not added to a Replicator")
 	}
+	if sp.authority() != ServerID {
+		return nil, &scene.Error{Command: scene.CommandSpawn, Offset: -1, Reason: "spawner " + strconv.Quote(sp.Path) + " belongs to peer " + strconv.Itoa(int(sp.Authority)), Err: peer.ErrUnauthorized}
+	}
 	if !ValidNodeName(name) {
 		return nil, badParam(scene.CommandSpawn, "node name "+strconv.Quote(name)+" is not one Godot accepts")
 	}
 	if sp.SpawnLimit > 0 && sp.live >= sp.SpawnLimit {
 		return nil, &scene.Error{Command: scene.CommandSpawn, Offset: -1, Reason: "spawner " + strconv.Quote(sp.Path) + " reached its spawn limit of " + strconv.Itoa(sp.SpawnLimit), Err: peer.ErrOutOfMemory}
 	}
-	for _, o := range r.objects {
-		if o.Spawner.SpawnPath == sp.SpawnPath && o.Name == name {
-			return nil, &scene.Error{Command: scene.CommandSpawn, Offset: -1, Reason: "node " + strconv.Quote(sp.SpawnPath+"/"+name) + " exists", Err: peer.ErrAlreadyExists}
-		}
+	if r.nameTaken(sp.SpawnPath, name) {
+		return nil, &scene.Error{Command: scene.CommandSpawn, Offset: -1, Reason: "node " + strconv.Quote(sp.SpawnPath+"/"+name) + " exists", Err: peer.ErrAlreadyExists}
 	}
-	o := &Object{Name: name, Spawner: sp, Scene: sceneIndex, Syncs: syncs, arg: arg}
+	o := &Object{Name: name, Spawner: sp, Scene: sceneIndex, Syncs: syncs, arg: arg, parent: sp.parent}
 	for _, s := range syncs {
 		if s.obj != nil || s.fullPath != "" {
 			return nil, badParam(scene.CommandSpawn, "synchronizer "+strconv.Quote(s.Path)+" is used twice")
@@ -430,29 +491,48 @@ func (sp *Spawner) spawn(name string, sceneIndex int, arg []byte, syncs []*Synch
 		r.attach(s)
 	}
 	r.objects = append(r.objects, o)
+	r.names[nodeKey{sp.SpawnPath, name}] = true
 	sp.live++
 	for _, id := range r.order {
 		p := r.peers[id]
-		if r.objectVisible(o, id) {
-			r.sendSpawn(p, o)
+		if r.canSee(o, p) && !r.sendSpawn(p, o) {
+			r.visDirty = true // not sent: Tick tries again
 		}
 	}
 	return o, nil
 }
 
 // Despawn removes the object from every peer that has it (DESPAWN) and from
-// the Replicator.
+// the Replicator. As when Godot frees a node, the objects of spawners nested
+// in it go first (a DESPAWN each, the last spawned first), and those
+// spawners are removed from the Replicator. An object a peer spawned is
+// despawned by that peer only: Despawn does nothing to it.
 func (o *Object) Despawn() {
-	if o.gone {
+	if o.gone || o.from != 0 {
 		return
 	}
 	o.gone = true
-	o.Spawner.live--
 	r := o.Spawner.r
+	var nested []*Object
+	for _, x := range r.objects {
+		if x.parent == o {
+			nested = append(nested, x)
+		}
+	}
+	for i := len(nested) - 1; i >= 0; i-- {
+		nested[i].Despawn()
+	}
+	for path, sp := range r.spawners {
+		if sp.parent == o {
+			delete(r.spawners, path)
+			sp.r, sp.parent = nil, nil
+		}
+	}
+	o.Spawner.live--
 	for _, id := range r.order {
 		p := r.peers[id]
-		if o.isAt(p.slot) {
-			r.sendDespawn(p, o)
+		if o.isAt(p.slot) && !r.sendDespawn(p, o) {
+			r.despawns = append(r.despawns, pendingDespawn{id, o.netID})
 		}
 	}
 	for _, s := range o.Syncs {
@@ -465,6 +545,7 @@ func (o *Object) Despawn() {
 		}
 	}
 	r.visDirty = true
+	delete(r.names, nodeKey{o.Spawner.SpawnPath, o.Name})
 	for i, x := range r.objects {
 		if x == o {
 			r.objects = append(r.objects[:i], r.objects[i+1:]...)
@@ -483,6 +564,36 @@ func (r *Replicator) attach(s *Synchronizer) {
 	}
 }
 
+// canSee reports whether o is to be spawned at p: visible to p, and
+// nested in nothing or in an object spawned at p.
+func (r *Replicator) canSee(o *Object, p *peerState) bool {
+	return (o.parent == nil || o.parent.isAt(p.slot)) && r.objectVisible(o, p.id)
+}
+
+// enclosing returns the object of this side whose node holds sp's Path or
+// SpawnPath, the latest spawned (so the innermost), or nil.
+func (r *Replicator) enclosing(sp *Spawner) *Object {
+	for i := len(r.objects) - 1; i >= 0; i-- {
+		o := r.objects[i]
+		node := o.Spawner.SpawnPath + "/" + o.Name + "/"
+		if strings.HasPrefix(sp.Path+"/", node) || strings.HasPrefix(sp.SpawnPath+"/", node) {
+			return o
+		}
+	}
+	return nil
+}
+
+// unspawnNested marks the objects nested in o as gone from the peer of
+// slot, which frees them with o (no DESPAWN of their own).
+func (r *Replicator) unspawnNested(o *Object, slot int) {
+	for _, x := range r.objects {
+		if x.parent == o && x.isAt(slot) {
+			x.setAt(slot, false)
+			r.unspawnNested(x, slot)
+		}
+	}
+}
+
 func (r *Replicator) objectVisible(o *Object, p int32) bool {
 	owned := false
 	for _, s := range o.Syncs {
@@ -497,10 +608,11 @@ func (r *Replicator) objectVisible(o *Object, p int32) bool {
 	return !owned
 }
 
-func (r *Replicator) sendSpawn(p *peerState, o *Object) {
+// sendSpawn sends o's SPAWN to p and reports whether it went.
+func (r *Replicator) sendSpawn(p *peerState, o *Object) bool {
 	id, _, err := r.s.NodeID(p.id, o.Spawner.Path)
 	if err != nil {
-		return
+		return false
 	}
 	m := Spawn{Scene: uint8(o.Scene), Spawner: id, NetID: o.netID, Name: o.Name, Arg: o.arg}
 	var ids [8]uint32
@@ -513,7 +625,7 @@ func (r *Replicator) sendSpawn(p *peerState, o *Object) {
 		m.Syncs = append(m.Syncs, s.netID)
 		for _, i := range s.l.spawn {
 			if state, err = appendValue(state, s.Properties[i].Value); err != nil {
-				return
+				return false
 			}
 		}
 	}
@@ -521,18 +633,21 @@ func (r *Replicator) sendSpawn(p *peerState, o *Object) {
 	m.State = state
 	out, err := AppendSpawn(make([]byte, 0, 64+len(state)+len(o.arg)+4*len(m.Syncs)+len(o.Name)), &m)
 	r.pkt = state[:0]
-	if err != nil {
-		return
+	if err != nil || r.s.Send(p.id, scene.TransferModeReliable, 0, out) != nil {
+		return false
 	}
-	if r.s.Send(p.id, scene.TransferModeReliable, 0, out) == nil {
-		o.setAt(p.slot, true)
-	}
+	o.setAt(p.slot, true)
+	return true
 }
 
-func (r *Replicator) sendDespawn(p *peerState, o *Object) {
+// sendDespawn sends o's DESPAWN to p and reports whether it went.
+func (r *Replicator) sendDespawn(p *peerState, o *Object) bool {
 	var b [despawnSize]byte
-	r.s.Send(p.id, scene.TransferModeReliable, 0, AppendDespawn(b[:0], o.netID))
+	if r.s.Send(p.id, scene.TransferModeReliable, 0, AppendDespawn(b[:0], o.netID)) != nil {
+		return false
+	}
 	o.setAt(p.slot, false)
+	return true
 }
 
 // AddPeer is called when peer id joins (after its admission): it gets a
@@ -550,9 +665,9 @@ func (r *Replicator) AddPeer(id int32) {
 	}
 	r.peers[id] = p
 	r.order = append(r.order, id)
-	r.visDirty = true
+	r.visDirty = true // also retries a SPAWN not sent here
 	for _, o := range r.objects {
-		if r.objectVisible(o, id) {
+		if r.canSee(o, p) {
 			r.sendSpawn(p, o)
 		}
 	}
@@ -577,6 +692,7 @@ func (r *Replicator) RemovePeer(id int32) {
 		s.setSent(p.slot, 0)
 	}
 	r.free = append(r.free, p.slot)
+	r.despawns = slices.DeleteFunc(r.despawns, func(d pendingDespawn) bool { return d.peer == id })
 	for i, x := range r.order {
 		if x == id {
 			r.order = append(r.order[:i], r.order[i+1:]...)
@@ -588,4 +704,5 @@ func (r *Replicator) RemovePeer(id int32) {
 			s.inStarted = false
 		}
 	}
+	r.forgetRemote(id)
 }

@@ -20,7 +20,9 @@ import (
 // and DESPAWN into what the client sees (each object's name and position,
 // the one value of its synchronizer) and, every frame, sends the direction
 // of the Input synchronizer it owns as Godot does: SIMPLIFY_PATH of the
-// synchronizer's path, then a path-based SYNC.
+// synchronizer's path, then a path-based SYNC. As a Godot client, it
+// refuses a SPAWN whose spawner id the server did not register first with
+// a SIMPLIFY_PATH naming the spawner.
 type viewer struct {
 	m      *scene.Multiplayer
 	mu     sync.Mutex
@@ -56,6 +58,10 @@ func (v *viewer) Receive(from int32, p []byte) error {
 		if err != nil || len(s.Syncs) != 1 {
 			v.bad++
 			return err
+		}
+		if path, ok := v.m.PeerNode(from, s.Spawner); !ok || path != "Main/Spawner" {
+			v.bad++
+			return errors.New("SPAWN names spawner id " + strconv.Itoa(int(s.Spawner)) + ", which is " + strconv.Quote(path))
 		}
 		vals, _, err := DecodeState(nil, s.State, 1)
 		if err != nil {
@@ -119,7 +125,8 @@ func (v *viewer) setDir(d variant.Vector2) {
 	v.mu.Unlock()
 }
 
-// wait blocks until cond holds for what v sees.
+// wait blocks until cond holds for what v sees. It fails at once when v
+// refused a packet.
 func (v *viewer) wait(t *testing.T, what string, cond func(pos map[string]variant.Vector2) bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
@@ -127,6 +134,7 @@ func (v *viewer) wait(t *testing.T, what string, cond func(pos map[string]varian
 	for {
 		v.mu.Lock()
 		ok := cond(v.pos)
+		bad := v.bad
 		snap := make(map[string]variant.Vector2, len(v.pos))
 		for k, p := range v.pos {
 			snap[k] = p
@@ -135,10 +143,14 @@ func (v *viewer) wait(t *testing.T, what string, cond func(pos map[string]varian
 		if ok {
 			return
 		}
+		if bad != 0 {
+			t.Fatalf("waiting for %s, client refused %d packets; it sees %v", what, bad, snap)
+		}
 		select {
 		case <-v.change:
 		case <-ctx.Done():
-			t.Fatalf("client never saw %s; it sees %v", what, snap)
+			mp := v.m.MultiplayerPeer()
+			t.Fatalf("client never saw %s; it sees %v (client %d %v, session stats %+v)", what, snap, mp.UniqueID(), mp.ConnectionStatus(), v.m.Stats())
 		}
 	}
 }
@@ -318,6 +330,7 @@ func TestAttachHostile(t *testing.T) {
 	go func() { defer wg.Done(); m.Run(ctx) }()
 	var clients []*scene.Multiplayer
 	var viewers []*viewer
+	runs := make(chan error, 2)
 	for range 2 {
 		// Room to queue the whole flood at once.
 		p, err := websocket.CreateClient(url, &websocket.Config{OutboundBufferSize: 1 << 20, MaxQueuedPackets: 16384})
@@ -330,7 +343,7 @@ func TestAttachHostile(t *testing.T) {
 		v.m = c
 		c.SetReplication(v)
 		wg.Add(1)
-		go func() { defer wg.Done(); c.Run(ctx) }()
+		go func() { defer wg.Done(); runs <- c.Run(ctx) }()
 		clients = append(clients, c)
 		viewers = append(viewers, v)
 	}
@@ -391,6 +404,11 @@ func TestAttachHostile(t *testing.T) {
 	cancel()
 	wg.Wait()
 	srv.Close()
+	for range 2 {
+		if err := <-runs; !errors.Is(err, context.Canceled) {
+			t.Errorf("a client's Run returned %v, want it to run until the end", err)
+		}
+	}
 	s := a.r.Stats()
 	// Reliable and in order: every hostile packet reached the Replicator
 	// before the honest client's movement did.
@@ -399,5 +417,90 @@ func TestAttachHostile(t *testing.T) {
 	}
 	if ms := m.Stats(); ms.Replicated < 5*rounds {
 		t.Errorf("session stats %+v: want %d replication packets handed over", ms, 5*rounds)
+	}
+}
+
+// connectingPeer is a client multiplayer peer caught as its handshake
+// completes: its first GetPacketFrom fails with the transport's "still
+// connecting" error (peer.ErrUnconfigured, as the WebSocket and ENet peers
+// return while ConnectionConnecting) and, until then, ConnectionStatus
+// says ConnectionConnecting; afterwards both are the connected peer's. A
+// Poll that read the status after the failed read saw a connected peer
+// that failed to read, ended the client's session, and its Run returned:
+// the client never saw a spawn (TestAttachHostile's "it sees map[]").
+type connectingPeer struct {
+	multiplayer.MultiplayerPeer
+	mu   sync.Mutex
+	done bool
+}
+
+func (c *connectingPeer) GetPacketFrom() ([]byte, multiplayer.PacketInfo, error) {
+	c.mu.Lock()
+	first := !c.done
+	c.done = true
+	c.mu.Unlock()
+	if first {
+		return nil, multiplayer.PacketInfo{}, &peer.OpError{Op: "get packet", Transport: "test", Code: peer.ErrUnconfigured, Detail: "still connecting"}
+	}
+	return c.MultiplayerPeer.GetPacketFrom()
+}
+
+func (c *connectingPeer) ConnectionStatus() multiplayer.ConnectionStatus {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.done {
+		return multiplayer.ConnectionConnecting
+	}
+	return c.MultiplayerPeer.ConnectionStatus()
+}
+
+// TestAttachClientConnecting: a Go client whose first read meets the end
+// of its handshake (connectingPeer) keeps running and sees its player.
+// Before the fix its Run returned at once with the "still connecting"
+// error.
+func TestAttachClientConnecting(t *testing.T) {
+	noLeaks(t)
+	srv, err := websocket.CreateServer("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a *arena
+	m := scene.NewMultiplayer(srv, &scene.Config{
+		TickRate:        100,
+		OnPeerConnected: func(m *scene.Multiplayer, id int32) { a.join(m, id) },
+	})
+	a = newArena(m)
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait(); srv.Close() }()
+	wg.Add(1)
+	go func() { defer wg.Done(); m.Run(ctx) }()
+	p, err := websocket.DialClient(ctx, "ws://"+srv.Addr().String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	v := newViewer()
+	c := scene.NewMultiplayer(&connectingPeer{MultiplayerPeer: p}, &scene.Config{TickRate: 100})
+	v.m = c
+	c.SetReplication(v)
+	done := make(chan error, 1)
+	wg.Add(1)
+	go func() { defer wg.Done(); done <- c.Run(ctx) }()
+	timeout := time.After(15 * time.Second)
+	for {
+		v.mu.Lock()
+		n := len(v.pos)
+		v.mu.Unlock()
+		if n == 1 {
+			return
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("client Run returned %v before the client saw its player", err)
+		case <-v.change:
+		case <-timeout:
+			t.Fatal("client never saw its player")
+		}
 	}
 }

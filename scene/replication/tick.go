@@ -3,10 +3,10 @@ package replication
 import (
 	"bytes"
 	"math/bits"
+	"slices"
 	"strconv"
 	"time"
 
-	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/scene"
 	"github.com/packetpeer/packetpeer/variant"
 )
@@ -26,20 +26,26 @@ import (
 func (r *Replicator) Tick(now time.Time) {
 	r.tick++
 	r.now = now
+	if len(r.despawns) > 0 {
+		r.retryDespawns()
+	}
 	if r.visDirty || r.idle > 0 {
 		r.visDirty = false
 		for _, id := range r.order {
 			p := r.peers[id]
 			for _, o := range r.objects {
-				vis := r.objectVisible(o, id)
+				vis := r.canSee(o, p)
 				switch {
 				case vis && !o.isAt(p.slot):
-					r.sendSpawn(p, o)
-					if !o.isAt(p.slot) {
+					if !r.sendSpawn(p, o) {
 						r.visDirty = true // not sent: try again next frame
 					}
 				case !vis && o.isAt(p.slot):
-					r.sendDespawn(p, o)
+					if r.sendDespawn(p, o) {
+						r.unspawnNested(o, p.slot)
+					} else {
+						r.visDirty = true
+					}
 				}
 			}
 		}
@@ -51,6 +57,14 @@ func (r *Replicator) Tick(now time.Time) {
 	for _, id := range r.order {
 		r.tickPeer(r.peers[id])
 	}
+}
+
+// retryDespawns sends the DESPAWNs of despawned objects that peers refused.
+func (r *Replicator) retryDespawns() {
+	var b [despawnSize]byte
+	r.despawns = slices.DeleteFunc(r.despawns, func(d pendingDespawn) bool {
+		return r.s.Send(d.peer, scene.TransferModeReliable, 0, AppendDespawn(b[:0], d.netID)) == nil
+	})
 }
 
 // visible appends the server-owned synchronizers peer p gets updates of:
@@ -217,7 +231,9 @@ func (r *Replicator) watch(s *Synchronizer) {
 // Godot's receiver does, and reports what was wrong with it, if anything.
 // Updates of a synchronizer are applied only when from is its Authority;
 // everything else is dropped and counted (Stats). SPAWN and DESPAWN are
-// refused: spawners here are the server's.
+// accepted only from the Authority of the spawner (a peer's spawner, see
+// Spawner.OnSpawned), with the checks of Godot's receiver; the others are
+// refused.
 //
 // Memory: Receive keeps nothing of the packet. Decoding the values of one
 // packet allocates at most 64 bytes per packet byte plus 16 KiB
@@ -230,19 +246,19 @@ func (r *Replicator) Receive(from int32, p []byte) error {
 	}
 	switch c {
 	case scene.CommandSpawn:
-		if _, err := ParseSpawn(p); err != nil {
+		m, err := ParseSpawn(p)
+		if err != nil {
 			r.stats.Invalid++
 			return err
 		}
-		r.stats.Refused++
-		return &scene.Error{Command: c, Offset: -1, Reason: "peer " + strconv.Itoa(int(from)) + " is not the authority of any spawner", Err: peer.ErrUnauthorized}
+		return r.receiveSpawn(from, &m)
 	case scene.CommandDespawn:
-		if _, err := ParseDespawn(p); err != nil {
+		id, err := ParseDespawn(p)
+		if err != nil {
 			r.stats.Invalid++
 			return err
 		}
-		r.stats.Refused++
-		return &scene.Error{Command: c, Offset: -1, Reason: "peer " + strconv.Itoa(int(from)) + " spawned nothing here", Err: peer.ErrUnauthorized}
+		return r.receiveDespawn(from, id)
 	case scene.CommandSync:
 	default:
 		return badParam(c, "not a replication message")
@@ -280,7 +296,10 @@ func (r *Replicator) Receive(from int32, p []byte) error {
 
 func (r *Replicator) findSync(from int32, id uint32) *Synchronizer {
 	if id&PathSyncFlag == 0 {
-		return nil // spawn ids of peers: peers spawn nothing here
+		if rs := r.remote[from]; rs != nil {
+			return rs.syncs[id] // of an object from's spawner spawned
+		}
+		return nil
 	}
 	path, ok := r.s.PeerNode(from, id&^PathSyncFlag)
 	if !ok {

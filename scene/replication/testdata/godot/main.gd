@@ -31,6 +31,9 @@ func _on_spawned(n: Node) -> void:
 		print("spawned player ", n.name, " position ", n.position, " health ", n.health, " label ", n.label)
 		n.get_node("Sync").synchronized.connect(func(): _synced(n))
 		n.get_node("Sync").delta_synchronized.connect(func(): print("delta health ", n.health); ack("health %d" % n.health))
+		# A spawner nested in the player: the server spawns bullets with it.
+		n.get_node("BulletSpawner").spawned.connect(func(b): print("spawned bullet ", b.name, " in ", n.name, " position ", b.position); ack("bullet " + b.name))
+		n.get_node("BulletSpawner").despawned.connect(func(b): print("despawned bullet ", b.name))
 	else:
 		print("spawned flag ", n.name, " position ", n.position)
 		n.get_node("Sync").synchronized.connect(func(): print("flag synchronized ", n.position))
