@@ -94,6 +94,7 @@ func (h *Host) setupDTLS(op string, d *dtlsLayer) error {
 	d.max = 2 * h.cfg.MaxPeers
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	h.dtls.Store(d)
+	h.wakeReader()
 	return nil
 }
 
@@ -338,7 +339,7 @@ func (s *dtlsSession) WriteTo(b []byte, _ net.Addr) (int, error) {
 	if s.fix != nil {
 		b = s.fix.Outbound(b)
 	}
-	if _, err := s.d.h.conn.WriteToUDPAddrPort(b, s.d.h.socketAddr(s.ap)); err != nil {
+	if err := s.d.h.sock.WriteTo(b, s.ap); err != nil {
 		return 0, err
 	}
 	return n, nil
@@ -350,7 +351,7 @@ func (s *dtlsSession) Close() error {
 	return nil
 }
 
-func (s *dtlsSession) LocalAddr() net.Addr                { return s.d.h.conn.LocalAddr() }
+func (s *dtlsSession) LocalAddr() net.Addr                { return s.d.h.LocalAddr() }
 func (s *dtlsSession) SetDeadline(t time.Time) error      { s.rdl.Set(t); return nil }
 func (s *dtlsSession) SetReadDeadline(t time.Time) error  { s.rdl.Set(t); return nil }
 func (s *dtlsSession) SetWriteDeadline(_ time.Time) error { return nil }
