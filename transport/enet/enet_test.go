@@ -202,3 +202,31 @@ func TestStatistics(t *testing.T) {
 	require.Greater(t, h.PopStatistic(StatSentData), uint64(0))
 	require.Less(t, h.PopStatistic(StatReceivedPackets), uint64(20), "PopStatistic zeroes the counter")
 }
+
+// MaxPacketSize is exactly what Send and PutPacket accept: ENet's 32 MiB by
+// default (not the 2^24 Godot's ENetPacketPeer reports), Config.MaxPacketSize
+// when set, and what ENet's fragment count allows at a small MTU.
+func TestMaxPacketSizeIsWhatSendAccepts(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	ctx := testCtx(t)
+	cli, srv, _ := pair(t, nil)
+	require.Equal(t, DefaultMaxPacketSize, cli.MaxPacketSize())
+	require.Equal(t, DefaultMaxPacketSize, srv.MaxPacketSize())
+	big := make([]byte, cli.MaxPacketSize()+1)
+	err := cli.PutPacket(big)
+	require.ErrorIs(t, err, peer.ErrInvalidParameter)
+	require.ErrorContains(t, err, "packet of 33554433 bytes exceeds max packet size 33554432")
+	require.ErrorIs(t, srv.Send(0, big, FlagUnsequenced), peer.ErrInvalidParameter)
+
+	cli, srv, _ = pair(t, &Config{MaxPacketSize: 100_000})
+	require.Equal(t, 100_000, cli.MaxPacketSize())
+	require.ErrorIs(t, cli.PutPacket(make([]byte, 100_001)), peer.ErrInvalidParameter)
+	want := pattern(100_000, 3)
+	require.NoError(t, cli.PutPacket(want))
+	got, err := srv.ReadPacket(ctx)
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(want, got))
+
+	cli, _, _ = pair(t, &Config{MTU: minMTU, MaxPacketSize: 1 << 30})
+	require.Equal(t, (minMTU-28)*maxFragmentCnt, cli.MaxPacketSize())
+}

@@ -543,8 +543,9 @@ func (h *Host) Flush() {
 }
 
 // Broadcast sends data to every connected peer (Godot's broadcast). A peer
-// whose send queue is full (Config.SendQueueBytes) is skipped and the
-// packet counted as dropped on it.
+// whose send queue is full (Config.SendQueueBytes), or whose
+// MaxPacketSize is smaller than data, is skipped and the packet counted as
+// dropped on it.
 func (h *Host) Broadcast(channel int, data []byte, flags PacketFlags) error {
 	if err := checkFlags("broadcast", flags); err != nil {
 		return err
@@ -563,7 +564,7 @@ func (h *Host) Broadcast(channel int, data []byte, flags PacketFlags) error {
 	}
 	for _, s := range h.slots {
 		if s.state == StateConnected && channel < len(s.channels) {
-			if !h.sendRoom(s, len(data)) {
+			if len(data) > h.sendLimit(s) || !h.sendRoom(s, len(data)) {
 				s.pub.t.stats.refused.Add(1)
 				continue
 			}
@@ -571,6 +572,18 @@ func (h *Host) Broadcast(channel int, data []byte, flags PacketFlags) error {
 		}
 	}
 	return nil
+}
+
+// sendLimit is the largest packet that may be sent to s: MaxPacketSize, or
+// what maxFragmentCnt fragments carry at s's MTU (Config.MTU before a
+// connection; s may be nil). Called with h.mu held.
+func (h *Host) sendLimit(s *slot) int {
+	mtu := h.cfg.MTU
+	if s != nil {
+		mtu = int(s.mtu)
+	}
+	fragLen := int64(mtu - 28 - h.checksumLen())
+	return int(min(int64(h.cfg.MaxPacketSize), fragLen*maxFragmentCnt))
 }
 
 func checkFlags(op string, f PacketFlags) error {
