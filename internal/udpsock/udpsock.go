@@ -351,13 +351,18 @@ func (b *batch) fits(n int) bool {
 }
 
 func (b *batch) add(p []byte, to netip.AddrPort) {
+	if n := len(b.data) + len(p); n > cap(b.data) {
+		// Grow within queueBytes (append's growth would overshoot it and
+		// reset would then drop the arena every time).
+		b.data = append(make([]byte, 0, max(n, min(2*cap(b.data), queueBytes))), b.data...)
+	}
 	b.msgs = append(b.msgs, queued{off: len(b.data), n: len(p), to: to})
 	b.data = append(b.data, p...)
 }
 
 func (b *batch) reset() {
 	b.msgs = b.msgs[:0]
-	if cap(b.data) > queueBytes { // one big datagram grew it
+	if cap(b.data) > queueBytes { // one datagram bigger than queueBytes grew it
 		b.data = make([]byte, 0, 4096)
 	}
 	b.data = b.data[:0]

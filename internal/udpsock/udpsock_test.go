@@ -330,3 +330,27 @@ func TestServeIPv6Source(t *testing.T) {
 	require.True(t, g.from.Addr().Is6())
 	require.Equal(t, "six", string(g.payload))
 }
+
+// Queues filled to their byte bound, one after the other, reuse their
+// arenas: no allocation once they have grown.
+func TestFullQueueNoAllocations(t *testing.T) {
+	c := listen(t, "127.0.0.1:0", Config{})
+	d := sender(t)
+	require.NoError(t, d.SetReadBuffer(1<<20))
+	msg := make([]byte, 1200)
+	buf := make([]byte, 2048)
+	const n = queueBytes / 1200
+	allocs := testing.AllocsPerRun(20, func() {
+		for range n {
+			c.Enqueue(msg, addrOf(d))
+		}
+		c.Flush()
+		for range n {
+			if _, _, err := d.ReadFromUDPAddrPort(buf); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	require.Zero(t, allocs)
+	require.Zero(t, c.SendErrors())
+}
