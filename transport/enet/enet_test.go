@@ -230,3 +230,43 @@ func TestMaxPacketSizeIsWhatSendAccepts(t *testing.T) {
 	cli, _, _ = pair(t, &Config{MTU: minMTU, MaxPacketSize: 1 << 30})
 	require.Equal(t, (minMTU-28)*maxFragmentCnt, cli.MaxPacketSize())
 }
+
+// At steady state, a packet costs no allocation on either host: batched
+// socket reads, protocol, delivery, acknowledgements and queued sends. (A
+// peer recycles the buffers of maxFreeBuffers packets waiting to be read;
+// more waiting packets allocate.)
+func TestSteadyStateNoAllocations(t *testing.T) {
+	cli, srv, _ := pair(t, &Config{Channels: 2})
+	ctx := testCtx(t)
+	msg := make([]byte, 64)
+	var buf []byte
+	echo := func(burst int, flags PacketFlags) {
+		for range burst {
+			if err := cli.Send(1, msg, flags); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range burst {
+			var err error
+			if buf, err = srv.AppendPacket(ctx, buf[:0]); err != nil {
+				t.Fatal(err)
+			}
+			if err := srv.Send(1, buf, flags); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range burst {
+			var err error
+			if buf, err = cli.AppendPacket(ctx, buf[:0]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, burst := range []int{1, maxFreeBuffers} {
+		for range 200 {
+			echo(burst, FlagReliable) // warm the free lists and queues
+		}
+		allocs := testing.AllocsPerRun(200, func() { echo(burst, FlagReliable) })
+		require.Zero(t, allocs, "burst of %d", burst)
+	}
+}
