@@ -130,7 +130,7 @@ func NewHost(addr string, cfg *Config) (*Host, error) {
 	if err := c.check("create host"); err != nil {
 		return nil, err
 	}
-	conn, err := openSocket(addr)
+	conn, err := openSocket(addr, c.MaxPeers)
 	if err != nil {
 		return nil, &peer.OpError{Op: "create host", Transport: "enet", Code: peer.ErrCantCreate, Err: err}
 	}

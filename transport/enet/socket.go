@@ -24,14 +24,15 @@ import (
 // one sendmmsg once the host's lock is released; a datagram sent outside
 // such a pass (DisconnectNow, say) leaves at once.
 
-// Read buffers: readBatch datagrams of maxMTU bytes each (ENet's receive
-// buffer; a longer datagram is dropped, as ENet's truncated receive is),
-// 64 KiB per host in all, as the single 64 KiB buffer it replaces.
-const readBatch = 16
+// A read returns up to one datagram per peer slot, 4 to 16, each in a
+// buffer of maxMTU bytes (ENet's receive buffer; a longer datagram is
+// dropped, as ENet's truncated receive is): 16 KiB of read buffers for a
+// one-peer host (Dial's), 64 KiB from 16 peers up.
+const minReadBatch, maxReadBatch = 4, 16
 
 // openSocket binds a UDP socket on addr ("" = an ephemeral port on every
-// address).
-func openSocket(addr string) (*udpsock.Conn, error) {
+// address) for a host of maxPeers peers.
+func openSocket(addr string, maxPeers int) (*udpsock.Conn, error) {
 	if addr == "" {
 		addr = ":0"
 	}
@@ -46,7 +47,7 @@ func openSocket(addr string) (*udpsock.Conn, error) {
 	conn := pc.(*net.UDPConn)
 	_ = conn.SetReadBuffer(socketBufferSize)
 	_ = conn.SetWriteBuffer(socketBufferSize)
-	sock, err := udpsock.New(conn, udpsock.Config{MaxPacketSize: maxMTU, Batch: readBatch})
+	sock, err := udpsock.New(conn, udpsock.Config{MaxPacketSize: maxMTU, Batch: min(max(maxPeers, minReadBatch), maxReadBatch)})
 	if err != nil {
 		conn.Close()
 		return nil, err
