@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
+	"strconv"
 	"testing"
 	"time"
 
@@ -268,5 +270,42 @@ func TestSteadyStateNoAllocations(t *testing.T) {
 		}
 		allocs := testing.AllocsPerRun(200, func() { echo(burst, FlagReliable) })
 		require.Zero(t, allocs, "burst of %d", burst)
+	}
+}
+
+// A host bound to IPv6 loopback serves a client dialing it, and a host on
+// every address (dual-stack) serves an IPv4 client under its IPv4 address.
+func TestIPv6(t *testing.T) {
+	probe, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback})
+	if err != nil {
+		t.Skip("no IPv6 loopback:", err)
+	}
+	probe.Close()
+	peertest.CheckGoroutines(t)
+	ctx := testCtx(t)
+	for _, tc := range []struct{ bind, dial, remote string }{
+		{"[::1]:0", "::1", "::1"},
+		{":0", "127.0.0.1", "127.0.0.1"},
+	} {
+		l, err := Listen(tc.bind, nil)
+		require.NoError(t, err)
+		t.Cleanup(func() { l.Close() })
+		port := l.Addr().(*net.UDPAddr).Port
+		cli, err := Dial(ctx, net.JoinHostPort(tc.dial, strconv.Itoa(port)), nil)
+		require.NoError(t, err, tc.bind)
+		t.Cleanup(func() { cli.Close() })
+		srv, err := l.Accept(ctx)
+		require.NoError(t, err)
+		require.Equal(t, tc.remote, srv.RemoteAddrPort().Addr().String())
+		require.NoError(t, cli.Send(3, []byte("ping"), FlagReliable))
+		p, err := srv.ReadPacket(ctx)
+		require.NoError(t, err)
+		require.Equal(t, "ping", string(p))
+		require.NoError(t, srv.PutPacket([]byte("pong")))
+		p, err = cli.ReadPacket(ctx)
+		require.NoError(t, err)
+		require.Equal(t, "pong", string(p))
+		require.NoError(t, cli.Close())
+		require.NoError(t, l.Close())
 	}
 }
