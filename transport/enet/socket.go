@@ -121,12 +121,22 @@ func (h *Host) readLoop() {
 		}
 		ms, err := h.sock.ReadBatch()
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
+			if h.closing(err) {
 				return
 			}
 			continue // transient, or wakeReader's deadline
 		}
 		h.receiveBatch(ms)
+	}
+}
+
+// closing reports whether a read failed because the host is closing.
+func (h *Host) closing(err error) bool {
+	select {
+	case <-h.done:
+		return true
+	default:
+		return errors.Is(err, net.ErrClosed)
 	}
 }
 
@@ -192,7 +202,7 @@ func (h *Host) readDTLS(d *dtlsLayer) {
 	for {
 		n, src, err := conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
+			if h.closing(err) {
 				return
 			}
 			if errors.Is(err, os.ErrDeadlineExceeded) {
