@@ -174,6 +174,16 @@ func (c *Conn) ReadErrors() uint64 { return c.readErrors.Load() }
 // callers had already returned.
 func (c *Conn) SendErrors() uint64 { return c.sendErrors.Load() }
 
+// ReadCalls counts the system calls that returned datagrams (recvmmsg,
+// or one read per datagram elsewhere), and WriteCalls those that sent
+// datagrams (sendto for a lone WriteTo, sendmmsg for a queue, or one
+// write per datagram elsewhere): divided by the datagrams, what batching
+// saves.
+func (c *Conn) ReadCalls() uint64 { return c.rd.calls.Load() }
+
+// WriteCalls: see ReadCalls.
+func (c *Conn) WriteCalls() uint64 { return c.wr.calls.Load() }
+
 // Close closes the socket: Serve returns, WriteTo fails with net.ErrClosed.
 func (c *Conn) Close() error {
 	c.closed.Store(true)

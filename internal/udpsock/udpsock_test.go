@@ -354,3 +354,28 @@ func TestFullQueueNoAllocations(t *testing.T) {
 	require.Zero(t, allocs)
 	require.Zero(t, c.SendErrors())
 }
+
+// ReadCalls and WriteCalls count system calls, not datagrams.
+func TestCallCounters(t *testing.T) {
+	c := listen(t, "127.0.0.1:0", Config{})
+	dsts := []*net.UDPConn{sender(t), sender(t), sender(t)}
+	for _, d := range dsts {
+		c.Enqueue([]byte("x"), addrOf(d))
+	}
+	c.Flush()
+	require.Equal(t, uint64(1), c.WriteCalls())
+	require.NoError(t, c.WriteTo([]byte("y"), addrOf(dsts[0])))
+	require.Equal(t, uint64(2), c.WriteCalls())
+
+	for _, d := range dsts {
+		_, err := d.WriteToUDPAddrPort([]byte("z"), addrOf(c))
+		require.NoError(t, err)
+	}
+	reads := 0
+	for got := 0; got < len(dsts); reads++ {
+		ms, err := c.ReadBatch()
+		require.NoError(t, err)
+		got += len(ms)
+	}
+	require.Equal(t, uint64(reads), c.ReadCalls())
+}
