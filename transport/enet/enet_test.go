@@ -309,3 +309,33 @@ func TestIPv6(t *testing.T) {
 		require.NoError(t, l.Close())
 	}
 }
+
+// What one pass sends to many peers leaves in one sendmmsg: a broadcast
+// to 16 clients costs the server a few system calls, not 16.
+func TestBroadcastBatched(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	ctx := testCtx(t)
+	const n = 16
+	l, err := Listen("127.0.0.1:0", &Config{MaxPeers: n})
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	clis := make([]*Peer, n)
+	for i := range clis {
+		clis[i], err = Dial(ctx, l.Addr().String(), &Config{Channels: 1})
+		require.NoError(t, err)
+		t.Cleanup(func() { clis[i].Close() })
+		_, err = l.Accept(ctx)
+		require.NoError(t, err)
+	}
+	sock := l.Host().sock
+	before := sock.WriteCalls()
+	require.NoError(t, l.Host().Broadcast(0, []byte("to all"), FlagReliable))
+	for _, c := range clis {
+		p, err := c.ReadPacket(ctx)
+		require.NoError(t, err)
+		require.Equal(t, "to all", string(p))
+	}
+	calls := sock.WriteCalls() - before
+	t.Logf("%d datagrams in %d system calls", n, calls)
+	require.LessOrEqual(t, calls, uint64(n/4))
+}
