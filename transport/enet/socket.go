@@ -164,7 +164,8 @@ func (h *Host) receiveBatch(ms []udpsock.Message) {
 	h.unlockPass()
 }
 
-// receive handles one datagram that came out of DTLS.
+// receive handles one datagram outside a batch: DTLS's, which come out
+// of each session's goroutine.
 func (h *Host) receive(src netip.AddrPort, b []byte) {
 	h.lockPass()
 	if !h.closed {
