@@ -12,6 +12,7 @@ import (
 	"github.com/packetpeer/packetpeer/godottest"
 	"github.com/packetpeer/packetpeer/multiplayer"
 	"github.com/packetpeer/packetpeer/scene"
+	"github.com/packetpeer/packetpeer/scene/rooms"
 	"github.com/packetpeer/packetpeer/transport/websocket"
 	"github.com/packetpeer/packetpeer/variant"
 )
@@ -499,13 +500,14 @@ func TestSceneRoomsLive(t *testing.T) {
 		mu.Unlock()
 	}
 	methods := gameMethods(t)
-	rs := scene.NewRooms(&scene.RoomsConfig{
-		Config: scene.Config{
+	var rs *rooms.Server
+	rs = rooms.New(&rooms.Config{
+		Multiplayer: scene.Config{
 			OnPeerPacket: func(m *scene.Multiplayer, id int32, data []byte) {
-				logf("%s packet %s", m.Room().Name(), data)
+				logf("%s packet %s", rs.RoomOf(m).Name(), data)
 			},
 		},
-		Setup: func(r *scene.Room) error {
+		Setup: func(r *rooms.Room) error {
 			game, err := r.Multiplayer().AddNode("Game", methods)
 			if err != nil {
 				return err

@@ -38,7 +38,7 @@
 //	signal peer_disconnected(id)            Event{PeerDisconnected, id}
 //	TARGET_PEER_BROADCAST, TARGET_PEER_SERVER  TargetPeerBroadcast (0), TargetPeerServer (1)
 //	TRANSFER_MODE_UNRELIABLE, ..._ORDERED, TRANSFER_MODE_RELIABLE  TransferModeUnreliable 0, ...UnreliableOrdered 1, ...Reliable 2
-//	MultiplayerPeerExtension                Transport (+ optional Poller, RelaySupporter, Refuser), New
+//	MultiplayerPeerExtension                Transport (+ optional Poller, RelaySupporter, Refuser), New; Session
 //
 // # Targets and what arrives
 //
@@ -76,14 +76,16 @@
 // # Writing a multiplayer transport
 //
 // Implement Transport (Godot's MultiplayerPeerExtension virtuals, with the
-// transfer settings passed to each PutPacket), report events into the
-// *Events your Events method returns (its zero value is ready), and wrap it
-// with New; implement peer.Waiter too so blocking reads do not poll. A
-// client reports the outcome of connecting into a Connecting (DialClient
-// functions wait with Await) and ends its reads with SessionEnded. A
-// transport whose packets stay in per-connection queues notes whose packet
-// comes next in a Queue. Then run multiplayertest.Run against a real
-// server with clients.
+// transfer settings passed to each PutPacket) and wrap it with New;
+// implement peer.Waiter too so blocking reads do not poll. Embed a
+// *Session for the bookkeeping every subclass of Godot's MultiplayerPeer
+// keeps alike: own id, status, role, refuse_new_connections, the peers by
+// id, when peer_connected and peer_disconnected are queued, how a client's
+// session ends (its Connecting, which DialClient functions wait for with
+// Await, and SessionEnded for its reads) and Close. The transport keeps
+// only how it connects, sends and receives. A transport whose packets stay
+// in per-connection queues notes whose packet comes next in a Queue. Then
+// run multiplayertest.Run against a real server with clients.
 //
 // After Close every call fails with an error matching peer.ErrClosed
 // (net.ErrClosed), UniqueID is 0 and ConnectionStatus is

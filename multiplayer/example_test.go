@@ -85,3 +85,31 @@ func Example_poll() {
 	// peer_connected true
 	// ping true
 }
+
+// A transport keeps its connections in a Session, which keeps the id, the
+// status and the peers, and queues the events by Godot's rules: here a
+// client whose connection to the server opens, then closes.
+func ExampleSession() {
+	type link struct{ addr string } // the transport's connection to a peer
+	s := multiplayer.NewSession[*link]("example", multiplayer.RoleClient, 0, func(err error) {
+		fmt.Println("reads end with:", err)
+	})
+	server := &link{"127.0.0.1:9080"}
+	s.Add(multiplayer.TargetPeerServer, server) // dialling
+	fmt.Println(s.ConnectionStatus())
+
+	s.SetUniqueID(1234) // the id the server gave
+	s.Connect(multiplayer.TargetPeerServer, server)
+	fmt.Println(s.ConnectionStatus(), s.UniqueID(), s.Connecting().Wait(context.Background()))
+	to, _ := s.Targets(nil, multiplayer.TargetPeerBroadcast)
+	fmt.Println("sending to", to[0].addr)
+
+	s.Remove(multiplayer.TargetPeerServer, server) // the connection closed
+	fmt.Println(s.ConnectionStatus(), s.UniqueID(), s.Events().Len(), "events queued")
+	// Output:
+	// CONNECTION_CONNECTING
+	// CONNECTION_CONNECTED 1234 <nil>
+	// sending to 127.0.0.1:9080
+	// reads end with: example: read packet: the connection to the server closed: EOF (ERR_UNCONFIGURED)
+	// CONNECTION_DISCONNECTED 0 2 events queued
+}

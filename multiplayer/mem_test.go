@@ -136,12 +136,15 @@ func (m *memNode) SetRefuseNewConnections(r bool) {
 	m.net.mu.Unlock()
 }
 
-// drop removes client id; the caller holds n.mu.
-func (n *memNet) drop(id int32, serverEvent bool) {
+// drop removes client id; the caller holds n.mu. The side that forced the
+// other out gets no event.
+func (n *memNet) drop(id int32, clientEvent, serverEvent bool) {
 	c := n.nodes[id]
 	delete(n.nodes, id)
 	c.status = multiplayer.ConnectionDisconnected
-	c.ev.PeerDisconnected(1)
+	if clientEvent {
+		c.ev.PeerDisconnected(1)
+	}
 	if serverEvent {
 		n.nodes[1].ev.PeerDisconnected(id)
 	}
@@ -153,9 +156,9 @@ func (m *memNode) DisconnectPeer(id int32, force bool) error {
 	defer n.mu.Unlock()
 	switch {
 	case m.id == 1 && id != 1 && n.nodes[id] != nil:
-		n.drop(id, !force)
+		n.drop(id, true, !force)
 	case m.id != 1 && id == 1 && n.nodes[m.id] == m:
-		n.drop(m.id, true)
+		n.drop(m.id, !force, true)
 	default:
 		return &peer.OpError{Op: "disconnect peer", Err: peer.ErrInvalidParameter}
 	}
@@ -170,12 +173,12 @@ func (m *memNode) Close() error {
 		n.closed = true
 		for id := range n.nodes {
 			if id != 1 {
-				n.drop(id, false)
+				n.drop(id, true, false)
 			}
 		}
 		m.status = multiplayer.ConnectionDisconnected
 	} else if n.nodes[m.id] == m {
-		n.drop(m.id, true)
+		n.drop(m.id, true, true)
 	}
 	return nil
 }

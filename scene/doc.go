@@ -24,9 +24,10 @@
 //
 // Handlers take typed parameters (Func0 to Func4 allocate nothing for
 // bools, ints and floats; Func takes any arity by reflection) or read the
-// arguments themselves (HandlerFunc and Args). Rooms runs many independent
-// sessions in one process behind one WebSocket listener, the room chosen by
-// the URL path a Godot client connects to.
+// arguments themselves (HandlerFunc and Args). Package scene/rooms runs
+// many independent sessions in one process: behind one WebSocket listener,
+// the room chosen by the URL path a Godot client connects to, or on an
+// ENet port per room. Package scene imports no transport.
 //
 // Below the session is the protocol layer, usable on its own: message
 // codecs, RPC method tables and the per-peer path-cache state, all without
@@ -65,15 +66,13 @@
 // with every kind of Variant argument to Go handlers, Go RPCs to one, all
 // and all but one client, client-to-client RPCs and send_bytes through the
 // Go relay, authentication that succeeds and that times out, and two
-// rooms that never see each other.
+// rooms of package scene/rooms that never see each other.
 //
 // # Memory
 //
 // A Multiplayer costs at most 512 bytes per admitted peer plus that peer's
 // path cache (PeerPaths, bounded below); handling an RPC with bool, int
-// and float arguments, relaying, and sending an RPC allocate nothing. Rooms
-// holds at most RoomsConfig.MaxRooms sessions, each with a WebSocket peer
-// whose receive queue is bounded to 1 MiB.
+// and float arguments, relaying, and sending an RPC allocate nothing.
 //
 // Parsing, and reading bool, int and float arguments with Args, allocate
 // nothing except the node path of SIMPLIFY_PATH and
@@ -112,7 +111,7 @@
 //	set_multiplayer_authority                         Node.SetAuthority
 //	the @rpc func's body                              Node.Handle(m, Handler); Func0..Func4, Func, HandlerFunc
 //	get_remote_sender_id()                            Call.Sender
-//	one SceneMultiplayer per server process           Rooms: many sessions behind one listener
+//	one SceneMultiplayer per server process           package scene/rooms: many sessions in one process
 //	SceneMultiplayer's SceneReplicationInterface      Replication, SetReplication (replication.Attach), Config.TickRate
 //	physics_ticks_per_second (replication frames)     Config.TickRate (DefaultTickRate 60)
 package scene

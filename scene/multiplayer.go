@@ -123,7 +123,6 @@ type Multiplayer struct {
 	dopts  variant.DecodeOptions
 	eopts  variant.EncodeOptions
 	st     counters
-	room   *Room
 
 	mu      sync.Mutex
 	nodes   map[string]*Node

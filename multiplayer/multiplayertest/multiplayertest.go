@@ -108,6 +108,7 @@ func Run(t *testing.T, mk MakeNetwork, cfg Config) {
 		{"ReliableOrdering", testReliableOrdering},
 		{"ServerDisconnectsClient", testServerDisconnectsClient},
 		{"ServerForcesClient", testServerForcesClient},
+		{"ClientForcesServer", testClientForcesServer},
 		{"ClientDisconnects", testClientDisconnects},
 		{"ClientCloses", testClientCloses},
 		{"ServerCloses", testServerCloses},
@@ -705,6 +706,46 @@ func testServerForcesClient(t *testing.T, n Network, cfg Config) {
 	}
 	waitClientGone(t, ctx, c)
 	checkOthersServed(t, n, cfg, 1)
+	noDisconnectedEvent(t, n.Server, id)
+}
+
+// noDisconnectedEvent fails if p has a PeerDisconnected(id) queued: a peer
+// forced out by DisconnectPeer(id, true) is forgotten without one.
+func noDisconnectedEvent(t *testing.T, p multiplayer.MultiplayerPeer, id int32) {
+	t.Helper()
+	for {
+		ev, ok := p.PollEvent()
+		if !ok {
+			return
+		}
+		if ev == (multiplayer.Event{Type: multiplayer.PeerDisconnected, ID: id}) {
+			t.Errorf("%v after DisconnectPeer(%d, true)", ev, id)
+		}
+	}
+}
+
+// A client forcing its server out ends its session at once, with no
+// PeerDisconnected(1) of its own (Godot's disconnect_peer(1, true) on a
+// client); the server sees the client leave.
+func testClientForcesServer(t *testing.T, n Network, cfg Config) {
+	ctx := ctxFor(t, cfg)
+	c := n.Clients[2]
+	id := c.UniqueID()
+	if err := c.DisconnectPeer(1, true); err != nil {
+		t.Fatal(err)
+	}
+	if c.UniqueID() != 0 || c.ConnectionStatus() != multiplayer.ConnectionDisconnected {
+		t.Errorf("after DisconnectPeer(1, true): id %d, status %v; want 0, disconnected", c.UniqueID(), c.ConnectionStatus())
+	}
+	if err := c.SendTo(1, multiplayer.TransferModeReliable, 0, []byte("x")); err == nil {
+		t.Errorf("client SendTo after forcing its server out succeeded")
+	}
+	if err := c.DisconnectPeer(1, false); !errors.Is(err, peer.ErrInvalidParameter) {
+		t.Errorf("DisconnectPeer(1) again = %v, want ErrInvalidParameter", err)
+	}
+	waitEvent(t, ctx, n.Server, multiplayer.Event{Type: multiplayer.PeerDisconnected, ID: id})
+	checkOthersServed(t, n, cfg, 2)
+	noDisconnectedEvent(t, c, 1)
 }
 
 func testClientDisconnects(t *testing.T, n Network, cfg Config) {

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,16 +13,12 @@ import (
 	"github.com/pion/dtls/v3/pkg/protocol/handshake"
 
 	"github.com/packetpeer/packetpeer/internal/acceptq"
-	"github.com/packetpeer/packetpeer/internal/deadline"
+	"github.com/packetpeer/packetpeer/internal/dgramconn"
 	"github.com/packetpeer/packetpeer/internal/listenstats"
 	"github.com/packetpeer/packetpeer/internal/snirepair"
 	"github.com/packetpeer/packetpeer/internal/udpsock"
 	"github.com/packetpeer/packetpeer/peer"
 )
-
-// maxDatagram is the largest datagram routed to a connection: pion reads
-// records into an 8192-byte buffer, so a bigger one could not be processed.
-const maxDatagram = 8192
 
 // evictAfter is how long a handshake waits for its cookie echo before a
 // newer ClientHello may evict it. An honest client echoes within one round
@@ -45,10 +39,6 @@ const stallAfter = time.Second
 // without finishing does not keep its slot either. An honest handshake
 // needs two round trips after the echo, plus a retransmission or two.
 const verifiedMaxAge = 3 * time.Second
-
-// connQueue is how many datagrams wait for pion per connection before new
-// ones are dropped.
-const connQueue = 64
 
 // Connection stages, guarded by Listener.mu.
 const (
@@ -89,15 +79,11 @@ type Listener struct {
 // serves DTLS on it: Godot's UDPServer.listen plus DTLSServer.setup.
 // cfg.TLS must come from ServerOptions. Close the Listener to stop.
 func Listen(addr string, cfg *Config) (*Listener, error) {
-	c := cfg.withDefaults()
-	if err := c.check(); err != nil {
-		return nil, err
-	}
-	c.IdleTimeout = c.idleTimeout(DefaultIdleTimeout)
-	opts, err := c.serverOptions()
+	srv, err := NewServer(cfg)
 	if err != nil {
 		return nil, err
 	}
+	c := srv.cfg
 	laddr, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
 		return nil, &peer.OpError{Op: "listen", Transport: "dtls", Code: peer.ErrCantResolve, Err: err, Detail: addr}
@@ -107,7 +93,7 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 		return nil, &peer.OpError{Op: "listen", Transport: "dtls", Code: peer.ErrCantCreate, Err: err, Detail: addr}
 	}
 	_ = pc.SetReadBuffer(1 << 20) // bursts of handshakes; best effort
-	sock, err := udpsock.New(pc, udpsock.Config{MaxPacketSize: maxDatagram})
+	sock, err := udpsock.New(pc, udpsock.Config{MaxPacketSize: dgramconn.MaxDatagram})
 	if err != nil {
 		pc.Close()
 		return nil, &peer.OpError{Op: "listen", Transport: "dtls", Code: peer.ErrCantCreate, Err: err, Detail: addr}
@@ -116,7 +102,7 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 		pc:    pc,
 		sock:  sock,
 		cfg:   c,
-		opts:  opts,
+		opts:  srv.opts,
 		conns: make(map[netip.AddrPort]*serverConn),
 		peers: make(map[*Peer]struct{}),
 		stats: listenstats.New("dtls", c.Logger),
@@ -225,28 +211,46 @@ func (l *Listener) Close() error {
 
 var errListenerClosed = &peer.OpError{Op: "handshake", Transport: "dtls", Err: peer.ErrClosed, Detail: "the Listener closed before the connection was taken"}
 
-// readLoop routes the socket's datagrams, read in batches, until Close;
-// those larger than maxDatagram are dropped.
+// readLoop routes the socket's datagrams until Close, a batch (one
+// recvmmsg) under one lock: datagrams larger than dgramconn.MaxDatagram
+// are dropped. What routing must not do under the lock (close an evicted
+// handshake, count and log a drop) waits in done until the batch is routed.
 func (l *Listener) readLoop() {
 	defer l.wg.Done()
+	var done []routed
 	_ = l.sock.Serve(func(ms []udpsock.Message) {
+		l.mu.Lock()
 		for i := range ms {
 			if b := ms[i].Payload(); b != nil {
-				l.route(ms[i].Addr, b)
+				done = l.routeLocked(ms[i].Addr, b, done)
 			}
 		}
+		l.mu.Unlock()
+		for i := range done {
+			if v := done[i].evicted; v != nil {
+				v.Close()
+			}
+			l.stats.Drop(done[i].cause, done[i].addr, done[i].err)
+		}
+		clear(done)
+		done = done[:0]
 	})
 }
 
-// route hands a datagram to its connection, making one for a ClientHello
-// from a new address.
-func (l *Listener) route(ap netip.AddrPort, b []byte) {
-	l.mu.Lock()
-	sc := l.conns[ap]
-	var victim *serverConn
-	var why string
-	start := false
-	if sc != nil {
+// routed is a drop that routing counts once it has released the lock,
+// with the handshake it evicted, if any.
+type routed struct {
+	evicted *serverConn // closed before the drop is counted
+	cause   peer.DropCause
+	addr    *net.UDPAddr
+	err     error
+}
+
+// routeLocked hands a datagram to its connection, making one for a
+// ClientHello from a new address, and appends to done what is left to do
+// without the lock. l.mu is held.
+func (l *Listener) routeLocked(ap netip.AddrPort, b []byte, done []routed) []routed {
+	if sc := l.conns[ap]; sc != nil {
 		switch sc.stage {
 		case stagePreCookie:
 			if hello, cookie := classify(b); hello && cookie {
@@ -259,60 +263,57 @@ func (l *Listener) route(ap netip.AddrPort, b []byte) {
 		case stageVerified:
 			sc.last = time.Now()
 		}
-	} else {
-		hello, _ := classify(b)
-		if !hello || l.closed {
+		sc.Push(b)
+		return done
+	}
+	hello, _ := classify(b)
+	if !hello || l.closed {
+		return done
+	}
+	raddr := net.UDPAddrFromAddrPort(ap)
+	repair := snirepair.EmptySNIHello(b)
+	if !repair {
+		if err := helloError(b); err != nil {
+			return append(done, routed{cause: peer.DropFailed, addr: raddr, err: err})
+		}
+	}
+	if l.pending >= l.cfg.MaxPendingHandshakes {
+		victim, why := l.victimLocked()
+		if victim == nil {
+			return append(done, routed{cause: peer.DropRefused, addr: raddr, err: &peer.OpError{Op: "handshake", Transport: "dtls",
+				Code: peer.ErrCantAcquireResource, Detail: fmt.Sprintf("all %d handshake slots are taken (MaxPendingHandshakes)", l.cfg.MaxPendingHandshakes)}})
+		}
+		l.forgetLocked(victim)
+		victim.counted = true
+		done = append(done, routed{evicted: victim, cause: peer.DropEvicted, addr: victim.raddr, err: &peer.OpError{Op: "handshake", Transport: "dtls",
+			Code: peer.ErrCantAcquireResource, Detail: "evicted by a newer ClientHello: " + why}})
+	}
+	sc := l.newConn(ap, raddr, repair)
+	l.conns[ap] = sc
+	l.pre = append(l.pre, sc)
+	l.pending++
+	sc.Push(b)
+	l.wg.Add(1)
+	go l.handshake(sc)
+	return done
+}
+
+// newConn makes the entry for a client at ap whose first ClientHello
+// came; repair says its server name is empty.
+func (l *Listener) newConn(ap netip.AddrPort, raddr *net.UDPAddr, repair bool) *serverConn {
+	sc := &serverConn{ap: ap, raddr: raddr, stage: stagePreCookie, created: time.Now()}
+	sc.Conn = dgramconn.New(dgramconn.Config{
+		Local:     l.pc.LocalAddr(),
+		Remote:    sc.raddr,
+		Write:     func(b []byte) error { return l.sock.WriteTo(b, ap) },
+		RepairSNI: repair,
+		OnClose: func() {
+			l.mu.Lock()
+			l.forgetLocked(sc)
 			l.mu.Unlock()
-			return
-		}
-		var fix *snirepair.Repair
-		if snirepair.EmptySNIHello(b) {
-			fix = &snirepair.Repair{}
-		} else if err := helloError(b); err != nil {
-			l.mu.Unlock()
-			l.stats.Drop(peer.DropFailed, net.UDPAddrFromAddrPort(ap), err)
-			return
-		}
-		if l.pending >= l.cfg.MaxPendingHandshakes {
-			victim, why = l.victimLocked()
-			if victim == nil {
-				l.mu.Unlock()
-				l.stats.Drop(peer.DropRefused, net.UDPAddrFromAddrPort(ap), &peer.OpError{Op: "handshake", Transport: "dtls",
-					Code: peer.ErrCantAcquireResource, Detail: fmt.Sprintf("all %d handshake slots are taken (MaxPendingHandshakes)", l.cfg.MaxPendingHandshakes)})
-				return
-			}
-			l.forgetLocked(victim)
-			victim.counted = true
-		}
-		sc = &serverConn{
-			l:       l,
-			ap:      ap,
-			raddr:   net.UDPAddrFromAddrPort(ap),
-			in:      make(chan *[]byte, connQueue),
-			done:    make(chan struct{}),
-			stage:   stagePreCookie,
-			created: time.Now(),
-			fix:     fix,
-		}
-		if fix != nil {
-			fix.Deliver = sc.deliverRaw
-		}
-		l.conns[ap] = sc
-		l.pre = append(l.pre, sc)
-		l.pending++
-		l.wg.Add(1)
-		start = true
-	}
-	l.mu.Unlock()
-	if victim != nil {
-		victim.Close()
-		l.stats.Drop(peer.DropEvicted, victim.raddr, &peer.OpError{Op: "handshake", Transport: "dtls", Code: peer.ErrCantAcquireResource,
-			Detail: "evicted by a newer ClientHello: " + why})
-	}
-	sc.deliver(b)
-	if start {
-		go l.handshake(sc)
-	}
+		},
+	})
+	return sc
 }
 
 // victimLocked picks the pending handshake a new ClientHello may evict when
@@ -378,11 +379,7 @@ func (l *Listener) forgetLocked(sc *serverConn) {
 // handshake runs the server handshake for sc and queues the connection.
 func (l *Listener) handshake(sc *serverConn) {
 	defer l.wg.Done()
-	opts := l.opts
-	if sc.fix != nil {
-		opts = append(slices.Clip(opts), pdtls.WithKeyLogWriter(sc.fix))
-	}
-	dc, err := pdtls.ServerWithOptions(sc, sc.raddr, opts...)
+	dc, err := pdtls.ServerWithOptions(sc.Conn, sc.raddr, sc.ServerOptions(l.opts)...)
 	if err != nil {
 		l.handshakeFailed(sc, err, false)
 		sc.Close()
@@ -459,111 +456,18 @@ func (l *Listener) forgetPeer(p *Peer) {
 	l.mu.Unlock()
 }
 
-// serverConn is the net.PacketConn pion's server reads one client's
-// datagrams from; the Listener's read loop fills it.
+// serverConn is one client's entry in a Listener's books; pion's server
+// reads that client's datagrams from its Conn, which the read loop fills.
 type serverConn struct {
-	l        *Listener
+	*dgramconn.Conn
 	ap       netip.AddrPort
 	raddr    *net.UDPAddr
-	in       chan *[]byte
-	done     chan struct{}
-	stage    int               // guarded by l.mu
-	created  time.Time         // for eviction
-	last     time.Time         // last datagram while stageVerified, guarded by l.mu
-	verified time.Time         // when the cookie echo came, guarded by l.mu
-	fix      *snirepair.Repair // non-nil for a client whose ClientHello has an empty server name
-	counted  bool              // its drop was counted in Stats, guarded by l.mu
-
-	closeOnce sync.Once
-	rdl       deadline.Deadline
+	stage    int       // guarded by l.mu
+	created  time.Time // for eviction
+	last     time.Time // last datagram while stageVerified, guarded by l.mu
+	verified time.Time // when the cookie echo came, guarded by l.mu
+	counted  bool      // its drop was counted in Stats, guarded by l.mu
 }
-
-var bufPool = sync.Pool{New: func() any {
-	b := make([]byte, 0, maxDatagram)
-	return &b
-}}
-
-// deliver hands a datagram from the client to pion.
-func (c *serverConn) deliver(b []byte) {
-	if c.fix != nil {
-		if b = c.fix.Inbound(b); len(b) == 0 {
-			return
-		}
-	}
-	c.deliverRaw(b)
-}
-
-func (c *serverConn) deliverRaw(b []byte) {
-	bp := bufPool.Get().(*[]byte)
-	*bp = append((*bp)[:0], b...)
-	select {
-	case c.in <- bp:
-	default:
-		bufPool.Put(bp) // pion is behind: drop, as a full socket buffer would
-	}
-}
-
-func (c *serverConn) ReadFrom(b []byte) (int, net.Addr, error) {
-	dl := c.rdl.Done()
-	select {
-	case <-dl:
-		return 0, nil, errDeadline
-	default:
-	}
-	select {
-	case bp := <-c.in:
-		n := copy(b, *bp)
-		bufPool.Put(bp)
-		return n, c.raddr, nil
-	case <-c.done:
-		return 0, nil, net.ErrClosed
-	case <-dl:
-		return 0, nil, errDeadline
-	}
-}
-
-func (c *serverConn) WriteTo(b []byte, _ net.Addr) (int, error) {
-	select {
-	case <-c.done:
-		return 0, net.ErrClosed
-	default:
-	}
-	n := len(b)
-	if c.fix != nil {
-		b = c.fix.Outbound(b)
-	}
-	if err := c.l.sock.WriteTo(b, c.ap); err != nil {
-		return 0, err
-	}
-	return n, nil
-}
-
-func (c *serverConn) Close() error {
-	c.closeOnce.Do(func() {
-		close(c.done)
-		c.l.mu.Lock()
-		c.l.forgetLocked(c)
-		c.l.mu.Unlock()
-	})
-	return nil
-}
-
-func (c *serverConn) LocalAddr() net.Addr { return c.l.pc.LocalAddr() }
-
-func (c *serverConn) SetDeadline(t time.Time) error {
-	c.rdl.Set(t)
-	return nil
-}
-
-func (c *serverConn) SetReadDeadline(t time.Time) error {
-	c.rdl.Set(t)
-	return nil
-}
-
-// SetWriteDeadline is a no-op: writes go straight to the UDP socket.
-func (c *serverConn) SetWriteDeadline(time.Time) error { return nil }
-
-var errDeadline = os.ErrDeadlineExceeded
 
 // classify looks at a datagram from an unknown address: is it a DTLS
 // handshake record carrying the first fragment of a ClientHello, and does

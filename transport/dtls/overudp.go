@@ -3,12 +3,10 @@ package dtls
 import (
 	"context"
 	"net"
-	"slices"
-	"sync"
-	"time"
 
 	pdtls "github.com/pion/dtls/v3"
 
+	"github.com/packetpeer/packetpeer/internal/dgramconn"
 	"github.com/packetpeer/packetpeer/internal/snirepair"
 	"github.com/packetpeer/packetpeer/peer"
 )
@@ -57,11 +55,12 @@ func ConnectToPeer(ctx context.Context, base UDPPeer, hostname string, cfg *Conf
 	if err != nil {
 		return nil, err
 	}
-	pc := newPeerConn(base)
-	dc, err := pdtls.ClientWithOptions(pc, pc.raddr, opts...)
+	raddr := base.RemoteAddr()
+	pc := newPeerConn(base, false)
+	dc, err := pdtls.ClientWithOptions(pc, raddr, opts...)
 	if err != nil {
 		pc.Close()
-		return nil, &HandshakeError{Addr: pc.raddr.String(), Status: StatusError, Err: err}
+		return nil, &HandshakeError{Addr: raddr.String(), Status: StatusError, Err: err}
 	}
 	hctx, cancel := context.WithTimeout(ctx, c.HandshakeTimeout)
 	err = dc.HandshakeContext(hctx)
@@ -69,7 +68,7 @@ func ConnectToPeer(ctx context.Context, base UDPPeer, hostname string, cfg *Conf
 	if err != nil {
 		dc.Close()
 		pc.Close()
-		return nil, dialError(pc.raddr.String(), err, verr, ctx)
+		return nil, dialError(raddr.String(), err, verr, ctx)
 	}
 	return newPeer(dc, &c, peerHooks{closed: func() { base.Close() }}), nil
 }
@@ -127,17 +126,9 @@ func (s *Server) TakeConnection(ctx context.Context, base UDPPeer) (*Peer, error
 			break
 		}
 	}
-	pc := newPeerConn(base)
-	opts := s.opts
-	if snirepair.EmptySNIHello(hello) {
-		pc.fix = &snirepair.Repair{Deliver: pc.inject}
-		opts = append(slices.Clip(opts), pdtls.WithKeyLogWriter(pc.fix))
-		hello = pc.fix.Inbound(hello)
-	}
-	if len(hello) > 0 {
-		pc.inject(hello)
-	}
-	dc, err := pdtls.ServerWithOptions(pc, raddr, opts...)
+	pc := newPeerConn(base, snirepair.EmptySNIHello(hello))
+	pc.Push(hello)
+	dc, err := pdtls.ServerWithOptions(pc, raddr, pc.ServerOptions(s.opts)...)
 	if err != nil {
 		pc.Close()
 		return nil, s.handshakeError(raddr, err, ctx)
@@ -154,128 +145,15 @@ func (s *Server) handshakeError(raddr net.Addr, err error, ctx context.Context) 
 	return dialError(raddr.String(), err, nil, ctx)
 }
 
-// peerConn is the net.PacketConn pion runs over a connected udp.Peer. Its
-// reads wait on a context that ends at Close, at the read deadline, or
-// when a datagram is injected (the first ClientHello, or one the SNI repair
-// releases), and are then retried as needed.
-type peerConn struct {
-	base  UDPPeer
-	raddr net.Addr
-	fix   *snirepair.Repair // set before the handshake starts; nil without repair
-
-	root      context.Context
-	stop      context.CancelFunc
-	closed    chan struct{}
-	closeOnce sync.Once
-
-	mu       sync.Mutex
-	ctx      context.Context // the current read's
-	cancel   context.CancelFunc
-	deadline time.Time
-	injected [][]byte
-}
-
-func newPeerConn(base UDPPeer) *peerConn {
-	c := &peerConn{base: base, raddr: base.RemoteAddr(), closed: make(chan struct{})}
-	c.root, c.stop = context.WithCancel(context.Background())
-	c.mu.Lock()
-	c.renewLocked()
-	c.mu.Unlock()
-	return c
-}
-
-// renewLocked ends the current read's context (a blocked read looks again)
-// and makes the next one. c.mu is held.
-func (c *peerConn) renewLocked() {
-	if c.cancel != nil {
-		c.cancel()
-	}
-	if c.deadline.IsZero() {
-		c.ctx, c.cancel = context.WithCancel(c.root)
-	} else {
-		c.ctx, c.cancel = context.WithDeadline(c.root, c.deadline)
-	}
-}
-
-// inject queues b to be read before the socket's next datagram.
-func (c *peerConn) inject(b []byte) {
-	c.mu.Lock()
-	c.injected = append(c.injected, slices.Clone(b))
-	c.renewLocked()
-	c.mu.Unlock()
-}
-
-func (c *peerConn) ReadFrom(b []byte) (int, net.Addr, error) {
-	for {
-		c.mu.Lock()
-		if len(c.injected) > 0 {
-			p := c.injected[0]
-			c.injected = c.injected[1:]
-			c.mu.Unlock()
-			return copy(b, p), c.raddr, nil
-		}
-		ctx, deadline := c.ctx, c.deadline
-		c.mu.Unlock()
-		p, err := c.base.AppendPacket(ctx, b[:0])
-		if err != nil {
-			if ctx.Err() == nil {
-				return 0, nil, err // the UDP peer's own error
-			}
-			select {
-			case <-c.closed:
-				return 0, nil, net.ErrClosed
-			default:
-			}
-			if !deadline.IsZero() && !time.Now().Before(deadline) {
-				return 0, nil, errDeadline
-			}
-			continue // a new deadline or an injected datagram
-		}
-		if c.fix != nil {
-			if p = c.fix.Inbound(p); len(p) == 0 {
-				continue
-			}
-		}
-		return copy(b, p), c.raddr, nil
-	}
-}
-
-func (c *peerConn) WriteTo(b []byte, _ net.Addr) (int, error) {
-	select {
-	case <-c.closed:
-		return 0, net.ErrClosed
-	default:
-	}
-	n := len(b)
-	if c.fix != nil {
-		b = c.fix.Outbound(b)
-	}
-	if err := c.base.PutPacket(b); err != nil {
-		return 0, err
-	}
-	return n, nil
-}
-
-// Close ends pion's use of the UDP peer; the peer itself stays open.
-func (c *peerConn) Close() error {
-	c.closeOnce.Do(func() {
-		close(c.closed)
-		c.stop()
+// newPeerConn returns the net.PacketConn pion runs over base: it reads
+// base's datagrams, after any pushed before the handshake (the first
+// ClientHello, or records the SNI repair releases).
+func newPeerConn(base UDPPeer, repairSNI bool) *dgramconn.Conn {
+	return dgramconn.New(dgramconn.Config{
+		Local:     base.LocalAddr(),
+		Remote:    base.RemoteAddr(),
+		Write:     base.PutPacket,
+		Source:    base,
+		RepairSNI: repairSNI,
 	})
-	return nil
 }
-
-func (c *peerConn) LocalAddr() net.Addr { return c.base.LocalAddr() }
-
-func (c *peerConn) SetDeadline(t time.Time) error { return c.SetReadDeadline(t) }
-
-func (c *peerConn) SetReadDeadline(t time.Time) error {
-	c.mu.Lock()
-	c.deadline = t
-	c.renewLocked()
-	c.mu.Unlock()
-	return nil
-}
-
-// SetWriteDeadline is a no-op: a UDP peer's PutPacket does not block.
-func (c *peerConn) SetWriteDeadline(time.Time) error { return nil }

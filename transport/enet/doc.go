@@ -177,8 +177,9 @@
 // server repairs that handshake as package dtls's Listener does. Tested Go
 // to Go, and with libenet (Godot's ENet) riding on an mbedTLS client
 // configured as Godot's, with and without a hostname. A session ends with
-// the last ENet connection of its remote (or when the remote ends it); a
-// server starts one only for a ClientHello. The CONNECT that starts a
+// the last ENet connection of its remote (or when the remote ends it),
+// with a close_notify, as at Close; a server starts one only for a
+// ClientHello. The CONNECT that starts a
 // client's handshake is lost, so connecting takes one retransmission
 // timeout longer (about 1 s), as with Godot.
 //

@@ -6,15 +6,13 @@ import (
 	"crypto/x509"
 	"net"
 	"net/netip"
-	"os"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	pdtls "github.com/pion/dtls/v3"
 
-	"github.com/packetpeer/packetpeer/internal/deadline"
+	"github.com/packetpeer/packetpeer/internal/dgramconn"
 	"github.com/packetpeer/packetpeer/internal/snirepair"
 	"github.com/packetpeer/packetpeer/peer"
 )
@@ -128,11 +126,16 @@ func (d *dtlsLayer) session(ap netip.AddrPort, create bool, hello []byte) *dtlsS
 	if len(d.sessions) >= d.max && !d.evictLocked() {
 		return nil
 	}
-	s = &dtlsSession{d: d, ap: ap, raddr: net.UDPAddrFromAddrPort(ap), created: time.Now(),
-		in: make(chan []byte, 64), done: make(chan struct{})}
-	if d.server && snirepair.EmptySNIHello(hello) {
-		s.fix = &snirepair.Repair{Deliver: s.pushRaw}
-	}
+	s = &dtlsSession{d: d, ap: ap, raddr: net.UDPAddrFromAddrPort(ap), created: time.Now()}
+	h := d.h
+	s.pc = dgramconn.New(dgramconn.Config{
+		Local:  h.LocalAddr(),
+		Remote: s.raddr,
+		Write: func(b []byte) error {
+			return h.sock.WriteTo(b, ap)
+		},
+		RepairSNI: d.server && snirepair.EmptySNIHello(hello),
+	})
 	d.sessions[ap] = s
 	d.wg.Add(1)
 	go s.run()
@@ -154,7 +157,7 @@ func (d *dtlsLayer) evictLocked() bool {
 		return false
 	}
 	delete(d.sessions, old.ap)
-	old.stop()
+	old.pc.Close()
 	return true
 }
 
@@ -163,7 +166,7 @@ func (d *dtlsLayer) evictLocked() bool {
 // over from an ended session (a close_notify, a late ACK) do not hold one.
 func (d *dtlsLayer) inbound(src netip.AddrPort, b []byte) {
 	if s := d.session(src, d.server && isClientHello(b) && !d.h.refusing.Load(), b); s != nil {
-		s.push(b)
+		s.pc.Push(b)
 	}
 }
 
@@ -225,36 +228,33 @@ func (d *dtlsLayer) close() {
 
 var errNoSession = &peer.OpError{Op: "send", Transport: "enet", Code: peer.ErrBusy, Detail: "no DTLS session with the remote yet"}
 
-// dtlsSession is one remote's DTLS connection; it is also the
-// net.PacketConn pion reads that remote's datagrams from.
+// dtlsSession is one remote's DTLS connection, run over pc, which the
+// host's read loop fills with the remote's datagrams.
 type dtlsSession struct {
 	d       *dtlsLayer
 	ap      netip.AddrPort
 	raddr   *net.UDPAddr
 	created time.Time
-	in      chan []byte
-	done    chan struct{}
+	pc      *dgramconn.Conn
 	conn    atomic.Pointer[pdtls.Conn] // set once the handshake is done
-	fix     *snirepair.Repair          // a server's, for a ClientHello with an empty server name
-	once    sync.Once
-	rdl     deadline.Deadline
 }
 
+// run handshakes and then hands the remote's ENet datagrams to the host
+// until the connection ends. It leaves closing pc to pion, which does so
+// after its close_notify: a Close from shutdown makes the Read below fail
+// before that close_notify is written, and closing pc here would drop it.
 func (s *dtlsSession) run() {
 	defer s.d.wg.Done()
-	defer s.close()
+	defer s.forget()
 	var c *pdtls.Conn
 	var err error
 	if s.d.server {
-		opts := s.d.srvOpts
-		if s.fix != nil {
-			opts = append(slices.Clip(opts), pdtls.WithKeyLogWriter(s.fix))
-		}
-		c, err = pdtls.ServerWithOptions(s, s.raddr, opts...)
+		c, err = pdtls.ServerWithOptions(s.pc, s.raddr, s.pc.ServerOptions(s.d.srvOpts)...)
 	} else {
-		c, err = pdtls.ClientWithOptions(s, s.raddr, s.d.cliOpts...)
+		c, err = pdtls.ClientWithOptions(s.pc, s.raddr, s.d.cliOpts...)
 	}
 	if err != nil {
+		s.pc.Close()
 		return
 	}
 	defer c.Close()
@@ -277,81 +277,22 @@ func (s *dtlsSession) run() {
 	}
 }
 
-// push queues a datagram for pion, repaired if the client's server name
-// is empty.
-func (s *dtlsSession) push(b []byte) {
-	if s.fix != nil {
-		if b = s.fix.Inbound(b); len(b) == 0 {
-			return
-		}
-	}
-	s.pushRaw(b)
-}
-
-// pushRaw queues a datagram for pion, dropping it when pion is behind (as
-// a full socket buffer would).
-func (s *dtlsSession) pushRaw(b []byte) {
-	select {
-	case s.in <- append([]byte(nil), b...):
-	default:
-	}
-}
-
+// shutdown ends the session. After the handshake, pion sends close_notify
+// and then closes pc (unless run's Close came first and does so); before,
+// closing pc ends the handshake.
 func (s *dtlsSession) shutdown() {
 	if c := s.conn.Load(); c != nil {
 		c.Close()
+		return
 	}
-	s.close()
+	s.pc.Close()
 }
 
-// close stops the session and forgets it.
-func (s *dtlsSession) close() {
-	s.stop()
+// forget removes the session from the layer's books.
+func (s *dtlsSession) forget() {
 	s.d.mu.Lock()
 	if s.d.sessions[s.ap] == s {
 		delete(s.d.sessions, s.ap)
 	}
 	s.d.mu.Unlock()
 }
-
-// stop ends the session's reads and writes; pion's Conn then fails.
-func (s *dtlsSession) stop() { s.once.Do(func() { close(s.done) }) }
-
-func (s *dtlsSession) ReadFrom(b []byte) (int, net.Addr, error) {
-	dl := s.rdl.Done()
-	select {
-	case p := <-s.in:
-		return copy(b, p), s.raddr, nil
-	case <-s.done:
-		return 0, nil, net.ErrClosed
-	case <-dl:
-		return 0, nil, os.ErrDeadlineExceeded
-	}
-}
-
-func (s *dtlsSession) WriteTo(b []byte, _ net.Addr) (int, error) {
-	select {
-	case <-s.done:
-		return 0, net.ErrClosed
-	default:
-	}
-	n := len(b)
-	if s.fix != nil {
-		b = s.fix.Outbound(b)
-	}
-	if err := s.d.h.sock.WriteTo(b, s.ap); err != nil {
-		return 0, err
-	}
-	return n, nil
-}
-
-// Close is called by pion when its Conn closes; the session ends with it.
-func (s *dtlsSession) Close() error {
-	s.close()
-	return nil
-}
-
-func (s *dtlsSession) LocalAddr() net.Addr                { return s.d.h.LocalAddr() }
-func (s *dtlsSession) SetDeadline(t time.Time) error      { s.rdl.Set(t); return nil }
-func (s *dtlsSession) SetReadDeadline(t time.Time) error  { s.rdl.Set(t); return nil }
-func (s *dtlsSession) SetWriteDeadline(_ time.Time) error { return nil }

@@ -103,36 +103,34 @@ type mpEntry struct {
 	from int32
 }
 
+// mpPeer is a peer of the session: its ENet peer and, in a mesh, the host
+// that reaches it.
+type mpPeer struct {
+	id int32
+	p  *Peer
+	h  *Host
+}
+
 type mpTransport struct {
+	*multiplayer.Session[*mpPeer]
 	h      *Host // nil in a mesh
-	server bool
-	mesh   bool
-	ev     multiplayer.Events
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	status atomic.Int32
-	id     atomic.Int32
-	refuse atomic.Bool
-
 	mu    sync.Mutex
-	peers map[int32]*Peer // the peers of the session, as Godot's peers map
-	ids   map[*Peer]int32 // every admitted ENet peer until it disconnects (Godot's _net_id meta)
-	hosts map[int32]*Host // a mesh's hosts, one per peer
+	conns map[*Peer]*mpPeer // every admitted ENet peer until it disconnects (Godot's _net_id meta)
 
 	// Received packets stay in their ENet peer's queue, charged against
 	// the host's limits; q says whose packet comes next.
 	q *multiplayer.Queue[mpEntry]
 
 	accepted, refused atomic.Uint64
-
-	conn *multiplayer.Connecting // client: the connection succeeded or failed
 }
 
-func newMPTransport(h *Host, server bool) *mpTransport {
-	m := &mpTransport{h: h, server: server, peers: map[int32]*Peer{}, ids: map[*Peer]int32{}, hosts: map[int32]*Host{},
-		q: multiplayer.NewQueue[mpEntry](), conn: multiplayer.NewConnecting("enet")}
+func newMPTransport(h *Host, role multiplayer.Role, id int32) *mpTransport {
+	m := &mpTransport{h: h, conns: map[*Peer]*mpPeer{}, q: multiplayer.NewQueue[mpEntry]()}
+	m.Session = multiplayer.NewSession[*mpPeer]("enet", role, id, m.q.End)
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	return m
 }
@@ -180,11 +178,9 @@ func CreateServer(addr string, cfg *MultiplayerConfig) (*MultiplayerPeer, error)
 	if err != nil {
 		return nil, err
 	}
-	m := newMPTransport(h, true)
-	m.id.Store(multiplayer.TargetPeerServer)
-	m.status.Store(int32(multiplayer.ConnectionConnected))
+	m := newMPTransport(h, multiplayer.RoleServer, multiplayer.TargetPeerServer)
 	m.wg.Add(1)
-	go m.serviceLoop(h, 0)
+	go m.serviceLoop(h)
 	return &MultiplayerPeer{Peer: multiplayer.New(m), m: m}, nil
 }
 
@@ -197,10 +193,7 @@ func CreateMesh(id int32) (*MultiplayerPeer, error) {
 		return nil, &peer.OpError{Op: "create mesh", Transport: "enet", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("unique id %d is not positive", id)}
 	}
-	m := newMPTransport(nil, false)
-	m.mesh = true
-	m.id.Store(id)
-	m.status.Store(int32(multiplayer.ConnectionConnected))
+	m := newMPTransport(nil, multiplayer.RoleMesh, id)
 	return &MultiplayerPeer{Peer: multiplayer.New(m), m: m}, nil
 }
 
@@ -215,7 +208,7 @@ func (p *MultiplayerPeer) AddMeshPeer(id int32, h *Host) error {
 	if p.IsClosed() {
 		return &peer.OpError{Op: op, Transport: "enet", Err: peer.ErrClosed}
 	}
-	if !m.mesh {
+	if m.Role() != multiplayer.RoleMesh {
 		return &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrUnconfigured, Detail: "not a mesh: call CreateMesh first"}
 	}
 	if h == nil || id <= 0 {
@@ -225,18 +218,15 @@ func (p *MultiplayerPeer) AddMeshPeer(id int32, h *Host) error {
 	if len(ps) != 1 || ps[0].State() != StateConnected {
 		return &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrInvalidParameter, Detail: "the host must have exactly one peer, connected"}
 	}
+	mp := &mpPeer{id: id, p: ps[0], h: h}
 	m.mu.Lock()
-	if m.peers[id] != nil {
-		m.mu.Unlock()
-		return &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrAlreadyInUse, Detail: fmt.Sprintf("peer %d is in the mesh", id)}
+	defer m.mu.Unlock()
+	if err := m.Join(id, mp); err != nil {
+		return err
 	}
-	m.peers[id] = ps[0]
-	m.ids[ps[0]] = id
-	m.hosts[id] = h
+	m.conns[mp.p] = mp
 	m.wg.Add(1)
-	m.mu.Unlock()
-	m.ev.PeerConnected(id)
-	go m.serviceLoop(h, id)
+	go m.serviceLoop(h)
 	return nil
 }
 
@@ -270,13 +260,12 @@ func CreateClient(addr string, cfg *MultiplayerConfig) (*MultiplayerPeer, error)
 		h.Close()
 		return nil, err
 	}
-	m := newMPTransport(h, false)
-	m.id.Store(id)
-	m.status.Store(int32(multiplayer.ConnectionConnecting))
-	m.peers[multiplayer.TargetPeerServer] = p
-	m.ids[p] = multiplayer.TargetPeerServer
+	m := newMPTransport(h, multiplayer.RoleClient, id)
+	mp := &mpPeer{id: multiplayer.TargetPeerServer, p: p}
+	m.Add(mp.id, mp)
+	m.conns[p] = mp
 	m.wg.Add(1)
-	go m.serviceLoop(h, 0)
+	go m.serviceLoop(h)
 	return &MultiplayerPeer{Peer: multiplayer.New(m), m: m}, nil
 }
 
@@ -288,7 +277,7 @@ func DialClient(ctx context.Context, addr string, cfg *MultiplayerConfig) (*Mult
 	if err != nil {
 		return nil, err
 	}
-	return multiplayer.Await(ctx, p, p.m.conn)
+	return multiplayer.Await(ctx, p, p.m.Connecting())
 }
 
 // Host returns the ENet host under the peer (Godot's host property), for
@@ -300,22 +289,22 @@ func (p *MultiplayerPeer) Host() *Host { return p.m.h }
 // nil if there is none; a client only has id 1, its server. Use it for
 // statistics, timeouts and addresses; reading from it would take packets
 // from the MultiplayerPeer.
-func (p *MultiplayerPeer) GetPeer(id int32) *Peer { return p.m.lookup(id) }
+func (p *MultiplayerPeer) GetPeer(id int32) *Peer {
+	if mp, ok := p.m.Peer(id); ok {
+		return mp.p
+	}
+	return nil
+}
 
 // Stats returns a server's connection counters.
 func (p *MultiplayerPeer) Stats() MultiplayerStats {
 	return MultiplayerStats{Accepted: p.m.accepted.Load(), Refused: p.m.refused.Load()}
 }
 
-func (m *mpTransport) lookup(id int32) *Peer {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.peers[id]
-}
-
-// serviceLoop runs h's events; meshID is the peer id h reaches in a mesh.
-func (m *mpTransport) serviceLoop(h *Host, meshID int32) {
+// serviceLoop runs h's events.
+func (m *mpTransport) serviceLoop(h *Host) {
 	defer m.wg.Done()
+	mesh := m.Role() == multiplayer.RoleMesh
 	for {
 		e, err := h.Service(m.ctx)
 		if err != nil {
@@ -323,9 +312,9 @@ func (m *mpTransport) serviceLoop(h *Host, meshID int32) {
 		}
 		switch e.Type {
 		case EventConnect:
-			if m.mesh {
+			if mesh {
 				m.mu.Lock()
-				_, ours := m.ids[e.Peer]
+				_, ours := m.conns[e.Peer]
 				m.mu.Unlock()
 				if !ours {
 					m.refused.Add(1)
@@ -336,17 +325,17 @@ func (m *mpTransport) serviceLoop(h *Host, meshID int32) {
 			m.onConnect(e)
 		case EventReceive:
 			m.mu.Lock()
-			from, ok := m.ids[e.Peer]
+			mp := m.conns[e.Peer]
 			m.mu.Unlock()
-			if !ok {
+			if mp == nil {
 				// A connection reset on arrival: its packets are dropped.
 				_, _ = e.Peer.GetPacket()
 				continue
 			}
-			m.q.Push(mpEntry{p: e.Peer, from: from})
+			m.q.Push(mpEntry{p: e.Peer, from: mp.id})
 		case EventDisconnect:
 			m.onDisconnect(e)
-			if m.mesh {
+			if mesh {
 				// Godot drops a mesh host with its peer.
 				h.Close()
 				return
@@ -356,66 +345,47 @@ func (m *mpTransport) serviceLoop(h *Host, meshID int32) {
 }
 
 func (m *mpTransport) onConnect(e Event) {
-	if !m.server {
-		m.status.Store(int32(multiplayer.ConnectionConnected))
-		m.ev.PeerConnected(multiplayer.TargetPeerServer)
-		m.conn.Finish(nil)
+	if !m.IsServer() {
+		m.mu.Lock()
+		mp := m.conns[e.Peer]
+		m.mu.Unlock()
+		if mp != nil {
+			m.Connect(mp.id, mp)
+		}
 		return
 	}
+	if m.IsRefusingNewConnections() || e.Data < 2 || e.Data > math.MaxInt32 {
+		m.refused.Add(1)
+		e.Peer.Reset()
+		return
+	}
+	mp := &mpPeer{id: int32(e.Data), p: e.Peer}
 	m.mu.Lock()
-	_, taken := m.peers[int32(e.Data)]
-	if m.refuse.Load() || e.Data < 2 || e.Data > math.MaxInt32 || taken {
+	m.conns[e.Peer] = mp
+	m.mu.Unlock()
+	if err := m.Join(mp.id, mp); err != nil {
+		m.mu.Lock()
+		delete(m.conns, e.Peer)
 		m.mu.Unlock()
 		m.refused.Add(1)
 		e.Peer.Reset()
 		return
 	}
-	id := int32(e.Data)
-	m.peers[id] = e.Peer
-	m.ids[e.Peer] = id
-	m.mu.Unlock()
 	m.accepted.Add(1)
-	m.ev.PeerConnected(id)
 }
 
 func (m *mpTransport) onDisconnect(e Event) {
 	m.mu.Lock()
-	id, known := m.ids[e.Peer]
-	delete(m.ids, e.Peer)
-	current := known && m.peers[id] == e.Peer
-	if current {
-		delete(m.peers, id)
-		delete(m.hosts, id)
-	}
+	mp := m.conns[e.Peer]
+	delete(m.conns, e.Peer)
 	m.mu.Unlock()
-	if m.server || m.mesh {
-		if current {
-			m.ev.PeerDisconnected(id)
-		}
+	if mp == nil {
 		return
 	}
-	if multiplayer.ConnectionStatus(m.status.Load()) == multiplayer.ConnectionConnecting {
-		m.conn.Finish(&peer.OpError{Op: "dial", Transport: "enet", Code: peer.ErrCantConnect, Detail: "the server did not answer the CONNECT"})
-		m.endSession(multiplayer.SessionEnded("enet", "connecting failed"))
-		return
+	if m.Role() == multiplayer.RoleClient && m.ConnectionStatus() == multiplayer.ConnectionConnecting {
+		m.Fail(&peer.OpError{Op: "dial", Transport: "enet", Code: peer.ErrCantConnect, Detail: "the server did not answer the CONNECT"})
 	}
-	if current {
-		m.endSession(errServerGone)
-		m.ev.PeerDisconnected(multiplayer.TargetPeerServer)
-	}
-}
-
-var (
-	errServerGone = multiplayer.SessionEnded("enet", "the connection to the server closed")
-	errMPNotConn  = &peer.OpError{Op: "put packet", Transport: "enet", Code: peer.ErrUnconfigured, Detail: "not connected"}
-)
-
-// endSession makes a client ConnectionDisconnected with id 0, as Godot's
-// close, keeping the packets already received readable.
-func (m *mpTransport) endSession(err error) {
-	m.status.Store(int32(multiplayer.ConnectionDisconnected))
-	m.id.Store(0)
-	m.q.End(err)
+	m.Remove(mp.id, mp)
 }
 
 // mpChannel maps a transfer mode and channel to Godot's ENet channel and
@@ -451,43 +421,39 @@ func mpInfo(from int32, ch int, flags PacketFlags) multiplayer.PacketInfo {
 }
 
 func (m *mpTransport) PutPacket(p []byte, target int32, mode multiplayer.TransferMode, channel int) error {
-	if multiplayer.ConnectionStatus(m.status.Load()) != multiplayer.ConnectionConnected {
-		return errMPNotConn
+	if m.ConnectionStatus() != multiplayer.ConnectionConnected {
+		return m.ErrNotConnected()
 	}
 	if len(p) > mpMaxPacketSize {
 		return tooLarge("put packet", len(p), mpMaxPacketSize)
 	}
 	ch, flags := mpChannel(mode, channel)
-	m.mu.Lock()
 	// As Godot, a client checks the target against its one peer (1) too,
 	// then sends to the server whatever the target.
-	if target != 0 && m.peers[abs32(target)] == nil {
-		m.mu.Unlock()
-		return &peer.OpError{Op: "put packet", Transport: "enet", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", target)}
-	}
-	if !m.server && !m.mesh {
-		sp := m.peers[multiplayer.TargetPeerServer]
-		m.mu.Unlock()
-		if sp == nil {
-			return errMPNotConn
+	if target != 0 {
+		if _, ok := m.Peer(abs32(target)); !ok {
+			return &peer.OpError{Op: "put packet", Transport: "enet", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", target)}
 		}
-		err := sp.Send(ch, p, flags)
+	}
+	if m.Role() == multiplayer.RoleClient {
+		sp, ok := m.Peer(multiplayer.TargetPeerServer)
+		if !ok {
+			return m.ErrNotConnected()
+		}
+		err := sp.p.Send(ch, p, flags)
 		m.h.Flush()
 		return err
 	}
-	var err error
-	for id, pp := range m.peers {
-		if (target > 0 && id != target) || (target < 0 && id == -target) {
-			continue
-		}
-		if e := pp.Send(ch, p, flags); e != nil && err == nil {
+	var buf [16]*mpPeer
+	to, err := m.Targets(buf[:0], target)
+	for _, mp := range to {
+		if e := mp.p.Send(ch, p, flags); e != nil && err == nil {
 			err = e
 		}
-		if m.mesh {
-			m.hosts[id].Flush()
+		if mp.h != nil {
+			mp.h.Flush()
 		}
 	}
-	m.mu.Unlock()
 	if m.h != nil {
 		m.h.Flush()
 	}
@@ -502,7 +468,7 @@ func abs32(v int32) int32 {
 }
 
 func (m *mpTransport) GetPacket() ([]byte, multiplayer.PacketInfo, error) {
-	if multiplayer.ConnectionStatus(m.status.Load()) == multiplayer.ConnectionConnecting {
+	if m.ConnectionStatus() == multiplayer.ConnectionConnecting {
 		return nil, multiplayer.PacketInfo{}, &peer.OpError{Op: "get packet", Transport: "enet", Code: peer.ErrUnconfigured, Detail: "still connecting"}
 	}
 	return m.q.GetPacket(readNote)
@@ -526,61 +492,43 @@ func (m *mpTransport) MaxPacketSize() int { return mpMaxPacketSize }
 // TransportName implements peer.Namer.
 func (m *mpTransport) TransportName() string { return "enet" }
 
-func (m *mpTransport) UniqueID() int32 { return m.id.Load() }
-func (m *mpTransport) ConnectionStatus() multiplayer.ConnectionStatus {
-	return multiplayer.ConnectionStatus(m.status.Load())
-}
-func (m *mpTransport) IsServer() bool               { return m.server }
-func (m *mpTransport) IsServerRelaySupported() bool { return !m.mesh }
-func (m *mpTransport) Events() *multiplayer.Events  { return &m.ev }
-
 // SetRefuseNewConnections makes the host ignore CONNECTs (Godot's patched
 // ENet does the same); one already under way is reset when it completes.
 func (m *mpTransport) SetRefuseNewConnections(r bool) {
-	m.refuse.Store(r)
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.Session.SetRefuseNewConnections(r)
 	if m.h != nil {
 		m.h.RefuseNewConnections(r)
 	}
-	for _, h := range m.hosts {
-		h.RefuseNewConnections(r)
-	}
+	m.Each(func(_ int32, mp *mpPeer) {
+		if mp.h != nil {
+			mp.h.RefuseNewConnections(r)
+		}
+	})
 }
 
 func (m *mpTransport) DisconnectPeer(id int32, force bool) error {
-	m.mu.Lock()
-	p := m.peers[id]
-	if p != nil && force {
-		delete(m.peers, id)
+	mp, err := m.Disconnect(id, force)
+	if err != nil {
+		return err
 	}
-	m.mu.Unlock()
-	if p == nil {
-		return &peer.OpError{Op: "disconnect peer", Transport: "enet", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", id)}
-	}
-	p.Disconnect(0)
-	m.mu.Lock()
+	mp.p.Disconnect(0)
 	h := m.h
-	if m.mesh {
-		h = m.hosts[id]
-		if force {
-			delete(m.hosts, id)
-		}
+	if mp.h != nil {
+		h = mp.h
 	}
-	m.mu.Unlock()
 	if h != nil {
 		h.Flush()
 	}
-	if force && m.mesh && h != nil {
-		h.Close()
-	}
-	if force && !m.server && !m.mesh {
-		m.endSession(multiplayer.SessionEnded("enet", "disconnected"))
+	if force && mp.h != nil {
+		mp.h.Close()
 	}
 	return nil
 }
 
 func (m *mpTransport) Close() error {
+	m.mu.Lock()
+	peers := m.Session.Close()
+	m.mu.Unlock()
 	m.cancel()
 	m.q.Close()
 	// Godot's close: peer_disconnect_now to every peer, then flush; the
@@ -589,16 +537,12 @@ func (m *mpTransport) Close() error {
 	if m.h != nil {
 		err = m.h.Close()
 	}
-	m.mu.Lock()
-	hosts := m.hosts
-	m.hosts = map[int32]*Host{}
-	m.mu.Unlock()
-	for _, h := range hosts {
-		h.Close()
+	for _, mp := range peers {
+		if mp.h != nil {
+			mp.h.Close()
+		}
 	}
 	m.wg.Wait()
-	m.status.Store(int32(multiplayer.ConnectionDisconnected))
-	m.id.Store(0)
 	m.q.Close()
 	return err
 }

@@ -71,14 +71,6 @@ type ConnectedPeer struct {
 	Connected  bool
 }
 
-type mpMode int
-
-const (
-	mpServer mpMode = iota
-	mpClient
-	mpMesh
-)
-
 // MultiplayerPeer is Godot 4's WebRTCMultiplayerPeer: a server, client or
 // mesh member of Godot's high-level multiplayer, one PeerConnection per
 // remote peer. It embeds *multiplayer.Peer, so it has the whole
@@ -152,24 +144,19 @@ type mpPeer struct {
 	pc    *PeerConnection
 	chans []*mpChannel
 
-	connected bool        // guarded by mpTransport.mu
-	live      atomic.Bool // connected, for onPacket
-	removed   atomic.Bool
+	live    atomic.Bool // connected: its packets are noted
+	removed atomic.Bool
 }
 
 type mpTransport struct {
-	mode  mpMode
+	*multiplayer.Session[*mpPeer]
 	modes []multiplayer.TransferMode // by channel index
-	ev    multiplayer.Events
 
-	status atomic.Int32
-	id     atomic.Int32
-	refuse atomic.Bool
-
-	mu     sync.Mutex
-	peers  map[int32]*mpPeer
-	closed bool
-	wg     sync.WaitGroup // closing removed peers' connections
+	// mu orders a peer's connecting, removal and expiry, which pion's
+	// goroutines and the application report concurrently, and removals
+	// against Close.
+	mu sync.Mutex
+	wg sync.WaitGroup // closing removed peers' connections
 
 	// q notes whose channel has the next packet: one note per packet
 	// queued on a connected peer's channel (a few more while a peer
@@ -178,24 +165,20 @@ type mpTransport struct {
 
 	connected, refused, timedOut, failed atomic.Uint64
 
-	conn  *multiplayer.Connecting // client: the server connected, or the session failed
-	lobby *mpLobby                // ListenMultiplayer, DialMultiplayer
+	lobby *mpLobby // ListenMultiplayer, DialMultiplayer
 }
 
-func newMultiplayer(op string, mode mpMode, id int32, cfg *MultiplayerConfig) (*MultiplayerPeer, error) {
+func newMultiplayer(op string, role multiplayer.Role, id int32, cfg *MultiplayerConfig) (*MultiplayerPeer, error) {
 	if id < 1 {
 		return nil, &peer.OpError{Op: op, Transport: "webrtc", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("unique id %d is outside [1, 2^31-1]", id)}
 	}
-	if mode == mpClient && id == multiplayer.TargetPeerServer {
+	if role == multiplayer.RoleClient && id == multiplayer.TargetPeerServer {
 		return nil, &peer.OpError{Op: op, Transport: "webrtc", Code: peer.ErrInvalidParameter, Detail: "a client cannot have id 1"}
 	}
 	m := &mpTransport{
-		mode:  mode,
 		modes: []multiplayer.TransferMode{multiplayer.TransferModeReliable, multiplayer.TransferModeUnreliableOrdered, multiplayer.TransferModeUnreliable},
-		peers: map[int32]*mpPeer{},
 		q:     multiplayer.NewQueue[*mpChannel](),
-		conn:  multiplayer.NewConnecting("webrtc"),
 	}
 	if cfg != nil {
 		if len(cfg.Channels) > multiplayer.MaxTransferChannel {
@@ -210,12 +193,7 @@ func newMultiplayer(op string, mode mpMode, id int32, cfg *MultiplayerConfig) (*
 		}
 		m.modes = append(m.modes, cfg.Channels...)
 	}
-	m.id.Store(id)
-	if mode == mpClient {
-		m.status.Store(int32(multiplayer.ConnectionConnecting))
-	} else {
-		m.status.Store(int32(multiplayer.ConnectionConnected))
-	}
+	m.Session = multiplayer.NewSession[*mpPeer]("webrtc", role, id, m.q.End)
 	return &MultiplayerPeer{Peer: multiplayer.New(m), m: m}, nil
 }
 
@@ -223,7 +201,7 @@ func newMultiplayer(op string, mode mpMode, id int32, cfg *MultiplayerConfig) (*
 // ConnectionConnected at once. Add each client's PeerConnection with
 // AddPeer. cfg may be nil.
 func CreateServer(cfg *MultiplayerConfig) (*MultiplayerPeer, error) {
-	return newMultiplayer("create server", mpServer, multiplayer.TargetPeerServer, cfg)
+	return newMultiplayer("create server", multiplayer.RoleServer, multiplayer.TargetPeerServer, cfg)
 }
 
 // CreateClient returns a client with the given id, in [2, 2^31-1], that
@@ -231,14 +209,14 @@ func CreateServer(cfg *MultiplayerConfig) (*MultiplayerPeer, error) {
 // ConnectionConnecting until AddPeer's connection to the server (id 1) is
 // connected, then ConnectionConnected with a PeerConnected(1) event.
 func CreateClient(id int32, cfg *MultiplayerConfig) (*MultiplayerPeer, error) {
-	return newMultiplayer("create client", mpClient, id, cfg)
+	return newMultiplayer("create client", multiplayer.RoleClient, id, cfg)
 }
 
 // CreateMesh returns a mesh member with the given id, in [1, 2^31-1]
 // (Godot's create_mesh): ConnectionConnected at once, not a server, with a
 // direct PeerConnection (AddPeer) to every other member.
 func CreateMesh(id int32, cfg *MultiplayerConfig) (*MultiplayerPeer, error) {
-	return newMultiplayer("create mesh", mpMesh, id, cfg)
+	return newMultiplayer("create mesh", multiplayer.RoleMesh, id, cfg)
 }
 
 // AddPeer adds the remote peer id reached through pc (Godot's add_peer):
@@ -259,15 +237,15 @@ func (p *MultiplayerPeer) AddPeer(pc *PeerConnection, id int32, unreliableLifeti
 	switch {
 	case p.IsClosed():
 		return &peer.OpError{Op: op, Transport: "webrtc", Err: peer.ErrClosed}
-	case m.mode == mpClient && id != multiplayer.TargetPeerServer:
+	case m.Role() == multiplayer.RoleClient && id != multiplayer.TargetPeerServer:
 		return bad("a client only adds the server, id 1, not %d", id)
-	case m.mode == mpServer && id == multiplayer.TargetPeerServer:
+	case m.Role() == multiplayer.RoleServer && id == multiplayer.TargetPeerServer:
 		return bad("a server cannot add id 1")
 	case id < 1:
 		return bad("peer id %d is outside [1, 2^31-1]", id)
 	case unreliableLifetime < 0 || unreliableLifetime > math.MaxUint16:
 		return bad("unreliable lifetime %d ms is outside [0, 65535]", unreliableLifetime)
-	case m.refuse.Load():
+	case m.IsRefusingNewConnections():
 		m.refused.Add(1)
 		return &peer.OpError{Op: op, Transport: "webrtc", Code: peer.ErrUnauthorized, Detail: "refusing new connections"}
 	case pc == nil:
@@ -275,10 +253,7 @@ func (p *MultiplayerPeer) AddPeer(pc *PeerConnection, id int32, unreliableLifeti
 	case pc.ConnectionState() != StateNew:
 		return bad("the peer connection is %v, not STATE_NEW", pc.ConnectionState())
 	}
-	m.mu.Lock()
-	taken := m.peers[id] != nil
-	m.mu.Unlock()
-	if taken {
+	if _, taken := m.Peer(id); taken {
 		return &peer.OpError{Op: op, Transport: "webrtc", Code: peer.ErrAlreadyInUse, Detail: fmt.Sprintf("peer %d was added already", id)}
 	}
 	mp := &mpPeer{id: id, pc: pc}
@@ -316,20 +291,12 @@ func (p *MultiplayerPeer) AddPeer(pc *PeerConnection, id int32, unreliableLifeti
 		}
 		mp.chans = append(mp.chans, ch)
 	}
-	m.mu.Lock()
-	if m.closed || m.peers[id] != nil {
-		closed := m.closed
-		m.mu.Unlock()
+	if err := m.Add(id, mp); err != nil {
 		for _, c := range mp.chans {
 			c.dc.Close()
 		}
-		if closed {
-			return &peer.OpError{Op: op, Transport: "webrtc", Err: peer.ErrClosed}
-		}
-		return &peer.OpError{Op: op, Transport: "webrtc", Code: peer.ErrAlreadyInUse, Detail: fmt.Sprintf("peer %d was added already", id)}
+		return err
 	}
-	m.peers[id] = mp
-	m.mu.Unlock()
 	check := func() { m.check(mp) }
 	for _, c := range mp.chans {
 		c.t.hook.Store(&channelHook{packet: func() { m.onPacket(c) }, open: check, gone: check})
@@ -343,7 +310,7 @@ func (p *MultiplayerPeer) AddPeer(pc *PeerConnection, id int32, unreliableLifeti
 // every channel is open, removed once either is not.
 func (m *mpTransport) check(mp *mpPeer) {
 	m.mu.Lock()
-	if m.peers[mp.id] != mp {
+	if cur, ok := m.Peer(mp.id); !ok || cur != mp {
 		m.mu.Unlock()
 		return
 	}
@@ -367,48 +334,32 @@ func (m *mpTransport) check(mp *mpPeer) {
 		default:
 		}
 	}
-	if open < len(mp.chans) || mp.connected {
+	if open < len(mp.chans) || mp.live.Load() {
 		m.mu.Unlock()
 		return
 	}
-	mp.connected = true
 	mp.live.Store(true)
 	m.connected.Add(1)
-	if m.mode == mpClient {
-		m.status.Store(int32(multiplayer.ConnectionConnected))
-	}
 	// Packets that arrived while the peer connected wait in its channels.
 	for _, c := range mp.chans {
 		for range c.t.q.Len() {
 			m.q.Push(c)
 		}
 	}
-	m.ev.PeerConnected(mp.id)
+	m.Connect(mp.id, mp)
 	m.mu.Unlock()
-	if m.mode == mpClient {
-		m.conn.Finish(nil)
-	}
 }
 
-// removeLocked forgets mp, reports it gone if it was connected, unlocks
+// removeLocked forgets mp (PeerDisconnected if it was connected), unlocks
 // m.mu and closes mp's connection: at once when the caller is the
 // application, in the background when it may be a pion goroutine (which
 // closing waits for).
 func (m *mpTransport) removeLocked(mp *mpPeer, background bool) {
-	delete(m.peers, mp.id)
 	mp.removed.Store(true)
 	mp.live.Store(false)
-	wasConnected := mp.connected
-	mp.connected = false
-	if m.mode == mpClient && mp.id == multiplayer.TargetPeerServer {
-		if wasConnected {
-			m.endSession(errServerGone)
-		} else {
-			m.endSession(multiplayer.SessionEnded("webrtc", "the connection to the server failed before it opened"))
-		}
-	}
-	if wasConnected {
-		m.ev.PeerDisconnected(mp.id)
+	if !m.Remove(mp.id, mp) {
+		m.mu.Unlock()
+		return
 	}
 	if !background {
 		m.mu.Unlock()
@@ -421,20 +372,6 @@ func (m *mpTransport) removeLocked(mp *mpPeer, background bool) {
 		defer m.wg.Done()
 		mp.pc.Close()
 	}()
-}
-
-var (
-	errServerGone = multiplayer.SessionEnded("webrtc", "the connection to the server closed")
-	errMPNotConn  = &peer.OpError{Op: "put packet", Transport: "webrtc", Code: peer.ErrUnconfigured, Detail: "not connected"}
-)
-
-// endSession makes a client ConnectionDisconnected with id 0; reads report
-// err once the queued packets are read.
-func (m *mpTransport) endSession(err error) {
-	m.status.Store(int32(multiplayer.ConnectionDisconnected))
-	m.id.Store(0)
-	m.q.End(err)
-	m.conn.Finish(&peer.OpError{Op: "dial", Transport: "webrtc", Code: peer.ErrCantConnect, Detail: err.Error()})
 }
 
 func (m *mpTransport) onPacket(c *mpChannel) {
@@ -450,8 +387,8 @@ func (m *mpTransport) onPacket(c *mpChannel) {
 func (p *MultiplayerPeer) RemovePeer(id int32) error {
 	m := p.m
 	m.mu.Lock()
-	mp := m.peers[id]
-	if mp == nil {
+	mp, ok := m.Peer(id)
+	if !ok {
 		m.mu.Unlock()
 		return &peer.OpError{Op: "remove peer", Transport: "webrtc", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", id)}
 	}
@@ -462,19 +399,16 @@ func (p *MultiplayerPeer) RemovePeer(id int32) error {
 // HasPeer reports whether peer id was added and not removed (Godot's
 // has_peer), connected or not.
 func (p *MultiplayerPeer) HasPeer(id int32) bool {
-	p.m.mu.Lock()
-	defer p.m.mu.Unlock()
-	return p.m.peers[id] != nil
+	_, ok := p.m.Peer(id)
+	return ok
 }
 
 // GetPeer describes peer id (Godot's get_peer), nil if there is none. Use
 // the connection and channels for their state and statistics; reading from
 // a channel would take packets from the MultiplayerPeer.
 func (p *MultiplayerPeer) GetPeer(id int32) *ConnectedPeer {
-	p.m.mu.Lock()
-	defer p.m.mu.Unlock()
-	mp := p.m.peers[id]
-	if mp == nil {
+	mp, ok := p.m.Peer(id)
+	if !ok {
 		return nil
 	}
 	cp := mp.info()
@@ -483,17 +417,13 @@ func (p *MultiplayerPeer) GetPeer(id int32) *ConnectedPeer {
 
 // GetPeers describes every peer by id (Godot's get_peers).
 func (p *MultiplayerPeer) GetPeers() map[int32]ConnectedPeer {
-	p.m.mu.Lock()
-	defer p.m.mu.Unlock()
-	out := make(map[int32]ConnectedPeer, len(p.m.peers))
-	for id, mp := range p.m.peers {
-		out[id] = mp.info()
-	}
+	out := map[int32]ConnectedPeer{}
+	p.m.Each(func(id int32, mp *mpPeer) { out[id] = mp.info() })
 	return out
 }
 
 func (mp *mpPeer) info() ConnectedPeer {
-	cp := ConnectedPeer{Connection: mp.pc, Connected: mp.connected, Channels: make([]*DataChannel, len(mp.chans))}
+	cp := ConnectedPeer{Connection: mp.pc, Connected: mp.live.Load(), Channels: make([]*DataChannel, len(mp.chans))}
 	for i, c := range mp.chans {
 		cp.Channels[i] = c.dc
 	}
@@ -521,39 +451,28 @@ func channelIndex(mode multiplayer.TransferMode, channel int) int {
 }
 
 func (m *mpTransport) PutPacket(p []byte, target int32, mode multiplayer.TransferMode, channel int) error {
-	if multiplayer.ConnectionStatus(m.status.Load()) == multiplayer.ConnectionDisconnected {
-		return errMPNotConn
+	if m.ConnectionStatus() == multiplayer.ConnectionDisconnected {
+		return m.ErrNotConnected()
 	}
 	idx := channelIndex(mode, channel)
 	if idx >= len(m.modes) {
 		return &peer.OpError{Op: "put packet", Transport: "webrtc", Code: peer.ErrInvalidParameter,
 			Detail: fmt.Sprintf("transfer channel %d: the peer has %d custom channels", channel, len(m.modes)-mpChReserved)}
 	}
+	// Send outside the session's lock: a full send queue waits for pion,
+	// whose goroutines report into check.
+	var buf [16]*mpPeer
+	to, err := m.Targets(buf[:0], target)
+	if err != nil {
+		return err
+	}
 	if target > 0 {
-		m.mu.Lock()
-		mp := m.peers[target]
-		m.mu.Unlock()
-		if mp == nil {
-			return &peer.OpError{Op: "put packet", Transport: "webrtc", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", target)}
-		}
-		return mp.chans[idx].t.PutPacket(p)
+		return to[0].chans[idx].t.PutPacket(p)
 	}
-	// Send outside the lock: a full send queue waits for pion, whose
-	// goroutines report into check.
-	var buf [16]*dcTransport
-	ts := buf[:0]
-	m.mu.Lock()
-	for id, mp := range m.peers {
-		if target != 0 && id == -target {
-			continue
-		}
-		ts = append(ts, mp.chans[idx].t)
-	}
-	m.mu.Unlock()
 	// As Godot's, a broadcast reports no error of its own: a peer still
 	// connecting simply does not get it.
-	for _, t := range ts {
-		_ = t.PutPacket(p)
+	for _, mp := range to {
+		_ = mp.chans[idx].t.PutPacket(p)
 	}
 	return nil
 }
@@ -579,38 +498,26 @@ func (m *mpTransport) WaitPacket(ctx context.Context) error { return m.q.Wait(ct
 // AvailablePacketCount counts the packets queued on connected peers'
 // channels, as Godot's.
 func (m *mpTransport) AvailablePacketCount() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	n := 0
-	for _, mp := range m.peers {
-		if !mp.connected {
-			continue
+	m.Each(func(_ int32, mp *mpPeer) {
+		if mp.live.Load() {
+			for _, c := range mp.chans {
+				n += c.t.q.Len()
+			}
 		}
-		for _, c := range mp.chans {
-			n += c.t.q.Len()
-		}
-	}
+	})
 	return n
 }
 
 // MaxPacketSize is Godot's: 1200, advisory.
 func (m *mpTransport) MaxPacketSize() int { return MultiplayerMaxPacketSize }
 
-func (m *mpTransport) UniqueID() int32 { return m.id.Load() }
-func (m *mpTransport) ConnectionStatus() multiplayer.ConnectionStatus {
-	return multiplayer.ConnectionStatus(m.status.Load())
-}
-func (m *mpTransport) IsServer() bool                 { return m.mode == mpServer }
-func (m *mpTransport) IsServerRelaySupported() bool   { return m.mode != mpMesh }
-func (m *mpTransport) SetRefuseNewConnections(r bool) { m.refuse.Store(r) }
-func (m *mpTransport) Events() *multiplayer.Events    { return &m.ev }
-
 func (m *mpTransport) DisconnectPeer(id int32, force bool) error {
 	m.mu.Lock()
-	mp := m.peers[id]
-	if mp == nil {
+	mp, err := m.Disconnect(id, force)
+	if err != nil {
 		m.mu.Unlock()
-		return &peer.OpError{Op: "disconnect peer", Transport: "webrtc", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", id)}
+		return err
 	}
 	if !force {
 		// Godot closes the connection; the peer is removed, with
@@ -619,11 +526,10 @@ func (m *mpTransport) DisconnectPeer(id int32, force bool) error {
 		return mp.pc.Close()
 	}
 	// Forgotten at once, without an event.
-	mp.connected = false
-	if m.mode == mpClient {
-		m.endSession(multiplayer.SessionEnded("webrtc", "disconnected"))
-	}
-	m.removeLocked(mp, false)
+	mp.removed.Store(true)
+	mp.live.Store(false)
+	m.mu.Unlock()
+	mp.pc.Close()
 	return nil
 }
 
@@ -632,9 +538,7 @@ func (m *mpTransport) Close() error {
 		m.lobby.close()
 	}
 	m.mu.Lock()
-	m.closed = true
-	peers := m.peers
-	m.peers = map[int32]*mpPeer{}
+	peers := m.Session.Close()
 	m.mu.Unlock()
 	m.q.Close()
 	for _, mp := range peers {
@@ -642,9 +546,6 @@ func (m *mpTransport) Close() error {
 		mp.pc.Close()
 	}
 	m.wg.Wait()
-	m.status.Store(int32(multiplayer.ConnectionDisconnected))
-	m.id.Store(0)
-	m.conn.Finish(&peer.OpError{Op: "dial", Transport: "webrtc", Err: peer.ErrClosed})
 	m.q.Close()
 	return nil
 }

@@ -96,7 +96,7 @@ func DialMultiplayer(ctx context.Context, url string, cfg *MultiplayerConfig) (*
 	l := newLobby(sig, p, c)
 	l.wg.Add(1)
 	go l.serve()
-	return multiplayer.Await(ctx, p, p.m.conn)
+	return multiplayer.Await(ctx, p, p.m.Connecting())
 }
 
 func lobbyConfig(cfg *MultiplayerConfig) (Config, MultiplayerConfig) {
@@ -150,7 +150,7 @@ func (l *mpLobby) serve() {
 		}
 		if err != nil {
 			if client {
-				l.p.m.conn.Finish(&peer.OpError{Op: "dial", Transport: "webrtc", Code: peer.ErrCantConnect, Err: err, Detail: "signalling link lost"})
+				l.p.m.Connecting().Finish(&peer.OpError{Op: "dial", Transport: "webrtc", Code: peer.ErrCantConnect, Err: err, Detail: "signalling link lost"})
 			}
 			return
 		}
@@ -233,14 +233,14 @@ func (l *mpLobby) expire(id int32, pc *PeerConnection) {
 		case <-t.C:
 			m := l.p.m
 			m.mu.Lock()
-			mp := m.peers[id]
-			if mp == nil || mp.pc != pc || mp.connected {
+			mp, ok := m.Peer(id)
+			if !ok || mp.pc != pc || mp.live.Load() {
 				m.mu.Unlock()
 				return
 			}
 			m.timedOut.Add(1)
-			if m.mode == mpClient {
-				m.endSession(multiplayer.SessionEnded("webrtc", fmt.Sprintf("the server did not connect within HandshakeTimeout %v", l.cfg.HandshakeTimeout)))
+			if m.Role() == multiplayer.RoleClient {
+				m.End(multiplayer.SessionEnded("webrtc", fmt.Sprintf("the server did not connect within HandshakeTimeout %v", l.cfg.HandshakeTimeout)))
 			}
 			m.removeLocked(mp, false)
 			return

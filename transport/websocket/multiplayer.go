@@ -46,38 +46,25 @@ type mpPeer struct {
 	id     int32
 	ws     *Peer
 	cancel context.CancelFunc
-	forced atomic.Bool // forgotten by DisconnectPeer(id, true): no event
 }
 
 type mpTransport struct {
+	*multiplayer.Session[*mpPeer]
 	cfg    Config
-	server bool
-	ev     multiplayer.Events
 	in     *ringbuf.Inbox
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	status atomic.Int32
-	id     atomic.Int32
-	refuse atomic.Bool
-
-	mu    sync.Mutex
-	peers map[int32]*mpPeer
-
 	// server
 	l        *Listener
 	refused  atomic.Uint64
 	accepted atomic.Uint64
-
-	conn *multiplayer.Connecting // client: the handshake succeeded or failed
 }
 
-func newMPTransport(cfg Config, server bool) *mpTransport {
+func newMPTransport(cfg Config, role multiplayer.Role) *mpTransport {
 	m := &mpTransport{
-		cfg:    cfg,
-		server: server,
-		peers:  map[int32]*mpPeer{},
+		cfg: cfg,
 		in: ringbuf.NewInbox(ringbuf.Config{
 			MaxBytes:     max(mpQueueBytes, cfg.InboundBufferSize+2*mpHeader+4),
 			MaxPackets:   max(cfg.MaxQueuedPackets, 1),
@@ -85,6 +72,7 @@ func newMPTransport(cfg Config, server bool) *mpTransport {
 			InitialBytes: 4 << 10,
 		}, peer.ErrUnavailable),
 	}
+	m.Session = multiplayer.NewSession[*mpPeer]("websocket", role, 0, m.in.Close)
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	return m
 }
@@ -105,10 +93,8 @@ func CreateServer(addr string, cfg *Config) (*MultiplayerPeer, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := newMPTransport(c, true)
+	m := newMPTransport(c, multiplayer.RoleServer)
 	m.l = l
-	m.id.Store(multiplayer.TargetPeerServer)
-	m.status.Store(int32(multiplayer.ConnectionConnected))
 	m.wg.Add(1)
 	go m.acceptLoop()
 	return &MultiplayerPeer{Peer: multiplayer.New(m), m: m}, nil
@@ -126,9 +112,7 @@ func CreateClient(url string, cfg *Config) (*MultiplayerPeer, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := newMPTransport(c, false)
-	m.conn = multiplayer.NewConnecting("websocket")
-	m.status.Store(int32(multiplayer.ConnectionConnecting))
+	m := newMPTransport(c, multiplayer.RoleClient)
 	m.wg.Add(1)
 	go m.connect(u)
 	return &MultiplayerPeer{Peer: multiplayer.New(m), m: m}, nil
@@ -144,7 +128,7 @@ func DialClient(ctx context.Context, url string, cfg *Config) (*MultiplayerPeer,
 	if err != nil {
 		return nil, err
 	}
-	return multiplayer.Await(ctx, p, p.m.conn)
+	return multiplayer.Await(ctx, p, p.m.Connecting())
 }
 
 // Addr returns the server's listening address, nil on a client.
@@ -160,7 +144,7 @@ func (p *MultiplayerPeer) Addr() net.Addr {
 // addresses, headers and close code; reading from it would take packets
 // from the MultiplayerPeer.
 func (p *MultiplayerPeer) GetPeer(id int32) *Peer {
-	if mp := p.m.lookup(id); mp != nil {
+	if mp, ok := p.m.Peer(id); ok {
 		return mp.ws
 	}
 	return nil
@@ -189,7 +173,7 @@ func (p *MultiplayerPeer) PeerPort(id int32) int {
 // given an id and Refused also counting those turned away by
 // SetRefuseNewConnections. Zero on a client.
 func (p *MultiplayerPeer) Stats() ListenerStats {
-	if !p.m.server {
+	if !p.m.IsServer() {
 		return ListenerStats{}
 	}
 	var s ListenerStats
@@ -200,12 +184,6 @@ func (p *MultiplayerPeer) Stats() ListenerStats {
 	s.Accepted = p.m.accepted.Load()
 	s.Refused += r
 	return s
-}
-
-func (m *mpTransport) lookup(id int32) *mpPeer {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.peers[id]
 }
 
 // NewMultiplayerServer returns a server MultiplayerPeer without a listener
@@ -219,9 +197,7 @@ func NewMultiplayerServer(cfg *Config) (*MultiplayerPeer, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	m := newMPTransport(c, true)
-	m.id.Store(multiplayer.TargetPeerServer)
-	m.status.Store(int32(multiplayer.ConnectionConnected))
+	m := newMPTransport(c, multiplayer.RoleServer)
 	return &MultiplayerPeer{Peer: multiplayer.New(m), m: m}, nil
 }
 
@@ -232,7 +208,7 @@ func NewMultiplayerServer(cfg *Config) (*MultiplayerPeer, error) {
 // returns an error (matching peer.ErrUnavailable, peer.ErrClosed and
 // peer.ErrUnavailable respectively).
 func (p *MultiplayerPeer) AddPeer(ws *Peer) (int32, error) {
-	if !p.m.server {
+	if !p.m.IsServer() {
 		ws.Close()
 		return 0, &peer.OpError{Op: "add peer", Transport: "websocket", Code: peer.ErrUnavailable, Detail: "not a server"}
 	}
@@ -252,43 +228,40 @@ func (m *mpTransport) acceptLoop() {
 
 // admit gives ws an id and starts its reader.
 func (m *mpTransport) admit(ws *Peer) (int32, error) {
-	if m.refuse.Load() {
+	if m.IsRefusingNewConnections() {
 		// Godot drops the connection without a word.
 		m.refused.Add(1)
 		ws.CloseWithCode(-1, "")
 		ws.Close()
 		return 0, &peer.OpError{Op: "add peer", Transport: "websocket", Code: peer.ErrUnavailable, Detail: "refusing new connections"}
 	}
-	m.mu.Lock()
-	if m.ctx.Err() != nil {
-		m.mu.Unlock()
+	var (
+		ctx context.Context
+		mp  *mpPeer
+	)
+	id, err := m.JoinNew(func(id int32) *mpPeer {
+		// The id is queued before the peer can be sent anything else (a
+		// broadcast, or what the program sends on PeerConnected, such as
+		// SceneMultiplayer's ADD_PEER): a Godot client takes the first
+		// message as its id. Queueing does not block.
+		var idMsg [4]byte
+		binary.LittleEndian.PutUint32(idMsg[:], uint32(id))
+		if err := ws.PutPacket(idMsg[:]); err != nil {
+			// Only a connection that already failed refuses 4 bytes; the
+			// reader reports it disconnected.
+			ws.CloseWithCode(-1, "")
+		}
+		mp = &mpPeer{id: id, ws: ws}
+		ctx, mp.cancel = context.WithCancel(m.ctx)
+		m.wg.Add(1) // before Close can wait
+		return mp
+	})
+	if err != nil {
 		ws.CloseWithCode(-1, "")
 		ws.Close()
-		return 0, &peer.OpError{Op: "add peer", Transport: "websocket", Err: peer.ErrClosed}
+		return 0, err
 	}
-	id := multiplayer.GenerateUniqueID()
-	for m.peers[id] != nil {
-		id = multiplayer.GenerateUniqueID()
-	}
-	// The id is queued before the peer can be sent anything else (a
-	// broadcast, or what the program sends on PeerConnected, such as
-	// SceneMultiplayer's ADD_PEER): a Godot client takes the first message
-	// as its id. Queueing does not block.
-	var idMsg [4]byte
-	binary.LittleEndian.PutUint32(idMsg[:], uint32(id))
-	if err := ws.PutPacket(idMsg[:]); err != nil {
-		// Only a connection that already failed refuses 4 bytes; the
-		// reader reports it disconnected.
-		ws.CloseWithCode(-1, "")
-	}
-	mp := &mpPeer{id: id, ws: ws}
-	var ctx context.Context
-	ctx, mp.cancel = context.WithCancel(m.ctx)
-	m.peers[id] = mp
-	m.wg.Add(1)
-	m.mu.Unlock()
 	m.accepted.Add(1)
-	m.ev.PeerConnected(id)
 	go m.readLoop(ctx, mp)
 	return id, nil
 }
@@ -314,47 +287,19 @@ func (m *mpTransport) readLoop(ctx context.Context, mp *mpPeer) {
 	}
 	mp.ws.Close()
 	mp.cancel()
-	m.mu.Lock()
-	if m.peers[mp.id] == mp {
-		delete(m.peers, mp.id)
-	}
-	m.mu.Unlock()
-	if m.ctx.Err() != nil || mp.forced.Load() {
-		return
-	}
-	if !m.server {
-		m.endSession(errServerGone)
-	}
-	m.ev.PeerDisconnected(mp.id)
-}
-
-var (
-	errServerGone = multiplayer.SessionEnded("websocket", "the connection to the server closed")
-	errNotInit    = &peer.OpError{Op: "put packet", Transport: "websocket", Code: peer.ErrUnconfigured, Detail: "not connected"}
-)
-
-// endSession makes a client ConnectionDisconnected with id 0, as Godot's
-// _clear, keeping the packets already received readable.
-func (m *mpTransport) endSession(err error) {
-	m.status.Store(int32(multiplayer.ConnectionDisconnected))
-	m.id.Store(0)
-	m.in.Close(err)
+	m.Remove(mp.id, mp)
 }
 
 func (m *mpTransport) connect(u string) {
 	defer m.wg.Done()
 	ctx, cancel := context.WithTimeout(m.ctx, m.cfg.HandshakeTimeout)
 	defer cancel()
-	fail := func(err error) {
-		m.endSession(multiplayer.SessionEnded("websocket", "connecting failed: "+err.Error()))
-		m.conn.Finish(err)
-	}
 	ws, err := Dial(ctx, u, &m.cfg)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && m.ctx.Err() == nil {
 			err = &peer.OpError{Op: "dial", Transport: "websocket", Code: peer.ErrTimeout, Detail: fmt.Sprintf("no connection within HandshakeTimeout %v: %v", m.cfg.HandshakeTimeout, err)}
 		}
-		fail(err)
+		m.Fail(err)
 		return
 	}
 	b, err := ws.ReadPacket(ctx)
@@ -372,19 +317,20 @@ func (m *mpTransport) connect(u string) {
 			ws.CloseWithCode(-1, "")
 		}
 		ws.Close()
-		fail(err)
+		m.Fail(err)
 		return
 	}
 	mp := &mpPeer{id: multiplayer.TargetPeerServer, ws: ws}
 	var rctx context.Context
 	rctx, mp.cancel = context.WithCancel(m.ctx)
-	m.mu.Lock()
-	m.peers[mp.id] = mp
-	m.mu.Unlock()
-	m.id.Store(id)
-	m.status.Store(int32(multiplayer.ConnectionConnected))
-	m.ev.PeerConnected(multiplayer.TargetPeerServer)
-	m.conn.Finish(nil)
+	m.SetUniqueID(id)
+	if err := m.Join(mp.id, mp); err != nil {
+		// Closed meanwhile.
+		mp.cancel()
+		ws.CloseWithCode(-1, "")
+		ws.Close()
+		return
+	}
 	m.wg.Add(1)
 	go m.readLoop(rctx, mp)
 }
@@ -403,39 +349,28 @@ func parseID(b []byte) (int32, error) {
 }
 
 func (m *mpTransport) PutPacket(p []byte, target int32, _ multiplayer.TransferMode, _ int) error {
-	if multiplayer.ConnectionStatus(m.status.Load()) != multiplayer.ConnectionConnected {
-		return errNotInit
+	if m.ConnectionStatus() != multiplayer.ConnectionConnected {
+		return m.ErrNotConnected()
 	}
-	if !m.server {
-		mp := m.lookup(multiplayer.TargetPeerServer)
-		if mp == nil {
-			return errNotInit
+	if !m.IsServer() {
+		mp, ok := m.Peer(multiplayer.TargetPeerServer)
+		if !ok {
+			return m.ErrNotConnected()
 		}
 		return mp.ws.PutPacket(p)
 	}
-	if target > 0 {
-		mp := m.lookup(target)
-		if mp == nil {
-			return &peer.OpError{Op: "put packet", Transport: "websocket", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", target)}
-		}
-		return mp.ws.PutPacket(p)
-	}
-	m.mu.Lock()
-	var first error
-	for id, mp := range m.peers {
-		if target != 0 && id == -target {
-			continue
-		}
-		if err := mp.ws.PutPacket(p); err != nil && first == nil {
-			first = err
+	var buf [16]*mpPeer
+	to, err := m.Targets(buf[:0], target)
+	for _, mp := range to {
+		if e := mp.ws.PutPacket(p); e != nil && err == nil {
+			err = e
 		}
 	}
-	m.mu.Unlock()
-	return first
+	return err
 }
 
 func (m *mpTransport) GetPacket() ([]byte, multiplayer.PacketInfo, error) {
-	if multiplayer.ConnectionStatus(m.status.Load()) == multiplayer.ConnectionConnecting {
+	if m.ConnectionStatus() == multiplayer.ConnectionConnecting {
 		return nil, multiplayer.PacketInfo{}, &peer.OpError{Op: "get packet", Transport: "websocket", Code: peer.ErrUnconfigured, Detail: "still connecting"}
 	}
 	b, err := m.in.GetPacket()
@@ -456,51 +391,30 @@ func (m *mpTransport) MaxPacketSize() int { return m.cfg.maxPacketSize() - mpLeg
 // TransportName implements peer.Namer.
 func (m *mpTransport) TransportName() string { return "websocket" }
 
-func (m *mpTransport) UniqueID() int32 { return m.id.Load() }
-func (m *mpTransport) ConnectionStatus() multiplayer.ConnectionStatus {
-	return multiplayer.ConnectionStatus(m.status.Load())
-}
-func (m *mpTransport) IsServer() bool                 { return m.server }
-func (m *mpTransport) IsServerRelaySupported() bool   { return true }
-func (m *mpTransport) SetRefuseNewConnections(r bool) { m.refuse.Store(r) }
-func (m *mpTransport) Events() *multiplayer.Events    { return &m.ev }
-
 func (m *mpTransport) DisconnectPeer(id int32, force bool) error {
-	mp := m.lookup(id)
-	if mp == nil {
-		return &peer.OpError{Op: "disconnect peer", Transport: "websocket", Code: peer.ErrInvalidParameter, Detail: fmt.Sprintf("no peer %d", id)}
+	mp, err := m.Disconnect(id, force)
+	if err != nil {
+		return err
 	}
 	mp.ws.CloseWithCode(CloseNormalClosure, "")
 	if force {
-		mp.forced.Store(true)
-		m.mu.Lock()
-		if m.peers[id] == mp {
-			delete(m.peers, id)
-		}
-		m.mu.Unlock()
-		if !m.server {
-			m.endSession(multiplayer.SessionEnded("websocket", "disconnected"))
-		}
 		mp.cancel()
 	}
 	return nil
 }
 
 func (m *mpTransport) Close() error {
-	m.cancel()
 	// Godot's close drops every connection without a close frame.
-	m.mu.Lock()
-	for _, mp := range m.peers {
+	peers := m.Session.Close()
+	m.cancel()
+	for _, mp := range peers {
 		mp.ws.CloseWithCode(-1, "")
 	}
-	m.mu.Unlock()
 	var err error
 	if m.l != nil {
 		err = m.l.Close()
 	}
 	m.wg.Wait()
-	m.status.Store(int32(multiplayer.ConnectionDisconnected))
-	m.id.Store(0)
 	m.in.Close(nil)
 	return err
 }

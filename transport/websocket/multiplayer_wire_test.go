@@ -133,7 +133,7 @@ func TestMultiplayerClientBadID(t *testing.T) {
 			require.ErrorIs(t, err, peer.ErrUnconfigured)
 			require.ErrorIs(t, p.PutPacket([]byte("x")), peer.ErrUnconfigured)
 			release <- struct{}{}
-			<-p.m.conn.Done()
+			<-p.m.Connecting().Done()
 			require.Equal(t, multiplayer.ConnectionDisconnected, p.ConnectionStatus())
 			require.Equal(t, int32(0), p.UniqueID())
 			_, ok := p.PollEvent()
