@@ -319,6 +319,24 @@ func (c *Conn) Flush() {
 	c.flush()
 }
 
+// Drain waits until every datagram queued so far has been handed to the
+// system, whoever sends it: before Close, so that another goroutine's
+// sendmmsg does not find the socket closed.
+func (c *Conn) Drain() {
+	c.mu.Lock()
+	for c.busy || len(c.queue.msgs) > 0 {
+		if !c.busy {
+			c.busy = true
+			c.mu.Unlock()
+			c.flush()
+			c.mu.Lock()
+			continue
+		}
+		c.room.Wait()
+	}
+	c.mu.Unlock()
+}
+
 // flush sends the queue until it is empty, then lets the next caller send.
 func (c *Conn) flush() {
 	c.mu.Lock()

@@ -379,3 +379,34 @@ func TestCallCounters(t *testing.T) {
 	}
 	require.Equal(t, uint64(reads), c.ReadCalls())
 }
+
+// Drain returns once the queue has been sent: by itself when no one is
+// sending, else after the sending goroutine has sent it.
+func TestDrain(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	c := listen(t, "127.0.0.1:0", Config{})
+	d := sender(t)
+	require.NoError(t, d.SetReadDeadline(time.Now().Add(5*time.Second)))
+	buf := make([]byte, 16)
+
+	c.Enqueue([]byte("queued"), addrOf(d))
+	c.Drain()
+	n, _, err := d.ReadFromUDPAddrPort(buf)
+	require.NoError(t, err)
+	require.Equal(t, "queued", string(buf[:n]))
+
+	c.mu.Lock()
+	c.busy = true // another goroutine is sending
+	c.queue.add([]byte("theirs"), addrOf(d))
+	c.mu.Unlock()
+	drained := make(chan struct{})
+	go func() {
+		c.Drain()
+		close(drained)
+	}()
+	c.flush() // what that goroutine does
+	<-drained
+	n, _, err = d.ReadFromUDPAddrPort(buf)
+	require.NoError(t, err)
+	require.Equal(t, "theirs", string(buf[:n]))
+}

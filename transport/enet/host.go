@@ -699,6 +699,7 @@ func (h *Host) Close() error {
 	if d := h.dtls.Load(); d != nil {
 		d.close()
 	}
+	h.sock.Drain() // the DISCONNECTs, whichever goroutine sends them
 	err := h.sock.Close()
 	<-h.readerDone
 	if z, ok := h.compressor.(*zstdCodec); ok {
