@@ -339,3 +339,22 @@ func TestBroadcastBatched(t *testing.T) {
 	t.Logf("%d datagrams in %d system calls", n, calls)
 	require.LessOrEqual(t, calls, uint64(n/4))
 }
+
+// SocketSend puts raw bytes on the host's socket (Godot's socket_send),
+// from the host's port, also from a dual-stack host to an IPv4 remote.
+func TestSocketSend(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	raw, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	defer raw.Close()
+	require.NoError(t, raw.SetReadDeadline(time.Now().Add(10*time.Second)))
+	h, err := NewHost("", nil)
+	require.NoError(t, err)
+	defer h.Close()
+	require.NoError(t, h.SocketSend(raw.LocalAddr().(*net.UDPAddr).AddrPort(), []byte("punch")))
+	buf := make([]byte, 16)
+	n, from, err := raw.ReadFromUDPAddrPort(buf)
+	require.NoError(t, err)
+	require.Equal(t, "punch", string(buf[:n]))
+	require.Equal(t, h.LocalPort(), int(from.Port()))
+}
