@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -39,6 +40,7 @@ type reader struct {
 	names []unix.RawSockaddrInet6
 	msgs  []Message
 	size  int // bytes read into each buffer: MaxPacketSize
+	calls atomic.Uint64
 
 	n   int
 	err error
@@ -105,6 +107,7 @@ func (r *reader) read() (int, error) {
 	if r.err != nil {
 		return 0, &net.OpError{Op: "read", Net: "udp", Err: r.err}
 	}
+	r.calls.Add(1)
 	for i := range r.n {
 		m := &r.msgs[i]
 		m.N = int(r.hs[i].n)
@@ -136,6 +139,8 @@ type writer struct {
 	sent int
 	err  error
 	fn   func(fd uintptr) bool
+
+	calls atomic.Uint64
 }
 
 func newWriter(conn *net.UDPConn, rc syscall.RawConn, v6 bool) *writer {
@@ -158,6 +163,7 @@ func newWriter(conn *net.UDPConn, rc syscall.RawConn, v6 bool) *writer {
 }
 
 func (w *writer) writeOne(p []byte, to netip.AddrPort) error {
+	w.calls.Add(1)
 	_, err := w.conn.WriteToUDPAddrPort(p, to)
 	return err
 }
@@ -212,6 +218,7 @@ func (w *writer) writeBatch(b *batch) (failed int) {
 			failed += w.cnt - w.off
 			break
 		}
+		w.calls.Add(1)
 		w.off += w.sent
 		if w.err != nil || w.sent == 0 {
 			failed++ // the message at w.off was refused: skip it

@@ -5,6 +5,7 @@ package udpsock
 import (
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -18,6 +19,7 @@ type reader struct {
 	msgs []Message
 	// scratch holds any datagram, so that an oversize one is measured.
 	scratch []byte
+	calls   atomic.Uint64
 }
 
 func newReader(conn *net.UDPConn, _ syscall.RawConn, cfg Config) *reader {
@@ -32,15 +34,20 @@ func (r *reader) read() (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	r.calls.Add(1)
 	m.N, m.Addr = n, unmap(src)
 	return 1, nil
 }
 
-type writer struct{ conn *net.UDPConn }
+type writer struct {
+	conn  *net.UDPConn
+	calls atomic.Uint64
+}
 
 func newWriter(conn *net.UDPConn, _ syscall.RawConn, _ bool) *writer { return &writer{conn: conn} }
 
 func (w *writer) writeOne(p []byte, to netip.AddrPort) error {
+	w.calls.Add(1)
 	_, err := w.conn.WriteToUDPAddrPort(p, to)
 	return err
 }

@@ -174,6 +174,16 @@ func (c *Conn) ReadErrors() uint64 { return c.readErrors.Load() }
 // callers had already returned.
 func (c *Conn) SendErrors() uint64 { return c.sendErrors.Load() }
 
+// ReadCalls counts the system calls that returned datagrams (recvmmsg,
+// or one read per datagram elsewhere), and WriteCalls those that sent
+// datagrams (sendto for a lone WriteTo, sendmmsg for a queue, or one
+// write per datagram elsewhere): divided by the datagrams, what batching
+// saves.
+func (c *Conn) ReadCalls() uint64 { return c.rd.calls.Load() }
+
+// WriteCalls: see ReadCalls.
+func (c *Conn) WriteCalls() uint64 { return c.wr.calls.Load() }
+
 // Close closes the socket: Serve returns, WriteTo fails with net.ErrClosed.
 func (c *Conn) Close() error {
 	c.closed.Store(true)
@@ -309,6 +319,24 @@ func (c *Conn) Flush() {
 	c.flush()
 }
 
+// Drain waits until every datagram queued so far has been handed to the
+// system, whoever sends it: before Close, so that another goroutine's
+// sendmmsg does not find the socket closed.
+func (c *Conn) Drain() {
+	c.mu.Lock()
+	for c.busy || len(c.queue.msgs) > 0 {
+		if !c.busy {
+			c.busy = true
+			c.mu.Unlock()
+			c.flush()
+			c.mu.Lock()
+			continue
+		}
+		c.room.Wait()
+	}
+	c.mu.Unlock()
+}
+
 // flush sends the queue until it is empty, then lets the next caller send.
 func (c *Conn) flush() {
 	c.mu.Lock()
@@ -351,13 +379,18 @@ func (b *batch) fits(n int) bool {
 }
 
 func (b *batch) add(p []byte, to netip.AddrPort) {
+	if n := len(b.data) + len(p); n > cap(b.data) {
+		// Grow within queueBytes (append's growth would overshoot it and
+		// reset would then drop the arena every time).
+		b.data = append(make([]byte, 0, max(n, min(2*cap(b.data), queueBytes))), b.data...)
+	}
 	b.msgs = append(b.msgs, queued{off: len(b.data), n: len(p), to: to})
 	b.data = append(b.data, p...)
 }
 
 func (b *batch) reset() {
 	b.msgs = b.msgs[:0]
-	if cap(b.data) > queueBytes { // one big datagram grew it
+	if cap(b.data) > queueBytes { // one datagram bigger than queueBytes grew it
 		b.data = make([]byte, 0, 4096)
 	}
 	b.data = b.data[:0]

@@ -330,3 +330,83 @@ func TestServeIPv6Source(t *testing.T) {
 	require.True(t, g.from.Addr().Is6())
 	require.Equal(t, "six", string(g.payload))
 }
+
+// Queues filled to their byte bound, one after the other, reuse their
+// arenas: no allocation once they have grown.
+func TestFullQueueNoAllocations(t *testing.T) {
+	c := listen(t, "127.0.0.1:0", Config{})
+	d := sender(t)
+	require.NoError(t, d.SetReadBuffer(1<<20))
+	msg := make([]byte, 1200)
+	buf := make([]byte, 2048)
+	const n = queueBytes / 1200
+	allocs := testing.AllocsPerRun(20, func() {
+		for range n {
+			c.Enqueue(msg, addrOf(d))
+		}
+		c.Flush()
+		for range n {
+			if _, _, err := d.ReadFromUDPAddrPort(buf); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	require.Zero(t, allocs)
+	require.Zero(t, c.SendErrors())
+}
+
+// ReadCalls and WriteCalls count system calls, not datagrams.
+func TestCallCounters(t *testing.T) {
+	c := listen(t, "127.0.0.1:0", Config{})
+	dsts := []*net.UDPConn{sender(t), sender(t), sender(t)}
+	for _, d := range dsts {
+		c.Enqueue([]byte("x"), addrOf(d))
+	}
+	c.Flush()
+	require.Equal(t, uint64(1), c.WriteCalls())
+	require.NoError(t, c.WriteTo([]byte("y"), addrOf(dsts[0])))
+	require.Equal(t, uint64(2), c.WriteCalls())
+
+	for _, d := range dsts {
+		_, err := d.WriteToUDPAddrPort([]byte("z"), addrOf(c))
+		require.NoError(t, err)
+	}
+	reads := 0
+	for got := 0; got < len(dsts); reads++ {
+		ms, err := c.ReadBatch()
+		require.NoError(t, err)
+		got += len(ms)
+	}
+	require.Equal(t, uint64(reads), c.ReadCalls())
+}
+
+// Drain returns once the queue has been sent: by itself when no one is
+// sending, else after the sending goroutine has sent it.
+func TestDrain(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	c := listen(t, "127.0.0.1:0", Config{})
+	d := sender(t)
+	require.NoError(t, d.SetReadDeadline(time.Now().Add(5*time.Second)))
+	buf := make([]byte, 16)
+
+	c.Enqueue([]byte("queued"), addrOf(d))
+	c.Drain()
+	n, _, err := d.ReadFromUDPAddrPort(buf)
+	require.NoError(t, err)
+	require.Equal(t, "queued", string(buf[:n]))
+
+	c.mu.Lock()
+	c.busy = true // another goroutine is sending
+	c.queue.add([]byte("theirs"), addrOf(d))
+	c.mu.Unlock()
+	drained := make(chan struct{})
+	go func() {
+		c.Drain()
+		close(drained)
+	}()
+	c.flush() // what that goroutine does
+	<-drained
+	n, _, err = d.ReadFromUDPAddrPort(buf)
+	require.NoError(t, err)
+	require.Equal(t, "theirs", string(buf[:n]))
+}

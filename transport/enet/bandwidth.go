@@ -17,8 +17,8 @@ func (h *Host) SetBandwidthLimit(incoming, outgoing uint32) {
 // since its last run (Godot's bandwidth_throttle). The host runs it on its
 // own about once a second; calling it is never needed.
 func (h *Host) BandwidthThrottle() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.lockPass()
+	defer h.unlockPass()
 	if h.closed {
 		return
 	}

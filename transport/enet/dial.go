@@ -19,7 +19,7 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
 		return nil, err
 	}
 	c.MaxPeers = 1
-	conn, err := openSocket("")
+	conn, err := openSocket("", 1)
 	if err != nil {
 		return nil, &peer.OpError{Op: "dial", Transport: "enet", Code: peer.ErrCantCreate, Err: err}
 	}
@@ -73,7 +73,7 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 	if err := c.check("listen"); err != nil {
 		return nil, err
 	}
-	conn, err := openSocket(addr)
+	conn, err := openSocket(addr, c.MaxPeers)
 	if err != nil {
 		return nil, &peer.OpError{Op: "listen", Transport: "enet", Code: peer.ErrCantCreate, Err: err}
 	}

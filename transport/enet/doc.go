@@ -118,6 +118,16 @@
 // costs each side about 1.4 KB with 2 channels and 25 KB with 255 (96
 // bytes per channel), and wakes its host about twice a second (its 500 ms
 // ping): the timers sleep until the next retransmission or ping is due.
+// A Host itself costs about 60 KB with one peer slot (as Dial's), 16 KiB
+// of it read buffers (64 KiB from 16 slots up).
+//
+// The Host shares internal/udpsock with package udp's and package dtls's
+// listeners: on Linux one recvmmsg reads up to one datagram per peer slot
+// (4 to 16), all handled under one lock, and the datagrams one pass of
+// the protocol sends to its peers (acknowledgements, queued packets,
+// retransmissions) leave in one sendmmsg. A server echoing 64 busy
+// clients (BenchmarkLibenet/clients64) makes about one system call per
+// eight datagrams, where one per datagram was needed before.
 //
 // Outgoing data is bounded per peer by Config.SendQueueBytes (64 MiB;
 // each queued or unacknowledged command counts its payload plus 192

@@ -92,6 +92,7 @@ func (h *Host) setupDTLS(op string, d *dtlsLayer) error {
 	d.max = 2 * h.cfg.MaxPeers
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	h.dtls.Store(d)
+	h.wakeReader()
 	return nil
 }
 
@@ -128,11 +129,10 @@ func (d *dtlsLayer) session(ap netip.AddrPort, create bool, hello []byte) *dtlsS
 	s = &dtlsSession{d: d, ap: ap, raddr: net.UDPAddrFromAddrPort(ap), created: time.Now()}
 	h := d.h
 	s.pc = dgramconn.New(dgramconn.Config{
-		Local:  h.conn.LocalAddr(),
+		Local:  h.LocalAddr(),
 		Remote: s.raddr,
 		Write: func(b []byte) error {
-			_, err := h.conn.WriteToUDPAddrPort(b, h.socketAddr(ap))
-			return err
+			return h.sock.WriteTo(b, ap)
 		},
 		RepairSNI: d.server && snirepair.EmptySNIHello(hello),
 	})

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"testing"
+
+	"github.com/packetpeer/packetpeer/internal/udpsock"
 )
 
 // fuzzSrc is the fake remote of the fuzz targets; datagrams sent back to it
@@ -107,8 +109,9 @@ func seedDatagrams() [][]byte {
 	}
 }
 
-// FuzzDatagram feeds arbitrary datagrams to a host with one connected peer
-// (and, with peer ID 0xFFF, to its CONNECT path). It must never panic, and
+// FuzzDatagram feeds arbitrary datagrams, as the socket's batches hand
+// them over, to a host with one connected peer (and, with peer ID 0xFFF,
+// to its CONNECT path). It must never panic, and
 // the data it holds must stay within the configured limits.
 func FuzzDatagram(f *testing.F) {
 	for _, s := range seedDatagrams() {
@@ -122,7 +125,7 @@ func FuzzDatagram(f *testing.F) {
 			b[0] = b[0]&^(sessionMask>>8) | s.inSess<<4
 			h.mu.Unlock()
 		}
-		h.receive(fuzzSrc, b)
+		h.receiveBatch([]udpsock.Message{udpsock.MakeMessage(b, len(b), fuzzSrc, udpsock.Config{MaxPacketSize: maxMTU})})
 		h.mu.Lock()
 		w, pw := h.waiting.Load(), s.waiting
 		if s.pub != nil {

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/packetpeer/packetpeer/internal/udpsock"
 	"github.com/packetpeer/packetpeer/peer"
 )
 
@@ -70,8 +71,7 @@ type hostStats struct {
 // Service returns the events in order.
 type Host struct {
 	cfg  Config
-	conn *net.UDPConn
-	v6   bool
+	sock *udpsock.Conn
 
 	mu          sync.Mutex
 	slots       []*slot
@@ -86,6 +86,8 @@ type Host struct {
 	dirty       []*slot
 	refusing    atomic.Bool // read by the DTLS layer without h.mu
 	urgent      bool        // an event was raised: send before unlocking
+	inPass      bool        // writeTo queues datagrams (socket.go)
+	queued      int         // datagrams queued by this pass
 	chanLimit   int
 	compressor  compressor
 	stats       hostStats
@@ -128,17 +130,17 @@ func NewHost(addr string, cfg *Config) (*Host, error) {
 	if err := c.check("create host"); err != nil {
 		return nil, err
 	}
-	conn, err := openSocket(addr)
+	conn, err := openSocket(addr, c.MaxPeers)
 	if err != nil {
 		return nil, &peer.OpError{Op: "create host", Transport: "enet", Code: peer.ErrCantCreate, Err: err}
 	}
 	return newHost(conn, c), nil
 }
 
-func newHost(conn *net.UDPConn, c Config) *Host {
+func newHost(sock *udpsock.Conn, c Config) *Host {
 	h := &Host{
 		cfg:        c,
-		conn:       conn,
+		sock:       sock,
 		start:      time.Now(),
 		sendBuf:    make([]byte, 0, maxMTU+8),
 		compBuf:    make([]byte, 0, maxMTU+8),
@@ -149,9 +151,6 @@ func newHost(conn *net.UDPConn, c Config) *Host {
 		done:       make(chan struct{}),
 		readerDone: make(chan struct{}),
 		timerDone:  make(chan struct{}),
-	}
-	if la, ok := conn.LocalAddr().(*net.UDPAddr); ok && la.IP.To4() == nil {
-		h.v6 = true
 	}
 	h.slots = make([]*slot, c.MaxPeers)
 	for i := range h.slots {
@@ -240,25 +239,6 @@ func (h *Host) markDirty(s *slot) {
 	}
 }
 
-// receive handles one datagram from the reader goroutine.
-func (h *Host) receive(src netip.AddrPort, b []byte) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
-		return
-	}
-	h.serviceTime = h.clock()
-	if s := h.handleDatagram(src, b); s != nil && (len(s.acks) > 0 || s.queued() > 0) {
-		h.markDirty(s)
-	}
-	if h.urgent {
-		// A connection changed state: its acknowledgements leave before the
-		// application can react (say, disconnect at once and drop them).
-		h.urgent = false
-		h.flushDirty()
-	}
-}
-
 // tickInterval is how often a peer with queued or pending work (a full
 // window, a DISCONNECT_LATER) is polled; otherwise the timer goroutine
 // sleeps until the next retransmission or ping is due (at most maxSleep),
@@ -283,16 +263,16 @@ func (h *Host) timerLoop() {
 		case <-h.done:
 			return
 		case <-h.kick:
-			h.mu.Lock()
+			h.lockPass()
 			h.serviceTime = h.clock()
 			h.bandwidthThrottle()
 			h.flushDirty()
 			at := h.wakeAt
-			h.mu.Unlock()
+			h.unlockPass()
 			rearm(at)
 		case <-t.C:
 			armed = time.Time{}
-			h.mu.Lock()
+			h.lockPass()
 			h.serviceTime = h.clock()
 			h.wakeAt = time.Time{}
 			h.inTimer = true
@@ -305,7 +285,7 @@ func (h *Host) timerLoop() {
 			}
 			h.inTimer = false
 			at := h.wakeAt
-			h.mu.Unlock()
+			h.unlockPass()
 			rearm(at)
 		}
 	}
@@ -548,8 +528,8 @@ func (h *Host) popEvent() (Event, bool, error) {
 
 // Flush sends everything queued now (Godot's flush).
 func (h *Host) Flush() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.lockPass()
+	defer h.unlockPass()
 	if h.closed {
 		return
 	}
@@ -563,8 +543,9 @@ func (h *Host) Flush() {
 }
 
 // Broadcast sends data to every connected peer (Godot's broadcast). A peer
-// whose send queue is full (Config.SendQueueBytes) is skipped and the
-// packet counted as dropped on it.
+// whose send queue is full (Config.SendQueueBytes), or whose
+// MaxPacketSize is smaller than data, is skipped and the packet counted as
+// dropped on it.
 func (h *Host) Broadcast(channel int, data []byte, flags PacketFlags) error {
 	if err := checkFlags("broadcast", flags); err != nil {
 		return err
@@ -583,7 +564,7 @@ func (h *Host) Broadcast(channel int, data []byte, flags PacketFlags) error {
 	}
 	for _, s := range h.slots {
 		if s.state == StateConnected && channel < len(s.channels) {
-			if !h.sendRoom(s, len(data)) {
+			if len(data) > h.sendLimit(s) || !h.sendRoom(s, len(data)) {
 				s.pub.t.stats.refused.Add(1)
 				continue
 			}
@@ -591,6 +572,18 @@ func (h *Host) Broadcast(channel int, data []byte, flags PacketFlags) error {
 		}
 	}
 	return nil
+}
+
+// sendLimit is the largest packet that may be sent to s: MaxPacketSize, or
+// what maxFragmentCnt fragments carry at s's MTU (Config.MTU before a
+// connection; s may be nil). Called with h.mu held.
+func (h *Host) sendLimit(s *slot) int {
+	mtu := h.cfg.MTU
+	if s != nil {
+		mtu = int(s.mtu)
+	}
+	fragLen := int64(mtu - 28 - h.checksumLen())
+	return int(min(int64(h.cfg.MaxPacketSize), fragLen*maxFragmentCnt))
 }
 
 func checkFlags(op string, f PacketFlags) error {
@@ -633,12 +626,6 @@ func (h *Host) RefuseNewConnections(refuse bool) {
 	h.refusing.Store(refuse)
 }
 
-// LocalAddr returns the socket's address.
-func (h *Host) LocalAddr() net.Addr { return h.conn.LocalAddr() }
-
-// LocalPort returns the local port (Godot's get_local_port).
-func (h *Host) LocalPort() int { return h.conn.LocalAddr().(*net.UDPAddr).Port }
-
 // Peers returns the peers with a live connection (Godot's get_peers).
 func (h *Host) Peers() []*Peer {
 	h.mu.Lock()
@@ -674,13 +661,6 @@ func (h *Host) PopStatistic(st Statistic) uint64 {
 	return v
 }
 
-// SocketSend sends a raw datagram from the host's socket (Godot's
-// socket_send, e.g. for NAT punch-through).
-func (h *Host) SocketSend(addr netip.AddrPort, data []byte) error {
-	_, err := h.conn.WriteToUDPAddrPort(data, addr)
-	return err
-}
-
 // Close disconnects every peer at once (an unreliable DISCONNECT each, as
 // DisconnectNow, so remotes see a disconnect instead of timing out),
 // closes the socket and waits for the host's goroutines (Godot's destroy).
@@ -692,9 +672,9 @@ func (h *Host) Close() error {
 	if onClose != nil {
 		onClose()
 	}
-	h.mu.Lock()
+	h.lockPass()
 	if h.closed {
-		h.mu.Unlock()
+		h.unlockPass()
 		return nil
 	}
 	h.serviceTime = h.clock()
@@ -713,14 +693,15 @@ func (h *Host) Close() error {
 		}
 	}
 	h.events = nil
-	h.mu.Unlock()
+	h.unlockPass()
 	close(h.done)
+	<-h.timerDone
 	if d := h.dtls.Load(); d != nil {
 		d.close()
 	}
-	err := h.conn.Close()
+	h.sock.Drain() // the DISCONNECTs, whichever goroutine sends them
+	err := h.sock.Close()
 	<-h.readerDone
-	<-h.timerDone
 	if z, ok := h.compressor.(*zstdCodec); ok {
 		z.close()
 	}

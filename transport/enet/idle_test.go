@@ -48,3 +48,24 @@ func TestIdleConnectionBytes(t *testing.T) {
 		srv.Close()
 	}
 }
+
+// TestHostBytes states what a Host costs before any connection: about
+// 60 KB with one peer slot (as Dial's), 16 KiB of it read buffers. The
+// bound checked: 64 KiB.
+func TestHostBytes(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	const n = 32
+	hs := make([]*Host, n)
+	before := heapAlloc()
+	for i := range hs {
+		h, err := NewHost("127.0.0.1:0", &Config{MaxPeers: 1})
+		require.NoError(t, err)
+		hs[i] = h
+	}
+	perHost := (int64(heapAlloc()) - int64(before)) / n
+	t.Logf("%d bytes per one-peer host", perHost)
+	require.LessOrEqual(t, perHost, int64(64<<10))
+	for _, h := range hs {
+		require.NoError(t, h.Close())
+	}
+}

@@ -232,8 +232,8 @@ func (t *peerTransport) trySend(op string, ch int, p []byte, flags PacketFlags, 
 	if s.state != StateConnected {
 		return false, &peer.OpError{Op: op, Transport: "enet", Code: peer.ErrFailed, Detail: "peer state is " + s.state.String()}
 	}
-	if fragLen := int(s.mtu) - 28 - h.checksumLen(); len(p) > fragLen && (len(p)+fragLen-1)/fragLen > maxFragmentCnt {
-		return false, tooLarge(op, len(p), fragLen*maxFragmentCnt)
+	if limit := h.sendLimit(s); len(p) > limit {
+		return false, tooLarge(op, len(p), limit)
 	}
 	if !h.sendRoom(s, len(p)) {
 		if wait {
@@ -307,12 +307,21 @@ func (t *peerTransport) WaitPacket(ctx context.Context) error {
 	}
 }
 
-// MaxPacketSize is Godot's get_max_packet_size for ENet peers (2^24), or
-// Config.MaxPacketSize if smaller.
 // TransportName implements peer.Namer.
 func (t *peerTransport) TransportName() string { return "enet" }
 
-func (t *peerTransport) MaxPacketSize() int { return min(1<<24, t.h.cfg.MaxPacketSize) }
+// MaxPacketSize is the largest packet Send and PutPacket accept:
+// Config.MaxPacketSize (default 32 MiB, ENet's maximumPacketSize), or the
+// most ENet's 1 048 576 fragments carry at the connection's MTU if that is
+// less (548 MiB at the smallest MTU). Godot's ENetPacketPeer reports 2^24
+// (16 MiB) whatever its host accepts; an ENetMultiplayerPeer's hosts use
+// that figure.
+func (t *peerTransport) MaxPacketSize() int {
+	h := t.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.sendLimit(t.s)
+}
 
 // Close disconnects gracefully: queued packets are sent first (up to
 // Config.CloseTimeout), then the DISCONNECT handshake runs.
