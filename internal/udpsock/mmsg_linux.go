@@ -34,31 +34,82 @@ func isIPv6(rc syscall.RawConn) (bool, error) {
 
 type reader struct {
 	rc    syscall.RawConn
+	cfg   Config
 	hs    []mmsghdr
 	iovs  []unix.Iovec
 	names []unix.RawSockaddrInet6
 	msgs  []Message
-	size  int // bytes read into each buffer: MaxPacketSize
+	slots int // messages with a buffer: all but for a Reader not grown yet
 
-	n   int
-	err error
-	fn  func(fd uintptr) bool
+	// A Reader's socket: one datagram after a wait, and no source
+	// addresses when connected (remote is then every datagram's source).
+	peer      bool
+	connected bool
+	remote    netip.AddrPort
+
+	vlen   int  // messages the next attempt asks for
+	waited bool // the poller waited during this read
+	n      int
+	err    error
+	fn     func(fd uintptr) bool // waits on EAGAIN
+	pollFn func(fd uintptr) bool // does not
 }
 
-func newReader(_ *net.UDPConn, rc syscall.RawConn, cfg Config) *reader {
-	n := cfg.Batch
+func newReader(conn *net.UDPConn, rc syscall.RawConn, cfg Config) *reader {
+	r := newReaderSlots(conn, rc, cfg, cfg.Batch)
+	r.grow()
+	return r
+}
+
+// newReaderSlots makes a reader of up to n messages with the buffer of the
+// first one only; grow gives the others theirs.
+func newReaderSlots(_ *net.UDPConn, rc syscall.RawConn, cfg Config, n int) *reader {
 	r := &reader{
 		rc:    rc,
+		cfg:   cfg,
 		hs:    make([]mmsghdr, n),
 		iovs:  make([]unix.Iovec, n),
 		names: make([]unix.RawSockaddrInet6, n),
 		msgs:  make([]Message, n),
-		size:  cfg.MaxPacketSize,
 	}
+	r.fill(0, 1)
+	r.slots = 1
+	r.fn = func(fd uintptr) bool {
+		if !r.recv(fd) {
+			r.waited = true
+			if r.peer {
+				r.vlen = 1
+			}
+			return false
+		}
+		return true
+	}
+	r.pollFn = func(fd uintptr) bool {
+		if !r.recv(fd) {
+			r.n, r.err = 0, nil
+		}
+		return true
+	}
+	return r
+}
+
+// grow gives every message its buffer.
+func (r *reader) grow() {
+	r.fill(r.slots, len(r.hs))
+	r.slots = len(r.hs)
+}
+
+// fill gives messages [from, to) their buffers, in one allocation.
+func (r *reader) fill(from, to int) {
+	if from >= to {
+		return
+	}
+	cfg := r.cfg
 	stride := cfg.Headroom + cfg.MaxPacketSize
-	bufs := make([]byte, n*stride)
-	for i := range n {
-		buf := bufs[i*stride : (i+1)*stride : (i+1)*stride]
+	bufs := make([]byte, (to-from)*stride)
+	for i := from; i < to; i++ {
+		off := (i - from) * stride
+		buf := bufs[off : off+stride : off+stride]
 		r.msgs[i] = Message{Buf: buf, headroom: cfg.Headroom, max: cfg.MaxPacketSize}
 		r.iovs[i].Base = &buf[cfg.Headroom]
 		r.iovs[i].SetLen(cfg.MaxPacketSize)
@@ -67,16 +118,23 @@ func newReader(_ *net.UDPConn, rc syscall.RawConn, cfg Config) *reader {
 		h.Iov = &r.iovs[i]
 		h.SetIovlen(1)
 	}
-	r.fn = r.recv
-	return r
 }
 
-// recv is one recvmmsg: it reports false (wait for the socket to be
-// readable) on EAGAIN.
+// recv is one recvmmsg of r.vlen messages (a recvmsg for a Reader's single
+// one): it reports false (nothing to read) on EAGAIN.
 func (r *reader) recv(fd uintptr) bool {
 	for {
-		n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hs[0])), uintptr(len(r.hs)),
-			unix.MSG_TRUNC, 0, 0)
+		var n uintptr
+		var e syscall.Errno
+		if r.peer && r.vlen == 1 {
+			n, _, e = unix.Syscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&r.hs[0].hdr)), unix.MSG_TRUNC)
+			if e == 0 {
+				r.hs[0].n, n = uint32(n), 1
+			}
+		} else {
+			n, _, e = unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hs[0])), uintptr(r.vlen),
+				unix.MSG_TRUNC, 0, 0)
+		}
 		switch e {
 		case 0:
 			r.n, r.err = int(n), nil
@@ -91,15 +149,24 @@ func (r *reader) recv(fd uintptr) bool {
 	}
 }
 
-// read waits for datagrams and fills r.msgs[:n].
-func (r *reader) read() (int, error) {
-	for i := range r.hs {
-		r.hs[i].hdr.Namelen = unix.SizeofSockaddrInet6
+// read reads datagrams into r.msgs[:n]: waiting for them when block is
+// set, else returning 0 when none is queued.
+func (r *reader) read(block bool) (int, error) {
+	for i := range r.slots {
+		if r.connected {
+			r.hs[i].hdr.Name, r.hs[i].hdr.Namelen = nil, 0
+		} else {
+			r.hs[i].hdr.Namelen = unix.SizeofSockaddrInet6
+		}
 		r.hs[i].hdr.Flags = 0
 		r.hs[i].n = 0
 	}
-	r.n, r.err = 0, nil
-	if err := r.rc.Read(r.fn); err != nil {
+	r.n, r.err, r.vlen, r.waited = 0, nil, r.slots, false
+	fn := r.fn
+	if !block {
+		fn = r.pollFn
+	}
+	if err := r.rc.Read(fn); err != nil {
 		return 0, err
 	}
 	if r.err != nil {
@@ -108,7 +175,15 @@ func (r *reader) read() (int, error) {
 	for i := range r.n {
 		m := &r.msgs[i]
 		m.N = int(r.hs[i].n)
-		m.Addr = decodeAddr(&r.names[i])
+		if r.connected {
+			m.Addr = r.remote
+		} else {
+			m.Addr = decodeAddr(&r.names[i])
+		}
+	}
+	if r.peer && r.n > 0 && !r.waited && r.slots < len(r.hs) {
+		// Datagrams were waiting: read the next ones in batches.
+		r.grow()
 	}
 	return r.n, nil
 }

@@ -206,7 +206,7 @@ func (c *Conn) Serve(h func([]Message)) error {
 // its own loop (a read deadline set on UDPConn applies). The messages are
 // reused by the next ReadBatch.
 func (c *Conn) ReadBatch() ([]Message, error) {
-	n, err := c.rd.read()
+	n, err := c.rd.read(true)
 	if err != nil {
 		return nil, err
 	}
@@ -372,3 +372,59 @@ func (b *batch) payload(i int) []byte {
 func unmap(ap netip.AddrPort) netip.AddrPort {
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
+
+// Reader reads a peer's own socket (bound or connected, read by one
+// goroutine at a time) in batches when datagrams wait, and one at a time
+// when they come one by one. A read that finds datagrams already queued
+// reads up to Config.Batch of them with one recvmmsg(2); a read that had to
+// wait for the socket reads the datagram that woke it with one recvmsg(2),
+// as a plain ReadFrom would, since the next one is rarely there yet (a
+// ping-pong pays no more than ReadFrom). The buffers of all but the first
+// message are allocated the first time datagrams are found waiting, so a
+// socket that never sees a burst costs one datagram's buffer. Elsewhere
+// than on Linux each read returns one datagram.
+type Reader struct {
+	r *reader
+}
+
+// NewReader makes a Reader for conn, which the caller keeps (and closes).
+// On a connected socket every Message.Addr is the remote, and source
+// addresses are not read.
+func NewReader(conn *net.UDPConn, cfg Config) (*Reader, error) {
+	cfg = cfg.withDefaults()
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	r := newReaderSlots(conn, rc, cfg, cfg.Batch)
+	r.peer = true
+	if ra, ok := conn.RemoteAddr().(*net.UDPAddr); ok && ra != nil {
+		r.connected, r.remote = true, unmap(ra.AddrPort())
+	}
+	return &Reader{r: r}, nil
+}
+
+// Read waits for datagrams and returns them (at least one), reused by the
+// next Read or Poll. A deadline set on the socket applies. A socket error
+// (ECONNREFUSED after an ICMP port unreachable, for one) is returned as a
+// *net.OpError wrapping the syscall.Errno; the socket stays usable.
+func (r *Reader) Read() ([]Message, error) {
+	n, err := r.r.read(true)
+	if err != nil {
+		return nil, err
+	}
+	return r.r.msgs[:n], nil
+}
+
+// Poll returns the datagrams queued now without waiting: none (and no
+// error) when the socket has none. Errors are as for Read.
+func (r *Reader) Poll() ([]Message, error) {
+	n, err := r.r.read(false)
+	if err != nil {
+		return nil, err
+	}
+	return r.r.msgs[:n], nil
+}
+
+// Batch is how many datagrams one read may return.
+func (r *Reader) Batch() int { return len(r.r.msgs) }

@@ -235,7 +235,7 @@ func TestNoAllocations(t *testing.T) {
 			}
 		}
 		for got := 0; got < 4; {
-			n, err := c.rd.read()
+			n, err := c.rd.read(true)
 			if err != nil {
 				t.Fatal(err)
 			}
