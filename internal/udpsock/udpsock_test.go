@@ -4,8 +4,10 @@ import (
 	"encoding/binary"
 	"net"
 	"net/netip"
+	"os"
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -329,4 +331,134 @@ func TestServeIPv6Source(t *testing.T) {
 	require.Equal(t, addrOf(v6), g.from)
 	require.True(t, g.from.Addr().Is6())
 	require.Equal(t, "six", string(g.payload))
+}
+
+func mustReader(t *testing.T, conn *net.UDPConn, cfg Config) *Reader {
+	t.Helper()
+	r, err := NewReader(conn, cfg)
+	require.NoError(t, err)
+	return r
+}
+
+// Datagrams queued before the first read: the first read takes one (the
+// Reader has one buffer until it sees datagrams waiting), the next ones
+// take up to Batch each (one recvmmsg on Linux), in order, with their
+// source; oversize ones keep their real length and no payload.
+func TestReaderBatchesWaitingDatagrams(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	rc := sender(t) // the Reader's socket, kept by the caller
+	s := sender(t)
+	r := mustReader(t, rc, Config{Headroom: 18, MaxPacketSize: 100, Batch: 16})
+	require.Equal(t, 16, r.Batch())
+	const total = 40
+	for i := range total {
+		msg := make([]byte, 10)
+		if i == 20 {
+			msg = make([]byte, 300) // oversize, inside a batch
+		}
+		msg[0] = byte(i)
+		_, err := s.WriteToUDPAddrPort(msg, addrOf(rc))
+		require.NoError(t, err)
+	}
+	var sizes []int
+	for next := 0; next < total; {
+		ms, err := r.Read()
+		require.NoError(t, err)
+		sizes = append(sizes, len(ms))
+		for _, m := range ms {
+			require.Equal(t, addrOf(s), m.Addr)
+			if next == 20 {
+				require.True(t, m.Oversize())
+				require.Equal(t, 300, m.N)
+				require.Nil(t, m.Payload())
+			} else {
+				require.Equal(t, 10, m.N)
+				require.Equal(t, byte(next), m.Payload()[0])
+				require.Len(t, m.Buf, 18+100, "headroom before the payload")
+			}
+			next++
+		}
+	}
+	if runtime.GOOS == "linux" {
+		require.Equal(t, []int{1, 16, 16, 7}, sizes)
+	}
+	ms, err := r.Poll()
+	require.NoError(t, err)
+	require.Empty(t, ms, "Poll returns at once when nothing is queued")
+}
+
+// Poll takes what is queued, many at a time, and on a connected socket
+// every datagram's source is the remote (not read from the kernel).
+func TestReaderPollConnected(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	s := sender(t)
+	conn, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(addrOf(s)))
+	require.NoError(t, err)
+	defer conn.Close()
+	r := mustReader(t, conn, Config{MaxPacketSize: 64})
+	for i := range 10 {
+		_, err := s.WriteToUDPAddrPort([]byte{byte(i)}, addrOf(conn))
+		require.NoError(t, err)
+	}
+	var got []byte
+	polls := 0
+	for len(got) < 10 {
+		ms, err := r.Poll()
+		require.NoError(t, err)
+		require.NotEmpty(t, ms, "queued datagrams are there to poll")
+		polls++
+		for _, m := range ms {
+			require.Equal(t, addrOf(s), m.Addr)
+			got = append(got, m.Payload()...)
+		}
+	}
+	require.Equal(t, []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, got)
+	if runtime.GOOS == "linux" {
+		require.Equal(t, 2, polls, "one datagram, then the other nine at once")
+	}
+}
+
+// A socket error (ECONNREFUSED from the ICMP port unreachable a connected
+// socket gets) comes back as an error matching the errno, and the Reader
+// reads on afterwards.
+func TestReaderSocketError(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	gone := sender(t)
+	to := addrOf(gone)
+	gone.Close()
+	conn, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(to))
+	require.NoError(t, err)
+	defer conn.Close()
+	r := mustReader(t, conn, Config{})
+	_, err = conn.Write([]byte("x"))
+	require.NoError(t, err)
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+	_, err = r.Read()
+	require.ErrorIs(t, err, syscall.ECONNREFUSED)
+	var errno syscall.Errno
+	require.ErrorAs(t, err, &errno)
+	require.NoError(t, conn.SetReadDeadline(time.Now()))
+	_, err = r.Read()
+	require.ErrorIs(t, err, os.ErrDeadlineExceeded, "the deadline applies")
+}
+
+// Steady-state reads allocate nothing.
+func TestReaderNoAllocations(t *testing.T) {
+	rc := sender(t)
+	s := sender(t)
+	r := mustReader(t, rc, Config{MaxPacketSize: 100})
+	msg := make([]byte, 32)
+	read := func() {
+		for range 3 {
+			_, err := s.WriteToUDPAddrPort(msg, addrOf(rc))
+			require.NoError(t, err)
+		}
+		for n := 0; n < 3; {
+			ms, err := r.Read()
+			require.NoError(t, err)
+			n += len(ms)
+		}
+	}
+	read() // grows to Batch buffers
+	require.Zero(t, testing.AllocsPerRun(100, read))
 }
