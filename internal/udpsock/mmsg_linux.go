@@ -120,14 +120,17 @@ func (r *reader) fill(from, to int) {
 	}
 }
 
-// recv is one recvmmsg of r.vlen messages (a recvmsg for a Reader's single
-// one): it reports false (nothing to read) on EAGAIN.
+// recv is one recvmmsg of r.vlen messages (a recvfrom for a Reader's
+// single one): it reports false (nothing to read) on EAGAIN.
 func (r *reader) recv(fd uintptr) bool {
 	for {
 		var n uintptr
 		var e syscall.Errno
 		if r.peer && r.vlen == 1 {
-			n, _, e = unix.Syscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&r.hs[0].hdr)), unix.MSG_TRUNC)
+			// What ReadFrom does: recvfrom(2), the cheapest read of one.
+			h := &r.hs[0].hdr
+			n, _, e = unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(r.iovs[0].Base)), uintptr(r.iovs[0].Len),
+				unix.MSG_TRUNC, uintptr(unsafe.Pointer(h.Name)), uintptr(unsafe.Pointer(&h.Namelen)))
 			if e == 0 {
 				r.hs[0].n, n = uint32(n), 1
 			}

@@ -377,7 +377,7 @@ func unmap(ap netip.AddrPort) netip.AddrPort {
 // goroutine at a time) in batches when datagrams wait, and one at a time
 // when they come one by one. A read that finds datagrams already queued
 // reads up to Config.Batch of them with one recvmmsg(2); a read that had to
-// wait for the socket reads the datagram that woke it with one recvmsg(2),
+// wait for the socket reads the datagram that woke it with one recvfrom(2),
 // as a plain ReadFrom would, since the next one is rarely there yet (a
 // ping-pong pays no more than ReadFrom). The buffers of all but the first
 // message are allocated the first time datagrams are found waiting, so a

@@ -17,7 +17,7 @@ import (
 // Direct read (a Dial peer without Config.BackgroundRead): no reader
 // goroutine; the socket of a connected peer is read on the caller's
 // goroutine, the way Godot polls it, through a udpsock.Reader: a blocked
-// read takes the one datagram that woke it (one recvmsg, as raw), a poll
+// read takes the one datagram that woke it (one recvfrom, as raw), a poll
 // that finds many queued takes them in batches (recvmmsg).
 
 const maxDrain = 4096 // datagrams read per non-blocking drain, to bound one call
