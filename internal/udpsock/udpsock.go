@@ -25,6 +25,10 @@
 // 64 datagrams and 64 KiB (or one datagram of any
 // size); a caller that finds it full waits until the sender takes it.
 //
+// A Reader reads a peer's own socket (bound or connected) in batches too,
+// but only when datagrams are already waiting: a read that had to wait
+// takes the one datagram that woke it with recvfrom(2), as ReadFrom would.
+//
 // UDP GSO is not used: a server's datagrams go to many remotes, and GSO
 // only merges datagrams to one destination.
 package udpsock

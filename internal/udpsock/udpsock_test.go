@@ -462,3 +462,37 @@ func TestReaderNoAllocations(t *testing.T) {
 	read() // grows to Batch buffers
 	require.Zero(t, testing.AllocsPerRun(100, read))
 }
+
+func totalAlloc() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.TotalAlloc
+}
+
+// A Reader allocates one datagram's buffer (plus its headers) until a read
+// finds datagrams waiting, then the others': Batch*(Headroom+MaxPacketSize)
+// bytes of buffers in all.
+func TestReaderBuffers(t *testing.T) {
+	rc := sender(t)
+	s := sender(t)
+	cfg := Config{Headroom: 18, MaxPacketSize: 10000, Batch: 8}
+	before := totalAlloc()
+	r := mustReader(t, rc, cfg)
+	fresh := totalAlloc() - before
+	require.Less(t, fresh, uint64(18+10000+4096), "one buffer, and headers")
+	require.Greater(t, fresh, uint64(18+10000))
+	for range 2 {
+		_, err := s.WriteToUDPAddrPort([]byte("x"), addrOf(rc))
+		require.NoError(t, err)
+	}
+	before = totalAlloc()
+	ms, err := r.Read()
+	require.NoError(t, err)
+	require.Len(t, ms, 1)
+	grown := totalAlloc() - before
+	if runtime.GOOS == "linux" {
+		// The other seven buffers, in one allocation rounded to pages.
+		require.GreaterOrEqual(t, grown, uint64(7*(18+10000)))
+		require.Less(t, grown, uint64(7*(18+10000)+8192))
+	}
+}

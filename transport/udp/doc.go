@@ -80,6 +80,16 @@
 // arrive while the program is busy are kept up to the ring's size and
 // AvailablePacketCount and GetPacket never touch the socket.
 //
+// Bind and Dial peers read their own socket in batches where the system
+// has recvmmsg (Linux): a read that finds datagrams already waiting (a
+// burst, or a poll once per frame) takes up to 64 with one system call,
+// 4 with the default MaxPacketSize, since every slot holds a whole datagram
+// and a peer's read buffers are kept within 256 KiB; a read that had to
+// wait takes the datagram that woke it with one recvfrom, as a plain
+// ReadFrom would, so ping-pong pays nothing for batching. A peer holds one
+// datagram's read buffer (MaxPacketSize) until it first finds datagrams
+// waiting.
+//
 // A Listener keeps at most MaxPendingConnections (default 16, Godot's)
 // remotes waiting for Accept; a zero Config field means that default, so to
 // refuse every new remote (Godot's max_pending_connections = 0) set it to
