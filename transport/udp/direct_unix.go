@@ -28,6 +28,7 @@ type directState struct {
 	rd     *udpsock.Reader
 	dl     time.Time   // read deadline set on the socket
 	dirty  bool        // a context's AfterFunc may have changed the deadline
+	stale  atomic.Bool // an AfterFunc moved the deadline to the past
 	failed atomic.Bool // a fatal read error closed the ring: stop reading
 
 	// Readers that find the socket taken wait for the packet its holder
@@ -86,6 +87,12 @@ func (t *transport) drain() {
 		return
 	}
 	defer t.unlockSocket()
+	if d.stale.Swap(false) || !d.dl.IsZero() {
+		// A wait's deadline, past by now or moved there by its context:
+		// a poll must not fail on it.
+		t.conn.SetReadDeadline(time.Time{})
+		d.dl = time.Time{}
+	}
 	for n := 0; n < maxDrain; {
 		ms, err := d.rd.Poll()
 		if err != nil {
@@ -129,7 +136,10 @@ func (t *transport) waitDirect(ctx context.Context) error {
 		var stop func() bool
 		if ctx.Done() != nil {
 			d.dirty = true
-			stop = context.AfterFunc(ctx, func() { t.conn.SetReadDeadline(aLongTimeAgo) })
+			stop = context.AfterFunc(ctx, func() {
+				t.conn.SetReadDeadline(aLongTimeAgo)
+				d.stale.Store(true)
+			})
 		}
 		ms, err := d.rd.Read()
 		if stop != nil {

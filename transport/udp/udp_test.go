@@ -874,3 +874,31 @@ func TestBurstReads(t *testing.T) {
 		require.EqualValues(t, n/50, b.Stats().DroppedOversize)
 	})
 }
+
+// After a ReadPacket whose context ended while it waited in the socket, a
+// Dial peer's polls (GetPacket, AvailablePacketCount) read the socket
+// again: the wait's deadline, now past, does not stick to them.
+func TestPollAfterTimedOutRead(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	a, b := dialPair(t, nil)
+	defer a.Close()
+	defer b.Close()
+	for _, end := range []string{"deadline", "cancel"} {
+		var ctx context.Context
+		var cancel context.CancelFunc
+		if end == "deadline" {
+			ctx, cancel = context.WithTimeout(context.Background(), 20*time.Millisecond)
+		} else {
+			ctx, cancel = context.WithCancel(context.Background())
+			time.AfterFunc(20*time.Millisecond, cancel)
+		}
+		_, err := b.ReadPacket(ctx)
+		cancel()
+		require.Error(t, err, end)
+		require.NoError(t, a.PutPacket([]byte(end)))
+		waitFor(t, "the datagram polled after a "+end, func() bool { return b.AvailablePacketCount() == 1 })
+		got, err := b.GetPacket()
+		require.NoError(t, err)
+		require.Equal(t, end, string(got))
+	}
+}
