@@ -49,6 +49,7 @@ type reader struct {
 
 	vlen   int  // messages the next attempt asks for
 	waited bool // the poller waited during this read
+	burst  bool // a Reader's last read found datagrams waiting
 	n      int
 	err    error
 	fn     func(fd uintptr) bool // waits on EAGAIN
@@ -165,6 +166,9 @@ func (r *reader) read(block bool) (int, error) {
 		r.hs[i].n = 0
 	}
 	r.n, r.err, r.vlen, r.waited = 0, nil, r.slots, false
+	if r.peer && !r.burst {
+		r.vlen = 1
+	}
 	fn := r.fn
 	if !block {
 		fn = r.pollFn
@@ -184,9 +188,12 @@ func (r *reader) read(block bool) (int, error) {
 			m.Addr = decodeAddr(&r.names[i])
 		}
 	}
-	if r.peer && r.n > 0 && !r.waited && r.slots < len(r.hs) {
+	if r.peer {
 		// Datagrams were waiting: read the next ones in batches.
-		r.grow()
+		r.burst = r.n > 0 && !r.waited
+		if r.burst && r.slots < len(r.hs) {
+			r.grow()
+		}
 	}
 	return r.n, nil
 }

@@ -26,8 +26,8 @@
 // size); a caller that finds it full waits until the sender takes it.
 //
 // A Reader reads a peer's own socket (bound or connected) in batches too,
-// but only when datagrams are already waiting: a read that had to wait
-// takes the one datagram that woke it with recvfrom(2), as ReadFrom would.
+// but only while datagrams are found waiting; otherwise each read takes one
+// datagram with recvfrom(2), as ReadFrom would.
 //
 // UDP GSO is not used: a server's datagrams go to many remotes, and GSO
 // only merges datagrams to one destination.
@@ -378,13 +378,14 @@ func unmap(ap netip.AddrPort) netip.AddrPort {
 }
 
 // Reader reads a peer's own socket (bound or connected, read by one
-// goroutine at a time) in batches when datagrams wait, and one at a time
-// when they come one by one. A read that finds datagrams already queued
-// reads up to Config.Batch of them with one recvmmsg(2); a read that had to
-// wait for the socket reads the datagram that woke it with one recvfrom(2),
-// as a plain ReadFrom would, since the next one is rarely there yet (a
-// ping-pong pays no more than ReadFrom). The buffers of all but the first
-// message are allocated the first time datagrams are found waiting, so a
+// goroutine at a time) one datagram per system call while datagrams come
+// one by one, and in batches while they wait in the socket. A read takes one
+// datagram with recvfrom(2), as a plain ReadFrom would, unless the previous
+// read found a datagram already waiting (a burst, or a poll once per
+// frame): then it takes up to Config.Batch with one recvmmsg(2). So a
+// ping-pong, whose reads wait, pays what ReadFrom pays, and a burst is read
+// in batches from its second read on. The buffers of all but the first
+// message are allocated the first time a datagram is found waiting, so a
 // socket that never sees a burst costs one datagram's buffer. Elsewhere
 // than on Linux each read returns one datagram.
 type Reader struct {

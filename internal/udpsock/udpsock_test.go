@@ -385,6 +385,23 @@ func TestReaderBatchesWaitingDatagrams(t *testing.T) {
 	ms, err := r.Poll()
 	require.NoError(t, err)
 	require.Empty(t, ms, "Poll returns at once when nothing is queued")
+
+	// That read found nothing waiting: the next one takes one datagram
+	// (recvfrom), and finding it waiting, the one after batches again.
+	for i := range 5 {
+		_, err := s.WriteToUDPAddrPort([]byte{byte(i)}, addrOf(rc))
+		require.NoError(t, err)
+	}
+	sizes = sizes[:0]
+	for n := 0; n < 5; {
+		ms, err := r.Read()
+		require.NoError(t, err)
+		sizes = append(sizes, len(ms))
+		n += len(ms)
+	}
+	if runtime.GOOS == "linux" {
+		require.Equal(t, []int{1, 4}, sizes)
+	}
 }
 
 // Poll takes what is queued, many at a time, and on a connected socket
