@@ -41,8 +41,9 @@ type reader struct {
 	msgs  []Message
 	slots int // messages with a buffer: all but for a Reader not grown yet
 
-	// A Reader's socket: one datagram after a wait, and no source
-	// addresses when connected (remote is then every datagram's source).
+	// A Reader's: one datagram per read (recvfrom) unless the last read
+	// found datagrams waiting, and no source addresses when connected
+	// (remote is then every datagram's source).
 	peer      bool
 	connected bool
 	remote    netip.AddrPort

@@ -38,8 +38,8 @@ type directState struct {
 	left    chan struct{} // under lmu; nil while nobody waits for it
 }
 
-// setupDirect switches t to direct reads through rd; it reports false when
-// the system does not allow it.
+// setupDirect switches t to direct reads through rd; it reports false
+// where the system does not allow them (not on unix).
 func (t *transport) setupDirect(rd *udpsock.Reader) bool {
 	t.direct = &directState{rd: rd}
 	return true
