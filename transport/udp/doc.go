@@ -127,13 +127,13 @@
 // in the order of its calls. A queued datagram the system refuses cannot be
 // reported to its PutPacket, which has returned; UDP may drop it anyway.
 // With 64 remotes echoing 64-byte datagrams (BenchmarkEchoRemotes,
-// BENCHMARKS.md), a Listener with one goroutine per peer costs 0.77–0.83
-// times the CPU per datagram of a single-goroutine raw recvmmsg/sendmmsg
-// loop (the difference is the goroutine hand-offs, measured there) and
-// about what a plain ReadFrom/WriteTo loop costs; its packets/s follow
-// (0.76–0.91 of the raw batched loop, level with the plain loop, on a
-// shared 2-core machine). The same socket layer (internal/udpsock) serves
-// dtls.Listener.
+// BENCHMARKS.md), a Listener with one goroutine per peer uses 20–30 % more
+// CPU per datagram than a single-goroutine raw recvmmsg/sendmmsg loop and
+// 6–11 % more than a plain ReadFrom/WriteTo loop: the difference is the
+// hand-off of datagrams to the peers' goroutines, measured there. Its
+// packets/s are 0.73–0.91 of the raw batched loop's and about the plain
+// loop's on a shared 2-core machine. The same socket layer
+// (internal/udpsock) serves dtls.Listener.
 //
 // # Drops and bad input
 //
