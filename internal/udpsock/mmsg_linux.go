@@ -35,32 +35,85 @@ func isIPv6(rc syscall.RawConn) (bool, error) {
 
 type reader struct {
 	rc    syscall.RawConn
+	cfg   Config
 	hs    []mmsghdr
 	iovs  []unix.Iovec
 	names []unix.RawSockaddrInet6
 	msgs  []Message
-	size  int // bytes read into each buffer: MaxPacketSize
-	calls atomic.Uint64
+	slots int // messages with a buffer: all but for a Reader not grown yet
 
-	n   int
-	err error
-	fn  func(fd uintptr) bool
+	// A Reader's: one datagram per read (recvfrom) unless the last read
+	// found datagrams waiting, and no source addresses when connected
+	// (remote is then every datagram's source).
+	peer      bool
+	connected bool
+	remote    netip.AddrPort
+
+	vlen   int  // messages the next attempt asks for
+	waited bool // the poller waited during this read
+	burst  bool // a Reader's last read found datagrams waiting
+	n      int
+	err    error
+	fn     func(fd uintptr) bool // waits on EAGAIN
+	pollFn func(fd uintptr) bool // does not
+	calls  atomic.Uint64
 }
 
-func newReader(_ *net.UDPConn, rc syscall.RawConn, cfg Config) *reader {
-	n := cfg.Batch
+func newReader(conn *net.UDPConn, rc syscall.RawConn, cfg Config) *reader {
+	r := newReaderSlots(conn, rc, cfg, cfg.Batch)
+	r.grow()
+	return r
+}
+
+// newReaderSlots makes a reader of up to n messages with the buffer of the
+// first one only; grow gives the others theirs.
+func newReaderSlots(_ *net.UDPConn, rc syscall.RawConn, cfg Config, n int) *reader {
 	r := &reader{
 		rc:    rc,
+		cfg:   cfg,
 		hs:    make([]mmsghdr, n),
 		iovs:  make([]unix.Iovec, n),
 		names: make([]unix.RawSockaddrInet6, n),
 		msgs:  make([]Message, n),
-		size:  cfg.MaxPacketSize,
 	}
+	r.fill(0, 1)
+	r.slots = 1
+	r.fn = func(fd uintptr) bool {
+		if !r.recv(fd) {
+			r.waited = true
+			if r.peer {
+				r.vlen = 1
+			}
+			return false
+		}
+		return true
+	}
+	r.pollFn = func(fd uintptr) bool {
+		if !r.recv(fd) {
+			r.n, r.err = 0, nil
+		}
+		return true
+	}
+	return r
+}
+
+// grow gives every message its buffer.
+func (r *reader) grow() {
+	r.fill(r.slots, len(r.hs))
+	r.slots = len(r.hs)
+}
+
+// fill gives messages [from, to) their buffers, in one allocation.
+func (r *reader) fill(from, to int) {
+	if from >= to {
+		return
+	}
+	cfg := r.cfg
 	stride := cfg.Headroom + cfg.MaxPacketSize
-	bufs := make([]byte, n*stride)
-	for i := range n {
-		buf := bufs[i*stride : (i+1)*stride : (i+1)*stride]
+	bufs := make([]byte, (to-from)*stride)
+	for i := from; i < to; i++ {
+		off := (i - from) * stride
+		buf := bufs[off : off+stride : off+stride]
 		r.msgs[i] = Message{Buf: buf, headroom: cfg.Headroom, max: cfg.MaxPacketSize}
 		r.iovs[i].Base = &buf[cfg.Headroom]
 		r.iovs[i].SetLen(cfg.MaxPacketSize)
@@ -69,16 +122,26 @@ func newReader(_ *net.UDPConn, rc syscall.RawConn, cfg Config) *reader {
 		h.Iov = &r.iovs[i]
 		h.SetIovlen(1)
 	}
-	r.fn = r.recv
-	return r
 }
 
-// recv is one recvmmsg: it reports false (wait for the socket to be
-// readable) on EAGAIN.
+// recv is one recvmmsg of r.vlen messages (a recvfrom for a Reader's
+// single one): it reports false (nothing to read) on EAGAIN.
 func (r *reader) recv(fd uintptr) bool {
 	for {
-		n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hs[0])), uintptr(len(r.hs)),
-			unix.MSG_TRUNC, 0, 0)
+		var n uintptr
+		var e syscall.Errno
+		if r.peer && r.vlen == 1 {
+			// What ReadFrom does: recvfrom(2), the cheapest read of one.
+			h := &r.hs[0].hdr
+			n, _, e = unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(r.iovs[0].Base)), uintptr(r.iovs[0].Len),
+				unix.MSG_TRUNC, uintptr(unsafe.Pointer(h.Name)), uintptr(unsafe.Pointer(&h.Namelen)))
+			if e == 0 {
+				r.hs[0].n, n = uint32(n), 1
+			}
+		} else {
+			n, _, e = unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hs[0])), uintptr(r.vlen),
+				unix.MSG_TRUNC, 0, 0)
+		}
 		switch e {
 		case 0:
 			r.n, r.err = int(n), nil
@@ -93,25 +156,50 @@ func (r *reader) recv(fd uintptr) bool {
 	}
 }
 
-// read waits for datagrams and fills r.msgs[:n].
-func (r *reader) read() (int, error) {
-	for i := range r.hs {
-		r.hs[i].hdr.Namelen = unix.SizeofSockaddrInet6
+// read reads datagrams into r.msgs[:n]: waiting for them when block is
+// set, else returning 0 when none is queued.
+func (r *reader) read(block bool) (int, error) {
+	for i := range r.slots {
+		if r.connected {
+			r.hs[i].hdr.Name, r.hs[i].hdr.Namelen = nil, 0
+		} else {
+			r.hs[i].hdr.Namelen = unix.SizeofSockaddrInet6
+		}
 		r.hs[i].hdr.Flags = 0
 		r.hs[i].n = 0
 	}
-	r.n, r.err = 0, nil
-	if err := r.rc.Read(r.fn); err != nil {
+	r.n, r.err, r.vlen, r.waited = 0, nil, r.slots, false
+	if r.peer && !r.burst {
+		r.vlen = 1
+	}
+	fn := r.fn
+	if !block {
+		fn = r.pollFn
+	}
+	if err := r.rc.Read(fn); err != nil {
 		return 0, err
 	}
 	if r.err != nil {
 		return 0, &net.OpError{Op: "read", Net: "udp", Err: r.err}
 	}
-	r.calls.Add(1)
+	if r.n > 0 {
+		r.calls.Add(1)
+	}
 	for i := range r.n {
 		m := &r.msgs[i]
 		m.N = int(r.hs[i].n)
-		m.Addr = decodeAddr(&r.names[i])
+		if r.connected {
+			m.Addr = r.remote
+		} else {
+			m.Addr = decodeAddr(&r.names[i])
+		}
+	}
+	if r.peer {
+		// Datagrams were waiting: read the next ones in batches.
+		r.burst = r.n > 0 && !r.waited
+		if r.burst && r.slots < len(r.hs) {
+			r.grow()
+		}
 	}
 	return r.n, nil
 }

@@ -16,26 +16,77 @@ func isIPv6(syscall.RawConn) (bool, error) { return false, nil }
 
 type reader struct {
 	conn *net.UDPConn
+	rc   syscall.RawConn
 	msgs []Message
 	// scratch holds any datagram, so that an oversize one is measured.
 	scratch []byte
-	calls   atomic.Uint64
+
+	peer      bool
+	connected bool
+	remote    netip.AddrPort
+
+	n      int
+	src    netip.AddrPort
+	err    error
+	pollFn func(fd uintptr) bool
+	calls  atomic.Uint64
 }
 
-func newReader(conn *net.UDPConn, _ syscall.RawConn, cfg Config) *reader {
+func newReader(conn *net.UDPConn, rc syscall.RawConn, cfg Config) *reader {
+	return newReaderSlots(conn, rc, cfg, 1)
+}
+
+func newReaderSlots(conn *net.UDPConn, rc syscall.RawConn, cfg Config, _ int) *reader {
 	buf := make([]byte, cfg.Headroom+65536)
-	return &reader{conn: conn, scratch: buf,
+	r := &reader{conn: conn, rc: rc, scratch: buf,
 		msgs: []Message{{Buf: buf, headroom: cfg.Headroom, max: cfg.MaxPacketSize}}}
+	r.pollFn = func(fd uintptr) bool {
+		b := r.scratch[cfg.Headroom:]
+		for {
+			var err error
+			r.n, r.src, err = pollRead(fd, b, r.connected)
+			if err == syscall.EINTR {
+				continue
+			}
+			if err == syscall.EAGAIN {
+				r.n = -1
+				err = nil
+			}
+			r.err = err
+			return true
+		}
+	}
+	return r
 }
 
-func (r *reader) read() (int, error) {
+func (r *reader) read(block bool) (int, error) {
 	m := &r.msgs[0]
-	n, src, err := r.conn.ReadFromUDPAddrPort(r.scratch[m.headroom:])
-	if err != nil {
+	if block {
+		n, src, err := r.conn.ReadFromUDPAddrPort(r.scratch[m.headroom:])
+		if err != nil {
+			return 0, err
+		}
+		r.calls.Add(1)
+		m.N, m.Addr = n, unmap(src)
+		if r.connected {
+			m.Addr = r.remote
+		}
+		return 1, nil
+	}
+	if err := r.rc.Read(r.pollFn); err != nil {
 		return 0, err
 	}
+	if r.err != nil {
+		return 0, &net.OpError{Op: "read", Net: "udp", Err: r.err}
+	}
+	if r.n < 0 {
+		return 0, nil
+	}
 	r.calls.Add(1)
-	m.N, m.Addr = n, unmap(src)
+	m.N, m.Addr = r.n, unmap(r.src)
+	if r.connected {
+		m.Addr = r.remote
+	}
 	return 1, nil
 }
 

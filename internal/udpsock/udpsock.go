@@ -25,6 +25,10 @@
 // 64 datagrams and 64 KiB (or one datagram of any
 // size); a caller that finds it full waits until the sender takes it.
 //
+// A Reader reads a peer's own socket (bound or connected) in batches too,
+// but only while datagrams are found waiting; otherwise each read takes one
+// datagram with recvfrom(2), as ReadFrom would.
+//
 // UDP GSO is not used: a server's datagrams go to many remotes, and GSO
 // only merges datagrams to one destination.
 package udpsock
@@ -216,7 +220,7 @@ func (c *Conn) Serve(h func([]Message)) error {
 // its own loop (a read deadline set on UDPConn applies). The messages are
 // reused by the next ReadBatch.
 func (c *Conn) ReadBatch() ([]Message, error) {
-	n, err := c.rd.read()
+	n, err := c.rd.read(true)
 	if err != nil {
 		return nil, err
 	}
@@ -405,3 +409,60 @@ func (b *batch) payload(i int) []byte {
 func unmap(ap netip.AddrPort) netip.AddrPort {
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
+
+// Reader reads a peer's own socket (bound or connected, read by one
+// goroutine at a time) one datagram per system call while datagrams come
+// one by one, and in batches while they wait in the socket. A read takes one
+// datagram with recvfrom(2), as a plain ReadFrom would, unless the previous
+// read found a datagram already waiting (a burst, or a poll once per
+// frame): then it takes up to Config.Batch with one recvmmsg(2). So a
+// ping-pong, whose reads wait, pays what ReadFrom pays, and a burst is read
+// in batches from its second read on. The buffers of all but the first
+// message are allocated the first time a datagram is found waiting, so a
+// socket that never sees a burst costs one datagram's buffer. Elsewhere
+// than on Linux each read returns one datagram.
+type Reader struct {
+	r *reader
+}
+
+// NewReader makes a Reader for conn, which the caller keeps (and closes).
+// On a connected socket every Message.Addr is the remote, and source
+// addresses are not read.
+func NewReader(conn *net.UDPConn, cfg Config) (*Reader, error) {
+	cfg = cfg.withDefaults()
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	r := newReaderSlots(conn, rc, cfg, cfg.Batch)
+	r.peer = true
+	if ra, ok := conn.RemoteAddr().(*net.UDPAddr); ok && ra != nil {
+		r.connected, r.remote = true, unmap(ra.AddrPort())
+	}
+	return &Reader{r: r}, nil
+}
+
+// Read waits for datagrams and returns them (at least one), reused by the
+// next Read or Poll. A deadline set on the socket applies. A socket error
+// (ECONNREFUSED after an ICMP port unreachable, for one) is returned as a
+// *net.OpError wrapping the syscall.Errno; the socket stays usable.
+func (r *Reader) Read() ([]Message, error) {
+	n, err := r.r.read(true)
+	if err != nil {
+		return nil, err
+	}
+	return r.r.msgs[:n], nil
+}
+
+// Poll returns the datagrams queued now without waiting: none (and no
+// error) when the socket has none. Errors are as for Read.
+func (r *Reader) Poll() ([]Message, error) {
+	n, err := r.r.read(false)
+	if err != nil {
+		return nil, err
+	}
+	return r.r.msgs[:n], nil
+}
+
+// Batch is how many datagrams one read may return.
+func (r *Reader) Batch() int { return len(r.r.msgs) }

@@ -4,8 +4,10 @@ import (
 	"encoding/binary"
 	"net"
 	"net/netip"
+	"os"
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -235,7 +237,7 @@ func TestNoAllocations(t *testing.T) {
 			}
 		}
 		for got := 0; got < 4; {
-			n, err := c.rd.read()
+			n, err := c.rd.read(true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -409,4 +411,188 @@ func TestDrain(t *testing.T) {
 	n, _, err = d.ReadFromUDPAddrPort(buf)
 	require.NoError(t, err)
 	require.Equal(t, "theirs", string(buf[:n]))
+}
+
+func mustReader(t *testing.T, conn *net.UDPConn, cfg Config) *Reader {
+	t.Helper()
+	r, err := NewReader(conn, cfg)
+	require.NoError(t, err)
+	return r
+}
+
+// Datagrams queued before the first read: the first read takes one (the
+// Reader has one buffer until it sees datagrams waiting), the next ones
+// take up to Batch each (one recvmmsg on Linux), in order, with their
+// source; oversize ones keep their real length and no payload.
+func TestReaderBatchesWaitingDatagrams(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	rc := sender(t) // the Reader's socket, kept by the caller
+	s := sender(t)
+	r := mustReader(t, rc, Config{Headroom: 18, MaxPacketSize: 100, Batch: 16})
+	require.Equal(t, 16, r.Batch())
+	const total = 40
+	for i := range total {
+		msg := make([]byte, 10)
+		if i == 20 {
+			msg = make([]byte, 300) // oversize, inside a batch
+		}
+		msg[0] = byte(i)
+		_, err := s.WriteToUDPAddrPort(msg, addrOf(rc))
+		require.NoError(t, err)
+	}
+	var sizes []int
+	for next := 0; next < total; {
+		ms, err := r.Read()
+		require.NoError(t, err)
+		sizes = append(sizes, len(ms))
+		for _, m := range ms {
+			require.Equal(t, addrOf(s), m.Addr)
+			if next == 20 {
+				require.True(t, m.Oversize())
+				require.Equal(t, 300, m.N)
+				require.Nil(t, m.Payload())
+			} else {
+				require.Equal(t, 10, m.N)
+				require.Equal(t, byte(next), m.Payload()[0])
+				require.Len(t, m.Buf, 18+100, "headroom before the payload")
+			}
+			next++
+		}
+	}
+	if runtime.GOOS == "linux" {
+		require.Equal(t, []int{1, 16, 16, 7}, sizes)
+	}
+	ms, err := r.Poll()
+	require.NoError(t, err)
+	require.Empty(t, ms, "Poll returns at once when nothing is queued")
+
+	// That read found nothing waiting: the next one takes one datagram
+	// (recvfrom), and finding it waiting, the one after batches again.
+	for i := range 5 {
+		_, err := s.WriteToUDPAddrPort([]byte{byte(i)}, addrOf(rc))
+		require.NoError(t, err)
+	}
+	sizes = sizes[:0]
+	for n := 0; n < 5; {
+		ms, err := r.Read()
+		require.NoError(t, err)
+		sizes = append(sizes, len(ms))
+		n += len(ms)
+	}
+	if runtime.GOOS == "linux" {
+		require.Equal(t, []int{1, 4}, sizes)
+	}
+}
+
+// Poll takes what is queued, many at a time, and on a connected socket
+// every datagram's source is the remote (not read from the kernel).
+func TestReaderPollConnected(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	s := sender(t)
+	conn, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(addrOf(s)))
+	require.NoError(t, err)
+	defer conn.Close()
+	r := mustReader(t, conn, Config{MaxPacketSize: 64})
+	for i := range 10 {
+		_, err := s.WriteToUDPAddrPort([]byte{byte(i)}, addrOf(conn))
+		require.NoError(t, err)
+	}
+	var got []byte
+	polls := 0
+	for len(got) < 10 {
+		ms, err := r.Poll()
+		require.NoError(t, err)
+		if len(ms) == 0 { // not delivered yet (loopback delivers at once, as a rule)
+			ms, err = r.Read()
+			require.NoError(t, err)
+		}
+		polls++
+		for _, m := range ms {
+			require.Equal(t, addrOf(s), m.Addr)
+			got = append(got, m.Payload()...)
+		}
+	}
+	require.Equal(t, []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, got)
+	if runtime.GOOS == "linux" {
+		require.Equal(t, 2, polls, "one datagram, then the other nine at once")
+	}
+}
+
+// A socket error (ECONNREFUSED from the ICMP port unreachable a connected
+// socket gets) comes back as an error matching the errno, and the Reader
+// reads on afterwards.
+func TestReaderSocketError(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	gone := sender(t)
+	to := addrOf(gone)
+	gone.Close()
+	conn, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(to))
+	require.NoError(t, err)
+	defer conn.Close()
+	r := mustReader(t, conn, Config{})
+	_, err = conn.Write([]byte("x"))
+	require.NoError(t, err)
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+	_, err = r.Read()
+	require.ErrorIs(t, err, syscall.ECONNREFUSED)
+	var errno syscall.Errno
+	require.ErrorAs(t, err, &errno)
+	require.NoError(t, conn.SetReadDeadline(time.Now()))
+	_, err = r.Read()
+	require.ErrorIs(t, err, os.ErrDeadlineExceeded, "the deadline applies")
+}
+
+// Steady-state reads allocate nothing.
+func TestReaderNoAllocations(t *testing.T) {
+	rc := sender(t)
+	s := sender(t)
+	r := mustReader(t, rc, Config{MaxPacketSize: 100})
+	msg := make([]byte, 32)
+	read := func() {
+		for range 3 {
+			_, err := s.WriteToUDPAddrPort(msg, addrOf(rc))
+			require.NoError(t, err)
+		}
+		for n := 0; n < 3; {
+			ms, err := r.Read()
+			require.NoError(t, err)
+			n += len(ms)
+		}
+	}
+	read() // grows to Batch buffers
+	require.Zero(t, testing.AllocsPerRun(100, read))
+}
+
+func totalAlloc() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.TotalAlloc
+}
+
+// A Reader allocates one datagram's buffer (plus its headers) until a read
+// finds datagrams waiting, then the others': Batch*(Headroom+MaxPacketSize)
+// bytes of buffers in all.
+func TestReaderBuffers(t *testing.T) {
+	rc := sender(t)
+	s := sender(t)
+	cfg := Config{Headroom: 18, MaxPacketSize: 10000, Batch: 8}
+	before := totalAlloc()
+	r := mustReader(t, rc, cfg)
+	fresh := totalAlloc() - before
+	require.Less(t, fresh, uint64(18+10000+4096), "one buffer, and headers")
+	require.Greater(t, fresh, uint64(18+10000))
+	for range 2 {
+		_, err := s.WriteToUDPAddrPort([]byte("x"), addrOf(rc))
+		require.NoError(t, err)
+	}
+	before = totalAlloc()
+	ms, err := r.Read()
+	require.NoError(t, err)
+	require.Len(t, ms, 1)
+	grown := totalAlloc() - before
+	if runtime.GOOS == "linux" {
+		// The other seven buffers, in one allocation rounded to pages.
+		require.GreaterOrEqual(t, grown, uint64(7*(18+10000)))
+		require.Less(t, grown, uint64(7*(18+10000)+8192))
+	}
 }

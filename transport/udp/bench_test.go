@@ -93,6 +93,40 @@ func listenerEndpoints(b *testing.B) (tx, rx endpoint) {
 	return tx, rx
 }
 
+// bindEndpoints are a raw socket (tx) talking to a Bind peer (rx): a
+// reader goroutine reads the peer's socket, many datagrams per system call
+// when many wait.
+func bindEndpoints(b *testing.B) (tx, rx endpoint) {
+	p, err := Bind("127.0.0.1:0", &Config{SocketBuffer: 1 << 21, ReceiveQueueBytes: 1 << 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.SetReadBuffer(1 << 21)
+	c.SetWriteBuffer(1 << 21)
+	stop := func() { c.SetReadDeadline(time.Now()); p.Close() }
+	b.Cleanup(func() { p.Close(); c.Close() })
+	if err := p.SetDestAddrPort(c.LocalAddr().(*net.UDPAddr).AddrPort()); err != nil {
+		b.Fatal(err)
+	}
+	to := p.LocalAddr().(*net.UDPAddr).AddrPort()
+	ctx := context.Background()
+	buf := make([]byte, 65536)
+	tx = endpoint{
+		send: func(m []byte) error { _, err := c.WriteToUDPAddrPort(m, to); return err },
+		recv: func() ([]byte, error) {
+			n, _, err := c.ReadFromUDPAddrPort(buf)
+			return buf[:n], err
+		},
+		stop: stop,
+	}
+	rx = endpoint{send: p.PutPacket, recv: func() ([]byte, error) { return p.ReadPacket(ctx) }, stop: stop}
+	return tx, rx
+}
+
 func rawEndpoints(b *testing.B) (tx, rx endpoint) {
 	lo := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}
 	a, err := net.ListenUDP("udp4", lo)
@@ -211,7 +245,7 @@ func BenchmarkThroughput(b *testing.B) {
 		for _, impl := range []struct {
 			name string
 			mk   func(*testing.B) (endpoint, endpoint)
-		}{{"raw", rawEndpoints}, {"sdk", sdkEndpoints}, {"sdk-bg", sdkBackgroundEndpoints}, {"listener", listenerEndpoints}} {
+		}{{"raw", rawEndpoints}, {"sdk", sdkEndpoints}, {"sdk-bg", sdkBackgroundEndpoints}, {"bind", bindEndpoints}, {"listener", listenerEndpoints}} {
 			b.Run(strconv.Itoa(size)+"B/"+impl.name, func(b *testing.B) { benchThroughput(b, impl.mk, size) })
 		}
 	}
@@ -221,6 +255,7 @@ func BenchmarkPingPong(b *testing.B) {
 	b.Run("raw", func(b *testing.B) { benchPingPong(b, rawEndpoints) })
 	b.Run("sdk", func(b *testing.B) { benchPingPong(b, sdkEndpoints) })
 	b.Run("sdk-bg", func(b *testing.B) { benchPingPong(b, sdkBackgroundEndpoints) })
+	b.Run("bind", func(b *testing.B) { benchPingPong(b, bindEndpoints) })
 	b.Run("listener", func(b *testing.B) { benchPingPong(b, listenerEndpoints) })
 }
 

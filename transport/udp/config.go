@@ -43,9 +43,11 @@ const (
 	// value does the same.
 	KeepIdlePeers time.Duration = -1
 
-	// scratchSize is the receive buffer: large enough for any UDP datagram,
-	// so oversize ones are detected rather than silently truncated.
-	scratchSize = 1 << 16
+	// peerReadBytes bounds the read buffers of a Bind or Dial peer's
+	// batched reads: up to 64 datagrams per read, 4 with the default
+	// MaxPacketSize. Only the first datagram's buffer is allocated until
+	// datagrams are found waiting (udpsock.Reader).
+	peerReadBytes = 256 << 10
 )
 
 // Config configures Bind, Dial and Listen. A nil *Config and every zero field

@@ -4,6 +4,7 @@ package udp
 
 import (
 	"context"
+	"net"
 	"syscall"
 	"testing"
 	"time"
@@ -24,8 +25,8 @@ func TestDirectReadFatalError(t *testing.T) {
 	d := b.t.direct
 	require.NotNil(t, d)
 	b.t.sockMu.Lock()
-	d.n, d.err = 0, syscall.EINVAL // what a read(2) could report
-	b.t.handle(d)
+	// What the socket could report.
+	require.True(t, b.t.readFailed(&net.OpError{Op: "read", Net: "udp", Err: syscall.EINVAL}))
 	b.t.sockMu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()

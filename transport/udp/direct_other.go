@@ -2,14 +2,18 @@
 
 package udp
 
-import "context"
+import (
+	"context"
+
+	"github.com/packetpeer/packetpeer/internal/udpsock"
+)
 
 // Direct reads need the unix socket API; elsewhere every peer has a
 // reader goroutine (Config.BackgroundRead is implied).
 
 type directState struct{}
 
-func (t *transport) setupDirect() bool { return false }
+func (t *transport) setupDirect(*udpsock.Reader) bool { return false }
 
 func (t *transport) drain() {}
 

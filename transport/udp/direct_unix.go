@@ -10,27 +10,26 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/packetpeer/packetpeer/internal/udpsock"
 	"github.com/packetpeer/packetpeer/peer"
 )
 
 // Direct read (a Dial peer without Config.BackgroundRead): no reader
 // goroutine; the socket of a connected peer is read on the caller's
-// goroutine, the way Godot polls it. A connected socket needs no source address, so a plain read(2) through
-// syscall.RawConn does it without allocating.
+// goroutine, the way Godot polls it, through a udpsock.Reader: a blocked
+// read takes the one datagram that woke it (one recvfrom, as raw), a poll
+// that finds many queued takes them in batches (recvmmsg).
 
 const maxDrain = 4096 // datagrams read per non-blocking drain, to bound one call
 
 var aLongTimeAgo = time.Unix(1, 0)
 
 type directState struct {
-	rc      syscall.RawConn
-	scratch []byte
-	nb, bl  func(fd uintptr) bool // non-blocking and blocking read callbacks
-	n       int
-	err     error
-	dl      time.Time   // read deadline set on the socket
-	dirty   bool        // a context's AfterFunc may have changed the deadline
-	failed  atomic.Bool // a fatal read error closed the ring: stop reading
+	rd     *udpsock.Reader
+	dl     time.Time   // read deadline set on the socket
+	dirty  bool        // a context's AfterFunc may have changed the deadline
+	stale  atomic.Bool // an AfterFunc moved the deadline to the past
+	failed atomic.Bool // a fatal read error closed the ring: stop reading
 
 	// Readers that find the socket taken wait for the packet its holder
 	// queues, or for left, closed when the holder lets go of the socket.
@@ -39,52 +38,38 @@ type directState struct {
 	left    chan struct{} // under lmu; nil while nobody waits for it
 }
 
-// setupDirect switches t to direct reads; it reports false when the socket
-// does not allow it.
-func (t *transport) setupDirect() bool {
-	rc, err := t.conn.SyscallConn()
-	if err != nil {
-		return false
-	}
-	d := &directState{rc: rc, scratch: make([]byte, recordHeader+scratchSize)}
-	d.nb = func(fd uintptr) bool {
-		d.n, d.err = readFD(fd, d.scratch[recordHeader:])
-		return true
-	}
-	d.bl = func(fd uintptr) bool {
-		d.n, d.err = readFD(fd, d.scratch[recordHeader:])
-		return d.err != syscall.EAGAIN
-	}
-	t.direct = d
+// setupDirect switches t to direct reads through rd; it reports false
+// where the system does not allow them (not on unix).
+func (t *transport) setupDirect(rd *udpsock.Reader) bool {
+	t.direct = &directState{rd: rd}
 	return true
 }
 
-func readFD(fd uintptr, b []byte) (int, error) {
-	for {
-		n, err := syscall.Read(int(fd), b)
-		if err != syscall.EINTR {
-			return n, err
-		}
+// queue puts datagrams read from the socket in the ring.
+func (t *transport) queue(ms []udpsock.Message) {
+	r := t.remote.Load()
+	if r == nil {
+		return
+	}
+	for i := range ms {
+		t.receive(ms[i].Buf, ms[i].N, *r)
 	}
 }
 
-// handle queues or accounts for the result of one read. It reports whether
-// reading should go on.
-func (t *transport) handle(d *directState) bool {
-	switch {
-	case d.err == nil:
-		if r := t.remote.Load(); r != nil {
-			t.receive(d.scratch, d.n, *r)
-		}
-		return true
-	case d.err == syscall.EAGAIN:
+// readFailed accounts for a read that failed in the socket (not in the
+// poller: the socket closed or a deadline passed) and reports whether it
+// was one.
+func (t *transport) readFailed(err error) bool {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
 		return false
-	case transientReadError(d.err):
-		t.stats.readErr.Add(1)
-		return true
 	}
-	t.fail(&peer.OpError{Op: "read packet", Transport: "udp", Code: peer.ErrConnectionError, Err: d.err})
-	return false
+	if transientReadError(err) {
+		t.stats.readErr.Add(1)
+	} else {
+		t.fail(&peer.OpError{Op: "read packet", Transport: "udp", Code: peer.ErrConnectionError, Err: err})
+	}
+	return true
 }
 
 // fail ends the ring with err after a fatal read error; GetPacket reports
@@ -102,10 +87,26 @@ func (t *transport) drain() {
 		return
 	}
 	defer t.unlockSocket()
-	for range maxDrain {
-		if err := d.rc.Read(d.nb); err != nil || !t.handle(d) {
+	if d.stale.Swap(false) || !d.dl.IsZero() {
+		// A wait's deadline, past by now or moved there by its context:
+		// a poll must not fail on it.
+		t.conn.SetReadDeadline(time.Time{})
+		d.dl = time.Time{}
+	}
+	for n := 0; n < maxDrain; {
+		ms, err := d.rd.Poll()
+		if err != nil {
+			if t.readFailed(err) && !d.failed.Load() {
+				n++ // a transient error (counted): read on
+				continue
+			}
 			return
 		}
+		if len(ms) == 0 {
+			return
+		}
+		t.queue(ms)
+		n += len(ms)
 	}
 }
 
@@ -135,20 +136,22 @@ func (t *transport) waitDirect(ctx context.Context) error {
 		var stop func() bool
 		if ctx.Done() != nil {
 			d.dirty = true
-			stop = context.AfterFunc(ctx, func() { t.conn.SetReadDeadline(aLongTimeAgo) })
+			stop = context.AfterFunc(ctx, func() {
+				t.conn.SetReadDeadline(aLongTimeAgo)
+				d.stale.Store(true)
+			})
 		}
-		d.n, d.err = 0, syscall.EAGAIN
-		err := d.rc.Read(d.bl)
+		ms, err := d.rd.Read()
 		if stop != nil {
 			stop()
 		}
 		if err == nil {
-			// One datagram is enough: GetPacket drains the rest once the
-			// ring is empty again.
-			t.handle(d)
+			t.queue(ms)
+		} else if t.readFailed(err) {
+			err = nil
 		}
 		t.unlockSocket()
-		if err != nil && !errors.Is(err, syscall.EAGAIN) {
+		if err != nil {
 			if t.closed.Load() {
 				return nil
 			}

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/net/ipv6"
 
 	"github.com/packetpeer/packetpeer/internal/ringbuf"
+	"github.com/packetpeer/packetpeer/internal/udpsock"
 	"github.com/packetpeer/packetpeer/peer"
 )
 
@@ -242,20 +243,28 @@ func start(conn *net.UDPConn, c *Config, connected bool, remote netip.AddrPort) 
 		t.remote.Store(&remote)
 	}
 	p := newPeer(t)
-	if connected && !c.BackgroundRead && t.setupDirect() {
+	rd, err := udpsock.NewReader(conn, udpsock.Config{Headroom: recordHeader, MaxPacketSize: c.MaxPacketSize,
+		Batch: max(1, min(udpsock.DefaultBatch, peerReadBytes/(recordHeader+c.MaxPacketSize)))})
+	if err != nil {
+		// A *net.UDPConn always has a syscall.RawConn.
+		t.ring.Close(&peer.OpError{Op: "read packet", Transport: "udp", Code: peer.ErrConnectionError, Err: err})
 		close(t.readerDone)
 		return p
 	}
-	go t.readLoop()
+	if connected && !c.BackgroundRead && t.setupDirect(rd) {
+		close(t.readerDone)
+		return p
+	}
+	go t.readLoop(rd)
 	return p
 }
 
-// readLoop moves datagrams from the socket into the ring until Close.
-func (t *transport) readLoop() {
+// readLoop moves datagrams from the socket into the ring until Close,
+// reading many per system call when many wait.
+func (t *transport) readLoop(rd *udpsock.Reader) {
 	defer close(t.readerDone)
-	buf := make([]byte, recordHeader+scratchSize)
 	for {
-		n, src, err := t.conn.ReadFromUDPAddrPort(buf[recordHeader:])
+		ms, err := rd.Read()
 		if err != nil {
 			if t.closed.Load() || errors.Is(err, net.ErrClosed) {
 				return
@@ -267,12 +276,15 @@ func (t *transport) readLoop() {
 			t.ring.Close(&peer.OpError{Op: "read packet", Transport: "udp", Code: peer.ErrConnectionError, Err: err})
 			return
 		}
-		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
-		if r := t.remote.Load(); r != nil && (r.Port() != src.Port() || r.Addr().WithZone("") != src.Addr().WithZone("")) {
-			// Read just before ConnectToHost connected the socket.
-			continue
+		r := t.remote.Load()
+		for i := range ms {
+			m := &ms[i]
+			if r != nil && (r.Port() != m.Addr.Port() || r.Addr().WithZone("") != m.Addr.Addr().WithZone("")) {
+				// Read just before ConnectToHost connected the socket.
+				continue
+			}
+			t.receive(m.Buf, m.N, m.Addr)
 		}
-		t.receive(buf, n, src)
 	}
 }
 

@@ -798,3 +798,107 @@ func TestReceiveQueuePackets(t *testing.T) {
 	require.EqualValues(t, 5, s.DroppedFull)
 	require.Equal(t, 3, b.AvailablePacketCount())
 }
+
+// Bursts that the peers read many datagrams at a time (Linux: recvmmsg):
+// a Bind peer (reader goroutine) gets two senders' interleaved datagrams,
+// each with its source, in order, oversize ones counted; a Dial peer polled
+// as Godot polls (GetPacket) gets its remote's, in order.
+func TestBurstReads(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	const n = 150
+	oversize := func(i int) bool { return i%50 == 10 }
+	cfg := &Config{MaxPacketSize: 200, SocketBuffer: 1 << 20}
+	msg := func(i int) []byte {
+		b := make([]byte, 8)
+		if oversize(i) {
+			b = make([]byte, 201)
+		}
+		binary.LittleEndian.PutUint32(b, uint32(i))
+		return b
+	}
+
+	t.Run("bind", func(t *testing.T) {
+		p, err := Bind("127.0.0.1:0", cfg)
+		require.NoError(t, err)
+		defer p.Close()
+		ss := rawSockets(t, 2)
+		to := p.LocalAddr().(*net.UDPAddr).AddrPort()
+		for i := range n {
+			for _, s := range ss {
+				_, err := s.WriteToUDPAddrPort(msg(i), to)
+				require.NoError(t, err)
+			}
+		}
+		next := map[netip.AddrPort]int{}
+		ctx := testCtx(t)
+		for range 2 * (n - n/50) {
+			got, err := p.ReadPacket(ctx)
+			require.NoError(t, err)
+			from := p.PacketAddr()
+			if oversize(next[from]) {
+				next[from]++
+			}
+			require.EqualValues(t, next[from], binary.LittleEndian.Uint32(got), "from %s", from)
+			next[from]++
+		}
+		require.Equal(t, map[netip.AddrPort]int{
+			ss[0].LocalAddr().(*net.UDPAddr).AddrPort(): n,
+			ss[1].LocalAddr().(*net.UDPAddr).AddrPort(): n,
+		}, next)
+		require.EqualValues(t, 2*(n/50), p.Stats().DroppedOversize)
+	})
+
+	t.Run("dial-polled", func(t *testing.T) {
+		a, b := dialPair(t, cfg)
+		defer a.Close()
+		defer b.Close()
+		for i := range n {
+			_, err := a.t.conn.Write(msg(i)) // a's socket, connected to b
+			require.NoError(t, err)
+		}
+		next := 0
+		waitFor(t, "every datagram polled", func() bool {
+			for {
+				got, err := b.GetPacket()
+				if err != nil {
+					require.ErrorIs(t, err, peer.ErrUnavailable)
+					return next == n
+				}
+				if oversize(next) {
+					next++
+				}
+				require.EqualValues(t, next, binary.LittleEndian.Uint32(got))
+				next++
+			}
+		})
+		require.EqualValues(t, n/50, b.Stats().DroppedOversize)
+	})
+}
+
+// After a ReadPacket whose context ended while it waited in the socket, a
+// Dial peer's polls (GetPacket, AvailablePacketCount) read the socket
+// again: the wait's deadline, now past, does not stick to them.
+func TestPollAfterTimedOutRead(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	a, b := dialPair(t, nil)
+	defer a.Close()
+	defer b.Close()
+	for _, end := range []string{"deadline", "cancel"} {
+		var ctx context.Context
+		var cancel context.CancelFunc
+		if end == "deadline" {
+			ctx, cancel = context.WithTimeout(context.Background(), 20*time.Millisecond)
+		} else {
+			ctx, cancel = context.WithCancel(context.Background())
+			time.AfterFunc(20*time.Millisecond, cancel)
+		}
+		_, err := b.ReadPacket(ctx)
+		cancel()
+		require.Error(t, err, end)
+		require.NoError(t, a.PutPacket([]byte(end)))
+		waitFor(t, "the datagram polled after a "+end, func() bool { return b.AvailablePacketCount() == 1 })
+		got, err := b.GetPacket()
+		require.NoError(t, err)
+		require.Equal(t, end, string(got))
+	}
+}
