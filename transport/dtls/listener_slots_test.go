@@ -119,13 +119,14 @@ func TestStalledHandshakeKeptWhileSlotsFree(t *testing.T) {
 
 	ctx := testCtx(t, 10*time.Second)
 	for range 2 {
-		start := time.Now()
 		c, s := dialAccept(t, ctx, l, trusting(cert))
-		require.Less(t, time.Since(start), 900*time.Millisecond, "a client waited for a retransmission although a slot was free")
 		c.Close()
 		s.Close()
 	}
+	// No ClientHello was turned away (which would have cost its client a
+	// retransmission) and none evicted.
 	st := l.Stats()
+	require.Equal(t, uint64(0), st.Refused, "%+v", st)
 	require.Equal(t, uint64(0), st.Evicted, "%+v", st)
 	require.Equal(t, 1, st.Pending, "%+v", st)
 }
