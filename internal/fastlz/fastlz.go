@@ -16,6 +16,7 @@
 package fastlz
 
 import (
+	"encoding/binary"
 	"errors"
 	"slices"
 )
@@ -33,7 +34,7 @@ const (
 	// match length - 2) into matches of maxChunk1+2 bytes.
 	maxChunk1    = 262
 	maxNear1     = 8192         // level 1: distances below this
-	maxNear2     = 8191         // level 2: biased distances below this fit 13 bits
+	maxNear2     = 8191         // level 2: matches this far need 5 bytes; biased distances this far take 16 bits
 	maxFar2      = 65535 + 8190 // level 2: distances below this
 	level2Length = 65536        // fastlz_compress picks level 2 from here
 	hashLog      = 13
@@ -54,52 +55,60 @@ func Compress(dst, src []byte) []byte {
 
 // hash is FastLZ 0.5.0's hash of the three bytes at p.
 func hash(src []byte, p int) int {
-	v := uint32(src[p]) | uint32(src[p+1])<<8
-	v ^= (uint32(src[p+1]) | uint32(src[p+2])<<8) ^ v>>(16-hashLog)
-	return int(v & hashMask)
+	return hash3(binary.LittleEndian.Uint32(src[p:]))
+}
+
+// hash3 is FastLZ 0.5.0's hash of the low three bytes of v.
+func hash3(v uint32) int {
+	h := v & 0xFFFF
+	h ^= (v >> 8 & 0xFFFF) ^ h>>(16-hashLog)
+	return int(h & hashMask)
 }
 
 // compress follows FastLZ 0.5.0's choices exactly: the table starts with
-// every slot at position 0; each position below len-13 is hashed once and
-// tried against the slot's last position; a literal run is opened before
-// each match search; a match stops two bytes before the end of src and
-// gives up one byte there; the two positions after a match are hashed.
+// every slot at position 0; each position from 2 below len-13 is hashed
+// once and tried against the slot's last position; a match stops two bytes
+// before the end of src and gives up one byte there; the two positions
+// after a match are hashed. Literals go out in runs of up to 32 from the
+// last match on.
 func compress[T uint16 | int32](dst, src []byte, table *[1 << hashLog]T, level2 bool) []byte {
 	n := len(src)
 	if n < 4 {
-		if n > 0 {
-			dst = append(dst, byte(n-1))
-			dst = append(dst, src...)
-		}
-		return dst
+		return literals(dst, src)
 	}
 	start := len(dst)
 	bound := n - 2  // match extension stops here
 	limit := n - 13 // match search stops here
-	dst = append(dst, maxLiteral-1, src[0], src[1])
-	lits := 2 // literals in the open run, whose count byte is dst[len(dst)-lits-1]
-	ip := 2
-	for ip < limit {
+	far := maxNear1
+	if level2 {
+		far = maxFar2
+	}
+	lit := 0 // start of the pending literals
+	for ip := 2; ip < limit; {
 		anchor := ip
 		var ref, dist, mlen int
-		if level2 && src[ip] == src[ip-1] && src[ip] == src[ip+1] && src[ip+1] == src[ip+2] {
-			dist, mlen, ref = 1, 3, ip-1
+		v := binary.LittleEndian.Uint64(src[ip:]) // ip+8 < limit+8 < n
+		if w := uint32(v)<<8 | uint32(src[ip-1]); level2 && w == w&0xFF*0x01010101 {
+			dist, mlen, ref = 1, 3, ip-1 // a run: src[ip-1:ip+3] are equal
 		} else {
-			h := hash(src, ip)
+			h := hash3(uint32(v))
 			ref = int(table[h])
 			table[h] = T(anchor)
 			dist = anchor - ref
-			far := maxNear1
-			if level2 {
-				far = maxFar2
+			if dist == 0 || dist >= far {
+				ip++
+				continue
+			}
+			x := binary.LittleEndian.Uint64(src[ref:]) ^ v // ref < ip
+			if x&0xFFFFFF != 0 {
+				ip++
+				continue
 			}
 			mlen = 3
-			if dist == 0 || dist >= far || src[ref] != src[ip] || src[ref+1] != src[ip+1] || src[ref+2] != src[ip+2] {
-				goto literal
-			}
 			if level2 && dist >= maxNear2 {
-				if src[ref+3] != src[ip+3] || src[ref+4] != src[ip+4] {
-					goto literal
+				if x&0xFFFFFFFFFF != 0 {
+					ip++
+					continue
 				}
 				mlen = 5
 			}
@@ -120,45 +129,29 @@ func compress[T uint16 | int32](dst, src []byte, table *[1 << hashLog]T, level2 
 				}
 			}
 		}
-		if lits > 0 {
-			dst[len(dst)-lits-1] = byte(lits - 1)
-		} else {
-			dst = dst[:len(dst)-1]
-		}
-		lits = 0
+		dst = literals(dst, src[lit:anchor])
 		ip -= 3
 		dst = appendMatch(dst, ip-anchor, dist-1, level2)
 		table[hash(src, ip)] = T(ip)
 		ip++
 		table[hash(src, ip)] = T(ip)
 		ip++
-		dst = append(dst, maxLiteral-1)
-		continue
-
-	literal:
-		dst = append(dst, src[anchor])
-		ip = anchor + 1
-		lits++
-		if lits == maxLiteral {
-			lits = 0
-			dst = append(dst, maxLiteral-1)
-		}
+		lit = ip
 	}
-	for ; ip < n; ip++ {
-		dst = append(dst, src[ip])
-		lits++
-		if lits == maxLiteral {
-			lits = 0
-			dst = append(dst, maxLiteral-1)
-		}
-	}
-	if lits > 0 {
-		dst[len(dst)-lits-1] = byte(lits - 1)
-	} else {
-		dst = dst[:len(dst)-1]
-	}
+	dst = literals(dst, src[lit:])
 	if level2 {
 		dst[start] |= 1 << 5
+	}
+	return dst
+}
+
+// literals appends b as literal runs of up to 32 bytes.
+func literals(dst, b []byte) []byte {
+	for len(b) > 0 {
+		k := min(len(b), maxLiteral)
+		dst = append(dst, byte(k-1))
+		dst = append(dst, b[:k]...)
+		b = b[k:]
 	}
 	return dst
 }
