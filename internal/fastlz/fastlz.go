@@ -85,34 +85,33 @@ func compress[T uint16 | int32](dst, src []byte, table *[1 << hashLog]T, level2 
 	}
 	lit := 0 // start of the pending literals
 	for ip := 2; ip < limit; {
-		anchor := ip
 		var ref, dist, mlen int
-		v := binary.LittleEndian.Uint64(src[ip:]) // ip+8 < limit+8 < n
-		if w := uint32(v)<<8 | uint32(src[ip-1]); level2 && w == w&0xFF*0x01010101 {
-			dist, mlen, ref = 1, 3, ip-1 // a run: src[ip-1:ip+3] are equal
-		} else {
-			h := hash3(uint32(v))
+		for ; ip < limit; ip++ {
+			v := binary.LittleEndian.Uint32(src[ip:])
+			if level2 && v<<8|uint32(src[ip-1]) == uint32(src[ip-1])*0x01010101 {
+				dist, mlen, ref = 1, 3, ip-1 // a run: src[ip-1:ip+3] are equal
+				break
+			}
+			h := hash3(v)
 			ref = int(table[h])
-			table[h] = T(anchor)
-			dist = anchor - ref
-			if dist == 0 || dist >= far {
-				ip++
+			table[h] = T(ip)
+			dist = ip - ref
+			if dist == 0 || dist >= far || (binary.LittleEndian.Uint32(src[ref:])^v)&0xFFFFFF != 0 {
 				continue
 			}
-			x := binary.LittleEndian.Uint64(src[ref:]) ^ v // ref < ip
-			if x&0xFFFFFF != 0 {
-				ip++
-				continue
+			if !level2 || dist < maxNear2 {
+				mlen = 3
+				break
 			}
-			mlen = 3
-			if level2 && dist >= maxNear2 {
-				if x&0xFFFFFFFFFF != 0 {
-					ip++
-					continue
-				}
+			if src[ref+3] == src[ip+3] && src[ref+4] == src[ip+4] {
 				mlen = 5
+				break
 			}
 		}
+		if mlen == 0 {
+			break
+		}
+		anchor := ip
 		// Extend the match: ip ends one past the first mismatch, or at
 		// bound.
 		ip = anchor + mlen
