@@ -20,10 +20,11 @@ type CompressionMode int
 // Compression modes, numbered as in Godot. CompressRangeCoder is ENet's
 // own (libenet's enet_host_compress_with_range_coder). CompressFastLZ and
 // CompressZlib are Godot's: the datagram's commands compressed as one
-// FastLZ block (inputs under 16 bytes zero-padded to 16, as Godot does) or
-// one zlib stream (RFC 1950, default level), and CompressZstd one zstd
-// frame (Godot's default level 3). Decoders write at most one datagram's
-// worth (4 KiB) whatever they are given.
+// FastLZ block (inputs under 16 bytes zero-padded to 16, as Godot does;
+// the same bytes as Godot 4.6's FastLZ 0.5.0) or one zlib stream (RFC 1950,
+// default level), and CompressZstd one zstd frame (Godot's default level
+// 3). Decoders write at most one datagram's worth (4 KiB) whatever they
+// are given.
 const (
 	CompressNone CompressionMode = iota
 	CompressRangeCoder
@@ -80,7 +81,8 @@ func (h *Host) Compress(mode CompressionMode) error {
 	return nil
 }
 
-// fastLZ is Godot's COMPRESS_FASTLZ.
+// fastLZ is Godot's COMPRESS_FASTLZ (Compression::compress in
+// MODE_FASTLZ): byte for byte what Godot sends.
 type fastLZ struct{}
 
 func (fastLZ) Compress(dst, src []byte) ([]byte, bool) {
