@@ -51,8 +51,9 @@ type pollState struct {
 // datagram read by a Poll.
 //
 // Poll is for a Listener made with Config.Polled; on any other Listener it
-// does nothing and returns nil (its goroutine reads). Calls from several
-// goroutines take turns. After Close it returns an error matching
+// does nothing and returns nil (its goroutine reads). While another
+// goroutine is in Poll or PollContext, Poll only sends the queued puts and
+// returns: that goroutine reads. After Close it returns an error matching
 // peer.ErrUnconfigured (Godot's code) and net.ErrClosed; if the socket fails
 // for good, that error, also returned by the peers' reads.
 func (l *Listener) Poll() error {
@@ -62,7 +63,14 @@ func (l *Listener) Poll() error {
 		}
 		return nil
 	}
-	l.pollMu.Lock()
+	if !l.pollMu.TryLock() {
+		// Another goroutine polls (or waits in PollContext): it reads.
+		if l.isClosed() {
+			return errPollUnconfigured
+		}
+		l.sock.Flush()
+		return nil
+	}
 	defer l.pollMu.Unlock()
 	l.detachContext()
 	return l.poll(nil)
@@ -82,7 +90,7 @@ func (l *Listener) Poll() error {
 //
 // It returns ctx's error when ctx ends first, and after Close an error
 // matching net.ErrClosed. Passing the same ctx to every call costs no
-// allocation.
+// allocation. Calls from several goroutines take turns.
 func (l *Listener) PollContext(ctx context.Context) error {
 	if !l.cfg.Polled {
 		if l.isClosed() {
@@ -121,6 +129,9 @@ func (l *Listener) poll(ctx context.Context) error {
 				break
 			}
 			if ms, err = l.waitBatch(ctx); err != nil {
+				if swept || l.advanceExpiry() {
+					l.expireIdle(0)
+				}
 				return err
 			}
 			swept = l.advanceExpiry() || swept
