@@ -83,7 +83,9 @@ var (
 )
 
 // Listen opens a UDP socket on addr ("host:port"; empty host or "*" = every
-// address, port 0 = ephemeral), Godot's UDPServer.listen.
+// address, port 0 = ephemeral), Godot's UDPServer.listen. It starts the
+// goroutine that reads the socket, unless cfg.Polled is set: then the
+// program calls Poll.
 func Listen(addr string, cfg *Config) (*Listener, error) {
 	c := cfg.withDefaults()
 	if cfg == nil || cfg.ReceiveQueueBytes <= 0 {
@@ -303,7 +305,8 @@ func (l *Listener) TakeConnection() (*Peer, error) { return l.pending.Take() }
 
 // Accept waits for a datagram from a new remote and returns its peer, with
 // that first datagram queued. It returns ctx's error when ctx ends and an
-// error matching net.ErrClosed once the Listener is closed.
+// error matching net.ErrClosed once the Listener is closed. On a polled
+// Listener (Config.Polled) it waits for a Poll made by another goroutine.
 func (l *Listener) Accept(ctx context.Context) (*Peer, error) { return l.pending.Accept(ctx) }
 
 // IsConnectionAvailable reports whether a pending peer is waiting (Godot's
