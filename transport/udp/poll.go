@@ -72,7 +72,6 @@ func (l *Listener) Poll() error {
 		return nil
 	}
 	defer l.pollMu.Unlock()
-	l.detachContext()
 	return l.poll(nil)
 }
 
@@ -88,7 +87,8 @@ func (l *Listener) Poll() error {
 //		// GetPacket until it fails, PutPacket the answers.
 //	}
 //
-// It returns ctx's error when ctx ends first, and after Close an error
+// It returns ctx's error when ctx ends first (a ctx already ended makes it
+// Poll, returning that error if nothing was waiting), and after Close an error
 // matching net.ErrClosed. Passing the same ctx to every call costs no
 // allocation. Calls from several goroutines take turns.
 func (l *Listener) PollContext(ctx context.Context) error {
@@ -114,27 +114,28 @@ func (l *Listener) poll(ctx context.Context) error {
 	l.sock.Flush()
 	swept := l.advanceExpiry()
 	batch := l.sock.Config().Batch
-	for n := 0; n < maxPollDatagrams; {
-		ms, err := l.sock.PollBatch()
-		if err != nil {
+	n := 0
+	var err error
+	for n < maxPollDatagrams {
+		var ms []udpsock.Message
+		if n == 0 && ctx != nil && ctx.Err() == nil {
+			// The first read waits in the socket only if it is empty:
+			// when datagrams wait, it is the one recvmmsg Poll makes.
+			if ms, err = l.waitBatch(ctx); err != nil {
+				break
+			}
+			swept = l.advanceExpiry() || swept
+		} else if ms, err = l.sock.PollBatch(); err != nil {
 			if isTimeout(err) && !l.isClosed() {
 				// ctx's deadline passed before its AfterFunc ran.
 				l.detachContext()
 				continue
 			}
-			return l.pollFailed(err)
+			err = l.pollFailed(err)
+			break
 		}
 		if len(ms) == 0 {
-			if n > 0 || ctx == nil {
-				break
-			}
-			if ms, err = l.waitBatch(ctx); err != nil {
-				if swept || l.advanceExpiry() {
-					l.expireIdle(0)
-				}
-				return err
-			}
-			swept = l.advanceExpiry() || swept
+			break
 		}
 		l.demux(ms)
 		n += len(ms)
@@ -145,13 +146,15 @@ func (l *Listener) poll(ctx context.Context) error {
 	if swept {
 		l.expireIdle(0)
 	}
-	return nil
+	if err == nil && n == 0 && ctx != nil {
+		err = ctx.Err() // ended before the call, and nothing was waiting
+	}
+	return err
 }
 
-// waitBatch blocks in the socket until datagrams arrive, ctx ends or
-// Close, after sending the queued puts.
+// waitBatch reads the socket, blocking until datagrams arrive, ctx ends or
+// Close.
 func (l *Listener) waitBatch(ctx context.Context) ([]udpsock.Message, error) {
-	l.sock.Flush()
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err

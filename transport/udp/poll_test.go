@@ -360,3 +360,22 @@ func TestPolledListenerConformance(t *testing.T) {
 		Refuses: true,
 	})
 }
+
+// One Poll reads at most 4096 datagrams, so that a flood cannot keep it
+// from returning; the next Poll reads on.
+func TestPolledListenerPollBound(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	l := listenPolled(t, &Config{MaxPacketSize: 64, SocketBuffer: 4 << 20, ReceiveQueuePackets: 1})
+	c := rawSockets(t, 1)[0]
+	const sent = maxPollDatagrams + 500
+	for i := range sent {
+		_, err := c.WriteToUDPAddrPort([]byte{byte(i)}, listenerAddr(l))
+		require.NoError(t, err)
+	}
+	require.NoError(t, l.Poll())
+	require.EqualValues(t, maxPollDatagrams, l.Stats().PacketsReceived)
+	require.NoError(t, l.Poll())
+	st := l.Stats()
+	require.Greater(t, st.PacketsReceived, uint64(maxPollDatagrams), "the second Poll reads on")
+	require.EqualValues(t, st.PacketsReceived-1, st.DroppedFull, "one packet fits the ring")
+}
