@@ -379,3 +379,26 @@ func TestPolledListenerPollBound(t *testing.T) {
 	require.Greater(t, st.PacketsReceived, uint64(maxPollDatagrams), "the second Poll reads on")
 	require.EqualValues(t, st.PacketsReceived-1, st.DroppedFull, "one packet fits the ring")
 }
+
+// While one goroutine sleeps in PollContext, Poll on another returns at
+// once and sends the puts queued meanwhile.
+func TestPolledListenerPollWhileWaiting(t *testing.T) {
+	peertest.CheckGoroutines(t)
+	l := listenPolled(t, nil)
+	c := rawSockets(t, 1)[0]
+	_, err := c.WriteToUDPAddrPort([]byte("x"), listenerAddr(l))
+	require.NoError(t, err)
+	require.NoError(t, l.PollContext(testCtx(t)))
+	p, err := l.TakeConnection()
+	require.NoError(t, err)
+
+	done := make(chan error, 1)
+	go func() { done <- l.PollContext(testCtx(t)) }()
+	require.NoError(t, p.PutPacket([]byte("pushed")))
+	require.NoError(t, l.Poll())
+	require.Equal(t, "pushed", readFrom(t, c))
+	_, err = c.WriteToUDPAddrPort([]byte("y"), listenerAddr(l))
+	require.NoError(t, err)
+	require.NoError(t, <-done)
+	require.Equal(t, 2, p.AvailablePacketCount())
+}
