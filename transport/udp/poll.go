@@ -72,7 +72,7 @@ func (l *Listener) Poll() error {
 		return nil
 	}
 	defer l.pollMu.Unlock()
-	return l.poll(nil)
+	return l.poll(context.Background(), false)
 }
 
 // PollContext is Poll, but when no datagram is waiting it first sends the
@@ -103,11 +103,12 @@ func (l *Listener) PollContext(ctx context.Context) error {
 	if ps := &l.ps; ps.ctx != nil && (ps.ctx != ctx || ctx.Err() != nil) {
 		l.detachContext()
 	}
-	return l.poll(ctx)
+	return l.poll(ctx, true)
 }
 
-// poll reads (waiting for a datagram when ctx is not nil); pollMu is held.
-func (l *Listener) poll(ctx context.Context) error {
+// poll reads, waiting for a datagram until ctx ends when wait is set;
+// pollMu is held.
+func (l *Listener) poll(ctx context.Context, wait bool) error {
 	if l.isClosed() {
 		return errPollUnconfigured
 	}
@@ -118,7 +119,7 @@ func (l *Listener) poll(ctx context.Context) error {
 	var err error
 	for n < maxPollDatagrams {
 		var ms []udpsock.Message
-		if n == 0 && ctx != nil && ctx.Err() == nil {
+		if n == 0 && wait && ctx.Err() == nil {
 			// The first read waits in the socket only if it is empty:
 			// when datagrams wait, it is the one recvmmsg Poll makes.
 			if ms, err = l.waitBatch(ctx); err != nil {
@@ -146,7 +147,7 @@ func (l *Listener) poll(ctx context.Context) error {
 	if swept {
 		l.expireIdle(0)
 	}
-	if err == nil && n == 0 && ctx != nil {
+	if err == nil && n == 0 {
 		err = ctx.Err() // ended before the call, and nothing was waiting
 	}
 	return err
