@@ -235,6 +235,28 @@ func (c *Conn) ReadBatch() ([]Message, error) {
 	return ms, nil
 }
 
+// PollBatch returns the datagrams waiting now, at most Config.Batch (one on
+// systems without recvmmsg), without waiting: none, and no error, when the
+// socket has none. Fewer than Config.Batch means the socket was empty at
+// that moment. Transient errors are counted in ReadErrors and skipped, as
+// in Serve. The messages are reused by the next read. It is the step of a
+// server polled by the program (udp.Listener with Config.Polled), which
+// reads on its own goroutine and never waits in the socket.
+func (c *Conn) PollBatch() ([]Message, error) {
+	for range c.cfg.Batch {
+		n, err := c.rd.read(false)
+		if err != nil {
+			if !c.closed.Load() && transient(err) {
+				c.readErrors.Add(1)
+				continue
+			}
+			return nil, err
+		}
+		return c.rd.msgs[:n], nil
+	}
+	return nil, nil
+}
+
 // transient reports whether a read error leaves the socket usable.
 func transient(err error) bool {
 	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||

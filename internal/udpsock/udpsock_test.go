@@ -596,3 +596,42 @@ func TestReaderBuffers(t *testing.T) {
 		require.Less(t, grown, uint64(7*(18+10000)+8192))
 	}
 }
+
+// PollBatch returns what is waiting without waiting: nothing on an empty
+// socket, every waiting datagram (up to Batch) in one call, and an error
+// once closed.
+func TestPollBatch(t *testing.T) {
+	c := listen(t, "127.0.0.1:0", Config{MaxPacketSize: 64, Batch: 4})
+	s := sender(t)
+	ms, err := c.PollBatch()
+	require.NoError(t, err)
+	require.Empty(t, ms)
+	for i := range 6 {
+		_, err := s.WriteToUDPAddrPort([]byte{byte(i)}, addrOf(c))
+		require.NoError(t, err)
+	}
+	want := 4
+	if runtime.GOOS != "linux" {
+		want = 1
+	}
+	var all []byte
+	for len(all) < 6 {
+		ms, err := c.PollBatch()
+		require.NoError(t, err)
+		require.NotEmpty(t, ms, "a datagram sent on loopback is waiting")
+		if len(all) == 0 {
+			require.Len(t, ms, want)
+		}
+		for _, m := range ms {
+			require.Equal(t, addrOf(s), m.Addr)
+			all = append(all, m.Payload()...)
+		}
+	}
+	require.Equal(t, []byte{0, 1, 2, 3, 4, 5}, all)
+	ms, err = c.PollBatch()
+	require.NoError(t, err)
+	require.Empty(t, ms)
+	require.NoError(t, c.Close())
+	_, err = c.PollBatch()
+	require.ErrorIs(t, err, net.ErrClosed)
+}

@@ -135,6 +135,20 @@ type Config struct {
 	// affected.
 	IdleTimeout time.Duration
 
+	// Polled makes Listen start no goroutine: the Listener reads its
+	// socket only when the program calls Listener.Poll or PollContext, as
+	// Godot's UDPServer does in poll(), and its peers' PutPacket calls
+	// queue their datagrams, which the next Poll (or PollContext before it
+	// waits, or Close) sends in one sendmmsg. A game loop polls once a
+	// frame; a server loop calls PollContext, which sleeps until datagrams
+	// arrive, then serves every peer that has packets on the same
+	// goroutine. This spares the hand-off of each datagram from the
+	// reader goroutine to the peer's reader, which costs more CPU than the
+	// rest of the path on a busy server (see BENCHMARKS.md). Accept and a
+	// peer's blocking reads still work, but wait for the next Poll. Idle
+	// expiry (IdleTimeout) runs in Poll. Default false: a goroutine reads.
+	Polled bool
+
 	// Logger, if not nil, gets one Info record per connection a Listener
 	// refuses (a datagram from a new remote beyond MaxPendingConnections),
 	// evicts (a pending peer closed by SetMaxPendingConnections or Close)

@@ -22,8 +22,6 @@ import (
 
 const maxDrain = 4096 // datagrams read per non-blocking drain, to bound one call
 
-var aLongTimeAgo = time.Unix(1, 0)
-
 type directState struct {
 	rd     *udpsock.Reader
 	dl     time.Time   // read deadline set on the socket
@@ -203,9 +201,4 @@ func (t *transport) unlockSocket() {
 		d.left = nil
 	}
 	d.lmu.Unlock()
-}
-
-func isTimeout(err error) bool {
-	var te interface{ Timeout() bool }
-	return errors.As(err, &te) && te.Timeout()
 }

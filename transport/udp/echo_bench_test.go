@@ -24,7 +24,10 @@ import (
 //   - batched: one goroutine, golang.org/x/net/ipv4 ReadBatch/WriteBatch
 //     (recvmmsg/sendmmsg of up to 64): the limit this package aims at;
 //   - listener: a Listener, one goroutine per accepted peer doing
-//     AppendPacket then PutPacket, as a Go server would.
+//     AppendPacket then PutPacket, as a Go server would;
+//   - polled: a Listener with Config.Polled served as Godot serves a
+//     UDPServer, on one goroutine: PollContext, take new peers, then for
+//     each peer GetPacket and PutPacket while it has packets.
 //
 // The load generator batches too (one sendmmsg per remote per round, reads
 // with recvmmsg), so that its own system calls do not hide the server's. An
@@ -34,7 +37,7 @@ func BenchmarkEchoRemotes(b *testing.B) {
 	for _, srv := range []struct {
 		name  string
 		start func(*testing.B) (netip.AddrPort, func())
-	}{{"plain", startPlainEcho}, {"batched", startBatchedEcho}, {"listener", startListenerEcho}} {
+	}{{"plain", startPlainEcho}, {"batched", startBatchedEcho}, {"listener", startListenerEcho}, {"polled", startPolledEcho}} {
 		b.Run(srv.name, func(b *testing.B) { benchEchoRemotes(b, srv.start) })
 	}
 }
@@ -140,6 +143,38 @@ func startListenerEcho(b *testing.B) (netip.AddrPort, func()) {
 		}
 	})
 	return listenerAddr(l), func() { cancel(); l.Close(); wg.Wait() }
+}
+
+func startPolledEcho(b *testing.B) (netip.AddrPort, func()) {
+	l, err := Listen("127.0.0.1:0", &Config{SocketBuffer: 1 << 22, MaxPendingConnections: echoRemotes, Polled: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var peers []*Peer
+		for l.PollContext(ctx) == nil {
+			for l.IsConnectionAvailable() {
+				p, err := l.TakeConnection()
+				if err != nil {
+					break
+				}
+				peers = append(peers, p)
+			}
+			for _, p := range peers {
+				for p.AvailablePacketCount() > 0 {
+					pkt, err := p.GetPacket()
+					if err != nil {
+						break
+					}
+					p.PutPacket(pkt)
+				}
+			}
+		}
+	}()
+	return listenerAddr(l), func() { cancel(); l.Close(); <-done }
 }
 
 // echoClient is one remote of the load generator.

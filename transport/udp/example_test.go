@@ -105,3 +105,62 @@ func ExampleConfig_idleTimeout() {
 	// timed out: true
 	// expired peers: 1
 }
+
+// A polled Listener served as Godot serves a UDPServer, on one goroutine:
+// poll, take the new peers, then answer every packet each peer has. The
+// answers leave with the next poll, in one sendmmsg for all peers.
+func ExampleListener_Poll() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+
+	l, err := udp.Listen("127.0.0.1:0", &udp.Config{Polled: true})
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+
+	c, err := udp.Dial(ctx, l.Addr().String(), nil)
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	if err := c.PutPacket([]byte("ping")); err != nil {
+		panic(err)
+	}
+
+	var peers []*udp.Peer
+	serve := func() {
+		// PollContext sleeps until a datagram arrives (Poll never waits).
+		if err := l.PollContext(ctx); err != nil {
+			panic(err)
+		}
+		for l.IsConnectionAvailable() {
+			p, err := l.TakeConnection()
+			if err != nil {
+				break
+			}
+			peers = append(peers, p)
+		}
+		for _, p := range peers {
+			for p.AvailablePacketCount() > 0 {
+				pkt, err := p.GetPacket()
+				if err != nil {
+					break
+				}
+				p.PutPacket(append([]byte("pong to "), pkt...))
+			}
+		}
+		// Send the answers now rather than with the next frame's poll.
+		if err := l.Poll(); err != nil {
+			panic(err)
+		}
+	}
+	serve()
+
+	got, err := c.ReadPacket(ctx)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(string(got), "from", len(peers), "peer")
+	// Output: pong to ping from 1 peer
+}

@@ -37,10 +37,12 @@ type ListenerStats struct {
 // their exact source (IP, port). A datagram from a new source creates a
 // pending peer, which Accept or TakeConnection hands out; later datagrams
 // from that source go to that peer. Peers send through the Listener's
-// socket. Unlike Godot, nothing needs polling: one goroutine reads the socket
-// until Close, many datagrams per system call where the system allows it
-// (recvmmsg on Linux), and peers sending at once share system calls
-// (sendmmsg).
+// socket. By default, unlike Godot, nothing needs polling: one goroutine
+// reads the socket until Close, many datagrams per system call where the
+// system allows it (recvmmsg on Linux), and peers sending at once share
+// system calls (sendmmsg). With Config.Polled it works as Godot's UDPServer
+// does: no goroutine, the program calls Poll (or PollContext), which reads
+// what is waiting and sends what the peers put, each in batches.
 type Listener struct {
 	conn       *net.UDPConn
 	sock       *udpsock.Conn
@@ -56,8 +58,11 @@ type Listener struct {
 	tick       uint64        // expiry ticks so far, for transport.seen; guarded by mu
 	expireDone chan struct{} // closed when the expiry goroutine ends; nil without IdleTimeout
 
-	stats                             *listenstats.Counters
-	pktIn, bytesIn, dropBig, dropFull atomic.Uint64
+	stats                                      *listenstats.Counters
+	pktIn, bytesIn, dropBig, dropFull, readErr atomic.Uint64
+
+	pollMu sync.Mutex // held by Poll and PollContext (Config.Polled)
+	ps     pollState  // guarded by pollMu
 }
 
 // refusal is a datagram from a new remote the read loop turned away.
@@ -78,7 +83,9 @@ var (
 )
 
 // Listen opens a UDP socket on addr ("host:port"; empty host or "*" = every
-// address, port 0 = ephemeral), Godot's UDPServer.listen.
+// address, port 0 = ephemeral), Godot's UDPServer.listen. It starts the
+// goroutine that reads the socket, unless cfg.Polled is set: then the
+// program calls Poll.
 func Listen(addr string, cfg *Config) (*Listener, error) {
 	c := cfg.withDefaults()
 	if cfg == nil || cfg.ReceiveQueueBytes <= 0 {
@@ -103,6 +110,13 @@ func Listen(addr string, cfg *Config) (*Listener, error) {
 		return nil, &peer.OpError{Op: "listen", Transport: "udp", Code: peer.ErrCantCreate, Err: err, Detail: addr + ": batched socket"}
 	}
 	l := newListener(sock, c)
+	if c.Polled {
+		close(l.readerDone)
+		l.expireDone = nil // Poll expires idle peers
+		l.ps.lastTick = time.Now()
+		l.ps.fired = make(chan struct{}, 1)
+		return l, nil
+	}
 	go l.readLoop()
 	if l.expireDone != nil {
 		go l.expireLoop()
@@ -135,26 +149,26 @@ func newListener(sock *udpsock.Conn, c Config) *Listener {
 // expireLoop drops idle peers (Config.IdleTimeout) until Close.
 func (l *Listener) expireLoop() {
 	defer close(l.expireDone)
-	tick := time.NewTicker(max(l.cfg.IdleTimeout/expiryTicks, time.Millisecond))
+	tick := time.NewTicker(expiryPeriod(l.cfg.IdleTimeout))
 	defer tick.Stop()
 	for {
 		select {
 		case <-l.done:
 			return
 		case <-tick.C:
-			l.expireIdle()
+			l.expireIdle(1)
 		}
 	}
 }
 
-// expireIdle counts one expiry tick and drops every peer whose last datagram
-// came more than expiryTicks ticks ago, so at least IdleTimeout ago: it
-// leaves the Listener, its queue ends with a timeout once drained, and its
-// puts fail with the same error.
-func (l *Listener) expireIdle() {
+// expireIdle counts advance expiry ticks and drops every peer whose last
+// datagram came more than expiryTicks ticks ago, so at least IdleTimeout
+// ago: it leaves the Listener, its queue ends with a timeout once drained,
+// and its puts fail with the same error.
+func (l *Listener) expireIdle(advance uint64) {
 	var idle []*transport
 	l.mu.Lock()
-	l.tick++
+	l.tick += advance
 	for key, t := range l.peers {
 		if l.tick-t.seen <= expiryTicks {
 			continue
@@ -291,7 +305,8 @@ func (l *Listener) TakeConnection() (*Peer, error) { return l.pending.Take() }
 
 // Accept waits for a datagram from a new remote and returns its peer, with
 // that first datagram queued. It returns ctx's error when ctx ends and an
-// error matching net.ErrClosed once the Listener is closed.
+// error matching net.ErrClosed once the Listener is closed. On a polled
+// Listener (Config.Polled) it waits for a Poll made by another goroutine.
 func (l *Listener) Accept(ctx context.Context) (*Peer, error) { return l.pending.Accept(ctx) }
 
 // IsConnectionAvailable reports whether a pending peer is waiting (Godot's
@@ -340,7 +355,7 @@ func (l *Listener) Stats() ListenerStats {
 		BytesReceived:   l.bytesIn.Load(),
 		DroppedOversize: l.dropBig.Load(),
 		DroppedFull:     l.dropFull.Load(),
-		ReadErrors:      l.sock.ReadErrors(),
+		ReadErrors:      l.sock.ReadErrors() + l.readErr.Load(),
 		Active:          active,
 	}
 }
@@ -350,7 +365,9 @@ func (l *Listener) Stats() ListenerStats {
 func (l *Listener) ListenerStats() peer.ListenerStats { return l.Stats().ListenerStats }
 
 // Close closes the socket, every pending and accepted peer, and waits for
-// the reader goroutine to end (Godot's stop). Calling it again returns nil.
+// the reader goroutine to end (Godot's stop). A polled Listener first sends
+// what its peers queued; a PollContext blocked in another goroutine
+// returns. Calling it again returns nil.
 func (l *Listener) Close() error {
 	l.mu.Lock()
 	if l.closed {
@@ -366,7 +383,15 @@ func (l *Listener) Close() error {
 	l.mu.Unlock()
 	l.pending.Close(errClosing) // counts the untaken peers, closed below
 	close(l.done)
+	if l.cfg.Polled {
+		l.sock.Drain()
+	}
 	err := l.sock.Close()
+	if l.cfg.Polled {
+		l.pollMu.Lock() // a PollContext blocked in the socket has returned
+		l.detachContext()
+		l.pollMu.Unlock()
+	}
 	<-l.readerDone
 	if l.expireDone != nil {
 		<-l.expireDone

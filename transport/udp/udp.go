@@ -320,6 +320,8 @@ func (t *transport) PutPacket(p []byte) error {
 	}
 	var err error
 	switch {
+	case t.listener != nil && t.listener.cfg.Polled:
+		t.listener.sock.Enqueue(p, t.key) // sent by the next Poll
 	case t.listener != nil:
 		err = t.listener.sock.WriteTo(p, t.key)
 	case t.remote.Load() != nil:
