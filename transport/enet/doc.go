@@ -129,6 +129,13 @@
 // clients (BenchmarkLibenet/clients64) makes about one system call per
 // eight datagrams, where one per datagram was needed before.
 //
+// Steady traffic allocates nothing per packet: a host recycles the buffers
+// of packets it sent once they are acknowledged (up to 256 KiB of them, so
+// a burst of a thousand small packets in flight reuses its buffers), and a
+// peer the buffers of the last 8 packets the application read. A burst of
+// more than 8 packets waiting to be read allocates one buffer per packet
+// beyond those, as libenet allocates every packet.
+//
 // Outgoing data is bounded per peer by Config.SendQueueBytes (64 MiB;
 // each queued or unacknowledged command counts its payload plus 192
 // bytes). libenet and Godot have no such bound: their queue grows until

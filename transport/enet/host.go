@@ -73,28 +73,29 @@ type Host struct {
 	cfg  Config
 	sock *udpsock.Conn
 
-	mu          sync.Mutex
-	slots       []*slot
-	serviceTime uint32
-	start       time.Time
-	sendBuf     []byte
-	compBuf     []byte
-	decompBuf   []byte
-	requeue     []*outCmd
-	freeList    []*outCmd
-	pktFree     [][]byte
-	dirty       []*slot
-	refusing    atomic.Bool // read by the DTLS layer without h.mu
-	urgent      bool        // an event was raised: send before unlocking
-	inPass      bool        // writeTo queues datagrams (socket.go)
-	queued      int         // datagrams queued by this pass
-	chanLimit   int
-	compressor  compressor
-	stats       hostStats
-	closed      bool
-	dtls        atomic.Pointer[dtlsLayer] // set by DTLSServerSetup / DTLSClientSetup
-	bwEpoch     uint32                    // service time of the last bandwidth throttle run
-	bwRecalc    bool                      // BANDWIDTH_LIMIT is due to every connected peer
+	mu           sync.Mutex
+	slots        []*slot
+	serviceTime  uint32
+	start        time.Time
+	sendBuf      []byte
+	compBuf      []byte
+	decompBuf    []byte
+	requeue      []*outCmd
+	freeList     []*outCmd
+	pktFree      [][]byte
+	pktFreeBytes int // capacity held in pktFree
+	dirty        []*slot
+	refusing     atomic.Bool // read by the DTLS layer without h.mu
+	urgent       bool        // an event was raised: send before unlocking
+	inPass       bool        // writeTo queues datagrams (socket.go)
+	queued       int         // datagrams queued by this pass
+	chanLimit    int
+	compressor   compressor
+	stats        hostStats
+	closed       bool
+	dtls         atomic.Pointer[dtlsLayer] // set by DTLSServerSetup / DTLSClientSetup
+	bwEpoch      uint32                    // service time of the last bandwidth throttle run
+	bwRecalc     bool                      // BANDWIDTH_LIMIT is due to every connected peer
 
 	waiting atomic.Int64 // all received data held, in every peer's inbox too
 	stored  int64        // the part held in channels and fragment groups
@@ -200,8 +201,9 @@ func (h *Host) newOut() *outCmd {
 }
 
 func (h *Host) freeOut(c *outCmd) {
-	if c.pooled && len(h.pktFree) < maxPktFree {
+	if c.pooled && len(h.pktFree) < maxPktFree && h.pktFreeBytes+cap(c.data) <= maxPktFreeBytes {
 		h.pktFree = append(h.pktFree, c.data[:0])
+		h.pktFreeBytes += cap(c.data)
 	}
 	*c = outCmd{}
 	if len(h.freeList) < maxFreeCmds {
@@ -210,10 +212,13 @@ func (h *Host) freeOut(c *outCmd) {
 }
 
 // Free-list bounds: commands (about 150 bytes each) and single-datagram
-// packet buffers (at most 4 KiB each) a host keeps for reuse.
+// packet buffers (at most 4 KiB each, at most 256 KiB in all, ENet's
+// socket buffer size) a host keeps for reuse, so that a burst of a thousand
+// small packets in flight recycles its buffers.
 const (
-	maxFreeCmds = 4096
-	maxPktFree  = 256
+	maxFreeCmds     = 4096
+	maxPktFree      = 4096
+	maxPktFreeBytes = 256 << 10
 )
 
 // packetBuffer returns a copy of p, in a recycled buffer when one fits; p
@@ -223,6 +228,7 @@ func (h *Host) packetBuffer(p []byte) []byte {
 		b := h.pktFree[n-1]
 		h.pktFree[n-1] = nil
 		h.pktFree = h.pktFree[:n-1]
+		h.pktFreeBytes -= cap(b)
 		return append(b, p...)
 	}
 	return append(make([]byte, 0, roundBuf(len(p))), p...)
