@@ -132,9 +132,11 @@
 // Steady traffic allocates nothing per packet: a host recycles the buffers
 // of packets it sent once they are acknowledged (up to 256 KiB of them, so
 // a burst of a thousand small packets in flight reuses its buffers), and a
-// peer the buffers of the last 8 packets the application read. A burst of
-// more than 8 packets waiting to be read allocates one buffer per packet
-// beyond those, as libenet allocates every packet.
+// peer the buffers of packets the application read (up to 32 KiB of them:
+// 512 small ones or 8 of a full datagram). A larger burst waiting to be
+// read allocates one buffer per packet beyond those, as libenet allocates
+// every packet (BenchmarkLibenet's throughput rows, bursts of 1000, cost
+// about 50 bytes per packet that way).
 //
 // Outgoing data is bounded per peer by Config.SendQueueBytes (64 MiB;
 // each queued or unacknowledged command counts its payload plus 192

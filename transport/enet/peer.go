@@ -40,10 +40,16 @@ type inbox struct {
 	uncharged bool
 	last      []byte   // returned by the last GetPacket; recycled by the next
 	free      [][]byte // recycled packet buffers (cap <= maxMTU)
+	freeBytes int      // capacity held in free
 }
 
-// maxFreeBuffers bounds an inbox's recycled buffers (at most 4 KiB each).
-const maxFreeBuffers = 8
+// An inbox keeps the buffers of packets the application read for reuse:
+// at most maxFreeBytes (eight datagram-sized buffers' worth), so up to 512
+// small ones, and a burst of that many waiting packets recycles them.
+const (
+	maxFreeBuffers = 512
+	maxFreeBytes   = 8 * maxMTU
+)
 
 // buffer returns a copy of p, in a recycled buffer when one is free.
 func (in *inbox) buffer(p []byte) []byte {
@@ -52,6 +58,7 @@ func (in *inbox) buffer(p []byte) []byte {
 		b := in.free[n-1]
 		in.free[n-1] = nil
 		in.free = in.free[:n-1]
+		in.freeBytes -= cap(b)
 		in.mu.Unlock()
 		return append(b[:0], p...)
 	}
@@ -261,8 +268,9 @@ func (t *peerTransport) GetPacket() ([]byte, error) {
 	}
 	p := in.q[in.head]
 	in.q[in.head] = packet{}
-	if cap(in.last) > 0 && cap(in.last) <= maxMTU && len(in.free) < maxFreeBuffers {
+	if c := cap(in.last); c > 0 && c <= maxMTU && len(in.free) < maxFreeBuffers && in.freeBytes+c <= maxFreeBytes {
 		in.free = append(in.free, in.last[:0])
+		in.freeBytes += c
 	}
 	in.last = p.data
 	in.head++
