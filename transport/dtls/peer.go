@@ -70,6 +70,7 @@ type conn struct {
 	expired atomic.Pointer[peer.OpError]
 
 	closeOnce sync.Once
+	closing   atomic.Bool // Close has begun: the reader's end is ours, not the remote's
 }
 
 // peerHooks are a Listener's bookkeeping for its peers; nil for Dial.
@@ -115,8 +116,11 @@ func (c *conn) readLoop() {
 				c.expire()
 				return
 			}
+			if c.closing.Load() {
+				return // our own Close: it ends the queue with net.ErrClosed
+			}
 			if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, pdtls.ErrConnClosed) {
-				// close_notify from the other side (or our own Close): drain, then io.EOF.
+				// close_notify from the other side: drain, then io.EOF.
 				c.status.CompareAndSwap(int32(StatusConnected), int32(StatusDisconnected))
 				c.Inbox.Close(io.EOF)
 				return
@@ -190,6 +194,7 @@ func (c *conn) MaxPacketSize() int { return c.max }
 func (c *conn) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
+		c.closing.Store(true)
 		c.status.Store(int32(StatusDisconnected))
 		err = c.dc.Close()
 		<-c.done
