@@ -70,7 +70,6 @@ type conn struct {
 	expired atomic.Pointer[peer.OpError]
 
 	closeOnce sync.Once
-	closing   atomic.Bool // Close has begun: the reader's end is ours, not the remote's
 }
 
 // peerHooks are a Listener's bookkeeping for its peers; nil for Dial.
@@ -116,11 +115,9 @@ func (c *conn) readLoop() {
 				c.expire()
 				return
 			}
-			if c.closing.Load() {
-				return // our own Close: it ends the queue with net.ErrClosed
-			}
 			if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, pdtls.ErrConnClosed) {
 				// close_notify from the other side: drain, then io.EOF.
+				// (After our own Close the queue has ended already.)
 				c.status.CompareAndSwap(int32(StatusConnected), int32(StatusDisconnected))
 				c.Inbox.Close(io.EOF)
 				return
@@ -194,11 +191,12 @@ func (c *conn) MaxPacketSize() int { return c.max }
 func (c *conn) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
-		c.closing.Store(true)
 		c.status.Store(int32(StatusDisconnected))
+		// End the queue first, so that a waiting read gets net.ErrClosed
+		// rather than the io.EOF the reader reports once pion is closed.
+		c.Inbox.Close(nil)
 		err = c.dc.Close()
 		<-c.done
-		c.Inbox.Close(nil)
 		if c.hooks.closed != nil {
 			c.hooks.closed()
 		}
