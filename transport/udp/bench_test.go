@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"strconv"
 	"testing"
 	"time"
@@ -60,15 +61,9 @@ func listenerEndpoints(b *testing.B) (tx, rx endpoint) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	c.SetReadBuffer(1 << 21)
-	c.SetWriteBuffer(1 << 21)
-	stop := func() { c.SetReadDeadline(time.Now()); l.Close() }
-	b.Cleanup(func() { l.Close(); c.Close() })
+	b.Cleanup(func() { l.Close() })
 	to := l.Addr().(*net.UDPAddr).AddrPort()
+	c, tx := rawPeer(b, to, func() { l.Close() })
 	if _, err := c.WriteToUDPAddrPort([]byte("hello"), to); err != nil {
 		b.Fatal(err)
 	}
@@ -80,17 +75,30 @@ func listenerEndpoints(b *testing.B) (tx, rx endpoint) {
 	if _, err := p.ReadPacket(ctx); err != nil {
 		b.Fatal(err)
 	}
+	rx = endpoint{send: p.PutPacket, recv: func() ([]byte, error) { return p.ReadPacket(ctx) }, stop: tx.stop}
+	return tx, rx
+}
+
+// rawPeer is a raw socket with 2 MiB buffers sending to to: the tx side of
+// a benchmark against one of this package's peers; its stop also runs
+// closeOther.
+func rawPeer(b *testing.B, to netip.AddrPort, closeOther func()) (*net.UDPConn, endpoint) {
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.SetReadBuffer(1 << 21)
+	c.SetWriteBuffer(1 << 21)
+	b.Cleanup(func() { c.Close() })
 	buf := make([]byte, 65536)
-	tx = endpoint{
+	return c, endpoint{
 		send: func(m []byte) error { _, err := c.WriteToUDPAddrPort(m, to); return err },
 		recv: func() ([]byte, error) {
 			n, _, err := c.ReadFromUDPAddrPort(buf)
 			return buf[:n], err
 		},
-		stop: stop,
+		stop: func() { c.SetReadDeadline(time.Now()); closeOther() },
 	}
-	rx = endpoint{send: p.PutPacket, recv: func() ([]byte, error) { return p.ReadPacket(ctx) }, stop: stop}
-	return tx, rx
 }
 
 // bindEndpoints are a raw socket (tx) talking to a Bind peer (rx): a
@@ -101,29 +109,13 @@ func bindEndpoints(b *testing.B) (tx, rx endpoint) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	c.SetReadBuffer(1 << 21)
-	c.SetWriteBuffer(1 << 21)
-	stop := func() { c.SetReadDeadline(time.Now()); p.Close() }
-	b.Cleanup(func() { p.Close(); c.Close() })
+	b.Cleanup(func() { p.Close() })
+	c, tx := rawPeer(b, p.LocalAddr().(*net.UDPAddr).AddrPort(), func() { p.Close() })
 	if err := p.SetDestAddrPort(c.LocalAddr().(*net.UDPAddr).AddrPort()); err != nil {
 		b.Fatal(err)
 	}
-	to := p.LocalAddr().(*net.UDPAddr).AddrPort()
 	ctx := context.Background()
-	buf := make([]byte, 65536)
-	tx = endpoint{
-		send: func(m []byte) error { _, err := c.WriteToUDPAddrPort(m, to); return err },
-		recv: func() ([]byte, error) {
-			n, _, err := c.ReadFromUDPAddrPort(buf)
-			return buf[:n], err
-		},
-		stop: stop,
-	}
-	rx = endpoint{send: p.PutPacket, recv: func() ([]byte, error) { return p.ReadPacket(ctx) }, stop: stop}
+	rx = endpoint{send: p.PutPacket, recv: func() ([]byte, error) { return p.ReadPacket(ctx) }, stop: tx.stop}
 	return tx, rx
 }
 
