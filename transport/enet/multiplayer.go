@@ -467,10 +467,9 @@ func abs32(v int32) int32 {
 	return v
 }
 
+// GetPacket returns the next packet; with none queued (while connecting
+// too) the error matches peer.ErrUnavailable, as Godot's.
 func (m *mpTransport) GetPacket() ([]byte, multiplayer.PacketInfo, error) {
-	if m.ConnectionStatus() == multiplayer.ConnectionConnecting {
-		return nil, multiplayer.PacketInfo{}, &peer.OpError{Op: "get packet", Transport: "enet", Code: peer.ErrUnconfigured, Detail: "still connecting"}
-	}
 	return m.q.GetPacket(readNote)
 }
 

@@ -86,6 +86,11 @@ func TestMultiplayerClientConnectData(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Nothing to read while connecting: ERR_UNAVAILABLE, as Godot's
+		// get_packet with no incoming packets.
+		if _, err := c.GetPacket(); !errors.Is(err, peer.ErrUnavailable) {
+			t.Errorf("GetPacket while connecting = %v, want ErrUnavailable", err)
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		e := rawEvent(t, ctx, h)
 		if e.Type != enet.EventConnect || int32(e.Data) != c.UniqueID() || c.UniqueID() < 2 {
