@@ -46,7 +46,8 @@ type dcTransport struct {
 	low      chan struct{} // cap 1: the send queue drained below the threshold
 	gone     chan struct{} // closed when the channel or connection ends
 	goneOnce sync.Once
-	opened   chan struct{} // closed when the channel opens
+	opened   chan struct{} // closed when the channel opens, after the open hook ran
+	isOpen   atomic.Bool   // set when the channel opens, before the open hook runs
 	openOnce sync.Once
 
 	ownerMu sync.Mutex
@@ -86,14 +87,19 @@ func (p *PeerConnection) wrap(d *pion.DataChannel, negotiated bool) *DataChannel
 		}
 	})
 	d.OnOpen(func() {
-		t.openOnce.Do(func() { close(t.opened) })
+		// The hook runs before opened closes, so whoever waits for the
+		// channel to open sees what the hook did (a multiplayer peer
+		// marked connected).
+		t.isOpen.Store(true)
 		if h := t.hook.Load(); h != nil {
 			h.open()
 		}
+		t.openOnce.Do(func() { close(t.opened) })
 	})
 	d.OnClose(func() { t.remoteClosed(io.EOF) })
 	d.OnMessage(t.onMessage)
 	if d.ReadyState() == pion.DataChannelStateOpen {
+		t.isOpen.Store(true)
 		t.openOnce.Do(func() { close(t.opened) })
 	}
 	dc := &DataChannel{Peer: peer.New(t), t: t}

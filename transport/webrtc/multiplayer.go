@@ -314,11 +314,9 @@ func (m *mpTransport) check(mp *mpPeer) {
 		m.mu.Unlock()
 		return
 	}
-	switch mp.pc.ConnectionState() {
-	case StateNew, StateConnecting:
-		m.mu.Unlock()
-		return
-	case StateConnected:
+	state := mp.pc.ConnectionState()
+	switch state {
+	case StateNew, StateConnecting, StateConnected:
 	default:
 		m.removeLocked(mp, true)
 		return
@@ -329,12 +327,17 @@ func (m *mpTransport) check(mp *mpPeer) {
 		case <-c.t.gone:
 			m.removeLocked(mp, true)
 			return
-		case <-c.t.opened:
-			open++
 		default:
 		}
+		if c.t.isOpen.Load() {
+			open++
+		}
 	}
-	if open < len(mp.chans) || mp.live.Load() {
+	// Godot waits for STATE_CONNECTED as well. pion may report its
+	// connection state a moment after the channels it carries open (the
+	// ICE state reaches it through a goroutine); open channels mean the
+	// connection is up, so they are enough.
+	if state == StateNew || open < len(mp.chans) || mp.live.Load() {
 		m.mu.Unlock()
 		return
 	}
