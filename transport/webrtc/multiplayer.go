@@ -95,9 +95,10 @@ type ConnectedPeer struct {
 // Packets carry no header.
 //
 // A peer is connected, and PeerConnected reported (on a client: with
-// ConnectionConnected), once its PeerConnection is StateConnected and every
-// channel is open. Its PeerConnection leaving StateConnected (disconnected,
-// failed, closed) or any channel closing removes it, with
+// ConnectionConnected), once every channel is open and its PeerConnection
+// is StateConnected, or still StateConnecting (pion can report that state
+// late, or leave it there: see check). Its PeerConnection becoming
+// disconnected, failed or closed, or any channel closing, removes it, with
 // PeerDisconnected if it was connected (on a client, losing peer 1 ends the
 // session). A removed peer's PeerConnection is closed, as Godot's is when
 // its last reference goes. A client whose connection to the server ends
@@ -306,8 +307,8 @@ func (p *MultiplayerPeer) AddPeer(pc *PeerConnection, id int32, unreliableLifeti
 	return nil
 }
 
-// check applies Godot's poll to mp: connected once the connection is and
-// every channel is open, removed once either is not.
+// check applies Godot's poll to mp: connected once every channel is open
+// on a live connection, removed once a channel or the connection ends.
 func (m *mpTransport) check(mp *mpPeer) {
 	m.mu.Lock()
 	if cur, ok := m.Peer(mp.id); !ok || cur != mp {
@@ -333,10 +334,12 @@ func (m *mpTransport) check(mp *mpPeer) {
 			open++
 		}
 	}
-	// Godot waits for STATE_CONNECTED as well. pion may report its
-	// connection state a moment after the channels it carries open (the
-	// ICE state reaches it through a goroutine); open channels mean the
-	// connection is up, so they are enough.
+	// Godot waits for STATE_CONNECTED as well; here open channels are
+	// enough, since they run over the connection. pion v4.2 computes its
+	// connection state in two goroutines without a lock (the ICE state
+	// handler and the DTLS start), so it can report connected after the
+	// channels open, or stay at connecting when the stale computation is
+	// stored last. Waiting for it left dials hanging until their deadline.
 	if state == StateNew || open < len(mp.chans) || mp.live.Load() {
 		m.mu.Unlock()
 		return

@@ -39,19 +39,31 @@ func mpNetwork(t *testing.T, clients int) multiplayertest.Network {
 		}
 		return c, serverSideOpen(ctx, srv, c)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	for range clients {
+	for i := range clients {
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		c, err := DialMultiplayer(ctx, url, mpConfig("mp"))
 		if err == nil {
 			err = serverSideOpen(ctx, srv, c)
 		}
+		cancel()
 		if err != nil {
+			// What each side's connections were doing, for a failure seen
+			// only in CI.
+			var states []string
+			for id, cp := range srv.GetPeers() {
+				pc := cp.Connection
+				states = append(states, fmt.Sprintf("server's peer %d: %v/%v/%v connected=%v", id,
+					pc.ConnectionState(), pc.GatheringState(), pc.SignalingState(), cp.Connected))
+			}
+			if c != nil {
+				c.Close()
+			}
 			srv.Close()
 			for _, c := range n.Clients {
 				c.Close()
 			}
-			t.Fatal(err)
+			t.Fatalf("client %d of %d after %v: %v; server stats %+v; %v", i, clients, time.Since(start).Round(time.Millisecond), err, srv.Stats(), states)
 		}
 		n.Clients = append(n.Clients, c)
 	}
