@@ -266,7 +266,10 @@ func (p *PeerConnection) AddICECandidate(media string, index int, name string) e
 
 const maxPendingCandidates = 1024
 
-// ConnectionState returns Godot's get_connection_state.
+// ConnectionState returns Godot's get_connection_state, as pion reports it.
+// pion v4 can report StateConnecting for a while after its channels open,
+// or stay there (two of its goroutines compute the state without a lock):
+// to know the connection carries data, wait for a channel (WaitOpen).
 func (p *PeerConnection) ConnectionState() ConnectionState {
 	return connectionStateOf(p.pc.ConnectionState())
 }
