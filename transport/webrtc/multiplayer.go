@@ -339,7 +339,8 @@ func (m *mpTransport) check(mp *mpPeer) {
 	// connection state in two goroutines without a lock (the ICE state
 	// handler and the DTLS start), so it can report connected after the
 	// channels open, or stay at connecting when the stale computation is
-	// stored last. Waiting for it left dials hanging until their deadline.
+	// stored last (pion/webrtc#2578 saw the ICE state reordered so).
+	// Waiting for it left a dial hanging until its deadline in CI.
 	if state == StateNew || open < len(mp.chans) || mp.live.Load() {
 		m.mu.Unlock()
 		return
