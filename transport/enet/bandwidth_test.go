@@ -2,6 +2,7 @@ package enet
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -165,33 +166,40 @@ func TestBandwidthLimitLibenetSender(t *testing.T) {
 	require.NoError(t, err)
 	defer h.Close()
 	c := startC(t, "flood", fmt.Sprint(h.LocalPort()), fmt.Sprint(bwPacket), fmt.Sprint(bwPerTick),
-		"8000", "--out", "500000")
+		"10000", "--out", "500000")
 	ctx := testCtx(t)
-	var start, from time.Time
-	var got, fromN int64
+	// Each packet carries the generation of the limit the sender last saw
+	// and its milliseconds since: the rate is measured in the sender's
+	// time, so a receiver that falls behind and catches up under load
+	// does not see a burst.
+	var gen byte
+	var got int64
 	measured := false
 	serve(t, ctx, h, func(ev Event) bool {
 		switch ev.Type {
 		case EventConnect:
-			c.expect(t, "LIMIT in=1000000 out=0") // the handshake
-			c.expect(t, "LIMIT in=500000 out=0")  // the first BANDWIDTH_LIMIT
+			c.expect(t, "LIMIT in=1000000 out=0 ") // the handshake
+			c.expect(t, "LIMIT in=500000 out=0 ")  // the first BANDWIDTH_LIMIT
 			h.SetBandwidthLimit(bwLimit, 0)
-			c.expect(t, fmt.Sprintf("LIMIT in=%d out=0", bwLimit))
-			start = time.Now()
+			l := c.expect(t, fmt.Sprintf("LIMIT in=%d out=0 ", bwLimit))
+			_, err := fmt.Sscanf(l[strings.LastIndex(l, " ")+1:], "gen=%d", &gen)
+			require.NoError(t, err, "LIMIT line %q", l)
 		case EventReceive:
 			p, err := ev.Peer.GetPacket()
 			require.NoError(t, err)
-			if start.IsZero() {
+			if gen == 0 || measured || len(p) < 5 || p[0] != gen {
 				break
 			}
-			got += int64(len(p))
-			since := time.Since(start)
-			if from.IsZero() && since >= bwMeasureFrom {
-				from, fromN = time.Now(), got
+			ms := time.Duration(binary.LittleEndian.Uint32(p[1:])) * time.Millisecond
+			if ms >= bwMeasureFrom && ms < bwMeasureTo {
+				got += int64(len(p))
 			}
-			if !measured && since >= bwMeasureTo {
+			// Channel 0 is sequenced: a packet sent later than the
+			// window's end means the window's packets came or are lost.
+			if ms >= bwMeasureTo {
 				measured = true
-				requireNearLimit(t, got-fromN, time.Since(from))
+				requireNearLimit(t, got, bwMeasureTo-bwMeasureFrom)
+				ev.Peer.Disconnect(0)
 			}
 		case EventDisconnect:
 			return false

@@ -24,7 +24,11 @@
  *   enetpeer flood PORT SIZE PER MS [--out N]
  *       A client whose host has outgoing bandwidth N connects to PORT and
  *       sends PER unreliable SIZE-byte packets on channel 0 every 25 ms for
- *       MS milliseconds, then disconnects. Prints the LIMIT lines as sink.
+ *       MS milliseconds, then disconnects. Prints the LIMIT lines as sink,
+ *       followed by " gen=<n>", n counting them from 1. Each packet starts
+ *       with the generation of the last LIMIT line (1 byte) and the
+ *       milliseconds since it was printed (uint32, little-endian), so the
+ *       receiver can measure the rate in the sender's time.
  *   enetpeer sink [--in N] [--out N] [--peers N]
  *       A server whose host has bandwidth N in / out (bytes/s, default 0).
  *       Prints "PORT <n>", then "LIMIT in=<n> out=<n>" whenever the
@@ -298,7 +302,8 @@ static int flood(int argc, char **argv) {
 	ENetPeer *peer = enet_host_connect(h, &addr, 1, 0);
 	unsigned char *buf = calloc(1, size + 1);
 	enet_uint32 in = ~0u, out = ~0u;
-	long long start = 0, next = 0;
+	long long start = 0, next = 0, since = 0;
+	int gen = 0;
 	for (;;) {
 		ENetEvent ev;
 		int r = enet_host_service(h, &ev, 1);
@@ -317,7 +322,8 @@ static int flood(int argc, char **argv) {
 		    (peer->incomingBandwidth != in || peer->outgoingBandwidth != out)) {
 			in = peer->incomingBandwidth;
 			out = peer->outgoingBandwidth;
-			printf("LIMIT in=%u out=%u\n", in, out);
+			printf("LIMIT in=%u out=%u gen=%d\n", in, out, ++gen);
+			since = now_ns();
 		}
 		long long t = now_ns();
 		if (start && t - start >= dur && peer->state == ENET_PEER_STATE_CONNECTED) {
@@ -326,6 +332,12 @@ static int flood(int argc, char **argv) {
 		}
 		if (start && t >= next) {
 			next += 25000000LL;
+			enet_uint32 ms = since ? (enet_uint32)((t - since) / 1000000LL) : 0;
+			if (size >= 5) {
+				buf[0] = (unsigned char)gen;
+				for (int b = 0; b < 4; b++)
+					buf[1 + b] = (unsigned char)(ms >> (8 * b));
+			}
 			for (int i = 0; i < per; i++)
 				enet_peer_send(peer, 0, enet_packet_create(buf, size, 0));
 		}
