@@ -163,7 +163,8 @@ type Spawner struct {
 	// SPAWN and DESPAWN (Receive), with OnSpawned set; Spawn refuses to
 	// create objects on it.
 	Authority int32
-	// OnSpawned, for a spawner a peer owns, creates the node of a SPAWN that
+	// OnSpawned, for a spawner a peer owns (or, in a Replicator on a Go
+	// client, the server's spawner), creates the node of a SPAWN that
 	// peer sent (Godot instantiating the spawnable scene, or calling
 	// spawn_function with arg for a custom spawn; arg is nil for a scene
 	// spawn): it returns the node's synchronizers in the order the scene
