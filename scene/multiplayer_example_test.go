@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/packetpeer/packetpeer/multiplayer"
 	"github.com/packetpeer/packetpeer/scene"
 	"github.com/packetpeer/packetpeer/transport/websocket"
 )
@@ -52,7 +53,9 @@ func ExampleMultiplayer() {
 	welcomed := make(chan string, 1)
 	client := scene.NewMultiplayer(cli, &scene.Config{
 		OnPeerConnected: func(m *scene.Multiplayer, id int32) {
-			m.Node("Main").RPCID(id, "hello", "Ada", 3) // the server is id 1
+			if id == multiplayer.TargetPeerServer { // not another client the server announces
+				m.Node("Main").RPCID(id, "hello", "Ada", 3)
+			}
 		},
 	})
 	cmain, _ := client.AddNode("Main", methods)
