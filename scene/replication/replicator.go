@@ -209,13 +209,35 @@ func (s *Synchronizer) UpdateVisibility(peer int32) {
 	}
 }
 
-// AddSpawner registers sp with r.
+// checkRootPath refuses a node path that is not relative to the
+// multiplayer root, as the path cache carries it: Godot's absolute form
+// would name nothing a peer has.
+func checkRootPath(c scene.Command, what, path string) error {
+	switch {
+	case strings.HasPrefix(path, "/"):
+		rel := strings.TrimPrefix(strings.TrimPrefix(path, "/"), "root/")
+		return badParam(c, what+" path "+strconv.Quote(path)+" is absolute: write it relative to the multiplayer root ("+strconv.Quote(rel)+" for /root/"+rel+")")
+	case strings.HasSuffix(path, "/"):
+		return badParam(c, what+" path "+strconv.Quote(path)+" ends with /")
+	}
+	return nil
+}
+
+// AddSpawner registers sp with r. Its paths are relative to the
+// multiplayer root ("Main/Spawner"); an absolute one ("/root/Main/Spawner")
+// is an error matching peer.ErrInvalidParameter.
 func (r *Replicator) AddSpawner(sp *Spawner) error {
 	if sp.r != nil {
 		return badParam(scene.CommandSpawn, "spawner "+strconv.Quote(sp.Path)+" already added")
 	}
 	if sp.Path == "" || sp.SpawnPath == "" {
 		return badParam(scene.CommandSpawn, "spawner needs Path and SpawnPath")
+	}
+	if err := checkRootPath(scene.CommandSpawn, "spawner", sp.Path); err != nil {
+		return err
+	}
+	if err := checkRootPath(scene.CommandSpawn, "spawn", sp.SpawnPath); err != nil {
+		return err
 	}
 	if _, ok := r.spawners[sp.Path]; ok {
 		return badParam(scene.CommandSpawn, "a spawner at "+strconv.Quote(sp.Path)+" was already added")
@@ -378,6 +400,9 @@ func (s *Synchronizer) NetID() uint32 { return s.netID }
 func (r *Replicator) AddSynchronizer(s *Synchronizer) error {
 	if s.Path == "" {
 		return badParam(scene.CommandSync, "synchronizer without Path")
+	}
+	if err := checkRootPath(scene.CommandSync, "synchronizer", s.Path); err != nil {
+		return err
 	}
 	if _, ok := r.paths[s.Path]; ok {
 		return badParam(scene.CommandSync, "synchronizer "+strconv.Quote(s.Path)+" already added")

@@ -542,3 +542,27 @@ func TestVisibilityProcessNone(t *testing.T) {
 		}
 	}
 }
+
+// Spawner and synchronizer paths are relative to the multiplayer root, as
+// the path cache carries them: Godot's absolute form ("/root/Main/Spawner")
+// would name nothing a client has, so it is refused.
+func TestAbsolutePathsRefused(t *testing.T) {
+	r := New(&recSession{}, nil)
+	for _, sp := range []*Spawner{
+		{Path: "/root/Main/Spawner", SpawnPath: "Main/Players"},
+		{Path: "Main/Spawner", SpawnPath: "/root/Main/Players"},
+		{Path: "Main/Spawner/", SpawnPath: "Main/Players"},
+	} {
+		if err := r.AddSpawner(sp); !errors.Is(err, peer.ErrInvalidParameter) || !strings.Contains(err.Error(), strconv.Quote(sp.Path)) && !strings.Contains(err.Error(), strconv.Quote(sp.SpawnPath)) {
+			t.Errorf("AddSpawner(%q, %q) = %v, want ERR_INVALID_PARAMETER naming the path", sp.Path, sp.SpawnPath, err)
+		}
+	}
+	var pos variant.Vector2
+	s := &Synchronizer{Path: "/root/Main/World/Sync", Properties: []Property{{Path: ".:position", Spawn: true, Mode: ReplicationModeAlways, Value: &pos}}}
+	if err := r.AddSynchronizer(s); !errors.Is(err, peer.ErrInvalidParameter) || !strings.Contains(err.Error(), `"Main/World/Sync"`) {
+		t.Errorf("AddSynchronizer(%q) = %v, want ERR_INVALID_PARAMETER suggesting \"Main/World/Sync\"", s.Path, err)
+	}
+	if err := r.AddSpawner(&Spawner{Path: "Main/Spawner", SpawnPath: "Main/Players"}); err != nil {
+		t.Errorf("AddSpawner of relative paths = %v", err)
+	}
+}
