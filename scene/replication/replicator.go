@@ -496,8 +496,11 @@ func (sp *Spawner) spawn(name string, sceneIndex int, arg []byte, syncs []*Synch
 		return nil, &scene.Error{Command: scene.CommandSpawn, Offset: -1, Reason: "node " + strconv.Quote(sp.SpawnPath+"/"+name) + " exists", Err: peer.ErrAlreadyExists}
 	}
 	o := &Object{Name: name, Spawner: sp, Scene: sceneIndex, Syncs: syncs, arg: arg, parent: sp.parent}
-	for _, s := range syncs {
-		if s.obj != nil || s.fullPath != "" {
+	for i, s := range syncs {
+		if s == nil {
+			return nil, badParam(scene.CommandSpawn, "synchronizer "+strconv.Itoa(i)+" of "+strconv.Quote(name)+" is nil")
+		}
+		if s.obj != nil || s.fullPath != "" || slices.Contains(syncs[:i], s) {
 			return nil, badParam(scene.CommandSpawn, "synchronizer "+strconv.Quote(s.Path)+" is used twice")
 		}
 		if err := s.prepare(); err != nil {
