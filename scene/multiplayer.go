@@ -98,7 +98,7 @@ type Stats struct {
 	Replicated     uint64 // replication messages handed to the Replication
 	RPCs           uint64 // REMOTE_CALLs handed to a Handler
 	Relayed        uint64 // packets forwarded to another client
-	SendFailed     uint64 // replies, relays and peer-list messages the peer refused to send
+	SendFailed     uint64 // replies, relays and peer-list messages the peer refused to send, also to peers whose leaving is not handled yet (DEL_PEER to each other when many clients leave at once)
 	AuthTimeouts   uint64 // peers disconnected by AuthTimeout
 	EventsReceived uint64 // peer events handled
 }
