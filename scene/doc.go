@@ -80,8 +80,8 @@
 // that is gone (Stats.UnknownPeer; a Godot client likewise drops what the
 // server sent just before it disconnected). So a message sent right before
 // Close, a client's last RPC or a server's goodbye, is often lost (most of
-// them, in a loopback test): have the other side answer it, or wait a
-// moment, before closing.
+// them, in a loopback test): have the other side answer it, or leave, as
+// in ExampleMultiplayer_shutdown, or wait a moment before closing.
 //
 // # Memory
 //
