@@ -58,7 +58,8 @@
 // trailing NUL, trailing bytes after the arguments) and reject with an *Error
 // matching peer.ErrInvalidData what it rejects. SPAWN, DESPAWN, SYNC and
 // DELTA (replication) are package scene/replication's: a Multiplayer hands
-// them to its Replication (SetReplication; replication.Attach on a server),
+// them to its Replication (SetReplication; replication.Attach, on a server
+// or on a Go client),
 // with peers joining and leaving and a Tick per frame (Config.TickRate), and
 // without one counts them in Stats.Unsupported and drops them.
 //
@@ -67,6 +68,20 @@
 // and all but one client, client-to-client RPCs and send_bytes through the
 // Go relay, authentication that succeeds and that times out, and two
 // rooms of package scene/rooms that never see each other.
+//
+// # Leaving
+//
+// A client leaves by closing its multiplayer peer; a server stops by ending
+// Run's context, then closing its peer, which tells every client at once
+// over ENet and WebSocket (OnPeerDisconnected(1) and OnServerDisconnected
+// run on a Go client, whose Run then returns an error matching io.EOF).
+// As in Godot, a poll handles the peer's connections and disconnections
+// before the packets that came with them, and drops the packets of a peer
+// that is gone (Stats.UnknownPeer; a Godot client likewise drops what the
+// server sent just before it disconnected). So a message sent right before
+// Close, a client's last RPC or a server's goodbye, is often lost (most of
+// them, in a loopback test): have the other side answer it, or leave, as
+// in ExampleMultiplayer_shutdown, or wait a moment before closing.
 //
 // # Memory
 //

@@ -57,7 +57,10 @@ type Config struct {
 	AllowObjectDecoding bool
 
 	// OnPeerConnected is Godot's peer_connected: id was admitted. On a
-	// server it runs after the ADD_PEER messages went out.
+	// server it runs after the ADD_PEER messages went out. On a client it
+	// runs for the server (id 1) once connected, then, with relay on, for
+	// every other client the server announces: check id before calling
+	// the server.
 	OnPeerConnected func(m *Multiplayer, id int32)
 	// OnPeerDisconnected is Godot's peer_disconnected: admitted peer id
 	// left.
@@ -84,7 +87,7 @@ type Config struct {
 // error log, and the work it did. Nothing dropped is answered on the wire.
 type Stats struct {
 	Malformed      uint64 // messages that did not decode, or that Godot rejects as they are (ADD_PEER to a server, RELAY with relay off, SYS inside RELAY)
-	UnknownPeer    uint64 // messages from a peer not admitted (not connected, or still authenticating and not AUTH), and relays to one
+	UnknownPeer    uint64 // messages from a peer not admitted (not connected, or still authenticating and not AUTH, or its last ones, which came with its disconnection: see "Leaving"), and relays to one
 	UnknownNode    uint64 // SIMPLIFY_PATH or REMOTE_CALL naming a node not added, or a cache id the peer never sent
 	UnknownMethod  uint64 // REMOTE_CALL of a method id the node does not have
 	Unauthorized   uint64 // REMOTE_CALL of a disabled method, or of an authority method by another peer
@@ -95,7 +98,7 @@ type Stats struct {
 	Replicated     uint64 // replication messages handed to the Replication
 	RPCs           uint64 // REMOTE_CALLs handed to a Handler
 	Relayed        uint64 // packets forwarded to another client
-	SendFailed     uint64 // replies, relays and peer-list messages the peer refused to send
+	SendFailed     uint64 // replies, relays and peer-list messages the peer refused to send, also to peers whose leaving is not handled yet (DEL_PEER to each other when many clients leave at once)
 	AuthTimeouts   uint64 // peers disconnected by AuthTimeout
 	EventsReceived uint64 // peer events handled
 }
@@ -210,8 +213,11 @@ func sessionErr(c Command, reason string, err error) error {
 // Run polls m until ctx ends or the peer's session ends, waiting between
 // polls for a packet, a peer event or an authentication timeout. It returns
 // ctx's error, or the peer's: an error matching peer.ErrClosed after the
-// peer was closed, or the error that ended a client's session. Run and Poll
-// must not be called concurrently, nor from a callback or Handler. No
+// peer was closed, or the error that ended a client's session, which
+// matches io.EOF and peer.ErrUnconfigured (multiplayer.SessionEnded's)
+// whether the server closed the connection or the transport gave up on it,
+// and comes after OnPeerDisconnected(1) and OnServerDisconnected. Run and
+// Poll must not be called concurrently, nor from a callback or Handler. No
 // goroutine it starts outlives it.
 func (m *Multiplayer) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/packetpeer/packetpeer/multiplayer"
 	"github.com/packetpeer/packetpeer/scene"
 	"github.com/packetpeer/packetpeer/transport/websocket"
 )
@@ -52,7 +53,9 @@ func ExampleMultiplayer() {
 	welcomed := make(chan string, 1)
 	client := scene.NewMultiplayer(cli, &scene.Config{
 		OnPeerConnected: func(m *scene.Multiplayer, id int32) {
-			m.Node("Main").RPCID(id, "hello", "Ada", 3) // the server is id 1
+			if id == multiplayer.TargetPeerServer { // not another client the server announces
+				m.Node("Main").RPCID(id, "hello", "Ada", 3)
+			}
 		},
 	})
 	cmain, _ := client.AddNode("Main", methods)
@@ -101,4 +104,74 @@ func ExampleConfig_authentication() {
 	fmt.Println(<-admitted == cli.UniqueID())
 	// Output:
 	// true
+}
+
+// A graceful shutdown: rather than closing right after a goodbye, which
+// the clients may drop on arrival (see Leaving in the package doc), the
+// server tells its clients it is closing, they leave, and it stops once
+// they are gone or a deadline passed.
+func ExampleMultiplayer_shutdown() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// @rpc func closing(reason: String): multiplayer.multiplayer_peer.close()
+	methods, _ := scene.NewMethods(nil, []scene.Method{{Name: "closing", RPCConfig: scene.DefaultRPC}})
+
+	srv, err := websocket.CreateServer("127.0.0.1:0", nil)
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+	joined, left := make(chan int32, 1), make(chan int32, 1)
+	server := scene.NewMultiplayer(srv, &scene.Config{
+		OnPeerConnected:    func(m *scene.Multiplayer, id int32) { joined <- id },
+		OnPeerDisconnected: func(m *scene.Multiplayer, id int32) { left <- id },
+	})
+	main, _ := server.AddNode("Main", methods)
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- server.Run(runCtx) }()
+
+	// A client that leaves when the server says it is closing.
+	cli, err := websocket.DialClient(ctx, "ws://"+srv.Addr().String(), nil)
+	if err != nil {
+		panic(err)
+	}
+	client := scene.NewMultiplayer(cli, nil)
+	reasons := make(chan string, 1)
+	cmain, _ := client.AddNode("Main", methods)
+	cmain.Handle("closing", scene.Func1(func(c scene.Call, reason string) { reasons <- reason }))
+	clientDone := make(chan error, 1)
+	go func() { clientDone <- client.Run(ctx) }()
+	clientGone := make(chan struct{})
+	go func() {
+		defer close(clientGone)
+		select {
+		case reason := <-reasons:
+			fmt.Println("client:", reason)
+		case <-ctx.Done():
+		}
+		cli.Close()
+		<-clientDone
+	}()
+	defer func() { cancel(); <-clientGone }()
+	<-joined
+
+	// Shutting down (on SIGINT, say): tell everyone, wait for them to go.
+	main.RPC("closing", "server restarting")
+	waitCtx, waitCancel := context.WithTimeout(ctx, 5*time.Second)
+	defer waitCancel()
+	for range len(server.Peers()) {
+		select {
+		case <-left:
+		case <-waitCtx.Done(): // close on those still here
+		}
+	}
+	fmt.Println("server: everyone left")
+	stop()
+	fmt.Println("server Run:", <-done)
+	srv.Close()
+	// Output:
+	// client: server restarting
+	// server: everyone left
+	// server Run: context canceled
 }

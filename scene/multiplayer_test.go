@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -853,5 +854,27 @@ func TestMultiplayerConcurrentSends(t *testing.T) {
 			next[int(g)]++
 			got++
 		}
+	}
+}
+
+// AddNode takes a path relative to the multiplayer root, as Godot's
+// SIMPLIFY_PATH carries it: Godot's absolute form ("/root/Main") would
+// match no call, so it is refused with an error saying what to write.
+func TestAddNodeAbsolutePath(t *testing.T) {
+	_, p := newFake()
+	m := NewMultiplayer(p, nil)
+	methods, _ := NewMethods(nil, []Method{{"hello", DefaultRPC}})
+	for _, path := range []string{"/root/Main", "/Main", "Main/", ""} {
+		_, err := m.AddNode(path, methods)
+		if !errors.Is(err, peer.ErrInvalidParameter) {
+			t.Errorf("AddNode(%q) = %v, want an error matching ERR_INVALID_PARAMETER", path, err)
+		}
+	}
+	_, err := m.AddNode("/root/Main", methods)
+	if err == nil || !strings.Contains(err.Error(), `"Main"`) {
+		t.Errorf("AddNode(\"/root/Main\") = %v, want it to suggest \"Main\"", err)
+	}
+	if _, err := m.AddNode("Main/Player", methods); err != nil {
+		t.Errorf("AddNode(\"Main/Player\") = %v", err)
 	}
 }

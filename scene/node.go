@@ -25,10 +25,10 @@ type Node struct {
 // Godot's node paths in SIMPLIFY_PATH: "Main", "Main/Player") with the
 // RPC methods Godot's script and rpc_config give it (NewMethods; cmd/gdrpc
 // writes the script half). Its authority is 1, Godot's default. A path
-// declared twice, or an invalid one, is an error matching
-// peer.ErrInvalidParameter.
+// declared twice, or an invalid one (empty, absolute as "/root/Main", or
+// ending with "/"), is an error matching peer.ErrInvalidParameter.
 func (m *Multiplayer) AddNode(path string, methods *Methods) (*Node, error) {
-	if err := checkPath(CommandRemoteCall, path); err != nil {
+	if err := checkNodePath(CommandRemoteCall, path); err != nil {
 		return nil, err
 	}
 	if methods == nil {

@@ -79,6 +79,24 @@ func checkPath(c Command, path string) error {
 	return nil
 }
 
+// checkNodePath checks a path the program declares a node at: checkPath's
+// checks, and relative to the multiplayer root, as SIMPLIFY_PATH carries
+// it, since Godot's absolute form would match nothing a peer sends.
+func checkNodePath(c Command, path string) error {
+	if err := checkPath(c, path); err != nil {
+		return err
+	}
+	switch {
+	case strings.HasPrefix(path, "/"):
+		rel := strings.TrimPrefix(path, "/")
+		rel = strings.TrimPrefix(rel, "root/")
+		return badParam(c, "node path "+strconv.Quote(path)+" is absolute: write it relative to the multiplayer root ("+strconv.Quote(rel)+" for /root/"+rel+")")
+	case strings.HasSuffix(path, "/"):
+		return badParam(c, "node path "+strconv.Quote(path)+" ends with /")
+	}
+	return nil
+}
+
 // ConfirmPath is a CONFIRM_PATH message: the receiver of SIMPLIFY_PATH ID
 // stored it; Valid reports whether the checksums matched.
 type ConfirmPath struct {

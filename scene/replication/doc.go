@@ -59,6 +59,22 @@
 //	r.AddSpawner(spawner)
 //	m.Run(ctx)
 //
+// # On a Go client
+//
+// A Go client of such a server (a bot, a load tester, a headless client)
+// attaches a Replicator to its own client-side scene.Multiplayer to see
+// what the server spawns, as a Godot client's spawners and synchronizers
+// do: it declares the server's spawners (Authority 0, the server) with
+// OnSpawned, which returns the server-owned synchronizers of each spawned
+// node (Authority 0) with the Go variables their values go to. The
+// Replicator then applies the server's SPAWN with its spawn state, SYNC
+// and DELTA (Synchronizer.OnUpdate), and DESPAWN (Spawner.OnDespawned),
+// which it also reports for every object when the server goes, as a
+// Godot client frees them. It sends nothing: a synchronizer the client
+// owns is not streamed from a client, so send such input as an RPC (or
+// a path-based SYNC through the session, as the tests' viewer does).
+// ExampleAttach_client and TestAttachOnClient run it over ENet.
+//
 // ReadScene reads a Godot scene file (.tscn) and CheckScene, Synchronizer.Check
 // and Spawner.Check compare the Go declarations with it, so that a property
 // renamed or reordered in the editor fails a test instead of the game.

@@ -126,6 +126,9 @@ func (r *Replicator) adopt(from int32, o *Object, m *Spawn) error {
 	rs := r.remote[from]
 	n, values := 0, 0
 	for i, s := range o.Syncs {
+		if s == nil {
+			return badParam(c, "OnSpawned returned a nil synchronizer "+strconv.Itoa(i)+" for "+strconv.Quote(m.Name))
+		}
 		if s.obj != nil || s.fullPath != "" || slices.Contains(o.Syncs[:i], s) {
 			return badParam(c, "OnSpawned returned synchronizer "+strconv.Quote(s.Path)+", which is used twice")
 		}

@@ -163,7 +163,8 @@ type Spawner struct {
 	// SPAWN and DESPAWN (Receive), with OnSpawned set; Spawn refuses to
 	// create objects on it.
 	Authority int32
-	// OnSpawned, for a spawner a peer owns, creates the node of a SPAWN that
+	// OnSpawned, for a spawner a peer owns (or, in a Replicator on a Go
+	// client, the server's spawner), creates the node of a SPAWN that
 	// peer sent (Godot instantiating the spawnable scene, or calling
 	// spawn_function with arg for a custom spawn; arg is nil for a scene
 	// spawn): it returns the node's synchronizers in the order the scene
@@ -208,13 +209,35 @@ func (s *Synchronizer) UpdateVisibility(peer int32) {
 	}
 }
 
-// AddSpawner registers sp with r.
+// checkRootPath refuses a node path that is not relative to the
+// multiplayer root, as the path cache carries it: Godot's absolute form
+// would name nothing a peer has.
+func checkRootPath(c scene.Command, what, path string) error {
+	switch {
+	case strings.HasPrefix(path, "/"):
+		rel := strings.TrimPrefix(strings.TrimPrefix(path, "/"), "root/")
+		return badParam(c, what+" path "+strconv.Quote(path)+" is absolute: write it relative to the multiplayer root ("+strconv.Quote(rel)+" for /root/"+rel+")")
+	case strings.HasSuffix(path, "/"):
+		return badParam(c, what+" path "+strconv.Quote(path)+" ends with /")
+	}
+	return nil
+}
+
+// AddSpawner registers sp with r. Its paths are relative to the
+// multiplayer root ("Main/Spawner"); an absolute one ("/root/Main/Spawner")
+// is an error matching peer.ErrInvalidParameter.
 func (r *Replicator) AddSpawner(sp *Spawner) error {
 	if sp.r != nil {
 		return badParam(scene.CommandSpawn, "spawner "+strconv.Quote(sp.Path)+" already added")
 	}
 	if sp.Path == "" || sp.SpawnPath == "" {
 		return badParam(scene.CommandSpawn, "spawner needs Path and SpawnPath")
+	}
+	if err := checkRootPath(scene.CommandSpawn, "spawner", sp.Path); err != nil {
+		return err
+	}
+	if err := checkRootPath(scene.CommandSpawn, "spawn", sp.SpawnPath); err != nil {
+		return err
 	}
 	if _, ok := r.spawners[sp.Path]; ok {
 		return badParam(scene.CommandSpawn, "a spawner at "+strconv.Quote(sp.Path)+" was already added")
@@ -378,6 +401,9 @@ func (r *Replicator) AddSynchronizer(s *Synchronizer) error {
 	if s.Path == "" {
 		return badParam(scene.CommandSync, "synchronizer without Path")
 	}
+	if err := checkRootPath(scene.CommandSync, "synchronizer", s.Path); err != nil {
+		return err
+	}
 	if _, ok := r.paths[s.Path]; ok {
 		return badParam(scene.CommandSync, "synchronizer "+strconv.Quote(s.Path)+" already added")
 	}
@@ -470,8 +496,11 @@ func (sp *Spawner) spawn(name string, sceneIndex int, arg []byte, syncs []*Synch
 		return nil, &scene.Error{Command: scene.CommandSpawn, Offset: -1, Reason: "node " + strconv.Quote(sp.SpawnPath+"/"+name) + " exists", Err: peer.ErrAlreadyExists}
 	}
 	o := &Object{Name: name, Spawner: sp, Scene: sceneIndex, Syncs: syncs, arg: arg, parent: sp.parent}
-	for _, s := range syncs {
-		if s.obj != nil || s.fullPath != "" {
+	for i, s := range syncs {
+		if s == nil {
+			return nil, badParam(scene.CommandSpawn, "synchronizer "+strconv.Itoa(i)+" of "+strconv.Quote(name)+" is nil")
+		}
+		if s.obj != nil || s.fullPath != "" || slices.Contains(syncs[:i], s) {
 			return nil, badParam(scene.CommandSpawn, "synchronizer "+strconv.Quote(s.Path)+" is used twice")
 		}
 		if err := s.prepare(); err != nil {

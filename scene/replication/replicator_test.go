@@ -542,3 +542,70 @@ func TestVisibilityProcessNone(t *testing.T) {
 		}
 	}
 }
+
+// Spawner and synchronizer paths are relative to the multiplayer root, as
+// the path cache carries them: Godot's absolute form ("/root/Main/Spawner")
+// would name nothing a client has, so it is refused.
+func TestAbsolutePathsRefused(t *testing.T) {
+	r := New(&recSession{}, nil)
+	for _, sp := range []*Spawner{
+		{Path: "/root/Main/Spawner", SpawnPath: "Main/Players"},
+		{Path: "Main/Spawner", SpawnPath: "/root/Main/Players"},
+		{Path: "Main/Spawner/", SpawnPath: "Main/Players"},
+	} {
+		if err := r.AddSpawner(sp); !errors.Is(err, peer.ErrInvalidParameter) || !strings.Contains(err.Error(), strconv.Quote(sp.Path)) && !strings.Contains(err.Error(), strconv.Quote(sp.SpawnPath)) {
+			t.Errorf("AddSpawner(%q, %q) = %v, want ERR_INVALID_PARAMETER naming the path", sp.Path, sp.SpawnPath, err)
+		}
+	}
+	var pos variant.Vector2
+	s := &Synchronizer{Path: "/root/Main/World/Sync", Properties: []Property{{Path: ".:position", Spawn: true, Mode: ReplicationModeAlways, Value: &pos}}}
+	if err := r.AddSynchronizer(s); !errors.Is(err, peer.ErrInvalidParameter) || !strings.Contains(err.Error(), `"Main/World/Sync"`) {
+		t.Errorf("AddSynchronizer(%q) = %v, want ERR_INVALID_PARAMETER suggesting \"Main/World/Sync\"", s.Path, err)
+	}
+	if err := r.AddSpawner(&Spawner{Path: "Main/Spawner", SpawnPath: "Main/Players"}); err != nil {
+		t.Errorf("AddSpawner of relative paths = %v", err)
+	}
+}
+
+// A nil synchronizer, or one listed twice, in Spawn or in what OnSpawned
+// returns is an error naming it, not a panic or a node with a synchronizer
+// twice.
+func TestSpawnBadSynchronizers(t *testing.T) {
+	r := New(&recSession{}, nil)
+	sp := &Spawner{Path: "Main/Spawner", SpawnPath: "Main/Players", Scenes: []string{"res://player.tscn"}}
+	if err := r.AddSpawner(sp); err != nil {
+		t.Fatal(err)
+	}
+	r.AddPeer(7)
+	var pos variant.Vector2
+	s := &Synchronizer{Path: "Sync", Properties: []Property{{Path: ".:position", Spawn: true, Mode: ReplicationModeAlways, Value: &pos}}}
+	for _, syncs := range [][]*Synchronizer{{nil}, {s, nil}, {s, s}} {
+		o, err := sp.Spawn("p", 0, syncs...)
+		if !errors.Is(err, peer.ErrInvalidParameter) || o != nil {
+			t.Errorf("Spawn with synchronizers %v = %v, %v; want an error matching ERR_INVALID_PARAMETER", syncs, o, err)
+		}
+	}
+	if o, err := sp.Spawn("p", 0, s); err != nil || len(o.Syncs) != 1 {
+		t.Fatalf("Spawn after the refusals = %v, %v", o, err)
+	}
+
+	for _, twice := range []bool{false, true} {
+		mine := &Synchronizer{Path: "Sync", Authority: 7, Properties: []Property{{Path: ".:position", Spawn: true, Mode: ReplicationModeAlways, Value: &pos}}}
+		ret := []*Synchronizer{nil}
+		if twice {
+			ret = []*Synchronizer{mine, mine}
+		}
+		r := New(&memSession{}, nil) // peer 7's path id 4 is Main/ClientSpawner
+		psp := &Spawner{Path: "Main/ClientSpawner", SpawnPath: "Main/Mine", Scenes: []string{"res://pet.tscn"}, Authority: 7,
+			OnSpawned: func(o *Object, arg any) ([]*Synchronizer, error) { return ret, nil }}
+		if err := r.AddSpawner(psp); err != nil {
+			t.Fatal(err)
+		}
+		r.AddPeer(7)
+		state, _ := scene.AppendCompressed(nil, variant.Vector2{X: 1}, variant.EncodeOptions{})
+		spawn, _ := AppendSpawn(nil, &Spawn{Spawner: 4, NetID: 1, Syncs: []uint32{2, 3}, Name: "pet", State: append(state, state...)})
+		if err := r.Receive(7, spawn); err == nil || r.Stats().Spawned != 0 {
+			t.Errorf("OnSpawned returning %v: Receive = %v, stats %+v; want the SPAWN refused", ret, err, r.Stats())
+		}
+	}
+}

@@ -3,7 +3,9 @@ package replication
 import (
 	"context"
 	"errors"
+	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -502,5 +504,140 @@ func TestAttachClientConnecting(t *testing.T) {
 		case <-timeout:
 			t.Fatal("client never saw its player")
 		}
+	}
+}
+
+// TestAttachOnClient runs a Replicator in each Go client's session too, as
+// ExampleAttach_client does: declared with the server's spawner and
+// OnSpawned, it creates what the server spawns with the spawn state, applies
+// the server's SYNC, and reports each despawn, by DESPAWN (another client
+// left) or because the server itself went, as a Godot client frees the
+// nodes the server spawned. It sends nothing to the server.
+func TestAttachOnClient(t *testing.T) {
+	noLeaks(t)
+	srv, err := enet.CreateServer("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := srv.Host().LocalAddr().String()
+	var a *arena
+	m := scene.NewMultiplayer(srv, &scene.Config{
+		TickRate:           100,
+		OnPeerConnected:    func(m *scene.Multiplayer, id int32) { a.join(m, id) },
+		OnPeerDisconnected: func(m *scene.Multiplayer, id int32) { a.leave(m, id) },
+	})
+	a = newArena(m)
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	srvCtx, stopServer := context.WithCancel(ctx)
+	defer stopServer()
+	wg.Add(1)
+	go func() { defer wg.Done(); m.Run(srvCtx) }()
+
+	type client struct {
+		p      multiplayer.MultiplayerPeer
+		m      *scene.Multiplayer
+		r      *Replicator
+		events chan string // "spawn <name> <position>", "sync <name>", "despawn <name>"
+		done   chan error
+	}
+	newClient := func() *client {
+		p, err := enet.DialClient(ctx, addr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &client{p: p, events: make(chan string, 1024), done: make(chan error, 1)}
+		c.m = scene.NewMultiplayer(p, &scene.Config{TickRate: 100})
+		c.r = Attach(c.m, nil)
+		sp := &Spawner{Path: "Main/Spawner", SpawnPath: "Main/Players", Scenes: []string{"res://player.tscn"}}
+		sp.OnSpawned = func(o *Object, arg any) ([]*Synchronizer, error) {
+			pos := new(variant.Vector2)
+			s := &Synchronizer{Path: "Sync", Properties: []Property{{Path: ".:position", Spawn: true, Mode: ReplicationModeAlways, Value: pos}}}
+			s.OnUpdate = func(bool) {
+				select {
+				case c.events <- "sync " + o.Name + " " + pos.String():
+				default: // a slow test drops SYNC reports, not the others
+				}
+			}
+			if arg != nil {
+				return nil, errors.New("a scene spawn has no argument")
+			}
+			return []*Synchronizer{s}, nil
+		}
+		sp.OnDespawned = func(o *Object) { c.events <- "despawn " + o.Name }
+		if err := c.r.AddSpawner(sp); err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); c.done <- c.m.Run(ctx) }()
+		return c
+	}
+	// next returns the next event of c that is not a SYNC report, or, with
+	// sync set, the next SYNC report.
+	next := func(c *client, sync bool) string {
+		t.Helper()
+		for {
+			select {
+			case ev := <-c.events:
+				if strings.HasPrefix(ev, "sync ") == sync {
+					return ev
+				}
+			case <-ctx.Done():
+				t.Fatalf("no event (client %d, session %+v, replicator %+v)", c.p.UniqueID(), c.m.Stats(), c.r.Stats())
+			}
+		}
+	}
+	startOf := func(c *client) string {
+		id := c.p.UniqueID()
+		return strconv.Itoa(int(id)) + " " + variant.Vector2{X: float64(10 * id % 1000), Y: 50}.String()
+	}
+
+	c1 := newClient()
+	defer c1.p.Close()
+	if ev, want := next(c1, true), "sync "+startOf(c1); ev != want {
+		t.Errorf("client 1 first saw %q, want %q", ev, want)
+	}
+	c2 := newClient()
+	defer c2.p.Close()
+	name1, name2 := strconv.Itoa(int(c1.p.UniqueID())), strconv.Itoa(int(c2.p.UniqueID()))
+	// Client 2 joins late: it gets player 1 then its own, with their spawn
+	// state, and both SYNC.
+	seen := map[string]bool{}
+	for len(seen) < 2 {
+		ev := next(c2, true)
+		seen[ev] = ev == "sync "+startOf(c1) || ev == "sync "+startOf(c2)
+		if !seen[ev] {
+			t.Fatalf("client 2 saw %q; want %q and %q", ev, "sync "+startOf(c1), "sync "+startOf(c2))
+		}
+	}
+	// Client 1 sees player 2 arrive too.
+	for ev := next(c1, true); ev != "sync "+startOf(c2); ev = next(c1, true) {
+		if ev != "sync "+startOf(c1) {
+			t.Fatalf("client 1 saw %q", ev)
+		}
+	}
+
+	// Client 2 leaves: the server despawns its player on client 1.
+	c2.p.Close()
+	<-c2.done
+	if ev := next(c1, false); ev != "despawn "+name2 {
+		t.Errorf("after client 2 left, client 1 saw %q, want despawn %s", ev, name2)
+	}
+	// The server goes: client 1 frees what it spawned, as Godot does.
+	stopServer()
+	srv.Close()
+	if ev := next(c1, false); ev != "despawn "+name1 {
+		t.Errorf("after the server left, client 1 saw %q, want despawn %s", ev, name1)
+	}
+	if err := <-c1.done; !errors.Is(err, io.EOF) {
+		t.Errorf("client 1 Run = %v, want the session's end (io.EOF)", err)
+	}
+	if s := c1.r.Stats(); s.Applied == 0 || s.Refused != 0 || s.Unknown != 0 || s.NotOwner != 0 || s.Invalid != 0 || s.BadValues != 0 {
+		t.Errorf("client 1 replicator stats %+v", s)
+	}
+	if s := m.Stats(); s.Replicated != 0 || s.Relayed != 0 {
+		t.Errorf("server stats %+v: the clients sent replication packets", s)
 	}
 }
