@@ -7,7 +7,8 @@
 // Server is the game on any multiplayer peer (package scene's session with
 // a scene/replication Replicator); Site serves the client to browsers with
 // the Godot 4.6 web engine; Bot is a Go client of the same protocol, for
-// tests and load. Command server runs it all (make demo-game).
+// tests and load. Command server runs it all (make demo-game), over
+// WebSocket, or over ENet for desktop clients with -enet.
 package game
 
 import (
@@ -107,7 +108,8 @@ type near struct {
 }
 
 // NewServer returns the arena on mp, a server multiplayer peer (WebSocket
-// for browsers; any for Go bots). cfg may be nil. Run it with Run.
+// for browsers, ENet for desktop Godot clients; any for Go bots). cfg may
+// be nil. Run it with Run.
 func NewServer(mp multiplayer.MultiplayerPeer, cfg *Config) *Server {
 	s := &Server{players: map[int32]*player{}}
 	if cfg != nil {

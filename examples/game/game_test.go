@@ -12,8 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/packetpeer/packetpeer/multiplayer"
 	"github.com/packetpeer/packetpeer/peer"
 	"github.com/packetpeer/packetpeer/scene/replication"
+	"github.com/packetpeer/packetpeer/transport/enet"
 	"github.com/packetpeer/packetpeer/transport/websocket"
 	"github.com/packetpeer/packetpeer/variant"
 )
@@ -73,6 +75,21 @@ func arena(t *testing.T, cfg *Config) (*Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serve(t, mp, cfg), "ws://" + mp.Addr().String()
+}
+
+// arenaENet is arena on an ENet server; it returns the server's address.
+func arenaENet(t *testing.T, cfg *Config) (*Server, string) {
+	t.Helper()
+	mp, err := enet.CreateServer("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serve(t, mp, cfg), mp.Host().LocalAddr().String()
+}
+
+// serve runs a Server on mp until the test ends, then closes mp.
+func serve(t *testing.T, mp multiplayer.MultiplayerPeer, cfg *Config) *Server {
 	s := NewServer(mp, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -84,23 +101,49 @@ func arena(t *testing.T, cfg *Config) (*Server, string) {
 		}
 		mp.Close()
 	})
-	return s, "ws://" + mp.Addr().String()
+	return s
 }
 
-type runningBot struct {
-	*Bot
-	p    *websocket.MultiplayerPeer
-	stop context.CancelFunc
-	done chan error
-}
+// A dialer connects a client multiplayer peer to a server's address.
+type dialer func(t *testing.T, addr string) multiplayer.MultiplayerPeer
 
-// startBot connects a bot and waits until it sees its own player.
-func startBot(t *testing.T, wg *sync.WaitGroup, url string) *runningBot {
+func dialWebSocket(t *testing.T, url string) multiplayer.MultiplayerPeer {
 	t.Helper()
 	p, err := websocket.CreateClient(url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
+
+func dialENet(t *testing.T, addr string) multiplayer.MultiplayerPeer {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	p, err := enet.DialClient(ctx, addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+type runningBot struct {
+	*Bot
+	p    multiplayer.MultiplayerPeer
+	stop context.CancelFunc
+	done chan error
+}
+
+// startBot connects a bot over WebSocket and waits until it sees its own
+// player.
+func startBot(t *testing.T, wg *sync.WaitGroup, url string) *runningBot {
+	t.Helper()
+	return startBotOn(t, wg, dialWebSocket(t, url))
+}
+
+// startBotOn runs a bot on p and waits until it sees its own player.
+func startBotOn(t *testing.T, wg *sync.WaitGroup, p multiplayer.MultiplayerPeer) *runningBot {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &runningBot{Bot: NewBot(p), p: p, stop: cancel, done: make(chan error, 1)}
 	wg.Add(1)
@@ -136,8 +179,24 @@ func TestBots(t *testing.T) {
 	var wg sync.WaitGroup
 	t.Cleanup(wg.Wait) // after the bots' cleanups stopped them
 	_, url := arena(t, nil)
-	a := startBot(t, &wg, url)
-	b := startBot(t, &wg, url)
+	playBots(t, &wg, url, dialWebSocket)
+}
+
+// TestBots over ENet (Godot's ENetMultiplayerPeer) on 127.0.0.1.
+func TestBotsENet(t *testing.T) {
+	noLeaks(t)
+	var wg sync.WaitGroup
+	t.Cleanup(wg.Wait) // after the bots' cleanups stopped them
+	_, addr := arenaENet(t, nil)
+	playBots(t, &wg, addr, dialENet)
+}
+
+// playBots is TestBots's game on the server at addr, with bots dialled by
+// dial.
+func playBots(t *testing.T, wg *sync.WaitGroup, addr string, dial dialer) {
+	t.Helper()
+	a := startBotOn(t, wg, dial(t, addr))
+	b := startBotOn(t, wg, dial(t, addr))
 	an, bn := strconv.Itoa(int(a.ID())), strconv.Itoa(int(b.ID()))
 	wait(t, a.Bot, "b spawn", func(pl map[string]variant.Vector2, _ []string) bool { return pl[bn] == spawnPoint(b.ID()) })
 	wait(t, b.Bot, "a spawn", func(pl map[string]variant.Vector2, _ []string) bool { return pl[an] == spawnPoint(a.ID()) })
@@ -164,7 +223,7 @@ func TestBots(t *testing.T) {
 	})
 
 	// A late joiner sees both where they are now.
-	c := startBot(t, &wg, url)
+	c := startBotOn(t, wg, dial(t, addr))
 	wait(t, c.Bot, "a and b", func(pl map[string]variant.Vector2, _ []string) bool {
 		return len(pl) == 3 && pl[an].X >= goal && pl[bn] == spawnPoint(b.ID())
 	})

@@ -279,3 +279,30 @@ func skipOrFail(t *testing.T, err error, res *godottest.Result) {
 func isUnavailable(err error) bool {
 	return errors.Is(err, godottest.ErrUnavailable) && os.Getenv("PACKETPEER_REQUIRE_BROWSER") != "1"
 }
+
+// webENetDriver runs the arena's client and prints what it shows and
+// whether it set a multiplayer peer.
+const webENetDriver = `extends "res://arena.gd"
+
+
+func _ready() -> void:
+	super._ready()
+	print("status ", $UI/Status.text)
+	print("offline ", multiplayer.multiplayer_peer is OfflineMultiplayerPeer)
+	get_tree().quit()
+`
+
+// The web build given an enet:// address says it cannot use ENet (the web
+// engine has no UDP) instead of connecting anywhere.
+func TestGodotWebENet(t *testing.T) {
+	files := driverFiles(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	res, err := godottest.Run(ctx, webENetDriver, &godottest.Options{Files: files, Args: []string{"enet://127.0.0.1:8091"}})
+	skipOrFail(t, err, res)
+	for _, want := range []string{"status cannot connect to enet://127.0.0.1:8091: Unavailable", "offline true"} {
+		if !slices.Contains(res.Lines, want) {
+			t.Errorf("Godot printed %q, want the line %q", res.Lines, want)
+		}
+	}
+}

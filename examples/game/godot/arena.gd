@@ -1,6 +1,7 @@
 extends Node2D
-# The arena's Godot client. It connects to the Go server (the first user
-# argument that is a ws:// or wss:// URL, else DEFAULT_URL), sends its
+# The arena's Godot client. It connects to the Go server (the last user
+# argument that is a ws://, wss:// or enet://host:port URL, else
+# DEFAULT_URL; ENet only on desktop, the web has no UDP), sends its
 # input direction whenever it changes (the input RPC) and chat lines (the
 # chat RPC), and shows what the server replicates: a player per client,
 # spawned by the Spawner under Players, moved by its Sync synchronizer.
@@ -18,10 +19,26 @@ var last_dir := Vector2.ZERO
 func _ready() -> void:
 	var url := DEFAULT_URL
 	for arg in OS.get_cmdline_user_args():
-		if arg.begins_with("ws://") or arg.begins_with("wss://"):
+		if arg.begins_with("ws://") or arg.begins_with("wss://") or arg.begins_with("enet://"):
 			url = arg
-	var peer := WebSocketMultiplayerPeer.new()
-	var err := peer.create_client(url)
+	var peer: MultiplayerPeer
+	var err := OK
+	if url.begins_with("enet://"):
+		var enet := ENetMultiplayerPeer.new()
+		var host := url.trim_prefix("enet://")
+		var colon := host.rfind(":")
+		if OS.has_feature("web"):
+			err = ERR_UNAVAILABLE
+		elif colon < 0:
+			err = ERR_INVALID_PARAMETER
+		else:
+			var ip := host.left(colon).trim_prefix("[").trim_suffix("]")
+			err = enet.create_client(ip, host.substr(colon + 1).to_int())
+		peer = enet
+	else:
+		var ws := WebSocketMultiplayerPeer.new()
+		err = ws.create_client(url)
+		peer = ws
 	if err != OK:
 		status.text = "cannot connect to %s: %s" % [url, error_string(err)]
 		return
