@@ -33,15 +33,34 @@ func Dial(ctx context.Context, addr string, cfg *Config) (*Peer, error) {
 		return nil, err
 	}
 	p.t.ownsHost = true
-	select {
-	case <-p.t.connected:
+	connected, err := awaitConnect(ctx, p.t.connected, p.t.ended)
+	if connected {
 		return p, nil
-	case <-p.t.ended:
-		h.Close()
-		return nil, &peer.OpError{Op: "dial", Transport: "enet", Code: peer.ErrCantConnect, Detail: "no answer from " + addr}
+	}
+	h.Close()
+	if err != nil {
+		return nil, &peer.OpError{Op: "dial", Transport: "enet", Code: peer.ErrTimeout, Err: err, Detail: addr}
+	}
+	return nil, &peer.OpError{Op: "dial", Transport: "enet", Code: peer.ErrCantConnect, Detail: "no answer from " + addr}
+}
+
+// awaitConnect waits until a connecting peer connected (true), ended
+// without connecting (false, nil) or ctx ended (false, ctx's error). A
+// peer that connected and ended at once (a server that disconnects it
+// right away) connected: its reads report the end.
+func awaitConnect(ctx context.Context, connected, ended <-chan struct{}) (bool, error) {
+	select {
+	case <-connected:
+		return true, nil
+	case <-ended:
+		select {
+		case <-connected:
+			return true, nil
+		default:
+			return false, nil
+		}
 	case <-ctx.Done():
-		h.Close()
-		return nil, &peer.OpError{Op: "dial", Transport: "enet", Code: peer.ErrTimeout, Err: ctx.Err(), Detail: addr}
+		return false, ctx.Err()
 	}
 }
 

@@ -301,11 +301,18 @@ func (dc *DataChannel) Opened() <-chan struct{} { return dc.t.opened }
 func (dc *DataChannel) Connection() *PeerConnection { return dc.t.pc }
 
 // WaitOpen waits until the channel is open, ctx ends or the channel closes.
+// A channel that opened and closed at once did open: WaitOpen returns nil
+// and reads report the close.
 func (dc *DataChannel) WaitOpen(ctx context.Context) error {
 	select {
 	case <-dc.t.opened:
 		return nil
 	case <-dc.t.gone:
+		select {
+		case <-dc.t.opened:
+			return nil
+		default:
+		}
 		return &peer.OpError{Op: "wait open", Transport: "webrtc", Code: peer.ErrCantConnect, Detail: "data channel closed before it opened"}
 	case <-ctx.Done():
 		return &peer.OpError{Op: "wait open", Transport: "webrtc", Code: peer.ErrTimeout, Err: ctx.Err()}

@@ -1,6 +1,8 @@
 package webrtc
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -364,4 +366,22 @@ func TestGatheringCompletes(t *testing.T) {
 	require.Equal(t, "WRITE_MODE_BINARY", a.WriteMode().String())
 	require.Equal(t, "SIGNALING_STATE_STABLE", a.Connection().SignalingState().String())
 	require.Equal(t, "UNKNOWN(9)", ConnectionState(9).String())
+}
+
+// A channel that opened and closed before WaitOpen looked did open: nil,
+// never "closed before it opened" (a select between the two chose at
+// random).
+func TestWaitOpenPrefersOpened(t *testing.T) {
+	closed := make(chan struct{})
+	close(closed)
+	dc := &DataChannel{t: &dcTransport{opened: closed, gone: closed}}
+	for range 200 {
+		if err := dc.WaitOpen(context.Background()); err != nil {
+			t.Fatalf("WaitOpen = %v, want nil", err)
+		}
+	}
+	dc = &DataChannel{t: &dcTransport{opened: make(chan struct{}), gone: closed}}
+	if err := dc.WaitOpen(context.Background()); !errors.Is(err, peer.ErrCantConnect) {
+		t.Fatalf("closed before opening: WaitOpen = %v, want ErrCantConnect", err)
+	}
 }
