@@ -382,6 +382,18 @@ func TestMultiplayerDialErrors(t *testing.T) {
 	require.NoError(t, err)
 	defer host.Close()
 	require.NoError(t, host.Join("quiet", false))
+	// The lobby exists once the server confirms the join: a client that
+	// joined first would have opened it, as its host.
+	for {
+		m, err := host.Read()
+		if errors.Is(err, signaling.ErrBadMessage) {
+			continue
+		}
+		require.NoError(t, err)
+		if m.Type == signaling.Join {
+			break
+		}
+	}
 	go func() { // a host that reads and never answers
 		for {
 			if _, err := host.Read(); err != nil && !errors.Is(err, signaling.ErrBadMessage) {
