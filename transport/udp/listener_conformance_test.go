@@ -11,12 +11,19 @@ import (
 
 var _ peer.Listener[*Peer] = (*Listener)(nil)
 
-func TestListenerConformance(t *testing.T) {
-	peertest.TestListener(t, peertest.ListenerHarness[*Peer]{
+func TestListenerConformance(t *testing.T) { peertest.TestListener(t, listenerHarness(false)) }
+
+// listenerHarness runs the listener contract on a Listener, polled (through
+// polledListener) or not.
+func listenerHarness(polled bool) peertest.ListenerHarness[*Peer] {
+	return peertest.ListenerHarness[*Peer]{
 		Listen: func(t *testing.T, maxPending int) peer.Listener[*Peer] {
-			l, err := Listen("127.0.0.1:0", &Config{MaxPendingConnections: maxPending})
+			l, err := Listen("127.0.0.1:0", &Config{MaxPendingConnections: maxPending, Polled: polled})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if polled {
+				return polledListener{l}
 			}
 			return l
 		},
@@ -32,5 +39,5 @@ func TestListenerConformance(t *testing.T) {
 			return c, nil
 		},
 		Refuses: true,
-	})
+	}
 }

@@ -3,7 +3,6 @@ package udp
 import (
 	"context"
 	"errors"
-	"io"
 	"net"
 	"runtime"
 	"testing"
@@ -337,29 +336,7 @@ func (l polledListener) ListenerStats() peer.ListenerStats {
 	return l.Listener.ListenerStats()
 }
 
-func TestPolledListenerConformance(t *testing.T) {
-	peertest.TestListener(t, peertest.ListenerHarness[*Peer]{
-		Listen: func(t *testing.T, maxPending int) peer.Listener[*Peer] {
-			l, err := Listen("127.0.0.1:0", &Config{MaxPendingConnections: maxPending, Polled: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return polledListener{l}
-		},
-		Connect: func(ctx context.Context, ln peer.Listener[*Peer]) (io.Closer, error) {
-			c, err := Dial(ctx, ln.Addr().String(), nil)
-			if err != nil {
-				return nil, err
-			}
-			if err := c.PutPacket([]byte("hello")); err != nil {
-				c.Close()
-				return nil, err
-			}
-			return c, nil
-		},
-		Refuses: true,
-	})
-}
+func TestPolledListenerConformance(t *testing.T) { peertest.TestListener(t, listenerHarness(true)) }
 
 // One Poll reads at most 4096 datagrams, so that a flood cannot keep it
 // from returning; the next Poll reads on.

@@ -83,6 +83,11 @@ func serverSideOpen(ctx context.Context, srv, c *MultiplayerPeer) error {
 			return err
 		}
 	}
+	// A channel's open hook runs before WaitOpen returns: with every
+	// channel open, the server has the peer connected.
+	if !srv.GetPeer(c.UniqueID()).Connected {
+		return fmt.Errorf("server's channels to %d are open but it is not connected", c.UniqueID())
+	}
 	return nil
 }
 
